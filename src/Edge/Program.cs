@@ -1,1 +1,52 @@
-Console.WriteLine("edge");
+using Edge.Cli;
+using Edge.Config;
+using Edge.Queue;
+
+const string Usage = """
+    usage: edge COMMAND [-c DIR] [options]
+      run                 start the server (embedded default configuration without -c)
+      postconf [-d|-n] [name ...]
+      postqueue -p        list the queue (also: mailq)
+      postcat -q ID       show a queued message
+    """;
+
+if (args.Length == 0)
+{
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+string command = args[0];
+string[] rest = args[1..];
+try
+{
+    return command switch
+    {
+        "run" => await RunCommand.RunAsync(CommandLine.Parse(rest)),
+        "postconf" => PostconfCommand.Run(rest, Console.Out, Console.Error),
+        "postqueue" => await QueueCommands.PostqueueAsync(CommandLine.Parse(rest), Console.Error),
+        "mailq" => await QueueCommands.PostqueueAsync(CommandLine.Parse([.. rest, "-p"]), Console.Error),
+        "postcat" => await QueueCommands.PostcatAsync(CommandLine.Parse(rest, "-q"), Console.Error),
+        _ => throw new UsageException($"unknown command \"{command}\"\n{Usage}"),
+    };
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"edge {command}: {e.Message}");
+    return 2;
+}
+catch (ConfigException e)
+{
+    Console.Error.WriteLine($"edge {command}: fatal: {e.Message}");
+    return 1;
+}
+catch (QueueInUseException e)
+{
+    Console.Error.WriteLine($"edge {command}: fatal: {e.Message}");
+    return 1;
+}
+catch (IOException e)
+{
+    Console.Error.WriteLine($"edge {command}: fatal: {e.Message}");
+    return 1;
+}

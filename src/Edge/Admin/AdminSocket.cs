@@ -1,0 +1,82 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using Edge.Queue;
+using Microsoft.AspNetCore.Connections;
+
+namespace Edge.Admin;
+
+/// <summary>
+/// The running server's queue, for the tools: a Unix socket at queue_directory/public/showq (Postfix keeps
+/// its showq socket there too). A tool writes one request line, "LIST" or "CAT queue-id", and reads the
+/// answer until the server closes the connection. An answer that is an error starts with "ERR ".
+/// </summary>
+internal sealed class AdminSocket(QueueStore store)
+{
+    public static string PathOf(string queueDirectory) => Path.Combine(queueDirectory, "public", "showq");
+
+    public async Task HandleAsync(ConnectionContext connection)
+    {
+        PipeReader input = connection.Transport.Input;
+        Stream output = connection.Transport.Output.AsStream(leaveOpen: true);
+        string? request = await ReadLineAsync(input, connection.ConnectionClosed);
+        try
+        {
+            await AnswerAsync(request, output, connection.ConnectionClosed);
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException)
+        {
+            await output.WriteAsync(Encoding.UTF8.GetBytes($"ERR {e.Message}\n"), connection.ConnectionClosed);
+        }
+        await output.FlushAsync(connection.ConnectionClosed);
+        await connection.Transport.Output.CompleteAsync();
+    }
+
+    /// <summary>The same answer for a tool that opened a stopped server's queue itself.</summary>
+    public Task AnswerForToolAsync(string request, Stream output) => AnswerAsync(request, output, CancellationToken.None);
+
+    private async Task AnswerAsync(string? request, Stream output, CancellationToken cancellationToken)
+    {
+        if (request == "LIST")
+        {
+            string text = MailqFormatter.Format(await store.ListAsync(cancellationToken));
+            await output.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
+            return;
+        }
+        if (request is not null && request.StartsWith("CAT ", StringComparison.Ordinal))
+        {
+            string id = request[4..];
+            QueuedMessage? message = QueueId.TryParse(id, out QueueId? parsed) ? await store.FindAsync(parsed.Value, cancellationToken) : null;
+            if (message is null)
+            {
+                await output.WriteAsync(Encoding.UTF8.GetBytes($"ERR no message with queue ID {id}\n"), cancellationToken);
+                return;
+            }
+            await PostcatFormatter.WriteAsync(store, message, output, cancellationToken);
+            return;
+        }
+        await output.WriteAsync(Encoding.UTF8.GetBytes("ERR unknown request\n"), cancellationToken);
+    }
+
+    private static async Task<string?> ReadLineAsync(PipeReader input, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ReadResult result = await input.ReadAsync(cancellationToken);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            SequencePosition? lf = buffer.PositionOf((byte)'\n');
+            if (lf is not null)
+            {
+                string line = Encoding.UTF8.GetString(buffer.Slice(0, lf.Value)).TrimEnd('\r');
+                input.AdvanceTo(buffer.GetPosition(1, lf.Value));
+                return line;
+            }
+            if (result.IsCompleted || buffer.Length > 1024)
+            {
+                input.AdvanceTo(buffer.End);
+                return null;
+            }
+            input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using System.Globalization;
+using System.Text.Unicode;
+
+namespace Edge.Cleanup;
+
+/// <summary>
+/// The Received: header Postfix's smtpd prepends: who connected, who received it, with which protocol
+/// (SMTP, ESMTP, ESMTPS, UTF8SMTP …), the queue ID, the recipient when there is exactly one, and the date.
+/// Written straight into a byte buffer: no string is built for it.
+/// </summary>
+internal static class ReceivedHeader
+{
+    public static int Write(Span<byte> destination, string helo, string clientName, string clientAddress,
+        string myHostname, string mailName, string protocol, string? tlsSummary, string queueId,
+        ReadOnlySpan<byte> singleRecipient, DateTimeOffset now)
+    {
+        int written = 0;
+        bool ok = Utf8.TryWrite(destination, CultureInfo.InvariantCulture,
+            $"Received: from {helo} ({clientName} [{clientAddress}])\r\n", out int n);
+        written += n;
+        if (tlsSummary is not null)
+        {
+            ok &= Utf8.TryWrite(destination[written..], CultureInfo.InvariantCulture, $"\t(using {tlsSummary})\r\n", out n);
+            written += n;
+        }
+        ok &= Utf8.TryWrite(destination[written..], CultureInfo.InvariantCulture,
+            $"\tby {myHostname} ({mailName}) with {protocol} id {queueId}", out n);
+        written += n;
+        if (!singleRecipient.IsEmpty)
+        {
+            ok &= Utf8.TryWrite(destination[written..], CultureInfo.InvariantCulture, $"\r\n\tfor <", out n);
+            written += n;
+            ok &= singleRecipient.TryCopyTo(destination[written..]);
+            written += ok ? singleRecipient.Length : 0;
+            ok &= Utf8.TryWrite(destination[written..], CultureInfo.InvariantCulture, $">; ", out n);
+            written += n;
+        }
+        else
+        {
+            ok &= Utf8.TryWrite(destination[written..], CultureInfo.InvariantCulture, $";\r\n\t", out n);
+            written += n;
+        }
+        ok &= Utf8.TryWrite(destination[written..], CultureInfo.InvariantCulture,
+            $"{now.UtcDateTime:ddd, d MMM yyyy HH:mm:ss} +0000 (UTC)\r\n", out n);
+        written += n;
+        if (!ok)
+        {
+            throw new ArgumentException("Received header does not fit the buffer", nameof(destination));
+        }
+        return written;
+    }
+
+    /// <summary>An upper bound of the header's size for these inputs.</summary>
+    public static int MaxLength(string helo, string clientName, string clientAddress, string myHostname,
+        string tlsSummary, int recipientLength) =>
+        200 + 3 * (helo.Length + clientName.Length + clientAddress.Length + myHostname.Length + tlsSummary.Length)
+        + recipientLength;
+}

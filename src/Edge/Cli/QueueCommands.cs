@@ -1,0 +1,34 @@
+using Edge.Admin;
+using Edge.Config;
+
+namespace Edge.Cli;
+
+/// <summary>postqueue -p / mailq and postcat -q, against a running server or a stopped one.</summary>
+internal static class QueueCommands
+{
+    public static async Task<int> PostqueueAsync(CommandLine line, TextWriter error)
+    {
+        if (!line.Flags.Contains("-p"))
+        {
+            throw new UsageException("usage: edge postqueue [-c DIR] -p");
+        }
+        return await RequestAsync(line, "LIST", error);
+    }
+
+    public static async Task<int> PostcatAsync(CommandLine line, TextWriter error)
+    {
+        if (!line.Values.TryGetValue("-q", out string? id))
+        {
+            throw new UsageException("usage: edge postcat [-c DIR] -q queue_id");
+        }
+        return await RequestAsync(line, "CAT " + id, error);
+    }
+
+    private static async Task<int> RequestAsync(CommandLine line, string request, TextWriter error)
+    {
+        MainConfig config = MainConfig.Load(line.ConfigDirectory, w => error.WriteLine("warning: " + w));
+        string queueDirectory = Path.GetFullPath(config.Get("queue_directory"));
+        await using Stream stdout = Console.OpenStandardOutput();
+        return await AdminClient.RequestAsync(queueDirectory, request, stdout, error) ? 0 : 1;
+    }
+}

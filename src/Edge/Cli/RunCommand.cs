@@ -1,0 +1,25 @@
+using System.Runtime.InteropServices;
+using Edge.Hosting;
+
+namespace Edge.Cli;
+
+/// <summary>edge run [-c DIR]: the server in the foreground until SIGTERM or Ctrl-C.</summary>
+internal static class RunCommand
+{
+    public static async Task<int> RunAsync(CommandLine line)
+    {
+        using var stop = new CancellationTokenSource();
+        using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        await using EdgeServer server = await EdgeServer.StartAsync(line.ConfigDirectory, stop.Token);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // SIGTERM or Ctrl-C: fall through to the orderly shutdown.
+        }
+        return 0;
+    }
+}

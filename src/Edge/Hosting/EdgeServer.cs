@@ -1,0 +1,125 @@
+using System.Net;
+using Edge.Admin;
+using Edge.Config;
+using Edge.Logging;
+using Edge.Queue;
+using Edge.Smtp.Session;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Edge.Hosting;
+
+/// <summary>
+/// The running server: configuration loaded and checked, the queue recovered, and one Kestrel listener per
+/// master.cf smtpd service plus the admin socket. Nothing listens until all of that succeeded.
+/// </summary>
+internal sealed class EdgeServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly QueueStore _queue;
+    private readonly List<ListenOptions> _listeners;
+
+    private EdgeServer(WebApplication app, QueueStore queue, List<ListenOptions> listeners)
+    {
+        _app = app;
+        _queue = queue;
+        _listeners = listeners;
+    }
+
+    /// <summary>The bound SMTP endpoints, in master.cf order (port 0 in master.cf becomes the real port).</summary>
+    public IReadOnlyList<IPEndPoint> Endpoints => _listeners.Select(l => l.IPEndPoint!).ToList();
+
+    public QueueStore Queue => _queue;
+
+    /// <summary>Loads and checks the configuration; throws <see cref="ConfigException"/> naming file, line and parameter.</summary>
+    public static (MainConfig Main, List<(IReadOnlyList<IPEndPoint> Endpoints, SmtpdSettings Settings)> Listeners) LoadConfiguration(
+        string? configDirectory, Action<string> warn)
+    {
+        MainConfig main = MainConfig.Load(configDirectory, warn);
+        main.Validate();
+        MasterConfig master = MasterConfig.Load(configDirectory, main);
+        master.Validate(main);
+        var listeners = new List<(IReadOnlyList<IPEndPoint>, SmtpdSettings)>();
+        foreach (MasterService service in master.Services)
+        {
+            switch (service.Role)
+            {
+                case MasterServiceRole.Listener:
+                    listeners.Add((service.Endpoint!.Resolve(main),
+                        SmtpdSettingsFactory.Create(service.ConfigFrom(main))));
+                    break;
+                case MasterServiceRole.Other:
+                    warn($"{service.File}, line {service.Line}: service {service.Name}: command \"{service.Command}\" is not supported by Edge; ignored");
+                    break;
+            }
+        }
+        if (listeners.Count == 0)
+        {
+            throw new ConfigException(master.File, 0, null, "no inet smtpd service: Edge would not listen anywhere");
+        }
+        return (main, listeners);
+    }
+
+    public static async Task<EdgeServer> StartAsync(string? configDirectory, CancellationToken cancellationToken = default)
+    {
+        var (main, listeners) = LoadConfiguration(configDirectory, w => MailLog.Warning(w, "postfix/master"));
+        MailLog.Configure(main.Get("myhostname"));
+        string queueDirectory = Path.GetFullPath(main.Get("queue_directory"));
+        QueueStore queue = await QueueStore.OpenAsync(queueDirectory, cancellationToken);
+        try
+        {
+            var bound = new List<ListenOptions>();
+            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseKestrel(kestrel =>
+            {
+                kestrel.AddServerHeader = false;
+                foreach ((IReadOnlyList<IPEndPoint> endpoints, SmtpdSettings settings) in listeners)
+                {
+                    foreach (IPEndPoint endpoint in endpoints)
+                    {
+                        kestrel.Listen(endpoint, listen =>
+                        {
+                            listen.Run(connection => ServeAsync(connection, settings, queue));
+                            bound.Add(listen);
+                        });
+                    }
+                }
+                string adminPath = AdminSocket.PathOf(queueDirectory);
+                Directory.CreateDirectory(Path.GetDirectoryName(adminPath)!);
+                File.Delete(adminPath);
+                var admin = new AdminSocket(queue);
+                kestrel.ListenUnixSocket(adminPath, listen => listen.Run(admin.HandleAsync));
+            });
+            WebApplication app = builder.Build();
+            await app.StartAsync(cancellationToken);
+            var server = new EdgeServer(app, queue, bound);
+            MailLog.Info($"daemon started -- version {typeof(EdgeServer).Assembly.GetName().Version}, configuration {configDirectory ?? "(built-in)"}, queue {queueDirectory} with {queue.Count} messages, listening on {string.Join(", ", server.Endpoints)}", "master");
+            return server;
+        }
+        catch
+        {
+            await queue.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task ServeAsync(ConnectionContext connection, SmtpdSettings settings, QueueStore queue)
+    {
+        await using var session = new SmtpSession(settings, queue, connection.Transport, connection.RemoteEndPoint,
+            connection.ConnectionClosed);
+        await session.RunAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await _queue.DisposeAsync();
+        MailLog.Info("terminating on signal", "master");
+        await MailLog.FlushAsync();
+    }
+}

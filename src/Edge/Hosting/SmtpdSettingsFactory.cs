@@ -1,0 +1,149 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Edge.Config;
+using Edge.Net;
+using Edge.Resolve;
+using Edge.Restrictions;
+using Edge.Smtp.Data;
+using Edge.Smtp.Session;
+
+namespace Edge.Hosting;
+
+/// <summary>
+/// Turns main.cf (with a listener's -o overrides) into <see cref="SmtpdSettings"/>, checking every value the
+/// server will use, so that a bad value stops start-up with its file, line and parameter.
+/// </summary>
+internal static class SmtpdSettingsFactory
+{
+    public static SmtpdSettings Create(MainConfig config)
+    {
+        string hostname = config.Get("myhostname");
+        long sizeLimit = config.GetLong("message_size_limit");
+        bool vrfyDisabled = config.GetBool("disable_vrfy_command");
+        bool utf8 = config.GetBool("smtputf8_enable");
+        var discard = new HashSet<string>(config.GetList("smtpd_discard_ehlo_keywords"), StringComparer.OrdinalIgnoreCase);
+        TlsLevel tls = ParseTlsLevel(config);
+        X509Certificate2? certificate = tls == TlsLevel.None ? null : LoadCertificate(config);
+
+        return new SmtpdSettings
+        {
+            MyHostname = hostname,
+            MailName = config.Get("mail_name"),
+            Greeting = Encoding.UTF8.GetBytes($"220 {config.Get("smtpd_banner")}\r\n"),
+            EhloPlain = SmtpdSettings.BuildEhlo(hostname, sizeLimit, !vrfyDisabled, startTls: false, utf8, discard),
+            EhloWithStartTls = SmtpdSettings.BuildEhlo(hostname, sizeLimit, !vrfyDisabled, startTls: true, utf8, discard),
+            HeloReply = Encoding.ASCII.GetBytes($"250 {hostname}\r\n"),
+            MessageSizeLimit = sizeLimit,
+            RecipientLimit = config.GetInt("smtpd_recipient_limit"),
+            Timeout = config.GetTime("smtpd_timeout"),
+            HeloRequired = config.GetBool("smtpd_helo_required"),
+            SoftErrorLimit = config.GetInt("smtpd_soft_error_limit"),
+            HardErrorLimit = config.GetInt("smtpd_hard_error_limit"),
+            ErrorSleep = config.GetTime("smtpd_error_sleep_time"),
+            JunkCommandLimit = config.GetInt("smtpd_junk_command_limit"),
+            BareNewline = ParseBareNewline(config),
+            BareNewlineExclusions = Networks(config, "smtpd_forbid_bare_newline_exclusions"),
+            BareNewlineRejectCode = ReplyCode(config, "smtpd_forbid_bare_newline_reject_code"),
+            ForbidUnauthPipelining = config.GetBool("smtpd_forbid_unauth_pipelining"),
+            DisableVrfy = vrfyDisabled,
+            StrictRfc821Envelopes = config.GetBool("strict_rfc821_envelopes"),
+            SmtpUtf8Enabled = utf8,
+            ChunkingEnabled = !discard.Contains("CHUNKING"),
+            DsnEnabled = !discard.Contains("DSN"),
+            LineLengthLimit = Math.Max(512, config.GetInt("line_length_limit")),
+            Mynetworks = Networks(config, "mynetworks"),
+            Classifier = new AddressClassifier(
+                Domains(config, "mydestination"), Domains(config, "virtual_alias_domains"),
+                Domains(config, "virtual_mailbox_domains"), Domains(config, "relay_domains")),
+            RelayRestrictions = Restrictions(config, "smtpd_relay_restrictions"),
+            RecipientRestrictions = Restrictions(config, "smtpd_recipient_restrictions"),
+            RelayRejectCode = ReplyCode(config, "relay_domains_reject_code"),
+            Tls = tls,
+            Certificate = certificate,
+        };
+    }
+
+    private static BareNewlineMode ParseBareNewline(MainConfig config) =>
+        config.Get("smtpd_forbid_bare_newline").ToLowerInvariant() switch
+        {
+            "normalize" or "yes" or "note" => BareNewlineMode.Normalize,
+            "reject" => BareNewlineMode.Reject,
+            "no" => BareNewlineMode.Allow,
+            string other => throw config.Error("smtpd_forbid_bare_newline",
+                $"bad value \"{other}\" (use normalize, reject or no)"),
+        };
+
+    private static TlsLevel ParseTlsLevel(MainConfig config)
+    {
+        string level = config.Get("smtpd_tls_security_level").ToLowerInvariant();
+        return level switch
+        {
+            "" or "none" => TlsLevel.None,
+            "may" => TlsLevel.May,
+            "encrypt" => TlsLevel.Encrypt,
+            _ => throw config.Error("smtpd_tls_security_level", $"bad value \"{level}\" (use none, may or encrypt)"),
+        };
+    }
+
+    private static X509Certificate2 LoadCertificate(MainConfig config)
+    {
+        string certFile = config.Get("smtpd_tls_cert_file");
+        string keyFile = config.Get("smtpd_tls_key_file");
+        if (certFile.Length == 0)
+        {
+            throw config.Error("smtpd_tls_cert_file", "TLS is enabled by smtpd_tls_security_level but no certificate is configured");
+        }
+        try
+        {
+            using X509Certificate2 pem = X509Certificate2.CreateFromPemFile(certFile, keyFile.Length == 0 ? null : keyFile);
+            // SslStream on Linux needs the key in a form it can hand to OpenSSL: round-trip through PKCS#12.
+            return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException
+                                      or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            throw config.Error("smtpd_tls_cert_file", $"cannot load certificate {certFile} with key {keyFile}: {e.Message}");
+        }
+    }
+
+    private static int ReplyCode(MainConfig config, string name)
+    {
+        int code = config.GetInt(name);
+        if (code is < 400 or > 599)
+        {
+            throw config.Error(name, $"bad reply code {code} (must be 4XX or 5XX)");
+        }
+        return code;
+    }
+
+    private static NetworkList Networks(MainConfig config, string name)
+    {
+        NetworkList list = NetworkList.Parse(config.GetList(name), out string? bad);
+        if (bad is not null)
+        {
+            throw config.Error(name, $"bad network address \"{bad}\" (host names and tables are not supported yet)");
+        }
+        return list;
+    }
+
+    private static DomainSet Domains(MainConfig config, string name)
+    {
+        IReadOnlyList<string> items = config.GetList(name);
+        string? table = items.FirstOrDefault(i => i.Contains(':') || i.StartsWith('/'));
+        if (table is not null)
+        {
+            throw config.Error(name, $"lookup table \"{table}\" is not supported yet; list the domains");
+        }
+        return new DomainSet(items);
+    }
+
+    private static RestrictionList Restrictions(MainConfig config, string name)
+    {
+        RestrictionList list = RestrictionList.Parse(config.GetList(name), out string? unknown);
+        if (unknown is not null)
+        {
+            throw config.Error(name, $"restriction \"{unknown}\" is not supported yet");
+        }
+        return list;
+    }
+}

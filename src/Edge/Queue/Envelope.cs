@@ -1,0 +1,78 @@
+using Edge.Smtp.Protocol;
+
+namespace Edge.Queue;
+
+/// <summary>
+/// The envelope of the transaction in progress. Addresses and DSN strings are copied into one arena that
+/// the session reuses for every transaction, so a steady session allocates nothing for its envelopes.
+/// </summary>
+internal sealed class Envelope
+{
+    internal readonly record struct Segment(int Start, int Length);
+
+    internal struct Recipient
+    {
+        public Segment Address;
+        public Segment Orcpt;
+        public DsnNotify Notify;
+    }
+
+    private byte[] _arena = new byte[512];
+    private int _used;
+    private Recipient[] _recipients = new Recipient[8];
+
+    public QueueId Id { get; set; }
+    public bool Active { get; private set; }
+    public Segment Sender { get; private set; }
+    public Segment EnvId { get; private set; }
+    public DsnReturn Ret { get; private set; }
+    public BodyType Body { get; private set; }
+    public bool SmtpUtf8 { get; private set; }
+    public int RecipientCount { get; private set; }
+
+    public ReadOnlySpan<Recipient> Recipients => _recipients.AsSpan(0, RecipientCount);
+
+    public ReadOnlySpan<byte> this[Segment segment] => _arena.AsSpan(segment.Start, segment.Length);
+
+    public void Begin(QueueId id, ReadOnlySpan<byte> sender, ReadOnlySpan<byte> envId, DsnReturn ret, BodyType body, bool smtpUtf8)
+    {
+        Reset();
+        Active = true;
+        Id = id;
+        Sender = Add(sender);
+        EnvId = Add(envId);
+        Ret = ret;
+        Body = body;
+        SmtpUtf8 = smtpUtf8;
+    }
+
+    public void AddRecipient(ReadOnlySpan<byte> address, ReadOnlySpan<byte> orcpt, DsnNotify notify)
+    {
+        if (RecipientCount == _recipients.Length)
+        {
+            Array.Resize(ref _recipients, _recipients.Length * 2);
+        }
+        _recipients[RecipientCount++] = new Recipient { Address = Add(address), Orcpt = Add(orcpt), Notify = notify };
+    }
+
+    public void Reset()
+    {
+        Active = false;
+        _used = 0;
+        RecipientCount = 0;
+        Sender = default;
+        EnvId = default;
+    }
+
+    private Segment Add(ReadOnlySpan<byte> bytes)
+    {
+        if (_used + bytes.Length > _arena.Length)
+        {
+            Array.Resize(ref _arena, Math.Max(_arena.Length * 2, _used + bytes.Length));
+        }
+        bytes.CopyTo(_arena.AsSpan(_used));
+        var segment = new Segment(_used, bytes.Length);
+        _used += bytes.Length;
+        return segment;
+    }
+}

@@ -1,0 +1,105 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Edge.Smtp.Data;
+
+namespace Edge.Queue;
+
+/// <summary>
+/// Streams one message's content into the log in chunk records of at most <see cref="ChunkPayload"/> bytes
+/// as it arrives, so no message is ever whole in memory. The session owns one writer and reuses it.
+/// </summary>
+internal sealed class MessageWriter : IContentSink, IDisposable
+{
+    public const int ChunkPayload = 32 * 1024;
+    private const int PayloadOffset = RecordHeader.Size + 4;
+
+    private readonly QueueStore _store;
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(PayloadOffset + ChunkPayload);
+    private ContentChunk[] _chunks = new ContentChunk[4];
+    private int _chunkCount;
+    private int _filled;
+    private QueueId _id;
+    private bool _discarding;
+
+    public MessageWriter(QueueStore store) => _store = store;
+
+    /// <summary>Content bytes accepted so far.</summary>
+    public long Size { get; private set; }
+
+    /// <summary>The limit passed; what follows is counted but no longer stored.</summary>
+    public bool Overflowed { get; private set; }
+
+    public long Limit { get; private set; }
+
+    public ReadOnlySpan<ContentChunk> Chunks => _chunks.AsSpan(0, _chunkCount);
+
+    public void Begin(QueueId id, long limit)
+    {
+        _id = id;
+        Limit = limit <= 0 ? long.MaxValue : limit;
+        Size = 0;
+        _filled = 0;
+        _chunkCount = 0;
+        Overflowed = false;
+        _discarding = false;
+    }
+
+    /// <summary>Stops storing: the rest of the transaction is read and thrown away (size or bare-LF reject).</summary>
+    public void Discard() => _discarding = true;
+
+    public void Write(ReadOnlySpan<byte> content)
+    {
+        Size += content.Length;
+        if (Size > Limit)
+        {
+            Overflowed = true;
+            _discarding = true;
+        }
+        if (_discarding)
+        {
+            return;
+        }
+        while (!content.IsEmpty)
+        {
+            int room = ChunkPayload - _filled;
+            int n = Math.Min(room, content.Length);
+            content[..n].CopyTo(_buffer.AsSpan(PayloadOffset + _filled));
+            _filled += n;
+            content = content[n..];
+            if (_filled == ChunkPayload)
+            {
+                Flush();
+            }
+        }
+    }
+
+    /// <summary>Writes the last partial chunk; after this <see cref="Chunks"/> lists the whole content.</summary>
+    public void Complete()
+    {
+        if (_filled > 0)
+        {
+            Flush();
+        }
+    }
+
+    private void Flush()
+    {
+        Span<byte> record = _buffer.AsSpan(0, PayloadOffset + _filled);
+        RecordHeader.Write(record, RecordType.Chunk, _id);
+        BinaryPrimitives.WriteInt32LittleEndian(record[RecordHeader.Size..], _chunkCount);
+        RecordHeader.Seal(record);
+        long address = _store.Append(record);
+        if (_chunkCount == _chunks.Length)
+        {
+            Array.Resize(ref _chunks, _chunks.Length * 2);
+        }
+        _chunks[_chunkCount++] = new ContentChunk(address, _filled);
+        _filled = 0;
+    }
+
+    public void Dispose()
+    {
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = [];
+    }
+}

@@ -1,0 +1,72 @@
+namespace Edge.Queue;
+
+/// <summary>
+/// queue_directory/pid/master.pid, held open exclusively while a server owns the queue, so that a second
+/// server, or a tool reading the log directly, cannot work on a queue that is in use.
+/// </summary>
+internal sealed class QueueLock : IDisposable
+{
+    private readonly FileStream _file;
+
+    private QueueLock(FileStream file) => _file = file;
+
+    public static string PathOf(string queueDirectory) => System.IO.Path.Combine(queueDirectory, "pid", "master.pid");
+
+    public static QueueLock Acquire(string queueDirectory)
+    {
+        string path = PathOf(queueDirectory);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            string owner = TryReadOwner(path);
+            throw new QueueInUseException($"the queue in {queueDirectory} is in use by another Edge process{owner}");
+        }
+        file.SetLength(0);
+        byte[] pid = System.Text.Encoding.ASCII.GetBytes($"{Environment.ProcessId,10}\n");
+        file.Write(pid);
+        file.Flush();
+        return new QueueLock(file);
+    }
+
+    /// <summary>True when no server holds the queue (the lock could be taken and was released at once).</summary>
+    public static bool IsFree(string queueDirectory)
+    {
+        if (!File.Exists(PathOf(queueDirectory)))
+        {
+            return true;
+        }
+        try
+        {
+            using var probe = new FileStream(PathOf(queueDirectory), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static string TryReadOwner(string path)
+    {
+        try
+        {
+            using var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var text = new StreamReader(reader);
+            string pid = text.ReadToEnd().Trim();
+            return pid.Length > 0 ? $" (pid {pid})" : "";
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    public void Dispose() => _file.Dispose();
+}
+
+internal sealed class QueueInUseException(string message) : Exception(message);

@@ -1,0 +1,81 @@
+using Edge.Logging;
+
+namespace Edge.Queue;
+
+/// <summary>
+/// Rebuilds the queue index from a scan of the log. Envelopes are messages; chunks are checked so that an
+/// envelope whose content is damaged is not delivered. Damaged records are copied to
+/// queue_directory/corrupt and reported, as Postfix moves a damaged queue file to its corrupt queue.
+/// </summary>
+internal sealed class QueueRecovery(string queueDirectory)
+{
+    private readonly Dictionary<long, QueueId> _intactChunks = [];
+    private readonly List<(QueueId Id, long Address, QueuedMessage Message)> _envelopes = [];
+    private readonly string _corruptDirectory = Path.Combine(queueDirectory, "corrupt");
+
+    public void Add(ReadOnlySpan<byte> record, long address)
+    {
+        if (!RecordHeader.IsIntact(record))
+        {
+            MoveAside($"record-{address}", record);
+            MailLog.Warning($"corrupt queue record at log address {address}: checksum mismatch; saved as corrupt/record-{address}");
+            return;
+        }
+        switch (RecordHeader.TypeOf(record))
+        {
+            case RecordType.Chunk:
+                _intactChunks[address] = RecordHeader.IdOf(record);
+                break;
+            case RecordType.Envelope:
+                try
+                {
+                    QueuedMessage message = EnvelopeRecord.Read(record);
+                    _envelopes.Add((message.Id, address, message));
+                }
+                catch (FormatException)
+                {
+                    MoveAside($"record-{address}", record);
+                    MailLog.Warning($"malformed envelope record at log address {address}; saved as corrupt/record-{address}");
+                }
+                break;
+            default:
+                MoveAside($"record-{address}", record);
+                MailLog.Warning($"unknown queue record type {(byte)RecordHeader.TypeOf(record)} at log address {address}; saved as corrupt/record-{address}");
+                break;
+        }
+    }
+
+    /// <summary>The messages that survived, with the address of their envelope record.</summary>
+    public IEnumerable<(QueueId Id, long Address)> Finish()
+    {
+        foreach ((QueueId id, long address, QueuedMessage message) in _envelopes)
+        {
+            long? bad = FirstDamagedChunk(id, message);
+            if (bad is not null)
+            {
+                MoveAside(id.ToString(), System.Text.Encoding.UTF8.GetBytes(message.ToString()));
+                MailLog.Warning($"{id}: content chunk at log address {bad} is missing or corrupt; message moved to corrupt/{id}");
+                continue;
+            }
+            yield return (id, address);
+        }
+    }
+
+    private long? FirstDamagedChunk(QueueId id, QueuedMessage message)
+    {
+        foreach (ContentChunk chunk in message.Chunks)
+        {
+            if (!_intactChunks.TryGetValue(chunk.Address, out QueueId owner) || owner != id)
+            {
+                return chunk.Address;
+            }
+        }
+        return null;
+    }
+
+    private void MoveAside(string name, ReadOnlySpan<byte> bytes)
+    {
+        Directory.CreateDirectory(_corruptDirectory);
+        File.WriteAllBytes(Path.Combine(_corruptDirectory, name), bytes.ToArray());
+    }
+}

@@ -1,0 +1,190 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using Edge.Logging;
+using FASTER.core;
+
+namespace Edge.Queue;
+
+/// <summary>
+/// The durable queue: one FasterLog under queue_directory/log holding content chunks and envelope records.
+/// A message is queued once its envelope record is committed; until then its chunks are garbage that
+/// recovery ignores. The in-memory index maps queue IDs to envelope addresses.
+/// </summary>
+internal sealed class QueueStore : IAsyncDisposable
+{
+    private readonly FasterLog _log;
+    private readonly IDevice _device;
+    private readonly GroupCommitter? _committer;
+    private readonly ConcurrentDictionary<QueueId, long> _index = new();
+    private readonly QueueLock? _lock;
+
+    public string Directory { get; }
+
+    private QueueStore(string directory, FasterLog log, IDevice device, QueueLock? queueLock, bool readOnly)
+    {
+        Directory = directory;
+        _log = log;
+        _device = device;
+        _lock = queueLock;
+        if (!readOnly)
+        {
+            _committer = new GroupCommitter(log, e => MailLog.Error($"fatal: queue commit failed: {e.Message}"));
+        }
+    }
+
+    public int Count => _index.Count;
+
+    /// <summary>
+    /// Opens the queue for the server: takes the queue lock, recovers the log and rebuilds the index.
+    /// </summary>
+    public static async Task<QueueStore> OpenAsync(string queueDirectory, CancellationToken cancellationToken = default)
+    {
+        QueueLock queueLock = QueueLock.Acquire(queueDirectory);
+        try
+        {
+            (FasterLog log, IDevice device) = await OpenLogAsync(queueDirectory, cancellationToken);
+            var store = new QueueStore(queueDirectory, log, device, queueLock, readOnly: false);
+            await store.RecoverAsync(cancellationToken);
+            return store;
+        }
+        catch
+        {
+            queueLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens a stopped server's queue for the tools. They hold the queue lock while they read, so a server
+    /// cannot start on the same queue meanwhile, and they never append or commit.
+    /// </summary>
+    public static async Task<QueueStore> OpenForToolAsync(string queueDirectory, CancellationToken cancellationToken = default)
+    {
+        QueueLock queueLock = QueueLock.Acquire(queueDirectory);
+        try
+        {
+            (FasterLog log, IDevice device) = await OpenLogAsync(queueDirectory, cancellationToken);
+            var store = new QueueStore(queueDirectory, log, device, queueLock, readOnly: true);
+            await store.RecoverAsync(cancellationToken);
+            return store;
+        }
+        catch
+        {
+            queueLock.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<(FasterLog, IDevice)> OpenLogAsync(string queueDirectory, CancellationToken cancellationToken)
+    {
+        string logDirectory = Path.Combine(queueDirectory, "log");
+        System.IO.Directory.CreateDirectory(logDirectory);
+        IDevice device = Devices.CreateLogDevice(Path.Combine(logDirectory, "queue.log"), recoverDevice: true);
+        var settings = new FasterLogSettings
+        {
+            LogDevice = device,
+            LogCommitDir = logDirectory,
+            // 1 MiB pages hold many chunk records; 16 MiB in memory lets DATA of many sessions stream in
+            // while a commit is writing.
+            PageSizeBits = 20,
+            MemorySizeBits = 24,
+            SegmentSizeBits = 28,
+        };
+        FasterLog log = await FasterLog.CreateAsync(settings, cancellationToken);
+        return (log, device);
+    }
+
+    /// <summary>Appends a record to log memory; it becomes durable with the next commit that covers it.</summary>
+    public long Append(ReadOnlySpan<byte> record) => _log.Enqueue(record);
+
+    /// <summary>
+    /// Writes the envelope record after the message's chunks and waits for the group commit that makes the
+    /// message durable. Only then is the message in the index, and only then may the session say 250.
+    /// </summary>
+    public async ValueTask CommitMessageAsync(Envelope envelope, EnvelopeRecord.Client client, MessageWriter content,
+        CancellationToken cancellationToken)
+    {
+        content.Complete();
+        int upper = EnvelopeRecord.MeasureUpperBound(envelope, client, content.Chunks.Length);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(upper);
+        long address;
+        try
+        {
+            int length = EnvelopeRecord.Write(buffer, envelope, client, content.Size, content.Chunks);
+            address = Append(buffer.AsSpan(0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        await _committer!.WaitCommittedAsync(address, cancellationToken).ConfigureAwait(false);
+        _index[envelope.Id] = address;
+    }
+
+    /// <summary>A snapshot of the queue in arrival order.</summary>
+    public async Task<IReadOnlyList<QueuedMessage>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var entries = _index.ToArray();
+        Array.Sort(entries, (a, b) => a.Key.CompareTo(b.Key));
+        var messages = new List<QueuedMessage>(entries.Length);
+        foreach ((QueueId _, long address) in entries)
+        {
+            (byte[] record, int length) = await _log.ReadAsync(address, token: cancellationToken);
+            messages.Add(EnvelopeRecord.Read(record.AsSpan(0, length)));
+        }
+        return messages;
+    }
+
+    public async Task<QueuedMessage?> FindAsync(QueueId id, CancellationToken cancellationToken = default)
+    {
+        if (!_index.TryGetValue(id, out long address))
+        {
+            return null;
+        }
+        (byte[] record, int length) = await _log.ReadAsync(address, token: cancellationToken);
+        return EnvelopeRecord.Read(record.AsSpan(0, length));
+    }
+
+    /// <summary>Copies a queued message's content, chunk by chunk, to <paramref name="output"/>.</summary>
+    public async Task CopyContentAsync(QueuedMessage message, Stream output, CancellationToken cancellationToken = default)
+    {
+        foreach (ContentChunk chunk in message.Chunks)
+        {
+            (byte[] record, int length) = await _log.ReadAsync(chunk.Address, token: cancellationToken);
+            if (!RecordHeader.IsIntact(record.AsSpan(0, length)))
+            {
+                throw new InvalidDataException($"{message.Id}: content chunk at log address {chunk.Address} is corrupt");
+            }
+            await output.WriteAsync(record.AsMemory(RecordHeader.Size + 4, length - RecordHeader.Size - 4), cancellationToken);
+        }
+    }
+
+    private async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        var recovery = new QueueRecovery(Directory);
+        using (FasterLogScanIterator iterator = _log.Scan(_log.BeginAddress, _log.TailAddress))
+        {
+            await foreach ((byte[] entry, int length, long address, long _) in iterator.GetAsyncEnumerable(cancellationToken))
+            {
+                recovery.Add(entry.AsSpan(0, length), address);
+            }
+        }
+        foreach ((QueueId id, long address) in recovery.Finish())
+        {
+            _index[id] = address;
+            QueueId.NotBefore(id);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_committer is not null)
+        {
+            await _committer.DisposeAsync();
+            await _log.CommitAsync();
+        }
+        _log.Dispose();
+        _device.Dispose();
+        _lock?.Dispose();
+    }
+}

@@ -1,0 +1,67 @@
+namespace Edge.Smtp.Protocol;
+
+/// <summary>RFC 6152 / 3030 body type declared with BODY=.</summary>
+internal enum BodyType : byte
+{
+    Unspecified,
+    SevenBit,
+    EightBitMime,
+}
+
+/// <summary>RFC 3461 RET=.</summary>
+internal enum DsnReturn : byte
+{
+    Unspecified,
+    Full,
+    Headers,
+}
+
+/// <summary>RFC 3461 NOTIFY= as flags; Never excludes the others.</summary>
+[Flags]
+internal enum DsnNotify : byte
+{
+    Unspecified = 0,
+    Never = 1,
+    Success = 2,
+    Failure = 4,
+    Delay = 8,
+}
+
+/// <summary>Why a MAIL or RCPT command was refused; each maps to one Postfix reply.</summary>
+internal enum EnvelopeError : byte
+{
+    None,
+    MailSyntax,
+    RcptSyntax,
+    BadSender,
+    BadRecipient,
+    BadSize,
+    SizeOverflow,
+    Unsupported,
+    BadRet,
+    BadEnvId,
+    BadNotify,
+    BadOrcpt,
+}
+
+/// <summary>The parsed arguments of MAIL FROM; ranges index into the argument span.</summary>
+internal struct MailArguments
+{
+    public Range Address;
+    public long Size;
+    public BodyType Body;
+    public bool SmtpUtf8;
+    public DsnReturn Ret;
+    public Range EnvId;
+    /// <summary>The offending "KEY=value" for a 555 reply.</summary>
+    public Range BadParameter;
+}
+
+/// <summary>The parsed arguments of RCPT TO; ranges index into the argument span.</summary>
+internal struct RcptArguments
+{
+    public Range Address;
+    public DsnNotify Notify;
+    public Range Orcpt;
+    public Range BadParameter;
+}

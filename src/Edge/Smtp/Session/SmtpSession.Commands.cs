@@ -1,0 +1,450 @@
+using System.Buffers;
+using Edge.Logging;
+using Edge.Queue;
+using Edge.Resolve;
+using Edge.Restrictions;
+using Edge.Smtp.Data;
+using Edge.Smtp.Protocol;
+
+namespace Edge.Smtp.Session;
+
+internal sealed partial class SmtpSession
+{
+    /// <summary>Handles everything complete in <paramref name="buffer"/>, advancing it past what was used.</summary>
+    private Step Process(ref ReadOnlySequence<byte> buffer)
+    {
+        while (true)
+        {
+            switch (_mode)
+            {
+                case Mode.SkipLine:
+                    if (!LineFramer.SkipRestOfLine(ref buffer))
+                    {
+                        return Step.NeedInput;
+                    }
+                    _mode = Mode.Command;
+                    continue;
+                case Mode.Data:
+                    if (!ScanData(ref buffer))
+                    {
+                        return Step.NeedInput;
+                    }
+                    return Step.EndOfMessage;
+                case Mode.Bdat:
+                    if (!ScanBdat(ref buffer))
+                    {
+                        return Step.NeedInput;
+                    }
+                    if (_bdatLast && !_bdatDiscard)
+                    {
+                        return Step.EndOfMessage;
+                    }
+                    EndChunk();
+                    continue;
+            }
+
+            LineStatus status = LineFramer.TryReadLine(ref buffer, _s.LineLengthLimit, out ReadOnlySequence<byte> line,
+                out bool bareLf, out bool skipRest);
+            if (status == LineStatus.NeedMore)
+            {
+                return Step.NeedInput;
+            }
+            ReadOnlySpan<byte> command = line.IsSingleSegment ? line.FirstSpan : CopyLine(line);
+            if (status == LineStatus.Truncated)
+            {
+                MailLog.Warning($"{_namaddr}: request longer than {_s.LineLengthLimit}: {Printable.Escape(command[..Math.Min(30, command.Length)])}...");
+            }
+
+            bool slow = _errors >= _s.SoftErrorLimit;
+            Step step = Execute(command, bareLf, ref buffer);
+            if (skipRest && _mode == Mode.Command)
+            {
+                _mode = Mode.SkipLine;
+            }
+            if (step == Step.Close)
+            {
+                return step;
+            }
+            if (_errors >= _s.HardErrorLimit)
+            {
+                WriteHostReply(Replies.TooManyErrorsPrefix, Replies.TooManyErrorsSuffix);
+                _closeReason = "too many errors";
+                return Step.Close;
+            }
+            if (slow)
+            {
+                return Step.Sleep;
+            }
+            if (step != Step.NeedInput)
+            {
+                return step;
+            }
+        }
+    }
+
+    private ReadOnlySpan<byte> CopyLine(in ReadOnlySequence<byte> line)
+    {
+        line.CopyTo(_lineBuffer);
+        return _lineBuffer.AsSpan(0, (int)line.Length);
+    }
+
+    /// <summary>Runs one command line. Returns NeedInput to go on with the next line.</summary>
+    private Step Execute(ReadOnlySpan<byte> line, bool bareLf, ref ReadOnlySequence<byte> rest)
+    {
+        if (bareLf && _bareMode == BareNewlineMode.Reject)
+        {
+            RejectBareLf("NOQUEUE", _where);
+            return Step.Close;
+        }
+        // Postfix parses commands as C strings: whatever follows a NUL is not there.
+        int nul = line.IndexOf((byte)0);
+        if (nul >= 0)
+        {
+            line = line[..nul];
+        }
+        line = line.Trim(" \t"u8);
+        if (line.IsEmpty)
+        {
+            _errors++;
+            Reply.Line(Replies.BadSyntax);
+            return Step.NeedInput;
+        }
+
+        SmtpVerb verb = VerbParser.Parse(line, out int argumentStart);
+        ReadOnlySpan<byte> argument = line[argumentStart..];
+        _stats.Count(verb);
+        switch (verb)
+        {
+            case SmtpVerb.Forbidden:
+                MailLog.Warning($"non-SMTP command from {_namaddr}: {Printable.Escape(line)}");
+                Reply.Line(Replies.Forbidden);
+                return Step.Close;
+            case SmtpVerb.Unknown or SmtpVerb.Expn:
+                _where = "UNKNOWN";
+                _errors++;
+                Reply.Line(Replies.NotRecognized);
+                return Step.NeedInput;
+        }
+
+        _where = VerbName(verb);
+        if (_s.Tls == TlsLevel.Encrypt && _tls is null
+            && verb is not (SmtpVerb.Helo or SmtpVerb.Ehlo or SmtpVerb.StartTls or SmtpVerb.Noop or SmtpVerb.Quit or SmtpVerb.Help))
+        {
+            _errors++;
+            Reply.Line(Replies.MustStartTls);
+            return Step.NeedInput;
+        }
+        if (IllegallyPipelined(verb, rest))
+        {
+            Reply.Line(Replies.Synchronization);
+            return Step.Close;
+        }
+
+        Step step = Step.NeedInput;
+        bool ok = verb switch
+        {
+            SmtpVerb.Helo => Helo(argument, extended: false),
+            SmtpVerb.Ehlo => Helo(argument, extended: true),
+            SmtpVerb.Mail => Mail(argument),
+            SmtpVerb.Rcpt => Rcpt(argument),
+            SmtpVerb.Data => Data(argument),
+            SmtpVerb.Bdat => Bdat(argument, ref step),
+            SmtpVerb.Rset => Rset(argument),
+            SmtpVerb.Noop => Ok(),
+            SmtpVerb.Vrfy => Vrfy(argument),
+            SmtpVerb.Help => Help(),
+            SmtpVerb.StartTls => StartTls(argument, ref rest, ref step),
+            SmtpVerb.Quit => Quit(ref step),
+            SmtpVerb.Auth => Fail(Replies.AuthNotEnabled),
+            _ => Fail(Replies.NotImplemented),
+        };
+        // DATA and BDAT succeed or fail when their content is complete (EndChunk, FinishMessageAsync).
+        if (ok && verb is not (SmtpVerb.Data or SmtpVerb.Bdat))
+        {
+            _stats.Succeeded(verb);
+        }
+        else
+        {
+            _errors++;
+        }
+        if (verb is SmtpVerb.Helo or SmtpVerb.Ehlo or SmtpVerb.Rset or SmtpVerb.Noop or SmtpVerb.Vrfy or SmtpVerb.Etrn
+            && _junk++ > _s.JunkCommandLimit)
+        {
+            _errors++;
+        }
+        return step;
+    }
+
+    /// <summary>
+    /// RFC 2920: EHLO, DATA, VRFY and NOOP end a pipelined group, and a client that never said EHLO may not
+    /// pipeline at all. Input already waiting behind such a command means the client did not wait for our reply.
+    /// </summary>
+    private bool IllegallyPipelined(SmtpVerb verb, in ReadOnlySequence<byte> rest)
+    {
+        if (_illPipelining || rest.IsEmpty
+            || (_esmtp && verb is not (SmtpVerb.Helo or SmtpVerb.Ehlo or SmtpVerb.Data or SmtpVerb.Noop or SmtpVerb.Vrfy)))
+        {
+            return false;
+        }
+        _illPipelining = true;
+        MailLog.Info($"improper command pipelining after {_where} from {_namaddr}: {Printable.Escape(rest)}");
+        return _s.ForbidUnauthPipelining;
+    }
+
+    private bool Ok()
+    {
+        Reply.Line(Replies.Ok);
+        return true;
+    }
+
+    private bool Fail(ReadOnlySpan<byte> reply)
+    {
+        Reply.Line(reply);
+        return false;
+    }
+
+    private bool Helo(ReadOnlySpan<byte> argument, bool extended)
+    {
+        if (argument.IsEmpty)
+        {
+            return Fail(extended ? Replies.EhloSyntax : Replies.HeloSyntax);
+        }
+        _helo = Printable.Text(argument);
+        _client = null;
+        _esmtp |= extended;
+        ResetTransaction();
+        if (extended)
+        {
+            bool offerTls = _s.Tls != TlsLevel.None && _s.Certificate is not null && _tls is null;
+            Reply.Write(offerTls ? _s.EhloWithStartTls : _s.EhloPlain);
+        }
+        else
+        {
+            Reply.Write(_s.HeloReply);
+        }
+        return true;
+    }
+
+    private bool Mail(ReadOnlySpan<byte> argument)
+    {
+        if (_s.HeloRequired && _helo is null)
+        {
+            return Fail(Replies.SendHeloFirst);
+        }
+        if (_envelope.Active)
+        {
+            return Fail(Replies.NestedMail);
+        }
+        EnvelopeError error = EnvelopeParser.ParseMail(argument, _s.StrictRfc821Envelopes, _s.SmtpUtf8Enabled,
+            out MailArguments mail);
+        if (error != EnvelopeError.None)
+        {
+            return ReplyEnvelopeError(error, argument, mail.BadParameter);
+        }
+        if (mail.Size > 0 && _s.MessageSizeLimit > 0 && mail.Size > _s.MessageSizeLimit)
+        {
+            return Fail(Replies.SizeExceedsLimit);
+        }
+        _envelope.Begin(default, argument[mail.Address], argument[mail.EnvId], mail.Ret, mail.Body, mail.SmtpUtf8);
+        Reply.Line(Replies.MailOk);
+        return true;
+    }
+
+    private bool Rcpt(ReadOnlySpan<byte> argument)
+    {
+        if (!_envelope.Active)
+        {
+            return Fail(Replies.NeedMail);
+        }
+        if (_bdatStarted)
+        {
+            return Fail(Replies.RcptAfterBdat);
+        }
+        EnvelopeError error = EnvelopeParser.ParseRcpt(argument, _s.StrictRfc821Envelopes,
+            _s.SmtpUtf8Enabled && _envelope.SmtpUtf8, out RcptArguments rcpt);
+        if (error != EnvelopeError.None)
+        {
+            return ReplyEnvelopeError(error, argument, rcpt.BadParameter);
+        }
+        if (_s.RecipientLimit > 0 && _envelope.RecipientCount >= _s.RecipientLimit)
+        {
+            Reply.Line(Replies.TooManyRecipients);
+            // Postfix forgives overshoot up to smtpd_recipient_overshoot_limit (1000) before counting errors.
+            return _rcptOvershoot++ < 1000;
+        }
+
+        ReadOnlySpan<byte> address = argument[rcpt.Address];
+        AddressClass addressClass = _s.Classifier.Classify(address);
+        Verdict verdict = RecipientDecision.Evaluate(_s.RelayRestrictions, _s.RecipientRestrictions,
+            _clientInMynetworks, addressClass);
+        if (verdict is not (Verdict.Permit or Verdict.Dunno))
+        {
+            RejectRecipient(verdict, address);
+            return false;
+        }
+        if (_envelope.RecipientCount == 0)
+        {
+            _envelope.Id = QueueId.New();
+            MailLog.Info($"{_envelope.Id}: client={_namaddr}");
+        }
+        _envelope.AddRecipient(address, argument[rcpt.Orcpt], rcpt.Notify);
+        Reply.Line(Replies.RcptOk);
+        return true;
+    }
+
+    private void RejectRecipient(Verdict verdict, ReadOnlySpan<byte> address)
+    {
+        bool relay = verdict is Verdict.RelayDenied or Verdict.RelayDeferred;
+        int code = verdict switch
+        {
+            Verdict.RelayDenied => _s.RelayRejectCode,
+            Verdict.RelayDeferred => _s.RelayRejectCode - 100,
+            Verdict.Defer => 450,
+            _ => 554,
+        };
+        ReadOnlySpan<byte> dsn = code < 500 ? "4.7.1"u8 : "5.7.1"u8;
+        ReadOnlySpan<byte> text = relay ? Replies.RelayDeniedSuffix : Replies.RecipientRejectedSuffix;
+        Reply.WriteNumber(code);
+        Reply.Write(" "u8);
+        Reply.Write(dsn);
+        Reply.Write(" <"u8);
+        Reply.Write(address);
+        Reply.Line(text);
+        string replyText = $"{code} {System.Text.Encoding.ASCII.GetString(dsn)} <{Printable.Text(address)}>{System.Text.Encoding.ASCII.GetString(text)}";
+        LogReject("NOQUEUE", "RCPT", replyText, Printable.Text(address));
+    }
+
+    private void LogReject(string id, string where, string reply, string? recipient)
+    {
+        string to = recipient is null ? "" : $" to=<{recipient}>";
+        string helo = _helo is null ? "" : $" helo=<{_helo}>";
+        string from = _envelope.Active ? $" from=<{Printable.Text(_envelope[_envelope.Sender])}>" : "";
+        MailLog.Info($"{id}: reject: {where} from {_namaddr}: {reply};{from}{to} proto={Protocol}{helo}");
+    }
+
+    private bool ReplyEnvelopeError(EnvelopeError error, ReadOnlySpan<byte> argument, Range badParameter)
+    {
+        if (error == EnvelopeError.Unsupported)
+        {
+            Reply.Write(Replies.UnsupportedOption);
+            Reply.Line(argument[badParameter]);
+            return false;
+        }
+        return Fail(error switch
+        {
+            EnvelopeError.MailSyntax => Replies.MailSyntax,
+            EnvelopeError.RcptSyntax => Replies.RcptSyntax,
+            EnvelopeError.BadSender => Replies.BadSender,
+            EnvelopeError.BadRecipient => Replies.BadRecipient,
+            EnvelopeError.BadSize => Replies.BadSize,
+            EnvelopeError.SizeOverflow => Replies.SizeOverflow,
+            EnvelopeError.BadRet => Replies.BadRet,
+            EnvelopeError.BadEnvId => Replies.BadEnvId,
+            EnvelopeError.BadNotify => Replies.BadNotify,
+            _ => Replies.BadOrcpt,
+        });
+    }
+
+    private bool Rset(ReadOnlySpan<byte> argument)
+    {
+        if (!argument.IsEmpty)
+        {
+            return Fail(Replies.RsetSyntax);
+        }
+        ResetTransaction();
+        return Ok();
+    }
+
+    private bool Vrfy(ReadOnlySpan<byte> argument)
+    {
+        if (_s.DisableVrfy)
+        {
+            return Fail(Replies.VrfyDisabled);
+        }
+        if (argument.IsEmpty)
+        {
+            return Fail(_s.SmtpUtf8Enabled ? Replies.VrfySyntaxUtf8 : Replies.VrfySyntax);
+        }
+        if (!PathParser.TryParse(argument, strict: false, _s.SmtpUtf8Enabled, out _, out _))
+        {
+            return Fail(Replies.BadRecipient);
+        }
+        Reply.Write("252 2.0.0 "u8);
+        Reply.Line(argument);
+        return true;
+    }
+
+    private bool Help()
+    {
+        Reply.Line(Replies.Help);
+        return true;
+    }
+
+    private bool Quit(ref Step step)
+    {
+        Reply.Line(Replies.Bye);
+        step = Step.Close;
+        return true;
+    }
+
+    private bool StartTls(ReadOnlySpan<byte> argument, ref ReadOnlySequence<byte> rest, ref Step step)
+    {
+        if (!argument.IsEmpty)
+        {
+            return Fail(Replies.StartTlsSyntax);
+        }
+        if (_tls is not null)
+        {
+            return Fail(Replies.TlsAlreadyActive);
+        }
+        if (_s.Tls == TlsLevel.None || _s.Certificate is null)
+        {
+            return Fail(Replies.NotImplemented);
+        }
+        Reply.Line(Replies.ReadyToStartTls);
+        // CVE-2011-0411: plaintext pipelined behind STARTTLS must not survive into the TLS session.
+        rest = rest.Slice(rest.End);
+        step = Step.StartTls;
+        return true;
+    }
+
+    private void ResetTransaction()
+    {
+        _envelope.Reset();
+        _bdatStarted = false;
+        _bdatFailed = false;
+        _rcptOvershoot = 0;
+    }
+
+    private string Protocol
+    {
+        get
+        {
+            if (!_esmtp)
+            {
+                return "SMTP";
+            }
+            string name = _envelope.Active && _envelope.SmtpUtf8 ? "UTF8SMTP" : "ESMTP";
+            return _tls is null ? name : name + "S";
+        }
+    }
+
+    private static string VerbName(SmtpVerb verb) => verb switch
+    {
+        SmtpVerb.Helo => "HELO",
+        SmtpVerb.Ehlo => "EHLO",
+        SmtpVerb.StartTls => "STARTTLS",
+        SmtpVerb.Mail => "MAIL",
+        SmtpVerb.Rcpt => "RCPT",
+        SmtpVerb.Data => "DATA",
+        SmtpVerb.Bdat => "BDAT",
+        SmtpVerb.Rset => "RSET",
+        SmtpVerb.Noop => "NOOP",
+        SmtpVerb.Vrfy => "VRFY",
+        SmtpVerb.Quit => "QUIT",
+        SmtpVerb.Help => "HELP",
+        SmtpVerb.Etrn => "ETRN",
+        SmtpVerb.Auth => "AUTH",
+        _ => "UNKNOWN",
+    };
+}

@@ -1,0 +1,316 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.IO.Pipelines;
+using System.Net.Security;
+using System.Security.Authentication;
+using Edge.Cleanup;
+using Edge.Logging;
+using Edge.Queue;
+using Edge.Smtp.Data;
+using Edge.Smtp.Protocol;
+
+namespace Edge.Smtp.Session;
+
+/// <summary>DATA and BDAT: message content from the wire into the queue, and the reply once it is durable.</summary>
+internal sealed partial class SmtpSession
+{
+    private enum ChunkReply : byte
+    {
+        None,
+        NeedRcpt,
+        NoValidRecipients,
+        NullBdat,
+        Discarded,
+        TooBig,
+    }
+
+    private bool _bdatStarted;
+    private bool _bdatFailed;
+    private bool _bdatLast;
+    private bool _bdatDiscard;
+    private long _bdatRemaining;
+    private long _bdatChunkSize;
+    private ChunkReply _bdatReply;
+
+    private bool Data(ReadOnlySpan<byte> argument)
+    {
+        if (_bdatStarted)
+        {
+            return Fail(Replies.DataAfterBdat);
+        }
+        if (_envelope.RecipientCount == 0)
+        {
+            return Fail(_envelope.Active ? Replies.NoValidRecipients : Replies.NeedRcpt);
+        }
+        if (!argument.IsEmpty)
+        {
+            return Fail(Replies.DataSyntax);
+        }
+        Reply.Line(Replies.StartData);
+        BeginContent();
+        _scanner.StartData(_bareMode);
+        _mode = Mode.Data;
+        return true;
+    }
+
+    private bool Bdat(ReadOnlySpan<byte> argument, ref Step step)
+    {
+        if (!TryParseBdat(argument, out long size, out bool last))
+        {
+            MailLog.Warning($"{(_envelope.RecipientCount > 0 ? _envelope.Id.ToString() : "NOQUEUE")}: malformed BDAT command syntax from {_namaddr}: {Printable.Escape(argument)}");
+            Reply.Line(Replies.BdatSyntax);
+            step = Step.Close;
+            return false;
+        }
+        _bdatChunkSize = size;
+        _bdatRemaining = size;
+        _bdatLast = last;
+        _bdatDiscard = true;
+        if (_bdatFailed)
+        {
+            _bdatReply = ChunkReply.Discarded;
+        }
+        else if (!_bdatStarted && _envelope.RecipientCount == 0)
+        {
+            _bdatReply = _envelope.Active ? ChunkReply.NoValidRecipients : ChunkReply.NeedRcpt;
+        }
+        else if (size == 0 && !last)
+        {
+            _bdatReply = ChunkReply.NullBdat;
+        }
+        else
+        {
+            if (!_bdatStarted)
+            {
+                _bdatStarted = true;
+                BeginContent();
+                _scanner.StartBdat(_bareMode);
+            }
+            bool tooBig = _s.MessageSizeLimit > 0 && _writer.Size > _s.MessageSizeLimit - size;
+            _bdatReply = tooBig ? ChunkReply.TooBig : ChunkReply.None;
+            _bdatDiscard = tooBig;
+        }
+        _mode = Mode.Bdat;
+        return true;
+    }
+
+    private static bool TryParseBdat(ReadOnlySpan<byte> argument, out long size, out bool last)
+    {
+        last = false;
+        int space = argument.IndexOf((byte)' ');
+        ReadOnlySpan<byte> count = space < 0 ? argument : argument[..space];
+        if (count.IsEmpty || count.IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0
+            || !Utf8Parser.TryParse(count, out size, out int used) || used != count.Length)
+        {
+            size = 0;
+            return false;
+        }
+        if (space < 0)
+        {
+            return true;
+        }
+        ReadOnlySpan<byte> tail = argument[(space + 1)..].TrimStart((byte)' ');
+        last = System.Text.Ascii.EqualsIgnoreCase(tail, "LAST"u8);
+        return last;
+    }
+
+    /// <summary>Opens the message content with the Received: header, as Postfix's smtpd writes it first.</summary>
+    private void BeginContent()
+    {
+        _writer.Begin(_envelope.Id, _s.MessageSizeLimit);
+        ReadOnlySpan<byte> single = _envelope.RecipientCount == 1 ? _envelope[_envelope.Recipients[0].Address] : default;
+        string helo = _helo ?? _clientName;
+        int max = ReceivedHeader.MaxLength(helo, _clientName, _clientAddress, _s.MyHostname, _tlsSummary ?? "", single.Length);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(max);
+        Span<char> id = stackalloc char[QueueId.TextLength];
+        _envelope.Id.Format(id);
+        int length = ReceivedHeader.Write(buffer, helo, _clientName, _clientAddress, _s.MyHostname, _s.MailName,
+            Protocol, _tlsSummary, new string(id), single, DateTimeOffset.UtcNow);
+        _writer.Write(buffer.AsSpan(0, length));
+        ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    /// <summary>Feeds DATA content to the scanner; true once CRLF.CRLF ended it.</summary>
+    private bool ScanData(ref ReadOnlySequence<byte> buffer)
+    {
+        long offset = 0;
+        foreach (ReadOnlyMemory<byte> segment in buffer)
+        {
+            if (_scanner.Scan(segment.Span, _writer, out int consumed))
+            {
+                buffer = buffer.Slice(offset + consumed);
+                return true;
+            }
+            offset += segment.Length;
+        }
+        buffer = buffer.Slice(buffer.End);
+        return false;
+    }
+
+    /// <summary>Takes the current chunk's bytes; true once all of them arrived.</summary>
+    private bool ScanBdat(ref ReadOnlySequence<byte> buffer)
+    {
+        while (_bdatRemaining > 0 && !buffer.IsEmpty)
+        {
+            ReadOnlySpan<byte> span = buffer.FirstSpan;
+            int take = (int)Math.Min(span.Length, _bdatRemaining);
+            if (!_bdatDiscard)
+            {
+                _scanner.Scan(span[..take], _writer, out _);
+            }
+            _bdatRemaining -= take;
+            buffer = buffer.Slice(take);
+        }
+        return _bdatRemaining == 0;
+    }
+
+    /// <summary>A chunk that was discarded or is not the last one: reply and go back to commands.</summary>
+    private void EndChunk()
+    {
+        _mode = Mode.Command;
+        if (_bdatDiscard)
+        {
+            _errors++;
+            switch (_bdatReply)
+            {
+                case ChunkReply.NeedRcpt: Reply.Line(Replies.NeedRcpt); break;
+                case ChunkReply.NoValidRecipients: Reply.Line(Replies.NoValidRecipients); break;
+                case ChunkReply.NullBdat: Reply.Line(Replies.NullBdat); _bdatFailed = _bdatStarted; break;
+                case ChunkReply.TooBig: Reply.Line(Replies.ChunkTooBig); _bdatFailed = true; break;
+                default:
+                    Reply.Write(Replies.BdatDiscardedPrefix);
+                    Reply.WriteNumber(_bdatChunkSize);
+                    Reply.Line(Replies.BdatDiscardedSuffix);
+                    break;
+            }
+            if (_bdatLast)
+            {
+                ResetTransaction();
+            }
+            return;
+        }
+        if (_scanner.SawBareLf && _bareMode == BareNewlineMode.Reject)
+        {
+            RejectBareLf(_envelope.Id.ToString(), "END-OF-MESSAGE");
+            _writer.Discard();
+            _bdatFailed = true;
+            _errors++;
+            return;
+        }
+        Reply.Write(Replies.BdatOkPrefix);
+        Reply.WriteNumber(_bdatChunkSize);
+        Reply.Line(Replies.BdatBytes);
+        _stats.Succeeded(SmtpVerb.Bdat);
+    }
+
+    /// <summary>End of DATA or the last BDAT chunk: commit the message, then reply.</summary>
+    private async Task FinishMessageAsync()
+    {
+        _mode = Mode.Command;
+        bool bdat = _bdatStarted;
+        SmtpVerb verb = bdat ? SmtpVerb.Bdat : SmtpVerb.Data;
+        string id = _envelope.Id.ToString();
+        if (_scanner.SawBareLf && _bareMode == BareNewlineMode.Reject)
+        {
+            RejectBareLf(id, "END-OF-MESSAGE");
+            _errors++;
+        }
+        else if (_writer.Overflowed)
+        {
+            MailLog.Warning($"{id}: queue file size limit exceeded");
+            Reply.Line(Replies.MessageTooBig);
+            _errors++;
+        }
+        else if (await CommitAsync(id))
+        {
+            if (bdat)
+            {
+                Reply.Write(Replies.BdatOkPrefix);
+                Reply.WriteNumber(_writer.Size);
+                Reply.Write(Replies.BdatBytesQueuedAs);
+            }
+            else
+            {
+                Reply.Write(Replies.QueuedAs);
+            }
+            Reply.WriteAscii(id);
+            Reply.CrLf();
+            _stats.Succeeded(verb);
+            // Postfix forgives earlier client errors once a message was accepted.
+            _errors = 0;
+            _junk = 0;
+        }
+        _where = "END-OF-MESSAGE";
+        ResetTransaction();
+    }
+
+    private async Task<bool> CommitAsync(string id)
+    {
+        string protocol = Protocol;
+        if (_client is null || _client.Protocol != protocol)
+        {
+            _client = new EnvelopeRecord.Client(_clientName, _clientAddress, _helo ?? _clientName, protocol);
+        }
+        try
+        {
+            await _queue.CommitMessageAsync(_envelope, _client, _writer, _connectionClosed);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            MailLog.Warning($"{id}: queue file write error: {e.Message}", "cleanup");
+            Reply.Line(Replies.QueueWriteError);
+            _errors++;
+            return false;
+        }
+        MailLog.Info($"{id}: from=<{Printable.Text(_envelope[_envelope.Sender])}>, size={_writer.Size}, nrcpt={_envelope.RecipientCount} (queue active)", "qmgr");
+        return true;
+    }
+
+    private void RejectBareLf(string id, string where)
+    {
+        Reply.WriteNumber(_s.BareNewlineRejectCode);
+        Reply.Write(" 5.5.2 "u8);
+        Reply.WriteAscii(_s.MyHostname);
+        Reply.Line(" Error: bare <LF> received"u8);
+        string? recipient = _envelope.RecipientCount > 0 ? Printable.Text(_envelope[_envelope.Recipients[0].Address]) : null;
+        LogReject(id, where, "bare <LF> received", recipient);
+    }
+
+    private async Task StartTlsAsync()
+    {
+        var stream = new SslStream(new DuplexPipeStream(_transport), leaveInnerStreamOpen: false);
+        using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(_connectionClosed))
+        {
+            handshake.CancelAfter(_s.Timeout);
+            try
+            {
+                await stream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+                {
+                    ServerCertificate = _s.Certificate,
+                    ClientCertificateRequired = false,
+                }, handshake.Token);
+            }
+            catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
+            {
+                MailLog.Warning($"TLS library problem: handshake with {_namaddr} failed: {e.Message}");
+                await stream.DisposeAsync();
+                throw new IOException("TLS handshake failed", e);
+            }
+        }
+        _tls = stream;
+        _input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+        _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+        string version = stream.SslProtocol switch
+        {
+            SslProtocols.Tls13 => "TLSv1.3",
+            SslProtocols.Tls12 => "TLSv1.2",
+            _ => stream.SslProtocol.ToString(),
+        };
+        _tlsSummary = $"{version} with cipher {stream.NegotiatedCipherSuite}";
+        MailLog.Info($"Anonymous TLS connection established from {_namaddr}: {_tlsSummary}");
+        // RFC 3207 4.2: the client must start over with EHLO; nothing said before the handshake counts.
+        _helo = null;
+        _client = null;
+        ResetTransaction();
+    }
+}

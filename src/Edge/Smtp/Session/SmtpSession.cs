@@ -1,0 +1,268 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using Edge.Logging;
+using Edge.Queue;
+using Edge.Smtp.Data;
+using Edge.Smtp.Protocol;
+
+namespace Edge.Smtp.Session;
+
+/// <summary>
+/// One SMTP connection. The loop reads what the client sent, lets the synchronous <see cref="Process"/>
+/// handle every complete command and data byte in it (writing replies into the output buffer), and
+/// flushes the replies once the input is used up, so a pipelined group gets one write. Work that must wait
+/// (a queue commit, the TLS handshake, an error sleep) is a <see cref="Step"/> that the loop awaits before
+/// it continues with the rest of the input.
+/// </summary>
+internal sealed partial class SmtpSession : IAsyncDisposable
+{
+    private enum Mode : byte
+    {
+        Command,
+        SkipLine,
+        Data,
+        Bdat,
+    }
+
+    private enum Step : byte
+    {
+        NeedInput,
+        EndOfMessage,
+        StartTls,
+        Sleep,
+        Close,
+    }
+
+    private readonly SmtpdSettings _s;
+    private readonly QueueStore _queue;
+    private readonly IDuplexPipe _transport;
+    private readonly IPAddress _clientIp;
+    private readonly string _clientName;
+    private readonly string _clientAddress;
+    private readonly string _namaddr;
+    private readonly bool _clientInMynetworks;
+    private readonly BareNewlineMode _bareMode;
+    private readonly Envelope _envelope = new();
+    private readonly MessageWriter _writer;
+    private readonly DataScanner _scanner = new();
+    private readonly CommandStats _stats = new();
+    private readonly byte[] _lineBuffer;
+    private readonly CancellationTokenSource _timeout = new();
+    private readonly CancellationToken _connectionClosed;
+
+    private PipeReader _input;
+    private PipeWriter _output;
+    private SslStream? _tls;
+    private string? _tlsSummary;
+    private EnvelopeRecord.Client? _client;
+    private Mode _mode;
+    private string? _helo;
+    private bool _esmtp;
+    private int _errors;
+    private int _junk;
+    private bool _illPipelining;
+    private string _where = "CONNECT";
+    private int _rcptOvershoot;
+    private string? _closeReason;
+
+    public SmtpSession(SmtpdSettings settings, QueueStore queue, IDuplexPipe transport, EndPoint? remote,
+        CancellationToken connectionClosed)
+    {
+        _s = settings;
+        _queue = queue;
+        _transport = transport;
+        _input = transport.Input;
+        _output = transport.Output;
+        _connectionClosed = connectionClosed;
+        _clientIp = remote is IPEndPoint ip ? ip.Address : IPAddress.None;
+        if (_clientIp.IsIPv4MappedToIPv6)
+        {
+            _clientIp = _clientIp.MapToIPv4();
+        }
+        _clientAddress = _clientIp.ToString();
+        // Reverse DNS (smtpd_peername_lookup) comes with the resolver; until then only loopback has a name.
+        _clientName = IPAddress.IsLoopback(_clientIp) ? "localhost" : "unknown";
+        _namaddr = $"{_clientName}[{_clientAddress}]";
+        _clientInMynetworks = settings.Mynetworks.Contains(_clientIp);
+        _bareMode = settings.BareNewlineExclusions.Contains(_clientIp) ? BareNewlineMode.Allow : settings.BareNewline;
+        _writer = new MessageWriter(queue);
+        _lineBuffer = new byte[settings.LineLengthLimit + 2];
+    }
+
+    private ReplyWriter Reply => new(_output);
+
+    public async Task RunAsync()
+    {
+        MailLog.Info($"connect from {_namaddr}");
+        string? reason = null;
+        try
+        {
+            if (await RejectPregreetingAsync())
+            {
+                return;
+            }
+            Reply.Write(_s.Greeting);
+            await FlushAsync();
+            reason = await LoopAsync();
+        }
+        catch (OperationCanceledException) when (_timeout.IsCancellationRequested && !_connectionClosed.IsCancellationRequested)
+        {
+            reason = "timeout";
+            await TryWriteTimeoutAsync();
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException
+                                      or System.Security.Authentication.AuthenticationException
+                                      or Microsoft.AspNetCore.Connections.ConnectionResetException)
+        {
+            reason = "lost connection";
+        }
+        finally
+        {
+            LogAbnormalEnd(reason);
+            MailLog.Info($"disconnect from {_namaddr}{_stats.Format()}");
+        }
+    }
+
+    /// <summary>smtpd_forbid_unauth_pipelining: a client that talks before the greeting is not a real MTA.</summary>
+    private async ValueTask<bool> RejectPregreetingAsync()
+    {
+        if (!_input.TryRead(out ReadResult early))
+        {
+            return false;
+        }
+        ReadOnlySequence<byte> pending = early.Buffer;
+        _input.AdvanceTo(pending.Start);
+        if (pending.IsEmpty)
+        {
+            return false;
+        }
+        MailLog.Info($"improper command pipelining after CONNECT from {_namaddr}: {Printable.Escape(pending)}");
+        _illPipelining = true;
+        if (!_s.ForbidUnauthPipelining)
+        {
+            return false;
+        }
+        Reply.Line(Replies.Synchronization);
+        await FlushAsync();
+        return true;
+    }
+
+    private async Task<string?> LoopAsync()
+    {
+        bool inputLeft = false;
+        while (true)
+        {
+            if (!inputLeft)
+            {
+                // About to wait for the client: whatever we answered so far goes out now, in one write.
+                await FlushAsync();
+            }
+            ReadResult result = await ReadAsync();
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            Step step = Process(ref buffer);
+            inputLeft = step != Step.NeedInput && !buffer.IsEmpty;
+            if (inputLeft)
+            {
+                // Examined only up to what was used, so the next read returns the rest at once.
+                _input.AdvanceTo(buffer.Start);
+            }
+            else
+            {
+                _input.AdvanceTo(buffer.Start, result.Buffer.End);
+            }
+
+            switch (step)
+            {
+                case Step.NeedInput when result.IsCompleted || result.IsCanceled:
+                    return _where == "END-OF-MESSAGE" ? null : "lost connection";
+                case Step.EndOfMessage:
+                    await FinishMessageAsync();
+                    break;
+                case Step.StartTls:
+                    await FlushAsync();
+                    await StartTlsAsync();
+                    break;
+                case Step.Sleep:
+                    await Task.Delay(_s.ErrorSleep);
+                    await FlushAsync();
+                    break;
+                case Step.Close:
+                    await FlushAsync();
+                    return _closeReason;
+            }
+        }
+    }
+
+    private async ValueTask<ReadResult> ReadAsync()
+    {
+        _timeout.CancelAfter(_s.Timeout);
+        ReadResult result = await _input.ReadAsync(_timeout.Token);
+        _timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+        return result;
+    }
+
+    private async ValueTask FlushAsync()
+    {
+        FlushResult flushed = await _output.FlushAsync(_connectionClosed);
+        if (flushed.IsCompleted)
+        {
+            throw new IOException("client closed the connection");
+        }
+    }
+
+    private async Task TryWriteTimeoutAsync()
+    {
+        try
+        {
+            WriteHostReply(Replies.TimeoutPrefix, Replies.TimeoutSuffix);
+            using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _output.FlushAsync(bounded.Token);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException
+                                      or InvalidOperationException)
+        {
+            // The client is gone or stuck; there is no one left to tell.
+        }
+    }
+
+    /// <summary>Replies that carry the host name in the middle: "421 4.4.2 host Error: timeout exceeded".</summary>
+    private void WriteHostReply(ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> suffix)
+    {
+        Reply.Write(prefix);
+        Reply.WriteAscii(_s.MyHostname);
+        Reply.Line(suffix);
+    }
+
+    private void LogAbnormalEnd(string? reason)
+    {
+        if (reason is null)
+        {
+            return;
+        }
+        string id = _envelope.RecipientCount > 0 ? _envelope.Id.ToString() : "NOQUEUE";
+        if (_mode == Mode.Data)
+        {
+            MailLog.Info($"{id}: {reason} after DATA ({_writer.Size} bytes) from {_namaddr}");
+        }
+        else if (_mode == Mode.Bdat)
+        {
+            MailLog.Info($"{id}: {reason} after BDAT ({_writer.Size} bytes) from {_namaddr}");
+        }
+        else if (_where != "END-OF-MESSAGE" || reason != "lost connection")
+        {
+            MailLog.Info($"{id}: {reason} after {_where} from {_namaddr}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _writer.Dispose();
+        _timeout.Dispose();
+        if (_tls is not null)
+        {
+            await _tls.DisposeAsync();
+        }
+    }
+}

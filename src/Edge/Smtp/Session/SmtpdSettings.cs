@@ -1,0 +1,85 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Edge.Net;
+using Edge.Resolve;
+using Edge.Restrictions;
+using Edge.Smtp.Data;
+
+namespace Edge.Smtp.Session;
+
+internal enum TlsLevel : byte
+{
+    None,
+    May,
+    Encrypt,
+}
+
+/// <summary>
+/// Everything a session needs from main.cf (with the listener's master.cf -o overrides), resolved once per
+/// listener at start-up: replies that do not change are pre-encoded here.
+/// </summary>
+internal sealed class SmtpdSettings
+{
+    public required string MyHostname { get; init; }
+    public required string MailName { get; init; }
+    public required byte[] Greeting { get; init; }
+    public required byte[] EhloPlain { get; init; }
+    public required byte[] EhloWithStartTls { get; init; }
+    public required byte[] HeloReply { get; init; }
+    public required long MessageSizeLimit { get; init; }
+    public required int RecipientLimit { get; init; }
+    public required TimeSpan Timeout { get; init; }
+    public required bool HeloRequired { get; init; }
+    public required int SoftErrorLimit { get; init; }
+    public required int HardErrorLimit { get; init; }
+    public required TimeSpan ErrorSleep { get; init; }
+    public required int JunkCommandLimit { get; init; }
+    public required BareNewlineMode BareNewline { get; init; }
+    public required NetworkList BareNewlineExclusions { get; init; }
+    public required int BareNewlineRejectCode { get; init; }
+    public required bool ForbidUnauthPipelining { get; init; }
+    public required bool DisableVrfy { get; init; }
+    public required bool StrictRfc821Envelopes { get; init; }
+    public required bool SmtpUtf8Enabled { get; init; }
+    public required bool ChunkingEnabled { get; init; }
+    public required bool DsnEnabled { get; init; }
+    public required int LineLengthLimit { get; init; }
+    public required NetworkList Mynetworks { get; init; }
+    public required AddressClassifier Classifier { get; init; }
+    public required RestrictionList RelayRestrictions { get; init; }
+    public required RestrictionList RecipientRestrictions { get; init; }
+    public required int RelayRejectCode { get; init; }
+    public required TlsLevel Tls { get; init; }
+    public X509Certificate2? Certificate { get; init; }
+
+    /// <summary>Builds the EHLO reply in Postfix's keyword order, leaving out discarded keywords.</summary>
+    public static byte[] BuildEhlo(string hostname, long sizeLimit, bool vrfy, bool startTls, bool utf8,
+        ICollection<string> discard)
+    {
+        var keywords = new List<string>();
+        void Add(string keyword, string line)
+        {
+            if (!discard.Contains(keyword))
+            {
+                keywords.Add(line);
+            }
+        }
+        Add("PIPELINING", "PIPELINING");
+        Add("SIZE", sizeLimit > 0 ? $"SIZE {sizeLimit}" : "SIZE");
+        if (vrfy) Add("VRFY", "VRFY");
+        if (startTls) Add("STARTTLS", "STARTTLS");
+        Add("ENHANCEDSTATUSCODES", "ENHANCEDSTATUSCODES");
+        Add("8BITMIME", "8BITMIME");
+        Add("DSN", "DSN");
+        if (utf8) Add("SMTPUTF8", "SMTPUTF8");
+        Add("CHUNKING", "CHUNKING");
+
+        var text = new StringBuilder();
+        text.Append(keywords.Count > 0 ? "250-" : "250 ").Append(hostname).Append("\r\n");
+        for (int i = 0; i < keywords.Count; i++)
+        {
+            text.Append(i == keywords.Count - 1 ? "250 " : "250-").Append(keywords[i]).Append("\r\n");
+        }
+        return Encoding.ASCII.GetBytes(text.ToString());
+    }
+}
