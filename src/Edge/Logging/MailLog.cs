@@ -15,6 +15,7 @@ internal static class MailLog
     private static string s_host = "localhost";
     private static Task? s_writer;
     private static TextWriter s_output = Console.Out;
+    private static long s_pending;
 
     /// <summary>Host name shown in each line (the first label of myhostname, as syslog shows it).</summary>
     public static void Configure(string myhostname, TextWriter? output = null)
@@ -42,6 +43,7 @@ internal static class MailLog
             // syslog pads single-digit days with a space: "Nov  2".
             stamp = stamp.Insert(4, " ");
         }
+        Interlocked.Increment(ref s_pending);
         s_lines.Writer.TryWrite($"{stamp} {s_host} edge/{service}[{s_pid}]: {message}");
     }
 
@@ -61,22 +63,23 @@ internal static class MailLog
         ChannelReader<string> reader = s_lines.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            long written = 0;
             while (reader.TryRead(out string? line))
             {
                 await s_output.WriteLineAsync(line).ConfigureAwait(false);
+                written++;
             }
             await s_output.FlushAsync().ConfigureAwait(false);
+            Interlocked.Add(ref s_pending, -written);
         }
     }
 
-    /// <summary>Writes every line logged so far and stops the writer (at shutdown).</summary>
+    /// <summary>Waits (a little while at most) until every line logged so far is written, at shutdown.</summary>
     public static async Task FlushAsync()
     {
-        s_lines.Writer.TryComplete();
-        if (s_writer is not null)
+        for (int i = 0; i < 200 && Interlocked.Read(ref s_pending) > 0; i++)
         {
-            await s_writer;
+            await Task.Delay(5);
         }
-        await s_output.FlushAsync();
     }
 }

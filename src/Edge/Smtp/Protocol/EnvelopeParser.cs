@@ -14,7 +14,7 @@ internal static class EnvelopeParser
     {
         result = default;
         result.Size = -1;
-        if (!TrySkipKeyword(argument, "FROM:"u8, strict, out int pathStart))
+        if (!TrySkipKeyword(argument, "FROM:"u8, out int pathStart))
         {
             return EnvelopeError.MailSyntax;
         }
@@ -84,7 +84,7 @@ internal static class EnvelopeParser
         out RcptArguments result)
     {
         result = default;
-        if (!TrySkipKeyword(argument, "TO:"u8, strict, out int pathStart))
+        if (!TrySkipKeyword(argument, "TO:"u8, out int pathStart))
         {
             return EnvelopeError.RcptSyntax;
         }
@@ -132,11 +132,10 @@ internal static class EnvelopeParser
     }
 
     /// <summary>
-    /// Matches "FROM:" / "TO:" case-insensitively. Postfix's tokenizer also accepts white space after the
-    /// colon ("MAIL FROM: &lt;a@b&gt;"), except with strict_rfc821_envelopes.
+    /// Matches "FROM:" / "TO:" case-insensitively. Postfix's tokenizer splits the keyword from the path, so
+    /// white space after the colon ("MAIL FROM: &lt;a@b&gt;") is accepted in every mode.
     /// </summary>
-    private static bool TrySkipKeyword(ReadOnlySpan<byte> argument, ReadOnlySpan<byte> keyword, bool strict,
-        out int pathStart)
+    private static bool TrySkipKeyword(ReadOnlySpan<byte> argument, ReadOnlySpan<byte> keyword, out int pathStart)
     {
         pathStart = 0;
         if (argument.Length < keyword.Length || !Ascii.EqualsIgnoreCase(argument[..keyword.Length], keyword))
@@ -144,12 +143,9 @@ internal static class EnvelopeParser
             return false;
         }
         int i = keyword.Length;
-        if (!strict)
+        while (i < argument.Length && argument[i] == (byte)' ')
         {
-            while (i < argument.Length && argument[i] == (byte)' ')
-            {
-                i++;
-            }
+            i++;
         }
         if (i >= argument.Length)
         {

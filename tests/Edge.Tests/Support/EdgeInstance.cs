@@ -1,0 +1,77 @@
+using Edge.Hosting;
+using Edge.Queue;
+
+namespace Edge.Tests.Support;
+
+/// <summary>
+/// A real Edge server in the test process: a configuration directory with the test's main.cf lines, a
+/// listener on 127.0.0.1 with a port the system picks, and its own queue.
+/// </summary>
+public sealed class EdgeInstance : IAsyncDisposable
+{
+    private readonly EdgeServer _server;
+
+    private EdgeInstance(TempDirectory directory, EdgeServer server, bool ownsDirectory)
+    {
+        Directory = directory;
+        _server = server;
+        OwnsDirectory = ownsDirectory;
+    }
+
+    public TempDirectory Directory { get; }
+    private bool OwnsDirectory { get; }
+
+    public int Port => _server.Endpoints[0].Port;
+
+    internal QueueStore Queue => _server.Queue;
+
+    public string QueueDirectory => Path.Combine(Directory.Path, "var");
+
+    /// <summary>The main.cf every test starts from; tests add or override lines.</summary>
+    public static string BaseMainCf(TempDirectory directory) => $"""
+        myhostname = mx.edge.test
+        mydestination = localhost, edge.test
+        queue_directory = {Path.Combine(directory.Path, "var")}
+        """;
+
+    public static async Task<EdgeInstance> StartAsync(string mainCf = "", string masterOptions = "",
+        TempDirectory? reuse = null)
+    {
+        TempDirectory directory = reuse ?? new TempDirectory();
+        directory.Write("main.cf", BaseMainCf(directory) + "\n" + mainCf + "\n");
+        directory.Write("master.cf", $"127.0.0.1:0 inet n - n - - smtpd {masterOptions}\n");
+        EdgeServer server = await EdgeServer.StartAsync(directory.Path);
+        return new EdgeInstance(directory, server, reuse is null);
+    }
+
+    /// <summary>Stops the server and starts it again on the same directory (and queue).</summary>
+    public async Task<EdgeInstance> RestartAsync()
+    {
+        await _server.DisposeAsync();
+        EdgeServer server = await EdgeServer.StartAsync(Directory.Path);
+        return new EdgeInstance(Directory, server, OwnsDirectory);
+    }
+
+    public Task<SmtpConnection> ConnectAsync(bool readGreeting = true) => SmtpConnection.OpenAsync(Port, readGreeting);
+
+    internal async Task<IReadOnlyList<QueuedMessage>> QueuedAsync() => await Queue.ListAsync();
+
+    /// <summary>The stored content of the only queued message.</summary>
+    internal async Task<string> SingleMessageContentAsync()
+    {
+        IReadOnlyList<QueuedMessage> messages = await QueuedAsync();
+        Assert.Single(messages);
+        using var content = new MemoryStream();
+        await Queue.CopyContentAsync(messages[0], content);
+        return System.Text.Encoding.UTF8.GetString(content.ToArray());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        if (OwnsDirectory)
+        {
+            Directory.Dispose();
+        }
+    }
+}

@@ -1,0 +1,159 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Edge.Tests.Support;
+
+/// <summary>
+/// A raw SMTP client over a real socket, for tests that must send exactly the bytes they mean (bare LFs,
+/// pipelined groups, smuggling attempts) and read every reply line. Every read has a deadline.
+/// </summary>
+public sealed class SmtpConnection : IAsyncDisposable
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+    private readonly TcpClient _client;
+    private Stream _stream;
+    private readonly List<byte> _pending = [];
+
+    private SmtpConnection(TcpClient client)
+    {
+        _client = client;
+        _stream = client.GetStream();
+    }
+
+    public static async Task<SmtpConnection> OpenAsync(int port, bool readGreeting = true)
+    {
+        var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", port);
+        var connection = new SmtpConnection(client);
+        if (readGreeting)
+        {
+            string greeting = await connection.ReadReplyAsync();
+            Assert.StartsWith("220 ", greeting);
+        }
+        return connection;
+    }
+
+    public Task SendAsync(string text) => SendAsync(Encoding.UTF8.GetBytes(text));
+
+    public async Task SendAsync(byte[] bytes)
+    {
+        await _stream.WriteAsync(bytes);
+        await _stream.FlushAsync();
+    }
+
+    /// <summary>Sends one command line (CRLF added) and returns the whole reply.</summary>
+    public async Task<string> CommandAsync(string line)
+    {
+        await SendAsync(line + "\r\n");
+        return await ReadReplyAsync();
+    }
+
+    /// <summary>Reads one reply, all its lines joined with "\n" (without CRLF).</summary>
+    public async Task<string> ReadReplyAsync()
+    {
+        var lines = new List<string>();
+        while (true)
+        {
+            string? line = await ReadLineAsync();
+            if (line is null)
+            {
+                throw new IOException($"connection closed while reading a reply; got: {string.Join("|", lines)}");
+            }
+            lines.Add(line);
+            if (line.Length < 4 || line[3] != '-')
+            {
+                return string.Join("\n", lines);
+            }
+        }
+    }
+
+    /// <summary>True when the server closed the connection (after reading anything still pending).</summary>
+    public async Task<bool> IsClosedAsync()
+    {
+        try
+        {
+            while (await ReadLineAsync() is not null)
+            {
+            }
+            return true;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>Everything the server sends until it closes or goes quiet for <paramref name="quiet"/>.</summary>
+    public async Task<string> ReadAvailableAsync(TimeSpan quiet)
+    {
+        var text = new StringBuilder();
+        byte[] buffer = new byte[4096];
+        text.Append(Encoding.UTF8.GetString(_pending.ToArray()));
+        _pending.Clear();
+        while (true)
+        {
+            using var cts = new CancellationTokenSource(quiet);
+            try
+            {
+                int n = await _stream.ReadAsync(buffer, cts.Token);
+                if (n == 0)
+                {
+                    return text.ToString();
+                }
+                text.Append(Encoding.UTF8.GetString(buffer, 0, n));
+            }
+            catch (OperationCanceledException)
+            {
+                return text.ToString();
+            }
+            catch (IOException)
+            {
+                return text.ToString();
+            }
+        }
+    }
+
+    public async Task StartTlsAsync()
+    {
+        var ssl = new SslStream(_stream, leaveInnerStreamOpen: false, (_, _, _, _) => true);
+        await ssl.AuthenticateAsClientAsync("mx.edge.test");
+        _stream = ssl;
+    }
+
+    private async Task<string?> ReadLineAsync()
+    {
+        byte[] chunk = new byte[4096];
+        using var cts = new CancellationTokenSource(Deadline);
+        while (true)
+        {
+            int lf = _pending.IndexOf((byte)'\n');
+            if (lf >= 0)
+            {
+                string line = Encoding.UTF8.GetString(_pending.GetRange(0, lf).ToArray()).TrimEnd('\r');
+                _pending.RemoveRange(0, lf + 1);
+                return line;
+            }
+            int n;
+            try
+            {
+                n = await _stream.ReadAsync(chunk, cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"no reply within {Deadline.TotalSeconds}s; partial: {Encoding.UTF8.GetString(_pending.ToArray())}");
+            }
+            if (n == 0)
+            {
+                return null;
+            }
+            _pending.AddRange(chunk.AsSpan(0, n));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stream.DisposeAsync();
+        _client.Dispose();
+    }
+}
