@@ -1,0 +1,93 @@
+using Edge.Config;
+
+namespace Edge.Cli;
+
+/// <summary>
+/// <c>edge postconf [-c DIR] [-d | -n] [-h] [-x] [name ...]</c>: prints main.cf parameters as Postfix's
+/// postconf does, so an administrator can compare the two. Values are printed as written unless -x
+/// asks for $name expansion.
+/// </summary>
+public static class PostconfCommand
+{
+    const string Usage = "usage: edge postconf [-c config_dir] [-d | -n] [-h] [-x] [name ...]";
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        string? configDir = null;
+        bool defaults = false, nonDefault = false, valuesOnly = false, expand = false;
+        var names = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (arg.Length < 2 || arg[0] != '-' || names.Count > 0)
+            {
+                names.Add(arg);
+                continue;
+            }
+            // Flags combine as in getopt: -nx, -cDIR.
+            for (var j = 1; j < arg.Length; j++)
+            {
+                switch (arg[j])
+                {
+                    case 'c':
+                        configDir = j + 1 < arg.Length ? arg[(j + 1)..] : ++i < args.Length ? args[i] : null;
+                        if (configDir is null)
+                            return Fatal(stderr, Usage);
+                        j = arg.Length;
+                        break;
+                    case 'd':
+                        defaults = true;
+                        break;
+                    case 'n':
+                        nonDefault = true;
+                        break;
+                    case 'h':
+                        valuesOnly = true;
+                        break;
+                    case 'x':
+                        expand = true;
+                        break;
+                    default:
+                        return Fatal(stderr, Usage);
+                }
+            }
+        }
+        if (defaults && nonDefault)
+            return Fatal(stderr, "specify one of -d -n");
+
+        try
+        {
+            var config = MainConfig.Load(configDir, warning => stderr.WriteLine($"postconf: warning: {warning}"));
+            // -d shows, and with -x expands, the defaults as they are with nothing set.
+            var source = defaults ? config.DefaultsOnly() : config;
+            var selected = (defaults ? config.Defaults() : nonDefault ? config.NonDefault() : config.All())
+                .ToDictionary(p => p.Name, p => p.RawValue, StringComparer.Ordinal);
+
+            IEnumerable<string> wanted = names.Count > 0 ? names : selected.Keys.Order(StringComparer.Ordinal);
+            foreach (var name in wanted)
+            {
+                if (!selected.TryGetValue(name, out var raw))
+                {
+                    // Like Postfix, a known parameter that -n does not select prints nothing; a name that
+                    // is neither built in nor used by a value is unknown, even if main.cf sets it.
+                    if (config.DefinitionOf(name) is null && !config.NonDefault().Any(p => p.Name == name))
+                        stderr.WriteLine($"postconf: warning: {name}: unknown parameter");
+                    continue;
+                }
+                var value = expand ? source.Get(name) : raw;
+                stdout.WriteLine(valuesOnly ? value : value.Length == 0 ? $"{name} =" : $"{name} = {value}");
+            }
+            return 0;
+        }
+        catch (ConfigException e)
+        {
+            return Fatal(stderr, e.Message);
+        }
+    }
+
+    static int Fatal(TextWriter stderr, string message)
+    {
+        stderr.WriteLine($"postconf: fatal: {message}");
+        return 1;
+    }
+}

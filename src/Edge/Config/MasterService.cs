@@ -1,0 +1,49 @@
+namespace Edge.Config;
+
+/// <summary>
+/// One master.cf service line. Private, Unprivileged, Chroot and Wakeup are parsed so that bad values
+/// are reported, but Edge runs everything in one process and ignores them.
+/// </summary>
+/// <param name="Name">The service name; for inet, the listen endpoint (<see cref="Endpoint"/>).</param>
+/// <param name="Wakeup">Seconds between wake-up events; 0 for none.</param>
+/// <param name="MaxProc">The process limit: for a transport, its delivery concurrency. 0 means no limit;
+/// "-" is default_process_limit.</param>
+/// <param name="Command">The command name (first word of the command column).</param>
+/// <param name="Args">The command's arguments, without the <c>-o</c> overrides; <c>{ ... }</c> groups are unwrapped.</param>
+/// <param name="Overrides">The <c>-o name=value</c> main.cf overrides, in order.</param>
+/// <param name="File">The master.cf the line is in.</param>
+/// <param name="Line">The line it starts on.</param>
+public sealed record MasterService(
+    string Name,
+    MasterServiceType Type,
+    bool Private,
+    bool Unprivileged,
+    bool Chroot,
+    int Wakeup,
+    int MaxProc,
+    string Command,
+    IReadOnlyList<string> Args,
+    IReadOnlyList<KeyValuePair<string, string>> Overrides,
+    string File,
+    int Line)
+{
+    static readonly HashSet<string> DeliveryAgents = ["smtp", "lmtp", "virtual", "local", "pipe", "error", "discard"];
+
+    static readonly HashSet<string> PostfixDaemons =
+    [
+        "pickup", "cleanup", "qmgr", "oqmgr", "tlsmgr", "trivial-rewrite", "bounce", "verify", "flush",
+        "proxymap", "showq", "anvil", "scache", "postlogd", "tlsproxy", "dnsblog", "postscreen", "spawn",
+    ];
+
+    /// <summary>For an inet service, where it listens; null for other types.</summary>
+    public ListenEndpoint? Endpoint { get; init; }
+
+    public MasterServiceRole Role =>
+        Type == MasterServiceType.Inet && Command == "smtpd" ? MasterServiceRole.Listener
+        : Type == MasterServiceType.Unix && DeliveryAgents.Contains(Command) ? MasterServiceRole.Transport
+        : PostfixDaemons.Contains(Command) ? MasterServiceRole.Internal
+        : MasterServiceRole.Other;
+
+    /// <summary>The main.cf configuration as this service sees it: with its <c>-o</c> overrides applied.</summary>
+    public MainConfig ConfigFrom(MainConfig main) => main.WithOverrides(Overrides, File, Line);
+}

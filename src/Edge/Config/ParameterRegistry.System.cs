@@ -1,0 +1,62 @@
+namespace Edge.Config;
+
+public static partial class ParameterRegistry
+{
+    // Identity, network and installation parameters.
+    static ParameterDefinition[] SystemParameters() =>
+    [
+        new("myhostname", ParameterKind.String, HostDefaults.MachineHostName, dependentDefault: HostDefaults.MyHostname),
+        new("mydomain", ParameterKind.String, HostDefaults.DomainOf(HostDefaults.MachineHostName), dependentDefault: HostDefaults.MyDomain),
+        Str("myorigin", "$myhostname"),
+        List("mydestination", "$myhostname, localhost.$mydomain, localhost"),
+        Str("mail_name", "Edge"),
+        Str("compatibility_level", "0"),
+        Bool("biff", "yes"),
+        Bool("append_dot_mydomain", "no"),
+        Bool("append_at_myorigin", "yes"),
+        Str("recipient_delimiter", ""),
+        Str("multi_instance_name", ""),
+        Str("syslog_name", "${multi_instance_name?{$multi_instance_name}:{postfix}}"),
+        Str("syslog_facility", "mail"),
+        Str("maillog_file", ""),
+
+        List("inet_interfaces", "all"),
+        List("inet_protocols", "all"),
+        List("proxy_interfaces", ""),
+        new("mynetworks", ParameterKind.List, MynetworksDefault.Loopback, dependentDefault: MynetworksDefault.For),
+        Choice("mynetworks_style", "host", "host", "subnet", "class"),
+        List("relay_domains", ""),
+        Str("relayhost", ""),
+        Int("default_process_limit", "100"),
+
+        Str("config_directory", "/etc/postfix"),
+        Str("command_directory", "/usr/sbin"),
+        Str("daemon_directory", "/usr/lib/postfix/sbin"),
+        Str("data_directory", "/var/lib/postfix"),
+        Str("queue_directory", "./var"),
+        Str("meta_directory", "/etc/postfix"),
+        Str("shlib_directory", "/usr/lib/postfix"),
+        Str("readme_directory", "/usr/share/doc/postfix"),
+        Str("html_directory", "/usr/share/doc/postfix/html"),
+        Str("manpage_directory", "/usr/share/man"),
+        Str("sample_directory", "/etc/postfix"),
+        Str("sendmail_path", "/usr/sbin/sendmail"),
+        Str("newaliases_path", "/usr/bin/newaliases"),
+        Str("mailq_path", "/usr/bin/mailq"),
+        Str("mail_owner", "postfix"),
+        Str("setgid_group", "postdrop"),
+        Str("default_privs", "nobody"),
+        Str("default_database_type", "hash"),
+        Str("process_id_directory", "pid"),
+        Time("ipc_timeout", "3600s"),
+        Time("max_idle", "100s"),
+        Int("max_use", "100"),
+        Time("daemon_timeout", "18000s"),
+        Time("in_flow_delay", "1s"),
+        Str("stress", ""),
+        Bool("soft_bounce", "no"),
+        List("debug_peer_list", ""),
+        Int("debug_peer_level", "2"),
+        Bool("enable_long_queue_ids", "no"),
+    ];
+}
