@@ -49,6 +49,14 @@ public sealed class SmtpConnection : IAsyncDisposable
         return await ReadReplyAsync();
     }
 
+    /// <summary>Sends a BDAT command with exactly <paramref name="chunk"/> as its data and returns the reply.</summary>
+    public async Task<string> BdatAsync(string chunk, bool last = false)
+    {
+        byte[] data = Encoding.UTF8.GetBytes(chunk);
+        await SendAsync([.. Encoding.ASCII.GetBytes($"BDAT {data.Length}{(last ? " LAST" : "")}\r\n"), .. data]);
+        return await ReadReplyAsync();
+    }
+
     /// <summary>Reads one reply, all its lines joined with "\n" (without CRLF).</summary>
     public async Task<string> ReadReplyAsync()
     {

@@ -203,8 +203,8 @@ internal sealed partial class SmtpSession
         _stats.Succeeded(SmtpVerb.Bdat);
     }
 
-    /// <summary>End of DATA or the last BDAT chunk: commit the message, then reply.</summary>
-    private async Task FinishMessageAsync()
+    /// <summary>End of DATA or the last BDAT chunk: commit the message, then reply. True when the session must end.</summary>
+    private async Task<bool> FinishMessageAsync()
     {
         _mode = Mode.Command;
         bool bdat = _bdatStarted;
@@ -242,6 +242,8 @@ internal sealed partial class SmtpSession
         }
         _where = "END-OF-MESSAGE";
         ResetTransaction();
+        // Postfix hangs up after any 421 or 521 reply; a bare-LF reject code of 521 is one.
+        return _scanner.SawBareLf && _bareMode == BareNewlineMode.Reject && _s.BareNewlineRejectCode == 521;
     }
 
     private async Task<bool> CommitAsync(string id)

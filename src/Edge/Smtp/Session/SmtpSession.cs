@@ -177,9 +177,9 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             {
                 case Step.NeedInput when result.IsCompleted || result.IsCanceled:
                     return _where == "END-OF-MESSAGE" ? null : "lost connection";
-                case Step.EndOfMessage:
-                    await FinishMessageAsync();
-                    break;
+                case Step.EndOfMessage when await FinishMessageAsync():
+                    await FlushAsync();
+                    return null;
                 case Step.StartTls:
                     await FlushAsync();
                     await StartTlsAsync();
