@@ -65,8 +65,13 @@ internal sealed class EdgeServer : IAsyncDisposable
 
     public static async Task<EdgeServer> StartAsync(string? configDirectory, CancellationToken cancellationToken = default)
     {
-        var (main, listeners) = LoadConfiguration(configDirectory, w => MailLog.Warning(w, "postfix/master"));
+        var warnings = new List<string>();
+        var (main, listeners) = LoadConfiguration(configDirectory, warnings.Add);
         MailLog.Configure(main.Get("myhostname"));
+        foreach (string warning in warnings)
+        {
+            MailLog.Warning(warning, "master");
+        }
         string queueDirectory = Path.GetFullPath(main.Get("queue_directory"));
         QueueStore queue = await QueueStore.OpenAsync(queueDirectory, cancellationToken);
         try

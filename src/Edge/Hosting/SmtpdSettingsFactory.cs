@@ -22,6 +22,8 @@ internal static class SmtpdSettingsFactory
         bool vrfyDisabled = config.GetBool("disable_vrfy_command");
         bool utf8 = config.GetBool("smtputf8_enable");
         var discard = new HashSet<string>(config.GetList("smtpd_discard_ehlo_keywords"), StringComparer.OrdinalIgnoreCase);
+        // mynetworks first: other lists default to $mynetworks, and its own line is the one to report.
+        NetworkList mynetworks = Networks(config, "mynetworks");
         TlsLevel tls = ParseTlsLevel(config);
         X509Certificate2? certificate = tls == TlsLevel.None ? null : LoadCertificate(config);
 
@@ -51,7 +53,7 @@ internal static class SmtpdSettingsFactory
             ChunkingEnabled = !discard.Contains("CHUNKING"),
             DsnEnabled = !discard.Contains("DSN"),
             LineLengthLimit = Math.Max(512, config.GetInt("line_length_limit")),
-            Mynetworks = Networks(config, "mynetworks"),
+            Mynetworks = mynetworks,
             Classifier = new AddressClassifier(
                 Domains(config, "mydestination"), Domains(config, "virtual_alias_domains"),
                 Domains(config, "virtual_mailbox_domains"), Domains(config, "relay_domains")),

@@ -1,8 +1,9 @@
 namespace Edge.Queue;
 
 /// <summary>
-/// queue_directory/pid/master.pid, held open exclusively while a server owns the queue, so that a second
-/// server, or a tool reading the log directly, cannot work on a queue that is in use.
+/// queue_directory/pid/master.lock, held open exclusively while a process owns the queue, so that a second
+/// server, or a tool reading the log directly, cannot work on a queue that is in use. The owner's pid is in
+/// master.pid beside it (the lock file itself cannot be read while it is held).
 /// </summary>
 internal sealed class QueueLock : IDisposable
 {
@@ -10,7 +11,9 @@ internal sealed class QueueLock : IDisposable
 
     private QueueLock(FileStream file) => _file = file;
 
-    public static string PathOf(string queueDirectory) => System.IO.Path.Combine(queueDirectory, "pid", "master.pid");
+    public static string PathOf(string queueDirectory) => System.IO.Path.Combine(queueDirectory, "pid", "master.lock");
+
+    private static string PidFileOf(string queueDirectory) => System.IO.Path.Combine(queueDirectory, "pid", "master.pid");
 
     public static QueueLock Acquire(string queueDirectory)
     {
@@ -23,13 +26,10 @@ internal sealed class QueueLock : IDisposable
         }
         catch (IOException)
         {
-            string owner = TryReadOwner(path);
+            string owner = TryReadOwner(PidFileOf(queueDirectory));
             throw new QueueInUseException($"the queue in {queueDirectory} is in use by another Edge process{owner}");
         }
-        file.SetLength(0);
-        byte[] pid = System.Text.Encoding.ASCII.GetBytes($"{Environment.ProcessId,10}\n");
-        file.Write(pid);
-        file.Flush();
+        File.WriteAllText(PidFileOf(queueDirectory), $"{Environment.ProcessId,10}\n");
         return new QueueLock(file);
     }
 
@@ -55,9 +55,7 @@ internal sealed class QueueLock : IDisposable
     {
         try
         {
-            using var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            using var text = new StreamReader(reader);
-            string pid = text.ReadToEnd().Trim();
+            string pid = File.ReadAllText(path).Trim();
             return pid.Length > 0 ? $" (pid {pid})" : "";
         }
         catch (IOException)

@@ -10,6 +10,7 @@ namespace Edge.Tests.Support;
 public sealed class EdgeInstance : IAsyncDisposable
 {
     private readonly EdgeServer _server;
+    private bool _stopped;
 
     private EdgeInstance(TempDirectory directory, EdgeServer server, bool ownsDirectory)
     {
@@ -47,7 +48,7 @@ public sealed class EdgeInstance : IAsyncDisposable
     /// <summary>Stops the server and starts it again on the same directory (and queue).</summary>
     public async Task<EdgeInstance> RestartAsync()
     {
-        await _server.DisposeAsync();
+        await StopAsync();
         EdgeServer server = await EdgeServer.StartAsync(Directory.Path);
         return new EdgeInstance(Directory, server, OwnsDirectory);
     }
@@ -66,9 +67,19 @@ public sealed class EdgeInstance : IAsyncDisposable
         return System.Text.Encoding.UTF8.GetString(content.ToArray());
     }
 
+    /// <summary>Stops the server and leaves its directory (configuration and queue) in place.</summary>
+    public async Task StopAsync()
+    {
+        if (!_stopped)
+        {
+            _stopped = true;
+            await _server.DisposeAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        await _server.DisposeAsync();
+        await StopAsync();
         if (OwnsDirectory)
         {
             Directory.Dispose();

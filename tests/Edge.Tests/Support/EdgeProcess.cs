@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Edge.Tests.Support;
+
+/// <summary>
+/// The real `edge` program in a child process, as an administrator runs it: for tests of the command line,
+/// the log on standard output, the tools, and kill -9.
+/// </summary>
+public sealed partial class EdgeProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _log = new();
+
+    private EdgeProcess(Process process) => _process = process;
+
+    public int Port { get; private set; }
+
+    public int Pid => _process.Id;
+
+    public IReadOnlyList<string> Log => _log.ToArray();
+
+    private static string EdgeDll => Path.Combine(AppContext.BaseDirectory, "edge.dll");
+
+    private static ProcessStartInfo StartInfo(string workingDirectory, IEnumerable<string> args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add("exec");
+        info.ArgumentList.Add(EdgeDll);
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        return info;
+    }
+
+    /// <summary>Starts `edge run` and waits until it listens (its "daemon started" log line).</summary>
+    public static async Task<EdgeProcess> StartAsync(string workingDirectory, string? configDirectory = null)
+    {
+        string[] args = configDirectory is null ? ["run"] : ["run", "-c", configDirectory];
+        var process = new Process { StartInfo = StartInfo(workingDirectory, args) };
+        var edge = new EdgeProcess(process);
+        var started = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var errors = new ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                started.TrySetException(new InvalidOperationException("edge exited: " + string.Join("\n", errors)));
+                return;
+            }
+            edge._log.Enqueue(e.Data);
+            if (e.Data.Contains("daemon started"))
+            {
+                started.TrySetResult(e.Data);
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                errors.Enqueue(e.Data);
+            }
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        string line = await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        edge.Port = int.Parse(ListeningOn().Match(line).Groups[1].Value);
+        return edge;
+    }
+
+    /// <summary>Runs an edge subcommand to completion.</summary>
+    public static async Task<(int Exit, string Out, string Error)> RunAsync(string workingDirectory, params string[] args)
+    {
+        using var process = new Process { StartInfo = StartInfo(workingDirectory, args) };
+        process.Start();
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(deadline.Token);
+        return (process.ExitCode, await output, await error);
+    }
+
+    /// <summary>Waits until the log has a line matching <paramref name="pattern"/>.</summary>
+    public async Task<string> WaitForLogAsync(string pattern)
+    {
+        var regex = new Regex(pattern);
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            string? line = Log.FirstOrDefault(regex.IsMatch);
+            if (line is not null)
+            {
+                return line;
+            }
+            await Task.Delay(20);
+        }
+        throw new TimeoutException($"no log line matches {pattern}; log:\n{string.Join("\n", Log)}");
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, as in a crash or power cut of the process.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM: the orderly stop an init system asks for.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(deadline.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await KillAsync();
+        }
+        _process.Dispose();
+    }
+
+    [GeneratedRegex(@"listening on [^,]*?:(\d+)")]
+    private static partial Regex ListeningOn();
+}
