@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs Edge's whole test suite on a fresh Debian machine with the .NET 10 SDK: installs the real mail
+# software the tests talk to (swaks; Postfix for smtp-source and smtp-sink), builds, tests, and prints
+# the runner's summary.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need=()
+command -v swaks >/dev/null 2>&1 || need+=(swaks)
+[ -x /usr/sbin/smtp-source ] || need+=(postfix)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "Installing test peers: ${need[*]}"
+  $sudo apt-get update -qq
+  # Postfix asks how to configure itself; the tests only use its smtp-source and smtp-sink programs.
+  echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# Tests hold many sockets at once.
+ulimit -n 65536 2>/dev/null || true
+
+rm -rf TestResults
+status=0
+dotnet test Edge.sln --configuration Release --logger "console;verbosity=minimal" \
+  --logger "trx;LogFileName=results.trx" --results-directory TestResults || status=$?
+
+trx=$(find TestResults -name results.trx | head -n 1)
+if [ -n "$trx" ]; then
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  passed=$(echo "$counters" | grep -o ' passed="[0-9]*"' | grep -o '[0-9]*')
+  failed=$(echo "$counters" | grep -o ' failed="[0-9]*"' | grep -o '[0-9]*')
+  echo "Tests: ${passed} passed, ${failed} failed"
+fi
+exit $status
