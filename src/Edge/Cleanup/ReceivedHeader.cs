@@ -11,7 +11,7 @@ namespace Edge.Cleanup;
 internal static class ReceivedHeader
 {
     public static int Write(Span<byte> destination, string helo, string clientName, string clientAddress,
-        string myHostname, string mailName, string protocol, string? tlsSummary, string queueId,
+        string myHostname, string mailName, string protocol, string? tlsSummary, Queue.QueueId queueId,
         ReadOnlySpan<byte> singleRecipient, DateTimeOffset now)
     {
         int written = 0;

@@ -1,20 +1,25 @@
+using System.Buffers;
+using System.Globalization;
 using System.Threading.Channels;
 
 namespace Edge.Logging;
 
 /// <summary>
 /// The mail log, in Postfix's syslog shape ("Nov 22 00:15:01 host edge/smtpd[123]: connect from …"), on
-/// standard output. Lines go through a channel to one writer task so that sessions never block on the
-/// console; the writer flushes whenever it has caught up.
+/// standard output. Lines are built in pooled buffers (<see cref="LogLine"/>) and go through a channel to
+/// one writer task, so sessions never block on the console and logging allocates no strings; the writer
+/// flushes whenever it has caught up.
 /// </summary>
 internal static class MailLog
 {
-    private static readonly Channel<string> s_lines = Channel.CreateUnbounded<string>(
+    private readonly record struct Entry(char[] Buffer, int Length, string Service, DateTime Time);
+
+    private static readonly Channel<Entry> s_lines = Channel.CreateUnbounded<Entry>(
         new UnboundedChannelOptions { SingleReader = true });
-    private static readonly string s_pid = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private static readonly string s_pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
     private static string s_host = "localhost";
     private static Task? s_writer;
-    private static TextWriter s_output = Console.Out;
+    private static TextWriter s_output = new StreamWriter(Console.OpenStandardOutput(), bufferSize: 64 * 1024) { AutoFlush = false };
     private static long s_pending;
 
     /// <summary>Host name shown in each line (the first label of myhostname, as syslog shows it).</summary>
@@ -28,23 +33,30 @@ internal static class MailLog
         }
     }
 
-    public static void Info(string message, string service = "smtpd") => Write(service, message);
+    public static void Info(ref LogLine message, string service = "smtpd") => Write(service, ref message, warning: false);
 
-    public static void Warning(string message, string service = "smtpd") => Write(service, "warning: " + message);
+    public static void Warning(ref LogLine message, string service = "smtpd") => Write(service, ref message, warning: true);
 
-    public static void Error(string message, string service = "smtpd") => Write(service, message);
+    public static void Info(string message, string service = "smtpd")
+    {
+        var line = new LogLine(message.Length, 0);
+        line.AppendLiteral(message);
+        Write(service, ref line, warning: false);
+    }
 
-    private static void Write(string service, string message)
+    public static void Warning(string message, string service = "smtpd")
+    {
+        var line = new LogLine(message.Length, 0);
+        line.AppendLiteral(message);
+        Write(service, ref line, warning: true);
+    }
+
+    private static void Write(string service, ref LogLine message, bool warning)
     {
         EnsureWriter();
-        string stamp = DateTime.Now.ToString("MMM d HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
-        if (stamp[5] == ' ')
-        {
-            // syslog pads single-digit days with a space: "Nov  2".
-            stamp = stamp.Insert(4, " ");
-        }
+        (char[] buffer, int length) = message.Detach();
         Interlocked.Increment(ref s_pending);
-        s_lines.Writer.TryWrite($"{stamp} {s_host} edge/{service}[{s_pid}]: {message}");
+        s_lines.Writer.TryWrite(new Entry(buffer, warning ? -length : length, service, DateTime.Now));
     }
 
     private static void EnsureWriter()
@@ -60,18 +72,46 @@ internal static class MailLog
 
     private static async Task DrainAsync()
     {
-        ChannelReader<string> reader = s_lines.Reader;
+        ChannelReader<Entry> reader = s_lines.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             long written = 0;
-            while (reader.TryRead(out string? line))
+            while (reader.TryRead(out Entry entry))
             {
-                await s_output.WriteLineAsync(line).ConfigureAwait(false);
+                WriteEntry(entry);
                 written++;
             }
             await s_output.FlushAsync().ConfigureAwait(false);
             Interlocked.Add(ref s_pending, -written);
         }
+    }
+
+    private static void WriteEntry(Entry entry)
+    {
+        Span<char> stamp = stackalloc char[16];
+        entry.Time.TryFormat(stamp, out int n, "MMM d HH:mm:ss", CultureInfo.InvariantCulture);
+        TextWriter output = s_output;
+        output.Write(stamp[..4]);
+        // syslog pads single-digit days with a space: "Nov  2".
+        if (entry.Time.Day < 10)
+        {
+            output.Write(' ');
+        }
+        output.Write(stamp[4..n]);
+        output.Write(' ');
+        output.Write(s_host);
+        output.Write(" edge/");
+        output.Write(entry.Service);
+        output.Write('[');
+        output.Write(s_pid);
+        output.Write("]: ");
+        if (entry.Length < 0)
+        {
+            output.Write("warning: ");
+        }
+        output.Write(entry.Buffer.AsSpan(0, Math.Abs(entry.Length)));
+        output.Write('\n');
+        ArrayPool<char>.Shared.Return(entry.Buffer);
     }
 
     /// <summary>Waits (a little while at most) until every line logged so far is written, at shutdown.</summary>

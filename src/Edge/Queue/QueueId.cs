@@ -8,7 +8,7 @@ namespace Edge.Queue;
 /// seconds (6 digits) and microseconds (4 digits) in Postfix's base-52 alphabet (digits and consonants),
 /// whose characters are in ASCII order, so IDs sort by arrival as text and as numbers.
 /// </summary>
-internal readonly record struct QueueId(long Value) : IComparable<QueueId>
+internal readonly record struct QueueId(long Value) : IComparable<QueueId>, ISpanFormattable, IUtf8SpanFormattable
 {
     private const string Alphabet = "0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz";
     public const int TextLength = 10;
@@ -49,6 +49,37 @@ internal readonly record struct QueueId(long Value) : IComparable<QueueId>
         Encode(seconds, destination[..6]);
         Encode(micros, destination[6..TextLength]);
     }
+
+    public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider)
+    {
+        charsWritten = 0;
+        if (destination.Length < TextLength)
+        {
+            return false;
+        }
+        Format(destination);
+        charsWritten = TextLength;
+        return true;
+    }
+
+    public bool TryFormat(Span<byte> utf8Destination, out int bytesWritten, ReadOnlySpan<char> format, IFormatProvider? provider)
+    {
+        bytesWritten = 0;
+        if (utf8Destination.Length < TextLength)
+        {
+            return false;
+        }
+        Span<char> text = stackalloc char[TextLength];
+        Format(text);
+        for (int i = 0; i < TextLength; i++)
+        {
+            utf8Destination[i] = (byte)text[i];
+        }
+        bytesWritten = TextLength;
+        return true;
+    }
+
+    public string ToString(string? format, IFormatProvider? formatProvider) => ToString();
 
     public override string ToString()
     {

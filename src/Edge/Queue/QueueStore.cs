@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Collections.Concurrent;
 using Edge.Logging;
@@ -14,21 +15,24 @@ internal sealed class QueueStore : IAsyncDisposable
 {
     private readonly FasterLog _log;
     private readonly IDevice _device;
+    private readonly SingleFileCommitManager _commits;
     private readonly GroupCommitter? _committer;
     private readonly ConcurrentDictionary<QueueId, long> _index = new();
     private readonly QueueLock? _lock;
 
     public string Directory { get; }
 
-    private QueueStore(string directory, FasterLog log, IDevice device, QueueLock? queueLock, bool readOnly)
+    private QueueStore(string directory, (FasterLog Log, IDevice Device, SingleFileCommitManager Commits) log,
+        QueueLock? queueLock, bool readOnly)
     {
         Directory = directory;
-        _log = log;
-        _device = device;
+        _log = log.Log;
+        _device = log.Device;
+        _commits = log.Commits;
         _lock = queueLock;
         if (!readOnly)
         {
-            _committer = new GroupCommitter(log, e => MailLog.Error($"fatal: queue commit failed: {e.Message}"));
+            _committer = new GroupCommitter(_log, e => MailLog.Warning($"queue commit failed: {e.Message}", "cleanup"));
         }
     }
 
@@ -42,8 +46,7 @@ internal sealed class QueueStore : IAsyncDisposable
         QueueLock queueLock = QueueLock.Acquire(queueDirectory);
         try
         {
-            (FasterLog log, IDevice device) = await OpenLogAsync(queueDirectory, cancellationToken);
-            var store = new QueueStore(queueDirectory, log, device, queueLock, readOnly: false);
+            var store = new QueueStore(queueDirectory, await OpenLogAsync(queueDirectory, cancellationToken), queueLock, readOnly: false);
             await store.RecoverAsync(cancellationToken);
             return store;
         }
@@ -63,8 +66,7 @@ internal sealed class QueueStore : IAsyncDisposable
         QueueLock queueLock = QueueLock.Acquire(queueDirectory);
         try
         {
-            (FasterLog log, IDevice device) = await OpenLogAsync(queueDirectory, cancellationToken);
-            var store = new QueueStore(queueDirectory, log, device, queueLock, readOnly: true);
+            var store = new QueueStore(queueDirectory, await OpenLogAsync(queueDirectory, cancellationToken), queueLock, readOnly: true);
             await store.RecoverAsync(cancellationToken);
             return store;
         }
@@ -75,15 +77,17 @@ internal sealed class QueueStore : IAsyncDisposable
         }
     }
 
-    private static async Task<(FasterLog, IDevice)> OpenLogAsync(string queueDirectory, CancellationToken cancellationToken)
+    private static async Task<(FasterLog, IDevice, SingleFileCommitManager)> OpenLogAsync(string queueDirectory,
+        CancellationToken cancellationToken)
     {
         string logDirectory = Path.Combine(queueDirectory, "log");
         System.IO.Directory.CreateDirectory(logDirectory);
         IDevice device = Devices.CreateLogDevice(Path.Combine(logDirectory, "queue.log"), recoverDevice: true);
+        var commits = new SingleFileCommitManager(Path.Combine(logDirectory, "queue.commit"));
         var settings = new FasterLogSettings
         {
             LogDevice = device,
-            LogCommitDir = logDirectory,
+            LogCommitManager = commits,
             // 1 MiB pages hold many chunk records; 16 MiB in memory lets DATA of many sessions stream in
             // while a commit is writing.
             PageSizeBits = 20,
@@ -91,7 +95,7 @@ internal sealed class QueueStore : IAsyncDisposable
             SegmentSizeBits = 28,
         };
         FasterLog log = await FasterLog.CreateAsync(settings, cancellationToken);
-        return (log, device);
+        return (log, device, commits);
     }
 
     /// <summary>Appends a record to log memory; it becomes durable with the next commit that covers it.</summary>
@@ -101,6 +105,7 @@ internal sealed class QueueStore : IAsyncDisposable
     /// Writes the envelope record after the message's chunks and waits for the group commit that makes the
     /// message durable. Only then is the message in the index, and only then may the session say 250.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask CommitMessageAsync(Envelope envelope, EnvelopeRecord.Client client, MessageWriter content,
         CancellationToken cancellationToken)
     {
@@ -185,6 +190,7 @@ internal sealed class QueueStore : IAsyncDisposable
         }
         _log.Dispose();
         _device.Dispose();
+        _commits.Dispose();
         _lock?.Dispose();
     }
 }

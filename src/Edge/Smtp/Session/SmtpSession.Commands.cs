@@ -93,7 +93,7 @@ internal sealed partial class SmtpSession
     {
         if (bareLf && _bareMode == BareNewlineMode.Reject)
         {
-            RejectBareLf("NOQUEUE", _where);
+            RejectBareLf(_where);
             return Step.Close;
         }
         // Postfix parses commands as C strings: whatever follows a NUL is not there.
@@ -311,15 +311,17 @@ internal sealed partial class SmtpSession
         Reply.Write(address);
         Reply.Line(text);
         string replyText = $"{code} {System.Text.Encoding.ASCII.GetString(dsn)} <{Printable.Text(address)}>{System.Text.Encoding.ASCII.GetString(text)}";
-        LogReject("NOQUEUE", "RCPT", replyText, Printable.Text(address));
+        LogReject("RCPT", replyText, Printable.Text(address));
     }
 
-    private void LogReject(string id, string where, string reply, string? recipient)
+    private string QueueIdOrNoQueue => _envelope.RecipientCount > 0 ? _envelope.Id.ToString() : "NOQUEUE";
+
+    private void LogReject(string where, string reply, string? recipient)
     {
         string to = recipient is null ? "" : $" to=<{recipient}>";
         string helo = _helo is null ? "" : $" helo=<{_helo}>";
         string from = _envelope.Active ? $" from=<{Printable.Text(_envelope[_envelope.Sender])}>" : "";
-        MailLog.Info($"{id}: reject: {where} from {_namaddr}: {reply};{from}{to} proto={Protocol}{helo}");
+        MailLog.Info($"{QueueIdOrNoQueue}: reject: {where} from {_namaddr}: {reply};{from}{to} proto={Protocol}{helo}");
     }
 
     private bool ReplyEnvelopeError(EnvelopeError error, ReadOnlySpan<byte> argument, Range badParameter)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Buffers.Text;
 using System.IO.Pipelines;
@@ -57,7 +58,7 @@ internal sealed partial class SmtpSession
     {
         if (!TryParseBdat(argument, out long size, out bool last))
         {
-            MailLog.Warning($"{(_envelope.RecipientCount > 0 ? _envelope.Id.ToString() : "NOQUEUE")}: malformed BDAT command syntax from {_namaddr}: {Printable.Escape(argument)}");
+            MailLog.Warning($"{QueueIdOrNoQueue}: malformed BDAT command syntax from {_namaddr}: {Printable.Escape(argument)}");
             Reply.Line(Replies.BdatSyntax);
             step = Step.Close;
             return false;
@@ -122,10 +123,8 @@ internal sealed partial class SmtpSession
         string helo = _helo ?? _clientName;
         int max = ReceivedHeader.MaxLength(helo, _clientName, _clientAddress, _s.MyHostname, _tlsSummary ?? "", single.Length);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(max);
-        Span<char> id = stackalloc char[QueueId.TextLength];
-        _envelope.Id.Format(id);
         int length = ReceivedHeader.Write(buffer, helo, _clientName, _clientAddress, _s.MyHostname, _s.MailName,
-            Protocol, _tlsSummary, new string(id), single, DateTimeOffset.UtcNow);
+            Protocol, _tlsSummary, _envelope.Id, single, DateTimeOffset.UtcNow);
         _writer.Write(buffer.AsSpan(0, length));
         ArrayPool<byte>.Shared.Return(buffer);
     }
@@ -191,7 +190,7 @@ internal sealed partial class SmtpSession
         }
         if (_scanner.SawBareLf && _bareMode == BareNewlineMode.Reject)
         {
-            RejectBareLf(_envelope.Id.ToString(), "END-OF-MESSAGE");
+            RejectBareLf("END-OF-MESSAGE");
             _writer.Discard();
             _bdatFailed = true;
             _errors++;
@@ -204,37 +203,26 @@ internal sealed partial class SmtpSession
     }
 
     /// <summary>End of DATA or the last BDAT chunk: commit the message, then reply. True when the session must end.</summary>
-    private async Task<bool> FinishMessageAsync()
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> FinishMessageAsync()
     {
         _mode = Mode.Command;
         bool bdat = _bdatStarted;
         SmtpVerb verb = bdat ? SmtpVerb.Bdat : SmtpVerb.Data;
-        string id = _envelope.Id.ToString();
         if (_scanner.SawBareLf && _bareMode == BareNewlineMode.Reject)
         {
-            RejectBareLf(id, "END-OF-MESSAGE");
+            RejectBareLf("END-OF-MESSAGE");
             _errors++;
         }
         else if (_writer.Overflowed)
         {
-            MailLog.Warning($"{id}: queue file size limit exceeded");
+            MailLog.Warning($"{_envelope.Id}: queue file size limit exceeded");
             Reply.Line(Replies.MessageTooBig);
             _errors++;
         }
-        else if (await CommitAsync(id))
+        else if (await CommitAsync())
         {
-            if (bdat)
-            {
-                Reply.Write(Replies.BdatOkPrefix);
-                Reply.WriteNumber(_writer.Size);
-                Reply.Write(Replies.BdatBytesQueuedAs);
-            }
-            else
-            {
-                Reply.Write(Replies.QueuedAs);
-            }
-            Reply.WriteAscii(id);
-            Reply.CrLf();
+            WriteQueuedReply(bdat);
             _stats.Succeeded(verb);
             // Postfix forgives earlier client errors once a message was accepted.
             _errors = 0;
@@ -246,7 +234,26 @@ internal sealed partial class SmtpSession
         return _scanner.SawBareLf && _bareMode == BareNewlineMode.Reject && _s.BareNewlineRejectCode == 521;
     }
 
-    private async Task<bool> CommitAsync(string id)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private void WriteQueuedReply(bool bdat)
+    {
+        if (bdat)
+        {
+            Reply.Write(Replies.BdatOkPrefix);
+            Reply.WriteNumber(_writer.Size);
+            Reply.Write(Replies.BdatBytesQueuedAs);
+        }
+        else
+        {
+            Reply.Write(Replies.QueuedAs);
+        }
+        Span<char> id = stackalloc char[QueueId.TextLength];
+        _envelope.Id.Format(id);
+        Reply.WriteAscii(id);
+        Reply.CrLf();
+    }
+
+    private async ValueTask<bool> CommitAsync()
     {
         string protocol = Protocol;
         if (_client is null || _client.Protocol != protocol)
@@ -259,23 +266,23 @@ internal sealed partial class SmtpSession
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            MailLog.Warning($"{id}: queue file write error: {e.Message}", "cleanup");
+            MailLog.Warning($"{_envelope.Id}: queue file write error: {e.Message}", "cleanup");
             Reply.Line(Replies.QueueWriteError);
             _errors++;
             return false;
         }
-        MailLog.Info($"{id}: from=<{Printable.Text(_envelope[_envelope.Sender])}>, size={_writer.Size}, nrcpt={_envelope.RecipientCount} (queue active)", "qmgr");
+        MailLog.Info($"{_envelope.Id}: from=<{new ClientText(_envelope[_envelope.Sender])}>, size={_writer.Size}, nrcpt={_envelope.RecipientCount} (queue active)", "qmgr");
         return true;
     }
 
-    private void RejectBareLf(string id, string where)
+    private void RejectBareLf(string where)
     {
         Reply.WriteNumber(_s.BareNewlineRejectCode);
         Reply.Write(" 5.5.2 "u8);
         Reply.WriteAscii(_s.MyHostname);
         Reply.Line(" Error: bare <LF> received"u8);
         string? recipient = _envelope.RecipientCount > 0 ? Printable.Text(_envelope[_envelope.Recipients[0].Address]) : null;
-        LogReject(id, where, "bare <LF> received", recipient);
+        LogReject(where, "bare <LF> received", recipient);
     }
 
     private async Task StartTlsAsync()

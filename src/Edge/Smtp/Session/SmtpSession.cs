@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
@@ -195,6 +196,8 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         }
     }
 
+    // Pooled: a session awaits a read per packet, and each would otherwise allocate its state machine.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadResult> ReadAsync()
     {
         _timeout.CancelAfter(_s.Timeout);
@@ -203,6 +206,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         return result;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FlushAsync()
     {
         FlushResult flushed = await _output.FlushAsync(_connectionClosed);
@@ -241,7 +245,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         {
             return;
         }
-        string id = _envelope.RecipientCount > 0 ? _envelope.Id.ToString() : "NOQUEUE";
+        string id = QueueIdOrNoQueue;
         if (_mode == Mode.Data)
         {
             MailLog.Info($"{id}: {reason} after DATA ({_writer.Size} bytes) from {_namaddr}");

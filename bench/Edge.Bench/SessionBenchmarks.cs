@@ -1,0 +1,133 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Runtime.CompilerServices;
+using BenchmarkDotNet.Attributes;
+using Edge.Hosting;
+using Edge.Logging;
+using Edge.Queue;
+using Edge.Smtp.Session;
+
+namespace Edge.Bench;
+
+/// <summary>
+/// Whole sessions without a socket: pipes stand in for the connections, the queue is a real FasterLog in a
+/// temporary directory. One operation is one message transaction (MAIL, RCPT, DATA, 1 KiB body, 250) in
+/// each of <see cref="Sessions"/> concurrent sessions, including the durable group commit; with more than
+/// one session, the commits are shared as they are under load. Allocated / Sessions is the cost of one message.
+/// </summary>
+[MemoryDiagnoser]
+public class SessionBenchmarks
+{
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input => input;
+        public PipeWriter Output => output;
+    }
+
+    private sealed class Client
+    {
+        public readonly Pipe ToServer = new(new PipeOptions(useSynchronizationContext: false));
+        public readonly Pipe ToClient = new(new PipeOptions(useSynchronizationContext: false));
+        public Task? Session;
+    }
+
+    private static readonly byte[] Envelope = "MAIL FROM:<sender@example.org> SIZE=1100\r\nRCPT TO:<postmaster@localhost>\r\nDATA\r\n"u8.ToArray();
+    private static readonly byte[] Body = System.Text.Encoding.ASCII.GetBytes(
+        "Subject: benchmark\r\n\r\n" + string.Concat(Enumerable.Repeat(new string('x', 62) + "\r\n", 16)) + ".\r\n");
+
+    private string _directory = "";
+    private QueueStore? _queue;
+    private Client[] _clients = [];
+    private Task<int>[] _running = [];
+
+    [Params(1, 16)]
+    public int Sessions { get; set; }
+
+    [GlobalSetup]
+    public async Task Setup()
+    {
+        MailLog.Configure("bench.example", TextWriter.Null);
+        _directory = Path.Combine(Path.GetTempPath(), "edge-bench-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_directory);
+        File.WriteAllText(Path.Combine(_directory, "main.cf"), $"myhostname = mx.bench.example\nqueue_directory = {_directory}/var\nmydestination = localhost\n");
+        File.WriteAllText(Path.Combine(_directory, "master.cf"), "127.0.0.1:0 inet n - n - - smtpd\n");
+        var (_, listeners) = EdgeServer.LoadConfiguration(_directory, _ => { });
+        _queue = await QueueStore.OpenAsync(Path.Combine(_directory, "var"));
+        _clients = new Client[Sessions];
+        _running = new Task<int>[Sessions];
+        for (int i = 0; i < Sessions; i++)
+        {
+            var client = new Client();
+            var session = new SmtpSession(listeners[0].Settings, _queue, new DuplexPipe(client.ToServer.Reader, client.ToClient.Writer),
+                new IPEndPoint(IPAddress.Loopback, 40000 + i), CancellationToken.None);
+            client.Session = session.RunAsync();
+            await ReadReplyAsync(client);
+            await client.ToServer.Writer.WriteAsync("EHLO client.bench.example\r\n"u8.ToArray());
+            await ReadReplyAsync(client);
+            _clients[i] = client;
+        }
+    }
+
+    [Benchmark]
+    public async Task<int> MessageTransactions()
+    {
+        for (int i = 0; i < _clients.Length; i++)
+        {
+            _running[i] = TransactionAsync(_clients[i]).AsTask();
+        }
+        int sum = 0;
+        foreach (Task<int> task in _running)
+        {
+            sum += await task;
+        }
+        return sum;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<int> TransactionAsync(Client client)
+    {
+        await client.ToServer.Writer.WriteAsync(Envelope);
+        await ReadReplyAsync(client);
+        await ReadReplyAsync(client);
+        await ReadReplyAsync(client);
+        await client.ToServer.Writer.WriteAsync(Body);
+        return await ReadReplyAsync(client);
+    }
+
+    /// <summary>Reads one reply (through its last line) and returns the first digit of its code.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<int> ReadReplyAsync(Client client)
+    {
+        PipeReader reader = client.ToClient.Reader;
+        while (true)
+        {
+            ReadResult result = await reader.ReadAsync();
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            while (buffer.PositionOf((byte)'\n') is SequencePosition lf)
+            {
+                ReadOnlySequence<byte> line = buffer.Slice(0, lf);
+                buffer = buffer.Slice(buffer.GetPosition(1, lf));
+                if (line.Length > 3 && line.Slice(3, 1).FirstSpan[0] == (byte)' ')
+                {
+                    int digit = line.FirstSpan[0] - '0';
+                    reader.AdvanceTo(buffer.Start);
+                    return digit;
+                }
+            }
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    [GlobalCleanup]
+    public async Task Cleanup()
+    {
+        foreach (Client client in _clients)
+        {
+            await client.ToServer.Writer.CompleteAsync();
+            await client.Session!;
+        }
+        await _queue!.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+}

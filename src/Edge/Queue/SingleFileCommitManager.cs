@@ -1,0 +1,113 @@
+using System.Buffers.Binary;
+using FASTER.core;
+using Microsoft.Win32.SafeHandles;
+
+namespace Edge.Queue;
+
+/// <summary>
+/// FasterLog commit metadata in one file with two slots, written in turn, write-through. FASTER's default
+/// manager creates, writes and deletes a file for every commit; at thousands of group commits a second
+/// that is most of the commit's cost and allocations. A torn write can only damage the slot being
+/// written, so the other slot, the previous commit, stays readable. Each slot is
+/// [commit number: 8][length: 4][CRC-32C of the metadata: 4][metadata].
+/// </summary>
+internal sealed class SingleFileCommitManager : ILogCommitManager
+{
+    private const int SlotSize = 64 * 1024;
+    private const int HeaderSize = 16;
+
+    private readonly SafeFileHandle _file;
+    private readonly byte[] _slot = new byte[SlotSize];
+
+    public SingleFileCommitManager(string path)
+    {
+        _file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None,
+            FileOptions.WriteThrough);
+    }
+
+    public void Commit(long beginAddress, long untilAddress, byte[] commitMetadata, long commitNum, bool forceWriteMetadata)
+    {
+        if (commitMetadata.Length > SlotSize - HeaderSize)
+        {
+            throw new InvalidOperationException($"queue commit metadata of {commitMetadata.Length} bytes exceeds {SlotSize - HeaderSize}");
+        }
+        lock (_slot)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(_slot, commitNum);
+            BinaryPrimitives.WriteInt32LittleEndian(_slot.AsSpan(8), commitMetadata.Length);
+            BinaryPrimitives.WriteUInt32LittleEndian(_slot.AsSpan(12), Crc32C.Compute(commitMetadata));
+            commitMetadata.CopyTo(_slot.AsSpan(HeaderSize));
+            RandomAccess.Write(_file, _slot.AsSpan(0, HeaderSize + commitMetadata.Length), SlotOffset(commitNum));
+        }
+    }
+
+    public IEnumerable<long> ListCommits()
+    {
+        var commits = new List<long>(2);
+        for (int slot = 0; slot < 2; slot++)
+        {
+            if (TryReadSlot(slot, out long commitNum, out _))
+            {
+                commits.Add(commitNum);
+            }
+        }
+        commits.Sort((a, b) => b.CompareTo(a));
+        return commits;
+    }
+
+    public byte[] GetCommitMetadata(long commitNum)
+    {
+        for (int slot = 0; slot < 2; slot++)
+        {
+            if (TryReadSlot(slot, out long number, out byte[]? metadata) && number == commitNum)
+            {
+                return metadata!;
+            }
+        }
+        return null!;
+    }
+
+    public void RemoveCommit(long commitNum)
+    {
+        // Superseded slots are simply overwritten by later commits.
+    }
+
+    public void RemoveAllCommits()
+    {
+        RandomAccess.SetLength(_file, 0);
+    }
+
+    public void OnRecovery(long commitNum)
+    {
+    }
+
+    public void Dispose() => _file.Dispose();
+
+    private static long SlotOffset(long commitNum) => (commitNum & 1) * SlotSize;
+
+    private bool TryReadSlot(int slot, out long commitNum, out byte[]? metadata)
+    {
+        commitNum = -1;
+        metadata = null;
+        Span<byte> header = stackalloc byte[HeaderSize];
+        if (RandomAccess.Read(_file, header, slot * (long)SlotSize) < HeaderSize)
+        {
+            return false;
+        }
+        long number = BinaryPrimitives.ReadInt64LittleEndian(header);
+        int length = BinaryPrimitives.ReadInt32LittleEndian(header[8..]);
+        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(header[12..]);
+        if (length <= 0 || length > SlotSize - HeaderSize || (number & 1) != slot)
+        {
+            return false;
+        }
+        byte[] bytes = new byte[length];
+        if (RandomAccess.Read(_file, bytes, slot * (long)SlotSize + HeaderSize) < length || Crc32C.Compute(bytes) != crc)
+        {
+            return false;
+        }
+        commitNum = number;
+        metadata = bytes;
+        return true;
+    }
+}
