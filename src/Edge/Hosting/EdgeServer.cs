@@ -102,7 +102,7 @@ internal sealed class EdgeServer : IAsyncDisposable
             WebApplication app = builder.Build();
             await app.StartAsync(cancellationToken);
             var server = new EdgeServer(app, queue, bound);
-            MailLog.Info($"daemon started -- version {typeof(EdgeServer).Assembly.GetName().Version}, configuration {configDirectory ?? "(built-in)"}, queue {queueDirectory} with {queue.Count} messages, listening on {string.Join(", ", server.Endpoints)}", "master");
+            MailLog.Info($"daemon started -- version {typeof(EdgeServer).Assembly.GetName().Version?.ToString()}, configuration {configDirectory ?? "(built-in)"}, queue {queueDirectory} with {queue.Count} messages, listening on {string.Join(", ", server.Endpoints)}", "master");
             return server;
         }
         catch

@@ -41,20 +41,18 @@ internal ref struct LogLine
         _length += written;
     }
 
-    public void AppendFormatted<T>(T value)
+    /// <summary>Numbers, queue IDs …: formatted in place through a constrained call, so nothing is boxed.</summary>
+    public void AppendFormatted<T>(T value) where T : ISpanFormattable
     {
-        if (value is ISpanFormattable)
+        int written;
+        while (!value.TryFormat(_buffer.AsSpan(_length), out written, default, null))
         {
-            int written;
-            while (!((ISpanFormattable)value).TryFormat(_buffer.AsSpan(_length), out written, default, null))
-            {
-                Ensure(_buffer.Length);
-            }
-            _length += written;
-            return;
+            Ensure(_buffer.Length);
         }
-        Append(value?.ToString());
+        _length += written;
     }
+
+    public void AppendFormatted(object? value) => Append(value?.ToString());
 
     private void Append(ReadOnlySpan<char> text)
     {

@@ -1,18 +1,21 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using FASTER.core;
 
 namespace Edge.Queue;
 
 /// <summary>
-/// Group commit: sessions that finished a message ask for a commit and wait until the log's committed
-/// address covers their record. One loop issues the commits, so every session that asked while a commit was
-/// in flight is covered by the next one: many messages, one disk flush.
+/// Group commit: sessions that finished a message hand in their <see cref="CommitWaiter"/>; one loop takes
+/// every waiter that arrived, issues one commit, and releases those the committed address covers. Sessions
+/// that arrive while a commit is in flight share the next one: many messages, one disk write.
 /// </summary>
 internal sealed class GroupCommitter : IAsyncDisposable
 {
     private readonly FasterLog _log;
     private readonly Channel<bool> _requests =
         Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly ConcurrentQueue<CommitWaiter> _waiting = new();
+    private readonly List<CommitWaiter> _batch = [];
     private readonly Task _loop;
     private readonly Action<Exception> _onFailure;
 
@@ -23,11 +26,13 @@ internal sealed class GroupCommitter : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    /// <summary>Completes when everything up to and including the record at <paramref name="address"/> is on disk.</summary>
-    public ValueTask WaitCommittedAsync(long address, CancellationToken cancellationToken)
+    /// <summary>Completes when the record at <paramref name="address"/> is on disk; fails if the commit failed.</summary>
+    public ValueTask WaitCommittedAsync(long address, CommitWaiter waiter)
     {
+        ValueTask committed = waiter.Arm(address);
+        _waiting.Enqueue(waiter);
         _requests.Writer.TryWrite(true);
-        return _log.WaitForCommitAsync(address + 1, token: cancellationToken);
+        return committed;
     }
 
     private async Task RunAsync()
@@ -35,14 +40,45 @@ internal sealed class GroupCommitter : IAsyncDisposable
         while (await _requests.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             _requests.Reader.TryRead(out _);
+            while (_waiting.TryDequeue(out CommitWaiter? waiter))
+            {
+                _batch.Add(waiter);
+            }
+            if (_batch.Count == 0)
+            {
+                continue;
+            }
             try
             {
                 await _log.CommitAsync().ConfigureAwait(false);
+                long committed = _log.CommittedUntilAddress;
+                foreach (CommitWaiter waiter in _batch)
+                {
+                    if (waiter.Address < committed)
+                    {
+                        waiter.Complete();
+                    }
+                    else
+                    {
+                        _waiting.Enqueue(waiter);
+                        _requests.Writer.TryWrite(true);
+                    }
+                }
             }
             catch (Exception e)
             {
                 _onFailure(e);
+                foreach (CommitWaiter waiter in _batch)
+                {
+                    waiter.Fail(e);
+                }
             }
+            _batch.Clear();
+        }
+        var stopped = new ObjectDisposedException(nameof(GroupCommitter), "the queue is shutting down");
+        while (_waiting.TryDequeue(out CommitWaiter? waiter))
+        {
+            waiter.Fail(stopped);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Collections.Concurrent;
 using Edge.Logging;
@@ -102,29 +101,29 @@ internal sealed class QueueStore : IAsyncDisposable
     public long Append(ReadOnlySpan<byte> record) => _log.Enqueue(record);
 
     /// <summary>
-    /// Writes the envelope record after the message's chunks and waits for the group commit that makes the
-    /// message durable. Only then is the message in the index, and only then may the session say 250.
+    /// Writes the envelope record after the message's chunks and returns its address. The message is queued
+    /// once <see cref="WaitCommittedAsync"/> says the commit covers that address; only then may the session
+    /// say 250, and only then does it enter the index (<see cref="AddQueued"/>).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask CommitMessageAsync(Envelope envelope, EnvelopeRecord.Client client, MessageWriter content,
-        CancellationToken cancellationToken)
+    public long AppendMessage(Envelope envelope, EnvelopeRecord.Client client, MessageWriter content)
     {
         content.Complete();
         int upper = EnvelopeRecord.MeasureUpperBound(envelope, client, content.Chunks.Length);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(upper);
-        long address;
         try
         {
             int length = EnvelopeRecord.Write(buffer, envelope, client, content.Size, content.Chunks);
-            address = Append(buffer.AsSpan(0, length));
+            return Append(buffer.AsSpan(0, length));
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-        await _committer!.WaitCommittedAsync(address, cancellationToken).ConfigureAwait(false);
-        _index[envelope.Id] = address;
     }
+
+    public ValueTask WaitCommittedAsync(long address, CommitWaiter waiter) => _committer!.WaitCommittedAsync(address, waiter);
+
+    public void AddQueued(QueueId id, long envelopeAddress) => _index[id] = envelopeAddress;
 
     /// <summary>A snapshot of the queue in arrival order.</summary>
     public async Task<IReadOnlyList<QueuedMessage>> ListAsync(CancellationToken cancellationToken = default)

@@ -418,18 +418,15 @@ internal sealed partial class SmtpSession
         _rcptOvershoot = 0;
     }
 
-    private string Protocol
+    /// <summary>The Received: header's "with" protocol (RFC 3848): always one of these literals.</summary>
+    private string Protocol => (_esmtp, _envelope.Active && _envelope.SmtpUtf8, _tls is not null) switch
     {
-        get
-        {
-            if (!_esmtp)
-            {
-                return "SMTP";
-            }
-            string name = _envelope.Active && _envelope.SmtpUtf8 ? "UTF8SMTP" : "ESMTP";
-            return _tls is null ? name : name + "S";
-        }
-    }
+        (false, _, _) => "SMTP",
+        (true, true, true) => "UTF8SMTPS",
+        (true, true, false) => "UTF8SMTP",
+        (true, false, true) => "ESMTPS",
+        (true, false, false) => "ESMTP",
+    };
 
     private static string VerbName(SmtpVerb verb) => verb switch
     {

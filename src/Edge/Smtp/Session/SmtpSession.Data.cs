@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Buffers.Text;
 using System.IO.Pipelines;
@@ -202,28 +201,59 @@ internal sealed partial class SmtpSession
         _stats.Succeeded(SmtpVerb.Bdat);
     }
 
-    /// <summary>End of DATA or the last BDAT chunk: commit the message, then reply. True when the session must end.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> FinishMessageAsync()
+    /// <summary>
+    /// End of DATA or the last BDAT chunk: refuse the message (bare LF in reject mode, too big) or append its
+    /// envelope to the queue. Returns the address to wait for, or -1 when the reply is already written.
+    /// </summary>
+    private long EndMessage()
     {
         _mode = Mode.Command;
-        bool bdat = _bdatStarted;
-        SmtpVerb verb = bdat ? SmtpVerb.Bdat : SmtpVerb.Data;
         if (_scanner.SawBareLf && _bareMode == BareNewlineMode.Reject)
         {
             RejectBareLf("END-OF-MESSAGE");
             _errors++;
+            return -1;
         }
-        else if (_writer.Overflowed)
+        if (_writer.Overflowed)
         {
             MailLog.Warning($"{_envelope.Id}: queue file size limit exceeded");
             Reply.Line(Replies.MessageTooBig);
             _errors++;
+            return -1;
         }
-        else if (await CommitAsync())
+        string protocol = Protocol;
+        if (_client is null || !ReferenceEquals(_client.Protocol, protocol))
         {
+            _client = new EnvelopeRecord.Client(_clientName, _clientAddress, _helo ?? _clientName, protocol);
+        }
+        try
+        {
+            return _queue.AppendMessage(_envelope, _client, _writer);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            QueueWriteFailed(e);
+            return -1;
+        }
+    }
+
+    /// <summary>
+    /// After the commit of a message appended at <paramref name="address"/> (or when it was refused, -1):
+    /// the reply. Returns true when the session must end.
+    /// </summary>
+    private bool FinishMessage(long address, Exception? commitFailure)
+    {
+        bool bdat = _bdatStarted;
+        if (address >= 0 && commitFailure is not null)
+        {
+            QueueWriteFailed(commitFailure);
+        }
+        else if (address >= 0)
+        {
+            _queue.AddQueued(_envelope.Id, address);
+            MailLog.Info($"{_envelope.Id}: from=<{new ClientText(_envelope[_envelope.Sender])}>, size={_writer.Size}, nrcpt={_envelope.RecipientCount} (queue active)", "qmgr");
             WriteQueuedReply(bdat);
-            _stats.Succeeded(verb);
+            _stats.Succeeded(bdat ? SmtpVerb.Bdat : SmtpVerb.Data);
             // Postfix forgives earlier client errors once a message was accepted.
             _errors = 0;
             _junk = 0;
@@ -234,7 +264,13 @@ internal sealed partial class SmtpSession
         return _scanner.SawBareLf && _bareMode == BareNewlineMode.Reject && _s.BareNewlineRejectCode == 521;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private void QueueWriteFailed(Exception e)
+    {
+        MailLog.Warning($"{_envelope.Id}: queue file write error: {e.Message}", "cleanup");
+        Reply.Line(Replies.QueueWriteError);
+        _errors++;
+    }
+
     private void WriteQueuedReply(bool bdat)
     {
         if (bdat)
@@ -251,28 +287,6 @@ internal sealed partial class SmtpSession
         _envelope.Id.Format(id);
         Reply.WriteAscii(id);
         Reply.CrLf();
-    }
-
-    private async ValueTask<bool> CommitAsync()
-    {
-        string protocol = Protocol;
-        if (_client is null || _client.Protocol != protocol)
-        {
-            _client = new EnvelopeRecord.Client(_clientName, _clientAddress, _helo ?? _clientName, protocol);
-        }
-        try
-        {
-            await _queue.CommitMessageAsync(_envelope, _client, _writer, _connectionClosed);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            MailLog.Warning($"{_envelope.Id}: queue file write error: {e.Message}", "cleanup");
-            Reply.Line(Replies.QueueWriteError);
-            _errors++;
-            return false;
-        }
-        MailLog.Info($"{_envelope.Id}: from=<{new ClientText(_envelope[_envelope.Sender])}>, size={_writer.Size}, nrcpt={_envelope.RecipientCount} (queue active)", "qmgr");
-        return true;
     }
 
     private void RejectBareLf(string where)

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
@@ -52,6 +51,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private readonly byte[] _lineBuffer;
     private readonly CancellationTokenSource _timeout = new();
     private readonly CancellationToken _connectionClosed;
+    private readonly CommitWaiter _commitWaiter = new();
 
     private PipeReader _input;
     private PipeWriter _output;
@@ -160,7 +160,9 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                 // About to wait for the client: whatever we answered so far goes out now, in one write.
                 await FlushAsync();
             }
-            ReadResult result = await ReadAsync();
+            _timeout.CancelAfter(_s.Timeout);
+            ReadResult result = await _input.ReadAsync(_timeout.Token);
+            _timeout.CancelAfter(Timeout.InfiniteTimeSpan);
             ReadOnlySequence<byte> buffer = result.Buffer;
             Step step = Process(ref buffer);
             inputLeft = step != Step.NeedInput && !buffer.IsEmpty;
@@ -178,9 +180,28 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             {
                 case Step.NeedInput when result.IsCompleted || result.IsCanceled:
                     return _where == "END-OF-MESSAGE" ? null : "lost connection";
-                case Step.EndOfMessage when await FinishMessageAsync():
-                    await FlushAsync();
-                    return null;
+                case Step.EndOfMessage:
+                    // Inline rather than a helper method: this loop's state machine exists once per
+                    // session, a helper's would be allocated for every message.
+                    long address = EndMessage();
+                    Exception? failure = null;
+                    if (address >= 0)
+                    {
+                        try
+                        {
+                            await _queue.WaitCommittedAsync(address, _commitWaiter);
+                        }
+                        catch (Exception e) when (e is not OperationCanceledException)
+                        {
+                            failure = e;
+                        }
+                    }
+                    if (FinishMessage(address, failure))
+                    {
+                        await FlushAsync();
+                        return null;
+                    }
+                    break;
                 case Step.StartTls:
                     await FlushAsync();
                     await StartTlsAsync();
@@ -196,17 +217,6 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         }
     }
 
-    // Pooled: a session awaits a read per packet, and each would otherwise allocate its state machine.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ReadResult> ReadAsync()
-    {
-        _timeout.CancelAfter(_s.Timeout);
-        ReadResult result = await _input.ReadAsync(_timeout.Token);
-        _timeout.CancelAfter(Timeout.InfiniteTimeSpan);
-        return result;
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FlushAsync()
     {
         FlushResult flushed = await _output.FlushAsync(_connectionClosed);
