@@ -21,12 +21,14 @@ internal sealed class EdgeServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly QueueStore _queue;
     private readonly List<ListenOptions> _listeners;
+    private readonly CancellationTokenSource _stopping;
 
-    private EdgeServer(WebApplication app, QueueStore queue, List<ListenOptions> listeners)
+    private EdgeServer(WebApplication app, QueueStore queue, List<ListenOptions> listeners, CancellationTokenSource stopping)
     {
         _app = app;
         _queue = queue;
         _listeners = listeners;
+        _stopping = stopping;
     }
 
     /// <summary>The bound SMTP endpoints, in master.cf order (port 0 in master.cf becomes the real port).</summary>
@@ -77,6 +79,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         try
         {
             var bound = new List<ListenOptions>();
+            var stopping = new CancellationTokenSource();
             WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             builder.WebHost.UseKestrel(kestrel =>
@@ -88,7 +91,7 @@ internal sealed class EdgeServer : IAsyncDisposable
                     {
                         kestrel.Listen(endpoint, listen =>
                         {
-                            listen.Run(connection => ServeAsync(connection, settings, queue));
+                            listen.Run(connection => ServeAsync(connection, settings, queue, stopping.Token));
                             bound.Add(listen);
                         });
                     }
@@ -101,7 +104,7 @@ internal sealed class EdgeServer : IAsyncDisposable
             });
             WebApplication app = builder.Build();
             await app.StartAsync(cancellationToken);
-            var server = new EdgeServer(app, queue, bound);
+            var server = new EdgeServer(app, queue, bound, stopping);
             MailLog.Info($"daemon started -- version {typeof(EdgeServer).Assembly.GetName().Version?.ToString()}, configuration {configDirectory ?? "(built-in)"}, queue {queueDirectory} with {queue.Count} messages, listening on {string.Join(", ", server.Endpoints)}", "master");
             return server;
         }
@@ -112,16 +115,20 @@ internal sealed class EdgeServer : IAsyncDisposable
         }
     }
 
-    private static async Task ServeAsync(ConnectionContext connection, SmtpdSettings settings, QueueStore queue)
+    private static async Task ServeAsync(ConnectionContext connection, SmtpdSettings settings, QueueStore queue,
+        CancellationToken stopping)
     {
         await using var session = new SmtpSession(settings, queue, connection.Transport, connection.RemoteEndPoint,
-            connection.ConnectionClosed);
+            connection.ConnectionClosed, stopping);
         await session.RunAsync();
     }
 
+    /// <summary>Stops: sessions waiting for their client get "421 4.3.2 Service shutting down", then the queue is closed.</summary>
     public async ValueTask DisposeAsync()
     {
+        _stopping.Cancel();
         await _app.StopAsync();
+        _stopping.Dispose();
         await _app.DisposeAsync();
         await _queue.DisposeAsync();
         MailLog.Info("terminating on signal", "master");

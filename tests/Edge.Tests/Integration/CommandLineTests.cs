@@ -142,6 +142,21 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task Sigterm_tells_waiting_clients_and_stops_promptly()
+    {
+        using var config = ConfigDirectory();
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await using var c = await SmtpConnection.OpenAsync(edge.Port);
+        await c.CommandAsync("EHLO client.example");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Task<int> exit = edge.TerminateAsync();
+        Assert.Equal("421 4.3.2 Service shutting down", await c.ReadReplyAsync());
+        Assert.True(await c.IsClosedAsync());
+        Assert.Equal(0, await exit);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"shutdown took {clock.Elapsed}");
+    }
+
+    [Fact]
     public async Task A_second_server_on_the_same_queue_is_refused()
     {
         using var config = ConfigDirectory();

@@ -21,10 +21,10 @@ public sealed class SmtpConnection : IAsyncDisposable
         _stream = client.GetStream();
     }
 
-    public static async Task<SmtpConnection> OpenAsync(int port, bool readGreeting = true)
+    public static async Task<SmtpConnection> OpenAsync(int port, bool readGreeting = true, string host = "127.0.0.1")
     {
         var client = new TcpClient();
-        await client.ConnectAsync("127.0.0.1", port);
+        await client.ConnectAsync(host, port);
         var connection = new SmtpConnection(client);
         if (readGreeting)
         {

@@ -49,8 +49,9 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private readonly DataScanner _scanner = new();
     private readonly CommandStats _stats = new();
     private readonly byte[] _lineBuffer;
-    private readonly CancellationTokenSource _timeout = new();
+    private readonly CancellationTokenSource _timeout;
     private readonly CancellationToken _connectionClosed;
+    private readonly CancellationToken _stopping;
     private readonly CommitWaiter _commitWaiter = new();
 
     private PipeReader _input;
@@ -69,8 +70,11 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private string? _closeReason;
 
     public SmtpSession(SmtpdSettings settings, QueueStore queue, IDuplexPipe transport, EndPoint? remote,
-        CancellationToken connectionClosed)
+        CancellationToken connectionClosed, CancellationToken stopping)
     {
+        _stopping = stopping;
+        // The read deadline (smtpd_timeout) and the server's shutdown end a wait for the client alike.
+        _timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         _s = settings;
         _queue = queue;
         _transport = transport;
@@ -108,10 +112,15 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             await FlushAsync();
             reason = await LoopAsync();
         }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested && !_connectionClosed.IsCancellationRequested)
+        {
+            // Nothing unacknowledged is lost: a message not yet answered with 250 is the client's to retry.
+            await TryWriteFinalAsync(shutdown: true);
+        }
         catch (OperationCanceledException) when (_timeout.IsCancellationRequested && !_connectionClosed.IsCancellationRequested)
         {
             reason = "timeout";
-            await TryWriteTimeoutAsync();
+            await TryWriteFinalAsync(shutdown: false);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException
                                       or System.Security.Authentication.AuthenticationException
@@ -226,11 +235,18 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         }
     }
 
-    private async Task TryWriteTimeoutAsync()
+    private async Task TryWriteFinalAsync(bool shutdown)
     {
         try
         {
-            WriteHostReply(Replies.TimeoutPrefix, Replies.TimeoutSuffix);
+            if (shutdown)
+            {
+                Reply.Line(Replies.ShuttingDown);
+            }
+            else
+            {
+                WriteHostReply(Replies.TimeoutPrefix, Replies.TimeoutSuffix);
+            }
             using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await _output.FlushAsync(bounded.Token);
         }
