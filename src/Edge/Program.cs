@@ -35,18 +35,10 @@ catch (UsageException e)
     Console.Error.WriteLine($"edge {command}: {e.Message}");
     return 2;
 }
-catch (ConfigException e)
+catch (Exception e) when (e is ConfigException or QueueInUseException or IOException or UnauthorizedAccessException
+                               or System.Net.Sockets.SocketException)
 {
-    Console.Error.WriteLine($"edge {command}: fatal: {e.Message}");
-    return 1;
-}
-catch (QueueInUseException e)
-{
-    Console.Error.WriteLine($"edge {command}: fatal: {e.Message}");
-    return 1;
-}
-catch (IOException e)
-{
+    // Configuration and queue problems are the administrator's to fix: say what, never a stack trace.
     Console.Error.WriteLine($"edge {command}: fatal: {e.Message}");
     return 1;
 }

@@ -38,7 +38,7 @@ internal sealed class EdgeServer : IAsyncDisposable
 
     /// <summary>Loads and checks the configuration; throws <see cref="ConfigException"/> naming file, line and parameter.</summary>
     public static (MainConfig Main, List<(IReadOnlyList<IPEndPoint> Endpoints, SmtpdSettings Settings)> Listeners) LoadConfiguration(
-        string? configDirectory, Action<string> warn)
+        string? configDirectory, Action<string> warn, Action<string>? note = null)
     {
         MainConfig main = MainConfig.Load(configDirectory, warn);
         main.Validate();
@@ -52,6 +52,12 @@ internal sealed class EdgeServer : IAsyncDisposable
                 case MasterServiceRole.Listener:
                     listeners.Add((service.Endpoint!.Resolve(main),
                         SmtpdSettingsFactory.Create(service.ConfigFrom(main))));
+                    break;
+                case MasterServiceRole.Internal:
+                    note?.Invoke($"{service.File}, line {service.Line}: service {service.Name}: Postfix's {service.Command} is built into Edge");
+                    break;
+                case MasterServiceRole.Transport:
+                    note?.Invoke($"{service.File}, line {service.Line}: transport {service.Name} ({service.Command}, maxproc {service.MaxProc}): delivery is not implemented yet; messages stay queued");
                     break;
                 case MasterServiceRole.Other:
                     warn($"{service.File}, line {service.Line}: service {service.Name}: command \"{service.Command}\" is not supported by Edge; ignored");
@@ -68,11 +74,16 @@ internal sealed class EdgeServer : IAsyncDisposable
     public static async Task<EdgeServer> StartAsync(string? configDirectory, CancellationToken cancellationToken = default)
     {
         var warnings = new List<string>();
-        var (main, listeners) = LoadConfiguration(configDirectory, warnings.Add);
+        var notes = new List<string>();
+        var (main, listeners) = LoadConfiguration(configDirectory, warnings.Add, notes.Add);
         MailLog.Configure(main.Get("myhostname"));
         foreach (string warning in warnings)
         {
             MailLog.Warning(warning, "master");
+        }
+        foreach (string line in notes)
+        {
+            MailLog.Info(line, "master");
         }
         string queueDirectory = Path.GetFullPath(main.Get("queue_directory"));
         QueueStore queue = await QueueStore.OpenAsync(queueDirectory, cancellationToken);

@@ -40,32 +40,22 @@ internal sealed class QueueStore : IAsyncDisposable
     /// <summary>
     /// Opens the queue for the server: takes the queue lock, recovers the log and rebuilds the index.
     /// </summary>
-    public static async Task<QueueStore> OpenAsync(string queueDirectory, CancellationToken cancellationToken = default)
-    {
-        QueueLock queueLock = QueueLock.Acquire(queueDirectory);
-        try
-        {
-            var store = new QueueStore(queueDirectory, await OpenLogAsync(queueDirectory, cancellationToken), queueLock, readOnly: false);
-            await store.RecoverAsync(cancellationToken);
-            return store;
-        }
-        catch
-        {
-            queueLock.Dispose();
-            throw;
-        }
-    }
+    public static Task<QueueStore> OpenAsync(string queueDirectory, CancellationToken cancellationToken = default) =>
+        OpenAsync(queueDirectory, readOnly: false, cancellationToken);
 
     /// <summary>
     /// Opens a stopped server's queue for the tools. They hold the queue lock while they read, so a server
     /// cannot start on the same queue meanwhile, and they never append or commit.
     /// </summary>
-    public static async Task<QueueStore> OpenForToolAsync(string queueDirectory, CancellationToken cancellationToken = default)
+    public static Task<QueueStore> OpenForToolAsync(string queueDirectory, CancellationToken cancellationToken = default) =>
+        OpenAsync(queueDirectory, readOnly: true, cancellationToken);
+
+    private static async Task<QueueStore> OpenAsync(string queueDirectory, bool readOnly, CancellationToken cancellationToken)
     {
         QueueLock queueLock = QueueLock.Acquire(queueDirectory);
         try
         {
-            var store = new QueueStore(queueDirectory, await OpenLogAsync(queueDirectory, cancellationToken), queueLock, readOnly: true);
+            var store = new QueueStore(queueDirectory, await OpenLogAsync(queueDirectory, cancellationToken), queueLock, readOnly);
             await store.RecoverAsync(cancellationToken);
             return store;
         }

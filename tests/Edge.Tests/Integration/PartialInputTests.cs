@@ -36,9 +36,7 @@ public class PartialInputTests
         await using var edge = await EdgeInstance.StartAsync();
         await using (var c = await edge.ConnectAsync())
         {
-            await c.CommandAsync("EHLO client.example");
-            await c.CommandAsync("MAIL FROM:<a@example.org>");
-            await c.CommandAsync("RCPT TO:<postmaster@localhost>");
+            await c.EnvelopeAsync("a@example.org", "postmaster@localhost");
             await c.CommandAsync("DATA");
             await c.SendAsync("Subject: cut\r\n\r\n" + new string('x', 200_000) + "\r\n");
         }
@@ -53,9 +51,7 @@ public class PartialInputTests
     {
         await using var edge = await EdgeInstance.StartAsync("smtpd_timeout = 1s");
         await using var c = await edge.ConnectAsync();
-        await c.CommandAsync("EHLO client.example");
-        await c.CommandAsync("MAIL FROM:<a@example.org>");
-        await c.CommandAsync("RCPT TO:<postmaster@localhost>");
+        await c.EnvelopeAsync("a@example.org", "postmaster@localhost");
         await c.CommandAsync("DATA");
         await c.SendAsync("Subject: stalled\r\n\r\npart");
         Assert.Equal("421 4.4.2 mx.edge.test Error: timeout exceeded", await c.ReadReplyAsync());

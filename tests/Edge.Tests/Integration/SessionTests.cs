@@ -130,9 +130,7 @@ public class SessionTests
     {
         await using var edge = await EdgeInstance.StartAsync();
         await using var c = await edge.ConnectAsync();
-        await c.CommandAsync("EHLO client.example");
-        await c.CommandAsync("MAIL FROM:<a@b.example>");
-        await c.CommandAsync("RCPT TO:<postmaster@localhost>");
+        await c.EnvelopeAsync("a@b.example", "postmaster@localhost");
         Assert.Equal("501 5.5.4 Syntax: DATA", await c.CommandAsync("DATA now"));
     }
 
@@ -174,9 +172,7 @@ public class SessionTests
     {
         await using var edge = await EdgeInstance.StartAsync("message_size_limit = 2000");
         await using var c = await edge.ConnectAsync();
-        await c.CommandAsync("EHLO client.example");
-        await c.CommandAsync("MAIL FROM:<a@b.example>");
-        await c.CommandAsync("RCPT TO:<postmaster@localhost>");
+        await c.EnvelopeAsync("a@b.example", "postmaster@localhost");
         await c.CommandAsync("DATA");
         string big = string.Concat(Enumerable.Repeat("0123456789012345678901234567890123456789\r\n", 100));
         Assert.Equal("552 5.3.4 Error: message file too big", await c.CommandAsync("Subject: big\r\n\r\n" + big + "."));
@@ -258,9 +254,7 @@ public class SessionTests
     {
         await using var edge = await EdgeInstance.StartAsync();
         await using var c = await edge.ConnectAsync();
-        await c.CommandAsync("EHLO client.example");
-        await c.CommandAsync("MAIL FROM:<a@b.example>");
-        await c.CommandAsync("RCPT TO:<postmaster@localhost>");
+        await c.EnvelopeAsync("a@b.example", "postmaster@localhost");
         Assert.Equal("250 2.0.0 Ok", await c.CommandAsync("RSET"));
         Assert.Equal("503 5.5.1 Error: need RCPT command", await c.CommandAsync("DATA"));
         Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<a@b.example>"));

@@ -29,9 +29,7 @@ public class SmugglingTests
     {
         await using var edge = await EdgeInstance.StartAsync(Protected);
         await using var c = await edge.ConnectAsync();
-        await c.CommandAsync("EHLO client.example");
-        await c.CommandAsync("MAIL FROM:<sender@example.org>");
-        await c.CommandAsync("RCPT TO:<postmaster@localhost>");
+        await c.EnvelopeAsync("sender@example.org", "postmaster@localhost");
         Assert.StartsWith("354", await c.CommandAsync("DATA"));
         await c.SendAsync(Encoding.Latin1.GetBytes(Smuggled(variant) + ".\r\nQUIT\r\n"));
         string replies = await c.ReadAvailableAsync(TimeSpan.FromSeconds(2));
@@ -47,9 +45,7 @@ public class SmugglingTests
     {
         await using var edge = await EdgeInstance.StartAsync(Protected);
         await using var c = await edge.ConnectAsync();
-        await c.CommandAsync("EHLO client.example");
-        await c.CommandAsync("MAIL FROM:<sender@example.org>");
-        await c.CommandAsync("RCPT TO:<postmaster@localhost>");
+        await c.EnvelopeAsync("sender@example.org", "postmaster@localhost");
         byte[] body = Encoding.Latin1.GetBytes(Smuggled(variant) + ".\r\n");
         await c.SendAsync(Encoding.ASCII.GetBytes($"BDAT {body.Length} LAST\r\n").Concat(body).Concat("QUIT\r\n"u8.ToArray()).ToArray());
         string replies = await c.ReadAvailableAsync(TimeSpan.FromSeconds(2));
@@ -64,9 +60,7 @@ public class SmugglingTests
         // exactly as Postfix: this proves the protection above is the setting's doing.
         await using var edge = await EdgeInstance.StartAsync("smtpd_forbid_bare_newline = no\nsmtpd_forbid_unauth_pipelining = no");
         await using var c = await edge.ConnectAsync();
-        await c.CommandAsync("EHLO client.example");
-        await c.CommandAsync("MAIL FROM:<sender@example.org>");
-        await c.CommandAsync("RCPT TO:<postmaster@localhost>");
+        await c.EnvelopeAsync("sender@example.org", "postmaster@localhost");
         await c.CommandAsync("DATA");
         await c.SendAsync(Encoding.Latin1.GetBytes(Smuggled("\n.\n") + ".\r\nQUIT\r\n"));
         string replies = await c.ReadAvailableAsync(TimeSpan.FromSeconds(2));
@@ -79,9 +73,7 @@ public class SmugglingTests
     {
         await using var edge = await EdgeInstance.StartAsync("mynetworks = 192.0.2.0/24");
         await using var c = await edge.ConnectAsync();
-        await c.CommandAsync("EHLO client.example");
-        await c.CommandAsync("MAIL FROM:<sender@example.org>");
-        await c.CommandAsync("RCPT TO:<postmaster@localhost>");
+        await c.EnvelopeAsync("sender@example.org", "postmaster@localhost");
         await c.CommandAsync("DATA");
         await c.SendAsync(Encoding.Latin1.GetBytes(Smuggled("\n.\n") + ".\r\nQUIT\r\n"));
         await c.ReadAvailableAsync(TimeSpan.FromSeconds(2));
@@ -93,9 +85,7 @@ public class SmugglingTests
     {
         await using var edge = await EdgeInstance.StartAsync(Protected + "\nsmtpd_forbid_bare_newline = reject");
         await using var c = await edge.ConnectAsync();
-        await c.CommandAsync("EHLO client.example");
-        await c.CommandAsync("MAIL FROM:<sender@example.org>");
-        await c.CommandAsync("RCPT TO:<postmaster@localhost>");
+        await c.EnvelopeAsync("sender@example.org", "postmaster@localhost");
         await c.CommandAsync("DATA");
         Assert.Equal("550 5.5.2 mx.edge.test Error: bare <LF> received",
             await c.CommandAsync("Subject: x\r\n\r\nline one\nline two\r\n."));
@@ -110,9 +100,7 @@ public class SmugglingTests
         await using var edge = await EdgeInstance.StartAsync(Protected +
             "\nsmtpd_forbid_bare_newline = reject\nsmtpd_forbid_bare_newline_reject_code = 521");
         await using var c = await edge.ConnectAsync();
-        await c.CommandAsync("EHLO client.example");
-        await c.CommandAsync("MAIL FROM:<sender@example.org>");
-        await c.CommandAsync("RCPT TO:<postmaster@localhost>");
+        await c.EnvelopeAsync("sender@example.org", "postmaster@localhost");
         await c.CommandAsync("DATA");
         Assert.Equal("521 5.5.2 mx.edge.test Error: bare <LF> received", await c.CommandAsync("x\ny\r\n."));
         Assert.True(await c.IsClosedAsync());
@@ -123,9 +111,7 @@ public class SmugglingTests
     {
         await using var edge = await EdgeInstance.StartAsync(Protected + "\nsmtpd_forbid_bare_newline = reject");
         await using var c = await edge.ConnectAsync();
-        await c.CommandAsync("EHLO client.example");
-        await c.CommandAsync("MAIL FROM:<sender@example.org>");
-        await c.CommandAsync("RCPT TO:<postmaster@localhost>");
+        await c.EnvelopeAsync("sender@example.org", "postmaster@localhost");
         Assert.Equal("550 5.5.2 mx.edge.test Error: bare <LF> received", await c.BdatAsync("a\nb"));
         Assert.Equal("551 5.0.0 Discarded 3 bytes after earlier error", await c.BdatAsync("c\r\n", last: true));
         Assert.Empty(await edge.QueuedAsync());

@@ -49,6 +49,14 @@ public sealed class SmtpConnection : IAsyncDisposable
         return await ReadReplyAsync();
     }
 
+    /// <summary>EHLO, MAIL FROM and RCPT TO, each of which must succeed: how most test transactions begin.</summary>
+    public async Task EnvelopeAsync(string from = "sender@example.org", string to = "postmaster@localhost")
+    {
+        Assert.StartsWith("250-", await CommandAsync("EHLO client.example"));
+        Assert.Equal("250 2.1.0 Ok", await CommandAsync($"MAIL FROM:<{from}>"));
+        Assert.Equal("250 2.1.5 Ok", await CommandAsync($"RCPT TO:<{to}>"));
+    }
+
     /// <summary>Sends a BDAT command with exactly <paramref name="chunk"/> as its data and returns the reply.</summary>
     public async Task<string> BdatAsync(string chunk, bool last = false)
     {

@@ -29,9 +29,7 @@ internal static class EnvelopeParser
         while (NextParameter(argument, ref position, out Range parameter))
         {
             ReadOnlySpan<byte> p = argument[parameter];
-            int eq = p.IndexOf((byte)'=');
-            ReadOnlySpan<byte> key = eq < 0 ? p : p[..eq];
-            ReadOnlySpan<byte> value = eq < 0 ? default : p[(eq + 1)..];
+            int eq = Split(p, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value);
             if (Ascii.EqualsIgnoreCase(key, "BODY"u8) && eq > 0
                 && (Ascii.EqualsIgnoreCase(value, "8BITMIME"u8) || Ascii.EqualsIgnoreCase(value, "7BIT"u8)))
             {
@@ -102,9 +100,7 @@ internal static class EnvelopeParser
         while (NextParameter(argument, ref position, out Range parameter))
         {
             ReadOnlySpan<byte> p = argument[parameter];
-            int eq = p.IndexOf((byte)'=');
-            ReadOnlySpan<byte> key = eq < 0 ? p : p[..eq];
-            ReadOnlySpan<byte> value = eq < 0 ? default : p[(eq + 1)..];
+            int eq = Split(p, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value);
             if (Ascii.EqualsIgnoreCase(key, "NOTIFY"u8) && eq > 0)
             {
                 if (result.Notify != DsnNotify.Unspecified || !TryParseNotify(value, out result.Notify))
@@ -171,6 +167,15 @@ internal static class EnvelopeParser
         parameter = position..end;
         position = end;
         return true;
+    }
+
+    /// <summary>Splits "KEY=value" (or a bare "KEY"); returns the index of '=' or -1.</summary>
+    private static int Split(ReadOnlySpan<byte> parameter, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
+    {
+        int eq = parameter.IndexOf((byte)'=');
+        key = eq < 0 ? parameter : parameter[..eq];
+        value = eq < 0 ? default : parameter[(eq + 1)..];
+        return eq;
     }
 
     private static bool TryParseNotify(ReadOnlySpan<byte> value, out DsnNotify notify)
