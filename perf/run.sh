@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Side-by-side load run: Postfix's smtp-source drives Edge, Postfix and smtp-sink with identical
+# parameters, alternating targets within one run, and prints messages/second with the ratios.
+#
+#   perf/run.sh [messages] [sessions] [rounds]      (defaults: 20000 50 2)
+#
+# Postfix is installed from Debian if missing, configured in perf/out/postfix (listening on
+# 127.0.0.1:10025, every message put on hold so that, like Edge, it only accepts and queues durably,
+# with no delivery work competing for the two cores). smtp-sink listens on
+# 127.0.0.1:10026 (accepts and discards: the protocol-only ceiling), Edge on 127.0.0.1:10027.
+# Everything runs on loopback and stops when the script ends.
+set -euo pipefail
+shopt -s inherit_errexit
+cd "$(dirname "$0")/.."
+
+messages=${1:-20000}
+sessions=${2:-50}
+rounds=${3:-2}
+out=perf/out
+rm -rf "$out"
+mkdir -p "$out"
+
+if [ ! -x /usr/sbin/smtp-source ] || [ ! -x /usr/sbin/postfix ]; then
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null
+fi
+
+pids=()
+cleanup() {
+  postfix -c "$PWD/$out/postfix" stop >/dev/null 2>&1 || true
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# --- Postfix: accept and queue (fsync'ed queue files); HOLD keeps the queue manager out of it.
+pf="$PWD/$out/postfix"
+mkdir -p "$pf/spool" "$pf/data"
+cat > "$pf/main.cf" <<CF
+compatibility_level = 3.6
+myhostname = mx.perf.example
+mydestination = localhost
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+queue_directory = $pf/spool
+data_directory = $pf/data
+mail_owner = postfix
+setgid_group = postdrop
+maillog_file = $pf/maillog
+maillog_file_prefixes = $pf
+smtpd_data_restrictions = check_client_access static:HOLD
+CF
+cat > "$pf/master.cf" <<CF
+127.0.0.1:10025 inet n - n - - smtpd
+pickup    unix n - n 60 1 pickup
+cleanup   unix n - n - 0 cleanup
+qmgr      unix n - n 300 1 qmgr
+tlsmgr    unix - - n 1000? 1 tlsmgr
+rewrite   unix - - n - - trivial-rewrite
+bounce    unix - - n - 0 bounce
+defer     unix - - n - 0 bounce
+trace     unix - - n - 0 bounce
+verify    unix - - n - 1 verify
+flush     unix n - n 1000? 0 flush
+proxymap  unix - - n - - proxymap
+showq     unix n - n - - showq
+error     unix - - n - - error
+retry     unix - - n - - error
+discard   unix - - n - - discard
+anvil     unix - - n - 1 anvil
+scache    unix - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+CF
+postfix -c "$pf" set-permissions >/dev/null 2>&1 || true
+# Postfix reports to a terminal or syslog only; script(1) gives its errors a terminal.
+script -qec "postfix -c '$pf' check && postfix -c '$pf' start" /dev/null
+
+# --- smtp-sink: the ceiling of the protocol on this machine.
+/usr/sbin/smtp-sink -u postfix -c 127.0.0.1:10026 1000 > /dev/null &
+pids+=($!)
+
+# --- Edge.
+dotnet publish src/Edge -c Release -o "$out/edge" --nologo -v quiet >/dev/null
+ec="$PWD/$out/edge-conf"
+mkdir -p "$ec"
+cat > "$ec/main.cf" <<CF
+myhostname = mx.perf.example
+mydestination = localhost
+queue_directory = $PWD/$out/edge-queue
+CF
+echo "127.0.0.1:10027 inet n - n - - smtpd" > "$ec/master.cf"
+"$out/edge/edge" run -c "$ec" > "$out/edge.log" 2>&1 &
+pids+=($!)
+
+for port in 10025 10026 10027; do
+  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+done
+
+# One smtp-source run; prints messages/second.
+drive() {
+  local port=$1 size=$2
+  local start end
+  start=$(date +%s.%N)
+  /usr/sbin/smtp-source -s "$sessions" -m "$messages" -l "$size" -f sender@perf.example \
+    -t postmaster@localhost -M client.perf.example "127.0.0.1:$port"
+  end=$(date +%s.%N)
+  echo "$messages / ($end - $start)" | bc -l
+}
+
+declare -A rate
+for size in 1024 102400; do
+  for target in edge postfix sink; do rate[$target,$size]=0; done
+  for round in $(seq "$rounds"); do
+    for target in edge postfix sink; do
+      case $target in edge) port=10027 ;; postfix) port=10025 ;; sink) port=10026 ;; esac
+      r=$(drive $port $size)
+      printf 'round %d  %-7s %6d bytes  %8.0f msg/s\n' "$round" "$target" "$size" "$r"
+      rate[$target,$size]=$(echo "${rate[$target,$size]} + $r / $rounds" | bc -l)
+    done
+  done
+done
+
+echo
+echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, $(. /etc/os-release; echo "$PRETTY_NAME")"
+echo "postfix: $(postconf -d mail_version | cut -d' ' -f3)"
+echo "command: perf/run.sh $messages $sessions $rounds  (smtp-source -s $sessions -m $messages -l SIZE)"
+printf '%-10s %10s %10s %10s %12s %12s\n' size edge postfix sink edge/postfix edge/sink
+for size in 1024 102400; do
+  e=${rate[edge,$size]}; p=${rate[postfix,$size]}; s=${rate[sink,$size]}
+  printf '%-10s %10.0f %10.0f %10.0f %12.2f %12.2f\n' "$size" "$e" "$p" "$s" "$(echo "$e / $p" | bc -l)" "$(echo "$e / $s" | bc -l)"
+done
+queued=$("$out/edge/edge" postqueue -c "$ec" -p | tail -n 1)
+echo "edge queue after the run: $queued"
