@@ -32,8 +32,8 @@ internal static class SmtpdSettingsFactory
             MyHostname = hostname,
             MailName = config.Get("mail_name"),
             Greeting = Encoding.UTF8.GetBytes($"220 {config.Get("smtpd_banner")}\r\n"),
-            EhloPlain = SmtpdSettings.BuildEhlo(hostname, sizeLimit, !vrfyDisabled, startTls: false, utf8, discard),
-            EhloWithStartTls = SmtpdSettings.BuildEhlo(hostname, sizeLimit, !vrfyDisabled, startTls: true, utf8, discard),
+            EhloReplies = [.. Enumerable.Range(0, 4).Select(i =>
+                SmtpdSettings.BuildEhlo(hostname, sizeLimit, !vrfyDisabled, startTls: (i & 1) != 0, xclient: (i & 2) != 0, utf8, discard))],
             HeloReply = Encoding.ASCII.GetBytes($"250 {hostname}\r\n"),
             MessageSizeLimit = sizeLimit,
             RecipientLimit = config.GetInt("smtpd_recipient_limit"),
@@ -60,6 +60,9 @@ internal static class SmtpdSettingsFactory
             RelayRestrictions = Restrictions(config, "smtpd_relay_restrictions"),
             RecipientRestrictions = Restrictions(config, "smtpd_recipient_restrictions"),
             RelayRejectCode = ReplyCode(config, "relay_domains_reject_code"),
+            XclientHosts = Networks(config, "smtpd_authorized_xclient_hosts"),
+            UpstreamProxy = ParseUpstreamProxy(config),
+            UpstreamProxyTimeout = config.GetTime("smtpd_upstream_proxy_timeout"),
             Tls = tls,
             Certificate = certificate,
         };
@@ -73,6 +76,14 @@ internal static class SmtpdSettingsFactory
             "no" => BareNewlineMode.Allow,
             string other => throw config.Error("smtpd_forbid_bare_newline",
                 $"bad value \"{other}\" (use normalize, reject or no)"),
+        };
+
+    private static bool ParseUpstreamProxy(MainConfig config) =>
+        config.Get("smtpd_upstream_proxy_protocol").ToLowerInvariant() switch
+        {
+            "" => false,
+            "haproxy" => true,
+            string other => throw config.Error("smtpd_upstream_proxy_protocol", $"unsupported protocol \"{other}\" (use haproxy or nothing)"),
         };
 
     private static TlsLevel ParseTlsLevel(MainConfig config)

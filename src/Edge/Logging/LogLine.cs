@@ -47,7 +47,7 @@ internal ref struct LogLine
         int written;
         while (!value.TryFormat(_buffer.AsSpan(_length), out written, default, null))
         {
-            Ensure(_buffer.Length);
+            Grow(_buffer.Length);
         }
         _length += written;
     }
@@ -63,10 +63,14 @@ internal ref struct LogLine
 
     private void Ensure(int more)
     {
-        if (_length + more <= _buffer.Length)
+        if (_length + more > _buffer.Length)
         {
-            return;
+            Grow(more);
         }
+    }
+
+    private void Grow(int more)
+    {
         char[] larger = ArrayPool<char>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + more));
         _buffer.AsSpan(0, _length).CopyTo(larger);
         ArrayPool<char>.Shared.Return(_buffer);

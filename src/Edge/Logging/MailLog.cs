@@ -14,8 +14,12 @@ internal static class MailLog
 {
     private readonly record struct Entry(char[] Buffer, int Length, string Service, DateTime Time);
 
-    private static readonly Channel<Entry> s_lines = Channel.CreateUnbounded<Entry>(
-        new UnboundedChannelOptions { SingleReader = true });
+    // Bounded, so that a stalled standard output cannot make clients grow our memory with log lines;
+    // what does not fit is counted and reported once output moves again.
+    private static readonly Channel<Entry> s_lines = Channel.CreateBounded<Entry>(
+        new BoundedChannelOptions(100_000) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite },
+        dropped => { ArrayPool<char>.Shared.Return(dropped.Buffer); Interlocked.Decrement(ref s_pending); Interlocked.Increment(ref s_dropped); });
+    private static long s_dropped;
     private static readonly string s_pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
     private static string s_host = "localhost";
     private static Task? s_writer;
@@ -76,12 +80,24 @@ internal static class MailLog
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             long written = 0;
-            while (reader.TryRead(out Entry entry))
+            try
             {
-                WriteEntry(entry);
-                written++;
+                while (reader.TryRead(out Entry entry))
+                {
+                    written++;
+                    WriteEntry(entry);
+                }
+                long dropped = Interlocked.Exchange(ref s_dropped, 0);
+                if (dropped > 0)
+                {
+                    s_output.Write($"edge: warning: {dropped} mail log lines were dropped while the log output was stalled\n");
+                }
+                await s_output.FlushAsync().ConfigureAwait(false);
             }
-            await s_output.FlushAsync().ConfigureAwait(false);
+            catch (IOException)
+            {
+                // Standard output is gone (a closed pipe): the server goes on without its log.
+            }
             Interlocked.Add(ref s_pending, -written);
         }
     }

@@ -32,6 +32,15 @@ internal sealed class Envelope
 
     public ReadOnlySpan<Recipient> Recipients => _recipients.AsSpan(0, RecipientCount);
 
+    /// <summary>
+    /// The most address bytes one envelope holds: its record must fit one log page (1 MiB) with the chunk
+    /// list. Past it, further recipients get "too many recipients" (the client sends the rest later).
+    /// </summary>
+    public const int MaxBytes = 256 * 1024;
+
+    /// <summary>Whether a recipient of this many bytes still fits.</summary>
+    public bool HasRoomFor(int bytes) => _used + bytes <= MaxBytes;
+
     public ReadOnlySpan<byte> this[Segment segment] => _arena.AsSpan(segment.Start, segment.Length);
 
     public void Begin(QueueId id, ReadOnlySpan<byte> sender, ReadOnlySpan<byte> envId, DsnReturn ret, BodyType body, bool smtpUtf8)

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using FASTER.core;
 
@@ -14,7 +13,8 @@ internal sealed class GroupCommitter : IAsyncDisposable
     private readonly FasterLog _log;
     private readonly Channel<bool> _requests =
         Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly ConcurrentQueue<CommitWaiter> _waiting = new();
+    private readonly Queue<CommitWaiter> _waiting = new();
+    private bool _stopped;
     private readonly List<CommitWaiter> _batch = [];
     private readonly Task _loop;
     private readonly Action<Exception> _onFailure;
@@ -30,7 +30,15 @@ internal sealed class GroupCommitter : IAsyncDisposable
     public ValueTask WaitCommittedAsync(long address, CommitWaiter waiter)
     {
         ValueTask committed = waiter.Arm(address);
-        _waiting.Enqueue(waiter);
+        lock (_waiting)
+        {
+            if (_stopped)
+            {
+                waiter.Fail(new ObjectDisposedException(nameof(GroupCommitter), "the queue is shutting down"));
+                return committed;
+            }
+            _waiting.Enqueue(waiter);
+        }
         _requests.Writer.TryWrite(true);
         return committed;
     }
@@ -40,9 +48,12 @@ internal sealed class GroupCommitter : IAsyncDisposable
         while (await _requests.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             _requests.Reader.TryRead(out _);
-            while (_waiting.TryDequeue(out CommitWaiter? waiter))
+            lock (_waiting)
             {
-                _batch.Add(waiter);
+                while (_waiting.TryDequeue(out CommitWaiter? waiter))
+                {
+                    _batch.Add(waiter);
+                }
             }
             if (_batch.Count == 0)
             {
@@ -60,7 +71,10 @@ internal sealed class GroupCommitter : IAsyncDisposable
                     }
                     else
                     {
-                        _waiting.Enqueue(waiter);
+                        lock (_waiting)
+                        {
+                            _waiting.Enqueue(waiter);
+                        }
                         _requests.Writer.TryWrite(true);
                     }
                 }
@@ -76,9 +90,13 @@ internal sealed class GroupCommitter : IAsyncDisposable
             _batch.Clear();
         }
         var stopped = new ObjectDisposedException(nameof(GroupCommitter), "the queue is shutting down");
-        while (_waiting.TryDequeue(out CommitWaiter? waiter))
+        lock (_waiting)
         {
-            waiter.Fail(stopped);
+            _stopped = true;
+            while (_waiting.TryDequeue(out CommitWaiter? waiter))
+            {
+                waiter.Fail(stopped);
+            }
         }
     }
 

@@ -11,6 +11,12 @@ namespace Edge.Queue;
 internal sealed class MessageWriter : IContentSink, IDisposable
 {
     public const int ChunkPayload = 32 * 1024;
+
+    /// <summary>
+    /// 1 GiB of content: the envelope record lists every chunk and must fit one log page, whatever
+    /// message_size_limit says (0 means no limit in Postfix).
+    /// </summary>
+    public const int MaxChunks = 32 * 1024;
     private const int PayloadOffset = RecordHeader.Size + 4;
 
     private readonly QueueStore _store;
@@ -29,6 +35,9 @@ internal sealed class MessageWriter : IContentSink, IDisposable
     /// <summary>The limit passed; what follows is counted but no longer stored.</summary>
     public bool Overflowed { get; private set; }
 
+    /// <summary>Writing to the queue failed; the message cannot be accepted.</summary>
+    public Exception? Failure { get; private set; }
+
     public long Limit { get; private set; }
 
     public ReadOnlySpan<ContentChunk> Chunks => _chunks.AsSpan(0, _chunkCount);
@@ -41,6 +50,7 @@ internal sealed class MessageWriter : IContentSink, IDisposable
         _filled = 0;
         _chunkCount = 0;
         Overflowed = false;
+        Failure = null;
         _discarding = false;
     }
 
@@ -50,7 +60,7 @@ internal sealed class MessageWriter : IContentSink, IDisposable
     public void Write(ReadOnlySpan<byte> content)
     {
         Size += content.Length;
-        if (Size > Limit)
+        if (Size > Limit || (_chunkCount >= MaxChunks && !_discarding))
         {
             Overflowed = true;
             _discarding = true;
@@ -88,7 +98,19 @@ internal sealed class MessageWriter : IContentSink, IDisposable
         RecordHeader.Write(record, RecordType.Chunk, _id);
         BinaryPrimitives.WriteInt32LittleEndian(record[RecordHeader.Size..], _chunkCount);
         RecordHeader.Seal(record);
-        long address = _store.Append(record);
+        long address;
+        try
+        {
+            address = _store.Append(record);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The queue could not take the chunk (disk error, shutting down): the session answers 451.
+            Failure = e;
+            _discarding = true;
+            _filled = 0;
+            return;
+        }
         if (_chunkCount == _chunks.Length)
         {
             Array.Resize(ref _chunks, _chunks.Length * 2);

@@ -98,6 +98,10 @@ internal sealed class QueueStore : IAsyncDisposable
     public long AppendMessage(Envelope envelope, EnvelopeRecord.Client client, MessageWriter content)
     {
         content.Complete();
+        if (content.Failure is not null)
+        {
+            throw new IOException($"content chunk write failed: {content.Failure.Message}", content.Failure);
+        }
         int upper = EnvelopeRecord.MeasureUpperBound(envelope, client, content.Chunks.Length);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(upper);
         try

@@ -5,10 +5,10 @@ using Microsoft.Win32.SafeHandles;
 namespace Edge.Queue;
 
 /// <summary>
-/// FasterLog commit metadata in one file with two slots, written in turn, write-through. FASTER's default
-/// manager creates, writes and deletes a file for every commit; at thousands of group commits a second
-/// that is most of the commit's cost and allocations. A torn write can only damage the slot being
-/// written, so the other slot, the previous commit, stays readable. Each slot is
+/// FasterLog commit metadata in one file with two slots, write-through. FASTER's default manager creates,
+/// writes and deletes a file for every commit; at thousands of group commits a second that is most of the
+/// commit's cost and allocations. Each commit goes to the slot that does not hold the newest valid commit,
+/// so a torn write can only damage an older one. Each slot is
 /// [commit number: 8][length: 4][CRC-32C of the metadata: 4][metadata].
 /// </summary>
 internal sealed class SingleFileCommitManager : ILogCommitManager
@@ -18,11 +18,15 @@ internal sealed class SingleFileCommitManager : ILogCommitManager
 
     private readonly SafeFileHandle _file;
     private readonly byte[] _slot = new byte[SlotSize];
+    private int _nextSlot;
 
     public SingleFileCommitManager(string path)
     {
         _file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None,
             FileOptions.WriteThrough);
+        bool first = TryReadSlot(0, out long firstNum, out _);
+        bool second = TryReadSlot(1, out long secondNum, out _);
+        _nextSlot = first && (!second || firstNum > secondNum) ? 1 : 0;
     }
 
     public void Commit(long beginAddress, long untilAddress, byte[] commitMetadata, long commitNum, bool forceWriteMetadata)
@@ -37,7 +41,8 @@ internal sealed class SingleFileCommitManager : ILogCommitManager
             BinaryPrimitives.WriteInt32LittleEndian(_slot.AsSpan(8), commitMetadata.Length);
             BinaryPrimitives.WriteUInt32LittleEndian(_slot.AsSpan(12), Crc32C.Compute(commitMetadata));
             commitMetadata.CopyTo(_slot.AsSpan(HeaderSize));
-            RandomAccess.Write(_file, _slot.AsSpan(0, HeaderSize + commitMetadata.Length), SlotOffset(commitNum));
+            RandomAccess.Write(_file, _slot.AsSpan(0, HeaderSize + commitMetadata.Length), _nextSlot * (long)SlotSize);
+            _nextSlot ^= 1;
         }
     }
 
@@ -74,7 +79,11 @@ internal sealed class SingleFileCommitManager : ILogCommitManager
 
     public void RemoveAllCommits()
     {
-        RandomAccess.SetLength(_file, 0);
+        lock (_slot)
+        {
+            RandomAccess.SetLength(_file, 0);
+            _nextSlot = 0;
+        }
     }
 
     public void OnRecovery(long commitNum)
@@ -82,8 +91,6 @@ internal sealed class SingleFileCommitManager : ILogCommitManager
     }
 
     public void Dispose() => _file.Dispose();
-
-    private static long SlotOffset(long commitNum) => (commitNum & 1) * SlotSize;
 
     private bool TryReadSlot(int slot, out long commitNum, out byte[]? metadata)
     {
@@ -97,7 +104,7 @@ internal sealed class SingleFileCommitManager : ILogCommitManager
         long number = BinaryPrimitives.ReadInt64LittleEndian(header);
         int length = BinaryPrimitives.ReadInt32LittleEndian(header[8..]);
         uint crc = BinaryPrimitives.ReadUInt32LittleEndian(header[12..]);
-        if (length <= 0 || length > SlotSize - HeaderSize || (number & 1) != slot)
+        if (length <= 0 || length > SlotSize - HeaderSize)
         {
             return false;
         }

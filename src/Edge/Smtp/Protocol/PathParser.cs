@@ -67,6 +67,9 @@ internal static class PathParser
         return true;
     }
 
+    /// <summary>RFC 5321 quoted-pairSMTP: a backslash may escape only a printable character.</summary>
+    private static bool IsQuotedPair(byte b, bool utf8Allowed) => b is >= 0x20 and <= 0x7e || (b >= 0x80 && utf8Allowed);
+
     private static int FindClose(ReadOnlySpan<byte> text)
     {
         bool quoted = false;
@@ -76,6 +79,10 @@ internal static class PathParser
             if (b == (byte)'\\' && quoted)
             {
                 i++;
+                if (i < text.Length && !IsQuotedPair(text[i], utf8Allowed: true))
+                {
+                    return -1;
+                }
             }
             else if (b == (byte)'"')
             {
@@ -113,6 +120,10 @@ internal static class PathParser
                 if (b == (byte)'\\')
                 {
                     i++;
+                    if (i >= mailbox.Length || !IsQuotedPair(mailbox[i], utf8Allowed))
+                    {
+                        return false;
+                    }
                     continue;
                 }
                 if (b == (byte)'"')

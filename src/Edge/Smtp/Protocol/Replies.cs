@@ -65,6 +65,10 @@ internal static class Replies
     public static ReadOnlySpan<byte> RelayDeniedSuffix => ">: Relay access denied"u8;
     public static ReadOnlySpan<byte> RecipientRejectedSuffix => ">: Recipient address rejected: Access denied"u8;
     public static ReadOnlySpan<byte> AuthNotEnabled => "503 5.5.1 Error: authentication not enabled"u8;
+    public static ReadOnlySpan<byte> XclientInTransaction => "503 5.5.1 Error: MAIL transaction in progress"u8;
+    public static ReadOnlySpan<byte> XclientSyntax => "501 5.5.4 Syntax: XCLIENT attribute=value..."u8;
+    public static ReadOnlySpan<byte> XclientDenied => "550 5.7.0 Error: insufficient authorization"u8;
+    public static ReadOnlySpan<byte> XclientExpected => "501 5.5.4 Error: attribute=value expected"u8;
     public static ReadOnlySpan<byte> QueueWriteError => "451 4.3.0 Error: queue file write error"u8;
     public static ReadOnlySpan<byte> InsufficientStorage => "452 4.3.1 Insufficient system storage"u8;
 

@@ -5,6 +5,7 @@ internal enum SmtpVerb : byte
 {
     Helo,
     Ehlo,
+    XClient,
     StartTls,
     Mail,
     Rcpt,

@@ -27,6 +27,7 @@ internal static class VerbParser
     private static readonly uint Auth = Word("auth"u8);
     private static readonly uint Star = Word("star"u8);
     private static readonly uint Ttls = Word("ttls"u8);
+    private static readonly uint Xcli = Word("xcli"u8);
     private static readonly uint Post = Word("post"u8);
     private static readonly uint Conn = Word("conn"u8);
 
@@ -70,6 +71,11 @@ internal static class VerbParser
         {
             verb = SmtpVerb.StartTls;
             length = 8;
+        }
+        else if (w == Xcli && line.Length >= 7 && System.Text.Ascii.EqualsIgnoreCase(line[4..7], "ENT"u8))
+        {
+            verb = SmtpVerb.XClient;
+            length = 7;
         }
         else
         {

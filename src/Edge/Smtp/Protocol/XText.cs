@@ -32,5 +32,31 @@ internal static class XText
         return true;
     }
 
+    /// <summary>Decodes "+XX" escapes; text that is not valid xtext is returned as it came, decoded as UTF-8.</summary>
+    public static string Decode(ReadOnlySpan<byte> text)
+    {
+        if (!IsValid(text) || text.IndexOf((byte)'+') < 0)
+        {
+            return System.Text.Encoding.UTF8.GetString(text);
+        }
+        var bytes = new byte[text.Length];
+        int n = 0;
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (text[i] == (byte)'+')
+            {
+                bytes[n++] = (byte)(HexValue(text[i + 1]) << 4 | HexValue(text[i + 2]));
+                i += 2;
+            }
+            else
+            {
+                bytes[n++] = text[i];
+            }
+        }
+        return System.Text.Encoding.UTF8.GetString(bytes, 0, n);
+    }
+
+    private static int HexValue(byte b) => b <= (byte)'9' ? b - '0' : b - 'A' + 10;
+
     private static bool IsUpperHex(byte b) => b is >= (byte)'0' and <= (byte)'9' or >= (byte)'A' and <= (byte)'F';
 }

@@ -9,7 +9,7 @@ internal sealed class CommandStats
     // Postfix's command table order, which the disconnect line follows.
     private static readonly (SmtpVerb Verb, string Name)[] s_order =
     [
-        (SmtpVerb.Helo, "helo"), (SmtpVerb.Ehlo, "ehlo"), (SmtpVerb.StartTls, "starttls"), (SmtpVerb.Auth, "auth"),
+        (SmtpVerb.Helo, "helo"), (SmtpVerb.Ehlo, "ehlo"), (SmtpVerb.XClient, "xclient"), (SmtpVerb.StartTls, "starttls"), (SmtpVerb.Auth, "auth"),
         (SmtpVerb.Mail, "mail"), (SmtpVerb.Rcpt, "rcpt"), (SmtpVerb.Data, "data"), (SmtpVerb.Bdat, "bdat"),
         (SmtpVerb.Rset, "rset"), (SmtpVerb.Noop, "noop"), (SmtpVerb.Vrfy, "vrfy"), (SmtpVerb.Etrn, "etrn"),
         (SmtpVerb.Quit, "quit"), (SmtpVerb.Help, "help"), (SmtpVerb.Unknown, "unknown"),

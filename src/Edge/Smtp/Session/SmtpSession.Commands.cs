@@ -52,11 +52,12 @@ internal sealed partial class SmtpSession
             ReadOnlySpan<byte> command = line.IsSingleSegment ? line.FirstSpan : CopyLine(line);
             if (status == LineStatus.Truncated)
             {
-                MailLog.Warning($"{_namaddr}: request longer than {_s.LineLengthLimit}: {Printable.Escape(command[..Math.Min(30, command.Length)])}...");
+                MailLog.Warning($"{_peer.NamAddr}: request longer than {_s.LineLengthLimit}: {Printable.Escape(command[..Math.Min(30, command.Length)])}...");
             }
 
-            bool slow = _errors >= _s.SoftErrorLimit;
-            Step step = Execute(command, bareLf, ref buffer);
+            // Postfix sleeps before every reply once the client made smtpd_soft_error_limit errors.
+            _sleepFirst |= _errors >= _s.SoftErrorLimit;
+            Step step = Execute(command, bareLf, status == LineStatus.Truncated, ref buffer);
             if (skipRest && _mode == Mode.Command)
             {
                 _mode = Mode.SkipLine;
@@ -71,16 +72,19 @@ internal sealed partial class SmtpSession
                 _closeReason = "too many errors";
                 return Step.Close;
             }
-            if (slow)
-            {
-                return Step.Sleep;
-            }
             if (step != Step.NeedInput)
             {
                 return step;
             }
+            if (_sleepFirst || (_output.CanGetUnflushedBytes && _output.UnflushedBytes > MaxUnflushedReplies))
+            {
+                // A client that pipelines without reading must not make us buffer replies without end.
+                return Step.Flush;
+            }
         }
     }
+
+    private const int MaxUnflushedReplies = 64 * 1024;
 
     private ReadOnlySpan<byte> CopyLine(in ReadOnlySequence<byte> line)
     {
@@ -89,7 +93,7 @@ internal sealed partial class SmtpSession
     }
 
     /// <summary>Runs one command line. Returns NeedInput to go on with the next line.</summary>
-    private Step Execute(ReadOnlySpan<byte> line, bool bareLf, ref ReadOnlySequence<byte> rest)
+    private Step Execute(ReadOnlySpan<byte> line, bool bareLf, bool truncated, ref ReadOnlySequence<byte> rest)
     {
         if (bareLf && _bareMode == BareNewlineMode.Reject)
         {
@@ -116,7 +120,7 @@ internal sealed partial class SmtpSession
         switch (verb)
         {
             case SmtpVerb.Forbidden:
-                MailLog.Warning($"non-SMTP command from {_namaddr}: {Printable.Escape(line)}");
+                MailLog.Warning($"non-SMTP command from {_peer.NamAddr}: {Printable.Escape(line)}");
                 Reply.Line(Replies.Forbidden);
                 return Step.Close;
             case SmtpVerb.Unknown or SmtpVerb.Expn:
@@ -133,6 +137,13 @@ internal sealed partial class SmtpSession
             _errors++;
             Reply.Line(Replies.MustStartTls);
             return Step.NeedInput;
+        }
+        if (truncated && verb is SmtpVerb.Data or SmtpVerb.Bdat)
+        {
+            // What follows an over-long DATA or BDAT line would be taken for message content: refuse it.
+            _errors++;
+            Reply.Line(verb == SmtpVerb.Data ? Replies.DataSyntax : Replies.BdatSyntax);
+            return verb == SmtpVerb.Data ? Step.NeedInput : Step.Close;
         }
         if (IllegallyPipelined(verb, rest))
         {
@@ -154,20 +165,22 @@ internal sealed partial class SmtpSession
             SmtpVerb.Vrfy => Vrfy(argument),
             SmtpVerb.Help => Help(),
             SmtpVerb.StartTls => StartTls(argument, ref rest, ref step),
+            SmtpVerb.XClient => Xclient(argument),
             SmtpVerb.Quit => Quit(ref step),
             SmtpVerb.Auth => Fail(Replies.AuthNotEnabled),
             _ => Fail(Replies.NotImplemented),
         };
-        // DATA and BDAT succeed or fail when their content is complete (EndChunk, FinishMessageAsync).
-        if (ok && verb is not (SmtpVerb.Data or SmtpVerb.Bdat))
-        {
-            _stats.Succeeded(verb);
-        }
-        else
+        // DATA and BDAT succeed or fail when their content is complete (EndChunk, FinishMessage).
+        if (!ok)
         {
             _errors++;
         }
+        else if (verb is not (SmtpVerb.Data or SmtpVerb.Bdat))
+        {
+            _stats.Succeeded(verb);
+        }
         if (verb is SmtpVerb.Helo or SmtpVerb.Ehlo or SmtpVerb.Rset or SmtpVerb.Noop or SmtpVerb.Vrfy or SmtpVerb.Etrn
+                or SmtpVerb.XClient
             && _junk++ > _s.JunkCommandLimit)
         {
             _errors++;
@@ -187,7 +200,7 @@ internal sealed partial class SmtpSession
             return false;
         }
         _illPipelining = true;
-        MailLog.Info($"improper command pipelining after {_where} from {_namaddr}: {Printable.Escape(rest)}");
+        MailLog.Info($"improper command pipelining after {_where} from {_peer.NamAddr}: {Printable.Escape(rest)}");
         return _s.ForbidUnauthPipelining;
     }
 
@@ -216,7 +229,7 @@ internal sealed partial class SmtpSession
         if (extended)
         {
             bool offerTls = _s.Tls != TlsLevel.None && _s.Certificate is not null && _tls is null;
-            Reply.Write(offerTls ? _s.EhloWithStartTls : _s.EhloPlain);
+            Reply.Write(_s.EhloReplies[SmtpdSettings.EhloIndex(offerTls, _xclientAllowed)]);
         }
         else
         {
@@ -266,7 +279,8 @@ internal sealed partial class SmtpSession
         {
             return ReplyEnvelopeError(error, argument, rcpt.BadParameter);
         }
-        if (_s.RecipientLimit > 0 && _envelope.RecipientCount >= _s.RecipientLimit)
+        if ((_s.RecipientLimit > 0 && _envelope.RecipientCount >= _s.RecipientLimit)
+            || !_envelope.HasRoomFor(rcpt.Address.End.Value - rcpt.Address.Start.Value + rcpt.Orcpt.End.Value - rcpt.Orcpt.Start.Value))
         {
             Reply.Line(Replies.TooManyRecipients);
             // Postfix forgives overshoot up to smtpd_recipient_overshoot_limit (1000) before counting errors.
@@ -285,7 +299,7 @@ internal sealed partial class SmtpSession
         if (_envelope.RecipientCount == 0)
         {
             _envelope.Id = QueueId.New();
-            MailLog.Info($"{_envelope.Id}: client={_namaddr}");
+            MailLog.Info($"{_envelope.Id}: client={_peer.NamAddr}");
         }
         _envelope.AddRecipient(address, argument[rcpt.Orcpt], rcpt.Notify);
         Reply.Line(Replies.RcptOk);
@@ -321,7 +335,7 @@ internal sealed partial class SmtpSession
         string to = recipient is null ? "" : $" to=<{recipient}>";
         string helo = _helo is null ? "" : $" helo=<{_helo}>";
         string from = _envelope.Active ? $" from=<{Printable.Text(_envelope[_envelope.Sender])}>" : "";
-        MailLog.Info($"{QueueIdOrNoQueue}: reject: {where} from {_namaddr}: {reply};{from}{to} proto={Protocol}{helo}");
+        MailLog.Info($"{QueueIdOrNoQueue}: reject: {where} from {_peer.NamAddr}: {reply};{from}{to} proto={Protocol}{helo}");
     }
 
     private bool ReplyEnvelopeError(EnvelopeError error, ReadOnlySpan<byte> argument, Range badParameter)
@@ -433,6 +447,7 @@ internal sealed partial class SmtpSession
         SmtpVerb.Helo => "HELO",
         SmtpVerb.Ehlo => "EHLO",
         SmtpVerb.StartTls => "STARTTLS",
+        SmtpVerb.XClient => "XCLIENT",
         SmtpVerb.Mail => "MAIL",
         SmtpVerb.Rcpt => "RCPT",
         SmtpVerb.Data => "DATA",

@@ -57,7 +57,7 @@ internal sealed partial class SmtpSession
     {
         if (!TryParseBdat(argument, out long size, out bool last))
         {
-            MailLog.Warning($"{QueueIdOrNoQueue}: malformed BDAT command syntax from {_namaddr}: {Printable.Escape(argument)}");
+            MailLog.Warning($"{QueueIdOrNoQueue}: malformed BDAT command syntax from {_peer.NamAddr}: {Printable.Escape(argument)}");
             Reply.Line(Replies.BdatSyntax);
             step = Step.Close;
             return false;
@@ -119,10 +119,10 @@ internal sealed partial class SmtpSession
     {
         _writer.Begin(_envelope.Id, _s.MessageSizeLimit);
         ReadOnlySpan<byte> single = _envelope.RecipientCount == 1 ? _envelope[_envelope.Recipients[0].Address] : default;
-        string helo = _helo ?? _clientName;
-        int max = ReceivedHeader.MaxLength(helo, _clientName, _clientAddress, _s.MyHostname, _tlsSummary ?? "", single.Length);
+        string helo = _helo ?? _peer.Name;
+        int max = ReceivedHeader.MaxLength(helo, _peer.Name, _peer.Address, _s.MyHostname, _tlsSummary ?? "", single.Length);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(max);
-        int length = ReceivedHeader.Write(buffer, helo, _clientName, _clientAddress, _s.MyHostname, _s.MailName,
+        int length = ReceivedHeader.Write(buffer, helo, _peer.Name, _peer.Address, _s.MyHostname, _s.MailName,
             Protocol, _tlsSummary, _envelope.Id, single, DateTimeOffset.UtcNow);
         _writer.Write(buffer.AsSpan(0, length));
         ArrayPool<byte>.Shared.Return(buffer);
@@ -214,6 +214,11 @@ internal sealed partial class SmtpSession
             _errors++;
             return -1;
         }
+        if (_writer.Failure is not null)
+        {
+            QueueWriteFailed(_writer.Failure);
+            return -1;
+        }
         if (_writer.Overflowed)
         {
             MailLog.Warning($"{_envelope.Id}: queue file size limit exceeded");
@@ -224,7 +229,7 @@ internal sealed partial class SmtpSession
         string protocol = Protocol;
         if (_client is null || !ReferenceEquals(_client.Protocol, protocol))
         {
-            _client = new EnvelopeRecord.Client(_clientName, _clientAddress, _helo ?? _clientName, protocol);
+            _client = new EnvelopeRecord.Client(_peer.Name, _peer.Address, _helo ?? _peer.Name, protocol);
         }
         try
         {
@@ -315,7 +320,7 @@ internal sealed partial class SmtpSession
             }
             catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
             {
-                MailLog.Warning($"TLS library problem: handshake with {_namaddr} failed: {e.Message}");
+                MailLog.Warning($"TLS library problem: handshake with {_peer.NamAddr} failed: {e.Message}");
                 await stream.DisposeAsync();
                 throw new IOException("TLS handshake failed", e);
             }
@@ -330,7 +335,7 @@ internal sealed partial class SmtpSession
             _ => stream.SslProtocol.ToString(),
         };
         _tlsSummary = $"{version} with cipher {stream.NegotiatedCipherSuite}";
-        MailLog.Info($"Anonymous TLS connection established from {_namaddr}: {_tlsSummary}");
+        MailLog.Info($"Anonymous TLS connection established from {_peer.NamAddr}: {_tlsSummary}");
         // RFC 3207 4.2: the client must start over with EHLO; nothing said before the handshake counts.
         _helo = null;
         _client = null;

@@ -31,25 +31,22 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         NeedInput,
         EndOfMessage,
         StartTls,
-        Sleep,
+        /// <summary>Send what is buffered (after the error sleep, if one is due), then go on with the input.</summary>
+        Flush,
         Close,
     }
 
     private readonly SmtpdSettings _s;
     private readonly QueueStore _queue;
     private readonly IDuplexPipe _transport;
-    private readonly IPAddress _clientIp;
-    private readonly string _clientName;
-    private readonly string _clientAddress;
-    private readonly string _namaddr;
-    private readonly bool _clientInMynetworks;
-    private readonly BareNewlineMode _bareMode;
+    /// <summary>Whether the real connection (not what XCLIENT claims) may use XCLIENT.</summary>
+    private readonly bool _xclientAllowed;
     private readonly Envelope _envelope = new();
     private readonly MessageWriter _writer;
     private readonly DataScanner _scanner = new();
     private readonly CommandStats _stats = new();
     private readonly byte[] _lineBuffer;
-    private readonly CancellationTokenSource _timeout;
+    private CancellationTokenSource _timeout;
     private readonly CancellationToken _connectionClosed;
     private readonly CancellationToken _stopping;
     private readonly CommitWaiter _commitWaiter = new();
@@ -68,6 +65,10 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private string _where = "CONNECT";
     private int _rcptOvershoot;
     private string? _closeReason;
+    private bool _sleepFirst;
+    private Peer _peer = null!;
+    private bool _clientInMynetworks;
+    private BareNewlineMode _bareMode;
 
     public SmtpSession(SmtpdSettings settings, QueueStore queue, IDuplexPipe transport, EndPoint? remote,
         CancellationToken connectionClosed, CancellationToken stopping)
@@ -81,26 +82,26 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         _input = transport.Input;
         _output = transport.Output;
         _connectionClosed = connectionClosed;
-        _clientIp = remote is IPEndPoint ip ? ip.Address : IPAddress.None;
-        if (_clientIp.IsIPv4MappedToIPv6)
-        {
-            _clientIp = _clientIp.MapToIPv4();
-        }
-        _clientAddress = _clientIp.ToString();
-        // Reverse DNS (smtpd_peername_lookup) comes with the resolver; until then only loopback has a name.
-        _clientName = IPAddress.IsLoopback(_clientIp) ? "localhost" : "unknown";
-        _namaddr = $"{_clientName}[{_clientAddress}]";
-        _clientInMynetworks = settings.Mynetworks.Contains(_clientIp);
-        _bareMode = settings.BareNewlineExclusions.Contains(_clientIp) ? BareNewlineMode.Allow : settings.BareNewline;
+        SetPeer(Peer.FromEndPoint(remote));
+        _xclientAllowed = _peer.Ip is not null && settings.XclientHosts.Contains(_peer.Ip);
         _writer = new MessageWriter(queue);
         _lineBuffer = new byte[settings.LineLengthLimit + 2];
     }
 
     private ReplyWriter Reply => new(_output);
 
+    /// <summary>Makes <paramref name="peer"/> the client for every decision from now on.</summary>
+    private void SetPeer(Peer peer)
+    {
+        _peer = peer;
+        _client = null;
+        _clientInMynetworks = peer.Ip is not null && _s.Mynetworks.Contains(peer.Ip);
+        _bareMode = peer.Ip is not null && _s.BareNewlineExclusions.Contains(peer.Ip) ? BareNewlineMode.Allow : _s.BareNewline;
+    }
+
     public async Task RunAsync()
     {
-        MailLog.Info($"connect from {_namaddr}");
+        MailLog.Info($"connect from {_peer.NamAddr}");
         string? reason = null;
         try
         {
@@ -131,7 +132,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         finally
         {
             LogAbnormalEnd(reason);
-            MailLog.Info($"disconnect from {_namaddr}{_stats.Format()}");
+            MailLog.Info($"disconnect from {_peer.NamAddr}{_stats.Format()}");
         }
     }
 
@@ -143,12 +144,16 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             return false;
         }
         ReadOnlySequence<byte> pending = early.Buffer;
+        bool talked = !pending.IsEmpty;
+        if (talked)
+        {
+            MailLog.Info($"improper command pipelining after CONNECT from {_peer.NamAddr}: {Printable.Escape(pending)}");
+        }
         _input.AdvanceTo(pending.Start);
-        if (pending.IsEmpty)
+        if (!talked)
         {
             return false;
         }
-        MailLog.Info($"improper command pipelining after CONNECT from {_namaddr}: {Printable.Escape(pending)}");
         _illPipelining = true;
         if (!_s.ForbidUnauthPipelining)
         {
@@ -171,7 +176,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             }
             _timeout.CancelAfter(_s.Timeout);
             ReadResult result = await _input.ReadAsync(_timeout.Token);
-            _timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+            DisarmTimeout();
             ReadOnlySequence<byte> buffer = result.Buffer;
             Step step = Process(ref buffer);
             inputLeft = step != Step.NeedInput && !buffer.IsEmpty;
@@ -185,6 +190,11 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                 _input.AdvanceTo(buffer.Start, result.Buffer.End);
             }
 
+            if (_sleepFirst && step != Step.NeedInput)
+            {
+                _sleepFirst = false;
+                await Task.Delay(_s.ErrorSleep, _stopping);
+            }
             switch (step)
             {
                 case Step.NeedInput when result.IsCompleted || result.IsCanceled:
@@ -215,8 +225,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                     await FlushAsync();
                     await StartTlsAsync();
                     break;
-                case Step.Sleep:
-                    await Task.Delay(_s.ErrorSleep);
+                case Step.Flush:
                     await FlushAsync();
                     break;
                 case Step.Close:
@@ -226,12 +235,28 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends the buffered replies; a client that does not read them in smtpd_timeout times out.</summary>
     private async ValueTask FlushAsync()
     {
-        FlushResult flushed = await _output.FlushAsync(_connectionClosed);
+        _timeout.CancelAfter(_s.Timeout);
+        FlushResult flushed = await _output.FlushAsync(_timeout.Token);
+        DisarmTimeout();
         if (flushed.IsCompleted)
         {
             throw new IOException("client closed the connection");
+        }
+    }
+
+    /// <summary>
+    /// Stops the smtpd_timeout clock. If it ran out just as the wait finished, the source is spent and a
+    /// fresh one is needed, or the next wait would time out at once.
+    /// </summary>
+    private void DisarmTimeout()
+    {
+        if (!_timeout.TryReset() && !_stopping.IsCancellationRequested)
+        {
+            _timeout.Dispose();
+            _timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
         }
     }
 
@@ -274,15 +299,15 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         string id = QueueIdOrNoQueue;
         if (_mode == Mode.Data)
         {
-            MailLog.Info($"{id}: {reason} after DATA ({_writer.Size} bytes) from {_namaddr}");
+            MailLog.Info($"{id}: {reason} after DATA ({_writer.Size} bytes) from {_peer.NamAddr}");
         }
         else if (_mode == Mode.Bdat)
         {
-            MailLog.Info($"{id}: {reason} after BDAT ({_writer.Size} bytes) from {_namaddr}");
+            MailLog.Info($"{id}: {reason} after BDAT ({_writer.Size} bytes) from {_peer.NamAddr}");
         }
         else if (_where != "END-OF-MESSAGE" || reason != "lost connection")
         {
-            MailLog.Info($"{id}: {reason} after {_where} from {_namaddr}");
+            MailLog.Info($"{id}: {reason} after {_where} from {_peer.NamAddr}");
         }
     }
 

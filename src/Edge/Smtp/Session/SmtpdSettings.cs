@@ -23,8 +23,8 @@ internal sealed class SmtpdSettings
     public required string MyHostname { get; init; }
     public required string MailName { get; init; }
     public required byte[] Greeting { get; init; }
-    public required byte[] EhloPlain { get; init; }
-    public required byte[] EhloWithStartTls { get; init; }
+    /// <summary>The four EHLO replies, by <see cref="EhloIndex"/>: with or without STARTTLS and XCLIENT.</summary>
+    public required byte[][] EhloReplies { get; init; }
     public required byte[] HeloReply { get; init; }
     public required long MessageSizeLimit { get; init; }
     public required int RecipientLimit { get; init; }
@@ -49,11 +49,19 @@ internal sealed class SmtpdSettings
     public required RestrictionList RelayRestrictions { get; init; }
     public required RestrictionList RecipientRestrictions { get; init; }
     public required int RelayRejectCode { get; init; }
+    public required NetworkList XclientHosts { get; init; }
+    public required bool UpstreamProxy { get; init; }
+    public required TimeSpan UpstreamProxyTimeout { get; init; }
     public required TlsLevel Tls { get; init; }
     public X509Certificate2? Certificate { get; init; }
 
+    public static int EhloIndex(bool startTls, bool xclient) => (startTls ? 1 : 0) | (xclient ? 2 : 0);
+
+    /// <summary>The XCLIENT attributes Edge accepts, as the EHLO keyword lists them.</summary>
+    public const string XclientAttributes = "NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN DESTADDR DESTPORT";
+
     /// <summary>Builds the EHLO reply in Postfix's keyword order, leaving out discarded keywords.</summary>
-    public static byte[] BuildEhlo(string hostname, long sizeLimit, bool vrfy, bool startTls, bool utf8,
+    public static byte[] BuildEhlo(string hostname, long sizeLimit, bool vrfy, bool startTls, bool xclient, bool utf8,
         ICollection<string> discard)
     {
         var keywords = new List<string>();
@@ -68,6 +76,7 @@ internal sealed class SmtpdSettings
         Add("SIZE", sizeLimit > 0 ? $"SIZE {sizeLimit}" : "SIZE");
         if (vrfy) Add("VRFY", "VRFY");
         if (startTls) Add("STARTTLS", "STARTTLS");
+        if (xclient) Add("XCLIENT", "XCLIENT " + XclientAttributes);
         Add("ENHANCEDSTATUSCODES", "ENHANCEDSTATUSCODES");
         Add("8BITMIME", "8BITMIME");
         Add("DSN", "DSN");
