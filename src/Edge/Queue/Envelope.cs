@@ -17,9 +17,9 @@ internal sealed class Envelope
         public DsnNotify Notify;
     }
 
-    private byte[] _arena = new byte[512];
+    private byte[] _arena = [];
     private int _used;
-    private Recipient[] _recipients = new Recipient[8];
+    private Recipient[] _recipients = [];
 
     public QueueId Id { get; set; }
     public bool Active { get; private set; }
@@ -59,7 +59,7 @@ internal sealed class Envelope
     {
         if (RecipientCount == _recipients.Length)
         {
-            Array.Resize(ref _recipients, _recipients.Length * 2);
+            Array.Resize(ref _recipients, Math.Max(8, _recipients.Length * 2));
         }
         _recipients[RecipientCount++] = new Recipient { Address = Add(address), Orcpt = Add(orcpt), Notify = notify };
     }
@@ -77,7 +77,7 @@ internal sealed class Envelope
     {
         if (_used + bytes.Length > _arena.Length)
         {
-            Array.Resize(ref _arena, Math.Max(_arena.Length * 2, _used + bytes.Length));
+            Array.Resize(ref _arena, Math.Max(Math.Max(512, _arena.Length * 2), _used + bytes.Length));
         }
         bytes.CopyTo(_arena.AsSpan(_used));
         var segment = new Segment(_used, bytes.Length);

@@ -6,7 +6,8 @@ namespace Edge.Queue;
 
 /// <summary>
 /// Streams one message's content into the log in chunk records of at most <see cref="ChunkPayload"/> bytes
-/// as it arrives, so no message is ever whole in memory. The session owns one writer and reuses it.
+/// as it arrives, so no message is ever whole in memory. The session owns one writer and reuses it; the
+/// chunk buffer comes from the pool for the duration of one message, so idle sessions hold none.
 /// </summary>
 internal sealed class MessageWriter : IContentSink, IDisposable
 {
@@ -20,7 +21,7 @@ internal sealed class MessageWriter : IContentSink, IDisposable
     private const int PayloadOffset = RecordHeader.Size + 4;
 
     private readonly QueueStore _store;
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(PayloadOffset + ChunkPayload);
+    private byte[] _buffer = [];
     private ContentChunk[] _chunks = new ContentChunk[4];
     private int _chunkCount;
     private int _filled;
@@ -45,6 +46,10 @@ internal sealed class MessageWriter : IContentSink, IDisposable
     public void Begin(QueueId id, long limit)
     {
         _id = id;
+        if (_buffer.Length == 0)
+        {
+            _buffer = ArrayPool<byte>.Shared.Rent(PayloadOffset + ChunkPayload);
+        }
         Limit = limit <= 0 ? long.MaxValue : limit;
         Size = 0;
         _filled = 0;
@@ -119,9 +124,15 @@ internal sealed class MessageWriter : IContentSink, IDisposable
         _filled = 0;
     }
 
-    public void Dispose()
+    /// <summary>Gives the chunk buffer back to the pool between messages.</summary>
+    public void Release()
     {
-        ArrayPool<byte>.Shared.Return(_buffer);
-        _buffer = [];
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
     }
+
+    public void Dispose() => Release();
 }

@@ -88,6 +88,8 @@ internal sealed partial class SmtpSession
 
     private ReadOnlySpan<byte> CopyLine(in ReadOnlySequence<byte> line)
     {
+        // Only a line that spans receive buffers is copied; sessions that never see one never allocate this.
+        _lineBuffer ??= new byte[_s.LineLengthLimit + 2];
         line.CopyTo(_lineBuffer);
         return _lineBuffer.AsSpan(0, (int)line.Length);
     }
@@ -427,6 +429,7 @@ internal sealed partial class SmtpSession
     private void ResetTransaction()
     {
         _envelope.Reset();
+        _writer.Release();
         _bdatStarted = false;
         _bdatFailed = false;
         _rcptOvershoot = 0;

@@ -5,6 +5,7 @@ using System.Net.Security;
 using Edge.Logging;
 using Edge.Queue;
 using Edge.Smtp.Data;
+using Edge.Smtp.Proxy;
 using Edge.Smtp.Protocol;
 
 namespace Edge.Smtp.Session;
@@ -45,7 +46,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private readonly MessageWriter _writer;
     private readonly DataScanner _scanner = new();
     private readonly CommandStats _stats = new();
-    private readonly byte[] _lineBuffer;
+    private byte[]? _lineBuffer;
     private CancellationTokenSource _timeout;
     private readonly CancellationToken _connectionClosed;
     private readonly CancellationToken _stopping;
@@ -85,7 +86,6 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         SetPeer(Peer.FromEndPoint(remote));
         _xclientAllowed = _peer.Ip is not null && settings.XclientHosts.Contains(_peer.Ip);
         _writer = new MessageWriter(queue);
-        _lineBuffer = new byte[settings.LineLengthLimit + 2];
     }
 
     private ReplyWriter Reply => new(_output);
@@ -101,6 +101,10 @@ internal sealed partial class SmtpSession : IAsyncDisposable
 
     public async Task RunAsync()
     {
+        if (_s.UpstreamProxy && !await ReadProxyHeaderAsync())
+        {
+            return;
+        }
         MailLog.Info($"connect from {_peer.NamAddr}");
         string? reason = null;
         try
@@ -133,6 +137,51 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         {
             LogAbnormalEnd(reason);
             MailLog.Info($"disconnect from {_peer.NamAddr}{_stats.Format()}");
+        }
+    }
+
+    /// <summary>
+    /// smtpd_upstream_proxy_protocol = haproxy: a load balancer's PROXY header names the real client before
+    /// anything else is said. Without a valid one in smtpd_upstream_proxy_timeout the connection is closed,
+    /// with a log line and no reply (the other side is a proxy, not a mail client).
+    /// </summary>
+    private async ValueTask<bool> ReadProxyHeaderAsync()
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+        deadline.CancelAfter(_s.UpstreamProxyTimeout);
+        string connection = _peer.NamAddr;
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await _input.ReadAsync(deadline.Token);
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                switch (ProxyHeader.TryParse(buffer, out SequencePosition consumed, out IPEndPoint? source, out _, out string? error))
+                {
+                    case ProxyParseStatus.Done:
+                        _input.AdvanceTo(consumed);
+                        if (source is not null)
+                        {
+                            SetPeer(Peer.FromEndPoint(source));
+                        }
+                        return true;
+                    case ProxyParseStatus.Invalid:
+                        _input.AdvanceTo(buffer.End);
+                        MailLog.Warning($"haproxy read: {error} (connection from {connection})");
+                        return false;
+                }
+                _input.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                {
+                    MailLog.Warning($"haproxy read: lost connection (connection from {connection})");
+                    return false;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+        {
+            MailLog.Warning($"haproxy read: timeout error (connection from {connection})");
+            return false;
         }
     }
 
