@@ -65,7 +65,7 @@ public class SessionBenchmarks
         for (int i = 0; i < Sessions; i++)
         {
             var client = new Client();
-            var session = new SmtpSession(listeners[0].Settings, _queue, new DuplexPipe(client.ToServer.Reader, client.ToClient.Writer),
+            var session = new SmtpSession(listeners[0].Settings, _queue, new Anvil(), new DuplexPipe(client.ToServer.Reader, client.ToClient.Writer),
                 new IPEndPoint(IPAddress.Loopback, 40000 + i), CancellationToken.None, CancellationToken.None);
             client.Session = session.RunAsync();
             await ReadReplyAsync(client);

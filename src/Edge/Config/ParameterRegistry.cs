@@ -17,6 +17,7 @@ public static partial class ParameterRegistry
             .Concat(QueueParameters())
             .Concat(SmtpdParameters())
             .Concat(SmtpClientParameters())
+            .Concat(EdgeParameters())
             .ToFrozenDictionary(d => d.Name, StringComparer.Ordinal);
 
     // Per-transport parameters, as Postfix's postconf_service.c defines them: a master.cf service whose

@@ -91,18 +91,22 @@ internal sealed class EdgeServer : IAsyncDisposable
         {
             var bound = new List<ListenOptions>();
             var stopping = new CancellationTokenSource();
+            var gate = new ConnectionGate(main.GetInt("edge_connection_limit"), main.Get("myhostname"));
             WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
+            // A burst of thousands of connections must wait in the kernel, not be dropped and retried.
+            builder.WebHost.UseSockets(sockets => sockets.Backlog = 4096);
             builder.WebHost.UseKestrel(kestrel =>
             {
                 kestrel.AddServerHeader = false;
                 foreach ((IReadOnlyList<IPEndPoint> endpoints, SmtpdSettings settings) in listeners)
                 {
+                    var anvil = new Anvil();
                     foreach (IPEndPoint endpoint in endpoints)
                     {
                         kestrel.Listen(endpoint, listen =>
                         {
-                            listen.Run(connection => ServeAsync(connection, settings, queue, stopping.Token));
+                            listen.Run(connection => ServeAsync(connection, gate, settings, anvil, queue, stopping.Token));
                             bound.Add(listen);
                         });
                     }
@@ -126,12 +130,23 @@ internal sealed class EdgeServer : IAsyncDisposable
         }
     }
 
-    private static async Task ServeAsync(ConnectionContext connection, SmtpdSettings settings, QueueStore queue,
-        CancellationToken stopping)
+    private static async Task ServeAsync(ConnectionContext connection, ConnectionGate gate, SmtpdSettings settings,
+        Anvil anvil, QueueStore queue, CancellationToken stopping)
     {
-        await using var session = new SmtpSession(settings, queue, connection.Transport, connection.RemoteEndPoint,
-            connection.ConnectionClosed, stopping);
-        await session.RunAsync();
+        if (!await gate.TryEnterAsync(connection))
+        {
+            return;
+        }
+        try
+        {
+            await using var session = new SmtpSession(settings, queue, anvil, connection.Transport,
+                connection.RemoteEndPoint, connection.ConnectionClosed, stopping);
+            await session.RunAsync();
+        }
+        finally
+        {
+            gate.Leave();
+        }
     }
 
     /// <summary>Stops: sessions waiting for their client get "421 4.3.2 Service shutting down", then the queue is closed.</summary>

@@ -29,6 +29,9 @@ internal sealed class DataScanner
     private bool _dotProtocol;
     private BareNewlineMode _mode;
 
+    /// <summary>Between lines: nothing of the next line has arrived yet.</summary>
+    public bool AtLineStart => _state == State.LineStart;
+
     /// <summary>Whether any line of this message ended in a bare LF.</summary>
     public bool SawBareLf { get; private set; }
 

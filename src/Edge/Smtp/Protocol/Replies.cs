@@ -77,5 +77,6 @@ internal static class Replies
     public static ReadOnlySpan<byte> TimeoutSuffix => " Error: timeout exceeded"u8;
     public static ReadOnlySpan<byte> TooManyErrorsPrefix => "421 4.7.0 "u8;
     public static ReadOnlySpan<byte> TooManyErrorsSuffix => " Error: too many errors"u8;
+    public static ReadOnlySpan<byte> TooManyConnectionsSuffix => " Error: too many connections from "u8;
     public static ReadOnlySpan<byte> ShuttingDown => "421 4.3.2 Service shutting down"u8;
 }

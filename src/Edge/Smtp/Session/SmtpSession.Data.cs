@@ -326,7 +326,8 @@ internal sealed partial class SmtpSession
             }
         }
         _tls = stream;
-        _input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+        // Zero-byte reads: an idle TLS session holds no receive buffer, as Kestrel's plain sockets do.
+        _input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, useZeroByteReads: true));
         _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
         string version = stream.SslProtocol switch
         {

@@ -50,6 +50,9 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private CancellationTokenSource _timeout;
     private readonly CancellationToken _connectionClosed;
     private readonly CancellationToken _stopping;
+    private readonly CancellationTokenSource _sessionDeadline;
+    private readonly Anvil _anvil;
+    private IPAddress? _counted;
     private readonly CommitWaiter _commitWaiter = new();
 
     private PipeReader _input;
@@ -67,16 +70,20 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private int _rcptOvershoot;
     private string? _closeReason;
     private bool _sleepFirst;
+    private bool _deadlineRunning;
     private Peer _peer = null!;
     private bool _clientInMynetworks;
     private BareNewlineMode _bareMode;
 
-    public SmtpSession(SmtpdSettings settings, QueueStore queue, IDuplexPipe transport, EndPoint? remote,
+    public SmtpSession(SmtpdSettings settings, QueueStore queue, Anvil anvil, IDuplexPipe transport, EndPoint? remote,
         CancellationToken connectionClosed, CancellationToken stopping)
     {
         _stopping = stopping;
-        // The read deadline (smtpd_timeout) and the server's shutdown end a wait for the client alike.
-        _timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        _anvil = anvil;
+        _sessionDeadline = new CancellationTokenSource(settings.SessionTimeLimit);
+        // The read deadline (smtpd_timeout), the session's time limit and the server's shutdown end a wait
+        // for the client alike.
+        _timeout = NewTimeout();
         _s = settings;
         _queue = queue;
         _transport = transport;
@@ -109,7 +116,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         string? reason = null;
         try
         {
-            if (await RejectPregreetingAsync())
+            if (await RejectPregreetingAsync() || await RejectTooManyConnectionsAsync())
             {
                 return;
             }
@@ -185,6 +192,29 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         }
     }
 
+    /// <summary>smtpd_client_connection_count_limit, except for smtpd_client_event_limit_exceptions and XCLIENT proxies.</summary>
+    private async ValueTask<bool> RejectTooManyConnectionsAsync()
+    {
+        if (_s.ClientConnectionLimit <= 0 || _peer.Ip is null || _xclientAllowed || _s.ClientLimitExceptions.Contains(_peer.Ip))
+        {
+            return false;
+        }
+        _counted = _peer.Ip;
+        int count = _anvil.Connect(_counted);
+        if (count <= _s.ClientConnectionLimit)
+        {
+            return false;
+        }
+        MailLog.Warning($"Too many connections: {count} from {_peer.NamAddr} for service smtp");
+        Reply.Write("421 4.7.0 "u8);
+        Reply.WriteAscii(_s.MyHostname);
+        Reply.Write(Replies.TooManyConnectionsSuffix);
+        Reply.WriteAscii(_peer.Address);
+        Reply.CrLf();
+        await FlushAsync();
+        return true;
+    }
+
     /// <summary>smtpd_forbid_unauth_pipelining: a client that talks before the greeting is not a real MTA.</summary>
     private async ValueTask<bool> RejectPregreetingAsync()
     {
@@ -223,12 +253,21 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                 // About to wait for the client: whatever we answered so far goes out now, in one write.
                 await FlushAsync();
             }
-            _timeout.CancelAfter(_s.Timeout);
+            if (!_deadlineRunning)
+            {
+                _timeout.CancelAfter(_s.Timeout);
+                _deadlineRunning = true;
+            }
             ReadResult result = await _input.ReadAsync(_timeout.Token);
-            DisarmTimeout();
             ReadOnlySequence<byte> buffer = result.Buffer;
             Step step = Process(ref buffer);
             inputLeft = step != Step.NeedInput && !buffer.IsEmpty;
+            // smtpd_per_request_deadline: a command or content line must arrive whole within smtpd_timeout,
+            // so a client trickling one byte at a time cannot keep restarting the clock.
+            if (!_s.PerRequestDeadline || step != Step.NeedInput || !MidRecord(buffer))
+            {
+                DisarmTimeout();
+            }
             if (inputLeft)
             {
                 // Examined only up to what was used, so the next read returns the rest at once.
@@ -284,12 +323,28 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         }
     }
 
+    private bool MidRecord(in ReadOnlySequence<byte> rest) =>
+        _mode switch
+        {
+            Mode.Command => !rest.IsEmpty,
+            Mode.Data => !_scanner.AtLineStart,
+            _ => true,
+        };
+
     /// <summary>Sends the buffered replies; a client that does not read them in smtpd_timeout times out.</summary>
     private async ValueTask FlushAsync()
     {
-        _timeout.CancelAfter(_s.Timeout);
+        bool arm = !_deadlineRunning;
+        if (arm)
+        {
+            _timeout.CancelAfter(_s.Timeout);
+            _deadlineRunning = true;
+        }
         FlushResult flushed = await _output.FlushAsync(_timeout.Token);
-        DisarmTimeout();
+        if (arm)
+        {
+            DisarmTimeout();
+        }
         if (flushed.IsCompleted)
         {
             throw new IOException("client closed the connection");
@@ -302,12 +357,16 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     /// </summary>
     private void DisarmTimeout()
     {
-        if (!_timeout.TryReset() && !_stopping.IsCancellationRequested)
+        _deadlineRunning = false;
+        if (!_timeout.TryReset() && !_stopping.IsCancellationRequested && !_sessionDeadline.IsCancellationRequested)
         {
             _timeout.Dispose();
-            _timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+            _timeout = NewTimeout();
         }
     }
+
+    private CancellationTokenSource NewTimeout() =>
+        CancellationTokenSource.CreateLinkedTokenSource(_stopping, _sessionDeadline.Token);
 
     private async Task TryWriteFinalAsync(bool shutdown)
     {
@@ -362,6 +421,11 @@ internal sealed partial class SmtpSession : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_counted is not null)
+        {
+            _anvil.Disconnect(_counted);
+        }
+        _sessionDeadline.Dispose();
         _writer.Dispose();
         _timeout.Dispose();
         if (_tls is not null)

@@ -50,6 +50,10 @@ internal sealed class SmtpdSettings
     public required RestrictionList RecipientRestrictions { get; init; }
     public required int RelayRejectCode { get; init; }
     public required NetworkList XclientHosts { get; init; }
+    public required int ClientConnectionLimit { get; init; }
+    public required NetworkList ClientLimitExceptions { get; init; }
+    public required bool PerRequestDeadline { get; init; }
+    public required TimeSpan SessionTimeLimit { get; init; }
     public required bool UpstreamProxy { get; init; }
     public required TimeSpan UpstreamProxyTimeout { get; init; }
     public required TlsLevel Tls { get; init; }

@@ -1,0 +1,17 @@
+namespace Edge.Config;
+
+public static partial class ParameterRegistry
+{
+    // Edge's own parameters, where one process serving thousands of connections needs a limit that
+    // Postfix's process model gives for free (maxproc, one client per smtpd process). Prefixed edge_ so
+    // that they never collide with a Postfix parameter.
+    static ParameterDefinition[] EdgeParameters() =>
+    [
+        // The most SMTP connections the whole server holds; the next one hears "421 4.7.0 … too many
+        // connections" and is closed.
+        Int("edge_connection_limit", "20000"),
+        // The longest an SMTP session may last, however busy, so that no client holds a connection
+        // forever by trickling bytes (smtpd_per_request_deadline bounds each command).
+        Time("edge_session_time_limit", "3600s"),
+    ];
+}
