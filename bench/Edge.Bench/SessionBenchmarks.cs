@@ -66,7 +66,7 @@ public class SessionBenchmarks
         {
             var client = new Client();
             var session = new SmtpSession(listeners[0].Settings, _queue, new Anvil(), new DuplexPipe(client.ToServer.Reader, client.ToClient.Writer),
-                new IPEndPoint(IPAddress.Loopback, 40000 + i), CancellationToken.None, CancellationToken.None);
+                new IPEndPoint(IPAddress.Loopback, 40000 + i), CancellationToken.None, CancellationToken.None, CancellationToken.None);
             client.Session = session.RunAsync();
             await ReadReplyAsync(client);
             await client.ToServer.Writer.WriteAsync("EHLO client.bench.example\r\n"u8.ToArray());

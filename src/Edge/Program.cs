@@ -8,6 +8,7 @@ const string Usage = """
       postconf [-d|-n] [name ...]
       postqueue -p        list the queue (also: mailq)
       postcat -q ID       show a queued message
+      reload              make the running server re-read its configuration
     """;
 
 if (args.Length == 0)
@@ -24,9 +25,10 @@ try
     {
         "run" => await RunCommand.RunAsync(CommandLine.Parse(rest)),
         "postconf" => PostconfCommand.Run(rest, Console.Out, Console.Error),
-        "postqueue" => await QueueCommands.PostqueueAsync(CommandLine.Parse(rest), Console.Error),
-        "mailq" => await QueueCommands.PostqueueAsync(CommandLine.Parse([.. rest, "-p"]), Console.Error),
-        "postcat" => await QueueCommands.PostcatAsync(CommandLine.Parse(rest, "-q"), Console.Error),
+        "postqueue" => await AdminCommands.PostqueueAsync(CommandLine.Parse(rest), Console.Error),
+        "mailq" => await AdminCommands.PostqueueAsync(CommandLine.Parse([.. rest, "-p"]), Console.Error),
+        "postcat" => await AdminCommands.PostcatAsync(CommandLine.Parse(rest, "-q"), Console.Error),
+        "reload" => await AdminCommands.ReloadAsync(CommandLine.Parse(rest), Console.Error),
         _ => throw new UsageException($"unknown command \"{command}\"\n{Usage}"),
     };
 }

@@ -11,7 +11,8 @@ namespace Edge.Admin;
 internal static class AdminClient
 {
     /// <summary>Writes the answer to <paramref name="output"/>; returns false when the answer was an error.</summary>
-    public static async Task<bool> RequestAsync(string queueDirectory, string request, Stream output, TextWriter error)
+    public static async Task<bool> RequestAsync(string queueDirectory, string request, Stream output, TextWriter error,
+        bool serverOnly = false)
     {
         string socketPath = AdminSocket.PathOf(queueDirectory);
         if (File.Exists(socketPath) && !QueueLock.IsFree(queueDirectory))
@@ -21,6 +22,11 @@ internal static class AdminClient
             await socket.SendAsync(Encoding.UTF8.GetBytes(request + "\n"));
             await using var stream = new NetworkStream(socket, ownsSocket: false);
             return await CopyAnswerAsync(stream, output, error);
+        }
+        if (serverOnly)
+        {
+            await error.WriteLineAsync($"fatal: no Edge server is running on the queue in {queueDirectory}");
+            return false;
         }
         if (!Directory.Exists(Path.Combine(queueDirectory, "log")))
         {

@@ -9,9 +9,10 @@ namespace Edge.Admin;
 /// <summary>
 /// The running server's queue, for the tools: a Unix socket at queue_directory/public/showq (Postfix keeps
 /// its showq socket there too). A tool writes one request line, "LIST" or "CAT queue-id", and reads the
-/// answer until the server closes the connection. An answer that is an error starts with "ERR ".
+/// answer until the server closes the connection. "RELOAD" re-reads the configuration. An answer that is an
+/// error starts with "ERR ".
 /// </summary>
-internal sealed class AdminSocket(QueueStore store)
+internal sealed class AdminSocket(QueueStore store, Func<string?>? reload = null)
 {
     public static string PathOf(string queueDirectory) => Path.Combine(queueDirectory, "public", "showq");
 
@@ -41,6 +42,12 @@ internal sealed class AdminSocket(QueueStore store)
         {
             string text = MailqFormatter.Format(await store.ListAsync(cancellationToken));
             await output.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
+            return;
+        }
+        if (request == "RELOAD" && reload is not null)
+        {
+            string? failure = reload();
+            await output.WriteAsync(Encoding.UTF8.GetBytes(failure is null ? "reloaded\n" : $"ERR reload failed, the running configuration stays in force: {failure}\n"), cancellationToken);
             return;
         }
         if (request is not null && request.StartsWith("CAT ", StringComparison.Ordinal))

@@ -3,7 +3,7 @@ using Edge.Hosting;
 
 namespace Edge.Cli;
 
-/// <summary>edge run [-c DIR]: the server in the foreground until SIGTERM or Ctrl-C.</summary>
+/// <summary>edge run [-c DIR]: the server in the foreground until SIGTERM or Ctrl-C; SIGHUP reloads.</summary>
 internal static class RunCommand
 {
     public static async Task<int> RunAsync(CommandLine line)
@@ -12,6 +12,11 @@ internal static class RunCommand
         using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         await using EdgeServer server = await EdgeServer.StartAsync(line.ConfigDirectory, stop.Token);
+        using PosixSignalRegistration hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
+        {
+            c.Cancel = true;
+            server.Reload();
+        });
         try
         {
             await Task.Delay(Timeout.Infinite, stop.Token);

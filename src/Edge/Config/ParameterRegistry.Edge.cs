@@ -13,5 +13,8 @@ public static partial class ParameterRegistry
         // The longest an SMTP session may last, however busy, so that no client holds a connection
         // forever by trickling bytes (smtpd_per_request_deadline bounds each command).
         Time("edge_session_time_limit", "3600s"),
+        // At SIGTERM, how long sessions in the middle of DATA or BDAT may take to finish their message;
+        // sessions waiting for a command are told "421 4.3.2 Service shutting down" at once.
+        Time("edge_shutdown_time_limit", "30s"),
     ];
 }

@@ -10,6 +10,15 @@ namespace Edge.Hosting;
 /// </summary>
 internal sealed class ConnectionGate(int limit, string myHostname)
 {
+    private volatile int _limit = limit;
+
+    /// <summary>edge_connection_limit; a reload may change it.</summary>
+    public int Limit
+    {
+        get => _limit;
+        set => _limit = value;
+    }
+
     private readonly byte[] _refusal = Encoding.ASCII.GetBytes($"421 4.7.0 {myHostname} Error: too many connections\r\n");
     private int _open;
 
@@ -18,6 +27,7 @@ internal sealed class ConnectionGate(int limit, string myHostname)
     public async Task<bool> TryEnterAsync(ConnectionContext connection)
     {
         int open = Interlocked.Increment(ref _open);
+        int limit = _limit;
         if (limit <= 0 || open <= limit)
         {
             return true;

@@ -8,6 +8,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Edge.Hosting;
@@ -20,37 +22,60 @@ internal sealed class EdgeServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly QueueStore _queue;
-    private readonly List<ListenOptions> _listeners;
-    private readonly CancellationTokenSource _stopping;
+    private readonly List<ListenOptions> _bound;
+    private readonly Lifetime _lifetime;
+    private readonly string? _configDirectory;
+    private readonly List<Listener> _listeners;
+    private readonly ConnectionGate _gate;
+    private readonly string _queueDirectory;
 
-    private EdgeServer(WebApplication app, QueueStore queue, List<ListenOptions> listeners, CancellationTokenSource stopping)
+    /// <summary>The stop signals sessions watch: first "finish your message", then "end now".</summary>
+    private sealed class Lifetime : IDisposable
+    {
+        public CancellationTokenSource Stopping { get; } = new();
+        public CancellationTokenSource HardStop { get; } = new();
+        public TimeSpan Grace { get; set; }
+
+        public void Dispose()
+        {
+            Stopping.Dispose();
+            HardStop.Dispose();
+        }
+    }
+
+    private EdgeServer(WebApplication app, QueueStore queue, List<ListenOptions> bound, Lifetime lifetime,
+        string? configDirectory, List<Listener> listeners, ConnectionGate gate, string queueDirectory)
     {
         _app = app;
         _queue = queue;
+        _bound = bound;
+        _lifetime = lifetime;
+        _configDirectory = configDirectory;
         _listeners = listeners;
-        _stopping = stopping;
+        _gate = gate;
+        _queueDirectory = queueDirectory;
     }
 
     /// <summary>The bound SMTP endpoints, in master.cf order (port 0 in master.cf becomes the real port).</summary>
-    public IReadOnlyList<IPEndPoint> Endpoints => _listeners.Select(l => l.IPEndPoint!).ToList();
+    public IReadOnlyList<IPEndPoint> Endpoints => _bound.Select(l => l.IPEndPoint!).ToList();
 
     public QueueStore Queue => _queue;
 
     /// <summary>Loads and checks the configuration; throws <see cref="ConfigException"/> naming file, line and parameter.</summary>
-    public static (MainConfig Main, List<(IReadOnlyList<IPEndPoint> Endpoints, SmtpdSettings Settings)> Listeners) LoadConfiguration(
+    public static (MainConfig Main, List<Listener> Listeners) LoadConfiguration(
         string? configDirectory, Action<string> warn, Action<string>? note = null)
     {
         MainConfig main = MainConfig.Load(configDirectory, warn);
         main.Validate();
         MasterConfig master = MasterConfig.Load(configDirectory, main);
         master.Validate(main);
-        var listeners = new List<(IReadOnlyList<IPEndPoint>, SmtpdSettings)>();
+        var listeners = new List<Listener>();
         foreach (MasterService service in master.Services)
         {
             switch (service.Role)
             {
                 case MasterServiceRole.Listener:
-                    listeners.Add((service.Endpoint!.Resolve(main),
+                    listeners.Add(new Listener(service.Name, service.Endpoint!.Resolve(main),
                         SmtpdSettingsFactory.Create(service.ConfigFrom(main))));
                     break;
                 case MasterServiceRole.Internal:
@@ -87,26 +112,28 @@ internal sealed class EdgeServer : IAsyncDisposable
         }
         string queueDirectory = Path.GetFullPath(main.Get("queue_directory"));
         QueueStore queue = await QueueStore.OpenAsync(queueDirectory, cancellationToken);
+        var lifetime = new Lifetime { Grace = main.GetTime("edge_shutdown_time_limit") };
         try
         {
             var bound = new List<ListenOptions>();
-            var stopping = new CancellationTokenSource();
             var gate = new ConnectionGate(main.GetInt("edge_connection_limit"), main.Get("myhostname"));
+            EdgeServer? server = null;
             WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             // A burst of thousands of connections must wait in the kernel, not be dropped and retried.
             builder.WebHost.UseSockets(sockets => sockets.Backlog = 4096);
+            // Kestrel waits for sessions to end; the shutdown deadline itself is ours (edge_shutdown_time_limit).
+            builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = Timeout.InfiniteTimeSpan);
             builder.WebHost.UseKestrel(kestrel =>
             {
                 kestrel.AddServerHeader = false;
-                foreach ((IReadOnlyList<IPEndPoint> endpoints, SmtpdSettings settings) in listeners)
+                foreach (Listener listener in listeners)
                 {
-                    var anvil = new Anvil();
-                    foreach (IPEndPoint endpoint in endpoints)
+                    foreach (IPEndPoint endpoint in listener.Endpoints)
                     {
                         kestrel.Listen(endpoint, listen =>
                         {
-                            listen.Run(connection => ServeAsync(connection, gate, settings, anvil, queue, stopping.Token));
+                            listen.Run(connection => ServeAsync(connection, gate, listener, queue, lifetime));
                             bound.Add(listen);
                         });
                     }
@@ -114,24 +141,66 @@ internal sealed class EdgeServer : IAsyncDisposable
                 string adminPath = AdminSocket.PathOf(queueDirectory);
                 Directory.CreateDirectory(Path.GetDirectoryName(adminPath)!);
                 File.Delete(adminPath);
-                var admin = new AdminSocket(queue);
+                var admin = new AdminSocket(queue, () => server!.Reload());
                 kestrel.ListenUnixSocket(adminPath, listen => listen.Run(admin.HandleAsync));
             });
             WebApplication app = builder.Build();
             await app.StartAsync(cancellationToken);
-            var server = new EdgeServer(app, queue, bound, stopping);
+            server = new EdgeServer(app, queue, bound, lifetime, configDirectory, listeners, gate, queueDirectory);
             MailLog.Info($"daemon started -- version {typeof(EdgeServer).Assembly.GetName().Version?.ToString()}, configuration {configDirectory ?? "(built-in)"}, queue {queueDirectory} with {queue.Count} messages, listening on {string.Join(", ", server.Endpoints)}", "master");
             return server;
         }
         catch
         {
+            lifetime.Dispose();
             await queue.DisposeAsync();
             throw;
         }
     }
 
-    private static async Task ServeAsync(ConnectionContext connection, ConnectionGate gate, SmtpdSettings settings,
-        Anvil anvil, QueueStore queue, CancellationToken stopping)
+    /// <summary>
+    /// Re-reads main.cf and master.cf (postfix reload, SIGHUP). New sessions get the new settings; sessions
+    /// in progress and open connections are not touched. A configuration that does not load changes
+    /// nothing. Listen addresses and queue_directory change only with a restart.
+    /// </summary>
+    /// <returns>null when the new configuration is in force, otherwise why not.</returns>
+    public string? Reload()
+    {
+        MainConfig main;
+        List<Listener> fresh;
+        try
+        {
+            (main, fresh) = LoadConfiguration(_configDirectory, w => MailLog.Warning(w, "master"));
+        }
+        catch (ConfigException e)
+        {
+            MailLog.Warning($"reload failed, the running configuration stays in force: {e.Message}", "master");
+            return e.Message;
+        }
+        if (!fresh.Select(l => l.Service).SequenceEqual(_listeners.Select(l => l.Service)))
+        {
+            MailLog.Warning("reload: master.cf listeners changed; they take effect when Edge is restarted", "master");
+        }
+        if (Path.GetFullPath(main.Get("queue_directory")) != _queueDirectory)
+        {
+            MailLog.Warning("reload: queue_directory changed; it takes effect when Edge is restarted", "master");
+        }
+        foreach (Listener listener in _listeners)
+        {
+            Listener? replacement = fresh.FirstOrDefault(l => l.Service == listener.Service);
+            if (replacement is not null)
+            {
+                listener.Settings = replacement.Settings;
+            }
+        }
+        _gate.Limit = main.GetInt("edge_connection_limit");
+        _lifetime.Grace = main.GetTime("edge_shutdown_time_limit");
+        MailLog.Info($"reload -- configuration {_configDirectory ?? "(built-in)"}", "master");
+        return null;
+    }
+
+    private static async Task ServeAsync(ConnectionContext connection, ConnectionGate gate, Listener listener,
+        QueueStore queue, Lifetime lifetime)
     {
         if (!await gate.TryEnterAsync(connection))
         {
@@ -139,8 +208,8 @@ internal sealed class EdgeServer : IAsyncDisposable
         }
         try
         {
-            await using var session = new SmtpSession(settings, queue, anvil, connection.Transport,
-                connection.RemoteEndPoint, connection.ConnectionClosed, stopping);
+            await using var session = new SmtpSession(listener.Settings, queue, listener.Anvil, connection.Transport,
+                connection.RemoteEndPoint, connection.ConnectionClosed, lifetime.Stopping.Token, lifetime.HardStop.Token);
             await session.RunAsync();
         }
         finally
@@ -149,13 +218,18 @@ internal sealed class EdgeServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops: sessions waiting for their client get "421 4.3.2 Service shutting down", then the queue is closed.</summary>
+    /// <summary>
+    /// Stops: no new connections; sessions waiting for a command hear "421 4.3.2 Service shutting down";
+    /// sessions in the middle of a message may finish it within edge_shutdown_time_limit; then the queue's
+    /// last commit and close.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        _stopping.Cancel();
-        await _app.StopAsync();
-        _stopping.Dispose();
+        _lifetime.Stopping.Cancel();
+        _lifetime.HardStop.CancelAfter(_lifetime.Grace);
+        await _app.StopAsync(_lifetime.HardStop.Token);
         await _app.DisposeAsync();
+        _lifetime.Dispose();
         await _queue.DisposeAsync();
         MailLog.Info("terminating on signal", "master");
         await MailLog.FlushAsync();

@@ -50,6 +50,8 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private CancellationTokenSource _timeout;
     private readonly CancellationToken _connectionClosed;
     private readonly CancellationToken _stopping;
+    private readonly CancellationToken _hardStop;
+    private readonly CancellationTokenRegistration _onStopping;
     private readonly CancellationTokenSource _sessionDeadline;
     private readonly Anvil _anvil;
     private IPAddress? _counted;
@@ -75,10 +77,14 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private bool _clientInMynetworks;
     private BareNewlineMode _bareMode;
 
+    /// <param name="stopping">The server is stopping: finish the message in progress, then say 421.</param>
+    /// <param name="hardStop">The shutdown deadline passed: end now.</param>
     public SmtpSession(SmtpdSettings settings, QueueStore queue, Anvil anvil, IDuplexPipe transport, EndPoint? remote,
-        CancellationToken connectionClosed, CancellationToken stopping)
+        CancellationToken connectionClosed, CancellationToken stopping, CancellationToken hardStop)
     {
         _stopping = stopping;
+        _hardStop = hardStop;
+        _onStopping = stopping.UnsafeRegister(static s => ((SmtpSession)s!).WakeForShutdown(), this);
         _anvil = anvil;
         _sessionDeadline = new CancellationTokenSource(settings.SessionTimeLimit);
         // The read deadline (smtpd_timeout), the session's time limit and the server's shutdown end a wait
@@ -124,7 +130,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             await FlushAsync();
             reason = await LoopAsync();
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested && !_connectionClosed.IsCancellationRequested)
+        catch (OperationCanceledException) when (_hardStop.IsCancellationRequested && !_connectionClosed.IsCancellationRequested)
         {
             // Nothing unacknowledged is lost: a message not yet answered with 250 is the client's to retry.
             await TryWriteFinalAsync(shutdown: true);
@@ -154,7 +160,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     /// </summary>
     private async ValueTask<bool> ReadProxyHeaderAsync()
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_hardStop);
         deadline.CancelAfter(_s.UpstreamProxyTimeout);
         string connection = _peer.NamAddr;
         try
@@ -185,7 +191,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                 }
             }
         }
-        catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (!_hardStop.IsCancellationRequested)
         {
             MailLog.Warning($"haproxy read: timeout error (connection from {connection})");
             return false;
@@ -248,6 +254,13 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         bool inputLeft = false;
         while (true)
         {
+            if (_stopping.IsCancellationRequested && _mode == Mode.Command)
+            {
+                // Between commands at shutdown: any message already got its 250; the client retries the rest.
+                Reply.Line(Replies.ShuttingDown);
+                await FlushAsync();
+                return null;
+            }
             if (!inputLeft)
             {
                 // About to wait for the client: whatever we answered so far goes out now, in one write.
@@ -281,11 +294,11 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             if (_sleepFirst && step != Step.NeedInput)
             {
                 _sleepFirst = false;
-                await Task.Delay(_s.ErrorSleep, _stopping);
+                await Task.Delay(_s.ErrorSleep, _hardStop);
             }
             switch (step)
             {
-                case Step.NeedInput when result.IsCompleted || result.IsCanceled:
+                case Step.NeedInput when result.IsCompleted:
                     return _where == "END-OF-MESSAGE" ? null : "lost connection";
                 case Step.EndOfMessage:
                     // Inline rather than a helper method: this loop's state machine exists once per
@@ -358,7 +371,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private void DisarmTimeout()
     {
         _deadlineRunning = false;
-        if (!_timeout.TryReset() && !_stopping.IsCancellationRequested && !_sessionDeadline.IsCancellationRequested)
+        if (!_timeout.TryReset() && !_hardStop.IsCancellationRequested && !_sessionDeadline.IsCancellationRequested)
         {
             _timeout.Dispose();
             _timeout = NewTimeout();
@@ -366,7 +379,16 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     }
 
     private CancellationTokenSource NewTimeout() =>
-        CancellationTokenSource.CreateLinkedTokenSource(_stopping, _sessionDeadline.Token);
+        CancellationTokenSource.CreateLinkedTokenSource(_hardStop, _sessionDeadline.Token);
+
+    /// <summary>A session waiting for its next command stops waiting; one receiving a message goes on.</summary>
+    private void WakeForShutdown()
+    {
+        if (_mode is Mode.Command or Mode.SkipLine)
+        {
+            _input.CancelPendingRead();
+        }
+    }
 
     private async Task TryWriteFinalAsync(bool shutdown)
     {
@@ -426,6 +448,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             _anvil.Disconnect(_counted);
         }
         _sessionDeadline.Dispose();
+        _onStopping.Dispose();
         _writer.Dispose();
         _timeout.Dispose();
         if (_tls is not null)

@@ -3,8 +3,8 @@ using Edge.Config;
 
 namespace Edge.Cli;
 
-/// <summary>postqueue -p / mailq and postcat -q, against a running server or a stopped one.</summary>
-internal static class QueueCommands
+/// <summary>postqueue -p / mailq and postcat -q, against a running server or a stopped one; reload.</summary>
+internal static class AdminCommands
 {
     public static async Task<int> PostqueueAsync(CommandLine line, TextWriter error)
     {
@@ -24,11 +24,15 @@ internal static class QueueCommands
         return await RequestAsync(line, "CAT " + id, error);
     }
 
-    private static async Task<int> RequestAsync(CommandLine line, string request, TextWriter error)
+    /// <summary>edge reload: the running server re-reads its configuration (postfix reload).</summary>
+    public static Task<int> ReloadAsync(CommandLine line, TextWriter error) =>
+        RequestAsync(line, "RELOAD", error, serverOnly: true);
+
+    private static async Task<int> RequestAsync(CommandLine line, string request, TextWriter error, bool serverOnly = false)
     {
         MainConfig config = MainConfig.Load(line.ConfigDirectory, w => error.WriteLine("warning: " + w));
         string queueDirectory = Path.GetFullPath(config.Get("queue_directory"));
         await using Stream stdout = Console.OpenStandardOutput();
-        return await AdminClient.RequestAsync(queueDirectory, request, stdout, error) ? 0 : 1;
+        return await AdminClient.RequestAsync(queueDirectory, request, stdout, error, serverOnly) ? 0 : 1;
     }
 }

@@ -1,0 +1,26 @@
+using System.Net;
+using Edge.Smtp.Session;
+
+namespace Edge.Hosting;
+
+/// <summary>
+/// One master.cf smtpd service at run time. Its settings can be replaced by a reload: sessions that start
+/// afterwards get the new ones, sessions already running keep theirs.
+/// </summary>
+internal sealed class Listener(string service, IReadOnlyList<IPEndPoint> endpoints, SmtpdSettings settings)
+{
+    private volatile SmtpdSettings _settings = settings;
+
+    /// <summary>The master.cf service name (its listen address).</summary>
+    public string Service { get; } = service;
+
+    public IReadOnlyList<IPEndPoint> Endpoints { get; } = endpoints;
+
+    public SmtpdSettings Settings
+    {
+        get => _settings;
+        set => _settings = value;
+    }
+
+    public Anvil Anvil { get; } = new();
+}
