@@ -118,8 +118,10 @@ internal sealed class EdgeServer : IAsyncDisposable
             var bound = new List<ListenOptions>();
             var gate = new ConnectionGate(main.GetInt("edge_connection_limit"), main.Get("myhostname"));
             EdgeServer? server = null;
-            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
+            // The empty builder: no appsettings files, so no file watcher on the working directory, which
+            // holds the queue and would wake it on every log write.
+            WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+            builder.WebHost.UseKestrelCore();
             // A burst of thousands of connections must wait in the kernel, not be dropped and retried.
             builder.WebHost.UseSockets(sockets => sockets.Backlog = 4096);
             // Kestrel waits for sessions to end; the shutdown deadline itself is ours (edge_shutdown_time_limit).
