@@ -70,6 +70,8 @@ internal sealed class EdgeServer : IAsyncDisposable
         MasterConfig master = MasterConfig.Load(configDirectory, main);
         master.Validate(main);
         var listeners = new List<Listener>();
+        var builtIn = new List<string>();
+        var transports = new List<string>();
         foreach (MasterService service in master.Services)
         {
             switch (service.Role)
@@ -79,10 +81,10 @@ internal sealed class EdgeServer : IAsyncDisposable
                         SmtpdSettingsFactory.Create(service.ConfigFrom(main))));
                     break;
                 case MasterServiceRole.Internal:
-                    note?.Invoke($"{service.File}, line {service.Line}: service {service.Name}: Postfix's {service.Command} is built into Edge");
+                    builtIn.Add(service.Name);
                     break;
                 case MasterServiceRole.Transport:
-                    note?.Invoke($"{service.File}, line {service.Line}: transport {service.Name} ({service.Command}, maxproc {service.MaxProc}): delivery is not implemented yet; messages stay queued");
+                    transports.Add($"{service.Name} ({service.Command})");
                     break;
                 case MasterServiceRole.Other:
                     warn($"{service.File}, line {service.Line}: service {service.Name}: command \"{service.Command}\" is not supported by Edge; ignored");
@@ -92,6 +94,14 @@ internal sealed class EdgeServer : IAsyncDisposable
         if (listeners.Count == 0)
         {
             throw new ConfigException(master.File, 0, null, "no inet smtpd service: Edge would not listen anywhere");
+        }
+        if (builtIn.Count > 0)
+        {
+            note?.Invoke($"{master.File}: built into Edge: {string.Join(", ", builtIn)}");
+        }
+        if (transports.Count > 0)
+        {
+            note?.Invoke($"{master.File}: transports {string.Join(", ", transports)}: delivery is not implemented yet, messages stay queued");
         }
         return (main, listeners);
     }
