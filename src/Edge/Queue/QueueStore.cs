@@ -71,8 +71,8 @@ internal sealed class QueueStore : IAsyncDisposable
     {
         string logDirectory = Path.Combine(queueDirectory, "log");
         System.IO.Directory.CreateDirectory(logDirectory);
-        IDevice device = Devices.CreateLogDevice(Path.Combine(logDirectory, "queue.log"), recoverDevice: true);
-        var commits = new SingleFileCommitManager(Path.Combine(logDirectory, "queue.commit"));
+        var device = new LogFileDevice(Path.Combine(logDirectory, "queue.log"));
+        var commits = new SingleFileCommitManager(Path.Combine(logDirectory, "queue.commit"), device);
         var settings = new FasterLogSettings
         {
             LogDevice = device,

@@ -5,7 +5,8 @@ using Microsoft.Win32.SafeHandles;
 namespace Edge.Queue;
 
 /// <summary>
-/// FasterLog commit metadata in one file with two slots, write-through. FASTER's default manager creates,
+/// FasterLog commit metadata in one file with two slots, write-through, each written only after the log
+/// data it covers was synced to disk (<see cref="LogFileDevice.Sync"/>). FASTER's default manager creates,
 /// writes and deletes a file for every commit; at thousands of group commits a second that is most of the
 /// commit's cost and allocations. Each commit goes to the slot that does not hold the newest valid commit,
 /// so a torn write can only damage an older one. Each slot is
@@ -17,11 +18,13 @@ internal sealed class SingleFileCommitManager : ILogCommitManager
     private const int HeaderSize = 16;
 
     private readonly SafeFileHandle _file;
+    private readonly LogFileDevice _log;
     private readonly byte[] _slot = new byte[SlotSize];
     private int _nextSlot;
 
-    public SingleFileCommitManager(string path)
+    public SingleFileCommitManager(string path, LogFileDevice log)
     {
+        _log = log;
         _file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None,
             FileOptions.WriteThrough);
         bool first = TryReadSlot(0, out long firstNum, out _);
@@ -35,6 +38,8 @@ internal sealed class SingleFileCommitManager : ILogCommitManager
         {
             throw new InvalidOperationException($"queue commit metadata of {commitMetadata.Length} bytes exceeds {SlotSize - HeaderSize}");
         }
+        // The data first: a commit record must never point at log pages that are not yet on disk.
+        _log.Sync();
         lock (_slot)
         {
             BinaryPrimitives.WriteInt64LittleEndian(_slot, commitNum);
