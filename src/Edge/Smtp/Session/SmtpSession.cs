@@ -47,12 +47,12 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private readonly DataScanner _scanner = new();
     private readonly CommandStats _stats = new();
     private byte[]? _lineBuffer;
-    private CancellationTokenSource _timeout;
     private readonly CancellationToken _connectionClosed;
     private readonly CancellationToken _stopping;
     private readonly CancellationToken _hardStop;
     private readonly CancellationTokenRegistration _onStopping;
-    private readonly CancellationTokenSource _sessionDeadline;
+    private readonly CancellationTokenRegistration _onHardStop;
+    private readonly long _sessionEnds;
     private readonly Anvil _anvil;
     private IPAddress? _counted;
     private readonly CommitWaiter _commitWaiter = new();
@@ -72,7 +72,10 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private int _rcptOvershoot;
     private string? _closeReason;
     private bool _sleepFirst;
-    private bool _deadlineRunning;
+    /// <summary>When the current wait for the client ends (Environment.TickCount64), 0 when not waiting.</summary>
+    private long _deadline;
+    private int _expired;
+    private volatile bool _flushing;
     private Peer _peer = null!;
     private bool _clientInMynetworks;
     private BareNewlineMode _bareMode;
@@ -85,11 +88,9 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         _stopping = stopping;
         _hardStop = hardStop;
         _onStopping = stopping.UnsafeRegister(static s => ((SmtpSession)s!).WakeForShutdown(), this);
+        _onHardStop = hardStop.UnsafeRegister(static s => ((SmtpSession)s!).Interrupt(), this);
         _anvil = anvil;
-        _sessionDeadline = new CancellationTokenSource(settings.SessionTimeLimit);
-        // The read deadline (smtpd_timeout), the session's time limit and the server's shutdown end a wait
-        // for the client alike.
-        _timeout = NewTimeout();
+        _sessionEnds = SessionClock.Now + (long)settings.SessionTimeLimit.TotalMilliseconds;
         _s = settings;
         _queue = queue;
         _transport = transport;
@@ -114,6 +115,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
 
     public async Task RunAsync()
     {
+        SessionClock.Shared.Add(this);
         if (_s.UpstreamProxy && !await ReadProxyHeaderAsync())
         {
             return;
@@ -135,7 +137,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             // Nothing unacknowledged is lost: a message not yet answered with 250 is the client's to retry.
             await TryWriteFinalAsync(shutdown: true);
         }
-        catch (OperationCanceledException) when (_timeout.IsCancellationRequested && !_connectionClosed.IsCancellationRequested)
+        catch (TimeoutException) when (!_connectionClosed.IsCancellationRequested)
         {
             reason = "timeout";
             await TryWriteFinalAsync(shutdown: false);
@@ -266,12 +268,9 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                 // About to wait for the client: whatever we answered so far goes out now, in one write.
                 await FlushAsync();
             }
-            if (!_deadlineRunning)
-            {
-                _timeout.CancelAfter(_s.Timeout);
-                _deadlineRunning = true;
-            }
-            ReadResult result = await _input.ReadAsync(_timeout.Token);
+            ArmDeadline();
+            ReadResult result = await _input.ReadAsync();
+            ThrowIfInterrupted();
             ReadOnlySequence<byte> buffer = result.Buffer;
             Step step = Process(ref buffer);
             inputLeft = step != Step.NeedInput && !buffer.IsEmpty;
@@ -279,7 +278,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             // so a client trickling one byte at a time cannot keep restarting the clock.
             if (!_s.PerRequestDeadline || step != Step.NeedInput || !MidRecord(buffer))
             {
-                DisarmTimeout();
+                _deadline = 0;
             }
             if (inputLeft)
             {
@@ -347,16 +346,15 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     /// <summary>Sends the buffered replies; a client that does not read them in smtpd_timeout times out.</summary>
     private async ValueTask FlushAsync()
     {
-        bool arm = !_deadlineRunning;
+        bool arm = _deadline == 0;
+        ArmDeadline();
+        _flushing = true;
+        FlushResult flushed = await _output.FlushAsync();
+        _flushing = false;
+        ThrowIfInterrupted();
         if (arm)
         {
-            _timeout.CancelAfter(_s.Timeout);
-            _deadlineRunning = true;
-        }
-        FlushResult flushed = await _output.FlushAsync(_timeout.Token);
-        if (arm)
-        {
-            DisarmTimeout();
+            _deadline = 0;
         }
         if (flushed.IsCompleted)
         {
@@ -364,22 +362,47 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Stops the smtpd_timeout clock. If it ran out just as the wait finished, the source is spent and a
-    /// fresh one is needed, or the next wait would time out at once.
-    /// </summary>
-    private void DisarmTimeout()
+    /// <summary>Starts the smtpd_timeout clock for a wait, unless a per-request deadline is already running.</summary>
+    private void ArmDeadline()
     {
-        _deadlineRunning = false;
-        if (!_timeout.TryReset() && !_hardStop.IsCancellationRequested && !_sessionDeadline.IsCancellationRequested)
+        if (_deadline == 0)
         {
-            _timeout.Dispose();
-            _timeout = NewTimeout();
+            _deadline = SessionClock.Now + (long)_s.Timeout.TotalMilliseconds;
         }
     }
 
-    private CancellationTokenSource NewTimeout() =>
-        CancellationTokenSource.CreateLinkedTokenSource(_hardStop, _sessionDeadline.Token);
+    /// <summary>
+    /// Called by the <see cref="SessionClock"/>: a wait past smtpd_timeout, or a session past
+    /// edge_session_time_limit, is interrupted; the session then answers 421 and ends.
+    /// </summary>
+    internal void CheckDeadlines(long now)
+    {
+        long deadline = Volatile.Read(ref _deadline);
+        if (((deadline != 0 && now >= deadline) || now >= _sessionEnds) && Interlocked.Exchange(ref _expired, 1) == 0)
+        {
+            Interrupt();
+        }
+    }
+
+    /// <summary>Ends whatever the session waits for: a read or a flush returns at once, cancelled.</summary>
+    private void Interrupt()
+    {
+        _input.CancelPendingRead();
+        // Only a flush in progress: cancelling the next one would lose the 421 that tells the client why.
+        if (_flushing)
+        {
+            _output.CancelPendingFlush();
+        }
+    }
+
+    private void ThrowIfInterrupted()
+    {
+        _hardStop.ThrowIfCancellationRequested();
+        if (Volatile.Read(ref _expired) != 0)
+        {
+            throw new TimeoutException();
+        }
+    }
 
     /// <summary>A session waiting for its next command stops waiting; one receiving a message goes on.</summary>
     private void WakeForShutdown()
@@ -447,10 +470,10 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         {
             _anvil.Disconnect(_counted);
         }
-        _sessionDeadline.Dispose();
+        SessionClock.Shared.Remove(this);
         _onStopping.Dispose();
+        _onHardStop.Dispose();
         _writer.Dispose();
-        _timeout.Dispose();
         if (_tls is not null)
         {
             await _tls.DisposeAsync();
