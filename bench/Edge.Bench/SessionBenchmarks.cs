@@ -59,7 +59,7 @@ public class SessionBenchmarks
         Directory.CreateDirectory(_directory);
         File.WriteAllText(Path.Combine(_directory, "main.cf"), $"myhostname = mx.bench.example\nqueue_directory = {_directory}/var\nmydestination = localhost\n");
         File.WriteAllText(Path.Combine(_directory, "master.cf"), "127.0.0.1:0 inet n - n - - smtpd\n");
-        var (_, listeners) = EdgeServer.LoadConfiguration(_directory, _ => { });
+        var (_, _, listeners) = EdgeServer.LoadConfiguration(_directory, _ => { });
         _queue = await QueueStore.OpenAsync(Path.Combine(_directory, "var"));
         _clients = new Client[Sessions];
         for (int i = 0; i < Sessions; i++)

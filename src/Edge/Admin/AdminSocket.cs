@@ -9,10 +9,10 @@ namespace Edge.Admin;
 /// <summary>
 /// The running server's queue, for the tools: a Unix socket at queue_directory/public/showq (Postfix keeps
 /// its showq socket there too). A tool writes one request line, "LIST" or "CAT queue-id", and reads the
-/// answer until the server closes the connection. "RELOAD" re-reads the configuration. An answer that is an
-/// error starts with "ERR ".
+/// answer until the server closes the connection. "RELOAD" re-reads the configuration, "FLUSH" makes every
+/// deferred message due now. An answer that is an error starts with "ERR ".
 /// </summary>
-internal sealed class AdminSocket(QueueStore store, Func<string?>? reload = null)
+internal sealed class AdminSocket(QueueStore store, Func<string?>? reload = null, Action? flush = null)
 {
     public static string PathOf(string queueDirectory) => Path.Combine(queueDirectory, "public", "showq");
 
@@ -42,6 +42,11 @@ internal sealed class AdminSocket(QueueStore store, Func<string?>? reload = null
         {
             string text = MailqFormatter.Format(await store.ListAsync(cancellationToken));
             await output.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
+            return;
+        }
+        if (request == "FLUSH" && flush is not null)
+        {
+            flush();
             return;
         }
         if (request == "RELOAD" && reload is not null)

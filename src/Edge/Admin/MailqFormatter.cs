@@ -10,7 +10,7 @@ namespace Edge.Admin;
 /// </summary>
 internal static class MailqFormatter
 {
-    public static string Format(IReadOnlyList<QueuedMessage> messages)
+    public static string Format(IReadOnlyList<(QueuedMessage Message, QueueEntry Entry)> messages)
     {
         if (messages.Count == 0)
         {
@@ -21,20 +21,32 @@ internal static class MailqFormatter
         long totalBytes = 0;
         for (int i = 0; i < messages.Count; i++)
         {
-            QueuedMessage m = messages[i];
+            (QueuedMessage m, QueueEntry entry) = messages[i];
             if (i > 0)
             {
                 text.Append('\n');
             }
             totalBytes += m.Size;
             string sender = m.Sender.Length == 0 ? "MAILER-DAEMON" : m.Sender;
-            // Every message waits in the incoming queue until delivery exists: no '*' (active) marker.
-            string id = m.Id.ToString() + " ";
+            string id = m.Id.ToString() + (entry.Active ? "*" : " ");
             string arrival = AscTime(m.Id.Arrival.ToLocalTime());
             text.Append(CultureInfo.InvariantCulture, $"{id,-17} {m.Size,8} {arrival,19} {sender}\n");
-            foreach (QueuedRecipient r in m.Recipients)
+            // As showq: each recipient still to deliver, under the reason it waits for when that changes.
+            string previous = "";
+            for (int r = 0; r < m.Recipients.Count; r++)
             {
-                text.Append(CultureInfo.InvariantCulture, $"{"",-17} {"",8} {"",-19} {r.Address}\n");
+                if (entry.Done[r])
+                {
+                    continue;
+                }
+                string reason = entry.Reasons[r] ?? "";
+                if (reason != previous)
+                {
+                    string shown = reason.Length > 0 ? reason : "reason unavailable";
+                    text.Append(' ', Math.Max(0, 76 - shown.Length)).Append('(').Append(shown).Append(")\n");
+                    previous = reason;
+                }
+                text.Append(CultureInfo.InvariantCulture, $"{"",-17} {"",8} {"",-19} {m.Recipients[r].Address}\n");
             }
         }
         string requests = messages.Count == 1 ? "Request" : "Requests";

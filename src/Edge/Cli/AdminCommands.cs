@@ -8,9 +8,14 @@ internal static class AdminCommands
 {
     public static async Task<int> PostqueueAsync(CommandLine line, TextWriter error)
     {
+        if (line.Flags.Contains("-f"))
+        {
+            // postqueue -f: the running queue manager attempts every deferred message now.
+            return await RequestAsync(line, "FLUSH", error, serverOnly: true);
+        }
         if (!line.Flags.Contains("-p"))
         {
-            throw new UsageException("usage: edge postqueue [-c DIR] -p");
+            throw new UsageException("usage: edge postqueue [-c DIR] -p | -f");
         }
         return await RequestAsync(line, "LIST", error);
     }

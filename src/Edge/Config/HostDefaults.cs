@@ -8,11 +8,11 @@ static class HostDefaults
     const string DefaultDomain = "localdomain";
 
     /// <summary>The machine's name; Postfix makes a name without a dot fully qualified with ".localdomain".</summary>
-    public static string MachineHostName { get; } = Qualify(Dns.GetHostName(), () => DefaultDomain);
+    public static string MachineHostName { get; } = Qualify(System.Net.Dns.GetHostName(), () => DefaultDomain);
 
     /// <summary>myhostname: a short machine name is qualified with mydomain when main.cf sets that, as Postfix does.</summary>
     public static string MyHostname(MainConfig config) =>
-        config.IsSet("mydomain") ? Qualify(Dns.GetHostName(), () => config.Get("mydomain")) : MachineHostName;
+        config.IsSet("mydomain") ? Qualify(System.Net.Dns.GetHostName(), () => config.Get("mydomain")) : MachineHostName;
 
     /// <summary>mydomain: myhostname without its first label, or "localdomain" when myhostname has no dot.</summary>
     public static string MyDomain(MainConfig config) => DomainOf(config.Get("myhostname"));

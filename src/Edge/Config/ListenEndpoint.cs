@@ -104,7 +104,7 @@ public sealed record ListenEndpoint(string? Host, int Port)
         IPAddress[] resolved;
         try
         {
-            resolved = Dns.GetHostAddresses(host);
+            resolved = System.Net.Dns.GetHostAddresses(host);
         }
         catch (SocketException e)
         {

@@ -3,6 +3,8 @@ using Edge.Admin;
 using Edge.Config;
 using Edge.Logging;
 using Edge.Queue;
+using Edge.Resolve;
+using Edge.Scheduler;
 using Edge.Smtp.Session;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -28,6 +30,7 @@ internal sealed class EdgeServer : IAsyncDisposable
     private readonly List<Listener> _listeners;
     private readonly ConnectionGate _gate;
     private readonly string _queueDirectory;
+    private readonly QueueManager _qmgr;
 
     /// <summary>The stop signals sessions watch: first "finish your message", then "end now".</summary>
     private sealed class Lifetime : IDisposable
@@ -44,7 +47,7 @@ internal sealed class EdgeServer : IAsyncDisposable
     }
 
     private EdgeServer(WebApplication app, QueueStore queue, List<ListenOptions> bound, Lifetime lifetime,
-        string? configDirectory, List<Listener> listeners, ConnectionGate gate, string queueDirectory)
+        string? configDirectory, List<Listener> listeners, ConnectionGate gate, string queueDirectory, QueueManager qmgr)
     {
         _app = app;
         _queue = queue;
@@ -54,6 +57,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         _listeners = listeners;
         _gate = gate;
         _queueDirectory = queueDirectory;
+        _qmgr = qmgr;
     }
 
     /// <summary>The bound SMTP endpoints, in master.cf order (port 0 in master.cf becomes the real port).</summary>
@@ -62,7 +66,7 @@ internal sealed class EdgeServer : IAsyncDisposable
     public QueueStore Queue => _queue;
 
     /// <summary>Loads and checks the configuration; throws <see cref="ConfigException"/> naming file, line and parameter.</summary>
-    public static (MainConfig Main, List<Listener> Listeners) LoadConfiguration(
+    public static (MainConfig Main, MasterConfig Master, List<Listener> Listeners) LoadConfiguration(
         string? configDirectory, Action<string> warn, Action<string>? note = null)
     {
         MainConfig main = MainConfig.Load(configDirectory, warn);
@@ -83,7 +87,7 @@ internal sealed class EdgeServer : IAsyncDisposable
                 case MasterServiceRole.Internal:
                     builtIn.Add(service.Name);
                     break;
-                case MasterServiceRole.Transport:
+                case MasterServiceRole.Transport when !DeliveryFactory.Implemented(service.Command):
                     transports.Add($"{service.Name} ({service.Command})");
                     break;
                 case MasterServiceRole.Other:
@@ -101,16 +105,20 @@ internal sealed class EdgeServer : IAsyncDisposable
         }
         if (transports.Count > 0)
         {
-            note?.Invoke($"{master.File}: transports {string.Join(", ", transports)}: delivery is not implemented yet, messages stay queued");
+            note?.Invoke($"{master.File}: transports {string.Join(", ", transports)}: their delivery agents are not implemented yet, their mail stays queued");
         }
-        return (main, listeners);
+        return (main, master, listeners);
     }
 
     public static async Task<EdgeServer> StartAsync(string? configDirectory, CancellationToken cancellationToken = default)
     {
         var warnings = new List<string>();
         var notes = new List<string>();
-        var (main, listeners) = LoadConfiguration(configDirectory, warnings.Add, notes.Add);
+        var (main, master, listeners) = LoadConfiguration(configDirectory, warnings.Add, notes.Add);
+        // Routing and transports are checked before anything listens, like the rest of the configuration.
+        TransportResolver resolver = DeliveryFactory.Resolver(main);
+        var transports = DeliveryFactory.Transports(master);
+        QueueSchedule schedule = DeliveryFactory.Schedule(main);
         MailLog.Configure(main.Get("myhostname"));
         foreach (string warning in warnings)
         {
@@ -153,12 +161,13 @@ internal sealed class EdgeServer : IAsyncDisposable
                 string adminPath = AdminSocket.PathOf(queueDirectory);
                 Directory.CreateDirectory(Path.GetDirectoryName(adminPath)!);
                 File.Delete(adminPath);
-                var admin = new AdminSocket(queue, () => server!.Reload());
+                var admin = new AdminSocket(queue, () => server!.Reload(), () => server!._qmgr.Flush());
                 kestrel.ListenUnixSocket(adminPath, listen => listen.Run(admin.HandleAsync));
             });
             WebApplication app = builder.Build();
             await app.StartAsync(cancellationToken);
-            server = new EdgeServer(app, queue, bound, lifetime, configDirectory, listeners, gate, queueDirectory);
+            var qmgr = new QueueManager(queue, resolver, transports, schedule);
+            server = new EdgeServer(app, queue, bound, lifetime, configDirectory, listeners, gate, queueDirectory, qmgr);
             MailLog.Info($"daemon started -- version {typeof(EdgeServer).Assembly.GetName().Version?.ToString()}, configuration {configDirectory ?? "(built-in)"}, queue {queueDirectory} with {queue.Count} messages, listening on {string.Join(", ", server.Endpoints)}", "master");
             return server;
         }
@@ -182,7 +191,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         List<Listener> fresh;
         try
         {
-            (main, fresh) = LoadConfiguration(_configDirectory, w => MailLog.Warning(w, "master"));
+            (main, _, fresh) = LoadConfiguration(_configDirectory, w => MailLog.Warning(w, "master"));
         }
         catch (ConfigException e)
         {
@@ -241,6 +250,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         _lifetime.HardStop.CancelAfter(_lifetime.Grace);
         await _app.StopAsync(_lifetime.HardStop.Token);
         await _app.DisposeAsync();
+        await _qmgr.DisposeAsync();
         _lifetime.Dispose();
         await _queue.DisposeAsync();
         MailLog.Info("terminating on signal", "master");

@@ -54,9 +54,7 @@ internal static class SmtpdSettingsFactory
             DsnEnabled = !discard.Contains("DSN"),
             LineLengthLimit = Math.Max(512, config.GetInt("line_length_limit")),
             Mynetworks = mynetworks,
-            Classifier = new AddressClassifier(
-                Domains(config, "mydestination"), Domains(config, "virtual_alias_domains"),
-                Domains(config, "virtual_mailbox_domains"), Domains(config, "relay_domains")),
+            Classifier = Classifier(config),
             RelayRestrictions = Restrictions(config, "smtpd_relay_restrictions"),
             RecipientRestrictions = Restrictions(config, "smtpd_recipient_restrictions"),
             RelayRejectCode = ReplyCode(config, "relay_domains_reject_code"),
@@ -71,6 +69,11 @@ internal static class SmtpdSettingsFactory
             Certificate = certificate,
         };
     }
+
+    /// <summary>The address classes from mydestination, the virtual domain lists and relay_domains.</summary>
+    public static AddressClassifier Classifier(MainConfig config) => new(
+        Domains(config, "mydestination"), Domains(config, "virtual_alias_domains"),
+        Domains(config, "virtual_mailbox_domains"), Domains(config, "relay_domains"));
 
     private static BareNewlineMode ParseBareNewline(MainConfig config) =>
         config.Get("smtpd_forbid_bare_newline").ToLowerInvariant() switch

@@ -11,6 +11,8 @@ internal sealed class QueueRecovery(string queueDirectory)
 {
     private readonly Dictionary<long, QueueId> _intactChunks = [];
     private readonly List<(QueueId Id, long Address, QueuedMessage Message)> _envelopes = [];
+    private readonly Dictionary<QueueId, List<(int Recipient, DeliveryStatus Status, DateTimeOffset Next, string Reason)>> _statuses = [];
+    private readonly HashSet<QueueId> _removed = [];
     private readonly string _corruptDirectory = Path.Combine(queueDirectory, "corrupt");
 
     public void Add(ReadOnlySpan<byte> record, long address)
@@ -38,6 +40,17 @@ internal sealed class QueueRecovery(string queueDirectory)
                     MailLog.Warning($"malformed envelope record at log address {address}; saved as corrupt/record-{address}");
                 }
                 break;
+            case RecordType.Status:
+                QueueId id = RecordHeader.IdOf(record);
+                if (!_statuses.TryGetValue(id, out var list))
+                {
+                    _statuses[id] = list = [];
+                }
+                list.Add(StatusRecord.Read(record));
+                break;
+            case RecordType.Removed:
+                _removed.Add(RecordHeader.IdOf(record));
+                break;
             default:
                 MoveAside($"record-{address}", record);
                 MailLog.Warning($"unknown queue record type {(byte)RecordHeader.TypeOf(record)} at log address {address}; saved as corrupt/record-{address}");
@@ -45,11 +58,15 @@ internal sealed class QueueRecovery(string queueDirectory)
         }
     }
 
-    /// <summary>The messages that survived, with the address of their envelope record.</summary>
-    public IEnumerable<(QueueId Id, long Address)> Finish()
+    /// <summary>The messages still queued, with what their status records say.</summary>
+    public IEnumerable<QueueEntry> Finish()
     {
         foreach ((QueueId id, long address, QueuedMessage message) in _envelopes)
         {
+            if (_removed.Contains(id))
+            {
+                continue;
+            }
             long? bad = FirstDamagedChunk(id, message);
             if (bad is not null)
             {
@@ -57,7 +74,23 @@ internal sealed class QueueRecovery(string queueDirectory)
                 MailLog.Warning($"{id}: content chunk at log address {bad} is missing or corrupt; message moved to corrupt/{id}");
                 continue;
             }
-            yield return (id, address);
+            var entry = new QueueEntry(id, address, message.Recipients.Count);
+            foreach ((int recipient, DeliveryStatus status, DateTimeOffset next, string reason) in
+                     _statuses.GetValueOrDefault(id) ?? [])
+            {
+                if (recipient < 0 || recipient >= message.Recipients.Count)
+                {
+                    continue;
+                }
+                entry.Done[recipient] |= status != DeliveryStatus.Deferred;
+                if (status == DeliveryStatus.Deferred)
+                {
+                    entry.Reasons[recipient] = reason;
+                    entry.NextAttempt = next > entry.NextAttempt ? next : entry.NextAttempt;
+                    entry.Attempts++;
+                }
+            }
+            yield return entry;
         }
     }
 

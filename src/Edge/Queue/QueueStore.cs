@@ -16,7 +16,7 @@ internal sealed class QueueStore : IAsyncDisposable
     private readonly IDevice _device;
     private readonly SingleFileCommitManager _commits;
     private readonly GroupCommitter? _committer;
-    private readonly ConcurrentDictionary<QueueId, long> _index = new();
+    private readonly ConcurrentDictionary<QueueId, QueueEntry> _index = new();
     private readonly QueueLock? _lock;
 
     public string Directory { get; }
@@ -117,29 +117,51 @@ internal sealed class QueueStore : IAsyncDisposable
 
     public ValueTask WaitCommittedAsync(long address, CommitWaiter waiter) => _committer!.WaitCommittedAsync(address, waiter);
 
-    public void AddQueued(QueueId id, long envelopeAddress) => _index[id] = envelopeAddress;
-
-    /// <summary>A snapshot of the queue in arrival order.</summary>
-    public async Task<IReadOnlyList<QueuedMessage>> ListAsync(CancellationToken cancellationToken = default)
+    public void AddQueued(QueueId id, long envelopeAddress, int recipientCount)
     {
-        var entries = _index.ToArray();
-        Array.Sort(entries, (a, b) => a.Key.CompareTo(b.Key));
-        var messages = new List<QueuedMessage>(entries.Length);
-        foreach ((QueueId _, long address) in entries)
+        _index[id] = new QueueEntry(id, envelopeAddress, recipientCount);
+        Arrived?.Invoke();
+    }
+
+    /// <summary>Raised when a new message is queued, so that the queue manager looks at once.</summary>
+    public event Action? Arrived;
+
+    /// <summary>The messages the queue holds, for the queue manager.</summary>
+    public IEnumerable<QueueEntry> Entries => _index.Values;
+
+    /// <summary>Writes one recipient's outcome to the log (durable with the next group commit).</summary>
+    public long AppendStatus(QueueId id, int recipient, DeliveryStatus status, DateTimeOffset nextAttempt, string reason) =>
+        Append(StatusRecord.Create(id, recipient, status, nextAttempt, reason));
+
+    /// <summary>The message is finished: a removal record, and it leaves the index.</summary>
+    public long Remove(QueueId id)
+    {
+        long address = Append(StatusRecord.Removed(id));
+        _index.TryRemove(id, out _);
+        return address;
+    }
+
+    public QueueEntry? Entry(QueueId id) => _index.GetValueOrDefault(id);
+
+    /// <summary>A snapshot of the queue in arrival order, each message with its delivery state.</summary>
+    public async Task<IReadOnlyList<(QueuedMessage Message, QueueEntry Entry)>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        QueueEntry[] entries = [.. _index.Values];
+        Array.Sort(entries, (a, b) => a.Id.CompareTo(b.Id));
+        var messages = new List<(QueuedMessage, QueueEntry)>(entries.Length);
+        foreach (QueueEntry entry in entries)
         {
-            (byte[] record, int length) = await _log.ReadAsync(address, token: cancellationToken);
-            messages.Add(EnvelopeRecord.Read(record.AsSpan(0, length)));
+            messages.Add((await ReadEnvelopeAsync(entry, cancellationToken), entry));
         }
         return messages;
     }
 
-    public async Task<QueuedMessage?> FindAsync(QueueId id, CancellationToken cancellationToken = default)
+    public async Task<QueuedMessage?> FindAsync(QueueId id, CancellationToken cancellationToken = default) =>
+        _index.TryGetValue(id, out QueueEntry? entry) ? await ReadEnvelopeAsync(entry, cancellationToken) : null;
+
+    public async Task<QueuedMessage> ReadEnvelopeAsync(QueueEntry entry, CancellationToken cancellationToken = default)
     {
-        if (!_index.TryGetValue(id, out long address))
-        {
-            return null;
-        }
-        (byte[] record, int length) = await _log.ReadAsync(address, token: cancellationToken);
+        (byte[] record, int length) = await _log.ReadAsync(entry.EnvelopeAddress, token: cancellationToken);
         return EnvelopeRecord.Read(record.AsSpan(0, length));
     }
 
@@ -167,10 +189,10 @@ internal sealed class QueueStore : IAsyncDisposable
                 recovery.Add(entry.AsSpan(0, length), address);
             }
         }
-        foreach ((QueueId id, long address) in recovery.Finish())
+        foreach (QueueEntry entry in recovery.Finish())
         {
-            _index[id] = address;
-            QueueId.NotBefore(id);
+            _index[entry.Id] = entry;
+            QueueId.NotBefore(entry.Id);
         }
     }
 

@@ -8,6 +8,10 @@ internal enum RecordType : byte
     Chunk = 1,
     /// <summary>The envelope; its commit is what makes a message queued.</summary>
     Envelope = 2,
+    /// <summary>The outcome of a delivery attempt for one recipient.</summary>
+    Status = 3,
+    /// <summary>The message is finished (every recipient delivered or bounced) and leaves the queue.</summary>
+    Removed = 4,
 }
 
 /// <summary>

@@ -55,7 +55,7 @@ public sealed class EdgeInstance : IAsyncDisposable
 
     public Task<SmtpConnection> ConnectAsync(bool readGreeting = true) => SmtpConnection.OpenAsync(Port, readGreeting);
 
-    internal async Task<IReadOnlyList<QueuedMessage>> QueuedAsync() => await Queue.ListAsync();
+    internal async Task<IReadOnlyList<QueuedMessage>> QueuedAsync() => [.. (await Queue.ListAsync()).Select(m => m.Message)];
 
     /// <summary>The stored content of the only queued message.</summary>
     internal async Task<string> SingleMessageContentAsync()

@@ -1,0 +1,48 @@
+using Edge.Queue;
+
+namespace Edge.Delivery;
+
+/// <summary>discard(8): the message is accepted and dropped, logged as sent.</summary>
+internal sealed class DiscardTransport : ITransport
+{
+    public string Service => "discard";
+
+    public Task<IReadOnlyList<DeliveryResult>> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<DeliveryResult>>(job.Recipients
+            .Select(r => new DeliveryResult(r, DeliveryStatus.Sent, "2.0.0", job.Nexthop.Length > 0 ? job.Nexthop : "discarded", "none"))
+            .ToList());
+}
+
+/// <summary>error(8): every recipient bounces with the next hop as the reason ("error:5.1.1 no such user").</summary>
+internal sealed class ErrorTransport : ITransport
+{
+    public string Service => "error";
+
+    public Task<IReadOnlyList<DeliveryResult>> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken)
+    {
+        (string dsn, string text) = SplitDsn(job.Nexthop, "5.0.0");
+        return Task.FromResult<IReadOnlyList<DeliveryResult>>(job.Recipients
+            .Select(r => new DeliveryResult(r, dsn[0] == '4' ? DeliveryStatus.Deferred : DeliveryStatus.Bounced, dsn, text, "none"))
+            .ToList());
+    }
+
+    /// <summary>A reason may start with an enhanced status code ("5.1.1 text"); otherwise <paramref name="fallback"/>.</summary>
+    internal static (string Dsn, string Text) SplitDsn(string reason, string fallback)
+    {
+        int space = reason.IndexOf(' ');
+        string first = space < 0 ? reason : reason[..space];
+        bool isDsn = first.Length >= 5 && first[0] is '2' or '4' or '5' && first[1] == '.' && first.Count(c => c == '.') == 2;
+        return isDsn ? (first, space < 0 ? "" : reason[(space + 1)..]) : (fallback, reason.Length > 0 ? reason : "mail transport unavailable");
+    }
+}
+
+/// <summary>A transport Edge does not run (yet), or one that master.cf lacks: recipients wait, with the reason.</summary>
+internal sealed class UnavailableTransport(string service, string reason) : ITransport
+{
+    public string Service => service;
+
+    public Task<IReadOnlyList<DeliveryResult>> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<DeliveryResult>>(job.Recipients
+            .Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.3.0", reason, "none"))
+            .ToList());
+}

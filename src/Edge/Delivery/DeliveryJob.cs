@@ -1,0 +1,26 @@
+using Edge.Queue;
+
+namespace Edge.Delivery;
+
+/// <summary>
+/// One delivery attempt: the recipients of one message that go to the same transport and next hop.
+/// <see cref="Recipients"/> are indexes into the message's recipient list.
+/// </summary>
+internal sealed record DeliveryJob(QueuedMessage Message, IReadOnlyList<int> Recipients, string Nexthop,
+    Func<Stream, CancellationToken, Task> CopyContentAsync);
+
+/// <summary>What became of one recipient: the status, its DSN code, the reply or reason, and who said it.</summary>
+internal sealed record DeliveryResult(int Recipient, DeliveryStatus Status, string Dsn, string Reason, string Relay)
+{
+    /// <summary>The agent that decided, for the log line's program name.</summary>
+    public string Service { get; set; } = "qmgr";
+}
+
+/// <summary>A delivery agent behind a master.cf transport (smtp, lmtp, discard, error …).</summary>
+internal interface ITransport
+{
+    /// <summary>The program name in log lines (edge/smtp, edge/discard …).</summary>
+    string Service { get; }
+
+    Task<IReadOnlyList<DeliveryResult>> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken);
+}

@@ -1,0 +1,52 @@
+using Edge.Config;
+using Edge.Delivery;
+using Edge.Resolve;
+using Edge.Scheduler;
+using Edge.Tables;
+
+namespace Edge.Hosting;
+
+/// <summary>
+/// Builds the delivery side from main.cf and master.cf: routing (address classes, relayhost, the default
+/// transports, transport_maps), one agent per master.cf transport, and the queue manager's schedule.
+/// </summary>
+internal static class DeliveryFactory
+{
+    public static TransportResolver Resolver(MainConfig main)
+    {
+        var maps = new List<ILookupTable>();
+        foreach (string reference in main.GetList("transport_maps"))
+        {
+            maps.Add(TableFactory.Open(reference, out string? error)
+                     ?? throw main.Error("transport_maps", error ?? $"cannot open {reference}"));
+        }
+        return new TransportResolver(
+            SmtpdSettingsFactory.Classifier(main), maps, main.Get("relayhost"),
+            Route.Parse(main.Get("local_transport")), Route.Parse(main.Get("virtual_transport")),
+            Route.Parse(main.Get("relay_transport")).Transport, Route.Parse(main.Get("default_transport")).Transport,
+            main.Get("recipient_delimiter"));
+    }
+
+    public static IReadOnlyDictionary<string, (ITransport Transport, int MaxProc)> Transports(MasterConfig master)
+    {
+        var transports = new Dictionary<string, (ITransport, int)>(StringComparer.OrdinalIgnoreCase);
+        foreach (MasterService service in master.Transports)
+        {
+            ITransport agent = service.Command switch
+            {
+                "discard" => new DiscardTransport(),
+                "error" => new ErrorTransport(),
+                _ => new UnavailableTransport(service.Command, $"delivery agent {service.Command} is not implemented yet"),
+            };
+            transports[service.Name] = (agent, service.MaxProc);
+        }
+        return transports;
+    }
+
+    /// <summary>Whether Edge has the delivery agent that a master.cf command names.</summary>
+    public static bool Implemented(string command) => command is "discard" or "error";
+
+    public static QueueSchedule Schedule(MainConfig main) => new(
+        main.GetTime("minimal_backoff_time"), main.GetTime("maximal_backoff_time"), main.GetTime("queue_run_delay"),
+        main.GetTime("maximal_queue_lifetime"), main.GetTime("bounce_queue_lifetime"));
+}

@@ -1,0 +1,24 @@
+namespace Edge.Queue;
+
+/// <summary>What the queue manager knows of one queued message besides its envelope record.</summary>
+internal sealed class QueueEntry(QueueId id, long envelopeAddress, int recipientCount)
+{
+    public QueueId Id { get; } = id;
+
+    public long EnvelopeAddress { get; } = envelopeAddress;
+
+    /// <summary>Per recipient: delivered or bounced for good (a status record says so).</summary>
+    public bool[] Done { get; } = new bool[recipientCount];
+
+    /// <summary>Per recipient: why the last attempt was deferred, for postqueue -p.</summary>
+    public string?[] Reasons { get; } = new string?[recipientCount];
+
+    public DateTimeOffset NextAttempt { get; set; } = DateTimeOffset.MinValue;
+
+    public int Attempts { get; set; }
+
+    /// <summary>Being delivered now (postqueue -p marks it '*').</summary>
+    public bool Active { get; set; }
+
+    public bool AllDone => Array.TrueForAll(Done, d => d);
+}

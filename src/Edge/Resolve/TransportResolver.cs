@@ -1,0 +1,79 @@
+using Edge.Tables;
+
+namespace Edge.Resolve;
+
+/// <summary>
+/// trivial-rewrite's routing: the address class gives the default transport and next hop
+/// (local_transport, virtual_transport, relay_transport, default_transport, relayhost), then
+/// transport_maps may override them, searched as transport(5) says: the full address, the address without
+/// its extension, the domain, each parent domain as ".parent", and "*".
+/// </summary>
+internal sealed class TransportResolver(
+    AddressClassifier classifier,
+    IReadOnlyList<ILookupTable> transportMaps,
+    string relayhost,
+    Route local,
+    Route virtualMailbox,
+    string relayTransport,
+    string defaultTransport,
+    string recipientDelimiter)
+{
+    public Route Resolve(string recipient)
+    {
+        int at = recipient.LastIndexOf('@');
+        string domain = at < 0 ? "" : recipient[(at + 1)..].TrimEnd('.').ToLowerInvariant();
+        Route route = classifier.Classify(System.Text.Encoding.UTF8.GetBytes(recipient)) switch
+        {
+            AddressClass.Local => local,
+            AddressClass.VirtualAlias => new Route("error", "5.1.1 User unknown in virtual alias table"),
+            AddressClass.VirtualMailbox => new Route(virtualMailbox.Transport, virtualMailbox.Nexthop.Length > 0 ? virtualMailbox.Nexthop : domain),
+            AddressClass.Relay => new Route(relayTransport, relayhost.Length > 0 ? relayhost : domain),
+            _ => new Route(defaultTransport, relayhost.Length > 0 ? relayhost : domain),
+        };
+        return Override(route, recipient, at, domain);
+    }
+
+    private Route Override(Route route, string recipient, int at, string domain)
+    {
+        if (transportMaps.Count == 0)
+        {
+            return route;
+        }
+        foreach (string key in Keys(recipient, at, domain))
+        {
+            foreach (ILookupTable table in transportMaps)
+            {
+                if (table.Lookup(key) is string value)
+                {
+                    Route found = Route.Parse(value);
+                    return new Route(found.Transport.Length > 0 ? found.Transport : route.Transport,
+                        found.Nexthop.Length > 0 ? found.Nexthop : route.Nexthop);
+                }
+            }
+        }
+        return route;
+    }
+
+    private IEnumerable<string> Keys(string recipient, int at, string domain)
+    {
+        yield return recipient;
+        if (at > 0 && recipientDelimiter.Length > 0)
+        {
+            string local = recipient[..at];
+            int extension = local.IndexOfAny(recipientDelimiter.ToCharArray());
+            if (extension > 0)
+            {
+                yield return local[..extension] + recipient[at..];
+            }
+        }
+        if (domain.Length > 0)
+        {
+            yield return domain;
+            for (int dot = domain.IndexOf('.'); dot >= 0; dot = domain.IndexOf('.', dot + 1))
+            {
+                yield return domain[dot..];
+            }
+        }
+        yield return "*";
+    }
+}

@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using System.Globalization;
+using Edge.Delivery;
+using Edge.Logging;
+using Edge.Queue;
+using Edge.Resolve;
+
+namespace Edge.Scheduler;
+
+/// <summary>
+/// qmgr(8): takes due messages from the queue, routes each pending recipient (trivial-rewrite), hands the
+/// recipients of each transport and next hop to that transport's agent within its maxproc slots, writes
+/// every outcome to the log as a status record, and either removes the finished message or defers it
+/// with backoff. A restart resumes from the status records: a recipient that was delivered is not
+/// delivered again.
+/// </summary>
+internal sealed class QueueManager : IAsyncDisposable
+{
+    /// <summary>qmgr_message_active_limit: messages being delivered at once.</summary>
+    private const int ActiveLimit = 1000;
+
+    private readonly QueueStore _queue;
+    private readonly TransportResolver _resolver;
+    private readonly IReadOnlyDictionary<string, (ITransport Transport, SemaphoreSlim Slots)> _transports;
+    private readonly QueueSchedule _schedule;
+    private readonly SemaphoreSlim _active = new(ActiveLimit);
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private int _running;
+
+    public QueueManager(QueueStore queue, TransportResolver resolver,
+        IReadOnlyDictionary<string, (ITransport Transport, int MaxProc)> transports, QueueSchedule schedule)
+    {
+        _queue = queue;
+        _resolver = resolver;
+        _schedule = schedule;
+        _transports = transports.ToDictionary(t => t.Key,
+            t => (t.Value.Transport, new SemaphoreSlim(t.Value.MaxProc > 0 ? t.Value.MaxProc : 100)));
+        queue.Arrived += Wake;
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>postqueue -f: every deferred message is due now.</summary>
+    public void Flush()
+    {
+        foreach (QueueEntry entry in _queue.Entries)
+        {
+            entry.NextAttempt = DateTimeOffset.MinValue;
+        }
+        Wake();
+    }
+
+    private void Wake()
+    {
+        if (_wake.CurrentCount == 0)
+        {
+            _wake.Release();
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            DateTimeOffset now = DateTimeOffset.UtcNow;
+            foreach (QueueEntry entry in _queue.Entries)
+            {
+                if (entry.Active || entry.NextAttempt > now || !_active.Wait(0))
+                {
+                    continue;
+                }
+                entry.Active = true;
+                Interlocked.Increment(ref _running);
+                _ = DeliverAsync(entry);
+            }
+            try
+            {
+                await _wake.WaitAsync(TimeSpan.FromSeconds(1), _stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private async Task DeliverAsync(QueueEntry entry)
+    {
+        try
+        {
+            QueuedMessage message = await _queue.ReadEnvelopeAsync(entry, _stop.Token);
+            var started = Stopwatch.StartNew();
+            var groups = Enumerable.Range(0, message.Recipients.Count)
+                .Where(r => !entry.Done[r])
+                .GroupBy(r => _resolver.Resolve(message.Recipients[r].Address))
+                .ToList();
+            DeliveryResult[][] outcomes = await Task.WhenAll(groups.Select(g => DeliverGroupAsync(message, g.Key, [.. g])));
+            Record(entry, message, outcomes.SelectMany(o => o).ToList(), started.Elapsed);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            MailLog.Warning($"{entry.Id}: delivery attempt failed: {e.Message}", "qmgr");
+            entry.NextAttempt = DateTimeOffset.UtcNow + _schedule.Backoff(++entry.Attempts);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the message stays as it is, for the next start.
+        }
+        finally
+        {
+            entry.Active = false;
+            _active.Release();
+            Interlocked.Decrement(ref _running);
+        }
+    }
+
+    private async Task<DeliveryResult[]> DeliverGroupAsync(QueuedMessage message, Route route, int[] recipients)
+    {
+        if (!_transports.TryGetValue(route.Transport, out var transport))
+        {
+            transport = (new UnavailableTransport("qmgr", "mail transport unavailable"), new SemaphoreSlim(1));
+        }
+        await transport.Slots.WaitAsync(_stop.Token);
+        try
+        {
+            var job = new DeliveryJob(message, recipients, route.Nexthop,
+                (output, token) => _queue.CopyContentAsync(message, output, token));
+            IReadOnlyList<DeliveryResult> results = await transport.Transport.DeliverAsync(job, _stop.Token);
+            foreach (DeliveryResult result in results)
+            {
+                result.Service = transport.Transport.Service;
+            }
+            return [.. results];
+        }
+        finally
+        {
+            transport.Slots.Release();
+        }
+    }
+
+    /// <summary>Status records, log lines, and then removal or the next attempt's time.</summary>
+    private void Record(QueueEntry entry, QueuedMessage message, IReadOnlyList<DeliveryResult> results, TimeSpan took)
+    {
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        TimeSpan age = now - message.Id.Arrival;
+        bool expired = age > _schedule.MaximalQueueLifetime;
+        DateTimeOffset next = now + _schedule.Backoff(entry.Attempts + 1);
+        foreach (DeliveryResult result in results)
+        {
+            DeliveryResult final = expired && result.Status == DeliveryStatus.Deferred
+                ? result with { Status = DeliveryStatus.Bounced, Dsn = "5" + result.Dsn[1..], Reason = $"message expired after {age.TotalDays:0.#} days in the queue: {result.Reason}" }
+                : result;
+            _queue.AppendStatus(entry.Id, final.Recipient, final.Status, next, final.Reason);
+            entry.Done[final.Recipient] |= final.Status != DeliveryStatus.Deferred;
+            entry.Reasons[final.Recipient] = final.Status == DeliveryStatus.Deferred ? final.Reason : null;
+            string status = final.Status switch
+            {
+                DeliveryStatus.Sent => "sent",
+                DeliveryStatus.Bounced => expired ? "expired" : "bounced",
+                _ => "deferred",
+            };
+            string delay = age.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
+            string transmission = took.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
+            MailLog.Info($"{entry.Id}: to=<{message.Recipients[final.Recipient].Address}>, relay={final.Relay}, delay={delay}, delays={(age - took).TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture)}/0/0/{transmission}, dsn={final.Dsn}, status={status} ({final.Reason})", result.Service);
+        }
+        if (entry.AllDone)
+        {
+            _queue.Remove(entry.Id);
+            MailLog.Info($"{entry.Id}: removed", "qmgr");
+            return;
+        }
+        entry.Attempts++;
+        entry.NextAttempt = next;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Arrived -= Wake;
+        _stop.Cancel();
+        await _loop;
+        for (int i = 0; i < 300 && Volatile.Read(ref _running) > 0; i++)
+        {
+            await Task.Delay(10);
+        }
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,14 @@
+namespace Edge.Scheduler;
+
+/// <summary>qmgr(8)'s clock: how long a deferred message waits, and how long it may stay queued.</summary>
+internal sealed record QueueSchedule(TimeSpan MinimalBackoff, TimeSpan MaximalBackoff, TimeSpan QueueRunDelay,
+    TimeSpan MaximalQueueLifetime, TimeSpan BounceQueueLifetime)
+{
+    /// <summary>The wait after the n-th failed attempt: doubling from minimal_backoff_time up to maximal_backoff_time.</summary>
+    public TimeSpan Backoff(int attempts)
+    {
+        double factor = Math.Pow(2, Math.Clamp(attempts - 1, 0, 30));
+        TimeSpan wait = TimeSpan.FromTicks((long)Math.Min(MinimalBackoff.Ticks * factor, MaximalBackoff.Ticks));
+        return wait < MinimalBackoff ? MinimalBackoff : wait;
+    }
+}

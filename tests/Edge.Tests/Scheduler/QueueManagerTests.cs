@@ -1,0 +1,114 @@
+using Edge.Tests.Support;
+
+namespace Edge.Tests.Scheduler;
+
+/// <summary>The queue manager with the built-in transports: routing, status records, removal, deferral, flush.</summary>
+public class QueueManagerTests
+{
+    private const string Routes = """
+        transport_maps = inline:{ discard.example=discard:, { error.example = error:5.1.1 no such user here }, slow.example=nowhere: }
+        minimal_backoff_time = 1s
+        maximal_backoff_time = 2s
+        """;
+
+    private static TempDirectory ConfigDirectory()
+    {
+        var directory = new TempDirectory();
+        directory.Write("main.cf", EdgeInstance.BaseMainCf(directory) + "\n" + Routes + "\n");
+        directory.Write("master.cf", """
+            127.0.0.1:0 inet n - n - - smtpd
+            discard   unix  -       -       n       -       -       discard
+            error     unix  -       -       n       -       -       error
+            """);
+        return directory;
+    }
+
+    private static async Task<string> SendAsync(int port, params string[] recipients)
+    {
+        await using var c = await SmtpConnection.OpenAsync(port);
+        await c.CommandAsync("EHLO client.example");
+        await c.CommandAsync("MAIL FROM:<sender@example.org>");
+        foreach (string recipient in recipients)
+        {
+            Assert.Equal("250 2.1.5 Ok", await c.CommandAsync($"RCPT TO:<{recipient}>"));
+        }
+        await c.CommandAsync("DATA");
+        string reply = await c.CommandAsync("Subject: routed\r\n\r\nx\r\n.");
+        return reply.Split(' ')[^1];
+    }
+
+    private static async Task<string> MailqAsync(TempDirectory config) =>
+        (await EdgeProcess.RunAsync(config.Path, "postqueue", "-c", config.Path, "-p")).Out;
+
+    private static async Task<string> WaitForMailqAsync(TempDirectory config, Func<string, bool> done)
+    {
+        string mailq = "";
+        for (int i = 0; i < 100 && !done(mailq); i++)
+        {
+            await Task.Delay(100);
+            mailq = await MailqAsync(config);
+        }
+        return mailq;
+    }
+
+    [Fact]
+    public async Task Discarded_and_bounced_recipients_finish_the_message()
+    {
+        using var config = ConfigDirectory();
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "a@discard.example", "b@error.example");
+        await edge.WaitForLogAsync($@"edge/discard\[\d+\]: {id}: to=<a@discard\.example>, relay=none, delay=[\d.]+, delays=[\d.]+/0/0/[\d.]+, dsn=2\.0\.0, status=sent \(discard\.example\)");
+        await edge.WaitForLogAsync($@"edge/error\[\d+\]: {id}: to=<b@error\.example>, relay=none, .*dsn=5\.1\.1, status=bounced \(no such user here\)");
+        await edge.WaitForLogAsync($@"edge/qmgr\[\d+\]: {id}: removed");
+        Assert.Equal("Mail queue is empty\n", await MailqAsync(config));
+    }
+
+    [Fact]
+    public async Task A_finished_recipient_is_not_delivered_again_after_a_restart()
+    {
+        using var config = ConfigDirectory();
+        string id;
+        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
+        {
+            id = await SendAsync(edge.Port, "a@discard.example", "c@slow.example");
+            await edge.WaitForLogAsync($@"{id}: to=<a@discard\.example>, .*status=sent");
+            await edge.WaitForLogAsync($@"{id}: to=<c@slow\.example>, .*status=deferred \(mail transport unavailable\)");
+            Assert.Equal(0, await edge.TerminateAsync());
+        }
+        string stopped = await MailqAsync(config);
+        Assert.Contains("c@slow.example", stopped);
+        Assert.DoesNotContain("a@discard.example", stopped);
+        Assert.Contains("(mail transport unavailable)", stopped);
+
+        await using var again = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await again.WaitForLogAsync($@"{id}: to=<c@slow\.example>, .*status=deferred");
+        Assert.DoesNotContain(again.Log, line => line.Contains($"{id}: to=<a@discard.example>"));
+    }
+
+    [Fact]
+    public async Task Deferred_messages_are_retried_with_backoff_and_by_postqueue_f()
+    {
+        using var config = ConfigDirectory();
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "c@slow.example");
+        await edge.WaitForLogAsync($@"{id}: to=<c@slow\.example>, .*status=deferred");
+        // minimal_backoff_time = 1s: a second attempt comes by itself.
+        await WaitForAttemptsAsync(edge, id, 2);
+        var (exit, _, error) = await EdgeProcess.RunAsync(config.Path, "postqueue", "-c", config.Path, "-f");
+        Assert.True(exit == 0, error);
+        int before = Attempts(edge, id);
+        await WaitForAttemptsAsync(edge, id, before + 1);
+    }
+
+    private static int Attempts(EdgeProcess edge, string id) =>
+        edge.Log.Count(line => line.Contains($"{id}: to=<c@slow.example>") && line.Contains("status=deferred"));
+
+    private static async Task WaitForAttemptsAsync(EdgeProcess edge, string id, int attempts)
+    {
+        for (int i = 0; i < 100 && Attempts(edge, id) < attempts; i++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.True(Attempts(edge, id) >= attempts, $"only {Attempts(edge, id)} attempts:\n{string.Join("\n", edge.Log)}");
+    }
+}
