@@ -8,6 +8,7 @@ using Edge.Scheduler;
 using Edge.Smtp.Session;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -230,7 +231,8 @@ internal sealed class EdgeServer : IAsyncDisposable
         try
         {
             await using var session = new SmtpSession(listener.Settings, queue, listener.Anvil, connection.Transport,
-                connection.RemoteEndPoint, connection.ConnectionClosed, lifetime.Stopping.Token, lifetime.HardStop.Token);
+                connection.RemoteEndPoint, connection.ConnectionClosed, lifetime.Stopping.Token, lifetime.HardStop.Token,
+                connection.Features.Get<IConnectionSocketFeature>()?.Socket);
             await session.RunAsync();
         }
         finally

@@ -54,6 +54,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private readonly CancellationTokenRegistration _onHardStop;
     private readonly long _sessionEnds;
     private readonly Anvil _anvil;
+    private readonly System.Net.Sockets.Socket? _socket;
     private IPAddress? _counted;
     private readonly CommitWaiter _commitWaiter = new();
 
@@ -82,9 +83,13 @@ internal sealed partial class SmtpSession : IAsyncDisposable
 
     /// <param name="stopping">The server is stopping: finish the message in progress, then say 421.</param>
     /// <param name="hardStop">The shutdown deadline passed: end now.</param>
+    /// <param name="socket">The connection's socket, when there is one: lets the pre-greeting check see bytes the
+    /// kernel holds that the transport has not read yet, as Postfix's peekfd() does.</param>
     public SmtpSession(SmtpdSettings settings, QueueStore queue, Anvil anvil, IDuplexPipe transport, EndPoint? remote,
-        CancellationToken connectionClosed, CancellationToken stopping, CancellationToken hardStop)
+        CancellationToken connectionClosed, CancellationToken stopping, CancellationToken hardStop,
+        System.Net.Sockets.Socket? socket = null)
     {
+        _socket = socket;
         _stopping = stopping;
         _hardStop = hardStop;
         _onStopping = stopping.UnsafeRegister(static s => ((SmtpSession)s!).WakeForShutdown(), this);
@@ -223,12 +228,29 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         return true;
     }
 
+    private bool KernelHasInput()
+    {
+        try
+        {
+            return _socket is { Available: > 0 };
+        }
+        catch (Exception e) when (e is ObjectDisposedException or System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>smtpd_forbid_unauth_pipelining: a client that talks before the greeting is not a real MTA.</summary>
     private async ValueTask<bool> RejectPregreetingAsync()
     {
         if (!_input.TryRead(out ReadResult early))
         {
-            return false;
+            if (!KernelHasInput())
+            {
+                return false;
+            }
+            // The client spoke, but the transport has not read it yet: wait for it to arrive.
+            early = await _input.ReadAsync();
         }
         ReadOnlySequence<byte> pending = early.Buffer;
         bool talked = !pending.IsEmpty;
