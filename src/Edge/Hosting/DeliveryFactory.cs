@@ -1,5 +1,6 @@
 using Edge.Config;
 using Edge.Delivery;
+using Edge.Delivery.Smtp;
 using Edge.Resolve;
 using Edge.Scheduler;
 using Edge.Tables;
@@ -27,7 +28,12 @@ internal static class DeliveryFactory
             main.Get("recipient_delimiter"));
     }
 
-    public static IReadOnlyDictionary<string, (ITransport Transport, int MaxProc)> Transports(MasterConfig master)
+    /// <summary>
+    /// One agent per master.cf transport, each with the main.cf its -o options make. The SMTP client and
+    /// the resolver are shared: connections are cached per server across transports, as Postfix's scache does.
+    /// </summary>
+    public static IReadOnlyDictionary<string, (ITransport Transport, int MaxProc)> Transports(MainConfig main, MasterConfig master,
+        SmtpDeliveryAgent smtp, NextHopFinder finder)
     {
         var transports = new Dictionary<string, (ITransport, int)>(StringComparer.OrdinalIgnoreCase);
         foreach (MasterService service in master.Transports)
@@ -36,6 +42,7 @@ internal static class DeliveryFactory
             {
                 "discard" => new DiscardTransport(),
                 "error" => new ErrorTransport(),
+                "smtp" or "lmtp" => new SmtpTransport(smtp, SmtpClientOptions.FromConfig(service.ConfigFrom(main), service.Command == "lmtp"), finder),
                 _ => new UnavailableTransport(service.Command, $"delivery agent {service.Command} is not implemented yet"),
             };
             transports[service.Name] = (agent, service.MaxProc);
@@ -44,7 +51,7 @@ internal static class DeliveryFactory
     }
 
     /// <summary>Whether Edge has the delivery agent that a master.cf command names.</summary>
-    public static bool Implemented(string command) => command is "discard" or "error";
+    public static bool Implemented(string command) => command is "discard" or "error" or "smtp" or "lmtp";
 
     public static QueueSchedule Schedule(MainConfig main) => new(
         main.GetTime("minimal_backoff_time"), main.GetTime("maximal_backoff_time"), main.GetTime("queue_run_delay"),

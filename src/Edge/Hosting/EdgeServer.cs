@@ -1,6 +1,8 @@
 using System.Net;
 using Edge.Admin;
 using Edge.Config;
+using Edge.Delivery;
+using Edge.Delivery.Smtp;
 using Edge.Logging;
 using Edge.Queue;
 using Edge.Resolve;
@@ -31,7 +33,8 @@ internal sealed class EdgeServer : IAsyncDisposable
     private readonly List<Listener> _listeners;
     private readonly ConnectionGate _gate;
     private readonly string _queueDirectory;
-    private readonly QueueManager _qmgr;
+    private readonly QueueManager? _qmgr;
+    private readonly SmtpDeliveryAgent _smtpClient;
 
     /// <summary>The stop signals sessions watch: first "finish your message", then "end now".</summary>
     private sealed class Lifetime : IDisposable
@@ -48,7 +51,8 @@ internal sealed class EdgeServer : IAsyncDisposable
     }
 
     private EdgeServer(WebApplication app, QueueStore queue, List<ListenOptions> bound, Lifetime lifetime,
-        string? configDirectory, List<Listener> listeners, ConnectionGate gate, string queueDirectory, QueueManager qmgr)
+        string? configDirectory, List<Listener> listeners, ConnectionGate gate, string queueDirectory, QueueManager? qmgr,
+        SmtpDeliveryAgent smtpClient)
     {
         _app = app;
         _queue = queue;
@@ -59,6 +63,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         _gate = gate;
         _queueDirectory = queueDirectory;
         _qmgr = qmgr;
+        _smtpClient = smtpClient;
     }
 
     /// <summary>The bound SMTP endpoints, in master.cf order (port 0 in master.cf becomes the real port).</summary>
@@ -118,7 +123,8 @@ internal sealed class EdgeServer : IAsyncDisposable
         var (main, master, listeners) = LoadConfiguration(configDirectory, warnings.Add, notes.Add);
         // Routing and transports are checked before anything listens, like the rest of the configuration.
         TransportResolver resolver = DeliveryFactory.Resolver(main);
-        var transports = DeliveryFactory.Transports(master);
+        var smtpClient = new SmtpDeliveryAgent();
+        var transports = DeliveryFactory.Transports(main, master, smtpClient, new NextHopFinder(Dns.DnsResolver.FromResolvConf()));
         QueueSchedule schedule = DeliveryFactory.Schedule(main);
         MailLog.Configure(main.Get("myhostname"));
         foreach (string warning in warnings)
@@ -162,13 +168,16 @@ internal sealed class EdgeServer : IAsyncDisposable
                 string adminPath = AdminSocket.PathOf(queueDirectory);
                 Directory.CreateDirectory(Path.GetDirectoryName(adminPath)!);
                 File.Delete(adminPath);
-                var admin = new AdminSocket(queue, () => server!.Reload(), () => server!._qmgr.Flush());
+                var admin = new AdminSocket(queue, () => server!.Reload(), () => server!._qmgr?.Flush());
                 kestrel.ListenUnixSocket(adminPath, listen => listen.Run(admin.HandleAsync));
             });
             WebApplication app = builder.Build();
             await app.StartAsync(cancellationToken);
-            var qmgr = new QueueManager(queue, resolver, transports, schedule);
-            server = new EdgeServer(app, queue, bound, lifetime, configDirectory, listeners, gate, queueDirectory, qmgr);
+            // As in Postfix, no qmgr line in master.cf means no queue manager: mail stays queued.
+            QueueManager? qmgr = master.Services.Any(s => s.Command is "qmgr" or "oqmgr")
+                ? new QueueManager(queue, resolver, transports, schedule)
+                : null;
+            server = new EdgeServer(app, queue, bound, lifetime, configDirectory, listeners, gate, queueDirectory, qmgr, smtpClient);
             MailLog.Info($"daemon started -- version {typeof(EdgeServer).Assembly.GetName().Version?.ToString()}, configuration {configDirectory ?? "(built-in)"}, queue {queueDirectory} with {queue.Count} messages, listening on {string.Join(", ", server.Endpoints)}", "master");
             return server;
         }
@@ -252,7 +261,11 @@ internal sealed class EdgeServer : IAsyncDisposable
         _lifetime.HardStop.CancelAfter(_lifetime.Grace);
         await _app.StopAsync(_lifetime.HardStop.Token);
         await _app.DisposeAsync();
-        await _qmgr.DisposeAsync();
+        if (_qmgr is not null)
+        {
+            await _qmgr.DisposeAsync();
+        }
+        await _smtpClient.DisposeAsync();
         _lifetime.Dispose();
         await _queue.DisposeAsync();
         MailLog.Info("terminating on signal", "master");

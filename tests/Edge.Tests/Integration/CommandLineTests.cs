@@ -66,17 +66,9 @@ public class CommandLineTests
         Assert.True(exit == 0, output);
         string id = System.Text.RegularExpressions.Regex.Match(output, "queued as (\\w+)").Groups[1].Value;
 
-        // user@edge.test is in the local class, whose transport this master.cf does not have: the first
-        // attempt defers it, and postqueue shows why, right-aligned above the recipient, as Postfix's showq does.
-        const string reason = "(mail transport unavailable)";
-        string running = "";
-        for (int i = 0; i < 50 && !running.Contains(reason); i++)
-        {
-            await Task.Delay(100);
-            running = (await EdgeProcess.RunAsync(config.Path, "postqueue", "-c", config.Path, "-p")).Out;
-        }
+        string running = (await EdgeProcess.RunAsync(config.Path, "postqueue", "-c", config.Path, "-p")).Out;
         Assert.StartsWith("----Queue ID----- --Size-- ---Arrival Time---- --Sender/Recipient------\n", running);
-        Assert.Matches($"\n{id} +\\d+ \\w{{3}} \\w{{3}} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d sender@example.org\n {{{78 - reason.Length}}}\\(mail transport unavailable\\)\n {{47}}user@edge.test\n", running);
+        Assert.Matches($"\n{id} +\\d+ \\w{{3}} \\w{{3}} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d sender@example.org\n {{47}}user@edge.test\n", running);
         Assert.EndsWith("\n-- 0 Kbytes in 1 Request.\n", running);
 
         var cat = await EdgeProcess.RunAsync(config.Path, "postcat", "-c", config.Path, "-q", id);

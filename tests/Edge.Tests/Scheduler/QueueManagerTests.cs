@@ -17,6 +17,7 @@ public class QueueManagerTests
         directory.Write("main.cf", EdgeInstance.BaseMainCf(directory) + "\n" + Routes + "\n");
         directory.Write("master.cf", """
             127.0.0.1:0 inet n - n - - smtpd
+            qmgr      unix  n       -       n       300     1       qmgr
             discard   unix  -       -       n       -       -       discard
             error     unix  -       -       n       -       -       error
             """);

@@ -36,11 +36,11 @@ public sealed class EdgeInstance : IAsyncDisposable
         """;
 
     public static async Task<EdgeInstance> StartAsync(string mainCf = "", string masterOptions = "",
-        TempDirectory? reuse = null)
+        TempDirectory? reuse = null, int port = 0)
     {
         TempDirectory directory = reuse ?? new TempDirectory();
         directory.Write("main.cf", BaseMainCf(directory) + "\n" + mainCf + "\n");
-        directory.Write("master.cf", $"127.0.0.1:0 inet n - n - - smtpd {masterOptions}\n");
+        directory.Write("master.cf", $"127.0.0.1:{port} inet n - n - - smtpd {masterOptions}\n");
         EdgeServer server = await EdgeServer.StartAsync(directory.Path);
         return new EdgeInstance(directory, server, reuse is null);
     }

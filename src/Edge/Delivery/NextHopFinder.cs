@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Sockets;
+using Edge.Delivery.Smtp;
+using Edge.Dns;
+
+namespace Edge.Delivery;
+
+/// <summary>
+/// Turns a transport's next hop into the servers to try, as Postfix's smtp client does: "domain" and
+/// "domain:port" by MX (lowest preference first, then each exchanger's addresses), falling back to the
+/// domain's own addresses when it has no MX; "[host]" and "[host]:port" by address only; "unix:/path" for
+/// LMTP. Name service failures become the reason to defer or bounce.
+/// </summary>
+internal sealed class NextHopFinder(DnsResolver dns)
+{
+    internal sealed record Failure(bool Permanent, string Dsn, string Reason);
+
+    public async Task<(IReadOnlyList<NextHopServer> Servers, Failure? Failure)> FindAsync(string nexthop, int defaultPort,
+        CancellationToken cancellationToken)
+    {
+        if (nexthop.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))
+        {
+            string path = nexthop[5..];
+            return ([new NextHopServer("localhost", new UnixDomainSocketEndPoint(path))], null);
+        }
+        if (nexthop.StartsWith("inet:", StringComparison.OrdinalIgnoreCase))
+        {
+            nexthop = nexthop[5..];
+        }
+        (string host, int port, bool literal) = Split(nexthop, defaultPort);
+        if (IPAddress.TryParse(host, out IPAddress? address))
+        {
+            return ([new NextHopServer(address.ToString(), new IPEndPoint(address, port))], null);
+        }
+        if (literal)
+        {
+            return await AddressesAsync(host, port, cancellationToken);
+        }
+
+        DnsAnswer<MxRecord> mx = await dns.QueryMxAsync(host, cancellationToken);
+        switch (mx.Status)
+        {
+            case DnsStatus.Ok when mx.Records.Count == 1 && mx.Records[0].Exchange.Length == 0:
+                return ([], new Failure(true, "5.1.10", $"Domain {host} does not accept mail (nullMX)"));
+            case DnsStatus.Ok:
+                var servers = new List<NextHopServer>();
+                foreach (MxRecord record in mx.Records)
+                {
+                    var (found, _) = await AddressesAsync(record.Exchange, port, cancellationToken);
+                    servers.AddRange(found);
+                }
+                return servers.Count > 0
+                    ? (servers, null)
+                    : ([], new Failure(false, "4.4.3", $"Host or domain name not found. Name service error for name={host} type=MX: no address for any MX host, try again"));
+            case DnsStatus.NoData:
+                return await AddressesAsync(host, port, cancellationToken);
+            default:
+                return ([], NameServiceFailure(host, "MX", mx.Status));
+        }
+    }
+
+    private async Task<(IReadOnlyList<NextHopServer>, Failure?)> AddressesAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        DnsAnswer<IPAddress> v4 = await dns.QueryAddressesAsync(host, AddressFamily.InterNetwork, cancellationToken);
+        DnsAnswer<IPAddress> v6 = await dns.QueryAddressesAsync(host, AddressFamily.InterNetworkV6, cancellationToken);
+        var servers = v4.Records.Concat(v6.Records).Select(a => new NextHopServer(host, new IPEndPoint(a, port))).ToList();
+        if (servers.Count > 0)
+        {
+            return (servers, null);
+        }
+        DnsStatus status = v4.Status == DnsStatus.NoData ? v6.Status : v4.Status;
+        return ([], NameServiceFailure(host, "A", status == DnsStatus.Ok ? DnsStatus.NoData : status));
+    }
+
+    /// <summary>Postfix's texts: a name that does not exist bounces, a failing name service defers.</summary>
+    private static Failure NameServiceFailure(string host, string type, DnsStatus status) => status switch
+    {
+        DnsStatus.NxDomain => new Failure(true, "5.4.4", $"Host or domain name not found. Name service error for name={host} type={type}: Host not found"),
+        DnsStatus.NoData => new Failure(true, "5.4.4", $"Host or domain name not found. Name service error for name={host} type={type}: No address associated with hostname"),
+        _ => new Failure(false, "4.4.3", $"Host or domain name not found. Name service error for name={host} type={type}: Host not found, try again"),
+    };
+
+    /// <summary>"[host]:port", "[host]", "host:port" or "host"; brackets mean no MX lookup.</summary>
+    private static (string Host, int Port, bool Literal) Split(string nexthop, int defaultPort)
+    {
+        bool literal = nexthop.StartsWith('[');
+        string host = nexthop;
+        int port = defaultPort;
+        if (literal)
+        {
+            int close = nexthop.IndexOf(']');
+            host = close > 0 ? nexthop[1..close] : nexthop[1..];
+            string rest = close > 0 ? nexthop[(close + 1)..] : "";
+            if (rest.StartsWith(':') && int.TryParse(rest.AsSpan(1), out int p))
+            {
+                port = p;
+            }
+        }
+        else
+        {
+            int colon = nexthop.LastIndexOf(':');
+            if (colon > 0 && nexthop.IndexOf(':') == colon && int.TryParse(nexthop.AsSpan(colon + 1), out int p))
+            {
+                host = nexthop[..colon];
+                port = p;
+            }
+        }
+        return (host.TrimEnd('.'), port, literal);
+    }
+}

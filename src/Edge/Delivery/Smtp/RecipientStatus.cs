@@ -1,0 +1,8 @@
+namespace Edge.Delivery.Smtp;
+
+internal enum RecipientStatus : byte
+{
+    Sent,
+    Deferred,
+    Bounced,
+}

@@ -1,0 +1,37 @@
+using Edge.Delivery.Smtp;
+using Edge.Queue;
+
+namespace Edge.Delivery;
+
+/// <summary>The smtp and lmtp transports: find the next hop's servers, then let the SMTP client deliver.</summary>
+internal sealed class SmtpTransport(SmtpDeliveryAgent agent, SmtpClientOptions options, NextHopFinder finder) : ITransport
+{
+    public string Service => options.Lmtp ? "lmtp" : "smtp";
+
+    public async Task<IReadOnlyList<DeliveryResult>> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken)
+    {
+        var (servers, failure) = await finder.FindAsync(job.Nexthop, options.Lmtp ? 24 : 25, cancellationToken);
+        if (failure is not null)
+        {
+            DeliveryStatus status = failure.Permanent ? DeliveryStatus.Bounced : DeliveryStatus.Deferred;
+            return [.. job.Recipients.Select(r => new DeliveryResult(r, status, failure.Dsn, failure.Reason, "none"))];
+        }
+        QueuedMessage m = job.Message;
+        var recipients = job.Recipients.Select(r => m.Recipients[r]).ToList();
+        var request = new DeliveryRequest(m.Id, m.Sender, recipients, m.Size, m.Body, m.SmtpUtf8, m.Ret, m.EnvId, job.CopyContentAsync);
+        IReadOnlyList<RecipientOutcome> outcomes = await agent.DeliverAsync(request, servers, options, cancellationToken);
+        var results = new List<DeliveryResult>(outcomes.Count);
+        foreach (RecipientOutcome outcome in outcomes)
+        {
+            int index = job.Recipients[recipients.FindIndex(r => ReferenceEquals(r, outcome.Recipient))];
+            DeliveryStatus status = outcome.Status switch
+            {
+                RecipientStatus.Sent => DeliveryStatus.Sent,
+                RecipientStatus.Bounced => DeliveryStatus.Bounced,
+                _ => DeliveryStatus.Deferred,
+            };
+            results.Add(new DeliveryResult(index, status, outcome.Dsn, outcome.Reply, outcome.Relay));
+        }
+        return results;
+    }
+}

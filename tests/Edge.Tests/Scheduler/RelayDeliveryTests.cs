@@ -1,0 +1,83 @@
+using Edge.Tests.Delivery;
+using Edge.Tests.Support;
+
+namespace Edge.Tests.Scheduler;
+
+/// <summary>
+/// Accept and deliver: Edge relays to a real next hop (Postfix's smtp-sink, or another Edge), exactly once,
+/// defers while the next hop is down, and delivers after postqueue -f once it is back.
+/// </summary>
+public class RelayDeliveryTests
+{
+    private static TempDirectory Relay(int nexthopPort)
+    {
+        var directory = new TempDirectory();
+        directory.Write("main.cf", EdgeInstance.BaseMainCf(directory) + $"""
+
+            relayhost = [127.0.0.1]:{nexthopPort}
+            minimal_backoff_time = 1h
+            """ + "\n");
+        directory.Write("master.cf", """
+            127.0.0.1:0 inet n - n - - smtpd
+            qmgr      unix  n       -       n       300     1       qmgr
+            smtp      unix  -       -       n       -       -       smtp
+            """);
+        return directory;
+    }
+
+    private static async Task<string> SendAsync(int port, string recipient, string subject)
+    {
+        await using var c = await SmtpConnection.OpenAsync(port);
+        await c.EnvelopeAsync("sender@example.org", recipient);
+        await c.CommandAsync("DATA");
+        return (await c.CommandAsync($"Subject: {subject}\r\n\r\n..a dotted line\r\nbody of {subject}\r\n.")).Split(' ')[^1];
+    }
+
+    [Fact]
+    public async Task Every_message_reaches_smtp_sink_exactly_once()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        using var config = Relay(sink.Port);
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        var ids = new List<string>();
+        for (int i = 0; i < 5; i++)
+        {
+            ids.Add(await SendAsync(edge.Port, $"user{i}@remote.example", $"message {i}"));
+        }
+        foreach (string id in ids)
+        {
+            await edge.WaitForLogAsync($@"edge/smtp\[\d+\]: {id}: to=<user\d@remote\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{sink.Port}, .*dsn=2\.0\.0, status=sent \(250 ");
+            await edge.WaitForLogAsync($@"edge/qmgr\[\d+\]: {id}: removed");
+        }
+        IReadOnlyList<string> dumps = await sink.DumpsAsync(5);
+        await Task.Delay(500);
+        Assert.Equal(5, sink.DumpCount);
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Single(dumps, d => d.Contains($"body of message {i}\n") && d.Contains("\n.a dotted line\n"));
+        }
+        Assert.Equal("Mail queue is empty\n", (await EdgeProcess.RunAsync(config.Path, "postqueue", "-c", config.Path, "-p")).Out);
+    }
+
+    [Fact]
+    public async Task A_down_next_hop_defers_and_postqueue_f_delivers_once_it_is_back()
+    {
+        int port = ListeningPort.Free();
+        using var config = Relay(port);
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "someone@remote.example", "waiting");
+        string refused = $"connect to 127.0.0.1[127.0.0.1]:{port}: Connection refused";
+        await edge.WaitForLogAsync($@"{id}: to=<someone@remote\.example>, relay=none, .*status=deferred \({System.Text.RegularExpressions.Regex.Escape(refused)}\)");
+        string mailq = (await EdgeProcess.RunAsync(config.Path, "postqueue", "-c", config.Path, "-p")).Out;
+        Assert.Contains($"({refused})\n", mailq);
+        Assert.Contains("someone@remote.example", mailq);
+
+        await using var nexthop = await EdgeInstance.StartAsync("mydestination = remote.example", port: port);
+        Assert.Equal(0, (await EdgeProcess.RunAsync(config.Path, "postqueue", "-c", config.Path, "-f")).Exit);
+        await edge.WaitForLogAsync($@"{id}: to=<someone@remote\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{port}, .*status=sent");
+        await edge.WaitForLogAsync($@"{id}: removed");
+        var delivered = Assert.Single(await nexthop.QueuedAsync());
+        Assert.Equal("sender@example.org", delivered.Sender);
+        Assert.Contains("body of waiting", await nexthop.SingleMessageContentAsync());
+    }
+}
