@@ -175,7 +175,7 @@ internal sealed class EdgeServer : IAsyncDisposable
             await app.StartAsync(cancellationToken);
             // As in Postfix, no qmgr line in master.cf means no queue manager: mail stays queued.
             QueueManager? qmgr = master.Services.Any(s => s.Command is "qmgr" or "oqmgr")
-                ? new QueueManager(queue, resolver, transports, schedule)
+                ? new QueueManager(queue, resolver, transports, schedule, main.Get("myhostname"))
                 : null;
             server = new EdgeServer(app, queue, bound, lifetime, configDirectory, listeners, gate, queueDirectory, qmgr, smtpClient);
             MailLog.Info($"daemon started -- version {typeof(EdgeServer).Assembly.GetName().Version?.ToString()}, configuration {configDirectory ?? "(built-in)"}, queue {queueDirectory} with {queue.Count} messages, listening on {string.Join(", ", server.Endpoints)}", "master");

@@ -21,6 +21,8 @@ internal sealed class QueueManager : IAsyncDisposable
 
     private readonly QueueStore _queue;
     private readonly TransportResolver _resolver;
+    private readonly LocalSubmission _local;
+    private readonly string _myHostname;
     private readonly IReadOnlyDictionary<string, (ITransport Transport, SemaphoreSlim Slots)> _transports;
     private readonly QueueSchedule _schedule;
     private readonly SemaphoreSlim _active = new(ActiveLimit);
@@ -30,9 +32,11 @@ internal sealed class QueueManager : IAsyncDisposable
     private int _running;
 
     public QueueManager(QueueStore queue, TransportResolver resolver,
-        IReadOnlyDictionary<string, (ITransport Transport, int MaxProc)> transports, QueueSchedule schedule)
+        IReadOnlyDictionary<string, (ITransport Transport, int MaxProc)> transports, QueueSchedule schedule, string myHostname)
     {
         _queue = queue;
+        _local = new LocalSubmission(queue);
+        _myHostname = myHostname;
         _resolver = resolver;
         _schedule = schedule;
         _transports = transports.ToDictionary(t => t.Key,
@@ -96,7 +100,7 @@ internal sealed class QueueManager : IAsyncDisposable
                 .GroupBy(r => _resolver.Resolve(message.Recipients[r].Address))
                 .ToList();
             DeliveryResult[][] outcomes = await Task.WhenAll(groups.Select(g => DeliverGroupAsync(message, g.Key, [.. g])));
-            Record(entry, message, outcomes.SelectMany(o => o).ToList(), started.Elapsed);
+            await RecordAsync(entry, message, outcomes.SelectMany(o => o).ToList(), started.Elapsed);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -139,18 +143,36 @@ internal sealed class QueueManager : IAsyncDisposable
         }
     }
 
-    /// <summary>Status records, log lines, and then removal or the next attempt's time.</summary>
-    private void Record(QueueEntry entry, QueuedMessage message, IReadOnlyList<DeliveryResult> results, TimeSpan took)
+    /// <summary>
+    /// The notice to the sender first, for recipients that failed for good; then the status records and log
+    /// lines; then removal, or the next attempt's time.
+    /// </summary>
+    private async Task RecordAsync(QueueEntry entry, QueuedMessage message, IReadOnlyList<DeliveryResult> results, TimeSpan took)
     {
         DateTimeOffset now = DateTimeOffset.UtcNow;
         TimeSpan age = now - message.Id.Arrival;
         bool expired = age > _schedule.MaximalQueueLifetime;
         DateTimeOffset next = now + _schedule.Backoff(entry.Attempts + 1);
-        foreach (DeliveryResult result in results)
+        // A message that outlived maximal_queue_lifetime is returned with its last temporary status, as
+        // Postfix does ("status=expired", DSN 4.x.x with Action: failed).
+        var finals = results.Select(r => expired && r.Status == DeliveryStatus.Deferred
+            ? r with { Status = DeliveryStatus.Bounced, Reason = $"message expired after {age.TotalDays:0.##} days in the queue: {r.Reason}" }
+            : r).ToList();
+
+        IReadOnlyList<BounceMessage.Failure> reportable = BounceMessage.Reportable(message, finals
+            .Where(f => f.Status == DeliveryStatus.Bounced)
+            .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay)));
+        if (reportable.Count > 0)
         {
-            DeliveryResult final = expired && result.Status == DeliveryStatus.Deferred
-                ? result with { Status = DeliveryStatus.Bounced, Dsn = "5" + result.Dsn[1..], Reason = $"message expired after {age.TotalDays:0.#} days in the queue: {result.Reason}" }
-                : result;
+            QueueId notice = await _local.SubmitAsync("", [message.Sender],
+                (output, token) => BounceMessage.WriteAsync(output, message, reportable, _myHostname,
+                    (original, t) => _queue.CopyContentAsync(message, original, t), token),
+                _stop.Token);
+            MailLog.Info($"{entry.Id}: sender non-delivery notification: {notice}", "bounce");
+        }
+
+        foreach (DeliveryResult final in finals)
+        {
             _queue.AppendStatus(entry.Id, final.Recipient, final.Status, next, final.Reason);
             entry.Done[final.Recipient] |= final.Status != DeliveryStatus.Deferred;
             entry.Reasons[final.Recipient] = final.Status == DeliveryStatus.Deferred ? final.Reason : null;
@@ -161,8 +183,9 @@ internal sealed class QueueManager : IAsyncDisposable
                 _ => "deferred",
             };
             string delay = age.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
+            string waited = (age - took).TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
             string transmission = took.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
-            MailLog.Info($"{entry.Id}: to=<{message.Recipients[final.Recipient].Address}>, relay={final.Relay}, delay={delay}, delays={(age - took).TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture)}/0/0/{transmission}, dsn={final.Dsn}, status={status} ({final.Reason})", result.Service);
+            MailLog.Info($"{entry.Id}: to=<{message.Recipients[final.Recipient].Address}>, relay={final.Relay}, delay={delay}, delays={waited}/0/0/{transmission}, dsn={final.Dsn}, status={status} ({final.Reason})", final.Service);
         }
         if (entry.AllDone)
         {

@@ -45,8 +45,11 @@ internal sealed class SmtpClientSession : IAsyncDisposable
         try
         {
             await socket.ConnectAsync(server.Endpoint, cancellationToken);
-            // Commands leave in whole groups already; Nagle would only hold back the last segment of each.
-            socket.NoDelay = tcp;
+            if (tcp)
+            {
+                // Commands leave in whole groups already; Nagle would only hold back the last segment of each.
+                socket.NoDelay = true;
+            }
         }
         catch
         {

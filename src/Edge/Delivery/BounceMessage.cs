@@ -1,0 +1,145 @@
+using System.Globalization;
+using System.Text;
+using Edge.Queue;
+using Edge.Smtp.Protocol;
+
+namespace Edge.Delivery;
+
+/// <summary>
+/// A non-delivery notification as Postfix's bounce(8) writes it: an RFC 3464 multipart/report from the
+/// mail system with a human-readable part, the message/delivery-status part (Reporting-MTA, Arrival-Date,
+/// Original-Envelope-Id, and per recipient Final-Recipient, Original-Recipient, Action, Status,
+/// Diagnostic-Code) and the returned message, whole or its headers only (RET=HDRS).
+/// </summary>
+internal static class BounceMessage
+{
+    internal sealed record Failure(QueuedRecipient Recipient, string Dsn, string Reason, string Relay);
+
+    /// <summary>
+    /// The recipients that get a failure notice: not for the null sender (no bounce of a bounce), and not
+    /// for a recipient that asked for none (RFC 3461 NOTIFY without FAILURE).
+    /// </summary>
+    public static IReadOnlyList<Failure> Reportable(QueuedMessage message, IEnumerable<Failure> failures) =>
+        message.Sender.Length == 0
+            ? []
+            : [.. failures.Where(f => f.Recipient.Notify == DsnNotify.Unspecified || (f.Recipient.Notify & DsnNotify.Failure) != 0)];
+
+    public static async Task WriteAsync(Stream output, QueuedMessage message, IReadOnlyList<Failure> failures,
+        string myHostname, Func<Stream, CancellationToken, Task> copyOriginal, CancellationToken cancellationToken)
+    {
+        string boundary = $"{message.Id}.{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}/{myHostname}";
+        string now = DateTimeOffset.UtcNow.ToString("ddd, d MMM yyyy HH:mm:ss +0000 (UTC)", CultureInfo.InvariantCulture);
+        string arrival = message.Id.Arrival.ToString("ddd, d MMM yyyy HH:mm:ss +0000 (UTC)", CultureInfo.InvariantCulture);
+        bool headersOnly = message.Ret == DsnReturn.Headers;
+        var text = new StringBuilder();
+        void Line(string line) => text.Append(line).Append("\r\n");
+
+        Line($"From: MAILER-DAEMON@{myHostname} (Mail Delivery System)");
+        Line($"To: {message.Sender}");
+        Line("Subject: Undelivered Mail Returned to Sender");
+        Line($"Date: {now}");
+        Line($"Message-Id: <{DateTimeOffset.UtcNow:yyyyMMddHHmmss}.{message.Id}@{myHostname}>");
+        Line("Auto-Submitted: auto-replied");
+        Line("MIME-Version: 1.0");
+        Line($"Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"");
+        Line("Content-Transfer-Encoding: 8bit");
+        Line("");
+        Line("This is a MIME-encapsulated message.");
+        Line("");
+        Line($"--{boundary}");
+        Line("Content-Description: Notification");
+        Line("Content-Type: text/plain; charset=utf-8");
+        Line("");
+        Line($"This is the mail system at host {myHostname}.");
+        Line("");
+        Line("I'm sorry to have to inform you that your message could not");
+        Line("be delivered to one or more recipients. It's attached below.");
+        Line("");
+        Line("For further assistance, please send mail to postmaster.");
+        Line("");
+        Line("                   The mail system");
+        Line("");
+        foreach (Failure f in failures)
+        {
+            Line($"<{f.Recipient.Address}>: {f.Reason}");
+        }
+        Line("");
+        Line($"--{boundary}");
+        Line("Content-Description: Delivery report");
+        Line("Content-Type: message/delivery-status");
+        Line("");
+        Line($"Reporting-MTA: dns; {myHostname}");
+        Line($"X-Postfix-Queue-ID: {message.Id}");
+        Line($"X-Postfix-Sender: rfc822; {message.Sender}");
+        Line($"Arrival-Date: {arrival}");
+        if (message.EnvId.Length > 0)
+        {
+            Line($"Original-Envelope-Id: {message.EnvId}");
+        }
+        foreach (Failure f in failures)
+        {
+            Line("");
+            Line($"Final-Recipient: rfc822; {f.Recipient.Address}");
+            if (f.Recipient.Orcpt.Length > 0)
+            {
+                Line($"Original-Recipient: {f.Recipient.Orcpt}");
+            }
+            Line("Action: failed");
+            Line($"Status: {f.Dsn}");
+            if (f.Relay != "none")
+            {
+                Line($"Remote-MTA: dns; {f.Relay}");
+            }
+            Line($"Diagnostic-Code: {(f.Relay != "none" ? "smtp" : "X-Postfix")}; {f.Reason}");
+        }
+        Line("");
+        Line($"--{boundary}");
+        Line(headersOnly ? "Content-Description: Undelivered Message Headers" : "Content-Description: Undelivered Message");
+        Line(headersOnly ? "Content-Type: text/rfc822-headers" : "Content-Type: message/rfc822");
+        Line("");
+        await output.WriteAsync(Encoding.UTF8.GetBytes(text.ToString()), cancellationToken);
+        await using (var original = headersOnly ? new HeadersOnlyStream(output) : null)
+        {
+            await copyOriginal(original ?? output, cancellationToken);
+        }
+        await output.WriteAsync(Encoding.ASCII.GetBytes($"\r\n--{boundary}--\r\n"), cancellationToken);
+    }
+
+    /// <summary>Passes bytes through up to the empty line that ends the header, and drops the rest (RET=HDRS).</summary>
+    private sealed class HeadersOnlyStream(Stream inner) : Stream
+    {
+        private int _matched;
+        private bool _done;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_done)
+            {
+                return;
+            }
+            ReadOnlySpan<byte> end = "\r\n\r\n"u8;
+            int i = 0;
+            for (; i < buffer.Length && !_done; i++)
+            {
+                _matched = buffer.Span[i] == end[_matched] ? _matched + 1 : buffer.Span[i] == end[0] ? 1 : 0;
+                _done = _matched == end.Length;
+            }
+            await inner.WriteAsync(buffer[..i], cancellationToken);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text;
+using Edge.Smtp.Data;
+using Edge.Smtp.Protocol;
+
+namespace Edge.Queue;
+
+/// <summary>
+/// Mail that Edge writes itself (bounces), queued exactly as a received message is: chunks as the content is
+/// produced, the envelope record, the group commit, then the index.
+/// </summary>
+internal sealed class LocalSubmission(QueueStore queue)
+{
+    private static readonly EnvelopeRecord.Client Local = new("localhost", "127.0.0.1", "localhost", "local");
+
+    public async Task<QueueId> SubmitAsync(string sender, IReadOnlyList<string> recipients,
+        Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken)
+    {
+        var envelope = new Envelope();
+        var writer = new MessageWriter(queue);
+        var waiter = new CommitWaiter();
+        QueueId id = QueueId.New();
+        try
+        {
+            envelope.Begin(id, Encoding.UTF8.GetBytes(sender), default, DsnReturn.Unspecified, BodyType.Unspecified, smtpUtf8: false);
+            foreach (string recipient in recipients)
+            {
+                envelope.AddRecipient(Encoding.UTF8.GetBytes(recipient), default, DsnNotify.Unspecified);
+            }
+            writer.Begin(id, limit: 0);
+            await using (var content = new SinkStream(writer))
+            {
+                await writeContent(content, cancellationToken);
+            }
+            long address = queue.AppendMessage(envelope, Local, writer);
+            await queue.WaitCommittedAsync(address, waiter);
+            queue.AddQueued(id, address, recipients.Count);
+            return id;
+        }
+        finally
+        {
+            writer.Dispose();
+        }
+    }
+
+    /// <summary>A write-only stream in front of the message writer.</summary>
+    private sealed class SinkStream(IContentSink sink) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Write(byte[] buffer, int offset, int count) => sink.Write(buffer.AsSpan(offset, count));
+        public override void Write(ReadOnlySpan<byte> buffer) => sink.Write(buffer);
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            sink.Write(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,106 @@
+using System.Text.RegularExpressions;
+using Edge.Tests.Support;
+
+namespace Edge.Tests.Scheduler;
+
+/// <summary>Non-delivery notifications (RFC 3464) as bounce(8) sends them, and when none is sent.</summary>
+public class BounceTests
+{
+    private static TempDirectory ConfigDirectory(string extra = "")
+    {
+        var directory = new TempDirectory();
+        directory.Write("main.cf", EdgeInstance.BaseMainCf(directory) + """
+
+            transport_maps = inline:{ { error.example = error:5.1.1 no such user here }, slow.example=nowhere: }
+            minimal_backoff_time = 1s
+            maximal_backoff_time = 1s
+            """ + "\n" + extra + "\n");
+        directory.Write("master.cf", """
+            127.0.0.1:0 inet n - n - - smtpd
+            qmgr      unix  n       -       n       300     1       qmgr
+            error     unix  -       -       n       -       -       error
+            """);
+        return directory;
+    }
+
+    private static async Task<string> SendAsync(int port, string sender, string recipient, string parameters = "", string rcptParameters = "")
+    {
+        await using var c = await SmtpConnection.OpenAsync(port);
+        await c.CommandAsync("EHLO client.example");
+        Assert.StartsWith("250", await c.CommandAsync($"MAIL FROM:<{sender}> {parameters}"));
+        Assert.StartsWith("250", await c.CommandAsync($"RCPT TO:<{recipient}> {rcptParameters}"));
+        await c.CommandAsync("DATA");
+        return (await c.CommandAsync("Subject: returned\r\nX-Test: yes\r\n\r\nthe original body\r\n.")).Split(' ')[^1];
+    }
+
+    private static async Task<string> NoticeAsync(EdgeProcess edge, TempDirectory config, string id)
+    {
+        string line = await edge.WaitForLogAsync($@"edge/bounce\[\d+\]: {id}: sender non-delivery notification: \w+");
+        string notice = line.Split(' ')[^1];
+        var (exit, output, error) = await EdgeProcess.RunAsync(config.Path, "postcat", "-c", config.Path, "-q", notice);
+        Assert.True(exit == 0, error);
+        return output;
+    }
+
+    [Fact]
+    public async Task A_bounced_recipient_gets_the_sender_a_delivery_status_notification()
+    {
+        using var config = ConfigDirectory();
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "sender@example.org", "b@error.example", "ENVID=ENV+2B1 RET=FULL",
+            "NOTIFY=FAILURE ORCPT=rfc822;b+40error.example");
+        string notice = await NoticeAsync(edge, config, id);
+        Assert.Contains("sender: \n", notice);
+        Assert.Contains("recipient: sender@example.org\n", notice);
+        Assert.Contains("From: MAILER-DAEMON@mx.edge.test (Mail Delivery System)\r\n", notice);
+        Assert.Contains("Subject: Undelivered Mail Returned to Sender\r\n", notice);
+        Assert.Matches("Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"", notice);
+        Assert.Contains("<b@error.example>: no such user here\r\n", notice);
+        Assert.Contains("Reporting-MTA: dns; mx.edge.test\r\n", notice);
+        Assert.Contains($"X-Postfix-Queue-ID: {id}\r\n", notice);
+        Assert.Contains("Original-Envelope-Id: ENV+2B1\r\n", notice);
+        Assert.Contains("Final-Recipient: rfc822; b@error.example\r\nOriginal-Recipient: rfc822;b+40error.example\r\nAction: failed\r\nStatus: 5.1.1\r\n", notice);
+        Assert.Contains("Content-Type: message/rfc822\r\n", notice);
+        Assert.Contains("the original body", notice);
+        await edge.WaitForLogAsync($@"{id}: removed");
+    }
+
+    [Fact]
+    public async Task Ret_hdrs_returns_only_the_headers()
+    {
+        using var config = ConfigDirectory();
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "sender@example.org", "b@error.example", "RET=HDRS");
+        string notice = await NoticeAsync(edge, config, id);
+        Assert.Contains("Content-Type: text/rfc822-headers\r\n", notice);
+        Assert.Contains("X-Test: yes\r\n", notice);
+        Assert.DoesNotContain("the original body", notice);
+    }
+
+    [Theory]
+    [InlineData("", "")]
+    [InlineData("sender@example.org", "NOTIFY=NEVER")]
+    [InlineData("sender@example.org", "NOTIFY=SUCCESS,DELAY")]
+    public async Task No_notice_for_the_null_sender_or_a_recipient_that_wants_none(string sender, string notify)
+    {
+        using var config = ConfigDirectory();
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, sender, "b@error.example", "", notify);
+        await edge.WaitForLogAsync($@"{id}: removed");
+        Assert.DoesNotContain(edge.Log, line => line.Contains("non-delivery notification"));
+        Assert.Equal("Mail queue is empty\n", (await EdgeProcess.RunAsync(config.Path, "postqueue", "-c", config.Path, "-p")).Out);
+    }
+
+    [Fact]
+    public async Task A_message_past_maximal_queue_lifetime_is_returned_with_its_last_status()
+    {
+        using var config = ConfigDirectory("maximal_queue_lifetime = 1s");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "sender@example.org", "c@slow.example");
+        await edge.WaitForLogAsync($@"{id}: to=<c@slow\.example>, relay=none, .*dsn=4\.3\.0, status=expired \(message expired after");
+        string notice = await NoticeAsync(edge, config, id);
+        Assert.Contains("Final-Recipient: rfc822; c@slow.example\r\nAction: failed\r\nStatus: 4.3.0\r\n", notice);
+        Assert.Matches(new Regex("<c@slow.example>: message expired after [0-9.]+ days in the queue: mail transport unavailable"), notice);
+        Assert.Single(edge.Log, line => line.Contains($"{id}: sender non-delivery notification"));
+    }
+}
