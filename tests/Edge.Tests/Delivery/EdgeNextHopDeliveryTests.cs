@@ -140,6 +140,36 @@ public class EdgeNextHopDeliveryTests
     }
 
     [Fact]
+    public async Task A_failed_opportunistic_handshake_is_retried_in_plaintext()
+    {
+        using var directory = new TempDirectory();
+        await using var edge = await EdgeInstance.StartAsync(TestCertificate.MainCf(directory));
+        await using var proxy = new BrokenTlsProxy(edge.Port);
+        var outcome = Assert.Single(await Messages.DeliverAsync(Messages.Request(Messages.Lines("Subject: fallback"), "user@edge.test"),
+            Messages.Options(SmtpTlsLevel.May), Messages.Local("mx.edge.test", proxy.Port)));
+
+        Assert.Equal(RecipientStatus.Sent, outcome.Status);
+        Assert.Equal(2, proxy.Connections);
+        Assert.Contains("with ESMTP id", await edge.SingleMessageContentAsync());
+    }
+
+    [Fact]
+    public async Task A_failed_mandatory_handshake_defers()
+    {
+        using var directory = new TempDirectory();
+        await using var edge = await EdgeInstance.StartAsync(TestCertificate.MainCf(directory));
+        await using var proxy = new BrokenTlsProxy(edge.Port);
+        var outcome = Assert.Single(await Messages.DeliverAsync(Messages.Request(Messages.Lines("Subject: x"), "user@edge.test"),
+            Messages.Options(SmtpTlsLevel.Encrypt), Messages.Local("mx.edge.test", proxy.Port)));
+
+        Assert.Equal(RecipientStatus.Deferred, outcome.Status);
+        Assert.Equal("4.7.5", outcome.Dsn);
+        Assert.Equal("Cannot start TLS: handshake failure", outcome.Reply);
+        Assert.Equal(1, proxy.Connections);
+        Assert.Empty(await edge.QueuedAsync());
+    }
+
+    [Fact]
     public async Task Mandatory_tls_defers_when_the_server_does_not_offer_it()
     {
         await using var edge = await EdgeInstance.StartAsync();
