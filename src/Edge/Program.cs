@@ -1,12 +1,14 @@
 using Edge.Cli;
 using Edge.Config;
+using Edge.Logging;
 using Edge.Queue;
 
 const string Usage = """
     usage: edge COMMAND [-c DIR] [options]
       run                 start the server (embedded default configuration without -c)
       postconf [-d|-n] [name ...]
-      postqueue -p        list the queue (also: mailq)
+      postqueue -p|-j|-f  list the queue (also: mailq), as JSON, or flush it
+      postsuper -d|-h|-H|-r ID|ALL   delete, hold, release, requeue
       postcat -q ID       show a queued message
       reload              make the running server re-read its configuration
     """;
@@ -19,6 +21,11 @@ if (args.Length == 0)
 
 string command = args[0];
 string[] rest = args[1..];
+if (command != "run")
+{
+    // The tools' own log lines (postsuper's "removed" …) go to standard error; standard output is their answer.
+    MailLog.Configure(System.Net.Dns.GetHostName(), Console.Error);
+}
 try
 {
     return command switch
@@ -29,6 +36,7 @@ try
         "mailq" => await AdminCommands.PostqueueAsync(CommandLine.Parse([.. rest, "-p"]), Console.Error),
         "postcat" => await AdminCommands.PostcatAsync(CommandLine.Parse(rest, "-q"), Console.Error),
         "reload" => await AdminCommands.ReloadAsync(CommandLine.Parse(rest), Console.Error),
+        "postsuper" => await AdminCommands.PostsuperAsync(CommandLine.Parse(rest, "-d", "-h", "-H", "-r"), Console.Error),
         _ => throw new UsageException($"unknown command \"{command}\"\n{Usage}"),
     };
 }
@@ -43,4 +51,8 @@ catch (Exception e) when (e is ConfigException or QueueInUseException or IOExcep
     // Configuration and queue problems are the administrator's to fix: say what, never a stack trace.
     Console.Error.WriteLine($"edge {command}: fatal: {e.Message}");
     return 1;
+}
+finally
+{
+    await MailLog.FlushAsync();
 }

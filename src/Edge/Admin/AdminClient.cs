@@ -33,7 +33,10 @@ internal static class AdminClient
             await error.WriteLineAsync($"fatal: no queue in {queueDirectory} (queue_directory): has the server ever run here?");
             return false;
         }
-        await using QueueStore store = await QueueStore.OpenForToolAsync(queueDirectory);
+        // postsuper changes the queue, so it opens it as the server would; the other tools only read.
+        await using QueueStore store = request.StartsWith("SUPER ", StringComparison.Ordinal)
+            ? await QueueStore.OpenAsync(queueDirectory)
+            : await QueueStore.OpenForToolAsync(queueDirectory);
         using var answer = new MemoryStream();
         await new AdminSocket(store).AnswerForToolAsync(request, answer);
         answer.Position = 0;

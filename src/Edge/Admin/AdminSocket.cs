@@ -10,7 +10,8 @@ namespace Edge.Admin;
 /// The running server's queue, for the tools: a Unix socket at queue_directory/public/showq (Postfix keeps
 /// its showq socket there too). A tool writes one request line, "LIST" or "CAT queue-id", and reads the
 /// answer until the server closes the connection. "RELOAD" re-reads the configuration, "FLUSH" makes every
-/// deferred message due now. An answer that is an error starts with "ERR ".
+/// deferred message due now, "JSON" is postqueue -j, "SUPER -d|-h|-H|-r ID|ALL" is postsuper. An answer
+/// that is an error starts with "ERR ".
 /// </summary>
 internal sealed class AdminSocket(QueueStore store, Func<string?>? reload = null, Action? flush = null)
 {
@@ -42,6 +43,18 @@ internal sealed class AdminSocket(QueueStore store, Func<string?>? reload = null
         {
             string text = MailqFormatter.Format(await store.ListAsync(cancellationToken));
             await output.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
+            return;
+        }
+        if (request == "JSON")
+        {
+            await output.WriteAsync(Encoding.UTF8.GetBytes(await QueueAdministration.JsonAsync(store, cancellationToken)), cancellationToken);
+            return;
+        }
+        if (request is not null && request.StartsWith("SUPER -", StringComparison.Ordinal) && request.Length > 9)
+        {
+            string target = request[9..].Trim();
+            string? summary = await QueueAdministration.SuperAsync(store, request[7], target, flush);
+            await output.WriteAsync(Encoding.UTF8.GetBytes(summary ?? $"ERR {target}: no such queue ID\n"), cancellationToken);
             return;
         }
         if (request == "FLUSH" && flush is not null)

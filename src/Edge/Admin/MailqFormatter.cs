@@ -28,7 +28,7 @@ internal static class MailqFormatter
             }
             totalBytes += m.Size;
             string sender = m.Sender.Length == 0 ? "MAILER-DAEMON" : m.Sender;
-            string id = m.Id.ToString() + (entry.Active ? "*" : " ");
+            string id = m.Id.ToString() + (entry.Active ? "*" : entry.Hold ? "!" : " ");
             string arrival = AscTime(m.Id.Arrival.ToLocalTime());
             text.Append(CultureInfo.InvariantCulture, $"{id,-17} {m.Size,8} {arrival,19} {sender}\n");
             // As showq: each recipient still to deliver, under the reason it waits for when that changes.

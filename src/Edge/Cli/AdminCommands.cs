@@ -13,9 +13,13 @@ internal static class AdminCommands
             // postqueue -f: the running queue manager attempts every deferred message now.
             return await RequestAsync(line, "FLUSH", error, serverOnly: true);
         }
+        if (line.Flags.Contains("-j"))
+        {
+            return await RequestAsync(line, "JSON", error);
+        }
         if (!line.Flags.Contains("-p"))
         {
-            throw new UsageException("usage: edge postqueue [-c DIR] -p | -f");
+            throw new UsageException("usage: edge postqueue [-c DIR] -p | -j | -f");
         }
         return await RequestAsync(line, "LIST", error);
     }
@@ -27,6 +31,19 @@ internal static class AdminCommands
             throw new UsageException("usage: edge postcat [-c DIR] -q queue_id");
         }
         return await RequestAsync(line, "CAT " + id, error);
+    }
+
+    /// <summary>edge postsuper -d|-h|-H|-r queue_id|ALL: delete, hold, release or requeue.</summary>
+    public static async Task<int> PostsuperAsync(CommandLine line, TextWriter error)
+    {
+        foreach (string flag in new[] { "-d", "-h", "-H", "-r" })
+        {
+            if (line.Values.TryGetValue(flag, out string? target))
+            {
+                return await RequestAsync(line, $"SUPER {flag} {target}", error);
+            }
+        }
+        throw new UsageException("usage: edge postsuper [-c DIR] -d|-h|-H|-r queue_id|ALL");
     }
 
     /// <summary>edge reload: the running server re-reads its configuration (postfix reload).</summary>

@@ -17,6 +17,9 @@ internal sealed class QueueEntry(QueueId id, long envelopeAddress, int recipient
 
     public int Attempts { get; set; }
 
+    /// <summary>On hold (postsuper -h): not delivered until released; postqueue -p marks it '!'.</summary>
+    public bool Hold { get; set; }
+
     /// <summary>Being delivered now (postqueue -p marks it '*').</summary>
     public bool Active { get; set; }
 

@@ -13,6 +13,7 @@ internal sealed class QueueRecovery(string queueDirectory)
     private readonly List<(QueueId Id, long Address, QueuedMessage Message)> _envelopes = [];
     private readonly Dictionary<QueueId, List<(int Recipient, DeliveryStatus Status, DateTimeOffset Next, string Reason)>> _statuses = [];
     private readonly HashSet<QueueId> _removed = [];
+    private readonly Dictionary<QueueId, bool> _held = [];
     private readonly string _corruptDirectory = Path.Combine(queueDirectory, "corrupt");
 
     public void Add(ReadOnlySpan<byte> record, long address)
@@ -51,6 +52,9 @@ internal sealed class QueueRecovery(string queueDirectory)
             case RecordType.Removed:
                 _removed.Add(RecordHeader.IdOf(record));
                 break;
+            case RecordType.Hold:
+                _held[RecordHeader.IdOf(record)] = record[RecordHeader.Size] != 0;
+                break;
             default:
                 MoveAside($"record-{address}", record);
                 MailLog.Warning($"unknown queue record type {(byte)RecordHeader.TypeOf(record)} at log address {address}; saved as corrupt/record-{address}");
@@ -74,7 +78,7 @@ internal sealed class QueueRecovery(string queueDirectory)
                 MailLog.Warning($"{id}: content chunk at log address {bad} is missing or corrupt; message moved to corrupt/{id}");
                 continue;
             }
-            var entry = new QueueEntry(id, address, message.Recipients.Count);
+            var entry = new QueueEntry(id, address, message.Recipients.Count) { Hold = _held.GetValueOrDefault(id) };
             foreach ((int recipient, DeliveryStatus status, DateTimeOffset next, string reason) in
                      _statuses.GetValueOrDefault(id) ?? [])
             {

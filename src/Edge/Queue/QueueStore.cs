@@ -143,6 +143,22 @@ internal sealed class QueueStore : IAsyncDisposable
 
     public QueueEntry? Entry(QueueId id) => _index.GetValueOrDefault(id);
 
+    /// <summary>postsuper -h / -H: puts a message on hold or releases it; returns the record's address.</summary>
+    public long SetHold(QueueEntry entry, bool hold)
+    {
+        entry.Hold = hold;
+        return Append(StatusRecord.Hold(entry.Id, hold));
+    }
+
+    /// <summary>Waits until everything appended so far is on disk (for the tools' changes).</summary>
+    public async Task CommitAsync(long address)
+    {
+        if (_committer is not null)
+        {
+            await _committer.WaitCommittedAsync(address, new CommitWaiter());
+        }
+    }
+
     /// <summary>A snapshot of the queue in arrival order, each message with its delivery state.</summary>
     public async Task<IReadOnlyList<(QueuedMessage Message, QueueEntry Entry)>> ListAsync(CancellationToken cancellationToken = default)
     {

@@ -12,6 +12,8 @@ internal enum RecordType : byte
     Status = 3,
     /// <summary>The message is finished (every recipient delivered or bounced) and leaves the queue.</summary>
     Removed = 4,
+    /// <summary>postsuper -h / -H: the message is put on hold (one byte, 1) or released (0).</summary>
+    Hold = 5,
 }
 
 /// <summary>

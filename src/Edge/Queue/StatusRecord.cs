@@ -42,6 +42,15 @@ internal static class StatusRecord
         return record;
     }
 
+    public static byte[] Hold(QueueId id, bool hold)
+    {
+        byte[] record = new byte[RecordHeader.Size + 1];
+        RecordHeader.Write(record, RecordType.Hold, id);
+        record[RecordHeader.Size] = hold ? (byte)1 : (byte)0;
+        RecordHeader.Seal(record);
+        return record;
+    }
+
     public static (int Recipient, DeliveryStatus Status, DateTimeOffset NextAttempt, string Reason) Read(ReadOnlySpan<byte> record)
     {
         int p = RecordHeader.Size;

@@ -70,7 +70,7 @@ internal sealed class QueueManager : IAsyncDisposable
             DateTimeOffset now = DateTimeOffset.UtcNow;
             foreach (QueueEntry entry in _queue.Entries)
             {
-                if (entry.Active || entry.NextAttempt > now || !_active.Wait(0))
+                if (entry.Active || entry.Hold || entry.NextAttempt > now || !_active.Wait(0))
                 {
                     continue;
                 }

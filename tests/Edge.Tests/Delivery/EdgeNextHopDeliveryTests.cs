@@ -58,6 +58,29 @@ public class EdgeNextHopDeliveryTests
     }
 
     [Fact]
+    public async Task Content_that_cannot_be_read_is_never_completed_at_the_server()
+    {
+        await using var edge = await EdgeInstance.StartAsync();
+        var request = Messages.Request("", "user@edge.test") with
+        {
+            Size = 100_000,
+            CopyContentAsync = async (stream, cancellationToken) =>
+            {
+                await stream.WriteAsync("Subject: half\r\n\r\n"u8.ToArray(), cancellationToken);
+                await stream.WriteAsync(Enumerable.Repeat((byte)'x', 64 * 1024).ToArray(), cancellationToken);
+                throw new InvalidDataException("content chunk is corrupt");
+            },
+        };
+        var outcome = Assert.Single(await Messages.DeliverAsync(request, Messages.Options(), Mx(edge)));
+
+        Assert.Equal(RecipientStatus.Deferred, outcome.Status);
+        Assert.Equal("4.3.0", outcome.Dsn);
+        Assert.Equal("error reading message content: content chunk is corrupt", outcome.Reply);
+        await Task.Delay(300);
+        Assert.Empty(await edge.QueuedAsync());
+    }
+
+    [Fact]
     public async Task A_message_over_the_servers_size_limit_bounces_without_being_sent()
     {
         await using var edge = await EdgeInstance.StartAsync("message_size_limit = 1000");

@@ -7,7 +7,7 @@ namespace Edge.Tests.Delivery;
 /// <summary>MAIL FROM and RCPT TO parameters, sent only when the server announced the extension.</summary>
 public class EnvelopeCommandsTests
 {
-    private static readonly EhloFeatures All = new(true, true, true, 0, true, true, true, false);
+    private static readonly EhloFeatures All = new(true, true, 0, true, true, true, false);
 
     private static DeliveryRequest Request => Messages.Request("x\r\n", "a@example.org") with
     {

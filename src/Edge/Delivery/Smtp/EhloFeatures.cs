@@ -2,7 +2,6 @@ namespace Edge.Delivery.Smtp;
 
 /// <summary>The ESMTP extensions a server announced in its EHLO (or LHLO) reply that the client uses.</summary>
 internal sealed record EhloFeatures(
-    bool Esmtp,
     bool Pipelining,
     bool Size,
     long SizeLimit,
@@ -12,7 +11,7 @@ internal sealed record EhloFeatures(
     bool StartTls)
 {
     /// <summary>After HELO: plain SMTP, no extension.</summary>
-    public static EhloFeatures None { get; } = new(false, false, false, 0, false, false, false, false);
+    public static EhloFeatures None { get; } = new(false, false, 0, false, false, false, false);
 
     /// <summary>The keywords of every line after the first (which names the server), case-insensitive.</summary>
     public static EhloFeatures Parse(SmtpReply reply)
@@ -53,6 +52,6 @@ internal sealed record EhloFeatures(
                 startTls = true;
             }
         }
-        return new EhloFeatures(true, pipelining, size, sizeLimit, eightBitMime, smtpUtf8, dsn, startTls);
+        return new EhloFeatures(pipelining, size, sizeLimit, eightBitMime, smtpUtf8, dsn, startTls);
     }
 }

@@ -9,7 +9,6 @@ internal static class FailureText
     public const string Helo = "performing the HELO handshake";
     public const string Lhlo = "performing the LHLO handshake";
     public const string StartTls = "sending STARTTLS";
-    public const string Rset = "sending RSET";
     public const string Mail = "sending MAIL FROM";
     public const string Rcpt = "sending RCPT TO";
     public const string Data = "sending DATA command";

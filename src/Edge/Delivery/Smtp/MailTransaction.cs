@@ -104,7 +104,14 @@ internal sealed class MailTransaction
         {
             // The read failed: stop the write too, and let it finish before the buffer it uses goes back to the pool.
             _session.Abort();
-            await write.ContinueWith(static _ => { }, TaskScheduler.Default);
+            try
+            {
+                await write;
+            }
+            catch (Exception e) when (SmtpClientSession.IsTransportFailure(e))
+            {
+                // Failed by the abort, or for the same reason as the read; the read's exception tells.
+            }
             throw;
         }
         await write;

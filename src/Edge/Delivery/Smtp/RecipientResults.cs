@@ -11,8 +11,6 @@ internal sealed class RecipientResults(IReadOnlyList<QueuedRecipient> recipients
     private readonly RecipientOutcome?[] _outcomes = new RecipientOutcome?[recipients.Count];
     private readonly List<int> _accepted = [];
 
-    public IReadOnlyList<QueuedRecipient> Recipients => recipients;
-
     /// <summary>Indexes of the recipients accepted at RCPT, in the order they were sent.</summary>
     public IReadOnlyList<int> Accepted => _accepted;
 

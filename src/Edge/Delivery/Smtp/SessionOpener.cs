@@ -159,7 +159,7 @@ internal sealed class SessionOpener
         {
             await _session.StartTlsAsync(_stage.Token);
         }
-        catch (Exception e) when (e is AuthenticationException or IOException && !_stage.Expired && !_stage.Token.IsCancellationRequested)
+        catch (Exception e) when (e is AuthenticationException or IOException && !_stage.Token.IsCancellationRequested)
         {
             return new SessionFailure(RecipientStatus.Deferred, "4.7.5", "Cannot start TLS: handshake failure", _server.Relay,
                 RetryPlaintext: _tls == SmtpTlsLevel.May);

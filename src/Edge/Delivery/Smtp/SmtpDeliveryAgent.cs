@@ -114,7 +114,8 @@ internal sealed class SmtpDeliveryAgent : IAsyncDisposable
         {
             await session.DisposeAsync();
         }
-        else if (options.ConnectionCacheTimeLimit <= TimeSpan.Zero || session.Age >= options.ConnectionReuseTimeLimit
+        else if (options.ConnectionCacheTimeLimit <= TimeSpan.Zero
+            || (options.ConnectionReuseTimeLimit > TimeSpan.Zero && session.Age >= options.ConnectionReuseTimeLimit)
             || !_cache.Put(key, session, options.ConnectionCacheTimeLimit, options.QuitTimeout))
         {
             await session.QuitAsync(options.QuitTimeout);

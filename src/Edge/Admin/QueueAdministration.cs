@@ -1,0 +1,111 @@
+using System.Text;
+using System.Text.Json;
+using Edge.Logging;
+using Edge.Queue;
+
+namespace Edge.Admin;
+
+/// <summary>postsuper's operations and postqueue -j, on the queue of a running server or a stopped one.</summary>
+internal static class QueueAdministration
+{
+    /// <summary>
+    /// postsuper -d (delete), -h (hold), -H (release from hold), -r (requeue: due now) on one queue ID or ALL.
+    /// Returns Postfix's summary ("postsuper: Deleted: 2 messages"), or null when the ID is not queued.
+    /// </summary>
+    public static async Task<string?> SuperAsync(QueueStore store, char operation, string target, Action? wake)
+    {
+        List<QueueEntry> entries;
+        if (target == "ALL")
+        {
+            entries = [.. store.Entries];
+        }
+        else if (QueueId.TryParse(target, out QueueId? id) && store.Entry(id.Value) is QueueEntry entry)
+        {
+            entries = [entry];
+        }
+        else
+        {
+            return null;
+        }
+        long last = -1;
+        int changed = 0;
+        foreach (QueueEntry entry in entries)
+        {
+            switch (operation)
+            {
+                case 'd':
+                    last = store.Remove(entry.Id);
+                    MailLog.Info($"{entry.Id}: removed", "postsuper");
+                    changed++;
+                    break;
+                case 'h' when !entry.Hold:
+                    last = store.SetHold(entry, true);
+                    MailLog.Info($"{entry.Id}: placed on hold", "postsuper");
+                    changed++;
+                    break;
+                case 'H' when entry.Hold:
+                    last = store.SetHold(entry, false);
+                    MailLog.Info($"{entry.Id}: released from hold", "postsuper");
+                    changed++;
+                    break;
+                case 'r':
+                    entry.NextAttempt = DateTimeOffset.MinValue;
+                    MailLog.Info($"{entry.Id}: requeued", "postsuper");
+                    changed++;
+                    break;
+            }
+        }
+        if (last >= 0)
+        {
+            await store.CommitAsync(last);
+        }
+        wake?.Invoke();
+        string what = operation switch
+        {
+            'd' => "Deleted",
+            'h' => "Placed on hold",
+            'H' => "Released from hold",
+            _ => "Requeued",
+        };
+        return changed == 0 ? "" : $"postsuper: {what}: {changed} message{(changed == 1 ? "" : "s")}\n";
+    }
+
+    /// <summary>postqueue -j: one JSON object per message and line, with Postfix's field names.</summary>
+    public static async Task<string> JsonAsync(QueueStore store, CancellationToken cancellationToken)
+    {
+        var text = new StringBuilder();
+        foreach ((QueuedMessage m, QueueEntry entry) in await store.ListAsync(cancellationToken))
+        {
+            using var buffer = new MemoryStream();
+            using (var json = new Utf8JsonWriter(buffer))
+            {
+                json.WriteStartObject();
+                json.WriteString("queue_name", entry.Active ? "active" : entry.Hold ? "hold" : entry.Attempts > 0 ? "deferred" : "incoming");
+                json.WriteString("queue_id", m.Id.ToString());
+                json.WriteNumber("arrival_time", m.Id.Arrival.ToUnixTimeSeconds());
+                json.WriteNumber("message_size", m.Size);
+                json.WriteBoolean("forced_expire", false);
+                json.WriteString("sender", m.Sender);
+                json.WriteStartArray("recipients");
+                for (int r = 0; r < m.Recipients.Count; r++)
+                {
+                    if (entry.Done[r])
+                    {
+                        continue;
+                    }
+                    json.WriteStartObject();
+                    json.WriteString("address", m.Recipients[r].Address);
+                    if (entry.Reasons[r] is string reason)
+                    {
+                        json.WriteString("delay_reason", reason);
+                    }
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            text.Append(Encoding.UTF8.GetString(buffer.ToArray())).Append('\n');
+        }
+        return text.ToString();
+    }
+}
