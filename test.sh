@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Edge's whole test suite on a fresh Debian machine with the .NET 10 SDK: installs the real mail
-# software the tests talk to (swaks; Postfix for smtp-source and smtp-sink), builds, tests, and prints
-# the runner's summary.
+# software the tests talk to (swaks; Postfix for smtp-source and smtp-sink; dnsmasq; Dovecot LMTP), builds,
+# tests, and prints the runner's summary.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -9,6 +9,7 @@ need=()
 command -v swaks >/dev/null 2>&1 || need+=(swaks)
 [ -x /usr/sbin/smtp-source ] || need+=(postfix)
 [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+[ -x /usr/lib/dovecot/lmtp ] || need+=(dovecot-lmtpd)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -16,7 +17,15 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   # Postfix asks how to configure itself; the tests only use its smtp-source and smtp-sink programs.
   echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+  # The tests start their own peers; the packages' system services (dovecot …) must not start.
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod +x "$policy"
+  fi
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+  [ -z "$policy" ] || $sudo rm -f "$policy"
 fi
 
 # Tests hold many sockets at once.

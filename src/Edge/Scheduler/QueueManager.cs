@@ -99,8 +99,21 @@ internal sealed class QueueManager : IAsyncDisposable
                 .Where(r => !entry.Done[r])
                 .GroupBy(r => _resolver.Resolve(message.Recipients[r].Address))
                 .ToList();
-            DeliveryResult[][] outcomes = await Task.WhenAll(groups.Select(g => DeliverGroupAsync(message, g.Key, [.. g])));
-            await RecordAsync(entry, message, outcomes.SelectMany(o => o).ToList(), started.Elapsed);
+            var held = new List<SemaphoreSlim>();
+            try
+            {
+                DeliveryResult[][] outcomes = await Task.WhenAll(groups.Select(g => DeliverGroupAsync(message, g.Key, [.. g], held)));
+                await RecordAsync(entry, message, outcomes.SelectMany(o => o).ToList(), started.Elapsed);
+            }
+            finally
+            {
+                // A transport's slot is given back only once the outcomes are on disk: at a crash, at most
+                // maxproc deliveries per transport can have happened without their status being recorded.
+                foreach (SemaphoreSlim slot in held)
+                {
+                    slot.Release();
+                }
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -119,28 +132,26 @@ internal sealed class QueueManager : IAsyncDisposable
         }
     }
 
-    private async Task<DeliveryResult[]> DeliverGroupAsync(QueuedMessage message, Route route, int[] recipients)
+    private async Task<DeliveryResult[]> DeliverGroupAsync(QueuedMessage message, Route route, int[] recipients,
+        List<SemaphoreSlim> held)
     {
         if (!_transports.TryGetValue(route.Transport, out var transport))
         {
             transport = (new UnavailableTransport("qmgr", "mail transport unavailable"), new SemaphoreSlim(1));
         }
         await transport.Slots.WaitAsync(_stop.Token);
-        try
+        lock (held)
         {
-            var job = new DeliveryJob(message, recipients, route.Nexthop,
-                (output, token) => _queue.CopyContentAsync(message, output, token));
-            IReadOnlyList<DeliveryResult> results = await transport.Transport.DeliverAsync(job, _stop.Token);
-            foreach (DeliveryResult result in results)
-            {
-                result.Service = transport.Transport.Service;
-            }
-            return [.. results];
+            held.Add(transport.Slots);
         }
-        finally
+        var job = new DeliveryJob(message, recipients, route.Nexthop,
+            (output, token) => _queue.CopyContentAsync(message, output, token));
+        IReadOnlyList<DeliveryResult> results = await transport.Transport.DeliverAsync(job, _stop.Token);
+        foreach (DeliveryResult result in results)
         {
-            transport.Slots.Release();
+            result.Service = transport.Transport.Service;
         }
+        return [.. results];
     }
 
     /// <summary>
@@ -171,9 +182,10 @@ internal sealed class QueueManager : IAsyncDisposable
             MailLog.Info($"{entry.Id}: sender non-delivery notification: {notice}", "bounce");
         }
 
+        long last = -1;
         foreach (DeliveryResult final in finals)
         {
-            _queue.AppendStatus(entry.Id, final.Recipient, final.Status, next, final.Reason);
+            last = _queue.AppendStatus(entry.Id, final.Recipient, final.Status, next, final.Reason);
             entry.Done[final.Recipient] |= final.Status != DeliveryStatus.Deferred;
             entry.Reasons[final.Recipient] = final.Status == DeliveryStatus.Deferred ? final.Reason : null;
             string status = final.Status switch
@@ -189,12 +201,15 @@ internal sealed class QueueManager : IAsyncDisposable
         }
         if (entry.AllDone)
         {
-            _queue.Remove(entry.Id);
+            last = _queue.Remove(entry.Id);
             MailLog.Info($"{entry.Id}: removed", "qmgr");
-            return;
         }
-        entry.Attempts++;
-        entry.NextAttempt = next;
+        else
+        {
+            entry.Attempts++;
+            entry.NextAttempt = next;
+        }
+        await _queue.CommitAsync(last);
     }
 
     public async ValueTask DisposeAsync()

@@ -80,4 +80,79 @@ public class RelayDeliveryTests
         Assert.Equal("sender@example.org", delivered.Sender);
         Assert.Contains("body of waiting", await nexthop.SingleMessageContentAsync());
     }
+
+    [Fact]
+    public async Task Kill_9_during_deliveries_loses_nothing_and_repeats_at_most_those_in_flight()
+    {
+        const int Messages = 60;
+        const int MaxProc = 10;
+        // A next hop that takes a second per message, so that deliveries are still under way at the kill.
+        await using var sink = await SmtpSink.StartAsync("-w", "1");
+        using var config = Relay(sink.Port);
+        config.Write("master.cf", $"""
+            127.0.0.1:0 inet n - n - - smtpd
+            qmgr      unix  n       -       n       300     1       qmgr
+            smtp      unix  -       -       n       -       {MaxProc}       smtp
+            """);
+        var acknowledged = new List<int>();
+        var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await using (edge)
+        {
+            Task sending = Task.Run(async () =>
+            {
+                try
+                {
+                    await using var c = await SmtpConnection.OpenAsync(edge.Port);
+                    await c.CommandAsync("EHLO client.example");
+                    for (int i = 0; i < Messages; i++)
+                    {
+                        await c.CommandAsync("MAIL FROM:<sender@example.org>");
+                        await c.CommandAsync($"RCPT TO:<user{i}@remote.example>");
+                        await c.CommandAsync("DATA");
+                        if ((await c.CommandAsync($"Subject: number {i}\r\n\r\nmarker-{i}-end\r\n.")).StartsWith("250 2.0.0 Ok: queued as"))
+                        {
+                            lock (acknowledged)
+                            {
+                                acknowledged.Add(i);
+                            }
+                        }
+                    }
+                }
+                catch (IOException)
+                {
+                    // The server was killed under us.
+                }
+            });
+            for (int i = 0; i < 400 && edge.Log.Count(line => line.Contains("status=sent")) < 5; i++)
+            {
+                await Task.Delay(10);
+            }
+            await edge.KillAsync();
+            await sending;
+        }
+        Assert.True(acknowledged.Count >= 20, $"only {acknowledged.Count} messages were acknowledged");
+        string left = (await EdgeProcess.RunAsync(config.Path, "postqueue", "-c", config.Path, "-p")).Out;
+        Assert.NotEqual("Mail queue is empty\n", left);
+        int beforeRestart = sink.DumpCount;
+
+        await using var restarted = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string mailq = "";
+        for (int i = 0; i < 300 && mailq != "Mail queue is empty\n"; i++)
+        {
+            await Task.Delay(100);
+            mailq = (await EdgeProcess.RunAsync(config.Path, "postqueue", "-c", config.Path, "-p")).Out;
+        }
+        Assert.Equal("Mail queue is empty\n", mailq);
+        IReadOnlyList<string> dumps = await sink.DumpsAsync(acknowledged.Count);
+        await Task.Delay(500);
+        dumps = await sink.DumpsAsync(sink.DumpCount);
+        foreach (int i in acknowledged)
+        {
+            Assert.Contains(dumps, d => d.Contains($"marker-{i}-end"));
+        }
+        int distinct = dumps.Select(d => System.Text.RegularExpressions.Regex.Match(d, "marker-(\\d+)-end").Value).Distinct().Count();
+        int duplicates = dumps.Count - distinct;
+        Assert.True(duplicates <= MaxProc,
+            $"{duplicates} messages were delivered twice ({beforeRestart} before the kill); at most {MaxProc} deliveries were in flight");
+    }
 }
