@@ -120,6 +120,11 @@ internal sealed class MessageWriter : IContentSink, IDisposable
         {
             Array.Resize(ref _chunks, _chunks.Length * 2);
         }
+        if (_chunkCount == 0)
+        {
+            // Until the message is queued or given up, the log must keep its chunks.
+            _store.Pin(_id, address);
+        }
         _chunks[_chunkCount++] = new ContentChunk(address, _filled);
         _filled = 0;
     }
@@ -127,6 +132,10 @@ internal sealed class MessageWriter : IContentSink, IDisposable
     /// <summary>Gives the chunk buffer back to the pool between messages.</summary>
     public void Release()
     {
+        if (_chunkCount > 0)
+        {
+            _store.Unpin(_id);
+        }
         if (_buffer.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(_buffer);

@@ -1,8 +1,11 @@
 namespace Edge.Queue;
 
 /// <summary>What the queue manager knows of one queued message besides its envelope record.</summary>
-internal sealed class QueueEntry(QueueId id, long envelopeAddress, int recipientCount)
+internal sealed class QueueEntry(QueueId id, long envelopeAddress, int recipientCount, long firstAddress)
 {
+    /// <summary>The log address of the message's first record: the log before it may go once nothing older is queued.</summary>
+    public long FirstAddress { get; } = firstAddress;
+
     public QueueId Id { get; } = id;
 
     public long EnvelopeAddress { get; } = envelopeAddress;

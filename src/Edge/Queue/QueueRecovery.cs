@@ -78,7 +78,8 @@ internal sealed class QueueRecovery(string queueDirectory)
                 MailLog.Warning($"{id}: content chunk at log address {bad} is missing or corrupt; message moved to corrupt/{id}");
                 continue;
             }
-            var entry = new QueueEntry(id, address, message.Recipients.Count) { Hold = _held.GetValueOrDefault(id) };
+            long first = message.Chunks.Count > 0 ? Math.Min(message.Chunks[0].Address, address) : address;
+            var entry = new QueueEntry(id, address, message.Recipients.Count, first) { Hold = _held.GetValueOrDefault(id) };
             foreach ((int recipient, DeliveryStatus status, DateTimeOffset next, string reason) in
                      _statuses.GetValueOrDefault(id) ?? [])
             {

@@ -81,7 +81,8 @@ internal sealed class QueueStore : IAsyncDisposable
             // while a commit is writing.
             PageSizeBits = 20,
             MemorySizeBits = 24,
-            SegmentSizeBits = 28,
+            // 16 MiB segment files: the unit in which disk space is given back once messages are gone.
+            SegmentSizeBits = 24,
         };
         FasterLog log = await FasterLog.CreateAsync(settings, cancellationToken);
         return (log, device, commits);
@@ -117,10 +118,41 @@ internal sealed class QueueStore : IAsyncDisposable
 
     public ValueTask WaitCommittedAsync(long address, CommitWaiter waiter) => _committer!.WaitCommittedAsync(address, waiter);
 
-    public void AddQueued(QueueId id, long envelopeAddress, int recipientCount)
+    public void AddQueued(QueueId id, long envelopeAddress, int recipientCount, long firstAddress)
     {
-        _index[id] = new QueueEntry(id, envelopeAddress, recipientCount);
+        _index[id] = new QueueEntry(id, envelopeAddress, recipientCount, Math.Min(firstAddress, envelopeAddress));
         Arrived?.Invoke();
+    }
+
+    private readonly ConcurrentDictionary<QueueId, long> _inProgress = new();
+
+    /// <summary>A message being received keeps the log from its first chunk on.</summary>
+    public void Pin(QueueId id, long firstAddress) => _inProgress[id] = firstAddress;
+
+    public void Unpin(QueueId id) => _inProgress.TryRemove(id, out _);
+
+    /// <summary>
+    /// Lets the log go up to the oldest record still needed (a queued message's or one being received), so
+    /// that its disk use follows the queue, not the history: FASTER deletes every segment file below it.
+    /// A commit records the new begin address.
+    /// </summary>
+    public void TruncateObsolete()
+    {
+        long keep = _log.TailAddress;
+        foreach (QueueEntry entry in _index.Values)
+        {
+            keep = Math.Min(keep, entry.FirstAddress);
+        }
+        foreach (long pinned in _inProgress.Values)
+        {
+            keep = Math.Min(keep, pinned);
+        }
+        if (keep > _log.BeginAddress && _committer is not null)
+        {
+            _log.TruncateUntilPageStart(keep);
+            // The files go when a commit records the new begin address.
+            _log.Commit();
+        }
     }
 
     /// <summary>Raised when a new message is queued, so that the queue manager looks at once.</summary>

@@ -16,6 +16,9 @@ namespace Edge.Scheduler;
 /// </summary>
 internal sealed class QueueManager : IAsyncDisposable
 {
+    /// <summary>How often the log is cut back to what the queue still needs.</summary>
+    private static readonly TimeSpan TruncationInterval = TimeSpan.FromSeconds(2);
+
     /// <summary>qmgr_message_active_limit: messages being delivered at once.</summary>
     private const int ActiveLimit = 1000;
 
@@ -65,9 +68,15 @@ internal sealed class QueueManager : IAsyncDisposable
 
     private async Task RunAsync()
     {
+        DateTimeOffset truncated = DateTimeOffset.MinValue;
         while (!_stop.IsCancellationRequested)
         {
             DateTimeOffset now = DateTimeOffset.UtcNow;
+            if (now - truncated > TruncationInterval)
+            {
+                _queue.TruncateObsolete();
+                truncated = now;
+            }
             foreach (QueueEntry entry in _queue.Entries)
             {
                 if (entry.Active || entry.Hold || entry.NextAttempt > now || !_active.Wait(0))
