@@ -16,5 +16,8 @@ public static partial class ParameterRegistry
         // At SIGTERM, how long sessions in the middle of DATA or BDAT may take to finish their message;
         // sessions waiting for a command are told "421 4.3.2 Service shutting down" at once.
         Time("edge_shutdown_time_limit", "30s"),
+        // The DNS servers the delivery agents ask (address or address:port, IPv6 in brackets); empty means
+        // the nameservers of /etc/resolv.conf, as Postfix uses the system's.
+        List("edge_dns_servers", ""),
     ];
 }

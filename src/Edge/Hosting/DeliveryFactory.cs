@@ -1,4 +1,6 @@
+using System.Net;
 using Edge.Config;
+using Edge.Dns;
 using Edge.Delivery;
 using Edge.Delivery.Smtp;
 using Edge.Resolve;
@@ -48,6 +50,26 @@ internal static class DeliveryFactory
             transports[service.Name] = (agent, service.MaxProc);
         }
         return transports;
+    }
+
+    /// <summary>edge_dns_servers, or /etc/resolv.conf's nameservers.</summary>
+    public static DnsResolver Resolver(MainConfig main, out string? error)
+    {
+        error = null;
+        var servers = new List<IPEndPoint>();
+        foreach (string item in main.GetList("edge_dns_servers"))
+        {
+            if (IPEndPoint.TryParse(item, out IPEndPoint? endpoint))
+            {
+                servers.Add(endpoint.Port == 0 ? new IPEndPoint(endpoint.Address, 53) : endpoint);
+            }
+            else
+            {
+                error = $"bad DNS server \"{item}\" (address or address:port)";
+                return DnsResolver.FromResolvConf();
+            }
+        }
+        return servers.Count > 0 ? new DnsResolver(servers, TimeSpan.FromSeconds(5), 2) : DnsResolver.FromResolvConf();
     }
 
     /// <summary>Whether Edge has the delivery agent that a master.cf command names.</summary>

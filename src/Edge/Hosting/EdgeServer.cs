@@ -124,7 +124,12 @@ internal sealed class EdgeServer : IAsyncDisposable
         // Routing and transports are checked before anything listens, like the rest of the configuration.
         TransportResolver resolver = DeliveryFactory.Resolver(main);
         var smtpClient = new SmtpDeliveryAgent();
-        var transports = DeliveryFactory.Transports(main, master, smtpClient, new NextHopFinder(Dns.DnsResolver.FromResolvConf()));
+        Dns.DnsResolver dns = DeliveryFactory.Resolver(main, out string? dnsError);
+        if (dnsError is not null)
+        {
+            throw main.Error("edge_dns_servers", dnsError);
+        }
+        var transports = DeliveryFactory.Transports(main, master, smtpClient, new NextHopFinder(dns));
         QueueSchedule schedule = DeliveryFactory.Schedule(main);
         MailLog.Configure(main.Get("myhostname"));
         foreach (string warning in warnings)

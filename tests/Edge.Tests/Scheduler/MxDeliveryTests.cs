@@ -1,0 +1,36 @@
+using Edge.Tests.Delivery;
+using Edge.Tests.Dns;
+using Edge.Tests.Support;
+
+namespace Edge.Tests.Scheduler;
+
+/// <summary>Delivery by MX, with a real DNS server (dnsmasq) on 127.0.0.1 as edge_dns_servers.</summary>
+public class MxDeliveryTests
+{
+    [Fact]
+    public async Task Exchangers_are_tried_by_preference_and_dns_failures_are_reported()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        using Dnsmasq dns = await Dnsmasq.StartAsync([
+            "--mx-host=mx.test,mx1.mx.test,10",
+            "--mx-host=mx.test,mx2.mx.test,20",
+            // Nothing listens on 127.0.0.2: the first exchanger refuses, the second (smtp-sink) takes it.
+            "--host-record=mx1.mx.test,127.0.0.2",
+            "--host-record=mx2.mx.test,127.0.0.1",
+        ]);
+        using var config = new TempDirectory();
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + $"\nedge_dns_servers = {dns.EndPoint}\n" +
+            $"transport_maps = inline:{{ mx.test=smtp:mx.test:{sink.Port}, missing.test=smtp:missing.test:{sink.Port} }}\n");
+        config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\nsmtp unix - - n - - smtp\n");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await using (var c = await SmtpConnection.OpenAsync(edge.Port))
+        {
+            await c.EnvelopeAsync("a@example.org", "user@mx.test");
+            Assert.StartsWith("250 2.1.5", await c.CommandAsync("RCPT TO:<user@missing.test>"));
+            await c.CommandAsync("DATA");
+            Assert.StartsWith("250 2.0.0 Ok: queued", await c.CommandAsync("Subject: by mx\r\n\r\nx\r\n."));
+        }
+        await edge.WaitForLogAsync($@"to=<user@mx\.test>, relay=mx2\.mx\.test\[127\.0\.0\.1\]:{sink.Port}, .*status=sent");
+        await edge.WaitForLogAsync(@"to=<user@missing\.test>, relay=none, .*dsn=5\.4\.4, status=bounced \(Host or domain name not found\. Name service error for name=missing\.test type=MX: Host not found\)");
+    }
+}
