@@ -34,10 +34,10 @@ internal static class DeliveryFactory
     /// One agent per master.cf transport, each with the main.cf its -o options make. The SMTP client and
     /// the resolver are shared: connections are cached per server across transports, as Postfix's scache does.
     /// </summary>
-    public static IReadOnlyDictionary<string, (ITransport Transport, int MaxProc)> Transports(MainConfig main, MasterConfig master,
-        SmtpDeliveryAgent smtp, NextHopFinder finder)
+    public static IReadOnlyDictionary<string, (ITransport Transport, int MaxProc, DestinationPolicy Policy)> Transports(
+        MainConfig main, MasterConfig master, SmtpDeliveryAgent smtp, NextHopFinder finder)
     {
-        var transports = new Dictionary<string, (ITransport, int)>(StringComparer.OrdinalIgnoreCase);
+        var transports = new Dictionary<string, (ITransport, int, DestinationPolicy)>(StringComparer.OrdinalIgnoreCase);
         foreach (MasterService service in master.Transports)
         {
             ITransport agent = service.Command switch
@@ -47,7 +47,7 @@ internal static class DeliveryFactory
                 "smtp" or "lmtp" => new SmtpTransport(smtp, SmtpClientOptions.FromConfig(service.ConfigFrom(main), service.Command == "lmtp"), finder),
                 _ => new UnavailableTransport(service.Command, $"delivery agent {service.Command} is not implemented yet"),
             };
-            transports[service.Name] = (agent, service.MaxProc);
+            transports[service.Name] = (agent, service.MaxProc, DestinationPolicy.FromConfig(service.ConfigFrom(main), service.Name));
         }
         return transports;
     }

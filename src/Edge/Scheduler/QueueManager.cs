@@ -26,7 +26,8 @@ internal sealed class QueueManager : IAsyncDisposable
     private readonly TransportResolver _resolver;
     private readonly LocalSubmission _local;
     private readonly string _myHostname;
-    private readonly IReadOnlyDictionary<string, (ITransport Transport, SemaphoreSlim Slots)> _transports;
+    private readonly IReadOnlyDictionary<string, (ITransport Transport, SemaphoreSlim Slots, DestinationPolicy Policy)> _transports;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Route, Destination> _destinations = new();
     private readonly QueueSchedule _schedule;
     private readonly SemaphoreSlim _active = new(ActiveLimit);
     private readonly SemaphoreSlim _wake = new(0);
@@ -35,7 +36,8 @@ internal sealed class QueueManager : IAsyncDisposable
     private int _running;
 
     public QueueManager(QueueStore queue, TransportResolver resolver,
-        IReadOnlyDictionary<string, (ITransport Transport, int MaxProc)> transports, QueueSchedule schedule, string myHostname)
+        IReadOnlyDictionary<string, (ITransport Transport, int MaxProc, DestinationPolicy Policy)> transports,
+        QueueSchedule schedule, string myHostname)
     {
         _queue = queue;
         _local = new LocalSubmission(queue);
@@ -43,7 +45,7 @@ internal sealed class QueueManager : IAsyncDisposable
         _resolver = resolver;
         _schedule = schedule;
         _transports = transports.ToDictionary(t => t.Key,
-            t => (t.Value.Transport, new SemaphoreSlim(t.Value.MaxProc > 0 ? t.Value.MaxProc : 100)));
+            t => (t.Value.Transport, new SemaphoreSlim(t.Value.MaxProc > 0 ? t.Value.MaxProc : 100), t.Value.Policy));
         queue.Arrived += Wake;
         _loop = Task.Run(RunAsync);
     }
@@ -141,26 +143,57 @@ internal sealed class QueueManager : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The recipients of one message for one destination: in jobs of at most the transport's
+    /// destination_recipient_limit, each within the destination's concurrency window and the transport's
+    /// maxproc. A dead destination is not tried: its recipients wait with the reason it died of.
+    /// </summary>
     private async Task<DeliveryResult[]> DeliverGroupAsync(QueuedMessage message, Route route, int[] recipients,
         List<SemaphoreSlim> held)
     {
         if (!_transports.TryGetValue(route.Transport, out var transport))
         {
-            transport = (new UnavailableTransport("qmgr", "mail transport unavailable"), new SemaphoreSlim(1));
+            transport = (new UnavailableTransport("qmgr", "mail transport unavailable"), new SemaphoreSlim(1), DestinationPolicy.Default);
         }
-        await transport.Slots.WaitAsync(_stop.Token);
-        lock (held)
+        Destination destination = _destinations.GetOrAdd(route, _ => new Destination(transport.Policy));
+        if (destination.Dead is { } dead && dead.Until > DateTimeOffset.UtcNow)
         {
-            held.Add(transport.Slots);
+            return [.. recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.4.1",
+                $"delivery temporarily suspended: {dead.Reason}", "none") { Service = transport.Transport.Service })];
         }
-        var job = new DeliveryJob(message, recipients, route.Nexthop,
-            (output, token) => _queue.CopyContentAsync(message, output, token));
-        IReadOnlyList<DeliveryResult> results = await transport.Transport.DeliverAsync(job, _stop.Token);
-        foreach (DeliveryResult result in results)
+        int limit = transport.Policy.RecipientLimit > 0 ? transport.Policy.RecipientLimit : recipients.Length;
+        DeliveryResult[][] jobs = await Task.WhenAll(recipients.Chunk(limit)
+            .Select(chunk => DeliverJobAsync(message, route, chunk, transport.Transport, transport.Slots, destination, held)));
+        return [.. jobs.SelectMany(j => j)];
+    }
+
+    private async Task<DeliveryResult[]> DeliverJobAsync(QueuedMessage message, Route route, int[] recipients,
+        ITransport transport, SemaphoreSlim slots, Destination destination, List<SemaphoreSlim> held)
+    {
+        await destination.EnterAsync(_stop.Token);
+        IReadOnlyList<DeliveryResult> results = [];
+        try
         {
-            result.Service = transport.Transport.Service;
+            await slots.WaitAsync(_stop.Token);
+            lock (held)
+            {
+                held.Add(slots);
+            }
+            var job = new DeliveryJob(message, recipients, route.Nexthop,
+                (output, token) => _queue.CopyContentAsync(message, output, token));
+            results = await transport.DeliverAsync(job, _stop.Token);
+            foreach (DeliveryResult result in results)
+            {
+                result.Service = transport.Service;
+            }
+            return [.. results];
         }
-        return [.. results];
+        finally
+        {
+            // Feedback: a session with the destination, whatever it said of the recipients, is a success.
+            bool reached = results.Any(r => r.Status != DeliveryStatus.Deferred || r.Relay != "none");
+            destination.Leave(reached, results.FirstOrDefault()?.Reason ?? "delivery interrupted", _schedule.MinimalBackoff);
+        }
     }
 
     /// <summary>

@@ -1,0 +1,61 @@
+using System.Text.RegularExpressions;
+using Edge.Tests.Delivery;
+using Edge.Tests.Support;
+
+namespace Edge.Tests.Scheduler;
+
+/// <summary>qmgr's per-destination rules: recipients per delivery, and a destination that is down.</summary>
+public class DestinationTests
+{
+    private static TempDirectory Relay(int port, string extra)
+    {
+        var directory = new TempDirectory();
+        directory.Write("main.cf", EdgeInstance.BaseMainCf(directory) + $"\nrelayhost = [127.0.0.1]:{port}\n{extra}\n");
+        directory.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\nsmtp unix - - n - - smtp\n");
+        return directory;
+    }
+
+    [Fact]
+    public async Task Recipients_are_delivered_in_groups_of_the_destination_recipient_limit()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        using var config = Relay(sink.Port, "smtp_destination_recipient_limit = 2");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await using (var c = await SmtpConnection.OpenAsync(edge.Port))
+        {
+            await c.EnvelopeAsync("a@example.org", "r0@remote.example");
+            for (int i = 1; i < 5; i++)
+            {
+                await c.CommandAsync($"RCPT TO:<r{i}@remote.example>");
+            }
+            await c.CommandAsync("DATA");
+            string id = (await c.CommandAsync("Subject: five\r\n\r\nx\r\n.")).Split(' ')[^1];
+            await edge.WaitForLogAsync($"{id}: removed");
+        }
+        IReadOnlyList<string> dumps = await sink.DumpsAsync(3);
+        await Task.Delay(300);
+        Assert.Equal(3, sink.DumpCount);
+        // smtp-sink writes each delivery's recipients into its dump.
+        Assert.Equal([2, 2, 1], dumps.Select(d => Regex.Matches(d, @"\br\d@remote\.example").Select(m => m.Value).Distinct().Count())
+            .OrderDescending());
+    }
+
+    [Fact]
+    public async Task A_destination_that_keeps_failing_is_suspended()
+    {
+        int port = ListeningPort.Free();
+        using var config = Relay(port, "initial_destination_concurrency = 1\nminimal_backoff_time = 1h");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        async Task<string> SendAsync(string recipient)
+        {
+            await using var c = await SmtpConnection.OpenAsync(edge.Port);
+            await c.EnvelopeAsync("a@example.org", recipient);
+            await c.CommandAsync("DATA");
+            return (await c.CommandAsync("Subject: x\r\n\r\nx\r\n.")).Split(' ')[^1];
+        }
+        string first = await SendAsync("one@remote.example");
+        await edge.WaitForLogAsync($@"{first}: to=<one@remote\.example>, .*status=deferred \(connect to 127\.0\.0\.1\[127\.0\.0\.1\]:{port}: Connection refused\)");
+        string second = await SendAsync("two@remote.example");
+        await edge.WaitForLogAsync($@"{second}: to=<two@remote\.example>, relay=none, .*status=deferred \(delivery temporarily suspended: connect to 127\.0\.0\.1\[127\.0\.0\.1\]:{port}: Connection refused\)");
+    }
+}
