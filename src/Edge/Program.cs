@@ -10,6 +10,7 @@ const string Usage = """
       postqueue -p|-j|-f  list the queue (also: mailq), as JSON, or flush it
       postsuper -d|-h|-H|-r ID|ALL   delete, hold, release, requeue
       postcat -q ID       show a queued message
+      qshape [-s]         the queue by recipient (or sender) domain and age
       reload              make the running server re-read its configuration
     """;
 
@@ -36,6 +37,7 @@ try
         "mailq" => await AdminCommands.PostqueueAsync(CommandLine.Parse([.. rest, "-p"]), Console.Error),
         "postcat" => await AdminCommands.PostcatAsync(CommandLine.Parse(rest, "-q"), Console.Error),
         "reload" => await AdminCommands.ReloadAsync(CommandLine.Parse(rest), Console.Error),
+        "qshape" => await AdminCommands.QshapeAsync(CommandLine.Parse(rest), Console.Error),
         "postsuper" => await AdminCommands.PostsuperAsync(CommandLine.Parse(rest, "-d", "-h", "-H", "-r"), Console.Error),
         _ => throw new UsageException($"unknown command \"{command}\"\n{Usage}"),
     };

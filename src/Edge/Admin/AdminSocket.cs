@@ -45,6 +45,12 @@ internal sealed class AdminSocket(QueueStore store, Func<string?>? reload = null
             await output.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
             return;
         }
+        if (request is "QSHAPE" or "QSHAPE -s")
+        {
+            string shape = QshapeFormatter.Format(await store.ListAsync(cancellationToken), request.EndsWith("-s"), DateTimeOffset.UtcNow);
+            await output.WriteAsync(Encoding.UTF8.GetBytes(shape), cancellationToken);
+            return;
+        }
         if (request == "JSON")
         {
             await output.WriteAsync(Encoding.UTF8.GetBytes(await QueueAdministration.JsonAsync(store, cancellationToken)), cancellationToken);

@@ -46,6 +46,10 @@ internal static class AdminCommands
         throw new UsageException("usage: edge postsuper [-c DIR] -d|-h|-H|-r queue_id|ALL");
     }
 
+    /// <summary>edge qshape [-c DIR] [-s]: the queue by domain and age (-s: sender domains).</summary>
+    public static Task<int> QshapeAsync(CommandLine line, TextWriter error) =>
+        RequestAsync(line, line.Flags.Contains("-s") ? "QSHAPE -s" : "QSHAPE", error);
+
     /// <summary>edge reload: the running server re-reads its configuration (postfix reload).</summary>
     public static Task<int> ReloadAsync(CommandLine line, TextWriter error) =>
         RequestAsync(line, "RELOAD", error, serverOnly: true);

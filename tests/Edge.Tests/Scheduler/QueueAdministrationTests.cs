@@ -75,4 +75,26 @@ public class QueueAdministrationTests
         await using var again = await EdgeProcess.StartAsync(config.Path, config.Path);
         Assert.Contains("with 0 messages", again.Log.First(l => l.Contains("daemon started")));
     }
+
+    [Fact]
+    public async Task Qshape_counts_pending_recipients_by_domain_and_age()
+    {
+        using var config = ConfigDirectory();
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await using (var c = await SmtpConnection.OpenAsync(edge.Port))
+        {
+            await c.EnvelopeAsync("sender@example.org", "a@slow.example");
+            await c.CommandAsync("RCPT TO:<b@slow.example>");
+            await c.CommandAsync("RCPT TO:<c@other.example>");
+            await c.CommandAsync("DATA");
+            await c.CommandAsync("Subject: shape\r\n\r\nx\r\n.");
+        }
+        string[] lines = (await Edge(config, "qshape")).Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["T", "5", "10", "20", "40", "80", "160", "320", "640", "1280", "1280+"], lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["TOTAL", "3", "3", "0", "0", "0", "0", "0", "0", "0", "0", "0"], lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["slow.example", "2", "2", "0", "0", "0", "0", "0", "0", "0", "0", "0"], lines[2].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("other.example 1 1", string.Join(' ', lines[3].Split(' ', StringSplitOptions.RemoveEmptyEntries)));
+        string[] bySender = (await Edge(config, "qshape", "-s")).Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("example.org 1 1", string.Join(' ', bySender[2].Split(' ', StringSplitOptions.RemoveEmptyEntries)));
+    }
 }
