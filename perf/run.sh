@@ -132,3 +132,50 @@ for size in 1024 102400; do
 done
 queued=$("$out/edge/edge" postqueue -c "$ec" -p | tail -n 1)
 echo "edge queue after the run: $queued"
+
+# --- Accept and deliver: the same smtp-source load, now relayed on to smtp-sink, timed until the queue is
+# empty again. Postfix: the hold restriction lifted, relayhost set, its queue manager and smtp client at work.
+# Edge: a second instance whose master.cf has qmgr and smtp.
+postconf -c "$pf" -e "smtpd_data_restrictions =" "relayhost = [127.0.0.1]:10026"
+cat >> "$pf/master.cf" <<CF
+smtp      unix - - n - - smtp
+relay     unix - - n - - smtp
+CF
+postsuper -c "$pf" -d ALL hold >/dev/null 2>&1 || true
+script -qec "postfix -c '$pf' reload" /dev/null >/dev/null
+
+ed="$PWD/$out/edge-deliver"
+mkdir -p "$ed"
+cat > "$ed/main.cf" <<CF
+myhostname = mx.perf.example
+mydestination = localhost
+queue_directory = $PWD/$out/edge-deliver-queue
+relayhost = [127.0.0.1]:10026
+CF
+cat > "$ed/master.cf" <<CF
+127.0.0.1:10028 inet n - n - - smtpd
+qmgr      unix n - n 300 1 qmgr
+smtp      unix - - n - - smtp
+CF
+"$out/edge/edge" run -c "$ed" > "$out/edge-deliver.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/10028) 2>/dev/null && break; sleep 0.1; done
+
+# One smtp-source run to remote recipients, then wait for the queue to drain; prints messages/second.
+deliver() {
+  local port=$1 empty=$2 start end
+  start=$(date +%s.%N)
+  /usr/sbin/smtp-source -s "$sessions" -m "$messages" -l 1024 -f sender@perf.example \
+    -t someone@remote.perf.example -M client.perf.example "127.0.0.1:$port"
+  until eval "$empty"; do sleep 0.2; done
+  end=$(date +%s.%N)
+  echo "$messages / ($end - $start)" | bc -l
+}
+postfix_empty="[ -z \"\$(postqueue -c '$pf' -p 2>/dev/null | grep -v 'Mail queue is empty')\" ]"
+edge_empty="[ \"\$('$out/edge/edge' postqueue -c '$ed' -p)\" = 'Mail queue is empty' ]"
+de=0; dp=0
+for round in $(seq "$rounds"); do
+  r=$(deliver 10028 "$edge_empty"); printf 'round %d  edge     accept+deliver  %8.0f msg/s\n' "$round" "$r"; de=$(echo "$de + $r / $rounds" | bc -l)
+  r=$(deliver 10025 "$postfix_empty"); printf 'round %d  postfix  accept+deliver  %8.0f msg/s\n' "$round" "$r"; dp=$(echo "$dp + $r / $rounds" | bc -l)
+done
+printf 'accept and deliver to smtp-sink, 1024 bytes: edge %.0f msg/s, postfix %.0f msg/s, edge/postfix %.2f\n' "$de" "$dp" "$(echo "$de / $dp" | bc -l)"
