@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Edge.Queue;
 using Edge.Smtp.Protocol;
+using Edge.Streams;
 
 namespace Edge.Delivery;
 
@@ -106,16 +107,10 @@ internal static class BounceMessage
     }
 
     /// <summary>Passes bytes through up to the empty line that ends the header, and drops the rest (RET=HDRS).</summary>
-    private sealed class HeadersOnlyStream(Stream inner) : Stream
+    private sealed class HeadersOnlyStream(Stream inner) : WriteOnlyStream
     {
         private int _matched;
         private bool _done;
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -132,14 +127,5 @@ internal static class BounceMessage
             }
             await inner.WriteAsync(buffer[..i], cancellationToken);
         }
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

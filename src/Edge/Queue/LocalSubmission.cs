@@ -1,6 +1,7 @@
 using System.Text;
 using Edge.Smtp.Data;
 using Edge.Smtp.Protocol;
+using Edge.Streams;
 
 namespace Edge.Queue;
 
@@ -43,28 +44,12 @@ internal sealed class LocalSubmission(QueueStore queue)
     }
 
     /// <summary>A write-only stream in front of the message writer.</summary>
-    private sealed class SinkStream(IContentSink sink) : Stream
+    private sealed class SinkStream(IContentSink sink) : WriteOnlyStream
     {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Write(byte[] buffer, int offset, int count) => sink.Write(buffer.AsSpan(offset, count));
-        public override void Write(ReadOnlySpan<byte> buffer) => sink.Write(buffer);
-
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             sink.Write(buffer.Span);
             return ValueTask.CompletedTask;
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

@@ -1,3 +1,4 @@
+using Edge.Tests.Support;
 using System.Buffers;
 using System.Text;
 using Edge.Smtp.Protocol;
@@ -26,7 +27,7 @@ public class LineFramerTests
     [Fact]
     public void A_line_split_across_segments_is_found()
     {
-        ReadOnlySequence<byte> buffer = Segments("EHL", "O x", "\r", "\nNOOP");
+        ReadOnlySequence<byte> buffer = Segments.Of([.. new[] { "EHL", "O x", "\r", "\nNOOP" }.Select(Encoding.ASCII.GetBytes)]);
         Assert.Equal(LineStatus.Line, LineFramer.TryReadLine(ref buffer, 2048, out var line, out bool bareLf, out _));
         Assert.Equal("EHLO x", Encoding.ASCII.GetString(line));
         Assert.False(bareLf);
@@ -56,32 +57,5 @@ public class LineFramerTests
         var tail = new ReadOnlySequence<byte>("aaa>\r\nQUIT\r\n"u8.ToArray());
         Assert.True(LineFramer.SkipRestOfLine(ref tail));
         Assert.Equal("QUIT\r\n", Encoding.ASCII.GetString(tail));
-    }
-
-    private static ReadOnlySequence<byte> Segments(params string[] parts)
-    {
-        var first = new Segment(Encoding.ASCII.GetBytes(parts[0]), 0);
-        Segment last = first;
-        foreach (string part in parts[1..])
-        {
-            last = last.Append(Encoding.ASCII.GetBytes(part));
-        }
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(byte[] bytes, long index)
-        {
-            Memory = bytes;
-            RunningIndex = index;
-        }
-
-        public Segment Append(byte[] bytes)
-        {
-            var next = new Segment(bytes, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 }

@@ -1,3 +1,4 @@
+using Edge.Tests.Support;
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
@@ -176,10 +177,10 @@ public class ProxyHeaderTests
         int headerLength = bytes.Length - Trailing.Length;
         for (int split = 1; split < bytes.Length; split++)
         {
-            Result result = Parse(Segments(bytes[..split], bytes[split..]));
+            Result result = Parse(Segments.Of(bytes[..split], bytes[split..]));
             AssertParsed(result, headerLength, Trailing, source, destination);
         }
-        AssertParsed(Parse(Segments(bytes.Select(b => new[] { b }).ToArray())), headerLength, Trailing, source, destination);
+        AssertParsed(Parse(Segments.Of(bytes.Select(b => new[] { b }).ToArray())), headerLength, Trailing, source, destination);
     }
 
     [Theory]
@@ -347,14 +348,14 @@ public class ProxyHeaderTests
         string start = "PROXY UNKNOWN " + new string('a', 92);
         Assert.Equal(106, start.Length);
         Assert.Equal(ProxyParseStatus.NeedMore, Parse(new ReadOnlySequence<byte>(Text(start))).Status);
-        Assert.Equal(ProxyParseStatus.NeedMore, Parse(Segments(Text(start[..50]), Text(start[50..]))).Status);
+        Assert.Equal(ProxyParseStatus.NeedMore, Parse(Segments.Of(Text(start[..50]), Text(start[50..]))).Status);
 
         foreach (string input in new[] { start + "a", start + "\r", start + "a\r\n", start + "aaaaaaa" })
         {
             Result result = Parse(new ReadOnlySequence<byte>(Text(input)));
             Assert.Equal(ProxyParseStatus.Invalid, result.Status);
             Assert.Equal("missing protocol header terminator", result.Error);
-            Result split = Parse(Segments(Text(input[..3]), Text(input[3..100]), Text(input[100..])));
+            Result split = Parse(Segments.Of(Text(input[..3]), Text(input[3..100]), Text(input[100..])));
             Assert.Equal(ProxyParseStatus.Invalid, split.Status);
         }
     }
@@ -480,8 +481,8 @@ public class ProxyHeaderTests
         byte[] bytes = [.. header, .. Text(Trailing)];
 
         Assert.Equal(ProxyParseStatus.NeedMore, Parse(new ReadOnlySequence<byte>(bytes, 0, header.Length - 1)).Status);
-        Assert.Equal(ProxyParseStatus.NeedMore, Parse(Segments(bytes[..20], bytes[20..(header.Length - 1)])).Status);
-        Result result = Parse(Segments(bytes[..20], bytes[20..1000], bytes[1000..(header.Length + 3)], bytes[(header.Length + 3)..]));
+        Assert.Equal(ProxyParseStatus.NeedMore, Parse(Segments.Of(bytes[..20], bytes[20..(header.Length - 1)])).Status);
+        Result result = Parse(Segments.Of(bytes[..20], bytes[20..1000], bytes[1000..(header.Length + 3)], bytes[(header.Length + 3)..]));
         AssertParsed(result, header.Length, Trailing, "192.0.2.1:56260", "198.51.100.2:25");
     }
 
@@ -491,9 +492,9 @@ public class ProxyHeaderTests
         var needMore = new ReadOnlySequence<byte>(Text("PROXY TCP4 192.0.2.1 198.51.100"));
         var invalidText = new ReadOnlySequence<byte>(Text("PROXY TCP4 192.0.2.1 198.51.100.2 1 65536\r\n"));
         var invalidTls = new ReadOnlySequence<byte>([0x16, 0x03, 0x01, 0x00, 0xC8]);
-        ReadOnlySequence<byte> local = Segments(V2("20 11 000C C0000201 C6336402")[..14], V2("20 11 000C C0000201 C6336402 DBC4 0019")[14..]);
-        ReadOnlySequence<byte> tcp4 = Segments(Text("PROXY TCP4 192.0.2.1 198."), Text("51.100.2 56324 25\r\nEHLO x\r\n"));
-        ReadOnlySequence<byte> tcp6 = Segments(V2("21 21 0024 20010DB8000000000000000000000001")[..20],
+        ReadOnlySequence<byte> local = Segments.Of(V2("20 11 000C C0000201 C6336402")[..14], V2("20 11 000C C0000201 C6336402 DBC4 0019")[14..]);
+        ReadOnlySequence<byte> tcp4 = Segments.Of(Text("PROXY TCP4 192.0.2.1 198."), Text("51.100.2 56324 25\r\nEHLO x\r\n"));
+        ReadOnlySequence<byte> tcp6 = Segments.Of(V2("21 21 0024 20010DB8000000000000000000000001")[..20],
             V2("21 21 0024 20010DB8000000000000000000000001 20010DB8000000000000000000000002 0FA0 0019")[20..]);
         ReadOnlySequence<byte>[] free = [needMore, invalidText, invalidTls, local];
 
@@ -574,31 +575,4 @@ public class ProxyHeaderTests
         "v2" => V2(header),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
-
-    private static ReadOnlySequence<byte> Segments(params byte[][] parts)
-    {
-        var first = new Segment(parts[0], 0);
-        Segment last = first;
-        foreach (byte[] part in parts[1..])
-        {
-            last = last.Append(part);
-        }
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(byte[] bytes, long index)
-        {
-            Memory = bytes;
-            RunningIndex = index;
-        }
-
-        public Segment Append(byte[] bytes)
-        {
-            var next = new Segment(bytes, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
 }

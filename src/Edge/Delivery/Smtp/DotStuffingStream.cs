@@ -1,4 +1,5 @@
 using System.Buffers;
+using Edge.Streams;
 
 namespace Edge.Delivery.Smtp;
 
@@ -8,7 +9,7 @@ namespace Edge.Delivery.Smtp;
 /// smtp_data_xfer_timeout, and <see cref="CompleteAsync"/> ends the content with CRLF "." CRLF. The whole
 /// message is never held.
 /// </summary>
-internal sealed class DotStuffingStream(Stream transport, StageDeadline deadline, TimeSpan writeTimeout) : Stream
+internal sealed class DotStuffingStream(Stream transport, StageDeadline deadline, TimeSpan writeTimeout) : WriteOnlyStream
 {
     private const int BufferSize = 32 * 1024;
 
@@ -18,12 +19,6 @@ internal sealed class DotStuffingStream(Stream transport, StageDeadline deadline
 
     /// <summary>Whether a write to the server failed (as opposed to the content source).</summary>
     public bool TransportFailed { get; private set; }
-
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -36,12 +31,6 @@ internal sealed class DotStuffingStream(Stream transport, StageDeadline deadline
             }
         }
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    /// <summary>Content is copied with WriteAsync only: a synchronous write could not honour the time limit.</summary>
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("write the content asynchronously");
 
     /// <summary>Ends the content (adding the CRLF a last line lacks) with "." and writes what is left.</summary>
     public async Task CompleteAsync(CancellationToken cancellationToken)
@@ -105,16 +94,6 @@ internal sealed class DotStuffingStream(Stream transport, StageDeadline deadline
         }
         _count = 0;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

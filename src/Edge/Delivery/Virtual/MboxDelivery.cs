@@ -1,0 +1,65 @@
+using System.Runtime.Versioning;
+using System.Text;
+
+namespace Edge.Delivery.Virtual;
+
+/// <summary>
+/// mbox delivery as Postfix does it: under an exclusive lock, a "From sender date" line, the message with
+/// ">From " quoting, and a blank line. A failed append is cut off again, so the mailbox is never left with
+/// half a message.
+/// </summary>
+[UnsupportedOSPlatform("windows")]
+internal static class MboxDelivery
+{
+    /// <summary>How long to wait for another writer's lock before the recipient is deferred.</summary>
+    private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(5);
+
+    public static async Task DeliverAsync(string mailbox, MailboxOwner owner, string sender, byte[] headers,
+        Func<Stream, CancellationToken, Task> copyContentAsync, CancellationToken cancellationToken)
+    {
+        string? folder = Path.GetDirectoryName(mailbox);
+        if (!string.IsNullOrEmpty(folder))
+        {
+            owner.CreateDirectory(folder);
+        }
+        await using FileStream file = await OpenLockedAsync(mailbox, owner, cancellationToken);
+        long start = file.Seek(0, SeekOrigin.End);
+        try
+        {
+            await file.WriteAsync(Encoding.UTF8.GetBytes(FromLine(sender, DateTime.Now)), cancellationToken);
+            await file.WriteAsync(headers, cancellationToken);
+            var writer = new MailboxWriter(file, quoteFrom: true);
+            await copyContentAsync(writer, cancellationToken);
+            await writer.FinishAsync(cancellationToken);
+            await file.WriteAsync(writer.EndsWithNewline ? "\n"u8.ToArray() : "\n\n"u8.ToArray(), cancellationToken);
+            file.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            file.SetLength(start);
+            throw;
+        }
+    }
+
+    /// <summary>"From sender Www Mmm dd hh:mm:ss yyyy" (asctime), MAILER-DAEMON for the null sender.</summary>
+    internal static string FromLine(string sender, DateTime now) =>
+        $"From {(sender.Length > 0 ? sender : "MAILER-DAEMON")} {now:ddd MMM} {now.Day,2} {now:HH:mm:ss yyyy}\n";
+
+    /// <summary>Opening with FileShare.None fails at once while another process holds the lock: try again a while.</summary>
+    private static async Task<FileStream> OpenLockedAsync(string mailbox, MailboxOwner owner, CancellationToken cancellationToken)
+    {
+        DateTime deadline = DateTime.UtcNow + LockWait;
+        while (true)
+        {
+            try
+            {
+                return owner.Open(mailbox, FileMode.OpenOrCreate);
+            }
+            catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException
+                                        && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100, cancellationToken);
+            }
+        }
+    }
+}

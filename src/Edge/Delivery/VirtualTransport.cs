@@ -1,0 +1,121 @@
+using System.Runtime.Versioning;
+using System.Text;
+using Edge.Config;
+using Edge.Delivery.Virtual;
+using Edge.Queue;
+using Edge.Tables;
+
+namespace Edge.Delivery;
+
+/// <summary>
+/// virtual(8): delivers each recipient to the mailbox that virtual_mailbox_maps gives it under
+/// virtual_mailbox_base — a Maildir when the path ends in "/", an mbox file otherwise — owned by the uid and
+/// gid of virtual_uid_maps and virtual_gid_maps.
+/// </summary>
+internal sealed class VirtualTransport : ITransport
+{
+    private const string Relay = "virtual";
+
+    private readonly string _base;
+    private readonly IReadOnlyList<ILookupTable> _mailboxes;
+    private readonly IReadOnlyList<ILookupTable> _uids;
+    private readonly IReadOnlyList<ILookupTable> _gids;
+    private readonly long _minimumUid;
+    private readonly string _hostname;
+
+    public VirtualTransport(MainConfig main)
+    {
+        _base = main.Get("virtual_mailbox_base");
+        _mailboxes = Open(main, "virtual_mailbox_maps");
+        _uids = Open(main, "virtual_uid_maps");
+        _gids = Open(main, "virtual_gid_maps");
+        _minimumUid = main.GetInt("virtual_minimum_uid");
+        _hostname = main.Get("myhostname");
+    }
+
+    public string Service => "virtual";
+
+    public async Task<IReadOnlyList<DeliveryResult>> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken)
+    {
+        var results = new List<DeliveryResult>(job.Recipients.Count);
+        foreach (int recipient in job.Recipients)
+        {
+            results.Add(OperatingSystem.IsWindows()
+                ? new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", "virtual delivery needs a Unix system", Relay)
+                : await DeliverOneAsync(job, recipient, cancellationToken));
+        }
+        return results;
+    }
+
+    [UnsupportedOSPlatform("windows")]
+    private async Task<DeliveryResult> DeliverOneAsync(DeliveryJob job, int recipient, CancellationToken cancellationToken)
+    {
+        QueuedMessage message = job.Message;
+        string address = message.Recipients[recipient].Address;
+        string? mailbox = Find(_mailboxes, address);
+        if (mailbox is null)
+        {
+            return new DeliveryResult(recipient, DeliveryStatus.Bounced, "5.1.1", $"unknown user: \"{address}\"", Relay);
+        }
+        if (!TryId(_uids, address, out uint uid) || !TryId(_gids, address, out uint gid))
+        {
+            return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0",
+                $"recipient {address}: uid or gid not found in virtual_uid_maps or virtual_gid_maps", Relay);
+        }
+        if (uid < _minimumUid)
+        {
+            return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0",
+                $"bad uid {uid} for {address}: below virtual_minimum_uid {_minimumUid}", Relay);
+        }
+        var owner = new MailboxOwner(uid, gid);
+        // Postfix's mail_copy() order: Return-Path, then Delivered-To with the recipient in lower case.
+        byte[] headers = Encoding.UTF8.GetBytes($"Return-Path: <{message.Sender}>\nDelivered-To: {address.ToLowerInvariant()}\n");
+        // The map's value is relative to the base even when it starts with "/", as Postfix joins the two.
+        string path = _base.TrimEnd('/') + "/" + mailbox;
+        bool maildir = path.EndsWith('/');
+        try
+        {
+            if (maildir)
+            {
+                await MaildirDelivery.DeliverAsync(path, owner, headers, job.CopyContentAsync, _hostname, cancellationToken);
+            }
+            else
+            {
+                await MboxDelivery.DeliverAsync(path, owner, message.Sender, headers, job.CopyContentAsync, cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.2.0",
+                $"cannot write {(maildir ? "maildir" : "mailbox")} {path}: {e.Message}", Relay);
+        }
+        return new DeliveryResult(recipient, DeliveryStatus.Sent, "2.0.0", maildir ? "delivered to maildir" : "delivered to mailbox", Relay);
+    }
+
+    /// <summary>The full address first, then "@domain", as virtual(8) searches its maps.</summary>
+    private static string? Find(IReadOnlyList<ILookupTable> tables, string address)
+    {
+        int at = address.LastIndexOf('@');
+        foreach (string key in at < 0 ? [address] : (string[])[address, address[at..]])
+        {
+            foreach (ILookupTable table in tables)
+            {
+                if (table.Lookup(key) is { } value)
+                {
+                    return value;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static bool TryId(IReadOnlyList<ILookupTable> tables, string address, out uint id)
+    {
+        id = 0;
+        return Find(tables, address) is { } value && uint.TryParse(value.Trim(), out id);
+    }
+
+    private static List<ILookupTable> Open(MainConfig main, string parameter) =>
+        [.. main.GetList(parameter).Select(reference => TableFactory.Open(reference, out string? error)
+            ?? throw main.Error(parameter, error ?? $"cannot open {reference}"))];
+}

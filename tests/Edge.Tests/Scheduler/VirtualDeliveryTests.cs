@@ -1,0 +1,129 @@
+using System.Runtime.Versioning;
+using Edge.Tests.Support;
+
+namespace Edge.Tests.Scheduler;
+
+/// <summary>virtual(8): hosted mailboxes in Maildir and mbox form under virtual_mailbox_base, and unknown users.</summary>
+[UnsupportedOSPlatform("windows")]
+public class VirtualDeliveryTests
+{
+    private static TempDirectory ConfigDirectory(string extra = "")
+    {
+        var directory = new TempDirectory();
+        directory.Write("main.cf", EdgeInstance.BaseMainCf(directory) + $$"""
+
+            virtual_mailbox_domains = hosted.example
+            virtual_mailbox_base = {{directory.File("mail")}}
+            virtual_mailbox_maps = inline:{ alice@hosted.example=hosted.example/alice/, bob@hosted.example=hosted.example/bob.mbox }
+            virtual_uid_maps = static:5000
+            virtual_gid_maps = static:5000
+            {{extra}}
+
+            """);
+        directory.Write("master.cf", """
+            127.0.0.1:0 inet n - n - - smtpd
+            qmgr      unix  n       -       n       300     1       qmgr
+            virtual   unix  -       n       n       -       -       virtual
+            """);
+        return directory;
+    }
+
+    private static async Task<string> SendAsync(int port, string recipient, string body)
+    {
+        await using var c = await SmtpConnection.OpenAsync(port);
+        await c.CommandAsync("EHLO client.example");
+        await c.CommandAsync("MAIL FROM:<sender@example.org>");
+        Assert.Equal("250 2.1.5 Ok", await c.CommandAsync($"RCPT TO:<{recipient}>"));
+        await c.CommandAsync("DATA");
+        string reply = await c.CommandAsync($"Subject: hosted\r\n\r\n{body}\r\n.");
+        return reply.Split(' ')[^1];
+    }
+
+    [Fact]
+    public async Task A_maildir_recipient_gets_a_file_in_new_with_delivery_headers_and_LF_line_ends()
+    {
+        using var config = ConfigDirectory();
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "alice@hosted.example", "hello alice\r\nsecond line");
+        await edge.WaitForLogAsync($@"edge/virtual\[\d+\]: {id}: to=<alice@hosted\.example>, relay=virtual, .*dsn=2\.0\.0, status=sent \(delivered to maildir\)");
+
+        string maildir = Path.Combine(config.Path, "mail", "hosted.example", "alice");
+        Assert.True(Directory.Exists(Path.Combine(maildir, "cur")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(maildir, "tmp")));
+        string file = Assert.Single(Directory.GetFiles(Path.Combine(maildir, "new")));
+        Assert.Matches(@"^\d+\.M\d+P\d+Q\d+\.mx\.edge\.test$", Path.GetFileName(file));
+        string content = await File.ReadAllTextAsync(file);
+        Assert.StartsWith("Return-Path: <sender@example.org>\nDelivered-To: alice@hosted.example\nReceived: ", content);
+        Assert.Contains("\nSubject: hosted\n\nhello alice\nsecond line\n", content);
+        Assert.DoesNotContain("\r", content);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        if (Environment.IsPrivilegedProcess)
+        {
+            // As root, virtual_uid_maps and virtual_gid_maps own the mailbox and the directories made for it.
+            Assert.Equal("5000:5000", await OwnerAsync(file));
+            Assert.Equal("5000:5000", await OwnerAsync(maildir));
+        }
+    }
+
+    private static async Task<string> OwnerAsync(string path)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%u:%g", path])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        string owner = await stat.StandardOutput.ReadToEndAsync();
+        await stat.WaitForExitAsync();
+        return owner.Trim();
+    }
+
+    [Fact]
+    public async Task An_mbox_recipient_gets_a_From_line_quoted_From_lines_and_a_blank_line()
+    {
+        using var config = ConfigDirectory();
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string first = await SendAsync(edge.Port, "bob@hosted.example", "one\r\nFrom here\r\nFromage");
+        await edge.WaitForLogAsync($@"edge/virtual\[\d+\]: {first}: to=<bob@hosted\.example>, relay=virtual, .*status=sent \(delivered to mailbox\)");
+        string second = await SendAsync(edge.Port, "bob@hosted.example", "two");
+        await edge.WaitForLogAsync($@"{second}: to=<bob@hosted\.example>, .*status=sent \(delivered to mailbox\)");
+
+        string content = await File.ReadAllTextAsync(Path.Combine(config.Path, "mail", "hosted.example", "bob.mbox"));
+        Assert.Matches(@"^From sender@example\.org \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\nReturn-Path: <sender@example\.org>\nDelivered-To: bob@hosted\.example\nReceived: ", content);
+        Assert.Contains("\n\none\n>From here\nFromage\n\nFrom sender@example.org ", content);
+        Assert.EndsWith("\n\ntwo\n\n", content);
+        Assert.DoesNotContain("\r", content);
+    }
+
+    [Fact]
+    public async Task Line_ends_and_From_quoting_survive_writes_split_at_any_byte()
+    {
+        byte[] input = "From a\r\nb\r\nFrom here\r\nFr\rom\r\nFrom"u8.ToArray();
+        using var file = new MemoryStream();
+        var writer = new Edge.Delivery.Virtual.MailboxWriter(file, quoteFrom: true);
+        foreach (byte b in input)
+        {
+            await writer.WriteAsync(new[] { b });
+        }
+        await writer.FinishAsync(CancellationToken.None);
+        Assert.Equal(">From a\nb\n>From here\nFr\rom\nFrom", System.Text.Encoding.ASCII.GetString(file.ToArray()));
+        Assert.False(writer.EndsWithNewline);
+    }
+
+    [Fact]
+    public async Task An_unknown_user_bounces()
+    {
+        using var config = ConfigDirectory();
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "carol@hosted.example", "x");
+        await edge.WaitForLogAsync($@"edge/virtual\[\d+\]: {id}: to=<carol@hosted\.example>, relay=virtual, .*dsn=5\.1\.1, status=bounced \(unknown user: ""carol@hosted\.example""\)");
+    }
+
+    [Fact]
+    public async Task A_uid_below_virtual_minimum_uid_defers()
+    {
+        using var config = ConfigDirectory("virtual_minimum_uid = 6000");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "alice@hosted.example", "x");
+        await edge.WaitForLogAsync($@"{id}: to=<alice@hosted\.example>, relay=virtual, .*dsn=4\.3\.0, status=deferred \(bad uid 5000");
+        Assert.False(Directory.Exists(Path.Combine(config.Path, "mail")));
+    }
+}
