@@ -46,6 +46,7 @@ public static partial class ParameterRegistry
         Str("mail_owner", "postfix"),
         Str("setgid_group", "postdrop"),
         Str("default_privs", "nobody"),
+        Str("export_environment", "TZ MAIL_CONFIG LANG"),
         Str("default_database_type", "hash"),
         Str("process_id_directory", "pid"),
         Time("ipc_timeout", "3600s"),

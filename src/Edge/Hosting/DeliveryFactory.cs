@@ -2,6 +2,7 @@ using System.Net;
 using Edge.Config;
 using Edge.Dns;
 using Edge.Delivery;
+using Edge.Delivery.Pipe;
 using Edge.Delivery.Smtp;
 using Edge.Resolve;
 using Edge.Scheduler;
@@ -45,6 +46,7 @@ internal static class DeliveryFactory
                 "discard" => new DiscardTransport(),
                 "error" => new ErrorTransport(),
                 "virtual" => new VirtualTransport(service.ConfigFrom(main)),
+                "pipe" when !OperatingSystem.IsWindows() => new PipeTransport(service, service.ConfigFrom(main)),
                 "smtp" or "lmtp" => new SmtpTransport(smtp, SmtpClientOptions.FromConfig(service.ConfigFrom(main), service.Command == "lmtp"), finder),
                 _ => new UnavailableTransport(service.Command, $"delivery agent {service.Command} is not implemented yet"),
             };
@@ -74,7 +76,7 @@ internal static class DeliveryFactory
     }
 
     /// <summary>Whether Edge has the delivery agent that a master.cf command names.</summary>
-    public static bool Implemented(string command) => command is "discard" or "error" or "smtp" or "lmtp" or "virtual";
+    public static bool Implemented(string command) => command is "discard" or "error" or "smtp" or "lmtp" or "virtual" or "pipe";
 
     public static QueueSchedule Schedule(MainConfig main) => new(
         main.GetTime("minimal_backoff_time"), main.GetTime("maximal_backoff_time"), main.GetTime("queue_run_delay"),

@@ -98,7 +98,7 @@ public class VirtualDeliveryTests
     {
         byte[] input = "From a\r\nb\r\nFrom here\r\nFr\rom\r\nFrom"u8.ToArray();
         using var file = new MemoryStream();
-        var writer = new Edge.Delivery.Virtual.MailboxWriter(file, quoteFrom: true);
+        var writer = new Edge.Delivery.MailboxWriter(file, quoteFrom: true);
         foreach (byte b in input)
         {
             await writer.WriteAsync(new[] { b });

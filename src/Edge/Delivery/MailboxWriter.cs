@@ -1,11 +1,12 @@
-namespace Edge.Delivery.Virtual;
+namespace Edge.Delivery;
 
 /// <summary>
 /// Copies a stored message into a mailbox file as Postfix's local and virtual agents store mail: CRLF line
 /// ends become LF, and for mbox a line that starts with "From " becomes ">From " so that it cannot be taken
-/// for the next message's separator. Write-only; it leaves the file open for the caller's trailer and fsync.
+/// for the next message's separator; for pipe(8)'s "." flag a line that starts with "." gets another one.
+/// Write-only; it leaves the file open for the caller's trailer and fsync.
 /// </summary>
-internal sealed class MailboxWriter(Stream file, bool quoteFrom) : Stream
+internal sealed class MailboxWriter(Stream file, bool quoteFrom, bool stuffDots = false) : Stream
 {
     private static readonly byte[] From = "From "u8.ToArray();
 
@@ -98,6 +99,7 @@ internal sealed class MailboxWriter(Stream file, bool quoteFrom) : Stream
     /// <summary>One byte of the LF-ended text, through the "From " quoting at the start of each line.</summary>
     private void Content(byte b)
     {
+        bool lineStart = _atLineStart && _matched == 0;
         if (quoteFrom && _atLineStart)
         {
             if (b == From[_matched])
@@ -114,6 +116,10 @@ internal sealed class MailboxWriter(Stream file, bool quoteFrom) : Stream
             }
             Emit(From.AsSpan(0, _matched));
             _matched = 0;
+        }
+        if (stuffDots && lineStart && b == '.')
+        {
+            Emit("."u8);
         }
         _atLineStart = b == '\n';
         Emit([b]);
