@@ -33,7 +33,7 @@ try
     {
         "run" => await RunCommand.RunAsync(CommandLine.Parse(rest)),
         "postconf" => PostconfCommand.Run(rest, Console.Out, Console.Error),
-        "postqueue" => await AdminCommands.PostqueueAsync(CommandLine.Parse(rest), Console.Error),
+        "postqueue" => await AdminCommands.PostqueueAsync(CommandLine.Parse(rest, "-s"), Console.Error),
         "mailq" => await AdminCommands.PostqueueAsync(CommandLine.Parse([.. rest, "-p"]), Console.Error),
         "postcat" => await AdminCommands.PostcatAsync(CommandLine.Parse(rest, "-q"), Console.Error),
         "reload" => await AdminCommands.ReloadAsync(CommandLine.Parse(rest), Console.Error),

@@ -10,10 +10,11 @@ namespace Edge.Admin;
 /// The running server's queue, for the tools: a Unix socket at queue_directory/public/showq (Postfix keeps
 /// its showq socket there too). A tool writes one request line, "LIST" or "CAT queue-id", and reads the
 /// answer until the server closes the connection. "RELOAD" re-reads the configuration, "FLUSH" makes every
-/// deferred message due now, "JSON" is postqueue -j, "SUPER -d|-h|-H|-r ID|ALL" is postsuper. An answer
+/// deferred message due now (postqueue -f), "FLUSH site" those with mail for the site (postqueue -s), "JSON" is postqueue -j, "SUPER -d|-h|-H|-r ID|ALL" is postsuper. An answer
 /// that is an error starts with "ERR ".
 /// </summary>
-internal sealed class AdminSocket(QueueStore store, Func<string?>? reload = null, Action? flush = null)
+internal sealed class AdminSocket(QueueStore store, Func<string?>? reload = null,
+    Func<string?, Task<string?>>? flush = null, Action? wake = null)
 {
     public static string PathOf(string queueDirectory) => Path.Combine(queueDirectory, "public", "showq");
 
@@ -59,13 +60,17 @@ internal sealed class AdminSocket(QueueStore store, Func<string?>? reload = null
         if (request is not null && request.StartsWith("SUPER -", StringComparison.Ordinal) && request.Length > 9)
         {
             string target = request[9..].Trim();
-            string? summary = await QueueAdministration.SuperAsync(store, request[7], target, flush);
+            string? summary = await QueueAdministration.SuperAsync(store, request[7], target, wake);
             await output.WriteAsync(Encoding.UTF8.GetBytes(summary ?? $"ERR {target}: no such queue ID\n"), cancellationToken);
             return;
         }
-        if (request == "FLUSH" && flush is not null)
+        if (request is not null && (request == "FLUSH" || request.StartsWith("FLUSH ", StringComparison.Ordinal)) && flush is not null)
         {
-            flush();
+            string? refused = await flush(request.Length > 6 ? request[6..] : null);
+            if (refused is not null)
+            {
+                await output.WriteAsync(Encoding.UTF8.GetBytes($"ERR {refused}\n"), cancellationToken);
+            }
             return;
         }
         if (request == "RELOAD" && reload is not null)

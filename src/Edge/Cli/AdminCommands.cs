@@ -13,13 +13,18 @@ internal static class AdminCommands
             // postqueue -f: the running queue manager attempts every deferred message now.
             return await RequestAsync(line, "FLUSH", error, serverOnly: true);
         }
+        if (line.Values.TryGetValue("-s", out string? site))
+        {
+            // postqueue -s site: the running queue manager attempts the site's deferred mail now.
+            return await RequestAsync(line, "FLUSH " + site, error, serverOnly: true);
+        }
         if (line.Flags.Contains("-j"))
         {
             return await RequestAsync(line, "JSON", error);
         }
         if (!line.Flags.Contains("-p"))
         {
-            throw new UsageException("usage: edge postqueue [-c DIR] -p | -j | -f");
+            throw new UsageException("usage: edge postqueue [-c DIR] -p | -j | -f | -s site");
         }
         return await RequestAsync(line, "LIST", error);
     }

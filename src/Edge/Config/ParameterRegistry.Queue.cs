@@ -16,6 +16,8 @@ public static partial class ParameterRegistry
         Time("maximal_queue_lifetime", "5d"),
         Time("bounce_queue_lifetime", "5d"),
         Time("delay_warning_time", "0h"),
+        List("defer_transports", ""),
+        List("fast_flush_domains", "$relay_domains"),
         Int("bounce_size_limit", "50000"),
         List("notify_classes", "resource, software"),
         Str("bounce_notice_recipient", "postmaster"),

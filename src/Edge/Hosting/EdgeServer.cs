@@ -173,14 +173,16 @@ internal sealed class EdgeServer : IAsyncDisposable
                 string adminPath = AdminSocket.PathOf(queueDirectory);
                 Directory.CreateDirectory(Path.GetDirectoryName(adminPath)!);
                 File.Delete(adminPath);
-                var admin = new AdminSocket(queue, () => server!.Reload(), () => server!._qmgr?.Flush());
+                var admin = new AdminSocket(queue, () => server!.Reload(), site => server!._qmgr?.FlushAsync(site) ?? Task.FromResult<string?>("no queue manager runs (master.cf has no qmgr)"),
+                    () => server!._qmgr?.Wake());
                 kestrel.ListenUnixSocket(adminPath, listen => listen.Run(admin.HandleAsync));
             });
             WebApplication app = builder.Build();
             await app.StartAsync(cancellationToken);
             // As in Postfix, no qmgr line in master.cf means no queue manager: mail stays queued.
             QueueManager? qmgr = master.Services.Any(s => s.Command is "qmgr" or "oqmgr")
-                ? new QueueManager(queue, resolver, transports, schedule, main.Get("myhostname"))
+                ? new QueueManager(queue, resolver, transports, schedule, main.Get("myhostname"),
+                    main.GetList("defer_transports"), new DomainSet(main.GetList("fast_flush_domains")))
                 : null;
             server = new EdgeServer(app, queue, bound, lifetime, configDirectory, listeners, gate, queueDirectory, qmgr, smtpClient);
             MailLog.Info($"daemon started -- version {typeof(EdgeServer).Assembly.GetName().Version?.ToString()}, configuration {configDirectory ?? "(built-in)"}, queue {queueDirectory} with {queue.Count} messages, listening on {string.Join(", ", server.Endpoints)}", "master");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using Edge.Delivery;
 using Edge.Logging;
 using Edge.Queue;
@@ -29,6 +30,8 @@ internal sealed class QueueManager : IAsyncDisposable
     private readonly IReadOnlyDictionary<string, (ITransport Transport, SemaphoreSlim Slots, DestinationPolicy Policy)> _transports;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Route, Destination> _destinations = new();
     private readonly QueueSchedule _schedule;
+    private readonly IReadOnlySet<string> _deferTransports;
+    private readonly DomainSet _fastFlushDomains;
     private readonly SemaphoreSlim _active = new(ActiveLimit);
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
@@ -37,8 +40,10 @@ internal sealed class QueueManager : IAsyncDisposable
 
     public QueueManager(QueueStore queue, TransportResolver resolver,
         IReadOnlyDictionary<string, (ITransport Transport, int MaxProc, DestinationPolicy Policy)> transports,
-        QueueSchedule schedule, string myHostname)
+        QueueSchedule schedule, string myHostname, IEnumerable<string> deferTransports, DomainSet fastFlushDomains)
     {
+        _deferTransports = deferTransports.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        _fastFlushDomains = fastFlushDomains;
         _queue = queue;
         _local = new LocalSubmission(queue);
         _myHostname = myHostname;
@@ -50,17 +55,38 @@ internal sealed class QueueManager : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    /// <summary>postqueue -f: every deferred message is due now.</summary>
-    public void Flush()
+    /// <summary>
+    /// postqueue -f (no site): every deferred message is due now; postqueue -s site: those with a pending
+    /// recipient in the site, which fast_flush_domains must hold. Either way the next attempt also runs the
+    /// defer_transports, as a flush does in Postfix. Returns why a site was refused, or null.
+    /// </summary>
+    public async Task<string?> FlushAsync(string? site)
     {
+        if (site is not null && !_fastFlushDomains.Contains(Encoding.UTF8.GetBytes(site)))
+        {
+            return $"mail for {site} is not eligible for fast flush: the site is not in fast_flush_domains";
+        }
         foreach (QueueEntry entry in _queue.Entries)
         {
-            entry.NextAttempt = DateTimeOffset.MinValue;
+            if (site is null || await HasPendingMailForAsync(entry, site))
+            {
+                entry.Flushed = true;
+                entry.NextAttempt = DateTimeOffset.MinValue;
+            }
         }
         Wake();
+        return null;
     }
 
-    private void Wake()
+    private async Task<bool> HasPendingMailForAsync(QueueEntry entry, string site)
+    {
+        QueuedMessage message = await _queue.ReadEnvelopeAsync(entry, _stop.Token);
+        return Enumerable.Range(0, message.Recipients.Count).Any(r => !entry.Done[r]
+            && message.Recipients[r].Address.AsSpan(message.Recipients[r].Address.LastIndexOf('@') + 1).Equals(site, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>Looks at the queue now rather than at the next tick: a message arrived, or postsuper changed one.</summary>
+    public void Wake()
     {
         if (_wake.CurrentCount == 0)
         {
@@ -105,6 +131,8 @@ internal sealed class QueueManager : IAsyncDisposable
         try
         {
             QueuedMessage message = await _queue.ReadEnvelopeAsync(entry, _stop.Token);
+            bool flushed = entry.Flushed;
+            entry.Flushed = false;
             var started = Stopwatch.StartNew();
             var groups = Enumerable.Range(0, message.Recipients.Count)
                 .Where(r => !entry.Done[r])
@@ -113,7 +141,7 @@ internal sealed class QueueManager : IAsyncDisposable
             var held = new List<SemaphoreSlim>();
             try
             {
-                DeliveryResult[][] outcomes = await Task.WhenAll(groups.Select(g => DeliverGroupAsync(message, g.Key, [.. g], held)));
+                DeliveryResult[][] outcomes = await Task.WhenAll(groups.Select(g => DeliverGroupAsync(message, g.Key, [.. g], flushed, held)));
                 await RecordAsync(entry, message, outcomes.SelectMany(o => o).ToList(), started.Elapsed);
             }
             finally
@@ -146,11 +174,16 @@ internal sealed class QueueManager : IAsyncDisposable
     /// <summary>
     /// The recipients of one message for one destination: in jobs of at most the transport's
     /// destination_recipient_limit, each within the destination's concurrency window and the transport's
-    /// maxproc. A dead destination is not tried: its recipients wait with the reason it died of.
+    /// maxproc. A dead destination is not tried: its recipients wait with the reason it died of. Nor is a
+    /// transport in defer_transports, unless a flush asked for the message.
     /// </summary>
     private async Task<DeliveryResult[]> DeliverGroupAsync(QueuedMessage message, Route route, int[] recipients,
-        List<SemaphoreSlim> held)
+        bool flushed, List<SemaphoreSlim> held)
     {
+        if (!flushed && _deferTransports.Contains(route.Transport))
+        {
+            return [.. recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.3.2", "deferred transport", "none"))];
+        }
         if (!_transports.TryGetValue(route.Transport, out var transport))
         {
             transport = (new UnavailableTransport("qmgr", "mail transport unavailable"), new SemaphoreSlim(1), DestinationPolicy.Default);
@@ -204,7 +237,8 @@ internal sealed class QueueManager : IAsyncDisposable
     {
         DateTimeOffset now = DateTimeOffset.UtcNow;
         TimeSpan age = now - message.Id.Arrival;
-        bool expired = age > _schedule.MaximalQueueLifetime;
+        // bounce_queue_lifetime limits the mail system's own notices, maximal_queue_lifetime all others.
+        bool expired = age > (message.Sender.Length == 0 ? _schedule.BounceQueueLifetime : _schedule.MaximalQueueLifetime);
         DateTimeOffset next = now + _schedule.Backoff(entry.Attempts + 1);
         // A message that outlived maximal_queue_lifetime is returned with its last temporary status, as
         // Postfix does ("status=expired", DSN 4.x.x with Action: failed).

@@ -103,4 +103,25 @@ public class BounceTests
         Assert.Matches(new Regex("<c@slow.example>: message expired after [0-9.]+ days in the queue: mail transport unavailable"), notice);
         Assert.Single(edge.Log, line => line.Contains($"{id}: sender non-delivery notification"));
     }
+
+    [Fact]
+    public async Task Bounce_queue_lifetime_limits_null_sender_mail_and_no_notice_follows()
+    {
+        using var config = ConfigDirectory("bounce_queue_lifetime = 1s");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string notice = await SendAsync(edge.Port, "", "n@slow.example");
+        string ordinary = await SendAsync(edge.Port, "sender@example.org", "o@slow.example");
+
+        await edge.WaitForLogAsync($@"{notice}: to=<n@slow\.example>, relay=none, .*status=expired \(message expired after");
+        await edge.WaitForLogAsync($@"{notice}: removed");
+        // The ordinary message, older by now than bounce_queue_lifetime, is still retried under maximal_queue_lifetime.
+        var retried = System.Diagnostics.Stopwatch.StartNew();
+        while (edge.Log.Count(line => line.Contains($"{ordinary}: to=<o@slow.example>") && line.Contains("status=deferred")) < 3)
+        {
+            Assert.True(retried.Elapsed < TimeSpan.FromSeconds(10), "the ordinary message was not retried");
+            await Task.Delay(50);
+        }
+        Assert.DoesNotContain(edge.Log, line => line.Contains($"{ordinary}: to=<o@slow.example>") && line.Contains("expired"));
+        Assert.DoesNotContain(edge.Log, line => line.Contains("non-delivery notification"));
+    }
 }
