@@ -7,14 +7,16 @@ using Edge.Streams;
 namespace Edge.Delivery;
 
 /// <summary>
-/// A non-delivery notification as Postfix's bounce(8) writes it: an RFC 3464 multipart/report from the
+/// A delivery status notification as Postfix's bounce(8) writes it: an RFC 3464 multipart/report from the
 /// mail system with a human-readable part, the message/delivery-status part (Reporting-MTA, Arrival-Date,
 /// Original-Envelope-Id, and per recipient Final-Recipient, Original-Recipient, Action, Status,
-/// Diagnostic-Code) and the returned message, whole or its headers only (RET=HDRS).
+/// Diagnostic-Code) and the message. A failure notice returns the message whole or its headers only
+/// (RET=HDRS); a success notice (NOTIFY=SUCCESS) only ever the headers, as RET applies to failures.
 /// </summary>
 internal static class BounceMessage
 {
-    internal sealed record Failure(QueuedRecipient Recipient, string Dsn, string Reason, string Relay);
+    /// <summary>One recipient's line in the report; <paramref name="Action"/> is failed, delivered or relayed.</summary>
+    internal sealed record Failure(QueuedRecipient Recipient, string Dsn, string Reason, string Relay, string Action = "failed");
 
     /// <summary>
     /// The recipients that get a failure notice: not for the null sender (no bounce of a bounce), and not
@@ -25,19 +27,27 @@ internal static class BounceMessage
             ? []
             : [.. failures.Where(f => f.Recipient.Notify == DsnNotify.Unspecified || (f.Recipient.Notify & DsnNotify.Failure) != 0)];
 
+    /// <summary>
+    /// The delivered recipients that get a success notice: those that asked for one with NOTIFY=SUCCESS,
+    /// where Edge was the last to see the notify request (a next hop that takes DSN reports success itself).
+    /// </summary>
+    public static IReadOnlyList<Failure> SuccessReportable(QueuedMessage message, IEnumerable<Failure> deliveries) =>
+        message.Sender.Length == 0 ? [] : [.. deliveries.Where(d => (d.Recipient.Notify & DsnNotify.Success) != 0)];
+
     public static async Task WriteAsync(Stream output, QueuedMessage message, IReadOnlyList<Failure> failures,
         string myHostname, Func<Stream, CancellationToken, Task> copyOriginal, CancellationToken cancellationToken)
     {
         string boundary = $"{message.Id}.{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}/{myHostname}";
         string now = DateTimeOffset.UtcNow.ToString("ddd, d MMM yyyy HH:mm:ss +0000 (UTC)", CultureInfo.InvariantCulture);
         string arrival = message.Id.Arrival.ToString("ddd, d MMM yyyy HH:mm:ss +0000 (UTC)", CultureInfo.InvariantCulture);
-        bool headersOnly = message.Ret == DsnReturn.Headers;
+        bool success = failures.All(f => f.Action != "failed");
+        bool headersOnly = success || message.Ret == DsnReturn.Headers;
         var text = new StringBuilder();
         void Line(string line) => text.Append(line).Append("\r\n");
 
         Line($"From: MAILER-DAEMON@{myHostname} (Mail Delivery System)");
         Line($"To: {message.Sender}");
-        Line("Subject: Undelivered Mail Returned to Sender");
+        Line(success ? "Subject: Successful Mail Delivery Report" : "Subject: Undelivered Mail Returned to Sender");
         Line($"Date: {now}");
         Line($"Message-Id: <{DateTimeOffset.UtcNow:yyyyMMddHHmmss}.{message.Id}@{myHostname}>");
         Line("Auto-Submitted: auto-replied");
@@ -53,10 +63,20 @@ internal static class BounceMessage
         Line("");
         Line($"This is the mail system at host {myHostname}.");
         Line("");
-        Line("I'm sorry to have to inform you that your message could not");
-        Line("be delivered to one or more recipients. It's attached below.");
-        Line("");
-        Line("For further assistance, please send mail to postmaster.");
+        if (success)
+        {
+            Line("Your message was successfully delivered to the destination(s)");
+            Line("listed below. If the message was delivered to mailbox you will");
+            Line("receive no further notifications. Otherwise you may still receive");
+            Line("notifications of mail delivery errors from other systems.");
+        }
+        else
+        {
+            Line("I'm sorry to have to inform you that your message could not");
+            Line("be delivered to one or more recipients. It's attached below.");
+            Line("");
+            Line("For further assistance, please send mail to postmaster.");
+        }
         Line("");
         Line("                   The mail system");
         Line("");
@@ -85,17 +105,19 @@ internal static class BounceMessage
             {
                 Line($"Original-Recipient: {f.Recipient.Orcpt}");
             }
-            Line("Action: failed");
+            Line($"Action: {f.Action}");
             Line($"Status: {f.Dsn}");
-            if (f.Relay != "none")
+            // A server ("host[addr]:port") said it; otherwise the reason is Edge's own (or a local agent's).
+            bool remote = f.Relay.Contains('[');
+            if (remote)
             {
                 Line($"Remote-MTA: dns; {f.Relay}");
             }
-            Line($"Diagnostic-Code: {(f.Relay != "none" ? "smtp" : "X-Postfix")}; {f.Reason}");
+            Line($"Diagnostic-Code: {(remote ? "smtp" : "X-Postfix")}; {f.Reason}");
         }
         Line("");
         Line($"--{boundary}");
-        Line(headersOnly ? "Content-Description: Undelivered Message Headers" : "Content-Description: Undelivered Message");
+        Line($"Content-Description: {(success ? "Delivered" : "Undelivered")} Message{(headersOnly ? " Headers" : "")}");
         Line(headersOnly ? "Content-Type: text/rfc822-headers" : "Content-Type: message/rfc822");
         Line("");
         await output.WriteAsync(Encoding.UTF8.GetBytes(text.ToString()), cancellationToken);

@@ -14,6 +14,13 @@ internal sealed record DeliveryResult(int Recipient, DeliveryStatus Status, stri
 {
     /// <summary>The agent that decided, for the log line's program name.</summary>
     public string Service { get; set; } = "qmgr";
+
+    /// <summary>
+    /// For a delivery, the DSN action a NOTIFY=SUCCESS notice reports: "delivered" as Postfix's agents say
+    /// by default, "relayed" when the mail went on to a next hop that took no notify request (or a pipe
+    /// command without the X flag); null when the next hop took the request over.
+    /// </summary>
+    public string? SuccessAction { get; init; } = "delivered";
 }
 
 /// <summary>A delivery agent behind a master.cf transport (smtp, lmtp, discard, error …).</summary>

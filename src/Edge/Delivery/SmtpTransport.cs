@@ -30,7 +30,11 @@ internal sealed class SmtpTransport(SmtpDeliveryAgent agent, SmtpClientOptions o
                 RecipientStatus.Bounced => DeliveryStatus.Bounced,
                 _ => DeliveryStatus.Deferred,
             };
-            results.Add(new DeliveryResult(index, status, outcome.Dsn, outcome.Reply, outcome.Relay));
+            results.Add(new DeliveryResult(index, status, outcome.Dsn, outcome.Reply, outcome.Relay)
+            {
+                // An LMTP server is the final destination; an SMTP one that took NOTIFY reports success itself.
+                SuccessAction = outcome.DsnPassedOn ? null : options.Lmtp ? "delivered" : "relayed",
+            });
         }
         return results;
     }

@@ -246,17 +246,14 @@ internal sealed class QueueManager : IAsyncDisposable
             ? r with { Status = DeliveryStatus.Bounced, Reason = $"message expired after {age.TotalDays:0.##} days in the queue: {r.Reason}" }
             : r).ToList();
 
-        IReadOnlyList<BounceMessage.Failure> reportable = BounceMessage.Reportable(message, finals
+        await NotifyAsync(entry, message, BounceMessage.Reportable(message, finals
             .Where(f => f.Status == DeliveryStatus.Bounced)
-            .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay)));
-        if (reportable.Count > 0)
-        {
-            QueueId notice = await _local.SubmitAsync("", [message.Sender],
-                (output, token) => BounceMessage.WriteAsync(output, message, reportable, _myHostname,
-                    (original, t) => _queue.CopyContentAsync(message, original, t), token),
-                _stop.Token);
-            MailLog.Info($"{entry.Id}: sender non-delivery notification: {notice}", "bounce");
-        }
+            .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay))),
+            "sender non-delivery notification");
+        await NotifyAsync(entry, message, BounceMessage.SuccessReportable(message, finals
+            .Where(f => f.Status == DeliveryStatus.Sent && f.SuccessAction is not null)
+            .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay, f.SuccessAction!))),
+            "sender delivery status notification");
 
         long last = -1;
         foreach (DeliveryResult final in finals)
@@ -286,6 +283,20 @@ internal sealed class QueueManager : IAsyncDisposable
             entry.NextAttempt = next;
         }
         await _queue.CommitAsync(last);
+    }
+
+    /// <summary>Queues a notice to the sender about <paramref name="reports"/>, if there are any, as bounce(8) does.</summary>
+    private async Task NotifyAsync(QueueEntry entry, QueuedMessage message, IReadOnlyList<BounceMessage.Failure> reports, string what)
+    {
+        if (reports.Count == 0)
+        {
+            return;
+        }
+        QueueId notice = await _local.SubmitAsync("", [message.Sender],
+            (output, token) => BounceMessage.WriteAsync(output, message, reports, _myHostname,
+                (original, t) => _queue.CopyContentAsync(message, original, t), token),
+            _stop.Token);
+        MailLog.Info($"{entry.Id}: {what}: {notice}", "bounce");
     }
 
     public async ValueTask DisposeAsync()

@@ -61,7 +61,9 @@ internal sealed class PipeTransport : ITransport
     public async Task<IReadOnlyList<DeliveryResult>> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken)
     {
         (DeliveryStatus status, string dsn, string reason) = await RunAsync(job, cancellationToken);
-        return [.. job.Recipients.Select(recipient => new DeliveryResult(recipient, status, dsn, reason, _name))];
+        // Flag X: the command is the final delivery, so a success notice says "delivered", not "relayed".
+        string action = _command.Has('X') ? "delivered" : "relayed";
+        return [.. job.Recipients.Select(recipient => new DeliveryResult(recipient, status, dsn, reason, _name) { SuccessAction = action })];
     }
 
     private async Task<(DeliveryStatus, string, string)> RunAsync(DeliveryJob job, CancellationToken cancellationToken)

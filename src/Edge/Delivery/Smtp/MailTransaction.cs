@@ -218,14 +218,14 @@ internal sealed class MailTransaction
             {
                 SmtpReply reply = await ReadAsync(_options.DataDoneTimeout);
                 _closing |= reply.IsClosing;
-                _results.Decide(index, reply.Status, reply.Dsn, FinalText(reply), _server.Relay);
+                _results.Decide(index, reply.Status, reply.Dsn, FinalText(reply), _server.Relay, _session.Features.Dsn);
             }
         }
         else
         {
             SmtpReply reply = await ReadAsync(_options.DataDoneTimeout);
             _closing |= reply.IsClosing;
-            _results.DecideRemaining(reply.Status, reply.Dsn, FinalText(reply), _server.Relay);
+            _results.DecideRemaining(reply.Status, reply.Dsn, FinalText(reply), _server.Relay, _session.Features.Dsn);
         }
         return !_closing;
     }

@@ -16,15 +16,16 @@ internal sealed class RecipientResults(IReadOnlyList<QueuedRecipient> recipients
 
     public void Accept(int index) => _accepted.Add(index);
 
-    public void Decide(int index, RecipientStatus status, string dsn, string reply, string relay) =>
-        _outcomes[index] ??= new RecipientOutcome(recipients[index], status, dsn, reply, relay);
+    /// <param name="dsnPassedOn">The server took the DSN parameters with the message.</param>
+    public void Decide(int index, RecipientStatus status, string dsn, string reply, string relay, bool dsnPassedOn = false) =>
+        _outcomes[index] ??= new RecipientOutcome(recipients[index], status, dsn, reply, relay, dsnPassedOn);
 
     /// <summary>Decides every recipient not decided yet, the accepted ones included.</summary>
-    public void DecideRemaining(RecipientStatus status, string dsn, string reply, string relay)
+    public void DecideRemaining(RecipientStatus status, string dsn, string reply, string relay, bool dsnPassedOn = false)
     {
         for (int i = 0; i < _outcomes.Length; i++)
         {
-            Decide(i, status, dsn, reply, relay);
+            Decide(i, status, dsn, reply, relay, dsnPassedOn);
         }
     }
 
