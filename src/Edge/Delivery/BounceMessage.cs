@@ -15,7 +15,7 @@ namespace Edge.Delivery;
 /// </summary>
 internal static class BounceMessage
 {
-    /// <summary>One recipient's line in the report; <paramref name="Action"/> is failed, delivered or relayed.</summary>
+    /// <summary>One recipient's line in the report; <paramref name="Action"/> is failed, delayed, delivered or relayed.</summary>
     internal sealed record Failure(QueuedRecipient Recipient, string Dsn, string Reason, string Relay, string Action = "failed");
 
     /// <summary>
@@ -31,23 +31,32 @@ internal static class BounceMessage
     /// The delivered recipients that get a success notice: those that asked for one with NOTIFY=SUCCESS,
     /// where Edge was the last to see the notify request (a next hop that takes DSN reports success itself).
     /// </summary>
+    /// <summary>The waiting recipients that get a delay warning: those without NOTIFY, or with NOTIFY=DELAY.</summary>
+    public static IReadOnlyList<Failure> DelayReportable(QueuedMessage message, IEnumerable<Failure> waiting) =>
+        message.Sender.Length == 0
+            ? []
+            : [.. waiting.Where(w => w.Recipient.Notify == DsnNotify.Unspecified || (w.Recipient.Notify & DsnNotify.Delay) != 0)];
+
     public static IReadOnlyList<Failure> SuccessReportable(QueuedMessage message, IEnumerable<Failure> deliveries) =>
         message.Sender.Length == 0 ? [] : [.. deliveries.Where(d => (d.Recipient.Notify & DsnNotify.Success) != 0)];
 
+    /// <param name="retriedUntil">For a delay warning: how long the message will be retried (maximal_queue_lifetime).</param>
     public static async Task WriteAsync(Stream output, QueuedMessage message, IReadOnlyList<Failure> failures,
-        string myHostname, Func<Stream, CancellationToken, Task> copyOriginal, CancellationToken cancellationToken)
+        string myHostname, Func<Stream, CancellationToken, Task> copyOriginal, CancellationToken cancellationToken,
+        TimeSpan retriedUntil = default)
     {
         string boundary = $"{message.Id}.{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}/{myHostname}";
         string now = DateTimeOffset.UtcNow.ToString("ddd, d MMM yyyy HH:mm:ss +0000 (UTC)", CultureInfo.InvariantCulture);
         string arrival = message.Id.Arrival.ToString("ddd, d MMM yyyy HH:mm:ss +0000 (UTC)", CultureInfo.InvariantCulture);
-        bool success = failures.All(f => f.Action != "failed");
-        bool headersOnly = success || message.Ret == DsnReturn.Headers;
+        bool delayed = failures.All(f => f.Action == "delayed");
+        bool success = !delayed && failures.All(f => f.Action != "failed");
+        bool headersOnly = success || delayed || message.Ret == DsnReturn.Headers;
         var text = new StringBuilder();
         void Line(string line) => text.Append(line).Append("\r\n");
 
         Line($"From: MAILER-DAEMON@{myHostname} (Mail Delivery System)");
         Line($"To: {message.Sender}");
-        Line(success ? "Subject: Successful Mail Delivery Report" : "Subject: Undelivered Mail Returned to Sender");
+        Line($"Subject: {(success ? "Successful Mail Delivery Report" : delayed ? "Delayed Mail (still being retried)" : "Undelivered Mail Returned to Sender")}");
         Line($"Date: {now}");
         Line($"Message-Id: <{DateTimeOffset.UtcNow:yyyyMMddHHmmss}.{message.Id}@{myHostname}>");
         Line("Auto-Submitted: auto-replied");
@@ -63,7 +72,16 @@ internal static class BounceMessage
         Line("");
         Line($"This is the mail system at host {myHostname}.");
         Line("");
-        if (success)
+        if (delayed)
+        {
+            Line("####################################################################");
+            Line("# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #");
+            Line("####################################################################");
+            Line("");
+            Line($"Your message could not be delivered for {(DateTimeOffset.UtcNow - message.Id.Arrival).TotalHours.ToString("0.0", CultureInfo.InvariantCulture)} hours.");
+            Line($"It will be retried until it is {retriedUntil.TotalDays.ToString("0.0", CultureInfo.InvariantCulture)} days old.");
+        }
+        else if (success)
         {
             Line("Your message was successfully delivered to the destination(s)");
             Line("listed below. If the message was delivered to mailbox you will");

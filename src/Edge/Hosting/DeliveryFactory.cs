@@ -80,5 +80,6 @@ internal static class DeliveryFactory
 
     public static QueueSchedule Schedule(MainConfig main) => new(
         main.GetTime("minimal_backoff_time"), main.GetTime("maximal_backoff_time"), main.GetTime("queue_run_delay"),
-        main.GetTime("maximal_queue_lifetime"), main.GetTime("bounce_queue_lifetime"));
+        main.GetTime("maximal_queue_lifetime"), main.GetTime("bounce_queue_lifetime"),
+        main.GetTime("delay_warning_time"));
 }

@@ -23,6 +23,9 @@ internal sealed class QueueEntry(QueueId id, long envelopeAddress, int recipient
     /// <summary>On hold (postsuper -h): not delivered until released; postqueue -p marks it '!'.</summary>
     public bool Hold { get; set; }
 
+    /// <summary>The sender was sent the delay warning (delay_warning_time).</summary>
+    public bool Warned { get; set; }
+
     /// <summary>postqueue -f or -s asked for it: its next attempt also runs the transports in defer_transports.</summary>
     public bool Flushed { get; set; }
 

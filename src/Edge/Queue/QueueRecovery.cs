@@ -14,6 +14,7 @@ internal sealed class QueueRecovery(string queueDirectory)
     private readonly Dictionary<QueueId, List<(int Recipient, DeliveryStatus Status, DateTimeOffset Next, string Reason)>> _statuses = [];
     private readonly HashSet<QueueId> _removed = [];
     private readonly Dictionary<QueueId, bool> _held = [];
+    private readonly HashSet<QueueId> _warned = [];
     private readonly string _corruptDirectory = Path.Combine(queueDirectory, "corrupt");
 
     public void Add(ReadOnlySpan<byte> record, long address)
@@ -52,6 +53,9 @@ internal sealed class QueueRecovery(string queueDirectory)
             case RecordType.Removed:
                 _removed.Add(RecordHeader.IdOf(record));
                 break;
+            case RecordType.Warned:
+                _warned.Add(RecordHeader.IdOf(record));
+                break;
             case RecordType.Hold:
                 _held[RecordHeader.IdOf(record)] = record[RecordHeader.Size] != 0;
                 break;
@@ -79,7 +83,7 @@ internal sealed class QueueRecovery(string queueDirectory)
                 continue;
             }
             long first = message.Chunks.Count > 0 ? Math.Min(message.Chunks[0].Address, address) : address;
-            var entry = new QueueEntry(id, address, message.Recipients.Count, first) { Hold = _held.GetValueOrDefault(id) };
+            var entry = new QueueEntry(id, address, message.Recipients.Count, first) { Hold = _held.GetValueOrDefault(id), Warned = _warned.Contains(id) };
             foreach ((int recipient, DeliveryStatus status, DateTimeOffset next, string reason) in
                      _statuses.GetValueOrDefault(id) ?? [])
             {

@@ -182,6 +182,13 @@ internal sealed class QueueStore : IAsyncDisposable
         return Append(StatusRecord.Hold(entry.Id, hold));
     }
 
+    /// <summary>Records that the sender got the delay warning; returns the record's address.</summary>
+    public long SetWarned(QueueEntry entry)
+    {
+        entry.Warned = true;
+        return Append(StatusRecord.Warned(entry.Id));
+    }
+
     /// <summary>Waits until everything appended so far is on disk (for the tools' changes).</summary>
     public async Task CommitAsync(long address)
     {

@@ -14,6 +14,8 @@ internal enum RecordType : byte
     Removed = 4,
     /// <summary>postsuper -h / -H: the message is put on hold (one byte, 1) or released (0).</summary>
     Hold = 5,
+    /// <summary>The sender was told of the delay (delay_warning_time): no second warning after a restart.</summary>
+    Warned = 6,
 }
 
 /// <summary>

@@ -42,6 +42,14 @@ internal static class StatusRecord
         return record;
     }
 
+    public static byte[] Warned(QueueId id)
+    {
+        byte[] record = new byte[RecordHeader.Size];
+        RecordHeader.Write(record, RecordType.Warned, id);
+        RecordHeader.Seal(record);
+        return record;
+    }
+
     public static byte[] Hold(QueueId id, bool hold)
     {
         byte[] record = new byte[RecordHeader.Size + 1];

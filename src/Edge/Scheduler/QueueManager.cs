@@ -254,6 +254,18 @@ internal sealed class QueueManager : IAsyncDisposable
             .Where(f => f.Status == DeliveryStatus.Sent && f.SuccessAction is not null)
             .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay, f.SuccessAction!))),
             "sender delivery status notification");
+        // delay_warning_time: once, when the message is that old and some recipients still wait.
+        if (_schedule.DelayWarning > TimeSpan.Zero && !entry.Warned && !expired && age > _schedule.DelayWarning)
+        {
+            IReadOnlyList<BounceMessage.Failure> waiting = BounceMessage.DelayReportable(message, finals
+                .Where(f => f.Status == DeliveryStatus.Deferred)
+                .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay, "delayed")));
+            if (waiting.Count > 0)
+            {
+                await NotifyAsync(entry, message, waiting, "sender delay notification");
+                _queue.SetWarned(entry);
+            }
+        }
 
         long last = -1;
         foreach (DeliveryResult final in finals)
@@ -294,7 +306,7 @@ internal sealed class QueueManager : IAsyncDisposable
         }
         QueueId notice = await _local.SubmitAsync("", [message.Sender],
             (output, token) => BounceMessage.WriteAsync(output, message, reports, _myHostname,
-                (original, t) => _queue.CopyContentAsync(message, original, t), token),
+                (original, t) => _queue.CopyContentAsync(message, original, t), token, _schedule.MaximalQueueLifetime),
             _stop.Token);
         MailLog.Info($"{entry.Id}: {what}: {notice}", "bounce");
     }

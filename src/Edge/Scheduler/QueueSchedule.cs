@@ -2,7 +2,7 @@ namespace Edge.Scheduler;
 
 /// <summary>qmgr(8)'s clock: how long a deferred message waits, and how long it may stay queued.</summary>
 internal sealed record QueueSchedule(TimeSpan MinimalBackoff, TimeSpan MaximalBackoff, TimeSpan QueueRunDelay,
-    TimeSpan MaximalQueueLifetime, TimeSpan BounceQueueLifetime)
+    TimeSpan MaximalQueueLifetime, TimeSpan BounceQueueLifetime, TimeSpan DelayWarning)
 {
     /// <summary>The wait after the n-th failed attempt: doubling from minimal_backoff_time up to maximal_backoff_time.</summary>
     public TimeSpan Backoff(int attempts)

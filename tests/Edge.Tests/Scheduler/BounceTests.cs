@@ -124,4 +124,45 @@ public class BounceTests
         Assert.DoesNotContain(edge.Log, line => line.Contains($"{ordinary}: to=<o@slow.example>") && line.Contains("expired"));
         Assert.DoesNotContain(edge.Log, line => line.Contains("non-delivery notification"));
     }
+
+    [Fact]
+    public async Task Delay_warning_time_warns_the_sender_once_even_across_a_restart()
+    {
+        using var config = ConfigDirectory("delay_warning_time = 1s");
+        string id, quiet;
+        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
+        {
+            id = await SendAsync(edge.Port, "sender@example.org", "d@slow.example");
+            quiet = await SendAsync(edge.Port, "sender@example.org", "q@slow.example", rcptParameters: "NOTIFY=FAILURE");
+            string line = await edge.WaitForLogAsync($@"edge/bounce\[\d+\]: {id}: sender delay notification: \w+");
+            var (exit, notice, error) = await EdgeProcess.RunAsync(config.Path, "postcat", "-c", config.Path, "-q", line.Split(' ')[^1]);
+            Assert.True(exit == 0, error);
+            Assert.Contains("Subject: Delayed Mail (still being retried)\r\n", notice);
+            Assert.Contains("# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\r\n", notice);
+            Assert.Contains("It will be retried until it is 5.0 days old.\r\n", notice);
+            Assert.Contains("Final-Recipient: rfc822; d@slow.example\r\nAction: delayed\r\nStatus: 4.3.0\r\n", notice);
+            Assert.Contains("Content-Type: text/rfc822-headers\r\n", notice);
+            Assert.DoesNotContain("the original body", notice);
+            // NOTIFY=FAILURE asks for no delay warning: retried past delay_warning_time, its sender hears nothing.
+            var retried = System.Diagnostics.Stopwatch.StartNew();
+            while (edge.Log.Count(l => l.Contains($"{quiet}: to=<q@slow.example>") && l.Contains("status=deferred")) < 3)
+            {
+                Assert.True(retried.Elapsed < TimeSpan.FromSeconds(10), "the NOTIFY=FAILURE message was not retried");
+                await Task.Delay(50);
+            }
+            Assert.DoesNotContain(edge.Log, l => l.Contains($"{quiet}: sender delay notification"));
+            await edge.KillAsync();
+        }
+        await using (var again = await EdgeProcess.StartAsync(config.Path, config.Path))
+        {
+            // Two more attempts after the restart, and no second warning.
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (again.Log.Count(line => line.Contains($"{id}: to=<d@slow.example>") && line.Contains("status=deferred")) < 2)
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "the message was not retried after the restart");
+                await Task.Delay(50);
+            }
+            Assert.DoesNotContain(again.Log, line => line.Contains("delay notification"));
+        }
+    }
 }
