@@ -53,6 +53,8 @@ public sealed class Dovecot : IAsyncDisposable
             listen = 127.0.0.1
             first_valid_uid = 1
             mail_location = maildir:~/Maildir
+            # As in a Postfix set-up: "alice@domain" is the user alice.
+            auth_username_format = %Ln
             mail_plugins = quota
             plugin {
               quota = maildir:User quota
