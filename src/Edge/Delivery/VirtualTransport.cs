@@ -1,5 +1,4 @@
 using System.Runtime.Versioning;
-using System.Text;
 using Edge.Config;
 using Edge.Delivery.Virtual;
 using Edge.Queue;
@@ -67,29 +66,9 @@ internal sealed class VirtualTransport : ITransport
             return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0",
                 $"bad uid {uid} for {address}: below virtual_minimum_uid {_minimumUid}", Relay);
         }
-        var owner = new MailboxOwner(uid, gid);
-        // Postfix's mail_copy() order: Return-Path, then Delivered-To with the recipient in lower case.
-        byte[] headers = Encoding.UTF8.GetBytes($"Return-Path: <{message.Sender}>\nDelivered-To: {address.ToLowerInvariant()}\n");
         // The map's value is relative to the base even when it starts with "/", as Postfix joins the two.
         string path = _base.TrimEnd('/') + "/" + mailbox;
-        bool maildir = path.EndsWith('/');
-        try
-        {
-            if (maildir)
-            {
-                await MaildirDelivery.DeliverAsync(path, owner, headers, job.CopyContentAsync, _hostname, cancellationToken);
-            }
-            else
-            {
-                await MboxDelivery.DeliverAsync(path, owner, message.Sender, headers, job.CopyContentAsync, cancellationToken);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.2.0",
-                $"cannot write {(maildir ? "maildir" : "mailbox")} {path}: {e.Message}", Relay);
-        }
-        return new DeliveryResult(recipient, DeliveryStatus.Sent, "2.0.0", maildir ? "delivered to maildir" : "delivered to mailbox", Relay);
+        return await MailboxFile.DeliverAsync(job, recipient, path, new MailboxOwner(uid, gid), _hostname, Relay, cancellationToken);
     }
 
     /// <summary>The full address first, then "@domain", as virtual(8) searches its maps.</summary>

@@ -47,6 +47,7 @@ internal static class DeliveryFactory
                 "error" => new ErrorTransport(),
                 "virtual" => new VirtualTransport(service.ConfigFrom(main)),
                 "pipe" when !OperatingSystem.IsWindows() => new PipeTransport(service, service.ConfigFrom(main)),
+                "local" when !OperatingSystem.IsWindows() => new LocalTransport(service.ConfigFrom(main)),
                 "smtp" or "lmtp" => new SmtpTransport(smtp, SmtpClientOptions.FromConfig(service.ConfigFrom(main), service.Command == "lmtp"), finder),
                 _ => new UnavailableTransport(service.Command, $"delivery agent {service.Command} is not implemented yet"),
             };
@@ -76,7 +77,7 @@ internal static class DeliveryFactory
     }
 
     /// <summary>Whether Edge has the delivery agent that a master.cf command names.</summary>
-    public static bool Implemented(string command) => command is "discard" or "error" or "smtp" or "lmtp" or "virtual" or "pipe";
+    public static bool Implemented(string command) => command is "discard" or "error" or "smtp" or "lmtp" or "virtual" or "pipe" or "local";
 
     public static QueueSchedule Schedule(MainConfig main) => new(
         main.GetTime("minimal_backoff_time"), main.GetTime("maximal_backoff_time"), main.GetTime("queue_run_delay"),

@@ -1,9 +1,12 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 
-namespace Edge.Delivery.Pipe;
+namespace Edge.Delivery;
 
-/// <summary>The uid and gid that pipe(8)'s user= attribute names, from the system's password and group databases.</summary>
+/// <summary>
+/// Accounts from the system's password and group databases (getpwnam, getgrnam, so NSS sources count too):
+/// the user= of pipe(8), and the recipients of local(8).
+/// </summary>
 [UnsupportedOSPlatform("windows")]
 internal static partial class UnixAccount
 {
@@ -13,15 +16,12 @@ internal static partial class UnixAccount
         error = null;
         int colon = value.IndexOf(':');
         string user = colon < 0 ? value : value[..colon];
-        IntPtr passwd = GetPwNam(user);
-        if (passwd == IntPtr.Zero)
+        if (Lookup(user) is not { } account)
         {
             error = $"unknown user name: {user}";
             return null;
         }
-        // struct passwd: pw_name, pw_passwd, then pw_uid and pw_gid.
-        uint uid = (uint)Marshal.ReadInt32(passwd, 2 * IntPtr.Size);
-        uint gid = (uint)Marshal.ReadInt32(passwd, 2 * IntPtr.Size + 4);
+        (uint uid, uint gid, _) = account;
         if (colon >= 0)
         {
             IntPtr group = GetGrNam(value[(colon + 1)..]);
@@ -34,6 +34,21 @@ internal static partial class UnixAccount
             gid = (uint)Marshal.ReadInt32(group, 2 * IntPtr.Size);
         }
         return (uid, gid);
+    }
+
+    /// <summary>A local user's uid, gid and home directory; null when the system has no such user.</summary>
+    public static (uint Uid, uint Gid, string Home)? Lookup(string user)
+    {
+        IntPtr passwd = GetPwNam(user);
+        if (passwd == IntPtr.Zero)
+        {
+            return null;
+        }
+        // struct passwd: pw_name, pw_passwd, pw_uid, pw_gid, pw_gecos, pw_dir, pw_shell.
+        uint uid = (uint)Marshal.ReadInt32(passwd, 2 * IntPtr.Size);
+        uint gid = (uint)Marshal.ReadInt32(passwd, 2 * IntPtr.Size + 4);
+        string home = Marshal.PtrToStringUTF8(Marshal.ReadIntPtr(passwd, 4 * IntPtr.Size)) ?? "/";
+        return (uid, gid, home);
     }
 
     public static uint EffectiveUid => GetEUid();

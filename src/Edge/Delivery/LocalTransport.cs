@@ -1,0 +1,88 @@
+using System.Runtime.Versioning;
+using Edge.Config;
+using Edge.Delivery.Virtual;
+using Edge.Logging;
+using Edge.Queue;
+using Edge.Tables;
+
+namespace Edge.Delivery;
+
+/// <summary>
+/// local(8) for the system's own users: the recipient's local part, folded to lower case and without its
+/// extension, must be an account in the password database; its mail goes to $home/$home_mailbox when
+/// home_mailbox is set (a Maildir when it ends in "/"), otherwise to an mbox under mail_spool_directory,
+/// owned by the user. Alias expansion is not built: a name that alias_maps lists is deferred, not
+/// delivered to the account of the same name. An alias table that cannot be opened (Postfix's default
+/// hash:/etc/aliases among them, until hash tables come) defers everything, as Postfix defers on a table
+/// lookup failure: a user might have an alias there, so neither delivery nor "unknown user" is safe.
+/// </summary>
+[UnsupportedOSPlatform("windows")]
+internal sealed class LocalTransport : ITransport
+{
+    private const string Relay = "local";
+
+    private readonly string _spool;
+    private readonly string _homeMailbox;
+    private readonly string _delimiter;
+    private readonly string _hostname;
+    private readonly List<ILookupTable> _aliases = [];
+    private readonly string? _aliasFailure;
+
+    public LocalTransport(MainConfig main)
+    {
+        _spool = main.Get("mail_spool_directory");
+        _homeMailbox = main.Get("home_mailbox");
+        _delimiter = main.Get("recipient_delimiter");
+        _hostname = main.Get("myhostname");
+        foreach (string reference in main.GetList("alias_maps"))
+        {
+            if (TableFactory.Open(reference, out string? error) is { } table)
+            {
+                _aliases.Add(table);
+            }
+            else
+            {
+                _aliasFailure ??= $"alias_maps: {reference}: {error ?? "cannot open"}";
+                MailLog.Warning($"{_aliasFailure}: local delivery is deferred until alias_maps names tables Edge can read", "local");
+            }
+        }
+    }
+
+    public string Service => "local";
+
+    public async Task<IReadOnlyList<DeliveryResult>> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken)
+    {
+        var results = new List<DeliveryResult>(job.Recipients.Count);
+        foreach (int recipient in job.Recipients)
+        {
+            results.Add(await DeliverOneAsync(job, recipient, cancellationToken));
+        }
+        return results;
+    }
+
+    private async Task<DeliveryResult> DeliverOneAsync(DeliveryJob job, int recipient, CancellationToken cancellationToken)
+    {
+        if (_aliasFailure is not null)
+        {
+            return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", _aliasFailure, Relay);
+        }
+        string address = job.Message.Recipients[recipient].Address;
+        int at = address.LastIndexOf('@');
+        string local = (at < 0 ? address : address[..at]).ToLowerInvariant();
+        int extension = _delimiter.Length == 0 ? -1 : local.IndexOfAny(_delimiter.ToCharArray());
+        string user = extension < 0 ? local : local[..extension];
+        if (_aliases.Any(table => table.Lookup(local) is not null || table.Lookup(user) is not null))
+        {
+            return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0",
+                $"alias {user}: alias expansion is not implemented in Edge yet", Relay);
+        }
+        if (UnixAccount.Lookup(user) is not { } account)
+        {
+            return new DeliveryResult(recipient, DeliveryStatus.Bounced, "5.1.1", $"unknown user: \"{user}\"", Relay);
+        }
+        string path = _homeMailbox.Length > 0
+            ? Path.Combine(account.Home, _homeMailbox)
+            : _spool.TrimEnd('/') + "/" + user + (_spool.EndsWith('/') ? "/" : "");
+        return await MailboxFile.DeliverAsync(job, recipient, path, new MailboxOwner(account.Uid, account.Gid), _hostname, Relay, cancellationToken);
+    }
+}
