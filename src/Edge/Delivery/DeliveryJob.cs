@@ -4,10 +4,13 @@ namespace Edge.Delivery;
 
 /// <summary>
 /// One delivery attempt: the recipients of one message that go to the same transport and next hop.
-/// <see cref="Recipients"/> are indexes into the message's recipient list.
+/// <see cref="Recipients"/> are indexes into the message's recipient list. <see cref="ForwardAsync"/> queues
+/// a copy of the message, from the same sender with a header line put in front, for new recipients (local
+/// alias expansion), and returns the copy's queue ID.
 /// </summary>
 internal sealed record DeliveryJob(QueuedMessage Message, IReadOnlyList<int> Recipients, string Nexthop,
-    Func<Stream, CancellationToken, Task> CopyContentAsync);
+    Func<Stream, CancellationToken, Task> CopyContentAsync,
+    Func<IReadOnlyList<string>, string, CancellationToken, Task<QueueId>> ForwardAsync);
 
 /// <summary>What became of one recipient: the status, its DSN code, the reply or reason, and who said it.</summary>
 internal sealed record DeliveryResult(int Recipient, DeliveryStatus Status, string Dsn, string Reason, string Relay)

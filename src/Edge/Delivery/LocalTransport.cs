@@ -11,8 +11,10 @@ namespace Edge.Delivery;
 /// local(8) for the system's own users: the recipient's local part, folded to lower case and without its
 /// extension, must be an account in the password database; its mail goes to $home/$home_mailbox when
 /// home_mailbox is set (a Maildir when it ends in "/"), otherwise to an mbox under mail_spool_directory,
-/// owned by the user. Alias expansion is not built: a name that alias_maps lists is deferred, not
-/// delivered to the account of the same name. An alias table that cannot be opened (Postfix's default
+/// owned by the user. A name that alias_maps lists is expanded instead: its addresses get a copy of the
+/// message (a new queue file with "Delivered-To: recipient" in front, as Postfix's forwarding writes it, so
+/// that a loop is caught and bounced), its own name or "\name" the mailbox. Command, file and :include:
+/// destinations are not built and defer. An alias table that cannot be opened (Postfix's default
 /// hash:/etc/aliases among them, until hash tables come) defers everything, as Postfix defers on a table
 /// lookup failure: a user might have an alias there, so neither delivery nor "unknown user" is safe.
 /// </summary>
@@ -25,6 +27,7 @@ internal sealed class LocalTransport : ITransport
     private readonly string _homeMailbox;
     private readonly string _delimiter;
     private readonly string _hostname;
+    private readonly string _origin;
     private readonly List<ILookupTable> _aliases = [];
     private readonly string? _aliasFailure;
 
@@ -34,6 +37,7 @@ internal sealed class LocalTransport : ITransport
         _homeMailbox = main.Get("home_mailbox");
         _delimiter = main.Get("recipient_delimiter");
         _hostname = main.Get("myhostname");
+        _origin = main.Get("myorigin");
         foreach (string reference in main.GetList("alias_maps"))
         {
             if (TableFactory.Open(reference, out string? error) is { } table)
@@ -71,11 +75,56 @@ internal sealed class LocalTransport : ITransport
         string local = (at < 0 ? address : address[..at]).ToLowerInvariant();
         int extension = _delimiter.Length == 0 ? -1 : local.IndexOfAny(_delimiter.ToCharArray());
         string user = extension < 0 ? local : local[..extension];
-        if (_aliases.Any(table => table.Lookup(local) is not null || table.Lookup(user) is not null))
+        if (_aliases.Select(table => table.Lookup(local) ?? table.Lookup(user)).FirstOrDefault(value => value is not null) is { } alias)
         {
-            return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0",
-                $"alias {user}: alias expansion is not implemented in Edge yet", Relay);
+            return await ExpandAsync(job, recipient, user, alias, cancellationToken);
         }
+        return await DeliverToMailboxAsync(job, recipient, user, cancellationToken);
+    }
+
+    private async Task<DeliveryResult> ExpandAsync(DeliveryJob job, int recipient, string name, string alias, CancellationToken cancellationToken)
+    {
+        string address = job.Message.Recipients[recipient].Address;
+        var forward = new List<string>();
+        bool mailbox = false;
+        foreach (string item in alias.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (item[0] is '|' or '/' || item.StartsWith(":include:", StringComparison.OrdinalIgnoreCase))
+            {
+                return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0",
+                    $"alias {name}: destination \"{item}\": commands, files and :include: are not supported by Edge", Relay);
+            }
+            // The alias's own name (or "\name") is its mailbox, not another round of expansion.
+            string target = item.TrimStart('\\');
+            if (target.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                mailbox = true;
+                continue;
+            }
+            forward.Add(target.Contains('@') ? target : $"{target}@{_origin}");
+        }
+        if ((await DeliveredToHeaders.ReadAsync(job.CopyContentAsync, cancellationToken)).Contains(address))
+        {
+            return new DeliveryResult(recipient, DeliveryStatus.Bounced, "5.4.6", $"mail forwarding loop for {address}", Relay);
+        }
+        if (mailbox)
+        {
+            DeliveryResult own = await DeliverToMailboxAsync(job, recipient, name, cancellationToken);
+            if (own.Status != DeliveryStatus.Sent || forward.Count == 0)
+            {
+                return own;
+            }
+        }
+        if (forward.Count == 0)
+        {
+            return new DeliveryResult(recipient, DeliveryStatus.Bounced, "5.1.1", $"alias {name} expands to nothing", Relay);
+        }
+        QueueId copy = await job.ForwardAsync(forward, $"Delivered-To: {address.ToLowerInvariant()}\r\n", cancellationToken);
+        return new DeliveryResult(recipient, DeliveryStatus.Sent, "2.0.0", $"forwarded as {copy}", Relay);
+    }
+
+    private async Task<DeliveryResult> DeliverToMailboxAsync(DeliveryJob job, int recipient, string user, CancellationToken cancellationToken)
+    {
         if (UnixAccount.Lookup(user) is not { } account)
         {
             return new DeliveryResult(recipient, DeliveryStatus.Bounced, "5.1.1", $"unknown user: \"{user}\"", Relay);

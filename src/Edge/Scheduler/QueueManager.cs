@@ -213,7 +213,12 @@ internal sealed class QueueManager : IAsyncDisposable
                 held.Add(slots);
             }
             var job = new DeliveryJob(message, recipients, route.Nexthop,
-                (output, token) => _queue.CopyContentAsync(message, output, token));
+                (output, token) => _queue.CopyContentAsync(message, output, token),
+                (addresses, header, token) => _local.SubmitAsync(message.Sender, addresses, async (output, t) =>
+                {
+                    await output.WriteAsync(Encoding.UTF8.GetBytes(header), t);
+                    await _queue.CopyContentAsync(message, output, t);
+                }, token));
             results = await transport.DeliverAsync(job, _stop.Token);
             foreach (DeliveryResult result in results)
             {

@@ -3,7 +3,7 @@ using Edge.Tests.Support;
 
 namespace Edge.Tests.Scheduler;
 
-/// <summary>local(8): mail for the system's users (here "nobody") in mbox or Maildir form, unknown users, aliases.</summary>
+/// <summary>local(8): mail for the system's users (Debian's "nobody" and "mail") in mbox or Maildir form, unknown users, aliases.</summary>
 [UnsupportedOSPlatform("windows")]
 public class LocalDeliveryTests
 {
@@ -15,12 +15,15 @@ public class LocalDeliveryTests
 
             mail_spool_directory = {{directory.File(spool)}}
             recipient_delimiter = +
-            alias_maps = inline:{ postmaster=root }
+            myorigin = edge.test
+            transport_maps = inline:{ remote.example=discard: }
+            alias_maps = inline:{ { team = mail, Outside@remote.example }, { mail = \mail, copy@remote.example }, loop1=loop2, loop2=loop1, { piped = |/usr/bin/procmail } }
             """ + "\n");
         directory.Write("master.cf", """
             127.0.0.1:0 inet n - n - - smtpd
             qmgr      unix  n       -       n       300     1       qmgr
             local     unix  -       n       n       -       -       local
+            discard   unix  -       -       n       -       -       discard
             """);
         return directory;
     }
@@ -65,15 +68,42 @@ public class LocalDeliveryTests
     }
 
     [Fact]
-    public async Task An_unknown_user_bounces_and_an_alias_waits_for_alias_expansion()
+    public async Task An_unknown_user_bounces_and_a_command_alias_waits()
     {
         using var config = Config("spool");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         string unknown = await SendAsync(edge.Port, "no-such-user-here@edge.test");
         await edge.WaitForLogAsync($@"{unknown}: to=<no-such-user-here@edge\.test>, relay=local, .*dsn=5\.1\.1, status=bounced \(unknown user: ""no-such-user-here""\)");
-        string alias = await SendAsync(edge.Port, "postmaster@edge.test");
-        await edge.WaitForLogAsync($@"{alias}: to=<postmaster@edge\.test>, relay=local, .*dsn=4\.3\.0, status=deferred \(alias postmaster: alias expansion is not implemented in Edge yet\)");
-        Assert.False(File.Exists(config.File("spool/postmaster")));
+        string piped = await SendAsync(edge.Port, "piped@edge.test");
+        await edge.WaitForLogAsync($@"{piped}: to=<piped@edge\.test>, relay=local, .*dsn=4\.3\.0, status=deferred \(alias piped: destination ""\|/usr/bin/procmail"": commands, files and :include: are not supported by Edge\)");
+    }
+
+    [Fact]
+    public async Task An_alias_forwards_a_copy_to_each_address_and_its_own_name_is_the_mailbox()
+    {
+        using var config = Config("spool");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "team@edge.test");
+        string line = await edge.WaitForLogAsync($@"edge/local\[\d+\]: {id}: to=<team@edge\.test>, relay=local, .*dsn=2\.0\.0, status=sent \(forwarded as \w+\)");
+        string copy = line.Split(' ')[^1].TrimEnd(')');
+        // The copy: the system user mail is itself an alias, of its own mailbox ("\mail") and one more address.
+        string second = (await edge.WaitForLogAsync($@"{copy}: to=<mail@edge\.test>, relay=local, .*status=sent \(forwarded as \w+\)")).Split(' ')[^1].TrimEnd(')');
+        await edge.WaitForLogAsync($@"{copy}: to=<Outside@remote\.example>, relay=none, .*status=sent");
+        await edge.WaitForLogAsync($@"{second}: to=<copy@remote\.example>, relay=none, .*status=sent");
+
+        string content = await File.ReadAllTextAsync(config.File("spool/mail"));
+        Assert.Contains("\nDelivered-To: mail@edge.test\nDelivered-To: team@edge.test\nReceived: ", content);
+        Assert.Single(content.Split('\n'), l => l.StartsWith("From sender@example.org "));
+    }
+
+    [Fact]
+    public async Task An_alias_loop_bounces_with_5_4_6()
+    {
+        using var config = Config("spool");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await SendAsync(edge.Port, "loop1@edge.test");
+        await edge.WaitForLogAsync(@"to=<loop1@edge\.test>, relay=local, .*dsn=5\.4\.6, status=bounced \(mail forwarding loop for loop1@edge\.test\)");
+        Assert.Equal(2, edge.Log.Count(l => l.Contains("status=sent (forwarded as")));
     }
 
     [Fact]
