@@ -33,15 +33,6 @@ public class BounceTests
         return (await c.CommandAsync("Subject: returned\r\nX-Test: yes\r\n\r\nthe original body\r\n.")).Split(' ')[^1];
     }
 
-    private static async Task<string> NoticeAsync(EdgeProcess edge, TempDirectory config, string id)
-    {
-        string line = await edge.WaitForLogAsync($@"edge/bounce\[\d+\]: {id}: sender non-delivery notification: \w+");
-        string notice = line.Split(' ')[^1];
-        var (exit, output, error) = await EdgeProcess.RunAsync(config.Path, "postcat", "-c", config.Path, "-q", notice);
-        Assert.True(exit == 0, error);
-        return output;
-    }
-
     [Fact]
     public async Task A_bounced_recipient_gets_the_sender_a_delivery_status_notification()
     {
@@ -49,7 +40,7 @@ public class BounceTests
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         string id = await SendAsync(edge.Port, "sender@example.org", "b@error.example", "ENVID=ENV+2B1 RET=FULL",
             "NOTIFY=FAILURE ORCPT=rfc822;b+40error.example");
-        string notice = await NoticeAsync(edge, config, id);
+        string notice = await edge.NoticeAsync(config.Path, id, "non-delivery");
         Assert.Contains("sender: \n", notice);
         Assert.Contains("recipient: sender@example.org\n", notice);
         Assert.Contains("From: MAILER-DAEMON@mx.edge.test (Mail Delivery System)\r\n", notice);
@@ -71,7 +62,7 @@ public class BounceTests
         using var config = ConfigDirectory();
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         string id = await SendAsync(edge.Port, "sender@example.org", "b@error.example", "RET=HDRS");
-        string notice = await NoticeAsync(edge, config, id);
+        string notice = await edge.NoticeAsync(config.Path, id, "non-delivery");
         Assert.Contains("Content-Type: text/rfc822-headers\r\n", notice);
         Assert.Contains("X-Test: yes\r\n", notice);
         Assert.DoesNotContain("the original body", notice);
@@ -98,7 +89,7 @@ public class BounceTests
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         string id = await SendAsync(edge.Port, "sender@example.org", "c@slow.example");
         await edge.WaitForLogAsync($@"{id}: to=<c@slow\.example>, relay=none, .*dsn=4\.3\.0, status=expired \(message expired after");
-        string notice = await NoticeAsync(edge, config, id);
+        string notice = await edge.NoticeAsync(config.Path, id, "non-delivery");
         Assert.Contains("Final-Recipient: rfc822; c@slow.example\r\nAction: failed\r\nStatus: 4.3.0\r\n", notice);
         Assert.Matches(new Regex("<c@slow.example>: message expired after [0-9.]+ days in the queue: mail transport unavailable"), notice);
         Assert.Single(edge.Log, line => line.Contains($"{id}: sender non-delivery notification"));
@@ -134,9 +125,7 @@ public class BounceTests
         {
             id = await SendAsync(edge.Port, "sender@example.org", "d@slow.example");
             quiet = await SendAsync(edge.Port, "sender@example.org", "q@slow.example", rcptParameters: "NOTIFY=FAILURE");
-            string line = await edge.WaitForLogAsync($@"edge/bounce\[\d+\]: {id}: sender delay notification: \w+");
-            var (exit, notice, error) = await EdgeProcess.RunAsync(config.Path, "postcat", "-c", config.Path, "-q", line.Split(' ')[^1]);
-            Assert.True(exit == 0, error);
+            string notice = await edge.NoticeAsync(config.Path, id, "delay");
             Assert.Contains("Subject: Delayed Mail (still being retried)\r\n", notice);
             Assert.Contains("# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\r\n", notice);
             Assert.Contains("It will be retried until it is 5.0 days old.\r\n", notice);

@@ -28,15 +28,8 @@ public class LocalDeliveryTests
         return directory;
     }
 
-    private static async Task<string> SendAsync(int port, string recipient)
-    {
-        await using var c = await SmtpConnection.OpenAsync(port);
-        await c.CommandAsync("EHLO client.example");
-        await c.CommandAsync("MAIL FROM:<sender@example.org>");
-        Assert.Equal("250 2.1.5 Ok", await c.CommandAsync($"RCPT TO:<{recipient}>"));
-        await c.CommandAsync("DATA");
-        return (await c.CommandAsync("Subject: local\r\n\r\nFrom the body\r\n.")).Split(' ')[^1];
-    }
+    private static Task<string> SendAsync(int port, string recipient) =>
+        SmtpConnection.SendMessageAsync(port, "Subject: local\r\n\r\nFrom the body", recipient);
 
     [Fact]
     public async Task A_system_user_gets_an_mbox_in_the_spool_directory_and_the_extension_is_dropped()

@@ -50,19 +50,8 @@ public class PipeDeliveryTests
         return directory;
     }
 
-    private static async Task<string> SendAsync(int port, string body, params string[] recipients)
-    {
-        await using var c = await SmtpConnection.OpenAsync(port);
-        await c.CommandAsync("EHLO client.example");
-        await c.CommandAsync("MAIL FROM:<sender@example.org>");
-        foreach (string recipient in recipients)
-        {
-            Assert.Equal("250 2.1.5 Ok", await c.CommandAsync($"RCPT TO:<{recipient}>"));
-        }
-        await c.CommandAsync("DATA");
-        string reply = await c.CommandAsync($"Subject: piped\r\n\r\n{body}\r\n.");
-        return reply.Split(' ')[^1];
-    }
+    private static Task<string> SendAsync(int port, string body, params string[] recipients) =>
+        SmtpConnection.SendMessageAsync(port, $"Subject: piped\r\n\r\n{body}", recipients);
 
     [Fact]
     public async Task One_run_gets_every_recipient_as_arguments_and_the_message_with_the_flags_headers()

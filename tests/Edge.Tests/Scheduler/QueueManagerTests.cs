@@ -24,19 +24,8 @@ public class QueueManagerTests
         return directory;
     }
 
-    private static async Task<string> SendAsync(int port, params string[] recipients)
-    {
-        await using var c = await SmtpConnection.OpenAsync(port);
-        await c.CommandAsync("EHLO client.example");
-        await c.CommandAsync("MAIL FROM:<sender@example.org>");
-        foreach (string recipient in recipients)
-        {
-            Assert.Equal("250 2.1.5 Ok", await c.CommandAsync($"RCPT TO:<{recipient}>"));
-        }
-        await c.CommandAsync("DATA");
-        string reply = await c.CommandAsync("Subject: routed\r\n\r\nx\r\n.");
-        return reply.Split(' ')[^1];
-    }
+    private static Task<string> SendAsync(int port, params string[] recipients) =>
+        SmtpConnection.SendMessageAsync(port, "Subject: routed\r\n\r\nx", recipients);
 
     private static async Task<string> MailqAsync(TempDirectory config) =>
         (await EdgeProcess.RunAsync(config.Path, "postqueue", "-c", config.Path, "-p")).Out;

@@ -36,21 +36,13 @@ public class SuccessNoticeTests
         return (await c.CommandAsync("Subject: tracked\r\n\r\nthe original body\r\n.")).Split(' ')[^1];
     }
 
-    private static async Task<string> NoticeAsync(EdgeProcess edge, TempDirectory config, string id)
-    {
-        string line = await edge.WaitForLogAsync($@"edge/bounce\[\d+\]: {id}: sender delivery status notification: \w+");
-        var (exit, output, error) = await EdgeProcess.RunAsync(config.Path, "postcat", "-c", config.Path, "-q", line.Split(' ')[^1]);
-        Assert.True(exit == 0, error);
-        return output;
-    }
-
     [Fact]
     public async Task A_final_delivery_with_NOTIFY_SUCCESS_gets_a_delivered_report_with_headers_only()
     {
         using var config = Config();
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         string id = await SendAsync(edge.Port, "a@final.example", "SUCCESS,FAILURE");
-        string notice = await NoticeAsync(edge, config, id);
+        string notice = await edge.NoticeAsync(config.Path, id, "delivery status");
         Assert.Contains("recipient: sender@example.org\n", notice);
         Assert.Contains("Subject: Successful Mail Delivery Report\r\n", notice);
         Assert.Contains("Original-Envelope-Id: E1\r\n", notice);
@@ -78,7 +70,7 @@ public class SuccessNoticeTests
         using var config = Config(sink.Port);
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         string id = await SendAsync(edge.Port, "b@remote.example", "SUCCESS");
-        string notice = await NoticeAsync(edge, config, id);
+        string notice = await edge.NoticeAsync(config.Path, id, "delivery status");
         Assert.Contains("Final-Recipient: rfc822; b@remote.example\r\nAction: relayed\r\nStatus: 2.0.0\r\n", notice);
         Assert.Contains($"Remote-MTA: dns; 127.0.0.1[127.0.0.1]:{sink.Port}\r\n", notice);
     }

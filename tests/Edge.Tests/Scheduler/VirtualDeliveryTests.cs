@@ -28,16 +28,8 @@ public class VirtualDeliveryTests
         return directory;
     }
 
-    private static async Task<string> SendAsync(int port, string recipient, string body)
-    {
-        await using var c = await SmtpConnection.OpenAsync(port);
-        await c.CommandAsync("EHLO client.example");
-        await c.CommandAsync("MAIL FROM:<sender@example.org>");
-        Assert.Equal("250 2.1.5 Ok", await c.CommandAsync($"RCPT TO:<{recipient}>"));
-        await c.CommandAsync("DATA");
-        string reply = await c.CommandAsync($"Subject: hosted\r\n\r\n{body}\r\n.");
-        return reply.Split(' ')[^1];
-    }
+    private static Task<string> SendAsync(int port, string recipient, string body) =>
+        SmtpConnection.SendMessageAsync(port, $"Subject: hosted\r\n\r\n{body}", recipient);
 
     [Fact]
     public async Task A_maildir_recipient_gets_a_file_in_new_with_delivery_headers_and_LF_line_ends()

@@ -57,6 +57,23 @@ public sealed class SmtpConnection : IAsyncDisposable
         Assert.Equal("250 2.1.5 Ok", await CommandAsync($"RCPT TO:<{to}>"));
     }
 
+    /// <summary>
+    /// One whole message from sender@example.org on a connection of its own, every recipient accepted; the
+    /// <paramref name="content"/> goes after DATA as it is (CRLF line ends, no final dot). Returns the queue ID.
+    /// </summary>
+    public static async Task<string> SendMessageAsync(int port, string content, params string[] recipients)
+    {
+        await using var c = await OpenAsync(port);
+        Assert.StartsWith("250-", await c.CommandAsync("EHLO client.example"));
+        Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
+        foreach (string recipient in recipients)
+        {
+            Assert.Equal("250 2.1.5 Ok", await c.CommandAsync($"RCPT TO:<{recipient}>"));
+        }
+        Assert.StartsWith("354", await c.CommandAsync("DATA"));
+        return (await c.CommandAsync(content + "\r\n.")).Split(' ')[^1];
+    }
+
     /// <summary>Sends a BDAT command with exactly <paramref name="chunk"/> as its data and returns the reply.</summary>
     public async Task<string> BdatAsync(string chunk, bool last = false)
     {
