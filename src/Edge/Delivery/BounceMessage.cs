@@ -41,22 +41,23 @@ internal static class BounceMessage
         message.Sender.Length == 0 ? [] : [.. deliveries.Where(d => (d.Recipient.Notify & DsnNotify.Success) != 0)];
 
     /// <param name="retriedUntil">For a delay warning: how long the message will be retried (maximal_queue_lifetime).</param>
+    /// <param name="postmaster">For the postmaster's copy (notify_classes): its recipient; the message's headers only.</param>
     public static async Task WriteAsync(Stream output, QueuedMessage message, IReadOnlyList<Failure> failures,
         string myHostname, Func<Stream, CancellationToken, Task> copyOriginal, CancellationToken cancellationToken,
-        TimeSpan retriedUntil = default)
+        TimeSpan retriedUntil = default, string? postmaster = null)
     {
         string boundary = $"{message.Id}.{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}/{myHostname}";
         string now = DateTimeOffset.UtcNow.ToString("ddd, d MMM yyyy HH:mm:ss +0000 (UTC)", CultureInfo.InvariantCulture);
         string arrival = message.Id.Arrival.ToString("ddd, d MMM yyyy HH:mm:ss +0000 (UTC)", CultureInfo.InvariantCulture);
         bool delayed = failures.All(f => f.Action == "delayed");
         bool success = !delayed && failures.All(f => f.Action != "failed");
-        bool headersOnly = success || delayed || message.Ret == DsnReturn.Headers;
+        bool headersOnly = success || delayed || postmaster is not null || message.Ret == DsnReturn.Headers;
         var text = new StringBuilder();
         void Line(string line) => text.Append(line).Append("\r\n");
 
         Line($"From: MAILER-DAEMON@{myHostname} (Mail Delivery System)");
-        Line($"To: {message.Sender}");
-        Line($"Subject: {(success ? "Successful Mail Delivery Report" : delayed ? "Delayed Mail (still being retried)" : "Undelivered Mail Returned to Sender")}");
+        Line($"To: {postmaster ?? message.Sender}");
+        Line($"Subject: {(postmaster is not null ? "Postmaster Copy: Undelivered Mail" : success ? "Successful Mail Delivery Report" : delayed ? "Delayed Mail (still being retried)" : "Undelivered Mail Returned to Sender")}");
         Line($"Date: {now}");
         Line($"Message-Id: <{DateTimeOffset.UtcNow:yyyyMMddHHmmss}.{message.Id}@{myHostname}>");
         Line("Auto-Submitted: auto-replied");

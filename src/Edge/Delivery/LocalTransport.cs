@@ -28,6 +28,7 @@ internal sealed class LocalTransport : ITransport
     private readonly string _delimiter;
     private readonly string _hostname;
     private readonly string _origin;
+    private readonly string _doubleBounce;
     private readonly List<ILookupTable> _aliases = [];
     private readonly string? _aliasFailure;
 
@@ -38,6 +39,7 @@ internal sealed class LocalTransport : ITransport
         _delimiter = main.Get("recipient_delimiter");
         _hostname = main.Get("myhostname");
         _origin = main.Get("myorigin");
+        _doubleBounce = main.Get("double_bounce_sender");
         foreach (string reference in main.GetList("alias_maps"))
         {
             if (TableFactory.Open(reference, out string? error) is { } table)
@@ -75,6 +77,11 @@ internal sealed class LocalTransport : ITransport
         string local = (at < 0 ? address : address[..at]).ToLowerInvariant();
         int extension = _delimiter.Length == 0 ? -1 : local.IndexOfAny(_delimiter.ToCharArray());
         string user = extension < 0 ? local : local[..extension];
+        // Mail to the double-bounce address is a notice that failed twice: dropped, as Postfix's local does.
+        if (user.Equals(_doubleBounce, StringComparison.OrdinalIgnoreCase))
+        {
+            return new DeliveryResult(recipient, DeliveryStatus.Sent, "2.0.0", "discarded", Relay);
+        }
         if (_aliases.Select(table => table.Lookup(local) ?? table.Lookup(user)).FirstOrDefault(value => value is not null) is { } alias)
         {
             return await ExpandAsync(job, recipient, user, alias, cancellationToken);

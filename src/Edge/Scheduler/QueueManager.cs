@@ -32,6 +32,7 @@ internal sealed class QueueManager : IAsyncDisposable
     private readonly QueueSchedule _schedule;
     private readonly IReadOnlySet<string> _deferTransports;
     private readonly DomainSet _fastFlushDomains;
+    private readonly PostmasterNotices _postmaster;
     private readonly SemaphoreSlim _active = new(ActiveLimit);
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
@@ -40,8 +41,10 @@ internal sealed class QueueManager : IAsyncDisposable
 
     public QueueManager(QueueStore queue, TransportResolver resolver,
         IReadOnlyDictionary<string, (ITransport Transport, int MaxProc, DestinationPolicy Policy)> transports,
-        QueueSchedule schedule, string myHostname, IEnumerable<string> deferTransports, DomainSet fastFlushDomains)
+        QueueSchedule schedule, string myHostname, IEnumerable<string> deferTransports, DomainSet fastFlushDomains,
+        PostmasterNotices postmaster)
     {
+        _postmaster = postmaster;
         _deferTransports = deferTransports.ToHashSet(StringComparer.OrdinalIgnoreCase);
         _fastFlushDomains = fastFlushDomains;
         _queue = queue;
@@ -251,10 +254,14 @@ internal sealed class QueueManager : IAsyncDisposable
             ? r with { Status = DeliveryStatus.Bounced, Reason = $"message expired after {age.TotalDays:0.##} days in the queue: {r.Reason}" }
             : r).ToList();
 
-        await NotifyAsync(entry, message, BounceMessage.Reportable(message, finals
-            .Where(f => f.Status == DeliveryStatus.Bounced)
-            .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay))),
-            "sender non-delivery notification");
+        var failed = finals.Where(f => f.Status == DeliveryStatus.Bounced && !_postmaster.IsOwn(message.Sender))
+            .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay)).ToList();
+        await NotifyAsync(entry, message, BounceMessage.Reportable(message, failed), "sender non-delivery notification");
+        if (message.Sender.Length == 0 ? _postmaster.DoubleBounce : _postmaster.Bounce)
+        {
+            await NotifyAsync(entry, message, failed, "postmaster non-delivery notification",
+                message.Sender.Length == 0 ? _postmaster.DoubleBounceRecipient : _postmaster.BounceRecipient);
+        }
         await NotifyAsync(entry, message, BounceMessage.SuccessReportable(message, finals
             .Where(f => f.Status == DeliveryStatus.Sent && f.SuccessAction is not null)
             .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay, f.SuccessAction!))),
@@ -302,16 +309,20 @@ internal sealed class QueueManager : IAsyncDisposable
         await _queue.CommitAsync(last);
     }
 
-    /// <summary>Queues a notice to the sender about <paramref name="reports"/>, if there are any, as bounce(8) does.</summary>
-    private async Task NotifyAsync(QueueEntry entry, QueuedMessage message, IReadOnlyList<BounceMessage.Failure> reports, string what)
+    /// <summary>
+    /// Queues a notice about <paramref name="reports"/>, if there are any, as bounce(8) does: to the sender from
+    /// the null sender, or the postmaster's copy to <paramref name="postmaster"/> from double_bounce_sender.
+    /// </summary>
+    private async Task NotifyAsync(QueueEntry entry, QueuedMessage message, IReadOnlyList<BounceMessage.Failure> reports, string what,
+        string? postmaster = null)
     {
         if (reports.Count == 0)
         {
             return;
         }
-        QueueId notice = await _local.SubmitAsync("", [message.Sender],
+        QueueId notice = await _local.SubmitAsync(postmaster is null ? "" : _postmaster.Sender, [postmaster ?? message.Sender],
             (output, token) => BounceMessage.WriteAsync(output, message, reports, _myHostname,
-                (original, t) => _queue.CopyContentAsync(message, original, t), token, _schedule.MaximalQueueLifetime),
+                (original, t) => _queue.CopyContentAsync(message, original, t), token, _schedule.MaximalQueueLifetime, postmaster),
             _stop.Token);
         MailLog.Info($"{entry.Id}: {what}: {notice}", "bounce");
     }

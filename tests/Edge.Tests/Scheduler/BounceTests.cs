@@ -40,7 +40,7 @@ public class BounceTests
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         string id = await SendAsync(edge.Port, "sender@example.org", "b@error.example", "ENVID=ENV+2B1 RET=FULL",
             "NOTIFY=FAILURE ORCPT=rfc822;b+40error.example");
-        string notice = await edge.NoticeAsync(config.Path, id, "non-delivery");
+        string notice = await edge.NoticeAsync(config.Path, id, "sender non-delivery");
         Assert.Contains("sender: \n", notice);
         Assert.Contains("recipient: sender@example.org\n", notice);
         Assert.Contains("From: MAILER-DAEMON@mx.edge.test (Mail Delivery System)\r\n", notice);
@@ -62,7 +62,7 @@ public class BounceTests
         using var config = ConfigDirectory();
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         string id = await SendAsync(edge.Port, "sender@example.org", "b@error.example", "RET=HDRS");
-        string notice = await edge.NoticeAsync(config.Path, id, "non-delivery");
+        string notice = await edge.NoticeAsync(config.Path, id, "sender non-delivery");
         Assert.Contains("Content-Type: text/rfc822-headers\r\n", notice);
         Assert.Contains("X-Test: yes\r\n", notice);
         Assert.DoesNotContain("the original body", notice);
@@ -89,7 +89,7 @@ public class BounceTests
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         string id = await SendAsync(edge.Port, "sender@example.org", "c@slow.example");
         await edge.WaitForLogAsync($@"{id}: to=<c@slow\.example>, relay=none, .*dsn=4\.3\.0, status=expired \(message expired after");
-        string notice = await edge.NoticeAsync(config.Path, id, "non-delivery");
+        string notice = await edge.NoticeAsync(config.Path, id, "sender non-delivery");
         Assert.Contains("Final-Recipient: rfc822; c@slow.example\r\nAction: failed\r\nStatus: 4.3.0\r\n", notice);
         Assert.Matches(new Regex("<c@slow.example>: message expired after [0-9.]+ days in the queue: mail transport unavailable"), notice);
         Assert.Single(edge.Log, line => line.Contains($"{id}: sender non-delivery notification"));
@@ -125,7 +125,7 @@ public class BounceTests
         {
             id = await SendAsync(edge.Port, "sender@example.org", "d@slow.example");
             quiet = await SendAsync(edge.Port, "sender@example.org", "q@slow.example", rcptParameters: "NOTIFY=FAILURE");
-            string notice = await edge.NoticeAsync(config.Path, id, "delay");
+            string notice = await edge.NoticeAsync(config.Path, id, "sender delay");
             Assert.Contains("Subject: Delayed Mail (still being retried)\r\n", notice);
             Assert.Contains("# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\r\n", notice);
             Assert.Contains("It will be retried until it is 5.0 days old.\r\n", notice);
@@ -153,5 +153,31 @@ public class BounceTests
             }
             Assert.DoesNotContain(again.Log, line => line.Contains("delay notification"));
         }
+    }
+
+    [Fact]
+    public async Task Notify_classes_bounce_and_2bounce_send_the_postmaster_headers_from_double_bounce()
+    {
+        using var config = ConfigDirectory("notify_classes = bounce, 2bounce\nbounce_notice_recipient = pm-bounce\n2bounce_notice_recipient = pm-2bounce@example.net");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string returned = await SendAsync(edge.Port, "sender@example.org", "b@error.example");
+        await edge.NoticeAsync(config.Path, returned, "sender non-delivery");
+        string copy = await edge.NoticeAsync(config.Path, returned, "postmaster non-delivery");
+        Assert.Contains("sender: double-bounce@mx.edge.test\n", copy);
+        Assert.Contains("recipient: pm-bounce@mx.edge.test\n", copy);
+        Assert.Contains("To: pm-bounce@mx.edge.test\r\nSubject: Postmaster Copy: Undelivered Mail\r\n", copy);
+        Assert.Contains("Content-Type: text/rfc822-headers\r\n", copy);
+        Assert.DoesNotContain("the original body", copy);
+
+        // A bounce that cannot be returned goes to the 2bounce recipient; no notice goes to the null sender.
+        string bounce = await SendAsync(edge.Port, "", "c@error.example");
+        string doubleBounce = await edge.NoticeAsync(config.Path, bounce, "postmaster non-delivery");
+        Assert.Contains("recipient: pm-2bounce@example.net\n", doubleBounce);
+        Assert.DoesNotContain(edge.Log, line => line.Contains($"{bounce}: sender non-delivery notification"));
+
+        // The postmaster's own notices, failing, make no further notices.
+        string own = await SendAsync(edge.Port, "double-bounce@mx.edge.test", "d@error.example");
+        await edge.WaitForLogAsync($@"{own}: removed");
+        Assert.DoesNotContain(edge.Log, line => line.Contains($"{own}: ") && line.Contains("notification"));
     }
 }

@@ -72,6 +72,16 @@ public class LocalDeliveryTests
     }
 
     [Fact]
+    public async Task Mail_to_the_double_bounce_address_is_discarded()
+    {
+        using var config = Config("spool");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "double-bounce@edge.test");
+        await edge.WaitForLogAsync($@"edge/local\[\d+\]: {id}: to=<double-bounce@edge\.test>, relay=local, .*dsn=2\.0\.0, status=sent \(discarded\)");
+        Assert.False(File.Exists(config.File("spool/double-bounce")));
+    }
+
+    [Fact]
     public async Task An_alias_forwards_a_copy_to_each_address_and_its_own_name_is_the_mailbox()
     {
         using var config = Config("spool");

@@ -42,7 +42,7 @@ public class SuccessNoticeTests
         using var config = Config();
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         string id = await SendAsync(edge.Port, "a@final.example", "SUCCESS,FAILURE");
-        string notice = await edge.NoticeAsync(config.Path, id, "delivery status");
+        string notice = await edge.NoticeAsync(config.Path, id, "sender delivery status");
         Assert.Contains("recipient: sender@example.org\n", notice);
         Assert.Contains("Subject: Successful Mail Delivery Report\r\n", notice);
         Assert.Contains("Original-Envelope-Id: E1\r\n", notice);
@@ -70,7 +70,7 @@ public class SuccessNoticeTests
         using var config = Config(sink.Port);
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         string id = await SendAsync(edge.Port, "b@remote.example", "SUCCESS");
-        string notice = await edge.NoticeAsync(config.Path, id, "delivery status");
+        string notice = await edge.NoticeAsync(config.Path, id, "sender delivery status");
         Assert.Contains("Final-Recipient: rfc822; b@remote.example\r\nAction: relayed\r\nStatus: 2.0.0\r\n", notice);
         Assert.Contains($"Remote-MTA: dns; 127.0.0.1[127.0.0.1]:{sink.Port}\r\n", notice);
     }

@@ -79,12 +79,13 @@ public sealed partial class EdgeProcess : IAsyncDisposable
 
     /// <summary>Runs an edge subcommand to completion.</summary>
     /// <summary>
-    /// The notice the bounce service logged for <paramref name="id"/> ("non-delivery", "delay" or "delivery
-    /// status"), as postcat shows it; it stays queued when master.cf has no transport for the sender.
+    /// The notice the bounce service logged for <paramref name="id"/> ("sender non-delivery", "sender delay",
+    /// "sender delivery status", "postmaster non-delivery"), as postcat shows it; it stays queued when
+    /// master.cf has no transport for its recipient.
     /// </summary>
     public async Task<string> NoticeAsync(string configDirectory, string id, string kind)
     {
-        string line = await WaitForLogAsync($@"edge/bounce\[\d+\]: {id}: sender {kind} notification: \w+");
+        string line = await WaitForLogAsync($@"edge/bounce\[\d+\]: {id}: {kind} notification: \w+");
         var (exit, output, error) = await RunAsync(configDirectory, "postcat", "-c", configDirectory, "-q", line.Split(' ')[^1]);
         Assert.True(exit == 0, error);
         return output;
