@@ -23,15 +23,9 @@ public class BounceTests
         return directory;
     }
 
-    private static async Task<string> SendAsync(int port, string sender, string recipient, string parameters = "", string rcptParameters = "")
-    {
-        await using var c = await SmtpConnection.OpenAsync(port);
-        await c.CommandAsync("EHLO client.example");
-        Assert.StartsWith("250", await c.CommandAsync($"MAIL FROM:<{sender}> {parameters}"));
-        Assert.StartsWith("250", await c.CommandAsync($"RCPT TO:<{recipient}> {rcptParameters}"));
-        await c.CommandAsync("DATA");
-        return (await c.CommandAsync("Subject: returned\r\nX-Test: yes\r\n\r\nthe original body\r\n.")).Split(' ')[^1];
-    }
+    private static Task<string> SendAsync(int port, string sender, string recipient, string parameters = "", string rcptParameters = "") =>
+        SmtpConnection.SendWithParametersAsync(port, sender, parameters, recipient, rcptParameters,
+            "Subject: returned\r\nX-Test: yes\r\n\r\nthe original body");
 
     [Fact]
     public async Task A_bounced_recipient_gets_the_sender_a_delivery_status_notification()

@@ -26,15 +26,9 @@ public class SuccessNoticeTests
         return directory;
     }
 
-    private static async Task<string> SendAsync(int port, string recipient, string notify)
-    {
-        await using var c = await SmtpConnection.OpenAsync(port);
-        await c.CommandAsync("EHLO client.example");
-        Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<sender@example.org> RET=FULL ENVID=E1"));
-        Assert.StartsWith("250", await c.CommandAsync($"RCPT TO:<{recipient}> NOTIFY={notify}"));
-        await c.CommandAsync("DATA");
-        return (await c.CommandAsync("Subject: tracked\r\n\r\nthe original body\r\n.")).Split(' ')[^1];
-    }
+    private static Task<string> SendAsync(int port, string recipient, string notify) =>
+        SmtpConnection.SendWithParametersAsync(port, "sender@example.org", "RET=FULL ENVID=E1", recipient, $"NOTIFY={notify}",
+            "Subject: tracked\r\n\r\nthe original body");
 
     [Fact]
     public async Task A_final_delivery_with_NOTIFY_SUCCESS_gets_a_delivered_report_with_headers_only()

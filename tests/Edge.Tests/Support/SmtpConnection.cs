@@ -74,6 +74,21 @@ public sealed class SmtpConnection : IAsyncDisposable
         return (await c.CommandAsync(content + "\r\n.")).Split(' ')[^1];
     }
 
+    /// <summary>
+    /// One message to one recipient with ESMTP parameters on MAIL FROM and RCPT TO (DSN's RET, ENVID, NOTIFY,
+    /// ORCPT), both of which must be accepted. Returns the queue ID.
+    /// </summary>
+    public static async Task<string> SendWithParametersAsync(int port, string sender, string mailParameters,
+        string recipient, string rcptParameters, string content)
+    {
+        await using var c = await OpenAsync(port);
+        Assert.StartsWith("250-", await c.CommandAsync("EHLO client.example"));
+        Assert.StartsWith("250", await c.CommandAsync($"MAIL FROM:<{sender}> {mailParameters}"));
+        Assert.StartsWith("250", await c.CommandAsync($"RCPT TO:<{recipient}> {rcptParameters}"));
+        Assert.StartsWith("354", await c.CommandAsync("DATA"));
+        return (await c.CommandAsync(content + "\r\n.")).Split(' ')[^1];
+    }
+
     /// <summary>Sends a BDAT command with exactly <paramref name="chunk"/> as its data and returns the reply.</summary>
     public async Task<string> BdatAsync(string chunk, bool last = false)
     {
