@@ -60,23 +60,16 @@ internal static partial class ProxyHeader
         destination = null;
 
         ReadOnlySpan<byte> keyword = NextField(ref line, out bool more);
-        if (keyword.SequenceEqual("UNKNOWN"u8))
+        V1Protocol protocol = Protocol(keyword);
+        if (protocol == V1Protocol.Unknown)
         {
             return null;   // the rest of the line, if any, is to be ignored
         }
-        bool ipv6;
-        if (keyword.SequenceEqual("TCP4"u8))
-        {
-            ipv6 = false;
-        }
-        else if (keyword.SequenceEqual("TCP6"u8))
-        {
-            ipv6 = true;
-        }
-        else
+        if (protocol == V1Protocol.Bad)
         {
             return BadProtocolType;
         }
+        bool ipv6 = protocol == V1Protocol.Tcp6;
         if (!more)
         {
             return BadClientAddress;
@@ -147,24 +140,16 @@ internal static partial class ProxyHeader
                 ? null
                 : BadProtocolType;
         }
-        ReadOnlySpan<byte> keyword = partial[..space];
-        if (keyword.SequenceEqual("UNKNOWN"u8))
+        V1Protocol protocol = Protocol(partial[..space]);
+        if (protocol == V1Protocol.Unknown)
         {
             return null;
         }
-        bool ipv6;
-        if (keyword.SequenceEqual("TCP4"u8))
-        {
-            ipv6 = false;
-        }
-        else if (keyword.SequenceEqual("TCP6"u8))
-        {
-            ipv6 = true;
-        }
-        else
+        if (protocol == V1Protocol.Bad)
         {
             return BadProtocolType;
         }
+        bool ipv6 = protocol == V1Protocol.Tcp6;
 
         // Fields 0..3: client address, server address, client port, server port.
         int field = 0;
@@ -366,4 +351,18 @@ internal static partial class ProxyHeader
         >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
         _ => -1,
     };
+
+    private enum V1Protocol : byte
+    {
+        Unknown,
+        Tcp4,
+        Tcp6,
+        Bad,
+    }
+
+    private static V1Protocol Protocol(ReadOnlySpan<byte> keyword) =>
+        keyword.SequenceEqual("UNKNOWN"u8) ? V1Protocol.Unknown
+        : keyword.SequenceEqual("TCP4"u8) ? V1Protocol.Tcp4
+        : keyword.SequenceEqual("TCP6"u8) ? V1Protocol.Tcp6
+        : V1Protocol.Bad;
 }
