@@ -19,5 +19,9 @@ public static partial class ParameterRegistry
         // The DNS servers the delivery agents ask (address or address:port, IPv6 in brackets); empty means
         // the nameservers of /etc/resolv.conf, as Postfix uses the system's.
         List("edge_dns_servers", ""),
+        // The queue log is cut only from its start, so a long-deferred message would keep every segment
+        // written after it: once the log is longer than twice the queued mail plus this many bytes, the
+        // oldest messages are copied to its end and the segments behind them deleted.
+        Long("edge_queue_log_headroom", "67108864"),
     ];
 }

@@ -142,6 +142,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         }
         string queueDirectory = Path.GetFullPath(main.Get("queue_directory"));
         QueueStore queue = await QueueStore.OpenAsync(queueDirectory, cancellationToken);
+        queue.LogHeadroom = main.GetLong("edge_queue_log_headroom");
         var lifetime = new Lifetime { Grace = main.GetTime("edge_shutdown_time_limit") };
         try
         {
@@ -233,6 +234,7 @@ internal sealed class EdgeServer : IAsyncDisposable
             }
         }
         _gate.Limit = main.GetInt("edge_connection_limit");
+        _queue.LogHeadroom = main.GetLong("edge_queue_log_headroom");
         _lifetime.Grace = main.GetTime("edge_shutdown_time_limit");
         MailLog.Info($"reload -- configuration {_configDirectory ?? "(built-in)"}", "master");
         return null;

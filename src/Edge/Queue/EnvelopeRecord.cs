@@ -60,6 +60,21 @@ internal static class EnvelopeRecord
         return p;
     }
 
+    /// <summary>
+    /// Points an envelope record at copies of its chunks (the message was copied forward in the log): the
+    /// chunk table is the record's end, so only it changes, and the record is sealed again.
+    /// </summary>
+    public static void Relocate(Span<byte> record, ReadOnlySpan<ContentChunk> chunks)
+    {
+        int p = record.Length - chunks.Length * 12;
+        foreach (ContentChunk chunk in chunks)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(record[p..], chunk.Address);
+            p += 12;
+        }
+        RecordHeader.Seal(record);
+    }
+
     /// <summary>Decodes an intact envelope record; a malformed one throws <see cref="FormatException"/>.</summary>
     public static QueuedMessage Read(ReadOnlySpan<byte> record)
     {

@@ -34,7 +34,7 @@ internal sealed class LocalSubmission(QueueStore queue)
             }
             long address = queue.AppendMessage(envelope, Local, writer);
             await queue.WaitCommittedAsync(address, waiter);
-            queue.AddQueued(id, address, recipients.Count, writer.Chunks.Length > 0 ? writer.Chunks[0].Address : address);
+            queue.AddQueued(id, address, recipients.Count, writer.Chunks);
             return id;
         }
         finally

@@ -1,20 +1,31 @@
 namespace Edge.Queue;
 
 /// <summary>What the queue manager knows of one queued message besides its envelope record.</summary>
-internal sealed class QueueEntry(QueueId id, long envelopeAddress, int recipientCount, long firstAddress)
+internal sealed class QueueEntry
 {
+    public QueueEntry(QueueId id, long envelopeAddress, int recipientCount, ReadOnlySpan<ContentChunk> chunks)
+    {
+        Id = id;
+        Done = new bool[recipientCount];
+        Reasons = new string?[recipientCount];
+        Relocate(envelopeAddress, chunks);
+    }
+
+    public QueueId Id { get; }
+
     /// <summary>The log address of the message's first record: the log before it may go once nothing older is queued.</summary>
-    public long FirstAddress { get; } = firstAddress;
+    public long FirstAddress { get; private set; }
 
-    public QueueId Id { get; } = id;
+    public long EnvelopeAddress { get; private set; }
 
-    public long EnvelopeAddress { get; } = envelopeAddress;
+    /// <summary>The content's size in the log: what copying the message forward costs.</summary>
+    public long ContentBytes { get; private set; }
 
     /// <summary>Per recipient: delivered or bounced for good (a status record says so).</summary>
-    public bool[] Done { get; } = new bool[recipientCount];
+    public bool[] Done { get; }
 
     /// <summary>Per recipient: why the last attempt was deferred, for postqueue -p.</summary>
-    public string?[] Reasons { get; } = new string?[recipientCount];
+    public string?[] Reasons { get; }
 
     public DateTimeOffset NextAttempt { get; set; } = DateTimeOffset.MinValue;
 
@@ -33,4 +44,19 @@ internal sealed class QueueEntry(QueueId id, long envelopeAddress, int recipient
     public bool Active { get; set; }
 
     public bool AllDone => Array.TrueForAll(Done, d => d);
+
+    /// <summary>The message now lives at these addresses (it was queued, or copied forward in the log).</summary>
+    public void Relocate(long envelopeAddress, ReadOnlySpan<ContentChunk> chunks)
+    {
+        long bytes = 0;
+        long first = envelopeAddress;
+        foreach (ContentChunk chunk in chunks)
+        {
+            bytes += chunk.Length;
+            first = Math.Min(first, chunk.Address);
+        }
+        ContentBytes = bytes;
+        FirstAddress = first;
+        EnvelopeAddress = envelopeAddress;
+    }
 }

@@ -6,11 +6,13 @@ namespace Edge.Queue;
 /// Rebuilds the queue index from a scan of the log. Envelopes are messages; chunks are checked so that an
 /// envelope whose content is damaged is not delivered. Damaged records are copied to
 /// queue_directory/corrupt and reported, as Postfix moves a damaged queue file to its corrupt queue.
+/// A message copied forward has more than one envelope record: the last one is the message; an earlier
+/// one may have lost its content to truncation already.
 /// </summary>
 internal sealed class QueueRecovery(string queueDirectory)
 {
     private readonly Dictionary<long, QueueId> _intactChunks = [];
-    private readonly List<(QueueId Id, long Address, QueuedMessage Message)> _envelopes = [];
+    private readonly Dictionary<QueueId, (long Address, QueuedMessage Message)> _envelopes = [];
     private readonly Dictionary<QueueId, List<(int Recipient, DeliveryStatus Status, DateTimeOffset Next, string Reason)>> _statuses = [];
     private readonly HashSet<QueueId> _removed = [];
     private readonly Dictionary<QueueId, bool> _held = [];
@@ -34,7 +36,7 @@ internal sealed class QueueRecovery(string queueDirectory)
                 try
                 {
                     QueuedMessage message = EnvelopeRecord.Read(record);
-                    _envelopes.Add((message.Id, address, message));
+                    _envelopes[message.Id] = (address, message);
                 }
                 catch (FormatException)
                 {
@@ -69,7 +71,7 @@ internal sealed class QueueRecovery(string queueDirectory)
     /// <summary>The messages still queued, with what their status records say.</summary>
     public IEnumerable<QueueEntry> Finish()
     {
-        foreach ((QueueId id, long address, QueuedMessage message) in _envelopes)
+        foreach ((QueueId id, (long address, QueuedMessage message)) in _envelopes)
         {
             if (_removed.Contains(id))
             {
@@ -82,8 +84,7 @@ internal sealed class QueueRecovery(string queueDirectory)
                 MailLog.Warning($"{id}: content chunk at log address {bad} is missing or corrupt; message moved to corrupt/{id}");
                 continue;
             }
-            long first = message.Chunks.Count > 0 ? Math.Min(message.Chunks[0].Address, address) : address;
-            var entry = new QueueEntry(id, address, message.Recipients.Count, first) { Hold = _held.GetValueOrDefault(id), Warned = _warned.Contains(id) };
+            var entry = new QueueEntry(id, address, message.Recipients.Count, [.. message.Chunks]) { Hold = _held.GetValueOrDefault(id), Warned = _warned.Contains(id) };
             foreach ((int recipient, DeliveryStatus status, DateTimeOffset next, string reason) in
                      _statuses.GetValueOrDefault(id) ?? [])
             {

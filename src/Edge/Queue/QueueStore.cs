@@ -10,7 +10,7 @@ namespace Edge.Queue;
 /// A message is queued once its envelope record is committed; until then its chunks are garbage that
 /// recovery ignores. The in-memory index maps queue IDs to envelope addresses.
 /// </summary>
-internal sealed class QueueStore : IAsyncDisposable
+internal sealed partial class QueueStore : IAsyncDisposable
 {
     private readonly FasterLog _log;
     private readonly IDevice _device;
@@ -118,9 +118,9 @@ internal sealed class QueueStore : IAsyncDisposable
 
     public ValueTask WaitCommittedAsync(long address, CommitWaiter waiter) => _committer!.WaitCommittedAsync(address, waiter);
 
-    public void AddQueued(QueueId id, long envelopeAddress, int recipientCount, long firstAddress)
+    public void AddQueued(QueueId id, long envelopeAddress, int recipientCount, ReadOnlySpan<ContentChunk> chunks)
     {
-        _index[id] = new QueueEntry(id, envelopeAddress, recipientCount, Math.Min(firstAddress, envelopeAddress));
+        _index[id] = new QueueEntry(id, envelopeAddress, recipientCount, chunks);
         Arrived?.Invoke();
     }
 
@@ -130,30 +130,6 @@ internal sealed class QueueStore : IAsyncDisposable
     public void Pin(QueueId id, long firstAddress) => _inProgress[id] = firstAddress;
 
     public void Unpin(QueueId id) => _inProgress.TryRemove(id, out _);
-
-    /// <summary>
-    /// Lets the log go up to the oldest record still needed (a queued message's or one being received), so
-    /// that its disk use follows the queue, not the history: FASTER deletes every segment file below it.
-    /// A commit records the new begin address.
-    /// </summary>
-    public void TruncateObsolete()
-    {
-        long keep = _log.TailAddress;
-        foreach (QueueEntry entry in _index.Values)
-        {
-            keep = Math.Min(keep, entry.FirstAddress);
-        }
-        foreach (long pinned in _inProgress.Values)
-        {
-            keep = Math.Min(keep, pinned);
-        }
-        if (keep > _log.BeginAddress && _committer is not null)
-        {
-            _log.TruncateUntilPageStart(keep);
-            // The files go when a commit records the new begin address.
-            _log.Commit();
-        }
-    }
 
     /// <summary>Raised when a new message is queued, so that the queue manager looks at once.</summary>
     public event Action? Arrived;
@@ -178,15 +154,21 @@ internal sealed class QueueStore : IAsyncDisposable
     /// <summary>postsuper -h / -H: puts a message on hold or releases it; returns the record's address.</summary>
     public long SetHold(QueueEntry entry, bool hold)
     {
-        entry.Hold = hold;
-        return Append(StatusRecord.Hold(entry.Id, hold));
+        lock (entry)
+        {
+            entry.Hold = hold;
+            return Append(StatusRecord.Hold(entry.Id, hold));
+        }
     }
 
     /// <summary>Records that the sender got the delay warning; returns the record's address.</summary>
     public long SetWarned(QueueEntry entry)
     {
-        entry.Warned = true;
-        return Append(StatusRecord.Warned(entry.Id));
+        lock (entry)
+        {
+            entry.Warned = true;
+            return Append(StatusRecord.Warned(entry.Id));
+        }
     }
 
     /// <summary>Waits until everything appended so far is on disk (for the tools' changes).</summary>

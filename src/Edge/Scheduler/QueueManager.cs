@@ -17,7 +17,7 @@ namespace Edge.Scheduler;
 /// </summary>
 internal sealed class QueueManager : IAsyncDisposable
 {
-    /// <summary>How often the log is cut back to what the queue still needs.</summary>
+    /// <summary>How often the log is cut back to what the queue still needs (and old messages copied forward).</summary>
     private static readonly TimeSpan TruncationInterval = TimeSpan.FromSeconds(2);
 
     /// <summary>qmgr_message_active_limit: messages being delivered at once.</summary>
@@ -105,7 +105,8 @@ internal sealed class QueueManager : IAsyncDisposable
             DateTimeOffset now = DateTimeOffset.UtcNow;
             if (now - truncated > TruncationInterval)
             {
-                _queue.TruncateObsolete();
+                // Here, between the rounds that start deliveries: no delivery starts while messages move.
+                await _queue.CompactAsync(_stop.Token);
                 truncated = now;
             }
             foreach (QueueEntry entry in _queue.Entries)

@@ -255,7 +255,7 @@ internal sealed partial class SmtpSession
         }
         else if (address >= 0)
         {
-            _queue.AddQueued(_envelope.Id, address, _envelope.RecipientCount, _writer.Chunks[0].Address);
+            _queue.AddQueued(_envelope.Id, address, _envelope.RecipientCount, _writer.Chunks);
             MailLog.Info($"{_envelope.Id}: from=<{new ClientText(_envelope[_envelope.Sender])}>, size={_writer.Size}, nrcpt={_envelope.RecipientCount} (queue active)", "qmgr");
             WriteQueuedReply(bdat);
             _stats.Succeeded(bdat ? SmtpVerb.Bdat : SmtpVerb.Data);

@@ -1,0 +1,127 @@
+using Edge.Logging;
+
+namespace Edge.Queue;
+
+/// <summary>
+/// Keeps the log's disk use to the size of the queue. The log can only be cut from its start, so a message
+/// that waits for days would hold every segment written after it; once the log is longer than twice the
+/// queued content plus edge_queue_log_headroom, the oldest messages are copied to the log's tail (their
+/// chunks verbatim, their envelope pointing at the copies, and their delivery state restated) and the
+/// start can move past them. Each byte queued is copied at most once per headroom-and-a-half of new mail.
+/// </summary>
+internal sealed partial class QueueStore
+{
+    /// <summary>edge_queue_log_headroom: how much longer than twice the queued content the log may grow.</summary>
+    public long LogHeadroom { get; set; } = 64L << 20;
+
+    /// <summary>
+    /// Cuts the log back to what the queue still needs, then copies forward the messages that keep it long.
+    /// The copies are cut at the next call, so that a reader who just looked a message up still finds the
+    /// old records. The caller makes sure that no delivery of a message starts while this runs.
+    /// </summary>
+    public async Task CompactAsync(CancellationToken cancellationToken)
+    {
+        TruncateObsolete();
+        if (_committer is null)
+        {
+            return;
+        }
+        long live = 0;
+        foreach (QueueEntry entry in _index.Values)
+        {
+            live += entry.ContentBytes;
+        }
+        long tail = _log.TailAddress;
+        long limit = LogHeadroom + 2 * live;
+        if (tail - _log.BeginAddress <= limit)
+        {
+            return;
+        }
+        long cutoff = tail - limit / 2;
+        long last = -1;
+        int copied = 0;
+        long bytes = 0;
+        foreach (QueueEntry entry in _index.Values)
+        {
+            if (entry.FirstAddress < cutoff && !entry.Active)
+            {
+                last = await CopyForwardAsync(entry, cancellationToken);
+                copied++;
+                bytes += entry.ContentBytes;
+            }
+        }
+        if (copied > 0)
+        {
+            await CommitAsync(last);
+            MailLog.Info($"queue log: copied {copied} message{(copied == 1 ? "" : "s")} ({bytes} bytes) forward so that about {cutoff - _log.BeginAddress} bytes of log can go", "qmgr");
+        }
+    }
+
+    /// <summary>
+    /// Lets the log go up to the oldest record still needed (a queued message's or one being received), so
+    /// that its disk use follows the queue, not the history: FASTER deletes every segment file below it.
+    /// A commit records the new begin address.
+    /// </summary>
+    private void TruncateObsolete()
+    {
+        long keep = _log.TailAddress;
+        foreach (QueueEntry entry in _index.Values)
+        {
+            keep = Math.Min(keep, entry.FirstAddress);
+        }
+        foreach (long pinned in _inProgress.Values)
+        {
+            keep = Math.Min(keep, pinned);
+        }
+        if (keep > _log.BeginAddress && _committer is not null)
+        {
+            _log.TruncateUntilPageStart(keep);
+            // The files go when a commit records the new begin address.
+            _log.Commit();
+        }
+    }
+
+    /// <summary>
+    /// Appends a copy of the message: chunks first, then the envelope and the records of its state, which
+    /// are written under the entry's lock so that a concurrent postsuper -h or -H is neither lost nor undone.
+    /// Until the commit the old records stand; after it, recovery takes the last envelope.
+    /// </summary>
+    private async Task<long> CopyForwardAsync(QueueEntry entry, CancellationToken cancellationToken)
+    {
+        (byte[] envelope, int length) = await _log.ReadAsync(entry.EnvelopeAddress, token: cancellationToken);
+        QueuedMessage message = EnvelopeRecord.Read(envelope.AsSpan(0, length));
+        var chunks = new ContentChunk[message.Chunks.Count];
+        for (int i = 0; i < chunks.Length; i++)
+        {
+            (byte[] chunk, int chunkLength) = await _log.ReadAsync(message.Chunks[i].Address, token: cancellationToken);
+            chunks[i] = message.Chunks[i] with { Address = Append(chunk.AsSpan(0, chunkLength)) };
+        }
+        EnvelopeRecord.Relocate(envelope.AsSpan(0, length), chunks);
+        lock (entry)
+        {
+            long envelopeAddress = Append(envelope.AsSpan(0, length));
+            long last = envelopeAddress;
+            for (int r = 0; r < entry.Done.Length; r++)
+            {
+                if (entry.Done[r])
+                {
+                    last = AppendStatus(entry.Id, r, DeliveryStatus.Sent, default, "");
+                }
+                else if (entry.Reasons[r] is string reason)
+                {
+                    last = AppendStatus(entry.Id, r, DeliveryStatus.Deferred, entry.NextAttempt, reason);
+                }
+            }
+            if (entry.Hold)
+            {
+                last = Append(StatusRecord.Hold(entry.Id, true));
+            }
+            if (entry.Warned)
+            {
+                last = Append(StatusRecord.Warned(entry.Id));
+            }
+            entry.Relocate(envelopeAddress, chunks);
+            return last;
+        }
+    }
+}
