@@ -10,7 +10,7 @@ namespace Edge.Admin;
 /// The running server's queue, for the tools: a Unix socket at queue_directory/public/showq (Postfix keeps
 /// its showq socket there too). A tool writes one request line, "LIST" or "CAT queue-id", and reads the
 /// answer until the server closes the connection. "RELOAD" re-reads the configuration, "FLUSH" makes every
-/// deferred message due now (postqueue -f), "FLUSH site" those with mail for the site (postqueue -s), "JSON" is postqueue -j, "SUPER -d|-h|-H|-r ID|ALL" is postsuper. An answer
+/// deferred message due now (postqueue -f), "FLUSH site" those with mail for the site (postqueue -s), "JSON" is postqueue -j, "SUPER -d|-h|-H|-r ID|ALL [queue ...]" is postsuper. An answer
 /// that is an error starts with "ERR ".
 /// </summary>
 internal sealed class AdminSocket(QueueStore store, Func<string?>? reload = null,
@@ -59,8 +59,9 @@ internal sealed class AdminSocket(QueueStore store, Func<string?>? reload = null
         }
         if (request is not null && request.StartsWith("SUPER -", StringComparison.Ordinal) && request.Length > 9)
         {
-            string target = request[9..].Trim();
-            string? summary = await QueueAdministration.SuperAsync(store, request[7], target, wake);
+            string[] words = request[9..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            string target = words.Length > 0 ? words[0] : "";
+            string? summary = await QueueAdministration.SuperAsync(store, request[7], target, words[1..], wake);
             await output.WriteAsync(Encoding.UTF8.GetBytes(summary ?? $"ERR {target}: no such queue ID\n"), cancellationToken);
             return;
         }

@@ -8,18 +8,25 @@ namespace Edge.Admin;
 /// <summary>postsuper's operations and postqueue -j, on the queue of a running server or a stopped one.</summary>
 internal static class QueueAdministration
 {
+    /// <summary>The queue names postsuper takes; Edge has no maildrop, so that one is always empty.</summary>
+    public static readonly IReadOnlySet<string> QueueNames = new HashSet<string> { "hold", "incoming", "active", "deferred", "maildrop" };
+
     /// <summary>
-    /// postsuper -d (delete), -h (hold), -H (release from hold), -r (requeue: due now) on one queue ID or ALL.
-    /// Returns Postfix's summary ("postsuper: Deleted: 2 messages"), or null when the ID is not queued.
+    /// postsuper -d (delete), -h (hold), -H (release from hold), -r (requeue: due now) on one queue ID or ALL,
+    /// in the named queues only, if any are named (Postfix's defaults otherwise: -H looks at hold, the others
+    /// at every queue). Returns Postfix's summary ("postsuper: Deleted: 2 messages"), or null when the ID is
+    /// not queued.
     /// </summary>
-    public static async Task<string?> SuperAsync(QueueStore store, char operation, string target, Action? wake)
+    public static async Task<string?> SuperAsync(QueueStore store, char operation, string target, IReadOnlyCollection<string> queues,
+        Action? wake)
     {
         List<QueueEntry> entries;
         if (target == "ALL")
         {
-            entries = [.. store.Entries];
+            entries = [.. store.Entries.Where(e => queues.Count == 0 || queues.Contains(e.QueueName))];
         }
-        else if (QueueId.TryParse(target, out QueueId? id) && store.Entry(id.Value) is QueueEntry entry)
+        else if (QueueId.TryParse(target, out QueueId? id) && store.Entry(id.Value) is QueueEntry entry
+                 && (queues.Count == 0 || queues.Contains(entry.QueueName)))
         {
             entries = [entry];
         }
@@ -49,6 +56,11 @@ internal static class QueueAdministration
                     changed++;
                     break;
                 case 'r':
+                    // As in Postfix, where a requeued message goes through pickup again: out of hold, too.
+                    if (entry.Hold)
+                    {
+                        last = store.SetHold(entry, false);
+                    }
                     entry.NextAttempt = DateTimeOffset.MinValue;
                     MailLog.Info($"{entry.Id}: requeued", "postsuper");
                     changed++;
@@ -80,7 +92,7 @@ internal static class QueueAdministration
             using (var json = new Utf8JsonWriter(buffer))
             {
                 json.WriteStartObject();
-                json.WriteString("queue_name", entry.Active ? "active" : entry.Hold ? "hold" : entry.Attempts > 0 ? "deferred" : "incoming");
+                json.WriteString("queue_name", entry.QueueName);
                 json.WriteString("queue_id", m.Id.ToString());
                 json.WriteNumber("arrival_time", m.Id.Arrival.ToUnixTimeSeconds());
                 json.WriteNumber("message_size", m.Size);

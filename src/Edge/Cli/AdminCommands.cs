@@ -38,17 +38,26 @@ internal static class AdminCommands
         return await RequestAsync(line, "CAT " + id, error);
     }
 
-    /// <summary>edge postsuper -d|-h|-H|-r queue_id|ALL: delete, hold, release or requeue.</summary>
+    /// <summary>edge postsuper -d|-h|-H|-r queue_id|ALL [queue ...]: delete, hold, release or requeue.</summary>
     public static async Task<int> PostsuperAsync(CommandLine line, TextWriter error)
     {
+        foreach (string queue in line.Arguments)
+        {
+            if (!QueueAdministration.QueueNames.Contains(queue))
+            {
+                throw new UsageException($"postsuper: fatal: invalid directory name: {queue} (queues are hold, incoming, active, deferred and maildrop)");
+            }
+        }
         foreach (string flag in new[] { "-d", "-h", "-H", "-r" })
         {
             if (line.Values.TryGetValue(flag, out string? target))
             {
-                return await RequestAsync(line, $"SUPER {flag} {target}", error);
+                // As Postfix: -H looks in the hold queue unless told otherwise.
+                IEnumerable<string> queues = line.Arguments.Count == 0 && flag == "-H" ? ["hold"] : line.Arguments;
+                return await RequestAsync(line, string.Join(' ', [$"SUPER {flag} {target}", .. queues]), error);
             }
         }
-        throw new UsageException("usage: edge postsuper [-c DIR] -d|-h|-H|-r queue_id|ALL");
+        throw new UsageException("usage: edge postsuper [-c DIR] -d|-h|-H|-r queue_id|ALL [queue ...]");
     }
 
     /// <summary>edge qshape [-c DIR] [-s]: the queue by domain and age (-s: sender domains).</summary>

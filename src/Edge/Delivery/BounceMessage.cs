@@ -27,18 +27,11 @@ internal static class BounceMessage
             ? []
             : [.. failures.Where(f => f.Recipient.Notify == DsnNotify.Unspecified || (f.Recipient.Notify & DsnNotify.Failure) != 0)];
 
-    /// <summary>
-    /// The delivered recipients that get a success notice: those that asked for one with NOTIFY=SUCCESS,
-    /// where Edge was the last to see the notify request (a next hop that takes DSN reports success itself).
-    /// </summary>
     /// <summary>The waiting recipients that get a delay warning: those without NOTIFY, or with NOTIFY=DELAY.</summary>
     public static IReadOnlyList<Failure> DelayReportable(QueuedMessage message, IEnumerable<Failure> waiting) =>
         message.Sender.Length == 0
             ? []
             : [.. waiting.Where(w => w.Recipient.Notify == DsnNotify.Unspecified || (w.Recipient.Notify & DsnNotify.Delay) != 0)];
-
-    public static IReadOnlyList<Failure> SuccessReportable(QueuedMessage message, IEnumerable<Failure> deliveries) =>
-        message.Sender.Length == 0 ? [] : [.. deliveries.Where(d => (d.Recipient.Notify & DsnNotify.Success) != 0)];
 
     /// <param name="retriedUntil">For a delay warning: how long the message will be retried (maximal_queue_lifetime).</param>
     /// <param name="postmaster">For the postmaster's copy (notify_classes): its recipient; the message's headers only.</param>

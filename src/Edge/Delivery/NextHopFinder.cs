@@ -21,13 +21,24 @@ internal sealed class NextHopFinder(DnsResolver dns)
         if (nexthop.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))
         {
             string path = nexthop[5..];
-            return ([new NextHopServer("localhost", new UnixDomainSocketEndPoint(path))], null);
+            try
+            {
+                return ([new NextHopServer("localhost", new UnixDomainSocketEndPoint(path))], null);
+            }
+            catch (ArgumentException)
+            {
+                return ([], Misconfigured($"bad socket path in next hop {nexthop}: empty or longer than the system allows"));
+            }
         }
         if (nexthop.StartsWith("inet:", StringComparison.OrdinalIgnoreCase))
         {
             nexthop = nexthop[5..];
         }
         (string host, int port, bool literal) = Split(nexthop, defaultPort);
+        if (port is < 1 or > 65535)
+        {
+            return ([], Misconfigured($"bad port number in next hop {nexthop}"));
+        }
         if (IPAddress.TryParse(host, out IPAddress? address))
         {
             return ([new NextHopServer(address.ToString(), new IPEndPoint(address, port))], null);
@@ -72,6 +83,9 @@ internal sealed class NextHopFinder(DnsResolver dns)
         return ([], NameServiceFailure(host, "A", status == DnsStatus.Ok ? DnsStatus.NoData : status));
     }
 
+    /// <summary>A next hop that transport_maps, relayhost or a *_transport setting got wrong: mail waits until it is fixed.</summary>
+    private static Failure Misconfigured(string reason) => new(false, "4.3.5", $"mail system configuration error: {reason}");
+
     /// <summary>Postfix's texts: a name that does not exist bounces, a failing name service defers.</summary>
     private static Failure NameServiceFailure(string host, string type, DnsStatus status) => status switch
     {
@@ -80,7 +94,7 @@ internal sealed class NextHopFinder(DnsResolver dns)
         _ => new Failure(false, "4.4.3", $"Host or domain name not found. Name service error for name={host} type={type}: Host not found, try again"),
     };
 
-    /// <summary>"[host]:port", "[host]", "host:port" or "host"; brackets mean no MX lookup.</summary>
+    /// <summary>"[host]:port", "[host]", "host:port" or "host"; brackets mean no MX lookup; a port that is no number is -1.</summary>
     private static (string Host, int Port, bool Literal) Split(string nexthop, int defaultPort)
     {
         bool literal = nexthop.StartsWith('[');
@@ -91,18 +105,18 @@ internal sealed class NextHopFinder(DnsResolver dns)
             int close = nexthop.IndexOf(']');
             host = close > 0 ? nexthop[1..close] : nexthop[1..];
             string rest = close > 0 ? nexthop[(close + 1)..] : "";
-            if (rest.StartsWith(':') && int.TryParse(rest.AsSpan(1), out int p))
+            if (rest.StartsWith(':'))
             {
-                port = p;
+                port = int.TryParse(rest.AsSpan(1), out int p) ? p : -1;
             }
         }
         else
         {
             int colon = nexthop.LastIndexOf(':');
-            if (colon > 0 && nexthop.IndexOf(':') == colon && int.TryParse(nexthop.AsSpan(colon + 1), out int p))
+            if (colon > 0 && nexthop.IndexOf(':') == colon)
             {
                 host = nexthop[..colon];
-                port = p;
+                port = int.TryParse(nexthop.AsSpan(colon + 1), out int p) ? p : -1;
             }
         }
         return (host.TrimEnd('.'), port, literal);

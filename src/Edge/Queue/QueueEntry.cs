@@ -45,6 +45,9 @@ internal sealed class QueueEntry
 
     public bool AllDone => Array.TrueForAll(Done, d => d);
 
+    /// <summary>The Postfix queue the message would be in, for postqueue -j and postsuper's queue names.</summary>
+    public string QueueName => Active ? "active" : Hold ? "hold" : Attempts > 0 ? "deferred" : "incoming";
+
     /// <summary>The message now lives at these addresses (it was queued, or copied forward in the log).</summary>
     public void Relocate(long envelopeAddress, ReadOnlySpan<ContentChunk> chunks)
     {

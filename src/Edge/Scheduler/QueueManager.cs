@@ -15,7 +15,7 @@ namespace Edge.Scheduler;
 /// with backoff. A restart resumes from the status records: a recipient that was delivered is not
 /// delivered again.
 /// </summary>
-internal sealed class QueueManager : IAsyncDisposable
+internal sealed partial class QueueManager : IAsyncDisposable
 {
     /// <summary>How often the log is cut back to what the queue still needs (and old messages copied forward).</summary>
     private static readonly TimeSpan TruncationInterval = TimeSpan.FromSeconds(2);
@@ -135,28 +135,14 @@ internal sealed class QueueManager : IAsyncDisposable
         try
         {
             QueuedMessage message = await _queue.ReadEnvelopeAsync(entry, _stop.Token);
-            bool flushed = entry.Flushed;
+            var attempt = new Attempt(entry, message, DateTimeOffset.UtcNow, Stopwatch.StartNew(), entry.Flushed);
             entry.Flushed = false;
-            var started = Stopwatch.StartNew();
             var groups = Enumerable.Range(0, message.Recipients.Count)
                 .Where(r => !entry.Done[r])
                 .GroupBy(r => _resolver.Resolve(message.Recipients[r].Address))
                 .ToList();
-            var held = new List<SemaphoreSlim>();
-            try
-            {
-                DeliveryResult[][] outcomes = await Task.WhenAll(groups.Select(g => DeliverGroupAsync(message, g.Key, [.. g], flushed, held)));
-                await RecordAsync(entry, message, outcomes.SelectMany(o => o).ToList(), started.Elapsed);
-            }
-            finally
-            {
-                // A transport's slot is given back only once the outcomes are on disk: at a crash, at most
-                // maxproc deliveries per transport can have happened without their status being recorded.
-                foreach (SemaphoreSlim slot in held)
-                {
-                    slot.Release();
-                }
-            }
+            DeliveryResult[][] outcomes = await Task.WhenAll(groups.Select(g => DeliverGroupAsync(attempt, g.Key, [.. g])));
+            await FinishAsync(attempt, [.. outcomes.SelectMany(o => o)]);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -181,54 +167,73 @@ internal sealed class QueueManager : IAsyncDisposable
     /// maxproc. A dead destination is not tried: its recipients wait with the reason it died of. Nor is a
     /// transport in defer_transports, unless a flush asked for the message.
     /// </summary>
-    private async Task<DeliveryResult[]> DeliverGroupAsync(QueuedMessage message, Route route, int[] recipients,
-        bool flushed, List<SemaphoreSlim> held)
+    private async Task<DeliveryResult[]> DeliverGroupAsync(Attempt attempt, Route route, int[] recipients)
     {
-        if (!flushed && _deferTransports.Contains(route.Transport))
+        if (!attempt.Flushed && _deferTransports.Contains(route.Transport))
         {
-            return [.. recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.3.2", "deferred transport", "none"))];
+            return await SettleAsync(attempt, [.. recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.3.2", "deferred transport", "none"))]);
         }
         if (!_transports.TryGetValue(route.Transport, out var transport))
         {
+            // Postfix's words, with its warning naming the service that is missing.
+            MailLog.Warning($"connect to transport private/{route.Transport}: no such service in master.cf", "qmgr");
             transport = (new UnavailableTransport("qmgr", "mail transport unavailable"), new SemaphoreSlim(1), DestinationPolicy.Default);
         }
         Destination destination = _destinations.GetOrAdd(route, _ => new Destination(transport.Policy));
         if (destination.Dead is { } dead && dead.Until > DateTimeOffset.UtcNow)
         {
-            return [.. recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.4.1",
-                $"delivery temporarily suspended: {dead.Reason}", "none") { Service = transport.Transport.Service })];
+            return await SettleAsync(attempt, [.. recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.4.1",
+                $"delivery temporarily suspended: {dead.Reason}", "none") { Service = transport.Transport.Service })]);
         }
         int limit = transport.Policy.RecipientLimit > 0 ? transport.Policy.RecipientLimit : recipients.Length;
         DeliveryResult[][] jobs = await Task.WhenAll(recipients.Chunk(limit)
-            .Select(chunk => DeliverJobAsync(message, route, chunk, transport.Transport, transport.Slots, destination, held)));
+            .Select(chunk => DeliverJobAsync(attempt, route, chunk, transport.Transport, transport.Slots, destination)));
         return [.. jobs.SelectMany(j => j)];
     }
 
-    private async Task<DeliveryResult[]> DeliverJobAsync(QueuedMessage message, Route route, int[] recipients,
-        ITransport transport, SemaphoreSlim slots, Destination destination, List<SemaphoreSlim> held)
+    /// <summary>
+    /// One delivery agent run. Its slot of the transport's maxproc is given back once the outcomes it can
+    /// settle are on disk: at a crash, at most maxproc deliveries per transport can have happened without
+    /// their status being recorded. An agent that fails defers its own recipients, never those of others.
+    /// </summary>
+    private async Task<DeliveryResult[]> DeliverJobAsync(Attempt attempt, Route route, int[] recipients,
+        ITransport transport, SemaphoreSlim slots, Destination destination)
     {
+        QueuedMessage message = attempt.Message;
         await destination.EnterAsync(_stop.Token);
         IReadOnlyList<DeliveryResult> results = [];
         try
         {
             await slots.WaitAsync(_stop.Token);
-            lock (held)
+            try
             {
-                held.Add(slots);
-            }
-            var job = new DeliveryJob(message, recipients, route.Nexthop,
-                (output, token) => _queue.CopyContentAsync(message, output, token),
-                (addresses, header, token) => _local.SubmitAsync(message.Sender, addresses, async (output, t) =>
+                var job = new DeliveryJob(message, recipients, route.Nexthop,
+                    (output, token) => _queue.CopyContentAsync(message, output, token),
+                    (addresses, header, token) => _local.SubmitAsync(message.Sender, addresses, async (output, t) =>
+                    {
+                        await output.WriteAsync(Encoding.UTF8.GetBytes(header), t);
+                        await _queue.CopyContentAsync(message, output, t);
+                    }, token));
+                try
                 {
-                    await output.WriteAsync(Encoding.UTF8.GetBytes(header), t);
-                    await _queue.CopyContentAsync(message, output, t);
-                }, token));
-            results = await transport.DeliverAsync(job, _stop.Token);
-            foreach (DeliveryResult result in results)
-            {
-                result.Service = transport.Service;
+                    results = await transport.DeliverAsync(job, _stop.Token);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    MailLog.Warning($"{message.Id}: {transport.Service} delivery to {route.Nexthop} failed: {e.Message}", "qmgr");
+                    results = [.. recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.3.0",
+                        $"delivery agent {transport.Service} failed: {e.Message}", "none"))];
+                }
+                foreach (DeliveryResult result in results)
+                {
+                    result.Service = transport.Service;
+                }
+                return await SettleAsync(attempt, results);
             }
-            return [.. results];
+            finally
+            {
+                slots.Release();
+            }
         }
         finally
         {
@@ -236,78 +241,6 @@ internal sealed class QueueManager : IAsyncDisposable
             bool reached = results.Any(r => r.Status != DeliveryStatus.Deferred || r.Relay != "none");
             destination.Leave(reached, results.FirstOrDefault()?.Reason ?? "delivery interrupted", _schedule.MinimalBackoff);
         }
-    }
-
-    /// <summary>
-    /// The notice to the sender first, for recipients that failed for good; then the status records and log
-    /// lines; then removal, or the next attempt's time.
-    /// </summary>
-    private async Task RecordAsync(QueueEntry entry, QueuedMessage message, IReadOnlyList<DeliveryResult> results, TimeSpan took)
-    {
-        DateTimeOffset now = DateTimeOffset.UtcNow;
-        TimeSpan age = now - message.Id.Arrival;
-        // bounce_queue_lifetime limits the mail system's own notices, maximal_queue_lifetime all others.
-        bool expired = age > (message.Sender.Length == 0 ? _schedule.BounceQueueLifetime : _schedule.MaximalQueueLifetime);
-        DateTimeOffset next = now + _schedule.Backoff(entry.Attempts + 1);
-        // A message that outlived maximal_queue_lifetime is returned with its last temporary status, as
-        // Postfix does ("status=expired", DSN 4.x.x with Action: failed).
-        var finals = results.Select(r => expired && r.Status == DeliveryStatus.Deferred
-            ? r with { Status = DeliveryStatus.Bounced, Reason = $"message expired after {age.TotalDays:0.##} days in the queue: {r.Reason}" }
-            : r).ToList();
-
-        var failed = finals.Where(f => f.Status == DeliveryStatus.Bounced && !_postmaster.IsOwn(message.Sender))
-            .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay)).ToList();
-        await NotifyAsync(entry, message, BounceMessage.Reportable(message, failed), "sender non-delivery notification");
-        if (message.Sender.Length == 0 ? _postmaster.DoubleBounce : _postmaster.Bounce)
-        {
-            await NotifyAsync(entry, message, failed, "postmaster non-delivery notification",
-                message.Sender.Length == 0 ? _postmaster.DoubleBounceRecipient : _postmaster.BounceRecipient);
-        }
-        await NotifyAsync(entry, message, BounceMessage.SuccessReportable(message, finals
-            .Where(f => f.Status == DeliveryStatus.Sent && f.SuccessAction is not null)
-            .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay, f.SuccessAction!))),
-            "sender delivery status notification");
-        // delay_warning_time: once, when the message is that old and some recipients still wait.
-        if (_schedule.DelayWarning > TimeSpan.Zero && !entry.Warned && !expired && age > _schedule.DelayWarning)
-        {
-            IReadOnlyList<BounceMessage.Failure> waiting = BounceMessage.DelayReportable(message, finals
-                .Where(f => f.Status == DeliveryStatus.Deferred)
-                .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay, "delayed")));
-            if (waiting.Count > 0)
-            {
-                await NotifyAsync(entry, message, waiting, "sender delay notification");
-                _queue.SetWarned(entry);
-            }
-        }
-
-        long last = -1;
-        foreach (DeliveryResult final in finals)
-        {
-            last = _queue.AppendStatus(entry.Id, final.Recipient, final.Status, next, final.Reason);
-            entry.Done[final.Recipient] |= final.Status != DeliveryStatus.Deferred;
-            entry.Reasons[final.Recipient] = final.Status == DeliveryStatus.Deferred ? final.Reason : null;
-            string status = final.Status switch
-            {
-                DeliveryStatus.Sent => "sent",
-                DeliveryStatus.Bounced => expired ? "expired" : "bounced",
-                _ => "deferred",
-            };
-            string delay = age.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
-            string waited = (age - took).TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
-            string transmission = took.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
-            MailLog.Info($"{entry.Id}: to=<{message.Recipients[final.Recipient].Address}>, relay={final.Relay}, delay={delay}, delays={waited}/0/0/{transmission}, dsn={final.Dsn}, status={status} ({final.Reason})", final.Service);
-        }
-        if (entry.AllDone)
-        {
-            last = _queue.Remove(entry.Id);
-            MailLog.Info($"{entry.Id}: removed", "qmgr");
-        }
-        else
-        {
-            entry.Attempts++;
-            entry.NextAttempt = next;
-        }
-        await _queue.CommitAsync(last);
     }
 
     /// <summary>

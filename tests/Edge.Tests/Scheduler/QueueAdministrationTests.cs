@@ -59,6 +59,36 @@ public class QueueAdministrationTests
     }
 
     [Fact]
+    public async Task Postsuper_works_on_the_named_queues_and_requeues_against_a_running_server()
+    {
+        using var config = ConfigDirectory();
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string held = await SendAsync(edge.Port);
+        string deferred = await SendAsync(edge.Port);
+        await edge.WaitForLogAsync($"{held}: to=<c@slow.example>, .*status=deferred");
+        await edge.WaitForLogAsync($"{deferred}: to=<c@slow.example>, .*status=deferred");
+        await Edge(config, "postsuper", "-h", held);
+
+        var invalid = await Edge(config, "postsuper", "-d", "ALL", "deferd");
+        Assert.NotEqual(0, invalid.Exit);
+        Assert.Contains("invalid directory name: deferd", invalid.Error);
+
+        Assert.Equal("postsuper: Deleted: 1 message\n", (await Edge(config, "postsuper", "-d", "ALL", "deferred")).Out);
+        string queue = (await Edge(config, "postqueue", "-p")).Out;
+        Assert.Contains($"\n{held}!", queue);
+        Assert.DoesNotContain(deferred, queue);
+
+        // minimal_backoff_time is an hour: only the requeue brings the next attempt, out of hold too.
+        Assert.Equal("postsuper: Requeued: 1 message\n", (await Edge(config, "postsuper", "-r", "ALL")).Out);
+        for (int i = 0; i < 100 && edge.Log.Count(l => l.Contains($"{held}: to=<c@slow.example>")) < 2; i++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.Equal(2, edge.Log.Count(l => l.Contains($"{held}: to=<c@slow.example>") && l.Contains("status=deferred")));
+        Assert.Contains($"\n{held} ", (await Edge(config, "postqueue", "-p")).Out);
+    }
+
+    [Fact]
     public async Task Hold_survives_a_restart_and_delete_works_on_a_stopped_server()
     {
         using var config = ConfigDirectory();

@@ -6,20 +6,21 @@ namespace Edge.Tests.Scheduler;
 public class QueueManagerTests
 {
     private const string Routes = """
-        transport_maps = inline:{ discard.example=discard:, { error.example = error:5.1.1 no such user here }, slow.example=nowhere: }
+        transport_maps = inline:{ discard.example=discard:, { error.example = error:5.1.1 no such user here }, slow.example=nowhere:, badport.example=smtp:[127.0.0.1]:99999 }
         minimal_backoff_time = 1s
         maximal_backoff_time = 2s
         """;
 
-    private static TempDirectory ConfigDirectory()
+    private static TempDirectory ConfigDirectory(string mainCf = "", string discardMaxproc = "-", string masterCf = "")
     {
         var directory = new TempDirectory();
-        directory.Write("main.cf", EdgeInstance.BaseMainCf(directory) + "\n" + Routes + "\n");
-        directory.Write("master.cf", """
+        directory.Write("main.cf", EdgeInstance.BaseMainCf(directory) + "\n" + Routes + "\n" + mainCf + "\n");
+        directory.Write("master.cf", $"""
             127.0.0.1:0 inet n - n - - smtpd
             qmgr      unix  n       -       n       300     1       qmgr
-            discard   unix  -       -       n       -       -       discard
+            discard   unix  -       -       n       -       {discardMaxproc}       discard
             error     unix  -       -       n       -       -       error
+            {masterCf}
             """);
         return directory;
     }
@@ -80,6 +81,33 @@ public class QueueManagerTests
     }
 
     [Fact]
+    public async Task A_message_needing_more_agent_runs_than_maxproc_is_delivered()
+    {
+        // One recipient per discard run, one run at a time: five runs, one after the other.
+        using var config = ConfigDirectory("discard_destination_recipient_limit = 1", discardMaxproc: "1");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string[] recipients = [.. Enumerable.Range(1, 5).Select(i => $"u{i}@discard.example")];
+        string id = await SendAsync(edge.Port, recipients);
+        await edge.WaitForLogAsync($@"edge/qmgr\[\d+\]: {id}: removed");
+        foreach (string recipient in recipients)
+        {
+            Assert.Single(edge.Log, l => l.Contains($"{id}: to=<{recipient}>") && l.Contains("status=sent"));
+        }
+    }
+
+    [Fact]
+    public async Task A_next_hop_with_a_bad_port_defers_with_the_reason_and_the_other_recipients_are_delivered_once()
+    {
+        using var config = ConfigDirectory(masterCf: "smtp unix - - n - - smtp");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "a@discard.example", "b@badport.example");
+        await edge.WaitForLogAsync($@"{id}: to=<b@badport\.example>, relay=none, .*dsn=4\.3\.5, status=deferred \(mail system configuration error: bad port number in next hop \[127\.0\.0\.1\]:99999\)");
+        Assert.Contains("bad port number in next hop [127.0.0.1]:99999", await MailqAsync(config));
+        await WaitForAttemptsAsync(edge, id, 2, "b@badport.example");
+        Assert.Single(edge.Log, l => l.Contains($"{id}: to=<a@discard.example>"));
+    }
+
+    [Fact]
     public async Task Deferred_messages_are_retried_with_backoff_and_by_postqueue_f()
     {
         using var config = ConfigDirectory();
@@ -94,15 +122,15 @@ public class QueueManagerTests
         await WaitForAttemptsAsync(edge, id, before + 1);
     }
 
-    private static int Attempts(EdgeProcess edge, string id) =>
-        edge.Log.Count(line => line.Contains($"{id}: to=<c@slow.example>") && line.Contains("status=deferred"));
+    private static int Attempts(EdgeProcess edge, string id, string recipient = "c@slow.example") =>
+        edge.Log.Count(line => line.Contains($"{id}: to=<{recipient}>") && line.Contains("status=deferred"));
 
-    private static async Task WaitForAttemptsAsync(EdgeProcess edge, string id, int attempts)
+    private static async Task WaitForAttemptsAsync(EdgeProcess edge, string id, int attempts, string recipient = "c@slow.example")
     {
-        for (int i = 0; i < 100 && Attempts(edge, id) < attempts; i++)
+        for (int i = 0; i < 100 && Attempts(edge, id, recipient) < attempts; i++)
         {
             await Task.Delay(100);
         }
-        Assert.True(Attempts(edge, id) >= attempts, $"only {Attempts(edge, id)} attempts:\n{string.Join("\n", edge.Log)}");
+        Assert.True(Attempts(edge, id, recipient) >= attempts, $"only {Attempts(edge, id, recipient)} attempts:\n{string.Join("\n", edge.Log)}");
     }
 }

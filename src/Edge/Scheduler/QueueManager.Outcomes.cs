@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Globalization;
+using Edge.Delivery;
+using Edge.Logging;
+using Edge.Queue;
+using Edge.Smtp.Protocol;
+
+namespace Edge.Scheduler;
+
+/// <summary>
+/// What the queue manager does with delivery outcomes: each job's are logged and written to the log as
+/// status records as soon as the job ends; once every job of the attempt has ended, the notices go out and
+/// the message is removed or waits for its next attempt.
+/// </summary>
+internal sealed partial class QueueManager
+{
+    /// <summary>One delivery attempt of a message, shared by its jobs.</summary>
+    private sealed record Attempt(QueueEntry Entry, QueuedMessage Message, DateTimeOffset Started, Stopwatch Clock, bool Flushed);
+
+    /// <summary>bounce_queue_lifetime limits the mail system's own notices, maximal_queue_lifetime all others.</summary>
+    private bool Expired(QueuedMessage message, TimeSpan age) =>
+        age > (message.Sender.Length == 0 ? _schedule.BounceQueueLifetime : _schedule.MaximalQueueLifetime);
+
+    /// <summary>
+    /// Logs one job's outcomes and records those that need no notice (deferrals, and deliveries nobody asked
+    /// to hear of) before the job gives its slot back. A recipient that failed for good, or whose delivery
+    /// the sender wants to hear of, is recorded only after its notice is queued (<see cref="FinishAsync"/>):
+    /// a crash in between repeats the attempt rather than losing the notice.
+    /// </summary>
+    private async Task<DeliveryResult[]> SettleAsync(Attempt attempt, IReadOnlyList<DeliveryResult> results)
+    {
+        QueueEntry entry = attempt.Entry;
+        QueuedMessage message = attempt.Message;
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        TimeSpan age = now - message.Id.Arrival;
+        bool expired = Expired(message, age);
+        DateTimeOffset next = now + _schedule.Backoff(entry.Attempts + 1);
+        TimeSpan took = attempt.Clock.Elapsed;
+        var finals = new DeliveryResult[results.Count];
+        long last = -1;
+        for (int i = 0; i < finals.Length; i++)
+        {
+            DeliveryResult final = results[i];
+            // A message that outlived its lifetime is returned with its last temporary status, as Postfix
+            // does ("status=expired", DSN 4.x.x with Action: failed).
+            if (expired && final.Status == DeliveryStatus.Deferred)
+            {
+                final = final with { Status = DeliveryStatus.Bounced, Reason = $"message expired after {age.TotalDays:0.##} days in the queue: {final.Reason}" };
+            }
+            finals[i] = final;
+            Log(entry.Id, message, final, expired, age, took);
+            if (final.Status == DeliveryStatus.Deferred || (final.Status == DeliveryStatus.Sent && !WantsSuccessNotice(message, final)))
+            {
+                last = _queue.AppendStatus(entry.Id, final.Recipient, final.Status, next, final.Reason);
+                entry.Done[final.Recipient] |= final.Status != DeliveryStatus.Deferred;
+                entry.Reasons[final.Recipient] = final.Status == DeliveryStatus.Deferred ? final.Reason : null;
+            }
+        }
+        if (last >= 0)
+        {
+            await _queue.CommitAsync(last);
+        }
+        return finals;
+    }
+
+    /// <summary>
+    /// The end of an attempt: the notices (to the sender, the postmaster's copies, success and delay), then
+    /// the status records of the recipients they are about, then removal or the next attempt's time.
+    /// </summary>
+    private async Task FinishAsync(Attempt attempt, IReadOnlyList<DeliveryResult> finals)
+    {
+        QueueEntry entry = attempt.Entry;
+        QueuedMessage message = attempt.Message;
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        TimeSpan age = now - message.Id.Arrival;
+        bool expired = Expired(message, age);
+
+        var failed = finals.Where(f => f.Status == DeliveryStatus.Bounced && !_postmaster.IsOwn(message.Sender))
+            .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay)).ToList();
+        await NotifyAsync(entry, message, BounceMessage.Reportable(message, failed), "sender non-delivery notification");
+        if (message.Sender.Length == 0 ? _postmaster.DoubleBounce : _postmaster.Bounce)
+        {
+            await NotifyAsync(entry, message, failed, "postmaster non-delivery notification",
+                message.Sender.Length == 0 ? _postmaster.DoubleBounceRecipient : _postmaster.BounceRecipient);
+        }
+        await NotifyAsync(entry, message, [.. finals.Where(f => WantsSuccessNotice(message, f))
+            .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay, f.SuccessAction!))],
+            "sender delivery status notification");
+        // delay_warning_time: once, when the message is that old and some recipients still wait.
+        if (_schedule.DelayWarning > TimeSpan.Zero && !entry.Warned && !expired && age > _schedule.DelayWarning)
+        {
+            IReadOnlyList<BounceMessage.Failure> waiting = BounceMessage.DelayReportable(message, finals
+                .Where(f => f.Status == DeliveryStatus.Deferred)
+                .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay, "delayed")));
+            if (waiting.Count > 0)
+            {
+                await NotifyAsync(entry, message, waiting, "sender delay notification");
+                _queue.SetWarned(entry);
+            }
+        }
+
+        long last = -1;
+        foreach (DeliveryResult final in finals.Where(f => f.Status == DeliveryStatus.Bounced || WantsSuccessNotice(message, f)))
+        {
+            last = _queue.AppendStatus(entry.Id, final.Recipient, final.Status, now, final.Reason);
+            entry.Done[final.Recipient] = true;
+            entry.Reasons[final.Recipient] = null;
+        }
+        if (entry.AllDone)
+        {
+            last = _queue.Remove(entry.Id);
+            MailLog.Info($"{entry.Id}: removed", "qmgr");
+        }
+        else
+        {
+            entry.Attempts++;
+            entry.NextAttempt = now + _schedule.Backoff(entry.Attempts);
+        }
+        if (last >= 0)
+        {
+            await _queue.CommitAsync(last);
+        }
+    }
+
+    /// <summary>
+    /// A delivery the sender asked to hear of with NOTIFY=SUCCESS, where Edge was the last to see the notify
+    /// request (a next hop that takes DSN reports success itself).
+    /// </summary>
+    private static bool WantsSuccessNotice(QueuedMessage message, DeliveryResult result) =>
+        result.Status == DeliveryStatus.Sent && result.SuccessAction is not null && message.Sender.Length > 0
+        && (message.Recipients[result.Recipient].Notify & DsnNotify.Success) != 0;
+
+    private static void Log(QueueId id, QueuedMessage message, DeliveryResult final, bool expired, TimeSpan age, TimeSpan took)
+    {
+        string status = final.Status switch
+        {
+            DeliveryStatus.Sent => "sent",
+            DeliveryStatus.Bounced => expired ? "expired" : "bounced",
+            _ => "deferred",
+        };
+        string delay = age.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
+        string waited = (age - took).TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
+        string transmission = took.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
+        MailLog.Info($"{id}: to=<{message.Recipients[final.Recipient].Address}>, relay={final.Relay}, delay={delay}, delays={waited}/0/0/{transmission}, dsn={final.Dsn}, status={status} ({final.Reason})", final.Service);
+    }
+}
