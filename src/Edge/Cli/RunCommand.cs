@@ -8,6 +8,10 @@ internal static class RunCommand
 {
     public static async Task<int> RunAsync(CommandLine line)
     {
+        // Socket completions run on the epoll thread rather than on the thread pool (read once, when the
+        // first socket is made): with Kestrel's inline scheduling, a command is read, handled and answered
+        // on one thread.
+        Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
         using var stop = new CancellationTokenSource();
         using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });

@@ -6,9 +6,14 @@ namespace Edge.Queue;
 /// A session's reusable wait for the group commit that covers its message: one per session, so waiting
 /// for durability allocates nothing.
 /// </summary>
-internal sealed class CommitWaiter : IValueTaskSource
+internal sealed class CommitWaiter(bool continueOnCommitter = false) : IValueTaskSource
 {
-    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    /// <summary>
+    /// With <c>continueOnCommitter</c>, what follows the wait runs on the group committer's thread as soon as
+    /// the commit is done, instead of waiting for a thread-pool thread: worth it only for short work (an SMTP
+    /// session's reply), since the next commit waits for it.
+    /// </summary>
+    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = !continueOnCommitter };
 
     /// <summary>The log address of the record that must be on disk.</summary>
     public long Address { get; private set; }

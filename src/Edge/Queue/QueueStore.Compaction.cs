@@ -14,6 +14,15 @@ internal sealed partial class QueueStore
     /// <summary>edge_queue_log_headroom: how much longer than twice the queued content the log may grow.</summary>
     public long LogHeadroom { get; set; } = 64L << 20;
 
+    /// <summary>The content of the queued messages, in bytes.</summary>
+    private long _queuedBytes;
+
+    /// <summary>How long the log may be before its oldest messages are copied forward.</summary>
+    private long LogLimit => LogHeadroom + 2 * Interlocked.Read(ref _queuedBytes);
+
+    /// <summary>The log is longer than it should be: compaction need not wait for its next round.</summary>
+    public bool LogTooLong => _log.TailAddress - _log.BeginAddress > LogLimit;
+
     /// <summary>
     /// Cuts the log back to what the queue still needs, then copies forward the messages that keep it long.
     /// The copies are cut at the next call, so that a reader who just looked a message up still finds the
@@ -26,13 +35,8 @@ internal sealed partial class QueueStore
         {
             return;
         }
-        long live = 0;
-        foreach (QueueEntry entry in _index.Values)
-        {
-            live += entry.ContentBytes;
-        }
         long tail = _log.TailAddress;
-        long limit = LogHeadroom + 2 * live;
+        long limit = LogLimit;
         if (tail - _log.BeginAddress <= limit)
         {
             return;

@@ -120,7 +120,9 @@ internal sealed partial class QueueStore : IAsyncDisposable
 
     public void AddQueued(QueueId id, long envelopeAddress, int recipientCount, ReadOnlySpan<ContentChunk> chunks)
     {
-        _index[id] = new QueueEntry(id, envelopeAddress, recipientCount, chunks);
+        var entry = new QueueEntry(id, envelopeAddress, recipientCount, chunks);
+        _index[id] = entry;
+        Interlocked.Add(ref _queuedBytes, entry.ContentBytes);
         Arrived?.Invoke();
     }
 
@@ -145,7 +147,10 @@ internal sealed partial class QueueStore : IAsyncDisposable
     public long Remove(QueueId id)
     {
         long address = Append(StatusRecord.Removed(id));
-        _index.TryRemove(id, out _);
+        if (_index.TryRemove(id, out QueueEntry? entry))
+        {
+            Interlocked.Add(ref _queuedBytes, -entry.ContentBytes);
+        }
         return address;
     }
 
@@ -229,6 +234,7 @@ internal sealed partial class QueueStore : IAsyncDisposable
         foreach (QueueEntry entry in recovery.Finish())
         {
             _index[entry.Id] = entry;
+            _queuedBytes += entry.ContentBytes;
             QueueId.NotBefore(entry.Id);
         }
     }

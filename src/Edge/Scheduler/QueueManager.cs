@@ -103,7 +103,7 @@ internal sealed partial class QueueManager : IAsyncDisposable
         while (!_stop.IsCancellationRequested)
         {
             DateTimeOffset now = DateTimeOffset.UtcNow;
-            if (now - truncated > TruncationInterval)
+            if (now - truncated > TruncationInterval || _queue.LogTooLong)
             {
                 // Here, between the rounds that start deliveries: no delivery starts while messages move.
                 await _queue.CompactAsync(_stop.Token);

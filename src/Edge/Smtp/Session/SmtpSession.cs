@@ -56,7 +56,9 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private readonly Anvil _anvil;
     private readonly System.Net.Sockets.Socket? _socket;
     private IPAddress? _counted;
-    private readonly CommitWaiter _commitWaiter = new();
+    // After the commit, the session only writes its reply and waits for the next command: cheap enough to
+    // run on the committer's thread, which saves a thread hop (two context switches) per message.
+    private readonly CommitWaiter _commitWaiter = new(continueOnCommitter: true);
 
     private PipeReader _input;
     private PipeWriter _output;
