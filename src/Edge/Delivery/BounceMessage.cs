@@ -33,11 +33,12 @@ internal static class BounceMessage
             ? []
             : [.. waiting.Where(w => w.Recipient.Notify == DsnNotify.Unspecified || (w.Recipient.Notify & DsnNotify.Delay) != 0)];
 
+    /// <param name="sizeLimit">bounce_size_limit: how much of the original goes back (0: all of it).</param>
     /// <param name="retriedUntil">For a delay warning: how long the message will be retried (maximal_queue_lifetime).</param>
     /// <param name="postmaster">For the postmaster's copy (notify_classes): its recipient; the message's headers only.</param>
     public static async Task WriteAsync(Stream output, QueuedMessage message, IReadOnlyList<Failure> failures,
         string myHostname, Func<Stream, CancellationToken, Task> copyOriginal, CancellationToken cancellationToken,
-        TimeSpan retriedUntil = default, string? postmaster = null)
+        long sizeLimit, TimeSpan retriedUntil = default, string? postmaster = null)
     {
         string boundary = $"{message.Id}.{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}/{myHostname}";
         string now = DateTimeOffset.UtcNow.ToString("ddd, d MMM yyyy HH:mm:ss +0000 (UTC)", CultureInfo.InvariantCulture);
@@ -107,7 +108,9 @@ internal static class BounceMessage
         Line($"Arrival-Date: {arrival}");
         if (message.EnvId.Length > 0)
         {
-            Line($"Original-Envelope-Id: {message.EnvId}");
+            // The queue keeps ENVID and ORCPT as the client sent them, in xtext; a DSN carries them decoded
+            // (RFC 3461 4.2 and 4.4), as Postfix's do.
+            Line($"Original-Envelope-Id: {XText.Decode(Encoding.UTF8.GetBytes(message.EnvId))}");
         }
         foreach (Failure f in failures)
         {
@@ -115,7 +118,8 @@ internal static class BounceMessage
             Line($"Final-Recipient: rfc822; {f.Recipient.Address}");
             if (f.Recipient.Orcpt.Length > 0)
             {
-                Line($"Original-Recipient: {f.Recipient.Orcpt}");
+                int semicolon = f.Recipient.Orcpt.IndexOf(';');
+                Line($"Original-Recipient: {f.Recipient.Orcpt[..(semicolon + 1)]}{XText.Decode(Encoding.UTF8.GetBytes(f.Recipient.Orcpt[(semicolon + 1)..]))}");
             }
             Line($"Action: {f.Action}");
             Line($"Status: {f.Dsn}");
@@ -133,11 +137,36 @@ internal static class BounceMessage
         Line(headersOnly ? "Content-Type: text/rfc822-headers" : "Content-Type: message/rfc822");
         Line("");
         await output.WriteAsync(Encoding.UTF8.GetBytes(text.ToString()), cancellationToken);
-        await using (var original = headersOnly ? new HeadersOnlyStream(output) : null)
+        await using (var limited = sizeLimit > 0 ? new SizeLimitedStream(output, sizeLimit) : null)
+        await using (var headers = headersOnly ? new HeadersOnlyStream((Stream?)limited ?? output) : null)
         {
-            await copyOriginal(original ?? output, cancellationToken);
+            await copyOriginal((Stream?)headers ?? (Stream?)limited ?? output, cancellationToken);
         }
         await output.WriteAsync(Encoding.ASCII.GetBytes($"\r\n--{boundary}--\r\n"), cancellationToken);
+    }
+
+    /// <summary>
+    /// bounce_size_limit: passes whole lines until that many bytes went through, as Postfix's bounce daemon
+    /// returns the original (the line that crosses the limit still goes).
+    /// </summary>
+    private sealed class SizeLimitedStream(Stream inner, long limit) : WriteOnlyStream
+    {
+        private long _passed;
+        private bool _atLineStart = true;
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            int i = 0;
+            while (i < buffer.Length && !(_atLineStart && _passed >= limit))
+            {
+                int newline = buffer.Span[i..].IndexOf((byte)'\n');
+                int end = newline < 0 ? buffer.Length : i + newline + 1;
+                _passed += end - i;
+                _atLineStart = newline >= 0;
+                i = end;
+            }
+            await inner.WriteAsync(buffer[..i], cancellationToken);
+        }
     }
 
     /// <summary>Passes bytes through up to the empty line that ends the header, and drops the rest (RET=HDRS).</summary>

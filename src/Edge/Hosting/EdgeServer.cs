@@ -192,7 +192,7 @@ internal sealed class EdgeServer : IAsyncDisposable
             QueueManager? qmgr = master.Services.Any(s => s.Command is "qmgr" or "oqmgr")
                 ? new QueueManager(queue, resolver, transports, schedule, main.Get("myhostname"),
                     main.GetList("defer_transports"), new DomainSet(main.GetList("fast_flush_domains")),
-                    PostmasterNotices.FromConfig(main))
+                    BounceSettings.FromConfig(main))
                 : null;
             server = new EdgeServer(app, queue, bound, lifetime, configDirectory, listeners, gate, queueDirectory, qmgr, smtpClient);
             MailLog.Info($"daemon started -- version {typeof(EdgeServer).Assembly.GetName().Version?.ToString()}, configuration {configDirectory ?? "(built-in)"}, queue {queueDirectory} with {queue.Count} messages, listening on {string.Join(", ", server.Endpoints)}", "master");

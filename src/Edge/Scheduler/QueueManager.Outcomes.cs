@@ -75,13 +75,13 @@ internal sealed partial class QueueManager
         TimeSpan age = now - message.Id.Arrival;
         bool expired = Expired(message, age);
 
-        var failed = finals.Where(f => f.Status == DeliveryStatus.Bounced && !_postmaster.IsOwn(message.Sender))
+        var failed = finals.Where(f => f.Status == DeliveryStatus.Bounced && !_bounce.IsOwn(message.Sender))
             .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay)).ToList();
         await NotifyAsync(entry, message, BounceMessage.Reportable(message, failed), "sender non-delivery notification");
-        if (message.Sender.Length == 0 ? _postmaster.DoubleBounce : _postmaster.Bounce)
+        if (message.Sender.Length == 0 ? _bounce.DoubleBounce : _bounce.Bounce)
         {
             await NotifyAsync(entry, message, failed, "postmaster non-delivery notification",
-                message.Sender.Length == 0 ? _postmaster.DoubleBounceRecipient : _postmaster.BounceRecipient);
+                message.Sender.Length == 0 ? _bounce.DoubleBounceRecipient : _bounce.BounceRecipient);
         }
         await NotifyAsync(entry, message, [.. finals.Where(f => WantsSuccessNotice(message, f))
             .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay, f.SuccessAction!))],

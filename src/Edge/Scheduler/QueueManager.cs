@@ -32,7 +32,7 @@ internal sealed partial class QueueManager : IAsyncDisposable
     private readonly QueueSchedule _schedule;
     private readonly IReadOnlySet<string> _deferTransports;
     private readonly DomainSet _fastFlushDomains;
-    private readonly PostmasterNotices _postmaster;
+    private readonly BounceSettings _bounce;
     private readonly SemaphoreSlim _active = new(ActiveLimit);
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
@@ -42,9 +42,9 @@ internal sealed partial class QueueManager : IAsyncDisposable
     public QueueManager(QueueStore queue, TransportResolver resolver,
         IReadOnlyDictionary<string, (ITransport Transport, int MaxProc, DestinationPolicy Policy)> transports,
         QueueSchedule schedule, string myHostname, IEnumerable<string> deferTransports, DomainSet fastFlushDomains,
-        PostmasterNotices postmaster)
+        BounceSettings bounce)
     {
-        _postmaster = postmaster;
+        _bounce = bounce;
         _deferTransports = deferTransports.ToHashSet(StringComparer.OrdinalIgnoreCase);
         _fastFlushDomains = fastFlushDomains;
         _queue = queue;
@@ -100,9 +100,17 @@ internal sealed partial class QueueManager : IAsyncDisposable
     private async Task RunAsync()
     {
         DateTimeOffset truncated = DateTimeOffset.MinValue;
+        DateTimeOffset deferredScan = DateTimeOffset.MinValue;
         while (!_stop.IsCancellationRequested)
         {
             DateTimeOffset now = DateTimeOffset.UtcNow;
+            // queue_run_delay: deferred mail whose wait is over goes out with the next scan of the deferred
+            // queue, as in Postfix, not the moment its backoff ends; new mail and flushed mail go at once.
+            bool scanDeferred = now - deferredScan >= _schedule.QueueRunDelay;
+            if (scanDeferred)
+            {
+                deferredScan = now;
+            }
             if (now - truncated > TruncationInterval || _queue.LogTooLong)
             {
                 // Here, between the rounds that start deliveries: no delivery starts while messages move.
@@ -111,7 +119,8 @@ internal sealed partial class QueueManager : IAsyncDisposable
             }
             foreach (QueueEntry entry in _queue.Entries)
             {
-                if (entry.Active || entry.Hold || entry.NextAttempt > now || !_active.Wait(0))
+                bool waiting = entry.Attempts > 0 && entry.NextAttempt != DateTimeOffset.MinValue && !scanDeferred;
+                if (entry.Active || entry.Hold || entry.NextAttempt > now || waiting || !_active.Wait(0))
                 {
                     continue;
                 }
@@ -254,9 +263,10 @@ internal sealed partial class QueueManager : IAsyncDisposable
         {
             return;
         }
-        QueueId notice = await _local.SubmitAsync(postmaster is null ? "" : _postmaster.Sender, [postmaster ?? message.Sender],
+        QueueId notice = await _local.SubmitAsync(postmaster is null ? "" : _bounce.Sender, [postmaster ?? message.Sender],
             (output, token) => BounceMessage.WriteAsync(output, message, reports, _myHostname,
-                (original, t) => _queue.CopyContentAsync(message, original, t), token, _schedule.MaximalQueueLifetime, postmaster),
+                (original, t) => _queue.CopyContentAsync(message, original, t), token, _bounce.SizeLimit,
+                _schedule.MaximalQueueLifetime, postmaster),
             _stop.Token);
         MailLog.Info($"{entry.Id}: {what}: {notice}", "bounce");
     }

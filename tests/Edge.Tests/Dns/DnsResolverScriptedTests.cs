@@ -10,7 +10,8 @@ namespace Edge.Tests.Dns;
 /// </summary>
 public class DnsResolverScriptedTests
 {
-    private static DnsResolver Resolver(ScriptedDnsServer server, TimeProvider? clock = null, int timeoutMs = 1000) =>
+    // Five seconds: the scripted server answers at once, but a test on a busy machine must not time out.
+    private static DnsResolver Resolver(ScriptedDnsServer server, TimeProvider? clock = null, int timeoutMs = 5000) =>
         new([server.EndPoint], TimeSpan.FromMilliseconds(timeoutMs), 1, clock ?? TimeProvider.System);
 
     private static ScriptedReply[] Answer(byte[] query, params TestRecord[] records) =>

@@ -7,6 +7,7 @@ namespace Edge.Tests.Queue;
 /// The log's files follow the queue: once messages are delivered, the segments that held them go, and a
 /// message that waits does not keep the segments written after it.
 /// </summary>
+[Collection(MachineWideCollection.Name)]
 public class DiskUseTests
 {
     [Fact]

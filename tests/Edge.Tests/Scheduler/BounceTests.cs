@@ -14,6 +14,7 @@ public class BounceTests
             transport_maps = inline:{ { error.example = error:5.1.1 no such user here }, slow.example=nowhere: }
             minimal_backoff_time = 1s
             maximal_backoff_time = 1s
+            queue_run_delay = 1s
             """ + "\n" + extra + "\n");
         directory.Write("master.cf", """
             127.0.0.1:0 inet n - n - - smtpd
@@ -43,11 +44,27 @@ public class BounceTests
         Assert.Contains("<b@error.example>: no such user here\r\n", notice);
         Assert.Contains("Reporting-MTA: dns; mx.edge.test\r\n", notice);
         Assert.Contains($"X-Postfix-Queue-ID: {id}\r\n", notice);
-        Assert.Contains("Original-Envelope-Id: ENV+2B1\r\n", notice);
-        Assert.Contains("Final-Recipient: rfc822; b@error.example\r\nOriginal-Recipient: rfc822;b+40error.example\r\nAction: failed\r\nStatus: 5.1.1\r\n", notice);
+        Assert.Contains("Original-Envelope-Id: ENV+1\r\n", notice);
+        Assert.Contains("Final-Recipient: rfc822; b@error.example\r\nOriginal-Recipient: rfc822;b@error.example\r\nAction: failed\r\nStatus: 5.1.1\r\n", notice);
         Assert.Contains("Content-Type: message/rfc822\r\n", notice);
         Assert.Contains("the original body", notice);
         await edge.WaitForLogAsync($@"{id}: removed");
+    }
+
+    [Fact]
+    public async Task Bounce_size_limit_cuts_the_returned_original_after_the_line_that_crosses_it()
+    {
+        using var config = ConfigDirectory("bounce_size_limit = 600");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string body = string.Concat(Enumerable.Range(1, 40).Select(i => $"body line {i:00}\r\n"));
+        string id = await SmtpConnection.SendWithParametersAsync(edge.Port, "sender@example.org", "RET=FULL", "b@error.example", "",
+            "Subject: long\r\n\r\n" + body);
+        string notice = await edge.NoticeAsync(config.Path, id, "sender non-delivery");
+        Assert.Contains("Content-Type: message/rfc822\r\n", notice);
+        Assert.Contains("Subject: long\r\n", notice);
+        Assert.Contains("body line 01\r\n", notice);
+        Assert.DoesNotContain("body line 40", notice);
+        Assert.Contains($"\r\n--{id}.", notice[notice.LastIndexOf("body line", StringComparison.Ordinal)..]);
     }
 
     [Fact]

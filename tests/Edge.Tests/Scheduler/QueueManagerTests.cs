@@ -9,6 +9,7 @@ public class QueueManagerTests
         transport_maps = inline:{ discard.example=discard:, { error.example = error:5.1.1 no such user here }, slow.example=nowhere:, badport.example=smtp:[127.0.0.1]:99999 }
         minimal_backoff_time = 1s
         maximal_backoff_time = 2s
+        queue_run_delay = 1s
         """;
 
     private static TempDirectory ConfigDirectory(string mainCf = "", string discardMaxproc = "-", string masterCf = "")
@@ -120,6 +121,20 @@ public class QueueManagerTests
         Assert.True(exit == 0, error);
         int before = Attempts(edge, id);
         await WaitForAttemptsAsync(edge, id, before + 1);
+    }
+
+    [Fact]
+    public async Task Deferred_mail_waits_for_the_next_queue_run()
+    {
+        // Backoff of one and two seconds, but the deferred queue is looked at every four: from one retry to
+        // the next, four seconds pass.
+        using var config = ConfigDirectory("queue_run_delay = 4s");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "c@slow.example");
+        await WaitForAttemptsAsync(edge, id, 2);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await WaitForAttemptsAsync(edge, id, 3);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(3.5), $"retried after {clock.Elapsed}");
     }
 
     private static int Attempts(EdgeProcess edge, string id, string recipient = "c@slow.example") =>

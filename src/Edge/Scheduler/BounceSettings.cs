@@ -3,22 +3,23 @@ using Edge.Config;
 namespace Edge.Scheduler;
 
 /// <summary>
-/// notify_classes for undelivered mail: "bounce" sends the postmaster (bounce_notice_recipient) a copy of each
+/// bounce(8)'s settings. bounce_size_limit: how much of the original a notice returns. notify_classes for
+/// undelivered mail: "bounce" sends the postmaster (bounce_notice_recipient) a copy of each
 /// non-delivery notice, "2bounce" sends the postmaster (2bounce_notice_recipient) a bounce that could not
 /// be returned. Both come from double_bounce_sender@myorigin, whose own failures are dropped, so that
 /// notices about notices cannot loop.
 /// </summary>
-internal sealed record PostmasterNotices(bool Bounce, bool DoubleBounce, string BounceRecipient, string DoubleBounceRecipient,
-    string Sender)
+internal sealed record BounceSettings(bool Bounce, bool DoubleBounce, string BounceRecipient, string DoubleBounceRecipient,
+    string Sender, long SizeLimit)
 {
-    public static PostmasterNotices FromConfig(MainConfig main)
+    public static BounceSettings FromConfig(MainConfig main)
     {
         var classes = main.GetList("notify_classes").ToHashSet(StringComparer.OrdinalIgnoreCase);
         string origin = main.Get("myorigin");
         string Qualified(string address) => address.Contains('@') ? address : $"{address}@{origin}";
-        return new PostmasterNotices(classes.Contains("bounce"), classes.Contains("2bounce"),
+        return new BounceSettings(classes.Contains("bounce"), classes.Contains("2bounce"),
             Qualified(main.Get("bounce_notice_recipient")), Qualified(main.Get("2bounce_notice_recipient")),
-            Qualified(main.Get("double_bounce_sender")));
+            Qualified(main.Get("double_bounce_sender")), main.GetInt("bounce_size_limit"));
     }
 
     /// <summary>Mail from double_bounce_sender: nobody hears of its failures.</summary>
