@@ -16,7 +16,24 @@ namespace Edge.Hosting;
 /// </summary>
 internal static class DeliveryFactory
 {
-    public static TransportResolver Resolver(MainConfig main)
+    /// <summary>
+    /// Everything the queue manager needs, checked as the rest of the configuration is: a bad table, DNS
+    /// server or transport setting is a <see cref="ConfigException"/> naming it.
+    /// </summary>
+    public static QueueManagerSettings Settings(MainConfig main, MasterConfig master, SmtpDeliveryAgent smtp)
+    {
+        TransportResolver resolver = Resolver(main);
+        DnsResolver dns = Resolver(main, out string? dnsError);
+        if (dnsError is not null)
+        {
+            throw main.Error("edge_dns_servers", dnsError);
+        }
+        return QueueManagerSettings.Create(resolver, Transports(main, master, smtp, new NextHopFinder(dns)), Schedule(main),
+            main.Get("myhostname"), main.GetList("defer_transports"), new DomainSet(main.GetList("fast_flush_domains")),
+            BounceSettings.FromConfig(main));
+    }
+
+    private static TransportResolver Resolver(MainConfig main)
     {
         var maps = new List<ILookupTable>();
         foreach (string reference in main.GetList("transport_maps"))
@@ -35,7 +52,7 @@ internal static class DeliveryFactory
     /// One agent per master.cf transport, each with the main.cf its -o options make. The SMTP client and
     /// the resolver are shared: connections are cached per server across transports, as Postfix's scache does.
     /// </summary>
-    public static IReadOnlyDictionary<string, (ITransport Transport, int MaxProc, DestinationPolicy Policy)> Transports(
+    private static IReadOnlyDictionary<string, (ITransport Transport, int MaxProc, DestinationPolicy Policy)> Transports(
         MainConfig main, MasterConfig master, SmtpDeliveryAgent smtp, NextHopFinder finder)
     {
         var transports = new Dictionary<string, (ITransport, int, DestinationPolicy)>(StringComparer.OrdinalIgnoreCase);
@@ -79,8 +96,8 @@ internal static class DeliveryFactory
     /// <summary>Whether Edge has the delivery agent that a master.cf command names.</summary>
     public static bool Implemented(string command) => command is "discard" or "error" or "smtp" or "lmtp" or "virtual" or "pipe" or "local";
 
-    public static QueueSchedule Schedule(MainConfig main) => new(
+    private static QueueSchedule Schedule(MainConfig main) => new(
         main.GetTime("minimal_backoff_time"), main.GetTime("maximal_backoff_time"), main.GetTime("queue_run_delay"),
         main.GetTime("maximal_queue_lifetime"), main.GetTime("bounce_queue_lifetime"),
-        main.GetTime("delay_warning_time"));
+        main.GetTime("delay_warning_time"), Math.Max(1, main.GetInt("qmgr_message_active_limit")));
 }

@@ -122,15 +122,8 @@ internal sealed class EdgeServer : IAsyncDisposable
         var notes = new List<string>();
         var (main, master, listeners) = LoadConfiguration(configDirectory, warnings.Add, notes.Add);
         // Routing and transports are checked before anything listens, like the rest of the configuration.
-        TransportResolver resolver = DeliveryFactory.Resolver(main);
         var smtpClient = new SmtpDeliveryAgent();
-        Dns.DnsResolver dns = DeliveryFactory.Resolver(main, out string? dnsError);
-        if (dnsError is not null)
-        {
-            throw main.Error("edge_dns_servers", dnsError);
-        }
-        var transports = DeliveryFactory.Transports(main, master, smtpClient, new NextHopFinder(dns));
-        QueueSchedule schedule = DeliveryFactory.Schedule(main);
+        QueueManagerSettings delivery = DeliveryFactory.Settings(main, master, smtpClient);
         MailLog.Configure(main.Get("myhostname"));
         foreach (string warning in warnings)
         {
@@ -190,9 +183,7 @@ internal sealed class EdgeServer : IAsyncDisposable
             await app.StartAsync(cancellationToken);
             // As in Postfix, no qmgr line in master.cf means no queue manager: mail stays queued.
             QueueManager? qmgr = master.Services.Any(s => s.Command is "qmgr" or "oqmgr")
-                ? new QueueManager(queue, resolver, transports, schedule, main.Get("myhostname"),
-                    main.GetList("defer_transports"), new DomainSet(main.GetList("fast_flush_domains")),
-                    BounceSettings.FromConfig(main))
+                ? new QueueManager(queue, delivery)
                 : null;
             server = new EdgeServer(app, queue, bound, lifetime, configDirectory, listeners, gate, queueDirectory, qmgr, smtpClient);
             MailLog.Info($"daemon started -- version {typeof(EdgeServer).Assembly.GetName().Version?.ToString()}, configuration {configDirectory ?? "(built-in)"}, queue {queueDirectory} with {queue.Count} messages, listening on {string.Join(", ", server.Endpoints)}", "master");
@@ -208,17 +199,21 @@ internal sealed class EdgeServer : IAsyncDisposable
 
     /// <summary>
     /// Re-reads main.cf and master.cf (postfix reload, SIGHUP). New sessions get the new settings; sessions
-    /// in progress and open connections are not touched. A configuration that does not load changes
-    /// nothing. Listen addresses and queue_directory change only with a restart.
+    /// in progress and open connections are not touched. Delivery attempts that start from now on use the new
+    /// routing, tables and transports; those in progress finish with the old. A configuration that does not
+    /// load changes nothing. Listen addresses and queue_directory change only with a restart.
     /// </summary>
     /// <returns>null when the new configuration is in force, otherwise why not.</returns>
     public string? Reload()
     {
         MainConfig main;
         List<Listener> fresh;
+        QueueManagerSettings delivery;
         try
         {
-            (main, _, fresh) = LoadConfiguration(_configDirectory, w => MailLog.Warning(w, "master"));
+            MasterConfig master;
+            (main, master, fresh) = LoadConfiguration(_configDirectory, w => MailLog.Warning(w, "master"));
+            delivery = DeliveryFactory.Settings(main, master, _smtpClient);
         }
         catch (ConfigException e)
         {
@@ -242,6 +237,7 @@ internal sealed class EdgeServer : IAsyncDisposable
             }
         }
         _gate.Limit = main.GetInt("edge_connection_limit");
+        _qmgr?.Reconfigure(delivery);
         _queue.LogHeadroom = main.GetLong("edge_queue_log_headroom");
         _lifetime.Grace = main.GetTime("edge_shutdown_time_limit");
         MailLog.Info($"reload -- configuration {_configDirectory ?? "(built-in)"}", "master");

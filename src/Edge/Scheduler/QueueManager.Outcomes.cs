@@ -15,11 +15,12 @@ namespace Edge.Scheduler;
 internal sealed partial class QueueManager
 {
     /// <summary>One delivery attempt of a message, shared by its jobs.</summary>
-    private sealed record Attempt(QueueEntry Entry, QueuedMessage Message, DateTimeOffset Started, Stopwatch Clock, bool Flushed);
-
-    /// <summary>bounce_queue_lifetime limits the mail system's own notices, maximal_queue_lifetime all others.</summary>
-    private bool Expired(QueuedMessage message, TimeSpan age) =>
-        age > (message.Sender.Length == 0 ? _schedule.BounceQueueLifetime : _schedule.MaximalQueueLifetime);
+    private sealed record Attempt(QueueEntry Entry, QueuedMessage Message, QueueManagerSettings Settings, Stopwatch Clock, bool Flushed)
+    {
+        /// <summary>bounce_queue_lifetime limits the mail system's own notices, maximal_queue_lifetime all others.</summary>
+        public bool Expired(TimeSpan age) =>
+            age > (Message.Sender.Length == 0 ? Settings.Schedule.BounceQueueLifetime : Settings.Schedule.MaximalQueueLifetime);
+    }
 
     /// <summary>
     /// Logs one job's outcomes and records those that need no notice (deferrals, and deliveries nobody asked
@@ -33,8 +34,8 @@ internal sealed partial class QueueManager
         QueuedMessage message = attempt.Message;
         DateTimeOffset now = DateTimeOffset.UtcNow;
         TimeSpan age = now - message.Id.Arrival;
-        bool expired = Expired(message, age);
-        DateTimeOffset next = now + _schedule.Backoff(entry.Attempts + 1);
+        bool expired = attempt.Expired(age);
+        DateTimeOffset next = now + attempt.Settings.Schedule.Backoff(entry.Attempts + 1);
         TimeSpan took = attempt.Clock.Elapsed;
         var finals = new DeliveryResult[results.Count];
         long last = -1;
@@ -73,28 +74,30 @@ internal sealed partial class QueueManager
         QueuedMessage message = attempt.Message;
         DateTimeOffset now = DateTimeOffset.UtcNow;
         TimeSpan age = now - message.Id.Arrival;
-        bool expired = Expired(message, age);
+        bool expired = attempt.Expired(age);
+        QueueSchedule schedule = attempt.Settings.Schedule;
+        BounceSettings bounce = attempt.Settings.Bounce;
 
-        var failed = finals.Where(f => f.Status == DeliveryStatus.Bounced && !_bounce.IsOwn(message.Sender))
+        var failed = finals.Where(f => f.Status == DeliveryStatus.Bounced && !bounce.IsOwn(message.Sender))
             .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay)).ToList();
-        await NotifyAsync(entry, message, BounceMessage.Reportable(message, failed), "sender non-delivery notification");
-        if (message.Sender.Length == 0 ? _bounce.DoubleBounce : _bounce.Bounce)
+        await NotifyAsync(attempt, BounceMessage.Reportable(message, failed), "sender non-delivery notification");
+        if (message.Sender.Length == 0 ? bounce.DoubleBounce : bounce.Bounce)
         {
-            await NotifyAsync(entry, message, failed, "postmaster non-delivery notification",
-                message.Sender.Length == 0 ? _bounce.DoubleBounceRecipient : _bounce.BounceRecipient);
+            await NotifyAsync(attempt, failed, "postmaster non-delivery notification",
+                message.Sender.Length == 0 ? bounce.DoubleBounceRecipient : bounce.BounceRecipient);
         }
-        await NotifyAsync(entry, message, [.. finals.Where(f => WantsSuccessNotice(message, f))
+        await NotifyAsync(attempt, [.. finals.Where(f => WantsSuccessNotice(message, f))
             .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay, f.SuccessAction!))],
             "sender delivery status notification");
         // delay_warning_time: once, when the message is that old and some recipients still wait.
-        if (_schedule.DelayWarning > TimeSpan.Zero && !entry.Warned && !expired && age > _schedule.DelayWarning)
+        if (schedule.DelayWarning > TimeSpan.Zero && !entry.Warned && !expired && age > schedule.DelayWarning)
         {
             IReadOnlyList<BounceMessage.Failure> waiting = BounceMessage.DelayReportable(message, finals
                 .Where(f => f.Status == DeliveryStatus.Deferred)
                 .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay, "delayed")));
             if (waiting.Count > 0)
             {
-                await NotifyAsync(entry, message, waiting, "sender delay notification");
+                await NotifyAsync(attempt, waiting, "sender delay notification");
                 _queue.SetWarned(entry);
             }
         }
@@ -114,7 +117,7 @@ internal sealed partial class QueueManager
         else
         {
             entry.Attempts++;
-            entry.NextAttempt = now + _schedule.Backoff(entry.Attempts);
+            entry.NextAttempt = now + schedule.Backoff(entry.Attempts);
         }
         if (last >= 0)
         {

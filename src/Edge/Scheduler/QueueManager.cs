@@ -20,42 +20,39 @@ internal sealed partial class QueueManager : IAsyncDisposable
     /// <summary>How often the log is cut back to what the queue still needs (and old messages copied forward).</summary>
     private static readonly TimeSpan TruncationInterval = TimeSpan.FromSeconds(2);
 
-    /// <summary>qmgr_message_active_limit: messages being delivered at once.</summary>
-    private const int ActiveLimit = 1000;
-
     private readonly QueueStore _queue;
-    private readonly TransportResolver _resolver;
     private readonly LocalSubmission _local;
-    private readonly string _myHostname;
-    private readonly IReadOnlyDictionary<string, (ITransport Transport, SemaphoreSlim Slots, DestinationPolicy Policy)> _transports;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Route, Destination> _destinations = new();
-    private readonly QueueSchedule _schedule;
-    private readonly IReadOnlySet<string> _deferTransports;
-    private readonly DomainSet _fastFlushDomains;
-    private readonly BounceSettings _bounce;
-    private readonly SemaphoreSlim _active = new(ActiveLimit);
+    private volatile QueueManagerSettings _settings;
+    private readonly SemaphoreSlim _active;
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private int _running;
 
-    public QueueManager(QueueStore queue, TransportResolver resolver,
-        IReadOnlyDictionary<string, (ITransport Transport, int MaxProc, DestinationPolicy Policy)> transports,
-        QueueSchedule schedule, string myHostname, IEnumerable<string> deferTransports, DomainSet fastFlushDomains,
-        BounceSettings bounce)
+    public QueueManager(QueueStore queue, QueueManagerSettings settings)
     {
-        _bounce = bounce;
-        _deferTransports = deferTransports.ToHashSet(StringComparer.OrdinalIgnoreCase);
-        _fastFlushDomains = fastFlushDomains;
         _queue = queue;
         _local = new LocalSubmission(queue);
-        _myHostname = myHostname;
-        _resolver = resolver;
-        _schedule = schedule;
-        _transports = transports.ToDictionary(t => t.Key,
-            t => (t.Value.Transport, new SemaphoreSlim(t.Value.MaxProc > 0 ? t.Value.MaxProc : 100), t.Value.Policy));
+        _settings = settings;
+        _active = new SemaphoreSlim(settings.Schedule.ActiveLimit);
         queue.Arrived += Wake;
         _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>
+    /// A reload: attempts that start from now on use the new settings; those in progress finish with theirs.
+    /// The destinations start afresh (new windows, none suspended), as when Postfix restarts its qmgr.
+    /// </summary>
+    public void Reconfigure(QueueManagerSettings settings)
+    {
+        if (settings.Schedule.ActiveLimit != _settings.Schedule.ActiveLimit)
+        {
+            MailLog.Warning("reload: qmgr_message_active_limit changed; it takes effect when Edge is restarted", "qmgr");
+        }
+        _settings = settings;
+        _destinations.Clear();
+        Wake();
     }
 
     /// <summary>
@@ -65,7 +62,7 @@ internal sealed partial class QueueManager : IAsyncDisposable
     /// </summary>
     public async Task<string?> FlushAsync(string? site)
     {
-        if (site is not null && !_fastFlushDomains.Contains(Encoding.UTF8.GetBytes(site)))
+        if (site is not null && !_settings.FastFlushDomains.Contains(Encoding.UTF8.GetBytes(site)))
         {
             return $"mail for {site} is not eligible for fast flush: the site is not in fast_flush_domains";
         }
@@ -106,7 +103,7 @@ internal sealed partial class QueueManager : IAsyncDisposable
             DateTimeOffset now = DateTimeOffset.UtcNow;
             // queue_run_delay: deferred mail whose wait is over goes out with the next scan of the deferred
             // queue, as in Postfix, not the moment its backoff ends; new mail and flushed mail go at once.
-            bool scanDeferred = now - deferredScan >= _schedule.QueueRunDelay;
+            bool scanDeferred = now - deferredScan >= _settings.Schedule.QueueRunDelay;
             if (scanDeferred)
             {
                 deferredScan = now;
@@ -144,11 +141,11 @@ internal sealed partial class QueueManager : IAsyncDisposable
         try
         {
             QueuedMessage message = await _queue.ReadEnvelopeAsync(entry, _stop.Token);
-            var attempt = new Attempt(entry, message, DateTimeOffset.UtcNow, Stopwatch.StartNew(), entry.Flushed);
+            var attempt = new Attempt(entry, message, _settings, Stopwatch.StartNew(), entry.Flushed);
             entry.Flushed = false;
             var groups = Enumerable.Range(0, message.Recipients.Count)
                 .Where(r => !entry.Done[r])
-                .GroupBy(r => _resolver.Resolve(message.Recipients[r].Address))
+                .GroupBy(r => attempt.Settings.Resolver.Resolve(message.Recipients[r].Address))
                 .ToList();
             DeliveryResult[][] outcomes = await Task.WhenAll(groups.Select(g => DeliverGroupAsync(attempt, g.Key, [.. g])));
             await FinishAsync(attempt, [.. outcomes.SelectMany(o => o)]);
@@ -156,7 +153,7 @@ internal sealed partial class QueueManager : IAsyncDisposable
         catch (Exception e) when (e is not OperationCanceledException)
         {
             MailLog.Warning($"{entry.Id}: delivery attempt failed: {e.Message}", "qmgr");
-            entry.NextAttempt = DateTimeOffset.UtcNow + _schedule.Backoff(++entry.Attempts);
+            entry.NextAttempt = DateTimeOffset.UtcNow + _settings.Schedule.Backoff(++entry.Attempts);
         }
         catch (OperationCanceledException)
         {
@@ -178,11 +175,11 @@ internal sealed partial class QueueManager : IAsyncDisposable
     /// </summary>
     private async Task<DeliveryResult[]> DeliverGroupAsync(Attempt attempt, Route route, int[] recipients)
     {
-        if (!attempt.Flushed && _deferTransports.Contains(route.Transport))
+        if (!attempt.Flushed && attempt.Settings.DeferTransports.Contains(route.Transport))
         {
             return await SettleAsync(attempt, [.. recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.3.2", "deferred transport", "none"))]);
         }
-        if (!_transports.TryGetValue(route.Transport, out var transport))
+        if (!attempt.Settings.Transports.TryGetValue(route.Transport, out var transport))
         {
             // Postfix's words, with its warning naming the service that is missing.
             MailLog.Warning($"connect to transport private/{route.Transport}: no such service in master.cf", "qmgr");
@@ -248,7 +245,7 @@ internal sealed partial class QueueManager : IAsyncDisposable
         {
             // Feedback: a session with the destination, whatever it said of the recipients, is a success.
             bool reached = results.Any(r => r.Status != DeliveryStatus.Deferred || r.Relay != "none");
-            destination.Leave(reached, results.FirstOrDefault()?.Reason ?? "delivery interrupted", _schedule.MinimalBackoff);
+            destination.Leave(reached, results.FirstOrDefault()?.Reason ?? "delivery interrupted", attempt.Settings.Schedule.MinimalBackoff);
         }
     }
 
@@ -256,19 +253,21 @@ internal sealed partial class QueueManager : IAsyncDisposable
     /// Queues a notice about <paramref name="reports"/>, if there are any, as bounce(8) does: to the sender from
     /// the null sender, or the postmaster's copy to <paramref name="postmaster"/> from double_bounce_sender.
     /// </summary>
-    private async Task NotifyAsync(QueueEntry entry, QueuedMessage message, IReadOnlyList<BounceMessage.Failure> reports, string what,
+    private async Task NotifyAsync(Attempt attempt, IReadOnlyList<BounceMessage.Failure> reports, string what,
         string? postmaster = null)
     {
         if (reports.Count == 0)
         {
             return;
         }
-        QueueId notice = await _local.SubmitAsync(postmaster is null ? "" : _bounce.Sender, [postmaster ?? message.Sender],
-            (output, token) => BounceMessage.WriteAsync(output, message, reports, _myHostname,
-                (original, t) => _queue.CopyContentAsync(message, original, t), token, _bounce.SizeLimit,
-                _schedule.MaximalQueueLifetime, postmaster),
+        QueuedMessage message = attempt.Message;
+        QueueManagerSettings settings = attempt.Settings;
+        QueueId notice = await _local.SubmitAsync(postmaster is null ? "" : settings.Bounce.Sender, [postmaster ?? message.Sender],
+            (output, token) => BounceMessage.WriteAsync(output, message, reports, settings.MyHostname,
+                (original, t) => _queue.CopyContentAsync(message, original, t), token, settings.Bounce.SizeLimit,
+                settings.Schedule.MaximalQueueLifetime, postmaster),
             _stop.Token);
-        MailLog.Info($"{entry.Id}: {what}: {notice}", "bounce");
+        MailLog.Info($"{message.Id}: {what}: {notice}", "bounce");
     }
 
     public async ValueTask DisposeAsync()

@@ -1,8 +1,11 @@
 namespace Edge.Scheduler;
 
-/// <summary>qmgr(8)'s clock: how long a deferred message waits, and how long it may stay queued.</summary>
+/// <summary>
+/// qmgr(8)'s clock and pace: how long a deferred message waits, how long it may stay queued, and how many
+/// messages are in delivery at once (qmgr_message_active_limit).
+/// </summary>
 internal sealed record QueueSchedule(TimeSpan MinimalBackoff, TimeSpan MaximalBackoff, TimeSpan QueueRunDelay,
-    TimeSpan MaximalQueueLifetime, TimeSpan BounceQueueLifetime, TimeSpan DelayWarning)
+    TimeSpan MaximalQueueLifetime, TimeSpan BounceQueueLifetime, TimeSpan DelayWarning, int ActiveLimit)
 {
     /// <summary>The wait after the n-th failed attempt: doubling from minimal_backoff_time up to maximal_backoff_time.</summary>
     public TimeSpan Backoff(int attempts)

@@ -37,6 +37,24 @@ public class ReloadAndShutdownTests
     }
 
     [Fact]
+    public async Task Reload_brings_new_routes_tables_and_transports_to_the_queue_manager()
+    {
+        using var config = ConfigDirectory("relay_domains = route.example\ntransport_maps = inline:{ { route.example = error:5.7.1 the old route } }");
+        config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\nerror unix - - n - - error\n");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string before = await SmtpConnection.SendMessageAsync(edge.Port, "Subject: before\r\n\r\nx", "u@route.example");
+        await edge.WaitForLogAsync($@"{before}: to=<u@route\.example>, .*status=bounced \(the old route\)");
+
+        // A new table entry and a transport that master.cf did not have before.
+        WriteMainCf(config, "relay_domains = route.example\ntransport_maps = inline:{ route.example=discard: }");
+        config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\nerror unix - - n - - error\ndiscard unix - - n - - discard\n");
+        var (exit, _, error) = await EdgeProcess.RunAsync(config.Path, "reload", "-c", config.Path);
+        Assert.True(exit == 0, error);
+        string after = await SmtpConnection.SendMessageAsync(edge.Port, "Subject: after\r\n\r\nx", "u@route.example");
+        await edge.WaitForLogAsync($@"edge/discard\[\d+\]: {after}: to=<u@route\.example>, .*status=sent");
+    }
+
+    [Fact]
     public async Task A_broken_reload_keeps_the_running_configuration()
     {
         using var config = ConfigDirectory("smtpd_banner = $myhostname ESMTP original");

@@ -1,0 +1,28 @@
+using Edge.Delivery;
+using Edge.Resolve;
+
+namespace Edge.Scheduler;
+
+/// <summary>
+/// What the queue manager takes from main.cf and master.cf: routing, each transport's agent with its maxproc
+/// slots and destination limits, the schedule, and the bounce daemon's settings. A reload replaces it whole;
+/// a delivery attempt keeps the one it started with.
+/// </summary>
+internal sealed record QueueManagerSettings(
+    TransportResolver Resolver,
+    IReadOnlyDictionary<string, (ITransport Transport, SemaphoreSlim Slots, DestinationPolicy Policy)> Transports,
+    QueueSchedule Schedule,
+    string MyHostname,
+    IReadOnlySet<string> DeferTransports,
+    DomainSet FastFlushDomains,
+    BounceSettings Bounce)
+{
+    public static QueueManagerSettings Create(TransportResolver resolver,
+        IReadOnlyDictionary<string, (ITransport Transport, int MaxProc, DestinationPolicy Policy)> transports,
+        QueueSchedule schedule, string myHostname, IEnumerable<string> deferTransports, DomainSet fastFlushDomains,
+        BounceSettings bounce) =>
+        new(resolver,
+            transports.ToDictionary(t => t.Key,
+                t => (t.Value.Transport, new SemaphoreSlim(t.Value.MaxProc > 0 ? t.Value.MaxProc : 100), t.Value.Policy)),
+            schedule, myHostname, deferTransports.ToHashSet(StringComparer.OrdinalIgnoreCase), fastFlushDomains, bounce);
+}
