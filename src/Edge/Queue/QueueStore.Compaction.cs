@@ -47,9 +47,9 @@ internal sealed partial class QueueStore
         long bytes = 0;
         foreach (QueueEntry entry in _index.Values)
         {
-            if (entry.FirstAddress < cutoff && !entry.Active)
+            if (entry.FirstAddress < cutoff && !entry.Active && await CopyForwardAsync(entry, cancellationToken) is long copy and >= 0)
             {
-                last = await CopyForwardAsync(entry, cancellationToken);
+                last = copy;
                 copied++;
                 bytes += entry.ContentBytes;
             }
@@ -88,7 +88,8 @@ internal sealed partial class QueueStore
     /// <summary>
     /// Appends a copy of the message: chunks first, then the envelope and the records of its state, which
     /// are written under the entry's lock so that a concurrent postsuper -h or -H is neither lost nor undone.
-    /// Until the commit the old records stand; after it, recovery takes the last envelope.
+    /// Until the commit the old records stand; after it, recovery takes the last envelope. Returns the last
+    /// record's address, or -1 when the message was removed meanwhile (its copied chunks are then garbage).
     /// </summary>
     private async Task<long> CopyForwardAsync(QueueEntry entry, CancellationToken cancellationToken)
     {
@@ -103,6 +104,10 @@ internal sealed partial class QueueStore
         EnvelopeRecord.Relocate(envelope.AsSpan(0, length), chunks);
         lock (entry)
         {
+            if (!_index.TryGetValue(entry.Id, out QueueEntry? current) || current != entry)
+            {
+                return -1;
+            }
             long envelopeAddress = Append(envelope.AsSpan(0, length));
             long last = envelopeAddress;
             for (int r = 0; r < entry.Done.Length; r++)

@@ -146,12 +146,21 @@ internal sealed partial class QueueStore : IAsyncDisposable
     /// <summary>The message is finished: a removal record, and it leaves the index.</summary>
     public long Remove(QueueId id)
     {
-        long address = Append(StatusRecord.Removed(id));
-        if (_index.TryRemove(id, out QueueEntry? entry))
+        if (!_index.TryGetValue(id, out QueueEntry? entry))
         {
-            Interlocked.Add(ref _queuedBytes, -entry.ContentBytes);
+            return Append(StatusRecord.Removed(id));
         }
-        return address;
+        // Under the entry's lock: a copy forward in progress either wrote its envelope before this record,
+        // which then removes the copy too, or sees that the message is gone and writes none.
+        lock (entry)
+        {
+            long address = Append(StatusRecord.Removed(id));
+            if (_index.TryRemove(new KeyValuePair<QueueId, QueueEntry>(id, entry)))
+            {
+                Interlocked.Add(ref _queuedBytes, -entry.ContentBytes);
+            }
+            return address;
+        }
     }
 
     public QueueEntry? Entry(QueueId id) => _index.GetValueOrDefault(id);
