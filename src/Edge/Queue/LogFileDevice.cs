@@ -13,7 +13,11 @@ namespace Edge.Queue;
 internal sealed class LogFileDevice : StorageDeviceBase
 {
     private readonly ConcurrentDictionary<int, SafeFileHandle> _segments = new();
-    private readonly ConcurrentDictionary<int, byte> _unsynced = new();
+    // The segments written since the last sync (almost always just the one at the tail), and the set a
+    // sync swaps in: no allocation per group commit.
+    private HashSet<int> _unsynced = [];
+    private HashSet<int> _syncing = [];
+    private readonly object _syncOrder = new();
 
     public LogFileDevice(string fileName) : base(fileName, 512, Devices.CAPACITY_UNSPECIFIED)
     {
@@ -38,8 +42,10 @@ internal sealed class LogFileDevice : StorageDeviceBase
     }
 
     private SafeFileHandle Segment(int segmentId) =>
-        _segments.GetOrAdd(segmentId, id => File.OpenHandle($"{FileName}.{id}", FileMode.OpenOrCreate,
-            FileAccess.ReadWrite, FileShare.ReadWrite));
+        _segments.TryGetValue(segmentId, out SafeFileHandle? handle)
+            ? handle
+            : _segments.GetOrAdd(segmentId, id => File.OpenHandle($"{FileName}.{id}", FileMode.OpenOrCreate,
+                FileAccess.ReadWrite, FileShare.ReadWrite));
 
     public override unsafe void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress,
         uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
@@ -50,7 +56,10 @@ internal sealed class LogFileDevice : StorageDeviceBase
         {
             RandomAccess.Write(Segment(segmentId), new ReadOnlySpan<byte>((void*)sourceAddress, (int)numBytesToWrite),
                 (long)destinationAddress);
-            _unsynced[segmentId] = 0;
+            lock (_segments)
+            {
+                _unsynced.Add(segmentId);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -79,13 +88,21 @@ internal sealed class LogFileDevice : StorageDeviceBase
     /// <summary>Makes everything written so far durable (fsync of each segment written since the last call).</summary>
     public void Sync()
     {
-        foreach (int segmentId in _unsynced.Keys)
+        lock (_syncOrder)
         {
-            _unsynced.TryRemove(segmentId, out _);
-            if (_segments.TryGetValue(segmentId, out SafeFileHandle? handle))
+            HashSet<int> syncing;
+            lock (_segments)
             {
-                RandomAccess.FlushToDisk(handle);
+                (syncing, _unsynced, _syncing) = (_unsynced, _syncing, _unsynced);
             }
+            foreach (int segmentId in syncing)
+            {
+                if (_segments.TryGetValue(segmentId, out SafeFileHandle? handle))
+                {
+                    RandomAccess.FlushToDisk(handle);
+                }
+            }
+            syncing.Clear();
         }
     }
 
@@ -97,7 +114,10 @@ internal sealed class LogFileDevice : StorageDeviceBase
         {
             handle.Dispose();
         }
-        _unsynced.TryRemove(segment, out _);
+        lock (_segments)
+        {
+            _unsynced.Remove(segment);
+        }
         File.Delete($"{FileName}.{segment}");
     }
 
