@@ -2,10 +2,11 @@ namespace Edge.Scheduler;
 
 /// <summary>
 /// One destination (transport and next hop) as qmgr(8) schedules it: a concurrency window that starts at
-/// initial_destination_concurrency, grows by one with each delivery that reached the destination, up to the
-/// transport's limit, and shrinks by one with each that could not; a destination whose window is down to
-/// one and failed destination_concurrency_failed_cohort_limit times in a row is declared dead until its
-/// backoff ends, and its mail waits without being tried ("delivery temporarily suspended").
+/// initial_destination_concurrency, grows with each delivery that reached the destination by the positive
+/// feedback (one by default), up to the transport's limit, and shrinks with each that could not by the
+/// negative feedback; the window moves in whole steps once the feedback adds up to one. A destination whose
+/// window is down to one and failed destination_concurrency_failed_cohort_limit times in a row is declared
+/// dead until its backoff ends, and its mail waits without being tried ("delivery temporarily suspended").
 /// </summary>
 internal sealed class Destination(DestinationPolicy policy)
 {
@@ -14,6 +15,10 @@ internal sealed class Destination(DestinationPolicy policy)
     private int _window = Math.Max(1, Math.Min(policy.InitialConcurrency, policy.ConcurrencyLimit <= 0 ? int.MaxValue : policy.ConcurrencyLimit));
     private int _busy;
     private int _failedCohorts;
+    private double _credit;
+
+    // Feedback such as 1/concurrency adds up to one only up to rounding.
+    private const double Whole = 1 - 1e-9;
     private DateTimeOffset _lastStart = DateTimeOffset.MinValue;
 
     public DestinationPolicy Policy { get; } = policy;
@@ -81,11 +86,20 @@ internal sealed class Destination(DestinationPolicy policy)
             {
                 _failedCohorts = 0;
                 Dead = null;
-                _window = Math.Min(limit, _window + 1);
+                _credit = Math.Max(0, _credit) + Policy.Positive.At(_window);
+                for (; _credit >= Whole && _window < limit; _credit--)
+                {
+                    _window++;
+                }
+                _credit = _window < limit ? _credit : 0;
             }
             else if (_window > 1)
             {
-                _window--;
+                _credit = Math.Min(0, _credit) - Policy.Negative.At(_window);
+                for (; _credit <= -Whole && _window > 1; _credit++)
+                {
+                    _window--;
+                }
             }
             else if (++_failedCohorts >= Math.Max(1, Policy.FailedCohortLimit))
             {

@@ -183,6 +183,18 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task A_bad_concurrency_feedback_stops_start_up_naming_it()
+    {
+        using var config = ConfigDirectory("default_destination_concurrency_negative_feedback = lots");
+        config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\nsmtp unix - - n - - smtp\n");
+        var (exit, output, error) = await EdgeProcess.RunAsync(config.Path, "run", "-c", config.Path);
+        Assert.Equal(1, exit);
+        Assert.Contains("main.cf, line 4: parameter default_destination_concurrency_negative_feedback: bad feedback \"lots\"", error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.DoesNotContain("daemon started", output);
+    }
+
+    [Fact]
     public async Task A_bad_master_cf_line_is_named()
     {
         using var config = ConfigDirectory();

@@ -59,4 +59,47 @@ public class DestinationWindowTests
         await destination.EnterAsync(CancellationToken.None);
         Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(550), $"two more deliveries started after {clock.Elapsed}");
     }
+
+    [Fact]
+    public async Task With_feedback_of_one_over_concurrency_the_window_moves_by_one_per_window_of_deliveries()
+    {
+        var destination = new Destination(new DestinationPolicy(InitialConcurrency: 2, ConcurrencyLimit: 4, RecipientLimit: 50,
+            RateDelay: TimeSpan.Zero, FailedCohortLimit: 1) { Positive = new Feedback(1, true), Negative = new Feedback(1, true) });
+        async Task DeliverAsync(bool reached)
+        {
+            await destination.EnterAsync(CancellationToken.None);
+            destination.Leave(reached, reached ? "" : "connection refused", Backoff);
+        }
+        int[] windows = new int[9];
+        for (int i = 0; i < 5; i++)
+        {
+            await DeliverAsync(reached: true);
+            windows[i] = destination.Window;
+        }
+        for (int i = 5; i < 9; i++)
+        {
+            await DeliverAsync(reached: false);
+            windows[i] = destination.Window;
+        }
+        // Two good deliveries at a window of two, three at three; then four failures at four take one away.
+        Assert.Equal([2, 3, 3, 3, 4, 4, 4, 4, 3], windows);
+    }
+
+    [Theory]
+    [InlineData("1", 1.0, false)]
+    [InlineData("1/concurrency", 1.0, true)]
+    [InlineData("1/4", 0.25, false)]
+    [InlineData("0.5", 0.5, false)]
+    public void Feedback_is_a_number_a_fraction_or_one_over_concurrency(string text, double amount, bool perConcurrency)
+    {
+        Assert.True(Feedback.TryParse(text, out Feedback feedback));
+        Assert.Equal(new Feedback(amount, perConcurrency), feedback);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1/0")]
+    [InlineData("fast")]
+    [InlineData("1/2/3")]
+    public void Other_feedback_is_refused(string text) => Assert.False(Feedback.TryParse(text, out _));
 }
