@@ -20,6 +20,9 @@ internal sealed record TestRecord(string Name, DnsRecordType Type, uint Ttl, byt
         return new(name, DnsRecordType.TXT, ttl, [(byte)bytes.Length, .. bytes]);
     }
 
+    public static TestRecord Mx(string name, ushort preference, string exchange, uint ttl = 300) =>
+        new(name, DnsRecordType.MX, ttl, [.. TestPackets.UInt16(preference), .. TestPackets.Name(exchange)]);
+
     /// <summary>An SOA record with the given MINIMUM (the other fields do not matter here).</summary>
     public static TestRecord Soa(string zone, uint ttl, uint minimum)
     {

@@ -1,0 +1,42 @@
+using Edge.Delivery;
+using Edge.Dns;
+using Edge.Tests.Dns;
+
+namespace Edge.Tests.Delivery;
+
+/// <summary>Next hops that cannot work: said why, to bounce or to wait, never thrown.</summary>
+public class NextHopFinderTests
+{
+    [Fact]
+    public async Task A_null_mx_bounces_with_5_1_10()
+    {
+        using var server = new ScriptedDnsServer(query =>
+            [new(TestPackets.Reply(query, answers: [TestRecord.Mx("nullmx.test", 0, ".")]))]);
+        using var dns = new DnsResolver([server.EndPoint], TimeSpan.FromSeconds(5), 1);
+        var (servers, failure) = await new NextHopFinder(dns).FindAsync("nullmx.test", 25, CancellationToken.None);
+        Assert.Empty(servers);
+        Assert.Equal(new NextHopFinder.Failure(true, "5.1.10", "Domain nullmx.test does not accept mail (nullMX)"), failure);
+    }
+
+    [Theory]
+    [InlineData("[127.0.0.1]:99999", "bad port number in next hop [127.0.0.1]:99999")]
+    [InlineData("[127.0.0.1]:smtp", "bad port number in next hop [127.0.0.1]:smtp")]
+    [InlineData("relay.test:0", "bad port number in next hop relay.test:0")]
+    public async Task A_bad_port_waits_as_a_configuration_error(string nexthop, string reason)
+    {
+        using var dns = new DnsResolver([new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 9)], TimeSpan.FromSeconds(1), 1);
+        var (servers, failure) = await new NextHopFinder(dns).FindAsync(nexthop, 25, CancellationToken.None);
+        Assert.Empty(servers);
+        Assert.Equal(new NextHopFinder.Failure(false, "4.3.5", $"mail system configuration error: {reason}"), failure);
+    }
+
+    [Fact]
+    public async Task A_socket_path_longer_than_the_system_allows_waits_as_a_configuration_error()
+    {
+        using var dns = new DnsResolver([new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 9)], TimeSpan.FromSeconds(1), 1);
+        string nexthop = "unix:/" + new string('x', 200);
+        var (_, failure) = await new NextHopFinder(dns).FindAsync(nexthop, 24, CancellationToken.None);
+        Assert.False(failure!.Permanent);
+        Assert.StartsWith("mail system configuration error: bad socket path in next hop unix:/xxx", failure.Reason);
+    }
+}
