@@ -15,8 +15,9 @@ internal sealed class NextHopFinder(DnsResolver dns)
 {
     internal sealed record Failure(bool Permanent, string Dsn, string Reason);
 
+    /// <param name="mxAddressLimit">smtp_mx_address_limit: the most addresses an MX lookup yields (0: no limit).</param>
     public async Task<(IReadOnlyList<NextHopServer> Servers, Failure? Failure)> FindAsync(string nexthop, int defaultPort,
-        CancellationToken cancellationToken)
+        int mxAddressLimit, CancellationToken cancellationToken)
     {
         if (nexthop.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))
         {
@@ -59,6 +60,10 @@ internal sealed class NextHopFinder(DnsResolver dns)
                 {
                     var (found, _) = await AddressesAsync(record.Exchange, port, cancellationToken);
                     servers.AddRange(found);
+                }
+                if (mxAddressLimit > 0 && servers.Count > mxAddressLimit)
+                {
+                    servers.RemoveRange(mxAddressLimit, servers.Count - mxAddressLimit);
                 }
                 return servers.Count > 0
                     ? (servers, null)

@@ -10,7 +10,7 @@ internal sealed class SmtpTransport(SmtpDeliveryAgent agent, SmtpClientOptions o
 
     public async Task<IReadOnlyList<DeliveryResult>> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken)
     {
-        var (servers, failure) = await finder.FindAsync(job.Nexthop, options.Lmtp ? 24 : 25, cancellationToken);
+        var (servers, failure) = await finder.FindAsync(job.Nexthop, options.Lmtp ? 24 : 25, options.MxAddressLimit, cancellationToken);
         if (failure is not null)
         {
             DeliveryStatus status = failure.Permanent ? DeliveryStatus.Bounced : DeliveryStatus.Deferred;

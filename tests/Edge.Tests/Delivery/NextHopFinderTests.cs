@@ -13,9 +13,33 @@ public class NextHopFinderTests
         using var server = new ScriptedDnsServer(query =>
             [new(TestPackets.Reply(query, answers: [TestRecord.Mx("nullmx.test", 0, ".")]))]);
         using var dns = new DnsResolver([server.EndPoint], TimeSpan.FromSeconds(5), 1);
-        var (servers, failure) = await new NextHopFinder(dns).FindAsync("nullmx.test", 25, CancellationToken.None);
+        var (servers, failure) = await new NextHopFinder(dns).FindAsync("nullmx.test", 25, 5, CancellationToken.None);
         Assert.Empty(servers);
         Assert.Equal(new NextHopFinder.Failure(true, "5.1.10", "Domain nullmx.test does not accept mail (nullMX)"), failure);
+    }
+
+    [Fact]
+    public async Task Smtp_mx_address_limit_caps_the_addresses_an_mx_lookup_gives()
+    {
+        using var server = new ScriptedDnsServer(query =>
+        {
+            string name = TestPackets.QuestionName(query);
+            var type = (DnsRecordType)System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(query.AsSpan(12 + TestPackets.Name(name).Length));
+            TestRecord[] answers = (name, type) switch
+            {
+                ("limit.test", DnsRecordType.MX) => [TestRecord.Mx(name, 10, "mx1.limit.test"), TestRecord.Mx(name, 20, "mx2.limit.test"), TestRecord.Mx(name, 30, "mx3.limit.test")],
+                ("mx1.limit.test", DnsRecordType.A) => [TestRecord.A(name, "127.0.0.1")],
+                ("mx2.limit.test", DnsRecordType.A) => [TestRecord.A(name, "127.0.0.2")],
+                ("mx3.limit.test", DnsRecordType.A) => [TestRecord.A(name, "127.0.0.3")],
+                _ => [],
+            };
+            return [new(TestPackets.Reply(query, answers: answers))];
+        });
+        using var dns = new DnsResolver([server.EndPoint], TimeSpan.FromSeconds(5), 1);
+        var (limited, _) = await new NextHopFinder(dns).FindAsync("limit.test", 25, 2, CancellationToken.None);
+        Assert.Equal(["mx1.limit.test", "mx2.limit.test"], limited.Select(s => s.HostName));
+        var (all, _) = await new NextHopFinder(dns).FindAsync("limit.test", 25, 0, CancellationToken.None);
+        Assert.Equal(3, all.Count);
     }
 
     [Theory]
@@ -25,7 +49,7 @@ public class NextHopFinderTests
     public async Task A_bad_port_waits_as_a_configuration_error(string nexthop, string reason)
     {
         using var dns = new DnsResolver([new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 9)], TimeSpan.FromSeconds(1), 1);
-        var (servers, failure) = await new NextHopFinder(dns).FindAsync(nexthop, 25, CancellationToken.None);
+        var (servers, failure) = await new NextHopFinder(dns).FindAsync(nexthop, 25, 5, CancellationToken.None);
         Assert.Empty(servers);
         Assert.Equal(new NextHopFinder.Failure(false, "4.3.5", $"mail system configuration error: {reason}"), failure);
     }
@@ -35,7 +59,7 @@ public class NextHopFinderTests
     {
         using var dns = new DnsResolver([new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 9)], TimeSpan.FromSeconds(1), 1);
         string nexthop = "unix:/" + new string('x', 200);
-        var (_, failure) = await new NextHopFinder(dns).FindAsync(nexthop, 24, CancellationToken.None);
+        var (_, failure) = await new NextHopFinder(dns).FindAsync(nexthop, 24, 5, CancellationToken.None);
         Assert.False(failure!.Permanent);
         Assert.StartsWith("mail system configuration error: bad socket path in next hop unix:/xxx", failure.Reason);
     }

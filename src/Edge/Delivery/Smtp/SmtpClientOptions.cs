@@ -45,6 +45,9 @@ internal sealed class SmtpClientOptions
     /// <summary>smtp_connection_reuse_time_limit: a connection older than this is closed instead of cached.</summary>
     public TimeSpan ConnectionReuseTimeLimit { get; init; } = TimeSpan.FromSeconds(300);
 
+    /// <summary>smtp_mx_address_limit: how many addresses an MX lookup may give to try (0: all of them).</summary>
+    public int MxAddressLimit { get; init; } = 5;
+
     /// <summary>
     /// The options of the smtp (or lmtp) transport from main.cf. An lmtp_* parameter Edge does not know yet
     /// falls back to its smtp_* twin, whose default is the same in Postfix.
@@ -74,6 +77,7 @@ internal sealed class SmtpClientOptions
             QuitTimeout = Time("quit_timeout", defaults.QuitTimeout),
             ConnectionCacheTimeLimit = Time("connection_cache_time_limit", defaults.ConnectionCacheTimeLimit),
             ConnectionReuseTimeLimit = Time("connection_reuse_time_limit", defaults.ConnectionReuseTimeLimit),
+            MxAddressLimit = config.DefinitionOf(Name("mx_address_limit")) is not null ? config.GetInt(Name("mx_address_limit")) : defaults.MxAddressLimit,
         };
     }
 
