@@ -20,6 +20,8 @@ internal sealed class AdminSocket(QueueStore store, Func<string?>? reload = null
 
     public async Task HandleAsync(ConnectionContext connection)
     {
+        // Off the socket I/O thread, which also serves SMTP sessions: a listing reads the whole queue.
+        await Task.Yield();
         PipeReader input = connection.Transport.Input;
         Stream output = connection.Transport.Output.AsStream(leaveOpen: true);
         string? request = await ReadLineAsync(input, connection.ConnectionClosed);
@@ -61,7 +63,7 @@ internal sealed class AdminSocket(QueueStore store, Func<string?>? reload = null
         {
             string[] words = request[9..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
             string target = words.Length > 0 ? words[0] : "";
-            string? summary = await QueueAdministration.SuperAsync(store, request[7], target, words[1..], wake);
+            string? summary = words.Length > 0 ? await QueueAdministration.SuperAsync(store, request[7], target, words[1..], wake) : null;
             await output.WriteAsync(Encoding.UTF8.GetBytes(summary ?? $"ERR {target}: no such queue ID\n"), cancellationToken);
             return;
         }

@@ -110,7 +110,7 @@ internal static class BounceMessage
         {
             // The queue keeps ENVID and ORCPT as the client sent them, in xtext; a DSN carries them decoded
             // (RFC 3461 4.2 and 4.4), as Postfix's do.
-            Line($"Original-Envelope-Id: {XText.Decode(Encoding.UTF8.GetBytes(message.EnvId))}");
+            Line($"Original-Envelope-Id: {Decoded(message.EnvId)}");
         }
         foreach (Failure f in failures)
         {
@@ -119,7 +119,7 @@ internal static class BounceMessage
             if (f.Recipient.Orcpt.Length > 0)
             {
                 int semicolon = f.Recipient.Orcpt.IndexOf(';');
-                Line($"Original-Recipient: {f.Recipient.Orcpt[..(semicolon + 1)]}{XText.Decode(Encoding.UTF8.GetBytes(f.Recipient.Orcpt[(semicolon + 1)..]))}");
+                Line($"Original-Recipient: {f.Recipient.Orcpt[..(semicolon + 1)]}{Decoded(f.Recipient.Orcpt[(semicolon + 1)..])}");
             }
             Line($"Action: {f.Action}");
             Line($"Status: {f.Dsn}");
@@ -143,6 +143,16 @@ internal static class BounceMessage
             await copyOriginal((Stream?)headers ?? (Stream?)limited ?? output, cancellationToken);
         }
         await output.WriteAsync(Encoding.ASCII.GetBytes($"\r\n--{boundary}--\r\n"), cancellationToken);
+    }
+
+    /// <summary>
+    /// An xtext value decoded for a DSN field; one whose decoded form has control characters (which would
+    /// break the field, or add lines to the report) stays as it was sent.
+    /// </summary>
+    private static string Decoded(string xtext)
+    {
+        string decoded = XText.Decode(Encoding.UTF8.GetBytes(xtext));
+        return decoded.Any(char.IsControl) ? xtext : decoded;
     }
 
     /// <summary>

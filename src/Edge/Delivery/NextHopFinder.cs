@@ -99,7 +99,7 @@ internal sealed class NextHopFinder(DnsResolver dns)
         _ => new Failure(false, "4.4.3", $"Host or domain name not found. Name service error for name={host} type={type}: Host not found, try again"),
     };
 
-    /// <summary>"[host]:port", "[host]", "host:port" or "host"; brackets mean no MX lookup; a port that is no number is -1.</summary>
+    /// <summary>"[host]:port", "[host]", "host:port" or "host"; brackets mean no MX lookup; a bad port is -1.</summary>
     private static (string Host, int Port, bool Literal) Split(string nexthop, int defaultPort)
     {
         bool literal = nexthop.StartsWith('[');
@@ -112,7 +112,7 @@ internal sealed class NextHopFinder(DnsResolver dns)
             string rest = close > 0 ? nexthop[(close + 1)..] : "";
             if (rest.StartsWith(':'))
             {
-                port = int.TryParse(rest.AsSpan(1), out int p) ? p : -1;
+                port = PortOf(rest[1..]);
             }
         }
         else
@@ -121,9 +121,19 @@ internal sealed class NextHopFinder(DnsResolver dns)
             if (colon > 0 && nexthop.IndexOf(':') == colon)
             {
                 host = nexthop[..colon];
-                port = int.TryParse(nexthop.AsSpan(colon + 1), out int p) ? p : -1;
+                port = PortOf(nexthop[(colon + 1)..]);
             }
         }
         return (host.TrimEnd('.'), port, literal);
     }
+
+    /// <summary>A port number, or one of the mail services' names that Postfix would find in /etc/services.</summary>
+    private static int PortOf(string text) => int.TryParse(text, out int port) ? port : text.ToLowerInvariant() switch
+    {
+        "smtp" => 25,
+        "lmtp" => 24,
+        "submission" => 587,
+        "smtps" or "submissions" => 465,
+        _ => -1,
+    };
 }

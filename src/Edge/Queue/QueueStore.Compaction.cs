@@ -43,22 +43,34 @@ internal sealed partial class QueueStore
         }
         long cutoff = tail - limit / 2;
         long last = -1;
-        int copied = 0;
         long bytes = 0;
+        var copies = new List<(QueueEntry Entry, long Envelope, ContentChunk[] Chunks)>();
         foreach (QueueEntry entry in _index.Values)
         {
-            if (entry.FirstAddress < cutoff && !entry.Active && await CopyForwardAsync(entry, cancellationToken) is long copy and >= 0)
+            if (entry.FirstAddress < cutoff && !entry.Active && await CopyForwardAsync(entry, cancellationToken) is { } copy)
             {
-                last = copy;
-                copied++;
+                last = copy.Last;
+                copies.Add((entry, copy.Envelope, copy.Chunks));
                 bytes += entry.ContentBytes;
             }
         }
-        if (copied > 0)
+        if (copies.Count == 0)
         {
-            await CommitAsync(last);
-            MailLog.Info($"queue log: copied {copied} message{(copied == 1 ? "" : "s")} ({bytes} bytes) forward so that about {cutoff - _log.BeginAddress} bytes of log can go", "qmgr");
+            return;
         }
+        await CommitAsync(last);
+        // Only now, with the copies on disk, do readers (deliveries, postcat, postqueue) go to them.
+        foreach ((QueueEntry entry, long envelope, ContentChunk[] chunks) in copies)
+        {
+            lock (entry)
+            {
+                if (_index.TryGetValue(entry.Id, out QueueEntry? current) && current == entry)
+                {
+                    entry.Relocate(envelope, chunks);
+                }
+            }
+        }
+        MailLog.Info($"queue log: copied {copies.Count} message{(copies.Count == 1 ? "" : "s")} ({bytes} bytes) forward so that about {cutoff - _log.BeginAddress} bytes of log can go", "qmgr");
     }
 
     /// <summary>
@@ -88,10 +100,11 @@ internal sealed partial class QueueStore
     /// <summary>
     /// Appends a copy of the message: chunks first, then the envelope and the records of its state, which
     /// are written under the entry's lock so that a concurrent postsuper -h or -H is neither lost nor undone.
-    /// Until the commit the old records stand; after it, recovery takes the last envelope. Returns the last
-    /// record's address, or -1 when the message was removed meanwhile (its copied chunks are then garbage).
+    /// Until the commit the old records stand; after it, recovery takes the last envelope. Returns where the
+    /// copy is, or null when the message was removed meanwhile (its copied chunks are then garbage).
     /// </summary>
-    private async Task<long> CopyForwardAsync(QueueEntry entry, CancellationToken cancellationToken)
+    private async Task<(long Last, long Envelope, ContentChunk[] Chunks)?> CopyForwardAsync(QueueEntry entry,
+        CancellationToken cancellationToken)
     {
         (byte[] envelope, int length) = await _log.ReadAsync(entry.EnvelopeAddress, token: cancellationToken);
         QueuedMessage message = EnvelopeRecord.Read(envelope.AsSpan(0, length));
@@ -106,7 +119,7 @@ internal sealed partial class QueueStore
         {
             if (!_index.TryGetValue(entry.Id, out QueueEntry? current) || current != entry)
             {
-                return -1;
+                return null;
             }
             long envelopeAddress = Append(envelope.AsSpan(0, length));
             long last = envelopeAddress;
@@ -129,8 +142,7 @@ internal sealed partial class QueueStore
             {
                 last = Append(StatusRecord.Warned(entry.Id));
             }
-            entry.Relocate(envelopeAddress, chunks);
-            return last;
+            return (last, envelopeAddress, chunks);
         }
     }
 }

@@ -27,7 +27,7 @@ internal sealed record DestinationPolicy(int InitialConcurrency, int Concurrency
             string name = config.IsSet(transport + suffix) ? transport + suffix : fallback;
             return Feedback.TryParse(config.Get(name), out Feedback feedback)
                 ? feedback
-                : throw config.Error(name, $"bad feedback \"{config.Get(name)}\": a positive number, a fraction such as 1/4, or 1/concurrency");
+                : throw config.Error(name, $"bad feedback \"{config.Get(name)}\": a number from 0, a fraction such as 1/4, or 1/concurrency");
         }
         return new DestinationPolicy(
             Int("_initial_destination_concurrency", "initial_destination_concurrency"),
@@ -43,7 +43,7 @@ internal sealed record DestinationPolicy(int InitialConcurrency, int Concurrency
 }
 
 /// <summary>
-/// qmgr(8)'s concurrency feedback: a fixed amount ("1", "0.5", "1/4"), or "1/concurrency", which is one
+/// qmgr(8)'s concurrency feedback: a fixed amount ("1", "0.5", "1/4", "0" for none), or "1/concurrency", which is one
 /// over the window at the time (so a window of 8 grows by one after 8 good deliveries).
 /// </summary>
 internal readonly record struct Feedback(double Amount, bool PerConcurrency)
@@ -57,7 +57,7 @@ internal readonly record struct Feedback(double Amount, bool PerConcurrency)
         feedback = One;
         string[] parts = text.Trim().Split('/');
         if (!double.TryParse(parts[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double amount)
-            || amount <= 0 || parts.Length > 2)
+            || amount < 0 || parts.Length > 2)
         {
             return false;
         }

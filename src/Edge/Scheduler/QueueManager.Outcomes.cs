@@ -89,6 +89,7 @@ internal sealed partial class QueueManager
         await NotifyAsync(attempt, [.. finals.Where(f => WantsSuccessNotice(message, f))
             .Select(f => new BounceMessage.Failure(message.Recipients[f.Recipient], f.Dsn, f.Reason, f.Relay, f.SuccessAction!))],
             "sender delivery status notification");
+        long last = -1;
         // delay_warning_time: once, when the message is that old and some recipients still wait.
         if (schedule.DelayWarning > TimeSpan.Zero && !entry.Warned && !expired && age > schedule.DelayWarning)
         {
@@ -98,11 +99,10 @@ internal sealed partial class QueueManager
             if (waiting.Count > 0)
             {
                 await NotifyAsync(attempt, waiting, "sender delay notification");
-                _queue.SetWarned(entry);
+                last = _queue.SetWarned(entry);
             }
         }
 
-        long last = -1;
         foreach (DeliveryResult final in finals.Where(f => f.Status == DeliveryStatus.Bounced || WantsSuccessNotice(message, f)))
         {
             last = _queue.AppendStatus(entry.Id, final.Recipient, final.Status, now, final.Reason);

@@ -110,9 +110,22 @@ internal sealed partial class QueueManager : IAsyncDisposable
             }
             if (now - truncated > TruncationInterval || _queue.LogTooLong)
             {
-                // Here, between the rounds that start deliveries: no delivery starts while messages move.
-                await _queue.CompactAsync(_stop.Token);
                 truncated = now;
+                try
+                {
+                    // Here, between the rounds that start deliveries: no delivery starts while messages move.
+                    await _queue.CompactAsync(_stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                catch (Exception e)
+                {
+                    // The queue is as it was (a copy not committed is garbage): delivery goes on, and the
+                    // next round tries again.
+                    MailLog.Warning($"queue log compaction failed: {e.Message}", "qmgr");
+                }
             }
             foreach (QueueEntry entry in _queue.Entries)
             {
@@ -206,6 +219,9 @@ internal sealed partial class QueueManager : IAsyncDisposable
         ITransport transport, SemaphoreSlim slots, Destination destination)
     {
         QueuedMessage message = attempt.Message;
+        // Socket completions run inline on the I/O threads that also serve SMTP sessions; an agent's work
+        // (reading the queue, writing mailboxes, building notices) belongs on the thread pool.
+        await Task.Yield();
         await destination.EnterAsync(_stop.Token);
         IReadOnlyList<DeliveryResult> results = [];
         try

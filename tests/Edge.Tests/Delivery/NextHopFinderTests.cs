@@ -44,7 +44,7 @@ public class NextHopFinderTests
 
     [Theory]
     [InlineData("[127.0.0.1]:99999", "bad port number in next hop [127.0.0.1]:99999")]
-    [InlineData("[127.0.0.1]:smtp", "bad port number in next hop [127.0.0.1]:smtp")]
+    [InlineData("[127.0.0.1]:smtpx", "bad port number in next hop [127.0.0.1]:smtpx")]
     [InlineData("relay.test:0", "bad port number in next hop relay.test:0")]
     public async Task A_bad_port_waits_as_a_configuration_error(string nexthop, string reason)
     {
@@ -52,6 +52,19 @@ public class NextHopFinderTests
         var (servers, failure) = await new NextHopFinder(dns).FindAsync(nexthop, 25, 5, CancellationToken.None);
         Assert.Empty(servers);
         Assert.Equal(new NextHopFinder.Failure(false, "4.3.5", $"mail system configuration error: {reason}"), failure);
+    }
+
+    [Theory]
+    [InlineData("[127.0.0.1]:submission", 587)]
+    [InlineData("127.0.0.1:smtp", 25)]
+    [InlineData("[::1]:2525", 2525)]
+    [InlineData("[127.0.0.1]", 25)]
+    public async Task Ports_are_numbers_or_mail_service_names(string nexthop, int port)
+    {
+        using var dns = new DnsResolver([new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 9)], TimeSpan.FromSeconds(1), 1);
+        var (servers, failure) = await new NextHopFinder(dns).FindAsync(nexthop, 25, 5, CancellationToken.None);
+        Assert.Null(failure);
+        Assert.Equal(port, ((System.Net.IPEndPoint)Assert.Single(servers).Endpoint).Port);
     }
 
     [Fact]

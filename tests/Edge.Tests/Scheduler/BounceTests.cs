@@ -68,6 +68,17 @@ public class BounceTests
     }
 
     [Fact]
+    public async Task An_envid_with_control_characters_goes_back_as_it_was_sent()
+    {
+        using var config = ConfigDirectory();
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "sender@example.org", "b@error.example", "ENVID=x+0D+0AForged:+20field");
+        string notice = await edge.NoticeAsync(config.Path, id, "sender non-delivery");
+        Assert.Contains("Original-Envelope-Id: x+0D+0AForged:+20field\r\n", notice);
+        Assert.DoesNotContain("\r\nForged: field", notice);
+    }
+
+    [Fact]
     public async Task Ret_hdrs_returns_only_the_headers()
     {
         using var config = ConfigDirectory();

@@ -90,6 +90,7 @@ public class DestinationWindowTests
     [InlineData("1/concurrency", 1.0, true)]
     [InlineData("1/4", 0.25, false)]
     [InlineData("0.5", 0.5, false)]
+    [InlineData("0", 0.0, false)]
     public void Feedback_is_a_number_a_fraction_or_one_over_concurrency(string text, double amount, bool perConcurrency)
     {
         Assert.True(Feedback.TryParse(text, out Feedback feedback));
@@ -97,7 +98,7 @@ public class DestinationWindowTests
     }
 
     [Theory]
-    [InlineData("0")]
+    [InlineData("-1")]
     [InlineData("1/0")]
     [InlineData("fast")]
     [InlineData("1/2/3")]
