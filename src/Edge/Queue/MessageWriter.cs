@@ -27,6 +27,7 @@ internal sealed class MessageWriter : IContentSink, IDisposable
     private int _filled;
     private QueueId _id;
     private bool _discarding;
+    private bool _pinned;
 
     public MessageWriter(QueueStore store) => _store = store;
 
@@ -46,6 +47,10 @@ internal sealed class MessageWriter : IContentSink, IDisposable
     public void Begin(QueueId id, long limit)
     {
         _id = id;
+        // Until the message is queued or given up, the log must keep everything it writes from here on:
+        // pinned at the tail before the first record, so that no truncation can pass a record not yet pinned.
+        _store.Pin(id, _store.TailAddress);
+        _pinned = true;
         if (_buffer.Length == 0)
         {
             _buffer = ArrayPool<byte>.Shared.Rent(PayloadOffset + ChunkPayload);
@@ -120,11 +125,6 @@ internal sealed class MessageWriter : IContentSink, IDisposable
         {
             Array.Resize(ref _chunks, _chunks.Length * 2);
         }
-        if (_chunkCount == 0)
-        {
-            // Until the message is queued or given up, the log must keep its chunks.
-            _store.Pin(_id, address);
-        }
         _chunks[_chunkCount++] = new ContentChunk(address, _filled);
         _filled = 0;
     }
@@ -132,9 +132,10 @@ internal sealed class MessageWriter : IContentSink, IDisposable
     /// <summary>Gives the chunk buffer back to the pool between messages.</summary>
     public void Release()
     {
-        if (_chunkCount > 0)
+        if (_pinned)
         {
             _store.Unpin(_id);
+            _pinned = false;
         }
         if (_buffer.Length > 0)
         {

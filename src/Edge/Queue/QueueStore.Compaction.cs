@@ -81,13 +81,15 @@ internal sealed partial class QueueStore
     private void TruncateObsolete()
     {
         long keep = _log.TailAddress;
-        foreach (QueueEntry entry in _index.Values)
-        {
-            keep = Math.Min(keep, entry.FirstAddress);
-        }
+        // Pins first: a message enters the index before it is unpinned, so one that is unpinned after this
+        // scan is found by the next.
         foreach (long pinned in _inProgress.Values)
         {
             keep = Math.Min(keep, pinned);
+        }
+        foreach (QueueEntry entry in _index.Values)
+        {
+            keep = Math.Min(keep, entry.FirstAddress);
         }
         if (keep > _log.BeginAddress && _committer is not null)
         {

@@ -128,8 +128,11 @@ internal sealed partial class QueueStore : IAsyncDisposable
 
     private readonly ConcurrentDictionary<QueueId, long> _inProgress = new();
 
-    /// <summary>A message being received keeps the log from its first chunk on.</summary>
+    /// <summary>A message being received keeps the log from where it started on.</summary>
     public void Pin(QueueId id, long firstAddress) => _inProgress[id] = firstAddress;
+
+    /// <summary>Where the next record will go.</summary>
+    public long TailAddress => _log.TailAddress;
 
     public void Unpin(QueueId id) => _inProgress.TryRemove(id, out _);
 

@@ -108,7 +108,10 @@ internal sealed partial class QueueManager : IAsyncDisposable
             {
                 deferredScan = now;
             }
-            if (now - truncated > TruncationInterval || _queue.LogTooLong)
+            // A log that is too long is seen to at once, but at most ten times a second: when something that
+            // cannot move (a message being received or delivered) holds it, every arrival would otherwise
+            // start another pass over the queue.
+            if (now - truncated > TruncationInterval || (_queue.LogTooLong && now - truncated > TimeSpan.FromMilliseconds(100)))
             {
                 truncated = now;
                 try
