@@ -42,16 +42,23 @@ internal sealed partial class QueueManager : IAsyncDisposable
 
     /// <summary>
     /// A reload: attempts that start from now on use the new settings; those in progress finish with theirs.
-    /// The destinations start afresh (new windows, none suspended), as when Postfix restarts its qmgr.
+    /// Transports keep their maxproc slots and destinations their windows unless their limits changed.
     /// </summary>
     public void Reconfigure(QueueManagerSettings settings)
     {
-        if (settings.Schedule.ActiveLimit != _settings.Schedule.ActiveLimit)
+        QueueManagerSettings previous = _settings;
+        if (settings.Schedule.ActiveLimit != previous.Schedule.ActiveLimit)
         {
             MailLog.Warning("reload: qmgr_message_active_limit changed; it takes effect when Edge is restarted", "qmgr");
         }
-        _settings = settings;
-        _destinations.Clear();
+        _settings = settings.KeepingSlotsOf(previous);
+        foreach ((Route route, Destination destination) in _destinations)
+        {
+            if (!settings.Transports.TryGetValue(route.Transport, out var transport) || transport.Policy != destination.Policy)
+            {
+                _destinations.TryRemove(route, out _);
+            }
+        }
         Wake();
     }
 
@@ -199,7 +206,7 @@ internal sealed partial class QueueManager : IAsyncDisposable
         {
             // Postfix's words, with its warning naming the service that is missing.
             MailLog.Warning($"connect to transport private/{route.Transport}: no such service in master.cf", "qmgr");
-            transport = (new UnavailableTransport("qmgr", "mail transport unavailable"), new SemaphoreSlim(1), DestinationPolicy.Default);
+            transport = (new UnavailableTransport("qmgr", "mail transport unavailable"), new SemaphoreSlim(1), 1, DestinationPolicy.Default);
         }
         Destination destination = _destinations.GetOrAdd(route, _ => new Destination(transport.Policy));
         if (destination.Dead is { } dead && dead.Until > DateTimeOffset.UtcNow)

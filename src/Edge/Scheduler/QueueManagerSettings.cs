@@ -10,7 +10,7 @@ namespace Edge.Scheduler;
 /// </summary>
 internal sealed record QueueManagerSettings(
     TransportResolver Resolver,
-    IReadOnlyDictionary<string, (ITransport Transport, SemaphoreSlim Slots, DestinationPolicy Policy)> Transports,
+    IReadOnlyDictionary<string, (ITransport Transport, SemaphoreSlim Slots, int MaxProc, DestinationPolicy Policy)> Transports,
     QueueSchedule Schedule,
     string MyHostname,
     IReadOnlySet<string> DeferTransports,
@@ -23,6 +23,18 @@ internal sealed record QueueManagerSettings(
         BounceSettings bounce) =>
         new(resolver,
             transports.ToDictionary(t => t.Key,
-                t => (t.Value.Transport, new SemaphoreSlim(t.Value.MaxProc > 0 ? t.Value.MaxProc : 100), t.Value.Policy)),
+                t => (t.Value.Transport, new SemaphoreSlim(t.Value.MaxProc > 0 ? t.Value.MaxProc : 100), t.Value.MaxProc, t.Value.Policy)),
             schedule, myHostname, deferTransports.ToHashSet(StringComparer.OrdinalIgnoreCase), fastFlushDomains, bounce);
+
+    /// <summary>
+    /// After a reload: a transport whose maxproc did not change keeps its slots, so that runs still going
+    /// from before the reload count against the same limit as new ones.
+    /// </summary>
+    public QueueManagerSettings KeepingSlotsOf(QueueManagerSettings previous) => this with
+    {
+        Transports = Transports.ToDictionary(t => t.Key,
+            t => previous.Transports.TryGetValue(t.Key, out var old) && old.MaxProc == t.Value.MaxProc
+                ? t.Value with { Slots = old.Slots }
+                : t.Value),
+    };
 }
