@@ -17,6 +17,7 @@ internal sealed class QueueRecovery(string queueDirectory)
     private readonly HashSet<QueueId> _removed = [];
     private readonly Dictionary<QueueId, bool> _held = [];
     private readonly HashSet<QueueId> _warned = [];
+    private readonly Dictionary<QueueId, int> _attempts = [];
     private readonly string _corruptDirectory = Path.Combine(queueDirectory, "corrupt");
 
     public void Add(ReadOnlySpan<byte> record, long address)
@@ -57,6 +58,9 @@ internal sealed class QueueRecovery(string queueDirectory)
                 break;
             case RecordType.Warned:
                 _warned.Add(RecordHeader.IdOf(record));
+                break;
+            case RecordType.Attempts:
+                _attempts[RecordHeader.IdOf(record)] = StatusRecord.ReadAttempts(record);
                 break;
             case RecordType.Hold:
                 _held[RecordHeader.IdOf(record)] = record[RecordHeader.Size] != 0;
@@ -100,6 +104,8 @@ internal sealed class QueueRecovery(string queueDirectory)
                     entry.Attempts++;
                 }
             }
+            // The count the queue manager recorded; a log from before it did so counts deferral records.
+            entry.Attempts = _attempts.GetValueOrDefault(id, entry.Attempts);
             yield return entry;
         }
     }

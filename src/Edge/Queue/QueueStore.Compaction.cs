@@ -144,6 +144,10 @@ internal sealed partial class QueueStore
             {
                 last = Append(StatusRecord.Warned(entry.Id));
             }
+            if (entry.Attempts > 0)
+            {
+                last = Append(StatusRecord.Attempts(entry.Id, entry.Attempts));
+            }
             return (last, envelopeAddress, chunks);
         }
     }

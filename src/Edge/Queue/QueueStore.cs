@@ -178,6 +178,16 @@ internal sealed partial class QueueStore : IAsyncDisposable
         }
     }
 
+    /// <summary>Records how many attempts the message has had, for its backoff after a restart.</summary>
+    public long SetAttempts(QueueEntry entry, int attempts)
+    {
+        lock (entry)
+        {
+            entry.Attempts = attempts;
+            return Append(StatusRecord.Attempts(entry.Id, attempts));
+        }
+    }
+
     /// <summary>Records that the sender got the delay warning; returns the record's address.</summary>
     public long SetWarned(QueueEntry entry)
     {

@@ -16,6 +16,8 @@ internal enum RecordType : byte
     Hold = 5,
     /// <summary>The sender was told of the delay (delay_warning_time): no second warning after a restart.</summary>
     Warned = 6,
+    /// <summary>How many delivery attempts the message has had (four bytes): its backoff after a restart.</summary>
+    Attempts = 7,
 }
 
 /// <summary>

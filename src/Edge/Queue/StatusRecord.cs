@@ -59,6 +59,17 @@ internal static class StatusRecord
         return record;
     }
 
+    public static byte[] Attempts(QueueId id, int attempts)
+    {
+        byte[] record = new byte[RecordHeader.Size + 4];
+        RecordHeader.Write(record, RecordType.Attempts, id);
+        BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(RecordHeader.Size), attempts);
+        RecordHeader.Seal(record);
+        return record;
+    }
+
+    public static int ReadAttempts(ReadOnlySpan<byte> record) => BinaryPrimitives.ReadInt32LittleEndian(record[RecordHeader.Size..]);
+
     public static (int Recipient, DeliveryStatus Status, DateTimeOffset NextAttempt, string Reason) Read(ReadOnlySpan<byte> record)
     {
         int p = RecordHeader.Size;

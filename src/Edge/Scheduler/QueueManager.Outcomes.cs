@@ -116,7 +116,7 @@ internal sealed partial class QueueManager
         }
         else
         {
-            entry.Attempts++;
+            last = _queue.SetAttempts(entry, entry.Attempts + 1);
             entry.NextAttempt = now + schedule.Backoff(entry.Attempts);
         }
         if (last >= 0)

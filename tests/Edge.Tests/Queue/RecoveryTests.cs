@@ -1,4 +1,5 @@
 using System.Text;
+using Edge.Queue;
 using Edge.Tests.Support;
 
 namespace Edge.Tests.Queue;
@@ -16,6 +17,29 @@ public class RecoveryTests
         string reply = await c.CommandAsync($"Subject: {sender}\r\n\r\n{body}\r\n.");
         Assert.StartsWith("250 2.0.0 Ok: queued as ", reply);
         return reply.Split(' ')[^1];
+    }
+
+    [Fact]
+    public async Task The_attempt_count_survives_a_restart_whatever_the_number_of_recipients()
+    {
+        using var directory = new TempDirectory();
+        string queue = directory.File("queue");
+        QueueId id;
+        await using (QueueStore store = await QueueStore.OpenAsync(queue))
+        {
+            id = await new LocalSubmission(store).SubmitAsync("a@example.org", ["b@example.org", "c@example.org", "d@example.org"],
+                (output, token) => output.WriteAsync("Subject: x\r\n\r\nx\r\n"u8.ToArray(), token).AsTask(), CancellationToken.None);
+            QueueEntry entry = store.Entry(id)!;
+            for (int r = 0; r < 3; r++)
+            {
+                store.AppendStatus(id, r, DeliveryStatus.Deferred, DateTimeOffset.UtcNow.AddMinutes(5), "try again");
+            }
+            await store.CommitAsync(store.SetAttempts(entry, 1));
+        }
+        await using QueueStore reopened = await QueueStore.OpenAsync(queue);
+        // One attempt that deferred three recipients is one attempt.
+        Assert.Equal(1, reopened.Entry(id)!.Attempts);
+        Assert.Equal("try again", reopened.Entry(id)!.Reasons[2]);
     }
 
     [Fact]
