@@ -7,6 +7,15 @@ namespace Edge.Tests.Scheduler;
 /// <summary>Delivery by MX, with a real DNS server (dnsmasq) on 127.0.0.1 as edge_dns_servers.</summary>
 public class MxDeliveryTests
 {
+    /// <summary>Edge asking dnsmasq, with the smtp transport and these transport_maps entries.</summary>
+    private static TempDirectory Config(Dnsmasq dns, string routes)
+    {
+        var config = new TempDirectory();
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + $"\nedge_dns_servers = {dns.EndPoint}\ntransport_maps = inline:{{ {routes} }}\n");
+        config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\nsmtp unix - - n - - smtp\n");
+        return config;
+    }
+
     [Fact]
     public async Task Exchangers_are_tried_by_preference_and_dns_failures_are_reported()
     {
@@ -18,10 +27,7 @@ public class MxDeliveryTests
             "--host-record=mx1.mx.test,127.0.0.2",
             "--host-record=mx2.mx.test,127.0.0.1",
         ]);
-        using var config = new TempDirectory();
-        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + $"\nedge_dns_servers = {dns.EndPoint}\n" +
-            $"transport_maps = inline:{{ mx.test=smtp:mx.test:{sink.Port}, missing.test=smtp:missing.test:{sink.Port} }}\n");
-        config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\nsmtp unix - - n - - smtp\n");
+        using TempDirectory config = Config(dns, $"mx.test=smtp:mx.test:{sink.Port}, missing.test=smtp:missing.test:{sink.Port}");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         await using (var c = await SmtpConnection.OpenAsync(edge.Port))
         {
@@ -46,11 +52,8 @@ public class MxDeliveryTests
             "--host-record=refuses.both.test,127.0.0.2",
             "--host-record=both.test,127.0.0.1",
         ]);
-        using var config = new TempDirectory();
-        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + $"\nedge_dns_servers = {dns.EndPoint}\n" +
-            $"transport_maps = inline:{{ plain.test=smtp:plain.test:{sink.Port}, bracket.test=smtp:[both.test]:{sink.Port}, " +
-            $"both.test=smtp:both.test:{sink.Port}, elsewhere.example=smtp:elsewhere.example:{sink.Port} }}\n");
-        config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\nsmtp unix - - n - - smtp\n");
+        using TempDirectory config = Config(dns, $"plain.test=smtp:plain.test:{sink.Port}, bracket.test=smtp:[both.test]:{sink.Port}, " +
+            $"both.test=smtp:both.test:{sink.Port}, elsewhere.example=smtp:elsewhere.example:{sink.Port}");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         string[] recipients = ["u@plain.test", "u@bracket.test", "u@both.test", "u@elsewhere.example"];
         string id = await SmtpConnection.SendMessageAsync(edge.Port, "Subject: routes\r\n\r\nx", recipients);
