@@ -93,11 +93,15 @@ internal sealed class GroupCommitter : IAsyncDisposable
         lock (_waiting)
         {
             _stopped = true;
-            while (_waiting.TryDequeue(out CommitWaiter? waiter))
-            {
-                waiter.Fail(stopped);
-            }
+            _batch.AddRange(_waiting);
+            _waiting.Clear();
         }
+        // Outside the lock: a session's waiter runs the session on at once.
+        foreach (CommitWaiter waiter in _batch)
+        {
+            waiter.Fail(stopped);
+        }
+        _batch.Clear();
     }
 
     public async ValueTask DisposeAsync()
