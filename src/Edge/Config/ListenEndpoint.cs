@@ -22,6 +22,11 @@ public sealed record ListenEndpoint(string? Host, int Port)
         ["lmtp"] = 24,
     };
 
+    /// <summary>A port number (0 to 65535) or one of the mail service names.</summary>
+    public static bool TryParsePort(string text, out int port) =>
+        ServicePorts.TryGetValue(text, out port)
+        || (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port <= 65535);
+
     /// <summary>Parses a service name; on failure, <paramref name="error"/> says why.</summary>
     public static ListenEndpoint? Parse(string name, out string? error)
     {
@@ -54,7 +59,7 @@ public sealed record ListenEndpoint(string? Host, int Port)
             }
         }
 
-        if (!ServicePorts.TryGetValue(port, out var number) && !(int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out number) && number <= 65535))
+        if (!TryParsePort(port, out int number))
         {
             error = $"bad port \"{port}\"";
             return null;

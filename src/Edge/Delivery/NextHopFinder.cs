@@ -127,13 +127,5 @@ internal sealed class NextHopFinder(DnsResolver dns)
         return (host.TrimEnd('.'), port, literal);
     }
 
-    /// <summary>A port number, or one of the mail services' names that Postfix would find in /etc/services.</summary>
-    private static int PortOf(string text) => int.TryParse(text, out int port) ? port : text.ToLowerInvariant() switch
-    {
-        "smtp" => 25,
-        "lmtp" => 24,
-        "submission" => 587,
-        "smtps" or "submissions" => 465,
-        _ => -1,
-    };
+    private static int PortOf(string text) => Config.ListenEndpoint.TryParsePort(text, out int port) ? port : -1;
 }

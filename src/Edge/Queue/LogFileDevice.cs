@@ -18,6 +18,7 @@ internal sealed class LogFileDevice : StorageDeviceBase
     private HashSet<int> _unsynced = [];
     private HashSet<int> _syncing = [];
     private readonly object _syncOrder = new();
+    private readonly object _unsyncedLock = new();
 
     public LogFileDevice(string fileName) : base(fileName, 512, Devices.CAPACITY_UNSPECIFIED)
     {
@@ -56,7 +57,7 @@ internal sealed class LogFileDevice : StorageDeviceBase
         {
             RandomAccess.Write(Segment(segmentId), new ReadOnlySpan<byte>((void*)sourceAddress, (int)numBytesToWrite),
                 (long)destinationAddress);
-            lock (_segments)
+            lock (_unsyncedLock)
             {
                 _unsynced.Add(segmentId);
             }
@@ -91,7 +92,7 @@ internal sealed class LogFileDevice : StorageDeviceBase
         lock (_syncOrder)
         {
             HashSet<int> syncing;
-            lock (_segments)
+            lock (_unsyncedLock)
             {
                 (syncing, _unsynced, _syncing) = (_unsynced, _syncing, _unsynced);
             }
@@ -114,7 +115,7 @@ internal sealed class LogFileDevice : StorageDeviceBase
         {
             handle.Dispose();
         }
-        lock (_segments)
+        lock (_unsyncedLock)
         {
             _unsynced.Remove(segment);
         }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Edge.Config;
 
 namespace Edge.Scheduler;
@@ -56,7 +57,7 @@ internal readonly record struct Feedback(double Amount, bool PerConcurrency)
     {
         feedback = One;
         string[] parts = text.Trim().Split('/');
-        if (!double.TryParse(parts[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double amount)
+        if (!double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double amount)
             || amount < 0 || parts.Length > 2)
         {
             return false;
@@ -71,7 +72,7 @@ internal readonly record struct Feedback(double Amount, bool PerConcurrency)
             feedback = new Feedback(amount, true);
             return true;
         }
-        if (double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double divisor)
+        if (double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double divisor)
             && divisor > 0)
         {
             feedback = new Feedback(amount / divisor, false);
