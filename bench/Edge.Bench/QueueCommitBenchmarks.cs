@@ -21,6 +21,7 @@ public class QueueCommitBenchmarks
     {
         _directory = Path.Combine(Path.GetTempPath(), "edge-bench-" + Guid.NewGuid().ToString("N"));
         _queue = await QueueStore.OpenAsync(_directory);
+        await LogMemory.FillAsync(_queue);
         RecordHeader.Write(_record, RecordType.Removed, new QueueId(1));
         RecordHeader.Seal(_record);
     }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
 
@@ -16,7 +15,7 @@ internal ref struct LogLine
 
     public LogLine(int literalLength, int formattedCount)
     {
-        _buffer = ArrayPool<char>.Shared.Rent(Math.Max(128, literalLength + formattedCount * 24));
+        _buffer = LogBuffers.Rent(literalLength + formattedCount * 24);
         _length = 0;
     }
 
@@ -71,9 +70,9 @@ internal ref struct LogLine
 
     private void Grow(int more)
     {
-        char[] larger = ArrayPool<char>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + more));
+        char[] larger = LogBuffers.Rent(Math.Max(_buffer.Length * 2, _length + more));
         _buffer.AsSpan(0, _length).CopyTo(larger);
-        ArrayPool<char>.Shared.Return(_buffer);
+        LogBuffers.Return(_buffer);
         _buffer = larger;
     }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Threading.Channels;
 
@@ -18,7 +17,7 @@ internal static class MailLog
     // what does not fit is counted and reported once output moves again.
     private static readonly Channel<Entry> s_lines = Channel.CreateBounded<Entry>(
         new BoundedChannelOptions(100_000) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite },
-        dropped => { ArrayPool<char>.Shared.Return(dropped.Buffer); Interlocked.Decrement(ref s_pending); Interlocked.Increment(ref s_dropped); });
+        dropped => { LogBuffers.Return(dropped.Buffer); Interlocked.Decrement(ref s_pending); Interlocked.Increment(ref s_dropped); });
     private static long s_dropped;
     private static readonly string s_pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
     private static string s_host = "localhost";
@@ -132,7 +131,7 @@ internal static class MailLog
         }
         output.Write(entry.Buffer.AsSpan(0, Math.Abs(entry.Length)));
         output.Write('\n');
-        ArrayPool<char>.Shared.Return(entry.Buffer);
+        LogBuffers.Return(entry.Buffer);
     }
 
     /// <summary>Waits (a little while at most) until every line logged so far is written, at shutdown.</summary>

@@ -66,6 +66,11 @@ internal sealed partial class QueueStore : IAsyncDisposable
         }
     }
 
+    private const int LogMemoryBits = 24;
+
+    /// <summary>Bytes of log FASTER keeps in memory: pages it allocates as the log first grows, then reuses.</summary>
+    internal const long LogMemoryBytes = 1L << LogMemoryBits;
+
     private static async Task<(FasterLog, IDevice, SingleFileCommitManager)> OpenLogAsync(string queueDirectory,
         CancellationToken cancellationToken)
     {
@@ -80,7 +85,7 @@ internal sealed partial class QueueStore : IAsyncDisposable
             // 1 MiB pages hold many chunk records; 16 MiB in memory lets DATA of many sessions stream in
             // while a commit is writing.
             PageSizeBits = 20,
-            MemorySizeBits = 24,
+            MemorySizeBits = LogMemoryBits,
             // 16 MiB segment files: the unit in which disk space is given back once messages are gone.
             SegmentSizeBits = 24,
         };
