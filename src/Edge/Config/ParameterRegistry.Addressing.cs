@@ -12,6 +12,7 @@ public static partial class ParameterRegistry
         List("recipient_canonical_maps", ""),
         List("canonical_classes", "envelope_sender, envelope_recipient, header_sender, header_recipient"),
         List("masquerade_domains", ""),
+        List("parent_domain_matches_subdomains", "debug_peer_list,fast_flush_domains,mynetworks,permit_mx_backup_networks,qmqpd_authorized_clients,relay_domains,smtpd_access_maps"),
         List("masquerade_exceptions", ""),
         List("masquerade_classes", "envelope_sender, header_sender, header_recipient"),
         List("virtual_alias_maps", "$virtual_maps"),

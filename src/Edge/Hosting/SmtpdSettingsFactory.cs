@@ -55,9 +55,7 @@ internal static class SmtpdSettingsFactory
             LineLengthLimit = Math.Max(512, config.GetInt("line_length_limit")),
             Mynetworks = mynetworks,
             Classifier = Classifier(config),
-            RelayRestrictions = Restrictions(config, "smtpd_relay_restrictions"),
-            RecipientRestrictions = Restrictions(config, "smtpd_recipient_restrictions"),
-            RelayRejectCode = ReplyCode(config, "relay_domains_reject_code"),
+            Restrictions = Restrictions(config),
             XclientHosts = Networks(config, "smtpd_authorized_xclient_hosts"),
             ClientConnectionLimit = config.GetInt("smtpd_client_connection_count_limit"),
             ClientLimitExceptions = Networks(config, "smtpd_client_event_limit_exceptions"),
@@ -157,13 +155,37 @@ internal static class SmtpdSettingsFactory
         return new DomainSet(items);
     }
 
-    private static RestrictionList Restrictions(MainConfig config, string name)
+    private static RestrictionSettings Restrictions(MainConfig config)
     {
-        RestrictionList list = RestrictionList.Parse(config.GetList(name), out string? unknown);
-        if (unknown is not null)
+        if (!config.GetBool("smtpd_delay_reject"))
         {
-            throw config.Error(name, $"restriction \"{unknown}\" is not supported yet");
+            throw config.Error("smtpd_delay_reject", "\"no\" is not supported yet: Edge evaluates the client, helo and sender restrictions at RCPT TO");
         }
-        return list;
+        foreach (string unsupported in (string[])["smtpd_data_restrictions", "smtpd_end_of_data_restrictions", "smtpd_etrn_restrictions", "smtpd_restriction_classes"])
+        {
+            if (config.GetList(unsupported).Count > 0)
+            {
+                throw config.Error(unsupported, "is not supported yet; leave it empty");
+            }
+        }
+        return new RestrictionSettings
+        {
+            Client = Restrictions(config, "smtpd_client_restrictions"),
+            Helo = Restrictions(config, "smtpd_helo_restrictions"),
+            Sender = Restrictions(config, "smtpd_sender_restrictions"),
+            Relay = Restrictions(config, "smtpd_relay_restrictions"),
+            Recipient = Restrictions(config, "smtpd_recipient_restrictions"),
+            RejectCode = ReplyCode(config, "reject_code"),
+            DeferCode = ReplyCode(config, "defer_code"),
+            AccessRejectCode = ReplyCode(config, "access_map_reject_code"),
+            AccessDeferCode = ReplyCode(config, "access_map_defer_code"),
+            RelayRejectCode = ReplyCode(config, "relay_domains_reject_code"),
+            NullAccessKey = config.Get("smtpd_null_access_lookup_key"),
+            ParentDomainMatchesSubdomains = config.GetList("parent_domain_matches_subdomains")
+                .Contains("smtpd_access_maps", StringComparer.OrdinalIgnoreCase),
+        };
     }
+
+    private static RestrictionList Restrictions(MainConfig config, string name) =>
+        RestrictionList.Parse(config.GetList(name), out string? error) ?? throw config.Error(name, error!);
 }

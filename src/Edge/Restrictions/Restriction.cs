@@ -1,6 +1,6 @@
 namespace Edge.Restrictions;
 
-/// <summary>The built-in restrictions Edge evaluates so far (the full language has its own issue).</summary>
+/// <summary>The restrictions Edge evaluates: Postfix's names, each with its own meaning (postconf(5)).</summary>
 internal enum Restriction : byte
 {
     Permit,
@@ -11,4 +11,8 @@ internal enum Restriction : byte
     PermitAuthDestination,
     RejectUnauthDestination,
     DeferUnauthDestination,
+    CheckClientAccess,
+    CheckHeloAccess,
+    CheckSenderAccess,
+    CheckRecipientAccess,
 }

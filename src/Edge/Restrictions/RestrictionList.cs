@@ -1,11 +1,18 @@
+using Edge.Tables;
+
 namespace Edge.Restrictions;
 
-/// <summary>A parsed restriction list such as smtpd_relay_restrictions.</summary>
-internal sealed class RestrictionList(Restriction[] steps)
+/// <summary>One restriction of a list, with the table of a check_*_access.</summary>
+internal readonly record struct RestrictionStep(Restriction Kind, ILookupTable? Table = null, string? TableName = null);
+
+/// <summary>A parsed restriction list such as smtpd_sender_restrictions, or the restrictions an access table returned.</summary>
+internal sealed class RestrictionList(RestrictionStep[] steps)
 {
     public static RestrictionList Empty { get; } = new([]);
 
-    public ReadOnlySpan<Restriction> Steps => steps;
+    public ReadOnlySpan<RestrictionStep> Steps => steps;
+
+    public bool IsEmpty => steps.Length == 0;
 
     private static readonly Dictionary<string, Restriction> s_names = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -17,21 +24,46 @@ internal sealed class RestrictionList(Restriction[] steps)
         ["permit_auth_destination"] = Restriction.PermitAuthDestination,
         ["reject_unauth_destination"] = Restriction.RejectUnauthDestination,
         ["defer_unauth_destination"] = Restriction.DeferUnauthDestination,
+        ["check_client_access"] = Restriction.CheckClientAccess,
+        ["check_helo_access"] = Restriction.CheckHeloAccess,
+        ["check_sender_access"] = Restriction.CheckSenderAccess,
+        ["check_recipient_access"] = Restriction.CheckRecipientAccess,
     };
 
-    /// <summary>Parses a list; returns the first name Edge does not implement in <paramref name="unknown"/>.</summary>
-    public static RestrictionList Parse(IEnumerable<string> names, out string? unknown)
+    /// <summary>
+    /// Parses a list; a check_*_access takes the table reference that follows it. Returns null with
+    /// <paramref name="error"/> naming the first restriction Edge does not know or the table it cannot open.
+    /// </summary>
+    public static RestrictionList? Parse(IReadOnlyList<string> names, out string? error)
     {
-        unknown = null;
-        var steps = new List<Restriction>();
-        foreach (string name in names)
+        error = null;
+        var steps = new List<RestrictionStep>();
+        for (int i = 0; i < names.Count; i++)
         {
-            if (!s_names.TryGetValue(name, out Restriction r))
+            if (!s_names.TryGetValue(names[i], out Restriction kind))
             {
-                unknown = name;
-                return Empty;
+                error = $"restriction \"{names[i]}\" is not supported yet";
+                return null;
             }
-            steps.Add(r);
+            if (kind is not (Restriction.CheckClientAccess or Restriction.CheckHeloAccess
+                or Restriction.CheckSenderAccess or Restriction.CheckRecipientAccess))
+            {
+                steps.Add(new RestrictionStep(kind));
+                continue;
+            }
+            if (i + 1 == names.Count)
+            {
+                error = $"\"{names[i]}\" needs a type:name table after it";
+                return null;
+            }
+            string reference = names[++i];
+            ILookupTable? table = TableFactory.Open(reference, out string? tableError);
+            if (table is null)
+            {
+                error = $"{names[i - 1]} {reference}: {tableError}";
+                return null;
+            }
+            steps.Add(new RestrictionStep(kind, table, reference));
         }
         return new RestrictionList(steps.ToArray());
     }

@@ -4,4 +4,11 @@ namespace Edge.Tables;
 internal interface ILookupTable
 {
     string? Lookup(string key);
+
+    /// <summary>
+    /// A pattern table (regexp:, cidr:) matches whole strings: access checks query it once with the whole
+    /// address or name, not with the parent domains, address prefixes and "user@" forms that they try
+    /// one by one in other tables (access(5)).
+    /// </summary>
+    bool IsPattern => false;
 }

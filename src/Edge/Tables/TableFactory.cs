@@ -21,11 +21,13 @@ internal static class TableFactory
             {
                 "inline" => InlineTable.Parse(name, out error),
                 "texthash" => TextHashTable.Load(name),
+                "cidr" => CidrTable.Load(name),
+                "regexp" => RegexpTable.Load(name),
                 "static" => new StaticTable(name.Trim('{', '}').Trim()),
                 _ => Unsupported(type, out error),
             };
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TableException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TableException or Config.ConfigException)
         {
             error = e.Message;
             return null;
@@ -34,7 +36,7 @@ internal static class TableFactory
 
     private static ILookupTable? Unsupported(string type, out string error)
     {
-        error = $"table type \"{type}\" is not supported yet (inline, texthash and static are)";
+        error = $"table type \"{type}\" is not supported yet (inline, static, texthash, cidr and regexp are)";
         return null;
     }
 }

@@ -1,3 +1,5 @@
+using Edge.Config;
+
 namespace Edge.Tables;
 
 /// <summary>
@@ -11,41 +13,16 @@ internal sealed class TextHashTable(IReadOnlyDictionary<string, string> entries)
     public static TextHashTable Load(string path)
     {
         var entries = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        string? pending = null;
-        int number = 0, pendingLine = 0;
-        foreach (string raw in File.ReadLines(path))
+        foreach (LogicalLine line in LogicalLineReader.Read(File.ReadAllText(path), path))
         {
-            number++;
-            string trimmed = raw.TrimStart();
-            if (trimmed.Length == 0 || trimmed[0] == '#')
+            int space = line.Text.IndexOfAny([' ', '\t']);
+            if (space <= 0)
             {
-                continue;
+                throw new TableException(path, line.Line, $"expected \"key whitespace value\", found \"{line.Text}\"");
             }
-            if (raw.Length > 0 && char.IsWhiteSpace(raw[0]) && pending is not null)
-            {
-                pending += " " + trimmed.TrimEnd();
-                continue;
-            }
-            Add(entries, pending, path, pendingLine);
-            pending = raw.TrimEnd();
-            pendingLine = number;
+            entries[line.Text[..space]] = line.Text[space..].Trim();
         }
-        Add(entries, pending, path, pendingLine);
         return new TextHashTable(entries);
-    }
-
-    private static void Add(Dictionary<string, string> entries, string? line, string path, int number)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        int space = line.IndexOfAny([' ', '\t']);
-        if (space <= 0)
-        {
-            throw new TableException(path, number, $"expected \"key whitespace value\", found \"{line}\"");
-        }
-        entries[line[..space]] = line[space..].Trim();
     }
 }
 

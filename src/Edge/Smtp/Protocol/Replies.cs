@@ -62,8 +62,6 @@ internal static class Replies
     public static ReadOnlySpan<byte> TlsNotAvailable => "454 4.7.0 TLS not available due to local problem"u8;
     public static ReadOnlySpan<byte> Forbidden => "221 2.7.0 Error: I can break rules, too. Goodbye."u8;
     public static ReadOnlySpan<byte> Synchronization => "554 5.5.0 Error: SMTP protocol synchronization"u8;
-    public static ReadOnlySpan<byte> RelayDeniedSuffix => ">: Relay access denied"u8;
-    public static ReadOnlySpan<byte> RecipientRejectedSuffix => ">: Recipient address rejected: Access denied"u8;
     public static ReadOnlySpan<byte> AuthNotEnabled => "503 5.5.1 Error: authentication not enabled"u8;
     public static ReadOnlySpan<byte> XclientInTransaction => "503 5.5.1 Error: MAIL transaction in progress"u8;
     public static ReadOnlySpan<byte> XclientSyntax => "501 5.5.4 Syntax: XCLIENT attribute=value..."u8;

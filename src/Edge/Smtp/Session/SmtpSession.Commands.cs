@@ -291,11 +291,11 @@ internal sealed partial class SmtpSession
 
         ReadOnlySpan<byte> address = argument[rcpt.Address];
         AddressClass addressClass = _s.Classifier.Classify(address);
-        Verdict verdict = RecipientDecision.Evaluate(_s.RelayRestrictions, _s.RecipientRestrictions,
-            _clientInMynetworks, addressClass);
-        if (verdict is not (Verdict.Permit or Verdict.Dunno))
+        Decision decision = RestrictionEvaluator.CheckRecipient(_s.Restrictions, new CheckContext(
+            _peer, _clientInMynetworks, _helo, _envelope[_envelope.Sender], address, addressClass));
+        if (decision.Outcome == Outcome.Reply)
         {
-            RejectRecipient(verdict, address);
+            RejectRecipient(decision.Reply!, address);
             return false;
         }
         if (_envelope.RecipientCount == 0)
@@ -308,26 +308,10 @@ internal sealed partial class SmtpSession
         return true;
     }
 
-    private void RejectRecipient(Verdict verdict, ReadOnlySpan<byte> address)
+    private void RejectRecipient(string reply, ReadOnlySpan<byte> address)
     {
-        bool relay = verdict is Verdict.RelayDenied or Verdict.RelayDeferred;
-        int code = verdict switch
-        {
-            Verdict.RelayDenied => _s.RelayRejectCode,
-            Verdict.RelayDeferred => _s.RelayRejectCode - 100,
-            Verdict.Defer => 450,
-            _ => 554,
-        };
-        ReadOnlySpan<byte> dsn = code < 500 ? "4.7.1"u8 : "5.7.1"u8;
-        ReadOnlySpan<byte> text = relay ? Replies.RelayDeniedSuffix : Replies.RecipientRejectedSuffix;
-        Reply.WriteNumber(code);
-        Reply.Write(" "u8);
-        Reply.Write(dsn);
-        Reply.Write(" <"u8);
-        Reply.Write(address);
-        Reply.Line(text);
-        string replyText = $"{code} {System.Text.Encoding.ASCII.GetString(dsn)} <{Printable.Text(address)}>{System.Text.Encoding.ASCII.GetString(text)}";
-        LogReject("RCPT", replyText, Printable.Text(address));
+        Reply.Line(System.Text.Encoding.UTF8.GetBytes(reply));
+        LogReject("RCPT", reply, Printable.Text(address));
     }
 
     private string QueueIdOrNoQueue => _envelope.RecipientCount > 0 ? _envelope.Id.ToString() : "NOQUEUE";

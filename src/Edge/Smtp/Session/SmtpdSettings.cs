@@ -46,9 +46,7 @@ internal sealed class SmtpdSettings
     public required int LineLengthLimit { get; init; }
     public required NetworkList Mynetworks { get; init; }
     public required AddressClassifier Classifier { get; init; }
-    public required RestrictionList RelayRestrictions { get; init; }
-    public required RestrictionList RecipientRestrictions { get; init; }
-    public required int RelayRejectCode { get; init; }
+    public required RestrictionSettings Restrictions { get; init; }
     public required NetworkList XclientHosts { get; init; }
     public required int ClientConnectionLimit { get; init; }
     public required NetworkList ClientLimitExceptions { get; init; }

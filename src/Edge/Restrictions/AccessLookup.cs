@@ -1,0 +1,92 @@
+using Edge.Smtp.Session;
+using Edge.Tables;
+
+namespace Edge.Restrictions;
+
+/// <summary>
+/// The keys access(5) tries for each kind of check, first match wins. An indexed table (hash, texthash,
+/// inline …) is asked for the whole string and then its parts; a pattern table (regexp, cidr) only for the
+/// whole string.
+/// </summary>
+internal static class AccessLookup
+{
+    /// <summary>The client's name and its parent domains (unless "unknown"), then its address and the address's leading parts ("192.0.2", "192.0", "192").</summary>
+    public static string? Client(ILookupTable table, Peer client, bool parentMatches)
+    {
+        if (client.Name != "unknown"
+            && (table.IsPattern ? table.Lookup(client.Name) : Domain(table, client.Name, parentMatches)) is { } byName)
+        {
+            return byName;
+        }
+        if (table.IsPattern)
+        {
+            return table.Lookup(client.Address);
+        }
+        string address = client.Address;
+        while (true)
+        {
+            if (table.Lookup(address) is { } result)
+            {
+                return result;
+            }
+            int cut = address.LastIndexOfAny(['.', ':']);
+            if (cut <= 0)
+            {
+                return null;
+            }
+            address = address[..cut].TrimEnd(':');
+        }
+    }
+
+    /// <summary>The HELO name and its parent domains.</summary>
+    public static string? Helo(ILookupTable table, string helo, bool parentMatches) =>
+        table.IsPattern ? table.Lookup(helo) : Domain(table, helo, parentMatches);
+
+    /// <summary>
+    /// An envelope address: "user@domain", then the domain and its parent domains, then "user@"; the null
+    /// sender as <paramref name="nullKey"/>.
+    /// </summary>
+    public static string? Address(ILookupTable table, string address, string nullKey, bool parentMatches)
+    {
+        if (address.Length == 0)
+        {
+            return table.Lookup(nullKey);
+        }
+        string? whole = table.Lookup(address);
+        if (whole is not null || table.IsPattern)
+        {
+            return whole;
+        }
+        int at = address.LastIndexOf('@');
+        if (at < 0)
+        {
+            return null;
+        }
+        return Domain(table, address[(at + 1)..], parentMatches) ?? table.Lookup(address[..(at + 1)]);
+    }
+
+    /// <summary>
+    /// The domain, then each parent domain up to the top level: as "example.com" when parent domains match
+    /// their subdomains (Postfix's default for access tables), otherwise as ".example.com".
+    /// </summary>
+    private static string? Domain(ILookupTable table, string domain, bool parentMatches)
+    {
+        domain = domain.TrimEnd('.');
+        if (table.Lookup(domain) is { } exact)
+        {
+            return exact;
+        }
+        if (domain.StartsWith('['))
+        {
+            return null;
+        }
+        for (int dot = domain.IndexOf('.'); dot >= 0; dot = domain.IndexOf('.', dot + 1))
+        {
+            if (table.Lookup(parentMatches ? domain[(dot + 1)..] : domain[dot..]) is { } parent)
+            {
+                return parent;
+            }
+        }
+        return null;
+    }
+}

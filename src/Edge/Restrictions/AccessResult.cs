@@ -1,0 +1,81 @@
+using Edge.Logging;
+
+namespace Edge.Restrictions;
+
+/// <summary>
+/// What an access table's result means (access(5)): OK or a number accepts; REJECT, DEFER, "4NN text" and
+/// "5NN text" reply, with an optional enhanced status code and text; DUNNO goes on with the list; anything
+/// else is a list of restrictions, evaluated in place.
+/// </summary>
+internal static class AccessResult
+{
+    /// <summary>Access tables that name restrictions may name more: this deep and no deeper.</summary>
+    private const int MaxDepth = 16;
+
+    public static Decision Apply(RestrictionSettings s, RestrictionStep step, Subject subject,
+        scoped in CheckContext c, int depth, string? result)
+    {
+        if (result is null)
+        {
+            return Decision.Dunno;
+        }
+        string value = result.Trim();
+        int space = value.IndexOfAny([' ', '\t']);
+        string action = space < 0 ? value : value[..space];
+        string text = space < 0 ? "" : value[space..].Trim();
+        if (action.Equals("OK", StringComparison.OrdinalIgnoreCase) || (text.Length == 0 && value.All(char.IsAsciiDigit)))
+        {
+            return Decision.Permit;
+        }
+        if (action.Equals("DUNNO", StringComparison.OrdinalIgnoreCase))
+        {
+            return Decision.Dunno;
+        }
+        if (action.Equals("REJECT", StringComparison.OrdinalIgnoreCase))
+        {
+            return Reply(s.AccessRejectCode, "5.7.1", subject, c, text);
+        }
+        if (action.Equals("DEFER", StringComparison.OrdinalIgnoreCase))
+        {
+            return Reply(s.AccessDeferCode, "4.7.1", subject, c, text);
+        }
+        if (action.Length == 3 && action.All(char.IsAsciiDigit) && action[0] is '4' or '5')
+        {
+            int code = int.Parse(action);
+            return Reply(code, code < 500 ? "4.7.1" : "5.7.1", subject, c, text);
+        }
+        if (depth >= MaxDepth)
+        {
+            MailLog.Warning($"access table {step.TableName}: restrictions nested more than {MaxDepth} deep: \"{value}\"");
+            return Decision.ServerConfigurationError;
+        }
+        RestrictionList? list = RestrictionList.Parse(value.Split([' ', '\t', ','], StringSplitOptions.RemoveEmptyEntries), out string? error);
+        if (list is null)
+        {
+            MailLog.Warning($"access table {step.TableName}: result \"{value}\": {error}");
+            return Decision.ServerConfigurationError;
+        }
+        return RestrictionEvaluator.Evaluate(s, list, subject, c, depth + 1);
+    }
+
+    /// <summary>A reply whose text may start with its own enhanced status code ("REJECT 5.7.2 go away").</summary>
+    private static Decision Reply(int code, string dsn, Subject subject, scoped in CheckContext c, string text)
+    {
+        int space = text.IndexOf(' ');
+        string first = space < 0 ? text : text[..space];
+        if (IsEnhancedStatus(first))
+        {
+            dsn = first;
+            text = space < 0 ? "" : text[space..].TrimStart();
+        }
+        return RestrictionEvaluator.Reject(code, dsn, subject, c, text.Length == 0 ? "Access denied" : text);
+    }
+
+    private static bool IsEnhancedStatus(string text)
+    {
+        string[] parts = text.Split('.');
+        return parts.Length == 3 && parts[0] is "2" or "4" or "5"
+            && parts[1].Length is > 0 and <= 3 && parts[1].All(char.IsAsciiDigit)
+            && parts[2].Length is > 0 and <= 3 && parts[2].All(char.IsAsciiDigit);
+    }
+}

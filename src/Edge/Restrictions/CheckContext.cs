@@ -1,0 +1,23 @@
+using System.Text;
+using Edge.Resolve;
+using Edge.Smtp.Session;
+
+namespace Edge.Restrictions;
+
+/// <summary>
+/// What restrictions look at when a recipient is checked: the client, its HELO name and the envelope so far.
+/// The addresses stay bytes from the command line; text is made only for a table lookup or a reply.
+/// </summary>
+internal readonly ref struct CheckContext(Peer client, bool clientInMynetworks, string? helo,
+    ReadOnlySpan<byte> sender, ReadOnlySpan<byte> recipient, AddressClass recipientClass)
+{
+    public Peer Client { get; } = client;
+    public bool ClientInMynetworks { get; } = clientInMynetworks;
+    public string? Helo { get; } = helo;
+    public ReadOnlySpan<byte> Sender { get; } = sender;
+    public ReadOnlySpan<byte> Recipient { get; } = recipient;
+    public AddressClass RecipientClass { get; } = recipientClass;
+
+    public string SenderText => Encoding.UTF8.GetString(Sender);
+    public string RecipientText => Encoding.UTF8.GetString(Recipient);
+}

@@ -1,0 +1,28 @@
+namespace Edge.Restrictions;
+
+internal enum Outcome : byte
+{
+    /// <summary>Nothing decided: the list goes on (Postfix's DUNNO); a list that ends so accepts.</summary>
+    Dunno,
+    /// <summary>The list accepts; the lists after it still run.</summary>
+    Permit,
+    /// <summary>A reject or defer: its <see cref="Decision.Reply"/> goes to the client.</summary>
+    Reply,
+}
+
+/// <summary>What a restriction, or a whole list, decided; a reply is the SMTP line without its CRLF.</summary>
+internal readonly record struct Decision(Outcome Outcome, string? Reply = null)
+{
+    public static Decision Dunno => default;
+    public static Decision Permit => new(Outcome.Permit);
+
+    /// <summary>
+    /// A reply in Postfix's form; the enhanced status code's class follows the reply code's, as Postfix's
+    /// smtpd_check_reject() makes it ("DEFER 5.7.1 text" still says 4.7.1).
+    /// </summary>
+    public static Decision Reject(int code, string dsn, string text) =>
+        new(Outcome.Reply, $"{code} {(char)('0' + code / 100)}{dsn[1..]} {text}");
+
+    /// <summary>451 4.3.5: a table result or setting Edge cannot carry out; the mail is deferred, not lost.</summary>
+    public static Decision ServerConfigurationError => new(Outcome.Reply, "451 4.3.5 Server configuration error");
+}

@@ -1,0 +1,100 @@
+using Edge.Resolve;
+
+namespace Edge.Restrictions;
+
+/// <summary>Whom a restriction's reply names: "&lt;name&gt;: Class rejected: text".</summary>
+internal enum Subject : byte
+{
+    Client,
+    Helo,
+    Sender,
+    Recipient,
+}
+
+/// <summary>
+/// Evaluates restriction lists as Postfix's smtpd_check does: in each list the first restriction that
+/// permits or rejects decides that list; a permit lets the next list run, a reject or defer ends the check.
+/// </summary>
+internal static class RestrictionEvaluator
+{
+    /// <summary>
+    /// At RCPT TO: smtpd_client_restrictions, smtpd_helo_restrictions and smtpd_sender_restrictions (delayed
+    /// to this point, as smtpd_delay_reject = yes does), then smtpd_relay_restrictions and
+    /// smtpd_recipient_restrictions.
+    /// </summary>
+    public static Decision CheckRecipient(RestrictionSettings s, scoped in CheckContext c)
+    {
+        Decision d = Evaluate(s, s.Client, Subject.Client, c, 0);
+        if (d.Outcome != Outcome.Reply)
+        {
+            d = Evaluate(s, s.Helo, Subject.Helo, c, 0);
+        }
+        if (d.Outcome != Outcome.Reply)
+        {
+            d = Evaluate(s, s.Sender, Subject.Sender, c, 0);
+        }
+        if (d.Outcome != Outcome.Reply)
+        {
+            d = Evaluate(s, s.Relay, Subject.Recipient, c, 0);
+        }
+        if (d.Outcome != Outcome.Reply)
+        {
+            d = Evaluate(s, s.Recipient, Subject.Recipient, c, 0);
+        }
+        return d;
+    }
+
+    internal static Decision Evaluate(RestrictionSettings s, RestrictionList list, Subject subject,
+        scoped in CheckContext c, int depth)
+    {
+        foreach (RestrictionStep step in list.Steps)
+        {
+            Decision d = Evaluate(s, step, subject, c, depth);
+            if (d.Outcome != Outcome.Dunno)
+            {
+                return d;
+            }
+        }
+        return Decision.Dunno;
+    }
+
+    private static Decision Evaluate(RestrictionSettings s, RestrictionStep step, Subject subject,
+        scoped in CheckContext c, int depth)
+    {
+        bool authorizedDestination = c.RecipientClass != AddressClass.Default;
+        return step.Kind switch
+        {
+            Restriction.Permit => Decision.Permit,
+            Restriction.Reject => Reject(s.RejectCode, "5.7.1", subject, c, "Access denied"),
+            Restriction.Defer => Reject(s.DeferCode, "4.7.1", subject, c, "Access denied"),
+            Restriction.PermitMynetworks when c.ClientInMynetworks => Decision.Permit,
+            Restriction.PermitAuthDestination when authorizedDestination => Decision.Permit,
+            Restriction.RejectUnauthDestination when !authorizedDestination =>
+                Decision.Reject(s.RelayRejectCode, "5.7.1", $"<{c.RecipientText}>: Relay access denied"),
+            Restriction.DeferUnauthDestination when !authorizedDestination =>
+                Decision.Reject(s.RelayRejectCode - 100, "4.7.1", $"<{c.RecipientText}>: Relay access denied"),
+            Restriction.CheckClientAccess => AccessResult.Apply(s, step, Subject.Client, c, depth,
+                AccessLookup.Client(step.Table!, c.Client, s.ParentDomainMatchesSubdomains)),
+            Restriction.CheckHeloAccess when c.Helo is not null => AccessResult.Apply(s, step, Subject.Helo, c, depth,
+                AccessLookup.Helo(step.Table!, c.Helo, s.ParentDomainMatchesSubdomains)),
+            Restriction.CheckSenderAccess => AccessResult.Apply(s, step, Subject.Sender, c, depth,
+                AccessLookup.Address(step.Table!, c.SenderText, s.NullAccessKey, s.ParentDomainMatchesSubdomains)),
+            Restriction.CheckRecipientAccess => AccessResult.Apply(s, step, Subject.Recipient, c, depth,
+                AccessLookup.Address(step.Table!, c.RecipientText, s.NullAccessKey, s.ParentDomainMatchesSubdomains)),
+            _ => Decision.Dunno,
+        };
+    }
+
+    /// <summary>Postfix's reply for a restriction that rejects: "554 5.7.1 &lt;name&gt;: Sender address rejected: text".</summary>
+    internal static Decision Reject(int code, string dsn, Subject subject, scoped in CheckContext c, string text)
+    {
+        (string name, string what) = subject switch
+        {
+            Subject.Client => (c.Client.NamAddr, "Client host"),
+            Subject.Helo => (c.Helo ?? "", "Helo command"),
+            Subject.Sender => (c.SenderText, "Sender address"),
+            _ => (c.RecipientText, "Recipient address"),
+        };
+        return Decision.Reject(code, dsn, $"<{name}>: {what} rejected: {text}");
+    }
+}

@@ -1,0 +1,33 @@
+namespace Edge.Restrictions;
+
+/// <summary>The restriction lists of a listener and the reply codes and lookup rules they use (postconf(5)).</summary>
+internal sealed record RestrictionSettings
+{
+    public static RestrictionSettings Default { get; } = new() { Relay = RestrictionList.Empty };
+
+    public RestrictionList Client { get; init; } = RestrictionList.Empty;
+    public RestrictionList Helo { get; init; } = RestrictionList.Empty;
+    public RestrictionList Sender { get; init; } = RestrictionList.Empty;
+    public required RestrictionList Relay { get; init; }
+    public RestrictionList Recipient { get; init; } = RestrictionList.Empty;
+
+    /// <summary>reject_code and defer_code: the plain reject and defer restrictions.</summary>
+    public int RejectCode { get; init; } = 554;
+    public int DeferCode { get; init; } = 450;
+
+    /// <summary>access_map_reject_code and access_map_defer_code: REJECT and DEFER from an access table.</summary>
+    public int AccessRejectCode { get; init; } = 554;
+    public int AccessDeferCode { get; init; } = 450;
+
+    /// <summary>relay_domains_reject_code: reject_unauth_destination (defer_unauth_destination uses it minus 100).</summary>
+    public int RelayRejectCode { get; init; } = 554;
+
+    /// <summary>smtpd_null_access_lookup_key: what access tables are asked for the null sender.</summary>
+    public string NullAccessKey { get; init; } = "<>";
+
+    /// <summary>
+    /// Whether "example.com" in an access table also matches its subdomains (smtpd_access_maps listed in
+    /// parent_domain_matches_subdomains, as by default); otherwise subdomains need ".example.com".
+    /// </summary>
+    public bool ParentDomainMatchesSubdomains { get; init; } = true;
+}

@@ -1,0 +1,201 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using Edge.Config;
+
+namespace Edge.Tables;
+
+/// <summary>
+/// regexp:/path — regexp_table(5): "/pattern/flags result" lines tried in file order; the first pattern that
+/// matches gives its result, with $1…$9 (or ${n}) replaced by what its groups matched and "$$" by "$".
+/// "!/pattern/ result" matches when the pattern does not; "if /pattern/" … "endif" (or "if !/pattern/") lets
+/// the lines between be tried only when the key matches. Patterns are POSIX extended regular expressions,
+/// case-insensitive unless the "i" flag is given; "m" makes ^ and $ match at line breaks. They run on .NET's
+/// non-backtracking engine: matching takes linear time, whatever a client sends.
+/// </summary>
+internal sealed class RegexpTable(RegexpTable.Rule[] rules) : ILookupTable
+{
+    /// <summary>A pattern line: with a <see cref="Result"/>, or an "if" with the lines up to its "endif".</summary>
+    internal sealed record Rule(Regex Pattern, bool Negated, string? Result, Rule[]? Block);
+
+    public bool IsPattern => true;
+
+    public string? Lookup(string key) => Lookup(rules, key);
+
+    private static string? Lookup(Rule[] rules, string key)
+    {
+        foreach (Rule rule in rules)
+        {
+            Match match = rule.Pattern.Match(key);
+            if (match.Success == rule.Negated)
+            {
+                continue;
+            }
+            string? result = rule.Block is { } block ? Lookup(block, key) : Expand(rule.Result!, match);
+            if (result is not null)
+            {
+                return result;
+            }
+        }
+        return null;
+    }
+
+    private static string Expand(string result, Match match)
+    {
+        if (!result.Contains('$'))
+        {
+            return result;
+        }
+        var text = new StringBuilder(result.Length + 32);
+        for (int i = 0; i < result.Length; i++)
+        {
+            if (result[i] != '$' || i + 1 == result.Length)
+            {
+                text.Append(result[i]);
+            }
+            else if (result[i + 1] == '$')
+            {
+                text.Append('$');
+                i++;
+            }
+            else
+            {
+                i = ReadGroup(result, i, out int group);
+                text.Append(match.Groups[group].Value);
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Reads "$n" or "${n}" at <paramref name="dollar"/>; returns the index of its last character, or -1 if it is not one.</summary>
+    private static int ReadGroup(string result, int dollar, out int group)
+    {
+        group = -1;
+        bool braced = result[dollar + 1] == '{';
+        int start = dollar + (braced ? 2 : 1);
+        int end = start;
+        while (end < result.Length && char.IsAsciiDigit(result[end]))
+        {
+            end++;
+        }
+        if (end == start || (braced && (end == result.Length || result[end] != '}')))
+        {
+            return -1;
+        }
+        group = int.Parse(result.AsSpan(start, end - start));
+        return braced ? end : end - 1;
+    }
+
+    public static RegexpTable Load(string path)
+    {
+        var stack = new Stack<(List<Rule> Rules, Regex? If, bool Negated, int Line)>();
+        var rules = new List<Rule>();
+        foreach (LogicalLine line in LogicalLineReader.Read(File.ReadAllText(path), path))
+        {
+            string text = line.Text;
+            if (text.Equals("endif", StringComparison.OrdinalIgnoreCase))
+            {
+                if (stack.Count == 0)
+                {
+                    throw new TableException(path, line.Line, "\"endif\" without a matching \"if\"");
+                }
+                var (outer, condition, unless, _) = stack.Pop();
+                outer.Add(new Rule(condition!, unless, null, rules.ToArray()));
+                rules = outer;
+                continue;
+            }
+            bool isIf = text.StartsWith("if", StringComparison.OrdinalIgnoreCase) && text.Length > 2 && char.IsWhiteSpace(text[2]);
+            if (isIf)
+            {
+                text = text[2..].TrimStart();
+            }
+            (Regex pattern, bool negated, string rest) = ParsePattern(text, path, line.Line);
+            if (isIf)
+            {
+                if (rest.Length > 0)
+                {
+                    throw new TableException(path, line.Line, $"\"if\" takes a pattern only, found \"{rest}\" after it");
+                }
+                stack.Push((rules, pattern, negated, line.Line));
+                rules = [];
+                continue;
+            }
+            if (rest.Length == 0)
+            {
+                throw new TableException(path, line.Line, "a pattern needs a result after it");
+            }
+            CheckGroups(rest, pattern, negated, path, line.Line);
+            rules.Add(new Rule(pattern, negated, rest, null));
+        }
+        if (stack.Count > 0)
+        {
+            throw new TableException(path, stack.Peek().Line, "\"if\" without a matching \"endif\"");
+        }
+        return new RegexpTable(rules.ToArray());
+    }
+
+    private static (Regex Pattern, bool Negated, string After) ParsePattern(string text, string path, int line)
+    {
+        bool negated = text.StartsWith('!');
+        if (negated)
+        {
+            text = text[1..].TrimStart();
+        }
+        if (text.Length < 2 || char.IsLetterOrDigit(text[0]) || char.IsWhiteSpace(text[0]) || text[0] == '\\')
+        {
+            throw new TableException(path, line, $"expected \"/pattern/flags result\", found \"{text}\"");
+        }
+        char delimiter = text[0];
+        int close = 1;
+        while (close < text.Length && text[close] != delimiter)
+        {
+            close += text[close] == '\\' ? 2 : 1;
+        }
+        if (close >= text.Length)
+        {
+            throw new TableException(path, line, $"no closing '{delimiter}' in \"{text}\"");
+        }
+        string source = text[1..close];
+        int flagsEnd = close + 1;
+        var options = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant | RegexOptions.IgnoreCase;
+        for (; flagsEnd < text.Length && !char.IsWhiteSpace(text[flagsEnd]); flagsEnd++)
+        {
+            options ^= text[flagsEnd] switch
+            {
+                'i' => RegexOptions.IgnoreCase,
+                'm' => RegexOptions.Multiline,
+                'x' => throw new TableException(path, line, "flag 'x' (basic regular expressions) is not supported; write the pattern as an extended one"),
+                char other => throw new TableException(path, line, $"unknown flag '{other}' after the pattern"),
+            };
+        }
+        try
+        {
+            return (new Regex(PosixPattern.ToDotNet(source), options), negated, text[flagsEnd..].Trim());
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        {
+            throw new TableException(path, line, $"bad regular expression \"{source}\": {e.Message}");
+        }
+    }
+
+    private static void CheckGroups(string result, Regex pattern, bool negated, string path, int line)
+    {
+        for (int i = result.IndexOf('$'); i >= 0 && i + 1 < result.Length; i = result.IndexOf('$', i + 1))
+        {
+            if (result[i + 1] == '$')
+            {
+                i++;
+                continue;
+            }
+            int end = ReadGroup(result, i, out int group);
+            if (end < 0)
+            {
+                throw new TableException(path, line, $"\"$\" in the result must be followed by a group number or \"$\": \"{result}\"");
+            }
+            if (negated || group > pattern.GetGroupNumbers().Max())
+            {
+                throw new TableException(path, line, $"${group} in the result refers to no group of the pattern");
+            }
+            i = end;
+        }
+    }
+}
