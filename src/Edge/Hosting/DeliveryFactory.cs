@@ -29,7 +29,8 @@ internal static class DeliveryFactory
             throw main.Error("edge_dns_servers", dnsError);
         }
         return QueueManagerSettings.Create(resolver, Transports(main, master, smtp, new NextHopFinder(dns)), Schedule(main),
-            main.Get("myhostname"), main.GetList("defer_transports"), new DomainSet(main.GetList("fast_flush_domains")),
+            main.Get("myhostname"), main.GetList("defer_transports"), new DomainSet(main.GetList("fast_flush_domains"),
+                SmtpdSettingsFactory.ParentMatchesSubdomains(main, "fast_flush_domains")),
             BounceSettings.FromConfig(main));
     }
 

@@ -152,8 +152,12 @@ internal static class SmtpdSettingsFactory
         {
             throw config.Error(name, $"lookup table \"{table}\" is not supported yet; list the domains");
         }
-        return new DomainSet(items);
+        return new DomainSet(items, ParentMatchesSubdomains(config, name));
     }
+
+    /// <summary>Whether parent_domain_matches_subdomains names <paramref name="name"/> (a list or "smtpd_access_maps").</summary>
+    public static bool ParentMatchesSubdomains(MainConfig config, string name) =>
+        config.GetList("parent_domain_matches_subdomains").Contains(name, StringComparer.OrdinalIgnoreCase);
 
     private static RestrictionSettings Restrictions(MainConfig config)
     {
@@ -181,8 +185,7 @@ internal static class SmtpdSettingsFactory
             AccessDeferCode = ReplyCode(config, "access_map_defer_code"),
             RelayRejectCode = ReplyCode(config, "relay_domains_reject_code"),
             NullAccessKey = config.Get("smtpd_null_access_lookup_key"),
-            ParentDomainMatchesSubdomains = config.GetList("parent_domain_matches_subdomains")
-                .Contains("smtpd_access_maps", StringComparer.OrdinalIgnoreCase),
+            ParentDomainMatchesSubdomains = ParentMatchesSubdomains(config, "smtpd_access_maps"),
         };
     }
 

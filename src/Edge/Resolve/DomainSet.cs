@@ -6,20 +6,23 @@ namespace Edge.Resolve;
 /// <summary>
 /// A set of domains from a main.cf list, looked up with the recipient's domain as UTF-8 bytes straight from
 /// the command line. An entry ".example.com" matches every subdomain of example.com; a plain entry matches
-/// itself only (Postfix 3's parent_domain_matches_subdomains default for these parameters).
+/// itself, and its subdomains too when the list is named in parent_domain_matches_subdomains (as relay_domains
+/// and fast_flush_domains are by default, mydestination and the virtual domain lists are not).
 /// </summary>
 internal sealed class DomainSet
 {
     private readonly FrozenSet<string> _exact;
     private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _lookup;
-    private readonly bool _hasParentEntries;
+    private readonly bool _matchesParents;
+    private readonly bool _parentMatchesSubdomains;
 
-    public DomainSet(IEnumerable<string> domains)
+    public DomainSet(IEnumerable<string> domains, bool parentMatchesSubdomains = false)
     {
+        _parentMatchesSubdomains = parentMatchesSubdomains;
         _exact = domains.Select(d => d.TrimEnd('.')).Where(d => d.Length > 0)
             .ToFrozenSet(StringComparer.OrdinalIgnoreCase);
         _lookup = _exact.GetAlternateLookup<ReadOnlySpan<char>>();
-        _hasParentEntries = _exact.Any(d => d.StartsWith('.'));
+        _matchesParents = parentMatchesSubdomains || _exact.Any(d => d.StartsWith('.'));
     }
 
     public bool Contains(ReadOnlySpan<byte> domain)
@@ -35,7 +38,7 @@ internal sealed class DomainSet
         {
             return true;
         }
-        if (!_hasParentEntries)
+        if (!_matchesParents)
         {
             return false;
         }
@@ -47,6 +50,10 @@ internal sealed class DomainSet
                 return true;
             }
             name = name[1..];
+            if (_parentMatchesSubdomains && _lookup.Contains(name))
+            {
+                return true;
+            }
         }
         return false;
     }

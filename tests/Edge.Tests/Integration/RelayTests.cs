@@ -23,6 +23,7 @@ public class RelayTests
     [InlineData("postmaster")]
     [InlineData("user@relayed.example")]
     [InlineData("user@deep.sub.example")]
+    [InlineData("user@mx.relayed.example")]
     public async Task Local_and_relay_domains_are_accepted_from_anyone(string recipient)
     {
         await using var edge = await EdgeInstance.StartAsync(Outsider);
@@ -33,6 +34,8 @@ public class RelayTests
     [InlineData("user@elsewhere.example")]
     [InlineData("user@sub.example")]
     [InlineData("user@edge.test.evil.example")]
+    [InlineData("user@host.edge.test")]
+    [InlineData("user@xrelayed.example")]
     public async Task Other_domains_are_deferred_by_default(string recipient)
     {
         await using var edge = await EdgeInstance.StartAsync(Outsider);
