@@ -165,7 +165,7 @@ internal static class SmtpdSettingsFactory
         {
             throw config.Error("smtpd_delay_reject", "\"no\" is not supported yet: Edge evaluates the client, helo and sender restrictions at RCPT TO");
         }
-        foreach (string unsupported in (string[])["smtpd_data_restrictions", "smtpd_end_of_data_restrictions", "smtpd_etrn_restrictions", "smtpd_restriction_classes"])
+        foreach (string unsupported in (string[])["smtpd_end_of_data_restrictions", "smtpd_etrn_restrictions", "smtpd_restriction_classes"])
         {
             if (config.GetList(unsupported).Count > 0)
             {
@@ -179,11 +179,14 @@ internal static class SmtpdSettingsFactory
             Sender = Restrictions(config, "smtpd_sender_restrictions"),
             Relay = Restrictions(config, "smtpd_relay_restrictions"),
             Recipient = Restrictions(config, "smtpd_recipient_restrictions"),
+            Data = Restrictions(config, "smtpd_data_restrictions"),
             RejectCode = ReplyCode(config, "reject_code"),
             DeferCode = ReplyCode(config, "defer_code"),
             AccessRejectCode = ReplyCode(config, "access_map_reject_code"),
             AccessDeferCode = ReplyCode(config, "access_map_defer_code"),
             RelayRejectCode = ReplyCode(config, "relay_domains_reject_code"),
+            InvalidHostnameRejectCode = ReplyCode(config, "invalid_hostname_reject_code"),
+            NonFqdnRejectCode = ReplyCode(config, "non_fqdn_reject_code"),
             NullAccessKey = config.Get("smtpd_null_access_lookup_key"),
             ParentDomainMatchesSubdomains = ParentMatchesSubdomains(config, "smtpd_access_maps"),
         };

@@ -15,4 +15,8 @@ internal enum Restriction : byte
     CheckHeloAccess,
     CheckSenderAccess,
     CheckRecipientAccess,
+    RejectInvalidHeloHostname,
+    RejectNonFqdnHeloHostname,
+    RejectNonFqdnSender,
+    RejectNonFqdnRecipient,
 }

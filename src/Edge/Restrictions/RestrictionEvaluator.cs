@@ -9,6 +9,8 @@ internal enum Subject : byte
     Helo,
     Sender,
     Recipient,
+    /// <summary>smtpd_data_restrictions: "&lt;DATA&gt;: Data command rejected".</summary>
+    Data,
 }
 
 /// <summary>
@@ -44,6 +46,13 @@ internal static class RestrictionEvaluator
         return d;
     }
 
+    /// <summary>
+    /// At DATA (or the first BDAT): smtpd_data_restrictions. Recipient checks see the recipient only when the
+    /// transaction has exactly one, as in Postfix.
+    /// </summary>
+    public static Decision CheckData(RestrictionSettings s, scoped in CheckContext c) =>
+        Evaluate(s, s.Data, Subject.Data, c, 0);
+
     internal static Decision Evaluate(RestrictionSettings s, RestrictionList list, Subject subject,
         scoped in CheckContext c, int depth)
     {
@@ -62,16 +71,17 @@ internal static class RestrictionEvaluator
         scoped in CheckContext c, int depth)
     {
         bool authorizedDestination = c.RecipientClass != AddressClass.Default;
+        bool hasRecipient = !c.Recipient.IsEmpty;
         return step.Kind switch
         {
             Restriction.Permit => Decision.Permit,
             Restriction.Reject => Reject(s.RejectCode, "5.7.1", subject, c, "Access denied"),
             Restriction.Defer => Reject(s.DeferCode, "4.7.1", subject, c, "Access denied"),
             Restriction.PermitMynetworks when c.ClientInMynetworks => Decision.Permit,
-            Restriction.PermitAuthDestination when authorizedDestination => Decision.Permit,
-            Restriction.RejectUnauthDestination when !authorizedDestination =>
+            Restriction.PermitAuthDestination when hasRecipient && authorizedDestination => Decision.Permit,
+            Restriction.RejectUnauthDestination when hasRecipient && !authorizedDestination =>
                 Decision.Reject(s.RelayRejectCode, "5.7.1", $"<{c.RecipientText}>: Relay access denied"),
-            Restriction.DeferUnauthDestination when !authorizedDestination =>
+            Restriction.DeferUnauthDestination when hasRecipient && !authorizedDestination =>
                 Decision.Reject(s.RelayRejectCode - 100, "4.7.1", $"<{c.RecipientText}>: Relay access denied"),
             Restriction.CheckClientAccess => AccessResult.Apply(s, step, Subject.Client, c, depth,
                 AccessLookup.Client(step.Table!, c.Client, s.ParentDomainMatchesSubdomains)),
@@ -79,8 +89,16 @@ internal static class RestrictionEvaluator
                 AccessLookup.Helo(step.Table!, c.Helo, s.ParentDomainMatchesSubdomains)),
             Restriction.CheckSenderAccess => AccessResult.Apply(s, step, Subject.Sender, c, depth,
                 AccessLookup.Address(step.Table!, c.SenderText, s.NullAccessKey, s.ParentDomainMatchesSubdomains)),
-            Restriction.CheckRecipientAccess => AccessResult.Apply(s, step, Subject.Recipient, c, depth,
+            Restriction.CheckRecipientAccess when hasRecipient => AccessResult.Apply(s, step, Subject.Recipient, c, depth,
                 AccessLookup.Address(step.Table!, c.RecipientText, s.NullAccessKey, s.ParentDomainMatchesSubdomains)),
+            Restriction.RejectInvalidHeloHostname when c.Helo is not null && !NameChecks.IsValidHelo(c.Helo) =>
+                Reject(s.InvalidHostnameRejectCode, "5.5.2", Subject.Helo, c, "Invalid name"),
+            Restriction.RejectNonFqdnHeloHostname when c.Helo is not null && !NameChecks.IsFullyQualifiedHelo(c.Helo) =>
+                Reject(s.NonFqdnRejectCode, "5.5.2", Subject.Helo, c, "need fully-qualified hostname"),
+            Restriction.RejectNonFqdnSender when !c.Sender.IsEmpty && !NameChecks.IsFullyQualifiedAddress(c.SenderText) =>
+                Reject(s.NonFqdnRejectCode, "5.5.2", Subject.Sender, c, "need fully-qualified address"),
+            Restriction.RejectNonFqdnRecipient when hasRecipient && !NameChecks.IsFullyQualifiedAddress(c.RecipientText) =>
+                Reject(s.NonFqdnRejectCode, "5.5.2", Subject.Recipient, c, "need fully-qualified address"),
             _ => Decision.Dunno,
         };
     }
@@ -93,6 +111,7 @@ internal static class RestrictionEvaluator
             Subject.Client => (c.Client.NamAddr, "Client host"),
             Subject.Helo => (c.Helo ?? "", "Helo command"),
             Subject.Sender => (c.SenderText, "Sender address"),
+            Subject.Data => ("DATA", "Data command"),
             _ => (c.RecipientText, "Recipient address"),
         };
         return Decision.Reject(code, dsn, $"<{name}>: {what} rejected: {text}");

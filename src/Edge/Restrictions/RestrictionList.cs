@@ -28,6 +28,12 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
         ["check_helo_access"] = Restriction.CheckHeloAccess,
         ["check_sender_access"] = Restriction.CheckSenderAccess,
         ["check_recipient_access"] = Restriction.CheckRecipientAccess,
+        ["reject_invalid_helo_hostname"] = Restriction.RejectInvalidHeloHostname,
+        ["reject_invalid_hostname"] = Restriction.RejectInvalidHeloHostname,
+        ["reject_non_fqdn_helo_hostname"] = Restriction.RejectNonFqdnHeloHostname,
+        ["reject_non_fqdn_hostname"] = Restriction.RejectNonFqdnHeloHostname,
+        ["reject_non_fqdn_sender"] = Restriction.RejectNonFqdnSender,
+        ["reject_non_fqdn_recipient"] = Restriction.RejectNonFqdnRecipient,
     };
 
     /// <summary>

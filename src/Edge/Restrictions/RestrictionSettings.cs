@@ -10,6 +10,7 @@ internal sealed record RestrictionSettings
     public RestrictionList Sender { get; init; } = RestrictionList.Empty;
     public required RestrictionList Relay { get; init; }
     public RestrictionList Recipient { get; init; } = RestrictionList.Empty;
+    public RestrictionList Data { get; init; } = RestrictionList.Empty;
 
     /// <summary>reject_code and defer_code: the plain reject and defer restrictions.</summary>
     public int RejectCode { get; init; } = 554;
@@ -18,6 +19,10 @@ internal sealed record RestrictionSettings
     /// <summary>access_map_reject_code and access_map_defer_code: REJECT and DEFER from an access table.</summary>
     public int AccessRejectCode { get; init; } = 554;
     public int AccessDeferCode { get; init; } = 450;
+
+    /// <summary>invalid_hostname_reject_code and non_fqdn_reject_code: the reject_invalid_* and reject_non_fqdn_* restrictions.</summary>
+    public int InvalidHostnameRejectCode { get; init; } = 501;
+    public int NonFqdnRejectCode { get; init; } = 504;
 
     /// <summary>relay_domains_reject_code: reject_unauth_destination (defer_unauth_destination uses it minus 100).</summary>
     public int RelayRejectCode { get; init; } = 554;

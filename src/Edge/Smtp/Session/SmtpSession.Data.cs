@@ -6,6 +6,8 @@ using System.Security.Authentication;
 using Edge.Cleanup;
 using Edge.Logging;
 using Edge.Queue;
+using Edge.Resolve;
+using Edge.Restrictions;
 using Edge.Smtp.Data;
 using Edge.Smtp.Protocol;
 
@@ -22,6 +24,7 @@ internal sealed partial class SmtpSession
         NullBdat,
         Discarded,
         TooBig,
+        Rejected,
     }
 
     private bool _bdatStarted;
@@ -31,6 +34,7 @@ internal sealed partial class SmtpSession
     private long _bdatRemaining;
     private long _bdatChunkSize;
     private ChunkReply _bdatReply;
+    private string? _bdatRejection;
 
     private bool Data(ReadOnlySpan<byte> argument)
     {
@@ -45,6 +49,10 @@ internal sealed partial class SmtpSession
         if (!argument.IsEmpty)
         {
             return Fail(Replies.DataSyntax);
+        }
+        if (CheckDataRestrictions("DATA") is { } rejection)
+        {
+            return Fail(System.Text.Encoding.UTF8.GetBytes(rejection));
         }
         Reply.Line(Replies.StartData);
         BeginContent();
@@ -78,6 +86,11 @@ internal sealed partial class SmtpSession
         {
             _bdatReply = ChunkReply.NullBdat;
         }
+        else if (!_bdatStarted && CheckDataRestrictions("BDAT") is { } rejection)
+        {
+            _bdatReply = ChunkReply.Rejected;
+            _bdatRejection = rejection;
+        }
         else
         {
             if (!_bdatStarted)
@@ -92,6 +105,24 @@ internal sealed partial class SmtpSession
         }
         _mode = Mode.Bdat;
         return true;
+    }
+
+    /// <summary>smtpd_data_restrictions, at DATA or the first BDAT: the reply if they reject, logged as Postfix does.</summary>
+    private string? CheckDataRestrictions(string command)
+    {
+        if (_s.Restrictions.Data.IsEmpty)
+        {
+            return null;
+        }
+        ReadOnlySpan<byte> recipient = _envelope.RecipientCount == 1 ? _envelope[_envelope.Recipients[0].Address] : default;
+        Decision decision = RestrictionEvaluator.CheckData(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo,
+            _envelope[_envelope.Sender], recipient, recipient.IsEmpty ? AddressClass.Default : _s.Classifier.Classify(recipient)));
+        if (decision.Outcome != Outcome.Reply)
+        {
+            return null;
+        }
+        LogReject(command, decision.Reply!, recipient.IsEmpty ? null : Printable.Text(recipient));
+        return decision.Reply;
     }
 
     private static bool TryParseBdat(ReadOnlySpan<byte> argument, out long size, out bool last)
@@ -175,6 +206,7 @@ internal sealed partial class SmtpSession
                 case ChunkReply.NoValidRecipients: Reply.Line(Replies.NoValidRecipients); break;
                 case ChunkReply.NullBdat: Reply.Line(Replies.NullBdat); _bdatFailed = _bdatStarted; break;
                 case ChunkReply.TooBig: Reply.Line(Replies.ChunkTooBig); _bdatFailed = true; break;
+                case ChunkReply.Rejected: Reply.Line(System.Text.Encoding.UTF8.GetBytes(_bdatRejection!)); _bdatFailed = true; break;
                 default:
                     Reply.Write(Replies.BdatDiscardedPrefix);
                     Reply.WriteNumber(_bdatChunkSize);
