@@ -42,7 +42,7 @@ internal sealed class LocalTransport : ITransport
         _doubleBounce = main.Get("double_bounce_sender");
         foreach (string reference in main.GetList("alias_maps"))
         {
-            if (TableFactory.Open(reference, out string? error) is { } table)
+            if (TableFactory.Open(reference, out string? error, aliases: true) is { } table)
             {
                 _aliases.Add(table);
             }

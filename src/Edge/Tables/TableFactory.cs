@@ -3,8 +3,12 @@ namespace Edge.Tables;
 /// <summary>Opens a "type:name" table reference from main.cf.</summary>
 internal static class TableFactory
 {
-    /// <summary>The table, or null with <paramref name="error"/> saying why it cannot be opened.</summary>
-    public static ILookupTable? Open(string reference, out string? error)
+    /// <summary>
+    /// The table, or null with <paramref name="error"/> saying why it cannot be opened. Indexed types (hash,
+    /// btree, lmdb, cdb, dbm) are read from the source file Postfix's postmap(1), or newaliases(1) for
+    /// <paramref name="aliases"/>, would index: "hash:/etc/postfix/access" reads /etc/postfix/access.
+    /// </summary>
+    public static ILookupTable? Open(string reference, out string? error, bool aliases = false)
     {
         error = null;
         int colon = reference.IndexOf(':');
@@ -21,6 +25,7 @@ internal static class TableFactory
             {
                 "inline" => InlineTable.Parse(name, out error),
                 "texthash" => TextHashTable.Load(name),
+                "hash" or "btree" or "lmdb" or "cdb" or "dbm" or "sdbm" => aliases ? AliasFile.Load(name) : TextHashTable.Load(name),
                 "cidr" => CidrTable.Load(name),
                 "regexp" => RegexpTable.Load(name),
                 "static" => new StaticTable(name.Trim('{', '}').Trim()),
@@ -36,7 +41,7 @@ internal static class TableFactory
 
     private static ILookupTable? Unsupported(string type, out string error)
     {
-        error = $"table type \"{type}\" is not supported yet (inline, static, texthash, cidr and regexp are)";
+        error = $"table type \"{type}\" is not supported yet (inline, static, texthash, hash, btree, lmdb, cdb, dbm, sdbm, cidr and regexp are)";
         return null;
     }
 }

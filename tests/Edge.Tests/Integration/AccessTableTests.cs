@@ -46,7 +46,7 @@ public class AccessTableTests
     public async Task Sender_access_tries_the_address_its_domains_and_its_local_part(string sender, string reply)
     {
         using var directory = new TempDirectory();
-        await using var edge = await StartAsync(directory, "reject_code = 553\nsmtpd_sender_restrictions = check_sender_access texthash:$DIR/sender_access, reject",
+        await using var edge = await StartAsync(directory, "reject_code = 553\nsmtpd_sender_restrictions = check_sender_access hash:$DIR/sender_access, reject",
             ("sender_access", """
                 # whole addresses win over domains, domains over local parts
                 spammer@bad.example  REJECT No thanks
@@ -138,7 +138,7 @@ public class AccessTableTests
     [InlineData("smtpd_sender_restrictions = reject_everything", "smtpd_sender_restrictions: restriction \"reject_everything\" is not supported yet")]
     [InlineData("smtpd_sender_restrictions = check_sender_access", "\"check_sender_access\" needs a type:name table after it")]
     [InlineData("smtpd_client_restrictions = check_client_access texthash:/nonexistent/access", "/nonexistent/access")]
-    [InlineData("smtpd_client_restrictions = check_client_access hash:/etc/postfix/access", "table type \"hash\" is not supported yet")]
+    [InlineData("smtpd_client_restrictions = check_client_access ldap:/etc/postfix/ldap-access.cf", "table type \"ldap\" is not supported yet")]
     [InlineData("smtpd_delay_reject = no", "smtpd_delay_reject: \"no\" is not supported yet")]
     [InlineData("smtpd_end_of_data_restrictions = reject", "smtpd_end_of_data_restrictions: is not supported yet")]
     public async Task Bad_restriction_settings_stop_start_up_naming_the_line(string line, string message)

@@ -65,7 +65,8 @@ public class TransportResolverTests
     }
 
     [Theory]
-    [InlineData("hash:/etc/postfix/transport", "table type \"hash\" is not supported yet")]
+    [InlineData("ldap:/etc/postfix/ldap-transport.cf", "table type \"ldap\" is not supported yet")]
+    [InlineData("hash:/nonexistent/transport", "/nonexistent/transport")]
     [InlineData("inline:{ novalue }", "expected key=value")]
     [InlineData("texthash:/no/such/file", "/no/such/file")]
     public void Tables_that_cannot_be_opened_say_why(string reference, string expected)

@@ -100,6 +100,24 @@ public class LocalDeliveryTests
     }
 
     [Fact]
+    public async Task An_aliases_file_named_as_hash_is_read_from_its_source_as_newaliases_would()
+    {
+        using var config = Config("spool");
+        config.Write("aliases", """
+            # aliases(5): name, colon, addresses; continuation lines start with white space
+            Staff:   nobody,
+                     outside@remote.example
+            """);
+        File.AppendAllText(config.File("main.cf"), $"alias_maps = hash:{config.File("aliases")}\n");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "staff@edge.test");
+        string copy = (await edge.WaitForLogAsync($@"{id}: to=<staff@edge\.test>, relay=local, .*status=sent \(forwarded as \w+\)")).Split(' ')[^1].TrimEnd(')');
+        await edge.WaitForLogAsync($@"{copy}: to=<nobody@edge\.test>, relay=local, .*status=sent \(delivered to mailbox\)");
+        await edge.WaitForLogAsync($@"{copy}: to=<outside@remote\.example>, relay=none, .*status=sent");
+        Assert.Contains("\nDelivered-To: staff@edge.test\n", await File.ReadAllTextAsync(config.File("spool/nobody")));
+    }
+
+    [Fact]
     public async Task An_alias_loop_bounces_with_5_4_6()
     {
         using var config = Config("spool");
@@ -113,10 +131,10 @@ public class LocalDeliveryTests
     public async Task An_alias_table_Edge_cannot_read_defers_local_mail_rather_than_guess()
     {
         using var config = Config("spool");
-        File.AppendAllText(config.File("main.cf"), "alias_maps = hash:/etc/aliases\n");
+        File.AppendAllText(config.File("main.cf"), "alias_maps = nis:mail.aliases\n");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         string id = await SendAsync(edge.Port, "nobody@edge.test");
-        await edge.WaitForLogAsync($@"{id}: to=<nobody@edge\.test>, relay=local, .*dsn=4\.3\.0, status=deferred \(alias_maps: hash:/etc/aliases: ");
+        await edge.WaitForLogAsync($@"{id}: to=<nobody@edge\.test>, relay=local, .*dsn=4\.3\.0, status=deferred \(alias_maps: nis:mail.aliases: ");
         Assert.False(File.Exists(config.File("spool/nobody")));
     }
 
