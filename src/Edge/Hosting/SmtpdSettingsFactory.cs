@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Edge.Config;
+using Edge.Dns;
 using Edge.Net;
 using Edge.Resolve;
 using Edge.Restrictions;
@@ -165,12 +166,22 @@ internal static class SmtpdSettingsFactory
         {
             throw config.Error("smtpd_delay_reject", "\"no\" is not supported yet: Edge evaluates the client, helo and sender restrictions at RCPT TO");
         }
-        foreach (string unsupported in (string[])["smtpd_end_of_data_restrictions", "smtpd_etrn_restrictions", "smtpd_restriction_classes"])
+        foreach (string unsupported in (string[])["smtpd_end_of_data_restrictions", "smtpd_etrn_restrictions", "smtpd_restriction_classes", "rbl_reply_maps"])
         {
             if (config.GetList(unsupported).Count > 0)
             {
                 throw config.Error(unsupported, "is not supported yet; leave it empty");
             }
+        }
+        DnsResolver dns = DeliveryFactory.Resolver(config, out string? dnsError);
+        if (dnsError is not null)
+        {
+            throw config.Error("edge_dns_servers", dnsError);
+        }
+        RestrictionList data = Restrictions(config, "smtpd_data_restrictions");
+        if (data.Steps.ToArray().FirstOrDefault(step => step.List is not null) is { List: not null } dnsStep)
+        {
+            throw config.Error("smtpd_data_restrictions", $"DNS list checks ({dnsStep.Kind}) are not supported here yet; use them in smtpd_client_restrictions or smtpd_recipient_restrictions");
         }
         return new RestrictionSettings
         {
@@ -179,7 +190,8 @@ internal static class SmtpdSettingsFactory
             Sender = Restrictions(config, "smtpd_sender_restrictions"),
             Relay = Restrictions(config, "smtpd_relay_restrictions"),
             Recipient = Restrictions(config, "smtpd_recipient_restrictions"),
-            Data = Restrictions(config, "smtpd_data_restrictions"),
+            Data = data,
+            Dns = dns,
             RejectCode = ReplyCode(config, "reject_code"),
             DeferCode = ReplyCode(config, "defer_code"),
             AccessRejectCode = ReplyCode(config, "access_map_reject_code"),
@@ -187,6 +199,9 @@ internal static class SmtpdSettingsFactory
             RelayRejectCode = ReplyCode(config, "relay_domains_reject_code"),
             InvalidHostnameRejectCode = ReplyCode(config, "invalid_hostname_reject_code"),
             NonFqdnRejectCode = ReplyCode(config, "non_fqdn_reject_code"),
+            UnknownAddressRejectCode = ReplyCode(config, "unknown_address_reject_code"),
+            RblRejectCode = ReplyCode(config, "maps_rbl_reject_code"),
+            RblReply = config.GetRaw("default_rbl_reply"),
             NullAccessKey = config.Get("smtpd_null_access_lookup_key"),
             ParentDomainMatchesSubdomains = ParentMatchesSubdomains(config, "smtpd_access_maps"),
         };

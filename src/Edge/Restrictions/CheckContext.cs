@@ -9,7 +9,8 @@ namespace Edge.Restrictions;
 /// The addresses stay bytes from the command line; text is made only for a table lookup or a reply.
 /// </summary>
 internal readonly ref struct CheckContext(Peer client, bool clientInMynetworks, string? helo,
-    ReadOnlySpan<byte> sender, ReadOnlySpan<byte> recipient, AddressClass recipientClass)
+    ReadOnlySpan<byte> sender, ReadOnlySpan<byte> recipient, AddressClass recipientClass, DnsChecks? dns,
+    AddressClassifier classifier)
 {
     public Peer Client { get; } = client;
     public bool ClientInMynetworks { get; } = clientInMynetworks;
@@ -17,6 +18,12 @@ internal readonly ref struct CheckContext(Peer client, bool clientInMynetworks, 
     public ReadOnlySpan<byte> Sender { get; } = sender;
     public ReadOnlySpan<byte> Recipient { get; } = recipient;
     public AddressClass RecipientClass { get; } = recipientClass;
+
+    /// <summary>The DNS answers fetched so far for this session's restrictions; null before the first.</summary>
+    public DnsChecks? Dns { get; } = dns;
+
+    /// <summary>To tell whether Edge is the final destination of the sender's domain.</summary>
+    public AddressClassifier Classifier { get; } = classifier;
 
     public string SenderText => Encoding.UTF8.GetString(Sender);
     public string RecipientText => Encoding.UTF8.GetString(Recipient);

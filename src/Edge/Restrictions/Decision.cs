@@ -8,10 +8,12 @@ internal enum Outcome : byte
     Permit,
     /// <summary>A reject or defer: its <see cref="Decision.Reply"/> goes to the client.</summary>
     Reply,
+    /// <summary>A restriction needs the DNS answer to <see cref="Decision.Lookup"/> first; evaluate again once it is there.</summary>
+    Lookup,
 }
 
 /// <summary>What a restriction, or a whole list, decided; a reply is the SMTP line without its CRLF.</summary>
-internal readonly record struct Decision(Outcome Outcome, string? Reply = null)
+internal readonly record struct Decision(Outcome Outcome, string? Reply = null, DnsCheck Lookup = default)
 {
     public static Decision Dunno => default;
     public static Decision Permit => new(Outcome.Permit);
@@ -22,6 +24,8 @@ internal readonly record struct Decision(Outcome Outcome, string? Reply = null)
     /// </summary>
     public static Decision Reject(int code, string dsn, string text) =>
         new(Outcome.Reply, $"{code} {(char)('0' + code / 100)}{dsn[1..]} {text}");
+
+    public static Decision NeedLookup(DnsCheck check) => new(Outcome.Lookup, Lookup: check);
 
     /// <summary>451 4.3.5: a table result or setting Edge cannot carry out; the mail is deferred, not lost.</summary>
     public static Decision ServerConfigurationError => new(Outcome.Reply, "451 4.3.5 Server configuration error");

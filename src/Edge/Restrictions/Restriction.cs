@@ -19,4 +19,12 @@ internal enum Restriction : byte
     RejectNonFqdnHeloHostname,
     RejectNonFqdnSender,
     RejectNonFqdnRecipient,
+    RejectUnknownSenderDomain,
+    RejectUnknownRecipientDomain,
+    RejectRblClient,
+    PermitDnswlClient,
+    RejectRhsblClient,
+    RejectRhsblHelo,
+    RejectRhsblSender,
+    RejectRhsblRecipient,
 }

@@ -27,24 +27,26 @@ internal static class RestrictionEvaluator
     public static Decision CheckRecipient(RestrictionSettings s, scoped in CheckContext c)
     {
         Decision d = Evaluate(s, s.Client, Subject.Client, c, 0);
-        if (d.Outcome != Outcome.Reply)
+        if (Decided(d))
         {
-            d = Evaluate(s, s.Helo, Subject.Helo, c, 0);
+            return d;
         }
-        if (d.Outcome != Outcome.Reply)
+        d = Evaluate(s, s.Helo, Subject.Helo, c, 0);
+        if (Decided(d))
         {
-            d = Evaluate(s, s.Sender, Subject.Sender, c, 0);
+            return d;
         }
-        if (d.Outcome != Outcome.Reply)
+        d = Evaluate(s, s.Sender, Subject.Sender, c, 0);
+        if (Decided(d))
         {
-            d = Evaluate(s, s.Relay, Subject.Recipient, c, 0);
+            return d;
         }
-        if (d.Outcome != Outcome.Reply)
-        {
-            d = Evaluate(s, s.Recipient, Subject.Recipient, c, 0);
-        }
-        return d;
+        d = Evaluate(s, s.Relay, Subject.Recipient, c, 0);
+        return Decided(d) ? d : Evaluate(s, s.Recipient, Subject.Recipient, c, 0);
     }
+
+    /// <summary>A reply, or a DNS answer to wait for, ends the check; a permit only ends its own list.</summary>
+    private static bool Decided(Decision d) => d.Outcome is Outcome.Reply or Outcome.Lookup;
 
     /// <summary>
     /// At DATA (or the first BDAT): smtpd_data_restrictions. Recipient checks see the recipient only when the
@@ -99,9 +101,27 @@ internal static class RestrictionEvaluator
                 Reject(s.NonFqdnRejectCode, "5.5.2", Subject.Sender, c, "need fully-qualified address"),
             Restriction.RejectNonFqdnRecipient when hasRecipient && !NameChecks.IsFullyQualifiedAddress(c.RecipientText) =>
                 Reject(s.NonFqdnRejectCode, "5.5.2", Subject.Recipient, c, "need fully-qualified address"),
+            Restriction.RejectUnknownSenderDomain when !c.Sender.IsEmpty && !IsFinalDestination(c.Classifier.Classify(c.Sender)) =>
+                DnsRestrictions.UnknownDomain(s, Subject.Sender, c),
+            Restriction.RejectUnknownRecipientDomain when hasRecipient && !IsFinalDestination(c.RecipientClass) =>
+                DnsRestrictions.UnknownDomain(s, Subject.Recipient, c),
+            Restriction.RejectRblClient or Restriction.PermitDnswlClient when c.Client.Ip is not null =>
+                DnsRestrictions.Listed(s, step, c, step.List!.QueryFor(c.Client.Ip), "Client host", c.Client.Address),
+            Restriction.RejectRhsblClient when c.Client.Name != "unknown" =>
+                DnsRestrictions.Listed(s, step, c, step.List!.QueryFor(c.Client.Name), "Client host", c.Client.Name),
+            Restriction.RejectRhsblHelo when c.Helo is not null && DnsRestrictions.DomainOf(c.Helo) is { } helo =>
+                DnsRestrictions.Listed(s, step, c, step.List!.QueryFor(helo), "Helo command", helo),
+            Restriction.RejectRhsblSender when DnsRestrictions.DomainOf(c.SenderText) is { } sender =>
+                DnsRestrictions.Listed(s, step, c, step.List!.QueryFor(sender), "Sender address", sender),
+            Restriction.RejectRhsblRecipient when hasRecipient && DnsRestrictions.DomainOf(c.RecipientText) is { } recipient =>
+                DnsRestrictions.Listed(s, step, c, step.List!.QueryFor(recipient), "Recipient address", recipient),
             _ => Decision.Dunno,
         };
     }
+
+    /// <summary>Local and virtual domains: Edge is their final destination (relay domains are not).</summary>
+    private static bool IsFinalDestination(AddressClass addressClass) =>
+        addressClass is AddressClass.Local or AddressClass.VirtualAlias or AddressClass.VirtualMailbox;
 
     /// <summary>Postfix's reply for a restriction that rejects: "554 5.7.1 &lt;name&gt;: Sender address rejected: text".</summary>
     internal static Decision Reject(int code, string dsn, Subject subject, scoped in CheckContext c, string text)

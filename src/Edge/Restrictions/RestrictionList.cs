@@ -2,8 +2,9 @@ using Edge.Tables;
 
 namespace Edge.Restrictions;
 
-/// <summary>One restriction of a list, with the table of a check_*_access.</summary>
-internal readonly record struct RestrictionStep(Restriction Kind, ILookupTable? Table = null, string? TableName = null);
+/// <summary>One restriction of a list, with the table of a check_*_access or the DNS list of an RBL check.</summary>
+internal readonly record struct RestrictionStep(Restriction Kind, ILookupTable? Table = null, string? TableName = null,
+    DnsList? List = null);
 
 /// <summary>A parsed restriction list such as smtpd_sender_restrictions, or the restrictions an access table returned.</summary>
 internal sealed class RestrictionList(RestrictionStep[] steps)
@@ -34,10 +35,25 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
         ["reject_non_fqdn_hostname"] = Restriction.RejectNonFqdnHeloHostname,
         ["reject_non_fqdn_sender"] = Restriction.RejectNonFqdnSender,
         ["reject_non_fqdn_recipient"] = Restriction.RejectNonFqdnRecipient,
+        ["reject_unknown_sender_domain"] = Restriction.RejectUnknownSenderDomain,
+        ["reject_unknown_recipient_domain"] = Restriction.RejectUnknownRecipientDomain,
+        ["reject_rbl_client"] = Restriction.RejectRblClient,
+        ["permit_dnswl_client"] = Restriction.PermitDnswlClient,
+        ["reject_rhsbl_client"] = Restriction.RejectRhsblClient,
+        ["reject_rhsbl_helo"] = Restriction.RejectRhsblHelo,
+        ["reject_rhsbl_sender"] = Restriction.RejectRhsblSender,
+        ["reject_rhsbl_recipient"] = Restriction.RejectRhsblRecipient,
     };
 
+    private static bool TakesTable(Restriction kind) => kind is Restriction.CheckClientAccess or Restriction.CheckHeloAccess
+        or Restriction.CheckSenderAccess or Restriction.CheckRecipientAccess;
+
+    private static bool TakesDnsList(Restriction kind) => kind is Restriction.RejectRblClient or Restriction.PermitDnswlClient
+        or Restriction.RejectRhsblClient or Restriction.RejectRhsblHelo or Restriction.RejectRhsblSender or Restriction.RejectRhsblRecipient;
+
     /// <summary>
-    /// Parses a list; a check_*_access takes the table reference that follows it. Returns null with
+    /// Parses a list; a check_*_access takes the table reference that follows it, an RBL check its DNS list
+    /// domain. Returns null with
     /// <paramref name="error"/> naming the first restriction Edge does not know or the table it cannot open.
     /// </summary>
     public static RestrictionList? Parse(IReadOnlyList<string> names, out string? error)
@@ -51,25 +67,34 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
                 error = $"restriction \"{names[i]}\" is not supported yet";
                 return null;
             }
-            if (kind is not (Restriction.CheckClientAccess or Restriction.CheckHeloAccess
-                or Restriction.CheckSenderAccess or Restriction.CheckRecipientAccess))
+            if (!TakesTable(kind) && !TakesDnsList(kind))
             {
                 steps.Add(new RestrictionStep(kind));
                 continue;
             }
             if (i + 1 == names.Count)
             {
-                error = $"\"{names[i]}\" needs a type:name table after it";
+                error = $"\"{names[i]}\" needs {(TakesTable(kind) ? "a type:name table" : "a DNS list domain")} after it";
                 return null;
             }
-            string reference = names[++i];
-            ILookupTable? table = TableFactory.Open(reference, out string? tableError);
+            string argument = names[++i];
+            if (TakesDnsList(kind))
+            {
+                if (DnsList.Parse(argument) is not { } list)
+                {
+                    error = $"{names[i - 1]} {argument}: expected a domain, or domain=d.d.d.d with each d a number or [n;n..m]";
+                    return null;
+                }
+                steps.Add(new RestrictionStep(kind, List: list));
+                continue;
+            }
+            ILookupTable? table = TableFactory.Open(argument, out string? tableError);
             if (table is null)
             {
-                error = $"{names[i - 1]} {reference}: {tableError}";
+                error = $"{names[i - 1]} {argument}: {tableError}";
                 return null;
             }
-            steps.Add(new RestrictionStep(kind, table, reference));
+            steps.Add(new RestrictionStep(kind, table, argument));
         }
         return new RestrictionList(steps.ToArray());
     }

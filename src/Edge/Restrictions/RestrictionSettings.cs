@@ -1,10 +1,10 @@
+using Edge.Dns;
+
 namespace Edge.Restrictions;
 
 /// <summary>The restriction lists of a listener and the reply codes and lookup rules they use (postconf(5)).</summary>
 internal sealed record RestrictionSettings
 {
-    public static RestrictionSettings Default { get; } = new() { Relay = RestrictionList.Empty };
-
     public RestrictionList Client { get; init; } = RestrictionList.Empty;
     public RestrictionList Helo { get; init; } = RestrictionList.Empty;
     public RestrictionList Sender { get; init; } = RestrictionList.Empty;
@@ -24,8 +24,18 @@ internal sealed record RestrictionSettings
     public int InvalidHostnameRejectCode { get; init; } = 501;
     public int NonFqdnRejectCode { get; init; } = 504;
 
+    /// <summary>unknown_address_reject_code: reject_unknown_sender_domain and reject_unknown_recipient_domain.</summary>
+    public int UnknownAddressRejectCode { get; init; } = 450;
+
+    /// <summary>maps_rbl_reject_code and default_rbl_reply: what a client or domain found in a DNS list is told.</summary>
+    public int RblRejectCode { get; init; } = 554;
+    public string RblReply { get; init; } = "$rbl_code Service unavailable; $rbl_class [$rbl_what] blocked using $rbl_domain${rbl_reason?; $rbl_reason}";
+
     /// <summary>relay_domains_reject_code: reject_unauth_destination (defer_unauth_destination uses it minus 100).</summary>
     public int RelayRejectCode { get; init; } = 554;
+
+    /// <summary>The resolver of the DNS restrictions (edge_dns_servers, or /etc/resolv.conf's).</summary>
+    public required DnsResolver Dns { get; init; }
 
     /// <summary>smtpd_null_access_lookup_key: what access tables are asked for the null sender.</summary>
     public string NullAccessKey { get; init; } = "<>";

@@ -159,7 +159,7 @@ internal sealed partial class SmtpSession
             SmtpVerb.Helo => Helo(argument, extended: false),
             SmtpVerb.Ehlo => Helo(argument, extended: true),
             SmtpVerb.Mail => Mail(argument),
-            SmtpVerb.Rcpt => Rcpt(argument),
+            SmtpVerb.Rcpt => Rcpt(argument, ref step),
             SmtpVerb.Data => Data(argument),
             SmtpVerb.Bdat => Bdat(argument, ref step),
             SmtpVerb.Rset => Rset(argument),
@@ -177,7 +177,7 @@ internal sealed partial class SmtpSession
         {
             _errors++;
         }
-        else if (verb is not (SmtpVerb.Data or SmtpVerb.Bdat))
+        else if (verb is not (SmtpVerb.Data or SmtpVerb.Bdat) && step != Step.Lookup)
         {
             _stats.Succeeded(verb);
         }
@@ -265,7 +265,7 @@ internal sealed partial class SmtpSession
         return true;
     }
 
-    private bool Rcpt(ReadOnlySpan<byte> argument)
+    private bool Rcpt(ReadOnlySpan<byte> argument, ref Step step)
     {
         if (!_envelope.Active)
         {
@@ -291,27 +291,14 @@ internal sealed partial class SmtpSession
 
         ReadOnlySpan<byte> address = argument[rcpt.Address];
         AddressClass addressClass = _s.Classifier.Classify(address);
-        Decision decision = RestrictionEvaluator.CheckRecipient(_s.Restrictions, new CheckContext(
-            _peer, _clientInMynetworks, _helo, _envelope[_envelope.Sender], address, addressClass));
-        if (decision.Outcome == Outcome.Reply)
+        Decision decision = CheckRecipient(address, addressClass);
+        if (decision.Outcome == Outcome.Lookup)
         {
-            RejectRecipient(decision.Reply!, address);
-            return false;
+            AwaitLookup(decision.Lookup, address, argument[rcpt.Orcpt], rcpt.Notify, addressClass);
+            step = Step.Lookup;
+            return true;
         }
-        if (_envelope.RecipientCount == 0)
-        {
-            _envelope.Id = QueueId.New();
-            MailLog.Info($"{_envelope.Id}: client={_peer.NamAddr}");
-        }
-        _envelope.AddRecipient(address, argument[rcpt.Orcpt], rcpt.Notify);
-        Reply.Line(Replies.RcptOk);
-        return true;
-    }
-
-    private void RejectRecipient(string reply, ReadOnlySpan<byte> address)
-    {
-        Reply.Line(System.Text.Encoding.UTF8.GetBytes(reply));
-        LogReject("RCPT", reply, Printable.Text(address));
+        return FinishRcpt(decision, address, argument[rcpt.Orcpt], rcpt.Notify);
     }
 
     private string QueueIdOrNoQueue => _envelope.RecipientCount > 0 ? _envelope.Id.ToString() : "NOQUEUE";

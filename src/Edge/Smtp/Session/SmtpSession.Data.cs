@@ -6,8 +6,6 @@ using System.Security.Authentication;
 using Edge.Cleanup;
 using Edge.Logging;
 using Edge.Queue;
-using Edge.Resolve;
-using Edge.Restrictions;
 using Edge.Smtp.Data;
 using Edge.Smtp.Protocol;
 
@@ -105,24 +103,6 @@ internal sealed partial class SmtpSession
         }
         _mode = Mode.Bdat;
         return true;
-    }
-
-    /// <summary>smtpd_data_restrictions, at DATA or the first BDAT: the reply if they reject, logged as Postfix does.</summary>
-    private string? CheckDataRestrictions(string command)
-    {
-        if (_s.Restrictions.Data.IsEmpty)
-        {
-            return null;
-        }
-        ReadOnlySpan<byte> recipient = _envelope.RecipientCount == 1 ? _envelope[_envelope.Recipients[0].Address] : default;
-        Decision decision = RestrictionEvaluator.CheckData(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo,
-            _envelope[_envelope.Sender], recipient, recipient.IsEmpty ? AddressClass.Default : _s.Classifier.Classify(recipient)));
-        if (decision.Outcome != Outcome.Reply)
-        {
-            return null;
-        }
-        LogReject(command, decision.Reply!, recipient.IsEmpty ? null : Printable.Text(recipient));
-        return decision.Reply;
     }
 
     private static bool TryParseBdat(ReadOnlySpan<byte> argument, out long size, out bool last)

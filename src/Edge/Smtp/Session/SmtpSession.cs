@@ -34,6 +34,8 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         StartTls,
         /// <summary>Send what is buffered (after the error sleep, if one is due), then go on with the input.</summary>
         Flush,
+        /// <summary>A RCPT TO waits for a DNS answer its restrictions need (SmtpSession.Restrictions.cs).</summary>
+        Lookup,
         Close,
     }
 
@@ -351,6 +353,13 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                     break;
                 case Step.Flush:
                     await FlushAsync();
+                    break;
+                case Step.Lookup:
+                    do
+                    {
+                        await FetchLookupAsync();
+                    }
+                    while (!ResumeRcpt());
                     break;
                 case Step.Close:
                     await FlushAsync();

@@ -1,0 +1,105 @@
+using System.Text;
+using Edge.Logging;
+using Edge.Queue;
+using Edge.Resolve;
+using Edge.Restrictions;
+using Edge.Smtp.Protocol;
+
+namespace Edge.Smtp.Session;
+
+/// <summary>
+/// The restriction lists at RCPT TO and DATA. A check that needs DNS (an RBL, an unknown domain) parks the
+/// RCPT command: the session loop fetches the answer (<see cref="Step.Lookup"/>) and evaluates the lists again.
+/// </summary>
+internal sealed partial class SmtpSession
+{
+    private DnsChecks? _dnsChecks;
+    private DnsCheck _pendingLookup;
+    private PendingRecipient? _pendingRecipient;
+
+    /// <summary>A RCPT TO waiting for a DNS answer: copied, since the command line's buffer moves on.</summary>
+    private sealed record PendingRecipient(byte[] Address, byte[] Orcpt, DsnNotify Notify, AddressClass Class);
+
+    private Decision CheckRecipient(ReadOnlySpan<byte> address, AddressClass addressClass) =>
+        RestrictionEvaluator.CheckRecipient(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo,
+            _envelope[_envelope.Sender], address, addressClass, _dnsChecks, _s.Classifier));
+
+    private bool FinishRcpt(Decision decision, ReadOnlySpan<byte> address, ReadOnlySpan<byte> orcpt, DsnNotify notify)
+    {
+        if (decision.Outcome == Outcome.Reply)
+        {
+            Reply.Line(Encoding.UTF8.GetBytes(decision.Reply!));
+            LogReject("RCPT", decision.Reply!, Printable.Text(address));
+            return false;
+        }
+        if (_envelope.RecipientCount == 0)
+        {
+            _envelope.Id = QueueId.New();
+            MailLog.Info($"{_envelope.Id}: client={_peer.NamAddr}");
+        }
+        _envelope.AddRecipient(address, orcpt, notify);
+        Reply.Line(Replies.RcptOk);
+        return true;
+    }
+
+    private void AwaitLookup(DnsCheck lookup, ReadOnlySpan<byte> address, ReadOnlySpan<byte> orcpt, DsnNotify notify,
+        AddressClass addressClass)
+    {
+        _pendingLookup = lookup;
+        _pendingRecipient = new PendingRecipient(address.ToArray(), orcpt.ToArray(), notify, addressClass);
+    }
+
+    /// <summary>Fetches what the parked RCPT TO asked for; the server's own wait, so no client deadline runs.</summary>
+    private Task FetchLookupAsync()
+    {
+        _dnsChecks ??= new DnsChecks(_s.Restrictions.Dns);
+        return _dnsChecks.FetchAsync(_pendingLookup, _hardStop);
+    }
+
+    /// <summary>Evaluates the parked RCPT TO again; false when it needs one more DNS answer first.</summary>
+    private bool ResumeRcpt()
+    {
+        PendingRecipient pending = _pendingRecipient!;
+        Decision decision = CheckRecipient(pending.Address, pending.Class);
+        if (decision.Outcome == Outcome.Lookup)
+        {
+            _pendingLookup = decision.Lookup;
+            return false;
+        }
+        _pendingRecipient = null;
+        if (FinishRcpt(decision, pending.Address, pending.Orcpt, pending.Notify))
+        {
+            _stats.Succeeded(SmtpVerb.Rcpt);
+        }
+        else
+        {
+            _errors++;
+        }
+        return true;
+    }
+
+    /// <summary>smtpd_data_restrictions, at DATA or the first BDAT: the reply if they reject, logged as Postfix does.</summary>
+    private string? CheckDataRestrictions(string command)
+    {
+        if (_s.Restrictions.Data.IsEmpty)
+        {
+            return null;
+        }
+        ReadOnlySpan<byte> recipient = _envelope.RecipientCount == 1 ? _envelope[_envelope.Recipients[0].Address] : default;
+        Decision decision = RestrictionEvaluator.CheckData(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo,
+            _envelope[_envelope.Sender], recipient, recipient.IsEmpty ? AddressClass.Default : _s.Classifier.Classify(recipient),
+            _dnsChecks, _s.Classifier));
+        if (decision.Outcome == Outcome.Lookup)
+        {
+            // Only an access table's result can bring a DNS check here (start-up refuses them in the list itself).
+            MailLog.Warning($"smtpd_data_restrictions: a DNS check ({decision.Lookup.Name}) reached from an access table is not supported at {command}");
+            decision = Decision.ServerConfigurationError;
+        }
+        if (decision.Outcome != Outcome.Reply)
+        {
+            return null;
+        }
+        LogReject(command, decision.Reply!, recipient.IsEmpty ? null : Printable.Text(recipient));
+        return decision.Reply;
+    }
+}
