@@ -27,7 +27,8 @@ internal static class TableFactory
                 "texthash" => TextHashTable.Load(name),
                 "hash" or "btree" or "lmdb" or "cdb" or "dbm" or "sdbm" => aliases ? AliasFile.Load(name) : TextHashTable.Load(name),
                 "cidr" => CidrTable.Load(name),
-                "regexp" => RegexpTable.Load(name),
+                "regexp" => PatternTable.Load(name, RegexpSyntax.Instance),
+                "pcre" => PatternTable.Load(name, PcreSyntax.Instance),
                 "static" => new StaticTable(name.Trim('{', '}').Trim()),
                 _ => Unsupported(type, out error),
             };
@@ -41,7 +42,7 @@ internal static class TableFactory
 
     private static ILookupTable? Unsupported(string type, out string error)
     {
-        error = $"table type \"{type}\" is not supported yet (inline, static, texthash, hash, btree, lmdb, cdb, dbm, sdbm, cidr and regexp are)";
+        error = $"table type \"{type}\" is not supported yet (inline, static, texthash, hash, btree, lmdb, cdb, dbm, sdbm, cidr, regexp and pcre are)";
         return null;
     }
 }

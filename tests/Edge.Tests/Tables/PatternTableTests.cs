@@ -70,6 +70,34 @@ public class PatternTableTests
     }
 
     [Theory]
+    [InlineData("mail.example.com", "no digits: mail.example.com")]
+    [InlineData("host-198-51-100-9.dyn.example.net", "dynamic 198-51-100-9")]
+    [InlineData("HOST-1-2-3-4.DYN.EXAMPLE.NET", "dynamic 1-2-3-4")]
+    [InlineData("müller.example", "utf-8 müller")]
+    [InlineData("x", null)]
+    public void Pcre_tables_use_the_system_pcre2_with_its_own_syntax(string key, string? expected)
+    {
+        using var directory = new TempDirectory();
+        ILookupTable table = Open(directory, "pcre", """
+            /^host-(\d+(?:-\d+){3})\.dyn\./     dynamic $1
+            /^(\w*ü\w*)\./                    utf-8 $1
+            /^(?!.*\d)(.+\..+)$/               no digits: $1
+            """);
+        Assert.Equal(expected, table.Lookup(key));
+        Assert.True(table.IsPattern);
+    }
+
+    [Theory]
+    [InlineData("/(unclosed/ x\n", "line 1: bad regular expression \"(unclosed\" at offset 9: missing closing parenthesis")]
+    [InlineData("/a/Q x\n", "line 1: unknown flag 'Q'")]
+    [InlineData("/a/ ok\n/(b)/ $2\n", "line 2: $2 in the result refers to no group of the pattern")]
+    public void Bad_pcre_lines_are_named_with_file_and_line(string text, string message)
+    {
+        using var directory = new TempDirectory();
+        Assert.Contains(directory.File("table") + ", " + message, Error(directory, "pcre", text));
+    }
+
+    [Theory]
     [InlineData("192.0.2.77", "single")]
     [InlineData("192.0.2.78", "block")]
     [InlineData("198.51.100.1", null)]

@@ -1,21 +1,35 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using Edge.Config;
 
 namespace Edge.Tables;
 
+/// <summary>A compiled pattern of a regexp: or pcre: table.</summary>
+internal interface IPattern
+{
+    /// <summary>The text of each group of the first match (group 0 the whole match), or null if there is none.</summary>
+    string[]? Match(string key);
+
+    /// <summary>How many groups the pattern has, not counting group 0.</summary>
+    int GroupCount { get; }
+}
+
+/// <summary>Compiles the patterns of one table type, with the flags written after them.</summary>
+internal interface IPatternSyntax
+{
+    /// <summary>The pattern; an <see cref="ArgumentException"/> says what is wrong with it or its flags.</summary>
+    IPattern Compile(string source, string flags);
+}
+
 /// <summary>
-/// regexp:/path — regexp_table(5): "/pattern/flags result" lines tried in file order; the first pattern that
-/// matches gives its result, with $1…$9 (or ${n}) replaced by what its groups matched and "$$" by "$".
-/// "!/pattern/ result" matches when the pattern does not; "if /pattern/" … "endif" (or "if !/pattern/") lets
-/// the lines between be tried only when the key matches. Patterns are POSIX extended regular expressions,
-/// case-insensitive unless the "i" flag is given; "m" makes ^ and $ match at line breaks. They run on .NET's
-/// non-backtracking engine: matching takes linear time, whatever a client sends.
+/// regexp:/path (regexp_table(5)) and pcre:/path (pcre_table(5)): "/pattern/flags result" lines tried in file
+/// order; the first pattern that matches gives its result, with $1…$9 (or ${n}) replaced by what its groups
+/// matched and "$$" by "$". "!/pattern/ result" matches when the pattern does not; "if /pattern/" … "endif"
+/// (or "if !/pattern/") lets the lines between be tried only when the key matches.
 /// </summary>
-internal sealed class RegexpTable(RegexpTable.Rule[] rules) : ILookupTable
+internal sealed class PatternTable(PatternTable.Rule[] rules) : ILookupTable
 {
     /// <summary>A pattern line: with a <see cref="Result"/>, or an "if" with the lines up to its "endif".</summary>
-    internal sealed record Rule(Regex Pattern, bool Negated, string? Result, Rule[]? Block);
+    internal sealed record Rule(IPattern Pattern, bool Negated, string? Result, Rule[]? Block);
 
     public bool IsPattern => true;
 
@@ -25,8 +39,8 @@ internal sealed class RegexpTable(RegexpTable.Rule[] rules) : ILookupTable
     {
         foreach (Rule rule in rules)
         {
-            Match match = rule.Pattern.Match(key);
-            if (match.Success == rule.Negated)
+            string[]? match = rule.Pattern.Match(key);
+            if ((match is not null) == rule.Negated)
             {
                 continue;
             }
@@ -39,7 +53,7 @@ internal sealed class RegexpTable(RegexpTable.Rule[] rules) : ILookupTable
         return null;
     }
 
-    private static string Expand(string result, Match match)
+    private static string Expand(string result, string[]? groups)
     {
         if (!result.Contains('$'))
         {
@@ -60,7 +74,7 @@ internal sealed class RegexpTable(RegexpTable.Rule[] rules) : ILookupTable
             else
             {
                 i = ReadGroup(result, i, out int group);
-                text.Append(match.Groups[group].Value);
+                text.Append(groups![group]);
             }
         }
         return text.ToString();
@@ -85,9 +99,9 @@ internal sealed class RegexpTable(RegexpTable.Rule[] rules) : ILookupTable
         return braced ? end : end - 1;
     }
 
-    public static RegexpTable Load(string path)
+    public static PatternTable Load(string path, IPatternSyntax syntax)
     {
-        var stack = new Stack<(List<Rule> Rules, Regex? If, bool Negated, int Line)>();
+        var stack = new Stack<(List<Rule> Rules, IPattern? If, bool Negated, int Line)>();
         var rules = new List<Rule>();
         foreach (LogicalLine line in LogicalLineReader.Read(File.ReadAllText(path), path))
         {
@@ -108,7 +122,7 @@ internal sealed class RegexpTable(RegexpTable.Rule[] rules) : ILookupTable
             {
                 text = text[2..].TrimStart();
             }
-            (Regex pattern, bool negated, string rest) = ParsePattern(text, path, line.Line);
+            (IPattern pattern, bool negated, string rest) = ParsePattern(text, syntax, path, line.Line);
             if (isIf)
             {
                 if (rest.Length > 0)
@@ -130,10 +144,10 @@ internal sealed class RegexpTable(RegexpTable.Rule[] rules) : ILookupTable
         {
             throw new TableException(path, stack.Peek().Line, "\"if\" without a matching \"endif\"");
         }
-        return new RegexpTable(rules.ToArray());
+        return new PatternTable(rules.ToArray());
     }
 
-    private static (Regex Pattern, bool Negated, string After) ParsePattern(string text, string path, int line)
+    private static (IPattern Pattern, bool Negated, string After) ParsePattern(string text, IPatternSyntax syntax, string path, int line)
     {
         bool negated = text.StartsWith('!');
         if (negated)
@@ -156,28 +170,21 @@ internal sealed class RegexpTable(RegexpTable.Rule[] rules) : ILookupTable
         }
         string source = text[1..close];
         int flagsEnd = close + 1;
-        var options = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant | RegexOptions.IgnoreCase;
-        for (; flagsEnd < text.Length && !char.IsWhiteSpace(text[flagsEnd]); flagsEnd++)
+        while (flagsEnd < text.Length && !char.IsWhiteSpace(text[flagsEnd]))
         {
-            options ^= text[flagsEnd] switch
-            {
-                'i' => RegexOptions.IgnoreCase,
-                'm' => RegexOptions.Multiline,
-                'x' => throw new TableException(path, line, "flag 'x' (basic regular expressions) is not supported; write the pattern as an extended one"),
-                char other => throw new TableException(path, line, $"unknown flag '{other}' after the pattern"),
-            };
+            flagsEnd++;
         }
         try
         {
-            return (new Regex(PosixPattern.ToDotNet(source), options), negated, text[flagsEnd..].Trim());
+            return (syntax.Compile(source, text[(close + 1)..flagsEnd]), negated, text[flagsEnd..].Trim());
         }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException)
+        catch (ArgumentException e)
         {
-            throw new TableException(path, line, $"bad regular expression \"{source}\": {e.Message}");
+            throw new TableException(path, line, e.Message);
         }
     }
 
-    private static void CheckGroups(string result, Regex pattern, bool negated, string path, int line)
+    private static void CheckGroups(string result, IPattern pattern, bool negated, string path, int line)
     {
         for (int i = result.IndexOf('$'); i >= 0 && i + 1 < result.Length; i = result.IndexOf('$', i + 1))
         {
@@ -191,7 +198,7 @@ internal sealed class RegexpTable(RegexpTable.Rule[] rules) : ILookupTable
             {
                 throw new TableException(path, line, $"\"$\" in the result must be followed by a group number or \"$\": \"{result}\"");
             }
-            if (negated || group > pattern.GetGroupNumbers().Max())
+            if (negated || group > pattern.GroupCount)
             {
                 throw new TableException(path, line, $"${group} in the result refers to no group of the pattern");
             }
