@@ -105,6 +105,7 @@ public static partial class ParameterRegistry
         Int("defer_code", "450"),
         Int("relay_domains_reject_code", "554"),
         Int("unknown_local_recipient_reject_code", "550"),
+        Bool("show_user_unknown_table_name", "yes"),
         Int("unknown_relay_recipient_reject_code", "550"),
         Int("unknown_virtual_alias_reject_code", "550"),
         Int("unknown_virtual_mailbox_reject_code", "550"),

@@ -1,7 +1,6 @@
 using System.Runtime.Versioning;
 using Edge.Config;
 using Edge.Delivery.Virtual;
-using Edge.Logging;
 using Edge.Queue;
 using Edge.Tables;
 
@@ -14,9 +13,9 @@ namespace Edge.Delivery;
 /// owned by the user. A name that alias_maps lists is expanded instead: its addresses get a copy of the
 /// message (a new queue file with "Delivered-To: recipient" in front, as Postfix's forwarding writes it, so
 /// that a loop is caught and bounced), its own name or "\name" the mailbox. Command, file and :include:
-/// destinations are not built and defer. An alias table that cannot be opened (Postfix's default
-/// hash:/etc/aliases among them, until hash tables come) defers everything, as Postfix defers on a table
-/// lookup failure: a user might have an alias there, so neither delivery nor "unknown user" is safe.
+/// destinations are not built and defer. An alias table that cannot be opened (a missing /etc/aliases)
+/// defers everything, as Postfix defers on a table lookup failure: a user might have an alias there, so
+/// neither delivery nor "unknown user" is safe.
 /// </summary>
 [UnsupportedOSPlatform("windows")]
 internal sealed class LocalTransport : ITransport
@@ -29,8 +28,7 @@ internal sealed class LocalTransport : ITransport
     private readonly string _hostname;
     private readonly string _origin;
     private readonly string _doubleBounce;
-    private readonly List<ILookupTable> _aliases = [];
-    private readonly string? _aliasFailure;
+    private readonly TableList _aliases;
 
     public LocalTransport(MainConfig main)
     {
@@ -40,18 +38,7 @@ internal sealed class LocalTransport : ITransport
         _hostname = main.Get("myhostname");
         _origin = main.Get("myorigin");
         _doubleBounce = main.Get("double_bounce_sender");
-        foreach (string reference in main.GetList("alias_maps"))
-        {
-            if (TableFactory.Open(reference, out string? error, aliases: true) is { } table)
-            {
-                _aliases.Add(table);
-            }
-            else
-            {
-                _aliasFailure ??= $"alias_maps: {reference}: {error ?? "cannot open"}";
-                MailLog.Warning($"{_aliasFailure}: local delivery is deferred until alias_maps names tables Edge can read", "local");
-            }
-        }
+        _aliases = TableList.Open(main, "alias_maps");
     }
 
     public string Service => "local";
@@ -68,9 +55,9 @@ internal sealed class LocalTransport : ITransport
 
     private async Task<DeliveryResult> DeliverOneAsync(DeliveryJob job, int recipient, CancellationToken cancellationToken)
     {
-        if (_aliasFailure is not null)
+        if (_aliases.Failure is not null)
         {
-            return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", _aliasFailure, Relay);
+            return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", _aliases.Failure, Relay);
         }
         string address = job.Message.Recipients[recipient].Address;
         int at = address.LastIndexOf('@');
@@ -82,7 +69,7 @@ internal sealed class LocalTransport : ITransport
         {
             return new DeliveryResult(recipient, DeliveryStatus.Sent, "2.0.0", "discarded", Relay);
         }
-        if (_aliases.Select(table => table.Lookup(local) ?? table.Lookup(user)).FirstOrDefault(value => value is not null) is { } alias)
+        if (_aliases.Find([local, user]) is { } alias)
         {
             return await ExpandAsync(job, recipient, user, alias, cancellationToken);
         }

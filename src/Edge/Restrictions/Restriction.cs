@@ -27,4 +27,6 @@ internal enum Restriction : byte
     RejectRhsblHelo,
     RejectRhsblSender,
     RejectRhsblRecipient,
+    RejectUnlistedSender,
+    RejectUnlistedRecipient,
 }

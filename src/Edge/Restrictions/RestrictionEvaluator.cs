@@ -37,13 +37,30 @@ internal static class RestrictionEvaluator
             return d;
         }
         d = Evaluate(s, s.Sender, Subject.Sender, c, 0);
+        if (!Decided(d) && s.RejectUnlistedSender)
+        {
+            d = UnlistedSender(s, c);
+        }
         if (Decided(d))
         {
             return d;
         }
         d = Evaluate(s, s.Relay, Subject.Recipient, c, 0);
-        return Decided(d) ? d : Evaluate(s, s.Recipient, Subject.Recipient, c, 0);
+        if (!Decided(d))
+        {
+            d = Evaluate(s, s.Recipient, Subject.Recipient, c, 0);
+        }
+        // smtpd_reject_unlisted_recipient: even a permit does not take mail for a user nobody has.
+        return !Decided(d) && s.RejectUnlistedRecipient ? UnlistedRecipient(s, c) : d;
     }
+
+    private static Decision UnlistedSender(RestrictionSettings s, scoped in CheckContext c) => c.Sender.IsEmpty
+        ? Decision.Dunno
+        : s.RecipientMaps.Check(c.SenderText, c.Classifier.Classify(c.Sender), Subject.Sender, c);
+
+    private static Decision UnlistedRecipient(RestrictionSettings s, scoped in CheckContext c) => c.Recipient.IsEmpty
+        ? Decision.Dunno
+        : s.RecipientMaps.Check(c.RecipientText, c.RecipientClass, Subject.Recipient, c);
 
     /// <summary>A reply, or a DNS answer to wait for, ends the check; a permit only ends its own list.</summary>
     private static bool Decided(Decision d) => d.Outcome is Outcome.Reply or Outcome.Lookup;
@@ -115,6 +132,8 @@ internal static class RestrictionEvaluator
                 DnsRestrictions.Listed(s, step, c, step.List!.QueryFor(sender), "Sender address", sender),
             Restriction.RejectRhsblRecipient when hasRecipient && DnsRestrictions.DomainOf(c.RecipientText) is { } recipient =>
                 DnsRestrictions.Listed(s, step, c, step.List!.QueryFor(recipient), "Recipient address", recipient),
+            Restriction.RejectUnlistedSender => UnlistedSender(s, c),
+            Restriction.RejectUnlistedRecipient => UnlistedRecipient(s, c),
             _ => Decision.Dunno,
         };
     }

@@ -43,6 +43,9 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
         ["reject_rhsbl_helo"] = Restriction.RejectRhsblHelo,
         ["reject_rhsbl_sender"] = Restriction.RejectRhsblSender,
         ["reject_rhsbl_recipient"] = Restriction.RejectRhsblRecipient,
+        ["reject_unlisted_sender"] = Restriction.RejectUnlistedSender,
+        ["reject_unlisted_recipient"] = Restriction.RejectUnlistedRecipient,
+        ["check_recipient_maps"] = Restriction.RejectUnlistedRecipient,
     };
 
     private static bool TakesTable(Restriction kind) => kind is Restriction.CheckClientAccess or Restriction.CheckHeloAccess

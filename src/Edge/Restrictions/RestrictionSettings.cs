@@ -34,6 +34,13 @@ internal sealed record RestrictionSettings
     /// <summary>relay_domains_reject_code: reject_unauth_destination (defer_unauth_destination uses it minus 100).</summary>
     public int RelayRejectCode { get; init; } = 554;
 
+    /// <summary>The recipient tables of reject_unlisted_recipient and reject_unlisted_sender.</summary>
+    public required RecipientMaps RecipientMaps { get; init; }
+
+    /// <summary>smtpd_reject_unlisted_recipient and smtpd_reject_unlisted_sender: the checks run after their lists even when no list names them.</summary>
+    public bool RejectUnlistedRecipient { get; init; } = true;
+    public bool RejectUnlistedSender { get; init; }
+
     /// <summary>The resolver of the DNS restrictions (edge_dns_servers, or /etc/resolv.conf's).</summary>
     public required DnsResolver Dns { get; init; }
 

@@ -19,6 +19,11 @@ internal static class TableFactory
         }
         string type = reference[..colon].ToLowerInvariant();
         string name = reference[(colon + 1)..];
+        if (type == "proxy")
+        {
+            // proxymap(8) only forwards lookups from chrooted Postfix daemons; Edge opens the table itself.
+            return Open(name, out error, aliases);
+        }
         try
         {
             return type switch
@@ -30,6 +35,8 @@ internal static class TableFactory
                 "regexp" => PatternTable.Load(name, RegexpSyntax.Instance),
                 "pcre" => PatternTable.Load(name, PcreSyntax.Instance),
                 "static" => new StaticTable(name.Trim('{', '}').Trim()),
+                "unix" when name == "passwd.byname" => UnixPasswdTable.Instance,
+                "nis" => NisTable.Open(name, out error),
                 _ => Unsupported(type, out error),
             };
         }
@@ -42,7 +49,7 @@ internal static class TableFactory
 
     private static ILookupTable? Unsupported(string type, out string error)
     {
-        error = $"table type \"{type}\" is not supported yet (inline, static, texthash, hash, btree, lmdb, cdb, dbm, sdbm, cidr, regexp and pcre are)";
+        error = $"table type \"{type}\" is not supported yet (inline, static, texthash, hash, btree, lmdb, cdb, dbm, sdbm, cidr, regexp, pcre, unix:passwd.byname, nis and proxy: in front of them are)";
         return null;
     }
 }

@@ -131,10 +131,10 @@ public class LocalDeliveryTests
     public async Task An_alias_table_Edge_cannot_read_defers_local_mail_rather_than_guess()
     {
         using var config = Config("spool");
-        File.AppendAllText(config.File("main.cf"), "alias_maps = nis:mail.aliases\n");
+        File.AppendAllText(config.File("main.cf"), "alias_maps = hash:/nonexistent/aliases\n");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         string id = await SendAsync(edge.Port, "nobody@edge.test");
-        await edge.WaitForLogAsync($@"{id}: to=<nobody@edge\.test>, relay=local, .*dsn=4\.3\.0, status=deferred \(alias_maps: nis:mail.aliases: ");
+        await edge.WaitForLogAsync($@"{id}: to=<nobody@edge\.test>, relay=local, .*dsn=4\.3\.0, status=deferred \(alias_maps: hash:/nonexistent/aliases: ");
         Assert.False(File.Exists(config.File("spool/nobody")));
     }
 

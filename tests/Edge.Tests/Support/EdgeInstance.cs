@@ -28,10 +28,15 @@ public sealed class EdgeInstance : IAsyncDisposable
 
     public string QueueDirectory => Path.Combine(Directory.Path, "var");
 
-    /// <summary>The main.cf every test starts from; tests add or override lines.</summary>
+    /// <summary>
+    /// The main.cf every test starts from; tests add or override lines. Tests address made-up local users
+    /// (user@edge.test), so local recipients are not checked against the password file and aliases unless a
+    /// test sets local_recipient_maps again (RecipientValidationTests).
+    /// </summary>
     public static string BaseMainCf(TempDirectory directory) => $"""
         myhostname = mx.edge.test
         mydestination = localhost, edge.test
+        local_recipient_maps =
         queue_directory = {Path.Combine(directory.Path, "var")}
         """;
 

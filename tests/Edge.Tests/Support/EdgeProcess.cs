@@ -103,20 +103,23 @@ public sealed partial class EdgeProcess : IAsyncDisposable
     }
 
     /// <summary>Waits until the log has a line matching <paramref name="pattern"/>.</summary>
-    public async Task<string> WaitForLogAsync(string pattern)
+    public async Task<string> WaitForLogAsync(string pattern) => (await WaitForLogLinesAsync(pattern, 1))[0];
+
+    /// <summary>Waits until the log has <paramref name="count"/> lines matching <paramref name="pattern"/>, and returns them.</summary>
+    public async Task<string[]> WaitForLogLinesAsync(string pattern, int count)
     {
         var regex = new Regex(pattern);
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(10))
         {
-            string? line = Log.FirstOrDefault(regex.IsMatch);
-            if (line is not null)
+            string[] lines = [.. Log.Where(line => regex.IsMatch(line))];
+            if (lines.Length >= count)
             {
-                return line;
+                return lines;
             }
             await Task.Delay(20);
         }
-        throw new TimeoutException($"no log line matches {pattern}; log:\n{string.Join("\n", Log)}");
+        throw new TimeoutException($"fewer than {count} log lines match {pattern}; log:\n{string.Join("\n", Log)}");
     }
 
     /// <summary>SIGKILL: no shutdown code runs, as in a crash or power cut of the process.</summary>

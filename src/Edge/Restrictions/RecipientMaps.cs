@@ -1,0 +1,124 @@
+using Edge.Config;
+using Edge.Resolve;
+using Edge.Tables;
+
+namespace Edge.Restrictions;
+
+/// <summary>
+/// Whether an address in a domain Edge answers for names somebody (Postfix's check_rcpt_maps, behind
+/// reject_unlisted_recipient, reject_unlisted_sender and smtpd_reject_unlisted_recipient): a local address must
+/// be in local_recipient_maps, a virtual alias address in virtual_alias_maps, a virtual mailbox address in
+/// virtual_mailbox_maps, a relay address in relay_recipient_maps; an empty map list accepts every address of its
+/// class. An address a canonical or virtual alias table names is always known, and so are postmaster,
+/// MAILER-DAEMON and the double-bounce address of local domains.
+/// </summary>
+internal sealed class RecipientMaps
+{
+    private readonly TableList _local;
+    private readonly TableList _virtualAlias;
+    private readonly TableList _virtualMailbox;
+    private readonly TableList _relay;
+    private readonly TableList _canonical;
+    private readonly TableList _recipientCanonical;
+    private readonly TableList _senderCanonical;
+    private readonly string[] _alwaysKnown;
+    private readonly char[] _delimiters;
+
+    private RecipientMaps(MainConfig config)
+    {
+        _local = TableList.Open(config, "local_recipient_maps");
+        _virtualAlias = TableList.Open(config, "virtual_alias_maps");
+        _virtualMailbox = TableList.Open(config, "virtual_mailbox_maps");
+        _relay = TableList.Open(config, "relay_recipient_maps");
+        _canonical = TableList.Open(config, "canonical_maps");
+        _recipientCanonical = TableList.Open(config, "recipient_canonical_maps");
+        _senderCanonical = TableList.Open(config, "sender_canonical_maps");
+        _alwaysKnown = ["postmaster", "mailer-daemon", config.Get("double_bounce_sender").ToLowerInvariant()];
+        _delimiters = config.Get("recipient_delimiter").ToCharArray();
+        LocalRejectCode = config.GetInt("unknown_local_recipient_reject_code");
+        VirtualAliasRejectCode = config.GetInt("unknown_virtual_alias_reject_code");
+        VirtualMailboxRejectCode = config.GetInt("unknown_virtual_mailbox_reject_code");
+        RelayRejectCode = config.GetInt("unknown_relay_recipient_reject_code");
+        ShowTableName = config.GetBool("show_user_unknown_table_name");
+    }
+
+    public static RecipientMaps Open(MainConfig config) => new(config);
+
+    private int LocalRejectCode { get; }
+    private int VirtualAliasRejectCode { get; }
+    private int VirtualMailboxRejectCode { get; }
+    private int RelayRejectCode { get; }
+    private bool ShowTableName { get; }
+
+    /// <summary>Dunno for a known address (or one of a class without a list); a 5XX "User unknown", or 451 when a table could not be read.</summary>
+    public Decision Check(string address, AddressClass addressClass, Subject subject, scoped in CheckContext c)
+    {
+        if (addressClass == AddressClass.Default || address.Length == 0)
+        {
+            return Decision.Dunno;
+        }
+        string[] keys = Keys(address.ToLowerInvariant(), addressClass == AddressClass.Local);
+        if (_canonical.Find(keys) is not null || _virtualAlias.Find(keys) is not null
+            || (subject == Subject.Sender ? _senderCanonical : _recipientCanonical).Find(keys) is not null)
+        {
+            return Decision.Dunno;
+        }
+        (TableList maps, int code, string table) = addressClass switch
+        {
+            AddressClass.Local => (_local, LocalRejectCode, "local recipient"),
+            AddressClass.VirtualAlias => (_virtualAlias, VirtualAliasRejectCode, "virtual alias"),
+            AddressClass.VirtualMailbox => (_virtualMailbox, VirtualMailboxRejectCode, "virtual mailbox"),
+            _ => (_relay, RelayRejectCode, "relay recipient"),
+        };
+        // An empty list means "every address": except for virtual alias domains, whose addresses exist only as aliases.
+        if ((maps.IsEmpty && addressClass != AddressClass.VirtualAlias)
+            || (addressClass == AddressClass.Local && _alwaysKnown.Contains(LocalPart(keys[0])))
+            || maps.Find(keys) is not null)
+        {
+            return Decision.Dunno;
+        }
+        if (((TableList[])[maps, _virtualAlias, _canonical, _recipientCanonical, _senderCanonical]).Any(t => t.Failure is not null))
+        {
+            return RestrictionEvaluator.Reject(451, "4.3.0", subject, c, "Temporary lookup failure");
+        }
+        return RestrictionEvaluator.Reject(code, subject == Subject.Sender ? "5.1.0" : "5.1.1", subject, c,
+            ShowTableName ? $"User unknown in {table} table" : "User unknown");
+    }
+
+    /// <summary>
+    /// The keys Postfix's mail_addr_find tries, in order: user+ext@domain, user@domain, then for a local domain
+    /// user+ext and user, then @domain.
+    /// </summary>
+    private string[] Keys(string address, bool local)
+    {
+        int at = address.LastIndexOf('@');
+        string user = at < 0 ? address : address[..at];
+        string domain = at < 0 ? "" : address[at..];
+        int extension = _delimiters.Length == 0 ? -1 : user.IndexOfAny(_delimiters);
+        string bare = extension <= 0 ? user : user[..extension];
+        var keys = new List<string>(5) { user + domain };
+        if (bare != user)
+        {
+            keys.Add(bare + domain);
+        }
+        if (local && domain.Length > 0)
+        {
+            keys.Add(user);
+            if (bare != user)
+            {
+                keys.Add(bare);
+            }
+        }
+        if (domain.Length > 0)
+        {
+            keys.Add(domain);
+        }
+        return [.. keys];
+    }
+
+    private static string LocalPart(string address)
+    {
+        int at = address.LastIndexOf('@');
+        return at < 0 ? address : address[..at];
+    }
+}

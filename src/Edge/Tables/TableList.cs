@@ -1,0 +1,71 @@
+using Edge.Config;
+using Edge.Logging;
+
+namespace Edge.Tables;
+
+/// <summary>
+/// A main.cf parameter that lists tables searched in order (alias_maps, local_recipient_maps …). A table that
+/// cannot be opened does not stop start-up: it is logged, and <see cref="Failure"/> says why, for the user of
+/// the list to defer where the missing table might have answered, as Postfix does on a lookup failure.
+/// </summary>
+internal sealed class TableList
+{
+    private readonly ILookupTable[] _tables;
+
+    private TableList(ILookupTable[] tables, string? failure)
+    {
+        _tables = tables;
+        Failure = failure;
+    }
+
+    public static TableList Empty { get; } = new([], null);
+
+    /// <summary>The first table that could not be opened, as "parameter: type:name: reason"; null when all were.</summary>
+    public string? Failure { get; }
+
+    public bool IsEmpty => _tables.Length == 0 && Failure is null;
+
+    /// <summary>
+    /// Opens the tables <paramref name="parameter"/> lists. Tables also named in alias_maps are read as aliases(5)
+    /// files, since it is newaliases(1), not postmap(1), that would index them for Postfix.
+    /// </summary>
+    public static TableList Open(MainConfig config, string parameter)
+    {
+        IReadOnlyList<string> references = config.GetList(parameter);
+        if (references.Count == 0)
+        {
+            return Empty;
+        }
+        IReadOnlyList<string> aliasMaps = config.GetList("alias_maps");
+        var tables = new List<ILookupTable>(references.Count);
+        string? failure = null;
+        foreach (string reference in references)
+        {
+            if (TableFactory.Open(reference, out string? error, aliases: aliasMaps.Contains(reference)) is { } table)
+            {
+                tables.Add(table);
+                continue;
+            }
+            string why = $"{parameter}: {reference}: {error ?? "cannot open"}";
+            failure ??= why;
+            MailLog.Warning($"{why}: lookups that this table might answer are deferred");
+        }
+        return new TableList([.. tables], failure);
+    }
+
+    /// <summary>The first table's value for the first of <paramref name="keys"/> that any table has, key by key.</summary>
+    public string? Find(ReadOnlySpan<string> keys)
+    {
+        foreach (string key in keys)
+        {
+            foreach (ILookupTable table in _tables)
+            {
+                if (table.Lookup(key) is { } value)
+                {
+                    return value;
+                }
+            }
+        }
+        return null;
+    }
+}
