@@ -23,5 +23,8 @@ public static partial class ParameterRegistry
         // written after it: once the log is longer than twice the queued mail plus this many bytes, the
         // oldest messages are copied to its end and the segments behind them deleted.
         Long("edge_queue_log_headroom", "67108864"),
+        // How long a check_policy_script may take to answer one request; past it the request is deferred
+        // (451 4.3.5) and the script's thread is given up, since a script cannot be interrupted.
+        Time("edge_policy_time_limit", "1s"),
     ];
 }

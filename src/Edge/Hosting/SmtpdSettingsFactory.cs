@@ -5,6 +5,7 @@ using Edge.Dns;
 using Edge.Net;
 using Edge.Resolve;
 using Edge.Restrictions;
+using Edge.Restrictions.Policy;
 using Edge.Smtp.Data;
 using Edge.Smtp.Session;
 
@@ -178,18 +179,23 @@ internal static class SmtpdSettingsFactory
         {
             throw config.Error("edge_dns_servers", dnsError);
         }
-        RestrictionList data = Restrictions(config, "smtpd_data_restrictions");
-        if (data.Steps.ToArray().FirstOrDefault(step => step.List is not null) is { List: not null } dnsStep)
+        var policies = new PolicyLoader(config.GetTime("edge_policy_time_limit"));
+        RestrictionList data = Restrictions(config, "smtpd_data_restrictions", policies);
+        foreach (RestrictionStep step in data.Steps)
         {
-            throw config.Error("smtpd_data_restrictions", $"DNS list checks ({dnsStep.Kind}) are not supported here yet; use them in smtpd_client_restrictions or smtpd_recipient_restrictions");
+            if (step.List is not null || step.Script is not null)
+            {
+                string what = step.List is not null ? "DNS list checks" : "policy scripts";
+                throw config.Error("smtpd_data_restrictions", $"{what} ({step.Kind}) are not supported here yet; use them in smtpd_client_restrictions or smtpd_recipient_restrictions");
+            }
         }
         return new RestrictionSettings
         {
-            Client = Restrictions(config, "smtpd_client_restrictions"),
-            Helo = Restrictions(config, "smtpd_helo_restrictions"),
-            Sender = Restrictions(config, "smtpd_sender_restrictions"),
-            Relay = Restrictions(config, "smtpd_relay_restrictions"),
-            Recipient = Restrictions(config, "smtpd_recipient_restrictions"),
+            Client = Restrictions(config, "smtpd_client_restrictions", policies),
+            Helo = Restrictions(config, "smtpd_helo_restrictions", policies),
+            Sender = Restrictions(config, "smtpd_sender_restrictions", policies),
+            Relay = Restrictions(config, "smtpd_relay_restrictions", policies),
+            Recipient = Restrictions(config, "smtpd_recipient_restrictions", policies),
             Data = data,
             Dns = dns,
             RecipientMaps = RecipientMaps.Open(config),
@@ -210,6 +216,6 @@ internal static class SmtpdSettingsFactory
         };
     }
 
-    private static RestrictionList Restrictions(MainConfig config, string name) =>
-        RestrictionList.Parse(config.GetList(name), out string? error) ?? throw config.Error(name, error!);
+    private static RestrictionList Restrictions(MainConfig config, string name, PolicyLoader policies) =>
+        RestrictionList.Parse(config.GetList(name), out string? error, policies) ?? throw config.Error(name, error!);
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using Edge.Resolve;
+using Edge.Restrictions.Policy;
 using Edge.Smtp.Session;
 
 namespace Edge.Restrictions;
@@ -10,7 +11,7 @@ namespace Edge.Restrictions;
 /// </summary>
 internal readonly ref struct CheckContext(Peer client, bool clientInMynetworks, string? helo,
     ReadOnlySpan<byte> sender, ReadOnlySpan<byte> recipient, AddressClass recipientClass, DnsChecks? dns,
-    AddressClassifier classifier)
+    AddressClassifier classifier, PolicyAnswers? answers = null, ISessionDescription? session = null)
 {
     public Peer Client { get; } = client;
     public bool ClientInMynetworks { get; } = clientInMynetworks;
@@ -24,6 +25,12 @@ internal readonly ref struct CheckContext(Peer client, bool clientInMynetworks, 
 
     /// <summary>To tell whether Edge is the final destination of the sender's domain.</summary>
     public AddressClassifier Classifier { get; } = classifier;
+
+    /// <summary>The policy answers fetched for the command being checked; null before the first.</summary>
+    public PolicyAnswers? Answers { get; } = answers;
+
+    /// <summary>The session's protocol, queue ID, TLS and server address, for policy requests.</summary>
+    public ISessionDescription? Session { get; } = session;
 
     public string SenderText => Encoding.UTF8.GetString(Sender);
     public string RecipientText => Encoding.UTF8.GetString(Recipient);

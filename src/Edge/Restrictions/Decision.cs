@@ -1,3 +1,5 @@
+using Edge.Restrictions.Policy;
+
 namespace Edge.Restrictions;
 
 internal enum Outcome : byte
@@ -8,12 +10,15 @@ internal enum Outcome : byte
     Permit,
     /// <summary>A reject or defer: its <see cref="Decision.Reply"/> goes to the client.</summary>
     Reply,
-    /// <summary>A restriction needs the DNS answer to <see cref="Decision.Lookup"/> first; evaluate again once it is there.</summary>
+    /// <summary>
+    /// A restriction needs the DNS answer to <see cref="Decision.Lookup"/>, or the policy's answer to
+    /// <see cref="Decision.Policy"/>, first; evaluate again once it is there.
+    /// </summary>
     Lookup,
 }
 
 /// <summary>What a restriction, or a whole list, decided; a reply is the SMTP line without its CRLF.</summary>
-internal readonly record struct Decision(Outcome Outcome, string? Reply = null, DnsCheck Lookup = default)
+internal readonly record struct Decision(Outcome Outcome, string? Reply = null, DnsCheck Lookup = default, PolicyQuery? Policy = null)
 {
     public static Decision Dunno => default;
     public static Decision Permit => new(Outcome.Permit);
@@ -26,6 +31,8 @@ internal readonly record struct Decision(Outcome Outcome, string? Reply = null, 
         new(Outcome.Reply, $"{code} {(char)('0' + code / 100)}{dsn[1..]} {text}");
 
     public static Decision NeedLookup(DnsCheck check) => new(Outcome.Lookup, Lookup: check);
+
+    public static Decision NeedPolicy(PolicyQuery query) => new(Outcome.Lookup, Policy: query);
 
     /// <summary>451 4.3.5: a table result or setting Edge cannot carry out; the mail is deferred, not lost.</summary>
     public static Decision ServerConfigurationError => new(Outcome.Reply, "451 4.3.5 Server configuration error");

@@ -29,4 +29,5 @@ internal enum Restriction : byte
     RejectRhsblRecipient,
     RejectUnlistedSender,
     RejectUnlistedRecipient,
+    CheckPolicyScript,
 }

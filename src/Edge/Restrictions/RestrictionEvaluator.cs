@@ -1,4 +1,5 @@
 using Edge.Resolve;
+using Edge.Restrictions.Policy;
 
 namespace Edge.Restrictions;
 
@@ -134,8 +135,21 @@ internal static class RestrictionEvaluator
                 DnsRestrictions.Listed(s, step, c, step.List!.QueryFor(recipient), "Recipient address", recipient),
             Restriction.RejectUnlistedSender => UnlistedSender(s, c),
             Restriction.RejectUnlistedRecipient => UnlistedRecipient(s, c),
+            Restriction.CheckPolicyScript => AskPolicy(s, step, subject, c, depth),
             _ => Decision.Dunno,
         };
+    }
+
+    /// <summary>The policy's answer, as an access table's result; until it is there, the question to ask.</summary>
+    private static Decision AskPolicy(RestrictionSettings s, RestrictionStep step, Subject subject, scoped in CheckContext c, int depth)
+    {
+        PolicyRequest request = PolicyRequest.Build(c, subject);
+        string key = request.ToString();
+        if (c.Answers is null || !c.Answers.TryGet(step.Script!, key, out string? action))
+        {
+            return Decision.NeedPolicy(new PolicyQuery(step.Script!, request, key));
+        }
+        return action is null ? Decision.ServerConfigurationError : AccessResult.Apply(s, step, subject, c, depth, action);
     }
 
     /// <summary>Local and virtual domains: Edge is their final destination (relay domains are not).</summary>

@@ -1,10 +1,14 @@
+using Edge.Restrictions.Policy;
 using Edge.Tables;
 
 namespace Edge.Restrictions;
 
-/// <summary>One restriction of a list, with the table of a check_*_access or the DNS list of an RBL check.</summary>
+/// <summary>
+/// One restriction of a list, with the table of a check_*_access, the DNS list of an RBL check or the script of a
+/// check_policy_script (whose path is then its <see cref="TableName"/>, for warnings).
+/// </summary>
 internal readonly record struct RestrictionStep(Restriction Kind, ILookupTable? Table = null, string? TableName = null,
-    DnsList? List = null);
+    DnsList? List = null, PolicyScript? Script = null);
 
 /// <summary>A parsed restriction list such as smtpd_sender_restrictions, or the restrictions an access table returned.</summary>
 internal sealed class RestrictionList(RestrictionStep[] steps)
@@ -46,6 +50,7 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
         ["reject_unlisted_sender"] = Restriction.RejectUnlistedSender,
         ["reject_unlisted_recipient"] = Restriction.RejectUnlistedRecipient,
         ["check_recipient_maps"] = Restriction.RejectUnlistedRecipient,
+        ["check_policy_script"] = Restriction.CheckPolicyScript,
     };
 
     private static bool TakesTable(Restriction kind) => kind is Restriction.CheckClientAccess or Restriction.CheckHeloAccess
@@ -56,10 +61,11 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
 
     /// <summary>
     /// Parses a list; a check_*_access takes the table reference that follows it, an RBL check its DNS list
-    /// domain. Returns null with
-    /// <paramref name="error"/> naming the first restriction Edge does not know or the table it cannot open.
+    /// domain, a check_policy_script its file (only where <paramref name="policies"/> can load it: not in an
+    /// access table's result). Returns null with <paramref name="error"/> naming the first restriction Edge does
+    /// not know or the table or script it cannot open.
     /// </summary>
-    public static RestrictionList? Parse(IReadOnlyList<string> names, out string? error)
+    public static RestrictionList? Parse(IReadOnlyList<string> names, out string? error, PolicyLoader? policies = null)
     {
         error = null;
         var steps = new List<RestrictionStep>();
@@ -70,17 +76,32 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
                 error = $"restriction \"{names[i]}\" is not supported yet";
                 return null;
             }
-            if (!TakesTable(kind) && !TakesDnsList(kind))
+            bool takesScript = kind == Restriction.CheckPolicyScript;
+            if (!TakesTable(kind) && !TakesDnsList(kind) && !takesScript)
             {
                 steps.Add(new RestrictionStep(kind));
                 continue;
             }
             if (i + 1 == names.Count)
             {
-                error = $"\"{names[i]}\" needs {(TakesTable(kind) ? "a type:name table" : "a DNS list domain")} after it";
+                error = $"\"{names[i]}\" needs {(TakesTable(kind) ? "a type:name table" : takesScript ? "a script file" : "a DNS list domain")} after it";
                 return null;
             }
             string argument = names[++i];
+            if (takesScript)
+            {
+                if (policies is null)
+                {
+                    error = $"check_policy_script {argument}: scripts are named in main.cf restriction lists, not in table results";
+                    return null;
+                }
+                if (policies.Load(argument, out error) is not { } script)
+                {
+                    return null;
+                }
+                steps.Add(new RestrictionStep(kind, TableName: argument, Script: script));
+                continue;
+            }
             if (TakesDnsList(kind))
             {
                 if (DnsList.Parse(argument) is not { } list)

@@ -261,6 +261,8 @@ internal sealed partial class SmtpSession
             return Fail(Replies.SizeExceedsLimit);
         }
         _envelope.Begin(default, argument[mail.Address], argument[mail.EnvId], mail.Ret, mail.Body, mail.SmtpUtf8);
+        _declaredSize = mail.Size;
+        _transactions++;
         Reply.Line(Replies.MailOk);
         return true;
     }
@@ -294,7 +296,7 @@ internal sealed partial class SmtpSession
         Decision decision = CheckRecipient(address, addressClass);
         if (decision.Outcome == Outcome.Lookup)
         {
-            AwaitLookup(decision.Lookup, address, argument[rcpt.Orcpt], rcpt.Notify, addressClass);
+            AwaitLookup(decision, address, argument[rcpt.Orcpt], rcpt.Notify, addressClass);
             step = Step.Lookup;
             return true;
         }

@@ -316,6 +316,14 @@ internal sealed partial class SmtpSession
         LogReject(where, "bare <LF> received", recipient);
     }
 
+    /// <summary>The protocol version as Postfix's logs and policy requests name it ("TLSv1.3").</summary>
+    private static string TlsVersion(SslStream stream) => stream.SslProtocol switch
+    {
+        SslProtocols.Tls13 => "TLSv1.3",
+        SslProtocols.Tls12 => "TLSv1.2",
+        _ => stream.SslProtocol.ToString(),
+    };
+
     private async Task StartTlsAsync()
     {
         var stream = new SslStream(new DuplexPipeStream(_transport), leaveInnerStreamOpen: false);
@@ -341,13 +349,7 @@ internal sealed partial class SmtpSession
         // Zero-byte reads: an idle TLS session holds no receive buffer, as Kestrel's plain sockets do.
         _input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, useZeroByteReads: true));
         _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
-        string version = stream.SslProtocol switch
-        {
-            SslProtocols.Tls13 => "TLSv1.3",
-            SslProtocols.Tls12 => "TLSv1.2",
-            _ => stream.SslProtocol.ToString(),
-        };
-        _tlsSummary = $"{version} with cipher {stream.NegotiatedCipherSuite}";
+        _tlsSummary = $"{TlsVersion(stream)} with cipher {stream.NegotiatedCipherSuite}";
         MailLog.Info($"Anonymous TLS connection established from {_peer.NamAddr}: {_tlsSummary}");
         // RFC 3207 4.2: the client must start over with EHLO; nothing said before the handshake counts.
         _helo = null;

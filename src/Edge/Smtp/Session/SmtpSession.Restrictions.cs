@@ -3,29 +3,33 @@ using Edge.Logging;
 using Edge.Queue;
 using Edge.Resolve;
 using Edge.Restrictions;
+using Edge.Restrictions.Policy;
 using Edge.Smtp.Protocol;
 
 namespace Edge.Smtp.Session;
 
 /// <summary>
-/// The restriction lists at RCPT TO and DATA. A check that needs DNS (an RBL, an unknown domain) parks the
-/// RCPT command: the session loop fetches the answer (<see cref="Step.Lookup"/>) and evaluates the lists again.
+/// The restriction lists at RCPT TO and DATA. A check that needs DNS (an RBL, an unknown domain) or a policy
+/// script's answer parks the RCPT command: the session loop fetches the answer (<see cref="Step.Lookup"/>) and
+/// evaluates the lists again.
 /// </summary>
 internal sealed partial class SmtpSession
 {
     private DnsChecks? _dnsChecks;
-    private DnsCheck _pendingLookup;
+    private PolicyAnswers? _policyAnswers;
+    private Decision _pendingLookup;
     private PendingRecipient? _pendingRecipient;
 
-    /// <summary>A RCPT TO waiting for a DNS answer: copied, since the command line's buffer moves on.</summary>
+    /// <summary>A RCPT TO waiting for an answer: copied, since the command line's buffer moves on.</summary>
     private sealed record PendingRecipient(byte[] Address, byte[] Orcpt, DsnNotify Notify, AddressClass Class);
 
     private Decision CheckRecipient(ReadOnlySpan<byte> address, AddressClass addressClass) =>
         RestrictionEvaluator.CheckRecipient(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo,
-            _envelope[_envelope.Sender], address, addressClass, _dnsChecks, _s.Classifier));
+            _envelope[_envelope.Sender], address, addressClass, _dnsChecks, _s.Classifier, _policyAnswers, this));
 
     private bool FinishRcpt(Decision decision, ReadOnlySpan<byte> address, ReadOnlySpan<byte> orcpt, DsnNotify notify)
     {
+        _policyAnswers?.Clear();
         if (decision.Outcome == Outcome.Reply)
         {
             Reply.Line(Encoding.UTF8.GetBytes(decision.Reply!));
@@ -42,7 +46,7 @@ internal sealed partial class SmtpSession
         return true;
     }
 
-    private void AwaitLookup(DnsCheck lookup, ReadOnlySpan<byte> address, ReadOnlySpan<byte> orcpt, DsnNotify notify,
+    private void AwaitLookup(Decision lookup, ReadOnlySpan<byte> address, ReadOnlySpan<byte> orcpt, DsnNotify notify,
         AddressClass addressClass)
     {
         _pendingLookup = lookup;
@@ -50,10 +54,16 @@ internal sealed partial class SmtpSession
     }
 
     /// <summary>Fetches what the parked RCPT TO asked for; the server's own wait, so no client deadline runs.</summary>
-    private Task FetchLookupAsync()
+    private async Task FetchLookupAsync()
     {
+        if (_pendingLookup.Policy is { } query)
+        {
+            _policyAnswers ??= new PolicyAnswers();
+            _policyAnswers.Add(query, await query.Script.AskAsync(query.Request, _hardStop));
+            return;
+        }
         _dnsChecks ??= new DnsChecks(_s.Restrictions.Dns);
-        return _dnsChecks.FetchAsync(_pendingLookup, _hardStop);
+        await _dnsChecks.FetchAsync(_pendingLookup.Lookup, _hardStop);
     }
 
     /// <summary>Evaluates the parked RCPT TO again; false when it needs one more DNS answer first.</summary>
@@ -63,7 +73,7 @@ internal sealed partial class SmtpSession
         Decision decision = CheckRecipient(pending.Address, pending.Class);
         if (decision.Outcome == Outcome.Lookup)
         {
-            _pendingLookup = decision.Lookup;
+            _pendingLookup = decision;
             return false;
         }
         _pendingRecipient = null;
@@ -88,7 +98,7 @@ internal sealed partial class SmtpSession
         ReadOnlySpan<byte> recipient = _envelope.RecipientCount == 1 ? _envelope[_envelope.Recipients[0].Address] : default;
         Decision decision = RestrictionEvaluator.CheckData(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo,
             _envelope[_envelope.Sender], recipient, recipient.IsEmpty ? AddressClass.Default : _s.Classifier.Classify(recipient),
-            _dnsChecks, _s.Classifier));
+            _dnsChecks, _s.Classifier, _policyAnswers, this));
         if (decision.Outcome == Outcome.Lookup)
         {
             // Only an access table's result can bring a DNS check here (start-up refuses them in the list itself).

@@ -1,0 +1,35 @@
+using System.Globalization;
+using System.Net;
+using Edge.Restrictions.Policy;
+
+namespace Edge.Smtp.Session;
+
+/// <summary>What policy scripts learn about the session beyond the client and the envelope (SMTPD_POLICY_README).</summary>
+internal sealed partial class SmtpSession : ISessionDescription
+{
+    private long _declaredSize;
+    private int _transactions;
+
+    string ISessionDescription.ProtocolName => _esmtp ? "ESMTP" : "SMTP";
+
+    string ISessionDescription.QueueId => _envelope.RecipientCount > 0 ? _envelope.Id.ToString() : "";
+
+    int ISessionDescription.RecipientCount => _envelope.RecipientCount;
+
+    /// <summary>The same for every request of one mail transaction, as Postfix's, so a policy can tie them together.</summary>
+    string ISessionDescription.Instance => $"{GetHashCode():x}.{_transactions}";
+
+    string ISessionDescription.Size => _declaredSize.ToString(CultureInfo.InvariantCulture);
+
+    string ISessionDescription.EncryptionProtocol => _tls is null ? "" : TlsVersion(_tls);
+
+    string ISessionDescription.EncryptionCipher => _tls is null ? "" : _tls.NegotiatedCipherSuite.ToString();
+
+    string ISessionDescription.EncryptionKeySize => _tls is null ? "0"
+        : _tls.NegotiatedCipherSuite.ToString().Contains("_128_", StringComparison.Ordinal) ? "128" : "256";
+
+    string ISessionDescription.ServerAddress => (_socket?.LocalEndPoint as IPEndPoint)?.Address.ToString() ?? "";
+
+    string ISessionDescription.ServerPort =>
+        (_socket?.LocalEndPoint as IPEndPoint)?.Port.ToString(CultureInfo.InvariantCulture) ?? "";
+}

@@ -1,0 +1,201 @@
+using System.Text.RegularExpressions;
+using Edge.Config;
+using Edge.Tests.Support;
+
+namespace Edge.Tests.Integration;
+
+/// <summary>
+/// check_policy_script: JavaScript policies answering with access(5) actions, over a real socket, and the
+/// example policies of policies/ as shipped.
+/// </summary>
+public class PolicyScriptTests
+{
+    private static string Shipped(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "policies", name));
+
+    /// <summary>A server whose <paramref name="list"/> ends with the script; $SCRIPT in <paramref name="mainCf"/> is its path.</summary>
+    private static async Task<EdgeInstance> StartAsync(string script, string list = "smtpd_recipient_restrictions", string mainCf = "")
+    {
+        var directory = new TempDirectory();
+        directory.Write("policy.js", script);
+        return await EdgeInstance.StartAsync(
+            $"{list} = check_policy_script {directory.File("policy.js")}\n{mainCf}", reuse: directory);
+    }
+
+    private static async Task<string> RcptAsync(EdgeInstance edge, string recipient = "postmaster@localhost",
+        string helo = "client.example", string sender = "sender@example.org")
+    {
+        await using var c = await edge.ConnectAsync();
+        Assert.StartsWith("250", await c.CommandAsync($"EHLO {helo}"));
+        Assert.StartsWith("250 ", await c.CommandAsync($"MAIL FROM:<{sender}> SIZE=1234"));
+        return await c.CommandAsync($"RCPT TO:<{recipient}>");
+    }
+
+    [Fact]
+    public async Task The_script_sees_the_policy_protocols_attributes()
+    {
+        await using var edge = await StartAsync("""
+            function policy(r) {
+                return `REJECT ${r.request} ${r.protocol_state} ${r.protocol_name} ${r.helo_name} ${r.sender} ` +
+                    `${r.recipient} ${r.recipient_count} ${r.client_address} ${r.client_name} ${r.size} ` +
+                    `${r.server_address} ${typeof r.sasl_username}`;
+            }
+            """);
+        Assert.Equal("554 5.7.1 <postmaster@localhost>: Recipient address rejected: smtpd_access_policy RCPT ESMTP " +
+            "client.example sender@example.org postmaster@localhost 0 127.0.0.1 localhost 1234 127.0.0.1 string",
+            await RcptAsync(edge));
+    }
+
+    [Theory]
+    [InlineData("return 'DEFER 4.7.2 come back later';", "450 4.7.2 <postmaster@localhost>: Recipient address rejected: come back later")]
+    [InlineData("return '421 4.7.0 not now';", "421 4.7.0 <postmaster@localhost>: Recipient address rejected: not now")]
+    [InlineData("return 'OK';", "250 2.1.5 Ok")]
+    [InlineData("return undefined;", "250 2.1.5 Ok")]
+    [InlineData("return 'DUNNO';", "250 2.1.5 Ok")]
+    [InlineData("return 'reject_unauth_destination';", "250 2.1.5 Ok")]
+    [InlineData("return 'defer';", "450 4.7.1 <postmaster@localhost>: Recipient address rejected: Access denied")]
+    public async Task Its_answer_is_an_access_table_action(string body, string reply)
+    {
+        await using var edge = await StartAsync($"function policy(request) {{ {body} }}");
+        Assert.Equal(reply, await RcptAsync(edge));
+    }
+
+    [Fact]
+    public async Task A_reply_names_the_stage_of_the_list_that_asked()
+    {
+        await using var edge = await StartAsync("function policy(r) { return 'REJECT go away'; }", list: "smtpd_helo_restrictions");
+        Assert.Equal("554 5.7.1 <client.example>: Helo command rejected: go away", await RcptAsync(edge));
+    }
+
+    [Fact]
+    public async Task Pipelined_recipients_are_answered_in_order()
+    {
+        await using var edge = await StartAsync(
+            "function policy(r) { return r.recipient.indexOf('no') === 0 ? 'REJECT not this one' : 'DUNNO'; }");
+        await using var c = await edge.ConnectAsync();
+        await c.CommandAsync("EHLO client.example");
+        await c.SendAsync("MAIL FROM:<a@example.org>\r\nRCPT TO:<yes1@edge.test>\r\nRCPT TO:<no@edge.test>\r\nRCPT TO:<yes2@edge.test>\r\nDATA\r\n");
+        Assert.Equal("250 2.1.0 Ok", await c.ReadReplyAsync());
+        Assert.Equal("250 2.1.5 Ok", await c.ReadReplyAsync());
+        Assert.Equal("554 5.7.1 <no@edge.test>: Recipient address rejected: not this one", await c.ReadReplyAsync());
+        Assert.Equal("250 2.1.5 Ok", await c.ReadReplyAsync());
+        Assert.StartsWith("354 ", await c.ReadReplyAsync());
+        Assert.StartsWith("250 2.0.0 Ok: queued", await c.CommandAsync("Subject: x\r\n\r\nx\r\n."));
+        var message = Assert.Single(await edge.QueuedAsync());
+        Assert.Equal(["yes1@edge.test", "yes2@edge.test"], message.Recipients.Select(r => r.Address));
+    }
+
+    [Theory]
+    [InlineData("function policy(r) { return r.nothing.length; }")]
+    [InlineData("function policy(r) { throw new Error('broken'); }")]
+    [InlineData("function policy(r) { return policy(r); }")]
+    public async Task A_script_that_fails_defers_the_recipient(string script)
+    {
+        await using var edge = await StartAsync(script);
+        Assert.Equal("451 4.3.5 Server configuration error", await RcptAsync(edge));
+    }
+
+    [Fact]
+    public async Task Failures_and_the_scripts_own_lines_reach_the_mail_log_with_file_and_line()
+    {
+        using var config = new TempDirectory();
+        config.Write("policy.js", "function policy(r) {\n  log('asked about ' + r.recipient);\n  return r.missing.length;\n}\n");
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) +
+            $"\nsmtpd_recipient_restrictions = check_policy_script {config.File("policy.js")}\n");
+        config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\n");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await using var c = await SmtpConnection.OpenAsync(edge.Port);
+        await c.CommandAsync("EHLO client.example");
+        await c.CommandAsync("MAIL FROM:<a@example.org>");
+        Assert.Equal("451 4.3.5 Server configuration error", await c.CommandAsync("RCPT TO:<postmaster@localhost>"));
+        await edge.WaitForLogAsync(@"edge/smtpd\[\d+\]: policy policy\.js: asked about postmaster@localhost");
+        await edge.WaitForLogAsync($@"warning: check_policy_script {Regex.Escape(config.File("policy.js"))}, line 3: TypeError: .*; the request is deferred");
+    }
+
+    [Fact]
+    public async Task A_script_slower_than_the_time_limit_is_given_up_and_others_are_still_answered()
+    {
+        // Three seconds of looping: long past the limit, and short enough to give the test run its core back.
+        await using var edge = await StartAsync(
+            "function policy(r) { if (r.recipient.indexOf('loop') === 0) { const end = Date.now() + 3000; while (Date.now() < end) {} } return 'REJECT answered'; }",
+            mainCf: "edge_policy_time_limit = 1s");
+        Assert.Equal("451 4.3.5 Server configuration error", await RcptAsync(edge, "loop@edge.test"));
+        // Other requests are still answered, by the threads that are not stuck.
+        Assert.Equal("554 5.7.1 <postmaster@localhost>: Recipient address rejected: answered", await RcptAsync(edge));
+        Assert.Equal("554 5.7.1 <postmaster@localhost>: Recipient address rejected: answered", await RcptAsync(edge));
+    }
+
+    [Theory]
+    [InlineData("function policy(r) {\n  return 'OK'\n}}\n", "line 3")]
+    [InlineData("function rcpt(r) { return 'OK'; }", "the script defines no function policy(request)")]
+    [InlineData("throw new Error('at load');", "line 1: Error: at load")]
+    public async Task A_broken_script_stops_start_up_naming_its_file_and_line(string script, string message)
+    {
+        using var directory = new TempDirectory();
+        directory.Write("policy.js", script);
+        var e = await Assert.ThrowsAsync<ConfigException>(() => EdgeInstance.StartAsync(
+            $"smtpd_recipient_restrictions = check_policy_script {directory.File("policy.js")}", reuse: directory));
+        Assert.Contains("parameter smtpd_recipient_restrictions: check_policy_script ", e.Message);
+        Assert.Contains($"{directory.File("policy.js")}", e.Message);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Theory]
+    [InlineData("smtpd_recipient_restrictions = check_policy_script /nonexistent/policy.js", "/nonexistent/policy.js")]
+    [InlineData("smtpd_recipient_restrictions = check_policy_script", "\"check_policy_script\" needs a script file after it")]
+    [InlineData("smtpd_data_restrictions = check_policy_script $DIR/policy.js", "smtpd_data_restrictions: policy scripts (CheckPolicyScript) are not supported here yet")]
+    public async Task A_missing_or_misplaced_script_stops_start_up(string line, string message)
+    {
+        using var directory = new TempDirectory();
+        directory.Write("policy.js", "function policy(r) { return 'DUNNO'; }");
+        var e = await Assert.ThrowsAsync<ConfigException>(() => EdgeInstance.StartAsync(line.Replace("$DIR", directory.Path), reuse: directory));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public async Task An_access_table_cannot_start_a_script()
+    {
+        await using var edge = await EdgeInstance.StartAsync(
+            "smtpd_recipient_restrictions = check_recipient_access inline:{ { postmaster@localhost = check_policy_script /etc/passwd } }");
+        Assert.Equal("451 4.3.5 Server configuration error", await RcptAsync(edge));
+    }
+
+    [Theory]
+    [InlineData("192.0.2.7", "554 5.5.2 <192.0.2.7>: Helo command rejected: Use [192.0.2.7]: an address literal needs its brackets")]
+    [InlineData("MX.example.com", "554 5.7.1 <MX.example.com>: Helo command rejected: You are not me")]
+    [InlineData("[192.0.2.7]", "250 2.1.5 Ok")]
+    [InlineData("mail.client.example", "250 2.1.5 Ok")]
+    public async Task The_shipped_helo_policy_refuses_bare_addresses_and_our_own_name(string helo, string reply)
+    {
+        await using var edge = await StartAsync(Shipped("helo-sanity.js"), list: "smtpd_helo_restrictions");
+        Assert.Equal(reply, await RcptAsync(edge, helo: helo));
+    }
+
+    [Fact]
+    public async Task The_shipped_greylisting_policy_lets_a_retry_through_after_the_delay()
+    {
+        await using var edge = await StartAsync(Shipped("greylist.js").Replace("const DELAY_SECONDS = 300;", "const DELAY_SECONDS = 1;"));
+        Assert.Equal("450 4.2.0 <postmaster@localhost>: Recipient address rejected: Greylisted: please try again in 1 seconds", await RcptAsync(edge));
+        Assert.Equal("450 4.2.0 <postmaster@localhost>: Recipient address rejected: Greylisted: please try again later", await RcptAsync(edge));
+        // Another triplet waits on its own.
+        Assert.StartsWith("450 4.2.0 ", await RcptAsync(edge, sender: "other@example.org"));
+        await Task.Delay(1100);
+        Assert.Equal("250 2.1.5 Ok", await RcptAsync(edge));
+        Assert.Equal("250 2.1.5 Ok", await RcptAsync(edge));
+    }
+
+    [Fact]
+    public async Task The_shipped_rate_limit_slows_down_a_client_past_its_limit()
+    {
+        await using var edge = await StartAsync(Shipped("rate-limit.js").Replace("const LIMIT = 100;", "const LIMIT = 3;"),
+            list: "smtpd_client_restrictions");
+        await using var c = await edge.ConnectAsync();
+        await c.CommandAsync("EHLO client.example");
+        await c.CommandAsync("MAIL FROM:<bulk@example.org>");
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal("250 2.1.5 Ok", await c.CommandAsync($"RCPT TO:<user{i}@edge.test>"));
+        }
+        Assert.Equal("450 4.7.1 <localhost[127.0.0.1]>: Client host rejected: Too many recipients from 127.0.0.1; slow down",
+            await c.CommandAsync("RCPT TO:<user4@edge.test>"));
+    }
+}
