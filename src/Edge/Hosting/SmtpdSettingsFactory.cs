@@ -179,13 +179,17 @@ internal static class SmtpdSettingsFactory
         {
             throw config.Error("edge_dns_servers", dnsError);
         }
-        var policies = new PolicyLoader(config.GetTime("edge_policy_time_limit"));
+        var policies = new PolicyLoader(config.GetTime("edge_policy_time_limit"), new PolicyServiceSettings(
+            config.GetTime("smtpd_policy_service_timeout"), config.GetTime("smtpd_policy_service_max_idle"),
+            config.GetTime("smtpd_policy_service_max_ttl"), config.Get("smtpd_policy_service_default_action"),
+            config.GetInt("smtpd_policy_service_request_limit"), Math.Max(1, config.GetInt("smtpd_policy_service_try_limit")),
+            config.GetTime("smtpd_policy_service_retry_delay"), config.Get("queue_directory")));
         RestrictionList data = Restrictions(config, "smtpd_data_restrictions", policies);
         foreach (RestrictionStep step in data.Steps)
         {
-            if (step.List is not null || step.Script is not null)
+            if (step.List is not null || step.Policy is not null)
             {
-                string what = step.List is not null ? "DNS list checks" : "policy scripts";
+                string what = step.List is not null ? "DNS list checks" : "policies";
                 throw config.Error("smtpd_data_restrictions", $"{what} ({step.Kind}) are not supported here yet; use them in smtpd_client_restrictions or smtpd_recipient_restrictions");
             }
         }

@@ -3,9 +3,10 @@ using Edge.Logging;
 namespace Edge.Restrictions;
 
 /// <summary>
-/// What an access table's result means (access(5)): OK or a number accepts; REJECT, DEFER, "4NN text" and
-/// "5NN text" reply, with an optional enhanced status code and text; DUNNO goes on with the list; anything
-/// else is a list of restrictions, evaluated in place.
+/// What an access table's (or a policy's) result means (access(5)): OK or a number accepts; REJECT, DEFER,
+/// "4NN text" and "5NN text" reply, with an optional enhanced status code and text; DUNNO goes on with the
+/// list; DEFER_IF_PERMIT defers unless something later rejects; WARN logs and goes on; PREPEND puts a header in
+/// front of the message and goes on; anything else is a list of restrictions, evaluated in place.
 /// </summary>
 internal static class AccessResult
 {
@@ -38,6 +39,25 @@ internal static class AccessResult
         if (action.Equals("DEFER", StringComparison.OrdinalIgnoreCase))
         {
             return Reply(s.AccessDeferCode, "4.7.1", subject, c, text);
+        }
+        if (action.Equals("DEFER_IF_PERMIT", StringComparison.OrdinalIgnoreCase))
+        {
+            return Decision.Dunno with { Deferral = Reply(s.DeferCode, "4.7.1", subject, c, text).Reply };
+        }
+        if (action.Equals("WARN", StringComparison.OrdinalIgnoreCase))
+        {
+            MailLog.Info($"warn: {c.Client.NamAddr}: {step.TableName} triggers WARN action: {text}; from=<{c.SenderText}> to=<{c.RecipientText}>");
+            return Decision.Dunno;
+        }
+        if (action.Equals("PREPEND", StringComparison.OrdinalIgnoreCase))
+        {
+            int colon = text.IndexOf(':');
+            if (colon <= 0 || text.AsSpan(0, colon).ContainsAny(" \t") || text.Contains('\r') || text.Contains('\n'))
+            {
+                MailLog.Warning($"{step.TableName}: PREPEND needs a \"name: value\" header, not \"{text}\"");
+                return Decision.ServerConfigurationError;
+            }
+            return Decision.Dunno with { Prepend = text + "\r\n" };
         }
         if (action.Length == 3 && action.All(char.IsAsciiDigit) && action[0] is '4' or '5')
         {

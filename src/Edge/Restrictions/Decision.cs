@@ -17,8 +17,14 @@ internal enum Outcome : byte
     Lookup,
 }
 
-/// <summary>What a restriction, or a whole list, decided; a reply is the SMTP line without its CRLF.</summary>
-internal readonly record struct Decision(Outcome Outcome, string? Reply = null, DnsCheck Lookup = default, PolicyQuery? Policy = null)
+/// <summary>
+/// What a restriction, or a whole list, decided; a reply is the SMTP line without its CRLF. A decision that lets
+/// the check go on may carry notes for its end: <see cref="Deferral"/>, the reply of a DEFER_IF_PERMIT that
+/// applies unless something rejects, and <see cref="Prepend"/>, header lines (CRLF-ended) that a PREPEND
+/// action puts in front of the message.
+/// </summary>
+internal readonly record struct Decision(Outcome Outcome, string? Reply = null, DnsCheck Lookup = default, PolicyQuery? Policy = null,
+    string? Deferral = null, string? Prepend = null)
 {
     public static Decision Dunno => default;
     public static Decision Permit => new(Outcome.Permit);
@@ -33,6 +39,15 @@ internal readonly record struct Decision(Outcome Outcome, string? Reply = null, 
     public static Decision NeedLookup(DnsCheck check) => new(Outcome.Lookup, Lookup: check);
 
     public static Decision NeedPolicy(PolicyQuery query) => new(Outcome.Lookup, Policy: query);
+
+    /// <summary>The next decision, carrying this one's notes along: the first deferral, every header.</summary>
+    public Decision Then(Decision next) => Deferral is null && Prepend is null ? next
+        : next with { Deferral = Deferral ?? next.Deferral, Prepend = Prepend + next.Prepend };
+
+    /// <summary>The decision at the end of a check: a pending deferral becomes the reply when nothing rejected.</summary>
+    public Decision Final() => Outcome is Outcome.Dunno or Outcome.Permit && Deferral is not null
+        ? new Decision(Outcome.Reply, Deferral)
+        : this;
 
     /// <summary>451 4.3.5: a table result or setting Edge cannot carry out; the mail is deferred, not lost.</summary>
     public static Decision ServerConfigurationError => new(Outcome.Reply, "451 4.3.5 Server configuration error");

@@ -30,4 +30,5 @@ internal enum Restriction : byte
     RejectUnlistedSender,
     RejectUnlistedRecipient,
     CheckPolicyScript,
+    CheckPolicyService,
 }

@@ -28,31 +28,14 @@ internal static class RestrictionEvaluator
     public static Decision CheckRecipient(RestrictionSettings s, scoped in CheckContext c)
     {
         Decision d = Evaluate(s, s.Client, Subject.Client, c, 0);
-        if (Decided(d))
-        {
-            return d;
-        }
-        d = Evaluate(s, s.Helo, Subject.Helo, c, 0);
-        if (Decided(d))
-        {
-            return d;
-        }
-        d = Evaluate(s, s.Sender, Subject.Sender, c, 0);
-        if (!Decided(d) && s.RejectUnlistedSender)
-        {
-            d = UnlistedSender(s, c);
-        }
-        if (Decided(d))
-        {
-            return d;
-        }
-        d = Evaluate(s, s.Relay, Subject.Recipient, c, 0);
-        if (!Decided(d))
-        {
-            d = Evaluate(s, s.Recipient, Subject.Recipient, c, 0);
-        }
+        d = Decided(d) ? d : d.Then(Evaluate(s, s.Helo, Subject.Helo, c, 0));
+        d = Decided(d) ? d : d.Then(Evaluate(s, s.Sender, Subject.Sender, c, 0));
+        d = Decided(d) || !s.RejectUnlistedSender ? d : d.Then(UnlistedSender(s, c));
+        d = Decided(d) ? d : d.Then(Evaluate(s, s.Relay, Subject.Recipient, c, 0));
+        d = Decided(d) ? d : d.Then(Evaluate(s, s.Recipient, Subject.Recipient, c, 0));
         // smtpd_reject_unlisted_recipient: even a permit does not take mail for a user nobody has.
-        return !Decided(d) && s.RejectUnlistedRecipient ? UnlistedRecipient(s, c) : d;
+        d = Decided(d) || !s.RejectUnlistedRecipient ? d : d.Then(UnlistedRecipient(s, c));
+        return d.Final();
     }
 
     private static Decision UnlistedSender(RestrictionSettings s, scoped in CheckContext c) => c.Sender.IsEmpty
@@ -71,20 +54,21 @@ internal static class RestrictionEvaluator
     /// transaction has exactly one, as in Postfix.
     /// </summary>
     public static Decision CheckData(RestrictionSettings s, scoped in CheckContext c) =>
-        Evaluate(s, s.Data, Subject.Data, c, 0);
+        Evaluate(s, s.Data, Subject.Data, c, 0).Final();
 
     internal static Decision Evaluate(RestrictionSettings s, RestrictionList list, Subject subject,
         scoped in CheckContext c, int depth)
     {
+        Decision d = Decision.Dunno;
         foreach (RestrictionStep step in list.Steps)
         {
-            Decision d = Evaluate(s, step, subject, c, depth);
+            d = d.Then(Evaluate(s, step, subject, c, depth));
             if (d.Outcome != Outcome.Dunno)
             {
                 return d;
             }
         }
-        return Decision.Dunno;
+        return d;
     }
 
     private static Decision Evaluate(RestrictionSettings s, RestrictionStep step, Subject subject,
@@ -135,7 +119,7 @@ internal static class RestrictionEvaluator
                 DnsRestrictions.Listed(s, step, c, step.List!.QueryFor(recipient), "Recipient address", recipient),
             Restriction.RejectUnlistedSender => UnlistedSender(s, c),
             Restriction.RejectUnlistedRecipient => UnlistedRecipient(s, c),
-            Restriction.CheckPolicyScript => AskPolicy(s, step, subject, c, depth),
+            Restriction.CheckPolicyScript or Restriction.CheckPolicyService => AskPolicy(s, step, subject, c, depth),
             _ => Decision.Dunno,
         };
     }
@@ -145,9 +129,9 @@ internal static class RestrictionEvaluator
     {
         PolicyRequest request = PolicyRequest.Build(c, subject);
         string key = request.ToString();
-        if (c.Answers is null || !c.Answers.TryGet(step.Script!, key, out string? action))
+        if (c.Answers is null || !c.Answers.TryGet(step.Policy!, key, out string? action))
         {
-            return Decision.NeedPolicy(new PolicyQuery(step.Script!, request, key));
+            return Decision.NeedPolicy(new PolicyQuery(step.Policy!, request, key));
         }
         return action is null ? Decision.ServerConfigurationError : AccessResult.Apply(s, step, subject, c, depth, action);
     }

@@ -5,10 +5,10 @@ namespace Edge.Restrictions;
 
 /// <summary>
 /// One restriction of a list, with the table of a check_*_access, the DNS list of an RBL check or the script of a
-/// check_policy_script (whose path is then its <see cref="TableName"/>, for warnings).
+/// check_policy_script or check_policy_service (whose name is then its <see cref="TableName"/>, for warnings).
 /// </summary>
 internal readonly record struct RestrictionStep(Restriction Kind, ILookupTable? Table = null, string? TableName = null,
-    DnsList? List = null, PolicyScript? Script = null);
+    DnsList? List = null, IPolicy? Policy = null);
 
 /// <summary>A parsed restriction list such as smtpd_sender_restrictions, or the restrictions an access table returned.</summary>
 internal sealed class RestrictionList(RestrictionStep[] steps)
@@ -51,6 +51,7 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
         ["reject_unlisted_recipient"] = Restriction.RejectUnlistedRecipient,
         ["check_recipient_maps"] = Restriction.RejectUnlistedRecipient,
         ["check_policy_script"] = Restriction.CheckPolicyScript,
+        ["check_policy_service"] = Restriction.CheckPolicyService,
     };
 
     private static bool TakesTable(Restriction kind) => kind is Restriction.CheckClientAccess or Restriction.CheckHeloAccess
@@ -61,8 +62,8 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
 
     /// <summary>
     /// Parses a list; a check_*_access takes the table reference that follows it, an RBL check its DNS list
-    /// domain, a check_policy_script its file (only where <paramref name="policies"/> can load it: not in an
-    /// access table's result). Returns null with <paramref name="error"/> naming the first restriction Edge does
+    /// domain, a check_policy_script its file and a check_policy_service its server (only where
+    /// <paramref name="policies"/> can load them: not in an access table's result). Returns null with <paramref name="error"/> naming the first restriction Edge does
     /// not know or the table or script it cannot open.
     /// </summary>
     public static RestrictionList? Parse(IReadOnlyList<string> names, out string? error, PolicyLoader? policies = null)
@@ -76,30 +77,31 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
                 error = $"restriction \"{names[i]}\" is not supported yet";
                 return null;
             }
-            bool takesScript = kind == Restriction.CheckPolicyScript;
-            if (!TakesTable(kind) && !TakesDnsList(kind) && !takesScript)
+            bool takesPolicy = kind is Restriction.CheckPolicyScript or Restriction.CheckPolicyService;
+            if (!TakesTable(kind) && !TakesDnsList(kind) && !takesPolicy)
             {
                 steps.Add(new RestrictionStep(kind));
                 continue;
             }
             if (i + 1 == names.Count)
             {
-                error = $"\"{names[i]}\" needs {(TakesTable(kind) ? "a type:name table" : takesScript ? "a script file" : "a DNS list domain")} after it";
+                error = $"\"{names[i]}\" needs {(TakesTable(kind) ? "a type:name table" : kind == Restriction.CheckPolicyScript ? "a script file"
+                    : kind == Restriction.CheckPolicyService ? "a policy server" : "a DNS list domain")} after it";
                 return null;
             }
             string argument = names[++i];
-            if (takesScript)
+            if (takesPolicy)
             {
                 if (policies is null)
                 {
-                    error = $"check_policy_script {argument}: scripts are named in main.cf restriction lists, not in table results";
+                    error = $"{names[i - 1]} {argument}: policies are named in main.cf restriction lists, not in table results";
                     return null;
                 }
-                if (policies.Load(argument, out error) is not { } script)
+                if (policies.Load(kind, argument, out error) is not { } policy)
                 {
                     return null;
                 }
-                steps.Add(new RestrictionStep(kind, TableName: argument, Script: script));
+                steps.Add(new RestrictionStep(kind, TableName: argument, Policy: policy));
                 continue;
             }
             if (TakesDnsList(kind))

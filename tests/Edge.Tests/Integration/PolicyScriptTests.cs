@@ -53,10 +53,25 @@ public class PolicyScriptTests
     [InlineData("return 'DUNNO';", "250 2.1.5 Ok")]
     [InlineData("return 'reject_unauth_destination';", "250 2.1.5 Ok")]
     [InlineData("return 'defer';", "450 4.7.1 <postmaster@localhost>: Recipient address rejected: Access denied")]
+    [InlineData("return 'DEFER_IF_PERMIT 4.7.0 wait a little';", "450 4.7.0 <postmaster@localhost>: Recipient address rejected: wait a little")]
+    [InlineData("return 'WARN looks odd';", "250 2.1.5 Ok")]
+    [InlineData("return 'PREPEND not a header';", "451 4.3.5 Server configuration error")]
     public async Task Its_answer_is_an_access_table_action(string body, string reply)
     {
         await using var edge = await StartAsync($"function policy(request) {{ {body} }}");
         Assert.Equal(reply, await RcptAsync(edge));
+    }
+
+    [Fact]
+    public async Task Prepended_headers_come_before_the_received_header()
+    {
+        await using var edge = await StartAsync("function policy(r) { return 'PREPEND X-Policy: checked ' + r.recipient; }");
+        await using var c = await edge.ConnectAsync();
+        await c.CommandAsync("EHLO client.example");
+        await c.EnvelopeAsync();
+        Assert.StartsWith("354 ", await c.CommandAsync("DATA"));
+        Assert.StartsWith("250 2.0.0 Ok: queued", await c.CommandAsync("Subject: x\r\n\r\nx\r\n."));
+        Assert.StartsWith("X-Policy: checked postmaster@localhost\r\nReceived: from client.example", await edge.SingleMessageContentAsync());
     }
 
     [Fact]
@@ -142,7 +157,7 @@ public class PolicyScriptTests
     [Theory]
     [InlineData("smtpd_recipient_restrictions = check_policy_script /nonexistent/policy.js", "/nonexistent/policy.js")]
     [InlineData("smtpd_recipient_restrictions = check_policy_script", "\"check_policy_script\" needs a script file after it")]
-    [InlineData("smtpd_data_restrictions = check_policy_script $DIR/policy.js", "smtpd_data_restrictions: policy scripts (CheckPolicyScript) are not supported here yet")]
+    [InlineData("smtpd_data_restrictions = check_policy_script $DIR/policy.js", "smtpd_data_restrictions: policies (CheckPolicyScript) are not supported here yet")]
     public async Task A_missing_or_misplaced_script_stops_start_up(string line, string message)
     {
         using var directory = new TempDirectory();

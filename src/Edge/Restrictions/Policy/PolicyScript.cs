@@ -13,7 +13,7 @@ namespace Edge.Restrictions.Policy;
 /// the file and line; it runs on <see cref="PolicyWorkers"/>, never on a session's thread. Besides the
 /// language, it has <c>log(text)</c> (a line in the mail log) and <c>store</c> (<see cref="PolicyStore"/>).
 /// </summary>
-internal sealed class PolicyScript
+internal sealed class PolicyScript : IPolicy
 {
     private const string EntryPoint = "policy";
 
@@ -25,6 +25,8 @@ internal sealed class PolicyScript
     }
 
     public string Path { get; }
+
+    public string Name => Path;
     public string Source { get; }
 
     /// <summary>edge_policy_time_limit: a request not answered by then is deferred (451 4.3.5).</summary>

@@ -262,6 +262,7 @@ internal sealed partial class SmtpSession
         }
         _envelope.Begin(default, argument[mail.Address], argument[mail.EnvId], mail.Ret, mail.Body, mail.SmtpUtf8);
         _declaredSize = mail.Size;
+        _prepend = null;
         _transactions++;
         Reply.Line(Replies.MailOk);
         return true;

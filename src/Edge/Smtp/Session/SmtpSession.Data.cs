@@ -125,10 +125,17 @@ internal sealed partial class SmtpSession
         return last;
     }
 
-    /// <summary>Opens the message content with the Received: header, as Postfix's smtpd writes it first.</summary>
+    /// <summary>
+    /// Opens the message content with the headers of PREPEND actions and the Received: header, as Postfix's
+    /// smtpd writes them first.
+    /// </summary>
     private void BeginContent()
     {
         _writer.Begin(_envelope.Id, _s.MessageSizeLimit);
+        if (_prepend is not null)
+        {
+            _writer.Write(System.Text.Encoding.UTF8.GetBytes(_prepend));
+        }
         ReadOnlySpan<byte> single = _envelope.RecipientCount == 1 ? _envelope[_envelope.Recipients[0].Address] : default;
         string helo = _helo ?? _peer.Name;
         int max = ReceivedHeader.MaxLength(helo, _peer.Name, _peer.Address, _s.MyHostname, _tlsSummary ?? "", single.Length);

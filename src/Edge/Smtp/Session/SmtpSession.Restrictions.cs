@@ -20,6 +20,9 @@ internal sealed partial class SmtpSession
     private Decision _pendingLookup;
     private PendingRecipient? _pendingRecipient;
 
+    /// <summary>Header lines PREPEND actions gave this transaction's accepted recipients (and DATA), CRLF-ended.</summary>
+    private string? _prepend;
+
     /// <summary>A RCPT TO waiting for an answer: copied, since the command line's buffer moves on.</summary>
     private sealed record PendingRecipient(byte[] Address, byte[] Orcpt, DsnNotify Notify, AddressClass Class);
 
@@ -42,6 +45,7 @@ internal sealed partial class SmtpSession
             MailLog.Info($"{_envelope.Id}: client={_peer.NamAddr}");
         }
         _envelope.AddRecipient(address, orcpt, notify);
+        _prepend += decision.Prepend;
         Reply.Line(Replies.RcptOk);
         return true;
     }
@@ -59,7 +63,7 @@ internal sealed partial class SmtpSession
         if (_pendingLookup.Policy is { } query)
         {
             _policyAnswers ??= new PolicyAnswers();
-            _policyAnswers.Add(query, await query.Script.AskAsync(query.Request, _hardStop));
+            _policyAnswers.Add(query, await query.Policy.AskAsync(query.Request, _hardStop));
             return;
         }
         _dnsChecks ??= new DnsChecks(_s.Restrictions.Dns);
@@ -107,6 +111,7 @@ internal sealed partial class SmtpSession
         }
         if (decision.Outcome != Outcome.Reply)
         {
+            _prepend += decision.Prepend;
             return null;
         }
         LogReject(command, decision.Reply!, recipient.IsEmpty ? null : Printable.Text(recipient));

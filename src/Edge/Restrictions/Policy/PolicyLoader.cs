@@ -1,0 +1,27 @@
+namespace Edge.Restrictions.Policy;
+
+/// <summary>
+/// Loads the policies of one configuration's restriction lists: each check_policy_script file and each
+/// check_policy_service server once, however many lists name it.
+/// </summary>
+internal sealed class PolicyLoader(TimeSpan scriptTimeLimit, PolicyServiceSettings services)
+{
+    private readonly Dictionary<string, IPolicy> _policies = [];
+
+    public IPolicy? Load(Restriction kind, string reference, out string? error)
+    {
+        error = null;
+        if (_policies.TryGetValue(reference, out IPolicy? loaded))
+        {
+            return loaded;
+        }
+        IPolicy? policy = kind == Restriction.CheckPolicyScript
+            ? PolicyScript.Load(reference, scriptTimeLimit, out error)
+            : PolicyService.Parse(reference, services, out error);
+        if (policy is not null)
+        {
+            _policies[reference] = policy;
+        }
+        return policy;
+    }
+}
