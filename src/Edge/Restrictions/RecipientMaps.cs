@@ -21,7 +21,7 @@ internal sealed class RecipientMaps
     private readonly TableList _canonical;
     private readonly TableList _recipientCanonical;
     private readonly TableList _senderCanonical;
-    private readonly string[] _alwaysKnown;
+    private readonly byte[][] _alwaysKnown;
     private readonly char[] _delimiters;
 
     private RecipientMaps(MainConfig config)
@@ -33,7 +33,7 @@ internal sealed class RecipientMaps
         _canonical = TableList.Open(config, "canonical_maps");
         _recipientCanonical = TableList.Open(config, "recipient_canonical_maps");
         _senderCanonical = TableList.Open(config, "sender_canonical_maps");
-        _alwaysKnown = ["postmaster", "mailer-daemon", config.Get("double_bounce_sender").ToLowerInvariant()];
+        _alwaysKnown = ["postmaster"u8.ToArray(), "mailer-daemon"u8.ToArray(), System.Text.Encoding.UTF8.GetBytes(config.Get("double_bounce_sender"))];
         _delimiters = config.Get("recipient_delimiter").ToCharArray();
         LocalRejectCode = config.GetInt("unknown_local_recipient_reject_code");
         VirtualAliasRejectCode = config.GetInt("unknown_virtual_alias_reject_code");
@@ -50,16 +50,14 @@ internal sealed class RecipientMaps
     private int RelayRejectCode { get; }
     private bool ShowTableName { get; }
 
-    /// <summary>Dunno for a known address (or one of a class without a list); a 5XX "User unknown", or 451 when a table could not be read.</summary>
-    public Decision Check(string address, AddressClass addressClass, Subject subject, scoped in CheckContext c)
+    /// <summary>
+    /// Dunno for a known address (or one of a class without a list); a 5XX "User unknown", or 451 when a table
+    /// could not be read. The address stays bytes until a table must be asked: mail to postmaster, or to a class
+    /// without a list, costs no allocation.
+    /// </summary>
+    public Decision Check(ReadOnlySpan<byte> address, AddressClass addressClass, Subject subject, scoped in CheckContext c)
     {
-        if (addressClass == AddressClass.Default || address.Length == 0)
-        {
-            return Decision.Dunno;
-        }
-        string[] keys = Keys(address.ToLowerInvariant(), addressClass == AddressClass.Local);
-        if (_canonical.Find(keys) is not null || _virtualAlias.Find(keys) is not null
-            || (subject == Subject.Sender ? _senderCanonical : _recipientCanonical).Find(keys) is not null)
+        if (addressClass == AddressClass.Default || address.IsEmpty)
         {
             return Decision.Dunno;
         }
@@ -72,7 +70,13 @@ internal sealed class RecipientMaps
         };
         // An empty list means "every address": except for virtual alias domains, whose addresses exist only as aliases.
         if ((maps.IsEmpty && addressClass != AddressClass.VirtualAlias)
-            || (addressClass == AddressClass.Local && _alwaysKnown.Contains(LocalPart(keys[0])))
+            || (addressClass == AddressClass.Local && IsAlwaysKnown(address)))
+        {
+            return Decision.Dunno;
+        }
+        string[] keys = Keys(System.Text.Encoding.UTF8.GetString(address).ToLowerInvariant(), addressClass == AddressClass.Local);
+        if (_canonical.Find(keys) is not null || _virtualAlias.Find(keys) is not null
+            || (subject == Subject.Sender ? _senderCanonical : _recipientCanonical).Find(keys) is not null
             || maps.Find(keys) is not null)
         {
             return Decision.Dunno;
@@ -116,9 +120,18 @@ internal sealed class RecipientMaps
         return [.. keys];
     }
 
-    private static string LocalPart(string address)
+    /// <summary>postmaster, MAILER-DAEMON and the double-bounce sender, in any case.</summary>
+    private bool IsAlwaysKnown(ReadOnlySpan<byte> address)
     {
-        int at = address.LastIndexOf('@');
-        return at < 0 ? address : address[..at];
+        int at = address.LastIndexOf((byte)'@');
+        ReadOnlySpan<byte> local = at < 0 ? address : address[..at];
+        foreach (byte[] name in _alwaysKnown)
+        {
+            if (System.Text.Ascii.EqualsIgnoreCase(local, name))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -40,11 +40,11 @@ internal static class RestrictionEvaluator
 
     private static Decision UnlistedSender(RestrictionSettings s, scoped in CheckContext c) => c.Sender.IsEmpty
         ? Decision.Dunno
-        : s.RecipientMaps.Check(c.SenderText, c.Classifier.Classify(c.Sender), Subject.Sender, c);
+        : s.RecipientMaps.Check(c.Sender, c.Classifier.Classify(c.Sender), Subject.Sender, c);
 
     private static Decision UnlistedRecipient(RestrictionSettings s, scoped in CheckContext c) => c.Recipient.IsEmpty
         ? Decision.Dunno
-        : s.RecipientMaps.Check(c.RecipientText, c.RecipientClass, Subject.Recipient, c);
+        : s.RecipientMaps.Check(c.Recipient, c.RecipientClass, Subject.Recipient, c);
 
     /// <summary>A reply, or a DNS answer to wait for, ends the check; a permit only ends its own list.</summary>
     private static bool Decided(Decision d) => d.Outcome is Outcome.Reply or Outcome.Lookup;
@@ -127,11 +127,9 @@ internal static class RestrictionEvaluator
     /// <summary>The policy's answer, as an access table's result; until it is there, the question to ask.</summary>
     private static Decision AskPolicy(RestrictionSettings s, RestrictionStep step, Subject subject, scoped in CheckContext c, int depth)
     {
-        PolicyRequest request = PolicyRequest.Build(c, subject);
-        string key = request.ToString();
-        if (c.Answers is null || !c.Answers.TryGet(step.Policy!, key, out string? action))
+        if (c.Answers is null || !c.Answers.TryGet(step.Policy!, subject, out string? action))
         {
-            return Decision.NeedPolicy(new PolicyQuery(step.Policy!, request, key));
+            return Decision.NeedPolicy(new PolicyQuery(step.Policy!, PolicyRequest.Build(c, subject), subject));
         }
         return action is null ? Decision.ServerConfigurationError : AccessResult.Apply(s, step, subject, c, depth, action);
     }

@@ -15,7 +15,7 @@ internal sealed class PolicyRequest
 
     private void Add(string name, string value) => _attributes.Add(new(name, value));
 
-    /// <summary>The attributes, one "name=value" per line as the protocol sends them; also the request's identity.</summary>
+    /// <summary>The attributes, one "name=value" per line, as the protocol sends them.</summary>
     public override string ToString()
     {
         var text = new StringBuilder();
