@@ -45,7 +45,10 @@ internal sealed partial class SmtpSession
             MailLog.Info($"{_envelope.Id}: client={_peer.NamAddr}");
         }
         _envelope.AddRecipient(address, orcpt, notify);
-        _prepend += decision.Prepend;
+        if (decision.Prepend is not null)
+        {
+            _prepend += decision.Prepend;
+        }
         Reply.Line(Replies.RcptOk);
         return true;
     }
@@ -111,7 +114,10 @@ internal sealed partial class SmtpSession
         }
         if (decision.Outcome != Outcome.Reply)
         {
-            _prepend += decision.Prepend;
+            if (decision.Prepend is not null)
+            {
+                _prepend += decision.Prepend;
+            }
             return null;
         }
         LogReject(command, decision.Reply!, recipient.IsEmpty ? null : Printable.Text(recipient));
