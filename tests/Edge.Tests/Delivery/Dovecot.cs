@@ -78,21 +78,7 @@ public sealed class Dovecot : IAsyncDisposable
             }
 
             """);
-        var info = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in (string[])["-F", "-c", directory.File("dovecot.conf")])
-        {
-            info.ArgumentList.Add(argument);
-        }
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        Process process = Peer.Start(program, ["-F", "-c", directory.File("dovecot.conf")]);
         var dovecot = new Dovecot(process, directory, port);
         await ListeningPort.WaitAsync(port, () => process.HasExited, "dovecot");
         for (int i = 0; i < 100 && !File.Exists(dovecot.UnixSocket); i++)
@@ -120,13 +106,8 @@ public sealed class Dovecot : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            // The master and the lmtp/auth processes it started.
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
+        // The master and the lmtp/auth processes it started.
+        await Peer.StopAsync(_process);
         _directory.Dispose();
     }
 }

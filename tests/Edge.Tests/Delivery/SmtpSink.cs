@@ -12,10 +12,12 @@ public sealed class SmtpSink : IAsyncDisposable
     private readonly Process _process;
     private readonly TempDirectory _directory;
     private readonly string _dumps;
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log;
 
-    private SmtpSink(Process process, TempDirectory directory, string dumps, int port)
+    private SmtpSink(Process process, TempDirectory directory, string dumps, int port,
+        System.Collections.Concurrent.ConcurrentQueue<string> log)
     {
+        _log = log;
         _process = process;
         _directory = directory;
         _dumps = dumps;
@@ -38,22 +40,10 @@ public sealed class SmtpSink : IAsyncDisposable
             File.SetUnixFileMode(dumps, (UnixFileMode)0b111_111_111);
         }
         int port = ListeningPort.Free();
-        var info = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in (string[])["-u", "postfix", "-v", "-d", Path.Combine(dumps, "message."), .. options, $"127.0.0.1:{port}", "100"])
-        {
-            info.ArgumentList.Add(argument);
-        }
-        var process = Process.Start(info)!;
-        var sink = new SmtpSink(process, directory, dumps, port);
-        process.OutputDataReceived += (_, e) => sink.Record(e.Data);
-        process.ErrorDataReceived += (_, e) => sink.Record(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        Process process = Peer.Start(program,
+            ["-u", "postfix", "-v", "-d", Path.Combine(dumps, "message."), .. options, $"127.0.0.1:{port}", "100"], log.Enqueue);
+        var sink = new SmtpSink(process, directory, dumps, port, log);
         await ListeningPort.WaitAsync(port, () => process.HasExited, "smtp-sink");
         return sink;
     }
@@ -90,14 +80,6 @@ public sealed class SmtpSink : IAsyncDisposable
     public int Count(string entry) => _log.Select(line => line[(line.IndexOf(": ", StringComparison.Ordinal) + 2)..])
         .Count(text => text == entry || text.StartsWith(entry + " (", StringComparison.Ordinal));
 
-    private void Record(string? line)
-    {
-        if (line is not null)
-        {
-            _log.Enqueue(line);
-        }
-    }
-
     public int DumpCount => Directory.GetFiles(_dumps).Length;
 
     /// <summary>The message itself from a dump: what follows smtp-sink's three-line Received: header, without the final empty line.</summary>
@@ -129,12 +111,7 @@ public sealed class SmtpSink : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
+        await Peer.StopAsync(_process);
         _directory.Dispose();
     }
 }

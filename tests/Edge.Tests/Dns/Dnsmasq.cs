@@ -50,37 +50,20 @@ public sealed class Dnsmasq : IDisposable
         for (int round = 0; round < 5; round++)
         {
             int port = FreePort();
-            var info = new ProcessStartInfo(program)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (string arg in new[]
-            {
-                "--keep-in-foreground", "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file=",
-                "--log-facility=-", "--listen-address=127.0.0.1", "--bind-interfaces", $"--port={port}",
-                "--local=/test/", $"--local-ttl={Ttl}",
-            }.Concat(recordArgs))
-            {
-                info.ArgumentList.Add(arg);
-            }
             var log = new StringBuilder();
-            var process = Process.Start(info)!;
-            DataReceivedEventHandler append = (_, e) =>
-            {
-                if (e.Data is not null)
+            Process process = Peer.Start(program,
+                [
+                    "--keep-in-foreground", "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file=",
+                    "--log-facility=-", "--listen-address=127.0.0.1", "--bind-interfaces", $"--port={port}",
+                    "--local=/test/", $"--local-ttl={Ttl}", .. recordArgs,
+                ],
+                line =>
                 {
                     lock (log)
                     {
-                        log.AppendLine(e.Data);
+                        log.AppendLine(line);
                     }
-                }
-            };
-            process.OutputDataReceived += append;
-            process.ErrorDataReceived += append;
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
+                });
             var server = new Dnsmasq(process, log, new IPEndPoint(IPAddress.Loopback, port));
             if (await server.WaitUntilAnsweringAsync())
             {

@@ -24,22 +24,59 @@ public static class Peer
 
     public static async Task<(int Exit, string Output)> RunAsync(string program, string package, params string[] args)
     {
-        var info = new ProcessStartInfo(Require(program, package))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(info)!;
+        using var process = Process.Start(StartInfo(Require(program, package), args))!;
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         await process.WaitForExitAsync(deadline.Token);
         return (process.ExitCode, await output + await error);
+    }
+
+    /// <summary>
+    /// Starts a server peer in the foreground (its path from <see cref="Require"/>), every line it prints handed to
+    /// <paramref name="onLine"/> or dropped, for the test to end with <see cref="StopAsync"/>.
+    /// </summary>
+    public static Process Start(string path, IEnumerable<string> arguments, Action<string>? onLine = null)
+    {
+        var process = Process.Start(StartInfo(path, arguments))!;
+        DataReceivedEventHandler line = (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                onLine?.Invoke(e.Data);
+            }
+        };
+        process.OutputDataReceived += line;
+        process.ErrorDataReceived += line;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>Kills a peer from <see cref="Start"/> and the processes it started, and waits for it.</summary>
+    public static async Task StopAsync(Process process)
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+        process.Dispose();
+    }
+
+    private static ProcessStartInfo StartInfo(string path, IEnumerable<string> arguments)
+    {
+        var info = new ProcessStartInfo(path)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+        return info;
     }
 
     public static Task<(int Exit, string Output)> SwaksAsync(params string[] args) => RunAsync("swaks", "swaks", args);

@@ -28,21 +28,9 @@ public sealed class Postgrey : IAsyncDisposable
         var directory = new TempDirectory();
         int port = ListeningPort.Free();
         string socket = directory.File("postgrey.socket");
-        var info = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
         // Root is its own user here: the database directory is the test's.
-        foreach (string argument in (string[])[unixSocket ? $"--unix={socket}" : $"--inet=127.0.0.1:{port}",
-                     $"--dbdir={directory.Path}", "--user=root", "--group=root", .. options])
-        {
-            info.ArgumentList.Add(argument);
-        }
-        var process = Process.Start(info)!;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        Process process = Peer.Start(program, [unixSocket ? $"--unix={socket}" : $"--inet=127.0.0.1:{port}",
+            $"--dbdir={directory.Path}", "--user=root", "--group=root", .. options]);
         if (unixSocket)
         {
             for (int i = 0; i < 200 && !File.Exists(socket) && !process.HasExited; i++)
@@ -58,12 +46,7 @@ public sealed class Postgrey : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
+        await Peer.StopAsync(_process);
         _directory.Dispose();
     }
 }
