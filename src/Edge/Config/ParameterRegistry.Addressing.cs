@@ -16,6 +16,8 @@ public static partial class ParameterRegistry
         List("masquerade_exceptions", ""),
         List("masquerade_classes", "envelope_sender, header_sender, header_recipient"),
         List("virtual_alias_maps", "$virtual_maps"),
+        Int("virtual_alias_recursion_limit", "1000"),
+        Int("virtual_alias_expansion_limit", "1000"),
         List("virtual_alias_domains", "$virtual_alias_maps"),
         List("virtual_mailbox_domains", "$virtual_mailbox_maps"),
         List("virtual_mailbox_maps", ""),

@@ -27,6 +27,7 @@ internal static class SmtpdSettingsFactory
         // mynetworks first: other lists default to $mynetworks, and its own line is the one to report.
         NetworkList mynetworks = Networks(config, "mynetworks");
         TlsLevel tls = ParseTlsLevel(config);
+        AddressClassifier classifier = Classifier(config);
         X509Certificate2? certificate = tls == TlsLevel.None ? null : LoadCertificate(config);
 
         return new SmtpdSettings
@@ -56,7 +57,8 @@ internal static class SmtpdSettingsFactory
             DsnEnabled = !discard.Contains("DSN"),
             LineLengthLimit = Math.Max(512, config.GetInt("line_length_limit")),
             Mynetworks = mynetworks,
-            Classifier = Classifier(config),
+            Classifier = classifier,
+            VirtualAliases = new Cleanup.VirtualAliases(config, classifier),
             Restrictions = Restrictions(config),
             XclientHosts = Networks(config, "smtpd_authorized_xclient_hosts"),
             ClientConnectionLimit = config.GetInt("smtpd_client_connection_count_limit"),

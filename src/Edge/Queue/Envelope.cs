@@ -64,6 +64,25 @@ internal sealed class Envelope
         _recipients[RecipientCount++] = new Recipient { Address = Add(address), Orcpt = Add(orcpt), Notify = notify };
     }
 
+    /// <summary>
+    /// The recipients after address rewriting (virtual aliases), in place of those the client gave; false,
+    /// changing nothing, when they do not fit one envelope.
+    /// </summary>
+    public bool ReplaceRecipients(IReadOnlyList<(string Address, string Orcpt, DsnNotify Notify)> recipients)
+    {
+        var encoding = System.Text.Encoding.UTF8;
+        if (!HasRoomFor(recipients.Sum(r => encoding.GetByteCount(r.Address) + encoding.GetByteCount(r.Orcpt))))
+        {
+            return false;
+        }
+        RecipientCount = 0;
+        foreach ((string address, string orcpt, DsnNotify notify) in recipients)
+        {
+            AddRecipient(encoding.GetBytes(address), encoding.GetBytes(orcpt), notify);
+        }
+        return true;
+    }
+
     public void Reset()
     {
         Active = false;

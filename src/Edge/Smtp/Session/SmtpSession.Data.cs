@@ -245,6 +245,13 @@ internal sealed partial class SmtpSession
             _errors++;
             return -1;
         }
+        if (_s.VirtualAliases.Expand(_envelope) is { } aliasError)
+        {
+            MailLog.Warning($"{_envelope.Id}: {aliasError} -- message not accepted", "cleanup");
+            Reply.Line(Replies.AliasExpansionError);
+            _errors++;
+            return -1;
+        }
         string protocol = Protocol;
         if (_client is null || !ReferenceEquals(_client.Protocol, protocol))
         {

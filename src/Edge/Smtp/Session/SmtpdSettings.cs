@@ -46,6 +46,9 @@ internal sealed class SmtpdSettings
     public required int LineLengthLimit { get; init; }
     public required NetworkList Mynetworks { get; init; }
     public required AddressClassifier Classifier { get; init; }
+
+    /// <summary>virtual_alias_maps, applied to the recipients before the message is queued.</summary>
+    public required Cleanup.VirtualAliases VirtualAliases { get; init; }
     public required RestrictionSettings Restrictions { get; init; }
     public required NetworkList XclientHosts { get; init; }
     public required int ClientConnectionLimit { get; init; }
