@@ -148,15 +148,35 @@ internal static class SmtpdSettingsFactory
         return list;
     }
 
+    /// <summary>A domain list: names, "/file" (its names, as Postfix reads them) and type:table entries.</summary>
     private static DomainSet Domains(MainConfig config, string name)
     {
-        IReadOnlyList<string> items = config.GetList(name);
-        string? table = items.FirstOrDefault(i => i.Contains(':') || i.StartsWith('/'));
-        if (table is not null)
+        var domains = new List<string>();
+        var tables = new List<Tables.ILookupTable>();
+        foreach (string item in config.GetList(name))
         {
-            throw config.Error(name, $"lookup table \"{table}\" is not supported yet; list the domains");
+            if (item.StartsWith('/'))
+            {
+                try
+                {
+                    domains.AddRange(File.ReadLines(item).SelectMany(line => line.Split('#')[0]
+                        .Split([' ', '\t', ','], StringSplitOptions.RemoveEmptyEntries)));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw config.Error(name, $"cannot read {item}: {e.Message}");
+                }
+            }
+            else if (item.Contains(':'))
+            {
+                tables.Add(Tables.TableFactory.Open(item, out string? error) ?? throw config.Error(name, $"{item}: {error}"));
+            }
+            else
+            {
+                domains.Add(item);
+            }
         }
-        return new DomainSet(items, ParentMatchesSubdomains(config, name));
+        return new DomainSet(domains, ParentMatchesSubdomains(config, name), [.. tables]);
     }
 
     /// <summary>Whether parent_domain_matches_subdomains names <paramref name="name"/> (a list or "smtpd_access_maps").</summary>

@@ -88,4 +88,29 @@ public class VirtualAliasTests
         Assert.Equal("550 5.1.1 <nobody@alias.example>: Recipient address rejected: User unknown in virtual alias table",
             await c.CommandAsync("RCPT TO:<nobody@alias.example>"));
     }
+
+    [Fact]
+    public async Task Without_virtual_alias_domains_the_domains_are_the_keys_of_the_alias_table()
+    {
+        using var directory = new TempDirectory();
+        directory.Write("virtual", "# virtual(5): a domain line declares the domain\nalias.example anything\ninfo@alias.example root@edge.test\n");
+        directory.Write("relay-domains", "# relayed for\nrelay.example other.example\n");
+        await using var edge = await EdgeInstance.StartAsync($"""
+            virtual_alias_maps = hash:{directory.File("virtual")}
+            relay_domains = {directory.File("relay-domains")}
+            mynetworks = 192.0.2.0/24
+            """, reuse: directory);
+        await using var c = await edge.ConnectAsync();
+        await c.CommandAsync("EHLO client.example");
+        await c.CommandAsync("MAIL FROM:<a@example.org>");
+        Assert.Equal("550 5.1.1 <nobody@alias.example>: Recipient address rejected: User unknown in virtual alias table",
+            await c.CommandAsync("RCPT TO:<nobody@alias.example>"));
+        Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<anyone@sub.other.example>"));
+        Assert.Equal("454 4.7.1 <anyone@elsewhere.example>: Relay access denied", await c.CommandAsync("RCPT TO:<anyone@elsewhere.example>"));
+        Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<info@alias.example>"));
+        Assert.StartsWith("354 ", await c.CommandAsync("DATA"));
+        Assert.StartsWith("250 2.0.0 Ok: queued", await c.CommandAsync("Subject: x\r\n\r\nx\r\n."));
+        var message = Assert.Single(await edge.QueuedAsync());
+        Assert.Equal(["anyone@sub.other.example", "root@edge.test"], message.Recipients.Select(r => r.Address));
+    }
 }
