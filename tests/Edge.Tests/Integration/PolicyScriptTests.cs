@@ -143,6 +143,7 @@ public class PolicyScriptTests
     [InlineData("function policy(r) {\n  return 'OK'\n}}\n", "line 3")]
     [InlineData("function rcpt(r) { return 'OK'; }", "the script defines no function policy(request)")]
     [InlineData("throw new Error('at load');", "line 1: Error: at load")]
+    [InlineData("const end = Date.now() + 6000; while (Date.now() < end) {}\nfunction policy(r) { return 'OK'; }", "the script's top level did not finish within 5s")]
     public async Task A_broken_script_stops_start_up_naming_its_file_and_line(string script, string message)
     {
         using var directory = new TempDirectory();

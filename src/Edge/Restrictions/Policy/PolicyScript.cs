@@ -47,21 +47,36 @@ internal sealed class PolicyScript : IPolicy
             return null;
         }
         var script = new PolicyScript(path, source, timeLimit);
-        try
+        error = script.Validate();
+        return error is null ? script : null;
+    }
+
+    /// <summary>
+    /// Runs the script's top level once, on a thread of its own: a top level that never ends must not hang
+    /// start-up or a reload (the thread cannot be stopped, but the configuration is refused).
+    /// </summary>
+    private string? Validate()
+    {
+        string? error = null;
+        var thread = new Thread(() =>
         {
-            script.CreateEngine(out _);
-        }
-        catch (JavaScriptException e)
-        {
-            error = $"check_policy_script {path}, line {e.LineNumber}: {e.Message}";
-            return null;
-        }
-        catch (InvalidOperationException e)
-        {
-            error = $"check_policy_script {path}: {e.Message}";
-            return null;
-        }
-        return script;
+            try
+            {
+                CreateEngine(out _);
+            }
+            catch (JavaScriptException e)
+            {
+                error = $"check_policy_script {Path}, line {e.LineNumber}: {e.Message}";
+            }
+            catch (Exception e)
+            {
+                error = $"check_policy_script {Path}: {e.Message}";
+            }
+        }) { IsBackground = true, Name = "edge policy load" };
+        thread.Start();
+        TimeSpan limit = TimeLimit * 5;
+        return thread.Join(limit) ? error
+            : $"check_policy_script {Path}: the script's top level did not finish within {(long)limit.TotalSeconds}s";
     }
 
     /// <summary>An engine that has run the script; one per worker thread, since an engine is not thread-safe.</summary>
