@@ -64,6 +64,7 @@ internal static class SmtpdSettingsFactory
             ClientConnectionLimit = config.GetInt("smtpd_client_connection_count_limit"),
             ClientLimitExceptions = Networks(config, "smtpd_client_event_limit_exceptions"),
             PerRequestDeadline = config.GetBool("smtpd_per_request_deadline"),
+            PeernameLookup = config.GetBool("smtpd_peername_lookup"),
             SessionTimeLimit = config.GetTime("edge_session_time_limit"),
             UpstreamProxy = ParseUpstreamProxy(config),
             UpstreamProxyTimeout = config.GetTime("smtpd_upstream_proxy_timeout"),

@@ -40,7 +40,7 @@ internal sealed class PolicyRequest
         request.Add("recipient_count", (session?.RecipientCount ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Add("client_address", c.Client.Address);
         request.Add("client_name", c.Client.Name);
-        request.Add("reverse_client_name", c.Client.Name);
+        request.Add("reverse_client_name", c.Client.ReverseName);
         request.Add("client_port", c.Client.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Add("instance", session?.Instance ?? "");
         request.Add("sasl_method", "");

@@ -1,4 +1,5 @@
 using System.Net;
+using Edge.Dns;
 
 namespace Edge.Smtp.Session;
 
@@ -8,6 +9,9 @@ namespace Edge.Smtp.Session;
 /// </summary>
 internal sealed record Peer(IPAddress? Ip, string Address, string Name, int Port)
 {
+    /// <summary>What the address's PTR record says, confirmed or not (Postfix's reverse_client_name).</summary>
+    public string ReverseName { get; init; } = Name;
+
     /// <summary>Postfix's name[addr] form for log lines.</summary>
     public string NamAddr { get; } = $"{Name}[{Address}]";
 
@@ -18,8 +22,31 @@ internal sealed record Peer(IPAddress? Ip, string Address, string Name, int Port
             return new Peer(null, "unknown", "unknown", 0);
         }
         IPAddress address = ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address;
-        // Reverse DNS (smtpd_peername_lookup) comes with the resolver; until then only loopback has a name.
+        // Loopback is "localhost" without asking DNS (Postfix's resolver reads /etc/hosts for it); others are
+        // named by NamedAsync when smtpd_peername_lookup asks for it.
         string name = IPAddress.IsLoopback(address) ? "localhost" : "unknown";
         return new Peer(address, address.ToString(), name, ip.Port);
+    }
+
+    /// <summary>
+    /// The client with its name from DNS, as Postfix's smtpd finds it: the PTR record's name, kept only when
+    /// that name's addresses include the client's (forward-confirmed); otherwise "unknown", with the PTR name as
+    /// <see cref="ReverseName"/>. A malformed name, or no answer, leaves both "unknown".
+    /// </summary>
+    public async Task<Peer> NamedAsync(DnsResolver resolver, CancellationToken cancellationToken)
+    {
+        if (Ip is null || IPAddress.IsLoopback(Ip))
+        {
+            return this;
+        }
+        DnsAnswer<string> ptr = await resolver.QueryPtrAsync(Ip, cancellationToken);
+        string? reverse = ptr.Status == DnsStatus.Ok && ptr.Records.Count > 0 ? ptr.Records[0].TrimEnd('.') : null;
+        if (reverse is null || !Net.HostName.IsValid(reverse))
+        {
+            return this;
+        }
+        DnsAnswer<IPAddress> forward = await resolver.QueryAddressesAsync(reverse, Ip.AddressFamily, cancellationToken);
+        bool confirmed = forward.Status == DnsStatus.Ok && forward.Records.Contains(Ip);
+        return new Peer(Ip, Address, confirmed ? reverse : "unknown", Port) { ReverseName = reverse };
     }
 }

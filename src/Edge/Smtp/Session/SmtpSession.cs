@@ -129,10 +129,14 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         {
             return;
         }
-        MailLog.Info($"connect from {_peer.NamAddr}");
         string? reason = null;
         try
         {
+            if (_s.PeernameLookup && _peer.Ip is { } ip && !IPAddress.IsLoopback(ip))
+            {
+                SetPeer(await _peer.NamedAsync(_s.Restrictions.Dns, _hardStop));
+            }
+            MailLog.Info($"connect from {_peer.NamAddr}");
             if (await RejectPregreetingAsync() || await RejectTooManyConnectionsAsync())
             {
                 return;

@@ -54,6 +54,9 @@ internal sealed class SmtpdSettings
     public required int ClientConnectionLimit { get; init; }
     public required NetworkList ClientLimitExceptions { get; init; }
     public required bool PerRequestDeadline { get; init; }
+
+    /// <summary>smtpd_peername_lookup: name the client from DNS (PTR, forward-confirmed) before the greeting.</summary>
+    public required bool PeernameLookup { get; init; }
     public required TimeSpan SessionTimeLimit { get; init; }
     public required bool UpstreamProxy { get; init; }
     public required TimeSpan UpstreamProxyTimeout { get; init; }
