@@ -236,6 +236,7 @@ internal static class SmtpdSettingsFactory
             InvalidHostnameRejectCode = ReplyCode(config, "invalid_hostname_reject_code"),
             NonFqdnRejectCode = ReplyCode(config, "non_fqdn_reject_code"),
             UnknownAddressRejectCode = ReplyCode(config, "unknown_address_reject_code"),
+            UnknownClientRejectCode = ReplyCode(config, "unknown_client_reject_code"),
             RblRejectCode = ReplyCode(config, "maps_rbl_reject_code"),
             RblReply = config.GetRaw("default_rbl_reply"),
             NullAccessKey = config.Get("smtpd_null_access_lookup_key"),

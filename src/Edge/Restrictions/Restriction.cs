@@ -31,4 +31,6 @@ internal enum Restriction : byte
     RejectUnlistedRecipient,
     CheckPolicyScript,
     CheckPolicyService,
+    RejectUnknownClientHostname,
+    RejectUnknownReverseClientHostname,
 }

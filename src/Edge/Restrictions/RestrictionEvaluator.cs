@@ -117,12 +117,24 @@ internal static class RestrictionEvaluator
                 DnsRestrictions.Listed(s, step, c, step.List!.QueryFor(sender), "Sender address", sender),
             Restriction.RejectRhsblRecipient when hasRecipient && DnsRestrictions.DomainOf(c.RecipientText) is { } recipient =>
                 DnsRestrictions.Listed(s, step, c, step.List!.QueryFor(recipient), "Recipient address", recipient),
+            Restriction.RejectUnknownClientHostname when c.Client.Name == "unknown" && c.Client.Ip is not null =>
+                UnknownClient(s, c, ""),
+            Restriction.RejectUnknownReverseClientHostname when c.Client.ReverseName == "unknown" && c.Client.Ip is not null =>
+                UnknownClient(s, c, "reverse "),
             Restriction.RejectUnlistedSender => UnlistedSender(s, c),
             Restriction.RejectUnlistedRecipient => UnlistedRecipient(s, c),
             Restriction.CheckPolicyScript or Restriction.CheckPolicyService => AskPolicy(s, step, subject, c, depth),
             _ => Decision.Dunno,
         };
     }
+
+    /// <summary>
+    /// Postfix's reply to a client without a (confirmed) name; 450 whatever unknown_client_reject_code says when
+    /// DNS did not answer, since the name may exist.
+    /// </summary>
+    private static Decision UnknownClient(RestrictionSettings s, scoped in CheckContext c, string which) =>
+        Decision.Reject(c.Client.NameLookupFailed ? 450 : s.UnknownClientRejectCode, "4.7.25",
+            $"Client host rejected: cannot find your {which}hostname, [{c.Client.Address}]");
 
     /// <summary>The policy's answer, as an access table's result; until it is there, the question to ask.</summary>
     private static Decision AskPolicy(RestrictionSettings s, RestrictionStep step, Subject subject, scoped in CheckContext c, int depth)

@@ -52,6 +52,9 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
         ["check_recipient_maps"] = Restriction.RejectUnlistedRecipient,
         ["check_policy_script"] = Restriction.CheckPolicyScript,
         ["check_policy_service"] = Restriction.CheckPolicyService,
+        ["reject_unknown_client_hostname"] = Restriction.RejectUnknownClientHostname,
+        ["reject_unknown_client"] = Restriction.RejectUnknownClientHostname,
+        ["reject_unknown_reverse_client_hostname"] = Restriction.RejectUnknownReverseClientHostname,
     };
 
     private static bool TakesTable(Restriction kind) => kind is Restriction.CheckClientAccess or Restriction.CheckHeloAccess

@@ -24,6 +24,9 @@ internal sealed record RestrictionSettings
     public int InvalidHostnameRejectCode { get; init; } = 501;
     public int NonFqdnRejectCode { get; init; } = 504;
 
+    /// <summary>unknown_client_reject_code: reject_unknown_client_hostname and reject_unknown_reverse_client_hostname.</summary>
+    public int UnknownClientRejectCode { get; init; } = 450;
+
     /// <summary>unknown_address_reject_code: reject_unknown_sender_domain and reject_unknown_recipient_domain.</summary>
     public int UnknownAddressRejectCode { get; init; } = 450;
 

@@ -14,8 +14,10 @@ public class ClientNameTests : IClassFixture<ClientNameTests.Zone>
     {
         public Dnsmasq Server { get; private set; } = null!;
 
-        // 198.51.100.9 is mail.client.test both ways; 198.51.100.10 claims a name whose address is another's.
+        // 198.51.100.9 is mail.client.test both ways; 198.51.100.10 claims a name whose address is another's;
+        // the others of 198.51.100.0/24 have no PTR record (NXDOMAIN, as from the network's real DNS).
         public async Task InitializeAsync() => Server = await Dnsmasq.StartAsync([
+            "--local=/100.51.198.in-addr.arpa/",
             "--host-record=mail.client.test,198.51.100.9",
             "--ptr-record=10.100.51.198.in-addr.arpa,forged.client.test",
             "--host-record=forged.client.test,192.0.2.99",
@@ -84,5 +86,31 @@ public class ClientNameTests : IClassFixture<ClientNameTests.Zone>
     {
         await using var edge = await StartAsync("smtpd_peername_lookup = no");
         Assert.Equal("554 5.7.1 <postmaster@localhost>: Recipient address rejected: unknown unknown", await RcptFromAsync(edge, "198.51.100.9"));
+    }
+
+    [Theory]
+    [InlineData("reject_unknown_client_hostname", "198.51.100.10", "450 4.7.25 Client host rejected: cannot find your hostname, [198.51.100.10]")]
+    [InlineData("reject_unknown_client_hostname", "198.51.100.9", "554 5.7.1 <postmaster@localhost>: Recipient address rejected: mail.client.test mail.client.test")]
+    [InlineData("reject_unknown_reverse_client_hostname", "198.51.100.11", "450 4.7.25 Client host rejected: cannot find your reverse hostname, [198.51.100.11]")]
+    [InlineData("reject_unknown_reverse_client_hostname", "198.51.100.10", "554 5.7.1 <postmaster@localhost>: Recipient address rejected: unknown forged.client.test")]
+    public async Task Clients_without_a_name_can_be_refused(string restriction, string client, string reply)
+    {
+        await using var edge = await StartAsync($"smtpd_client_restrictions = {restriction}");
+        Assert.Equal(reply, await RcptFromAsync(edge, client));
+    }
+
+    [Fact]
+    public async Task A_permanent_code_becomes_temporary_when_dns_did_not_answer()
+    {
+        await using var known = await StartAsync("smtpd_client_restrictions = reject_unknown_client_hostname\nunknown_client_reject_code = 550");
+        Assert.Equal("550 5.7.25 Client host rejected: cannot find your hostname, [198.51.100.11]", await RcptFromAsync(known, "198.51.100.11"));
+
+        // A DNS server that does not exist: the name may well exist, so the client is only told to come back.
+        await using var failing = await StartAsync($"""
+            smtpd_client_restrictions = reject_unknown_client_hostname
+            unknown_client_reject_code = 550
+            edge_dns_servers = 127.0.0.1:{Delivery.ListeningPort.Free()}
+            """);
+        Assert.Equal("450 4.7.25 Client host rejected: cannot find your hostname, [198.51.100.11]", await RcptFromAsync(failing, "198.51.100.11"));
     }
 }

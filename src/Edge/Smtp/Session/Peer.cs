@@ -12,6 +12,9 @@ internal sealed record Peer(IPAddress? Ip, string Address, string Name, int Port
     /// <summary>What the address's PTR record says, confirmed or not (Postfix's reverse_client_name).</summary>
     public string ReverseName { get; init; } = Name;
 
+    /// <summary>DNS did not answer while the name was looked up: "unknown" may be wrong, so nothing is refused for good.</summary>
+    public bool NameLookupFailed { get; init; }
+
     /// <summary>Postfix's name[addr] form for log lines.</summary>
     public string NamAddr { get; } = $"{Name}[{Address}]";
 
@@ -43,10 +46,12 @@ internal sealed record Peer(IPAddress? Ip, string Address, string Name, int Port
         string? reverse = ptr.Status == DnsStatus.Ok && ptr.Records.Count > 0 ? ptr.Records[0].TrimEnd('.') : null;
         if (reverse is null || !Net.HostName.IsValid(reverse))
         {
-            return this;
+            return this with { NameLookupFailed = Failed(ptr.Status) };
         }
         DnsAnswer<IPAddress> forward = await resolver.QueryAddressesAsync(reverse, Ip.AddressFamily, cancellationToken);
         bool confirmed = forward.Status == DnsStatus.Ok && forward.Records.Contains(Ip);
-        return new Peer(Ip, Address, confirmed ? reverse : "unknown", Port) { ReverseName = reverse };
+        return new Peer(Ip, Address, confirmed ? reverse : "unknown", Port) { ReverseName = reverse, NameLookupFailed = Failed(forward.Status) };
     }
+
+    private static bool Failed(DnsStatus status) => status is not (DnsStatus.Ok or DnsStatus.NoData or DnsStatus.NxDomain);
 }
