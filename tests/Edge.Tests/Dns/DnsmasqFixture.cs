@@ -1,16 +1,12 @@
 namespace Edge.Tests.Dns;
 
 /// <summary>One dnsmasq with the test zone's records, shared by the tests that only read from it.</summary>
-public sealed class DnsmasqFixture : IAsyncLifetime
+public sealed class DnsmasqFixture() : DnsZone(Records)
 {
     /// <summary>Long TXT records for big.test: together far more than the 1232 bytes a UDP reply may carry.</summary>
     public static readonly string[] BigTxt = Enumerable.Range(0, 24)
         .Select(i => $"record{i:D2}-" + new string((char)('a' + i % 26), 200))
         .ToArray();
-
-    private Dnsmasq? _server;
-
-    public Dnsmasq Server => _server ?? throw new InvalidOperationException("not started");
 
     public static IEnumerable<string> Records =>
     [
@@ -27,12 +23,4 @@ public sealed class DnsmasqFixture : IAsyncLifetime
         "--ptr-record=7.0.0.127.in-addr.arpa,ptr.test",
         .. BigTxt.Select(text => $"--txt-record=big.test,{text}"),
     ];
-
-    public async Task InitializeAsync() => _server = await Dnsmasq.StartAsync(Records);
-
-    public Task DisposeAsync()
-    {
-        _server?.Dispose();
-        return Task.CompletedTask;
-    }
 }

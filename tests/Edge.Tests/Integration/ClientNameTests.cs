@@ -10,25 +10,16 @@ namespace Edge.Tests.Integration;
 /// </summary>
 public class ClientNameTests : IClassFixture<ClientNameTests.Zone>
 {
-    public sealed class Zone : IAsyncLifetime
-    {
-        public Dnsmasq Server { get; private set; } = null!;
-
-        // 198.51.100.9 is mail.client.test both ways; 198.51.100.10 claims a name whose address is another's;
-        // the others of 198.51.100.0/24 have no PTR record (NXDOMAIN, as from the network's real DNS).
-        public async Task InitializeAsync() => Server = await Dnsmasq.StartAsync([
-            "--local=/100.51.198.in-addr.arpa/",
-            "--host-record=mail.client.test,198.51.100.9",
-            "--ptr-record=10.100.51.198.in-addr.arpa,forged.client.test",
-            "--host-record=forged.client.test,192.0.2.99",
-        ]);
-
-        public Task DisposeAsync()
-        {
-            Server.Dispose();
-            return Task.CompletedTask;
-        }
-    }
+    /// <summary>
+    /// 198.51.100.9 is mail.client.test both ways; 198.51.100.10 claims a name whose address is another's;
+    /// the others of 198.51.100.0/24 have no PTR record (NXDOMAIN, as from the network's real DNS).
+    /// </summary>
+    public sealed class Zone() : DnsZone([
+        "--local=/100.51.198.in-addr.arpa/",
+        "--host-record=mail.client.test,198.51.100.9",
+        "--ptr-record=10.100.51.198.in-addr.arpa,forged.client.test",
+        "--host-record=forged.client.test,192.0.2.99",
+    ]);
 
     private readonly Zone _zone;
 

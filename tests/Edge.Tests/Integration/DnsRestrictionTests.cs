@@ -10,29 +10,18 @@ namespace Edge.Tests.Integration;
 public class DnsRestrictionTests : IClassFixture<DnsRestrictionTests.Zone>
 {
     /// <summary>The zone "test": list entries for a few clients and domains, and mail domains with and without records.</summary>
-    public sealed class Zone : IAsyncLifetime
-    {
-        public Dnsmasq Server { get; private set; } = null!;
-
-        public async Task InitializeAsync() => Server = await Dnsmasq.StartAsync([
-            "--host-record=9.100.51.198.rbl.test,127.0.0.2",
-            "--txt-record=9.100.51.198.rbl.test,Listed for spam; see https://rbl.test/198.51.100.9",
-            "--host-record=10.100.51.198.rbl.test,127.0.0.10",
-            "--host-record=5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.rbl.test,127.0.0.3",
-            "--host-record=7.113.0.203.wl.test,127.0.10.1",
-            "--host-record=7.113.0.203.rbl.test,127.0.0.2",
-            "--host-record=spammy.test.rhsbl.test,127.0.0.2",
-            "--mx-host=mail.test,mx.mail.test,10",
-            "--host-record=addressonly.test,192.0.2.25",
-            "--host-record=spammy.test,192.0.2.26",
-        ]);
-
-        public Task DisposeAsync()
-        {
-            Server.Dispose();
-            return Task.CompletedTask;
-        }
-    }
+    public sealed class Zone() : DnsZone([
+        "--host-record=9.100.51.198.rbl.test,127.0.0.2",
+        "--txt-record=9.100.51.198.rbl.test,Listed for spam; see https://rbl.test/198.51.100.9",
+        "--host-record=10.100.51.198.rbl.test,127.0.0.10",
+        "--host-record=5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.rbl.test,127.0.0.3",
+        "--host-record=7.113.0.203.wl.test,127.0.10.1",
+        "--host-record=7.113.0.203.rbl.test,127.0.0.2",
+        "--host-record=spammy.test.rhsbl.test,127.0.0.2",
+        "--mx-host=mail.test,mx.mail.test,10",
+        "--host-record=addressonly.test,192.0.2.25",
+        "--host-record=spammy.test,192.0.2.26",
+    ]);
 
     private readonly Zone _zone;
 
