@@ -11,8 +11,7 @@ namespace Edge.Cleanup;
 /// virtual_alias_maps, applied as Postfix's cleanup does before a message is queued: every recipient a table
 /// lists is replaced by the addresses it maps to, recursively (an address that maps to itself stays), each
 /// keeping the recipient the client gave as its original recipient (ORCPT) for delivery notices. Keys are
-/// tried as virtual(5) says: user+ext@domain, user@domain, for a local domain user+ext and user, then @domain;
-/// an extension the table did not match is carried over to the result (propagate_unmatched_extensions).
+/// tried as virtual(5) says (<see cref="AddressKeys"/>); an extension the table did not match is carried over to the result (propagate_unmatched_extensions).
 /// </summary>
 internal sealed class VirtualAliases
 {
@@ -111,30 +110,16 @@ internal sealed class VirtualAliases
     /// <summary>The table's value for the first key it has; the extension when only the extension-less key matched.</summary>
     private string? Lookup(string address, out string? extension)
     {
-        extension = null;
-        int at = address.LastIndexOf('@');
-        string user = at < 0 ? address : address[..at];
-        string domain = at < 0 ? "" : address[at..];
-        int split = _delimiters.Length == 0 ? -1 : user.IndexOfAny(_delimiters);
-        string bare = split <= 0 ? user : user[..split];
-        bool local = domain.Length == 0 || _classifier.Classify(Encoding.UTF8.GetBytes(address)) == AddressClass.Local;
-        bool extended = bare != user;
-        (string? Key, bool WithoutExtension)[] keys =
-        [
-            (user + domain, false),
-            (extended ? bare + domain : null, true),
-            (local ? user : null, false),
-            (local && extended ? bare : null, true),
-            (domain.Length > 0 ? domain : null, false),
-        ];
-        foreach ((string? key, bool withoutExtension) in keys)
+        bool local = !address.Contains('@') || _classifier.Classify(Encoding.UTF8.GetBytes(address)) == AddressClass.Local;
+        foreach (AddressKey key in AddressKeys.For(address, local, _delimiters))
         {
-            if (key is not null && _maps.Find([key]) is { } value)
+            if (_maps.Find([key.Key]) is { } value)
             {
-                extension = withoutExtension ? user[split..] : null;
+                extension = key.DroppedExtension;
                 return value;
             }
         }
+        extension = null;
         return null;
     }
 

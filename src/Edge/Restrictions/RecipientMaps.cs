@@ -74,7 +74,8 @@ internal sealed class RecipientMaps
         {
             return Decision.Dunno;
         }
-        string[] keys = Keys(System.Text.Encoding.UTF8.GetString(address).ToLowerInvariant(), addressClass == AddressClass.Local);
+        string[] keys = [.. AddressKeys.For(System.Text.Encoding.UTF8.GetString(address).ToLowerInvariant(),
+            addressClass == AddressClass.Local, _delimiters).Select(k => k.Key)];
         if (_canonical.Find(keys) is not null || _virtualAlias.Find(keys) is not null
             || (subject == Subject.Sender ? _senderCanonical : _recipientCanonical).Find(keys) is not null
             || maps.Find(keys) is not null)
@@ -87,37 +88,6 @@ internal sealed class RecipientMaps
         }
         return RestrictionEvaluator.Reject(code, subject == Subject.Sender ? "5.1.0" : "5.1.1", subject, c,
             ShowTableName ? $"User unknown in {table} table" : "User unknown");
-    }
-
-    /// <summary>
-    /// The keys Postfix's mail_addr_find tries, in order: user+ext@domain, user@domain, then for a local domain
-    /// user+ext and user, then @domain.
-    /// </summary>
-    private string[] Keys(string address, bool local)
-    {
-        int at = address.LastIndexOf('@');
-        string user = at < 0 ? address : address[..at];
-        string domain = at < 0 ? "" : address[at..];
-        int extension = _delimiters.Length == 0 ? -1 : user.IndexOfAny(_delimiters);
-        string bare = extension <= 0 ? user : user[..extension];
-        var keys = new List<string>(5) { user + domain };
-        if (bare != user)
-        {
-            keys.Add(bare + domain);
-        }
-        if (local && domain.Length > 0)
-        {
-            keys.Add(user);
-            if (bare != user)
-            {
-                keys.Add(bare);
-            }
-        }
-        if (domain.Length > 0)
-        {
-            keys.Add(domain);
-        }
-        return [.. keys];
     }
 
     /// <summary>postmaster, MAILER-DAEMON and the double-bounce sender, in any case.</summary>
