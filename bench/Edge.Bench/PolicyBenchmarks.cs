@@ -41,7 +41,7 @@ public class PolicyBenchmarks
     [Benchmark]
     public Task<string?> ScriptDecision()
     {
-        var context = new CheckContext(_peer, false, "mail.client.example", _sender, _recipient, AddressClass.Local, null, _classifier);
+        var context = new CheckContext(_peer, false, "mail.client.example", _sender, _recipient, new Resolution(AddressClass.Local, false), null, _classifier);
         return _policy!.AskAsync(PolicyRequest.Build(context, Subject.Recipient), CancellationToken.None);
     }
 

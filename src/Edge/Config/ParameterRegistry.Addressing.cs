@@ -39,6 +39,7 @@ public static partial class ParameterRegistry
         Str("fallback_transport", ""),
         Bool("swap_bangpath", "yes"),
         Bool("allow_percent_hack", "yes"),
+        Bool("resolve_dequoted_address", "yes"),
         Bool("owner_request_special", "yes"),
         Bool("expand_owner_alias", "no"),
         Str("remote_header_rewrite_domain", ""),

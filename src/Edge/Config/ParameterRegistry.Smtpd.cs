@@ -36,6 +36,7 @@ public static partial class ParameterRegistry
         Bool("smtpd_delay_reject", "yes"),
         Bool("smtpd_reject_unlisted_recipient", "yes"),
         Bool("smtpd_reject_unlisted_sender", "no"),
+        Bool("allow_untrusted_routing", "no"),
         Str("smtpd_null_access_lookup_key", "<>"),
         Raw("smtpd_reject_footer", ""),
         Raw("smtpd_expansion_filter", "\\t\\40!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"),

@@ -73,10 +73,14 @@ internal static class SmtpdSettingsFactory
         };
     }
 
-    /// <summary>The address classes from mydestination, the virtual domain lists and relay_domains.</summary>
+    /// <summary>
+    /// The address classes from mydestination, the virtual domain lists and relay_domains, and how the resolver takes
+    /// routed addresses apart (allow_percent_hack, swap_bangpath, resolve_dequoted_address).
+    /// </summary>
     public static AddressClassifier Classifier(MainConfig config) => new(
         Domains(config, "mydestination"), Domains(config, "virtual_alias_domains"),
-        Domains(config, "virtual_mailbox_domains"), Domains(config, "relay_domains"));
+        Domains(config, "virtual_mailbox_domains"), Domains(config, "relay_domains"),
+        config.GetBool("allow_percent_hack"), config.GetBool("swap_bangpath"), config.GetBool("resolve_dequoted_address"));
 
     private static BareNewlineMode ParseBareNewline(MainConfig config) =>
         config.Get("smtpd_forbid_bare_newline").ToLowerInvariant() switch
@@ -240,6 +244,7 @@ internal static class SmtpdSettingsFactory
             RblRejectCode = ReplyCode(config, "maps_rbl_reject_code"),
             RblReply = config.GetRaw("default_rbl_reply"),
             NullAccessKey = config.Get("smtpd_null_access_lookup_key"),
+            AllowUntrustedRouting = config.GetBool("allow_untrusted_routing"),
             ParentDomainMatchesSubdomains = ParentMatchesSubdomains(config, "smtpd_access_maps"),
         };
     }

@@ -10,7 +10,7 @@ namespace Edge.Restrictions;
 /// The addresses stay bytes from the command line; text is made only for a table lookup or a reply.
 /// </summary>
 internal readonly ref struct CheckContext(Peer client, bool clientInMynetworks, string? helo,
-    ReadOnlySpan<byte> sender, ReadOnlySpan<byte> recipient, AddressClass recipientClass, DnsChecks? dns,
+    ReadOnlySpan<byte> sender, ReadOnlySpan<byte> recipient, Resolution recipientResolution, DnsChecks? dns,
     AddressClassifier classifier, PolicyAnswers? answers = null, ISessionDescription? session = null)
 {
     public Peer Client { get; } = client;
@@ -18,7 +18,10 @@ internal readonly ref struct CheckContext(Peer client, bool clientInMynetworks, 
     public string? Helo { get; } = helo;
     public ReadOnlySpan<byte> Sender { get; } = sender;
     public ReadOnlySpan<byte> Recipient { get; } = recipient;
-    public AddressClass RecipientClass { get; } = recipientClass;
+    public AddressClass RecipientClass { get; } = recipientResolution.Class;
+
+    /// <summary>The recipient's local part still routes it on (user%host, host!user, "user@host"): allow_untrusted_routing.</summary>
+    public bool RecipientRouted { get; } = recipientResolution.Routed;
 
     /// <summary>The DNS answers fetched so far for this session's restrictions; null before the first.</summary>
     public DnsChecks? Dns { get; } = dns;

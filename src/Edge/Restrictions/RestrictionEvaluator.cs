@@ -74,7 +74,10 @@ internal static class RestrictionEvaluator
     private static Decision Evaluate(RestrictionSettings s, RestrictionStep step, Subject subject,
         scoped in CheckContext c, int depth)
     {
-        bool authorizedDestination = c.RecipientClass != AddressClass.Default;
+        // permit_auth_destination and reject_unauth_destination: a routed address's destination is not ours to
+        // vouch for, whatever its domain, unless allow_untrusted_routing says so.
+        bool untrustedRoute = c.RecipientRouted && !s.AllowUntrustedRouting;
+        bool authorizedDestination = c.RecipientClass != AddressClass.Default && !untrustedRoute;
         bool hasRecipient = !c.Recipient.IsEmpty;
         return step.Kind switch
         {
@@ -93,8 +96,8 @@ internal static class RestrictionEvaluator
                 AccessLookup.Helo(step.Table!, c.Helo, s.ParentDomainMatchesSubdomains)),
             Restriction.CheckSenderAccess => AccessResult.Apply(s, step, Subject.Sender, c, depth,
                 AccessLookup.Address(step.Table!, c.SenderText, s.NullAccessKey, s.ParentDomainMatchesSubdomains)),
-            Restriction.CheckRecipientAccess when hasRecipient => AccessResult.Apply(s, step, Subject.Recipient, c, depth,
-                AccessLookup.Address(step.Table!, c.RecipientText, s.NullAccessKey, s.ParentDomainMatchesSubdomains)),
+            Restriction.CheckRecipientAccess when hasRecipient => Suspicious(untrustedRoute, AccessResult.Apply(s, step, Subject.Recipient, c, depth,
+                AccessLookup.Address(step.Table!, c.RecipientText, s.NullAccessKey, s.ParentDomainMatchesSubdomains))),
             Restriction.RejectInvalidHeloHostname when c.Helo is not null && !NameChecks.IsValidHelo(c.Helo) =>
                 Reject(s.InvalidHostnameRejectCode, "5.5.2", Subject.Helo, c, "Invalid name"),
             Restriction.RejectNonFqdnHeloHostname when c.Helo is not null && !NameChecks.IsFullyQualifiedHelo(c.Helo) =>
@@ -127,6 +130,10 @@ internal static class RestrictionEvaluator
             _ => Decision.Dunno,
         };
     }
+
+    /// <summary>An OK from check_recipient_access does not let a routed recipient through, as in Postfix (its SUSPICIOUS()).</summary>
+    private static Decision Suspicious(bool untrustedRoute, Decision d) =>
+        untrustedRoute && d.Outcome == Outcome.Permit ? Decision.Dunno with { Deferral = d.Deferral, Prepend = d.Prepend } : d;
 
     /// <summary>
     /// Postfix's reply to a client without a (confirmed) name; 450 whatever unknown_client_reject_code says when

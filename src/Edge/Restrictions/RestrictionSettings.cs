@@ -37,6 +37,12 @@ internal sealed record RestrictionSettings
     /// <summary>relay_domains_reject_code: reject_unauth_destination (defer_unauth_destination uses it minus 100).</summary>
     public int RelayRejectCode { get; init; } = 554;
 
+    /// <summary>
+    /// allow_untrusted_routing: whether permit_auth_destination and an OK from check_recipient_access may let
+    /// through a recipient whose local part routes it on (user%host@domain, host!user@domain, "user@host"@domain).
+    /// </summary>
+    public bool AllowUntrustedRouting { get; init; }
+
     /// <summary>The recipient tables of reject_unlisted_recipient and reject_unlisted_sender.</summary>
     public required RecipientMaps RecipientMaps { get; init; }
 

@@ -42,6 +42,70 @@ public class RelayTests
         Assert.Equal($"454 4.7.1 <{recipient}>: Relay access denied", await RcptAsync(edge, recipient));
     }
 
+    /// <summary>
+    /// Addresses whose local part routes them on from a relay or local domain: the percent hack, a bang path, a
+    /// quoted address, a quoted source route, in both cases; Postfix defers each (allow_untrusted_routing = no).
+    /// </summary>
+    [Theory]
+    [InlineData("victim%other.test@relayed.example")]
+    [InlineData("VICTIM%OTHER.TEST@RELAYED.EXAMPLE")]
+    [InlineData("other.test!victim@relayed.example")]
+    [InlineData("OTHER.TEST!VICTIM@RELAYED.EXAMPLE")]
+    [InlineData("\"victim@other.test\"@relayed.example")]
+    [InlineData("\"VICTIM@OTHER.TEST\"@RELAYED.EXAMPLE")]
+    [InlineData("\"@other.test:victim@third.test\"@relayed.example")]
+    [InlineData("\"victim%other.test\"@deep.sub.example")]
+    [InlineData("victim%other.test@edge.test")]
+    [InlineData("VICTIM%OTHER.TEST@EDGE.TEST")]
+    [InlineData("other.test!victim@localhost")]
+    [InlineData("\"victim@other.test\"@edge.test")]
+    [InlineData("a%b%other.test@edge.test")]
+    public async Task Routed_addresses_from_outside_are_relay_access_denied(string recipient)
+    {
+        await using var edge = await EdgeInstance.StartAsync(Outsider);
+        Assert.Equal($"454 4.7.1 <{recipient}>: Relay access denied", await RcptAsync(edge, recipient));
+    }
+
+    [Theory]
+    [InlineData("victim%other.test@relayed.example")]
+    [InlineData("other.test!victim@relayed.example")]
+    [InlineData("\"victim@other.test\"@relayed.example")]
+    public async Task Allow_untrusted_routing_lets_routed_relay_recipients_through(string recipient)
+    {
+        await using var edge = await EdgeInstance.StartAsync(Outsider + "\nallow_untrusted_routing = yes");
+        Assert.Equal("250 2.1.5 Ok", await RcptAsync(edge, recipient));
+    }
+
+    [Theory]
+    [InlineData("\"john doe\"@relayed.example")]
+    [InlineData("\"john doe\"@edge.test")]
+    [InlineData("user+tag@relayed.example")]
+    public async Task Quoted_local_parts_without_routing_are_ordinary_recipients(string recipient)
+    {
+        await using var edge = await EdgeInstance.StartAsync(Outsider);
+        Assert.Equal("250 2.1.5 Ok", await RcptAsync(edge, recipient));
+    }
+
+    [Fact]
+    public async Task Without_the_percent_hack_a_local_percent_address_is_still_routed()
+    {
+        // With allow_percent_hack = no the address stays local, but its "%" may mean something to another host.
+        await using var edge = await EdgeInstance.StartAsync(Outsider + "\nallow_percent_hack = no");
+        Assert.Equal("454 4.7.1 <victim%other.test@edge.test>: Relay access denied", await RcptAsync(edge, "victim%other.test@edge.test"));
+        Assert.Equal("250 2.1.5 Ok", await RcptAsync(edge, "user@edge.test"));
+    }
+
+    [Fact]
+    public async Task An_access_table_OK_does_not_let_a_routed_recipient_through()
+    {
+        await using var edge = await EdgeInstance.StartAsync(Outsider + """
+
+            smtpd_relay_restrictions = check_recipient_access inline:{ relayed.example=OK }, defer_unauth_destination
+            """);
+        Assert.Equal("454 4.7.1 <victim%other.test@relayed.example>: Relay access denied", await RcptAsync(edge, "victim%other.test@relayed.example"));
+        Assert.Equal("250 2.1.5 Ok", await RcptAsync(edge, "victim@relayed.example"));
+    }
+
     [Fact]
     public async Task Reject_unauth_destination_refuses_with_554()
     {

@@ -1,3 +1,4 @@
+using Edge.Queue;
 using Edge.Tests.Delivery;
 using Edge.Tests.Support;
 
@@ -79,6 +80,30 @@ public class RelayDeliveryTests
         var delivered = Assert.Single(await nexthop.QueuedAsync());
         Assert.Equal("sender@example.org", delivered.Sender);
         Assert.Contains("body of waiting", await nexthop.SingleMessageContentAsync());
+    }
+
+    [Fact]
+    public async Task Routed_relay_recipients_from_mynetworks_are_forwarded_with_their_routing_as_Postfix_does()
+    {
+        int port = ListeningPort.Free();
+        await using var nexthop = await EdgeInstance.StartAsync("mydestination = relayed.example", port: port);
+        using var config = Relay(port);
+        File.AppendAllText(config.File("main.cf"), "relay_domains = relayed.example\n");
+        File.AppendAllText(config.File("master.cf"), "\nrelay     unix  -       -       n       -       -       smtp\n");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id;
+        await using (var c = await SmtpConnection.OpenAsync(edge.Port))
+        {
+            await c.EnvelopeAsync("sender@example.org", "victim%other.test@relayed.example");
+            Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<other.test!victim@relayed.example>"));
+            Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<\"victim@other.test\"@relayed.example>"));
+            await c.CommandAsync("DATA");
+            id = (await c.CommandAsync("Subject: routed\r\n\r\nbody\r\n.")).Split(' ')[^1];
+        }
+        await edge.WaitForLogAsync($@"{id}: removed");
+        QueuedMessage delivered = Assert.Single(await nexthop.QueuedAsync());
+        Assert.Equal(["\"victim@other.test\"@relayed.example", "other.test!victim@relayed.example", "victim%other.test@relayed.example"],
+            delivered.Recipients.Select(r => r.Address).Order(StringComparer.Ordinal));
     }
 
     [Fact]

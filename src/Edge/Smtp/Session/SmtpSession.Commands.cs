@@ -293,11 +293,11 @@ internal sealed partial class SmtpSession
         }
 
         ReadOnlySpan<byte> address = argument[rcpt.Address];
-        AddressClass addressClass = _s.Classifier.Classify(address);
-        Decision decision = CheckRecipient(address, addressClass);
+        Resolution resolution = _s.Classifier.Resolve(address);
+        Decision decision = CheckRecipient(address, resolution);
         if (decision.Outcome == Outcome.Lookup)
         {
-            AwaitLookup(decision, address, argument[rcpt.Orcpt], rcpt.Notify, addressClass);
+            AwaitLookup(decision, address, argument[rcpt.Orcpt], rcpt.Notify, resolution);
             step = Step.Lookup;
             return true;
         }

@@ -24,11 +24,11 @@ internal sealed partial class SmtpSession
     private string? _prepend;
 
     /// <summary>A RCPT TO waiting for an answer: copied, since the command line's buffer moves on.</summary>
-    private sealed record PendingRecipient(byte[] Address, byte[] Orcpt, DsnNotify Notify, AddressClass Class);
+    private sealed record PendingRecipient(byte[] Address, byte[] Orcpt, DsnNotify Notify, Resolution Resolution);
 
-    private Decision CheckRecipient(ReadOnlySpan<byte> address, AddressClass addressClass) =>
+    private Decision CheckRecipient(ReadOnlySpan<byte> address, Resolution resolution) =>
         RestrictionEvaluator.CheckRecipient(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo,
-            _envelope[_envelope.Sender], address, addressClass, _dnsChecks, _s.Classifier, _policyAnswers, this));
+            _envelope[_envelope.Sender], address, resolution, _dnsChecks, _s.Classifier, _policyAnswers, this));
 
     private bool FinishRcpt(Decision decision, ReadOnlySpan<byte> address, ReadOnlySpan<byte> orcpt, DsnNotify notify)
     {
@@ -54,10 +54,10 @@ internal sealed partial class SmtpSession
     }
 
     private void AwaitLookup(Decision lookup, ReadOnlySpan<byte> address, ReadOnlySpan<byte> orcpt, DsnNotify notify,
-        AddressClass addressClass)
+        Resolution resolution)
     {
         _pendingLookup = lookup;
-        _pendingRecipient = new PendingRecipient(address.ToArray(), orcpt.ToArray(), notify, addressClass);
+        _pendingRecipient = new PendingRecipient(address.ToArray(), orcpt.ToArray(), notify, resolution);
     }
 
     /// <summary>Fetches what the parked RCPT TO asked for; the server's own wait, so no client deadline runs.</summary>
@@ -77,7 +77,7 @@ internal sealed partial class SmtpSession
     private bool ResumeRcpt()
     {
         PendingRecipient pending = _pendingRecipient!;
-        Decision decision = CheckRecipient(pending.Address, pending.Class);
+        Decision decision = CheckRecipient(pending.Address, pending.Resolution);
         if (decision.Outcome == Outcome.Lookup)
         {
             _pendingLookup = decision;
@@ -104,7 +104,7 @@ internal sealed partial class SmtpSession
         }
         ReadOnlySpan<byte> recipient = _envelope.RecipientCount == 1 ? _envelope[_envelope.Recipients[0].Address] : default;
         Decision decision = RestrictionEvaluator.CheckData(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo,
-            _envelope[_envelope.Sender], recipient, recipient.IsEmpty ? AddressClass.Default : _s.Classifier.Classify(recipient),
+            _envelope[_envelope.Sender], recipient, recipient.IsEmpty ? new Resolution(AddressClass.Default, false) : _s.Classifier.Resolve(recipient),
             _dnsChecks, _s.Classifier, _policyAnswers, this));
         if (decision.Outcome == Outcome.Lookup)
         {
