@@ -36,13 +36,14 @@ internal static class QueueAdministration
         }
         long last = -1;
         int changed = 0;
+        var removed = new List<QueueEntry>();
         foreach (QueueEntry entry in entries)
         {
             switch (operation)
             {
                 case 'd':
-                    last = store.Remove(entry.Id);
-                    MailLog.Info($"{entry.Id}: removed", "postsuper");
+                    last = store.AppendRemoval(entry);
+                    removed.Add(entry);
                     changed++;
                     break;
                 case 'h' when !entry.Hold:
@@ -70,6 +71,12 @@ internal static class QueueAdministration
         if (last >= 0)
         {
             await store.CommitAsync(last);
+        }
+        // Only what is on disk is reported: a removal the disk did not take fails the command and changes nothing.
+        foreach (QueueEntry entry in removed)
+        {
+            store.Forget(entry);
+            MailLog.Info($"{entry.Id}: removed", "postsuper");
         }
         wake?.Invoke();
         string what = operation switch

@@ -136,7 +136,10 @@ internal sealed class EdgeServer : IAsyncDisposable
         string queueDirectory = Path.GetFullPath(main.Get("queue_directory"));
         QueueStore queue = await QueueStore.OpenAsync(queueDirectory, cancellationToken);
         queue.LogHeadroom = main.GetLong("edge_queue_log_headroom");
+        queue.MinFree = QueueMinFree(main);
         var lifetime = new Lifetime { Grace = main.GetTime("edge_shutdown_time_limit") };
+        // Past the grace period, a session or delivery still waiting for disk space to commit stops waiting.
+        lifetime.HardStop.Token.Register(queue.StopWaitingForSpace);
         try
         {
             var bound = new List<ListenOptions>();
@@ -239,9 +242,22 @@ internal sealed class EdgeServer : IAsyncDisposable
         _gate.Limit = main.GetInt("edge_connection_limit");
         _qmgr?.Reconfigure(delivery);
         _queue.LogHeadroom = main.GetLong("edge_queue_log_headroom");
+        _queue.MinFree = QueueMinFree(main);
         _lifetime.Grace = main.GetTime("edge_shutdown_time_limit");
         MailLog.Info($"reload -- configuration {_configDirectory ?? "(built-in)"}", "master");
         return null;
+    }
+
+    /// <summary>queue_minfree, with Postfix's warning when it is less than 1.5 times message_size_limit.</summary>
+    private static long QueueMinFree(MainConfig main)
+    {
+        long minFree = main.GetLong("queue_minfree");
+        long sizeLimit = main.GetLong("message_size_limit");
+        if (minFree > 0 && sizeLimit > 0 && minFree / 1.5 < sizeLimit)
+        {
+            MailLog.Warning($"queue_minfree({minFree}) should be at least 1.5*message_size_limit({sizeLimit})", "master");
+        }
+        return minFree;
     }
 
     private static async Task ServeAsync(ConnectionContext connection, ConnectionGate gate, Listener listener,

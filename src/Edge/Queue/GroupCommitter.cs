@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using FASTER.core;
 
@@ -18,10 +19,13 @@ internal sealed class GroupCommitter : IAsyncDisposable
     private readonly List<CommitWaiter> _batch = [];
     private readonly Task _loop;
     private readonly Action<Exception> _onFailure;
+    private readonly CancellationToken _broken;
 
-    public GroupCommitter(FasterLog log, Action<Exception> onFailure)
+    /// <param name="broken">Cancelled when the log can no longer be made durable: a commit waiting then fails.</param>
+    public GroupCommitter(FasterLog log, CancellationToken broken, Action<Exception> onFailure)
     {
         _log = log;
+        _broken = broken;
         _onFailure = onFailure;
         _loop = Task.Run(RunAsync);
     }
@@ -61,7 +65,7 @@ internal sealed class GroupCommitter : IAsyncDisposable
             }
             try
             {
-                await _log.CommitAsync().ConfigureAwait(false);
+                await _log.CommitAsync(_broken).ConfigureAwait(false);
                 long committed = _log.CommittedUntilAddress;
                 foreach (CommitWaiter waiter in _batch)
                 {
@@ -81,10 +85,11 @@ internal sealed class GroupCommitter : IAsyncDisposable
             }
             catch (Exception e)
             {
-                _onFailure(e);
+                var failure = new IOException($"queue file write error: {Describe(e)}", e);
+                _onFailure(failure);
                 foreach (CommitWaiter waiter in _batch)
                 {
-                    waiter.Fail(e);
+                    waiter.Fail(failure);
                 }
             }
             _batch.Clear();
@@ -103,6 +108,16 @@ internal sealed class GroupCommitter : IAsyncDisposable
         }
         _batch.Clear();
     }
+
+    /// <summary>What went wrong with a commit, in words: FASTER reports the error number of the failed write.</summary>
+    public static string Describe(Exception e) => e switch
+    {
+        CommitFailureException { LinkedCommitInfo.CommitInfo.ErrorCode: var code and not 0 } =>
+            Marshal.GetPInvokeErrorMessage((int)code),
+        OperationCanceledException => "the queue log is broken by an earlier disk error",
+        TimeoutException => "the disk did not finish it",
+        _ => e.Message,
+    };
 
     public async ValueTask DisposeAsync()
     {

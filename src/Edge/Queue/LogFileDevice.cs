@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Edge.Logging;
 using FASTER.core;
 using Microsoft.Win32.SafeHandles;
 
@@ -10,7 +11,7 @@ namespace Edge.Queue;
 /// writes the commit record. FASTER's managed device instead opens its files write-through and also
 /// fsyncs after every page write, which makes each flush wait for the disk several times.
 /// </summary>
-internal sealed class LogFileDevice : StorageDeviceBase
+internal sealed partial class LogFileDevice : StorageDeviceBase
 {
     private readonly ConcurrentDictionary<int, SafeFileHandle> _segments = new();
     // The segments written since the last sync (almost always just the one at the tail), and the set a
@@ -23,6 +24,7 @@ internal sealed class LogFileDevice : StorageDeviceBase
     public LogFileDevice(string fileName) : base(fileName, 512, Devices.CAPACITY_UNSPECIFIED)
     {
         FindSegments();
+        _retry = new Timer(_ => Retry(), null, RetryInterval, RetryInterval);
     }
 
     /// <summary>The segments already on disk, as FASTER's own devices find them at recovery.</summary>
@@ -48,25 +50,21 @@ internal sealed class LogFileDevice : StorageDeviceBase
             : _segments.GetOrAdd(segmentId, id => File.OpenHandle($"{FileName}.{id}", FileMode.OpenOrCreate,
                 FileAccess.ReadWrite, FileShare.ReadWrite));
 
-    public override unsafe void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress,
+    public override void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress,
         uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
     {
         HandleCapacity(segmentId);
-        uint error = 0;
-        try
+        if (_broken.IsCancellationRequested)
         {
-            RandomAccess.Write(Segment(segmentId), new ReadOnlySpan<byte>((void*)sourceAddress, (int)numBytesToWrite),
-                (long)destinationAddress);
-            lock (_unsyncedLock)
-            {
-                _unsynced.Add(segmentId);
-            }
+            callback(IoError, 0, context);
+            return;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        EnterSegment(segmentId);
+        var write = new PendingWrite(sourceAddress, segmentId, destinationAddress, numBytesToWrite, callback, context);
+        if (!WaitBehindStalledWrites(write))
         {
-            error = ErrorCode(e);
+            TryWrite(write, firstTry: true);
         }
-        callback(error, numBytesToWrite, context);
     }
 
     public override unsafe void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress,
@@ -111,6 +109,10 @@ internal sealed class LogFileDevice : StorageDeviceBase
 
     public override void RemoveSegment(int segment)
     {
+        lock (_reserved)
+        {
+            _reserved.Remove(segment);
+        }
         if (_segments.TryRemove(segment, out SafeFileHandle? handle))
         {
             handle.Dispose();
@@ -130,6 +132,9 @@ internal sealed class LogFileDevice : StorageDeviceBase
 
     public override void Dispose()
     {
+        _retry.Dispose();
+        GiveUp();
+        _broken.Dispose();
         foreach (SafeFileHandle handle in _segments.Values)
         {
             handle.Dispose();

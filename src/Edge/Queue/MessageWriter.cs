@@ -111,6 +111,11 @@ internal sealed class MessageWriter : IContentSink, IDisposable
         long address;
         try
         {
+            if (!_store.TakesContent)
+            {
+                throw new IOException(_store.Broken ? "the queue log is broken by an earlier disk error"
+                    : "not enough free space in the queue file system");
+            }
             address = _store.Append(record);
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -40,6 +40,9 @@ internal sealed class QueueEntry
     /// <summary>postqueue -f or -s asked for it: its next attempt also runs the transports in defer_transports.</summary>
     public bool Flushed { get; set; }
 
+    /// <summary>Its removal record is written; it leaves the queue once that is on disk.</summary>
+    public bool Removing { get; set; }
+
     /// <summary>Being delivered now (postqueue -p marks it '*').</summary>
     public bool Active { get; set; }
 

@@ -30,8 +30,13 @@ internal sealed partial class QueueStore
     /// </summary>
     public async Task CompactAsync(CancellationToken cancellationToken)
     {
+        if (Broken)
+        {
+            return;
+        }
         TruncateObsolete();
-        if (_committer is null)
+        // Copies are content: on a short disk they would take the room kept for delivery's records.
+        if (_committer is null || !TakesContent)
         {
             return;
         }
@@ -47,7 +52,7 @@ internal sealed partial class QueueStore
         var copies = new List<(QueueEntry Entry, long Envelope, ContentChunk[] Chunks)>();
         foreach (QueueEntry entry in _index.Values)
         {
-            if (entry.FirstAddress < cutoff && !entry.Active && await CopyForwardAsync(entry, cancellationToken) is { } copy)
+            if (entry.FirstAddress < cutoff && !entry.Active && !entry.Removing && await CopyForwardAsync(entry, cancellationToken) is { } copy)
             {
                 last = copy.Last;
                 copies.Add((entry, copy.Envelope, copy.Chunks));
@@ -119,7 +124,7 @@ internal sealed partial class QueueStore
         EnvelopeRecord.Relocate(envelope.AsSpan(0, length), chunks);
         lock (entry)
         {
-            if (!_index.TryGetValue(entry.Id, out QueueEntry? current) || current != entry)
+            if (!_index.TryGetValue(entry.Id, out QueueEntry? current) || current != entry || entry.Removing)
             {
                 return null;
             }

@@ -13,7 +13,7 @@ namespace Edge.Queue;
 internal sealed partial class QueueStore : IAsyncDisposable
 {
     private readonly FasterLog _log;
-    private readonly IDevice _device;
+    private readonly LogFileDevice _device;
     private readonly SingleFileCommitManager _commits;
     private readonly GroupCommitter? _committer;
     private readonly ConcurrentDictionary<QueueId, QueueEntry> _index = new();
@@ -21,7 +21,7 @@ internal sealed partial class QueueStore : IAsyncDisposable
 
     public string Directory { get; }
 
-    private QueueStore(string directory, (FasterLog Log, IDevice Device, SingleFileCommitManager Commits) log,
+    private QueueStore(string directory, (FasterLog Log, LogFileDevice Device, SingleFileCommitManager Commits) log,
         QueueLock? queueLock, bool readOnly)
     {
         Directory = directory;
@@ -31,7 +31,7 @@ internal sealed partial class QueueStore : IAsyncDisposable
         _lock = queueLock;
         if (!readOnly)
         {
-            _committer = new GroupCommitter(_log, e => MailLog.Warning($"queue commit failed: {e.Message}", "cleanup"));
+            _committer = new GroupCommitter(_log, _device.Broken, e => MailLog.Warning($"queue commit failed: {e.Message}", "cleanup"));
         }
     }
 
@@ -71,7 +71,7 @@ internal sealed partial class QueueStore : IAsyncDisposable
     /// <summary>Bytes of log FASTER keeps in memory: pages it allocates as the log first grows, then reuses.</summary>
     internal const long LogMemoryBytes = 1L << LogMemoryBits;
 
-    private static async Task<(FasterLog, IDevice, SingleFileCommitManager)> OpenLogAsync(string queueDirectory,
+    private static async Task<(FasterLog, LogFileDevice, SingleFileCommitManager)> OpenLogAsync(string queueDirectory,
         CancellationToken cancellationToken)
     {
         string logDirectory = Path.Combine(queueDirectory, "log");
@@ -104,6 +104,10 @@ internal sealed partial class QueueStore : IAsyncDisposable
     public long AppendMessage(Envelope envelope, EnvelopeRecord.Client client, MessageWriter content)
     {
         content.Complete();
+        if (content.Failure is null && !TakesContent)
+        {
+            throw new IOException("not enough free space in the queue file system");
+        }
         if (content.Failure is not null)
         {
             throw new IOException($"content chunk write failed: {content.Failure.Message}", content.Failure);
@@ -151,23 +155,28 @@ internal sealed partial class QueueStore : IAsyncDisposable
     public long AppendStatus(QueueId id, int recipient, DeliveryStatus status, DateTimeOffset nextAttempt, string reason) =>
         Append(StatusRecord.Create(id, recipient, status, nextAttempt, reason));
 
-    /// <summary>The message is finished: a removal record, and it leaves the index.</summary>
-    public long Remove(QueueId id)
+    /// <summary>
+    /// The message is finished: its removal record. It stays in the index until that record is on disk (the caller
+    /// commits, then <see cref="Forget"/>s it), so that a removal the disk never took leaves the message queued
+    /// rather than gone now and back after a restart.
+    /// </summary>
+    public long AppendRemoval(QueueEntry entry)
     {
-        if (!_index.TryGetValue(id, out QueueEntry? entry))
-        {
-            return Append(StatusRecord.Removed(id));
-        }
-        // Under the entry's lock: a copy forward in progress either wrote its envelope before this record,
-        // which then removes the copy too, or sees that the message is gone and writes none.
+        // Under the entry's lock: a copy forward in progress either wrote its envelope before this record, which
+        // then removes the copy too, or sees that the message is going and writes none.
         lock (entry)
         {
-            long address = Append(StatusRecord.Removed(id));
-            if (_index.TryRemove(new KeyValuePair<QueueId, QueueEntry>(id, entry)))
-            {
-                Interlocked.Add(ref _queuedBytes, -entry.ContentBytes);
-            }
-            return address;
+            entry.Removing = true;
+            return Append(StatusRecord.Removed(entry.Id));
+        }
+    }
+
+    /// <summary>The message's removal record is on disk: it leaves the index.</summary>
+    public void Forget(QueueEntry entry)
+    {
+        if (_index.TryRemove(new KeyValuePair<QueueId, QueueEntry>(entry.Id, entry)))
+        {
+            Interlocked.Add(ref _queuedBytes, -entry.ContentBytes);
         }
     }
 
@@ -248,6 +257,9 @@ internal sealed partial class QueueStore : IAsyncDisposable
         }
     }
 
+    /// <summary>How long a stop waits for the last commit, which a broken disk may never finish.</summary>
+    private static readonly TimeSpan LastCommitLimit = TimeSpan.FromSeconds(10);
+
     private async Task RecoverAsync(CancellationToken cancellationToken)
     {
         var recovery = new QueueRecovery(Directory);
@@ -268,10 +280,18 @@ internal sealed partial class QueueStore : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _device.GiveUp();
         if (_committer is not null)
         {
             await _committer.DisposeAsync();
-            await _log.CommitAsync();
+            try
+            {
+                await _log.CommitAsync(_device.Broken).AsTask().WaitAsync(LastCommitLimit);
+            }
+            catch (Exception e) when (e is CommitFailureException or IOException or OperationCanceledException or TimeoutException)
+            {
+                MailLog.Warning($"queue: the last commit failed ({GroupCommitter.Describe(e)}): what it was to record is not on disk", "cleanup");
+            }
         }
         _log.Dispose();
         _device.Dispose();

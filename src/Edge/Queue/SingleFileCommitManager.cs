@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Edge.Logging;
 using FASTER.core;
 using Microsoft.Win32.SafeHandles;
 
@@ -27,6 +28,8 @@ internal sealed class SingleFileCommitManager : ILogCommitManager
         _log = log;
         _file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None,
             FileOptions.WriteThrough);
+        // Both slots' space now, so that a commit never needs a block a full disk cannot give.
+        DiskSpace.Reserve(_file, 0, 2 * SlotSize);
         bool first = TryReadSlot(0, out long firstNum, out _);
         bool second = TryReadSlot(1, out long secondNum, out _);
         _nextSlot = first && (!second || firstNum > secondNum) ? 1 : 0;
@@ -38,18 +41,53 @@ internal sealed class SingleFileCommitManager : ILogCommitManager
         {
             throw new InvalidOperationException($"queue commit metadata of {commitMetadata.Length} bytes exceeds {SlotSize - HeaderSize}");
         }
-        // The data first: a commit record must never point at log pages that are not yet on disk.
-        _log.Sync();
+        // Returning is what tells FASTER the commit is durable; an exception leaves it unfinished, never falsely
+        // finished. An fsync that failed cannot be tried again (the kernel may have dropped the pages it could not
+        // write), so the log is broken from then on.
+        _log.ThrowIfBroken();
+        try
+        {
+            // The data first: a commit record must never point at log pages that are not yet on disk.
+            _log.Sync();
+        }
+        catch (IOException e)
+        {
+            _log.Break(e);
+            throw;
+        }
         lock (_slot)
         {
             BinaryPrimitives.WriteInt64LittleEndian(_slot, commitNum);
             BinaryPrimitives.WriteInt32LittleEndian(_slot.AsSpan(8), commitMetadata.Length);
             BinaryPrimitives.WriteUInt32LittleEndian(_slot.AsSpan(12), Crc32C.Compute(commitMetadata));
             commitMetadata.CopyTo(_slot.AsSpan(HeaderSize));
-            RandomAccess.Write(_file, _slot.AsSpan(0, HeaderSize + commitMetadata.Length), _nextSlot * (long)SlotSize);
+            // A write-through write that found the disk full wrote nothing durable: it waits for space.
+            for (bool reported = false; ; reported = true)
+            {
+                try
+                {
+                    RandomAccess.Write(_file, _slot.AsSpan(0, HeaderSize + commitMetadata.Length), _nextSlot * (long)SlotSize);
+                    break;
+                }
+                catch (IOException e) when (DiskSpace.IsFull(e) && !_log.GivenUp)
+                {
+                    if (!reported)
+                    {
+                        MailLog.Warning($"queue commit record write failed: {e.Message}; trying again each second", "cleanup");
+                    }
+                    Thread.Sleep(RetryInterval);
+                }
+                catch (IOException e)
+                {
+                    _log.Break(e);
+                    throw;
+                }
+            }
             _nextSlot ^= 1;
         }
     }
+
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
 
     public IEnumerable<long> ListCommits()
     {

@@ -26,6 +26,19 @@ internal sealed class Destination(DestinationPolicy policy)
     /// <summary>Until when the destination is dead, and why (null when alive).</summary>
     public (DateTimeOffset Until, string Reason)? Dead { get; private set; }
 
+    /// <summary>
+    /// postqueue -f or -s: the destination is alive again and its mail is tried at once, as Postfix's flush purges
+    /// what the queue manager knows of dead destinations.
+    /// </summary>
+    public void Revive()
+    {
+        lock (_lock)
+        {
+            Dead = null;
+            _failedCohorts = 0;
+        }
+    }
+
     public int Window
     {
         get

@@ -109,10 +109,10 @@ internal sealed partial class QueueManager
             entry.Done[final.Recipient] = true;
             entry.Reasons[final.Recipient] = null;
         }
-        if (entry.AllDone)
+        bool finished = entry.AllDone;
+        if (finished)
         {
-            last = _queue.Remove(entry.Id);
-            MailLog.Info($"{entry.Id}: removed", "qmgr");
+            last = _queue.AppendRemoval(entry);
         }
         else
         {
@@ -122,6 +122,12 @@ internal sealed partial class QueueManager
         if (last >= 0)
         {
             await _queue.CommitAsync(last);
+        }
+        // Removed once the disk says so: a removal it did not take would bring the message back at the next start.
+        if (finished)
+        {
+            _queue.Forget(entry);
+            MailLog.Info($"{entry.Id}: removed", "qmgr");
         }
     }
 

@@ -65,13 +65,18 @@ internal sealed partial class QueueManager : IAsyncDisposable
     /// <summary>
     /// postqueue -f (no site): every deferred message is due now; postqueue -s site: those with a pending
     /// recipient in the site, which fast_flush_domains must hold. Either way the next attempt also runs the
-    /// defer_transports, as a flush does in Postfix. Returns why a site was refused, or null.
+    /// defer_transports, and no destination is dead any more, as a flush does in Postfix. Returns why a site
+    /// was refused, or null.
     /// </summary>
     public async Task<string?> FlushAsync(string? site)
     {
         if (site is not null && !_settings.FastFlushDomains.Contains(Encoding.UTF8.GetBytes(site)))
         {
             return $"mail for {site} is not eligible for fast flush: the site is not in fast_flush_domains";
+        }
+        foreach (Destination destination in _destinations.Values)
+        {
+            destination.Revive();
         }
         foreach (QueueEntry entry in _queue.Entries)
         {
@@ -137,7 +142,7 @@ internal sealed partial class QueueManager : IAsyncDisposable
                     MailLog.Warning($"queue log compaction failed: {e.Message}", "qmgr");
                 }
             }
-            foreach (QueueEntry entry in _queue.Entries)
+            foreach (QueueEntry entry in MayDeliver() ? _queue.Entries : [])
             {
                 bool waiting = entry.Attempts > 0 && entry.NextAttempt != DateTimeOffset.MinValue && !scanDeferred;
                 if (entry.Active || entry.Hold || entry.NextAttempt > now || waiting || !_active.Wait(0))
@@ -159,6 +164,30 @@ internal sealed partial class QueueManager : IAsyncDisposable
         }
     }
 
+    private bool _holding;
+
+    /// <summary>
+    /// No delivery starts while the queue cannot record what it did: while a log write waits for disk space, or once
+    /// the log is broken; a delivery whose outcome cannot be recorded would be made again after a restart.
+    /// </summary>
+    private bool MayDeliver()
+    {
+        bool hold = _queue.WritesStalled || _queue.Broken;
+        if (hold != _holding)
+        {
+            _holding = hold;
+            if (hold)
+            {
+                MailLog.Warning("no delivery starts until the queue can record delivery outcomes again", "qmgr");
+            }
+            else
+            {
+                MailLog.Info("deliveries resume: the queue records outcomes again", "qmgr");
+            }
+        }
+        return !hold;
+    }
+
     private async Task DeliverAsync(QueueEntry entry)
     {
         try
@@ -172,6 +201,13 @@ internal sealed partial class QueueManager : IAsyncDisposable
                 .ToList();
             DeliveryResult[][] outcomes = await Task.WhenAll(groups.Select(g => DeliverGroupAsync(attempt, g.Key, [.. g])));
             await FinishAsync(attempt, [.. outcomes.SelectMany(o => o)]);
+        }
+        catch (IOException e)
+        {
+            // The queue did not take the outcomes: they hold in memory (no recipient is tried twice while Edge
+            // runs), and the message stays queued for the next attempt to record them.
+            MailLog.Warning($"{entry.Id}: delivery status not recorded: {e.Message}; the message stays queued", "qmgr");
+            entry.NextAttempt = DateTimeOffset.UtcNow + _settings.Schedule.Backoff(++entry.Attempts);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -234,6 +270,16 @@ internal sealed partial class QueueManager : IAsyncDisposable
         await Task.Yield();
         await destination.EnterAsync(_stop.Token);
         IReadOnlyList<DeliveryResult> results = [];
+        bool left = false;
+        // Feedback: a session with the destination, whatever it said of the recipients, is a success. Given before
+        // the outcomes are logged, so that mail arriving after a log line that says the destination failed finds it
+        // marked so.
+        void Leave()
+        {
+            left = true;
+            bool reached = results.Any(r => r.Status != DeliveryStatus.Deferred || r.Relay != "none");
+            destination.Leave(reached, results.FirstOrDefault()?.Reason ?? "delivery interrupted", attempt.Settings.Schedule.MinimalBackoff);
+        }
         try
         {
             await slots.WaitAsync(_stop.Token);
@@ -260,6 +306,7 @@ internal sealed partial class QueueManager : IAsyncDisposable
                 {
                     result.Service = transport.Service;
                 }
+                Leave();
                 return await SettleAsync(attempt, results);
             }
             finally
@@ -269,9 +316,10 @@ internal sealed partial class QueueManager : IAsyncDisposable
         }
         finally
         {
-            // Feedback: a session with the destination, whatever it said of the recipients, is a success.
-            bool reached = results.Any(r => r.Status != DeliveryStatus.Deferred || r.Relay != "none");
-            destination.Leave(reached, results.FirstOrDefault()?.Reason ?? "delivery interrupted", attempt.Settings.Schedule.MinimalBackoff);
+            if (!left)
+            {
+                Leave();
+            }
         }
     }
 

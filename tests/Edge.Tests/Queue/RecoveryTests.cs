@@ -75,7 +75,8 @@ public class RecoveryTests
 
         // Flip a byte of the damaged message's envelope (where its sender is written) in the log file.
         byte[] needle = Encoding.ASCII.GetBytes("damaged@example.org");
-        string segment = Directory.GetFiles(Path.Combine(queueDirectory, "log"), "queue.log.*").Single();
+        // The one segment written (the next one's space is set aside, but it has nothing in it yet).
+        string segment = Directory.GetFiles(Path.Combine(queueDirectory, "log"), "queue.log.*").Single(f => new FileInfo(f).Length > 0);
         byte[] log = await File.ReadAllBytesAsync(segment);
         int at = LastIndexOf(log, needle);
         Assert.True(at > 0);

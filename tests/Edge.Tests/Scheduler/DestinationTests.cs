@@ -58,4 +58,37 @@ public class DestinationTests
         string second = await SendAsync("two@remote.example");
         await edge.WaitForLogAsync($@"{second}: to=<two@remote\.example>, relay=none, .*status=deferred \(delivery temporarily suspended: connect to 127\.0\.0\.1\[127\.0\.0\.1\]:{port}: Connection refused\)");
     }
+
+    /// <summary>
+    /// A next hop marked down comes back: postqueue -f, or -s for a site, clears the mark as Postfix's flush does,
+    /// and the waiting mail goes at once instead of after the hour of backoff.
+    /// </summary>
+    [Theory]
+    [InlineData("-f")]
+    [InlineData("-s")]
+    public async Task A_flush_retries_a_destination_marked_down(string flush)
+    {
+        int port = ListeningPort.Free();
+        using var config = Relay(port, "initial_destination_concurrency = 1\nminimal_backoff_time = 1h\nfast_flush_domains = remote.example");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        async Task<string> SendAsync(string recipient)
+        {
+            await using var c = await SmtpConnection.OpenAsync(edge.Port);
+            await c.EnvelopeAsync("a@example.org", recipient);
+            await c.CommandAsync("DATA");
+            return (await c.CommandAsync("Subject: x\r\n\r\nx\r\n.")).Split(' ')[^1];
+        }
+        string first = await SendAsync("one@remote.example");
+        await edge.WaitForLogAsync($@"{first}: to=<one@remote\.example>, .*status=deferred \(connect to");
+        string second = await SendAsync("two@remote.example");
+        await edge.WaitForLogAsync($@"{second}: to=<two@remote\.example>, .*status=deferred \(delivery temporarily suspended: connect to");
+
+        await using var nexthop = await EdgeInstance.StartAsync("mydestination = remote.example", port: port);
+        string[] args = flush == "-f" ? ["postqueue", "-c", config.Path, "-f"] : ["postqueue", "-c", config.Path, "-s", "remote.example"];
+        var flushed = await EdgeProcess.RunAsync(config.Path, args);
+        Assert.True(flushed.Exit == 0, flushed.Error);
+        await edge.WaitForLogAsync($@"{first}: to=<one@remote\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{port}, .*status=sent");
+        await edge.WaitForLogAsync($@"{second}: to=<two@remote\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{port}, .*status=sent");
+        Assert.Equal(2, (await nexthop.QueuedAsync()).Count);
+    }
 }

@@ -260,12 +260,32 @@ internal sealed partial class SmtpSession
         {
             return Fail(Replies.SizeExceedsLimit);
         }
+        if (_queue.RoomFor(_s.MessageSizeLimit) is var room and not QueueRoom.Enough)
+        {
+            return RefuseForSpace(room, argument[mail.Address]);
+        }
         _envelope.Begin(default, argument[mail.Address], argument[mail.EnvId], mail.Ret, mail.Body, mail.SmtpUtf8);
         _declaredSize = mail.Size;
         _prepend = null;
         _transactions++;
         Reply.Line(Replies.MailOk);
         return true;
+    }
+
+    /// <summary>
+    /// Postfix's answer at MAIL FROM when the queue file system is short of space (452 4.3.1, with its warning); when
+    /// the queue log is broken, the reply a failed queue write gets.
+    /// </summary>
+    private bool RefuseForSpace(QueueRoom room, ReadOnlySpan<byte> sender)
+    {
+        if (room == QueueRoom.Short)
+        {
+            MailLog.Warning($"not enough free space in mail queue: {_queue.FreeBytes()} bytes < 1.5*message size limit");
+        }
+        ReadOnlySpan<byte> reply = room == QueueRoom.Short ? Replies.InsufficientStorage : Replies.QueueWriteError;
+        string helo = _helo is null ? "" : $" helo=<{_helo}>";
+        MailLog.Info($"NOQUEUE: reject: MAIL from {_peer.NamAddr}: {System.Text.Encoding.ASCII.GetString(reply)}; from=<{Printable.Text(sender)}> proto={Protocol}{helo}");
+        return Fail(reply);
     }
 
     private bool Rcpt(ReadOnlySpan<byte> argument, ref Step step)

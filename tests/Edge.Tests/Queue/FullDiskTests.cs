@@ -1,0 +1,187 @@
+using Edge.Queue;
+using Edge.Tests.Delivery;
+using Edge.Tests.Support;
+
+namespace Edge.Tests.Queue;
+
+/// <summary>
+/// The queue on a file system that fills up (a tmpfs of its own): what was written waits for room instead of being
+/// lost, a removal the disk did not take leaves the message queued, and a stop ends the wait without a crash.
+/// </summary>
+public class FullDiskTests
+{
+    /// <summary>
+    /// A 40 MiB file system: the log sets aside its first two 16 MiB segments, one message is queued, and a filler
+    /// takes the rest. Then records beyond the two segments find the disk full.
+    /// </summary>
+    private static async Task<(QueueStore Store, QueueEntry Entry, string Filler, long Last)> FillAsync(Tmpfs disk)
+    {
+        QueueStore store = await QueueStore.OpenAsync(disk.Path);
+        try
+        {
+            QueueId id = await new LocalSubmission(store).SubmitAsync("a@example.org", ["b@example.org"],
+                (output, token) => output.WriteAsync("Subject: x\r\n\r\nx\r\n"u8.ToArray(), token).AsTask(), CancellationToken.None);
+            Assert.Equal(QueueRoom.Enough, store.RoomFor(0));
+            string filler = disk.Fill();
+            Assert.Equal(QueueRoom.Short, await Eventually(() => store.RoomFor(0), QueueRoom.Short));
+            // Deferral records past the space set aside (two segments, 32 MiB), until a write waits for room, and a
+            // little more, well within the log's 16 MiB of memory.
+            string reason = new('r', 1000);
+            long last = -1;
+            for (int i = 0, more = 1000; more > 0 && i < 64 * 1024; i++)
+            {
+                last = store.AppendStatus(id, 0, DeliveryStatus.Deferred, DateTimeOffset.UtcNow, reason);
+                more -= store.WritesStalled ? 1 : 0;
+            }
+            Assert.True(store.WritesStalled);
+            return (store, store.Entry(id)!, filler, last);
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<T> Eventually<T>(Func<T> value, T expected)
+    {
+        for (int i = 0; i < 100 && !EqualityComparer<T>.Default.Equals(value(), expected); i++)
+        {
+            await Task.Delay(50);
+        }
+        return value();
+    }
+
+    [Fact]
+    public async Task Writes_that_find_the_disk_full_wait_and_go_through_once_there_is_room()
+    {
+        using Tmpfs disk = Tmpfs.Mount(40);
+        (QueueStore store, QueueEntry entry, string filler, long last) = await FillAsync(disk);
+        await using (store)
+        {
+            Task committed = store.CommitAsync(last);
+            Assert.True(await Eventually(() => store.WritesStalled, true));
+            await Task.Delay(1500);
+            Assert.False(committed.IsCompleted, "a commit completed although the disk had no room for its records");
+            Assert.False(store.TakesContent);
+            Assert.Equal(QueueRoom.Short, store.RoomFor(0));
+
+            Task removal = store.CommitAsync(store.AppendRemoval(entry));
+            File.Delete(filler);
+            await committed.WaitAsync(TimeSpan.FromSeconds(10));
+            await removal.WaitAsync(TimeSpan.FromSeconds(10));
+            store.Forget(entry);
+            Assert.False(store.WritesStalled);
+        }
+        await using QueueStore reopened = await QueueStore.OpenAsync(disk.Path);
+        Assert.Equal(0, reopened.Count);
+    }
+
+    [Fact]
+    public async Task A_stop_ends_the_wait_and_a_removal_the_disk_did_not_take_leaves_the_message_queued()
+    {
+        using Tmpfs disk = Tmpfs.Mount(40);
+        (QueueStore store, QueueEntry entry, string filler, long _) = await FillAsync(disk);
+        Task removal = store.CommitAsync(store.AppendRemoval(entry));
+        Assert.True(await Eventually(() => store.WritesStalled, true));
+        await store.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        IOException failed = await Assert.ThrowsAsync<IOException>(() => removal.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Contains("No space left on device", failed.Message);
+
+        File.Delete(filler);
+        await using QueueStore reopened = await QueueStore.OpenAsync(disk.Path);
+        Assert.NotNull(reopened.Entry(entry.Id));
+    }
+
+    /// <summary>
+    /// The whole server on a 64 MiB queue file system that a filler takes up: new mail is refused at MAIL FROM with
+    /// Postfix's 452 4.3.1, the queued mail is delivered and its removal recorded all the same, SIGTERM stops the
+    /// server cleanly, two restarts bring nothing back, and once the filler is gone mail is accepted again.
+    /// </summary>
+    [Fact]
+    public async Task On_a_full_queue_disk_mail_is_refused_early_and_every_queued_message_reaches_the_next_hop_exactly_once()
+    {
+        const int Messages = 200;
+        await using var sink = await SmtpSink.StartAsync();
+        using Tmpfs disk = Tmpfs.Mount(64);
+        using var config = new TempDirectory();
+        config.Write("main.cf", $"""
+            myhostname = mx.edge.test
+            mydestination = localhost
+            queue_directory = {disk.Path}
+            relayhost = [127.0.0.1]:{sink.Port}
+            defer_transports = smtp
+            message_size_limit = 1048576
+            """ + "\n");
+        config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\nsmtp unix - - n - - smtp\n");
+        var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string body = string.Concat(Enumerable.Repeat(new string('b', 98) + "\r\n", 100));
+        await using (var c = await SmtpConnection.OpenAsync(edge.Port))
+        {
+            await c.CommandAsync("EHLO client.example");
+            for (int i = 0; i < Messages; i++)
+            {
+                Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
+                await c.CommandAsync($"RCPT TO:<user{i}@remote.example>");
+                await c.CommandAsync("DATA");
+                Assert.StartsWith("250 2.0.0 Ok: queued as", await c.CommandAsync($"Subject: {i}\r\n\r\nmarker-{i}-end\r\n{body}."));
+            }
+        }
+        await edge.WaitForLogLinesAsync("status=deferred \\(deferred transport\\)", Messages);
+        string filler = disk.Fill();
+
+        // The free space is looked at ten times a second.
+        Assert.Equal("452 4.3.1 Insufficient system storage", await MailFromAsync(edge.Port, "452 4.3.1 Insufficient system storage"));
+        await edge.WaitForLogAsync(@"warning: not enough free space in mail queue: \d+ bytes < 1\.5\*message size limit");
+        Assert.Equal(0, (await EdgeProcess.RunAsync(config.Path, "postqueue", "-c", config.Path, "-f")).Exit);
+        await WaitForEmptyQueueAsync(config.Path);
+        Assert.Equal(0, await edge.TerminateAsync());
+        Assert.Contains(edge.Log, line => line.Contains("terminating on signal"));
+        await edge.DisposeAsync();
+
+        await using (var again = await EdgeProcess.StartAsync(config.Path, config.Path))
+        {
+            Assert.Contains("with 0 messages", again.Log.First(l => l.Contains("daemon started")));
+            await Task.Delay(1000);
+            Assert.Equal(0, await again.TerminateAsync());
+        }
+        await using var last = await EdgeProcess.StartAsync(config.Path, config.Path);
+        Assert.Contains("with 0 messages", last.Log.First(l => l.Contains("daemon started")));
+        IReadOnlyList<string> dumps = await sink.DumpsAsync(Messages);
+        await Task.Delay(1000);
+        Assert.Equal(Messages, sink.DumpCount);
+        for (int i = 0; i < Messages; i++)
+        {
+            Assert.Single(dumps, d => d.Contains($"marker-{i}-end"));
+        }
+
+        // Space comes back while the server runs: it takes mail again by itself.
+        File.Delete(filler);
+        Assert.Equal("250 2.1.0 Ok", await MailFromAsync(last.Port, "250 2.1.0 Ok"));
+    }
+
+    /// <summary>The reply to MAIL FROM, asked again for up to five seconds until it is <paramref name="expected"/>.</summary>
+    private static async Task<string> MailFromAsync(int port, string expected)
+    {
+        string reply = "";
+        for (int i = 0; i < 50 && reply != expected; i++)
+        {
+            await using var c = await SmtpConnection.OpenAsync(port);
+            await c.CommandAsync("EHLO client.example");
+            reply = await c.CommandAsync("MAIL FROM:<sender@example.org>");
+            await Task.Delay(reply == expected ? 0 : 100);
+        }
+        return reply;
+    }
+
+    private static async Task WaitForEmptyQueueAsync(string configDirectory)
+    {
+        string mailq = "";
+        for (int i = 0; i < 300 && mailq != "Mail queue is empty\n"; i++)
+        {
+            await Task.Delay(200);
+            mailq = (await EdgeProcess.RunAsync(configDirectory, "postqueue", "-c", configDirectory, "-p")).Out;
+        }
+        Assert.Equal("Mail queue is empty\n", mailq);
+    }
+}
