@@ -144,6 +144,30 @@ public class SessionTests
         Assert.Equal("555 5.5.4 Unsupported option: SMTPUTF8", await c.CommandAsync("MAIL FROM:<j@b.example> SMTPUTF8"));
     }
 
+    /// <summary>
+    /// With SMTPUTF8 on (the default), a command that is not well-formed UTF-8 gets Postfix's reply, counts as an
+    /// error and changes nothing: invalid bytes, an over-long form, a lone surrogate, with or without SMTPUTF8.
+    /// </summary>
+    [Theory]
+    [InlineData("MAIL FROM:<us\xff\xfeer@x.test>")]
+    [InlineData("MAIL FROM:<us\xff\xfeer@x.test> SMTPUTF8")]
+    [InlineData("MAIL FROM:<user@x\xc0\xaf.test>")]
+    [InlineData("MAIL FROM:<user@x.test> ENVID=\xed\xa0\x80")]
+    [InlineData("RCPT TO:<j\xf8rg@x.test>")]
+    [InlineData("EHLO cl\xe9ent.example")]
+    public async Task Commands_that_are_not_utf8_get_bad_utf8_syntax(string command)
+    {
+        await using var edge = await EdgeInstance.StartAsync("smtpd_hard_error_limit = 3");
+        await using var c = await edge.ConnectAsync();
+        await c.CommandAsync("EHLO client.example");
+        await c.SendAsync([.. command.Select(ch => (byte)ch), (byte)'\r', (byte)'\n']);
+        Assert.Equal("500 5.5.2 Error: bad UTF-8 syntax", await c.ReadReplyAsync());
+        // Nothing started: a transaction still needs its MAIL FROM.
+        Assert.Equal("503 5.5.1 Error: need MAIL command", await c.CommandAsync("RCPT TO:<postmaster@localhost>"));
+        Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<jörg@b.example> SMTPUTF8"));
+        Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<postmaster@localhost>"));
+    }
+
     [Fact]
     public async Task Helo_required()
     {

@@ -56,6 +56,7 @@ internal static class Replies
     public static ReadOnlySpan<byte> NotImplemented => "502 5.5.1 Error: command not implemented"u8;
     public static ReadOnlySpan<byte> NotRecognized => "500 5.5.2 Error: command not recognized"u8;
     public static ReadOnlySpan<byte> BadSyntax => "500 5.5.2 Error: bad syntax"u8;
+    public static ReadOnlySpan<byte> BadUtf8 => "500 5.5.2 Error: bad UTF-8 syntax"u8;
     public static ReadOnlySpan<byte> BareLfSuffix => " 5.5.2 Error: bare <LF> received"u8;
     public static ReadOnlySpan<byte> MustStartTls => "530 5.7.0 Must issue a STARTTLS command first"u8;
     public static ReadOnlySpan<byte> TlsAlreadyActive => "554 5.5.1 Error: TLS already active"u8;

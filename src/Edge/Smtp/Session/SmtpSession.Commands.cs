@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Unicode;
 using Edge.Logging;
 using Edge.Queue;
 using Edge.Resolve;
@@ -107,6 +108,15 @@ internal sealed partial class SmtpSession
         if (nul >= 0)
         {
             line = line[..nul];
+        }
+        // As Postfix protects its internal interfaces: with SMTPUTF8 on, a command must be well-formed UTF-8.
+        if (_s.SmtpUtf8Enabled && !Utf8.IsValid(line))
+        {
+            _where = "UNKNOWN";
+            _stats.Count(SmtpVerb.Unknown);
+            _errors++;
+            Reply.Line(Replies.BadUtf8);
+            return Step.NeedInput;
         }
         line = line.Trim(" \t"u8);
         if (line.IsEmpty)
