@@ -22,8 +22,47 @@ internal static partial class DiskSpace
     private const int ENOSYS = 38;
     private const int EOPNOTSUPP = 95;
 
-    /// <summary>Bytes an unprivileged writer may still use on the file system that holds <paramref name="path"/> (statvfs).</summary>
-    public static long Available(string path) => new DriveInfo(path).AvailableFreeSpace;
+    /// <summary>Bytes an unprivileged writer may still use on the file system that holds <paramref name="path"/>.</summary>
+    public static long Available(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return new DriveInfo(path).AvailableFreeSpace;
+        }
+        // statvfs itself: looked up at MAIL FROM, where DriveInfo would allocate.
+        if (Statvfs(path, out StatvfsResult result) != 0)
+        {
+            throw new IOException($"cannot read the free space of {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        }
+        return (long)Math.Min(result.FreeBlocksUnprivileged * result.FragmentSize, long.MaxValue);
+    }
+
+    /// <summary>glibc's struct statvfs on 64-bit Linux, with room to spare at its end.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct StatvfsResult
+    {
+        public ulong BlockSize;
+        public ulong FragmentSize;
+        public ulong Blocks;
+        public ulong FreeBlocks;
+        public ulong FreeBlocksUnprivileged;
+        public ulong Files;
+        public ulong FreeFiles;
+        public ulong FreeFilesUnprivileged;
+        public ulong FileSystemId;
+        public ulong Flags;
+        public ulong NameMax;
+        public Spare Reserved;
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(8)]
+    private struct Spare
+    {
+        private ulong _element;
+    }
+
+    [LibraryImport("libc", EntryPoint = "statvfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Statvfs(string path, out StatvfsResult result);
 
     /// <summary>
     /// Allocates <paramref name="length"/> bytes of <paramref name="file"/> from <paramref name="offset"/> without

@@ -1,37 +1,49 @@
+using System.Buffers.Binary;
+using System.Text;
 using Edge.Logging;
 
 namespace Edge.Queue;
 
 /// <summary>
 /// Rebuilds the queue index from a scan of the log. Envelopes are messages; chunks are checked so that an
-/// envelope whose content is damaged is not delivered. Damaged records are copied to
-/// queue_directory/corrupt and reported, as Postfix moves a damaged queue file to its corrupt queue.
-/// A message copied forward has more than one envelope record: the last one is the message; an earlier
-/// one may have lost its content to truncation already.
+/// envelope whose content is damaged is not delivered. Damaged records go to the corrupt queue
+/// (<see cref="CorruptQueue"/>), and so does what is left of a message that cannot be queued: its envelope, in
+/// words, and its intact content (<see cref="Salvage"/>). A message copied forward has more than one envelope
+/// record: the last one is the message; an earlier one may have lost its content to truncation already.
 /// </summary>
-internal sealed class QueueRecovery(string queueDirectory)
+internal sealed class QueueRecovery(CorruptQueue corrupt)
 {
-    private readonly Dictionary<long, QueueId> _intactChunks = [];
+    private readonly Dictionary<long, (QueueId Id, int Index)> _intactChunks = [];
     private readonly Dictionary<QueueId, (long Address, QueuedMessage Message)> _envelopes = [];
+    private readonly Dictionary<QueueId, long> _damagedEnvelopes = [];
     private readonly Dictionary<QueueId, List<(int Recipient, DeliveryStatus Status, DateTimeOffset Next, string Reason)>> _statuses = [];
     private readonly HashSet<QueueId> _removed = [];
     private readonly Dictionary<QueueId, bool> _held = [];
     private readonly HashSet<QueueId> _warned = [];
     private readonly Dictionary<QueueId, int> _attempts = [];
-    private readonly string _corruptDirectory = Path.Combine(queueDirectory, "corrupt");
+
+    /// <summary>
+    /// A message recovery could not queue: what to save in the corrupt queue, the log addresses of its intact content
+    /// chunks in order, and what to log about it.
+    /// </summary>
+    internal sealed record Salvage(QueueId Id, string Envelope, IReadOnlyList<long> Chunks, string Warning);
+
+    /// <summary>The messages still queued, with what their status records say.</summary>
+    public List<QueueEntry> Entries { get; } = [];
+
+    public List<Salvage> Salvaged { get; } = [];
 
     public void Add(ReadOnlySpan<byte> record, long address)
     {
         if (!RecordHeader.IsIntact(record))
         {
-            MoveAside($"record-{address}", record);
-            MailLog.Warning($"corrupt queue record at log address {address}: checksum mismatch; saved as corrupt/record-{address}");
+            Damaged(record, address, "checksum mismatch");
             return;
         }
         switch (RecordHeader.TypeOf(record))
         {
             case RecordType.Chunk:
-                _intactChunks[address] = RecordHeader.IdOf(record);
+                _intactChunks[address] = (RecordHeader.IdOf(record), BinaryPrimitives.ReadInt32LittleEndian(record[RecordHeader.Size..]));
                 break;
             case RecordType.Envelope:
                 try
@@ -41,8 +53,7 @@ internal sealed class QueueRecovery(string queueDirectory)
                 }
                 catch (FormatException)
                 {
-                    MoveAside($"record-{address}", record);
-                    MailLog.Warning($"malformed envelope record at log address {address}; saved as corrupt/record-{address}");
+                    Damaged(record, address, "malformed envelope");
                 }
                 break;
             case RecordType.Status:
@@ -66,14 +77,35 @@ internal sealed class QueueRecovery(string queueDirectory)
                 _held[RecordHeader.IdOf(record)] = record[RecordHeader.Size] != 0;
                 break;
             default:
-                MoveAside($"record-{address}", record);
-                MailLog.Warning($"unknown queue record type {(byte)RecordHeader.TypeOf(record)} at log address {address}; saved as corrupt/record-{address}");
+                Damaged(record, address, $"unknown record type {(byte)RecordHeader.TypeOf(record)}");
                 break;
         }
     }
 
-    /// <summary>The messages still queued, with what their status records say.</summary>
-    public IEnumerable<QueueEntry> Finish()
+    /// <summary>
+    /// A record that cannot be read goes to the corrupt queue, reported once with the queue ID and type its header
+    /// names (which the damage may have hit too); a damaged envelope's message is salvaged at the end of the scan.
+    /// </summary>
+    private void Damaged(ReadOnlySpan<byte> record, long address, string why)
+    {
+        bool whole = record.Length >= RecordHeader.Size;
+        QueueId id = whole ? RecordHeader.IdOf(record) : default;
+        RecordType type = whole ? RecordHeader.TypeOf(record) : default;
+        if (type == RecordType.Envelope)
+        {
+            _damagedEnvelopes[id] = address;
+        }
+        if (corrupt.SaveRecord(address, record))
+        {
+            string names = whole ? $" ({TypeName(type)} record of queue ID {id}, by its header)" : "";
+            MailLog.Warning($"corrupt queue record at log address {address}{names}: {why}; saved as corrupt/{CorruptQueue.RecordName(address)}");
+        }
+    }
+
+    private static string TypeName(RecordType type) => Enum.IsDefined(type) ? type.ToString().ToLowerInvariant() : $"type {(byte)type}";
+
+    /// <summary>Decides, once the whole log is read, which messages are queued and which are salvaged.</summary>
+    public void Finish()
     {
         foreach ((QueueId id, (long address, QueuedMessage message)) in _envelopes)
         {
@@ -81,50 +113,60 @@ internal sealed class QueueRecovery(string queueDirectory)
             {
                 continue;
             }
-            long? bad = FirstDamagedChunk(id, message);
-            if (bad is not null)
+            QueueEntry entry = Restate(id, address, message);
+            long[] damaged = [.. message.Chunks.Select(c => c.Address).Where(a => !IsChunkOf(a, id))];
+            if (damaged.Length == 0)
             {
-                MoveAside(id.ToString(), System.Text.Encoding.UTF8.GetBytes(message.ToString()));
-                MailLog.Warning($"{id}: content chunk at log address {bad} is missing or corrupt; message moved to corrupt/{id}");
+                Entries.Add(entry);
                 continue;
             }
-            var entry = new QueueEntry(id, address, message.Recipients.Count, [.. message.Chunks]) { Hold = _held.GetValueOrDefault(id), Warned = _warned.Contains(id) };
-            foreach ((int recipient, DeliveryStatus status, DateTimeOffset next, string reason) in
-                     _statuses.GetValueOrDefault(id) ?? [])
-            {
-                if (recipient < 0 || recipient >= message.Recipients.Count)
-                {
-                    continue;
-                }
-                entry.Done[recipient] |= status != DeliveryStatus.Deferred;
-                if (status == DeliveryStatus.Deferred)
-                {
-                    entry.Reasons[recipient] = reason;
-                    entry.NextAttempt = next > entry.NextAttempt ? next : entry.NextAttempt;
-                    entry.Attempts++;
-                }
-            }
-            // The count the queue manager recorded; a log from before it did so counts deferral records.
-            entry.Attempts = _attempts.GetValueOrDefault(id, entry.Attempts);
-            yield return entry;
+            var text = EnvelopeText.Append(new StringBuilder(), message, "corrupt", entry.Done, entry.Reasons);
+            long[] intact = [.. message.Chunks.Select(c => c.Address).Where(a => IsChunkOf(a, id))];
+            text.Append($"*** MESSAGE CONTENTS: {intact.Length} of {message.Chunks.Count} chunks intact, in corrupt/{id}.content; ")
+                .Append($"missing or corrupt: the chunks at log addresses {string.Join(", ", damaged)} ***\n");
+            Salvaged.Add(new Salvage(id, text.ToString(), intact,
+                $"{id}: content chunk at log address {damaged[0]} is missing or corrupt; message moved to corrupt/{id}, its {intact.Length} intact chunks of {message.Chunks.Count} to corrupt/{id}.content"));
         }
-    }
-
-    private long? FirstDamagedChunk(QueueId id, QueuedMessage message)
-    {
-        foreach (ContentChunk chunk in message.Chunks)
+        foreach ((QueueId id, long address) in _damagedEnvelopes)
         {
-            if (!_intactChunks.TryGetValue(chunk.Address, out QueueId owner) || owner != id)
+            if (_envelopes.ContainsKey(id) || _removed.Contains(id))
             {
-                return chunk.Address;
+                continue;
             }
+            // Every intact chunk of the message, in order; a chunk copied forward is there twice: the later copy.
+            long[] chunks = [.. _intactChunks.Where(c => c.Value.Id == id)
+                .GroupBy(c => c.Value.Index).OrderBy(g => g.Key).Select(g => g.Max(c => c.Key))];
+            string envelope = $"*** ENVELOPE RECORDS corrupt/{id} ***\n" +
+                $"*** the envelope record at log address {address} is damaged: saved as corrupt/{CorruptQueue.RecordName(address)} ***\n" +
+                $"*** MESSAGE CONTENTS: {chunks.Length} intact chunks, in corrupt/{id}.content ***\n";
+            Salvaged.Add(new Salvage(id, envelope, chunks,
+                $"{id}: envelope record at log address {address} is damaged; the message cannot be delivered: its {chunks.Length} intact content chunks saved as corrupt/{id}.content"));
         }
-        return null;
     }
 
-    private void MoveAside(string name, ReadOnlySpan<byte> bytes)
+    private bool IsChunkOf(long address, QueueId id) => _intactChunks.TryGetValue(address, out var chunk) && chunk.Id == id;
+
+    /// <summary>The message's delivery state from its status, hold, warning and attempt records.</summary>
+    private QueueEntry Restate(QueueId id, long address, QueuedMessage message)
     {
-        Directory.CreateDirectory(_corruptDirectory);
-        File.WriteAllBytes(Path.Combine(_corruptDirectory, name), bytes.ToArray());
+        var entry = new QueueEntry(id, address, message.Recipients.Count, [.. message.Chunks]) { Hold = _held.GetValueOrDefault(id), Warned = _warned.Contains(id) };
+        foreach ((int recipient, DeliveryStatus status, DateTimeOffset next, string reason) in
+                 _statuses.GetValueOrDefault(id) ?? [])
+        {
+            if (recipient < 0 || recipient >= message.Recipients.Count)
+            {
+                continue;
+            }
+            entry.Done[recipient] |= status != DeliveryStatus.Deferred;
+            if (status == DeliveryStatus.Deferred)
+            {
+                entry.Reasons[recipient] = reason;
+                entry.NextAttempt = next > entry.NextAttempt ? next : entry.NextAttempt;
+                entry.Attempts++;
+            }
+        }
+        // The count the queue manager recorded; a log from before it did so counts deferral records.
+        entry.Attempts = _attempts.GetValueOrDefault(id, entry.Attempts);
+        return entry;
     }
 }

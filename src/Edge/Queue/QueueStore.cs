@@ -253,7 +253,7 @@ internal sealed partial class QueueStore : IAsyncDisposable
             {
                 throw new InvalidDataException($"{message.Id}: content chunk at log address {chunk.Address} is corrupt");
             }
-            await output.WriteAsync(record.AsMemory(RecordHeader.Size + 4, length - RecordHeader.Size - 4), cancellationToken);
+            await output.WriteAsync(ChunkPayload(record, length), cancellationToken);
         }
     }
 
@@ -262,7 +262,8 @@ internal sealed partial class QueueStore : IAsyncDisposable
 
     private async Task RecoverAsync(CancellationToken cancellationToken)
     {
-        var recovery = new QueueRecovery(Directory);
+        var corrupt = new CorruptQueue(Directory);
+        var recovery = new QueueRecovery(corrupt);
         using (FasterLogScanIterator iterator = _log.Scan(_log.BeginAddress, _log.TailAddress))
         {
             await foreach ((byte[] entry, int length, long address, long _) in iterator.GetAsyncEnumerable(cancellationToken))
@@ -270,13 +271,38 @@ internal sealed partial class QueueStore : IAsyncDisposable
                 recovery.Add(entry.AsSpan(0, length), address);
             }
         }
-        foreach (QueueEntry entry in recovery.Finish())
+        recovery.Finish();
+        foreach (QueueEntry entry in recovery.Entries)
         {
             _index[entry.Id] = entry;
             _queuedBytes += entry.ContentBytes;
             QueueId.NotBefore(entry.Id);
         }
+        foreach (QueueRecovery.Salvage salvage in recovery.Salvaged)
+        {
+            QueueId.NotBefore(salvage.Id);
+            if (!corrupt.Has(salvage.Id))
+            {
+                await corrupt.SaveMessageAsync(salvage.Id, salvage.Envelope, ReadChunksAsync(salvage.Chunks, cancellationToken));
+                MailLog.Warning(salvage.Warning);
+            }
+        }
     }
+
+    /// <summary>The payload of each content chunk record at <paramref name="addresses"/>.</summary>
+    private async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadChunksAsync(IReadOnlyList<long> addresses,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (long address in addresses)
+        {
+            (byte[] record, int length) = await _log.ReadAsync(address, token: cancellationToken);
+            yield return ChunkPayload(record, length);
+        }
+    }
+
+    /// <summary>The content in a chunk record: after its header and its index in the message.</summary>
+    private static ReadOnlyMemory<byte> ChunkPayload(byte[] record, int length) =>
+        record.AsMemory(RecordHeader.Size + 4, length - RecordHeader.Size - 4);
 
     public async ValueTask DisposeAsync()
     {

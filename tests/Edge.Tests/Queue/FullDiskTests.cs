@@ -94,6 +94,26 @@ public class FullDiskTests
     }
 
     /// <summary>
+    /// An 8 MiB queue file system has no room for the log to set a segment aside: once the first message is written
+    /// the queue is short of space. A message already under way then gets 451 4.3.0 at its end and nothing of it is
+    /// queued, and the next MAIL FROM gets 452 4.3.1.
+    /// </summary>
+    [Fact]
+    public async Task A_message_under_way_when_the_queue_runs_short_gets_451_and_is_not_queued()
+    {
+        using Tmpfs disk = Tmpfs.Mount(8);
+        await using var edge = await EdgeInstance.StartAsync($"queue_directory = {disk.Path}\nmessage_size_limit = 100000");
+        await using var waiting = await edge.ConnectAsync();
+        await waiting.EnvelopeAsync("sender@example.org", "postmaster@localhost");
+
+        string first = await SmtpConnection.SendMessageAsync(edge.Port, "Subject: first\r\n\r\nfirst\r\n", "postmaster@localhost");
+        Assert.Equal("354 End data with <CR><LF>.<CR><LF>", await waiting.CommandAsync("DATA"));
+        Assert.Equal("451 4.3.0 Error: queue file write error", await waiting.CommandAsync("Subject: second\r\n\r\nsecond\r\n."));
+        Assert.Equal("452 4.3.1 Insufficient system storage", await waiting.CommandAsync("MAIL FROM:<sender@example.org>"));
+        Assert.Equal(first, Assert.Single(await edge.QueuedAsync()).Id.ToString());
+    }
+
+    /// <summary>
     /// The whole server on a 64 MiB queue file system that a filler takes up: new mail is refused at MAIL FROM with
     /// Postfix's 452 4.3.1, the queued mail is delivered and its removal recorded all the same, SIGTERM stops the
     /// server cleanly, two restarts bring nothing back, and once the filler is gone mail is accepted again.

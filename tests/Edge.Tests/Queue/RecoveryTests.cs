@@ -91,6 +91,100 @@ public class RecoveryTests
         await SendAsync(recovered, "new@example.org");
     }
 
+    /// <summary>The server's log directory's one written segment, with the first byte of <paramref name="marker"/> flipped.</summary>
+    private static void Damage(string queueDirectory, string marker)
+    {
+        string segment = Directory.GetFiles(Path.Combine(queueDirectory, "log"), "queue.log.*").Single(f => new FileInfo(f).Length > 0);
+        byte[] log = File.ReadAllBytes(segment);
+        int at = LastIndexOf(log, Encoding.ASCII.GetBytes(marker));
+        Assert.True(at > 0, $"{marker} is not in the log");
+        log[at] ^= 0x20;
+        File.WriteAllBytes(segment, log);
+    }
+
+    private static async Task<string> SendBigAsync(int port, string sender)
+    {
+        await using var c = await SmtpConnection.OpenAsync(port);
+        await c.EnvelopeAsync(sender, "postmaster@localhost");
+        await c.CommandAsync("DATA");
+        // Two chunks of content: the first begins with FIRST-PART, the second holds SECOND-PART.
+        string filler = string.Concat(Enumerable.Repeat(new string('x', 78) + "\r\n", 500));
+        string reply = await c.CommandAsync($"Subject: big\r\n\r\nFIRST-PART\r\n{filler}SECOND-PART\r\n.");
+        Assert.StartsWith("250 2.0.0 Ok: queued as ", reply);
+        return reply.Split(' ')[^1];
+    }
+
+    private static TempDirectory StoppedServerConfig()
+    {
+        var config = new TempDirectory();
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + "\n");
+        config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\n");
+        return config;
+    }
+
+    [Fact]
+    public async Task A_message_with_a_damaged_chunk_is_saved_readably_with_its_intact_content_and_reported_once()
+    {
+        using TempDirectory config = StoppedServerConfig();
+        string id;
+        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
+        {
+            id = await SendBigAsync(edge.Port, "damaged@example.org");
+            Assert.Equal(0, await edge.TerminateAsync());
+        }
+        string queue = Path.Combine(config.Path, "var");
+        Damage(queue, "FIRST-PART");
+
+        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
+        {
+            Assert.Contains("with 0 messages", edge.Log.First(l => l.Contains("daemon started")));
+            await edge.WaitForLogAsync(@"warning: corrupt queue record at log address \d+ \(chunk record of queue ID " + id + @", by its header\): checksum mismatch; saved as corrupt/record-\d+");
+            await edge.WaitForLogAsync($@"warning: {id}: content chunk at log address \d+ is missing or corrupt; message moved to corrupt/{id}, its 1 intact chunks of 2 to corrupt/{id}\.content");
+            Assert.Equal(0, await edge.TerminateAsync());
+        }
+        string envelope = File.ReadAllText(Path.Combine(queue, "corrupt", id));
+        Assert.Contains($"*** ENVELOPE RECORDS corrupt/{id} ***\n", envelope);
+        Assert.Contains("sender: damaged@example.org\n", envelope);
+        Assert.Contains("recipient: postmaster@localhost\n", envelope);
+        Assert.Contains("1 of 2 chunks intact", envelope);
+        string content = File.ReadAllText(Path.Combine(queue, "corrupt", id + ".content"));
+        Assert.Contains("SECOND-PART", content);
+        Assert.DoesNotContain("FIRST-PART", content);
+
+        await using var again = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await Task.Delay(500);
+        Assert.DoesNotContain(again.Log, line => line.Contains("corrupt"));
+    }
+
+    [Fact]
+    public async Task A_message_whose_envelope_is_damaged_is_named_and_its_content_saved()
+    {
+        using TempDirectory config = StoppedServerConfig();
+        string id;
+        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
+        {
+            id = await SendBigAsync(edge.Port, "lost-envelope@example.org");
+            Assert.Equal(0, await edge.TerminateAsync());
+        }
+        string queue = Path.Combine(config.Path, "var");
+        Damage(queue, "lost-envelope@example.org");
+
+        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
+        {
+            await edge.WaitForLogAsync(@"warning: corrupt queue record at log address \d+ \(envelope record of queue ID " + id + ", by its header\\)");
+            await edge.WaitForLogAsync($@"warning: {id}: envelope record at log address \d+ is damaged; the message cannot be delivered: its 2 intact content chunks saved as corrupt/{id}\.content");
+            Assert.Equal(0, await edge.TerminateAsync());
+        }
+        string content = File.ReadAllText(Path.Combine(queue, "corrupt", id + ".content"));
+        Assert.StartsWith("Received: ", content);
+        Assert.Contains("FIRST-PART", content);
+        Assert.Contains("SECOND-PART", content);
+
+        await using var again = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await Task.Delay(500);
+        Assert.DoesNotContain(again.Log, line => line.Contains("corrupt"));
+    }
+
     private static int LastIndexOf(byte[] haystack, byte[] needle)
     {
         for (int i = haystack.Length - needle.Length; i >= 0; i--)
