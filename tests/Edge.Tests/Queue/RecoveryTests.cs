@@ -122,26 +122,44 @@ public class RecoveryTests
         return config;
     }
 
+    /// <summary>
+    /// Queues one two-chunk message from <paramref name="sender"/>, stops, damages the record holding
+    /// <paramref name="marker"/> and starts again, waiting for the warnings; a third start must report nothing.
+    /// Returns the message's queue ID and the queue directory.
+    /// </summary>
+    private static async Task<(string Id, string Queue)> DamageAndRestartAsync(TempDirectory config, string sender, string marker,
+        params Func<string, string>[] warnings)
+    {
+        string id;
+        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
+        {
+            id = await SendBigAsync(edge.Port, sender);
+            Assert.Equal(0, await edge.TerminateAsync());
+        }
+        string queue = Path.Combine(config.Path, "var");
+        Damage(queue, marker);
+        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
+        {
+            Assert.Contains("with 0 messages", edge.Log.First(l => l.Contains("daemon started")));
+            foreach (Func<string, string> warning in warnings)
+            {
+                await edge.WaitForLogAsync(warning(id));
+            }
+            Assert.Equal(0, await edge.TerminateAsync());
+        }
+        await using var again = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await Task.Delay(500);
+        Assert.DoesNotContain(again.Log, line => line.Contains("corrupt"));
+        return (id, queue);
+    }
+
     [Fact]
     public async Task A_message_with_a_damaged_chunk_is_saved_readably_with_its_intact_content_and_reported_once()
     {
         using TempDirectory config = StoppedServerConfig();
-        string id;
-        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
-        {
-            id = await SendBigAsync(edge.Port, "damaged@example.org");
-            Assert.Equal(0, await edge.TerminateAsync());
-        }
-        string queue = Path.Combine(config.Path, "var");
-        Damage(queue, "FIRST-PART");
-
-        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
-        {
-            Assert.Contains("with 0 messages", edge.Log.First(l => l.Contains("daemon started")));
-            await edge.WaitForLogAsync(@"warning: corrupt queue record at log address \d+ \(chunk record of queue ID " + id + @", by its header\): checksum mismatch; saved as corrupt/record-\d+");
-            await edge.WaitForLogAsync($@"warning: {id}: content chunk at log address \d+ is missing or corrupt; message moved to corrupt/{id}, its 1 intact chunks of 2 to corrupt/{id}\.content");
-            Assert.Equal(0, await edge.TerminateAsync());
-        }
+        (string id, string queue) = await DamageAndRestartAsync(config, "damaged@example.org", "FIRST-PART",
+            id => @"warning: corrupt queue record at log address \d+ \(chunk record of queue ID " + id + @", by its header\): checksum mismatch; saved as corrupt/record-\d+",
+            id => $@"warning: {id}: content chunk at log address \d+ is missing or corrupt; message moved to corrupt/{id}, its 1 intact chunks of 2 to corrupt/{id}\.content");
         string envelope = File.ReadAllText(Path.Combine(queue, "corrupt", id));
         Assert.Contains($"*** ENVELOPE RECORDS corrupt/{id} ***\n", envelope);
         Assert.Contains("sender: damaged@example.org\n", envelope);
@@ -150,39 +168,19 @@ public class RecoveryTests
         string content = File.ReadAllText(Path.Combine(queue, "corrupt", id + ".content"));
         Assert.Contains("SECOND-PART", content);
         Assert.DoesNotContain("FIRST-PART", content);
-
-        await using var again = await EdgeProcess.StartAsync(config.Path, config.Path);
-        await Task.Delay(500);
-        Assert.DoesNotContain(again.Log, line => line.Contains("corrupt"));
     }
 
     [Fact]
     public async Task A_message_whose_envelope_is_damaged_is_named_and_its_content_saved()
     {
         using TempDirectory config = StoppedServerConfig();
-        string id;
-        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
-        {
-            id = await SendBigAsync(edge.Port, "lost-envelope@example.org");
-            Assert.Equal(0, await edge.TerminateAsync());
-        }
-        string queue = Path.Combine(config.Path, "var");
-        Damage(queue, "lost-envelope@example.org");
-
-        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
-        {
-            await edge.WaitForLogAsync(@"warning: corrupt queue record at log address \d+ \(envelope record of queue ID " + id + ", by its header\\)");
-            await edge.WaitForLogAsync($@"warning: {id}: envelope record at log address \d+ is damaged; the message cannot be delivered: its 2 intact content chunks saved as corrupt/{id}\.content");
-            Assert.Equal(0, await edge.TerminateAsync());
-        }
+        (string id, string queue) = await DamageAndRestartAsync(config, "lost-envelope@example.org", "lost-envelope@example.org",
+            id => @"warning: corrupt queue record at log address \d+ \(envelope record of queue ID " + id + ", by its header\\)",
+            id => $@"warning: {id}: envelope record at log address \d+ is damaged; the message cannot be delivered: its 2 intact content chunks saved as corrupt/{id}\.content");
         string content = File.ReadAllText(Path.Combine(queue, "corrupt", id + ".content"));
         Assert.StartsWith("Received: ", content);
         Assert.Contains("FIRST-PART", content);
         Assert.Contains("SECOND-PART", content);
-
-        await using var again = await EdgeProcess.StartAsync(config.Path, config.Path);
-        await Task.Delay(500);
-        Assert.DoesNotContain(again.Log, line => line.Contains("corrupt"));
     }
 
     private static int LastIndexOf(byte[] haystack, byte[] needle)

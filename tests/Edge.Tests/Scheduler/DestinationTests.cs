@@ -15,6 +15,14 @@ public class DestinationTests
         return directory;
     }
 
+    private static async Task<string> SendAsync(int port, string recipient)
+    {
+        await using var c = await SmtpConnection.OpenAsync(port);
+        await c.EnvelopeAsync("a@example.org", recipient);
+        await c.CommandAsync("DATA");
+        return (await c.CommandAsync("Subject: x\r\n\r\nx\r\n.")).Split(' ')[^1];
+    }
+
     [Fact]
     public async Task Recipients_are_delivered_in_groups_of_the_destination_recipient_limit()
     {
@@ -46,16 +54,9 @@ public class DestinationTests
         int port = ListeningPort.Free();
         using var config = Relay(port, "initial_destination_concurrency = 1\nminimal_backoff_time = 1h");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
-        async Task<string> SendAsync(string recipient)
-        {
-            await using var c = await SmtpConnection.OpenAsync(edge.Port);
-            await c.EnvelopeAsync("a@example.org", recipient);
-            await c.CommandAsync("DATA");
-            return (await c.CommandAsync("Subject: x\r\n\r\nx\r\n.")).Split(' ')[^1];
-        }
-        string first = await SendAsync("one@remote.example");
+        string first = await SendAsync(edge.Port, "one@remote.example");
         await edge.WaitForLogAsync($@"{first}: to=<one@remote\.example>, .*status=deferred \(connect to 127\.0\.0\.1\[127\.0\.0\.1\]:{port}: Connection refused\)");
-        string second = await SendAsync("two@remote.example");
+        string second = await SendAsync(edge.Port, "two@remote.example");
         await edge.WaitForLogAsync($@"{second}: to=<two@remote\.example>, relay=none, .*status=deferred \(delivery temporarily suspended: connect to 127\.0\.0\.1\[127\.0\.0\.1\]:{port}: Connection refused\)");
     }
 
@@ -71,16 +72,9 @@ public class DestinationTests
         int port = ListeningPort.Free();
         using var config = Relay(port, "initial_destination_concurrency = 1\nminimal_backoff_time = 1h\nfast_flush_domains = remote.example");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
-        async Task<string> SendAsync(string recipient)
-        {
-            await using var c = await SmtpConnection.OpenAsync(edge.Port);
-            await c.EnvelopeAsync("a@example.org", recipient);
-            await c.CommandAsync("DATA");
-            return (await c.CommandAsync("Subject: x\r\n\r\nx\r\n.")).Split(' ')[^1];
-        }
-        string first = await SendAsync("one@remote.example");
+        string first = await SendAsync(edge.Port, "one@remote.example");
         await edge.WaitForLogAsync($@"{first}: to=<one@remote\.example>, .*status=deferred \(connect to");
-        string second = await SendAsync("two@remote.example");
+        string second = await SendAsync(edge.Port, "two@remote.example");
         await edge.WaitForLogAsync($@"{second}: to=<two@remote\.example>, .*status=deferred \(delivery temporarily suspended: connect to");
 
         await using var nexthop = await EdgeInstance.StartAsync("mydestination = remote.example", port: port);
