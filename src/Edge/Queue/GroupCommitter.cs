@@ -19,13 +19,10 @@ internal sealed class GroupCommitter : IAsyncDisposable
     private readonly List<CommitWaiter> _batch = [];
     private readonly Task _loop;
     private readonly Action<Exception> _onFailure;
-    private readonly CancellationToken _broken;
 
-    /// <param name="broken">Cancelled when the log can no longer be made durable: a commit waiting then fails.</param>
-    public GroupCommitter(FasterLog log, CancellationToken broken, Action<Exception> onFailure)
+    public GroupCommitter(FasterLog log, Action<Exception> onFailure)
     {
         _log = log;
-        _broken = broken;
         _onFailure = onFailure;
         _loop = Task.Run(RunAsync);
     }
@@ -65,7 +62,9 @@ internal sealed class GroupCommitter : IAsyncDisposable
             }
             try
             {
-                await _log.CommitAsync(_broken).ConfigureAwait(false);
+                // Without a cancellation token, which would cost FASTER several allocations per commit; a broken
+                // log fails the commit through FASTER itself (QueueStore.FailWaitingCommits).
+                await _log.CommitAsync().ConfigureAwait(false);
                 long committed = _log.CommittedUntilAddress;
                 foreach (CommitWaiter waiter in _batch)
                 {

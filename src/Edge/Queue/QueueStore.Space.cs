@@ -65,6 +65,9 @@ internal sealed partial class QueueStore
         return Volatile.Read(ref _free);
     }
 
+    /// <summary>The log's storage, whose failures (<see cref="LogFileDevice.Break"/>) end the queue's durability.</summary>
+    internal LogFileDevice Device => _device;
+
     /// <summary>The server stops: writes waiting for space fail now, so that nobody waits for them any longer.</summary>
     public void StopWaitingForSpace() => _device.GiveUp();
 }

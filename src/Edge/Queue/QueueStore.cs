@@ -31,9 +31,28 @@ internal sealed partial class QueueStore : IAsyncDisposable
         _lock = queueLock;
         if (!readOnly)
         {
-            _committer = new GroupCommitter(_log, _device.Broken, e => MailLog.Warning($"queue commit failed: {e.Message}", "cleanup"));
+            _committer = new GroupCommitter(_log, e => MailLog.Warning($"queue commit failed: {e.Message}", "cleanup"));
+            _device.Broken.Register(FailWaitingCommits);
         }
     }
+
+    /// <summary>
+    /// The log broke (a failed fsync or commit record): the commit under way may never end by itself, since FASTER
+    /// ignores a failure of the commit record. One more record and commit make FASTER see the broken device, and it
+    /// fails every commit waiting, and every later one. Off the thread that broke the log, which may be FASTER's own.
+    /// </summary>
+    private void FailWaitingCommits() => ThreadPool.QueueUserWorkItem(_ =>
+    {
+        try
+        {
+            Append(StatusRecord.Attempts(default, 0));
+            _log.Commit();
+        }
+        catch (Exception e) when (e is CommitFailureException or IOException or ObjectDisposedException)
+        {
+            // Already failed: nothing waits any more.
+        }
+    });
 
     public int Count => _index.Count;
 

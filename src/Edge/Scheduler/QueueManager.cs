@@ -204,9 +204,9 @@ internal sealed partial class QueueManager : IAsyncDisposable
         }
         catch (IOException e)
         {
-            // The queue did not take the outcomes: they hold in memory (no recipient is tried twice while Edge
-            // runs), and the message stays queued for the next attempt to record them.
-            MailLog.Warning($"{entry.Id}: delivery status not recorded: {e.Message}; the message stays queued", "qmgr");
+            // The queue did not take the outcomes (or a notice): they hold in memory (no recipient is tried twice
+            // while Edge runs), and the message stays queued for the next attempt to record them.
+            MailLog.Warning($"{entry.Id}: the delivery attempt cannot be recorded: {e.Message}; the message stays queued", "qmgr");
             entry.NextAttempt = DateTimeOffset.UtcNow + _settings.Schedule.Backoff(++entry.Attempts);
         }
         catch (Exception e) when (e is not OperationCanceledException)

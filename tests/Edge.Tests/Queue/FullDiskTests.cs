@@ -94,6 +94,36 @@ public class FullDiskTests
     }
 
     /// <summary>
+    /// A disk error (what a failed fsync reports): the queue is broken for good. What waits for a commit fails at
+    /// once instead of hanging, MAIL FROM gets 451 4.3.0, a message under way is not queued, and the server stops
+    /// cleanly and finds what was committed before.
+    /// </summary>
+    [Fact]
+    public async Task After_a_disk_error_nothing_is_taken_commits_fail_at_once_and_the_server_stops_cleanly()
+    {
+        var edge = await EdgeInstance.StartAsync();
+        string first = await SmtpConnection.SendMessageAsync(edge.Port, "Subject: first\r\n\r\nfirst\r\n", "postmaster@localhost");
+        await using (var waiting = await edge.ConnectAsync())
+        {
+            await waiting.EnvelopeAsync("sender@example.org", "postmaster@localhost");
+            Assert.StartsWith("354", await waiting.CommandAsync("DATA"));
+
+            QueueStore store = edge.Queue;
+            long last = store.AppendStatus(store.Entries.Single().Id, 0, DeliveryStatus.Deferred, DateTimeOffset.UtcNow, "later");
+            store.Device.Break(new IOException("Input/output error"));
+            IOException failed = await Assert.ThrowsAsync<IOException>(() => store.CommitAsync(last).WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.StartsWith("queue file write error", failed.Message);
+            Assert.Equal(QueueRoom.Broken, store.RoomFor(0));
+
+            Assert.Equal("451 4.3.0 Error: queue file write error", await waiting.CommandAsync("Subject: second\r\n\r\nsecond\r\n."));
+            Assert.Equal("451 4.3.0 Error: queue file write error", await waiting.CommandAsync("MAIL FROM:<sender@example.org>"));
+        }
+        await edge.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await using var restarted = await edge.RestartAsync();
+        Assert.Equal(first, Assert.Single(await restarted.QueuedAsync()).Id.ToString());
+    }
+
+    /// <summary>
     /// An 8 MiB queue file system has no room for the log to set a segment aside: once the first message is written
     /// the queue is short of space. A message already under way then gets 451 4.3.0 at its end and nothing of it is
     /// queued, and the next MAIL FROM gets 452 4.3.1.
