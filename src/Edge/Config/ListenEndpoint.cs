@@ -91,6 +91,29 @@ public sealed record ListenEndpoint(string? Host, int Port)
     public override string ToString() =>
         Host is null ? Port.ToString() : Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 
+    /// <summary>
+    /// This host's own addresses as Postfix's own_inet_addr() and proxy_inet_addr() know them: those of
+    /// inet_interfaces (every interface's, for "all") and of proxy_interfaces.
+    /// </summary>
+    public static IReadOnlySet<IPAddress> OwnAddresses(MainConfig config)
+    {
+        var families = InetProtocols.Families(config);
+        var own = new HashSet<IPAddress>();
+        foreach (string entry in config.GetList("inet_interfaces"))
+        {
+            own.UnionWith(entry.Equals("all", StringComparison.OrdinalIgnoreCase)
+                ? System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+                    .SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(u => u.Address)
+                    .Where(a => families.Contains(a.AddressFamily))
+                : InterfaceAddresses(entry, families, config));
+        }
+        foreach (string entry in config.GetList("proxy_interfaces"))
+        {
+            own.UnionWith(HostAddresses(entry, families, error => config.Error("proxy_interfaces", $"{entry}: {error}")));
+        }
+        return own;
+    }
+
     static IEnumerable<IPAddress> InterfaceAddresses(string entry, IReadOnlyCollection<AddressFamily> families, MainConfig config)
     {
         if (entry.Equals("all", StringComparison.OrdinalIgnoreCase))

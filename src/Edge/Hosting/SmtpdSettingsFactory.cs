@@ -214,9 +214,9 @@ internal static class SmtpdSettingsFactory
         RestrictionList data = Restrictions(config, "smtpd_data_restrictions", policies);
         foreach (RestrictionStep step in data.Steps)
         {
-            if (step.List is not null || step.Policy is not null)
+            if (step.List is not null || step.Policy is not null || step.Kind == Restriction.PermitMxBackup)
             {
-                string what = step.List is not null ? "DNS list checks" : "policies";
+                string what = step.List is not null ? "DNS list checks" : step.Policy is not null ? "policies" : "MX lookups";
                 throw config.Error("smtpd_data_restrictions", $"{what} ({step.Kind}) are not supported here yet; use them in smtpd_client_restrictions or smtpd_recipient_restrictions");
             }
         }
@@ -245,6 +245,9 @@ internal static class SmtpdSettingsFactory
             RblReply = config.GetRaw("default_rbl_reply"),
             NullAccessKey = config.Get("smtpd_null_access_lookup_key"),
             AllowUntrustedRouting = config.GetBool("allow_untrusted_routing"),
+            MyHostname = config.Get("myhostname"),
+            MyAddresses = ListenEndpoint.OwnAddresses(config),
+            MxBackupNetworks = Networks(config, "permit_mx_backup_networks"),
             ParentDomainMatchesSubdomains = ParentMatchesSubdomains(config, "smtpd_access_maps"),
         };
     }

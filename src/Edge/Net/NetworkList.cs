@@ -14,6 +14,8 @@ internal sealed class NetworkList
 
     public static NetworkList Empty { get; } = new([]);
 
+    public bool IsEmpty => _entries.Length == 0;
+
     /// <summary>Parses the entries; an entry that is not an address or block is returned in <paramref name="bad"/>.</summary>
     public static NetworkList Parse(IEnumerable<string> items, out string? bad)
     {

@@ -5,7 +5,7 @@ namespace Edge.Restrictions;
 /// <summary>
 /// What an access table's (or a policy's) result means (access(5)): OK or a number accepts; REJECT, DEFER,
 /// "4NN text" and "5NN text" reply, with an optional enhanced status code and text; DUNNO goes on with the
-/// list; DEFER_IF_PERMIT defers unless something later rejects; WARN logs and goes on; PREPEND puts a header in
+/// list; DEFER_IF_PERMIT defers unless something later rejects, DEFER_IF_REJECT defers what later rejects; WARN logs and goes on; PREPEND puts a header in
 /// front of the message and goes on; anything else is a list of restrictions, evaluated in place.
 /// </summary>
 internal static class AccessResult
@@ -40,9 +40,14 @@ internal static class AccessResult
         {
             return Reply(s.AccessDeferCode, "4.7.1", subject, c, text);
         }
+        // Postfix's code, enhanced code and text for both: access_map_defer_code, 4.7.1, "Service unavailable".
         if (action.Equals("DEFER_IF_PERMIT", StringComparison.OrdinalIgnoreCase))
         {
-            return Decision.Dunno with { Deferral = Reply(s.DeferCode, "4.7.1", subject, c, text).Reply };
+            return Decision.Dunno with { Deferral = Reply(s.AccessDeferCode, "4.7.1", subject, c, text.Length > 0 ? text : "Service unavailable").Reply };
+        }
+        if (action.Equals("DEFER_IF_REJECT", StringComparison.OrdinalIgnoreCase))
+        {
+            return Decision.Dunno with { DeferIfReject = Reply(s.AccessDeferCode, "4.7.1", subject, c, text.Length > 0 ? text : "Service unavailable").Reply };
         }
         if (action.Equals("WARN", StringComparison.OrdinalIgnoreCase))
         {

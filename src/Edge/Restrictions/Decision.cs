@@ -20,11 +20,12 @@ internal enum Outcome : byte
 /// <summary>
 /// What a restriction, or a whole list, decided; a reply is the SMTP line without its CRLF. A decision that lets
 /// the check go on may carry notes for its end: <see cref="Deferral"/>, the reply of a DEFER_IF_PERMIT that
-/// applies unless something rejects, and <see cref="Prepend"/>, header lines (CRLF-ended) that a PREPEND
+/// applies unless something rejects, <see cref="DeferIfReject"/>, the reply of a DEFER_IF_REJECT that takes the
+/// place of a later permanent reject, and <see cref="Prepend"/>, header lines (CRLF-ended) that a PREPEND
 /// action puts in front of the message.
 /// </summary>
 internal readonly record struct Decision(Outcome Outcome, string? Reply = null, DnsCheck Lookup = default, PolicyQuery? Policy = null,
-    string? Deferral = null, string? Prepend = null)
+    string? Deferral = null, string? Prepend = null, string? DeferIfReject = null)
 {
     public static Decision Dunno => default;
     public static Decision Permit => new(Outcome.Permit);
@@ -40,9 +41,19 @@ internal readonly record struct Decision(Outcome Outcome, string? Reply = null, 
 
     public static Decision NeedPolicy(PolicyQuery query) => new(Outcome.Lookup, Policy: query);
 
-    /// <summary>The next decision, carrying this one's notes along: the first deferral, every header.</summary>
-    public Decision Then(Decision next) => Deferral is null && Prepend is null ? next
-        : next with { Deferral = Deferral ?? next.Deferral, Prepend = Prepend + next.Prepend };
+    /// <summary>
+    /// The next decision, carrying this one's notes along: the first deferral, every header; a permanent reject
+    /// after a DEFER_IF_REJECT becomes its temporary reply, as in Postfix.
+    /// </summary>
+    public Decision Then(Decision next)
+    {
+        if (DeferIfReject is not null && next.Outcome == Outcome.Reply && next.Reply![0] == '5')
+        {
+            next = next with { Reply = DeferIfReject };
+        }
+        return Deferral is null && Prepend is null && DeferIfReject is null ? next
+            : next with { Deferral = Deferral ?? next.Deferral, Prepend = Prepend + next.Prepend, DeferIfReject = DeferIfReject ?? next.DeferIfReject };
+    }
 
     /// <summary>The decision at the end of a check: a pending deferral becomes the reply when nothing rejected.</summary>
     public Decision Final() => Outcome is Outcome.Dunno or Outcome.Permit && Deferral is not null

@@ -10,7 +10,12 @@ internal enum DnsCheckKind : byte
     MailDomain,
     /// <summary>The A records of a DNS list query name ("9.100.51.198.zen.example"), with its TXT reason.</summary>
     ListEntry,
+    /// <summary>A domain's MX hosts with their addresses, for permit_mx_backup.</summary>
+    Exchangers,
 }
+
+/// <summary>One MX host of a domain, and what looking up its addresses found.</summary>
+internal sealed record Exchanger(string Name, int Preference, DnsStatus Status, IReadOnlyList<IPAddress> Addresses);
 
 /// <summary>A DNS question a restriction needs answered before it can decide.</summary>
 internal readonly record struct DnsCheck(DnsCheckKind Kind, string Name);
@@ -20,7 +25,8 @@ internal readonly record struct DnsCheck(DnsCheckKind Kind, string Name);
 /// else when no server answered (the restriction then defers). <see cref="NullMx"/>: the domain publishes a
 /// null MX (RFC 7505) and accepts no mail.
 /// </summary>
-internal sealed record DnsFact(DnsStatus Status, IReadOnlyList<IPAddress> Addresses, string? Reason, bool NullMx = false)
+internal sealed record DnsFact(DnsStatus Status, IReadOnlyList<IPAddress> Addresses, string? Reason, bool NullMx = false,
+    IReadOnlyList<Exchanger>? Exchangers = null)
 {
     public bool Found => Status == DnsStatus.Ok;
     public bool Failed => Status is not (DnsStatus.Ok or DnsStatus.NoData or DnsStatus.NxDomain);
@@ -42,6 +48,7 @@ internal sealed class DnsChecks(DnsResolver resolver)
         _facts[check] = check.Kind switch
         {
             DnsCheckKind.MailDomain => await MailDomainAsync(check.Name, cancellationToken),
+            DnsCheckKind.Exchangers => await ExchangersAsync(check.Name, cancellationToken),
             _ => await ListEntryAsync(check.Name, cancellationToken),
         };
     }
@@ -64,6 +71,26 @@ internal sealed class DnsChecks(DnsResolver resolver)
             a = aaaa.Status == DnsStatus.Ok || a.Status is DnsStatus.NoData or DnsStatus.NxDomain ? aaaa : a;
         }
         return new DnsFact(a.Status, a.Records, null);
+    }
+
+    private async Task<DnsFact> ExchangersAsync(string domain, CancellationToken cancellationToken)
+    {
+        DnsAnswer<MxRecord> mx = await resolver.QueryMxAsync(domain, cancellationToken);
+        if (mx.Status != DnsStatus.Ok)
+        {
+            return new DnsFact(mx.Status, [], null);
+        }
+        var exchangers = new List<Exchanger>(mx.Records.Count);
+        foreach (MxRecord record in mx.Records.OrderBy(r => r.Preference))
+        {
+            DnsAnswer<IPAddress> a = await resolver.QueryAddressesAsync(record.Exchange, AddressFamily.InterNetwork, cancellationToken);
+            DnsAnswer<IPAddress> aaaa = await resolver.QueryAddressesAsync(record.Exchange, AddressFamily.InterNetworkV6, cancellationToken);
+            // Found when either family has addresses; failed only when neither answered.
+            DnsStatus status = a.Status == DnsStatus.Ok || aaaa.Status == DnsStatus.Ok ? DnsStatus.Ok
+                : a.Status is DnsStatus.NoData or DnsStatus.NxDomain ? aaaa.Status : a.Status;
+            exchangers.Add(new Exchanger(record.Exchange, record.Preference, status, [.. a.Records, .. aaaa.Records]));
+        }
+        return new DnsFact(DnsStatus.Ok, [], null, Exchangers: exchangers);
     }
 
     private async Task<DnsFact> ListEntryAsync(string name, CancellationToken cancellationToken)

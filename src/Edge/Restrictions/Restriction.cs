@@ -33,4 +33,7 @@ internal enum Restriction : byte
     CheckPolicyService,
     RejectUnknownClientHostname,
     RejectUnknownReverseClientHostname,
+    PermitMxBackup,
+    DeferIfPermit,
+    DeferIfReject,
 }

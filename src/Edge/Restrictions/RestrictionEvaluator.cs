@@ -127,13 +127,16 @@ internal static class RestrictionEvaluator
             Restriction.RejectUnlistedSender => UnlistedSender(s, c),
             Restriction.RejectUnlistedRecipient => UnlistedRecipient(s, c),
             Restriction.CheckPolicyScript or Restriction.CheckPolicyService => AskPolicy(s, step, subject, c, depth),
+            Restriction.PermitMxBackup when hasRecipient => untrustedRoute ? Decision.Dunno : MxBackup.Check(s, c),
+            Restriction.DeferIfPermit => Decision.Dunno with { Deferral = Reject(450, "4.7.0", subject, c, "defer_if_permit requested").Reply },
+            Restriction.DeferIfReject => Decision.Dunno with { DeferIfReject = Reject(450, "4.7.0", subject, c, "defer_if_reject requested").Reply },
             _ => Decision.Dunno,
         };
     }
 
     /// <summary>An OK from check_recipient_access does not let a routed recipient through, as in Postfix (its SUSPICIOUS()).</summary>
     private static Decision Suspicious(bool untrustedRoute, Decision d) =>
-        untrustedRoute && d.Outcome == Outcome.Permit ? Decision.Dunno with { Deferral = d.Deferral, Prepend = d.Prepend } : d;
+        untrustedRoute && d.Outcome == Outcome.Permit ? d with { Outcome = Outcome.Dunno } : d;
 
     /// <summary>
     /// Postfix's reply to a client without a (confirmed) name; 450 whatever unknown_client_reject_code says when

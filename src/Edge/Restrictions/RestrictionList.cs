@@ -55,6 +55,9 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
         ["reject_unknown_client_hostname"] = Restriction.RejectUnknownClientHostname,
         ["reject_unknown_client"] = Restriction.RejectUnknownClientHostname,
         ["reject_unknown_reverse_client_hostname"] = Restriction.RejectUnknownReverseClientHostname,
+        ["permit_mx_backup"] = Restriction.PermitMxBackup,
+        ["defer_if_permit"] = Restriction.DeferIfPermit,
+        ["defer_if_reject"] = Restriction.DeferIfReject,
     };
 
     private static bool TakesTable(Restriction kind) => kind is Restriction.CheckClientAccess or Restriction.CheckHeloAccess

@@ -1,4 +1,6 @@
+using System.Net;
 using Edge.Dns;
+using Edge.Net;
 
 namespace Edge.Restrictions;
 
@@ -42,6 +44,13 @@ internal sealed record RestrictionSettings
     /// through a recipient whose local part routes it on (user%host@domain, host!user@domain, "user@host"@domain).
     /// </summary>
     public bool AllowUntrustedRouting { get; init; }
+
+    /// <summary>permit_mx_backup: how this host shows in MX lists, by name (myhostname) and address (inet_interfaces, proxy_interfaces).</summary>
+    public string MyHostname { get; init; } = "";
+    public IReadOnlySet<IPAddress> MyAddresses { get; init; } = new HashSet<IPAddress>();
+
+    /// <summary>permit_mx_backup_networks: where every primary MX must be for permit_mx_backup to permit (empty: anywhere).</summary>
+    public NetworkList MxBackupNetworks { get; init; } = NetworkList.Empty;
 
     /// <summary>The recipient tables of reject_unlisted_recipient and reject_unlisted_sender.</summary>
     public required RecipientMaps RecipientMaps { get; init; }
