@@ -183,7 +183,15 @@ internal sealed class EdgeServer : IAsyncDisposable
                 kestrel.ListenUnixSocket(adminPath, listen => listen.Run(admin.HandleAsync));
             });
             WebApplication app = builder.Build();
-            await app.StartAsync(cancellationToken);
+            try
+            {
+                await app.StartAsync(cancellationToken);
+            }
+            catch (IOException e) when (e.InnerException is AddressInUseException)
+            {
+                // Kestrel names the endpoint as an http:// URL; an SMTP administrator expects host:port.
+                throw new IOException(e.Message.Replace("Failed to bind to address http://", "").TrimEnd('.'), e);
+            }
             // As in Postfix, no qmgr line in master.cf means no queue manager: mail stays queued.
             QueueManager? qmgr = master.Services.Any(s => s.Command is "qmgr" or "oqmgr")
                 ? new QueueManager(queue, delivery)

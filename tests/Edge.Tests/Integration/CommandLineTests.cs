@@ -19,10 +19,18 @@ public class CommandLineTests
         using var work = new TempDirectory();
         await using var edge = await EdgeProcess.StartAsync(work.Path);
         Assert.Equal(2525, edge.Port);
+        string marker = $"first-message-{Guid.NewGuid():N}";
         var (exit, output) = await Peer.SwaksAsync("--server", "127.0.0.1:2525", "--to", "postmaster@localhost",
-            "--from", "swaks@example.org", "--helo", "swaks.example");
+            "--from", "swaks@example.org", "--helo", "swaks.example", "--body", marker);
         Assert.True(exit == 0, output);
         Assert.Matches("<-  250 2.0.0 Ok: queued as \\w+", output);
+
+        // As the README says: /etc/aliases sends postmaster to root, whose mailbox is /var/mail/root; nothing
+        // leaves by SMTP.
+        await edge.WaitForLogAsync(@"edge/local\[\d+\]: \w{10}: to=<postmaster@localhost>, relay=local, .*status=sent \(forwarded as \w{10}\)");
+        await edge.WaitForLogAsync(@"edge/local\[\d+\]: \w{10}: to=<root@[^>]+>, relay=local, .*status=sent \(delivered to mailbox\)");
+        Assert.Contains(marker, File.ReadAllText("/var/mail/root"));
+        Assert.DoesNotContain(edge.Log, line => line.Contains("edge/smtp["));
 
         var source = await Peer.SmtpSourceAsync("-s", "5", "-m", "50", "-l", "1024", "-f", "source@example.org",
             "-t", "postmaster@localhost", "127.0.0.1:2525");
@@ -36,6 +44,19 @@ public class CommandLineTests
         await edge.WaitForLogAsync(@"edge/qmgr\[\d+\]: \w{10}: from=<swaks@example\.org>, size=\d+, nrcpt=1 \(queue active\)");
         await edge.WaitForLogAsync(@"disconnect from localhost\[127\.0\.0\.1\] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5");
         Assert.Equal(0, await edge.TerminateAsync());
+    }
+
+    [Fact]
+    public async Task A_port_in_use_is_named_as_host_and_port()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        using var config = ConfigDirectory();
+        config.Write("master.cf", $"127.0.0.1:{port} inet n - n - - smtpd\n");
+        var (exit, _, error) = await EdgeProcess.RunAsync(config.Path, "run", "-c", config.Path);
+        Assert.Equal(1, exit);
+        Assert.Equal($"edge run: fatal: 127.0.0.1:{port}: address already in use\n", error);
     }
 
     [Fact]
