@@ -5,7 +5,8 @@ namespace Edge.Cli;
 /// <summary>
 /// <c>edge postconf [-c DIR] [-d | -n] [-h] [-x] [name ...]</c>: prints main.cf parameters as Postfix's
 /// postconf does, so an administrator can compare the two. Values are printed as written unless -x
-/// asks for $name expansion.
+/// asks for $name expansion. For the parameters -n prints or the command names, a note on standard error says
+/// which ones Edge does not implement yet or has no use for.
 /// </summary>
 public static class PostconfCommand
 {
@@ -76,6 +77,8 @@ public static class PostconfCommand
                 }
                 var value = expand ? source.Get(name) : raw;
                 stdout.WriteLine(valuesOnly ? value : value.Length == 0 ? $"{name} =" : $"{name} = {value}");
+                if ((nonDefault || names.Count > 0) && Note(config.DefinitionOf(name)) is { } note)
+                    stderr.WriteLine($"postconf: note: {name}: {note}");
             }
             return 0;
         }
@@ -84,6 +87,14 @@ public static class PostconfCommand
             return Fatal(stderr, e.Message);
         }
     }
+
+    static string? Note(ParameterDefinition? definition) => definition?.Support switch
+    {
+        ParameterSupport.Refused => "not implemented by Edge yet: a value other than the default stops start-up (edge_unimplemented_parameters)",
+        ParameterSupport.Warned => "not implemented by Edge yet: a value other than the default has no effect, and start-up says so",
+        ParameterSupport.Meaningless => "no meaning in Edge, which runs as one process: accepted and ignored",
+        _ => null,
+    };
 
     static int Fatal(TextWriter stderr, string message)
     {

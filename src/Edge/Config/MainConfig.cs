@@ -174,6 +174,35 @@ public sealed class MainConfig
         GetList("mynetworks");
     }
 
+    /// <summary>
+    /// The parameters set here (all of them, or those in <paramref name="only"/>: a master.cf service's -o names) that
+    /// Edge does not implement and whose value is not their default, with where each is set.
+    /// </summary>
+    public IEnumerable<(string Name, string File, int Line, ParameterSupport Support)> Unimplemented(IEnumerable<string>? only = null)
+    {
+        foreach (var name in (only ?? settings.Keys).Distinct().Order(StringComparer.Ordinal))
+        {
+            if (DefinitionOf(name) is { Support: ParameterSupport.Refused or ParameterSupport.Warned } definition
+                && settings.TryGetValue(name, out var setting) && DiffersFromDefault(name, definition))
+                yield return (name, setting.File, setting.Line, definition.Support);
+        }
+    }
+
+    // By meaning, not spelling: "no" and "No", "a, b" and "a b", "$header_checks" and its value are the same.
+    bool DiffersFromDefault(string name, ParameterDefinition definition)
+    {
+        var unset = new MainConfig(settings.Where(s => s.Key != name).ToFrozenDictionary(StringComparer.Ordinal), definitions, File);
+        return definition.Kind switch
+        {
+            ParameterKind.Bool => GetBool(name) != unset.GetBool(name),
+            ParameterKind.Int or ParameterKind.Long => GetLong(name) != unset.GetLong(name),
+            ParameterKind.Time => GetTime(name) != unset.GetTime(name),
+            ParameterKind.List => !GetList(name).SequenceEqual(unset.GetList(name), StringComparer.Ordinal),
+            ParameterKind.Raw => GetRaw(name) != unset.GetRaw(name),
+            _ => !string.Equals(Get(name), unset.Get(name), StringComparison.OrdinalIgnoreCase),
+        };
+    }
+
     /// <summary>What main.cf (and overrides) set, for <c>postconf -n</c>: known parameters and user-defined ones that a value uses.</summary>
     public IEnumerable<(string Name, string RawValue)> NonDefault() =>
         settings.Keys.Where(IsUsed).Order(StringComparer.Ordinal).Select(name => (name, settings[name].Value));

@@ -29,11 +29,15 @@ public sealed record MasterService(
 {
     static readonly HashSet<string> DeliveryAgents = ["smtp", "lmtp", "virtual", "local", "pipe", "error", "discard"];
 
-    static readonly HashSet<string> PostfixDaemons =
+    /// <summary>Postfix's daemons that Edge does in its one process, or that have no meaning there (tlsmgr, postlogd).</summary>
+    static readonly HashSet<string> BuiltIn =
     [
-        "pickup", "cleanup", "qmgr", "oqmgr", "tlsmgr", "trivial-rewrite", "bounce", "verify", "flush",
-        "proxymap", "showq", "anvil", "scache", "postlogd", "tlsproxy", "dnsblog", "postscreen", "spawn",
+        "cleanup", "qmgr", "oqmgr", "trivial-rewrite", "bounce", "flush", "proxymap", "showq", "anvil", "scache",
+        "tlsmgr", "postlogd",
     ];
+
+    /// <summary>Postfix's daemons that Edge does not implement yet, but that nothing in Edge would ask for.</summary>
+    static readonly HashSet<string> Idle = ["pickup", "verify"];
 
     /// <summary>For an inet service, where it listens; null for other types.</summary>
     public ListenEndpoint? Endpoint { get; init; }
@@ -41,7 +45,8 @@ public sealed record MasterService(
     public MasterServiceRole Role =>
         Type == MasterServiceType.Inet && Command == "smtpd" ? MasterServiceRole.Listener
         : Type == MasterServiceType.Unix && DeliveryAgents.Contains(Command) ? MasterServiceRole.Transport
-        : PostfixDaemons.Contains(Command) ? MasterServiceRole.Internal
+        : BuiltIn.Contains(Command) ? MasterServiceRole.Internal
+        : Idle.Contains(Command) ? MasterServiceRole.Idle
         : MasterServiceRole.Other;
 
     /// <summary>The main.cf configuration as this service sees it: with its <c>-o</c> overrides applied.</summary>

@@ -9,9 +9,12 @@ public enum MasterServiceRole
     /// <summary>A unix service whose command is a delivery agent (smtp, lmtp, virtual, local, pipe, error, discard).</summary>
     Transport,
 
-    /// <summary>One of Postfix's own daemons (pickup, cleanup, qmgr …): built into Edge, the line is accepted and noted.</summary>
+    /// <summary>One of Postfix's own daemons that Edge does in-process (cleanup, qmgr …) or has no use for (tlsmgr): accepted and noted.</summary>
     Internal,
 
-    /// <summary>Anything else: kept, for the caller to report as not supported.</summary>
+    /// <summary>A Postfix daemon Edge does not implement yet whose line changes nothing by itself (pickup, verify): warned about.</summary>
+    Idle,
+
+    /// <summary>Anything else (postscreen, spawn, a program Edge does not know): refused, as an unimplemented parameter is.</summary>
     Other,
 }

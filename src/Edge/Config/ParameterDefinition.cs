@@ -34,6 +34,15 @@ public sealed class ParameterDefinition
     /// <summary>The unit of a bare number for a <see cref="ParameterKind.Time"/> parameter.</summary>
     public char TimeUnit { get; }
 
+    /// <summary>Whether Edge implements the parameter (set once, where the registry defines it).</summary>
+    public ParameterSupport Support { get; private set; }
+
+    internal ParameterDefinition Marked(ParameterSupport support)
+    {
+        Support = support;
+        return this;
+    }
+
     /// <summary>
     /// The default in a given configuration: a few defaults follow other settings, as in Postfix
     /// (mydomain follows myhostname, mynetworks follows mynetworks_style).

@@ -26,5 +26,9 @@ public static partial class ParameterRegistry
         // How long a check_policy_script may take to answer one request; past it the request is deferred
         // (451 4.3.5) and the script's thread is given up, since a script cannot be interrupted.
         Time("edge_policy_time_limit", "1s"),
+        // What start-up and reload do with a parameter (or master.cf service) Edge does not implement yet, set to
+        // other than its default where it would change what is accepted, filtered, authenticated, encrypted or
+        // rewritten: refuse to start, or start with a warning per parameter. Others are always just warned about.
+        Choice("edge_unimplemented_parameters", "refuse", "refuse", "warn"),
     ];
 }

@@ -64,9 +64,16 @@ public static partial class ParameterRegistry
             if (All.ContainsKey(name))
                 continue;
             var template = All[global];
-            yield return new ParameterDefinition(name, template.Kind, "$" + global, template.Choices, template.TimeUnit);
+            yield return new ParameterDefinition(name, template.Kind, "$" + global, template.Choices, template.TimeUnit).Marked(template.Support);
         }
     }
+
+    // The marks of parameters Edge does not implement (ParameterSupport); an unmarked parameter is implemented.
+    static ParameterDefinition Refused(ParameterDefinition definition) => definition.Marked(ParameterSupport.Refused);
+
+    static ParameterDefinition Warned(ParameterDefinition definition) => definition.Marked(ParameterSupport.Warned);
+
+    static ParameterDefinition Meaningless(ParameterDefinition definition) => definition.Marked(ParameterSupport.Meaningless);
 
     static ParameterDefinition Str(string name, string defaultText) => new(name, ParameterKind.String, defaultText);
 

@@ -79,39 +79,20 @@ internal sealed class EdgeServer : IAsyncDisposable
         main.Validate();
         MasterConfig master = MasterConfig.Load(configDirectory, main);
         master.Validate(main);
+        ConfigurationCheck.Run(main, master, warn);
         var listeners = new List<Listener>();
-        var builtIn = new List<string>();
-        var transports = new List<string>();
-        foreach (MasterService service in master.Services)
+        foreach (MasterService service in master.Listeners)
         {
-            switch (service.Role)
-            {
-                case MasterServiceRole.Listener:
-                    listeners.Add(new Listener(service.Name, service.Endpoint!.Resolve(main),
-                        SmtpdSettingsFactory.Create(service.ConfigFrom(main))));
-                    break;
-                case MasterServiceRole.Internal:
-                    builtIn.Add(service.Name);
-                    break;
-                case MasterServiceRole.Transport when !DeliveryFactory.Implemented(service.Command):
-                    transports.Add($"{service.Name} ({service.Command})");
-                    break;
-                case MasterServiceRole.Other:
-                    warn($"{service.File}, line {service.Line}: service {service.Name}: command \"{service.Command}\" is not supported by Edge; ignored");
-                    break;
-            }
+            listeners.Add(new Listener(service.Name, service.Endpoint!.Resolve(main), SmtpdSettingsFactory.Create(service.ConfigFrom(main))));
         }
         if (listeners.Count == 0)
         {
             throw new ConfigException(master.File, 0, null, "no inet smtpd service: Edge would not listen anywhere");
         }
-        if (builtIn.Count > 0)
+        string[] builtIn = [.. master.Services.Where(s => s.Role == MasterServiceRole.Internal).Select(s => s.Name)];
+        if (builtIn.Length > 0)
         {
             note?.Invoke($"{master.File}: built into Edge: {string.Join(", ", builtIn)}");
-        }
-        if (transports.Count > 0)
-        {
-            note?.Invoke($"{master.File}: transports {string.Join(", ", transports)}: their delivery agents are not implemented yet, their mail stays queued");
         }
         return (main, master, listeners);
     }

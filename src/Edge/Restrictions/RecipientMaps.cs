@@ -9,8 +9,9 @@ namespace Edge.Restrictions;
 /// reject_unlisted_recipient, reject_unlisted_sender and smtpd_reject_unlisted_recipient): a local address must
 /// be in local_recipient_maps, a virtual alias address in virtual_alias_maps, a virtual mailbox address in
 /// virtual_mailbox_maps, a relay address in relay_recipient_maps; an empty map list accepts every address of its
-/// class. An address a canonical or virtual alias table names is always known, and so are postmaster,
-/// MAILER-DAEMON and the double-bounce address of local domains.
+/// class. An address a virtual alias table names is always known, and so are postmaster, MAILER-DAEMON and the
+/// double-bounce address of local domains. (Postfix also counts canonical_maps; Edge refuses those until it
+/// rewrites with them, so that an address it would accept and then bounce is refused instead.)
 /// </summary>
 internal sealed class RecipientMaps
 {
@@ -18,9 +19,6 @@ internal sealed class RecipientMaps
     private readonly TableList _virtualAlias;
     private readonly TableList _virtualMailbox;
     private readonly TableList _relay;
-    private readonly TableList _canonical;
-    private readonly TableList _recipientCanonical;
-    private readonly TableList _senderCanonical;
     private readonly byte[][] _alwaysKnown;
     private readonly char[] _delimiters;
 
@@ -30,9 +28,6 @@ internal sealed class RecipientMaps
         _virtualAlias = TableList.Open(config, "virtual_alias_maps");
         _virtualMailbox = TableList.Open(config, "virtual_mailbox_maps");
         _relay = TableList.Open(config, "relay_recipient_maps");
-        _canonical = TableList.Open(config, "canonical_maps");
-        _recipientCanonical = TableList.Open(config, "recipient_canonical_maps");
-        _senderCanonical = TableList.Open(config, "sender_canonical_maps");
         _alwaysKnown = ["postmaster"u8.ToArray(), "mailer-daemon"u8.ToArray(), System.Text.Encoding.UTF8.GetBytes(config.Get("double_bounce_sender"))];
         _delimiters = config.Get("recipient_delimiter").ToCharArray();
         LocalRejectCode = config.GetInt("unknown_local_recipient_reject_code");
@@ -76,13 +71,11 @@ internal sealed class RecipientMaps
         }
         string[] keys = [.. AddressKeys.For(System.Text.Encoding.UTF8.GetString(address).ToLowerInvariant(),
             addressClass == AddressClass.Local, _delimiters).Select(k => k.Key)];
-        if (_canonical.Find(keys) is not null || _virtualAlias.Find(keys) is not null
-            || (subject == Subject.Sender ? _senderCanonical : _recipientCanonical).Find(keys) is not null
-            || maps.Find(keys) is not null)
+        if (_virtualAlias.Find(keys) is not null || maps.Find(keys) is not null)
         {
             return Decision.Dunno;
         }
-        if (((TableList[])[maps, _virtualAlias, _canonical, _recipientCanonical, _senderCanonical]).Any(t => t.Failure is not null))
+        if (maps.Failure is not null || _virtualAlias.Failure is not null)
         {
             return RestrictionEvaluator.Reject(451, "4.3.0", subject, c, "Temporary lookup failure");
         }

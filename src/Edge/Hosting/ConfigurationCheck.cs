@@ -1,0 +1,82 @@
+using Edge.Config;
+
+namespace Edge.Hosting;
+
+/// <summary>
+/// The honesty rule, at start-up and reload: a parameter Edge does not implement yet, set to other than its default
+/// in main.cf or a master.cf -o option, is refused when it would change what is accepted, filtered, authenticated,
+/// encrypted or rewritten, and warned about otherwise; a master.cf service Edge does not implement is refused too
+/// (edge_unimplemented_parameters = warn starts anyway, with a warning for each). Mail the configuration could never
+/// deliver (no qmgr, a transport master.cf lacks) is foretold.
+/// </summary>
+internal static class ConfigurationCheck
+{
+    public static void Run(MainConfig main, MasterConfig master, Action<string> warn)
+    {
+        bool refuse = main.Get("edge_unimplemented_parameters").Equals("refuse", StringComparison.OrdinalIgnoreCase);
+        Parameters(main.Unimplemented(), refuse, warn);
+        foreach (MasterService service in master.Services.Where(s => s.Overrides.Count > 0))
+        {
+            Parameters(service.ConfigFrom(main).Unimplemented(service.Overrides.Select(o => o.Key)), refuse, warn);
+        }
+        foreach (MasterService service in master.Services)
+        {
+            string where = $"{service.File}, line {service.Line}: service {service.Name}";
+            if (service.Role == MasterServiceRole.Idle)
+            {
+                warn($"{where}: {service.Command} is not implemented by Edge yet, and nothing in Edge asks for it: the line has no effect");
+            }
+            else if (service.Role == MasterServiceRole.Other)
+            {
+                string what = $"command \"{service.Command}\" ({service.Type.ToString().ToLowerInvariant()}) is not implemented by Edge";
+                if (refuse)
+                {
+                    throw new ConfigException(service.File, service.Line, null,
+                        $"service {service.Name}: {what}; remove the line, or set edge_unimplemented_parameters = warn to start without it");
+                }
+                warn($"{where}: {what}: nothing runs it");
+            }
+        }
+        Routes(main, master, warn);
+    }
+
+    private static void Parameters(IEnumerable<(string Name, string File, int Line, ParameterSupport Support)> unimplemented,
+        bool refuse, Action<string> warn)
+    {
+        foreach ((string name, string file, int line, ParameterSupport support) in unimplemented)
+        {
+            if (support == ParameterSupport.Refused && refuse)
+            {
+                throw new ConfigException(file, line, name, "is not implemented by Edge yet, and its value would change what is " +
+                    "accepted, filtered, authenticated, encrypted or rewritten; remove it, or set edge_unimplemented_parameters = warn to start without it");
+            }
+            warn($"{file}, line {line}: parameter {name}: not implemented by Edge yet: the setting has no effect");
+        }
+    }
+
+    /// <summary>Mail that would wait in the queue for good: without a qmgr nothing is delivered, without a transport its mail.</summary>
+    private static void Routes(MainConfig main, MasterConfig master, Action<string> warn)
+    {
+        if (!master.Services.Any(s => s.Command is "qmgr" or "oqmgr"))
+        {
+            warn($"{master.File}: no qmgr service: mail is accepted and queued, and nothing is delivered until one is added (as in Postfix)");
+            return;
+        }
+        (string Parameter, string Domains)[] routes =
+        [
+            ("local_transport", "mydestination"),
+            ("virtual_transport", "virtual_mailbox_domains"),
+            ("relay_transport", "relay_domains"),
+            ("default_transport", ""),
+        ];
+        foreach ((string parameter, string domains) in routes)
+        {
+            string transport = main.Get(parameter).Split(':')[0];
+            if ((domains.Length == 0 || main.GetList(domains).Count > 0) && transport.Length > 0
+                && !master.Transports.Any(t => t.Name == transport))
+            {
+                warn($"{main.File}: {parameter} names transport \"{transport}\", which {master.File} does not have: that mail waits in the queue");
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System.Text.RegularExpressions;
+using Edge.Config;
+
+namespace Edge.Tests.Config;
+
+/// <summary>
+/// The marks of the parameter registry cannot drift from the code: every parameter marked implemented is read by
+/// code outside the registry, and every parameter that code reads is marked implemented. A parameter is read when
+/// its name is a string literal in src/Edge outside ParameterRegistry*.cs, or when it is put together where the code
+/// reads per-transport parameters: "smtp_" or "lmtp_" and a literal of SmtpClientOptions.cs, or a service name and
+/// a "_suffix" literal of DestinationPolicy.cs or PipeTransport.cs.
+/// How a wrong mark fails: wrap Str("smtpd_banner", …) in Warned(…) in ParameterRegistry.Smtpd.cs and the first test
+/// names smtpd_banner ("read by code, not marked implemented"); unwrap Refused(Bool("soft_bounce", "no")) in
+/// ParameterRegistry.System.cs and the second names soft_bounce ("marked implemented, read by no code").
+/// </summary>
+public partial class ParameterMarksTests
+{
+    private static readonly string Source = FindSource();
+
+    private static string FindSource()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Edge.sln")))
+            {
+                return Path.Combine(directory.FullName, "src", "Edge");
+            }
+        }
+        throw new InvalidOperationException("the repository (Edge.sln) is not above the test assembly");
+    }
+
+    private static readonly Dictionary<string, string> Code = Directory.GetFiles(Source, "*.cs", SearchOption.AllDirectories)
+        .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")
+                    && !Path.GetFileName(f).StartsWith("ParameterRegistry", StringComparison.Ordinal))
+        .ToDictionary(f => f, File.ReadAllText);
+
+    private static HashSet<string> Literals(Func<string, bool>? file = null) =>
+        [.. Code.Where(c => file?.Invoke(Path.GetFileName(c.Key)) ?? true)
+            .SelectMany(c => StringLiteral().Matches(c.Value).Select(m => m.Groups[1].Value))];
+
+    private static bool IsRead(string name)
+    {
+        if (Literals().Contains(name))
+        {
+            return true;
+        }
+        if ((name.StartsWith("smtp_", StringComparison.Ordinal) || name.StartsWith("lmtp_", StringComparison.Ordinal))
+            && Literals(f => f == "SmtpClientOptions.cs").Contains(name[5..]))
+        {
+            return true;
+        }
+        return Literals(f => f is "DestinationPolicy.cs" or "PipeTransport.cs")
+            .Any(suffix => suffix.StartsWith('_') && name.EndsWith(suffix, StringComparison.Ordinal) && name.Length > suffix.Length);
+    }
+
+    [Fact]
+    public void Every_parameter_code_reads_is_marked_implemented()
+    {
+        string[] wrong = [.. ParameterRegistry.All.Values
+            .Where(d => d.Support != ParameterSupport.Implemented && IsRead(d.Name))
+            .Select(d => $"{d.Name} ({d.Support})")];
+        Assert.True(wrong.Length == 0, $"read by code, not marked implemented: {string.Join(", ", wrong)}");
+    }
+
+    [Fact]
+    public void Every_parameter_marked_implemented_is_read_by_code()
+    {
+        string[] wrong = [.. ParameterRegistry.All.Values
+            .Where(d => d.Support == ParameterSupport.Implemented && !IsRead(d.Name))
+            .Select(d => d.Name)];
+        Assert.True(wrong.Length == 0, $"marked implemented, read by no code: {string.Join(", ", wrong)}");
+    }
+
+    [GeneratedRegex("\"([A-Za-z0-9_]+)\"")]
+    private static partial Regex StringLiteral();
+}

@@ -1,0 +1,122 @@
+using Edge.Config;
+using Edge.Tests.Support;
+
+namespace Edge.Tests.Integration;
+
+/// <summary>
+/// The honesty rule at start-up: a parameter Edge does not implement, set to other than its default, stops Edge
+/// with the file, line and name when it would change what is accepted, filtered, authenticated, encrypted or
+/// rewritten, and is warned about otherwise; master.cf services Edge does not implement likewise;
+/// edge_unimplemented_parameters = warn starts anyway, saying what has no effect.
+/// </summary>
+public class UnimplementedConfigurationTests
+{
+    private static TempDirectory Config(string mainCf, string masterCf = "127.0.0.1:0 inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\nsmtp unix - - n - - smtp\nlocal unix - n n - - local\n")
+    {
+        var directory = new TempDirectory();
+        directory.Write("main.cf", EdgeInstance.BaseMainCf(directory) + "\n" + mainCf + "\n");
+        directory.Write("master.cf", masterCf);
+        return directory;
+    }
+
+    [Theory]
+    [InlineData("header_checks = regexp:/etc/postfix/header_checks")]
+    [InlineData("smtpd_milters = inet:127.0.0.1:11332")]
+    [InlineData("content_filter = amavis:[127.0.0.1]:10024")]
+    [InlineData("smtpd_sasl_auth_enable = yes")]
+    [InlineData("soft_bounce = yes")]
+    [InlineData("canonical_maps = hash:/etc/postfix/canonical")]
+    [InlineData("smtpd_client_message_rate_limit = 100")]
+    [InlineData("smtpd_tls_protocols = >=TLSv1.3")]
+    public async Task A_parameter_that_would_change_what_is_accepted_or_protected_stops_start_up(string setting)
+    {
+        using TempDirectory config = Config("# line 5\n" + setting);
+        string name = setting[..setting.IndexOf(' ')];
+        var (exit, _, error) = await EdgeProcess.RunAsync(config.Path, "run", "-c", config.Path);
+        Assert.Equal(1, exit);
+        Assert.Equal($"edge run: fatal: {config.File("main.cf")}, line 6: parameter {name}: is not implemented by Edge yet, and its value " +
+            "would change what is accepted, filtered, authenticated, encrypted or rewritten; remove it, or set " +
+            "edge_unimplemented_parameters = warn to start without it\n", error);
+    }
+
+    [Fact]
+    public async Task A_master_cf_option_is_refused_at_its_line()
+    {
+        using TempDirectory config = Config("", "127.0.0.1:0 inet n - n - - smtpd\n127.0.0.2:0 inet n - n - - smtpd\n  -o smtpd_tls_wrappermode=yes\n");
+        var e = await Assert.ThrowsAsync<ConfigException>(() => Hosting.EdgeServer.StartAsync(config.Path));
+        Assert.StartsWith($"{config.File("master.cf")}, line 2: parameter smtpd_tls_wrappermode: is not implemented by Edge yet", e.Message);
+    }
+
+    [Theory]
+    [InlineData("soft_bounce = no")]
+    [InlineData("header_checks =")]
+    [InlineData("mime_header_checks = $header_checks")]
+    [InlineData("append_dot_mydomain = No")]
+    public async Task A_parameter_set_to_its_default_is_fine(string setting)
+    {
+        using TempDirectory config = Config(setting);
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        Assert.DoesNotContain(edge.Log, line => line.Contains("not implemented"));
+    }
+
+    [Fact]
+    public async Task With_edge_unimplemented_parameters_warn_it_starts_and_says_what_has_no_effect()
+    {
+        using TempDirectory config = Config("edge_unimplemented_parameters = warn\nheader_checks = regexp:/etc/postfix/header_checks\nmailbox_size_limit = 0",
+            "127.0.0.1:0 inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\nlocal unix - n n - - local\nsmtp unix - - n - - smtp\n2526 inet n - n - 1 postscreen\n");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await edge.WaitForLogAsync($@"warning: {Escape(config.File("main.cf"))}, line \d+: parameter header_checks: not implemented by Edge yet: the setting has no effect");
+        await edge.WaitForLogAsync($@"warning: {Escape(config.File("master.cf"))}, line 5: service 2526: command ""postscreen"" \(inet\) is not implemented by Edge: nothing runs it");
+    }
+
+    [Fact]
+    public async Task A_parameter_that_only_limits_or_logs_differently_is_warned_about()
+    {
+        using TempDirectory config = Config("mailbox_size_limit = 0\nsmtpd_tls_loglevel = 1");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await edge.WaitForLogAsync(@"warning: .*main\.cf, line \d+: parameter mailbox_size_limit: not implemented by Edge yet: the setting has no effect");
+        await edge.WaitForLogAsync(@"warning: .*main\.cf, line \d+: parameter smtpd_tls_loglevel: not implemented by Edge yet: the setting has no effect");
+    }
+
+    [Theory]
+    [InlineData("smtp      inet  n       -       y       -       1       postscreen", "postscreen", "inet")]
+    [InlineData("dnsblog   unix  -       -       y       -       0       dnsblog", "dnsblog", "unix")]
+    [InlineData("policy    unix  -       n       n       -       0       spawn user=nobody argv=/usr/bin/policyd-spf", "spawn", "unix")]
+    public async Task A_master_cf_daemon_edge_does_not_implement_is_refused(string line, string command, string type)
+    {
+        using TempDirectory config = Config("", $"127.0.0.1:0 inet n - n - - smtpd\n{line}\n");
+        var e = await Assert.ThrowsAsync<ConfigException>(() => Hosting.EdgeServer.StartAsync(config.Path));
+        Assert.Equal($"{config.File("master.cf")}, line 2: service {line.Split(' ')[0]}: command \"{command}\" ({type}) is not implemented by Edge; " +
+            "remove the line, or set edge_unimplemented_parameters = warn to start without it", e.Message);
+    }
+
+    [Fact]
+    public async Task Idle_daemons_a_missing_qmgr_and_a_missing_transport_are_warned_about()
+    {
+        using TempDirectory config = Config("relay_domains = relayed.example", "127.0.0.1:0 inet n - n - - smtpd\npickup unix n - n 60 1 pickup\n");
+        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
+        {
+            await edge.WaitForLogAsync(@"warning: .*master\.cf, line 2: service pickup: pickup is not implemented by Edge yet, and nothing in Edge asks for it: the line has no effect");
+            await edge.WaitForLogAsync(@"warning: .*master\.cf: no qmgr service: mail is accepted and queued, and nothing is delivered until one is added \(as in Postfix\)");
+        }
+        config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\nsmtp unix - - n - - smtp\n");
+        await using var again = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await again.WaitForLogAsync(@"warning: .*main\.cf: local_transport names transport ""local"", which .*master\.cf does not have: that mail waits in the queue");
+        await again.WaitForLogAsync(@"warning: .*main\.cf: relay_transport names transport ""relay"", which .*master\.cf does not have: that mail waits in the queue");
+        Assert.DoesNotContain(again.Log, line => line.Contains("default_transport names"));
+    }
+
+    [Fact]
+    public async Task Reload_refuses_an_unimplemented_parameter_and_keeps_the_running_configuration()
+    {
+        using TempDirectory config = Config("");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        File.AppendAllText(config.File("main.cf"), "body_checks = pcre:/etc/postfix/body_checks\n");
+        var (exit, _, error) = await EdgeProcess.RunAsync(config.Path, "reload", "-c", config.Path);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("parameter body_checks: is not implemented by Edge yet", error);
+        await edge.WaitForLogAsync("reload failed, the running configuration stays in force: .*parameter body_checks: is not implemented by Edge yet");
+    }
+
+    private static string Escape(string text) => System.Text.RegularExpressions.Regex.Escape(text);
+}
