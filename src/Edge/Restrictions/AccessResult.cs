@@ -5,8 +5,9 @@ namespace Edge.Restrictions;
 /// <summary>
 /// What an access table's (or a policy's) result means (access(5)): OK or a number accepts; REJECT, DEFER,
 /// "4NN text" and "5NN text" reply, with an optional enhanced status code and text; DUNNO goes on with the
-/// list; DEFER_IF_PERMIT defers unless something later rejects, DEFER_IF_REJECT defers what later rejects; WARN logs and goes on; PREPEND puts a header in
-/// front of the message and goes on; anything else is a list of restrictions, evaluated in place.
+/// list; DEFER_IF_PERMIT defers unless something later rejects, DEFER_IF_REJECT defers what later rejects; WARN
+/// and INFO log and go on; PREPEND puts a header in front of the message and goes on; BCC, DISCARD, FILTER, HOLD
+/// and REDIRECT, which Edge does not carry out yet, defer; anything else is a list of restrictions, evaluated in place.
 /// </summary>
 internal static class AccessResult
 {
@@ -49,10 +50,14 @@ internal static class AccessResult
         {
             return Decision.Dunno with { DeferIfReject = Reply(s.AccessDeferCode, "4.7.1", subject, c, text.Length > 0 ? text : "Service unavailable").Reply };
         }
-        if (action.Equals("WARN", StringComparison.OrdinalIgnoreCase))
+        if (action.Equals("WARN", StringComparison.OrdinalIgnoreCase) || action.Equals("INFO", StringComparison.OrdinalIgnoreCase))
         {
-            MailLog.Info($"warn: {c.Client.NamAddr}: {step.TableName} triggers WARN action: {text}; from=<{c.SenderText}> to=<{c.RecipientText}>");
+            LogWhatsup(action.ToLowerInvariant(), subject, c, text);
             return Decision.Dunno;
+        }
+        if (s_unsupported.Contains(action))
+        {
+            return Unsupported(step, subject, c, action.ToUpperInvariant());
         }
         if (action.Equals("PREPEND", StringComparison.OrdinalIgnoreCase))
         {
@@ -81,6 +86,49 @@ internal static class AccessResult
             return Decision.ServerConfigurationError;
         }
         return RestrictionEvaluator.Evaluate(s, list, subject, c, depth + 1);
+    }
+
+    /// <summary>access(5) actions Edge does not carry out yet.</summary>
+    private static readonly HashSet<string> s_unsupported = new(StringComparer.OrdinalIgnoreCase) { "BCC", "DISCARD", "FILTER", "HOLD", "REDIRECT" };
+
+    /// <summary>When each table, subject and action was last warned about: once a minute is enough.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> s_warned = new();
+
+    /// <summary>
+    /// An action Edge does not carry out: the mail is deferred, not passed as if nothing had been said, and the log
+    /// names the table, what it was asked and the action, once a minute for each.
+    /// </summary>
+    private static Decision Unsupported(RestrictionStep step, Subject subject, scoped in CheckContext c, string action)
+    {
+        string asked = subject switch
+        {
+            Subject.Client => c.Client.NamAddr,
+            Subject.Helo => c.Helo ?? "",
+            Subject.Sender => c.SenderText,
+            _ => c.RecipientText,
+        };
+        string key = $"{step.TableName}\n{asked}\n{action}";
+        long now = Environment.TickCount64;
+        if (s_warned.Count > 10_000)
+        {
+            s_warned.Clear();
+        }
+        if (!s_warned.TryGetValue(key, out long last) || now - last >= 60_000)
+        {
+            s_warned[key] = now;
+            MailLog.Warning($"{step.TableName}: {asked}: action {action} is not supported by Edge yet; the request is deferred");
+        }
+        return Decision.Reject(451, "4.3.5", $"Server configuration error: action {action} not supported");
+    }
+
+    /// <summary>Postfix's log_whatsup(): a WARN or INFO action's line, with what the session knows.</summary>
+    private static void LogWhatsup(string what, Subject subject, scoped in CheckContext c, string text)
+    {
+        string queueId = c.Session?.QueueId is { Length: > 0 } id ? id : "NOQUEUE";
+        string where = subject == Subject.Data ? "DATA" : "RCPT";
+        string helo = c.Helo is null ? "" : $" helo=<{c.Helo}>";
+        string protocol = c.Session is null ? "" : $" proto={c.Session.ProtocolName}";
+        MailLog.Info($"{queueId}: {what}: {where} from {c.Client.NamAddr}: {text}; from=<{c.SenderText}> to=<{c.RecipientText}>{protocol}{helo}");
     }
 
     /// <summary>A reply whose text may start with its own enhanced status code ("REJECT 5.7.2 go away").</summary>

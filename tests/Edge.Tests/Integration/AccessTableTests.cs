@@ -99,7 +99,7 @@ public class AccessTableTests
     [InlineData("other@edge.test", "554 5.7.1 <other@edge.test>: Recipient address rejected: Access denied")]
     [InlineData("list@edge.test", "250 2.1.5 Ok")]
     [InlineData("closed@edge.test", "554 5.7.1 <closed@edge.test>: Recipient address rejected: Access denied")]
-    [InlineData("held@edge.test", "451 4.3.5 Server configuration error")]
+    [InlineData("held@edge.test", "451 4.3.5 Server configuration error: action HOLD not supported")]
     public async Task Recipient_access_results_can_be_ok_dunno_or_restrictions(string recipient, string reply)
     {
         using var directory = new TempDirectory();
@@ -156,5 +156,37 @@ public class AccessTableTests
         var e = await Assert.ThrowsAsync<ConfigException>(() => StartAsync(directory,
             "smtpd_helo_restrictions = check_helo_access regexp:$DIR/helo", ("helo", "/ok/ OK\n\n/unclosed(/ REJECT\n")));
         Assert.Contains($"{directory.File("helo")}, line 3: bad regular expression", e.Message);
+    }
+
+    /// <summary>
+    /// An action Edge does not carry out yet (HOLD, DISCARD, FILTER, REDIRECT, BCC) defers the mail with a reply that
+    /// says so, and the log names the table, what was asked and the action, once a minute; INFO and WARN log Postfix's
+    /// line and go on.
+    /// </summary>
+    [Fact]
+    public async Task Actions_edge_does_not_carry_out_defer_and_are_named_in_the_log_once_a_minute()
+    {
+        using var config = new TempDirectory();
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + """
+
+            smtpd_sender_restrictions = check_sender_access inline:{ held@example.org=HOLD, { noted@example.org = INFO looked at } }
+            """ + "\n");
+        config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\n");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        for (int i = 0; i < 2; i++)
+        {
+            await using var c = await SmtpConnection.OpenAsync(edge.Port);
+            await c.CommandAsync("EHLO client.example");
+            await c.CommandAsync("MAIL FROM:<held@example.org>");
+            Assert.Equal("451 4.3.5 Server configuration error: action HOLD not supported", await c.CommandAsync("RCPT TO:<postmaster@localhost>"));
+        }
+        string warning = await edge.WaitForLogAsync(@"warning: inline:\{ held@example\.org=HOLD, .*\}: held@example\.org: action HOLD is not supported by Edge yet; the request is deferred");
+        Assert.Single(edge.Log, line => line.Contains("action HOLD is not supported"));
+
+        await using (var c = await SmtpConnection.OpenAsync(edge.Port))
+        {
+            await c.EnvelopeAsync("noted@example.org", "postmaster@localhost");
+        }
+        await edge.WaitForLogAsync(@"NOQUEUE: info: RCPT from localhost\[127\.0\.0\.1\]: looked at; from=<noted@example\.org> to=<postmaster@localhost> proto=ESMTP helo=<client\.example>");
     }
 }
