@@ -184,6 +184,24 @@ internal static class SmtpdSettingsFactory
         return new DomainSet(domains, ParentMatchesSubdomains(config, name), [.. tables]);
     }
 
+    /// <summary>Postfix's has_required(): a restriction that refuses by default comes before any unconditional permit.</summary>
+    private static bool RejectsByDefault(RestrictionList list)
+    {
+        foreach (RestrictionStep step in list.Steps)
+        {
+            if (step.Kind == Restriction.Permit)
+            {
+                return false;
+            }
+            if (step.Kind is Restriction.RejectUnauthDestination or Restriction.DeferUnauthDestination or Restriction.Reject
+                or Restriction.Defer or Restriction.DeferIfPermit)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>Whether parent_domain_matches_subdomains names <paramref name="name"/> (a list or "smtpd_access_maps").</summary>
     public static bool ParentMatchesSubdomains(MainConfig config, string name) =>
         config.GetList("parent_domain_matches_subdomains").Contains(name, StringComparer.OrdinalIgnoreCase);
@@ -220,13 +238,23 @@ internal static class SmtpdSettingsFactory
                 throw config.Error("smtpd_data_restrictions", $"{what} ({step.Kind}) are not supported here yet; use them in smtpd_client_restrictions or smtpd_recipient_restrictions");
             }
         }
+        RestrictionList relay = Restrictions(config, "smtpd_relay_restrictions", policies);
+        RestrictionList recipient = Restrictions(config, "smtpd_recipient_restrictions", policies);
+        // Postfix's guard against an open relay: one of the two lists must be able to say no to a recipient before
+        // anything permits everything.
+        if (!RejectsByDefault(relay) && !RejectsByDefault(recipient))
+        {
+            throw config.Error(config.IsSet("smtpd_recipient_restrictions") ? "smtpd_recipient_restrictions" : "smtpd_relay_restrictions",
+                "in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at least one working instance of: " +
+                "reject_unauth_destination, defer_unauth_destination, reject, defer or defer_if_permit");
+        }
         return new RestrictionSettings
         {
             Client = Restrictions(config, "smtpd_client_restrictions", policies),
             Helo = Restrictions(config, "smtpd_helo_restrictions", policies),
             Sender = Restrictions(config, "smtpd_sender_restrictions", policies),
-            Relay = Restrictions(config, "smtpd_relay_restrictions", policies),
-            Recipient = Restrictions(config, "smtpd_recipient_restrictions", policies),
+            Relay = relay,
+            Recipient = recipient,
             Data = data,
             Dns = dns,
             RecipientMaps = RecipientMaps.Open(config),

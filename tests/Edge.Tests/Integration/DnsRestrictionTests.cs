@@ -77,7 +77,8 @@ public class DnsRestrictionTests : IClassFixture<DnsRestrictionTests.Zone>
     [Fact]
     public async Task Unknown_recipient_domains_are_refused_with_the_configured_code_and_pipelined_commands_wait()
     {
-        await using var edge = await StartAsync("unknown_address_reject_code = 550\nsmtpd_relay_restrictions = reject_unknown_recipient_domain, permit");
+        await using var edge = await StartAsync("unknown_address_reject_code = 550\nrelay_domains = mail.test\n" +
+            "smtpd_relay_restrictions = reject_unknown_recipient_domain, permit_auth_destination, reject");
         await using var c = await edge.ConnectAsync();
         await c.CommandAsync("EHLO proxy.example");
         Assert.StartsWith("220 ", await c.CommandAsync("XCLIENT NAME=[UNAVAILABLE] ADDR=192.0.2.1"));

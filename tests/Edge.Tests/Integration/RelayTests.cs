@@ -130,4 +130,29 @@ public class RelayTests
         Assert.StartsWith("454 4.7.1", await c.CommandAsync("RCPT TO:<x@elsewhere.example>"));
         Assert.Equal("554 5.5.1 Error: no valid recipients", await c.CommandAsync("DATA"));
     }
+
+    /// <summary>
+    /// Postfix refuses to start when neither smtpd_relay_restrictions nor smtpd_recipient_restrictions can refuse a
+    /// recipient before an unconditional permit (an open relay); so does Edge, with Postfix's words.
+    /// </summary>
+    [Theory]
+    [InlineData("smtpd_relay_restrictions = permit_mynetworks")]
+    [InlineData("smtpd_relay_restrictions =")]
+    [InlineData("smtpd_relay_restrictions = permit_mynetworks, permit, reject_unauth_destination")]
+    [InlineData("smtpd_relay_restrictions =\nsmtpd_recipient_restrictions = permit_mynetworks, check_recipient_access inline:{ x=OK }")]
+    public async Task Restrictions_that_could_never_refuse_relaying_stop_start_up(string setting)
+    {
+        var e = await Assert.ThrowsAsync<Edge.Config.ConfigException>(() => EdgeInstance.StartAsync(Outsider + "\n" + setting));
+        Assert.EndsWith("in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at least one working instance of: " +
+            "reject_unauth_destination, defer_unauth_destination, reject, defer or defer_if_permit", e.Message);
+    }
+
+    [Theory]
+    [InlineData("smtpd_relay_restrictions =\nsmtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination", "554 5.7.1 <victim@elsewhere.example>: Relay access denied")]
+    [InlineData("smtpd_relay_restrictions = permit_mynetworks, defer_if_permit", "450 4.7.0 <victim@elsewhere.example>: Recipient address rejected: defer_if_permit requested")]
+    public async Task A_list_that_can_refuse_relaying_is_enough(string setting, string reply)
+    {
+        await using var edge = await EdgeInstance.StartAsync(Outsider + "\n" + setting);
+        Assert.Equal(reply, await RcptAsync(edge, "victim@elsewhere.example"));
+    }
 }
