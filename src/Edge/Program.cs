@@ -12,6 +12,7 @@ const string Usage = """
       postcat -q ID       show a queued message
       qshape [-s]         the queue by recipient (or sender) domain and age
       reload              make the running server re-read its configuration
+      check               check the configuration, its tables and policies, without starting
     """;
 
 if (args.Length == 0)
@@ -37,6 +38,7 @@ try
         "mailq" => await AdminCommands.PostqueueAsync(CommandLine.Parse([.. rest, "-p"]), Console.Error),
         "postcat" => await AdminCommands.PostcatAsync(CommandLine.Parse(rest, "-q"), Console.Error),
         "reload" => await AdminCommands.ReloadAsync(CommandLine.Parse(rest), Console.Error),
+        "check" => await CheckCommand.RunAsync(CommandLine.Parse(rest), Console.Error),
         "qshape" => await AdminCommands.QshapeAsync(CommandLine.Parse(rest), Console.Error),
         "postsuper" => await AdminCommands.PostsuperAsync(CommandLine.Parse(rest, "-d", "-h", "-H", "-r"), Console.Error),
         _ => throw new UsageException($"unknown command \"{command}\"\n{Usage}"),

@@ -59,7 +59,8 @@ public sealed class MainConfig
             foreach (var (name, setting) in settings.OrderBy(s => s.Value.Line))
             {
                 if (!config.IsUsed(name))
-                    warn($"{setting.File}, line {setting.Line}: unused parameter: {name}={setting.Value}");
+                    warn($"{setting.File}, line {setting.Line}: unused parameter: {name}={setting.Value}" +
+                         (ParameterRegistry.Closest(name) is { } known ? $" (did you mean {known}?)" : ""));
             }
         }
         return config;

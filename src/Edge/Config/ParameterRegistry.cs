@@ -20,6 +20,32 @@ public static partial class ParameterRegistry
             .Concat(EdgeParameters())
             .ToFrozenDictionary(d => d.Name, StringComparer.Ordinal);
 
+    /// <summary>The known parameter a misspelt name most likely meant: at most two edits away, or null.</summary>
+    internal static string? Closest(string name) => All.Keys
+        .Select(known => (Name: known, Distance: EditDistance(name, known)))
+        .Where(c => c.Distance <= 2)
+        .OrderBy(c => c.Distance).ThenBy(c => c.Name, StringComparer.Ordinal)
+        .Select(c => c.Name).FirstOrDefault();
+
+    // Levenshtein distance: insertions, deletions and substitutions.
+    static int EditDistance(string a, string b)
+    {
+        if (Math.Abs(a.Length - b.Length) > 2)
+            return int.MaxValue;
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+            previous[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
+    }
+
     // Per-transport parameters, as Postfix's postconf_service.c defines them: a master.cf service whose
     // command is a delivery agent gets "<service><suffix>" parameters that default to "$<global>".
     static readonly (string Suffix, string Global)[] DeliveryServiceParameters =

@@ -11,13 +11,14 @@ namespace Edge.Hosting;
 /// </summary>
 internal static class ConfigurationCheck
 {
-    public static void Run(MainConfig main, MasterConfig master, Action<string> warn)
+    /// <summary>Warns through <paramref name="warn"/>; each refusal goes to <paramref name="refused"/>, and checking goes on.</summary>
+    public static void Run(MainConfig main, MasterConfig master, Action<string> warn, Action<ConfigException> refused)
     {
         bool refuse = main.Get("edge_unimplemented_parameters").Equals("refuse", StringComparison.OrdinalIgnoreCase);
-        Parameters(main.Unimplemented(), refuse, warn);
+        Parameters(main.Unimplemented(), refuse, warn, refused);
         foreach (MasterService service in master.Services.Where(s => s.Overrides.Count > 0))
         {
-            Parameters(service.ConfigFrom(main).Unimplemented(service.Overrides.Select(o => o.Key)), refuse, warn);
+            Parameters(service.ConfigFrom(main).Unimplemented(service.Overrides.Select(o => o.Key)), refuse, warn, refused);
         }
         foreach (MasterService service in master.Services)
         {
@@ -31,26 +32,32 @@ internal static class ConfigurationCheck
                 string what = $"command \"{service.Command}\" ({service.Type.ToString().ToLowerInvariant()}) is not implemented by Edge";
                 if (refuse)
                 {
-                    throw new ConfigException(service.File, service.Line, null,
-                        $"service {service.Name}: {what}; remove the line, or set edge_unimplemented_parameters = warn to start without it");
+                    refused(new ConfigException(service.File, service.Line, null,
+                        $"service {service.Name}: {what}; remove the line, or set edge_unimplemented_parameters = warn to start without it"));
                 }
-                warn($"{where}: {what}: nothing runs it");
+                else
+                {
+                    warn($"{where}: {what}: nothing runs it");
+                }
             }
         }
         Routes(main, master, warn);
     }
 
     private static void Parameters(IEnumerable<(string Name, string File, int Line, ParameterSupport Support)> unimplemented,
-        bool refuse, Action<string> warn)
+        bool refuse, Action<string> warn, Action<ConfigException> refused)
     {
         foreach ((string name, string file, int line, ParameterSupport support) in unimplemented)
         {
             if (support == ParameterSupport.Refused && refuse)
             {
-                throw new ConfigException(file, line, name, "is not implemented by Edge yet, and its value would change what is " +
-                    "accepted, filtered, authenticated, encrypted or rewritten; remove it, or set edge_unimplemented_parameters = warn to start without it");
+                refused(new ConfigException(file, line, name, "is not implemented by Edge yet, and its value would change what is " +
+                    "accepted, filtered, authenticated, encrypted or rewritten; remove it, or set edge_unimplemented_parameters = warn to start without it"));
             }
-            warn($"{file}, line {line}: parameter {name}: not implemented by Edge yet: the setting has no effect");
+            else
+            {
+                warn($"{file}, line {line}: parameter {name}: not implemented by Edge yet: the setting has no effect");
+            }
         }
     }
 

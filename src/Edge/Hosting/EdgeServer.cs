@@ -71,15 +71,24 @@ internal sealed class EdgeServer : IAsyncDisposable
 
     public QueueStore Queue => _queue;
 
-    /// <summary>Loads and checks the configuration; throws <see cref="ConfigException"/> naming file, line and parameter.</summary>
+    /// <summary>
+    /// Loads and checks the configuration; throws <see cref="ConfigException"/> naming file, line and parameter. What
+    /// Edge refuses only because it is not implemented yet goes to <paramref name="refused"/> when given (edge check
+    /// goes on to report the rest); otherwise the first of it is thrown once everything was checked.
+    /// </summary>
     public static (MainConfig Main, MasterConfig Master, List<Listener> Listeners) LoadConfiguration(
-        string? configDirectory, Action<string> warn, Action<string>? note = null)
+        string? configDirectory, Action<string> warn, Action<string>? note = null, Action<ConfigException>? refused = null)
     {
         MainConfig main = MainConfig.Load(configDirectory, warn);
         main.Validate();
         MasterConfig master = MasterConfig.Load(configDirectory, main);
         master.Validate(main);
-        ConfigurationCheck.Run(main, master, warn);
+        var refusals = new List<ConfigException>();
+        ConfigurationCheck.Run(main, master, warn, refused ?? refusals.Add);
+        if (refusals.Count > 0)
+        {
+            throw refusals[0];
+        }
         var listeners = new List<Listener>();
         foreach (MasterService service in master.Listeners)
         {

@@ -49,6 +49,20 @@ internal readonly struct Network
         return true;
     }
 
+    /// <summary>The network of <paramref name="address"/> with <paramref name="prefixBits"/> of it (an interface's subnet).</summary>
+    public static Network Of(IPAddress address, int prefixBits) => new(address.GetAddressBytes(), prefixBits);
+
+    /// <summary>Whether every address of this network is in <paramref name="wider"/> (an IPv4-mapped block counts as IPv4).</summary>
+    public bool Within(Network wider)
+    {
+        (byte[] bytes, int bits) = _bytes.Length == 16 && _prefixBits >= 96 && IsMappedPrefix(_bytes)
+            ? (_bytes[12..], _prefixBits - 96)
+            : (_bytes, _prefixBits);
+        return bytes.Length == wider._bytes.Length && bits >= wider._prefixBits && PrefixEquals(wider._bytes, bytes, wider._prefixBits);
+    }
+
+    public override string ToString() => $"{new IPAddress(_bytes)}/{_prefixBits}";
+
     /// <summary>
     /// The block with the address bits past the prefix cleared, when they were not (cidr_table(5) refuses
     /// "192.0.2.1/24": it is a mistake for "192.0.2.0/24" or for the host alone).
