@@ -42,6 +42,19 @@ internal static class ConfigurationCheck
             }
         }
         Routes(main, master, warn);
+        NotifyClasses(main, warn);
+    }
+
+    /// <summary>notify_classes: Edge sends the postmaster copies of bounces and double bounces, not yet the others.</summary>
+    private static void NotifyClasses(MainConfig main, Action<string> warn)
+    {
+        string[] others = [.. main.GetList("notify_classes").Where(c => !c.Equals("bounce", StringComparison.OrdinalIgnoreCase)
+            && !c.Equals("2bounce", StringComparison.OrdinalIgnoreCase))];
+        if (main.IsSet("notify_classes") && others.Length > 0)
+        {
+            warn(main.Error("notify_classes", $"classes {string.Join(", ", others)} are not implemented by Edge yet " +
+                "(only bounce and 2bounce): the postmaster gets no notice of them").Message);
+        }
     }
 
     private static void Parameters(IEnumerable<(string Name, string File, int Line, ParameterSupport Support)> unimplemented,

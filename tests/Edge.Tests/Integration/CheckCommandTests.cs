@@ -67,6 +67,14 @@ public class CheckCommandTests
     }
 
     [Fact]
+    public async Task Notify_classes_edge_does_not_send_are_named()
+    {
+        var (exit, lines) = await CheckAsync("notify_classes = bounce, delay, policy");
+        Assert.Equal(0, exit);
+        Assert.Contains(lines, l => l.EndsWith("parameter notify_classes: classes delay, policy are not implemented by Edge yet (only bounce and 2bounce): the postmaster gets no notice of them", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_unknown_parameter_gets_the_closest_known_name()
     {
         var (exit, lines) = await CheckAsync("smtpd_bannr = $myhostname ESMTP");
