@@ -18,6 +18,14 @@ public class CheckCommandTests
         return (exit, [.. error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("edge check: ", StringComparison.Ordinal))]);
     }
 
+    /// <summary>A configuration that passes, with a warning that ends in <paramref name="warning"/>.</summary>
+    private static async Task AssertWarnsAsync(string mainCf, string warning)
+    {
+        var (exit, lines) = await CheckAsync(mainCf);
+        Assert.Equal(0, exit);
+        Assert.Contains(lines, l => l.StartsWith("edge check: warning: ", StringComparison.Ordinal) && l.EndsWith(warning, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_clean_configuration_passes_without_a_word()
     {
@@ -27,12 +35,9 @@ public class CheckCommandTests
     }
 
     [Fact]
-    public async Task A_domain_in_two_address_classes_is_the_precedence_trap()
-    {
-        var (exit, lines) = await CheckAsync("mydestination = localhost, example.com\nvirtual_mailbox_domains = example.com\nvirtual_mailbox_maps = inline:{ a@example.com=a/ }\nvirtual_mailbox_base = /tmp");
-        Assert.Equal(0, exit);
-        Assert.Contains(lines, l => l.EndsWith("parameter virtual_mailbox_domains: do not list domain example.com in BOTH mydestination and virtual_mailbox_domains: mail for it is treated as mydestination says", StringComparison.Ordinal));
-    }
+    public Task A_domain_in_two_address_classes_is_the_precedence_trap() => AssertWarnsAsync(
+        "mydestination = localhost, example.com\nvirtual_mailbox_domains = example.com\nvirtual_mailbox_maps = inline:{ a@example.com=a/ }\nvirtual_mailbox_base = /tmp",
+        "parameter virtual_mailbox_domains: do not list domain example.com in BOTH mydestination and virtual_mailbox_domains: mail for it is treated as mydestination says");
 
     [Fact]
     public async Task An_open_relay_is_an_error_and_a_wide_mynetworks_a_warning()
@@ -67,20 +72,12 @@ public class CheckCommandTests
     }
 
     [Fact]
-    public async Task Notify_classes_edge_does_not_send_are_named()
-    {
-        var (exit, lines) = await CheckAsync("notify_classes = bounce, delay, policy");
-        Assert.Equal(0, exit);
-        Assert.Contains(lines, l => l.EndsWith("parameter notify_classes: classes delay, policy are not implemented by Edge yet (only bounce and 2bounce): the postmaster gets no notice of them", StringComparison.Ordinal));
-    }
+    public Task Notify_classes_edge_does_not_send_are_named() => AssertWarnsAsync("notify_classes = bounce, delay, policy",
+        "parameter notify_classes: classes delay, policy are not implemented by Edge yet (only bounce and 2bounce): the postmaster gets no notice of them");
 
     [Fact]
-    public async Task An_unknown_parameter_gets_the_closest_known_name()
-    {
-        var (exit, lines) = await CheckAsync("smtpd_bannr = $myhostname ESMTP");
-        Assert.Equal(0, exit);
-        Assert.Contains(lines, l => l.EndsWith("unused parameter: smtpd_bannr=$myhostname ESMTP (did you mean smtpd_banner?)", StringComparison.Ordinal));
-    }
+    public Task An_unknown_parameter_gets_the_closest_known_name() => AssertWarnsAsync("smtpd_bannr = $myhostname ESMTP",
+        "unused parameter: smtpd_bannr=$myhostname ESMTP (did you mean smtpd_banner?)");
 
     [Fact]
     public async Task An_unimplemented_parameter_is_an_error_and_an_idle_service_a_warning()
