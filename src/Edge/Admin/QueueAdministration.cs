@@ -70,9 +70,18 @@ internal static class QueueAdministration
         }
         if (last >= 0)
         {
-            await store.CommitAsync(last);
+            try
+            {
+                await store.CommitAsync(last);
+            }
+            catch (IOException)
+            {
+                // A removal the disk did not take fails the command and changes nothing: the messages stay queued.
+                removed.ForEach(e => e.Removing = false);
+                throw;
+            }
         }
-        // Only what is on disk is reported: a removal the disk did not take fails the command and changes nothing.
+        // Only what is on disk is reported.
         foreach (QueueEntry entry in removed)
         {
             store.Forget(entry);
