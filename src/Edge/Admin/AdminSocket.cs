@@ -29,8 +29,9 @@ internal sealed class AdminSocket(QueueStore store, Func<string?>? reload = null
         {
             await AnswerAsync(request, output, connection.ConnectionClosed);
         }
-        catch (Exception e) when (e is InvalidDataException or FormatException)
+        catch (Exception e) when (e is InvalidDataException or FormatException or IOException)
         {
+            // A damaged record, or a change the queue could not commit (a full or failing disk): the tool says so.
             await output.WriteAsync(Encoding.UTF8.GetBytes($"ERR {e.Message}\n"), connection.ConnectionClosed);
         }
         await output.FlushAsync(connection.ConnectionClosed);
