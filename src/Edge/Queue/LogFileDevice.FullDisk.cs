@@ -26,6 +26,7 @@ internal sealed partial class LogFileDevice
     private bool _reservationUnsupported;
     private bool _givenUp;
     private bool _shortOfSpace;
+    private bool _disposed;
 
     /// <summary>The space of the segment after the one being written could not be set aside: take no new mail.</summary>
     public bool ShortOfSpace => Volatile.Read(ref _shortOfSpace);
@@ -154,8 +155,31 @@ internal sealed partial class LogFileDevice
         return true;
     }
 
-    /// <summary>Each second: the writes that waited for space, in their order, and the next segment's space.</summary>
+    /// <summary>
+    /// Each second: the writes that waited for space, in their order, and the next segment's space. On a timer thread,
+    /// where an exception would end the process: nothing escapes, and nothing is done once the device is disposed.
+    /// </summary>
     private void Retry()
+    {
+        if (Volatile.Read(ref _disposed))
+        {
+            return;
+        }
+        try
+        {
+            RetryStalledWrites();
+            if (ShortOfSpace)
+            {
+                ReserveAhead();
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            MailLog.Warning($"queue log: retrying a write or setting space aside failed: {e.Message}", "cleanup");
+        }
+    }
+
+    private void RetryStalledWrites()
     {
         lock (_retrying)
         {
@@ -170,23 +194,20 @@ internal sealed partial class LogFileDevice
             {
                 written++;
             }
-            if (written > 0)
+            if (written == 0)
             {
-                bool resumed;
-                lock (_stalled)
-                {
-                    _stalled.RemoveRange(0, written);
-                    resumed = _stalled.Count == 0;
-                }
-                if (resumed)
-                {
-                    MailLog.Info("queue log writes resumed: the disk has room again", "cleanup");
-                }
+                return;
             }
-        }
-        if (ShortOfSpace)
-        {
-            ReserveAhead();
+            bool resumed;
+            lock (_stalled)
+            {
+                _stalled.RemoveRange(0, written);
+                resumed = _stalled.Count == 0;
+            }
+            if (resumed)
+            {
+                MailLog.Info("queue log writes resumed: the disk has room again", "cleanup");
+            }
         }
     }
 
@@ -246,7 +267,7 @@ internal sealed partial class LogFileDevice
         {
             result = DiskSpace.Reserve(Segment(segmentId), 0, SegmentSize);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             MailLog.Warning(e.Message, "cleanup");
             result = Reservation.NoSpace;

@@ -132,6 +132,7 @@ internal sealed partial class LogFileDevice : StorageDeviceBase
 
     public override void Dispose()
     {
+        Volatile.Write(ref _disposed, true);
         _retry.Dispose();
         GiveUp();
         _broken.Dispose();
