@@ -1,6 +1,7 @@
 using Edge.Config;
 using Edge.Delivery.Smtp;
 using Edge.Hosting;
+using Edge.Logging;
 
 namespace Edge.Cli;
 
@@ -29,6 +30,8 @@ internal static class CheckCommand
         {
             refusals.Add(e);
         }
+        // The mail log writes to standard error too (tables that warn as they open): its lines first, whole.
+        await MailLog.FlushAsync();
         foreach (string warning in warnings)
         {
             await error.WriteLineAsync($"edge check: warning: {warning}");

@@ -59,6 +59,7 @@ internal static class SmtpdSettingsFactory
             Mynetworks = mynetworks,
             Classifier = classifier,
             VirtualAliases = new Cleanup.VirtualAliases(config, classifier),
+            ContentChecks = Cleanup.ContentChecks.From(config),
             Restrictions = Restrictions(config),
             XclientHosts = Networks(config, "smtpd_authorized_xclient_hosts"),
             ClientConnectionLimit = config.GetInt("smtpd_client_connection_count_limit"),

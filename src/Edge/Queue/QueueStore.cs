@@ -120,7 +120,7 @@ internal sealed partial class QueueStore : IAsyncDisposable
     /// once <see cref="WaitCommittedAsync"/> says the commit covers that address; only then may the session
     /// say 250, and only then does it enter the index (<see cref="AddQueued"/>).
     /// </summary>
-    public long AppendMessage(Envelope envelope, EnvelopeRecord.Client client, MessageWriter content)
+    public long AppendMessage(Envelope envelope, EnvelopeRecord.Client client, MessageWriter content, bool hold = false)
     {
         content.Complete();
         if (content.Failure is null && !TakesContent)
@@ -136,6 +136,12 @@ internal sealed partial class QueueStore : IAsyncDisposable
         try
         {
             int length = EnvelopeRecord.Write(buffer, envelope, client, content.Size, content.Chunks);
+            // On hold from the start (a HOLD action): the hold record goes first, so that the commit that covers the
+            // envelope covers it too (recovery applies it whatever its place).
+            if (hold)
+            {
+                Append(StatusRecord.Hold(envelope.Id, true));
+            }
             return Append(buffer.AsSpan(0, length));
         }
         finally
@@ -146,9 +152,9 @@ internal sealed partial class QueueStore : IAsyncDisposable
 
     public ValueTask WaitCommittedAsync(long address, CommitWaiter waiter) => _committer!.WaitCommittedAsync(address, waiter);
 
-    public void AddQueued(QueueId id, long envelopeAddress, int recipientCount, ReadOnlySpan<ContentChunk> chunks)
+    public void AddQueued(QueueId id, long envelopeAddress, int recipientCount, ReadOnlySpan<ContentChunk> chunks, bool hold = false)
     {
-        var entry = new QueueEntry(id, envelopeAddress, recipientCount, chunks);
+        var entry = new QueueEntry(id, envelopeAddress, recipientCount, chunks) { Hold = hold };
         _index[id] = entry;
         Interlocked.Add(ref _queuedBytes, entry.ContentBytes);
         Arrived?.Invoke();

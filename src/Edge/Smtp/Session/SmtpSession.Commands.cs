@@ -434,6 +434,7 @@ internal sealed partial class SmtpSession
     {
         _envelope.Reset();
         _writer.Release();
+        _inspector?.Release();
         _bdatStarted = false;
         _bdatFailed = false;
         _rcptOvershoot = 0;

@@ -26,6 +26,9 @@ internal sealed partial class SmtpSession
     }
 
     private bool _bdatStarted;
+
+    /// <summary>The message being committed goes on hold (a HOLD action).</summary>
+    private bool _held;
     private bool _bdatFailed;
     private bool _bdatLast;
     private bool _bdatDiscard;
@@ -132,9 +135,10 @@ internal sealed partial class SmtpSession
     private void BeginContent()
     {
         _writer.Begin(_envelope.Id, _s.MessageSizeLimit);
+        BeginInspection();
         if (_prepend is not null)
         {
-            _writer.Write(System.Text.Encoding.UTF8.GetBytes(_prepend));
+            WriteContent(System.Text.Encoding.UTF8.GetBytes(_prepend));
         }
         ReadOnlySpan<byte> single = _envelope.RecipientCount == 1 ? _envelope[_envelope.Recipients[0].Address] : default;
         string helo = _helo ?? _peer.Name;
@@ -142,7 +146,7 @@ internal sealed partial class SmtpSession
         byte[] buffer = ArrayPool<byte>.Shared.Rent(max);
         int length = ReceivedHeader.Write(buffer, helo, _peer.Name, _peer.Address, _s.MyHostname, _s.MailName,
             Protocol, _tlsSummary, _envelope.Id, single, DateTimeOffset.UtcNow);
-        _writer.Write(buffer.AsSpan(0, length));
+        WriteContent(buffer.AsSpan(0, length));
         ArrayPool<byte>.Shared.Return(buffer);
     }
 
@@ -152,7 +156,7 @@ internal sealed partial class SmtpSession
         long offset = 0;
         foreach (ReadOnlyMemory<byte> segment in buffer)
         {
-            if (_scanner.Scan(segment.Span, _writer, out int consumed))
+            if (Scan(segment.Span, out int consumed))
             {
                 buffer = buffer.Slice(offset + consumed);
                 return true;
@@ -172,7 +176,7 @@ internal sealed partial class SmtpSession
             int take = (int)Math.Min(span.Length, _bdatRemaining);
             if (!_bdatDiscard)
             {
-                _scanner.Scan(span[..take], _writer, out _);
+                Scan(span[..take], out _);
             }
             _bdatRemaining -= take;
             buffer = buffer.Slice(take);
@@ -233,6 +237,10 @@ internal sealed partial class SmtpSession
             _errors++;
             return -1;
         }
+        if (ApplyVerdict(_bdatStarted, out bool hold))
+        {
+            return -1;
+        }
         if (_writer.Failure is not null)
         {
             QueueWriteFailed(_writer.Failure);
@@ -259,7 +267,8 @@ internal sealed partial class SmtpSession
         }
         try
         {
-            return _queue.AppendMessage(_envelope, _client, _writer);
+            _held = hold;
+            return _queue.AppendMessage(_envelope, _client, _writer, hold);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -281,8 +290,12 @@ internal sealed partial class SmtpSession
         }
         else if (address >= 0)
         {
-            _queue.AddQueued(_envelope.Id, address, _envelope.RecipientCount, _writer.Chunks);
-            MailLog.Info($"{_envelope.Id}: from=<{new ClientText(_envelope[_envelope.Sender])}>, size={_writer.Size}, nrcpt={_envelope.RecipientCount} (queue active)", "qmgr");
+            _queue.AddQueued(_envelope.Id, address, _envelope.RecipientCount, _writer.Chunks, _held);
+            // A message on hold waits in the hold queue, not the active one.
+            if (!_held)
+            {
+                MailLog.Info($"{_envelope.Id}: from=<{new ClientText(_envelope[_envelope.Sender])}>, size={_writer.Size}, nrcpt={_envelope.RecipientCount} (queue active)", "qmgr");
+            }
             WriteQueuedReply(bdat);
             _stats.Succeeded(bdat ? SmtpVerb.Bdat : SmtpVerb.Data);
             // Postfix forgives earlier client errors once a message was accepted.

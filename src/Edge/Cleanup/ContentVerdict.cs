@@ -1,0 +1,27 @@
+namespace Edge.Cleanup;
+
+/// <summary>
+/// What header and body checks decided about a whole message, carried out when it ends: <see cref="Reply"/> refuses
+/// it (REJECT), <see cref="Discard"/> accepts it and throws it away, <see cref="Hold"/> queues it on hold,
+/// <see cref="Redirect"/> sends it to one address instead of its recipients, <see cref="Bcc"/> adds recipients, and
+/// <see cref="Filter"/> names a content filter (which Edge cannot route through yet).
+/// </summary>
+internal sealed class ContentVerdict
+{
+    public string? Reply { get; set; }
+    public bool Discard { get; set; }
+    public bool Hold { get; set; }
+    public string? Redirect { get; set; }
+    public List<string> Bcc { get; } = [];
+    public string? Filter { get; set; }
+
+    public void Reset()
+    {
+        Reply = null;
+        Discard = false;
+        Hold = false;
+        Redirect = null;
+        Bcc.Clear();
+        Filter = null;
+    }
+}

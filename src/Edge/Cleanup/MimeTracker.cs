@@ -1,0 +1,125 @@
+using System.Text;
+
+namespace Edge.Cleanup;
+
+/// <summary>Which inspection class a header belongs to (Postfix's MIME_HDR_PRIMARY, _MULTIPART, _NESTED).</summary>
+internal enum HeaderClass : byte
+{
+    /// <summary>The message's own headers.</summary>
+    Primary,
+    /// <summary>The headers of a MIME part.</summary>
+    Multipart,
+    /// <summary>The headers of an attached message (message/rfc822).</summary>
+    Nested,
+}
+
+/// <summary>
+/// Follows a message's MIME structure line by line, as Postfix's mime_state does for cleanup: where headers are and
+/// of which class, where a multipart boundary starts the next part's headers or ends the multipart, and where a
+/// message/rfc822 part holds an attached message's headers; at most mime_nesting_limit levels deep. A line that is
+/// neither a header nor the empty line ends a header block, as in Postfix.
+/// </summary>
+internal sealed class MimeTracker(bool enabled, int nestingLimit = 100)
+{
+    private readonly List<string> _boundaries = [];
+    private string? _contentType;
+    private string? _boundary;
+
+    /// <summary>Whether the next line belongs to a header block, and of which class.</summary>
+    public bool InHeaders { get; private set; } = true;
+
+    public HeaderClass Class { get; private set; } = HeaderClass.Primary;
+
+    public void Reset()
+    {
+        _boundaries.Clear();
+        InHeaders = true;
+        Class = HeaderClass.Primary;
+        _contentType = null;
+        _boundary = null;
+    }
+
+    /// <summary>A complete header of the current block: its Content-Type decides what follows the block.</summary>
+    public void Header(string name, string value)
+    {
+        if (!enabled || !name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+        int semicolon = value.IndexOf(';');
+        _contentType = (semicolon < 0 ? value : value[..semicolon]).Trim().ToLowerInvariant();
+        _boundary = _contentType.StartsWith("multipart/", StringComparison.Ordinal) ? Parameter(value, "boundary") : null;
+    }
+
+    /// <summary>The header block ended: the body of a multipart, the headers of an attached message, or plain body.</summary>
+    public void EndOfHeaders()
+    {
+        bool deeper = _boundaries.Count < nestingLimit;
+        if (_boundary is { Length: > 0 } && deeper)
+        {
+            _boundaries.Add("--" + _boundary);
+            InHeaders = false;
+        }
+        else if (_contentType is "message/rfc822" && deeper && enabled)
+        {
+            InHeaders = true;
+            Class = HeaderClass.Nested;
+        }
+        else
+        {
+            InHeaders = false;
+        }
+        _contentType = null;
+        _boundary = null;
+    }
+
+    /// <summary>A body line: true when it is a boundary of an enclosing multipart (the next part's headers follow, or the multipart ends).</summary>
+    public bool Boundary(ReadOnlySpan<byte> line)
+    {
+        if (_boundaries.Count == 0 || line.Length < 2 || line[0] != '-' || line[1] != '-')
+        {
+            return false;
+        }
+        string text = Encoding.UTF8.GetString(line).TrimEnd();
+        for (int i = _boundaries.Count - 1; i >= 0; i--)
+        {
+            string boundary = _boundaries[i];
+            if (!text.StartsWith(boundary, StringComparison.Ordinal))
+            {
+                continue;
+            }
+            bool closing = text.Length == boundary.Length + 2 && text.EndsWith("--", StringComparison.Ordinal);
+            if (text.Length != boundary.Length && !closing)
+            {
+                continue;
+            }
+            _boundaries.RemoveRange(i + 1, _boundaries.Count - i - 1);
+            if (closing)
+            {
+                _boundaries.RemoveAt(i);
+                InHeaders = false;
+            }
+            else
+            {
+                InHeaders = true;
+                Class = HeaderClass.Multipart;
+            }
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>A parameter of a header value ("boundary" of "multipart/mixed; boundary="x""), quotes removed.</summary>
+    private static string? Parameter(string value, string name)
+    {
+        foreach (string part in value.Split(';').Skip(1))
+        {
+            int equals = part.IndexOf('=');
+            if (equals > 0 && part[..equals].Trim().Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return part[(equals + 1)..].Trim().Trim('"');
+            }
+        }
+        return null;
+    }
+}
