@@ -6,8 +6,9 @@ namespace Edge.Restrictions;
 /// What an access table's (or a policy's) result means (access(5)): OK or a number accepts; REJECT, DEFER,
 /// "4NN text" and "5NN text" reply, with an optional enhanced status code and text; DUNNO goes on with the
 /// list; DEFER_IF_PERMIT defers unless something later rejects, DEFER_IF_REJECT defers what later rejects; WARN
-/// and INFO log and go on; PREPEND puts a header in front of the message and goes on; BCC, DISCARD, FILTER, HOLD
-/// and REDIRECT, which Edge does not carry out yet, defer; anything else is a list of restrictions, evaluated in place.
+/// and INFO log and go on; PREPEND puts a header in front of the message and goes on; HOLD, REDIRECT and BCC are saved
+/// for the end of the data and go on, DISCARD is saved and accepts; FILTER, which Edge does not carry out yet, defers;
+/// anything else is a list of restrictions, evaluated in place.
 /// </summary>
 internal static class AccessResult
 {
@@ -55,6 +56,10 @@ internal static class AccessResult
             LogWhatsup(action.ToLowerInvariant(), subject, c, text);
             return Decision.Dunno;
         }
+        if (Saved(action, text, subject, c) is { } saved)
+        {
+            return saved;
+        }
         if (s_unsupported.Contains(action))
         {
             return Unsupported(step, subject, c, action.ToUpperInvariant());
@@ -89,7 +94,49 @@ internal static class AccessResult
     }
 
     /// <summary>access(5) actions Edge does not carry out yet.</summary>
-    private static readonly HashSet<string> s_unsupported = new(StringComparer.OrdinalIgnoreCase) { "BCC", "DISCARD", "FILTER", "HOLD", "REDIRECT" };
+    private static readonly HashSet<string> s_unsupported = new(StringComparer.OrdinalIgnoreCase) { "FILTER" };
+
+    /// <summary>
+    /// HOLD, DISCARD, REDIRECT and BCC, saved for the end of the data and logged as Postfix's smtpd logs them; DISCARD
+    /// also accepts, as in Postfix. A REDIRECT or BCC without an address is Postfix's warning and nothing else.
+    /// </summary>
+    private static Decision? Saved(string action, string text, Subject subject, scoped in CheckContext c)
+    {
+        string upper = action.ToUpperInvariant();
+        if (upper is not ("HOLD" or "DISCARD" or "REDIRECT" or "BCC"))
+        {
+            return null;
+        }
+        if (upper is "REDIRECT" or "BCC" && !text.Contains('@'))
+        {
+            MailLog.Warning($"access table entry \"{action} {text}\" requires user@domain target");
+            return Decision.Dunno;
+        }
+        string name = subject switch
+        {
+            Subject.Client => c.Client.NamAddr,
+            Subject.Helo => c.Helo ?? "",
+            Subject.Sender => c.SenderText,
+            _ => c.RecipientText,
+        };
+        string what = subject switch
+        {
+            Subject.Client => "Client host",
+            Subject.Helo => "Helo command",
+            Subject.Sender => "Sender address",
+            Subject.Data => "Data command",
+            _ => "Recipient address",
+        };
+        string detail = upper is "REDIRECT" or "BCC" ? $"triggers {upper} {text}" : text.Length > 0 ? text : $"triggers {upper} action";
+        LogWhatsup(upper.ToLowerInvariant(), subject, c, $"<{name}>: {what} {detail}");
+        return upper switch
+        {
+            "HOLD" => Decision.Dunno with { Saved = new SavedActions(Hold: true) },
+            "DISCARD" => Decision.Permit with { Saved = new SavedActions(Discard: true) },
+            "REDIRECT" => Decision.Dunno with { Saved = new SavedActions(Redirect: text) },
+            _ => Decision.Dunno with { Saved = new SavedActions(Bcc: [text]) },
+        };
+    }
 
     /// <summary>When each table, subject and action was last warned about: once a minute is enough.</summary>
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> s_warned = new();

@@ -21,11 +21,12 @@ internal enum Outcome : byte
 /// What a restriction, or a whole list, decided; a reply is the SMTP line without its CRLF. A decision that lets
 /// the check go on may carry notes for its end: <see cref="Deferral"/>, the reply of a DEFER_IF_PERMIT that
 /// applies unless something rejects, <see cref="DeferIfReject"/>, the reply of a DEFER_IF_REJECT that takes the
-/// place of a later permanent reject, and <see cref="Prepend"/>, header lines (CRLF-ended) that a PREPEND
-/// action puts in front of the message.
+/// place of a later permanent reject, <see cref="Prepend"/>, header lines (CRLF-ended) that a PREPEND
+/// action puts in front of the message, and <see cref="Saved"/>, the HOLD, DISCARD, REDIRECT and BCC actions for the
+/// end of the data.
 /// </summary>
 internal readonly record struct Decision(Outcome Outcome, string? Reply = null, DnsCheck Lookup = default, PolicyQuery? Policy = null,
-    string? Deferral = null, string? Prepend = null, string? DeferIfReject = null)
+    string? Deferral = null, string? Prepend = null, string? DeferIfReject = null, SavedActions? Saved = null)
 {
     public static Decision Dunno => default;
     public static Decision Permit => new(Outcome.Permit);
@@ -51,8 +52,12 @@ internal readonly record struct Decision(Outcome Outcome, string? Reply = null, 
         {
             next = next with { Reply = DeferIfReject };
         }
-        return Deferral is null && Prepend is null && DeferIfReject is null ? next
-            : next with { Deferral = Deferral ?? next.Deferral, Prepend = Prepend + next.Prepend, DeferIfReject = DeferIfReject ?? next.DeferIfReject };
+        return Deferral is null && Prepend is null && DeferIfReject is null && Saved is null ? next
+            : next with
+            {
+                Deferral = Deferral ?? next.Deferral, Prepend = Prepend + next.Prepend,
+                DeferIfReject = DeferIfReject ?? next.DeferIfReject, Saved = SavedActions.Merge(Saved, next.Saved),
+            };
     }
 
     /// <summary>The decision at the end of a check: a pending deferral becomes the reply when nothing rejected.</summary>

@@ -99,7 +99,7 @@ public class AccessTableTests
     [InlineData("other@edge.test", "554 5.7.1 <other@edge.test>: Recipient address rejected: Access denied")]
     [InlineData("list@edge.test", "250 2.1.5 Ok")]
     [InlineData("closed@edge.test", "554 5.7.1 <closed@edge.test>: Recipient address rejected: Access denied")]
-    [InlineData("held@edge.test", "451 4.3.5 Server configuration error: action HOLD not supported")]
+    [InlineData("filtered@edge.test", "451 4.3.5 Server configuration error: action FILTER not supported")]
     public async Task Recipient_access_results_can_be_ok_dunno_or_restrictions(string recipient, string reply)
     {
         using var directory = new TempDirectory();
@@ -109,7 +109,7 @@ public class AccessTableTests
                 vip@edge.test     OK
                 list@edge.test    permit_mynetworks, reject
                 closed@edge.test  reject_unauth_destination, reject
-                held@edge.test    HOLD
+                filtered@edge.test FILTER amavis:[127.0.0.1]:10024
                 edge.test         DUNNO
                 """));
         Assert.Equal(reply, await RcptAsync(edge, "a@example.org", recipient));
@@ -159,9 +159,8 @@ public class AccessTableTests
     }
 
     /// <summary>
-    /// An action Edge does not carry out yet (HOLD, DISCARD, FILTER, REDIRECT, BCC) defers the mail with a reply that
-    /// says so, and the log names the table, what was asked and the action, once a minute; INFO and WARN log Postfix's
-    /// line and go on.
+    /// An action Edge does not carry out yet (FILTER) defers the mail with a reply that says so, and the log names the
+    /// table, what was asked and the action, once a minute; INFO and WARN log Postfix's line and go on.
     /// </summary>
     [Fact]
     public async Task Actions_edge_does_not_carry_out_defer_and_are_named_in_the_log_once_a_minute()
@@ -169,7 +168,7 @@ public class AccessTableTests
         using var config = new TempDirectory();
         config.Write("main.cf", EdgeInstance.BaseMainCf(config) + """
 
-            smtpd_sender_restrictions = check_sender_access inline:{ held@example.org=HOLD, { noted@example.org = INFO looked at } }
+            smtpd_sender_restrictions = check_sender_access inline:{ { held@example.org = FILTER amavis:[127.0.0.1]:10024 }, { noted@example.org = INFO looked at } }
             """ + "\n");
         config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\n");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
@@ -178,15 +177,43 @@ public class AccessTableTests
             await using var c = await SmtpConnection.OpenAsync(edge.Port);
             await c.CommandAsync("EHLO client.example");
             await c.CommandAsync("MAIL FROM:<held@example.org>");
-            Assert.Equal("451 4.3.5 Server configuration error: action HOLD not supported", await c.CommandAsync("RCPT TO:<postmaster@localhost>"));
+            Assert.Equal("451 4.3.5 Server configuration error: action FILTER not supported", await c.CommandAsync("RCPT TO:<postmaster@localhost>"));
         }
-        string warning = await edge.WaitForLogAsync(@"warning: inline:\{ held@example\.org=HOLD, .*\}: held@example\.org: action HOLD is not supported by Edge yet; the request is deferred");
-        Assert.Single(edge.Log, line => line.Contains("action HOLD is not supported"));
+        await edge.WaitForLogAsync(@"warning: inline:\{ \{ held@example\.org = FILTER .*\}: held@example\.org: action FILTER is not supported by Edge yet; the request is deferred");
+        Assert.Single(edge.Log, line => line.Contains("action FILTER is not supported"));
 
         await using (var c = await SmtpConnection.OpenAsync(edge.Port))
         {
             await c.EnvelopeAsync("noted@example.org", "postmaster@localhost");
         }
         await edge.WaitForLogAsync(@"NOQUEUE: info: RCPT from localhost\[127\.0\.0\.1\]: looked at; from=<noted@example\.org> to=<postmaster@localhost> proto=ESMTP helo=<client\.example>");
+    }
+
+    /// <summary>
+    /// HOLD, DISCARD, REDIRECT and BCC from an access table concern the whole message: saved at RCPT TO, carried out
+    /// when the data ends, as Postfix's smtpd hands them to cleanup.
+    /// </summary>
+    [Fact]
+    public async Task Hold_discard_redirect_and_bcc_from_an_access_table_act_on_the_message()
+    {
+        using var directory = new TempDirectory();
+        await using var edge = await StartAsync(directory, """
+            smtpd_recipient_restrictions = check_recipient_access inline:{ held@edge.test=HOLD, gone@edge.test=DISCARD, { moved@edge.test = REDIRECT new@edge.test }, { copied@edge.test = BCC archive@edge.test } }
+            """);
+        async Task<string> SendAsync(string recipient)
+        {
+            await using var c = await edge.ConnectAsync();
+            await c.EnvelopeAsync("a@example.org", recipient);
+            await c.CommandAsync("DATA");
+            return (await c.CommandAsync("Subject: x\r\n\r\nbody\r\n.")).Split(' ')[^1];
+        }
+        string held = await SendAsync("held@edge.test");
+        Assert.True(edge.Queue.Entries.Single(e => e.Id.ToString() == held).Hold);
+        string gone = await SendAsync("gone@edge.test");
+        Assert.DoesNotContain(edge.Queue.Entries, e => e.Id.ToString() == gone);
+        string moved = await SendAsync("moved@edge.test");
+        Assert.Equal(["new@edge.test"], (await edge.QueuedAsync()).Single(m => m.Id.ToString() == moved).Recipients.Select(r => r.Address));
+        string copied = await SendAsync("copied@edge.test");
+        Assert.Equal(["copied@edge.test", "archive@edge.test"], (await edge.QueuedAsync()).Single(m => m.Id.ToString() == copied).Recipients.Select(r => r.Address));
     }
 }

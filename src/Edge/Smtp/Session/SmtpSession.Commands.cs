@@ -435,6 +435,7 @@ internal sealed partial class SmtpSession
         _envelope.Reset();
         _writer.Release();
         _inspector?.Release();
+        _saved = null;
         _bdatStarted = false;
         _bdatFailed = false;
         _rcptOvershoot = 0;

@@ -1,18 +1,21 @@
 using System.Text;
 using Edge.Cleanup;
 using Edge.Logging;
+using Edge.Restrictions;
 using Edge.Smtp.Protocol;
 
 namespace Edge.Smtp.Session;
 
 /// <summary>
 /// Header and body checks on the message being received: when the listener has any, the content streams through a
-/// <see cref="ContentInspector"/> on its way to the queue, and its verdict is carried out at the end of the data.
+/// <see cref="ContentInspector"/> on its way to the queue; its verdict, with the HOLD, DISCARD, REDIRECT and BCC
+/// actions the restrictions saved, is carried out at the end of the data.
 /// </summary>
 internal sealed partial class SmtpSession
 {
     private ContentInspector? _inspector;
     private bool _inspecting;
+    private SavedActions? _saved;
 
     /// <summary>Starts inspecting the message whose content begins now, if the listener has checks.</summary>
     private void BeginInspection()
@@ -56,39 +59,40 @@ internal sealed partial class SmtpSession
     /// </summary>
     private bool ApplyVerdict(bool bdat, out bool hold)
     {
-        hold = false;
-        if (!_inspecting)
+        ContentVerdict? verdict = null;
+        if (_inspecting)
         {
-            return false;
+            _inspector!.Complete();
+            verdict = _inspector.Verdict;
         }
-        _inspector!.Complete();
-        ContentVerdict verdict = _inspector.Verdict;
-        if (verdict.Reply is { } reply)
+        hold = (verdict?.Hold ?? false) || (_saved?.Hold ?? false);
+        if (verdict?.Reply is { } reply)
         {
             Reply.Line(Encoding.UTF8.GetBytes(reply));
             return true;
         }
-        if (verdict.Discard)
+        if ((verdict?.Discard ?? false) || (_saved?.Discard ?? false))
         {
             // Postfix claims the delivery and throws the message away.
             WriteQueuedReply(bdat);
             return true;
         }
-        if (verdict.Filter is { } filter)
+        if (verdict?.Filter is { } filter)
         {
             MailLog.Warning($"{_envelope.Id}: FILTER {filter}: content filters are not supported by Edge yet; the message is deferred", "cleanup");
             Reply.Line("451 4.3.5 Server configuration error: action FILTER not supported"u8);
             return true;
         }
-        if (verdict.Redirect is { } redirect)
+        // The header checks come after the restrictions: their REDIRECT is the later one.
+        if ((verdict?.Redirect ?? _saved?.Redirect) is { } redirect)
         {
             _envelope.ReplaceRecipients([(redirect, "", DsnNotify.Unspecified)]);
         }
-        foreach (string bcc in verdict.Bcc)
+        IEnumerable<string> savedBcc = _saved?.Bcc ?? [];
+        foreach (string bcc in savedBcc.Concat(verdict?.Bcc ?? []))
         {
             _envelope.AddRecipient(Encoding.UTF8.GetBytes(bcc), default, DsnNotify.Never);
         }
-        hold = verdict.Hold;
         return false;
     }
 }

@@ -33,6 +33,8 @@ internal sealed partial class SmtpSession
     private bool FinishRcpt(Decision decision, ReadOnlySpan<byte> address, ReadOnlySpan<byte> orcpt, DsnNotify notify)
     {
         _policyAnswers?.Clear();
+        // As Postfix's smtpd: HOLD, DISCARD, REDIRECT and BCC stay with the transaction even if the recipient is refused.
+        _saved = SavedActions.Merge(_saved, decision.Saved);
         if (decision.Outcome == Outcome.Reply)
         {
             Reply.Line(Encoding.UTF8.GetBytes(decision.Reply!));
@@ -112,6 +114,7 @@ internal sealed partial class SmtpSession
             MailLog.Warning($"smtpd_data_restrictions: a DNS check ({decision.Lookup.Name}) reached from an access table is not supported at {command}");
             decision = Decision.ServerConfigurationError;
         }
+        _saved = SavedActions.Merge(_saved, decision.Saved);
         if (decision.Outcome != Outcome.Reply)
         {
             if (decision.Prepend is not null)
