@@ -49,12 +49,13 @@ internal sealed class ContentChecks
         [.. config.GetList(parameter).Select(reference => TableFactory.Open(reference, out string? error)
             ?? throw config.Error(parameter, $"{reference}: {error}"))];
 
-    /// <summary>The first table's result for <paramref name="text"/>, or null.</summary>
-    public static string? Find(ILookupTable[] tables, string text)
+    /// <summary>The first table's result for <paramref name="subject"/>, or null; a pattern table allocates nothing unless it matches.</summary>
+    public static string? Find(ILookupTable[] tables, scoped in PatternSubject subject)
     {
         foreach (ILookupTable table in tables)
         {
-            if (table.Lookup(text) is { } result)
+            string? result = table is PatternTable patterns ? patterns.Lookup(subject) : table.Lookup(subject.Text.ToString());
+            if (result is not null)
             {
                 return result;
             }

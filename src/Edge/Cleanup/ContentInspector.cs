@@ -32,6 +32,8 @@ internal sealed class ContentInspector(ContentChecks checks) : IContentSink
     private int _lineLength;
     private byte[] _header = [];
     private int _headerLength;
+    private byte[] _joined = [];
+    private char[] _chars = [];
     private long _segmentBytes;
     private bool _inspecting;
     private bool _passingHeader;
@@ -104,6 +106,8 @@ internal sealed class ContentInspector(ContentChecks checks) : IContentSink
     {
         Return(ref _line);
         Return(ref _header);
+        Return(ref _joined);
+        Return(ref _chars);
     }
 
     private void Line(ReadOnlySpan<byte> line)
@@ -160,8 +164,26 @@ internal sealed class ContentInspector(ContentChecks checks) : IContentSink
             _output.Write(line);
             return;
         }
-        string body = Encoding.UTF8.GetString(text);
-        Act("body", body, ContentChecks.Find(checks.Body, body), "body_checks", line);
+        Inspect("body", text, checks.Body, "body_checks", line);
+    }
+
+    /// <summary>Looks <paramref name="utf8"/> up in <paramref name="tables"/> and acts on the result; the text is made a string only for a match.</summary>
+    private void Inspect(string context, ReadOnlySpan<byte> utf8, ILookupTable[] tables, string parameter, ReadOnlySpan<byte> line)
+    {
+        if (_chars.Length < utf8.Length)
+        {
+            Return(ref _chars);
+            _chars = ArrayPool<char>.Shared.Rent(Math.Max(256, utf8.Length));
+        }
+        int length = Encoding.UTF8.GetChars(utf8, _chars);
+        var subject = new PatternSubject(utf8, _chars.AsSpan(0, length));
+        string? result = ContentChecks.Find(tables, subject);
+        if (result is null)
+        {
+            _output.Write(line);
+            return;
+        }
+        Act(context, subject.Text.ToString(), result, parameter, line);
     }
 
     /// <summary>A complete logical header: its class's tables, then what the result says, then the output.</summary>
@@ -174,30 +196,42 @@ internal sealed class ContentInspector(ContentChecks checks) : IContentSink
         ReadOnlySpan<byte> bytes = _header.AsSpan(0, _headerLength);
         _headerLength = 0;
         // As Postfix matches it: the lines of the header joined by newlines, without carriage returns.
-        string header = Encoding.UTF8.GetString(bytes).Replace("\r", "").TrimEnd('\n');
-        int colon = header.IndexOf(':');
-        string name = header[..colon].TrimEnd();
-        _mime.Header(name, header[(colon + 1)..].Replace("\n", ""));
+        if (_joined.Length < bytes.Length)
+        {
+            Return(ref _joined);
+            _joined = ArrayPool<byte>.Shared.Rent(Math.Max(256, bytes.Length));
+        }
+        int length = 0;
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            if (bytes[i] != '\r' || i + 1 == bytes.Length || bytes[i + 1] != '\n')
+            {
+                _joined[length++] = bytes[i];
+            }
+        }
+        ReadOnlySpan<byte> header = _joined.AsSpan(0, length).TrimEnd((byte)'\n');
+        ReadOnlySpan<byte> name = header[..header.IndexOf((byte)':')].TrimEnd((byte)' ');
+        bool contentType = Ascii.EqualsIgnoreCase(name, "Content-Type"u8);
+        if (contentType)
+        {
+            _mime.ContentType(Encoding.UTF8.GetString(header[(name.Length + 1)..]).Replace("\n", ""));
+        }
         if (!_inspecting)
         {
             _output.Write(bytes);
             return;
         }
-        bool mimeHeader = name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) || name.Equals("MIME-Version", StringComparison.OrdinalIgnoreCase);
+        bool mimeHeader = contentType || (name.Length > 8 && Ascii.EqualsIgnoreCase(name[..8], "Content-"u8))
+            || Ascii.EqualsIgnoreCase(name, "MIME-Version"u8);
         (ILookupTable[] tables, string parameter) = mimeHeader || _mime.Class == HeaderClass.Multipart ? (checks.MimeHeader, "mime_header_checks")
             : _mime.Class == HeaderClass.Nested ? (checks.NestedHeader, "nested_header_checks")
             : (checks.Header, "header_checks");
-        Act("header", header, ContentChecks.Find(tables, header), parameter, bytes);
+        Inspect("header", header, tables, parameter, bytes);
     }
 
     /// <summary>header_checks(5)'s actions, as Postfix's cleanup_act() carries them out; <paramref name="line"/> is written unless dropped or replaced.</summary>
-    private void Act(string context, string text, string? result, string parameter, ReadOnlySpan<byte> line)
+    private void Act(string context, string text, string result, string parameter, ReadOnlySpan<byte> line)
     {
-        if (result is null)
-        {
-            _output.Write(line);
-            return;
-        }
         string value = result.Trim();
         int space = value.IndexOfAny([' ', '\t']);
         string action = (space < 0 ? value : value[..space]).ToUpperInvariant();
@@ -330,11 +364,11 @@ internal sealed class ContentInspector(ContentChecks checks) : IContentSink
         length += bytes.Length;
     }
 
-    private static void Return(ref byte[] buffer)
+    private static void Return<T>(ref T[] buffer)
     {
         if (buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<T>.Shared.Return(buffer);
             buffer = [];
         }
     }

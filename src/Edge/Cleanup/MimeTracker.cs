@@ -39,10 +39,10 @@ internal sealed class MimeTracker(bool enabled, int nestingLimit = 100)
         _boundary = null;
     }
 
-    /// <summary>A complete header of the current block: its Content-Type decides what follows the block.</summary>
-    public void Header(string name, string value)
+    /// <summary>The Content-Type of the current header block: it decides what follows the block.</summary>
+    public void ContentType(string value)
     {
-        if (!enabled || !name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+        if (!enabled)
         {
             return;
         }

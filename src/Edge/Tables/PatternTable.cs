@@ -1,13 +1,27 @@
+using System.Buffers;
 using System.Text;
 using Edge.Config;
 
 namespace Edge.Tables;
 
+/// <summary>
+/// The text a pattern is matched against, in both forms the pattern kinds need (PCRE matches UTF-8, .NET's regular
+/// expressions characters), made once for all the patterns of a lookup.
+/// </summary>
+internal readonly ref struct PatternSubject(ReadOnlySpan<byte> utf8, ReadOnlySpan<char> text)
+{
+    public ReadOnlySpan<byte> Utf8 { get; } = utf8;
+    public ReadOnlySpan<char> Text { get; } = text;
+}
+
 /// <summary>A compiled pattern of a regexp: or pcre: table.</summary>
 internal interface IPattern
 {
-    /// <summary>The text of each group of the first match (group 0 the whole match), or null if there is none.</summary>
-    string[]? Match(string key);
+    /// <summary>Whether the pattern matches; without allocating.</summary>
+    bool IsMatch(scoped in PatternSubject subject);
+
+    /// <summary>The text of each group of the first match (group 0 the whole match), for a result that uses them.</summary>
+    string[] Groups(scoped in PatternSubject subject);
 
     /// <summary>How many groups the pattern has, not counting group 0.</summary>
     int GroupCount { get; }
@@ -33,18 +47,34 @@ internal sealed class PatternTable(PatternTable.Rule[] rules) : ILookupTable
 
     public bool IsPattern => true;
 
-    public string? Lookup(string key) => Lookup(rules, key);
+    public string? Lookup(string key)
+    {
+        byte[] utf8 = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(key.Length));
+        try
+        {
+            int length = Encoding.UTF8.GetBytes(key, utf8);
+            return Lookup(new PatternSubject(utf8.AsSpan(0, length), key));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(utf8);
+        }
+    }
 
-    private static string? Lookup(Rule[] rules, string key)
+    /// <summary>The first result for a subject already in both forms: no allocation unless a pattern matches.</summary>
+    public string? Lookup(scoped in PatternSubject subject) => Lookup(rules, subject);
+
+    private static string? Lookup(Rule[] rules, scoped in PatternSubject subject)
     {
         foreach (Rule rule in rules)
         {
-            string[]? match = rule.Pattern.Match(key);
-            if ((match is not null) == rule.Negated)
+            bool matched = rule.Pattern.IsMatch(subject);
+            if (matched == rule.Negated)
             {
                 continue;
             }
-            string? result = rule.Block is { } block ? Lookup(block, key) : Expand(rule.Result!, match);
+            string? result = rule.Block is { } block ? Lookup(block, subject)
+                : Expand(rule.Result!, matched && rule.Result!.Contains('$') ? rule.Pattern.Groups(subject) : null);
             if (result is not null)
             {
                 return result;

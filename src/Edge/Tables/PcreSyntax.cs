@@ -25,7 +25,6 @@ internal sealed partial class PcreSyntax : IPatternSyntax
     private const uint Anchored = 0x80000000;
     private const uint JitComplete = 1;
     private const uint InfoCaptureCount = 4;
-    private const int NoMatch = -1;
 
     public IPattern Compile(string source, string flags)
     {
@@ -73,42 +72,53 @@ internal sealed partial class PcreSyntax : IPatternSyntax
 
     private sealed class PcrePattern(PcreCode code, int groups) : IPattern
     {
+        /// <summary>Postfix's results name groups up to $9: room for groups 0 to 9.</summary>
+        private const uint Pairs = 10;
+
+        /// <summary>One match block per thread, for every pattern: matching allocates nothing.</summary>
+        [ThreadStatic]
+        private static nint t_data;
+
         public int GroupCount => groups;
 
-        public unsafe string[]? Match(string key)
+        private static nint MatchData()
         {
-            byte[] subject = Encoding.UTF8.GetBytes(key);
-            nint data = pcre2_match_data_create_from_pattern_8(code, 0);
-            if (data == 0)
+            if (t_data == 0)
             {
-                throw new OutOfMemoryException("pcre2_match_data_create_from_pattern failed");
+                t_data = pcre2_match_data_create_8(Pairs, 0);
+                if (t_data == 0)
+                {
+                    throw new OutOfMemoryException("pcre2_match_data_create failed");
+                }
             }
-            try
+            return t_data;
+        }
+
+        /// <summary>The match's group count (0 when there are more groups than room), or a negative PCRE2 code.</summary>
+        private unsafe int Run(ReadOnlySpan<byte> subject)
+        {
+            fixed (byte* bytes = subject)
             {
-                int count = pcre2_match_8(code, subject, (nuint)subject.Length, 0, 0, data, 0);
-                if (count == NoMatch)
-                {
-                    return null;
-                }
-                if (count < 0)
-                {
-                    // A match limit or a resource error: PCRE gives no answer, and neither does the table.
-                    return null;
-                }
-                nuint* ovector = pcre2_get_ovector_pointer_8(data);
-                var values = new string[groups + 1];
-                for (int i = 0; i <= groups; i++)
-                {
-                    nuint start = ovector[2 * i], end = ovector[2 * i + 1];
-                    values[i] = i < Math.Max(count, 1) && start <= end && end <= (nuint)subject.Length
-                        ? Encoding.UTF8.GetString(subject, (int)start, (int)(end - start)) : "";
-                }
-                return values;
+                return pcre2_match_8(code, bytes, (nuint)subject.Length, 0, 0, MatchData(), 0);
             }
-            finally
+        }
+
+        // A match limit or a resource error (a code below NoMatch) gives no answer, and neither does the table.
+        public bool IsMatch(scoped in PatternSubject subject) => Run(subject.Utf8) >= 0;
+
+        public unsafe string[] Groups(scoped in PatternSubject subject)
+        {
+            ReadOnlySpan<byte> bytes = subject.Utf8;
+            int count = Run(bytes);
+            nuint* ovector = pcre2_get_ovector_pointer_8(MatchData());
+            int found = count == 0 ? (int)Pairs : Math.Max(count, 0);
+            var values = new string[groups + 1];
+            for (int i = 0; i <= groups; i++)
             {
-                pcre2_match_data_free_8(data);
+                nuint start = i < found ? ovector[2 * i] : nuint.MaxValue, end = i < found ? ovector[2 * i + 1] : 0;
+                values[i] = start <= end && end <= (nuint)bytes.Length ? Encoding.UTF8.GetString(bytes[(int)start..(int)end]) : "";
             }
+            return values;
         }
     }
 
@@ -137,16 +147,13 @@ internal sealed partial class PcreSyntax : IPatternSyntax
     private static partial int pcre2_get_error_message_8(int error, byte[] buffer, nuint length);
 
     [LibraryImport(Library)]
-    private static partial nint pcre2_match_data_create_from_pattern_8(PcreCode code, nint context);
+    private static partial nint pcre2_match_data_create_8(uint pairs, nint context);
 
     [LibraryImport(Library)]
-    private static partial int pcre2_match_8(PcreCode code, byte[] subject, nuint length, nuint start, uint options, nint data, nint context);
+    private static unsafe partial int pcre2_match_8(PcreCode code, byte* subject, nuint length, nuint start, uint options, nint data, nint context);
 
     [LibraryImport(Library)]
     private static unsafe partial nuint* pcre2_get_ovector_pointer_8(nint data);
-
-    [LibraryImport(Library)]
-    private static partial void pcre2_match_data_free_8(nint data);
 
     [LibraryImport(Library)]
     private static partial void pcre2_code_free_8(nint code);

@@ -38,10 +38,9 @@ internal sealed class RegexpSyntax : IPatternSyntax
     {
         public int GroupCount { get; } = regex.GetGroupNumbers().Max();
 
-        public string[]? Match(string key)
-        {
-            Match match = regex.Match(key);
-            return match.Success ? [.. match.Groups.Cast<Group>().Select(g => g.Value)] : null;
-        }
+        public bool IsMatch(scoped in PatternSubject subject) => regex.IsMatch(subject.Text);
+
+        public string[] Groups(scoped in PatternSubject subject) =>
+            [.. regex.Match(subject.Text.ToString()).Groups.Cast<Group>().Select(g => g.Value)];
     }
 }
