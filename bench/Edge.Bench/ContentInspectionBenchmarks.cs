@@ -13,12 +13,6 @@ namespace Edge.Bench;
 [MemoryDiagnoser]
 public class ContentInspectionBenchmarks
 {
-    private sealed class CountingSink : IContentSink
-    {
-        public long Bytes;
-        public void Write(ReadOnlySpan<byte> content) => Bytes += content.Length;
-    }
-
     private readonly CountingSink _sink = new();
     private ContentInspector _inspector = null!;
     private byte[] _message = [];

@@ -8,12 +8,6 @@ namespace Edge.Bench;
 [MemoryDiagnoser]
 public class DataScannerBenchmarks
 {
-    private sealed class CountingSink : IContentSink
-    {
-        public long Bytes;
-        public void Write(ReadOnlySpan<byte> content) => Bytes += content.Length;
-    }
-
     private readonly DataScanner _scanner = new();
     private readonly CountingSink _sink = new();
     private byte[] _chunk = [];
