@@ -23,9 +23,10 @@ internal sealed class VirtualAliases
     private readonly int _recursionLimit;
     private readonly int _expansionLimit;
 
-    public VirtualAliases(MainConfig config, AddressClassifier classifier)
+    /// <param name="enabled">False with receive_override_options = no_address_mappings: recipients stay as they are.</param>
+    public VirtualAliases(MainConfig config, AddressClassifier classifier, bool enabled = true)
     {
-        _maps = TableList.Open(config, "virtual_alias_maps");
+        _maps = enabled ? TableList.Open(config, "virtual_alias_maps") : TableList.Empty;
         _classifier = classifier;
         _origin = config.Get("myorigin");
         _delimiters = config.Get("recipient_delimiter").ToCharArray();

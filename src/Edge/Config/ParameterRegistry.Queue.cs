@@ -60,7 +60,7 @@ public static partial class ParameterRegistry
         Bool("disable_mime_input_processing", "no"),
         Warned(Bool("disable_mime_output_conversion", "no")),
         Refused(Int("mime_nesting_limit", "100")),
-        Warned(List("receive_override_options", "")),
+        List("receive_override_options", ""),
         Refused(Str("content_filter", "")),
         Warned(Bool("enable_original_recipient", "yes")),
         Refused(List("smtpd_milters", "")),

@@ -28,6 +28,7 @@ internal static class SmtpdSettingsFactory
         NetworkList mynetworks = Networks(config, "mynetworks");
         TlsLevel tls = ParseTlsLevel(config);
         AddressClassifier classifier = Classifier(config);
+        IReadOnlySet<string> overrides = ReceiveOverrides(config);
         X509Certificate2? certificate = tls == TlsLevel.None ? null : LoadCertificate(config);
 
         return new SmtpdSettings
@@ -58,9 +59,12 @@ internal static class SmtpdSettingsFactory
             LineLengthLimit = Math.Max(512, config.GetInt("line_length_limit")),
             Mynetworks = mynetworks,
             Classifier = classifier,
-            VirtualAliases = new Cleanup.VirtualAliases(config, classifier),
-            ContentChecks = Cleanup.ContentChecks.From(config),
-            Restrictions = Restrictions(config),
+            VirtualAliases = new Cleanup.VirtualAliases(config, classifier, !overrides.Contains("no_address_mappings")),
+            ContentChecks = overrides.Contains("no_header_body_checks") ? null : Cleanup.ContentChecks.From(config),
+            Restrictions = Restrictions(config) with
+            {
+                RejectUnlistedRecipient = config.GetBool("smtpd_reject_unlisted_recipient") && !overrides.Contains("no_unknown_recipient_checks"),
+            },
             XclientHosts = Networks(config, "smtpd_authorized_xclient_hosts"),
             ClientConnectionLimit = config.GetInt("smtpd_client_connection_count_limit"),
             ClientLimitExceptions = Networks(config, "smtpd_client_event_limit_exceptions"),
@@ -72,6 +76,23 @@ internal static class SmtpdSettingsFactory
             Tls = tls,
             Certificate = certificate,
         };
+    }
+
+    /// <summary>
+    /// receive_override_options, as a listener behind a content filter uses them: no_header_body_checks,
+    /// no_address_mappings (virtual aliases), no_unknown_recipient_checks, and no_milters (Edge has none yet).
+    /// </summary>
+    private static IReadOnlySet<string> ReceiveOverrides(MainConfig config)
+    {
+        var overrides = new HashSet<string>(config.GetList("receive_override_options"), StringComparer.OrdinalIgnoreCase);
+        foreach (string word in overrides)
+        {
+            if (word.ToLowerInvariant() is not ("no_header_body_checks" or "no_address_mappings" or "no_unknown_recipient_checks" or "no_milters"))
+            {
+                throw config.Error("receive_override_options", $"unknown option \"{word}\" (no_header_body_checks, no_address_mappings, no_unknown_recipient_checks or no_milters)");
+            }
+        }
+        return overrides;
     }
 
     /// <summary>
@@ -259,7 +280,6 @@ internal static class SmtpdSettingsFactory
             Data = data,
             Dns = dns,
             RecipientMaps = RecipientMaps.Open(config),
-            RejectUnlistedRecipient = config.GetBool("smtpd_reject_unlisted_recipient"),
             RejectUnlistedSender = config.GetBool("smtpd_reject_unlisted_sender"),
             RejectCode = ReplyCode(config, "reject_code"),
             DeferCode = ReplyCode(config, "defer_code"),

@@ -179,4 +179,36 @@ public class ContentCheckTests
             EdgeInstance.StartAsync($"header_checks = pcre:{directory.File("missing")}", reuse: directory));
         Assert.Contains("parameter header_checks: pcre:", e.Message);
     }
+
+    /// <summary>
+    /// receive_override_options on a listener, as behind a content filter: no_header_body_checks, no_address_mappings,
+    /// no_unknown_recipient_checks; a word Postfix does not know stops start-up.
+    /// </summary>
+    [Fact]
+    public async Task Receive_override_options_turn_off_checks_mappings_and_unknown_recipient_checks_per_listener()
+    {
+        using var directory = new TempDirectory();
+        string extra = "virtual_alias_maps = inline:{ alias@edge.test=target@edge.test }\nlocal_recipient_maps = inline:{ target@edge.test=1, alias@edge.test=1 }";
+        await using (var plain = await StartAsync(directory, extra))
+        {
+            Assert.Equal("550 5.7.1 message content rejected", await SendAsync(plain, "Subject: viagra\r\n\r\nx\r\n", bdat: false, recipient: "target@edge.test"));
+            Assert.StartsWith("250", await SendAsync(plain, "Subject: x\r\n\r\nx\r\n", bdat: false, recipient: "alias@edge.test"));
+            Assert.Equal(["target@edge.test"], Assert.Single(await plain.QueuedAsync()).Recipients.Select(r => r.Address));
+            await using var c = await plain.ConnectAsync();
+            await c.CommandAsync("EHLO client.example");
+            await c.CommandAsync("MAIL FROM:<a@example.org>");
+            Assert.StartsWith("550 5.1.1", await c.CommandAsync("RCPT TO:<nobody@edge.test>"));
+        }
+        using var other = new TempDirectory();
+        other.Write("header_checks", Rules);
+        other.Write("body_checks", BodyRules);
+        await using var filtered = await EdgeInstance.StartAsync($"header_checks = pcre:{other.File("header_checks")}\n{extra}",
+            "-o receive_override_options=no_header_body_checks,no_address_mappings,no_unknown_recipient_checks", reuse: other);
+        Assert.StartsWith("250", await SendAsync(filtered, "Subject: viagra\r\n\r\nx\r\n", bdat: false, recipient: "alias@edge.test"));
+        Assert.StartsWith("250", await SendAsync(filtered, "Subject: x\r\n\r\nx\r\n", bdat: false, recipient: "nobody@edge.test"));
+        Assert.Equal(["alias@edge.test", "nobody@edge.test"], (await filtered.QueuedAsync()).Select(m => m.Recipients[0].Address).Order());
+
+        var e = await Assert.ThrowsAsync<Edge.Config.ConfigException>(() => EdgeInstance.StartAsync("receive_override_options = no_everything"));
+        Assert.Contains("parameter receive_override_options: unknown option \"no_everything\"", e.Message);
+    }
 }
