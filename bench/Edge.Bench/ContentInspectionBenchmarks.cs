@@ -2,7 +2,9 @@ using System.Text;
 using BenchmarkDotNet.Attributes;
 using Edge.Cleanup;
 using Edge.Config;
-using Edge.Smtp.Data;
+using Edge.Hosting;
+using Edge.Mail;
+using Edge.Queue;
 
 namespace Edge.Bench;
 
@@ -14,6 +16,7 @@ namespace Edge.Bench;
 public class ContentInspectionBenchmarks
 {
     private readonly CountingSink _sink = new();
+    private readonly MessageOrigin _origin = new();
     private ContentInspector _inspector = null!;
     private byte[] _message = [];
     private string _directory = "";
@@ -31,7 +34,13 @@ public class ContentInspectionBenchmarks
             Enumerable.Range(0, 100).Select(i => $"/forbidden phrase number {i}/ REJECT rule {i}"));
         File.WriteAllText(Path.Combine(_directory, "main.cf"),
             $"header_checks = pcre:{_directory}/header_checks\nbody_checks = pcre:{_directory}/body_checks\n");
-        _inspector = new ContentInspector(ContentChecks.From(MainConfig.Load(_directory))!);
+        MainConfig config = MainConfig.Load(_directory);
+        _inspector = new ContentInspector(CleanupSettings.From(config, SmtpdSettingsFactory.Classifier(config), new HashSet<string>()));
+        var envelope = new Envelope();
+        envelope.Begin(QueueId.New(), "sender@example.org"u8, default, DsnReturn.Unspecified, BodyType.Unspecified, smtpUtf8: false);
+        envelope.AddRecipient("user@edge.test"u8, default, DsnNotify.Unspecified);
+        _origin.Set(envelope, new Submission(new EnvelopeRecord.Client("client.example", "192.0.2.1", "client.example", "ESMTP"),
+            "client.example", TlsSummary: null, Received: true));
         _message = Encoding.ASCII.GetBytes(Message(Size));
     }
 
@@ -60,7 +69,7 @@ public class ContentInspectionBenchmarks
     [Benchmark]
     public long InspectMessage()
     {
-        _inspector.Begin(_sink, new InspectionOrigin("4jh9cD4Ndj", "client.example[192.0.2.1]", "sender@example.org", "user@edge.test", "ESMTP", "client.example"));
+        _inspector.Begin(_sink, _origin);
         _inspector.Write(_message);
         _inspector.Complete();
         _inspector.Release();

@@ -1,4 +1,4 @@
-using Edge.Smtp.Data;
+using Edge.Mail;
 
 namespace Edge.Bench;
 

@@ -1,3 +1,4 @@
+using Edge.Mail;
 using Edge.Queue;
 
 namespace Edge.Bench;

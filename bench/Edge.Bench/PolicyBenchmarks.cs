@@ -1,8 +1,8 @@
 using BenchmarkDotNet.Attributes;
+using Edge.Mail;
 using Edge.Resolve;
 using Edge.Restrictions;
 using Edge.Restrictions.Policy;
-using Edge.Smtp.Session;
 
 namespace Edge.Bench;
 

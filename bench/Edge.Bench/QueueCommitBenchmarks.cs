@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Edge.Mail;
 using Edge.Queue;
 
 namespace Edge.Bench;

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Edge.Logging;
+using Edge.Mail;
 using Edge.Queue;
 
 namespace Edge.Admin;

@@ -5,7 +5,7 @@ namespace Edge.Cleanup;
 
 /// <summary>
 /// The content inspection classes of header_checks(5) for mail received by SMTP: header_checks for the message's
-/// own headers, mime_header_checks for MIME headers (Content-*, MIME-Version) and the headers of MIME parts,
+/// own headers, mime_header_checks for MIME headers (MIME-Version, Content-Type, -Transfer-Encoding, -Disposition, -Description, -ID) and the headers of MIME parts,
 /// nested_header_checks for the headers of an attached message, body_checks for body lines, each body segment
 /// (the body, or a MIME part's) inspected up to body_checks_size_limit bytes. With disable_mime_input_processing
 /// the body is one segment and no part or attached message is recognised.
@@ -13,8 +13,10 @@ namespace Edge.Cleanup;
 internal sealed class ContentChecks
 {
     private ContentChecks(ILookupTable[] header, ILookupTable[] mimeHeader, ILookupTable[] nestedHeader, ILookupTable[] body,
-        long bodySizeLimit, bool mime)
+        long bodySizeLimit, bool mime, int nestingLimit, int boundaryLimit)
     {
+        NestingLimit = nestingLimit;
+        BoundaryLimit = boundaryLimit;
         Header = header;
         MimeHeader = mimeHeader;
         NestedHeader = nestedHeader;
@@ -30,19 +32,27 @@ internal sealed class ContentChecks
     public long BodySizeLimit { get; }
     public bool Mime { get; }
 
-    /// <summary>The checks a configuration asks for, or null when it asks for none (the content then passes untouched).</summary>
-    public static ContentChecks? From(MainConfig config)
-    {
-        ILookupTable[] header = Open(config, "header_checks");
-        ILookupTable[] mimeHeader = Open(config, "mime_header_checks");
-        ILookupTable[] nestedHeader = Open(config, "nested_header_checks");
-        ILookupTable[] body = Open(config, "body_checks");
-        long limit = config.GetLong("body_checks_size_limit");
-        bool mime = !config.GetBool("disable_mime_input_processing");
-        return header.Length + mimeHeader.Length + nestedHeader.Length + body.Length == 0
-            ? null
-            : new ContentChecks(header, mimeHeader, nestedHeader, body, limit, mime);
-    }
+    /// <summary>mime_nesting_limit: how deep multiparts and attached messages are followed.</summary>
+    public int NestingLimit { get; }
+
+    /// <summary>mime_boundary_length_limit: how much of a boundary string is compared.</summary>
+    public int BoundaryLimit { get; }
+
+    /// <summary>Whether anything past the message's own headers is looked at; when not, the body passes straight through.</summary>
+    public bool InspectsBody => Body.Length + MimeHeader.Length + NestedHeader.Length > 0;
+
+    public bool IsEmpty => Header.Length == 0 && !InspectsBody;
+
+    /// <summary>The checks a configuration asks for (none, when it names no tables).</summary>
+    public static ContentChecks From(MainConfig config) => new(Open(config, "header_checks"), Open(config, "mime_header_checks"),
+        Open(config, "nested_header_checks"), Open(config, "body_checks"), config.GetLong("body_checks_size_limit"),
+        !config.GetBool("disable_mime_input_processing"), MimeNestingLimit(config), CleanupSettings.Positive(config, "mime_boundary_length_limit"));
+
+    /// <summary>No checks, as for receive_override_options = no_header_body_checks and for Edge's own mail.</summary>
+    public static ContentChecks None(MainConfig config) =>
+        new([], [], [], [], 0, !config.GetBool("disable_mime_input_processing"), MimeNestingLimit(config), CleanupSettings.Positive(config, "mime_boundary_length_limit"));
+
+    private static int MimeNestingLimit(MainConfig config) => CleanupSettings.Positive(config, "mime_nesting_limit");
 
     /// <summary>Every table of the list, or start-up stops naming the one that cannot be opened, as Postfix's cleanup does.</summary>
     private static ILookupTable[] Open(MainConfig config, string parameter) =>

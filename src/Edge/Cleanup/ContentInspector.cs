@@ -1,33 +1,33 @@
 using System.Buffers;
+using System.Collections.Frozen;
 using System.Text;
 using Edge.Logging;
-using Edge.Smtp.Data;
+using Edge.Mail;
 using Edge.Tables;
 
 namespace Edge.Cleanup;
 
-/// <summary>Who sent a message, for the log lines of content checks (Postfix's cleanup_act_log).</summary>
-internal readonly record struct InspectionOrigin(string QueueId, string Client, string Sender, string Recipient, string Protocol, string? Helo);
-
 /// <summary>
-/// header_checks(5) as the message streams to the queue: each logical header (with its continuation lines) and each
-/// body line is looked up in the tables of its class (<see cref="ContentChecks"/>, classes from
-/// <see cref="MimeTracker"/>), and the first result is carried out: REJECT, WARN, INFO, IGNORE, STRIP, DUNNO, OK,
-/// PREPEND, REPLACE, HOLD, DISCARD, REDIRECT, BCC, FILTER, PASS. What changes a line changes what is written;
-/// what concerns the whole message goes into <see cref="Verdict"/>. REJECT, DISCARD and PASS end the inspection.
-/// Only one line is held at a time (a header with its continuation lines): the message is never buffered whole.
+/// Cleanup's view of the content as it streams to the queue, one logical header (with its continuation lines) or body
+/// line at a time, as Postfix's cleanup sees it: headers longer than header_size_limit lose their excess, Received:
+/// headers are counted against hopcount_limit, the message's own headers named by message_drop_headers are removed
+/// and its Message-ID is logged; and header_checks(5) apply, each header and body line looked up in the tables of its
+/// class (<see cref="ContentChecks"/>, classes from <see cref="MimeTracker"/>), the first result carried out:
+/// REJECT, WARN, INFO, IGNORE, STRIP, DUNNO, OK, PREPEND, REPLACE, HOLD, DISCARD, REDIRECT, BCC, FILTER, PASS. What
+/// changes a line changes what is written; what concerns the whole message goes into <see cref="Verdict"/>. REJECT,
+/// DISCARD and PASS end the checks. Only one line is held at a time: the message is never buffered whole, and when no
+/// check looks past the message's own headers the body passes straight through.
 /// </summary>
-internal sealed class ContentInspector(ContentChecks checks) : IContentSink
+internal sealed class ContentInspector(CleanupSettings settings) : IContentSink
 {
-    /// <summary>The most of one logical header the checks see; the rest of a longer header passes uninspected.</summary>
-    private const int HeaderLimit = 100 * 1024;
-
     /// <summary>A longer line is inspected in pieces of this size, as Postfix's cleanup splits long lines into records.</summary>
     private const int LineLimit = 64 * 1024;
 
-    private readonly MimeTracker _mime = new(checks.Mime);
+    private readonly ContentChecks _checks = settings.Checks;
+    private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _drop = settings.DropHeaders.GetAlternateLookup<ReadOnlySpan<char>>();
+    private readonly MimeTracker _mime = new(settings.Checks.Mime, settings.Checks.NestingLimit, settings.Checks.BoundaryLimit);
     private IContentSink _output = null!;
-    private InspectionOrigin _origin;
+    private MessageOrigin _origin = null!;
     private byte[] _line = [];
     private int _lineLength;
     private byte[] _header = [];
@@ -35,16 +35,19 @@ internal sealed class ContentInspector(ContentChecks checks) : IContentSink
     private byte[] _joined = [];
     private char[] _chars = [];
     private long _segmentBytes;
+    private int _hops;
     private bool _inspecting;
-    private bool _passingHeader;
+    private bool _truncating;
+    private bool _midLine;
+    private bool _passthrough;
 
     public ContentVerdict Verdict { get; } = new();
 
-    /// <summary>The checks this inspector carries out (a reload brings new ones, and a new inspector).</summary>
-    public ContentChecks Checks => checks;
+    /// <summary>The settings this inspector carries out (a reload brings new ones, and a new inspector).</summary>
+    public CleanupSettings Settings => settings;
 
-    /// <summary>Starts a message whose inspected content goes to <paramref name="output"/>.</summary>
-    public void Begin(IContentSink output, InspectionOrigin origin)
+    /// <summary>Starts a message whose content goes to <paramref name="output"/>.</summary>
+    public void Begin(IContentSink output, MessageOrigin origin)
     {
         _output = output;
         _origin = origin;
@@ -53,14 +56,22 @@ internal sealed class ContentInspector(ContentChecks checks) : IContentSink
         _lineLength = 0;
         _headerLength = 0;
         _segmentBytes = 0;
-        _inspecting = true;
-        _passingHeader = false;
+        _hops = 0;
+        _inspecting = !_checks.IsEmpty;
+        _truncating = false;
+        _midLine = false;
+        _passthrough = false;
     }
 
     public void Write(ReadOnlySpan<byte> content)
     {
         while (!content.IsEmpty)
         {
+            if (_passthrough)
+            {
+                _output.Write(content);
+                return;
+            }
             int lf = content.IndexOf((byte)'\n');
             if (lf < 0 && _lineLength + content.Length > LineLimit)
             {
@@ -110,89 +121,110 @@ internal sealed class ContentInspector(ContentChecks checks) : IContentSink
         Return(ref _chars);
     }
 
+    /// <summary>One line, or a piece of a line longer than <see cref="LineLimit"/> (the next piece continues it).</summary>
     private void Line(ReadOnlySpan<byte> line)
     {
+        bool continuesLine = _midLine;
+        _midLine = line[^1] != '\n';
         ReadOnlySpan<byte> text = line.TrimEnd("\r\n"u8);
         if (_mime.InHeaders)
         {
-            bool continuation = text.Length > 0 && text[0] is (byte)' ' or (byte)'\t';
-            if (continuation && _passingHeader)
+            bool continuation = continuesLine || (text.Length > 0 && text[0] is (byte)' ' or (byte)'\t');
+            if (continuation && (_headerLength > 0 || _truncating))
             {
-                _output.Write(line);
+                AddToHeader(line);
                 return;
             }
-            if (continuation && _headerLength > 0)
-            {
-                if (_headerLength + line.Length <= HeaderLimit)
-                {
-                    Append(ref _header, ref _headerLength, line);
-                    return;
-                }
-                // A header past the limit: what was seen is inspected, the rest passes.
-                FlushHeader();
-                _passingHeader = true;
-                _output.Write(line);
-                return;
-            }
-            _passingHeader = false;
             FlushHeader();
             if (text.IsEmpty)
             {
-                _mime.EndOfHeaders();
-                _segmentBytes = 0;
+                EndOfHeaders();
                 _output.Write(line);
                 return;
             }
             if (IsHeader(text))
             {
-                Append(ref _header, ref _headerLength, line);
+                AddToHeader(line);
                 return;
             }
             // Not a header: the header block ends here, and this line is body.
-            _mime.EndOfHeaders();
-            _segmentBytes = 0;
+            EndOfHeaders();
+            if (_passthrough)
+            {
+                _output.Write(line);
+                return;
+            }
         }
-        if (_mime.Boundary(text))
+        if (!continuesLine && _mime.Boundary(text))
         {
             _output.Write(line);
             return;
         }
-        bool inspect = _inspecting && checks.Body.Length > 0 && text.Length > 0 && _segmentBytes < checks.BodySizeLimit;
+        bool inspect = _inspecting && _checks.Body.Length > 0 && text.Length > 0 && _segmentBytes < _checks.BodySizeLimit;
         _segmentBytes += line.Length;
-        if (!inspect)
+        if (!inspect || Inspect("body", text, _checks.Body, "body_checks", line))
         {
             _output.Write(line);
-            return;
         }
-        Inspect("body", text, checks.Body, "body_checks", line);
     }
 
-    /// <summary>Looks <paramref name="utf8"/> up in <paramref name="tables"/> and acts on the result; the text is made a string only for a match.</summary>
-    private void Inspect(string context, ReadOnlySpan<byte> utf8, ILookupTable[] tables, string parameter, ReadOnlySpan<byte> line)
+    private void EndOfHeaders()
     {
-        if (_chars.Length < utf8.Length)
+        _mime.EndOfHeaders();
+        _segmentBytes = 0;
+        // Nothing looks past the message's own headers: the rest is copied as it comes.
+        _passthrough = !_checks.InspectsBody;
+    }
+
+    /// <summary>A line of the header being assembled, up to header_size_limit; the excess is discarded, as Postfix does.</summary>
+    private void AddToHeader(ReadOnlySpan<byte> line)
+    {
+        if (_truncating)
         {
-            Return(ref _chars);
-            _chars = ArrayPool<char>.Shared.Rent(Math.Max(256, utf8.Length));
+            return;
         }
+        int room = settings.HeaderSizeLimit - _headerLength;
+        if (line.Length > room)
+        {
+            line = line[..Math.Max(0, room)];
+            _truncating = true;
+        }
+        Append(ref _header, ref _headerLength, line);
+    }
+
+    /// <summary>
+    /// Looks <paramref name="utf8"/> up in <paramref name="tables"/> and acts on the result; the text is made a string
+    /// only for a match. True when <paramref name="line"/> is to be written as it is.
+    /// </summary>
+    private bool Inspect(string context, ReadOnlySpan<byte> utf8, ILookupTable[] tables, string parameter, ReadOnlySpan<byte> line)
+    {
+        if (tables.Length == 0)
+        {
+            return true;
+        }
+        EnsureChars(utf8.Length);
         int length = Encoding.UTF8.GetChars(utf8, _chars);
         var subject = new PatternSubject(utf8, _chars.AsSpan(0, length));
         string? result = ContentChecks.Find(tables, subject);
-        if (result is null)
-        {
-            _output.Write(line);
-            return;
-        }
-        Act(context, subject.Text.ToString(), result, parameter, line);
+        return result is null || Act(context, subject.Text.ToString(), result, parameter);
     }
 
-    /// <summary>A complete logical header: its class's tables, then what the result says, then the output.</summary>
+    /// <summary>
+    /// A complete logical header: the hop count, its class's tables, then (for the message's own headers) the
+    /// Message-ID log line and message_drop_headers, then the output.
+    /// </summary>
     private void FlushHeader()
     {
         if (_headerLength == 0)
         {
+            _truncating = false;
             return;
         }
+        if (_truncating && _header[_headerLength - 1] != '\n')
+        {
+            Append(ref _header, ref _headerLength, "\r\n"u8);
+        }
+        _truncating = false;
         ReadOnlySpan<byte> bytes = _header.AsSpan(0, _headerLength);
         _headerLength = 0;
         // As Postfix matches it: the lines of the header joined by newlines, without carriage returns.
@@ -211,26 +243,66 @@ internal sealed class ContentInspector(ContentChecks checks) : IContentSink
         }
         ReadOnlySpan<byte> header = _joined.AsSpan(0, length).TrimEnd((byte)'\n');
         ReadOnlySpan<byte> name = header[..header.IndexOf((byte)':')].TrimEnd((byte)' ');
+        ReadOnlySpan<byte> value = header[(header.IndexOf((byte)':') + 1)..].TrimStart(" \t"u8);
         bool contentType = Ascii.EqualsIgnoreCase(name, "Content-Type"u8);
         if (contentType)
         {
-            _mime.ContentType(Encoding.UTF8.GetString(header[(name.Length + 1)..]).Replace("\n", ""));
+            _mime.ContentType(Encoding.UTF8.GetString(value).Replace("\n", ""));
         }
-        if (!_inspecting)
+        if (Ascii.EqualsIgnoreCase(name, "Received"u8) && ++_hops == settings.HopcountLimit)
         {
-            _output.Write(bytes);
+            MailLog.Warning($"{_origin.Id}: message rejected: hopcount exceeded", "cleanup");
+            Verdict.TooManyHops = true;
+        }
+        HeaderClass headerClass = contentType || IsMimeHeader(name) ? HeaderClass.Multipart : _mime.Class;
+        (ILookupTable[] tables, string parameter) = headerClass switch
+        {
+            HeaderClass.Multipart => (_checks.MimeHeader, "mime_header_checks"),
+            HeaderClass.Nested => (_checks.NestedHeader, "nested_header_checks"),
+            _ => (_checks.Header, "header_checks"),
+        };
+        if (_inspecting && !Inspect("header", header, tables, parameter, bytes))
+        {
             return;
         }
-        bool mimeHeader = contentType || (name.Length > 8 && Ascii.EqualsIgnoreCase(name[..8], "Content-"u8))
-            || Ascii.EqualsIgnoreCase(name, "MIME-Version"u8);
-        (ILookupTable[] tables, string parameter) = mimeHeader || _mime.Class == HeaderClass.Multipart ? (checks.MimeHeader, "mime_header_checks")
-            : _mime.Class == HeaderClass.Nested ? (checks.NestedHeader, "nested_header_checks")
-            : (checks.Header, "header_checks");
-        Inspect("header", header, tables, parameter, bytes);
+        if (headerClass == HeaderClass.Primary && !Primary(name, value))
+        {
+            return;
+        }
+        _output.Write(bytes);
     }
 
-    /// <summary>header_checks(5)'s actions, as Postfix's cleanup_act() carries them out; <paramref name="line"/> is written unless dropped or replaced.</summary>
-    private void Act(string context, string text, string result, string parameter, ReadOnlySpan<byte> line)
+    /// <summary>The message's own header <paramref name="name"/>: its log line, if it has one; false when message_drop_headers removes it.</summary>
+    private bool Primary(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        if (Ascii.EqualsIgnoreCase(name, "Message-ID"u8))
+        {
+            MailLog.Info($"{_origin.Id}: message-id={new ClientText(value)}", "cleanup");
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "Resent-Message-ID"u8))
+        {
+            MailLog.Info($"{_origin.Id}: resent-message-id={new ClientText(value)}", "cleanup");
+        }
+        if (settings.DropHeaders.Count == 0 || name.Length > 256)
+        {
+            return true;
+        }
+        Span<char> lower = stackalloc char[name.Length];
+        Ascii.ToLower(name, lower, out int written);
+        return !_drop.Contains(lower[..written]);
+    }
+
+    private void EnsureChars(int length)
+    {
+        if (_chars.Length < length)
+        {
+            Return(ref _chars);
+            _chars = ArrayPool<char>.Shared.Rent(Math.Max(256, length));
+        }
+    }
+
+    /// <summary>header_checks(5)'s actions, as Postfix's cleanup_act() carries them out; false when the line is dropped or replaced.</summary>
+    private bool Act(string context, string text, string result, string parameter)
     {
         string value = result.Trim();
         int space = value.IndexOfAny([' ', '\t']);
@@ -285,19 +357,19 @@ internal sealed class ContentInspector(ContentChecks checks) : IContentSink
             case "REPLACE" when argument.Length > 0 && (context == "body" || IsHeader(Encoding.UTF8.GetBytes(argument))):
                 Log("replace", context, text, argument);
                 WriteLine(argument);
-                return;
+                return false;
             case "STRIP":
                 Log("strip", context, text, argument);
-                return;
+                return false;
             case "IGNORE":
-                return;
+                return false;
             case "DUNNO" or "OK":
                 break;
             default:
                 MailLog.Warning($"unknown command in {parameter} map: {value}", "cleanup");
                 break;
         }
-        _output.Write(line);
+        return true;
     }
 
     /// <summary>Postfix's dsn_prepend("5.7.1", text): the text's own enhanced status code, or 5.7.1; a class other than 4 or 5 becomes 4.</summary>
@@ -328,10 +400,15 @@ internal sealed class ContentInspector(ContentChecks checks) : IContentSink
     private void Log(string action, string context, string text, string argument)
     {
         string content = text.Length > 200 ? text[..200] : text;
-        string helo = _origin.Helo is null ? "" : $" helo=<{_origin.Helo}>";
         string what = argument.Length > 0 ? $": {argument}" : "";
-        MailLog.Info($"{_origin.QueueId}: {action}: {context} {content} from {_origin.Client}; from=<{_origin.Sender}> to=<{_origin.Recipient}> proto={_origin.Protocol}{helo}{what}", "cleanup");
+        MailLog.Info($"{_origin.Id}: {action}: {context} {content} {_origin.Describe()}{what}", "cleanup");
     }
+
+    /// <summary>The headers Postfix's header_opts marks as MIME (HDR_OPT_MIME): they go to mime_header_checks wherever they are.</summary>
+    private static bool IsMimeHeader(ReadOnlySpan<byte> name) =>
+        Ascii.EqualsIgnoreCase(name, "MIME-Version"u8) || Ascii.EqualsIgnoreCase(name, "Content-Transfer-Encoding"u8)
+        || Ascii.EqualsIgnoreCase(name, "Content-Disposition"u8) || Ascii.EqualsIgnoreCase(name, "Content-Description"u8)
+        || Ascii.EqualsIgnoreCase(name, "Content-ID"u8);
 
     /// <summary>"Name:" at the start of a line: printable characters other than the colon, then a colon (RFC 5322 field name).</summary>
     private static bool IsHeader(ReadOnlySpan<byte> line)

@@ -4,7 +4,8 @@ namespace Edge.Cleanup;
 /// What header and body checks decided about a whole message, carried out when it ends: <see cref="Reply"/> refuses
 /// it (REJECT), <see cref="Discard"/> accepts it and throws it away, <see cref="Hold"/> queues it on hold,
 /// <see cref="Redirect"/> sends it to one address instead of its recipients, <see cref="Bcc"/> adds recipients, and
-/// <see cref="Filter"/> names a content filter (which Edge cannot route through yet).
+/// <see cref="Filter"/> names a content filter (which Edge cannot route through yet), and <see cref="TooManyHops"/> refuses
+/// it as a mail loop (hopcount_limit).
 /// </summary>
 internal sealed class ContentVerdict
 {
@@ -14,6 +15,7 @@ internal sealed class ContentVerdict
     public string? Redirect { get; set; }
     public List<string> Bcc { get; } = [];
     public string? Filter { get; set; }
+    public bool TooManyHops { get; set; }
 
     public void Reset()
     {
@@ -23,5 +25,6 @@ internal sealed class ContentVerdict
         Redirect = null;
         Bcc.Clear();
         Filter = null;
+        TooManyHops = false;
     }
 }

@@ -17,11 +17,13 @@ internal enum HeaderClass : byte
 /// Follows a message's MIME structure line by line, as Postfix's mime_state does for cleanup: where headers are and
 /// of which class, where a multipart boundary starts the next part's headers or ends the multipart, and where a
 /// message/rfc822 part holds an attached message's headers; at most mime_nesting_limit levels deep. A line that is
-/// neither a header nor the empty line ends a header block, as in Postfix.
+/// neither a header nor the empty line ends a header block, as in Postfix. As in Postfix, a boundary is recognised by
+/// its first mime_boundary_length_limit bytes: a line that starts with "--" and them is a boundary, and "--" right
+/// after them closes the multipart.
 /// </summary>
-internal sealed class MimeTracker(bool enabled, int nestingLimit = 100)
+internal sealed class MimeTracker(bool enabled, int nestingLimit = 100, int boundaryLimit = 2048)
 {
-    private readonly List<string> _boundaries = [];
+    private readonly List<byte[]> _boundaries = [];
     private string? _contentType;
     private string? _boundary;
 
@@ -57,7 +59,7 @@ internal sealed class MimeTracker(bool enabled, int nestingLimit = 100)
         bool deeper = _boundaries.Count < nestingLimit;
         if (_boundary is { Length: > 0 } && deeper)
         {
-            _boundaries.Add("--" + _boundary);
+            _boundaries.Add(Encoding.UTF8.GetBytes(_boundary.Length > boundaryLimit ? _boundary[..boundaryLimit] : _boundary));
             InHeaders = false;
         }
         else if (_contentType is "message/rfc822" && deeper && enabled)
@@ -76,25 +78,20 @@ internal sealed class MimeTracker(bool enabled, int nestingLimit = 100)
     /// <summary>A body line: true when it is a boundary of an enclosing multipart (the next part's headers follow, or the multipart ends).</summary>
     public bool Boundary(ReadOnlySpan<byte> line)
     {
-        if (_boundaries.Count == 0 || line.Length < 2 || line[0] != '-' || line[1] != '-')
+        if (_boundaries.Count == 0 || line.Length <= 2 || line[0] != '-' || line[1] != '-')
         {
             return false;
         }
-        string text = Encoding.UTF8.GetString(line).TrimEnd();
+        ReadOnlySpan<byte> text = line[2..];
         for (int i = _boundaries.Count - 1; i >= 0; i--)
         {
-            string boundary = _boundaries[i];
-            if (!text.StartsWith(boundary, StringComparison.Ordinal))
-            {
-                continue;
-            }
-            bool closing = text.Length == boundary.Length + 2 && text.EndsWith("--", StringComparison.Ordinal);
-            if (text.Length != boundary.Length && !closing)
+            byte[] boundary = _boundaries[i];
+            if (!text.StartsWith(boundary))
             {
                 continue;
             }
             _boundaries.RemoveRange(i + 1, _boundaries.Count - i - 1);
-            if (closing)
+            if (text[boundary.Length..].StartsWith("--"u8))
             {
                 _boundaries.RemoveAt(i);
                 InHeaders = false;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Unicode;
+using Edge.Mail;
 
 namespace Edge.Cleanup;
 
@@ -11,7 +12,7 @@ namespace Edge.Cleanup;
 internal static class ReceivedHeader
 {
     public static int Write(Span<byte> destination, string helo, string clientName, string clientAddress,
-        string myHostname, string mailName, string protocol, string? tlsSummary, Queue.QueueId queueId,
+        string myHostname, string mailName, string protocol, string? tlsSummary, QueueId queueId,
         ReadOnlySpan<byte> singleRecipient, DateTimeOffset now)
     {
         int written = 0;

@@ -1,8 +1,7 @@
 using System.Text;
 using Edge.Config;
-using Edge.Queue;
+using Edge.Mail;
 using Edge.Resolve;
-using Edge.Smtp.Protocol;
 using Edge.Tables;
 
 namespace Edge.Cleanup;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Edge.Mail;
 using Edge.Queue;
 using Edge.Smtp.Protocol;
 using Edge.Streams;

@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using Edge.Config;
 using Edge.Delivery.Virtual;
+using Edge.Mail;
 using Edge.Queue;
 using Edge.Tables;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Edge.Cleanup;
 using Edge.Config;
 using Edge.Dns;
 using Edge.Delivery;
@@ -31,7 +32,8 @@ internal static class DeliveryFactory
         return QueueManagerSettings.Create(resolver, Transports(main, master, smtp, new NextHopFinder(dns)), Schedule(main),
             main.Get("myhostname"), main.GetList("defer_transports"), new DomainSet(main.GetList("fast_flush_domains"),
                 SmtpdSettingsFactory.ParentMatchesSubdomains(main, "fast_flush_domains")),
-            BounceSettings.FromConfig(main));
+            BounceSettings.FromConfig(main),
+            CleanupSettings.From(main, SmtpdSettingsFactory.Classifier(main), overrides: new HashSet<string>(), internalMail: true));
     }
 
     private static TransportResolver Resolver(MainConfig main)

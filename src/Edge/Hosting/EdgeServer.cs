@@ -1,11 +1,9 @@
 using System.Net;
 using Edge.Admin;
 using Edge.Config;
-using Edge.Delivery;
 using Edge.Delivery.Smtp;
 using Edge.Logging;
 using Edge.Queue;
-using Edge.Resolve;
 using Edge.Scheduler;
 using Edge.Smtp.Session;
 using Microsoft.AspNetCore.Builder;
@@ -15,7 +13,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Edge.Hosting;
 

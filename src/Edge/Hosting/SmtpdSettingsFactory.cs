@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Edge.Cleanup;
 using Edge.Config;
 using Edge.Dns;
 using Edge.Net;
@@ -59,8 +60,7 @@ internal static class SmtpdSettingsFactory
             LineLengthLimit = Math.Max(512, config.GetInt("line_length_limit")),
             Mynetworks = mynetworks,
             Classifier = classifier,
-            VirtualAliases = new Cleanup.VirtualAliases(config, classifier, !overrides.Contains("no_address_mappings")),
-            ContentChecks = overrides.Contains("no_header_body_checks") ? null : Cleanup.ContentChecks.From(config),
+            Cleanup = CleanupSettings.From(config, classifier, overrides),
             Restrictions = Restrictions(config) with
             {
                 RejectUnlistedRecipient = config.GetBool("smtpd_reject_unlisted_recipient") && !overrides.Contains("no_unknown_recipient_checks"),

@@ -1,3 +1,5 @@
+using Edge.Mail;
+
 namespace Edge.Queue;
 
 /// <summary>

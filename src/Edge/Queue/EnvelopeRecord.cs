@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using Edge.Smtp.Protocol;
+using Edge.Mail;
 
 namespace Edge.Queue;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Edge.Smtp.Protocol;
+using Edge.Mail;
 
 namespace Edge.Queue;
 

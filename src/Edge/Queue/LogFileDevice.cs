@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Edge.Logging;
 using FASTER.core;
 using Microsoft.Win32.SafeHandles;
 

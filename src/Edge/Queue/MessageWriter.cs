@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using Edge.Smtp.Data;
+using Edge.Mail;
 
 namespace Edge.Queue;
 

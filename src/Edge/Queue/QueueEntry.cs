@@ -1,3 +1,5 @@
+using Edge.Mail;
+
 namespace Edge.Queue;
 
 /// <summary>What the queue manager knows of one queued message besides its envelope record.</summary>

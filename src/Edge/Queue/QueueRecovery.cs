@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Edge.Logging;
+using Edge.Mail;
 
 namespace Edge.Queue;
 

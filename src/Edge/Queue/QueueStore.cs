@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using Edge.Logging;
 using FASTER.core;
+using Edge.Mail;
 
 namespace Edge.Queue;
 

@@ -1,4 +1,4 @@
-using Edge.Smtp.Protocol;
+using Edge.Mail;
 
 namespace Edge.Queue;
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Edge.Mail;
 
 namespace Edge.Queue;
 

@@ -1,4 +1,4 @@
-using Edge.Smtp.Session;
+using Edge.Mail;
 using Edge.Tables;
 
 namespace Edge.Restrictions;

@@ -1,4 +1,5 @@
 using Edge.Logging;
+using Edge.Mail;
 
 namespace Edge.Restrictions;
 

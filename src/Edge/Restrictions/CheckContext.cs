@@ -1,7 +1,7 @@
 using System.Text;
+using Edge.Mail;
 using Edge.Resolve;
 using Edge.Restrictions.Policy;
-using Edge.Smtp.Session;
 
 namespace Edge.Restrictions;
 

@@ -1,3 +1,4 @@
+using Edge.Mail;
 using Edge.Restrictions.Policy;
 
 namespace Edge.Restrictions;

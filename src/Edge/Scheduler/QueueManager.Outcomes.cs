@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using Edge.Delivery;
 using Edge.Logging;
+using Edge.Mail;
 using Edge.Queue;
-using Edge.Smtp.Protocol;
 
 namespace Edge.Scheduler;
 

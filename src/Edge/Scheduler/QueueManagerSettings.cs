@@ -1,3 +1,4 @@
+using Edge.Cleanup;
 using Edge.Delivery;
 using Edge.Resolve;
 
@@ -5,7 +6,7 @@ namespace Edge.Scheduler;
 
 /// <summary>
 /// What the queue manager takes from main.cf and master.cf: routing, each transport's agent with its maxproc
-/// slots and destination limits, the schedule, and the bounce daemon's settings. A reload replaces it whole;
+/// slots and destination limits, the schedule, the bounce daemon's settings, and what cleanup does to the mail Edge writes itself. A reload replaces it whole;
 /// a delivery attempt keeps the one it started with.
 /// </summary>
 internal sealed record QueueManagerSettings(
@@ -15,16 +16,17 @@ internal sealed record QueueManagerSettings(
     string MyHostname,
     IReadOnlySet<string> DeferTransports,
     DomainSet FastFlushDomains,
-    BounceSettings Bounce)
+    BounceSettings Bounce,
+    CleanupSettings Cleanup)
 {
     public static QueueManagerSettings Create(TransportResolver resolver,
         IReadOnlyDictionary<string, (ITransport Transport, int MaxProc, DestinationPolicy Policy)> transports,
         QueueSchedule schedule, string myHostname, IEnumerable<string> deferTransports, DomainSet fastFlushDomains,
-        BounceSettings bounce) =>
+        BounceSettings bounce, CleanupSettings cleanup) =>
         new(resolver,
             transports.ToDictionary(t => t.Key,
                 t => (t.Value.Transport, new SemaphoreSlim(t.Value.MaxProc > 0 ? t.Value.MaxProc : 100), t.Value.MaxProc, t.Value.Policy)),
-            schedule, myHostname, deferTransports.ToHashSet(StringComparer.OrdinalIgnoreCase), fastFlushDomains, bounce);
+            schedule, myHostname, deferTransports.ToHashSet(StringComparer.OrdinalIgnoreCase), fastFlushDomains, bounce, cleanup);
 
     /// <summary>
     /// After a reload: a transport whose maxproc did not change keeps its slots, so that runs still going

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Edge.Config;
+using Edge.Tests.Support;
 
 namespace Edge.Tests.Config;
 
@@ -15,23 +16,8 @@ namespace Edge.Tests.Config;
 /// </summary>
 public partial class ParameterMarksTests
 {
-    private static readonly string Source = FindSource();
-
-    private static string FindSource()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Edge.sln")))
-            {
-                return Path.Combine(directory.FullName, "src", "Edge");
-            }
-        }
-        throw new InvalidOperationException("the repository (Edge.sln) is not above the test assembly");
-    }
-
-    private static readonly Dictionary<string, string> Code = Directory.GetFiles(Source, "*.cs", SearchOption.AllDirectories)
-        .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")
-                    && !Path.GetFileName(f).StartsWith("ParameterRegistry", StringComparison.Ordinal))
+    private static readonly Dictionary<string, string> Code = Repository.SourceFiles
+        .Where(f => !Path.GetFileName(f).StartsWith("ParameterRegistry", StringComparison.Ordinal))
         .ToDictionary(f => f, File.ReadAllText);
 
     private static HashSet<string> Literals(Func<string, bool>? file = null) =>

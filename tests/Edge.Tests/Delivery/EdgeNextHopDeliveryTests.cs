@@ -1,6 +1,6 @@
 using Edge.Delivery.Smtp;
+using Edge.Mail;
 using Edge.Queue;
-using Edge.Smtp.Protocol;
 using Edge.Tests.Support;
 
 namespace Edge.Tests.Delivery;

@@ -1,6 +1,6 @@
 using Edge.Delivery.Smtp;
+using Edge.Mail;
 using Edge.Queue;
-using Edge.Smtp.Protocol;
 
 namespace Edge.Tests.Delivery;
 

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text;
 using Edge.Delivery.Smtp;
+using Edge.Mail;
 using Edge.Queue;
-using Edge.Smtp.Protocol;
 
 namespace Edge.Tests.Delivery;
 

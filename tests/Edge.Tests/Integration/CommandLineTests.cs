@@ -27,7 +27,11 @@ public class CommandLineTests
 
         // As the README says: /etc/aliases sends postmaster to root, whose mailbox is /var/mail/root; nothing
         // leaves by SMTP.
-        await edge.WaitForLogAsync(@"edge/local\[\d+\]: \w{10}: to=<postmaster@localhost>, relay=local, .*status=sent \(forwarded as \w{10}\)");
+        string forwarded = await edge.WaitForLogAsync(@"edge/local\[\d+\]: \w{10}: to=<postmaster@localhost>, relay=local, .*status=sent \(forwarded as \w{10}\)");
+        // The forwarded copy went through cleanup like the original: its Message-ID logged, queued as active.
+        string copy = System.Text.RegularExpressions.Regex.Match(forwarded, @"forwarded as (\w{10})").Groups[1].Value;
+        await edge.WaitForLogAsync(@"edge/qmgr\[\d+\]: " + copy + @": from=<swaks@example\.org>, size=\d+, nrcpt=1 \(queue active\)");
+        Assert.Equal(2, (await edge.WaitForLogLinesAsync(@"edge/cleanup\[\d+\]: \w{10}: message-id=<[^>]+>", 2)).Length);
         await edge.WaitForLogAsync(@"edge/local\[\d+\]: \w{10}: to=<root@[^>]+>, relay=local, .*status=sent \(delivered to mailbox\)");
         Assert.Contains(marker, File.ReadAllText("/var/mail/root"));
         Assert.DoesNotContain(edge.Log, line => line.Contains("edge/smtp["));

@@ -40,19 +40,6 @@ public class ContentCheckTests
             $"body_checks = regexp:{directory.File("body_checks")}\n{extra}", reuse: directory);
     }
 
-    /// <summary>Sends one message by DATA or BDAT and returns the final reply.</summary>
-    private static async Task<string> SendAsync(EdgeInstance edge, string content, bool bdat, string recipient = "user@edge.test")
-    {
-        await using var c = await edge.ConnectAsync();
-        await c.EnvelopeAsync("sender@example.org", recipient);
-        if (bdat)
-        {
-            return await c.BdatAsync(content, last: true);
-        }
-        Assert.StartsWith("354", await c.CommandAsync("DATA"));
-        return await c.CommandAsync(content + ".");
-    }
-
     private static async Task<string> StoredAsync(EdgeInstance edge, QueuedMessage message)
     {
         using var content = new MemoryStream();
@@ -72,10 +59,10 @@ public class ContentCheckTests
     {
         using var directory = new TempDirectory();
         await using var edge = await StartAsync(directory);
-        Assert.Equal(reply, await SendAsync(edge, content, bdat));
+        Assert.Equal(reply, await edge.SendAsync(content, bdat));
         Assert.Empty(await edge.QueuedAsync());
         // The session goes on: the next message is taken.
-        Assert.StartsWith("250 2.0.0 Ok", await SendAsync(edge, "Subject: clean\r\n\r\nbody\r\n", bdat));
+        Assert.StartsWith("250 2.0.0 Ok", await edge.SendAsync("Subject: clean\r\n\r\nbody\r\n", bdat));
     }
 
     [Theory]
@@ -87,7 +74,7 @@ public class ContentCheckTests
         await using var edge = await StartAsync(directory);
         string content = "Subject: fine\r\nX-Drop: gone\r\nX-Strip: gone too\r\n\tcontinued\r\nX-Old: value 1\r\nX-Mark: here\r\n" +
             "X-Warn: x\r\nX-Dunno: stays\r\n\r\nfirst line\r\nsecret: 1234\r\ntag me please\r\nlast line\r\n";
-        Assert.StartsWith("250 2.0.0 Ok", await SendAsync(edge, content, bdat));
+        Assert.StartsWith("250 2.0.0 Ok", await edge.SendAsync(content, bdat));
         string stored = await edge.SingleMessageContentAsync();
         Assert.DoesNotContain("X-Drop", stored);
         Assert.DoesNotContain("X-Strip", stored);
@@ -102,7 +89,7 @@ public class ContentCheckTests
     {
         using var directory = new TempDirectory();
         var edge = await StartAsync(directory);
-        Assert.StartsWith("250 2.0.0 Ok: queued as ", await SendAsync(edge, "Subject: x\r\nX-Hold: yes\r\n\r\nbody\r\n", bdat: false));
+        Assert.StartsWith("250 2.0.0 Ok: queued as ", await edge.SendAsync("Subject: x\r\nX-Hold: yes\r\n\r\nbody\r\n", bdat: false));
         Assert.True(Assert.Single(edge.Queue.Entries).Hold);
         await using var restarted = await edge.RestartAsync();
         Assert.True(Assert.Single(restarted.Queue.Entries).Hold);
@@ -115,7 +102,7 @@ public class ContentCheckTests
     {
         using var directory = new TempDirectory();
         await using var edge = await StartAsync(directory);
-        Assert.StartsWith(bdat ? "250 2.0.0 Ok: " : "250 2.0.0 Ok: queued as ", await SendAsync(edge, "Subject: x\r\nX-Discard: yes\r\n\r\nbody\r\n", bdat));
+        Assert.StartsWith(bdat ? "250 2.0.0 Ok: " : "250 2.0.0 Ok: queued as ", await edge.SendAsync("Subject: x\r\nX-Discard: yes\r\n\r\nbody\r\n", bdat));
         Assert.Empty(await edge.QueuedAsync());
     }
 
@@ -124,7 +111,7 @@ public class ContentCheckTests
     {
         using var directory = new TempDirectory();
         await using var edge = await StartAsync(directory);
-        Assert.StartsWith("250", await SendAsync(edge, "Subject: x\r\nX-Redirect: yes\r\n\r\nbody\r\n", bdat: false));
+        Assert.StartsWith("250", await edge.SendAsync("Subject: x\r\nX-Redirect: yes\r\n\r\nbody\r\n", bdat: false));
         Assert.Equal(["quarantine@edge.test"], Assert.Single(await edge.QueuedAsync()).Recipients.Select(r => r.Address));
     }
 
@@ -133,10 +120,10 @@ public class ContentCheckTests
     {
         using var directory = new TempDirectory();
         await using var edge = await StartAsync(directory);
-        Assert.StartsWith("250", await SendAsync(edge, "Subject: x\r\nX-Bcc: yes\r\n\r\nbody\r\n", bdat: true));
+        Assert.StartsWith("250", await edge.SendAsync("Subject: x\r\nX-Bcc: yes\r\n\r\nbody\r\n", bdat: true));
         QueuedMessage message = Assert.Single(await edge.QueuedAsync());
         Assert.Equal(["user@edge.test", "archive@edge.test"], message.Recipients.Select(r => r.Address));
-        Assert.Equal(Edge.Smtp.Protocol.DsnNotify.Never, message.Recipients[1].Notify);
+        Assert.Equal(Edge.Mail.DsnNotify.Never, message.Recipients[1].Notify);
     }
 
     /// <summary>
@@ -159,7 +146,7 @@ public class ContentCheckTests
         string content = "Subject: mime\r\nX-Where: ?\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n" +
             "preamble\r\n--b1\r\nContent-Type: text/plain\r\nX-Where: ?\r\n\r\n" + filler + "late marker\r\n" +
             "--b1\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\nX-Where: ?\r\n\r\ninner body\r\n--b1--\r\nepilogue\r\n";
-        Assert.StartsWith("250 2.0.0 Ok", await SendAsync(edge, content, bdat: false));
+        Assert.StartsWith("250 2.0.0 Ok", await edge.SendAsync(content, bdat: false));
         string stored = await edge.SingleMessageContentAsync();
         Assert.Contains("\r\nX-Where: primary\r\n", stored);
         Assert.Contains("\r\nX-Where: part\r\n", stored);
@@ -168,7 +155,7 @@ public class ContentCheckTests
 
         string attachment = "Subject: mime\r\nContent-Type: multipart/mixed; boundary=b2\r\n\r\n--b2\r\n" +
             "Content-Type: text/plain; name=\"bad.exe\"\r\n\r\nMZ\r\n--b2--\r\n";
-        Assert.Equal("550 5.7.2 no executables", await SendAsync(edge, attachment, bdat: true));
+        Assert.Equal("550 5.7.2 no executables", await edge.SendAsync(attachment, bdat: true));
     }
 
     [Fact]
@@ -191,8 +178,8 @@ public class ContentCheckTests
         string extra = "virtual_alias_maps = inline:{ alias@edge.test=target@edge.test }\nlocal_recipient_maps = inline:{ target@edge.test=1, alias@edge.test=1 }";
         await using (var plain = await StartAsync(directory, extra))
         {
-            Assert.Equal("550 5.7.1 message content rejected", await SendAsync(plain, "Subject: viagra\r\n\r\nx\r\n", bdat: false, recipient: "target@edge.test"));
-            Assert.StartsWith("250", await SendAsync(plain, "Subject: x\r\n\r\nx\r\n", bdat: false, recipient: "alias@edge.test"));
+            Assert.Equal("550 5.7.1 message content rejected", await plain.SendAsync("Subject: viagra\r\n\r\nx\r\n", bdat: false, "target@edge.test"));
+            Assert.StartsWith("250", await plain.SendAsync("Subject: x\r\n\r\nx\r\n", bdat: false, "alias@edge.test"));
             Assert.Equal(["target@edge.test"], Assert.Single(await plain.QueuedAsync()).Recipients.Select(r => r.Address));
             await using var c = await plain.ConnectAsync();
             await c.CommandAsync("EHLO client.example");
@@ -204,8 +191,8 @@ public class ContentCheckTests
         other.Write("body_checks", BodyRules);
         await using var filtered = await EdgeInstance.StartAsync($"header_checks = pcre:{other.File("header_checks")}\n{extra}",
             "-o receive_override_options=no_header_body_checks,no_address_mappings,no_unknown_recipient_checks", reuse: other);
-        Assert.StartsWith("250", await SendAsync(filtered, "Subject: viagra\r\n\r\nx\r\n", bdat: false, recipient: "alias@edge.test"));
-        Assert.StartsWith("250", await SendAsync(filtered, "Subject: x\r\n\r\nx\r\n", bdat: false, recipient: "nobody@edge.test"));
+        Assert.StartsWith("250", await filtered.SendAsync("Subject: viagra\r\n\r\nx\r\n", bdat: false, "alias@edge.test"));
+        Assert.StartsWith("250", await filtered.SendAsync("Subject: x\r\n\r\nx\r\n", bdat: false, "nobody@edge.test"));
         Assert.Equal(["alias@edge.test", "nobody@edge.test"], (await filtered.QueuedAsync()).Select(m => m.Recipients[0].Address).Order());
 
         var e = await Assert.ThrowsAsync<Edge.Config.ConfigException>(() => EdgeInstance.StartAsync("receive_override_options = no_everything"));

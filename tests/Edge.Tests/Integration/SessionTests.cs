@@ -69,12 +69,12 @@ public class SessionTests
         Assert.StartsWith("250 2.0.0 Ok: queued as", await c.CommandAsync("Subject: x\r\n\r\nx\r\n."));
         var m = Assert.Single(await edge.QueuedAsync());
         Assert.Equal("QQ+2B314", m.EnvId);
-        Assert.Equal(Edge.Smtp.Protocol.DsnReturn.Headers, m.Ret);
+        Assert.Equal(Edge.Mail.DsnReturn.Headers, m.Ret);
         Assert.True(m.SmtpUtf8);
         var r = Assert.Single(m.Recipients);
         Assert.Equal("jörg@edge.test", r.Address);
         Assert.Equal("rfc822;j+40edge.test", r.Orcpt);
-        Assert.Equal(Edge.Smtp.Protocol.DsnNotify.Success | Edge.Smtp.Protocol.DsnNotify.Delay, r.Notify);
+        Assert.Equal(Edge.Mail.DsnNotify.Success | Edge.Mail.DsnNotify.Delay, r.Notify);
         Assert.Contains("with UTF8SMTP id", await edge.SingleMessageContentAsync());
     }
 

@@ -1,4 +1,4 @@
-using Edge.Queue;
+using Edge.Mail;
 
 namespace Edge.Tests.Queue;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Edge.Mail;
 using Edge.Smtp.Data;
 
 namespace Edge.Tests.Smtp;

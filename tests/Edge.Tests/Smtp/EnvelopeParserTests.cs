@@ -1,4 +1,5 @@
 using System.Text;
+using Edge.Mail;
 using Edge.Smtp.Protocol;
 
 namespace Edge.Tests.Smtp;

@@ -60,6 +60,27 @@ public sealed class EdgeInstance : IAsyncDisposable
 
     public Task<SmtpConnection> ConnectAsync(bool readGreeting = true) => SmtpConnection.OpenAsync(Port, readGreeting);
 
+    /// <summary>
+    /// One message from sender@example.org to <paramref name="recipients"/> (user@edge.test when none), sent by DATA or
+    /// BDAT on a connection of its own; every envelope command must succeed. Returns the reply to the content.
+    /// </summary>
+    internal async Task<string> SendAsync(string content, bool bdat, params string[] recipients)
+    {
+        await using var c = await ConnectAsync();
+        Assert.StartsWith("250-", await c.CommandAsync("EHLO client.example"));
+        Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
+        foreach (string recipient in recipients.Length == 0 ? ["user@edge.test"] : recipients)
+        {
+            Assert.Equal("250 2.1.5 Ok", await c.CommandAsync($"RCPT TO:<{recipient}>"));
+        }
+        if (bdat)
+        {
+            return await c.BdatAsync(content, last: true);
+        }
+        Assert.StartsWith("354", await c.CommandAsync("DATA"));
+        return await c.CommandAsync(content + ".");
+    }
+
     internal async Task<IReadOnlyList<QueuedMessage>> QueuedAsync() => [.. (await Queue.ListAsync()).Select(m => m.Message)];
 
     /// <summary>The stored content of the only queued message.</summary>

@@ -1,5 +1,5 @@
+using Edge.Mail;
 using Edge.Queue;
-using Edge.Smtp.Protocol;
 
 namespace Edge.Delivery.Smtp;
 

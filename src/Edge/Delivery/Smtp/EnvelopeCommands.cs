@@ -1,4 +1,5 @@
 using System.Text;
+using Edge.Mail;
 using Edge.Queue;
 using Edge.Smtp.Protocol;
 

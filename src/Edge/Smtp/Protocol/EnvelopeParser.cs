@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Text;
+using Edge.Mail;
 
 namespace Edge.Smtp.Protocol;
 

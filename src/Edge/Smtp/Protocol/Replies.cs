@@ -45,6 +45,7 @@ internal static class Replies
     public static ReadOnlySpan<byte> SizeOverflow => "552 5.3.4 Message size exceeds file system imposed limit"u8;
     public static ReadOnlySpan<byte> SizeExceedsLimit => "552 5.3.4 Message size exceeds fixed limit"u8;
     public static ReadOnlySpan<byte> MessageTooBig => "552 5.3.4 Error: message file too big"u8;
+    public static ReadOnlySpan<byte> TooManyHops => "554 5.4.0 Error: too many hops"u8;
     public static ReadOnlySpan<byte> ChunkTooBig => "552 5.3.4 Chunk exceeds message size limit"u8;
     public static ReadOnlySpan<byte> UnsupportedOption => "555 5.5.4 Unsupported option: "u8;
     public static ReadOnlySpan<byte> BadRet => "501 5.5.4 Bad RET parameter syntax"u8;

@@ -235,7 +235,7 @@ internal sealed partial class SmtpSession
             return Fail(extended ? Replies.EhloSyntax : Replies.HeloSyntax);
         }
         _helo = Printable.Text(argument);
-        _client = null;
+        _submission = null;
         _esmtp |= extended;
         ResetTransaction();
         if (extended)
@@ -433,8 +433,7 @@ internal sealed partial class SmtpSession
     private void ResetTransaction()
     {
         _envelope.Reset();
-        _writer.Release();
-        _inspector?.Release();
+        _cleanup.Release();
         _saved = null;
         _bdatStarted = false;
         _bdatFailed = false;

@@ -5,6 +5,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using Edge.Cleanup;
 using Edge.Logging;
+using Edge.Mail;
 using Edge.Queue;
 using Edge.Smtp.Data;
 using Edge.Smtp.Protocol;
@@ -27,8 +28,6 @@ internal sealed partial class SmtpSession
 
     private bool _bdatStarted;
 
-    /// <summary>The message being committed goes on hold (a HOLD action).</summary>
-    private bool _held;
     private bool _bdatFailed;
     private bool _bdatLast;
     private bool _bdatDiscard;
@@ -100,7 +99,7 @@ internal sealed partial class SmtpSession
                 BeginContent();
                 _scanner.StartBdat(_bareMode);
             }
-            bool tooBig = _s.MessageSizeLimit > 0 && _writer.Size > _s.MessageSizeLimit - size;
+            bool tooBig = _s.MessageSizeLimit > 0 && _cleanup.Size > _s.MessageSizeLimit - size;
             _bdatReply = tooBig ? ChunkReply.TooBig : ChunkReply.None;
             _bdatDiscard = tooBig;
         }
@@ -128,26 +127,16 @@ internal sealed partial class SmtpSession
         return last;
     }
 
-    /// <summary>
-    /// Opens the message content with the headers of PREPEND actions and the Received: header, as Postfix's
-    /// smtpd writes them first.
-    /// </summary>
+    /// <summary>Opens the message in cleanup, with the headers of PREPEND actions the restrictions gave.</summary>
     private void BeginContent()
     {
-        _writer.Begin(_envelope.Id, _s.MessageSizeLimit);
-        BeginInspection();
-        if (_prepend is not null)
+        string protocol = Protocol;
+        if (_submission is null || !ReferenceEquals(_submission.Client.Protocol, protocol))
         {
-            WriteContent(System.Text.Encoding.UTF8.GetBytes(_prepend));
+            _submission = new Submission(new EnvelopeRecord.Client(_peer.Name, _peer.Address, _helo ?? _peer.Name, protocol),
+                _helo, _tlsSummary, Received: true);
         }
-        ReadOnlySpan<byte> single = _envelope.RecipientCount == 1 ? _envelope[_envelope.Recipients[0].Address] : default;
-        string helo = _helo ?? _peer.Name;
-        int max = ReceivedHeader.MaxLength(helo, _peer.Name, _peer.Address, _s.MyHostname, _tlsSummary ?? "", single.Length);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(max);
-        int length = ReceivedHeader.Write(buffer, helo, _peer.Name, _peer.Address, _s.MyHostname, _s.MailName,
-            Protocol, _tlsSummary, _envelope.Id, single, DateTimeOffset.UtcNow);
-        WriteContent(buffer.AsSpan(0, length));
-        ArrayPool<byte>.Shared.Return(buffer);
+        _cleanup.Begin(_s.Cleanup, _envelope, _submission, _s.MessageSizeLimit, _prepend);
     }
 
     /// <summary>Feeds DATA content to the scanner; true once CRLF.CRLF ended it.</summary>
@@ -156,7 +145,7 @@ internal sealed partial class SmtpSession
         long offset = 0;
         foreach (ReadOnlyMemory<byte> segment in buffer)
         {
-            if (Scan(segment.Span, out int consumed))
+            if (_scanner.Scan(segment.Span, _cleanup, out int consumed))
             {
                 buffer = buffer.Slice(offset + consumed);
                 return true;
@@ -176,7 +165,7 @@ internal sealed partial class SmtpSession
             int take = (int)Math.Min(span.Length, _bdatRemaining);
             if (!_bdatDiscard)
             {
-                Scan(span[..take], out _);
+                _scanner.Scan(span[..take], _cleanup, out _);
             }
             _bdatRemaining -= take;
             buffer = buffer.Slice(take);
@@ -213,7 +202,7 @@ internal sealed partial class SmtpSession
         if (_scanner.SawBareLf && _bareMode == BareNewlineMode.Reject)
         {
             RejectBareLf("END-OF-MESSAGE");
-            _writer.Discard();
+            _cleanup.Discard();
             _bdatFailed = true;
             _errors++;
             return;
@@ -225,8 +214,8 @@ internal sealed partial class SmtpSession
     }
 
     /// <summary>
-    /// End of DATA or the last BDAT chunk: refuse the message (bare LF in reject mode, too big) or append its
-    /// envelope to the queue. Returns the address to wait for, or -1 when the reply is already written.
+    /// End of DATA or the last BDAT chunk: refuse the message (bare LF in reject mode) or let cleanup finish it.
+    /// Returns the address to wait for, or -1 when the reply is already written.
     /// </summary>
     private long EndMessage()
     {
@@ -237,44 +226,30 @@ internal sealed partial class SmtpSession
             _errors++;
             return -1;
         }
-        if (ApplyVerdict(_bdatStarted, out bool hold))
+        CleanupResult result = _cleanup.End(_saved);
+        if (result.Outcome == CleanupOutcome.Queued)
         {
-            return -1;
+            return result.Address;
         }
-        if (_writer.Failure is not null)
+        Refused(result);
+        return -1;
+    }
+
+    /// <summary>The reply for a message cleanup did not queue; a discarded one is claimed to be.</summary>
+    private void Refused(CleanupResult result)
+    {
+        switch (result.Outcome)
         {
-            QueueWriteFailed(_writer.Failure);
-            return -1;
+            case CleanupOutcome.Discarded:
+                WriteQueuedReply(_bdatStarted);
+                return;
+            case CleanupOutcome.Rejected: Reply.Line(System.Text.Encoding.UTF8.GetBytes(result.Reply!)); break;
+            case CleanupOutcome.TooManyHops: Reply.Line(Replies.TooManyHops); break;
+            case CleanupOutcome.TooBig: Reply.Line(Replies.MessageTooBig); break;
+            case CleanupOutcome.AliasError: Reply.Line(Replies.AliasExpansionError); break;
+            default: Reply.Line(Replies.QueueWriteError); break;
         }
-        if (_writer.Overflowed)
-        {
-            MailLog.Warning($"{_envelope.Id}: queue file size limit exceeded");
-            Reply.Line(Replies.MessageTooBig);
-            _errors++;
-            return -1;
-        }
-        if (_s.VirtualAliases.Expand(_envelope) is { } aliasError)
-        {
-            MailLog.Warning($"{_envelope.Id}: {aliasError} -- message not accepted", "cleanup");
-            Reply.Line(Replies.AliasExpansionError);
-            _errors++;
-            return -1;
-        }
-        string protocol = Protocol;
-        if (_client is null || !ReferenceEquals(_client.Protocol, protocol))
-        {
-            _client = new EnvelopeRecord.Client(_peer.Name, _peer.Address, _helo ?? _peer.Name, protocol);
-        }
-        try
-        {
-            _held = hold;
-            return _queue.AppendMessage(_envelope, _client, _writer, hold);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            QueueWriteFailed(e);
-            return -1;
-        }
+        _errors++;
     }
 
     /// <summary>
@@ -286,16 +261,11 @@ internal sealed partial class SmtpSession
         bool bdat = _bdatStarted;
         if (address >= 0 && commitFailure is not null)
         {
-            QueueWriteFailed(commitFailure);
+            Refused(_cleanup.WriteFailed(commitFailure));
         }
         else if (address >= 0)
         {
-            _queue.AddQueued(_envelope.Id, address, _envelope.RecipientCount, _writer.Chunks, _held);
-            // A message on hold waits in the hold queue, not the active one.
-            if (!_held)
-            {
-                MailLog.Info($"{_envelope.Id}: from=<{new ClientText(_envelope[_envelope.Sender])}>, size={_writer.Size}, nrcpt={_envelope.RecipientCount} (queue active)", "qmgr");
-            }
+            _cleanup.Committed(address);
             WriteQueuedReply(bdat);
             _stats.Succeeded(bdat ? SmtpVerb.Bdat : SmtpVerb.Data);
             // Postfix forgives earlier client errors once a message was accepted.
@@ -308,19 +278,12 @@ internal sealed partial class SmtpSession
         return _scanner.SawBareLf && _bareMode == BareNewlineMode.Reject && _s.BareNewlineRejectCode == 521;
     }
 
-    private void QueueWriteFailed(Exception e)
-    {
-        MailLog.Warning($"{_envelope.Id}: queue file write error: {e.Message}", "cleanup");
-        Reply.Line(Replies.QueueWriteError);
-        _errors++;
-    }
-
     private void WriteQueuedReply(bool bdat)
     {
         if (bdat)
         {
             Reply.Write(Replies.BdatOkPrefix);
-            Reply.WriteNumber(_writer.Size);
+            Reply.WriteNumber(_cleanup.Size);
             Reply.Write(Replies.BdatBytesQueuedAs);
         }
         else
@@ -377,10 +340,10 @@ internal sealed partial class SmtpSession
         _input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, useZeroByteReads: true));
         _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
         _tlsSummary = $"{TlsVersion(stream)} with cipher {stream.NegotiatedCipherSuite}";
+        _submission = null;
         MailLog.Info($"Anonymous TLS connection established from {_peer.NamAddr}: {_tlsSummary}");
         // RFC 3207 4.2: the client must start over with EHLO; nothing said before the handshake counts.
         _helo = null;
-        _client = null;
         ResetTransaction();
     }
 }

@@ -1,6 +1,6 @@
 using System.Text;
 using Edge.Logging;
-using Edge.Queue;
+using Edge.Mail;
 using Edge.Resolve;
 using Edge.Restrictions;
 using Edge.Restrictions.Policy;
@@ -22,6 +22,9 @@ internal sealed partial class SmtpSession
 
     /// <summary>Header lines PREPEND actions gave this transaction's accepted recipients (and DATA), CRLF-ended.</summary>
     private string? _prepend;
+
+    /// <summary>The HOLD, DISCARD, REDIRECT and BCC actions of the restrictions, for cleanup at the end of the data.</summary>
+    private SavedActions? _saved;
 
     /// <summary>A RCPT TO waiting for an answer: copied, since the command line's buffer moves on.</summary>
     private sealed record PendingRecipient(byte[] Address, byte[] Orcpt, DsnNotify Notify, Resolution Resolution);

@@ -1,4 +1,6 @@
 using System.Net;
+using Edge.Logging;
+using Edge.Mail;
 using Edge.Net;
 using Edge.Smtp.Protocol;
 

@@ -2,7 +2,9 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
+using Edge.Cleanup;
 using Edge.Logging;
+using Edge.Mail;
 using Edge.Queue;
 using Edge.Smtp.Data;
 using Edge.Smtp.Proxy;
@@ -45,7 +47,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     /// <summary>Whether the real connection (not what XCLIENT claims) may use XCLIENT.</summary>
     private readonly bool _xclientAllowed;
     private readonly Envelope _envelope = new();
-    private readonly MessageWriter _writer;
+    private readonly CleanupMessage _cleanup;
     private readonly DataScanner _scanner = new();
     private readonly CommandStats _stats = new();
     private byte[]? _lineBuffer;
@@ -66,7 +68,8 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private PipeWriter _output;
     private SslStream? _tls;
     private string? _tlsSummary;
-    private EnvelopeRecord.Client? _client;
+    /// <summary>Who the client is, as cleanup records it: made again when the peer, HELO, TLS or protocol changes.</summary>
+    private Submission? _submission;
     private Mode _mode;
     private string? _helo;
     private bool _esmtp;
@@ -108,7 +111,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         _connectionClosed = connectionClosed;
         SetPeer(Peer.FromEndPoint(remote));
         _xclientAllowed = _peer.Ip is not null && settings.XclientHosts.Contains(_peer.Ip);
-        _writer = new MessageWriter(queue);
+        _cleanup = new CleanupMessage(queue);
     }
 
     private ReplyWriter Reply => new(_output);
@@ -117,7 +120,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private void SetPeer(Peer peer)
     {
         _peer = peer;
-        _client = null;
+        _submission = null;
         _clientInMynetworks = peer.Ip is not null && _s.Mynetworks.Contains(peer.Ip);
         _bareMode = peer.Ip is not null && _s.BareNewlineExclusions.Contains(peer.Ip) ? BareNewlineMode.Allow : _s.BareNewline;
     }
@@ -338,7 +341,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                     {
                         try
                         {
-                            await _queue.WaitCommittedAsync(address, _commitWaiter);
+                            await _cleanup.WaitCommittedAsync(address, _commitWaiter);
                         }
                         catch (Exception e) when (e is not OperationCanceledException)
                         {
@@ -489,11 +492,11 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         string id = QueueIdOrNoQueue;
         if (_mode == Mode.Data)
         {
-            MailLog.Info($"{id}: {reason} after DATA ({_writer.Size} bytes) from {_peer.NamAddr}");
+            MailLog.Info($"{id}: {reason} after DATA ({_cleanup.Size} bytes) from {_peer.NamAddr}");
         }
         else if (_mode == Mode.Bdat)
         {
-            MailLog.Info($"{id}: {reason} after BDAT ({_writer.Size} bytes) from {_peer.NamAddr}");
+            MailLog.Info($"{id}: {reason} after BDAT ({_cleanup.Size} bytes) from {_peer.NamAddr}");
         }
         else if (_where != "END-OF-MESSAGE" || reason != "lost connection")
         {
@@ -510,7 +513,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         SessionClock.Shared.Remove(this);
         _onStopping.Dispose();
         _onHardStop.Dispose();
-        _writer.Dispose();
+        _cleanup.Dispose();
         if (_tls is not null)
         {
             await _tls.DisposeAsync();

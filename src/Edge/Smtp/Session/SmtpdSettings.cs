@@ -47,11 +47,8 @@ internal sealed class SmtpdSettings
     public required NetworkList Mynetworks { get; init; }
     public required AddressClassifier Classifier { get; init; }
 
-    /// <summary>virtual_alias_maps, applied to the recipients before the message is queued.</summary>
-    public required Cleanup.VirtualAliases VirtualAliases { get; init; }
-
-    /// <summary>header_checks, mime_header_checks, nested_header_checks and body_checks; null when there are none.</summary>
-    public Cleanup.ContentChecks? ContentChecks { get; init; }
+    /// <summary>What cleanup does to the mail this listener receives (checks, address mappings, header rules).</summary>
+    public required Cleanup.CleanupSettings Cleanup { get; init; }
     public required RestrictionSettings Restrictions { get; init; }
     public required NetworkList XclientHosts { get; init; }
     public required int ClientConnectionLimit { get; init; }

@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace Edge.Queue;
+namespace Edge.Mail;
 
 /// <summary>
 /// A queue ID: the arrival time in microseconds since the Unix epoch, made unique within the process by

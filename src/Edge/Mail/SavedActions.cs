@@ -1,4 +1,4 @@
-namespace Edge.Restrictions;
+namespace Edge.Mail;
 
 /// <summary>
 /// The access(5) actions that concern the whole message rather than the command being checked, saved for the end

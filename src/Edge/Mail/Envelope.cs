@@ -1,6 +1,5 @@
-using Edge.Smtp.Protocol;
 
-namespace Edge.Queue;
+namespace Edge.Mail;
 
 /// <summary>
 /// The envelope of the transaction in progress. Addresses and DSN strings are copied into one arena that
@@ -81,6 +80,58 @@ internal sealed class Envelope
             AddRecipient(encoding.GetBytes(address), encoding.GetBytes(orcpt), notify);
         }
         return true;
+    }
+
+    /// <summary>
+    /// Postfix's duplicate filter: a recipient equal to an earlier one (address, ORCPT and NOTIFY, compared exactly)
+    /// is dropped. The filter remembers at most <paramref name="limit"/> recipients (0: all), as duplicate_filter_limit
+    /// says; past that, later duplicates stay.
+    /// </summary>
+    public void RemoveDuplicates(int limit)
+    {
+        if (RecipientCount < 2)
+        {
+            return;
+        }
+        var seen = new HashSet<int>(new SameRecipient(this));
+        int kept = 0;
+        for (int i = 0; i < RecipientCount; i++)
+        {
+            if (seen.Contains(i))
+            {
+                continue;
+            }
+            _recipients[kept] = _recipients[i];
+            // Positions below kept no longer move, so the filter may refer to them.
+            if (limit <= 0 || seen.Count < limit)
+            {
+                seen.Add(kept);
+            }
+            kept++;
+        }
+        RecipientCount = kept;
+    }
+
+    /// <summary>Recipients by position, equal when their address, ORCPT and NOTIFY are.</summary>
+    private sealed class SameRecipient(Envelope envelope) : IEqualityComparer<int>
+    {
+        public bool Equals(int x, int y)
+        {
+            Recipient a = envelope._recipients[x];
+            Recipient b = envelope._recipients[y];
+            return a.Notify == b.Notify && envelope[a.Address].SequenceEqual(envelope[b.Address])
+                && envelope[a.Orcpt].SequenceEqual(envelope[b.Orcpt]);
+        }
+
+        public int GetHashCode(int position)
+        {
+            Recipient recipient = envelope._recipients[position];
+            var hash = new HashCode();
+            hash.AddBytes(envelope[recipient.Address]);
+            hash.AddBytes(envelope[recipient.Orcpt]);
+            hash.Add(recipient.Notify);
+            return hash.ToHashCode();
+        }
     }
 
     public void Reset()

@@ -1,4 +1,4 @@
-namespace Edge.Smtp.Data;
+namespace Edge.Mail;
 
 /// <summary>Receives message content as it is decoded from DATA or BDAT, with CRLF line endings.</summary>
 internal interface IContentSink

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace Edge.Smtp.Session;
+namespace Edge.Logging;
 
 /// <summary>Client bytes made safe for a log line, as Postfix's escape(): C escapes, at most 100 bytes.</summary>
 internal static class Printable

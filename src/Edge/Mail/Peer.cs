@@ -1,7 +1,6 @@
 using System.Net;
-using Edge.Dns;
 
-namespace Edge.Smtp.Session;
+namespace Edge.Mail;
 
 /// <summary>
 /// Who the client is, as restrictions, logs and the Received: header see it: the connection's address, or the
@@ -30,28 +29,4 @@ internal sealed record Peer(IPAddress? Ip, string Address, string Name, int Port
         string name = IPAddress.IsLoopback(address) ? "localhost" : "unknown";
         return new Peer(address, address.ToString(), name, ip.Port);
     }
-
-    /// <summary>
-    /// The client with its name from DNS, as Postfix's smtpd finds it: the PTR record's name, kept only when
-    /// that name's addresses include the client's (forward-confirmed); otherwise "unknown", with the PTR name as
-    /// <see cref="ReverseName"/>. A malformed name, or no answer, leaves both "unknown".
-    /// </summary>
-    public async Task<Peer> NamedAsync(DnsResolver resolver, CancellationToken cancellationToken)
-    {
-        if (Ip is null || IPAddress.IsLoopback(Ip))
-        {
-            return this;
-        }
-        DnsAnswer<string> ptr = await resolver.QueryPtrAsync(Ip, cancellationToken);
-        string? reverse = ptr.Status == DnsStatus.Ok && ptr.Records.Count > 0 ? ptr.Records[0].TrimEnd('.') : null;
-        if (reverse is null || !Net.HostName.IsValid(reverse))
-        {
-            return this with { NameLookupFailed = Failed(ptr.Status) };
-        }
-        DnsAnswer<IPAddress> forward = await resolver.QueryAddressesAsync(reverse, Ip.AddressFamily, cancellationToken);
-        bool confirmed = forward.Status == DnsStatus.Ok && forward.Records.Contains(Ip);
-        return new Peer(Ip, Address, confirmed ? reverse : "unknown", Port) { ReverseName = reverse, NameLookupFailed = Failed(forward.Status) };
-    }
-
-    private static bool Failed(DnsStatus status) => status is not (DnsStatus.Ok or DnsStatus.NoData or DnsStatus.NxDomain);
 }

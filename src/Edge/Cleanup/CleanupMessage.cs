@@ -1,0 +1,174 @@
+using System.Buffers;
+using System.Text;
+using Edge.Logging;
+using Edge.Mail;
+using Edge.Queue;
+
+namespace Edge.Cleanup;
+
+/// <summary>
+/// The one way mail enters the queue, for every producer (Postfix's cleanup(8), which smtpd, bounce and local all
+/// talk to): <see cref="Begin"/> a message with its envelope, stream its content in chunks of any size, then
+/// <see cref="End"/> it. On the way, cleanup writes the Received: header, applies the header and body checks and the
+/// header rules of <see cref="ContentInspector"/>, carries out HOLD, DISCARD, REDIRECT and BCC, expands virtual
+/// aliases, removes duplicate recipients and appends the message to the queue; once the commit covers it,
+/// <see cref="Committed"/> hands it to the queue manager. A producer keeps one and reuses it message after message;
+/// between messages it holds no buffers.
+/// </summary>
+internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposable
+{
+    private readonly MessageWriter _writer = new(queue);
+    private readonly MessageOrigin _origin = new();
+    private ContentInspector? _inspector;
+    private Envelope _envelope = null!;
+    private Submission _submission = null!;
+    private CleanupSettings _settings = null!;
+    private bool _hold;
+
+    /// <summary>Content bytes taken so far, the headers cleanup wrote included.</summary>
+    public long Size => _writer.Size;
+
+    /// <summary>Whether the queued message waits in the hold queue.</summary>
+    public bool Held => _hold;
+
+    /// <summary>
+    /// Starts a message for <paramref name="envelope"/> (whose recipients cleanup may change) with the headers of
+    /// PREPEND actions (<paramref name="prepend"/>, CRLF-terminated lines) and, for mail received by SMTP, the
+    /// Received: header.
+    /// </summary>
+    public void Begin(CleanupSettings settings, Envelope envelope, Submission submission, long sizeLimit, string? prepend = null)
+    {
+        _settings = settings;
+        _envelope = envelope;
+        _submission = submission;
+        _hold = false;
+        _writer.Begin(envelope.Id, sizeLimit);
+        if (_inspector is null || !ReferenceEquals(_inspector.Settings, settings))
+        {
+            _inspector?.Release();
+            _inspector = new ContentInspector(settings);
+        }
+        _origin.Set(envelope, submission);
+        _inspector.Begin(_writer, _origin);
+        if (prepend is not null)
+        {
+            Write(Encoding.UTF8.GetBytes(prepend));
+        }
+        if (submission.Received)
+        {
+            WriteReceived();
+        }
+    }
+
+    public void Write(ReadOnlySpan<byte> content) => _inspector!.Write(content);
+
+    /// <summary>
+    /// The end of the content: what the checks decided, with the actions the restrictions saved
+    /// (<paramref name="saved"/>), carried out; a message that survives is appended to the queue.
+    /// </summary>
+    public CleanupResult End(SavedActions? saved)
+    {
+        _inspector!.Complete();
+        ContentVerdict verdict = _inspector.Verdict;
+        if (verdict.TooManyHops)
+        {
+            return new CleanupResult(CleanupOutcome.TooManyHops);
+        }
+        if (_writer.Overflowed)
+        {
+            MailLog.Warning($"{_envelope.Id}: queue file size limit exceeded", "cleanup");
+            return new CleanupResult(CleanupOutcome.TooBig);
+        }
+        if (verdict.Reply is { } reply)
+        {
+            return new CleanupResult(CleanupOutcome.Rejected, Reply: reply);
+        }
+        if (verdict.Discard || (saved?.Discard ?? false))
+        {
+            // Postfix claims the delivery and throws the message away.
+            return new CleanupResult(CleanupOutcome.Discarded);
+        }
+        if (verdict.Filter is { } filter)
+        {
+            MailLog.Warning($"{_envelope.Id}: FILTER {filter}: content filters are not supported by Edge yet; the message is deferred", "cleanup");
+            return new CleanupResult(CleanupOutcome.Rejected, Reply: "451 4.3.5 Server configuration error: action FILTER not supported");
+        }
+        if (_writer.Failure is { } failure)
+        {
+            return WriteFailed(failure);
+        }
+        // The header checks come after the restrictions: their REDIRECT is the later one.
+        if ((verdict.Redirect ?? saved?.Redirect) is { } redirect)
+        {
+            _envelope.ReplaceRecipients([(redirect, "", DsnNotify.Unspecified)]);
+        }
+        foreach (string bcc in (saved?.Bcc ?? []).Concat(verdict.Bcc))
+        {
+            _envelope.AddRecipient(Encoding.UTF8.GetBytes(bcc), default, DsnNotify.Never);
+        }
+        if (_settings.VirtualAliases.Expand(_envelope) is { } aliasError)
+        {
+            MailLog.Warning($"{_envelope.Id}: {aliasError} -- message not accepted", "cleanup");
+            return new CleanupResult(CleanupOutcome.AliasError);
+        }
+        _envelope.RemoveDuplicates(_settings.DuplicateFilterLimit);
+        _hold = verdict.Hold || (saved?.Hold ?? false);
+        try
+        {
+            return new CleanupResult(CleanupOutcome.Queued, queue.AppendMessage(_envelope, _submission.Client, _writer, _hold));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return WriteFailed(e);
+        }
+    }
+
+    /// <summary>Waits until the message appended at <paramref name="address"/> is durable.</summary>
+    public ValueTask WaitCommittedAsync(long address, CommitWaiter waiter) => queue.WaitCommittedAsync(address, waiter);
+
+    /// <summary>The commit covers the message: the queue manager may deliver it (or, held, it waits in the hold queue).</summary>
+    public void Committed(long address)
+    {
+        queue.AddQueued(_envelope.Id, address, _envelope.RecipientCount, _writer.Chunks, _hold);
+        if (!_hold)
+        {
+            MailLog.Info($"{_envelope.Id}: from=<{new ClientText(_envelope[_envelope.Sender])}>, size={_writer.Size}, nrcpt={_envelope.RecipientCount} (queue active)", "qmgr");
+        }
+    }
+
+    /// <summary>The commit failed: the message is not queued, and the producer must say so.</summary>
+    public CleanupResult WriteFailed(Exception e)
+    {
+        MailLog.Warning($"{_envelope.Id}: queue file write error: {e.Message}", "cleanup");
+        return new CleanupResult(CleanupOutcome.WriteError);
+    }
+
+    /// <summary>Stops storing what is written (the message is refused before its end).</summary>
+    public void Discard() => _writer.Discard();
+
+    /// <summary>Between messages: the buffers go back to the pool and the log may forget what was written.</summary>
+    public void Release()
+    {
+        _writer.Release();
+        _inspector?.Release();
+    }
+
+    public void Dispose()
+    {
+        _writer.Dispose();
+        _inspector?.Release();
+    }
+
+    private void WriteReceived()
+    {
+        EnvelopeRecord.Client client = _submission.Client;
+        ReadOnlySpan<byte> single = _envelope.RecipientCount == 1 ? _envelope[_envelope.Recipients[0].Address] : default;
+        string helo = _submission.Helo ?? client.Name;
+        int max = ReceivedHeader.MaxLength(helo, client.Name, client.Address, _settings.MyHostname, _submission.TlsSummary ?? "", single.Length);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(max);
+        int length = ReceivedHeader.Write(buffer, helo, client.Name, client.Address, _settings.MyHostname, _settings.MailName,
+            client.Protocol, _submission.TlsSummary, _envelope.Id, single, DateTimeOffset.UtcNow);
+        Write(buffer.AsSpan(0, length));
+        ArrayPool<byte>.Shared.Return(buffer);
+    }
+}

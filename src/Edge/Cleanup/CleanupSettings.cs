@@ -1,0 +1,56 @@
+using System.Collections.Frozen;
+using Edge.Config;
+using Edge.Resolve;
+
+namespace Edge.Cleanup;
+
+/// <summary>
+/// What cleanup does to the mail of one producer (a listener with its -o overrides, or Edge's own notices and
+/// forwarded copies): the content checks, the address mappings, the headers it drops, its limits, and how it writes
+/// the Received: header.
+/// </summary>
+internal sealed class CleanupSettings
+{
+    public required string MyHostname { get; init; }
+    public required string MailName { get; init; }
+    public required ContentChecks Checks { get; init; }
+    public required VirtualAliases VirtualAliases { get; init; }
+
+    /// <summary>message_drop_headers, lower case: removed from the message's own headers.</summary>
+    public required FrozenSet<string> DropHeaders { get; init; }
+
+    /// <summary>header_size_limit: the most of one logical header kept; the excess is discarded.</summary>
+    public required int HeaderSizeLimit { get; init; }
+
+    /// <summary>hopcount_limit: a message with this many Received: headers is refused as a mail loop.</summary>
+    public required int HopcountLimit { get; init; }
+
+    /// <summary>duplicate_filter_limit: how many recipients the duplicate filter remembers (0: all).</summary>
+    public required int DuplicateFilterLimit { get; init; }
+
+    /// <summary>
+    /// The settings for mail received with <paramref name="config"/>. <paramref name="overrides"/> are the
+    /// receive_override_options in force (no_header_body_checks, no_address_mappings); mail Edge writes itself
+    /// passes <paramref name="internalMail"/> and no overrides: address mappings but no content checks, as Postfix's
+    /// bounce and local daemons submit theirs (CLEANUP_FLAG_MASK_INTERNAL).
+    /// </summary>
+    public static CleanupSettings From(MainConfig config, AddressClassifier classifier, IReadOnlySet<string> overrides,
+        bool internalMail = false) => new()
+    {
+        MyHostname = config.Get("myhostname"),
+        MailName = config.Get("mail_name"),
+        Checks = internalMail || overrides.Contains("no_header_body_checks") ? ContentChecks.None(config) : ContentChecks.From(config),
+        VirtualAliases = new VirtualAliases(config, classifier, !overrides.Contains("no_address_mappings")),
+        DropHeaders = config.GetList("message_drop_headers").Select(h => h.ToLowerInvariant()).ToFrozenSet(),
+        HeaderSizeLimit = Positive(config, "header_size_limit"),
+        HopcountLimit = Positive(config, "hopcount_limit"),
+        DuplicateFilterLimit = config.GetInt("duplicate_filter_limit"),
+    };
+
+    /// <summary>A count that must be at least 1, or start-up stops naming the parameter.</summary>
+    public static int Positive(MainConfig config, string name)
+    {
+        int value = config.GetInt(name);
+        return value > 0 ? value : throw config.Error(name, $"bad numerical configuration: {name} = {value}: must be at least 1");
+    }
+}

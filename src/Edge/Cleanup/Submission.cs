@@ -1,0 +1,10 @@
+using Edge.Queue;
+
+namespace Edge.Cleanup;
+
+/// <summary>
+/// Where the message in cleanup comes from: the client as the queue file records it, the HELO name it gave (null
+/// when it gave none), its TLS session, and whether cleanup writes a Received: header for it (SMTP) or not (mail
+/// Edge writes itself).
+/// </summary>
+internal sealed record Submission(EnvelopeRecord.Client Client, string? Helo, string? TlsSummary, bool Received);
