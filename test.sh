@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Edge's whole test suite on a fresh Debian machine with the .NET 10 SDK: installs the real mail
 # software the tests talk to (swaks; Postfix for smtp-source and smtp-sink; dnsmasq; Dovecot LMTP; pflogsumm;
-# the postgrey policy server), builds,
+# the postgrey policy server; opendkim and rspamd as mail filters), builds,
 # tests, and prints the runner's summary.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,6 +13,9 @@ command -v swaks >/dev/null 2>&1 || need+=(swaks)
 [ -x /usr/lib/dovecot/lmtp ] || need+=(dovecot-lmtpd)
 command -v pflogsumm >/dev/null 2>&1 || need+=(pflogsumm)
 [ -x /usr/sbin/postgrey ] || need+=(postgrey)
+[ -x /usr/sbin/opendkim ] || need+=(opendkim)
+command -v opendkim-genkey >/dev/null 2>&1 || need+=(opendkim-tools)
+[ -x /usr/bin/rspamd ] || need+=(rspamd)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using Edge.Logging;
 using Edge.Mail;
+using Edge.Milter;
 using Edge.Queue;
 
 namespace Edge.Cleanup;
@@ -66,7 +67,54 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     /// The end of the content: what the checks decided, with the actions the restrictions saved
     /// (<paramref name="saved"/>), carried out; a message that survives is appended to the queue.
     /// </summary>
-    public CleanupResult End(SavedActions? saved)
+    public CleanupResult End(SavedActions? saved) => Refusal(saved) ?? Queue(saved, quarantined: false);
+
+    /// <summary>
+    /// <see cref="End"/> with mail filters: a message the checks let through is shown to <paramref name="milters"/>
+    /// once its content is committed, and what they decide and change is carried out before it is queued.
+    /// </summary>
+    public async Task<CleanupResult> EndAsync(SavedActions? saved, MilterChain milters, CancellationToken cancellationToken)
+    {
+        if (Refusal(saved) is { } refused)
+        {
+            return refused;
+        }
+        try
+        {
+            await CommitContentAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return WriteFailed(e);
+        }
+        milters.Macros["i"] = _envelope.Id.ToString();
+        string? reply = await milters.MessageAsync(() => queue.ReadContentAsync(_writer.Chunks.ToArray(), cancellationToken),
+            _submission.Received, edits => ApplyAsync(edits, cancellationToken), cancellationToken);
+        if (_writer.Failure is { } failure)
+        {
+            return WriteFailed(failure);
+        }
+        switch (reply?[0])
+        {
+            case null:
+                return Queue(saved, quarantined: false);
+            case 'H':
+                _origin.LogMilter("milter-hold", reply.Length > 1 ? reply[1..] : "milter triggers HOLD action");
+                return Queue(saved, quarantined: true);
+            case 'D':
+                _origin.LogMilter("milter-discard", "milter triggers DISCARD action");
+                return new CleanupResult(CleanupOutcome.Discarded);
+            case 'S':
+                _origin.LogMilter("milter-reject", "4.7.0 Service unavailable");
+                return new CleanupResult(CleanupOutcome.Shutdown, Reply: "421 4.7.0 Service unavailable");
+            default:
+                _origin.LogMilter("milter-reject", reply.Length > 4 ? reply[4..] : reply);
+                return new CleanupResult(CleanupOutcome.Rejected, Reply: reply);
+        }
+    }
+
+    /// <summary>Why the message is not queued, from what the checks and the restrictions decided; null when it may be.</summary>
+    private CleanupResult? Refusal(SavedActions? saved)
     {
         _inspector!.Complete();
         ContentVerdict verdict = _inspector.Verdict;
@@ -93,10 +141,13 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
             MailLog.Warning($"{_envelope.Id}: FILTER {filter}: content filters are not supported by Edge yet; the message is deferred", "cleanup");
             return new CleanupResult(CleanupOutcome.Rejected, Reply: "451 4.3.5 Server configuration error: action FILTER not supported");
         }
-        if (_writer.Failure is { } failure)
-        {
-            return WriteFailed(failure);
-        }
+        return _writer.Failure is { } failure ? WriteFailed(failure) : null;
+    }
+
+    /// <summary>The message's envelope after REDIRECT, BCC, virtual aliases and the duplicate filter, appended to the queue.</summary>
+    private CleanupResult Queue(SavedActions? saved, bool quarantined)
+    {
+        ContentVerdict verdict = _inspector!.Verdict;
         // The header checks come after the restrictions: their REDIRECT is the later one.
         if ((verdict.Redirect ?? saved?.Redirect) is { } redirect)
         {
@@ -112,7 +163,12 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
             return new CleanupResult(CleanupOutcome.AliasError);
         }
         _envelope.RemoveDuplicates(_settings.DuplicateFilterLimit);
-        _hold = verdict.Hold || (saved?.Hold ?? false);
+        if (_envelope.RecipientCount == 0)
+        {
+            // A filter deleted every recipient: Postfix's cleanup refuses a message without recipients.
+            return new CleanupResult(CleanupOutcome.Rejected, Reply: "550 5.1.0 Error: no recipients specified");
+        }
+        _hold = verdict.Hold || (saved?.Hold ?? false) || quarantined;
         try
         {
             return new CleanupResult(CleanupOutcome.Queued, queue.AppendMessage(_envelope, _submission.Client, _writer, _hold));
@@ -121,6 +177,61 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
         {
             return WriteFailed(e);
         }
+    }
+
+    /// <summary>Writes the last chunk and waits until the log holds every chunk durably: only then can it read them back.</summary>
+    private async Task CommitContentAsync(CancellationToken cancellationToken)
+    {
+        _writer.Complete();
+        if (_writer.Failure is { } failure)
+        {
+            throw failure;
+        }
+        if (_writer.Chunks.Length > 0)
+        {
+            long last = _writer.Chunks[^1].Address;
+            await queue.WaitCommittedAsync(last, new CommitWaiter()).AsTask().WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// What a filter changed: the envelope at once (the recipients it deletes are named as the client gave them), the
+    /// content rewritten into new chunks and committed, so that the next filter reads the changed message.
+    /// </summary>
+    private async Task ApplyAsync(MilterEdits edits, CancellationToken cancellationToken)
+    {
+        if (edits.Sender is { } sender)
+        {
+            _envelope.ReplaceSender(Encoding.UTF8.GetBytes(Unbracketed(sender)));
+        }
+        foreach (string recipient in edits.DeletedRecipients)
+        {
+            _envelope.RemoveRecipients(Encoding.UTF8.GetBytes(Unbracketed(recipient)));
+        }
+        foreach (string recipient in edits.AddedRecipients)
+        {
+            _envelope.AddRecipient(Encoding.UTF8.GetBytes(Unbracketed(recipient)), default, DsnNotify.Unspecified);
+        }
+        if (!edits.ChangesContent)
+        {
+            return;
+        }
+        ContentChunk[] before = _writer.Chunks.ToArray();
+        _writer.Restart();
+        await MilterContentEditor.RewriteAsync(queue.ReadContentAsync(before, cancellationToken), edits, _submission.Received, _writer);
+        await CommitContentAsync(cancellationToken);
+    }
+
+    /// <summary>An address as a filter gives it, with or without angle brackets and ESMTP arguments after them.</summary>
+    private static string Unbracketed(string address)
+    {
+        string text = address.Trim();
+        if (text.StartsWith('<') && text.IndexOf('>') is > 0 and var end)
+        {
+            return text[1..end];
+        }
+        int space = text.IndexOf(' ');
+        return space < 0 ? text : text[..space];
     }
 
     /// <summary>Waits until the message appended at <paramref name="address"/> is durable.</summary>

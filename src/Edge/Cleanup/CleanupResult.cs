@@ -7,7 +7,7 @@ internal enum CleanupOutcome : byte
     Queued,
     /// <summary>Accepted and thrown away (a DISCARD action): the client is told it was queued.</summary>
     Discarded,
-    /// <summary>Refused by a content check or a FILTER Edge cannot route; <see cref="CleanupResult.Reply"/> says why.</summary>
+    /// <summary>Refused by a content check, a mail filter or a FILTER Edge cannot route; <see cref="CleanupResult.Reply"/> says why.</summary>
     Rejected,
     /// <summary>More Received: headers than hopcount_limit: a mail loop.</summary>
     TooManyHops,
@@ -15,6 +15,8 @@ internal enum CleanupOutcome : byte
     TooBig,
     /// <summary>The queue could not store it.</summary>
     WriteError,
+    /// <summary>A mail filter shut the session down: the client gets <see cref="CleanupResult.Reply"/> (421) and is disconnected.</summary>
+    Shutdown,
     /// <summary>Virtual alias expansion failed (a table that did not answer, an expansion past its limits).</summary>
     AliasError,
 }

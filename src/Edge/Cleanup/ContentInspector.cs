@@ -142,7 +142,7 @@ internal sealed class ContentInspector(CleanupSettings settings) : IContentSink
                 _output.Write(line);
                 return;
             }
-            if (IsHeader(text))
+            if (HeaderSyntax.IsHeader(text))
             {
                 AddToHeader(line);
                 return;
@@ -350,11 +350,11 @@ internal sealed class ContentInspector(CleanupSettings settings) : IContentSink
                 Log("bcc", context, text, argument);
                 Verdict.Bcc.Add(argument);
                 break;
-            case "PREPEND" when argument.Length > 0 && (context == "body" || IsHeader(Encoding.UTF8.GetBytes(argument))):
+            case "PREPEND" when argument.Length > 0 && (context == "body" || HeaderSyntax.IsHeader(Encoding.UTF8.GetBytes(argument))):
                 Log("prepend", context, text, argument);
                 WriteLine(argument);
                 break;
-            case "REPLACE" when argument.Length > 0 && (context == "body" || IsHeader(Encoding.UTF8.GetBytes(argument))):
+            case "REPLACE" when argument.Length > 0 && (context == "body" || HeaderSyntax.IsHeader(Encoding.UTF8.GetBytes(argument))):
                 Log("replace", context, text, argument);
                 WriteLine(argument);
                 return false;
@@ -409,24 +409,6 @@ internal sealed class ContentInspector(CleanupSettings settings) : IContentSink
         Ascii.EqualsIgnoreCase(name, "MIME-Version"u8) || Ascii.EqualsIgnoreCase(name, "Content-Transfer-Encoding"u8)
         || Ascii.EqualsIgnoreCase(name, "Content-Disposition"u8) || Ascii.EqualsIgnoreCase(name, "Content-Description"u8)
         || Ascii.EqualsIgnoreCase(name, "Content-ID"u8);
-
-    /// <summary>"Name:" at the start of a line: printable characters other than the colon, then a colon (RFC 5322 field name).</summary>
-    private static bool IsHeader(ReadOnlySpan<byte> line)
-    {
-        int colon = line.IndexOf((byte)':');
-        if (colon <= 0)
-        {
-            return false;
-        }
-        foreach (byte b in line[..colon].TrimEnd((byte)' '))
-        {
-            if (b is <= 32 or >= 127)
-            {
-                return false;
-            }
-        }
-        return true;
-    }
 
     private static void Append(ref byte[] buffer, ref int length, ReadOnlySpan<byte> bytes)
     {

@@ -1,5 +1,6 @@
 using System.Text;
 using Edge.Mail;
+using Edge.Milter;
 using Edge.Queue;
 using Edge.Streams;
 
@@ -15,7 +16,8 @@ internal sealed class LocalSubmission(QueueStore queue)
     private static readonly Submission Local = new(new EnvelopeRecord.Client("localhost", "127.0.0.1", "localhost", "local"),
         Helo: null, TlsSummary: null, Received: false);
 
-    public async Task<QueueId> SubmitAsync(CleanupSettings settings, string sender, IReadOnlyList<string> recipients,
+    /// <param name="milters">non_smtpd_milters, when internal_mail_filter_classes names this kind of mail.</param>
+    public async Task<QueueId> SubmitAsync(CleanupSettings settings, MilterSettings? milters, string sender, IReadOnlyList<string> recipients,
         Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken)
     {
         var envelope = new Envelope();
@@ -31,7 +33,8 @@ internal sealed class LocalSubmission(QueueStore queue)
         {
             await writeContent(content, cancellationToken);
         }
-        CleanupResult result = cleanup.End(saved: null);
+        CleanupResult result = milters is null ? cleanup.End(saved: null)
+            : await FilterAsync(cleanup, milters, sender, recipients, id, cancellationToken);
         switch (result.Outcome)
         {
             case CleanupOutcome.Queued:
@@ -52,6 +55,28 @@ internal sealed class LocalSubmission(QueueStore queue)
         }
         cleanup.Committed(result.Address);
         return id;
+    }
+
+    /// <summary>
+    /// The message through non_smtpd_milters, with the envelope events a local submission has (Postfix's cleanup
+    /// reports such mail as coming from localhost [127.0.0.1]).
+    /// </summary>
+    private static async Task<CleanupResult> FilterAsync(CleanupMessage cleanup, MilterSettings settings, string sender,
+        IReadOnlyList<string> recipients, QueueId id, CancellationToken cancellationToken)
+    {
+        await using MilterChain milters = await MilterChain.OpenAsync(settings, cancellationToken);
+        milters.Macros["i"] = id.ToString();
+        string? reply = await milters.ConnectAsync("localhost", "127.0.0.1", 0, cancellationToken)
+            ?? await milters.HeloAsync("localhost", cancellationToken)
+            ?? await milters.MailAsync([$"<{sender}>"], cancellationToken);
+        foreach (string recipient in recipients)
+        {
+            reply ??= await milters.RcptAsync([$"<{recipient}>"], cancellationToken);
+        }
+        reply ??= await milters.DataAsync(cancellationToken);
+        return reply is null or ['H', ..] ? await cleanup.EndAsync(reply is null ? null : new SavedActions(Hold: true), milters, cancellationToken)
+            : reply[0] == 'D' ? new CleanupResult(CleanupOutcome.Discarded)
+            : new CleanupResult(CleanupOutcome.Rejected, Reply: reply);
     }
 
     /// <summary>A write-only stream in front of cleanup.</summary>

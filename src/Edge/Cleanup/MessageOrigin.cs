@@ -1,6 +1,5 @@
 using Edge.Logging;
 using Edge.Mail;
-using Edge.Queue;
 
 namespace Edge.Cleanup;
 
@@ -19,11 +18,20 @@ internal sealed class MessageOrigin
     public QueueId Id => _envelope.Id;
 
     /// <summary>Postfix's cleanup_act_log() tail: "from host[addr]; from=&lt;…&gt; to=&lt;…&gt; proto=… helo=&lt;…&gt;".</summary>
-    public string Describe()
+    public string Describe() => $"from {Client}; {Whatsup()}";
+
+    /// <summary>The client as "host[addr]".</summary>
+    public string Client => $"{_submission.Client.Name}[{_submission.Client.Address}]";
+
+    /// <summary>"from=&lt;…&gt; to=&lt;…&gt; proto=… helo=&lt;…&gt;": the sender, the last recipient, the protocol and the HELO name.</summary>
+    public string Whatsup()
     {
         ReadOnlySpan<byte> last = _envelope.RecipientCount > 0 ? _envelope[_envelope.Recipients[^1].Address] : default;
-        EnvelopeRecord.Client client = _submission.Client;
         string helo = _submission.Helo is null ? "" : $" helo=<{_submission.Helo}>";
-        return $"from {client.Name}[{client.Address}]; from=<{Printable.Text(_envelope[_envelope.Sender])}> to=<{Printable.Text(last)}> proto={client.Protocol}{helo}";
+        return $"from=<{Printable.Text(_envelope[_envelope.Sender])}> to=<{Printable.Text(last)}> proto={_submission.Client.Protocol}{helo}";
     }
+
+    /// <summary>What a mail filter decided about the message, as Postfix's cleanup logs it: "ID: milter-reject: END-OF-MESSAGE from host[addr]: text; from=…".</summary>
+    public void LogMilter(string action, string text) =>
+        MailLog.Info($"{Id}: {action}: END-OF-MESSAGE from {Client}: {text}; {Whatsup()}", "cleanup");
 }

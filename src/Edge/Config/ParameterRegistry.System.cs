@@ -10,6 +10,7 @@ public static partial class ParameterRegistry
         Str("myorigin", "$myhostname"),
         List("mydestination", "$myhostname, localhost.$mydomain, localhost"),
         Str("mail_name", "Edge"),
+        Str("mail_version", "1.0"),
         Meaningless(Str("compatibility_level", "0")),
         Meaningless(Bool("biff", "yes")),
         Refused(Bool("append_dot_mydomain", "no")),

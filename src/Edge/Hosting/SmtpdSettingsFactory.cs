@@ -2,6 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Edge.Cleanup;
 using Edge.Config;
+using Edge.Milter;
 using Edge.Dns;
 using Edge.Net;
 using Edge.Resolve;
@@ -61,6 +62,7 @@ internal static class SmtpdSettingsFactory
             Mynetworks = mynetworks,
             Classifier = classifier,
             Cleanup = CleanupSettings.From(config, classifier, overrides),
+            Milters = overrides.Contains("no_milters") ? null : MilterSettings.From(config, "smtpd_milters"),
             Restrictions = Restrictions(config) with
             {
                 RejectUnlistedRecipient = config.GetBool("smtpd_reject_unlisted_recipient") && !overrides.Contains("no_unknown_recipient_checks"),
@@ -80,7 +82,7 @@ internal static class SmtpdSettingsFactory
 
     /// <summary>
     /// receive_override_options, as a listener behind a content filter uses them: no_header_body_checks,
-    /// no_address_mappings (virtual aliases), no_unknown_recipient_checks, and no_milters (Edge has none yet).
+    /// no_address_mappings (virtual aliases), no_unknown_recipient_checks and no_milters.
     /// </summary>
     private static IReadOnlySet<string> ReceiveOverrides(MainConfig config)
     {

@@ -82,6 +82,23 @@ internal sealed class Envelope
         return true;
     }
 
+    /// <summary>A new sender (a mail filter changed it).</summary>
+    public void ReplaceSender(ReadOnlySpan<byte> sender) => Sender = Add(sender);
+
+    /// <summary>Removes the recipients whose address is <paramref name="address"/> (a mail filter deleted it).</summary>
+    public void RemoveRecipients(ReadOnlySpan<byte> address)
+    {
+        int kept = 0;
+        for (int i = 0; i < RecipientCount; i++)
+        {
+            if (!this[_recipients[i].Address].SequenceEqual(address))
+            {
+                _recipients[kept++] = _recipients[i];
+            }
+        }
+        RecipientCount = kept;
+    }
+
     /// <summary>
     /// Postfix's duplicate filter: a recipient equal to an earlier one (address, ORCPT and NOTIFY, compared exactly)
     /// is dropped. The filter remembers at most <paramref name="limit"/> recipients (0: all), as duplicate_filter_limit

@@ -64,6 +64,19 @@ internal sealed class MessageWriter : IContentSink, IDisposable
         _discarding = false;
     }
 
+    /// <summary>
+    /// Starts the content again (a mail filter changed it): the chunks written so far stay in the log, pinned, and are
+    /// left behind once the message's envelope names the new ones.
+    /// </summary>
+    public void Restart()
+    {
+        Size = 0;
+        _filled = 0;
+        _chunkCount = 0;
+        Overflowed = false;
+        _discarding = Failure is not null;
+    }
+
     /// <summary>Stops storing: the rest of the transaction is read and thrown away (size or bare-LF reject).</summary>
     public void Discard() => _discarding = true;
 

@@ -315,6 +315,19 @@ internal sealed partial class QueueStore : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The content of a message not yet queued, chunk by chunk, once its chunks are committed (the log reads only what
+    /// is): how cleanup shows a message to mail filters and rewrites it for them.
+    /// </summary>
+    public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadContentAsync(ContentChunk[] chunks,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (ReadOnlyMemory<byte> payload in ReadChunksAsync([.. chunks.Select(c => c.Address)], cancellationToken))
+        {
+            yield return payload;
+        }
+    }
+
     /// <summary>The payload of each content chunk record at <paramref name="addresses"/>.</summary>
     private async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadChunksAsync(IReadOnlyList<long> addresses,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)

@@ -1,12 +1,13 @@
 using Edge.Cleanup;
 using Edge.Delivery;
+using Edge.Milter;
 using Edge.Resolve;
 
 namespace Edge.Scheduler;
 
 /// <summary>
 /// What the queue manager takes from main.cf and master.cf: routing, each transport's agent with its maxproc
-/// slots and destination limits, the schedule, the bounce daemon's settings, and what cleanup does to the mail Edge writes itself. A reload replaces it whole;
+/// slots and destination limits, the schedule, the bounce daemon's settings, and what cleanup and the mail filters do to the mail Edge writes itself. A reload replaces it whole;
 /// a delivery attempt keeps the one it started with.
 /// </summary>
 internal sealed record QueueManagerSettings(
@@ -17,16 +18,17 @@ internal sealed record QueueManagerSettings(
     IReadOnlySet<string> DeferTransports,
     DomainSet FastFlushDomains,
     BounceSettings Bounce,
-    CleanupSettings Cleanup)
+    CleanupSettings Cleanup,
+    InternalMilters Milters)
 {
     public static QueueManagerSettings Create(TransportResolver resolver,
         IReadOnlyDictionary<string, (ITransport Transport, int MaxProc, DestinationPolicy Policy)> transports,
         QueueSchedule schedule, string myHostname, IEnumerable<string> deferTransports, DomainSet fastFlushDomains,
-        BounceSettings bounce, CleanupSettings cleanup) =>
+        BounceSettings bounce, CleanupSettings cleanup, InternalMilters milters) =>
         new(resolver,
             transports.ToDictionary(t => t.Key,
                 t => (t.Value.Transport, new SemaphoreSlim(t.Value.MaxProc > 0 ? t.Value.MaxProc : 100), t.Value.MaxProc, t.Value.Policy)),
-            schedule, myHostname, deferTransports.ToHashSet(StringComparer.OrdinalIgnoreCase), fastFlushDomains, bounce, cleanup);
+            schedule, myHostname, deferTransports.ToHashSet(StringComparer.OrdinalIgnoreCase), fastFlushDomains, bounce, cleanup, milters);
 
     /// <summary>
     /// After a reload: a transport whose maxproc did not change keeps its slots, so that runs still going

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Buffers;
 using System.Text.Unicode;
 using Edge.Logging;
@@ -166,11 +167,11 @@ internal sealed partial class SmtpSession
         Step step = Step.NeedInput;
         bool ok = verb switch
         {
-            SmtpVerb.Helo => Helo(argument, extended: false),
-            SmtpVerb.Ehlo => Helo(argument, extended: true),
-            SmtpVerb.Mail => Mail(argument),
+            SmtpVerb.Helo => Helo(argument, extended: false, ref step),
+            SmtpVerb.Ehlo => Helo(argument, extended: true, ref step),
+            SmtpVerb.Mail => Mail(argument, ref step),
             SmtpVerb.Rcpt => Rcpt(argument, ref step),
-            SmtpVerb.Data => Data(argument),
+            SmtpVerb.Data => Data(argument, ref step),
             SmtpVerb.Bdat => Bdat(argument, ref step),
             SmtpVerb.Rset => Rset(argument),
             SmtpVerb.Noop => Ok(),
@@ -187,7 +188,7 @@ internal sealed partial class SmtpSession
         {
             _errors++;
         }
-        else if (verb is not (SmtpVerb.Data or SmtpVerb.Bdat) && step != Step.Lookup)
+        else if (verb is not (SmtpVerb.Data or SmtpVerb.Bdat) && step is not (Step.Lookup or Step.Milter))
         {
             _stats.Succeeded(verb);
         }
@@ -228,11 +229,17 @@ internal sealed partial class SmtpSession
         return false;
     }
 
-    private bool Helo(ReadOnlySpan<byte> argument, bool extended)
+    private bool Helo(ReadOnlySpan<byte> argument, bool extended, ref Step step)
     {
         if (argument.IsEmpty)
         {
             return Fail(extended ? Replies.EhloSyntax : Replies.HeloSyntax);
+        }
+        if (MilterWanted)
+        {
+            _milterExtended = extended;
+            SetTlsMacros();
+            return ParkForMilter(MilterStage.Helo, argument, [Printable.Text(argument)], ref step);
         }
         _helo = Printable.Text(argument);
         _submission = null;
@@ -250,7 +257,7 @@ internal sealed partial class SmtpSession
         return true;
     }
 
-    private bool Mail(ReadOnlySpan<byte> argument)
+    private bool Mail(ReadOnlySpan<byte> argument, ref Step step)
     {
         if (_s.HeloRequired && _helo is null)
         {
@@ -273,6 +280,11 @@ internal sealed partial class SmtpSession
         if (_queue.RoomFor(_s.MessageSizeLimit) is var room and not QueueRoom.Enough)
         {
             return RefuseForSpace(room, argument[mail.Address]);
+        }
+        if (MilterWanted)
+        {
+            _milters!.Macros["{mail_addr}"] = Encoding.UTF8.GetString(argument[mail.Address]);
+            return ParkForMilter(MilterStage.Mail, argument, MailArguments(argument, mail.Address), ref step);
         }
         _envelope.Begin(default, argument[mail.Address], argument[mail.EnvId], mail.Ret, mail.Body, mail.SmtpUtf8);
         _declaredSize = mail.Size;
@@ -331,7 +343,7 @@ internal sealed partial class SmtpSession
             step = Step.Lookup;
             return true;
         }
-        return FinishRcpt(decision, address, argument[rcpt.Orcpt], rcpt.Notify);
+        return FinishRcpt(decision, address, argument[rcpt.Orcpt], rcpt.Notify, ref step);
     }
 
     private string QueueIdOrNoQueue => _envelope.RecipientCount > 0 ? _envelope.Id.ToString() : "NOQUEUE";
@@ -434,6 +446,7 @@ internal sealed partial class SmtpSession
     {
         _envelope.Reset();
         _cleanup.Release();
+        ResetMilters();
         _saved = null;
         _bdatStarted = false;
         _bdatFailed = false;

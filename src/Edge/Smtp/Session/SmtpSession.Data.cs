@@ -36,7 +36,7 @@ internal sealed partial class SmtpSession
     private ChunkReply _bdatReply;
     private string? _bdatRejection;
 
-    private bool Data(ReadOnlySpan<byte> argument)
+    private bool Data(ReadOnlySpan<byte> argument, ref Step step)
     {
         if (_bdatStarted)
         {
@@ -50,9 +50,13 @@ internal sealed partial class SmtpSession
         {
             return Fail(Replies.DataSyntax);
         }
-        if (CheckDataRestrictions("DATA") is { } rejection)
+        if (!_milterPassed && CheckDataRestrictions("DATA") is { } rejection)
         {
             return Fail(System.Text.Encoding.UTF8.GetBytes(rejection));
+        }
+        if (MilterWanted)
+        {
+            return ParkForMilter(MilterStage.Data, argument, [], ref step);
         }
         Reply.Line(Replies.StartData);
         BeginContent();
@@ -91,14 +95,19 @@ internal sealed partial class SmtpSession
             _bdatReply = ChunkReply.Rejected;
             _bdatRejection = rejection;
         }
+        else if (!_bdatStarted && MilterWanted)
+        {
+            _mode = Mode.Bdat;
+            _bdatReply = ChunkReply.None;
+            _bdatDiscard = false;
+            return ParkForMilter(MilterStage.Bdat, default, [], ref step);
+        }
+        else if (!_bdatStarted)
+        {
+            StartBdatContent();
+        }
         else
         {
-            if (!_bdatStarted)
-            {
-                _bdatStarted = true;
-                BeginContent();
-                _scanner.StartBdat(_bareMode);
-            }
             bool tooBig = _s.MessageSizeLimit > 0 && _cleanup.Size > _s.MessageSizeLimit - size;
             _bdatReply = tooBig ? ChunkReply.TooBig : ChunkReply.None;
             _bdatDiscard = tooBig;
@@ -226,7 +235,25 @@ internal sealed partial class SmtpSession
             _errors++;
             return -1;
         }
-        CleanupResult result = _cleanup.End(_saved);
+        return Queued(_cleanup.End(_saved));
+    }
+
+    /// <summary><see cref="EndMessage"/> with mail filters, which see the message in cleanup before it is queued.</summary>
+    private async Task<long> EndMessageWithMiltersAsync()
+    {
+        _mode = Mode.Command;
+        if (_scanner.SawBareLf && _bareMode == BareNewlineMode.Reject)
+        {
+            RejectBareLf("END-OF-MESSAGE");
+            _errors++;
+            return -1;
+        }
+        return Queued(await _cleanup.EndAsync(_saved, _milters!, _hardStop));
+    }
+
+    /// <summary>The address to wait for when cleanup queued the message; otherwise the reply is written and -1.</summary>
+    private long Queued(CleanupResult result)
+    {
         if (result.Outcome == CleanupOutcome.Queued)
         {
             return result.Address;
@@ -245,6 +272,7 @@ internal sealed partial class SmtpSession
                 return;
             case CleanupOutcome.Rejected: Reply.Line(System.Text.Encoding.UTF8.GetBytes(result.Reply!)); break;
             case CleanupOutcome.TooManyHops: Reply.Line(Replies.TooManyHops); break;
+            case CleanupOutcome.Shutdown: Reply.Line(System.Text.Encoding.UTF8.GetBytes(result.Reply!)); _milterShutdown = true; break;
             case CleanupOutcome.TooBig: Reply.Line(Replies.MessageTooBig); break;
             case CleanupOutcome.AliasError: Reply.Line(Replies.AliasExpansionError); break;
             default: Reply.Line(Replies.QueueWriteError); break;
@@ -275,7 +303,7 @@ internal sealed partial class SmtpSession
         _where = "END-OF-MESSAGE";
         ResetTransaction();
         // Postfix hangs up after any 421 or 521 reply; a bare-LF reject code of 521 is one.
-        return _scanner.SawBareLf && _bareMode == BareNewlineMode.Reject && _s.BareNewlineRejectCode == 521;
+        return _milterShutdown || (_scanner.SawBareLf && _bareMode == BareNewlineMode.Reject && _s.BareNewlineRejectCode == 521);
     }
 
     private void WriteQueuedReply(bool bdat)

@@ -27,13 +27,17 @@ internal sealed partial class SmtpSession
     private SavedActions? _saved;
 
     /// <summary>A RCPT TO waiting for an answer: copied, since the command line's buffer moves on.</summary>
-    private sealed record PendingRecipient(byte[] Address, byte[] Orcpt, DsnNotify Notify, Resolution Resolution);
+    private sealed record PendingRecipient(byte[] Address, byte[] Orcpt, DsnNotify Notify, Resolution Resolution)
+    {
+        /// <summary>What a PREPEND action of the recipient's restrictions adds, once the recipient is accepted.</summary>
+        public string? Prepend { get; init; }
+    }
 
     private Decision CheckRecipient(ReadOnlySpan<byte> address, Resolution resolution) =>
         RestrictionEvaluator.CheckRecipient(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo,
             _envelope[_envelope.Sender], address, resolution, _dnsChecks, _s.Classifier, _policyAnswers, this));
 
-    private bool FinishRcpt(Decision decision, ReadOnlySpan<byte> address, ReadOnlySpan<byte> orcpt, DsnNotify notify)
+    private bool FinishRcpt(Decision decision, ReadOnlySpan<byte> address, ReadOnlySpan<byte> orcpt, DsnNotify notify, ref Step step)
     {
         _policyAnswers?.Clear();
         // As Postfix's smtpd: HOLD, DISCARD, REDIRECT and BCC stay with the transaction even if the recipient is refused.
@@ -44,15 +48,31 @@ internal sealed partial class SmtpSession
             LogReject("RCPT", decision.Reply!, Printable.Text(address));
             return false;
         }
+        var recipient = new PendingRecipient(address.ToArray(), orcpt.ToArray(), notify, default) { Prepend = decision.Prepend };
+        if (MilterWanted)
+        {
+            _milterRecipient = recipient;
+            string text = Encoding.UTF8.GetString(address);
+            _milters!.Macros["{rcpt_addr}"] = text;
+            string[] arguments = orcpt.IsEmpty ? [$"<{text}>"] : [$"<{text}>", $"ORCPT={Encoding.UTF8.GetString(orcpt)}"];
+            return ParkForMilter(MilterStage.Rcpt, default, arguments, ref step);
+        }
+        return AddRecipient(recipient);
+    }
+
+    /// <summary>An accepted recipient joins the envelope; the first one gives the message its queue ID.</summary>
+    private bool AddRecipient(PendingRecipient recipient)
+    {
         if (_envelope.RecipientCount == 0)
         {
             _envelope.Id = QueueId.New();
             MailLog.Info($"{_envelope.Id}: client={_peer.NamAddr}");
+            _milters?.Macros["i"] = _envelope.Id.ToString();
         }
-        _envelope.AddRecipient(address, orcpt, notify);
-        if (decision.Prepend is not null)
+        _envelope.AddRecipient(recipient.Address, recipient.Orcpt, recipient.Notify);
+        if (recipient.Prepend is not null)
         {
-            _prepend += decision.Prepend;
+            _prepend += recipient.Prepend;
         }
         Reply.Line(Replies.RcptOk);
         return true;
@@ -89,13 +109,14 @@ internal sealed partial class SmtpSession
             return false;
         }
         _pendingRecipient = null;
-        if (FinishRcpt(decision, pending.Address, pending.Orcpt, pending.Notify))
-        {
-            _stats.Succeeded(SmtpVerb.Rcpt);
-        }
-        else
+        Step step = Step.NeedInput;
+        if (!FinishRcpt(decision, pending.Address, pending.Orcpt, pending.Notify, ref step))
         {
             _errors++;
+        }
+        else if (step != Step.Milter)
+        {
+            _stats.Succeeded(SmtpVerb.Rcpt);
         }
         return true;
     }

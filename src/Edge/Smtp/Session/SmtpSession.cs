@@ -38,6 +38,8 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         Flush,
         /// <summary>A RCPT TO waits for a DNS answer its restrictions need (SmtpSession.Restrictions.cs).</summary>
         Lookup,
+        /// <summary>A command waits for the mail filters (SmtpSession.Milters.cs).</summary>
+        Milter,
         Close,
     }
 
@@ -144,9 +146,12 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             {
                 return;
             }
-            Reply.Write(_s.Greeting);
+            bool greeted = await GreetAsync();
             await FlushAsync();
-            reason = await LoopAsync();
+            if (greeted)
+            {
+                reason = await LoopAsync();
+            }
         }
         catch (OperationCanceledException) when (_hardStop.IsCancellationRequested && !_connectionClosed.IsCancellationRequested)
         {
@@ -335,7 +340,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                 case Step.EndOfMessage:
                     // Inline rather than a helper method: this loop's state machine exists once per
                     // session, a helper's would be allocated for every message.
-                    long address = EndMessage();
+                    long address = _milters is null || _milterDiscard ? EndMessage() : await EndMessageWithMiltersAsync();
                     Exception? failure = null;
                     if (address >= 0)
                     {
@@ -367,7 +372,19 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                         await FetchLookupAsync();
                     }
                     while (!ResumeRcpt());
-                    break;
+                    if (_milterStage == MilterStage.None || await ResumeAfterMilterAsync())
+                    {
+                        break;
+                    }
+                    await FlushAsync();
+                    return null;
+                case Step.Milter:
+                    if (await ResumeAfterMilterAsync())
+                    {
+                        break;
+                    }
+                    await FlushAsync();
+                    return null;
                 case Step.Close:
                     await FlushAsync();
                     return _closeReason;
@@ -514,6 +531,10 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         _onStopping.Dispose();
         _onHardStop.Dispose();
         _cleanup.Dispose();
+        if (_milters is not null)
+        {
+            await _milters.DisposeAsync();
+        }
         if (_tls is not null)
         {
             await _tls.DisposeAsync();

@@ -49,6 +49,9 @@ internal sealed class SmtpdSettings
 
     /// <summary>What cleanup does to the mail this listener receives (checks, address mappings, header rules).</summary>
     public required Cleanup.CleanupSettings Cleanup { get; init; }
+
+    /// <summary>smtpd_milters, unless receive_override_options says no_milters; null when there are none.</summary>
+    public Milter.MilterSettings? Milters { get; init; }
     public required RestrictionSettings Restrictions { get; init; }
     public required NetworkList XclientHosts { get; init; }
     public required int ClientConnectionLimit { get; init; }
