@@ -11,8 +11,8 @@ namespace Edge.Cleanup;
 /// The one way mail enters the queue, for every producer (Postfix's cleanup(8), which smtpd, bounce and local all
 /// talk to): <see cref="Begin"/> a message with its envelope, stream its content in chunks of any size, then
 /// <see cref="End"/> it. On the way, cleanup writes the Received: header, applies the header and body checks and the
-/// header rules of <see cref="ContentInspector"/>, carries out HOLD, DISCARD, REDIRECT and BCC, expands virtual
-/// aliases, removes duplicate recipients and appends the message to the queue; once the commit covers it,
+/// header rules of <see cref="ContentInspector"/>, carries out HOLD, DISCARD, FILTER, REDIRECT and BCC, expands virtual
+/// aliases, removes duplicate recipients and appends the message to the queue (with the content filter it goes through); once the commit covers it,
 /// <see cref="Committed"/> hands it to the queue manager. A producer keeps one and reuses it message after message;
 /// between messages it holds no buffers.
 /// </summary>
@@ -136,11 +136,6 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
             // Postfix claims the delivery and throws the message away.
             return new CleanupResult(CleanupOutcome.Discarded);
         }
-        if (verdict.Filter is { } filter)
-        {
-            MailLog.Warning($"{_envelope.Id}: FILTER {filter}: content filters are not supported by Edge yet; the message is deferred", "cleanup");
-            return new CleanupResult(CleanupOutcome.Rejected, Reply: "451 4.3.5 Server configuration error: action FILTER not supported");
-        }
         return _writer.Failure is { } failure ? WriteFailed(failure) : null;
     }
 
@@ -169,6 +164,8 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
             return new CleanupResult(CleanupOutcome.Rejected, Reply: "550 5.1.0 Error: no recipients specified");
         }
         _hold = verdict.Hold || (saved?.Hold ?? false) || quarantined;
+        // The header checks' FILTER is the later one, and either overrides content_filter, as in Postfix.
+        _envelope.Filter = verdict.Filter ?? saved?.Filter ?? _settings.ContentFilter;
         try
         {
             return new CleanupResult(CleanupOutcome.Queued, queue.AppendMessage(_envelope, _submission.Client, _writer, _hold));
@@ -240,7 +237,7 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     /// <summary>The commit covers the message: the queue manager may deliver it (or, held, it waits in the hold queue).</summary>
     public void Committed(long address)
     {
-        queue.AddQueued(_envelope.Id, address, _envelope.RecipientCount, _writer.Chunks, _hold);
+        queue.AddQueued(_envelope.Id, address, _envelope.RecipientCount, _writer.Chunks, _hold, _envelope.Filter);
         if (!_hold)
         {
             MailLog.Info($"{_envelope.Id}: from=<{new ClientText(_envelope[_envelope.Sender])}>, size={_writer.Size}, nrcpt={_envelope.RecipientCount} (queue active)", "qmgr");

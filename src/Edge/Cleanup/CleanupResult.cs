@@ -7,7 +7,7 @@ internal enum CleanupOutcome : byte
     Queued,
     /// <summary>Accepted and thrown away (a DISCARD action): the client is told it was queued.</summary>
     Discarded,
-    /// <summary>Refused by a content check, a mail filter or a FILTER Edge cannot route; <see cref="CleanupResult.Reply"/> says why.</summary>
+    /// <summary>Refused by a content check or a mail filter; <see cref="CleanupResult.Reply"/> says why.</summary>
     Rejected,
     /// <summary>More Received: headers than hopcount_limit: a mail loop.</summary>
     TooManyHops,

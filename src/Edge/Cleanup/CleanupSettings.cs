@@ -25,6 +25,9 @@ internal sealed class CleanupSettings
     /// <summary>hopcount_limit: a message with this many Received: headers is refused as a mail loop.</summary>
     public required int HopcountLimit { get; init; }
 
+    /// <summary>content_filter: the transport:destination every message goes through after the queue, or null.</summary>
+    public string? ContentFilter { get; init; }
+
     /// <summary>duplicate_filter_limit: how many recipients the duplicate filter remembers (0: all).</summary>
     public required int DuplicateFilterLimit { get; init; }
 
@@ -45,7 +48,21 @@ internal sealed class CleanupSettings
         HeaderSizeLimit = Positive(config, "header_size_limit"),
         HopcountLimit = Positive(config, "hopcount_limit"),
         DuplicateFilterLimit = config.GetInt("duplicate_filter_limit"),
+        ContentFilter = ContentFilterOf(config),
     };
+
+    /// <summary>content_filter as transport(5)'s right-hand side: a transport, a colon, and a destination that may be empty.</summary>
+    private static string? ContentFilterOf(MainConfig config)
+    {
+        string value = config.Get("content_filter").Trim();
+        if (value.Length == 0)
+        {
+            return null;
+        }
+        int colon = value.IndexOf(':');
+        return colon > 0 ? value
+            : throw config.Error("content_filter", $"bad content filter \"{value}\" (transport:destination, as in transport(5))");
+    }
 
     /// <summary>A count that must be at least 1, or start-up stops naming the parameter.</summary>
     public static int Positive(MainConfig config, string name)

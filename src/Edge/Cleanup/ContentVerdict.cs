@@ -4,8 +4,8 @@ namespace Edge.Cleanup;
 /// What header and body checks decided about a whole message, carried out when it ends: <see cref="Reply"/> refuses
 /// it (REJECT), <see cref="Discard"/> accepts it and throws it away, <see cref="Hold"/> queues it on hold,
 /// <see cref="Redirect"/> sends it to one address instead of its recipients, <see cref="Bcc"/> adds recipients, and
-/// <see cref="Filter"/> names a content filter (which Edge cannot route through yet), and <see cref="TooManyHops"/> refuses
-/// it as a mail loop (hopcount_limit).
+/// <see cref="Filter"/> names the content filter it goes through after the queue; <see cref="TooManyHops"/> refuses it as a
+/// mail loop (hopcount_limit).
 /// </summary>
 internal sealed class ContentVerdict
 {

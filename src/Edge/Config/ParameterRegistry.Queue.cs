@@ -65,7 +65,7 @@ public static partial class ParameterRegistry
         Refused(Bool("strict_mime_encoding_domain", "no")),
         Warned(Int("header_address_token_limit", "10240")),
         List("receive_override_options", ""),
-        Refused(Str("content_filter", "")),
+        Str("content_filter", ""),
         Warned(Bool("enable_original_recipient", "yes")),
         List("smtpd_milters", ""),
         List("non_smtpd_milters", ""),

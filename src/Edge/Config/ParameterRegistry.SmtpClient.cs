@@ -51,7 +51,7 @@ public static partial class ParameterRegistry
         Refused(List("smtp_body_checks", "")),
         Warned(Choice("smtp_address_preference", "any", "ipv6", "ipv4", "any")),
         Warned(Bool("smtp_always_send_ehlo", "yes")),
-        Warned(Bool("smtp_never_send_ehlo", "no")),
+        Bool("smtp_never_send_ehlo", "no"),
         Refused(List("smtp_fallback_relay", "$fallback_relay")),
 
         Choice("lmtp_tls_security_level", "", ClientTlsLevels),

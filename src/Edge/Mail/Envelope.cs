@@ -29,6 +29,9 @@ internal sealed class Envelope
     public bool SmtpUtf8 { get; private set; }
     public int RecipientCount { get; private set; }
 
+    /// <summary>The content filter the message goes through after the queue ("transport:destination"), or null.</summary>
+    public string? Filter { get; set; }
+
     public ReadOnlySpan<Recipient> Recipients => _recipients.AsSpan(0, RecipientCount);
 
     /// <summary>
@@ -154,6 +157,7 @@ internal sealed class Envelope
     public void Reset()
     {
         Active = false;
+        Filter = null;
         _used = 0;
         RecipientCount = 0;
         Sender = default;

@@ -36,6 +36,9 @@ internal sealed class QueueEntry
     /// <summary>On hold (postsuper -h): not delivered until released; postqueue -p marks it '!'.</summary>
     public bool Hold { get; set; }
 
+    /// <summary>The content filter (transport:destination) every recipient is delivered to, or null.</summary>
+    public string? Filter { get; init; }
+
     /// <summary>The sender was sent the delay warning (delay_warning_time).</summary>
     public bool Warned { get; set; }
 

@@ -20,6 +20,7 @@ internal sealed class QueueRecovery(CorruptQueue corrupt)
     private readonly Dictionary<QueueId, List<(int Recipient, DeliveryStatus Status, DateTimeOffset Next, string Reason)>> _statuses = [];
     private readonly HashSet<QueueId> _removed = [];
     private readonly Dictionary<QueueId, bool> _held = [];
+    private readonly Dictionary<QueueId, string> _filters = [];
     private readonly HashSet<QueueId> _warned = [];
     private readonly Dictionary<QueueId, int> _attempts = [];
 
@@ -76,6 +77,9 @@ internal sealed class QueueRecovery(CorruptQueue corrupt)
                 break;
             case RecordType.Hold:
                 _held[RecordHeader.IdOf(record)] = record[RecordHeader.Size] != 0;
+                break;
+            case RecordType.Filter:
+                _filters[RecordHeader.IdOf(record)] = StatusRecord.ReadFilter(record);
                 break;
             default:
                 Damaged(record, address, $"unknown record type {(byte)RecordHeader.TypeOf(record)}");
@@ -150,7 +154,7 @@ internal sealed class QueueRecovery(CorruptQueue corrupt)
     /// <summary>The message's delivery state from its status, hold, warning and attempt records.</summary>
     private QueueEntry Restate(QueueId id, long address, QueuedMessage message)
     {
-        var entry = new QueueEntry(id, address, message.Recipients.Count, [.. message.Chunks]) { Hold = _held.GetValueOrDefault(id), Warned = _warned.Contains(id) };
+        var entry = new QueueEntry(id, address, message.Recipients.Count, [.. message.Chunks]) { Hold = _held.GetValueOrDefault(id), Warned = _warned.Contains(id), Filter = _filters.GetValueOrDefault(id) };
         foreach ((int recipient, DeliveryStatus status, DateTimeOffset next, string reason) in
                  _statuses.GetValueOrDefault(id) ?? [])
         {

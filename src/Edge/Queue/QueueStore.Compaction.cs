@@ -145,6 +145,10 @@ internal sealed partial class QueueStore
             {
                 last = Append(StatusRecord.Hold(entry.Id, true));
             }
+            if (entry.Filter is { } filter)
+            {
+                last = Append(StatusRecord.Filter(entry.Id, filter));
+            }
             if (entry.Warned)
             {
                 last = Append(StatusRecord.Warned(entry.Id));

@@ -143,6 +143,11 @@ internal sealed partial class QueueStore : IAsyncDisposable
             {
                 Append(StatusRecord.Hold(envelope.Id, true));
             }
+            // The content filter, likewise.
+            if (envelope.Filter is { } filter)
+            {
+                Append(StatusRecord.Filter(envelope.Id, filter));
+            }
             return Append(buffer.AsSpan(0, length));
         }
         finally
@@ -153,9 +158,10 @@ internal sealed partial class QueueStore : IAsyncDisposable
 
     public ValueTask WaitCommittedAsync(long address, CommitWaiter waiter) => _committer!.WaitCommittedAsync(address, waiter);
 
-    public void AddQueued(QueueId id, long envelopeAddress, int recipientCount, ReadOnlySpan<ContentChunk> chunks, bool hold = false)
+    public void AddQueued(QueueId id, long envelopeAddress, int recipientCount, ReadOnlySpan<ContentChunk> chunks, bool hold = false,
+        string? filter = null)
     {
-        var entry = new QueueEntry(id, envelopeAddress, recipientCount, chunks) { Hold = hold };
+        var entry = new QueueEntry(id, envelopeAddress, recipientCount, chunks) { Hold = hold, Filter = filter };
         _index[id] = entry;
         Interlocked.Add(ref _queuedBytes, entry.ContentBytes);
         Arrived?.Invoke();

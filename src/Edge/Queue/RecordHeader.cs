@@ -19,6 +19,8 @@ internal enum RecordType : byte
     Warned = 6,
     /// <summary>How many delivery attempts the message has had (four bytes): its backoff after a restart.</summary>
     Attempts = 7,
+    /// <summary>The content filter the message goes through after the queue (content_filter, FILTER), as UTF-8.</summary>
+    Filter = 8,
 }
 
 /// <summary>

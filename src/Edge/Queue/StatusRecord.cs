@@ -60,6 +60,19 @@ internal static class StatusRecord
         return record;
     }
 
+    /// <summary>The content filter (transport:destination) a message goes through after the queue.</summary>
+    public static byte[] Filter(QueueId id, string filter)
+    {
+        byte[] text = System.Text.Encoding.UTF8.GetBytes(filter);
+        byte[] record = new byte[RecordHeader.Size + text.Length];
+        RecordHeader.Write(record, RecordType.Filter, id);
+        text.CopyTo(record, RecordHeader.Size);
+        RecordHeader.Seal(record);
+        return record;
+    }
+
+    public static string ReadFilter(ReadOnlySpan<byte> record) => System.Text.Encoding.UTF8.GetString(record[RecordHeader.Size..]);
+
     public static byte[] Attempts(QueueId id, int attempts)
     {
         byte[] record = new byte[RecordHeader.Size + 4];

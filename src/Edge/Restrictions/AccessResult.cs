@@ -8,7 +8,7 @@ namespace Edge.Restrictions;
 /// "4NN text" and "5NN text" reply, with an optional enhanced status code and text; DUNNO goes on with the
 /// list; DEFER_IF_PERMIT defers unless something later rejects, DEFER_IF_REJECT defers what later rejects; WARN
 /// and INFO log and go on; PREPEND puts a header in front of the message and goes on; HOLD, REDIRECT and BCC are saved
-/// for the end of the data and go on, DISCARD is saved and accepts; FILTER, which Edge does not carry out yet, defers;
+/// for the end of the data and go on, as is FILTER (a content filter after the queue); DISCARD is saved and accepts;
 /// anything else is a list of restrictions, evaluated in place.
 /// </summary>
 internal static class AccessResult
@@ -61,10 +61,6 @@ internal static class AccessResult
         {
             return saved;
         }
-        if (s_unsupported.Contains(action))
-        {
-            return Unsupported(step, subject, c, action.ToUpperInvariant());
-        }
         if (action.Equals("PREPEND", StringComparison.OrdinalIgnoreCase))
         {
             int colon = text.IndexOf(':');
@@ -94,19 +90,22 @@ internal static class AccessResult
         return RestrictionEvaluator.Evaluate(s, list, subject, c, depth + 1);
     }
 
-    /// <summary>access(5) actions Edge does not carry out yet.</summary>
-    private static readonly HashSet<string> s_unsupported = new(StringComparer.OrdinalIgnoreCase) { "FILTER" };
-
     /// <summary>
-    /// HOLD, DISCARD, REDIRECT and BCC, saved for the end of the data and logged as Postfix's smtpd logs them; DISCARD
-    /// also accepts, as in Postfix. A REDIRECT or BCC without an address is Postfix's warning and nothing else.
+    /// HOLD, DISCARD, FILTER, REDIRECT and BCC, saved for the end of the data and logged as Postfix's smtpd logs them;
+    /// DISCARD also accepts, as in Postfix. A REDIRECT or BCC without an address, or a FILTER without transport:destination,
+    /// is Postfix's warning and nothing else.
     /// </summary>
     private static Decision? Saved(string action, string text, Subject subject, scoped in CheckContext c)
     {
         string upper = action.ToUpperInvariant();
-        if (upper is not ("HOLD" or "DISCARD" or "REDIRECT" or "BCC"))
+        if (upper is not ("HOLD" or "DISCARD" or "FILTER" or "REDIRECT" or "BCC"))
         {
             return null;
+        }
+        if (upper == "FILTER" && !text.Contains(':'))
+        {
+            MailLog.Warning($"access table entry \"{action} {text}\" requires transport:destination");
+            return Decision.Dunno;
         }
         if (upper is "REDIRECT" or "BCC" && !text.Contains('@'))
         {
@@ -128,45 +127,16 @@ internal static class AccessResult
             Subject.Data => "Data command",
             _ => "Recipient address",
         };
-        string detail = upper is "REDIRECT" or "BCC" ? $"triggers {upper} {text}" : text.Length > 0 ? text : $"triggers {upper} action";
+        string detail = upper is "FILTER" or "REDIRECT" or "BCC" ? $"triggers {upper} {text}" : text.Length > 0 ? text : $"triggers {upper} action";
         LogWhatsup(upper.ToLowerInvariant(), subject, c, $"<{name}>: {what} {detail}");
         return upper switch
         {
             "HOLD" => Decision.Dunno with { Saved = new SavedActions(Hold: true) },
             "DISCARD" => Decision.Permit with { Saved = new SavedActions(Discard: true) },
+            "FILTER" => Decision.Dunno with { Saved = new SavedActions(Filter: text) },
             "REDIRECT" => Decision.Dunno with { Saved = new SavedActions(Redirect: text) },
             _ => Decision.Dunno with { Saved = new SavedActions(Bcc: [text]) },
         };
-    }
-
-    /// <summary>When each table, subject and action was last warned about: once a minute is enough.</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> s_warned = new();
-
-    /// <summary>
-    /// An action Edge does not carry out: the mail is deferred, not passed as if nothing had been said, and the log
-    /// names the table, what it was asked and the action, once a minute for each.
-    /// </summary>
-    private static Decision Unsupported(RestrictionStep step, Subject subject, scoped in CheckContext c, string action)
-    {
-        string asked = subject switch
-        {
-            Subject.Client => c.Client.NamAddr,
-            Subject.Helo => c.Helo ?? "",
-            Subject.Sender => c.SenderText,
-            _ => c.RecipientText,
-        };
-        string key = $"{step.TableName}\n{asked}\n{action}";
-        long now = Environment.TickCount64;
-        if (s_warned.Count > 10_000)
-        {
-            s_warned.Clear();
-        }
-        if (!s_warned.TryGetValue(key, out long last) || now - last >= 60_000)
-        {
-            s_warned[key] = now;
-            MailLog.Warning($"{step.TableName}: {asked}: action {action} is not supported by Edge yet; the request is deferred");
-        }
-        return Decision.Reject(451, "4.3.5", $"Server configuration error: action {action} not supported");
     }
 
     /// <summary>Postfix's log_whatsup(): a WARN or INFO action's line, with what the session knows.</summary>

@@ -189,6 +189,17 @@ internal sealed partial class QueueManager : IAsyncDisposable
         return !hold;
     }
 
+    /// <summary>
+    /// A message with a content filter goes, every recipient, to the filter's transport and destination instead of its
+    /// own route, as Postfix's qmgr sends it; a filter without a destination sends each recipient to its domain.
+    /// </summary>
+    private static Route FilterRoute(string filter, string recipient)
+    {
+        Route route = Route.Parse(filter);
+        int at = recipient.LastIndexOf('@');
+        return route.Nexthop.Length > 0 || at < 0 ? route : route with { Nexthop = recipient[(at + 1)..].ToLowerInvariant() };
+    }
+
     private async Task DeliverAsync(QueueEntry entry)
     {
         try
@@ -198,7 +209,8 @@ internal sealed partial class QueueManager : IAsyncDisposable
             entry.Flushed = false;
             var groups = Enumerable.Range(0, message.Recipients.Count)
                 .Where(r => !entry.Done[r])
-                .GroupBy(r => attempt.Settings.Resolver.Resolve(message.Recipients[r].Address))
+                .GroupBy(r => entry.Filter is { } filter ? FilterRoute(filter, message.Recipients[r].Address)
+                    : attempt.Settings.Resolver.Resolve(message.Recipients[r].Address))
                 .ToList();
             DeliveryResult[][] outcomes = await Task.WhenAll(groups.Select(g => DeliverGroupAsync(attempt, g.Key, [.. g])));
             await FinishAsync(attempt, [.. outcomes.SelectMany(o => o)]);

@@ -99,7 +99,7 @@ public class AccessTableTests
     [InlineData("other@edge.test", "554 5.7.1 <other@edge.test>: Recipient address rejected: Access denied")]
     [InlineData("list@edge.test", "250 2.1.5 Ok")]
     [InlineData("closed@edge.test", "554 5.7.1 <closed@edge.test>: Recipient address rejected: Access denied")]
-    [InlineData("filtered@edge.test", "451 4.3.5 Server configuration error: action FILTER not supported")]
+    [InlineData("filtered@edge.test", "554 5.7.1 <filtered@edge.test>: Recipient address rejected: Access denied")]
     public async Task Recipient_access_results_can_be_ok_dunno_or_restrictions(string recipient, string reply)
     {
         using var directory = new TempDirectory();
@@ -159,46 +159,39 @@ public class AccessTableTests
     }
 
     /// <summary>
-    /// An action Edge does not carry out yet (FILTER) defers the mail with a reply that says so, and the log names the
-    /// table, what was asked and the action, once a minute; INFO and WARN log Postfix's line and go on.
+    /// FILTER is saved with Postfix's log line (a FILTER without transport:destination is a warning and nothing else);
+    /// INFO and WARN log Postfix's line and go on.
     /// </summary>
     [Fact]
-    public async Task Actions_edge_does_not_carry_out_defer_and_are_named_in_the_log_once_a_minute()
+    public async Task Filter_and_info_are_logged_as_postfix_logs_them()
     {
         using var config = new TempDirectory();
         config.Write("main.cf", EdgeInstance.BaseMainCf(config) + """
 
-            smtpd_sender_restrictions = check_sender_access inline:{ { held@example.org = FILTER amavis:[127.0.0.1]:10024 }, { noted@example.org = INFO looked at } }
+            smtpd_sender_restrictions = check_sender_access inline:{ { held@example.org = FILTER amavis:[127.0.0.1]:10024 }, { bad@example.org = FILTER nowhere }, { noted@example.org = INFO looked at } }
             """ + "\n");
         config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\n");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
-        for (int i = 0; i < 2; i++)
+        foreach (string sender in new[] { "held@example.org", "bad@example.org", "noted@example.org" })
         {
             await using var c = await SmtpConnection.OpenAsync(edge.Port);
-            await c.CommandAsync("EHLO client.example");
-            await c.CommandAsync("MAIL FROM:<held@example.org>");
-            Assert.Equal("451 4.3.5 Server configuration error: action FILTER not supported", await c.CommandAsync("RCPT TO:<postmaster@localhost>"));
+            await c.EnvelopeAsync(sender, "postmaster@localhost");
         }
-        await edge.WaitForLogAsync(@"warning: inline:\{ \{ held@example\.org = FILTER .*\}: held@example\.org: action FILTER is not supported by Edge yet; the request is deferred");
-        Assert.Single(edge.Log, line => line.Contains("action FILTER is not supported"));
-
-        await using (var c = await SmtpConnection.OpenAsync(edge.Port))
-        {
-            await c.EnvelopeAsync("noted@example.org", "postmaster@localhost");
-        }
+        await edge.WaitForLogAsync(@"NOQUEUE: filter: RCPT from localhost\[127\.0\.0\.1\]: <held@example\.org>: Sender address triggers FILTER amavis:\[127\.0\.0\.1\]:10024; from=<held@example\.org> to=<postmaster@localhost> proto=ESMTP helo=<client\.example>");
+        await edge.WaitForLogAsync(@"warning: access table entry ""FILTER nowhere"" requires transport:destination");
         await edge.WaitForLogAsync(@"NOQUEUE: info: RCPT from localhost\[127\.0\.0\.1\]: looked at; from=<noted@example\.org> to=<postmaster@localhost> proto=ESMTP helo=<client\.example>");
     }
 
     /// <summary>
-    /// HOLD, DISCARD, REDIRECT and BCC from an access table concern the whole message: saved at RCPT TO, carried out
-    /// when the data ends, as Postfix's smtpd hands them to cleanup.
+    /// HOLD, DISCARD, FILTER, REDIRECT and BCC from an access table concern the whole message: saved at RCPT TO, carried
+    /// out when the data ends, as Postfix's smtpd hands them to cleanup.
     /// </summary>
     [Fact]
-    public async Task Hold_discard_redirect_and_bcc_from_an_access_table_act_on_the_message()
+    public async Task Hold_discard_filter_redirect_and_bcc_from_an_access_table_act_on_the_message()
     {
         using var directory = new TempDirectory();
         await using var edge = await StartAsync(directory, """
-            smtpd_recipient_restrictions = check_recipient_access inline:{ held@edge.test=HOLD, gone@edge.test=DISCARD, { moved@edge.test = REDIRECT new@edge.test }, { copied@edge.test = BCC archive@edge.test } }
+            smtpd_recipient_restrictions = check_recipient_access inline:{ held@edge.test=HOLD, gone@edge.test=DISCARD, { scanned@edge.test = FILTER amavis:[127.0.0.1]:10024 }, { moved@edge.test = REDIRECT new@edge.test }, { copied@edge.test = BCC archive@edge.test } }
             """);
         async Task<string> SendAsync(string recipient)
         {
@@ -211,6 +204,8 @@ public class AccessTableTests
         Assert.True(edge.Queue.Entries.Single(e => e.Id.ToString() == held).Hold);
         string gone = await SendAsync("gone@edge.test");
         Assert.DoesNotContain(edge.Queue.Entries, e => e.Id.ToString() == gone);
+        string scanned = await SendAsync("scanned@edge.test");
+        Assert.Equal("amavis:[127.0.0.1]:10024", edge.Queue.Entries.Single(e => e.Id.ToString() == scanned).Filter);
         string moved = await SendAsync("moved@edge.test");
         Assert.Equal(["new@edge.test"], (await edge.QueuedAsync()).Single(m => m.Id.ToString() == moved).Recipients.Select(r => r.Address));
         string copied = await SendAsync("copied@edge.test");

@@ -54,7 +54,6 @@ public class ContentCheckTests
     [InlineData(true, "Subject: folded\r\n\tsecond line\r\n\r\nbody\r\n", "550 5.7.9 folded header matched whole")]
     [InlineData(false, "Subject: fine\r\n\r\nthis has a forbidden phrase in it\r\n", "550 5.7.1 message content rejected")]
     [InlineData(true, "Subject: fine\r\n\r\nthis has a forbidden phrase in it\r\n", "550 5.7.1 message content rejected")]
-    [InlineData(false, "Subject: fine\r\nX-Filter: yes\r\n\r\nbody\r\n", "451 4.3.5 Server configuration error: action FILTER not supported")]
     public async Task A_rejecting_rule_answers_at_the_end_of_the_data_and_nothing_is_queued(bool bdat, string content, string reply)
     {
         using var directory = new TempDirectory();
@@ -104,6 +103,19 @@ public class ContentCheckTests
         await using var edge = await StartAsync(directory);
         Assert.StartsWith(bdat ? "250 2.0.0 Ok: " : "250 2.0.0 Ok: queued as ", await edge.SendAsync("Subject: x\r\nX-Discard: yes\r\n\r\nbody\r\n", bdat));
         Assert.Empty(await edge.QueuedAsync());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Filter_queues_the_message_for_its_content_filter(bool bdat)
+    {
+        using var directory = new TempDirectory();
+        var edge = await StartAsync(directory);
+        Assert.StartsWith("250", await edge.SendAsync("Subject: x\r\nX-Filter: yes\r\n\r\nbody\r\n", bdat));
+        Assert.Equal("amavis:[127.0.0.1]:10024", Assert.Single(edge.Queue.Entries).Filter);
+        await using var restarted = await edge.RestartAsync();
+        Assert.Equal("amavis:[127.0.0.1]:10024", Assert.Single(restarted.Queue.Entries).Filter);
     }
 
     [Fact]

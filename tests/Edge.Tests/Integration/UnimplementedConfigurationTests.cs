@@ -22,7 +22,7 @@ public class UnimplementedConfigurationTests
     [Theory]
     [InlineData("smtp_header_checks = regexp:/etc/postfix/smtp_header_checks")]
     [InlineData("smtpd_proxy_filter = 127.0.0.1:10025")]
-    [InlineData("content_filter = amavis:[127.0.0.1]:10024")]
+    [InlineData("relocated_maps = hash:/etc/postfix/relocated")]
     [InlineData("smtpd_sasl_auth_enable = yes")]
     [InlineData("soft_bounce = yes")]
     [InlineData("canonical_maps = hash:/etc/postfix/canonical")]

@@ -117,11 +117,14 @@ internal sealed class SessionOpener
             SmtpReply lhlo = await _session.CommandAsync($"LHLO {_options.HeloName}", _stage.Token);
             return Accept(lhlo);
         }
-        _step = FailureText.Ehlo;
-        SmtpReply ehlo = await _session.CommandAsync($"EHLO {_options.HeloName}", _stage.Token);
-        if (ehlo.IsPositive || !ehlo.IsPermanent)
+        if (!_options.NeverSendEhlo)
         {
-            return Accept(ehlo);
+            _step = FailureText.Ehlo;
+            SmtpReply ehlo = await _session.CommandAsync($"EHLO {_options.HeloName}", _stage.Token);
+            if (ehlo.IsPositive || !ehlo.IsPermanent)
+            {
+                return Accept(ehlo);
+            }
         }
         _step = FailureText.Helo;
         SmtpReply helo = await _session.CommandAsync($"HELO {_options.HeloName}", _stage.Token);

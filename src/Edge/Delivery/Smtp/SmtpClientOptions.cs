@@ -14,6 +14,9 @@ internal sealed class SmtpClientOptions
     /// <summary>smtp_helo_name: the name sent with EHLO, HELO or LHLO.</summary>
     public string HeloName { get; init; } = "localhost";
 
+    /// <summary>smtp_never_send_ehlo: greet with HELO only (no ESMTP features, as for an old content filter).</summary>
+    public bool NeverSendEhlo { get; init; }
+
     public SmtpTlsLevel TlsLevel { get; init; } = SmtpTlsLevel.None;
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -64,6 +67,7 @@ internal sealed class SmtpClientOptions
         {
             Lmtp = lmtp,
             HeloName = config.Get(lmtp ? Name("lhlo_name") : "smtp_helo_name") is { Length: > 0 } helo ? helo : config.Get("myhostname"),
+            NeverSendEhlo = !lmtp && config.GetBool("smtp_never_send_ehlo"),
             TlsLevel = TlsLevelOf(config, Name("tls_security_level"), lmtp),
             ConnectTimeout = Time("connect_timeout", defaults.ConnectTimeout),
             HeloTimeout = Time("helo_timeout", defaults.HeloTimeout),
