@@ -2,7 +2,11 @@
 # Side-by-side load run: Postfix's smtp-source drives Edge, Postfix and smtp-sink with identical
 # parameters, alternating targets within one run, and prints messages/second with the ratios.
 #
-#   perf/run.sh [messages] [sessions] [rounds]      (defaults: 20000 50 2)
+#   perf/run.sh [messages] [sessions] [rounds] [profiles]   (defaults: 20000 50 2 accept,deliver,inspecting)
+#
+# Profiles: "accept" (accept and queue, 1 KiB and 100 KiB), "deliver" (accept and relay on to smtp-sink),
+# "inspecting" (an inspecting MX: 100 header_checks and 100 body_checks pcre rules and opendkim signing as a
+# milter, 10 KiB messages, accept and queue).
 #
 # A warm-up run of 20,000 messages goes to each target first and is not counted.
 #
@@ -18,6 +22,8 @@ cd "$(dirname "$0")/.."
 messages=${1:-20000}
 sessions=${2:-50}
 rounds=${3:-2}
+profiles=${4:-accept,deliver,inspecting}
+want() { [[ ",$profiles," == *",$1,"* ]]; }
 out=perf/out
 rm -rf "$out"
 mkdir -p "$out"
@@ -117,6 +123,12 @@ for port in 10027 10025 10026; do
     -M client.perf.example "127.0.0.1:$port"
 done
 
+echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, $(. /etc/os-release; echo "$PRETTY_NAME")"
+echo "postfix: $(postconf -d mail_version | cut -d' ' -f3)"
+echo "command: perf/run.sh $messages $sessions $rounds $profiles  (smtp-source -s $sessions -m $messages -l SIZE)"
+
+if want accept; then
 declare -A rate
 for size in 1024 102400; do
   for target in edge postfix sink; do rate[$target,$size]=0; done
@@ -131,10 +143,6 @@ for size in 1024 102400; do
 done
 
 echo
-echo "date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, $(. /etc/os-release; echo "$PRETTY_NAME")"
-echo "postfix: $(postconf -d mail_version | cut -d' ' -f3)"
-echo "command: perf/run.sh $messages $sessions $rounds  (smtp-source -s $sessions -m $messages -l SIZE)"
 printf '%-10s %10s %10s %10s %12s %12s\n' size edge postfix sink edge/postfix edge/sink
 for size in 1024 102400; do
   e=${rate[edge,$size]}; p=${rate[postfix,$size]}; s=${rate[sink,$size]}
@@ -142,7 +150,9 @@ for size in 1024 102400; do
 done
 queued=$("$out/edge/edge" postqueue -c "$ec" -p | tail -n 1)
 echo "edge queue after the run: $queued"
+fi
 
+if want deliver; then
 # --- Accept and deliver: the same smtp-source load, now relayed on to smtp-sink, timed until the queue is
 # empty again. Postfix: the hold restriction lifted, relayhost set, its queue manager and smtp client at work.
 # Edge: a second instance whose master.cf has qmgr and smtp.
@@ -189,3 +199,66 @@ for round in $(seq "$rounds"); do
   r=$(deliver 10025 "$postfix_empty"); printf 'round %d  postfix  accept+deliver  %8.0f msg/s\n' "$round" "$r"; dp=$(echo "$dp + $r / $rounds" | bc -l)
 done
 printf 'accept and deliver to smtp-sink, 1024 bytes: edge %.0f msg/s, postfix %.0f msg/s, edge/postfix %.2f\n' "$de" "$dp" "$(echo "$de / $dp" | bc -l)"
+fi
+
+# --- Inspecting MX: what an anti-spam edge does to each message. 100 header_checks and 100 body_checks rules
+# (pcre, none matching), and opendkim (one instance, shared) signing every message as a milter; 10 KiB messages,
+# accepted and queued (Postfix holds them, this Edge has no qmgr).
+if want inspecting; then
+  [ -x /usr/sbin/opendkim ] && command -v opendkim-genkey >/dev/null || \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq opendkim opendkim-tools >/dev/null
+  postconf -m | grep -qx pcre || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix-pcre >/dev/null
+  ik="$PWD/$out/inspect"
+  mkdir -p "$ik"
+  for i in $(seq 0 99); do echo "/^Subject:.*\\bspamword$i\\b/ REJECT rule $i"; done > "$ik/header_checks"
+  for i in $(seq 0 99); do echo "/forbidden phrase number $i/ REJECT rule $i"; done > "$ik/body_checks"
+  opendkim-genkey -b 2048 -D "$ik" -d perf.example -s perf
+  cat > "$ik/opendkim.conf" <<CF
+Syslog no
+Background no
+Socket inet:10030@127.0.0.1
+Mode s
+Domain perf.example
+Selector perf
+KeyFile $ik/perf.private
+RequireSafeKeys false
+InternalHosts 127.0.0.1
+CF
+  opendkim -f -x "$ik/opendkim.conf" &
+  pids+=($!)
+  postconf -c "$pf" -e "smtpd_data_restrictions = check_client_access static:HOLD" "relayhost =" \
+    "header_checks = pcre:$ik/header_checks" "body_checks = pcre:$ik/body_checks" \
+    "smtpd_milters = inet:127.0.0.1:10030" "milter_default_action = tempfail"
+  script -qec "postfix -c '$pf' reload" /dev/null >/dev/null
+  ei="$PWD/$out/edge-inspect"
+  mkdir -p "$ei"
+  cat > "$ei/main.cf" <<CF
+myhostname = mx.perf.example
+mydestination = localhost
+queue_directory = $PWD/$out/edge-inspect-queue
+header_checks = pcre:$ik/header_checks
+body_checks = pcre:$ik/body_checks
+smtpd_milters = inet:127.0.0.1:10030
+CF
+  echo "127.0.0.1:10029 inet n - n - - smtpd" > "$ei/master.cf"
+  "$out/edge/edge" run -c "$ei" > "$out/edge-inspect.log" 2>&1 &
+  pids+=($!)
+  for port in 10029 10030; do
+    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+  done
+  for port in 10029 10025; do
+    /usr/sbin/smtp-source -s "$sessions" -m 5000 -l 10240 -f sender@perf.example -t postmaster@localhost \
+      -M client.perf.example "127.0.0.1:$port"
+  done
+  ie=0; ip=0
+  for round in $(seq "$rounds"); do
+    r=$(drive 10029 10240); printf 'round %d  edge     inspecting MX  %8.0f msg/s\n' "$round" "$r"; ie=$(echo "$ie + $r / $rounds" | bc -l)
+    r=$(drive 10025 10240); printf 'round %d  postfix  inspecting MX  %8.0f msg/s\n' "$round" "$r"; ip=$(echo "$ip + $r / $rounds" | bc -l)
+  done
+  printf 'inspecting MX, 10240 bytes: edge %.0f msg/s, postfix %.0f msg/s, edge/postfix %.2f\n' "$ie" "$ip" "$(echo "$ie / $ip" | bc -l)"
+  echo "edge queue after the run: $("$out/edge/edge" postqueue -c "$ei" -p | tail -n 1)"
+  one=$("$out/edge/edge" postqueue -c "$ei" -p | awk 'NR == 2 { sub(/[*!]$/, "", $1); print $1 }')
+  echo "a message Edge queued is signed: $("$out/edge/edge" postcat -c "$ei" -q "$one" | grep -c '^DKIM-Signature: ')"
+  pone=$(postqueue -c "$pf" -p | awk 'NR == 2 { sub(/[*!]$/, "", $1); print $1 }')
+  echo "a message Postfix queued is signed: $(postcat -c "$pf" -q "$pone" 2>/dev/null | grep -c 'DKIM-Signature: ')"
+fi

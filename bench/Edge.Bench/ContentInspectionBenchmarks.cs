@@ -17,6 +17,7 @@ public class ContentInspectionBenchmarks
 {
     private readonly CountingSink _sink = new();
     private readonly MessageOrigin _origin = new();
+    private QueueId _id;
     private ContentInspector _inspector = null!;
     private byte[] _message = [];
     private string _directory = "";
@@ -35,10 +36,12 @@ public class ContentInspectionBenchmarks
         File.WriteAllText(Path.Combine(_directory, "main.cf"),
             $"header_checks = pcre:{_directory}/header_checks\nbody_checks = pcre:{_directory}/body_checks\n");
         MainConfig config = MainConfig.Load(_directory);
-        _inspector = new ContentInspector(CleanupSettings.From(config, SmtpdSettingsFactory.Classifier(config), new HashSet<string>()));
+        CleanupSettings settings = CleanupSettings.From(config, SmtpdSettingsFactory.Classifier(config), new HashSet<string>());
+        _inspector = new ContentInspector(settings.Checks, settings.Headers);
         var envelope = new Envelope();
         envelope.Begin(QueueId.New(), "sender@example.org"u8, default, DsnReturn.Unspecified, BodyType.Unspecified, smtpUtf8: false);
         envelope.AddRecipient("user@edge.test"u8, default, DsnNotify.Unspecified);
+        _id = envelope.Id;
         _origin.Set(envelope, new Submission(new EnvelopeRecord.Client("client.example", "192.0.2.1", "client.example", "ESMTP"),
             "client.example", TlsSummary: null, Received: true));
         _message = Encoding.ASCII.GetBytes(Message(Size));
@@ -69,7 +72,7 @@ public class ContentInspectionBenchmarks
     [Benchmark]
     public long InspectMessage()
     {
-        _inspector.Begin(_sink, _origin);
+        _inspector.Begin(_sink, _id, _origin);
         _inspector.Write(_message);
         _inspector.Complete();
         _inspector.Release();

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using Edge.Logging;
 using Edge.Mail;
@@ -21,6 +20,7 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     private readonly MessageWriter _writer = new(queue);
     private readonly MessageOrigin _origin = new();
     private ContentInspector? _inspector;
+    private CleanupSettings? _inspectorSettings;
     private Envelope _envelope = null!;
     private Submission _submission = null!;
     private CleanupSettings _settings = null!;
@@ -44,20 +44,21 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
         _submission = submission;
         _hold = false;
         _writer.Begin(envelope.Id, sizeLimit);
-        if (_inspector is null || !ReferenceEquals(_inspector.Settings, settings))
+        if (_inspector is null || !ReferenceEquals(_inspectorSettings, settings))
         {
             _inspector?.Release();
-            _inspector = new ContentInspector(settings);
+            _inspector = new ContentInspector(settings.Checks, settings.Headers);
+            _inspectorSettings = settings;
         }
         _origin.Set(envelope, submission);
-        _inspector.Begin(_writer, _origin);
+        _inspector.Begin(_writer, envelope.Id, _origin);
         if (prepend is not null)
         {
             Write(Encoding.UTF8.GetBytes(prepend));
         }
         if (submission.Received)
         {
-            WriteReceived();
+            ReceivedHeader.Write(this, envelope, submission, settings.MyHostname, settings.MailName);
         }
     }
 
@@ -265,18 +266,5 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     {
         _writer.Dispose();
         _inspector?.Release();
-    }
-
-    private void WriteReceived()
-    {
-        EnvelopeRecord.Client client = _submission.Client;
-        ReadOnlySpan<byte> single = _envelope.RecipientCount == 1 ? _envelope[_envelope.Recipients[0].Address] : default;
-        string helo = _submission.Helo ?? client.Name;
-        int max = ReceivedHeader.MaxLength(helo, client.Name, client.Address, _settings.MyHostname, _submission.TlsSummary ?? "", single.Length);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(max);
-        int length = ReceivedHeader.Write(buffer, helo, client.Name, client.Address, _settings.MyHostname, _settings.MailName,
-            client.Protocol, _submission.TlsSummary, _envelope.Id, single, DateTimeOffset.UtcNow);
-        Write(buffer.AsSpan(0, length));
-        ArrayPool<byte>.Shared.Return(buffer);
     }
 }

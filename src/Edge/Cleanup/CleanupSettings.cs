@@ -16,14 +16,8 @@ internal sealed class CleanupSettings
     public required ContentChecks Checks { get; init; }
     public required VirtualAliases VirtualAliases { get; init; }
 
-    /// <summary>message_drop_headers, lower case: removed from the message's own headers.</summary>
-    public required FrozenSet<string> DropHeaders { get; init; }
-
-    /// <summary>header_size_limit: the most of one logical header kept; the excess is discarded.</summary>
-    public required int HeaderSizeLimit { get; init; }
-
-    /// <summary>hopcount_limit: a message with this many Received: headers is refused as a mail loop.</summary>
-    public required int HopcountLimit { get; init; }
+    /// <summary>message_drop_headers (lower case), header_size_limit and hopcount_limit.</summary>
+    public required HeaderRules Headers { get; init; }
 
     /// <summary>content_filter: the transport:destination every message goes through after the queue, or null.</summary>
     public string? ContentFilter { get; init; }
@@ -44,9 +38,8 @@ internal sealed class CleanupSettings
         MailName = config.Get("mail_name"),
         Checks = internalMail || overrides.Contains("no_header_body_checks") ? ContentChecks.None(config) : ContentChecks.From(config),
         VirtualAliases = new VirtualAliases(config, classifier, !overrides.Contains("no_address_mappings")),
-        DropHeaders = config.GetList("message_drop_headers").Select(h => h.ToLowerInvariant()).ToFrozenSet(),
-        HeaderSizeLimit = Positive(config, "header_size_limit"),
-        HopcountLimit = Positive(config, "hopcount_limit"),
+        Headers = new HeaderRules(config.GetList("message_drop_headers").Select(h => h.ToLowerInvariant()).ToFrozenSet(),
+            Positive(config, "header_size_limit"), Positive(config, "hopcount_limit"), Receiving: true),
         DuplicateFilterLimit = config.GetInt("duplicate_filter_limit"),
         ContentFilter = ContentFilterOf(config),
     };

@@ -12,9 +12,10 @@ namespace Edge.Cleanup;
 /// </summary>
 internal sealed class ContentChecks
 {
-    private ContentChecks(ILookupTable[] header, ILookupTable[] mimeHeader, ILookupTable[] nestedHeader, ILookupTable[] body,
+    private ContentChecks(string[] parameters, ILookupTable[] header, ILookupTable[] mimeHeader, ILookupTable[] nestedHeader, ILookupTable[] body,
         long bodySizeLimit, bool mime, int nestingLimit, int boundaryLimit)
     {
+        Parameters = parameters;
         NestingLimit = nestingLimit;
         BoundaryLimit = boundaryLimit;
         Header = header;
@@ -24,6 +25,9 @@ internal sealed class ContentChecks
         BodySizeLimit = bodySizeLimit;
         Mime = mime;
     }
+
+    /// <summary>The parameters the header, MIME header, nested header and body tables come from, for log lines.</summary>
+    public string[] Parameters { get; }
 
     public ILookupTable[] Header { get; }
     public ILookupTable[] MimeHeader { get; }
@@ -43,14 +47,19 @@ internal sealed class ContentChecks
 
     public bool IsEmpty => Header.Length == 0 && !InspectsBody;
 
-    /// <summary>The checks a configuration asks for (none, when it names no tables).</summary>
-    public static ContentChecks From(MainConfig config) => new(Open(config, "header_checks"), Open(config, "mime_header_checks"),
-        Open(config, "nested_header_checks"), Open(config, "body_checks"), config.GetLong("body_checks_size_limit"),
+    /// <summary>cleanup's checks: header_checks, mime_header_checks, nested_header_checks and body_checks (none, when they name no tables).</summary>
+    public static ContentChecks From(MainConfig config) =>
+        From(config, ["header_checks", "mime_header_checks", "nested_header_checks", "body_checks"]);
+
+    /// <summary>The checks the four <paramref name="parameters"/> (header, MIME header, nested header, body) name.</summary>
+    public static ContentChecks From(MainConfig config, string[] parameters) => new(parameters, Open(config, parameters[0]),
+        Open(config, parameters[1]), Open(config, parameters[2]), Open(config, parameters[3]),
+        config.GetLong("body_checks_size_limit"),
         !config.GetBool("disable_mime_input_processing"), MimeNestingLimit(config), CleanupSettings.Positive(config, "mime_boundary_length_limit"));
 
     /// <summary>No checks, as for receive_override_options = no_header_body_checks and for Edge's own mail.</summary>
     public static ContentChecks None(MainConfig config) =>
-        new([], [], [], [], 0, !config.GetBool("disable_mime_input_processing"), MimeNestingLimit(config), CleanupSettings.Positive(config, "mime_boundary_length_limit"));
+        new(["header_checks", "mime_header_checks", "nested_header_checks", "body_checks"], [], [], [], [], 0, !config.GetBool("disable_mime_input_processing"), MimeNestingLimit(config), CleanupSettings.Positive(config, "mime_boundary_length_limit"));
 
     private static int MimeNestingLimit(MainConfig config) => CleanupSettings.Positive(config, "mime_nesting_limit");
 

@@ -18,16 +18,17 @@ namespace Edge.Cleanup;
 /// DISCARD and PASS end the checks. Only one line is held at a time: the message is never buffered whole, and when no
 /// check looks past the message's own headers the body passes straight through.
 /// </summary>
-internal sealed class ContentInspector(CleanupSettings settings) : IContentSink
+internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) : IContentSink
 {
     /// <summary>A longer line is inspected in pieces of this size, as Postfix's cleanup splits long lines into records.</summary>
     private const int LineLimit = 64 * 1024;
 
-    private readonly ContentChecks _checks = settings.Checks;
-    private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _drop = settings.DropHeaders.GetAlternateLookup<ReadOnlySpan<char>>();
-    private readonly MimeTracker _mime = new(settings.Checks.Mime, settings.Checks.NestingLimit, settings.Checks.BoundaryLimit);
+    private readonly ContentChecks _checks = checks;
+    private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _drop = rules.DropHeaders.GetAlternateLookup<ReadOnlySpan<char>>();
+    private readonly MimeTracker _mime = new(checks.Mime, checks.NestingLimit, checks.BoundaryLimit);
     private IContentSink _output = null!;
-    private MessageOrigin _origin = null!;
+    private MessageOrigin? _origin;
+    private QueueId _id;
     private byte[] _line = [];
     private int _lineLength;
     private byte[] _header = [];
@@ -43,13 +44,17 @@ internal sealed class ContentInspector(CleanupSettings settings) : IContentSink
 
     public ContentVerdict Verdict { get; } = new();
 
-    /// <summary>The settings this inspector carries out (a reload brings new ones, and a new inspector).</summary>
-    public CleanupSettings Settings => settings;
+    /// <summary>The checks this inspector carries out (a reload brings new ones, and a new inspector).</summary>
+    public ContentChecks Checks => _checks;
 
-    /// <summary>Starts a message whose content goes to <paramref name="output"/>.</summary>
-    public void Begin(IContentSink output, MessageOrigin origin)
+    /// <summary>
+    /// Starts message <paramref name="id"/>, whose content goes to <paramref name="output"/>; <paramref name="origin"/>
+    /// names its client in the log lines of mail being received, and is null for mail being sent.
+    /// </summary>
+    public void Begin(IContentSink output, QueueId id, MessageOrigin? origin)
     {
         _output = output;
+        _id = id;
         _origin = origin;
         _mime.Reset();
         Verdict.Reset();
@@ -162,7 +167,7 @@ internal sealed class ContentInspector(CleanupSettings settings) : IContentSink
         }
         bool inspect = _inspecting && _checks.Body.Length > 0 && text.Length > 0 && _segmentBytes < _checks.BodySizeLimit;
         _segmentBytes += line.Length;
-        if (!inspect || Inspect("body", text, _checks.Body, "body_checks", line))
+        if (!inspect || Inspect("body", text, _checks.Body, _checks.Parameters[3], line))
         {
             _output.Write(line);
         }
@@ -183,7 +188,7 @@ internal sealed class ContentInspector(CleanupSettings settings) : IContentSink
         {
             return;
         }
-        int room = settings.HeaderSizeLimit - _headerLength;
+        int room = rules.HeaderSizeLimit - _headerLength;
         if (line.Length > room)
         {
             line = line[..Math.Max(0, room)];
@@ -249,23 +254,23 @@ internal sealed class ContentInspector(CleanupSettings settings) : IContentSink
         {
             _mime.ContentType(Encoding.UTF8.GetString(value).Replace("\n", ""));
         }
-        if (Ascii.EqualsIgnoreCase(name, "Received"u8) && ++_hops == settings.HopcountLimit)
+        if (Ascii.EqualsIgnoreCase(name, "Received"u8) && ++_hops == rules.HopcountLimit)
         {
-            MailLog.Warning($"{_origin.Id}: message rejected: hopcount exceeded", "cleanup");
+            MailLog.Warning($"{_id}: message rejected: hopcount exceeded", "cleanup");
             Verdict.TooManyHops = true;
         }
         HeaderClass headerClass = contentType || IsMimeHeader(name) ? HeaderClass.Multipart : _mime.Class;
         (ILookupTable[] tables, string parameter) = headerClass switch
         {
-            HeaderClass.Multipart => (_checks.MimeHeader, "mime_header_checks"),
-            HeaderClass.Nested => (_checks.NestedHeader, "nested_header_checks"),
-            _ => (_checks.Header, "header_checks"),
+            HeaderClass.Multipart => (_checks.MimeHeader, _checks.Parameters[1]),
+            HeaderClass.Nested => (_checks.NestedHeader, _checks.Parameters[2]),
+            _ => (_checks.Header, _checks.Parameters[0]),
         };
         if (_inspecting && !Inspect("header", header, tables, parameter, bytes))
         {
             return;
         }
-        if (headerClass == HeaderClass.Primary && !Primary(name, value))
+        if (rules.Receiving && headerClass == HeaderClass.Primary && !Primary(name, value))
         {
             return;
         }
@@ -277,13 +282,13 @@ internal sealed class ContentInspector(CleanupSettings settings) : IContentSink
     {
         if (Ascii.EqualsIgnoreCase(name, "Message-ID"u8))
         {
-            MailLog.Info($"{_origin.Id}: message-id={new ClientText(value)}", "cleanup");
+            MailLog.Info($"{_id}: message-id={new ClientText(value)}", "cleanup");
         }
         else if (Ascii.EqualsIgnoreCase(name, "Resent-Message-ID"u8))
         {
-            MailLog.Info($"{_origin.Id}: resent-message-id={new ClientText(value)}", "cleanup");
+            MailLog.Info($"{_id}: resent-message-id={new ClientText(value)}", "cleanup");
         }
-        if (settings.DropHeaders.Count == 0 || name.Length > 256)
+        if (rules.DropHeaders.Count == 0 || name.Length > 256)
         {
             return true;
         }
@@ -308,6 +313,12 @@ internal sealed class ContentInspector(CleanupSettings settings) : IContentSink
         int space = value.IndexOfAny([' ', '\t']);
         string action = (space < 0 ? value : value[..space]).ToUpperInvariant();
         string argument = space < 0 ? "" : value[space..].Trim();
+        if (!rules.Receiving && action is not ("WARN" or "INFO" or "REPLACE" or "PREPEND" or "STRIP" or "IGNORE" or "DUNNO" or "OK"))
+        {
+            // What concerns the whole message cannot be done by the time it is being sent, as in Postfix's smtp(8).
+            MailLog.Warning($"unsupported command in {parameter} map: {action}", "smtp");
+            return true;
+        }
         switch (action)
         {
             case "REJECT":
@@ -401,7 +412,13 @@ internal sealed class ContentInspector(CleanupSettings settings) : IContentSink
     {
         string content = text.Length > 200 ? text[..200] : text;
         string what = argument.Length > 0 ? $": {argument}" : "";
-        MailLog.Info($"{_origin.Id}: {action}: {context} {content} {_origin.Describe()}{what}", "cleanup");
+        if (_origin is null)
+        {
+            // Postfix's smtp_hbc_logger(): no client to name.
+            MailLog.Info($"{_id}: {action}: {context} {content}{what}", "smtp");
+            return;
+        }
+        MailLog.Info($"{_id}: {action}: {context} {content} {_origin.Describe()}{what}", "cleanup");
     }
 
     /// <summary>The headers Postfix's header_opts marks as MIME (HDR_OPT_MIME): they go to mime_header_checks wherever they are.</summary>

@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Unicode;
 using Edge.Mail;
+using Edge.Queue;
 
 namespace Edge.Cleanup;
 
@@ -11,6 +13,20 @@ namespace Edge.Cleanup;
 /// </summary>
 internal static class ReceivedHeader
 {
+    /// <summary>The header for <paramref name="envelope"/> from the client <paramref name="submission"/> names, into <paramref name="output"/>.</summary>
+    public static void Write(IContentSink output, Envelope envelope, Submission submission, string myHostname, string mailName)
+    {
+        EnvelopeRecord.Client client = submission.Client;
+        ReadOnlySpan<byte> single = envelope.RecipientCount == 1 ? envelope[envelope.Recipients[0].Address] : default;
+        string helo = submission.Helo ?? client.Name;
+        int max = MaxLength(helo, client.Name, client.Address, myHostname, submission.TlsSummary ?? "", single.Length);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(max);
+        int length = Write(buffer, helo, client.Name, client.Address, myHostname, mailName, client.Protocol, submission.TlsSummary,
+            envelope.Id, single, DateTimeOffset.UtcNow);
+        output.Write(buffer.AsSpan(0, length));
+        ArrayPool<byte>.Shared.Return(buffer);
+    }
+
     public static int Write(Span<byte> destination, string helo, string clientName, string clientAddress,
         string myHostname, string mailName, string protocol, string? tlsSummary, QueueId queueId,
         ReadOnlySpan<byte> singleRecipient, DateTimeOffset now)

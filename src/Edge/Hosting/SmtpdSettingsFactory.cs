@@ -8,6 +8,7 @@ using Edge.Net;
 using Edge.Resolve;
 using Edge.Restrictions;
 using Edge.Restrictions.Policy;
+using Edge.Smtp.BeforeQueue;
 using Edge.Smtp.Data;
 using Edge.Smtp.Session;
 
@@ -63,6 +64,7 @@ internal static class SmtpdSettingsFactory
             Classifier = classifier,
             Cleanup = CleanupSettings.From(config, classifier, overrides),
             Milters = overrides.Contains("no_milters") ? null : MilterSettings.From(config, "smtpd_milters"),
+            ProxyFilter = ProxyFilterSettings.From(config),
             Restrictions = Restrictions(config) with
             {
                 RejectUnlistedRecipient = config.GetBool("smtpd_reject_unlisted_recipient") && !overrides.Contains("no_unknown_recipient_checks"),

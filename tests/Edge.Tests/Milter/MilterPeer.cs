@@ -49,7 +49,7 @@ public sealed class MilterPeer : IAsyncDisposable
     {
         string program = Peer.Require("opendkim", "opendkim");
         var directory = new TempDirectory();
-        int port = FreePort();
+        int port = FreePorts.Tcp();
         var config = new StringBuilder($"""
             Syslog no
             Background no
@@ -84,8 +84,8 @@ public sealed class MilterPeer : IAsyncDisposable
     {
         string program = Peer.Require("rspamd", "rspamd");
         var directory = new TempDirectory();
-        int port = FreePort();
-        int controller = FreePort();
+        int port = FreePorts.Tcp();
+        int controller = FreePorts.Tcp();
         string local = directory.File("local.d");
         System.IO.Directory.CreateDirectory(local);
         foreach (string name in new[] { "db", "run", "log" })
@@ -97,7 +97,7 @@ public sealed class MilterPeer : IAsyncDisposable
         File.WriteAllText(Path.Combine(local, "worker-normal.inc"), "enabled = false;\n");
         File.WriteAllText(Path.Combine(local, "worker-controller.inc"), $"bind_socket = \"127.0.0.1:{controller}\";\n");
         File.WriteAllText(Path.Combine(local, "logging.inc"), "type = \"console\";\nlevel = \"error\";\n");
-        File.WriteAllText(Path.Combine(local, "options.inc"), $"dns {{ nameserver = [\"127.0.0.1:{FreePort()}\"]; timeout = 1s; retransmits = 1; }}\n");
+        File.WriteAllText(Path.Combine(local, "options.inc"), $"dns {{ nameserver = [\"127.0.0.1:{FreePorts.Tcp()}\"]; timeout = 1s; retransmits = 1; }}\n");
         File.WriteAllText(Path.Combine(local, "milter_headers.conf"),
             "use = [\"x-spamd-result\", \"x-rspamd-server\"];\nskip_local = false;\nskip_authenticated = false;\n");
         // rspamd drops root for its own user, which must reach the directories.
@@ -148,13 +148,6 @@ public sealed class MilterPeer : IAsyncDisposable
         await peer.DisposeAsync();
         Assert.Fail($"{Path.GetFileName(program)} did not listen on 127.0.0.1:{port}:\n{output}");
         return null!;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

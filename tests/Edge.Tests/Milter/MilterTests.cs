@@ -192,7 +192,7 @@ public class MilterTests
             "garbage" => MilterBehaviour.Garbage,
             _ => MilterBehaviour.Normal,
         });
-        int port = fault == "down" ? FreePort() : milter.Port;
+        int port = fault == "down" ? FreePorts.Tcp() : milter.Port;
         using var directory = new TempDirectory();
         await using var edge = await EdgeInstance.StartAsync(
             $"smtpd_milters = {{ inet:127.0.0.1:{port}, default_action={action} }}\nmilter_command_timeout = 1s", reuse: directory);
@@ -266,12 +266,5 @@ public class MilterTests
         Assert.Contains("the original body", notice);
         Assert.Equal(["C localhost|4", "H localhost|", "M <>|", "R <sender@example.org>|"],
             milter.Log.Take(4).Select(l => l.StartsWith("C ", StringComparison.Ordinal) ? l[..13] : l));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -55,7 +55,7 @@ public class ContentFilterTests
     [Fact]
     public async Task Content_filter_sends_mail_through_a_filter_that_reinjects_it_and_the_copy_is_delivered_once()
     {
-        int reinjectPort = FreePort();
+        int reinjectPort = FreePorts.Tcp();
         await using var filter = new ReinjectingFilter(reinjectPort);
         await using var sink = await SmtpSink.StartAsync();
         using var config = Recipe(sink.Port, reinjectPort, $"content_filter = smtp-amavis:[127.0.0.1]:{filter.Port}");
@@ -80,7 +80,7 @@ public class ContentFilterTests
     [Fact]
     public async Task A_filter_action_routes_only_the_messages_it_matches()
     {
-        int reinjectPort = FreePort();
+        int reinjectPort = FreePorts.Tcp();
         await using var filter = new ReinjectingFilter(reinjectPort);
         await using var sink = await SmtpSink.StartAsync();
         string route = $"smtp-amavis:[127.0.0.1]:{filter.Port}";
@@ -104,8 +104,8 @@ public class ContentFilterTests
     [Fact]
     public async Task A_message_waiting_for_its_filter_still_goes_through_it_after_a_restart()
     {
-        int reinjectPort = FreePort();
-        int filterPort = FreePort();
+        int reinjectPort = FreePorts.Tcp();
+        int filterPort = FreePorts.Tcp();
         await using var sink = await SmtpSink.StartAsync();
         using var config = Recipe(sink.Port, reinjectPort, $"content_filter = smtp-amavis:[127.0.0.1]:{filterPort}");
         string id;
@@ -122,12 +122,5 @@ public class ContentFilterTests
         Assert.True(exit == 0, error);
         await restarted.WaitForLogAsync($@"{id}: to=<user@remote\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{filterPort}, .*status=sent");
         Assert.Contains("X-Filtered: by the test filter\n", Assert.Single(await sink.DumpsAsync(1)));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -6,9 +6,10 @@ using Edge.Tests.Support;
 namespace Edge.Tests.Scheduler;
 
 /// <summary>
-/// An after-queue content filter as amavisd-new behaves in Postfix's recipe: an SMTP server on 127.0.0.1 that takes
-/// each message, adds "X-Filtered: by the test filter" and re-injects it by SMTP into Edge's re-injection listener,
-/// answering its own client only with the re-injection's reply (so a message is never lost between the two).
+/// A content filter as amavisd-new behaves in Postfix's recipes (after the queue, or before it as smtpd_proxy_filter):
+/// an SMTP server on 127.0.0.1 that takes each message, adds "X-Filtered: by the test filter" and re-injects it by SMTP
+/// into Edge's re-injection listener, answering its own client only with the re-injection's reply (so a message is
+/// never lost between the two), or refuses it when <see cref="Verdict"/> says so.
 /// </summary>
 public sealed class ReinjectingFilter : IAsyncDisposable
 {
@@ -26,6 +27,9 @@ public sealed class ReinjectingFilter : IAsyncDisposable
     }
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>A reply that refuses the message instead of re-injecting it, or null to pass it on; decided on its content.</summary>
+    public Func<string, string?> Verdict { get; set; } = _ => null;
 
     /// <summary>How many messages it re-injected.</summary>
     public int Filtered => _filtered;
@@ -83,7 +87,7 @@ public sealed class ReinjectingFilter : IAsyncDisposable
                             {
                                 content.Append(data).Append("\r\n");
                             }
-                            await Say(await ReinjectAsync(sender, recipients, content.ToString()));
+                            await Say(Verdict(content.ToString()) ?? await ReinjectAsync(sender, recipients, content.ToString()));
                             break;
                         case "QUIT":
                             await Say("221 2.0.0 Bye");

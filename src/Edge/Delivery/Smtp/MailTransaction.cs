@@ -196,11 +196,17 @@ internal sealed class MailTransaction
     {
         _step = FailureText.Body;
         using (var content = new DotStuffingStream(_session.Stream, _stage, _options.DataXferTimeout))
+        using (InspectingStream? inspecting = _options.ContentChecks is { } checks
+                   ? new InspectingStream(content, checks, _options.HeaderRules, _request.Id) : null)
         {
             try
             {
                 _stage.Start(_options.DataXferTimeout);
-                await _request.CopyContentAsync(content, _stage.Token);
+                await _request.CopyContentAsync(inspecting ?? (Stream)content, _stage.Token);
+                if (inspecting is not null)
+                {
+                    await inspecting.CompleteAsync(_stage.Token);
+                }
                 await content.CompleteAsync(_stage.Token);
             }
             catch (Exception e) when (!content.TransportFailed && !_stage.Token.IsCancellationRequested)

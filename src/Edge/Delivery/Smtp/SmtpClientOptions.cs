@@ -1,3 +1,4 @@
+using Edge.Cleanup;
 using Edge.Config;
 
 namespace Edge.Delivery.Smtp;
@@ -13,6 +14,12 @@ internal sealed class SmtpClientOptions
 
     /// <summary>smtp_helo_name: the name sent with EHLO, HELO or LHLO.</summary>
     public string HeloName { get; init; } = "localhost";
+
+    /// <summary>smtp_header_checks and the others, applied to the content as it is sent; null when there are none.</summary>
+    public ContentChecks? ContentChecks { get; init; }
+
+    /// <summary>header_size_limit, for those checks.</summary>
+    public HeaderRules HeaderRules { get; init; } = HeaderRules.Sending(102400);
 
     /// <summary>smtp_never_send_ehlo: greet with HELO only (no ESMTP features, as for an old content filter).</summary>
     public bool NeverSendEhlo { get; init; }
@@ -68,6 +75,8 @@ internal sealed class SmtpClientOptions
             Lmtp = lmtp,
             HeloName = config.Get(lmtp ? Name("lhlo_name") : "smtp_helo_name") is { Length: > 0 } helo ? helo : config.Get("myhostname"),
             NeverSendEhlo = !lmtp && config.GetBool("smtp_never_send_ehlo"),
+            ContentChecks = lmtp ? null : ContentChecks.From(config, ["smtp_header_checks", "smtp_mime_header_checks", "smtp_nested_header_checks", "smtp_body_checks"]) is { IsEmpty: false } checks ? checks : null,
+            HeaderRules = HeaderRules.Sending(CleanupSettings.Positive(config, "header_size_limit")),
             TlsLevel = TlsLevelOf(config, Name("tls_security_level"), lmtp),
             ConnectTimeout = Time("connect_timeout", defaults.ConnectTimeout),
             HeloTimeout = Time("helo_timeout", defaults.HeloTimeout),

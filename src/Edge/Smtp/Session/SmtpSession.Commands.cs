@@ -188,7 +188,7 @@ internal sealed partial class SmtpSession
         {
             _errors++;
         }
-        else if (verb is not (SmtpVerb.Data or SmtpVerb.Bdat) && step is not (Step.Lookup or Step.Milter))
+        else if (verb is not (SmtpVerb.Data or SmtpVerb.Bdat) && step is not (Step.Lookup or Step.Filters))
         {
             _stats.Succeeded(verb);
         }
@@ -239,7 +239,7 @@ internal sealed partial class SmtpSession
         {
             _milterExtended = extended;
             SetTlsMacros();
-            return ParkForMilter(MilterStage.Helo, argument, [Printable.Text(argument)], ref step);
+            return ParkForFilters(FilterStage.Helo, argument, [Printable.Text(argument)], ref step);
         }
         _helo = Printable.Text(argument);
         _submission = null;
@@ -284,9 +284,10 @@ internal sealed partial class SmtpSession
         if (MilterWanted)
         {
             _milters!.Macros["{mail_addr}"] = Encoding.UTF8.GetString(argument[mail.Address]);
-            return ParkForMilter(MilterStage.Mail, argument, MailArguments(argument, mail.Address), ref step);
+            return ParkForFilters(FilterStage.Mail, argument, MailArguments(argument, mail.Address), ref step);
         }
         _envelope.Begin(default, argument[mail.Address], argument[mail.EnvId], mail.Ret, mail.Body, mail.SmtpUtf8);
+        _mailCommand = _s.ProxyFilter is null ? null : $"MAIL FROM:{Encoding.UTF8.GetString(argument[(argument.IndexOf((byte)':') + 1)..])}";
         _declaredSize = mail.Size;
         _prepend = null;
         _transactions++;
@@ -446,7 +447,7 @@ internal sealed partial class SmtpSession
     {
         _envelope.Reset();
         _cleanup.Release();
-        ResetMilters();
+        ResetFilters();
         _saved = null;
         _bdatStarted = false;
         _bdatFailed = false;

@@ -50,13 +50,13 @@ internal sealed partial class SmtpSession
         {
             return Fail(Replies.DataSyntax);
         }
-        if (!_milterPassed && CheckDataRestrictions("DATA") is { } rejection)
+        if (!_filtersPassed && CheckDataRestrictions("DATA") is { } rejection)
         {
             return Fail(System.Text.Encoding.UTF8.GetBytes(rejection));
         }
-        if (MilterWanted)
+        if (FiltersWanted)
         {
-            return ParkForMilter(MilterStage.Data, argument, [], ref step);
+            return ParkForFilters(FilterStage.Data, argument, [], ref step);
         }
         Reply.Line(Replies.StartData);
         BeginContent();
@@ -95,12 +95,12 @@ internal sealed partial class SmtpSession
             _bdatReply = ChunkReply.Rejected;
             _bdatRejection = rejection;
         }
-        else if (!_bdatStarted && MilterWanted)
+        else if (!_bdatStarted && FiltersWanted)
         {
             _mode = Mode.Bdat;
             _bdatReply = ChunkReply.None;
             _bdatDiscard = false;
-            return ParkForMilter(MilterStage.Bdat, default, [], ref step);
+            return ParkForFilters(FilterStage.Bdat, default, [], ref step);
         }
         else if (!_bdatStarted)
         {
@@ -145,6 +145,18 @@ internal sealed partial class SmtpSession
             _submission = new Submission(new EnvelopeRecord.Client(_peer.Name, _peer.Address, _helo ?? _peer.Name, protocol),
                 _helo, _tlsSummary, Received: true);
         }
+        if (_proxy is not null)
+        {
+            // The before-queue filter gets what cleanup would have: PREPEND headers and the Received: header first.
+            _content = _proxy;
+            if (_prepend is not null)
+            {
+                _proxy.Write(System.Text.Encoding.UTF8.GetBytes(_prepend));
+            }
+            ReceivedHeader.Write(_proxy, _envelope, _submission, _s.MyHostname, _s.MailName);
+            return;
+        }
+        _content = _cleanup;
         _cleanup.Begin(_s.Cleanup, _envelope, _submission, _s.MessageSizeLimit, _prepend);
     }
 
@@ -154,7 +166,7 @@ internal sealed partial class SmtpSession
         long offset = 0;
         foreach (ReadOnlyMemory<byte> segment in buffer)
         {
-            if (_scanner.Scan(segment.Span, _cleanup, out int consumed))
+            if (_scanner.Scan(segment.Span, _content, out int consumed))
             {
                 buffer = buffer.Slice(offset + consumed);
                 return true;
@@ -174,7 +186,7 @@ internal sealed partial class SmtpSession
             int take = (int)Math.Min(span.Length, _bdatRemaining);
             if (!_bdatDiscard)
             {
-                _scanner.Scan(span[..take], _cleanup, out _);
+                _scanner.Scan(span[..take], _content, out _);
             }
             _bdatRemaining -= take;
             buffer = buffer.Slice(take);

@@ -49,13 +49,13 @@ internal sealed partial class SmtpSession
             return false;
         }
         var recipient = new PendingRecipient(address.ToArray(), orcpt.ToArray(), notify, default) { Prepend = decision.Prepend };
-        if (MilterWanted)
+        if (FiltersWanted)
         {
-            _milterRecipient = recipient;
+            _filterRecipient = recipient;
             string text = Encoding.UTF8.GetString(address);
-            _milters!.Macros["{rcpt_addr}"] = text;
+            _milters?.Macros["{rcpt_addr}"] = text;
             string[] arguments = orcpt.IsEmpty ? [$"<{text}>"] : [$"<{text}>", $"ORCPT={Encoding.UTF8.GetString(orcpt)}"];
-            return ParkForMilter(MilterStage.Rcpt, default, arguments, ref step);
+            return ParkForFilters(FilterStage.Rcpt, default, arguments, ref step);
         }
         return AddRecipient(recipient);
     }
@@ -114,7 +114,7 @@ internal sealed partial class SmtpSession
         {
             _errors++;
         }
-        else if (step != Step.Milter)
+        else if (step != Step.Filters)
         {
             _stats.Succeeded(SmtpVerb.Rcpt);
         }

@@ -38,8 +38,8 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         Flush,
         /// <summary>A RCPT TO waits for a DNS answer its restrictions need (SmtpSession.Restrictions.cs).</summary>
         Lookup,
-        /// <summary>A command waits for the mail filters (SmtpSession.Milters.cs).</summary>
-        Milter,
+        /// <summary>A command waits for the mail filters or the before-queue proxy filter (SmtpSession.Filters.cs).</summary>
+        Filters,
         Close,
     }
 
@@ -328,6 +328,10 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                 _input.AdvanceTo(buffer.Start, result.Buffer.End);
             }
 
+            if (_proxy is not null && _mode is Mode.Data or Mode.Bdat)
+            {
+                await _proxy.FlushAsync(_hardStop);
+            }
             if (_sleepFirst && step != Step.NeedInput)
             {
                 _sleepFirst = false;
@@ -340,7 +344,15 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                 case Step.EndOfMessage:
                     // Inline rather than a helper method: this loop's state machine exists once per
                     // session, a helper's would be allocated for every message.
-                    long address = _milters is null || _milterDiscard ? EndMessage() : await EndMessageWithMiltersAsync();
+                    long address = -1;
+                    if (_proxy is not null && !(_scanner.SawBareLf && _bareMode == BareNewlineMode.Reject))
+                    {
+                        await EndProxiedMessageAsync();
+                    }
+                    else
+                    {
+                        address = _milters is null || _milterDiscard ? EndMessage() : await EndMessageWithMiltersAsync();
+                    }
                     Exception? failure = null;
                     if (address >= 0)
                     {
@@ -372,14 +384,14 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                         await FetchLookupAsync();
                     }
                     while (!ResumeRcpt());
-                    if (_milterStage == MilterStage.None || await ResumeAfterMilterAsync())
+                    if (_filterStage == FilterStage.None || await ResumeAfterFiltersAsync())
                     {
                         break;
                     }
                     await FlushAsync();
                     return null;
-                case Step.Milter:
-                    if (await ResumeAfterMilterAsync())
+                case Step.Filters:
+                    if (await ResumeAfterFiltersAsync())
                     {
                         break;
                     }
@@ -534,6 +546,10 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         if (_milters is not null)
         {
             await _milters.DisposeAsync();
+        }
+        if (_proxy is not null)
+        {
+            await _proxy.DisposeAsync();
         }
         if (_tls is not null)
         {

@@ -50,6 +50,9 @@ internal sealed class SmtpdSettings
     /// <summary>What cleanup does to the mail this listener receives (checks, address mappings, header rules).</summary>
     public required Cleanup.CleanupSettings Cleanup { get; init; }
 
+    /// <summary>smtpd_proxy_filter: the before-queue content filter each transaction goes to instead of the queue, or null.</summary>
+    public BeforeQueue.ProxyFilterSettings? ProxyFilter { get; init; }
+
     /// <summary>smtpd_milters, unless receive_override_options says no_milters; null when there are none.</summary>
     public Milter.MilterSettings? Milters { get; init; }
     public required RestrictionSettings Restrictions { get; init; }

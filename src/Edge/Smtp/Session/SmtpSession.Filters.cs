@@ -3,19 +3,20 @@ using System.Text;
 using Edge.Logging;
 using Edge.Mail;
 using Edge.Milter;
+using Edge.Smtp.BeforeQueue;
 using Edge.Smtp.Protocol;
 
 namespace Edge.Smtp.Session;
 
 /// <summary>
 /// smtpd_milters: the mail filters see the connection, HELO, MAIL FROM, each accepted RCPT TO and DATA as they
-/// happen (each such command waits for them: <see cref="Step.Milter"/>), and the message at its end, through cleanup.
+/// happen (each such command waits for them: <see cref="Step.Filters"/>), and the message at its end, through cleanup.
 /// Their decisions are carried out as Postfix's smtpd does (check_milter_reply): a reply refuses the command, "D"
 /// discards and "H" holds the message, "S" closes the session with 421.
 /// </summary>
 internal sealed partial class SmtpSession
 {
-    private enum MilterStage : byte
+    private enum FilterStage : byte
     {
         None,
         Helo,
@@ -26,11 +27,11 @@ internal sealed partial class SmtpSession
     }
 
     private MilterChain? _milters;
-    private MilterStage _milterStage;
-    private string[] _milterArguments = [];
-    private byte[] _milterCommand = [];
+    private FilterStage _filterStage;
+    private string[] _filterArguments = [];
+    private byte[] _filterCommand = [];
     private bool _milterExtended;
-    private PendingRecipient? _milterRecipient;
+    private PendingRecipient? _filterRecipient;
 
     /// <summary>A filter shut the session down at the end of the data (421).</summary>
     private bool _milterShutdown;
@@ -39,9 +40,21 @@ internal sealed partial class SmtpSession
     private bool _milterDiscard;
 
     /// <summary>A command the filters have already passed is running again to finish.</summary>
-    private bool _milterPassed;
+    private bool _filtersPassed;
 
-    private bool MilterWanted => _milters is not null && !_milterDiscard && !_milterPassed;
+    private bool MilterWanted => _milters is not null && !_milterDiscard && !_filtersPassed;
+
+    /// <summary>RCPT TO, DATA and the first BDAT wait for the mail filters or for the before-queue proxy filter.</summary>
+    private bool FiltersWanted => MilterWanted || (_s.ProxyFilter is not null && !_filtersPassed);
+
+    /// <summary>The before-queue filter this transaction goes to (smtpd_proxy_filter), once a recipient opened it.</summary>
+    private ProxyFilter? _proxy;
+
+    /// <summary>MAIL FROM as the client gave it, replayed to the before-queue filter.</summary>
+    private string? _mailCommand;
+
+    /// <summary>Where the content goes: cleanup, or the before-queue filter.</summary>
+    private IContentSink _content = null!;
 
     /// <summary>
     /// Connects the filters and reports the connection. A filter that rejects it turns the greeting into 554 (and every
@@ -85,63 +98,68 @@ internal sealed partial class SmtpSession
 
     /// <summary>
     /// Parks the command for the filters when they want it: the session loop sends the event, then runs the command
-    /// again to finish it (<see cref="ResumeAfterMilterAsync"/>).
+    /// again to finish it (<see cref="ResumeAfterFiltersAsync"/>).
     /// </summary>
-    private bool ParkForMilter(MilterStage stage, ReadOnlySpan<byte> command, string[] arguments, ref Step step)
+    private bool ParkForFilters(FilterStage stage, ReadOnlySpan<byte> command, string[] arguments, ref Step step)
     {
-        _milterStage = stage;
-        _milterCommand = command.ToArray();
-        _milterArguments = arguments;
-        step = Step.Milter;
+        _filterStage = stage;
+        _filterCommand = command.ToArray();
+        _filterArguments = arguments;
+        step = Step.Filters;
         return true;
     }
 
     /// <summary>The parked command's event; then the command finishes, or gets the filters' reply.</summary>
-    private async Task<bool> ResumeAfterMilterAsync()
+    private async Task<bool> ResumeAfterFiltersAsync()
     {
-        MilterChain milters = _milters!;
-        MilterStage stage = _milterStage;
-        _milterStage = MilterStage.None;
-        string? raw = stage switch
+        FilterStage stage = _filterStage;
+        _filterStage = FilterStage.None;
+        string? raw = _milters is not { } milters || _milterDiscard ? null : stage switch
         {
-            MilterStage.Helo => await milters.HeloAsync(_milterArguments[0], _hardStop),
-            MilterStage.Mail => await milters.MailAsync(_milterArguments, _hardStop),
-            MilterStage.Rcpt => await milters.RcptAsync(_milterArguments, _hardStop),
+            FilterStage.Helo => await milters.HeloAsync(_filterArguments[0], _hardStop),
+            FilterStage.Mail => await milters.MailAsync(_filterArguments, _hardStop),
+            FilterStage.Rcpt => await milters.RcptAsync(_filterArguments, _hardStop),
             _ => await milters.DataAsync(_hardStop),
         };
-        string? reply = MilterReply(raw, stage == MilterStage.Rcpt ? _milterArguments[0].Trim('<', '>') : null);
+        string? reply = MilterReply(raw, stage == FilterStage.Rcpt ? _filterArguments[0].Trim('<', '>') : null);
         if (reply is not null && reply.StartsWith("421", StringComparison.Ordinal))
         {
             Reply.Line(Encoding.UTF8.GetBytes(reply));
             return false;
         }
         // As Postfix: a filter's rejection of HELO does not refuse HELO itself; it sticks, and refuses MAIL FROM.
-        if (reply is not null && stage != MilterStage.Helo)
+        if (reply is not null && stage != FilterStage.Helo)
         {
-            MilterRefused(stage, reply);
+            FilterRefused(stage, reply);
             return true;
         }
-        _milterPassed = true;
+        if (_s.ProxyFilter is not null && stage is FilterStage.Rcpt or FilterStage.Data or FilterStage.Bdat
+            && await ProxyAsync(stage) is { } refused)
+        {
+            FilterRefused(stage, refused);
+            return true;
+        }
+        _filtersPassed = true;
         Step ignored = Step.NeedInput;
         bool ok = stage switch
         {
-            MilterStage.Helo => Helo(_milterCommand, _milterExtended, ref ignored),
-            MilterStage.Mail => Mail(_milterCommand, ref ignored),
-            MilterStage.Rcpt => AddRecipient(_milterRecipient!),
-            MilterStage.Data => Data(_milterCommand, ref ignored),
+            FilterStage.Helo => Helo(_filterCommand, _milterExtended, ref ignored),
+            FilterStage.Mail => Mail(_filterCommand, ref ignored),
+            FilterStage.Rcpt => AddRecipient(_filterRecipient!),
+            FilterStage.Data => Data(_filterCommand, ref ignored),
             _ => StartBdatContent(),
         };
-        _milterPassed = false;
+        _filtersPassed = false;
         if (!ok)
         {
             _errors++;
         }
-        else if (stage is not (MilterStage.Data or MilterStage.Bdat))
+        else if (stage is not (FilterStage.Data or FilterStage.Bdat))
         {
             _stats.Succeeded(stage switch
             {
-                MilterStage.Helo => _milterExtended ? SmtpVerb.Ehlo : SmtpVerb.Helo,
-                MilterStage.Mail => SmtpVerb.Mail,
+                FilterStage.Helo => _milterExtended ? SmtpVerb.Ehlo : SmtpVerb.Helo,
+                FilterStage.Mail => SmtpVerb.Mail,
                 _ => SmtpVerb.Rcpt,
             });
         }
@@ -149,16 +167,16 @@ internal sealed partial class SmtpSession
     }
 
     /// <summary>A command the filters refused: its reply (a first BDAT chunk is read and thrown away with it).</summary>
-    private void MilterRefused(MilterStage stage, string reply)
+    private void FilterRefused(FilterStage stage, string reply)
     {
-        if (stage == MilterStage.Bdat)
+        if (stage == FilterStage.Bdat)
         {
             _bdatReply = ChunkReply.Rejected;
             _bdatRejection = reply;
             _bdatDiscard = true;
             return;
         }
-        if (stage == MilterStage.Mail)
+        if (stage == FilterStage.Mail)
         {
             _milters!.Abort();
         }
@@ -216,11 +234,64 @@ internal sealed partial class SmtpSession
         return reply;
     }
 
-    /// <summary>The end of a transaction: the filters forget it (SMFIC_ABORT before their next event).</summary>
-    private void ResetMilters()
+    /// <summary>The end of a transaction: the mail filters forget it (SMFIC_ABORT before their next event), the proxy filter is let go.</summary>
+    private void ResetFilters()
     {
         _milters?.Abort();
         _milterDiscard = false;
+        if (_proxy is not null)
+        {
+            _ = _proxy.DisposeAsync().AsTask();
+            _proxy = null;
+        }
+    }
+
+    /// <summary>
+    /// RCPT TO (connecting the before-queue filter for the first one, with MAIL FROM replayed), DATA or the first BDAT
+    /// to the proxy filter: null when it takes them, otherwise its reply for the client.
+    /// </summary>
+    private async Task<string?> ProxyAsync(FilterStage stage)
+    {
+        if (_proxy is null)
+        {
+            (_proxy, string opened) = await ProxyFilter.OpenAsync(_s.ProxyFilter!, _mailCommand!, _hardStop);
+            if (_proxy is null)
+            {
+                return opened;
+            }
+        }
+        string command = stage == FilterStage.Rcpt ? $"RCPT TO:<{Encoding.UTF8.GetString(_filterRecipient!.Address)}>" : "DATA";
+        string reply = await _proxy.CommandAsync(command, _hardStop);
+        if (reply[0] == (stage == FilterStage.Rcpt ? '2' : '3'))
+        {
+            return null;
+        }
+        MailLog.Warning($"proxy {_s.ProxyFilter!.Name} rejected \"{command}\": \"{reply}\"");
+        // A 2xx or 3xx where another was due is not passed through, as in Postfix.
+        return reply[0] is '4' or '5' ? reply : ProxyFilter.Failure;
+    }
+
+    /// <summary>The end of a message that went to the before-queue filter: its reply is the client's, and Postfix's log line.</summary>
+    private async Task EndProxiedMessageAsync()
+    {
+        _mode = Mode.Command;
+        bool bdat = _bdatStarted;
+        string reply = await _proxy!.EndAsync(_hardStop);
+        bool accepted = reply[0] == '2';
+        string helo = _helo is null ? "" : $" helo=<{_helo}>";
+        string to = _envelope.RecipientCount > 0 ? $" to=<{Printable.Text(_envelope[_envelope.Recipients[^1].Address])}>" : "";
+        MailLog.Info($"proxy-{(accepted ? "accept" : "reject")}: END-OF-MESSAGE: {reply}; from=<{Printable.Text(_envelope[_envelope.Sender])}>{to} proto={Protocol}{helo}");
+        Reply.Line(Encoding.UTF8.GetBytes(reply));
+        if (accepted)
+        {
+            _stats.Succeeded(bdat ? SmtpVerb.Bdat : SmtpVerb.Data);
+            _errors = 0;
+            _junk = 0;
+        }
+        else
+        {
+            _errors++;
+        }
     }
 
     /// <summary>The first BDAT chunk, once the filters let the data begin: cleanup opens the message.</summary>

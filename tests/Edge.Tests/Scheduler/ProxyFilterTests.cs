@@ -1,0 +1,64 @@
+using Edge.Tests.Support;
+
+namespace Edge.Tests.Scheduler;
+
+/// <summary>
+/// smtpd_proxy_filter, before the queue (SMTPD_PROXY_README): the listener hands each transaction to the filter as
+/// it happens, and the client's reply to the end of the data is the filter's, which has re-injected the message into
+/// an after-filter listener (or refused it). Nothing is queued by the listener itself, so nothing is queued twice.
+/// </summary>
+public class ProxyFilterTests
+{
+    /// <summary>The listener with the proxy filter, and the after-filter listener the filter re-injects into.</summary>
+    private static Task<EdgeInstance> StartAsync(TempDirectory directory, int filterPort, int reinjectPort) =>
+        EdgeInstance.StartAsync("smtpd_proxy_timeout = 5s", $"-o smtpd_proxy_filter=127.0.0.1:{filterPort}\n" +
+            $"127.0.0.1:{reinjectPort} inet n - n - - smtpd", reuse: directory);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_client_gets_the_filters_reply_and_the_message_is_queued_once_by_the_after_filter_listener(bool bdat)
+    {
+        int reinjectPort = FreePorts.Tcp();
+        await using var filter = new ReinjectingFilter(reinjectPort);
+        using var directory = new TempDirectory();
+        await using var edge = await StartAsync(directory, filter.Port, reinjectPort);
+        // DATA content is dot-stuffed by the client; BDAT content is not.
+        string reply = await edge.SendAsync($"Subject: through the proxy\r\n\r\n{(bdat ? "." : "..")}leading dot\r\nbody\r\n", bdat, "user@edge.test");
+        Assert.StartsWith("250 2.0.0 Ok: queued as ", reply);
+        var message = Assert.Single(await edge.QueuedAsync());
+        Assert.Equal(reply.Split(' ')[^1], message.Id.ToString());
+        string stored = await edge.SingleMessageContentAsync();
+        // The filter saw Edge's own Received: header, then the message, dots intact.
+        Assert.Matches(@"^Received: from filter\.test \(localhost \[127\.0\.0\.1\]\)\r\n(.*\r\n)*X-Filtered: by the test filter\r\nReceived: from client\.example \(localhost \[127\.0\.0\.1\]\)", stored);
+        Assert.EndsWith("\r\nSubject: through the proxy\r\n\r\n.leading dot\r\nbody\r\n", stored);
+        Assert.Equal(1, filter.Filtered);
+    }
+
+    [Fact]
+    public async Task A_message_the_filter_refuses_gets_its_reply_and_nothing_is_queued()
+    {
+        int reinjectPort = FreePorts.Tcp();
+        await using var filter = new ReinjectingFilter(reinjectPort) { Verdict = content => content.Contains("spam") ? "554 5.7.1 rejected by the test filter" : null };
+        using var directory = new TempDirectory();
+        await using var edge = await StartAsync(directory, filter.Port, reinjectPort);
+        Assert.Equal("554 5.7.1 rejected by the test filter", await edge.SendAsync("Subject: spam\r\n\r\nspam\r\n", bdat: false, "user@edge.test"));
+        Assert.Empty(await edge.QueuedAsync());
+        Assert.StartsWith("250 2.0.0 Ok", await edge.SendAsync("Subject: ham\r\n\r\nham\r\n", bdat: false, "user@edge.test"));
+        Assert.Single(await edge.QueuedAsync());
+    }
+
+    [Fact]
+    public async Task A_filter_that_is_down_gets_the_client_451_and_nothing_is_queued()
+    {
+        int reinjectPort = FreePorts.Tcp();
+        using var directory = new TempDirectory();
+        await using var edge = await StartAsync(directory, FreePorts.Tcp(), reinjectPort);
+        await using var c = await edge.ConnectAsync();
+        Assert.StartsWith("250-", await c.CommandAsync("EHLO client.example"));
+        Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
+        Assert.Equal("451 4.3.0 Error: queue file write error", await c.CommandAsync("RCPT TO:<user@edge.test>"));
+        Assert.StartsWith("554 5.5.1", await c.CommandAsync("DATA"));
+        Assert.Empty(await edge.QueuedAsync());
+    }
+}
