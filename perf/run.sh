@@ -207,7 +207,7 @@ fi
 if want inspecting; then
   [ -x /usr/sbin/opendkim ] && command -v opendkim-genkey >/dev/null || \
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq opendkim opendkim-tools >/dev/null
-  postconf -m | grep -qx pcre || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix-pcre >/dev/null
+  postconf -c "$pf" -m | grep -qx pcre || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix-pcre >/dev/null
   ik="$PWD/$out/inspect"
   mkdir -p "$ik"
   for i in $(seq 0 99); do echo "/^Subject:.*\\bspamword$i\\b/ REJECT rule $i"; done > "$ik/header_checks"
@@ -257,8 +257,8 @@ CF
   done
   printf 'inspecting MX, 10240 bytes: edge %.0f msg/s, postfix %.0f msg/s, edge/postfix %.2f\n' "$ie" "$ip" "$(echo "$ie / $ip" | bc -l)"
   echo "edge queue after the run: $("$out/edge/edge" postqueue -c "$ei" -p | tail -n 1)"
-  one=$("$out/edge/edge" postqueue -c "$ei" -p | awk 'NR == 2 { sub(/[*!]$/, "", $1); print $1 }')
+  one=$("$out/edge/edge" postqueue -c "$ei" -p | awk '$2 + 0 > 10000 { sub(/[*!]$/, "", $1); print $1; exit }')
   echo "a message Edge queued is signed: $("$out/edge/edge" postcat -c "$ei" -q "$one" | grep -c '^DKIM-Signature: ')"
-  pone=$(postqueue -c "$pf" -p | awk 'NR == 2 { sub(/[*!]$/, "", $1); print $1 }')
+  pone=$(postqueue -c "$pf" -p | awk '$2 + 0 > 10000 { sub(/[*!]$/, "", $1); print $1; exit }')
   echo "a message Postfix queued is signed: $(postcat -c "$pf" -q "$pone" 2>/dev/null | grep -c 'DKIM-Signature: ')"
 fi

@@ -26,6 +26,9 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     private CleanupSettings _settings = null!;
     private bool _hold;
 
+    /// <summary>Where the mail filters read the message from, as it stands after the changes so far.</summary>
+    private Func<IAsyncEnumerable<ReadOnlyMemory<byte>>> _content = null!;
+
     /// <summary>Content bytes taken so far, the headers cleanup wrote included.</summary>
     public long Size => _writer.Size;
 
@@ -71,8 +74,8 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     public CleanupResult End(SavedActions? saved) => Refusal(saved) ?? Queue(saved, quarantined: false);
 
     /// <summary>
-    /// <see cref="End"/> with mail filters: a message the checks let through is shown to <paramref name="milters"/>
-    /// once its content is committed, and what they decide and change is carried out before it is queued.
+    /// <see cref="End"/> with mail filters: a message the checks let through is shown to <paramref name="milters"/>,
+    /// and what they decide and change is carried out before it is queued.
     /// </summary>
     public async Task<CleanupResult> EndAsync(SavedActions? saved, MilterChain milters, CancellationToken cancellationToken)
     {
@@ -82,15 +85,15 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
         }
         try
         {
-            await CommitContentAsync(cancellationToken);
+            _content = await ContentAsync(cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             return WriteFailed(e);
         }
         milters.Macros["i"] = _envelope.Id.ToString();
-        string? reply = await milters.MessageAsync(() => queue.ReadContentAsync(_writer.Chunks.ToArray(), cancellationToken),
-            _submission.Received, edits => ApplyAsync(edits, cancellationToken), cancellationToken);
+        string? reply = await milters.MessageAsync(() => _content(), _submission.Received, edits => ApplyAsync(edits, cancellationToken),
+            cancellationToken);
         if (_writer.Failure is { } failure)
         {
             return WriteFailed(failure);
@@ -177,19 +180,33 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
         }
     }
 
-    /// <summary>Writes the last chunk and waits until the log holds every chunk durably: only then can it read them back.</summary>
-    private async Task CommitContentAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The content as it stands, for the mail filters: a copy of the writer's buffer while the message fits one chunk
+    /// (nothing to commit or read back); otherwise the last chunk is written, the log commits every chunk (it reads
+    /// only what is committed) and they are read back.
+    /// </summary>
+    private async Task<Func<IAsyncEnumerable<ReadOnlyMemory<byte>>>> ContentAsync(CancellationToken cancellationToken)
     {
+        if (_writer.Chunks.IsEmpty && _writer.Failure is null)
+        {
+            // A copy: a filter's changes start the writer again.
+            ReadOnlyMemory<byte> whole = _writer.Unwritten.ToArray();
+            return () => Once(whole);
+        }
         _writer.Complete();
         if (_writer.Failure is { } failure)
         {
             throw failure;
         }
-        if (_writer.Chunks.Length > 0)
-        {
-            long last = _writer.Chunks[^1].Address;
-            await queue.WaitCommittedAsync(last, new CommitWaiter()).AsTask().WaitAsync(cancellationToken);
-        }
+        ContentChunk[] chunks = _writer.Chunks.ToArray();
+        await queue.WaitCommittedAsync(chunks[^1].Address, new CommitWaiter()).AsTask().WaitAsync(cancellationToken);
+        return () => queue.ReadContentAsync(chunks, cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Once(ReadOnlyMemory<byte> content)
+    {
+        await Task.CompletedTask;
+        yield return content;
     }
 
     /// <summary>
@@ -214,10 +231,10 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
         {
             return;
         }
-        ContentChunk[] before = _writer.Chunks.ToArray();
+        Func<IAsyncEnumerable<ReadOnlyMemory<byte>>> before = _content;
         _writer.Restart();
-        await MilterContentEditor.RewriteAsync(queue.ReadContentAsync(before, cancellationToken), edits, _submission.Received, _writer);
-        await CommitContentAsync(cancellationToken);
+        await MilterContentEditor.RewriteAsync(before(), edits, _submission.Received, _writer);
+        _content = await ContentAsync(cancellationToken);
     }
 
     /// <summary>An address as a filter gives it, with or without angle brackets and ESMTP arguments after them.</summary>

@@ -36,6 +36,8 @@ internal sealed partial class MilterClient(MilterDefinition definition, MilterSe
     private byte _skipEvent;
     private readonly string[]?[] _macroLists = new string[7][];
     private readonly ArrayBufferWriter<byte> _packet = new(256);
+    private readonly ArrayBufferWriter<byte> _macroPacket = new(256);
+    private readonly ArrayBufferWriter<byte> _outgoing = new(1024);
     private byte[] _input = new byte[256];
     private TimeSpan _timeout = definition.CommandTimeout;
 
@@ -251,18 +253,18 @@ internal sealed partial class MilterClient(MilterDefinition definition, MilterSe
             }
             _skipEvent = 0;
         }
-        byte[] payload = _packet.WrittenSpan.ToArray();
-        if (macros is not null && !await WriteMacrosAsync(command, stage, macros, cancellationToken))
+        // The macros go even when the filter declined the event itself, as Postfix sends them; macros and event in one write.
+        if (macros is not null)
         {
-            return _defaultReply;
+            Frame(MilterProtocol.Macro, Macros(command, stage, macros));
         }
         if ((skipFlag & _events) != 0)
         {
+            await SendAsync(command, cancellationToken);
             return _defaultReply;
         }
-        _packet.Clear();
-        _packet.Write(payload);
-        if (!await WriteAsync(command, cancellationToken) || skipReply)
+        Frame(command, _packet.WrittenSpan);
+        if (!await SendAsync(command, cancellationToken) || skipReply)
         {
             return _defaultReply;
         }
@@ -377,43 +379,59 @@ internal sealed partial class MilterClient(MilterDefinition definition, MilterSe
         return true;
     }
 
-    private async Task<bool> WriteMacrosAsync(byte command, int stage, IReadOnlyDictionary<string, string> macros, CancellationToken cancellationToken)
+    /// <summary>The macro packet for an event: its command, then the names the stage's list has values for, with the values.</summary>
+    private ReadOnlySpan<byte> Macros(byte command, int stage, IReadOnlyDictionary<string, string> macros)
     {
         string[] names = _macroLists[stage] ?? settings.Macros[stage];
-        _packet.Clear();
-        _packet.Write([command]);
+        _macroPacket.Clear();
+        _macroPacket.Write([command]);
         foreach (string name in names)
         {
             if (macros.TryGetValue(name, out string? value))
             {
-                Cstring(name);
-                Cstring(value);
+                Cstring(_macroPacket, name);
+                Cstring(_macroPacket, value);
             }
         }
-        return await WriteAsync(MilterProtocol.Macro, cancellationToken);
+        return _macroPacket.WrittenSpan;
     }
 
-    private void Cstring(string text)
+    private void Cstring(string text) => Cstring(_packet, text);
+
+    private static void Cstring(ArrayBufferWriter<byte> packet, string text)
     {
         int length = Encoding.UTF8.GetByteCount(text);
-        Span<byte> span = _packet.GetSpan(length + 1);
+        Span<byte> span = packet.GetSpan(length + 1);
         Encoding.UTF8.GetBytes(text, span);
         span[length] = 0;
-        _packet.Advance(length + 1);
+        packet.Advance(length + 1);
+    }
+
+    /// <summary>Adds one packet (length, command, data) to what goes out with the next <see cref="SendAsync"/>.</summary>
+    private void Frame(byte command, ReadOnlySpan<byte> data)
+    {
+        Span<byte> frame = _outgoing.GetSpan(data.Length + 5);
+        BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)data.Length + 1);
+        frame[4] = command;
+        data.CopyTo(frame[5..]);
+        _outgoing.Advance(data.Length + 5);
     }
 
     /// <summary>Sends the packet built in <see cref="_packet"/> as <paramref name="command"/>; false (and the filter dropped) on failure.</summary>
-    private async Task<bool> WriteAsync(byte command, CancellationToken cancellationToken)
+    private Task<bool> WriteAsync(byte command, CancellationToken cancellationToken)
     {
-        byte[] frame = ArrayPool<byte>.Shared.Rent(_packet.WrittenCount + 5);
+        Frame(command, _packet.WrittenSpan);
+        return SendAsync(command, cancellationToken);
+    }
+
+    /// <summary>Writes the packets framed so far in one go; false (and the filter dropped) on failure.</summary>
+    private async Task<bool> SendAsync(byte command, CancellationToken cancellationToken)
+    {
         try
         {
-            BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)_packet.WrittenCount + 1);
-            frame[4] = command;
-            _packet.WrittenSpan.CopyTo(frame.AsSpan(5));
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_timeout);
-            await _stream!.WriteAsync(frame.AsMemory(0, _packet.WrittenCount + 5), timeout.Token);
+            await _stream!.WriteAsync(_outgoing.WrittenMemory, timeout.Token);
             return true;
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException
@@ -425,7 +443,7 @@ internal sealed partial class MilterClient(MilterDefinition definition, MilterSe
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(frame);
+            _outgoing.ResetWrittenCount();
         }
     }
 

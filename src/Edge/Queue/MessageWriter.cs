@@ -44,6 +44,9 @@ internal sealed class MessageWriter : IContentSink, IDisposable
 
     public ReadOnlySpan<ContentChunk> Chunks => _chunks.AsSpan(0, _chunkCount);
 
+    /// <summary>Content written but not yet in a chunk record (all of it, while <see cref="Chunks"/> is empty).</summary>
+    public ReadOnlySpan<byte> Unwritten => _buffer.AsSpan(PayloadOffset, _filled);
+
     public void Begin(QueueId id, long limit)
     {
         _id = id;
