@@ -21,6 +21,9 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     private readonly MessageOrigin _origin = new();
     private ContentInspector? _inspector;
     private CleanupSettings? _inspectorSettings;
+
+    /// <summary>milter_header_checks, for the headers mail filters add or change; null when there are none.</summary>
+    private ContentInspector? _filterHeaderInspector;
     private Envelope _envelope = null!;
     private Submission _submission = null!;
     private CleanupSettings _settings = null!;
@@ -51,6 +54,9 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
         {
             _inspector?.Release();
             _inspector = new ContentInspector(settings.Checks, settings.Headers);
+            _filterHeaderInspector?.Release();
+            _filterHeaderInspector = settings.MilterHeaderChecks is { } checks
+                ? new ContentInspector(checks, HeaderRules.Only(CheckStage.MilterHeaders, settings.Headers.HeaderSizeLimit)) : null;
             _inspectorSettings = settings;
         }
         _origin.Set(envelope, submission);
@@ -97,6 +103,16 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
         if (_writer.Failure is { } failure)
         {
             return WriteFailed(failure);
+        }
+        // What milter_header_checks decided about the filters' headers comes first, as Postfix's cleanup applies it.
+        ContentVerdict verdict = _inspector!.Verdict;
+        if (verdict.Reply is { } checkReply)
+        {
+            return new CleanupResult(CleanupOutcome.Rejected, Reply: checkReply);
+        }
+        if (verdict.Discard)
+        {
+            return new CleanupResult(CleanupOutcome.Discarded);
         }
         switch (reply?[0])
         {
@@ -203,6 +219,44 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
         return () => queue.ReadContentAsync(chunks, cancellationToken);
     }
 
+    /// <summary>
+    /// milter_header_checks on each header a filter adds or changes, as Postfix's cleanup checks them before they go in:
+    /// IGNORE or STRIP keeps it out, REPLACE changes it, and what concerns the message (REJECT, DISCARD, HOLD, FILTER,
+    /// REDIRECT, BCC) joins what the header and body checks decided.
+    /// </summary>
+    private void CheckFilterHeaders(MilterEdits edits)
+    {
+        if (_filterHeaderInspector is not { } inspector)
+        {
+            return;
+        }
+        var output = new ContentBuffer();
+        for (int i = edits.Headers.Count - 1; i >= 0; i--)
+        {
+            HeaderEdit edit = edits.Headers[i];
+            if (edit.Value.Length == 0)
+            {
+                continue;
+            }
+            output.Buffer.ResetWrittenCount();
+            inspector.Begin(output, _envelope.Id, _origin);
+            inspector.Write(MilterEdits.HeaderBytes(edit.Name, edit.Value));
+            inspector.Complete();
+            _inspector!.Verdict.Add(inspector.Verdict);
+            string result = Encoding.UTF8.GetString(output.Buffer.WrittenSpan).TrimEnd('\r', '\n').Replace("\r\n", "\n");
+            int colon = result.IndexOf(':');
+            if (colon <= 0)
+            {
+                edits.Headers.RemoveAt(i);
+            }
+            else
+            {
+                edits.Headers[i] = edit with { Name = result[..colon], Value = result[(colon + 1)..] };
+            }
+        }
+        inspector.Release();
+    }
+
     private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Once(ReadOnlyMemory<byte> content)
     {
         await Task.CompletedTask;
@@ -227,6 +281,7 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
         {
             _envelope.AddRecipient(Encoding.UTF8.GetBytes(Unbracketed(recipient)), default, DsnNotify.Unspecified);
         }
+        CheckFilterHeaders(edits);
         if (!edits.ChangesContent)
         {
             return;
@@ -283,5 +338,6 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     {
         _writer.Dispose();
         _inspector?.Release();
+        _filterHeaderInspector?.Release();
     }
 }

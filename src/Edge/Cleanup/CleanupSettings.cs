@@ -19,6 +19,9 @@ internal sealed class CleanupSettings
     /// <summary>message_drop_headers (lower case), header_size_limit and hopcount_limit.</summary>
     public required HeaderRules Headers { get; init; }
 
+    /// <summary>milter_header_checks: the headers mail filters add or change are checked with them; null when there are none.</summary>
+    public ContentChecks? MilterHeaderChecks { get; init; }
+
     /// <summary>content_filter: the transport:destination every message goes through after the queue, or null.</summary>
     public string? ContentFilter { get; init; }
 
@@ -39,7 +42,8 @@ internal sealed class CleanupSettings
         Checks = internalMail || overrides.Contains("no_header_body_checks") ? ContentChecks.None(config) : ContentChecks.From(config),
         VirtualAliases = new VirtualAliases(config, classifier, !overrides.Contains("no_address_mappings")),
         Headers = new HeaderRules(config.GetList("message_drop_headers").Select(h => h.ToLowerInvariant()).ToFrozenSet(),
-            Positive(config, "header_size_limit"), Positive(config, "hopcount_limit"), Receiving: true),
+            Positive(config, "header_size_limit"), Positive(config, "hopcount_limit"), CheckStage.Receiving),
+        MilterHeaderChecks = ContentChecks.From(config, ["milter_header_checks", "", "", ""]) is { IsEmpty: false } milterChecks ? milterChecks : null,
         DuplicateFilterLimit = config.GetInt("duplicate_filter_limit"),
         ContentFilter = ContentFilterOf(config),
     };

@@ -63,8 +63,8 @@ internal sealed class ContentChecks
 
     private static int MimeNestingLimit(MainConfig config) => CleanupSettings.Positive(config, "mime_nesting_limit");
 
-    /// <summary>Every table of the list, or start-up stops naming the one that cannot be opened, as Postfix's cleanup does.</summary>
-    private static ILookupTable[] Open(MainConfig config, string parameter) =>
+    /// <summary>Every table of the list (none for no parameter), or start-up stops naming the one that cannot be opened, as Postfix's cleanup does.</summary>
+    private static ILookupTable[] Open(MainConfig config, string parameter) => parameter.Length == 0 ? [] :
         [.. config.GetList(parameter).Select(reference => TableFactory.Open(reference, out string? error)
             ?? throw config.Error(parameter, $"{reference}: {error}"))];
 

@@ -270,7 +270,7 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
         {
             return;
         }
-        if (rules.Receiving && headerClass == HeaderClass.Primary && !Primary(name, value))
+        if (rules.Stage == CheckStage.Receiving && headerClass == HeaderClass.Primary && !Primary(name, value))
         {
             return;
         }
@@ -313,10 +313,12 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
         int space = value.IndexOfAny([' ', '\t']);
         string action = (space < 0 ? value : value[..space]).ToUpperInvariant();
         string argument = space < 0 ? "" : value[space..].Trim();
-        if (!rules.Receiving && action is not ("WARN" or "INFO" or "REPLACE" or "PREPEND" or "STRIP" or "IGNORE" or "DUNNO" or "OK"))
+        // What concerns the whole message cannot be done by the time it is being sent, as in Postfix's smtp(8); a filter's
+        // header cannot have another put in front of it, as in Postfix's cleanup.
+        if ((rules.Stage == CheckStage.Sending && action is not ("WARN" or "INFO" or "REPLACE" or "PREPEND" or "STRIP" or "IGNORE" or "DUNNO" or "OK"))
+            || (rules.Stage == CheckStage.MilterHeaders && action == "PREPEND"))
         {
-            // What concerns the whole message cannot be done by the time it is being sent, as in Postfix's smtp(8).
-            MailLog.Warning($"unsupported command in {parameter} map: {action}", "smtp");
+            MailLog.Warning($"unsupported command in {parameter} map: {action}", rules.Stage == CheckStage.Sending ? "smtp" : "cleanup");
             return true;
         }
         switch (action)

@@ -17,6 +17,17 @@ internal sealed class ContentVerdict
     public string? Filter { get; set; }
     public bool TooManyHops { get; set; }
 
+    /// <summary>What another inspection of the same message decided, added to this (milter_header_checks).</summary>
+    public void Add(ContentVerdict other)
+    {
+        Reply ??= other.Reply;
+        Discard |= other.Discard;
+        Hold |= other.Hold;
+        Redirect = other.Redirect ?? Redirect;
+        Bcc.AddRange(other.Bcc);
+        Filter = other.Filter ?? Filter;
+    }
+
     public void Reset()
     {
         Reply = null;

@@ -51,7 +51,7 @@ public static partial class ParameterRegistry
         List("body_checks", ""),
         List("mime_header_checks", "$header_checks"),
         List("nested_header_checks", "$header_checks"),
-        Refused(List("milter_header_checks", "")),
+        List("milter_header_checks", ""),
         Int("body_checks_size_limit", "51200"),
         List("message_drop_headers", "bcc, content-length, resent-bcc, return-path"),
         Refused(Str("always_bcc", "")),

@@ -151,6 +151,35 @@ public class MilterTests
         Assert.DoesNotContain("X-Remove", stored);
     }
 
+    /// <summary>milter_header_checks see the headers filters add: they may refuse the message, keep the header out or hold it.</summary>
+    [Theory]
+    [InlineData("X-Spam-Flag", "YES", "550 5.7.1 spam by the filter's verdict", null)]
+    [InlineData("X-Internal", "secret", "250", "absent")]
+    [InlineData("X-Review", "please", "250", "held")]
+    [InlineData("X-Fine", "yes", "250", "present")]
+    public async Task Milter_header_checks_act_on_the_headers_a_filter_adds(string name, string value, string reply, string? outcome)
+    {
+        await using var milter = new TestMilter { Script = (c, _) => c == 'E' ? [TestMilter.Packet('h', name, value), TestMilter.Packet('c')] : null };
+        using var directory = new TempDirectory();
+        directory.Write("milter_header_checks", """
+            /^X-Spam-Flag: YES/  REJECT spam by the filter's verdict
+            /^X-Internal:/       STRIP
+            /^X-Review:/         HOLD
+            /^X-Fine:/           PREPEND X-Not: allowed here
+            """);
+        await using var edge = await StartAsync(milter, directory, $"milter_header_checks = regexp:{directory.File("milter_header_checks")}");
+        Assert.StartsWith(reply, await edge.SendAsync("Subject: x\r\n\r\nbody\r\n", bdat: false));
+        if (outcome is null)
+        {
+            Assert.Empty(await edge.QueuedAsync());
+            return;
+        }
+        string stored = await edge.SingleMessageContentAsync();
+        Assert.Equal(outcome != "absent", stored.Contains($"\r\n{name}: {value}\r\n"));
+        Assert.DoesNotContain("X-Not", stored);
+        Assert.Equal(outcome == "held", Assert.Single(edge.Queue.Entries).Hold);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

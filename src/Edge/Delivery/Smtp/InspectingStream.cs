@@ -1,4 +1,3 @@
-using System.Buffers;
 using Edge.Cleanup;
 using Edge.Mail;
 using Edge.Streams;
@@ -14,7 +13,7 @@ internal sealed class InspectingStream : WriteOnlyStream
 {
     private readonly Stream _output;
     private readonly ContentInspector _inspector;
-    private readonly Pending _pending = new();
+    private readonly ContentBuffer _pending = new();
 
     public InspectingStream(Stream output, ContentChecks checks, HeaderRules rules, QueueId id)
     {
@@ -49,13 +48,5 @@ internal sealed class InspectingStream : WriteOnlyStream
     {
         _inspector.Release();
         base.Dispose(disposing);
-    }
-
-    /// <summary>What the inspector passes on, until it is written out.</summary>
-    private sealed class Pending : IContentSink
-    {
-        public ArrayBufferWriter<byte> Buffer { get; } = new(4096);
-
-        public void Write(ReadOnlySpan<byte> content) => Buffer.Write(content);
     }
 }

@@ -19,7 +19,7 @@ internal sealed class SmtpClientOptions
     public ContentChecks? ContentChecks { get; init; }
 
     /// <summary>header_size_limit, for those checks.</summary>
-    public HeaderRules HeaderRules { get; init; } = HeaderRules.Sending(102400);
+    public HeaderRules HeaderRules { get; init; } = HeaderRules.Only(CheckStage.Sending, 102400);
 
     /// <summary>smtp_never_send_ehlo: greet with HELO only (no ESMTP features, as for an old content filter).</summary>
     public bool NeverSendEhlo { get; init; }
@@ -76,7 +76,7 @@ internal sealed class SmtpClientOptions
             HeloName = config.Get(lmtp ? Name("lhlo_name") : "smtp_helo_name") is { Length: > 0 } helo ? helo : config.Get("myhostname"),
             NeverSendEhlo = !lmtp && config.GetBool("smtp_never_send_ehlo"),
             ContentChecks = lmtp ? null : ContentChecks.From(config, ["smtp_header_checks", "smtp_mime_header_checks", "smtp_nested_header_checks", "smtp_body_checks"]) is { IsEmpty: false } checks ? checks : null,
-            HeaderRules = HeaderRules.Sending(CleanupSettings.Positive(config, "header_size_limit")),
+            HeaderRules = HeaderRules.Only(CheckStage.Sending, CleanupSettings.Positive(config, "header_size_limit")),
             TlsLevel = TlsLevelOf(config, Name("tls_security_level"), lmtp),
             ConnectTimeout = Time("connect_timeout", defaults.ConnectTimeout),
             HeloTimeout = Time("helo_timeout", defaults.HeloTimeout),
