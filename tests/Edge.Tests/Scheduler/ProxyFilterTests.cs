@@ -33,6 +33,10 @@ public class ProxyFilterTests
         Assert.Matches(@"^Received: from filter\.test \(localhost \[127\.0\.0\.1\]\)\r\n(.*\r\n)*X-Filtered: by the test filter\r\nReceived: from client\.example \(localhost \[127\.0\.0\.1\]\)", stored);
         Assert.EndsWith("\r\nSubject: through the proxy\r\n\r\n.leading dot\r\nbody\r\n", stored);
         Assert.Equal(1, filter.Filtered);
+        // The filter was told who the client is (it offers XFORWARD), and got the client's envelope.
+        string[] commands = [.. filter.Commands];
+        Assert.Matches(@"^XFORWARD NAME=localhost ADDR=127\.0\.0\.1 PORT=\d+ PROTO=ESMTP HELO=client\.example SOURCE=REMOTE$", commands[1]);
+        Assert.Equal(["MAIL FROM:<sender@example.org>", "RCPT TO:<user@edge.test>"], commands[2..4]);
     }
 
     [Fact]

@@ -31,6 +31,9 @@ public sealed class ReinjectingFilter : IAsyncDisposable
     /// <summary>A reply that refuses the message instead of re-injecting it, or null to pass it on; decided on its content.</summary>
     public Func<string, string?> Verdict { get; set; } = _ => null;
 
+    /// <summary>Every command line it received, in order.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Commands { get; } = new();
+
     /// <summary>How many messages it re-injected.</summary>
     public int Filtered => _filtered;
 
@@ -65,11 +68,15 @@ public sealed class ReinjectingFilter : IAsyncDisposable
             {
                 while (await reader.ReadLineAsync(_stop.Token) is { } line)
                 {
+                    Commands.Enqueue(line);
                     string verb = line.Split(' ')[0].ToUpperInvariant();
                     switch (verb)
                     {
-                        case "HELO" or "EHLO":
+                        case "HELO":
                             await Say("250 filter.test");
+                            break;
+                        case "EHLO":
+                            await Say("250-filter.test\r\n250 XFORWARD NAME ADDR PORT PROTO HELO SOURCE");
                             break;
                         case "MAIL":
                             sender = Address(line);

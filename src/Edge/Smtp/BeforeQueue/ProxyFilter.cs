@@ -37,10 +37,12 @@ internal sealed class ProxyFilter : IContentSink, IAsyncDisposable
     public bool Broken { get; private set; }
 
     /// <summary>
-    /// Connects, reads the greeting, says EHLO and replays <paramref name="mailFrom"/>. Returns the filter, or null with
-    /// the reply for the client: the filter's own refusal of MAIL FROM, or <see cref="Failure"/>.
+    /// Connects, reads the greeting, says EHLO, tells a filter that offers XFORWARD who the client is, and replays
+    /// <paramref name="mailFrom"/>. Returns the filter, or null with the reply for the client: the filter's own refusal
+    /// of MAIL FROM, or <see cref="Failure"/>.
     /// </summary>
-    public static async Task<(ProxyFilter? Filter, string Reply)> OpenAsync(ProxyFilterSettings settings, string mailFrom, CancellationToken cancellationToken)
+    public static async Task<(ProxyFilter? Filter, string Reply)> OpenAsync(ProxyFilterSettings settings, ProxyClient client,
+        string mailFrom, CancellationToken cancellationToken)
     {
         ProxyFilter? filter = null;
         try
@@ -63,8 +65,10 @@ internal sealed class ProxyFilter : IContentSink, IAsyncDisposable
                 throw;
             }
             filter = new ProxyFilter(settings, new NetworkStream(socket, ownsSocket: true));
+            string ehlo = "";
             if (!(await filter.ReadReplyAsync(cancellationToken)).StartsWith('2')
-                || !(await filter.CommandAsync($"EHLO {settings.EhloName}", cancellationToken)).StartsWith('2'))
+                || !(ehlo = await filter.CommandAsync($"EHLO {settings.EhloName}", cancellationToken)).StartsWith('2')
+                || (XforwardCommand(ehlo, client) is { } xforward && !(await filter.CommandAsync(xforward, cancellationToken)).StartsWith('2')))
             {
                 await filter.DisposeAsync();
                 return (null, Failure);
@@ -86,6 +90,29 @@ internal sealed class ProxyFilter : IContentSink, IAsyncDisposable
             }
             return (null, Failure);
         }
+    }
+
+    /// <summary>
+    /// XFORWARD with the client's attributes the filter's EHLO reply names (Postfix's XFORWARD_README), or null when it
+    /// offers none; a value Edge does not know is "[UNAVAILABLE]".
+    /// </summary>
+    private static string? XforwardCommand(string ehlo, ProxyClient client)
+    {
+        string? offered = ehlo.Split("\r\n").Select(line => line.Length > 4 ? line[4..] : "")
+            .FirstOrDefault(line => line.StartsWith("XFORWARD", StringComparison.OrdinalIgnoreCase));
+        if (offered is null)
+        {
+            return null;
+        }
+        var names = new HashSet<string>(offered.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1), StringComparer.OrdinalIgnoreCase);
+        (string Name, string? Value)[] attributes =
+        [
+            ("NAME", client.Name), ("ADDR", client.Address), ("PORT", client.Port), ("PROTO", client.Protocol),
+            ("HELO", client.Helo), ("SOURCE", "REMOTE"),
+        ];
+        string[] sent = [.. attributes.Where(a => names.Contains(a.Name))
+            .Select(a => $"{a.Name}={(a.Value is { Length: > 0 } value ? Protocol.XText.Encode(value) : "[UNAVAILABLE]")}")];
+        return sent.Length == 0 ? null : "XFORWARD " + string.Join(' ', sent);
     }
 
     /// <summary>Sends a command and returns the filter's reply (lines joined by CRLF), or <see cref="Failure"/> when it does not answer.</summary>

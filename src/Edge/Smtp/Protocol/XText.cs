@@ -56,6 +56,24 @@ internal static class XText
         return System.Text.Encoding.UTF8.GetString(bytes, 0, n);
     }
 
+    /// <summary>Encodes text as xtext: "+" and "=", controls, spaces and 8-bit bytes become "+XX".</summary>
+    public static string Encode(string text)
+    {
+        var encoded = new System.Text.StringBuilder(text.Length);
+        foreach (byte b in System.Text.Encoding.UTF8.GetBytes(text))
+        {
+            if (b is < 0x21 or > 0x7e or (byte)'+' or (byte)'=')
+            {
+                encoded.Append('+').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                encoded.Append((char)b);
+            }
+        }
+        return encoded.ToString();
+    }
+
     private static int HexValue(byte b) => b <= (byte)'9' ? b - '0' : b - 'A' + 10;
 
     private static bool IsUpperHex(byte b) => b is >= (byte)'0' and <= (byte)'9' or >= (byte)'A' and <= (byte)'F';

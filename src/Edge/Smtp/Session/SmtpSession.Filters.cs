@@ -254,13 +254,15 @@ internal sealed partial class SmtpSession
     {
         if (_proxy is null)
         {
-            (_proxy, string opened) = await ProxyFilter.OpenAsync(_s.ProxyFilter!, _mailCommand!, _hardStop);
+            var client = new ProxyClient(_peer.Name, _peer.Address, _peer.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Protocol, _helo);
+            (_proxy, string opened) = await ProxyFilter.OpenAsync(_s.ProxyFilter!, client, _mailCommand!, _hardStop);
             if (_proxy is null)
             {
                 return opened;
             }
         }
-        string command = stage == FilterStage.Rcpt ? $"RCPT TO:<{Encoding.UTF8.GetString(_filterRecipient!.Address)}>" : "DATA";
+        string command = stage == FilterStage.Rcpt ? RcptCommand(_filterRecipient!) : "DATA";
         string reply = await _proxy.CommandAsync(command, _hardStop);
         if (reply[0] == (stage == FilterStage.Rcpt ? '2' : '3'))
         {
@@ -269,6 +271,23 @@ internal sealed partial class SmtpSession
         MailLog.Warning($"proxy {_s.ProxyFilter!.Name} rejected \"{command}\": \"{reply}\"");
         // A 2xx or 3xx where another was due is not passed through, as in Postfix.
         return reply[0] is '4' or '5' ? reply : ProxyFilter.Failure;
+    }
+
+    /// <summary>RCPT TO for the before-queue filter, with the NOTIFY and ORCPT the client gave.</summary>
+    private static string RcptCommand(PendingRecipient recipient)
+    {
+        var command = new StringBuilder($"RCPT TO:<{Encoding.UTF8.GetString(recipient.Address)}>");
+        if (recipient.Notify != DsnNotify.Unspecified)
+        {
+            command.Append(" NOTIFY=").Append(recipient.Notify.HasFlag(DsnNotify.Never) ? "NEVER"
+                : string.Join(',', new[] { (DsnNotify.Success, "SUCCESS"), (DsnNotify.Failure, "FAILURE"), (DsnNotify.Delay, "DELAY") }
+                    .Where(f => recipient.Notify.HasFlag(f.Item1)).Select(f => f.Item2)));
+        }
+        if (recipient.Orcpt.Length > 0)
+        {
+            command.Append(" ORCPT=").Append(Encoding.UTF8.GetString(recipient.Orcpt));
+        }
+        return command.ToString();
     }
 
     /// <summary>The end of a message that went to the before-queue filter: its reply is the client's, and Postfix's log line.</summary>
