@@ -35,9 +35,6 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     /// <summary>Content bytes taken so far, the headers cleanup wrote included.</summary>
     public long Size => _writer.Size;
 
-    /// <summary>Whether the queued message waits in the hold queue.</summary>
-    public bool Held => _hold;
-
     /// <summary>
     /// Starts a message for <paramref name="envelope"/> (whose recipients cleanup may change) with the headers of
     /// PREPEND actions (<paramref name="prepend"/>, CRLF-terminated lines) and, for mail received by SMTP, the

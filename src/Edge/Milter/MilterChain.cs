@@ -1,5 +1,3 @@
-using Edge.Logging;
-
 namespace Edge.Milter;
 
 /// <summary>
@@ -96,8 +94,4 @@ internal sealed class MilterChain : IAsyncDisposable
         }
         return null;
     }
-
-    /// <summary>Postfix's check_milter_reply() log line: "milter-reject: MAIL from host[addr]: 550 …; from=&lt;…&gt; …".</summary>
-    public static void LogDecision(string queueId, string action, string where, string client, string text, string whatsup) =>
-        MailLog.Info($"{queueId}: {action}: {where} from {client}: {text};{whatsup}");
 }

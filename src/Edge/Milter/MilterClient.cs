@@ -41,8 +41,6 @@ internal sealed partial class MilterClient(MilterDefinition definition, MilterSe
     private byte[] _input = new byte[256];
     private TimeSpan _timeout = definition.CommandTimeout;
 
-    public MilterDefinition Definition => definition;
-
     /// <summary>Connects and negotiates; a filter that fails is dropped and answers with its default action.</summary>
     public async Task OpenAsync(CancellationToken cancellationToken)
     {
