@@ -107,6 +107,25 @@ public class MilterTests
         Assert.Single(await edge.QueuedAsync());
     }
 
+    /// <summary>After XCLIENT the filters hear of the new client as of a new connection, as in Postfix.</summary>
+    [Fact]
+    public async Task Xclient_gives_the_filters_a_new_connect_event_with_the_client_it_names()
+    {
+        await using var milter = new TestMilter();
+        using var directory = new TempDirectory();
+        await using var edge = await StartAsync(milter, directory, "smtpd_authorized_xclient_hosts = 127.0.0.0/8");
+        await using var c = await edge.ConnectAsync();
+        Assert.StartsWith("250-", await c.CommandAsync("EHLO proxy.example"));
+        Assert.StartsWith("220 ", await c.CommandAsync("XCLIENT ADDR=192.0.2.7 NAME=mail.example"));
+        Assert.StartsWith("250-", await c.CommandAsync("EHLO client.example"));
+        Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
+        string[] connects = [.. milter.Log.Where(l => l.StartsWith("C ", StringComparison.Ordinal))];
+        Assert.Equal(2, connects.Length);
+        Assert.StartsWith("C mail.example|4", connects[1]);
+        Assert.EndsWith("192.0.2.7|", connects[1]);
+        Assert.Equal("mail.example [192.0.2.7]", milter.Events.Last(e => e.Command == 'C').Macros["_"]);
+    }
+
     [Fact]
     public async Task A_connection_the_filter_rejects_is_greeted_with_554_and_refused_mail()
     {

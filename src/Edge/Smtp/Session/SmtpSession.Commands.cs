@@ -178,7 +178,7 @@ internal sealed partial class SmtpSession
             SmtpVerb.Vrfy => Vrfy(argument),
             SmtpVerb.Help => Help(),
             SmtpVerb.StartTls => StartTls(argument, ref rest, ref step),
-            SmtpVerb.XClient => Xclient(argument),
+            SmtpVerb.XClient => Xclient(argument, ref step),
             SmtpVerb.Quit => Quit(ref step),
             SmtpVerb.Auth => Fail(Replies.AuthNotEnabled),
             _ => Fail(Replies.NotImplemented),

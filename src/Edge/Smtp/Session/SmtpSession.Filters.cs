@@ -19,6 +19,7 @@ internal sealed partial class SmtpSession
     private enum FilterStage : byte
     {
         None,
+        Connect,
         Helo,
         Mail,
         Rcpt,
@@ -114,6 +115,14 @@ internal sealed partial class SmtpSession
     {
         FilterStage stage = _filterStage;
         _filterStage = FilterStage.None;
+        if (stage == FilterStage.Connect)
+        {
+            // After XCLIENT: the filters start over with the new client.
+            await _milters!.DisposeAsync();
+            _milters = null;
+            _stats.Succeeded(SmtpVerb.XClient);
+            return await GreetAsync();
+        }
         string? raw = _milters is not { } milters || _milterDiscard ? null : stage switch
         {
             FilterStage.Helo => await milters.HeloAsync(_filterArguments[0], _hardStop),

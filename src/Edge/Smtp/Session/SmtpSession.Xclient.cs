@@ -15,7 +15,7 @@ internal sealed partial class SmtpSession
     private const string Unavailable = "[UNAVAILABLE]";
     private const string TempUnavailable = "[TEMPUNAVAIL]";
 
-    private bool Xclient(ReadOnlySpan<byte> argument)
+    private bool Xclient(ReadOnlySpan<byte> argument, ref Step step)
     {
         if (_envelope.Active)
         {
@@ -65,7 +65,14 @@ internal sealed partial class SmtpSession
         ResetTransaction();
         _helo = update.Helo;
         _esmtp = update.Esmtp ?? _esmtp;
-        // As for a new connection: the client hears the greeting and starts with EHLO again.
+        // As for a new connection: the client hears the greeting and starts with EHLO again; mail filters are told of
+        // the new client as of a new connection, as Postfix's smtpd does.
+        if (_milters is not null)
+        {
+            _filterStage = FilterStage.Connect;
+            step = Step.Filters;
+            return true;
+        }
         Reply.Write(_s.Greeting);
         return true;
     }
