@@ -24,6 +24,9 @@ public class ContentCheckTests
         /^X-Bcc:/                          BCC archive@edge.test
         /^X-Filter:/                       FILTER amavis:[127.0.0.1]:10024
         /^X-Dunno:/                        DUNNO
+        /^X-Info:/                         INFO noted
+        /^X-Pass:/                         PASS trusted sender
+        /^X-Ok:/                           OK
         """;
 
     private const string BodyRules = """
@@ -81,6 +84,20 @@ public class ContentCheckTests
         Assert.DoesNotContain("X-Old", stored);
         Assert.Contains("\r\nX-New: value 1\r\nX-Marked: yes\r\nX-Mark: here\r\nX-Warn: x\r\nX-Dunno: stays\r\n\r\nfirst line\r\n" +
             "secret: [removed]\r\ntagged-line\r\ntag me please\r\nlast line\r\n", stored);
+    }
+
+    /// <summary>PASS ends the checks for the message (a later forbidden body line passes); OK, INFO and DUNNO go on.</summary>
+    [Theory]
+    [InlineData("X-Pass: yes", "250 2.0.0 Ok")]
+    [InlineData("X-Ok: yes", "550 5.7.1 message content rejected")]
+    [InlineData("X-Info: yes", "550 5.7.1 message content rejected")]
+    [InlineData("X-Dunno: yes", "550 5.7.1 message content rejected")]
+    public async Task Pass_ends_the_checks_and_the_others_go_on(string header, string reply)
+    {
+        using var directory = new TempDirectory();
+        await using var edge = await StartAsync(directory);
+        Assert.StartsWith(reply, await edge.SendAsync($"Subject: x\r\n{header}\r\n\r\na forbidden phrase\r\n", bdat: false));
+        Assert.Equal(reply.StartsWith('2') ? 1 : 0, (await edge.QueuedAsync()).Count);
     }
 
     [Fact]
