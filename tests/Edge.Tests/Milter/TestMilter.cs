@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
+
+using Edge.Tests.Support;
 
 namespace Edge.Tests.Milter;
 
@@ -22,22 +23,8 @@ public enum MilterBehaviour
 /// version 6 with every action and every event, records each event (with the macros that came before it), and answers
 /// each with the packets <see cref="Script"/> gives (continue when it gives none).
 /// </summary>
-public sealed class TestMilter : IAsyncDisposable
+public sealed class TestMilter(MilterBehaviour behaviour = MilterBehaviour.Normal) : LoopbackServer
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _accepting;
-    private readonly MilterBehaviour _behaviour;
-
-    public TestMilter(MilterBehaviour behaviour = MilterBehaviour.Normal)
-    {
-        _behaviour = behaviour;
-        _listener.Start();
-        _accepting = AcceptAsync();
-    }
-
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
     public string Endpoint => $"inet:127.0.0.1:{Port}";
 
     /// <summary>Each event: its command, its data, and the macros sent for it (name to value).</summary>
@@ -61,22 +48,7 @@ public sealed class TestMilter : IAsyncDisposable
         return [(byte)command, .. number, .. strings.SelectMany(s => Encoding.UTF8.GetBytes(s).Append((byte)0))];
     }
 
-    private async Task AcceptAsync()
-    {
-        try
-        {
-            while (true)
-            {
-                TcpClient client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                _ = ServeAsync(client);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-        {
-        }
-    }
-
-    private async Task ServeAsync(TcpClient client)
+    protected override async Task ServeAsync(TcpClient client)
     {
         using (client)
         {
@@ -87,15 +59,15 @@ public sealed class TestMilter : IAsyncDisposable
                 while (true)
                 {
                     byte[] header = new byte[4];
-                    await stream.ReadExactlyAsync(header, _stop.Token);
+                    await stream.ReadExactlyAsync(header, Stopping);
                     byte[] packet = new byte[BinaryPrimitives.ReadUInt32BigEndian(header)];
-                    await stream.ReadExactlyAsync(packet, _stop.Token);
+                    await stream.ReadExactlyAsync(packet, Stopping);
                     char command = (char)packet[0];
                     byte[] data = packet[1..];
                     switch (command)
                     {
-                        case 'O' when _behaviour == MilterBehaviour.Garbage:
-                            await stream.WriteAsync("this is not a milter\r\n"u8.ToArray(), _stop.Token);
+                        case 'O' when behaviour == MilterBehaviour.Garbage:
+                            await stream.WriteAsync("this is not a milter\r\n"u8.ToArray(), Stopping);
                             continue;
                         case 'O':
                             byte[] words = new byte[12];
@@ -113,7 +85,7 @@ public sealed class TestMilter : IAsyncDisposable
                     }
                     Events.Enqueue((command, data, macros));
                     macros = [];
-                    if (_behaviour == MilterBehaviour.Silent)
+                    if (behaviour == MilterBehaviour.Silent)
                     {
                         continue;
                     }
@@ -145,15 +117,7 @@ public sealed class TestMilter : IAsyncDisposable
     {
         byte[] length = new byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(length, (uint)packet.Length);
-        await stream.WriteAsync(length, _stop.Token);
-        await stream.WriteAsync(packet, _stop.Token);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _stop.Cancel();
-        _listener.Stop();
-        await _accepting;
-        _stop.Dispose();
+        await stream.WriteAsync(length, Stopping);
+        await stream.WriteAsync(packet, Stopping);
     }
 }

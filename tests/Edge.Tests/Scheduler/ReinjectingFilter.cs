@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Edge.Tests.Support;
@@ -11,23 +10,8 @@ namespace Edge.Tests.Scheduler;
 /// into Edge's re-injection listener, answering its own client only with the re-injection's reply (so a message is
 /// never lost between the two), or refuses it when <see cref="Verdict"/> says so.
 /// </summary>
-public sealed class ReinjectingFilter : IAsyncDisposable
+public sealed class ReinjectingFilter(int reinjectPort, int port = 0) : LoopbackServer(port)
 {
-    private readonly TcpListener _listener;
-    private readonly int _reinjectPort;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _accepting;
-
-    public ReinjectingFilter(int reinjectPort, int port = 0)
-    {
-        _reinjectPort = reinjectPort;
-        _listener = new TcpListener(IPAddress.Loopback, port);
-        _listener.Start();
-        _accepting = AcceptAsync();
-    }
-
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
-
     /// <summary>A reply that refuses the message instead of re-injecting it, or null to pass it on; decided on its content.</summary>
     public Func<string, string?> Verdict { get; set; } = _ => null;
 
@@ -39,34 +23,19 @@ public sealed class ReinjectingFilter : IAsyncDisposable
 
     private int _filtered;
 
-    private async Task AcceptAsync()
-    {
-        try
-        {
-            while (true)
-            {
-                TcpClient client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                _ = ServeAsync(client);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-        {
-        }
-    }
-
-    private async Task ServeAsync(TcpClient client)
+    protected override async Task ServeAsync(TcpClient client)
     {
         using (client)
         {
             NetworkStream stream = client.GetStream();
             using var reader = new StreamReader(stream, Encoding.UTF8);
-            async Task Say(string line) => await stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\r\n"), _stop.Token);
+            async Task Say(string line) => await stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\r\n"), Stopping);
             await Say("220 filter.test ESMTP test filter");
             string sender = "";
             var recipients = new List<string>();
             try
             {
-                while (await reader.ReadLineAsync(_stop.Token) is { } line)
+                while (await reader.ReadLineAsync(Stopping) is { } line)
                 {
                     Commands.Enqueue(line);
                     string verb = line.Split(' ')[0].ToUpperInvariant();
@@ -90,7 +59,7 @@ public sealed class ReinjectingFilter : IAsyncDisposable
                         case "DATA":
                             await Say("354 End data with <CR><LF>.<CR><LF>");
                             var content = new StringBuilder("X-Filtered: by the test filter\r\n");
-                            while (await reader.ReadLineAsync(_stop.Token) is { } data && data != ".")
+                            while (await reader.ReadLineAsync(Stopping) is { } data && data != ".")
                             {
                                 content.Append(data).Append("\r\n");
                             }
@@ -114,7 +83,7 @@ public sealed class ReinjectingFilter : IAsyncDisposable
     /// <summary>The message (still dot-stuffed as it came) into Edge's re-injection listener; its reply is the filter's.</summary>
     private async Task<string> ReinjectAsync(string sender, List<string> recipients, string content)
     {
-        await using var edge = await SmtpConnection.OpenAsync(_reinjectPort);
+        await using var edge = await SmtpConnection.OpenAsync(reinjectPort);
         await edge.CommandAsync("EHLO filter.test");
         string reply = await edge.CommandAsync($"MAIL FROM:<{sender}>");
         foreach (string recipient in recipients)
@@ -136,12 +105,4 @@ public sealed class ReinjectingFilter : IAsyncDisposable
     }
 
     private static string Address(string line) => line[(line.IndexOf('<') + 1)..line.IndexOf('>')];
-
-    public async ValueTask DisposeAsync()
-    {
-        _stop.Cancel();
-        _listener.Stop();
-        await _accepting;
-        _stop.Dispose();
-    }
 }
