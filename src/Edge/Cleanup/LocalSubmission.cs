@@ -9,15 +9,15 @@ namespace Edge.Cleanup;
 /// <summary>
 /// Mail that Edge writes itself (bounces and notices, copies a local alias forwards), submitted to cleanup like
 /// mail received by SMTP, without a Received: header: its recipients pass the address mappings and the duplicate
-/// filter, and it is queued once durable.
+/// filter, its content the checks and filters its kind gets, and it is queued once durable.
 /// </summary>
 internal sealed class LocalSubmission(QueueStore queue)
 {
     private static readonly Submission Local = new(new EnvelopeRecord.Client("localhost", "127.0.0.1", "localhost", "local"),
         Helo: null, TlsSummary: null, Received: false);
 
-    /// <param name="milters">non_smtpd_milters, when internal_mail_filter_classes names this kind of mail.</param>
-    public async Task<QueueId> SubmitAsync(CleanupSettings settings, MilterSettings? milters, string sender, IReadOnlyList<string> recipients,
+    /// <param name="kind">What cleanup does to this kind of mail (<see cref="InternalMailKinds"/>).</param>
+    public async Task<QueueId> SubmitAsync(InternalMail kind, string sender, IReadOnlyList<string> recipients,
         Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken)
     {
         var envelope = new Envelope();
@@ -28,12 +28,12 @@ internal sealed class LocalSubmission(QueueStore queue)
         {
             envelope.AddRecipient(Encoding.UTF8.GetBytes(recipient), default, DsnNotify.Unspecified);
         }
-        cleanup.Begin(settings, envelope, Local, sizeLimit: 0);
+        cleanup.Begin(kind.Cleanup, envelope, Local, sizeLimit: 0);
         await using (var content = new SinkStream(cleanup))
         {
             await writeContent(content, cancellationToken);
         }
-        CleanupResult result = milters is null ? cleanup.End(saved: null)
+        CleanupResult result = kind.Milters is not { } milters ? cleanup.End(saved: null)
             : await FilterAsync(cleanup, milters, sender, recipients, id, cancellationToken);
         switch (result.Outcome)
         {

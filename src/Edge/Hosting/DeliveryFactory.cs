@@ -1,7 +1,6 @@
 using System.Net;
 using Edge.Cleanup;
 using Edge.Config;
-using Edge.Milter;
 using Edge.Dns;
 using Edge.Delivery;
 using Edge.Delivery.Pipe;
@@ -34,8 +33,7 @@ internal static class DeliveryFactory
             main.Get("myhostname"), main.GetList("defer_transports"), new DomainSet(main.GetList("fast_flush_domains"),
                 SmtpdSettingsFactory.ParentMatchesSubdomains(main, "fast_flush_domains")),
             BounceSettings.FromConfig(main),
-            CleanupSettings.From(main, SmtpdSettingsFactory.Classifier(main), overrides: new HashSet<string>(), internalMail: true),
-            InternalMilters.From(main));
+            InternalMailKinds.From(main, SmtpdSettingsFactory.Classifier(main)));
     }
 
     private static TransportResolver Resolver(MainConfig main)

@@ -300,7 +300,7 @@ internal sealed partial class QueueManager : IAsyncDisposable
             {
                 var job = new DeliveryJob(message, recipients, route.Nexthop,
                     (output, token) => _queue.CopyContentAsync(message, output, token),
-                    (addresses, header, token) => _local.SubmitAsync(attempt.Settings.Cleanup, milters: null, message.Sender, addresses, async (output, t) =>
+                    (addresses, header, token) => _local.SubmitAsync(attempt.Settings.Internal.Forwarded, message.Sender, addresses, async (output, t) =>
                     {
                         await output.WriteAsync(Encoding.UTF8.GetBytes(header), t);
                         await _queue.CopyContentAsync(message, output, t);
@@ -349,7 +349,7 @@ internal sealed partial class QueueManager : IAsyncDisposable
         }
         QueuedMessage message = attempt.Message;
         QueueManagerSettings settings = attempt.Settings;
-        QueueId notice = await _local.SubmitAsync(settings.Cleanup, postmaster is null ? settings.Milters.Bounce : settings.Milters.Notify, postmaster is null ? "" : settings.Bounce.Sender, [postmaster ?? message.Sender],
+        QueueId notice = await _local.SubmitAsync(postmaster is null ? settings.Internal.Bounce : settings.Internal.Notify, postmaster is null ? "" : settings.Bounce.Sender, [postmaster ?? message.Sender],
             (output, token) => BounceMessage.WriteAsync(output, message, reports, settings.MyHostname,
                 (original, t) => _queue.CopyContentAsync(message, original, t), token, settings.Bounce.SizeLimit,
                 settings.Schedule.MaximalQueueLifetime, postmaster),

@@ -1,6 +1,5 @@
 using Edge.Cleanup;
 using Edge.Delivery;
-using Edge.Milter;
 using Edge.Resolve;
 
 namespace Edge.Scheduler;
@@ -18,17 +17,16 @@ internal sealed record QueueManagerSettings(
     IReadOnlySet<string> DeferTransports,
     DomainSet FastFlushDomains,
     BounceSettings Bounce,
-    CleanupSettings Cleanup,
-    InternalMilters Milters)
+    InternalMailKinds Internal)
 {
     public static QueueManagerSettings Create(TransportResolver resolver,
         IReadOnlyDictionary<string, (ITransport Transport, int MaxProc, DestinationPolicy Policy)> transports,
         QueueSchedule schedule, string myHostname, IEnumerable<string> deferTransports, DomainSet fastFlushDomains,
-        BounceSettings bounce, CleanupSettings cleanup, InternalMilters milters) =>
+        BounceSettings bounce, InternalMailKinds internalMail) =>
         new(resolver,
             transports.ToDictionary(t => t.Key,
                 t => (t.Value.Transport, new SemaphoreSlim(t.Value.MaxProc > 0 ? t.Value.MaxProc : 100), t.Value.MaxProc, t.Value.Policy)),
-            schedule, myHostname, deferTransports.ToHashSet(StringComparer.OrdinalIgnoreCase), fastFlushDomains, bounce, cleanup, milters);
+            schedule, myHostname, deferTransports.ToHashSet(StringComparer.OrdinalIgnoreCase), fastFlushDomains, bounce, internalMail);
 
     /// <summary>
     /// After a reload: a transport whose maxproc did not change keeps its slots, so that runs still going

@@ -283,11 +283,12 @@ public class MilterTests
     }
 
     /// <summary>
-    /// non_smtpd_milters see the mail Edge writes itself when internal_mail_filter_classes names its class: a
-    /// non-delivery notice passes the filter (which adds a header to it) like mail from a client named localhost.
+    /// non_smtpd_milters, header_checks and body_checks see the mail Edge writes itself when internal_mail_filter_classes
+    /// names its class: a non-delivery notice passes the checks and the filter (which adds a header to it) like mail
+    /// from a client named localhost.
     /// </summary>
     [Fact]
-    public async Task A_bounce_passes_non_smtpd_milters_when_internal_mail_filter_classes_says_bounce()
+    public async Task A_bounce_passes_the_checks_and_non_smtpd_milters_when_internal_mail_filter_classes_says_bounce()
     {
         await using var milter = new TestMilter
         {
@@ -299,8 +300,10 @@ public class MilterTests
             transport_maps = inline:{ { error.example = error:5.1.1 no such user here } }
             non_smtpd_milters = {{milter.Endpoint}}
             internal_mail_filter_classes = bounce
+            header_checks = regexp:{{config.File("header_checks")}}
 
             """);
+        config.Write("header_checks", "/^Subject: Undelivered Mail/ PREPEND X-Checked: by header_checks\n");
         config.Write("master.cf", """
             127.0.0.1:0 inet n - n - - smtpd
             qmgr      unix  n       -       n       300     1       qmgr
@@ -311,6 +314,7 @@ public class MilterTests
             "Subject: returned\r\n\r\nthe original body");
         string notice = await edge.NoticeAsync(config.Path, id, "sender non-delivery");
         Assert.Contains("\r\nX-Filtered: bounce seen\r\n", notice);
+        Assert.Contains("\r\nX-Checked: by header_checks\r\nSubject: Undelivered Mail Returned to Sender\r\n", notice);
         Assert.Contains("the original body", notice);
         Assert.Equal(["C localhost|4", "H localhost|", "M <>|", "R <sender@example.org>|"],
             milter.Log.Take(4).Select(l => l.StartsWith("C ", StringComparison.Ordinal) ? l[..13] : l));

@@ -21,7 +21,7 @@ public class FullDiskTests
         QueueStore store = await QueueStore.OpenAsync(disk.Path);
         try
         {
-            QueueId id = await new LocalSubmission(store).SubmitAsync(TestCleanup.Settings, milters: null, "a@example.org", ["b@example.org"],
+            QueueId id = await new LocalSubmission(store).SubmitAsync(TestCleanup.Internal, "a@example.org", ["b@example.org"],
                 (output, token) => output.WriteAsync("Subject: x\r\n\r\nx\r\n"u8.ToArray(), token).AsTask(), CancellationToken.None);
             Assert.Equal(QueueRoom.Enough, store.RoomFor(0));
             string filler = disk.Fill();

@@ -29,7 +29,7 @@ public class RecoveryTests
         QueueId id;
         await using (QueueStore store = await QueueStore.OpenAsync(queue))
         {
-            id = await new LocalSubmission(store).SubmitAsync(TestCleanup.Settings, milters: null, "a@example.org", ["b@example.org", "c@example.org", "d@example.org"],
+            id = await new LocalSubmission(store).SubmitAsync(TestCleanup.Internal, "a@example.org", ["b@example.org", "c@example.org", "d@example.org"],
                 (output, token) => output.WriteAsync("Subject: x\r\n\r\nx\r\n"u8.ToArray(), token).AsTask(), CancellationToken.None);
             QueueEntry entry = store.Entry(id)!;
             for (int r = 0; r < 3; r++)

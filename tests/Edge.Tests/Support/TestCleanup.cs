@@ -7,11 +7,11 @@ namespace Edge.Tests.Support;
 /// <summary>Cleanup as the embedded default configuration sets it up for Edge's own mail.</summary>
 internal static class TestCleanup
 {
-    public static CleanupSettings Settings { get; } = Create();
+    public static InternalMail Internal { get; } = Create();
 
-    private static CleanupSettings Create()
+    private static InternalMail Create()
     {
         MainConfig config = MainConfig.Load(null);
-        return CleanupSettings.From(config, SmtpdSettingsFactory.Classifier(config), new HashSet<string>(), internalMail: true);
+        return InternalMailKinds.From(config, SmtpdSettingsFactory.Classifier(config)).Forwarded;
     }
 }
