@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Edge.Logging;
+using Edge.Net;
 
 namespace Edge.Milter;
 
@@ -48,22 +49,7 @@ internal sealed partial class MilterClient(MilterDefinition definition, MilterSe
         {
             using var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             connecting.CancelAfter(definition.ConnectTimeout);
-            Socket socket = definition.SocketPath is { } path
-                ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-                : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                EndPoint endpoint = definition.SocketPath is { } socketPath ? new UnixDomainSocketEndPoint(socketPath)
-                    : IPAddress.TryParse(definition.Host, out IPAddress? address) ? new IPEndPoint(address, definition.Port)
-                    : new DnsEndPoint(definition.Host!, definition.Port);
-                await socket.ConnectAsync(endpoint, connecting.Token);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-            _stream = new NetworkStream(socket, ownsSocket: true);
+            _stream = await ServiceEndpoint.ConnectAsync(definition.Endpoint, connecting.Token);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {

@@ -1,4 +1,6 @@
+using System.Net;
 using Edge.Config;
+using Edge.Net;
 
 namespace Edge.Milter;
 
@@ -19,9 +21,7 @@ internal enum MilterDefaultAction : byte
 /// </summary>
 internal sealed record MilterDefinition(
     string Name,
-    string? Host,
-    int Port,
-    string? SocketPath,
+    EndPoint Endpoint,
     TimeSpan ConnectTimeout,
     TimeSpan CommandTimeout,
     TimeSpan ContentTimeout,
@@ -68,30 +68,15 @@ internal sealed record MilterDefinition(
                 settings[key] = part[(equals + 1)..].Trim();
             }
         }
-        (string? host, int port, string? path) = Endpoint(config, parameter, endpoint);
+        // Postfix's milter8 wants transport:endpoint, the transport named.
+        EndPoint address = endpoint.Split(':')[0] is "inet" or "unix" or "local"
+            && ServiceEndpoint.Parse(endpoint, config.Get("queue_directory")) is { } parsed
+            ? parsed : throw config.Error(parameter, $"bad milter endpoint \"{endpoint}\" (inet:host:port or unix:/path)");
         (int version, uint events) = Protocol(config, parameter, settings["protocol"]);
-        return new MilterDefinition(endpoint, host, port, path,
+        return new MilterDefinition(endpoint, address,
             Time(config, parameter, "connect_timeout", settings), Time(config, parameter, "command_timeout", settings),
             Time(config, parameter, "content_timeout", settings), ParseDefaultAction(config, parameter, settings["default_action"]),
             version, events);
-    }
-
-    /// <summary>inet:host:port, inet:[address]:port, unix:/path or local:/path (a relative path is below queue_directory).</summary>
-    private static (string? Host, int Port, string? Path) Endpoint(MainConfig config, string parameter, string endpoint)
-    {
-        int colon = endpoint.IndexOf(':');
-        string transport = colon < 0 ? "" : endpoint[..colon];
-        string rest = colon < 0 ? "" : endpoint[(colon + 1)..];
-        if (transport is "unix" or "local" && rest.Length > 0)
-        {
-            return (null, 0, Path.IsPathRooted(rest) ? rest : Path.Combine(config.Get("queue_directory"), rest));
-        }
-        int portColon = rest.LastIndexOf(':');
-        if (transport == "inet" && portColon > 0 && int.TryParse(rest[(portColon + 1)..], out int port) && port is > 0 and < 65536)
-        {
-            return (rest[..portColon].Trim('[', ']'), port, null);
-        }
-        throw config.Error(parameter, $"bad milter endpoint \"{endpoint}\" (inet:host:port or unix:/path)");
     }
 
     /// <summary>milter_protocol: a version (2, 3, 4 or 6) and optionally no_header_reply.</summary>

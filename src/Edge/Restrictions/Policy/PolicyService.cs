@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Edge.Logging;
+using Edge.Net;
 
 namespace Edge.Restrictions.Policy;
 
@@ -40,17 +41,8 @@ internal sealed class PolicyService : IPolicy
     public static PolicyService? Parse(string reference, PolicyServiceSettings settings, out string? error)
     {
         error = null;
-        if (reference.StartsWith("unix:", StringComparison.Ordinal) && reference.Length > 5)
+        if (ServiceEndpoint.Parse(reference, settings.QueueDirectory) is { } endpoint)
         {
-            string path = Path.Combine(settings.QueueDirectory, reference[5..]);
-            return new PolicyService(reference, new UnixDomainSocketEndPoint(path), settings);
-        }
-        string target = reference.StartsWith("inet:", StringComparison.Ordinal) ? reference[5..] : reference;
-        int colon = target.LastIndexOf(':');
-        if (colon > 0 && int.TryParse(target[(colon + 1)..], out int port) && port is > 0 and < 65536)
-        {
-            string host = target[..colon].Trim('[', ']');
-            EndPoint endpoint = IPAddress.TryParse(host, out IPAddress? ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
             return new PolicyService(reference, endpoint, settings);
         }
         error = $"check_policy_service {reference}: expected inet:host:port or unix:/path";
@@ -121,9 +113,9 @@ internal sealed class PolicyService : IPolicy
     }
 
     /// <summary>One connection to the server: a request is attributes and an empty line, so is the answer.</summary>
-    private sealed class Connection(Socket socket) : IDisposable
+    private sealed class Connection(NetworkStream stream) : IDisposable
     {
-        private readonly NetworkStream _stream = new(socket, ownsSocket: true);
+        private readonly NetworkStream _stream = stream;
         private readonly long _opened = Environment.TickCount64;
         private long _used = Environment.TickCount64;
         private readonly byte[] _buffer = new byte[4096];
@@ -134,19 +126,7 @@ internal sealed class PolicyService : IPolicy
 
         public static async Task<Connection> OpenAsync(EndPoint endpoint, CancellationToken cancellationToken)
         {
-            var socket = endpoint is UnixDomainSocketEndPoint
-                ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-                : new Socket(SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await socket.ConnectAsync(endpoint, cancellationToken);
-                return new Connection(socket);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
+            return new Connection(await ServiceEndpoint.ConnectAsync(endpoint, cancellationToken));
         }
 
         public bool IsFresh(PolicyServiceSettings settings)

@@ -1,10 +1,10 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Edge.Logging;
 using Edge.Mail;
+using Edge.Net;
 
 namespace Edge.Smtp.BeforeQueue;
 
@@ -49,22 +49,7 @@ internal sealed class ProxyFilter : IContentSink, IAsyncDisposable
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(settings.Timeout);
-            Socket socket = settings.SocketPath is not null
-                ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-                : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            EndPoint endpoint = settings.SocketPath is { } path ? new UnixDomainSocketEndPoint(path)
-                : IPAddress.TryParse(settings.Host, out IPAddress? address) ? new IPEndPoint(address, settings.Port)
-                : new DnsEndPoint(settings.Host!, settings.Port);
-            try
-            {
-                await socket.ConnectAsync(endpoint, timeout.Token);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-            filter = new ProxyFilter(settings, new NetworkStream(socket, ownsSocket: true));
+            filter = new ProxyFilter(settings, await ServiceEndpoint.ConnectAsync(settings.Endpoint, timeout.Token));
             string ehlo = "";
             if (!(await filter.ReadReplyAsync(cancellationToken)).StartsWith('2')
                 || !(ehlo = await filter.CommandAsync($"EHLO {settings.EhloName}", cancellationToken)).StartsWith('2')
