@@ -17,62 +17,27 @@ internal static class MilterContentEditor
         IContentSink output)
     {
         var headers = new List<byte[]>();
-        var line = new List<byte>();
-        bool inHeaders = true;
-        await foreach (ReadOnlyMemory<byte> piece in content)
+        await foreach (MessagePart part in MessageParts.SplitAsync(content))
         {
-            ReadOnlyMemory<byte> rest = piece;
-            while (inHeaders && !rest.IsEmpty)
+            switch (part.Kind)
             {
-                int lf = rest.Span.IndexOf((byte)'\n');
-                if (lf < 0)
-                {
-                    line.AddRange(rest.Span);
-                    rest = default;
+                case MessagePartKind.Header:
+                    headers.Add(part.Bytes.ToArray());
                     break;
-                }
-                line.AddRange(rest.Span[..(lf + 1)]);
-                rest = rest[(lf + 1)..];
-                byte[] text = [.. line];
-                line.Clear();
-                if (text[0] is (byte)' ' or (byte)'\t' && headers.Count > 0)
-                {
-                    headers[^1] = [.. headers[^1], .. text];
-                    continue;
-                }
-                if (HeaderSyntax.IsHeader(text))
-                {
-                    headers.Add(text);
-                    continue;
-                }
-                inHeaders = false;
-                Edit(headers, edits, ownReceived);
-                WriteHeaders(headers, output);
-                if (edits.Body is { } body)
-                {
-                    output.Write("\r\n"u8);
-                    output.Write(body.GetBuffer().AsSpan(0, (int)body.Length));
-                    return;
-                }
-                output.Write(text);
-            }
-            if (!inHeaders)
-            {
-                output.Write(rest.Span);
-            }
-        }
-        if (inHeaders)
-        {
-            if (line.Count > 0)
-            {
-                headers.Add([.. line, .. "\r\n"u8.ToArray()]);
-            }
-            Edit(headers, edits, ownReceived);
-            WriteHeaders(headers, output);
-            if (edits.Body is { } body)
-            {
-                output.Write("\r\n"u8);
-                output.Write(body.GetBuffer().AsSpan(0, (int)body.Length));
+                case MessagePartKind.EndOfHeaders:
+                    Edit(headers, edits, ownReceived);
+                    WriteHeaders(headers, output);
+                    if (edits.Body is { } body)
+                    {
+                        output.Write("\r\n"u8);
+                        output.Write(body.GetBuffer().AsSpan(0, (int)body.Length));
+                        return;
+                    }
+                    output.Write(part.Bytes.Span);
+                    break;
+                default:
+                    output.Write(part.Bytes.Span);
+                    break;
             }
         }
     }

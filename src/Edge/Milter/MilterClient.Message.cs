@@ -12,8 +12,6 @@ namespace Edge.Milter;
 /// </summary>
 internal sealed partial class MilterClient
 {
-    private readonly List<byte> _line = [];
-    private readonly List<byte> _headerText = [];
     private readonly byte[] _chunk = new byte[MilterProtocol.ChunkSize];
     private int _chunkLength;
 
@@ -49,8 +47,6 @@ internal sealed partial class MilterClient
         finally
         {
             _timeout = definition.CommandTimeout;
-            _line.Clear();
-            _headerText.Clear();
             _chunkLength = 0;
             if (_state is State.Message or State.AcceptMessage)
             {
@@ -65,83 +61,32 @@ internal sealed partial class MilterClient
     private async Task<string?> SendContentAsync(IAsyncEnumerable<ReadOnlyMemory<byte>> content, bool skipFirstHeader,
         IReadOnlyDictionary<string, string> macros, CancellationToken cancellationToken)
     {
-        bool inHeaders = true;
         _skipHeader = skipFirstHeader;
-        await foreach (ReadOnlyMemory<byte> piece in content.WithCancellation(cancellationToken))
+        await foreach (MessagePart part in MessageParts.SplitAsync(content).WithCancellation(cancellationToken))
         {
-            ReadOnlyMemory<byte> rest = piece;
-            while (inHeaders && !rest.IsEmpty)
+            string? reply = part.Kind switch
             {
-                int lf = rest.Span.IndexOf((byte)'\n');
-                if (lf < 0)
-                {
-                    _line.AddRange(rest.Span);
-                    rest = default;
-                    break;
-                }
-                _line.AddRange(rest.Span[..(lf + 1)]);
-                rest = rest[(lf + 1)..];
-                byte[] line = [.. _line];
-                _line.Clear();
-                bool blank = line.AsSpan().TrimEnd("\r\n"u8).IsEmpty;
-                bool continuation = line[0] is (byte)' ' or (byte)'\t';
-                if (continuation && _headerText.Count > 0)
-                {
-                    _headerText.AddRange(line);
-                    continue;
-                }
-                string? reply = await FlushHeaderAsync(macros, cancellationToken);
-                if (Done(reply))
-                {
-                    return reply;
-                }
-                if (!blank && HeaderSyntax.IsHeader(line))
-                {
-                    _headerText.AddRange(line);
-                    continue;
-                }
-                inHeaders = false;
-                reply = await EndOfHeadersAsync(macros, cancellationToken);
-                if (Done(reply))
-                {
-                    return reply;
-                }
-                if (!blank && (reply = await BodyAsync(line, macros, cancellationToken)) is not null)
-                {
-                    return reply;
-                }
-            }
-            if (!inHeaders && !rest.IsEmpty && await BodyAsync(rest, macros, cancellationToken) is { } bodyReply)
+                MessagePartKind.Header => await HeaderAsync(part.Bytes, macros, cancellationToken),
+                MessagePartKind.EndOfHeaders => await EndOfHeadersAsync(macros, cancellationToken),
+                _ => await BodyAsync(part.Bytes, macros, cancellationToken),
+            };
+            // The empty line after the headers is not body; a body line that ended the headers is.
+            if (!Done(reply) && part.Kind == MessagePartKind.EndOfHeaders && !part.Bytes.Span.TrimEnd("\r\n"u8).IsEmpty)
             {
-                return bodyReply;
+                reply = await BodyAsync(part.Bytes, macros, cancellationToken);
             }
-            if (Done(null))
+            if (Done(reply))
             {
-                return _defaultReply;
+                return reply ?? _defaultReply;
             }
-        }
-        if (inHeaders)
-        {
-            if (_line.Count > 0)
-            {
-                _headerText.AddRange(_line);
-                _line.Clear();
-            }
-            string? reply = await FlushHeaderAsync(macros, cancellationToken);
-            return Done(reply) ? reply : await EndOfHeadersAsync(macros, cancellationToken);
         }
         return null;
     }
 
-    /// <summary>Sends the header assembled so far: its name, and its value with continuation lines joined by newlines.</summary>
-    private async Task<string?> FlushHeaderAsync(IReadOnlyDictionary<string, string> macros, CancellationToken cancellationToken)
+    /// <summary>Sends one header: its name, and its value with continuation lines joined by newlines.</summary>
+    private async Task<string?> HeaderAsync(ReadOnlyMemory<byte> bytes, IReadOnlyDictionary<string, string> macros, CancellationToken cancellationToken)
     {
-        if (_headerText.Count == 0)
-        {
-            return null;
-        }
-        string header = Encoding.UTF8.GetString([.. _headerText]).Replace("\r\n", "\n").TrimEnd('\n');
-        _headerText.Clear();
+        string header = Encoding.UTF8.GetString(bytes.Span).Replace("\r\n", "\n").TrimEnd('\n');
         bool skip = _skipHeader;
         _skipHeader = false;
         if (skip || (_events & MilterProtocol.NoHeaders) != 0)
