@@ -250,7 +250,8 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
         ReadOnlySpan<byte> name = header[..header.IndexOf((byte)':')].TrimEnd((byte)' ');
         ReadOnlySpan<byte> value = header[(header.IndexOf((byte)':') + 1)..].TrimStart(" \t"u8);
         bool contentType = Ascii.EqualsIgnoreCase(name, "Content-Type"u8);
-        if (contentType)
+        // The MIME structure matters only to checks past the message's own headers; without them the body passes through.
+        if (contentType && _checks.InspectsBody)
         {
             _mime.ContentType(Encoding.UTF8.GetString(value).Replace("\n", ""));
         }
