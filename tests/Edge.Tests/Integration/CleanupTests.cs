@@ -109,4 +109,36 @@ public class CleanupTests
         Assert.DoesNotContain(new string('x', 300), stored);
         Assert.EndsWith("\r\nX-After: yes\r\n\r\nbody line\r\n", stored);
     }
+
+    /// <summary>
+    /// mime_boundary_length_limit: a boundary is recognised by its first that many bytes, as in Postfix, so a line that
+    /// shares them starts a part (whose headers mime_header_checks then see).
+    /// </summary>
+    [Theory]
+    [InlineData("", "250 2.0.0 Ok")]
+    [InlineData("mime_boundary_length_limit = 5", "550 5.7.1 part header")]
+    public async Task A_boundary_is_compared_over_mime_boundary_length_limit_bytes(string limit, string reply)
+    {
+        using var directory = new TempDirectory();
+        directory.Write("mime", "/^X-Part:/ REJECT part header\n");
+        await using var edge = await EdgeInstance.StartAsync($"mime_header_checks = regexp:{directory.File("mime")}\n{limit}", reuse: directory);
+        string content = "Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"abcdefghij\"\r\n\r\n" +
+            "--abcdefghij\r\nContent-Type: text/plain\r\n\r\nline\r\n--abcdeZZZ\r\nX-Part: yes\r\n\r\nmore\r\n--abcdefghij--\r\n";
+        Assert.StartsWith(reply, await edge.SendAsync(content, bdat: false));
+    }
+
+    /// <summary>mime_nesting_limit: a multipart deeper than the limit is not followed; its parts are body.</summary>
+    [Theory]
+    [InlineData("", "550 5.7.1 inner part header")]
+    [InlineData("mime_nesting_limit = 1", "250 2.0.0 Ok")]
+    public async Task Multiparts_are_followed_mime_nesting_limit_deep(string limit, string reply)
+    {
+        using var directory = new TempDirectory();
+        directory.Write("mime", "/^X-Inner:/ REJECT inner part header\n");
+        await using var edge = await EdgeInstance.StartAsync($"mime_header_checks = regexp:{directory.File("mime")}\n{limit}", reuse: directory);
+        string content = "Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=outer\r\n\r\n" +
+            "--outer\r\nContent-Type: multipart/alternative; boundary=inner\r\n\r\n" +
+            "--inner\r\nX-Inner: yes\r\n\r\ntext\r\n--inner--\r\n--outer--\r\n";
+        Assert.StartsWith(reply, await edge.SendAsync(content, bdat: false));
+    }
 }

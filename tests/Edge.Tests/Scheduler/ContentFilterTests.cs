@@ -69,6 +69,8 @@ public class ContentFilterTests
         // The re-injected copy came in on the filter's listener, was not filtered again, and went to its destination.
         await edge.WaitForLogAsync($@"edge/smtp\[\d+\]: \w+: to=<user@remote\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{sink.Port}, .*status=sent");
         Assert.Equal(1, filter.Filtered);
+        // smtp_never_send_ehlo = yes on the filter transport: HELO, never EHLO.
+        Assert.StartsWith("HELO ", filter.Commands.First());
         await Task.Delay(500);
         Assert.Single(await sink.DumpsAsync(1));
     }

@@ -35,6 +35,7 @@ public class ProxyFilterTests
         Assert.Equal(1, filter.Filtered);
         // The filter was told who the client is (it offers XFORWARD), and got the client's envelope.
         string[] commands = [.. filter.Commands];
+        Assert.Equal("EHLO mx.edge.test", commands[0]);
         Assert.Matches(@"^XFORWARD NAME=localhost ADDR=127\.0\.0\.1 PORT=\d+ PROTO=ESMTP HELO=client\.example SOURCE=REMOTE$", commands[1]);
         Assert.Equal(["MAIL FROM:<sender@example.org>", "RCPT TO:<user@edge.test>"], commands[2..4]);
     }
@@ -50,6 +51,33 @@ public class ProxyFilterTests
         Assert.Empty(await edge.QueuedAsync());
         Assert.StartsWith("250 2.0.0 Ok", await edge.SendAsync("Subject: ham\r\n\r\nham\r\n", bdat: false, "user@edge.test"));
         Assert.Single(await edge.QueuedAsync());
+    }
+
+    /// <summary>A filter that accepts the connection and then says nothing is given up after smtpd_proxy_timeout.</summary>
+    [Fact]
+    public async Task A_silent_filter_is_given_up_after_smtpd_proxy_timeout()
+    {
+        await using var silent = new SilentServer();
+        using var directory = new TempDirectory();
+        await using var edge = await EdgeInstance.StartAsync("smtpd_proxy_timeout = 1s", $"-o smtpd_proxy_filter=127.0.0.1:{silent.Port}", reuse: directory);
+        await using var c = await edge.ConnectAsync();
+        Assert.StartsWith("250-", await c.CommandAsync("EHLO client.example"));
+        Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal("451 4.3.0 Error: queue file write error", await c.CommandAsync("RCPT TO:<user@edge.test>"));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>Accepts connections and never says a word.</summary>
+    private sealed class SilentServer : LoopbackServer
+    {
+        protected override async Task ServeAsync(System.Net.Sockets.TcpClient client)
+        {
+            using (client)
+            {
+                await Task.Delay(Timeout.Infinite, Stopping).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
     }
 
     [Fact]
