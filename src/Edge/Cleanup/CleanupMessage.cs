@@ -144,7 +144,7 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
             MailLog.Warning($"{_envelope.Id}: queue file size limit exceeded", "cleanup");
             return new CleanupResult(CleanupOutcome.TooBig);
         }
-        if (verdict.Reply is { } reply)
+        if ((verdict.Reply ?? verdict.MimeError) is { } reply)
         {
             return new CleanupResult(CleanupOutcome.Rejected, Reply: reply);
         }

@@ -13,8 +13,9 @@ namespace Edge.Cleanup;
 internal sealed class ContentChecks
 {
     private ContentChecks(string[] parameters, ILookupTable[] header, ILookupTable[] mimeHeader, ILookupTable[] nestedHeader, ILookupTable[] body,
-        long bodySizeLimit, bool mime, int nestingLimit, int boundaryLimit)
+        long bodySizeLimit, bool mime, int nestingLimit, int boundaryLimit, bool strictEncoding)
     {
+        StrictEncoding = strictEncoding;
         Parameters = parameters;
         NestingLimit = nestingLimit;
         BoundaryLimit = boundaryLimit;
@@ -36,11 +37,20 @@ internal sealed class ContentChecks
     public long BodySizeLimit { get; }
     public bool Mime { get; }
 
-    /// <summary>mime_nesting_limit: how deep multiparts and attached messages are followed.</summary>
+    /// <summary>mime_nesting_limit: how deep multiparts are followed.</summary>
     public int NestingLimit { get; }
 
     /// <summary>mime_boundary_length_limit: how much of a boundary string is compared.</summary>
     public int BoundaryLimit { get; }
+
+    /// <summary>strict_mime_encoding_domain: a multipart or message/* entity with a non-identity encoding is refused.</summary>
+    public bool StrictEncoding { get; }
+
+    /// <summary>
+    /// Whether MIME structure errors refuse the message, as Postfix's cleanup reports them (MIME_OPT_REPORT_NESTING):
+    /// with header checks of any class or strict_mime_encoding_domain.
+    /// </summary>
+    public bool ReportsMimeErrors => Mime && (StrictEncoding || Header.Length + MimeHeader.Length + NestedHeader.Length > 0);
 
     /// <summary>Whether anything past the message's own headers is looked at; when not, the body passes straight through.</summary>
     public bool InspectsBody => Body.Length + MimeHeader.Length + NestedHeader.Length > 0;
@@ -49,17 +59,18 @@ internal sealed class ContentChecks
 
     /// <summary>cleanup's checks: header_checks, mime_header_checks, nested_header_checks and body_checks (none, when they name no tables).</summary>
     public static ContentChecks From(MainConfig config) =>
-        From(config, ["header_checks", "mime_header_checks", "nested_header_checks", "body_checks"]);
+        From(config, ["header_checks", "mime_header_checks", "nested_header_checks", "body_checks"], config.GetBool("strict_mime_encoding_domain"));
 
     /// <summary>The checks the four <paramref name="parameters"/> (header, MIME header, nested header, body) name.</summary>
-    public static ContentChecks From(MainConfig config, string[] parameters) => new(parameters, Open(config, parameters[0]),
+    public static ContentChecks From(MainConfig config, string[] parameters, bool strictEncoding = false) => new(parameters, Open(config, parameters[0]),
         Open(config, parameters[1]), Open(config, parameters[2]), Open(config, parameters[3]),
-        config.GetLong("body_checks_size_limit"),
-        !config.GetBool("disable_mime_input_processing"), MimeNestingLimit(config), CleanupSettings.Positive(config, "mime_boundary_length_limit"));
+        config.GetLong("body_checks_size_limit"), !config.GetBool("disable_mime_input_processing"), MimeNestingLimit(config),
+        CleanupSettings.Positive(config, "mime_boundary_length_limit"), strictEncoding);
 
     /// <summary>No checks, as for receive_override_options = no_header_body_checks and for Edge's own mail.</summary>
     public static ContentChecks None(MainConfig config) =>
-        new(["header_checks", "mime_header_checks", "nested_header_checks", "body_checks"], [], [], [], [], 0, !config.GetBool("disable_mime_input_processing"), MimeNestingLimit(config), CleanupSettings.Positive(config, "mime_boundary_length_limit"));
+        new(["header_checks", "mime_header_checks", "nested_header_checks", "body_checks"], [], [], [], [], 0, !config.GetBool("disable_mime_input_processing"), MimeNestingLimit(config),
+            CleanupSettings.Positive(config, "mime_boundary_length_limit"), strictEncoding: false);
 
     private static int MimeNestingLimit(MainConfig config) => CleanupSettings.Positive(config, "mime_nesting_limit");
 

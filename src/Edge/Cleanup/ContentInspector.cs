@@ -25,7 +25,11 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
 
     private readonly ContentChecks _checks = checks;
     private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _drop = rules.DropHeaders.GetAlternateLookup<ReadOnlySpan<char>>();
-    private readonly MimeTracker _mime = new(checks.Mime, checks.NestingLimit, checks.BoundaryLimit);
+    private readonly MimeTracker _mime = new(checks.Mime, checks.NestingLimit, checks.BoundaryLimit,
+        reportNesting: rules.Stage == CheckStage.Receiving && checks.ReportsMimeErrors, strictEncoding: rules.Stage == CheckStage.Receiving && checks.StrictEncoding);
+
+    /// <summary>Whether the MIME structure is followed: for checks past the message's own headers, or for reporting its errors.</summary>
+    private readonly bool _tracksMime = checks.InspectsBody || (rules.Stage == CheckStage.Receiving && checks.ReportsMimeErrors);
     private IContentSink _output = null!;
     private MessageOrigin? _origin;
     private QueueId _id;
@@ -176,9 +180,25 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
     private void EndOfHeaders()
     {
         _mime.EndOfHeaders();
+        MimeError();
         _segmentBytes = 0;
         // Nothing looks past the message's own headers: the rest is copied as it comes.
-        _passthrough = !_checks.InspectsBody;
+        _passthrough = !_tracksMime;
+    }
+
+    /// <summary>
+    /// A MIME structure error, logged as Postfix's cleanup_mime_error_callback() does when it happens; the message is
+    /// refused with it at its end unless a check refused it already (Postfix's CLEANUP_STAT_CONT with the error's text).
+    /// </summary>
+    private void MimeError()
+    {
+        if (_mime.Error is not { } error || Verdict.MimeError is not null)
+        {
+            return;
+        }
+        Verdict.MimeError = $"550 5.6.0 {error.Text}";
+        string subject = error.Subject.Length > 100 ? error.Subject[..100] : error.Subject;
+        MailLog.Info($"{_id}: reject: mime-error {error.Text}: {subject} from {_origin?.Client}; {_origin?.Addresses()}", "cleanup");
     }
 
     /// <summary>A line of the header being assembled, up to header_size_limit; the excess is discarded, as Postfix does.</summary>
@@ -250,10 +270,19 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
         ReadOnlySpan<byte> name = header[..header.IndexOf((byte)':')].TrimEnd((byte)' ');
         ReadOnlySpan<byte> value = header[(header.IndexOf((byte)':') + 1)..].TrimStart(" \t"u8);
         bool contentType = Ascii.EqualsIgnoreCase(name, "Content-Type"u8);
-        // The MIME structure matters only to checks past the message's own headers; without them the body passes through.
-        if (contentType && _checks.InspectsBody)
+        // The MIME structure matters only to checks past the message's own headers and to its error reports; without them the body passes through.
+        if (_tracksMime && (contentType || Ascii.EqualsIgnoreCase(name, "Content-Transfer-Encoding"u8)))
         {
-            _mime.ContentType(Encoding.UTF8.GetString(value).Replace("\n", ""));
+            string text = Encoding.UTF8.GetString(value).Replace("\n", "");
+            if (contentType)
+            {
+                _mime.ContentType(text);
+            }
+            else
+            {
+                _mime.ContentTransferEncoding(text);
+            }
+            MimeError();
         }
         if (Ascii.EqualsIgnoreCase(name, "Received"u8) && ++_hops == rules.HopcountLimit)
         {

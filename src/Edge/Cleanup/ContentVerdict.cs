@@ -17,6 +17,9 @@ internal sealed class ContentVerdict
     public string? Filter { get; set; }
     public bool TooManyHops { get; set; }
 
+    /// <summary>The reply for a MIME structure error (mime_nesting_limit, strict_mime_encoding_domain): it refuses the message when nothing else did.</summary>
+    public string? MimeError { get; set; }
+
     /// <summary>What another inspection of the same message decided, added to this (milter_header_checks).</summary>
     public void Add(ContentVerdict other)
     {
@@ -37,5 +40,6 @@ internal sealed class ContentVerdict
         Bcc.Clear();
         Filter = null;
         TooManyHops = false;
+        MimeError = null;
     }
 }

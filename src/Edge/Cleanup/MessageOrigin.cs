@@ -26,9 +26,15 @@ internal sealed class MessageOrigin
     /// <summary>"from=&lt;…&gt; to=&lt;…&gt; proto=… helo=&lt;…&gt;": the sender, the last recipient, the protocol and the HELO name.</summary>
     public string Whatsup()
     {
-        ReadOnlySpan<byte> last = _envelope.RecipientCount > 0 ? _envelope[_envelope.Recipients[^1].Address] : default;
         string helo = _submission.Helo is null ? "" : $" helo=<{_submission.Helo}>";
-        return $"from=<{Printable.Text(_envelope[_envelope.Sender])}> to=<{Printable.Text(last)}> proto={_submission.Client.Protocol}{helo}";
+        return $"{Addresses()} proto={_submission.Client.Protocol}{helo}";
+    }
+
+    /// <summary>"from=&lt;…&gt; to=&lt;…&gt;": the sender and the last recipient.</summary>
+    public string Addresses()
+    {
+        ReadOnlySpan<byte> last = _envelope.RecipientCount > 0 ? _envelope[_envelope.Recipients[^1].Address] : default;
+        return $"from=<{Printable.Text(_envelope[_envelope.Sender])}> to=<{Printable.Text(last)}>";
     }
 
     /// <summary>What a mail filter decided about the message, as Postfix's cleanup logs it: "ID: milter-reject: END-OF-MESSAGE from host[addr]: text; from=…".</summary>

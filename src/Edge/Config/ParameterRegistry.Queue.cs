@@ -62,7 +62,7 @@ public static partial class ParameterRegistry
         Warned(Bool("disable_mime_output_conversion", "no")),
         Int("mime_nesting_limit", "100"),
         Int("mime_boundary_length_limit", "2048"),
-        Refused(Bool("strict_mime_encoding_domain", "no")),
+        Bool("strict_mime_encoding_domain", "no"),
         Warned(Int("header_address_token_limit", "10240")),
         List("receive_override_options", ""),
         Str("content_filter", ""),
@@ -83,6 +83,7 @@ public static partial class ParameterRegistry
         List("milter_rcpt_macros", "i {rcpt_addr} {rcpt_host} {rcpt_mailer}"),
         List("milter_data_macros", "i"),
         List("milter_end_of_header_macros", "i"),
+        List("milter_unknown_command_macros", ""),
         List("milter_end_of_data_macros", "i"),
     ];
 }

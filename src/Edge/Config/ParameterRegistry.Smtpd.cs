@@ -47,7 +47,7 @@ public static partial class ParameterRegistry
         Str("smtpd_proxy_filter", ""),
         Time("smtpd_proxy_timeout", "100s"),
         Str("smtpd_proxy_ehlo", "$myhostname"),
-        Refused(List("smtpd_proxy_options", "")),
+        List("smtpd_proxy_options", ""),
         Choice("smtpd_upstream_proxy_protocol", "", "", "haproxy"),
         Time("smtpd_upstream_proxy_timeout", "5s"),
         List("smtpd_authorized_xclient_hosts", ""),

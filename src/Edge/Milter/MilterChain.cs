@@ -38,6 +38,20 @@ internal sealed class MilterChain : IAsyncDisposable
     public Task<string?> RcptAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
         EachAsync(c => c.RcptAsync(arguments, Macros, cancellationToken), cancellationToken);
 
+    /// <summary>
+    /// A recipient the server refused, to the filters that asked for such (SMFIP_RCPT_REJ), as Postfix's smtpd does:
+    /// with {rcpt_mailer} "error", {rcpt_host} the refusal's status code and {rcpt_addr} its text. Their answers change nothing.
+    /// </summary>
+    public Task RejectedRcptAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+        EachAsync(c => c.WantsRejectedRecipients ? c.RcptAsync(arguments, Macros, cancellationToken) : Task.FromResult<string?>(null), cancellationToken);
+
+    /// <summary>Whether some filter asked to see the recipients the server refuses (SMFIP_RCPT_REJ).</summary>
+    public bool WantsRejectedRecipients => Array.Exists(_clients, c => c.WantsRejectedRecipients);
+
+    /// <summary>A command the server does not know: a filter's answer, which only a 4xx one can change (Postfix's milter_unknown_reply_override).</summary>
+    public Task<string?> UnknownAsync(string command, CancellationToken cancellationToken) =>
+        EachAsync(c => c.UnknownAsync(command, Macros, cancellationToken), cancellationToken);
+
     public Task<string?> DataAsync(CancellationToken cancellationToken) =>
         EachAsync(c => c.DataAsync(Macros, cancellationToken), cancellationToken);
 

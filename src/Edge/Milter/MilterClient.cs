@@ -35,7 +35,7 @@ internal sealed partial class MilterClient(MilterDefinition definition, MilterSe
     private uint _events;
     private uint _notInProtocol;
     private byte _skipEvent;
-    private readonly string[]?[] _macroLists = new string[7][];
+    private readonly string[]?[] _macroLists = new string[MilterProtocol.StageUnknown][];
     private readonly ArrayBufferWriter<byte> _packet = new(256);
     private readonly ArrayBufferWriter<byte> _macroPacket = new(256);
     private readonly ArrayBufferWriter<byte> _outgoing = new(1024);
@@ -164,6 +164,22 @@ internal sealed partial class MilterClient(MilterDefinition definition, MilterSe
 
     public Task<string?> RcptAsync(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> macros, CancellationToken cancellationToken) =>
         Envelope(MilterProtocol.Rcpt, MilterProtocol.NoRcpt, MilterProtocol.NoReplyRcpt, MilterProtocol.StageRcpt, arguments, macros, cancellationToken, acceptedMessage: false);
+
+    /// <summary>Whether the filter asked to see recipients the MTA refused (SMFIP_RCPT_REJ).</summary>
+    public bool WantsRejectedRecipients => _state != State.Closed && (_events & MilterProtocol.RcptRejected) != 0;
+
+    /// <summary>A command the server does not know, as the client sent it (SMFIC_UNKNOWN), while the filter follows the session.</summary>
+    public Task<string?> UnknownAsync(string command, IReadOnlyDictionary<string, string> macros, CancellationToken cancellationToken)
+    {
+        if (_state != State.Envelope)
+        {
+            return Task.FromResult(_defaultReply);
+        }
+        _packet.Clear();
+        Cstring(command);
+        return EventAsync(MilterProtocol.Unknown, MilterProtocol.NoUnknown, (_events & MilterProtocol.NoReplyUnknown) != 0,
+            MilterProtocol.StageUnknown, macros, cancellationToken);
+    }
 
     public Task<string?> DataAsync(IReadOnlyDictionary<string, string> macros, CancellationToken cancellationToken)
     {
@@ -366,7 +382,7 @@ internal sealed partial class MilterClient(MilterDefinition definition, MilterSe
     /// <summary>The macro packet for an event: its command, then the names the stage's list has values for, with the values.</summary>
     private ReadOnlySpan<byte> Macros(byte command, int stage, IReadOnlyDictionary<string, string> macros)
     {
-        string[] names = _macroLists[stage] ?? settings.Macros[stage];
+        string[] names = (stage < _macroLists.Length ? _macroLists[stage] : null) ?? settings.Macros[stage];
         _macroPacket.Clear();
         _macroPacket.Write([command]);
         foreach (string name in names)

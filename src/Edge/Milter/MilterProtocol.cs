@@ -20,6 +20,7 @@ internal static class MilterProtocol
     public const byte Quit = (byte)'Q';
     public const byte Rcpt = (byte)'R';
     public const byte Data = (byte)'T';
+    public const byte Unknown = (byte)'U';
 
     // Filter to MTA: decisions.
     public const byte Continue = (byte)'c';
@@ -56,6 +57,9 @@ internal static class MilterProtocol
     public const int StageData = 4;
     public const int StageEndOfMessage = 5;
     public const int StageEndOfHeaders = 6;
+
+    /// <summary>Not a stage a filter can name: the index of milter_unknown_command_macros among the lists.</summary>
+    public const int StageUnknown = 7;
 
     // Protocol flags (SMFIP_*): events the filter does not want, and events it will not answer.
     public const uint NoConnect = 1 << 0;

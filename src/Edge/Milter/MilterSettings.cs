@@ -10,7 +10,7 @@ internal sealed class MilterSettings
 {
     public required IReadOnlyList<MilterDefinition> Milters { get; init; }
 
-    /// <summary>The macro names sent with each stage, indexed by the SMFIM_* stage number.</summary>
+    /// <summary>The macro names sent with each stage, indexed by the SMFIM_* stage number (and <see cref="MilterProtocol.StageUnknown"/>).</summary>
     public required string[][] Macros { get; init; }
 
     /// <summary>milter_macro_daemon_name ({daemon_name}), myhostname (j) and "mail_name mail_version" (v).</summary>
@@ -34,7 +34,7 @@ internal sealed class MilterSettings
             [
                 Names("milter_connect_macros"), Names("milter_helo_macros"), Names("milter_mail_macros"),
                 Names("milter_rcpt_macros"), Names("milter_data_macros"), Names("milter_end_of_data_macros"),
-                Names("milter_end_of_header_macros"),
+                Names("milter_end_of_header_macros"), Names("milter_unknown_command_macros"),
             ],
             DaemonName = config.Get("milter_macro_daemon_name"),
             MyHostname = config.Get("myhostname"),

@@ -127,18 +127,59 @@ public class CleanupTests
         Assert.StartsWith(reply, await edge.SendAsync(content, bdat: false));
     }
 
-    /// <summary>mime_nesting_limit: a multipart deeper than the limit is not followed; its parts are body.</summary>
+    /// <summary>
+    /// mime_nesting_limit, counted as Postfix counts (its nesting level starts at -1, so a multipart inside limit + 1
+    /// others is the first one not followed): its parts are body, and with header checks the message is refused, as
+    /// Postfix's cleanup reports MIME nesting errors only then; body_checks alone do not report it.
+    /// </summary>
     [Theory]
-    [InlineData("", "550 5.7.1 inner part header")]
-    [InlineData("mime_nesting_limit = 1", "250 2.0.0 Ok")]
-    public async Task Multiparts_are_followed_mime_nesting_limit_deep(string limit, string reply)
+    [InlineData("mime_header_checks = regexp:{0}", "550 5.7.1 inner part header")]
+    [InlineData("mime_header_checks = regexp:{0}\nmime_nesting_limit = 3", "550 5.7.1 inner part header")]
+    [InlineData("mime_header_checks = regexp:{0}\nmime_nesting_limit = 2", "550 5.6.0 MIME nesting exceeds safety limit")]
+    [InlineData("header_checks = regexp:{1}\nmime_header_checks =\nnested_header_checks =\nmime_nesting_limit = 2", "550 5.6.0 MIME nesting exceeds safety limit")]
+    [InlineData("body_checks = regexp:{1}\nmime_nesting_limit = 2", "250 2.0.0 Ok")]
+    public async Task A_multipart_nested_deeper_than_mime_nesting_limit_is_not_followed(string config, string reply)
     {
         using var directory = new TempDirectory();
         directory.Write("mime", "/^X-Inner:/ REJECT inner part header\n");
-        await using var edge = await EdgeInstance.StartAsync($"mime_header_checks = regexp:{directory.File("mime")}\n{limit}", reuse: directory);
-        string content = "Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=outer\r\n\r\n" +
-            "--outer\r\nContent-Type: multipart/alternative; boundary=inner\r\n\r\n" +
-            "--inner\r\nX-Inner: yes\r\n\r\ntext\r\n--inner--\r\n--outer--\r\n";
+        directory.Write("other", "/^X-Nothing-Matches-This:/ REJECT no\n");
+        await using var edge = await EdgeInstance.StartAsync(string.Format(config, directory.File("mime"), directory.File("other")), reuse: directory);
+        string content = "Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n";
+        foreach (string level in new[] { "b", "c", "d", "e" })
+        {
+            content += $"--{(char)(level[0] - 1)}\r\nContent-Type: multipart/mixed; boundary={level}\r\n\r\n";
+        }
+        content += "--e\r\nX-Inner: yes\r\n\r\ntext\r\n--e--\r\n--d--\r\n--c--\r\n--b--\r\n--a--\r\n";
         Assert.StartsWith(reply, await edge.SendAsync(content, bdat: false));
+        Assert.Equal(reply.StartsWith('2') ? 1 : 0, (await edge.QueuedAsync()).Count);
+    }
+
+    /// <summary>
+    /// strict_mime_encoding_domain: a multipart or attached message may only declare an identity encoding (7bit, 8bit,
+    /// binary); base64 or quoted-printable there refuses the message, as Postfix's cleanup does. Leaf parts may use any.
+    /// </summary>
+    [Theory]
+    [InlineData("yes", "multipart/mixed; boundary=z", "base64", "550 5.6.0 invalid message/* or multipart/* encoding domain")]
+    [InlineData("yes", "multipart/mixed; boundary=z", "8bit", "250 2.0.0 Ok")]
+    [InlineData("no", "multipart/mixed; boundary=z", "base64", "250 2.0.0 Ok")]
+    [InlineData("yes", "text/plain", "base64", "250 2.0.0 Ok")]
+    public async Task A_multipart_with_a_transformation_encoding_is_refused_with_strict_mime_encoding_domain(string strict, string type,
+        string encoding, string reply)
+    {
+        await using var edge = await EdgeInstance.StartAsync($"strict_mime_encoding_domain = {strict}");
+        string content = $"Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: {type}\r\nContent-Transfer-Encoding: {encoding}\r\n\r\n" +
+            "--z\r\nContent-Type: text/plain\r\n\r\ntext\r\n--z--\r\n";
+        Assert.StartsWith(reply, await edge.SendAsync(content, bdat: true));
+    }
+
+    /// <summary>strict_mime_encoding_domain applies to an attached message (message/rfc822) inside a multipart too.</summary>
+    [Fact]
+    public async Task An_attached_message_with_a_quoted_printable_encoding_is_refused_with_strict_mime_encoding_domain()
+    {
+        await using var edge = await EdgeInstance.StartAsync("strict_mime_encoding_domain = yes");
+        string content = "Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=z\r\n\r\n" +
+            "--z\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: Quoted-Printable\r\n\r\nSubject: inner\r\n\r\nhi\r\n--z--\r\n";
+        Assert.StartsWith("550 5.6.0 invalid message/* or multipart/* encoding domain", await edge.SendAsync(content, bdat: false));
+        Assert.Empty(await edge.QueuedAsync());
     }
 }

@@ -21,7 +21,7 @@ public class UnimplementedConfigurationTests
 
     [Theory]
     [InlineData("smtp_generic_maps = hash:/etc/postfix/generic")]
-    [InlineData("smtpd_proxy_options = speed_adjust")]
+    [InlineData("smtpd_command_filter = pcre:/etc/postfix/command_filter")]
     [InlineData("relocated_maps = hash:/etc/postfix/relocated")]
     [InlineData("smtpd_sasl_auth_enable = yes")]
     [InlineData("soft_bounce = yes")]
@@ -62,10 +62,10 @@ public class UnimplementedConfigurationTests
     [Fact]
     public async Task With_edge_unimplemented_parameters_warn_it_starts_and_says_what_has_no_effect()
     {
-        using TempDirectory config = Config("edge_unimplemented_parameters = warn\nsmtpd_proxy_options = speed_adjust\nmailbox_size_limit = 0",
+        using TempDirectory config = Config("edge_unimplemented_parameters = warn\nsmtpd_command_filter = pcre:/etc/postfix/command_filter\nmailbox_size_limit = 0",
             "127.0.0.1:0 inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\nlocal unix - n n - - local\nsmtp unix - - n - - smtp\n2526 inet n - n - 1 postscreen\n");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
-        await edge.WaitForLogAsync($@"warning: {Escape(config.File("main.cf"))}, line \d+: parameter smtpd_proxy_options: not implemented by Edge yet: the setting has no effect");
+        await edge.WaitForLogAsync($@"warning: {Escape(config.File("main.cf"))}, line \d+: parameter smtpd_command_filter: not implemented by Edge yet: the setting has no effect");
         await edge.WaitForLogAsync($@"warning: {Escape(config.File("master.cf"))}, line 5: service 2526: command ""postscreen"" \(inet\) is not implemented by Edge: nothing runs it");
     }
 
@@ -111,11 +111,11 @@ public class UnimplementedConfigurationTests
     {
         using TempDirectory config = Config("");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
-        File.AppendAllText(config.File("main.cf"), "smtpd_proxy_options = speed_adjust\n");
+        File.AppendAllText(config.File("main.cf"), "smtpd_command_filter = pcre:/etc/postfix/command_filter\n");
         var (exit, _, error) = await EdgeProcess.RunAsync(config.Path, "reload", "-c", config.Path);
         Assert.NotEqual(0, exit);
-        Assert.Contains("parameter smtpd_proxy_options: is not implemented by Edge yet", error);
-        await edge.WaitForLogAsync("reload failed, the running configuration stays in force: .*parameter smtpd_proxy_options: is not implemented by Edge yet");
+        Assert.Contains("parameter smtpd_command_filter: is not implemented by Edge yet", error);
+        await edge.WaitForLogAsync("reload failed, the running configuration stays in force: .*parameter smtpd_command_filter: is not implemented by Edge yet");
     }
 
     private static string Escape(string text) => System.Text.RegularExpressions.Regex.Escape(text);

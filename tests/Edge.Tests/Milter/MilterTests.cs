@@ -108,6 +108,61 @@ public class MilterTests
     }
 
     /// <summary>After XCLIENT the filters hear of the new client as of a new connection, as in Postfix.</summary>
+    /// <summary>
+    /// SMFIP_RCPT_REJ: a filter that asks for them also hears of the recipients the restrictions refused, with
+    /// {rcpt_mailer} "error", {rcpt_host} the status code and {rcpt_addr} the reason, as Postfix's smtpd tells it; the
+    /// client still gets the restriction's reply. A filter that did not ask hears only of accepted recipients.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_filter_that_asks_for_refused_recipients_hears_of_them_with_the_error_macros(bool wants)
+    {
+        await using var milter = new TestMilter { ProtocolFlags = wants ? 1u << 11 : 0 };
+        using var directory = new TempDirectory();
+        directory.Write("recipients", "/^bad@/ 550 5.1.1 no such person\n");
+        await using var edge = await StartAsync(milter, directory, $"smtpd_recipient_restrictions = check_recipient_access regexp:{directory.File("recipients")}");
+        await using var c = await edge.ConnectAsync();
+        Assert.StartsWith("250-", await c.CommandAsync("EHLO client.example"));
+        Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
+        Assert.Equal("550 5.1.1 <bad@edge.test>: Recipient address rejected: no such person", await c.CommandAsync("RCPT TO:<bad@edge.test>"));
+        Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<user@edge.test>"));
+        var recipients = milter.Events.Where(e => e.Command == 'R').ToArray();
+        Assert.Equal(wants ? ["<bad@edge.test>|", "<user@edge.test>|"] : ["<user@edge.test>|"],
+            recipients.Select(e => System.Text.Encoding.UTF8.GetString(e.Data).Replace('\0', '|')));
+        if (wants)
+        {
+            Assert.Equal("error", recipients[0].Macros["{rcpt_mailer}"]);
+            Assert.Equal("5.1.1", recipients[0].Macros["{rcpt_host}"]);
+            Assert.Equal("Recipient address rejected: no such person", recipients[0].Macros["{rcpt_addr}"]);
+        }
+        Assert.Equal("user@edge.test", recipients[^1].Macros["{rcpt_addr}"]);
+        Assert.False(recipients[^1].Macros.ContainsKey("{rcpt_mailer}"));
+    }
+
+    /// <summary>
+    /// SMFIC_UNKNOWN: a command Edge does not know goes to the filters first; a 4xx answer of theirs is the client's
+    /// reply, anything else leaves Edge's own 500 (Postfix's milter_unknown_reply_override).
+    /// </summary>
+    [Theory]
+    [InlineData("y450 4.7.1 slow down", "450 4.7.1 slow down")]
+    [InlineData("r", "500 5.5.2 Error: command not recognized")]
+    [InlineData("c", "500 5.5.2 Error: command not recognized")]
+    public async Task An_unknown_command_goes_to_the_filters_and_only_their_4xx_answer_replaces_the_500(string answer, string reply)
+    {
+        await using var milter = new TestMilter
+        {
+            Script = (c, _) => c != 'U' ? null : [answer.Length > 1 ? TestMilter.Packet(answer[0], answer[1..]) : TestMilter.Packet(answer[0])],
+        };
+        using var directory = new TempDirectory();
+        await using var edge = await StartAsync(milter, directory);
+        await using var c = await edge.ConnectAsync();
+        Assert.StartsWith("250-", await c.CommandAsync("EHLO client.example"));
+        Assert.Equal(reply, await c.CommandAsync("FROB the widget"));
+        Assert.Equal("U FROB the widget|", milter.Log[^1]);
+        Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
+    }
+
     [Fact]
     public async Task Xclient_gives_the_filters_a_new_connect_event_with_the_client_it_names()
     {

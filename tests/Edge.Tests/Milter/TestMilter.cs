@@ -30,6 +30,9 @@ public sealed class TestMilter(MilterBehaviour behaviour = MilterBehaviour.Norma
     /// <summary>Each event: its command, its data, and the macros sent for it (name to value).</summary>
     public ConcurrentQueue<(char Command, byte[] Data, Dictionary<string, string> Macros)> Events { get; } = new();
 
+    /// <summary>The protocol flags (SMFIP_*) it asks for in the negotiation: events it does not want, or wants more of.</summary>
+    public uint ProtocolFlags { get; init; }
+
     /// <summary>The answers to an event; null or empty means continue.</summary>
     public Func<char, byte[], IEnumerable<byte[]>?> Script { get; set; } = (_, _) => null;
 
@@ -73,6 +76,7 @@ public sealed class TestMilter(MilterBehaviour behaviour = MilterBehaviour.Norma
                             byte[] words = new byte[12];
                             BinaryPrimitives.WriteUInt32BigEndian(words, 6);
                             BinaryPrimitives.WriteUInt32BigEndian(words.AsSpan(4), 0x1FF);
+                            BinaryPrimitives.WriteUInt32BigEndian(words.AsSpan(8), ProtocolFlags);
                             await WriteAsync(stream, [(byte)'O', .. words]);
                             continue;
                         case 'D':

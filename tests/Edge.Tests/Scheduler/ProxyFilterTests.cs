@@ -93,4 +93,86 @@ public class ProxyFilterTests
         Assert.StartsWith("554 5.5.1", await c.CommandAsync("DATA"));
         Assert.Empty(await edge.QueuedAsync());
     }
+
+    private static Task<EdgeInstance> StartSpeedAdjustedAsync(TempDirectory directory, int filterPort, int reinjectPort) =>
+        EdgeInstance.StartAsync("smtpd_proxy_timeout = 5s\nsmtpd_proxy_options = speed_adjust", $"-o smtpd_proxy_filter=127.0.0.1:{filterPort}\n" +
+            $"127.0.0.1:{reinjectPort} inet n - n - - smtpd", reuse: directory);
+
+    /// <summary>
+    /// smtpd_proxy_options = speed_adjust: the filter hears nothing until the whole message has arrived (the content
+    /// waits in a file of the queue directory that is already unlinked); then the transaction is replayed to it, and its
+    /// reply is the client's.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task With_speed_adjust_the_filter_is_connected_only_once_the_message_has_arrived(bool bdat)
+    {
+        int reinjectPort = FreePorts.Tcp();
+        await using var filter = new ReinjectingFilter(reinjectPort);
+        using var directory = new TempDirectory();
+        await using var edge = await StartSpeedAdjustedAsync(directory, filter.Port, reinjectPort);
+        await using var c = await edge.ConnectAsync();
+        Assert.StartsWith("250-", await c.CommandAsync("EHLO client.example"));
+        Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<sender@example.org> SIZE=100"));
+        Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<user@edge.test> NOTIFY=FAILURE"));
+        Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<other@edge.test>"));
+        string reply;
+        if (bdat)
+        {
+            Assert.StartsWith("250 2.0.0", await c.BdatAsync("Subject: adjusted\r\n\r\n"));
+            Assert.Empty(filter.Commands);
+            Assert.Empty(Directory.GetFiles(edge.QueueDirectory, "speed-adjust.*"));
+            reply = await c.BdatAsync(".leading dot\r\n", last: true);
+        }
+        else
+        {
+            Assert.StartsWith("354", await c.CommandAsync("DATA"));
+            await c.SendAsync("Subject: adjusted\r\n\r\n");
+            Assert.Empty(filter.Commands);
+            Assert.Empty(Directory.GetFiles(edge.QueueDirectory, "speed-adjust.*"));
+            reply = await c.CommandAsync("..leading dot\r\n.");
+        }
+        Assert.StartsWith("250 2.0.0 Ok: queued as ", reply);
+        Assert.Equal(1, filter.Filtered);
+        Assert.EndsWith("\r\nSubject: adjusted\r\n\r\n.leading dot\r\n", await edge.SingleMessageContentAsync());
+        string[] commands = [.. filter.Commands];
+        Assert.Equal("EHLO mx.edge.test", commands[0]);
+        Assert.StartsWith("XFORWARD NAME=localhost ADDR=127.0.0.1 ", commands[1]);
+        Assert.Equal(["MAIL FROM:<sender@example.org> SIZE=100", "RCPT TO:<user@edge.test> NOTIFY=FAILURE", "RCPT TO:<other@edge.test>", "DATA"], commands[2..6]);
+    }
+
+    /// <summary>With speed_adjust a filter's refusal comes at the end of the data: its first refusal is the client's reply, and nothing is queued.</summary>
+    [Fact]
+    public async Task With_speed_adjust_the_filters_refusal_of_the_recipients_is_the_reply_to_the_end_of_the_data()
+    {
+        int reinjectPort = FreePorts.Tcp();
+        await using var filter = new ReinjectingFilter(reinjectPort) { RecipientVerdict = _ => "550 5.1.1 unknown in the filter" };
+        using var directory = new TempDirectory();
+        await using var edge = await StartSpeedAdjustedAsync(directory, filter.Port, reinjectPort);
+        Assert.Equal("550 5.1.1 unknown in the filter", await edge.SendAsync("Subject: x\r\n\r\nx\r\n", bdat: false, "user@edge.test"));
+        Assert.Empty(await edge.QueuedAsync());
+        Assert.DoesNotContain("DATA", filter.Commands);
+    }
+
+    /// <summary>With speed_adjust a filter that is down is found out at the end of the data: 451, and nothing is queued.</summary>
+    [Fact]
+    public async Task With_speed_adjust_a_filter_that_is_down_gets_the_client_451_at_the_end_of_the_data()
+    {
+        using var directory = new TempDirectory();
+        await using var edge = await StartSpeedAdjustedAsync(directory, FreePorts.Tcp(), FreePorts.Tcp());
+        Assert.Equal("451 4.3.0 Error: queue file write error", await edge.SendAsync("Subject: x\r\n\r\nx\r\n", bdat: true, "user@edge.test"));
+        Assert.Empty(await edge.QueuedAsync());
+        Assert.Empty(Directory.GetFiles(edge.QueueDirectory, "speed-adjust.*"));
+    }
+
+    [Fact]
+    public async Task An_unknown_smtpd_proxy_option_stops_start_up_naming_it()
+    {
+        using var directory = new TempDirectory();
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => EdgeInstance.StartAsync("smtpd_proxy_options = speed_adjust, turbo",
+            "-o smtpd_proxy_filter=127.0.0.1:10024", reuse: directory));
+        Assert.Contains("smtpd_proxy_options", error.Message);
+        Assert.Contains("unknown option \"turbo\"", error.Message);
+    }
 }

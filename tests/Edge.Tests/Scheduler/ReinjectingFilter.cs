@@ -15,6 +15,9 @@ public sealed class ReinjectingFilter(int reinjectPort, int port = 0) : Loopback
     /// <summary>A reply that refuses the message instead of re-injecting it, or null to pass it on; decided on its content.</summary>
     public Func<string, string?> Verdict { get; set; } = _ => null;
 
+    /// <summary>A reply that refuses a recipient, or null to take it; decided on its address.</summary>
+    public Func<string, string?> RecipientVerdict { get; set; } = _ => null;
+
     /// <summary>Every command line it received, in order.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> Commands { get; } = new();
 
@@ -53,6 +56,11 @@ public sealed class ReinjectingFilter(int reinjectPort, int port = 0) : Loopback
                             await Say("250 2.1.0 Ok");
                             break;
                         case "RCPT":
+                            if (RecipientVerdict(Address(line)) is { } refusal)
+                            {
+                                await Say(refusal);
+                                break;
+                            }
                             recipients.Add(Address(line));
                             await Say("250 2.1.5 Ok");
                             break;

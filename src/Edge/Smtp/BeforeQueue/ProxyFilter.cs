@@ -14,66 +14,107 @@ namespace Edge.Smtp.BeforeQueue;
 /// to it (Received: header first, dot-stuffed) and gives the client the filter's reply to the final dot. Nothing is
 /// queued by this session: the filter passes the message on (to an after-filter listener) or refuses it. A filter that
 /// cannot be reached or stops answering gets the client "451 4.3.0 Error: queue file write error", as in Postfix.
+/// With smtpd_proxy_options = speed_adjust the filter is connected only once the whole message has arrived: until then
+/// the commands are kept and answered for it, and the content goes to a file in the queue directory (removed as soon
+/// as it is opened); then all is replayed at the filter's speed, and its first refusal is the client's reply. A filter
+/// must then refuse all recipients of a message or none, as Postfix documents.
 /// </summary>
 internal sealed class ProxyFilter : IContentSink, IAsyncDisposable
 {
     public const string Failure = "451 4.3.0 Error: queue file write error";
 
     private readonly ProxyFilterSettings _settings;
-    private readonly Stream _stream;
-    private readonly PipeWriter _output;
-    private readonly StreamReader _input;
+    private Stream? _stream;
+    private StreamReader? _input;
+    private PipeWriter? _connection;
+
+    /// <summary>Where content goes: the filter, or the speed-adjust file until the replay.</summary>
+    private PipeWriter _output = null!;
     private bool _lineStart = true;
 
-    private ProxyFilter(ProxyFilterSettings settings, Stream stream)
+    /// <summary>speed_adjust: the file the content waits in, and the client, MAIL FROM and commands to replay.</summary>
+    private readonly FileStream? _spool;
+    private readonly ProxyClient? _client;
+    private readonly string? _mailFrom;
+    private readonly List<string> _commands = [];
+
+    private ProxyFilter(ProxyFilterSettings settings) => _settings = settings;
+
+    private ProxyFilter(ProxyFilterSettings settings, FileStream spool, ProxyClient client, string mailFrom)
     {
         _settings = settings;
-        _stream = stream;
-        _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
-        _input = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
+        _spool = spool;
+        _client = client;
+        _mailFrom = mailFrom;
+        _output = PipeWriter.Create(spool, new StreamPipeWriterOptions(leaveOpen: true));
     }
 
     /// <summary>Content could not be passed on; the message gets <see cref="Failure"/> at its end.</summary>
     public bool Broken { get; private set; }
 
+    /// <summary>Whether commands are still being kept for a replay (speed_adjust, before the end of the message).</summary>
+    private bool Deferred => _spool is not null && _stream is null;
+
     /// <summary>
     /// Connects, reads the greeting, says EHLO, tells a filter that offers XFORWARD who the client is, and replays
-    /// <paramref name="mailFrom"/>. Returns the filter, or null with the reply for the client: the filter's own refusal
-    /// of MAIL FROM, or <see cref="Failure"/>.
+    /// <paramref name="mailFrom"/>; with speed_adjust, only sets the transaction aside. Returns the filter, or null with
+    /// the reply for the client: the filter's own refusal of MAIL FROM, or <see cref="Failure"/>.
     /// </summary>
     public static async Task<(ProxyFilter? Filter, string Reply)> OpenAsync(ProxyFilterSettings settings, ProxyClient client,
         string mailFrom, CancellationToken cancellationToken)
     {
-        ProxyFilter? filter = null;
+        if (settings.SpeedAdjustDirectory is { } directory)
+        {
+            try
+            {
+                string path = Path.Combine(directory, $"speed-adjust.{Guid.NewGuid():N}");
+                var spool = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 4096, FileOptions.Asynchronous);
+                File.Delete(path);
+                return (new ProxyFilter(settings, spool, client, mailFrom), "250 2.1.0 Ok");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                MailLog.Warning($"proxy speed-adjust log I/O error: {e.Message}");
+                return (null, Failure);
+            }
+        }
+        var filter = new ProxyFilter(settings);
+        string reply = await filter.ConnectAsync(client, mailFrom, cancellationToken);
+        if (reply.StartsWith('2'))
+        {
+            return (filter, reply);
+        }
+        await filter.DisposeAsync();
+        return (null, reply);
+    }
+
+    /// <summary>The connection, the greeting, EHLO, XFORWARD and MAIL FROM: the filter's reply to MAIL FROM, or <see cref="Failure"/>.</summary>
+    private async Task<string> ConnectAsync(ProxyClient client, string mailFrom, CancellationToken cancellationToken)
+    {
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(settings.Timeout);
-            filter = new ProxyFilter(settings, await ServiceEndpoint.ConnectAsync(settings.Endpoint, timeout.Token));
+            timeout.CancelAfter(_settings.Timeout);
+            _stream = await ServiceEndpoint.ConnectAsync(_settings.Endpoint, timeout.Token);
+            _input = new StreamReader(_stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
+            _connection = PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true));
+            if (_spool is null)
+            {
+                _output = _connection;
+            }
             string ehlo = "";
-            if (!(await filter.ReadReplyAsync(cancellationToken)).StartsWith('2')
-                || !(ehlo = await filter.CommandAsync($"EHLO {settings.EhloName}", cancellationToken)).StartsWith('2')
-                || (XforwardCommand(ehlo, client) is { } xforward && !(await filter.CommandAsync(xforward, cancellationToken)).StartsWith('2')))
+            if (!(await ReadReplyAsync(cancellationToken)).StartsWith('2')
+                || !(ehlo = await CommandAsync($"EHLO {_settings.EhloName}", cancellationToken)).StartsWith('2')
+                || (XforwardCommand(ehlo, client) is { } xforward && !(await CommandAsync(xforward, cancellationToken)).StartsWith('2')))
             {
-                await filter.DisposeAsync();
-                return (null, Failure);
+                return Failure;
             }
-            string reply = await filter.CommandAsync(mailFrom, cancellationToken);
-            if (reply.StartsWith('2'))
-            {
-                return (filter, reply);
-            }
-            await filter.DisposeAsync();
-            return (null, reply);
+            return await CommandAsync(mailFrom, cancellationToken);
         }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            MailLog.Warning($"connect to proxy filter {settings.Name}: {(e is OperationCanceledException ? "Connection timed out" : e.Message)}");
-            if (filter is not null)
-            {
-                await filter.DisposeAsync();
-            }
-            return (null, Failure);
+            MailLog.Warning($"connect to proxy filter {_settings.Name}: {(e is OperationCanceledException ? "Connection timed out" : e.Message)}");
+            return Failure;
         }
     }
 
@@ -100,9 +141,17 @@ internal sealed class ProxyFilter : IContentSink, IAsyncDisposable
         return sent.Length == 0 ? null : "XFORWARD " + string.Join(' ', sent);
     }
 
-    /// <summary>Sends a command and returns the filter's reply (lines joined by CRLF), or <see cref="Failure"/> when it does not answer.</summary>
+    /// <summary>
+    /// Sends a command and returns the filter's reply (lines joined by CRLF), or <see cref="Failure"/> when it does not
+    /// answer; with speed_adjust, keeps it for the replay and answers for the filter.
+    /// </summary>
     public async Task<string> CommandAsync(string command, CancellationToken cancellationToken)
     {
+        if (Deferred)
+        {
+            _commands.Add(command);
+            return command == "DATA" ? "354 End data with <CR><LF>.<CR><LF>" : "250 2.1.5 Ok";
+        }
         try
         {
             await WriteLineAsync(command, cancellationToken);
@@ -168,6 +217,10 @@ internal sealed class ProxyFilter : IContentSink, IAsyncDisposable
         {
             return Failure;
         }
+        if (_spool is not null && await ReplayAsync(cancellationToken) is { } refused)
+        {
+            return refused;
+        }
         try
         {
             return await ReadReplyAsync(cancellationToken);
@@ -179,18 +232,65 @@ internal sealed class ProxyFilter : IContentSink, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// speed_adjust: connects now, replays MAIL FROM, the recipients and DATA, and sends the kept content. Null when
+    /// the filter took all of it; otherwise its first refusal (a 2xx or 3xx where another was due is <see cref="Failure"/>).
+    /// </summary>
+    private async Task<string?> ReplayAsync(CancellationToken cancellationToken)
+    {
+        string reply = await ConnectAsync(_client!, _mailFrom!, cancellationToken);
+        if (!reply.StartsWith('2'))
+        {
+            return Refused(_mailFrom!, reply);
+        }
+        foreach (string command in _commands)
+        {
+            reply = await CommandAsync(command, cancellationToken);
+            if (reply[0] != (command == "DATA" ? '3' : '2'))
+            {
+                return Refused(command, reply);
+            }
+        }
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_settings.Timeout);
+            _spool!.Position = 0;
+            await _spool.CopyToAsync(_stream!, timeout.Token);
+            await _stream!.FlushAsync(timeout.Token);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            Lost(e);
+            return Failure;
+        }
+    }
+
+    /// <summary>The filter's refusal of <paramref name="command"/>, logged, for the client; a 2xx or 3xx where another was due is not passed through, as in Postfix.</summary>
+    public string Refused(string command, string reply)
+    {
+        if (reply != Failure)
+        {
+            MailLog.Warning($"proxy {_settings.Name} rejected \"{command}\": \"{reply}\"");
+        }
+        return reply[0] is '4' or '5' ? reply : Failure;
+    }
+
     private void Lost(Exception e)
     {
         Broken = true;
-        MailLog.Warning(e is OperationCanceledException ? $"timeout talking to proxy {_settings.Name}" : $"lost connection with proxy {_settings.Name}");
+        MailLog.Warning(Deferred ? $"proxy speed-adjust log I/O error: {e.Message}"
+            : e is OperationCanceledException ? $"timeout talking to proxy {_settings.Name}" : $"lost connection with proxy {_settings.Name}");
     }
 
     private async Task WriteLineAsync(string line, CancellationToken cancellationToken)
     {
-        _output.Write(Encoding.UTF8.GetBytes(line + "\r\n"));
+        PipeWriter connection = _connection!;
+        connection.Write(Encoding.UTF8.GetBytes(line + "\r\n"));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_settings.Timeout);
-        await _output.FlushAsync(timeout.Token);
+        await connection.FlushAsync(timeout.Token);
     }
 
     /// <summary>One reply, all its lines: "250-…" lines continue, "250 …" ends it.</summary>
@@ -201,7 +301,7 @@ internal sealed class ProxyFilter : IContentSink, IAsyncDisposable
         var reply = new StringBuilder();
         while (true)
         {
-            string line = await _input.ReadLineAsync(timeout.Token) ?? throw new IOException("the proxy filter closed the connection");
+            string line = await _input!.ReadLineAsync(timeout.Token) ?? throw new IOException("the proxy filter closed the connection");
             if (line.Length < 3 || !char.IsAsciiDigit(line[0]))
             {
                 throw new IOException($"malformed reply from the proxy filter: {line}");
@@ -215,9 +315,17 @@ internal sealed class ProxyFilter : IContentSink, IAsyncDisposable
         }
     }
 
-    /// <summary>QUIT, best effort, and the connection closed.</summary>
+    /// <summary>QUIT, best effort, and the connection closed (and the speed-adjust file, which is gone with it).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_spool is not null)
+        {
+            await _spool.DisposeAsync();
+        }
+        if (_stream is null)
+        {
+            return;
+        }
         if (!Broken)
         {
             try
@@ -229,7 +337,7 @@ internal sealed class ProxyFilter : IContentSink, IAsyncDisposable
             {
             }
         }
-        _input.Dispose();
+        _input!.Dispose();
         await _stream.DisposeAsync();
     }
 }

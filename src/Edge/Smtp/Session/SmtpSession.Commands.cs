@@ -138,6 +138,14 @@ internal sealed partial class SmtpSession
                 return Step.Close;
             case SmtpVerb.Unknown or SmtpVerb.Expn:
                 _where = "UNKNOWN";
+                if (MilterWanted)
+                {
+                    // The filters hear of it first: a 4xx answer of theirs replaces the 500.
+                    _filterRefusal = Encoding.ASCII.GetString(Replies.NotRecognized);
+                    Step told = Step.NeedInput;
+                    ParkForFilters(FilterStage.Unknown, default, [Encoding.UTF8.GetString(line)], ref told);
+                    return told;
+                }
                 _errors++;
                 Reply.Line(Replies.NotRecognized);
                 return Step.NeedInput;

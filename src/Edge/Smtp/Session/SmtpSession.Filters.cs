@@ -25,6 +25,8 @@ internal sealed partial class SmtpSession
         Rcpt,
         Data,
         Bdat,
+        RejectedRcpt,
+        Unknown,
     }
 
     private MilterChain? _milters;
@@ -33,6 +35,9 @@ internal sealed partial class SmtpSession
     private byte[] _filterCommand = [];
     private bool _milterExtended;
     private PendingRecipient? _filterRecipient;
+
+    /// <summary>The reply a refused RCPT TO or an unknown command gets once the filters have been told of it.</summary>
+    private string? _filterRefusal;
 
     /// <summary>A filter shut the session down at the end of the data (421).</summary>
     private bool _milterShutdown;
@@ -123,6 +128,11 @@ internal sealed partial class SmtpSession
             _stats.Succeeded(SmtpVerb.XClient);
             return await GreetAsync();
         }
+        if (stage is FilterStage.RejectedRcpt or FilterStage.Unknown)
+        {
+            await TellFiltersAsync(stage);
+            return true;
+        }
         string? raw = _milters is not { } milters || _milterDiscard ? null : stage switch
         {
             FilterStage.Helo => await milters.HeloAsync(_filterArguments[0], _hardStop),
@@ -173,6 +183,34 @@ internal sealed partial class SmtpSession
             });
         }
         return true;
+    }
+
+    /// <summary>
+    /// What the filters are only told of, as Postfix's smtpd tells them: a recipient the restrictions refused (to the
+    /// filters that asked for those; their answer changes nothing), or a command the server does not know, whose reply
+    /// a filter can turn into its own 4xx one.
+    /// </summary>
+    private async Task TellFiltersAsync(FilterStage stage)
+    {
+        string reply = _filterRefusal!;
+        _filterRefusal = null;
+        if (stage == FilterStage.RejectedRcpt)
+        {
+            await _milters!.RejectedRcptAsync(_filterArguments, _hardStop);
+        }
+        else if (await _milters!.UnknownAsync(_filterArguments[0], _hardStop) is { } answer)
+        {
+            if (answer[0] == '4')
+            {
+                reply = answer;
+            }
+            else if (answer[0] is not ('H' or 'D' or 'S' or '5'))
+            {
+                MailLog.Warning($"unexpected SMFIC_UNKNOWN response: {answer}");
+            }
+        }
+        Reply.Line(Encoding.UTF8.GetBytes(reply));
+        _errors++;
     }
 
     /// <summary>A command the filters refused: its reply (a first BDAT chunk is read and thrown away with it).</summary>
@@ -277,9 +315,7 @@ internal sealed partial class SmtpSession
         {
             return null;
         }
-        MailLog.Warning($"proxy {_s.ProxyFilter!.Name} rejected \"{command}\": \"{reply}\"");
-        // A 2xx or 3xx where another was due is not passed through, as in Postfix.
-        return reply[0] is '4' or '5' ? reply : ProxyFilter.Failure;
+        return _proxy.Refused(command, reply);
     }
 
     /// <summary>RCPT TO for the before-queue filter, with the NOTIFY and ORCPT the client gave.</summary>

@@ -44,20 +44,41 @@ internal sealed partial class SmtpSession
         _saved = SavedActions.Merge(_saved, decision.Saved);
         if (decision.Outcome == Outcome.Reply)
         {
-            Reply.Line(Encoding.UTF8.GetBytes(decision.Reply!));
             LogReject("RCPT", decision.Reply!, Printable.Text(address));
+            if (MilterWanted && _milters is { WantsRejectedRecipients: true } milters)
+            {
+                // As Postfix's smtpd_milter.c: "554 5.7.1 <a@b>: Relay access denied" gives {rcpt_host} 5.7.1 and {rcpt_addr} "Relay access denied".
+                string[] words = decision.Reply![4..].Split(' ', 3);
+                milters.Macros["{rcpt_mailer}"] = "error";
+                milters.Macros["{rcpt_host}"] = words[0];
+                milters.Macros["{rcpt_addr}"] = words.Length > 2 ? words[2] : "";
+                _filterRefusal = decision.Reply;
+                ParkForFilters(FilterStage.RejectedRcpt, default, RcptArguments(address, orcpt), ref step);
+                return true;
+            }
+            Reply.Line(Encoding.UTF8.GetBytes(decision.Reply!));
             return false;
         }
         var recipient = new PendingRecipient(address.ToArray(), orcpt.ToArray(), notify, default) { Prepend = decision.Prepend };
         if (FiltersWanted)
         {
             _filterRecipient = recipient;
-            string text = Encoding.UTF8.GetString(address);
-            _milters?.Macros["{rcpt_addr}"] = text;
-            string[] arguments = orcpt.IsEmpty ? [$"<{text}>"] : [$"<{text}>", $"ORCPT={Encoding.UTF8.GetString(orcpt)}"];
-            return ParkForFilters(FilterStage.Rcpt, default, arguments, ref step);
+            if (_milters is { } milters)
+            {
+                milters.Macros["{rcpt_addr}"] = Encoding.UTF8.GetString(address);
+                milters.Macros.Remove("{rcpt_host}");
+                milters.Macros.Remove("{rcpt_mailer}");
+            }
+            return ParkForFilters(FilterStage.Rcpt, default, RcptArguments(address, orcpt), ref step);
         }
         return AddRecipient(recipient);
+    }
+
+    /// <summary>RCPT TO's arguments as the mail filters get them: "&lt;address&gt;", then ORCPT if the client gave one.</summary>
+    private static string[] RcptArguments(ReadOnlySpan<byte> address, ReadOnlySpan<byte> orcpt)
+    {
+        string text = $"<{Encoding.UTF8.GetString(address)}>";
+        return orcpt.IsEmpty ? [text] : [text, $"ORCPT={Encoding.UTF8.GetString(orcpt)}"];
     }
 
     /// <summary>An accepted recipient joins the envelope; the first one gives the message its queue ID.</summary>
