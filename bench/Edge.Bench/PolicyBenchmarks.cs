@@ -8,7 +8,7 @@ namespace Edge.Bench;
 
 /// <summary>
 /// One check_policy_script decision at RCPT TO: the policy request built from the session, handed to a policy
-/// thread, the script run in its Jurassic engine, and the answer back — what a JavaScript policy adds to each
+/// thread, the script run in the thread's Jint engine, and the answer back — what a JavaScript policy adds to each
 /// recipient. Strings are made here by design: the request is the boundary to the script.
 /// </summary>
 [MemoryDiagnoser]
@@ -35,7 +35,7 @@ public class PolicyBenchmarks
     {
         _path = Path.Combine(Path.GetTempPath(), "edge-bench-policy-" + Guid.NewGuid().ToString("N") + ".js");
         await File.WriteAllTextAsync(_path, Script);
-        _policy = PolicyScript.Load(_path, TimeSpan.FromSeconds(5), out string? error) ?? throw new InvalidOperationException(error);
+        _policy = PolicyScript.Load(_path, ScriptLimits.From(Edge.Config.MainConfig.Load(null)), out string? error) ?? throw new InvalidOperationException(error);
     }
 
     [Benchmark]

@@ -13,6 +13,8 @@ const string Usage = """
       qshape [-s]         the queue by recipient (or sender) domain and age
       reload              make the running server re-read its configuration
       check               check the configuration, its tables and policies, without starting
+      policy test FILE [--stage NAME] name=value ...
+                          one call of a policy script: its action, then its log lines
     """;
 
 if (args.Length == 0)
@@ -39,6 +41,7 @@ try
         "postcat" => await AdminCommands.PostcatAsync(CommandLine.Parse(rest, "-q"), Console.Error),
         "reload" => await AdminCommands.ReloadAsync(CommandLine.Parse(rest), Console.Error),
         "check" => await CheckCommand.RunAsync(CommandLine.Parse(rest), Console.Error),
+        "policy" => PolicyCommand.Run(rest, Console.Out, Console.Error),
         "qshape" => await AdminCommands.QshapeAsync(CommandLine.Parse(rest), Console.Error),
         "postsuper" => await AdminCommands.PostsuperAsync(CommandLine.Parse(rest, "-d", "-h", "-H", "-r"), Console.Error),
         _ => throw new UsageException($"unknown command \"{command}\"\n{Usage}"),

@@ -117,10 +117,18 @@ public sealed class MainConfig
             : throw Error(name, $"bad integer value \"{value}\"");
     }
 
-    /// <summary>A time: a number with an optional unit s, m, h, d or w; a bare number is in the parameter's default unit.</summary>
+    /// <summary>
+    /// A time: a number with an optional unit s, m, h, d or w; a bare number is in the parameter's default unit. Edge's
+    /// own parameters (edge_*) also take milliseconds ("200ms"), which Postfix's do not.
+    /// </summary>
     public TimeSpan GetTime(string name)
     {
         var value = Get(name);
+        if (name.StartsWith("edge_", StringComparison.Ordinal) && value.EndsWith("ms", StringComparison.Ordinal)
+            && ValueSyntax.TryParseLong(value[..^2], out long milliseconds) && milliseconds <= int.MaxValue)
+        {
+            return TimeSpan.FromMilliseconds(milliseconds);
+        }
         var unit = DefinitionOf(name)?.TimeUnit is char c and not '\0' ? c : 's';
         return ValueSyntax.TryParseTime(value, unit, out var result)
             ? result

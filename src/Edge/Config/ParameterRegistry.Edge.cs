@@ -23,9 +23,16 @@ public static partial class ParameterRegistry
         // written after it: once the log is longer than twice the queued mail plus this many bytes, the
         // oldest messages are copied to its end and the segments behind them deleted.
         Long("edge_queue_log_headroom", "67108864"),
-        // How long a check_policy_script may take to answer one request; past it the request is deferred
-        // (451 4.3.5) and the script's thread is given up, since a script cannot be interrupted.
+        // What one call of a check_policy_script may use: past any of these the script is interrupted (its thread
+        // goes on serving others) and the request gets edge_policy_default_action. The memory limit counts the bytes
+        // the call allocates; the recursion limit, how deep its calls nest.
         Time("edge_policy_time_limit", "1s"),
+        Long("edge_policy_memory_limit", "67108864"),
+        Int("edge_policy_statement_limit", "10000000"),
+        Int("edge_policy_recursion_limit", "400"),
+        // The access(5) action of a policy script call that was stopped by a limit or failed, as
+        // smtpd_policy_service_default_action is for a policy server that does not answer.
+        Str("edge_policy_default_action", "451 4.3.5 Server configuration problem"),
         // What start-up and reload do with a parameter (or master.cf service) Edge does not implement yet, set to
         // other than its default where it would change what is accepted, filtered, authenticated, encrypted or
         // rewritten: refuse to start, or start with a warning per parameter. Others are always just warned about.

@@ -250,7 +250,7 @@ internal static class SmtpdSettingsFactory
         {
             throw config.Error("edge_dns_servers", dnsError);
         }
-        var policies = new PolicyLoader(config.GetTime("edge_policy_time_limit"), new PolicyServiceSettings(
+        var policies = new PolicyLoader(ScriptLimits.From(config), new PolicyServiceSettings(
             config.GetTime("smtpd_policy_service_timeout"), config.GetTime("smtpd_policy_service_max_idle"),
             config.GetTime("smtpd_policy_service_max_ttl"), config.Get("smtpd_policy_service_default_action"),
             config.GetInt("smtpd_policy_service_request_limit"), Math.Max(1, config.GetInt("smtpd_policy_service_try_limit")),

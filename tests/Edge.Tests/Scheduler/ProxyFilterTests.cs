@@ -10,8 +10,8 @@ namespace Edge.Tests.Scheduler;
 public class ProxyFilterTests
 {
     /// <summary>The listener with the proxy filter, and the after-filter listener the filter re-injects into.</summary>
-    private static Task<EdgeInstance> StartAsync(TempDirectory directory, int filterPort, int reinjectPort) =>
-        EdgeInstance.StartAsync("smtpd_proxy_timeout = 5s", $"-o smtpd_proxy_filter=127.0.0.1:{filterPort}\n" +
+    private static Task<EdgeInstance> StartAsync(TempDirectory directory, int filterPort, int reinjectPort, string mainCf = "") =>
+        EdgeInstance.StartAsync($"smtpd_proxy_timeout = 5s\n{mainCf}", $"-o smtpd_proxy_filter=127.0.0.1:{filterPort}\n" +
             $"127.0.0.1:{reinjectPort} inet n - n - - smtpd", reuse: directory);
 
     [Theory]
@@ -95,8 +95,7 @@ public class ProxyFilterTests
     }
 
     private static Task<EdgeInstance> StartSpeedAdjustedAsync(TempDirectory directory, int filterPort, int reinjectPort) =>
-        EdgeInstance.StartAsync("smtpd_proxy_timeout = 5s\nsmtpd_proxy_options = speed_adjust", $"-o smtpd_proxy_filter=127.0.0.1:{filterPort}\n" +
-            $"127.0.0.1:{reinjectPort} inet n - n - - smtpd", reuse: directory);
+        StartAsync(directory, filterPort, reinjectPort, "smtpd_proxy_options = speed_adjust");
 
     /// <summary>
     /// smtpd_proxy_options = speed_adjust: the filter hears nothing until the whole message has arrived (the content

@@ -4,7 +4,7 @@ namespace Edge.Restrictions.Policy;
 /// Loads the policies of one configuration's restriction lists: each check_policy_script file and each
 /// check_policy_service server once, however many lists name it.
 /// </summary>
-internal sealed class PolicyLoader(TimeSpan scriptTimeLimit, PolicyServiceSettings services)
+internal sealed class PolicyLoader(ScriptLimits scriptLimits, PolicyServiceSettings services)
 {
     private readonly Dictionary<string, IPolicy> _policies = [];
 
@@ -16,7 +16,7 @@ internal sealed class PolicyLoader(TimeSpan scriptTimeLimit, PolicyServiceSettin
             return loaded;
         }
         IPolicy? policy = kind == Restriction.CheckPolicyScript
-            ? PolicyScript.Load(reference, scriptTimeLimit, out error)
+            ? PolicyScript.Load(reference, scriptLimits, out error)
             : PolicyService.Parse(reference, services, out error);
         if (policy is not null)
         {

@@ -1,6 +1,5 @@
 using System.Text;
-using Jurassic;
-using Jurassic.Library;
+using Jint.Native;
 
 namespace Edge.Restrictions.Policy;
 
@@ -63,15 +62,39 @@ internal sealed class PolicyRequest
         return request;
     }
 
-    /// <summary>The request as the script's argument: a plain object with one string property per attribute.</summary>
-    public ObjectInstance ToObject(ScriptEngine engine)
+    /// <summary>A request of the attributes given (edge policy test): every attribute Postfix sends is there, empty unless given.</summary>
+    public static PolicyRequest From(IEnumerable<KeyValuePair<string, string>> attributes)
     {
-        ObjectInstance request = engine.Object.Construct();
-        foreach ((string name, string value) in _attributes)
+        var request = new PolicyRequest();
+        var given = attributes.ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal);
+        foreach (string name in Names)
         {
-            request[name] = value;
+            request.Add(name, given.Remove(name, out string? value) ? value : name == "request" ? "smtpd_access_policy" : "");
+        }
+        foreach ((string name, string value) in given)
+        {
+            request.Add(name, value);
         }
         return request;
+    }
+
+    /// <summary>The attributes of Postfix's policy protocol, in the order it sends them.</summary>
+    private static readonly string[] Names =
+    [
+        "request", "protocol_state", "protocol_name", "helo_name", "queue_id", "sender", "recipient", "recipient_count",
+        "client_address", "client_name", "reverse_client_name", "client_port", "instance", "sasl_method", "sasl_username",
+        "sasl_sender", "size", "ccert_subject", "ccert_issuer", "ccert_fingerprint", "ccert_pubkey_fingerprint",
+        "encryption_protocol", "encryption_cipher", "encryption_keysize", "etrn_domain", "stress", "server_address",
+        "server_port", "policy_context", "mail_version",
+    ];
+
+    /// <summary>The request as the script's argument: one string property per attribute, set on the object the engine keeps for it.</summary>
+    public void Fill(JsObject target)
+    {
+        foreach ((string name, string value) in _attributes)
+        {
+            target.Set(name, value);
+        }
     }
 }
 

@@ -1,39 +1,43 @@
-using Edge.Logging;
-using Jurassic;
-using Jurassic.Library;
+using Acornima;
+using Jint;
 
 namespace Edge.Restrictions.Policy;
 
 /// <summary>
-/// A JavaScript policy (check_policy_script FILE): the script defines <c>function policy(request)</c>, which
-/// gets the attributes of Postfix's policy delegation protocol (SMTPD_POLICY_README: request.sender,
+/// A JavaScript policy (check_policy_script FILE), run by Jint: the script defines <c>function policy(request)</c>,
+/// which gets the attributes of Postfix's policy delegation protocol (SMTPD_POLICY_README: request.sender,
 /// request.client_address …) and returns an access(5) action — "DUNNO" (or nothing), "OK", "REJECT text",
-/// "DEFER text", "450 4.7.1 text", or restriction names — exactly what a check_policy_service server answers.
-/// The script is compiled when the configuration is loaded, so a syntax error stops start-up or a reload with
-/// the file and line; it runs on <see cref="PolicyWorkers"/>, never on a session's thread. Besides the
+/// "DEFER text", "450 4.7.1 text", or restriction names — exactly what a check_policy_service server answers; an
+/// async function's promise is awaited. The script is parsed once when the configuration is loaded and its top level
+/// run once then, so a syntax error stops start-up or a reload with the file and line; it runs in
+/// <see cref="PolicyRunner"/>'s slots, each call within <see cref="ScriptLimits"/>. Besides the
 /// language, it has <c>log(text)</c> (a line in the mail log) and <c>store</c> (<see cref="PolicyStore"/>).
 /// </summary>
 internal sealed class PolicyScript : IPolicy
 {
-    private const string EntryPoint = "policy";
+    public const string EntryPoint = "policy";
 
-    private PolicyScript(string path, string source, TimeSpan timeLimit)
+    private PolicyScript(string path, Prepared<Acornima.Ast.Script> prepared, ScriptLimits limits)
     {
         Path = path;
-        Source = source;
-        TimeLimit = timeLimit;
+        Prepared = prepared;
+        Limits = limits;
     }
 
     public string Path { get; }
 
     public string Name => Path;
-    public string Source { get; }
 
-    /// <summary>edge_policy_time_limit: a request not answered by then is deferred (451 4.3.5).</summary>
-    public TimeSpan TimeLimit { get; }
+    /// <summary>The parsed script every engine runs.</summary>
+    public Prepared<Acornima.Ast.Script> Prepared { get; }
 
-    /// <summary>The script, compiled once to find its mistakes; null with the reason when it cannot be used.</summary>
-    public static PolicyScript? Load(string path, TimeSpan timeLimit, out string? error)
+    public ScriptLimits Limits { get; }
+
+    /// <summary>Engines that have run the script and are free: one per call running at most.</summary>
+    public System.Collections.Concurrent.ConcurrentStack<ScriptInstance> Engines { get; } = new();
+
+    /// <summary>The script, parsed and its top level run once to find its mistakes; null with the reason when it cannot be used.</summary>
+    public static PolicyScript? Load(string path, ScriptLimits limits, out string? error)
     {
         error = null;
         string source;
@@ -46,66 +50,33 @@ internal sealed class PolicyScript : IPolicy
             error = $"check_policy_script {path}: {e.Message}";
             return null;
         }
-        var script = new PolicyScript(path, source, timeLimit);
-        error = script.Validate();
+        Prepared<Acornima.Ast.Script> prepared;
+        try
+        {
+            prepared = Engine.PrepareScript(source, path);
+        }
+        catch (ScriptPreparationException e) when (e.InnerException is ParseErrorException parse)
+        {
+            error = $"check_policy_script {path}, line {parse.LineNumber}: {parse.Description}";
+            return null;
+        }
+        var script = new PolicyScript(path, prepared, limits);
+        try
+        {
+            using var instance = new ScriptInstance(script, log: null);
+            if (!instance.Defines(EntryPoint))
+            {
+                error = $"check_policy_script {path}: the script defines no function {EntryPoint}(request)";
+            }
+        }
+        catch (Exception e)
+        {
+            error = $"check_policy_script {path}{ScriptFailure.Describe(e)}";
+        }
         return error is null ? script : null;
     }
 
-    /// <summary>
-    /// Runs the script's top level once, on a thread of its own: a top level that never ends must not hang
-    /// start-up or a reload (the thread cannot be stopped, but the configuration is refused).
-    /// </summary>
-    private string? Validate()
-    {
-        string? error = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                CreateEngine(out _);
-            }
-            catch (JavaScriptException e)
-            {
-                error = $"check_policy_script {Path}, line {e.LineNumber}: {e.Message}";
-            }
-            catch (Exception e)
-            {
-                error = $"check_policy_script {Path}: {e.Message}";
-            }
-        }) { IsBackground = true, Name = "edge policy load" };
-        thread.Start();
-        TimeSpan limit = TimeLimit * 5;
-        return thread.Join(limit) ? error
-            : $"check_policy_script {Path}: the script's top level did not finish within {(long)limit.TotalSeconds}s";
-    }
-
-    /// <summary>An engine that has run the script; one per worker thread, since an engine is not thread-safe.</summary>
-    public ScriptEngine CreateEngine(out FunctionInstance policy)
-    {
-        var engine = new ScriptEngine { RecursionDepthLimit = 1000 };
-        string name = System.IO.Path.GetFileName(Path);
-        engine.SetGlobalFunction("log", new Action<string>(text => MailLog.Info($"policy {name}: {text}")));
-        engine.SetGlobalValue("store", new PolicyStore(engine));
-        engine.Execute(new StringScriptSource(Source, Path));
-        policy = engine.HasGlobalValue(EntryPoint) && engine.GetGlobalValue(EntryPoint) is FunctionInstance function
-            ? function
-            : throw new InvalidOperationException($"the script defines no function {EntryPoint}(request)");
-        return engine;
-    }
-
-    /// <summary>The script's action for <paramref name="request"/>; null when it failed or ran out of time (logged).</summary>
-    public async Task<string?> AskAsync(PolicyRequest request, CancellationToken cancellationToken)
-    {
-        Task<string?> answer = PolicyWorkers.Run(this, request);
-        try
-        {
-            return await answer.WaitAsync(TimeLimit, cancellationToken);
-        }
-        catch (TimeoutException)
-        {
-            MailLog.Warning($"check_policy_script {Path}: no answer within {(long)TimeLimit.TotalMilliseconds} ms (edge_policy_time_limit); the request is deferred");
-            PolicyWorkers.Overrun(answer);
-            return null;
-        }
-    }
+    /// <summary>The script's action for <paramref name="request"/>; edge_policy_default_action when it failed or was stopped (logged).</summary>
+    public Task<string?> AskAsync(PolicyRequest request, CancellationToken cancellationToken) =>
+        PolicyRunner.RunAsync(this, request, EntryPoint, cancellationToken);
 }

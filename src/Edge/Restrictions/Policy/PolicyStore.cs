@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Edge.Logging;
-using Jurassic;
-using Jurassic.Library;
+using Jint;
+using Jint.Native;
+using Jint.Runtime.Interop;
 
 namespace Edge.Restrictions.Policy;
 
@@ -17,7 +18,7 @@ namespace Edge.Restrictions.Policy;
 /// increment, and returns the new count.</item>
 /// </list>
 /// </summary>
-internal sealed class PolicyStore : ObjectInstance
+internal static class PolicyStore
 {
     /// <summary>Entries kept at most; past it, set and increment store nothing (and say so once).</summary>
     private const int MaxEntries = 1_000_000;
@@ -28,28 +29,35 @@ internal sealed class PolicyStore : ObjectInstance
     private static int s_writes;
     private static int s_fullLogged;
 
-    public PolicyStore(ScriptEngine engine) : base(engine.Object.InstancePrototype)
+    /// <summary>The <c>store</c> object for one engine.</summary>
+    public static JsObject Create(Engine engine)
     {
-        PopulateFunctions();
+        var store = new JsObject(engine);
+        store.Set("get", new ClrFunction(engine, "get", (_, a) => Get(Argument(a, 0).ToString()), 1));
+        store.Set("set", new ClrFunction(engine, "set", (_, a) => Set(Argument(a, 0).ToString(), Argument(a, 1).ToString(), Seconds(Argument(a, 2))), 3));
+        store.Set("increment", new ClrFunction(engine, "increment", (_, a) => Increment(Argument(a, 0).ToString(), Seconds(Argument(a, 1))), 2));
+        return store;
     }
 
-    [JSFunction(Name = "get")]
-    public object Get(string key) =>
-        s_entries.TryGetValue(key, out Entry? entry) && entry.Expires > Environment.TickCount64 ? entry.Value : Null.Value;
+    private static JsValue Argument(JsValue[] arguments, int index) => index < arguments.Length ? arguments[index] : JsValue.Undefined;
 
-    [JSFunction(Name = "set")]
-    public bool Set(string key, object value, double seconds)
+    /// <summary>A lifetime in seconds; what is not a number is no time at all.</summary>
+    private static double Seconds(JsValue value) => value.IsNumber() ? value.AsNumber() : 0;
+
+    private static JsValue Get(string key) =>
+        s_entries.TryGetValue(key, out Entry? entry) && entry.Expires > Environment.TickCount64 ? entry.Value : JsValue.Null;
+
+    private static bool Set(string key, string value, double seconds)
     {
         if (!HasRoom())
         {
             return false;
         }
-        s_entries[key] = new Entry(TypeConverter.ToString(value), Expiry(seconds));
+        s_entries[key] = new Entry(value, Expiry(seconds));
         return true;
     }
 
-    [JSFunction(Name = "increment")]
-    public int Increment(string key, double seconds)
+    private static int Increment(string key, double seconds)
     {
         if (!HasRoom())
         {

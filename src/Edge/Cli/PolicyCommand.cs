@@ -1,0 +1,73 @@
+using Edge.Config;
+using Edge.Restrictions.Policy;
+
+namespace Edge.Cli;
+
+/// <summary>
+/// <c>edge policy test FILE [--stage NAME] [-c DIR] name=value ...</c>: one call of a policy script without a server,
+/// as <c>postmap -q</c> is one lookup: the request has the attributes given (every other one of Postfix's policy
+/// protocol empty), the script runs within the limits of the configuration (the embedded default without -c), and
+/// the action is printed on the first line, then the script's log() lines. Exit status 0 on an answer; 1 when the
+/// script cannot be loaded, fails or is stopped by a limit (said on standard error with the file and line).
+/// </summary>
+internal static class PolicyCommand
+{
+    /// <summary>The functions a script may define, and the protocol_state a request for each has unless given.</summary>
+    private static readonly Dictionary<string, string> Stages = new(StringComparer.Ordinal)
+    {
+        [PolicyScript.EntryPoint] = "RCPT", ["connect"] = "CONNECT", ["helo"] = "EHLO", ["mail"] = "MAIL",
+        ["rcpt"] = "RCPT", ["data"] = "DATA", ["endOfData"] = "END-OF-MESSAGE",
+    };
+
+    public static int Run(string[] args, TextWriter output, TextWriter errors)
+    {
+        CommandLine line = CommandLine.Parse(args, "--stage");
+        if (line.Arguments.Count < 2 || line.Arguments[0] != "test")
+        {
+            throw new UsageException("usage: edge policy test FILE [--stage NAME] [-c DIR] name=value ...");
+        }
+        string stage = line.Values.GetValueOrDefault("--stage", PolicyScript.EntryPoint);
+        if (!Stages.TryGetValue(stage, out string? state))
+        {
+            throw new UsageException($"unknown stage \"{stage}\" (one of {string.Join(", ", Stages.Keys)})");
+        }
+        var attributes = new List<KeyValuePair<string, string>> { new("protocol_state", state) };
+        foreach (string attribute in line.Arguments.Skip(2))
+        {
+            int equals = attribute.IndexOf('=');
+            if (equals <= 0)
+            {
+                throw new UsageException($"\"{attribute}\" is not name=value");
+            }
+            attributes.RemoveAll(a => a.Key == attribute[..equals]);
+            attributes.Add(new(attribute[..equals], attribute[(equals + 1)..]));
+        }
+        MainConfig config = MainConfig.Load(line.ConfigDirectory);
+        string path = Path.GetFullPath(line.Arguments[1]);
+        if (PolicyScript.Load(path, ScriptLimits.From(config), out string? error) is not { } script)
+        {
+            errors.WriteLine($"edge policy: {error}");
+            return 1;
+        }
+        var logged = new List<string>();
+        try
+        {
+            using var instance = new ScriptInstance(script, logged.Add);
+            if (!instance.Defines(stage))
+            {
+                errors.WriteLine($"edge policy: check_policy_script {path}: the script defines no function {stage}(request)");
+                return 1;
+            }
+            string action = instance.Call(stage, PolicyRequest.From(attributes));
+            output.WriteLine(action);
+            logged.ForEach(output.WriteLine);
+            return 0;
+        }
+        catch (Exception e)
+        {
+            logged.ForEach(output.WriteLine);
+            errors.WriteLine($"edge policy: check_policy_script {path}{ScriptFailure.Describe(e)}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using Edge.Logging;
+using Jint;
+using Jint.Native;
+using Jint.Runtime.Interop;
+
+namespace Edge.Restrictions.Policy;
+
+/// <summary>
+/// One Jint engine that has run a <see cref="PolicyScript"/>'s top level, with its functions ready to call and its
+/// limits armed for each call. An engine is not thread-safe: it serves one call at a time, from its script's pool
+/// (<see cref="PolicyRunner"/>). The request object is made once and its properties set afresh for every call.
+/// </summary>
+internal sealed class ScriptInstance : IDisposable
+{
+    private readonly Engine _engine;
+    private readonly JsObject _request;
+
+    /// <param name="log">Where the script's log() lines go; null for the mail log.</param>
+    public ScriptInstance(PolicyScript script, Action<string>? log)
+    {
+        var limits = new ScriptLimitConstraint(script.Limits);
+        _engine = new Engine(options => options
+            .Constraint(limits)
+            .LimitRecursion(script.Limits.Recursion)
+            .RegexTimeoutInterval(script.Limits.Time));
+        limits.Engine = _engine;
+        string name = Path.GetFileName(script.Path);
+        log ??= text => MailLog.Info($"policy {name}: {text}");
+        _engine.SetValue("log", new ClrFunction(_engine, "log", (_, arguments) =>
+        {
+            log(arguments.Length > 0 ? arguments[0].ToString() : "");
+            return JsValue.Undefined;
+        }, 1));
+        _engine.SetValue("store", PolicyStore.Create(_engine));
+        // The top level sets the script up (tables, compiled expressions) once per engine: it may take longer than a call.
+        limits.Time = TopLevelTime(script.Limits);
+        _engine.Execute(script.Prepared);
+        limits.Time = script.Limits.Time;
+        _request = new JsObject(_engine);
+    }
+
+    /// <summary>Five times a call's time limit, and at least five seconds.</summary>
+    private static TimeSpan TopLevelTime(ScriptLimits limits) => limits.Time * 5 > TimeSpan.FromSeconds(5) ? limits.Time * 5 : TimeSpan.FromSeconds(5);
+
+    /// <summary>Whether the script defines a function of that name.</summary>
+    public bool Defines(string function) => _engine.GetValue(function) is Jint.Native.Function.Function;
+
+    /// <summary>Calls <paramref name="function"/> with the request; its answer as an action ("DUNNO" for nothing). Throws what stopped it.</summary>
+    public string Call(string function, PolicyRequest request)
+    {
+        request.Fill(_request);
+        JsValue result = _engine.Invoke(_engine.GetValue(function), _request).UnwrapIfPromise();
+        return result.IsUndefined() || result.IsNull() ? "DUNNO" : result.ToString();
+    }
+
+    public void Dispose() => _engine.Dispose();
+}
