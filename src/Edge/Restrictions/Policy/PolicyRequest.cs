@@ -6,78 +6,11 @@ namespace Edge.Restrictions.Policy;
 /// <summary>
 /// What a policy is asked: the attributes of Postfix's policy delegation protocol (SMTPD_POLICY_README), every
 /// name present, empty when Edge has no value (no SASL, no client certificates), so that scripts written
-/// for a check_policy_service server find what they expect.
+/// for a check_policy_service server find what they expect. The attributes have fixed places, in the order the
+/// protocol sends them; their names as JavaScript values are made once for every request.
 /// </summary>
 internal sealed class PolicyRequest
 {
-    private readonly List<KeyValuePair<string, string>> _attributes = new(32);
-
-    private void Add(string name, string value) => _attributes.Add(new(name, value));
-
-    /// <summary>The attributes, one "name=value" per line, as the protocol sends them.</summary>
-    public override string ToString()
-    {
-        var text = new StringBuilder();
-        foreach ((string name, string value) in _attributes)
-        {
-            text.Append(name).Append('=').Append(value).Append('\n');
-        }
-        return text.ToString();
-    }
-
-    public static PolicyRequest Build(scoped in CheckContext c, Subject subject)
-    {
-        ISessionDescription? session = c.Session;
-        var request = new PolicyRequest();
-        request.Add("request", "smtpd_access_policy");
-        request.Add("protocol_state", subject == Subject.Data ? "DATA" : "RCPT");
-        request.Add("protocol_name", session?.ProtocolName ?? "SMTP");
-        request.Add("helo_name", c.Helo ?? "");
-        request.Add("queue_id", session?.QueueId ?? "");
-        request.Add("sender", c.SenderText);
-        request.Add("recipient", c.RecipientText);
-        request.Add("recipient_count", (session?.RecipientCount ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Add("client_address", c.Client.Address);
-        request.Add("client_name", c.Client.Name);
-        request.Add("reverse_client_name", c.Client.ReverseName);
-        request.Add("client_port", c.Client.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Add("instance", session?.Instance ?? "");
-        request.Add("sasl_method", "");
-        request.Add("sasl_username", "");
-        request.Add("sasl_sender", "");
-        request.Add("size", session?.Size ?? "0");
-        request.Add("ccert_subject", "");
-        request.Add("ccert_issuer", "");
-        request.Add("ccert_fingerprint", "");
-        request.Add("ccert_pubkey_fingerprint", "");
-        request.Add("encryption_protocol", session?.EncryptionProtocol ?? "");
-        request.Add("encryption_cipher", session?.EncryptionCipher ?? "");
-        request.Add("encryption_keysize", session?.EncryptionKeySize ?? "0");
-        request.Add("etrn_domain", "");
-        request.Add("stress", "");
-        request.Add("server_address", session?.ServerAddress ?? "");
-        request.Add("server_port", session?.ServerPort ?? "");
-        request.Add("policy_context", "");
-        request.Add("mail_version", "Edge");
-        return request;
-    }
-
-    /// <summary>A request of the attributes given (edge policy test): every attribute Postfix sends is there, empty unless given.</summary>
-    public static PolicyRequest From(IEnumerable<KeyValuePair<string, string>> attributes)
-    {
-        var request = new PolicyRequest();
-        var given = attributes.ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal);
-        foreach (string name in Names)
-        {
-            request.Add(name, given.Remove(name, out string? value) ? value : name == "request" ? "smtpd_access_policy" : "");
-        }
-        foreach ((string name, string value) in given)
-        {
-            request.Add(name, value);
-        }
-        return request;
-    }
-
     /// <summary>The attributes of Postfix's policy protocol, in the order it sends them.</summary>
     private static readonly string[] Names =
     [
@@ -88,13 +21,109 @@ internal sealed class PolicyRequest
         "server_port", "policy_context", "mail_version",
     ];
 
+    private static readonly JsString[] Keys = [.. Names.Select(name => new JsString(name))];
+
+    /// <summary>Values most requests share, as JavaScript values made once.</summary>
+    private static readonly JsString[] Common = [.. new[] { "smtpd_access_policy", "RCPT", "DATA", "ESMTP", "SMTP", "0", "Edge" }.Select(v => new JsString(v))];
+
+    private readonly string[] _values = new string[Names.Length];
+
+    /// <summary>Attributes beyond the protocol's (only <c>edge policy test</c> gives them).</summary>
+    private List<KeyValuePair<string, string>>? _extra;
+
+    private PolicyRequest()
+    {
+        Array.Fill(_values, "");
+        _values[0] = "smtpd_access_policy";
+    }
+
+    /// <summary>The attributes, one "name=value" per line, as the protocol sends them.</summary>
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        for (int i = 0; i < Names.Length; i++)
+        {
+            text.Append(Names[i]).Append('=').Append(_values[i]).Append('\n');
+        }
+        foreach ((string name, string value) in _extra ?? [])
+        {
+            text.Append(name).Append('=').Append(value).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    public static PolicyRequest Build(scoped in CheckContext c, Subject subject)
+    {
+        ISessionDescription? session = c.Session;
+        var request = new PolicyRequest();
+        string[] v = request._values;
+        v[1] = subject == Subject.Data ? "DATA" : "RCPT";
+        v[2] = session?.ProtocolName ?? "SMTP";
+        v[3] = c.Helo ?? "";
+        v[4] = session?.QueueId ?? "";
+        v[5] = c.SenderText;
+        v[6] = c.RecipientText;
+        v[7] = (session?.RecipientCount ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        v[8] = c.Client.Address;
+        v[9] = c.Client.Name;
+        v[10] = c.Client.ReverseName;
+        v[11] = c.Client.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        v[12] = session?.Instance ?? "";
+        v[16] = session?.Size ?? "0";
+        v[21] = session?.EncryptionProtocol ?? "";
+        v[22] = session?.EncryptionCipher ?? "";
+        v[23] = session?.EncryptionKeySize ?? "0";
+        v[26] = session?.ServerAddress ?? "";
+        v[27] = session?.ServerPort ?? "";
+        v[29] = "Edge";
+        return request;
+    }
+
+    /// <summary>A request of the attributes given (edge policy test): every attribute Postfix sends is there, empty unless given.</summary>
+    public static PolicyRequest From(IEnumerable<KeyValuePair<string, string>> attributes)
+    {
+        var request = new PolicyRequest();
+        foreach ((string name, string value) in attributes)
+        {
+            int index = Array.IndexOf(Names, name);
+            if (index >= 0)
+            {
+                request._values[index] = value;
+            }
+            else
+            {
+                (request._extra ??= []).Add(new(name, value));
+            }
+        }
+        return request;
+    }
+
     /// <summary>The request as the script's argument: one string property per attribute, set on the object the engine keeps for it.</summary>
     public void Fill(JsObject target)
     {
-        foreach ((string name, string value) in _attributes)
+        for (int i = 0; i < Keys.Length; i++)
+        {
+            target.Set(Keys[i], Value(_values[i]));
+        }
+        foreach ((string name, string value) in _extra ?? [])
         {
             target.Set(name, value);
         }
+    }
+
+    private static JsValue Value(string value)
+    {
+        if (value.Length is > 0 and < 20)
+        {
+            foreach (JsString common in Common)
+            {
+                if (common.ToString() == value)
+                {
+                    return common;
+                }
+            }
+        }
+        return value;
     }
 }
 

@@ -19,9 +19,19 @@ internal static class PolicyRunner
 
     private static readonly SemaphoreSlim s_slots = new(Slots, Slots);
 
+    /// <summary>The answer of most calls, as a task made once.</summary>
+    private static readonly Task<string?> s_dunno = Task.FromResult<string?>("DUNNO");
+
     /// <summary>The script's <paramref name="function"/> for <paramref name="request"/>; the default action when it failed or found no slot (logged).</summary>
-    public static Task<string?> RunAsync(PolicyScript script, PolicyRequest request, string function, CancellationToken cancellationToken) =>
-        s_slots.Wait(0) ? Task.FromResult<string?>(RunInSlot(script, request, function)) : WaitAndRunAsync(script, request, function, cancellationToken);
+    public static Task<string?> RunAsync(PolicyScript script, PolicyRequest request, string function, CancellationToken cancellationToken)
+    {
+        if (!s_slots.Wait(0))
+        {
+            return WaitAndRunAsync(script, request, function, cancellationToken);
+        }
+        string answer = RunInSlot(script, request, function);
+        return answer == "DUNNO" ? s_dunno : Task.FromResult<string?>(answer);
+    }
 
     private static async Task<string?> WaitAndRunAsync(PolicyScript script, PolicyRequest request, string function, CancellationToken cancellationToken)
     {
