@@ -134,6 +134,38 @@ public class PolicyScriptTests
         Assert.Equal("554 5.7.1 <postmaster@localhost>: Recipient address rejected: no mail for localhost", await RcptAsync(edge));
     }
 
+    /// <summary>tables.lookup asks any table type main.cf takes for exactly one key; net.inCidr tests an address against a network.</summary>
+    [Theory]
+    [InlineData("postmaster@localhost", "554 5.7.1 <postmaster@localhost>: Recipient address rejected: listed for 127.0.0.1")]
+    [InlineData("abuse@localhost", "250 2.1.5 Ok")]
+    public async Task A_script_looks_up_tables_and_tests_networks(string recipient, string reply)
+    {
+        using var directory = new TempDirectory();
+        directory.Write("listed", "/^postmaster@/ listed\n");
+        directory.Write("policy.js", $$"""
+            function policy(r) {
+                const inLoopback = net.inCidr(r.client_address, '127.0.0.0/8') && !net.inCidr(r.client_address, '::1/128');
+                const listed = tables.lookup('regexp:{{directory.File("listed")}}', r.recipient);
+                const exact = tables.lookup('inline:{ { abuse@localhost = yes } }', r.recipient);
+                return inLoopback && listed ? `REJECT ${listed} for ${r.client_address}` : exact === 'yes' || listed === null ? 'DUNNO' : 'DEFER odd';
+            }
+            """);
+        await using var edge = await EdgeInstance.StartAsync($"smtpd_recipient_restrictions = check_policy_script {directory.File("policy.js")}", reuse: directory);
+        Assert.Equal(reply, await RcptAsync(edge, recipient));
+    }
+
+    [Theory]
+    [InlineData("tables.lookup('hash:/nonexistent/table', 'x')", "Error: tables.lookup: hash:/nonexistent/table: ")]
+    [InlineData("net.inCidr('192.0.2.1', 'not a network')", "Error: net.inCidr: \"not a network\" is not an address or network/bits")]
+    public async Task A_table_that_cannot_be_opened_or_a_bad_network_is_the_scripts_error(string call, string message)
+    {
+        using var directory = new TempDirectory();
+        directory.Write("policy.js", $"function policy(r) {{\n  return {call} ? 'OK' : 'DUNNO';\n}}\n");
+        var (exit, _, error) = await EdgeProcess.RunAsync(directory.Path, "policy", "test", directory.File("policy.js"));
+        Assert.Equal(1, exit);
+        Assert.StartsWith($"edge policy: check_policy_script {directory.File("policy.js")}, line 2: {message}", error);
+    }
+
     /// <summary>Edge as a process (its mail log to read) with the script in smtpd_recipient_restrictions, and a client at MAIL FROM.</summary>
     private static async Task<(EdgeProcess, SmtpConnection)> StartProcessAsync(TempDirectory config, string script, string mainCf = "")
     {

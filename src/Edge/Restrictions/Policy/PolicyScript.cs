@@ -11,7 +11,8 @@ namespace Edge.Restrictions.Policy;
 /// async function's promise is awaited. The script is parsed once when the configuration is loaded and its top level
 /// run once then, so a syntax error stops start-up or a reload with the file and line; it runs in
 /// <see cref="PolicyRunner"/>'s slots, each call within <see cref="ScriptLimits"/>. Besides the
-/// language, it has <c>log(text)</c> (a line in the mail log) and <c>store</c> (<see cref="PolicyStore"/>).
+/// language, it has <c>log(text)</c> (a line in the mail log), <c>store</c> (<see cref="PolicyStore"/>),
+/// <c>tables.lookup(table, key)</c> and <c>net.inCidr(address, network)</c> (<see cref="ScriptInstance"/>).
 /// </summary>
 internal sealed class PolicyScript : IPolicy
 {
@@ -32,6 +33,20 @@ internal sealed class PolicyScript : IPolicy
     public Prepared<Acornima.Ast.Script> Prepared { get; }
 
     public ScriptLimits Limits { get; }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Tables.ILookupTable> _tables = new(StringComparer.Ordinal);
+
+    /// <summary>A table the script looks up (tables.lookup), opened on first use and kept; null with the reason when it cannot be opened.</summary>
+    public Tables.ILookupTable? Table(string reference, out string? error)
+    {
+        error = null;
+        if (_tables.TryGetValue(reference, out Tables.ILookupTable? table))
+        {
+            return table;
+        }
+        table = Tables.TableFactory.Open(reference, out error);
+        return table is null ? null : _tables.GetOrAdd(reference, table);
+    }
 
     /// <summary>Engines that have run the script and are free: one per call running at most.</summary>
     public System.Collections.Concurrent.ConcurrentStack<ScriptInstance> Engines { get; } = new();

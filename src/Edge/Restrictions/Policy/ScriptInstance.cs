@@ -1,6 +1,10 @@
+using System.Net;
 using Edge.Logging;
+using Edge.Net;
+using Edge.Tables;
 using Jint;
 using Jint.Native;
+using Jint.Runtime;
 using Jint.Runtime.Interop;
 
 namespace Edge.Restrictions.Policy;
@@ -32,12 +36,50 @@ internal sealed class ScriptInstance : IDisposable
             return JsValue.Undefined;
         }, 1));
         _engine.SetValue("store", PolicyStore.Create(_engine));
+        _engine.SetValue("tables", Tables(script));
+        _engine.SetValue("net", Net());
         // The top level sets the script up (tables, compiled expressions) once per engine: it may take longer than a call.
         limits.Time = TopLevelTime(script.Limits);
         _engine.Execute(script.Prepared);
         limits.Time = script.Limits.Time;
         _request = new JsObject(_engine);
     }
+
+    /// <summary>
+    /// <c>tables.lookup("type:name", key)</c>: the table's result for exactly that key, or null, through Edge's table
+    /// layer (any type main.cf takes); each table is opened once per script. A table that cannot be opened is an Error.
+    /// </summary>
+    private JsObject Tables(PolicyScript script)
+    {
+        var tables = new JsObject(_engine);
+        tables.Set("lookup", new ClrFunction(_engine, "lookup", (_, a) =>
+        {
+            string reference = a.Length > 0 ? a[0].ToString() : "";
+            ILookupTable table = script.Table(reference, out string? error) ?? throw Error($"tables.lookup: {reference}: {error}");
+            return table.Lookup(a.Length > 1 ? a[1].ToString() : "") is { } result ? result : JsValue.Null;
+        }, 2));
+        return tables;
+    }
+
+    /// <summary><c>net.inCidr(address, "network/bits")</c>: whether the address is in the network; an address that is not one is in none.</summary>
+    private JsObject Net()
+    {
+        var net = new JsObject(_engine);
+        net.Set("inCidr", new ClrFunction(_engine, "inCidr", (_, a) =>
+        {
+            string cidr = a.Length > 1 ? a[1].ToString() : "";
+            if (!Network.TryParse(cidr, out Network network))
+            {
+                throw Error($"net.inCidr: \"{cidr}\" is not an address or network/bits");
+            }
+            Span<byte> bytes = stackalloc byte[16];
+            return a.Length > 0 && IPAddress.TryParse(a[0].ToString().Trim('[', ']'), out IPAddress? address)
+                && network.Contains(bytes[..Network.Bytes(address, bytes)]);
+        }, 2));
+        return net;
+    }
+
+    private JavaScriptException Error(string message) => new(_engine.Intrinsics.Error, message);
 
     /// <summary>Five times a call's time limit, and at least five seconds.</summary>
     private static TimeSpan TopLevelTime(ScriptLimits limits) => limits.Time * 5 > TimeSpan.FromSeconds(5) ? limits.Time * 5 : TimeSpan.FromSeconds(5);
