@@ -258,9 +258,9 @@ internal static class SmtpdSettingsFactory
         RestrictionList data = Restrictions(config, "smtpd_data_restrictions", policies);
         foreach (RestrictionStep step in data.Steps)
         {
-            if (step.List is not null || step.Policy is not null || step.Kind == Restriction.PermitMxBackup)
+            if (step.List is not null || step.Kind == Restriction.PermitMxBackup)
             {
-                string what = step.List is not null ? "DNS list checks" : step.Policy is not null ? "policies" : "MX lookups";
+                string what = step.List is not null ? "DNS list checks" : "MX lookups";
                 throw config.Error("smtpd_data_restrictions", $"{what} ({step.Kind}) are not supported here yet; use them in smtpd_client_restrictions or smtpd_recipient_restrictions");
             }
         }

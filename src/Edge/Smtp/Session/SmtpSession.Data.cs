@@ -50,11 +50,12 @@ internal sealed partial class SmtpSession
         {
             return Fail(Replies.DataSyntax);
         }
-        if (!_filtersPassed && CheckDataRestrictions("DATA") is { } rejection)
+        bool asking = false;
+        if (!_filtersPassed && CheckDataRestrictions("DATA", out asking) is { } rejection)
         {
             return Fail(System.Text.Encoding.UTF8.GetBytes(rejection));
         }
-        if (FiltersWanted)
+        if (asking || FiltersWanted)
         {
             return ParkForFilters(FilterStage.Data, argument, [], ref step);
         }
@@ -78,6 +79,7 @@ internal sealed partial class SmtpSession
         _bdatRemaining = size;
         _bdatLast = last;
         _bdatDiscard = true;
+        bool asking = false;
         if (_bdatFailed)
         {
             _bdatReply = ChunkReply.Discarded;
@@ -90,12 +92,12 @@ internal sealed partial class SmtpSession
         {
             _bdatReply = ChunkReply.NullBdat;
         }
-        else if (!_bdatStarted && CheckDataRestrictions("BDAT") is { } rejection)
+        else if (!_bdatStarted && CheckDataRestrictions("BDAT", out asking) is { } rejection)
         {
             _bdatReply = ChunkReply.Rejected;
             _bdatRejection = rejection;
         }
-        else if (!_bdatStarted && FiltersWanted)
+        else if (!_bdatStarted && (asking || FiltersWanted))
         {
             _mode = Mode.Bdat;
             _bdatReply = ChunkReply.None;

@@ -133,6 +133,13 @@ internal sealed partial class SmtpSession
             await TellFiltersAsync(stage);
             return true;
         }
+        // A policy in smtpd_data_restrictions answers before the filters hear of DATA, as the restrictions come first.
+        if (stage is FilterStage.Data or FilterStage.Bdat && _pendingLookup.Policy is not null
+            && await AskDataPoliciesAsync(stage == FilterStage.Data ? "DATA" : "BDAT") is { } rejection)
+        {
+            FilterRefused(stage, rejection);
+            return true;
+        }
         string? raw = _milters is not { } milters || _milterDiscard ? null : stage switch
         {
             FilterStage.Helo => await milters.HeloAsync(_filterArguments[0], _hardStop),

@@ -142,9 +142,14 @@ internal sealed partial class SmtpSession
         return true;
     }
 
-    /// <summary>smtpd_data_restrictions, at DATA or the first BDAT: the reply if they reject, logged as Postfix does.</summary>
-    private string? CheckDataRestrictions(string command)
+    /// <summary>
+    /// smtpd_data_restrictions, at DATA or the first BDAT: the reply if they reject, logged as Postfix does; null
+    /// otherwise, with <paramref name="asking"/> set when a policy must answer first (the command waits for it:
+    /// <see cref="AskDataPoliciesAsync"/>).
+    /// </summary>
+    private string? CheckDataRestrictions(string command, out bool asking)
     {
+        asking = false;
         if (_s.Restrictions.Data.IsEmpty)
         {
             return null;
@@ -153,6 +158,13 @@ internal sealed partial class SmtpSession
         Decision decision = RestrictionEvaluator.CheckData(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo,
             _envelope[_envelope.Sender], recipient, recipient.IsEmpty ? new Resolution(AddressClass.Default, false) : _s.Classifier.Resolve(recipient),
             _dnsChecks, _s.Classifier, _policyAnswers, this));
+        if (decision.Outcome == Outcome.Lookup && decision.Policy is not null)
+        {
+            _pendingLookup = decision;
+            asking = true;
+            return null;
+        }
+        _policyAnswers?.Clear();
         if (decision.Outcome == Outcome.Lookup)
         {
             // Only an access table's result can bring a DNS check here (start-up refuses them in the list itself).
@@ -170,5 +182,20 @@ internal sealed partial class SmtpSession
         }
         LogReject(command, decision.Reply!, recipient.IsEmpty ? null : Printable.Text(recipient));
         return decision.Reply;
+    }
+
+    /// <summary>The policies smtpd_data_restrictions ask, one after another, then the lists' reply (null when they pass).</summary>
+    private async Task<string?> AskDataPoliciesAsync(string command)
+    {
+        while (true)
+        {
+            await FetchLookupAsync();
+            string? rejection = CheckDataRestrictions(command, out bool asking);
+            if (!asking)
+            {
+                _pendingLookup = default;
+                return rejection;
+            }
+        }
     }
 }
