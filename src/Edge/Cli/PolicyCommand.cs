@@ -7,17 +7,15 @@ namespace Edge.Cli;
 /// <c>edge policy test FILE [--stage NAME] [-c DIR] name=value ...</c>: one call of a policy script without a server,
 /// as <c>postmap -q</c> is one lookup: the request has the attributes given (every other one of Postfix's policy
 /// protocol empty), the script runs within the limits of the configuration (the embedded default without -c), and
-/// the action is printed on the first line, then the script's log() lines. Exit status 0 on an answer; 1 when the
+/// the action is printed on the first line, then the script's log() lines. Without --stage the server's choice is
+/// made: the function of the request's protocol_state (RCPT unless given), else policy(). Exit status 0 on an answer; 1 when the
 /// script cannot be loaded, fails or is stopped by a limit (said on standard error with the file and line).
 /// </summary>
 internal static class PolicyCommand
 {
     /// <summary>The functions a script may define, and the protocol_state a request for each has unless given.</summary>
-    private static readonly Dictionary<string, string> Stages = new(StringComparer.Ordinal)
-    {
-        [PolicyScript.EntryPoint] = "RCPT", ["connect"] = "CONNECT", ["helo"] = "EHLO", ["mail"] = "MAIL",
-        ["rcpt"] = "RCPT", ["data"] = "DATA", ["endOfData"] = "END-OF-MESSAGE",
-    };
+    private static readonly Dictionary<string, string> Stages = ScriptStages.All.Append((Function: ScriptStages.Fallback, State: "RCPT"))
+        .ToDictionary(s => s.Function, s => s.State, StringComparer.Ordinal);
 
     public static int Run(string[] args, TextWriter output, TextWriter errors)
     {
@@ -26,8 +24,9 @@ internal static class PolicyCommand
         {
             throw new UsageException("usage: edge policy test FILE [--stage NAME] [-c DIR] name=value ...");
         }
-        string stage = line.Values.GetValueOrDefault("--stage", PolicyScript.EntryPoint);
-        if (!Stages.TryGetValue(stage, out string? state))
+        string? stage = line.Values.GetValueOrDefault("--stage");
+        string state = "RCPT";
+        if (stage is not null && !Stages.TryGetValue(stage, out state!))
         {
             throw new UsageException($"unknown stage \"{stage}\" (one of {string.Join(", ", Stages.Keys)})");
         }
@@ -53,7 +52,7 @@ internal static class PolicyCommand
         try
         {
             using var instance = new ScriptInstance(script, logged.Add);
-            if (!instance.Defines(stage))
+            if (stage is not null && !instance.Defines(stage))
             {
                 errors.WriteLine($"edge policy: check_policy_script {path}: the script defines no function {stage}(request)");
                 return 1;

@@ -22,13 +22,17 @@ public class PolicyCommandTests
             function rcpt(r) { log(r.protocol_state); return 'OK'; }
             """);
         var (exit, output, error) = await EdgeProcess.RunAsync(directory.Path, "policy", "test", directory.File("policy.js"),
-            "client_address=192.0.2.1", "sender=a@example.org", "recipient=b@example.com");
+            "--stage", "policy", "client_address=192.0.2.1", "sender=a@example.org", "recipient=b@example.com");
         Assert.Equal("", error);
         Assert.Equal(0, exit);
         Assert.Equal("REJECT no HELO\ntriplet 192.0.2.1/a@example.org/b@example.com\n", output);
-        (exit, output, _) = await EdgeProcess.RunAsync(directory.Path, "policy", "test", "policy.js", "--stage", "rcpt");
+        // Without --stage, as the server chooses: the request's stage (RCPT unless given) has its own function here.
+        (exit, output, _) = await EdgeProcess.RunAsync(directory.Path, "policy", "test", "policy.js");
         Assert.Equal(0, exit);
         Assert.Equal("OK\nRCPT\n", output);
+        (exit, output, _) = await EdgeProcess.RunAsync(directory.Path, "policy", "test", "policy.js", "protocol_state=DATA", "helo_name=x");
+        Assert.Equal(0, exit);
+        Assert.Equal("DUNNO\ntriplet //\n", output);
     }
 
     [Fact]

@@ -165,6 +165,24 @@ public class PolicyScriptTests
         Assert.Single(await edge.QueuedAsync());
     }
 
+    /// <summary>A script may answer each stage with its own function (rcpt, data …); policy() answers the stages it has none for.</summary>
+    [Fact]
+    public async Task Stage_functions_answer_their_own_stage()
+    {
+        using var directory = new TempDirectory();
+        directory.Write("policy.js", """
+            const rcpt = ({ recipient }) => recipient.startsWith('no') ? 'REJECT not at RCPT' : 'DUNNO';
+            function data(r) { return `REJECT data sees ${r.recipient_count} recipient(s)`; }
+            """);
+        string script = directory.File("policy.js");
+        await using var edge = await EdgeInstance.StartAsync(
+            $"smtpd_recipient_restrictions = check_policy_script {script}\nsmtpd_data_restrictions = check_policy_script {script}", reuse: directory);
+        await using var c = await edge.ConnectAsync();
+        await c.EnvelopeAsync(to: "yes@edge.test");
+        Assert.Equal("554 5.7.1 <no@edge.test>: Recipient address rejected: not at RCPT", await c.CommandAsync("RCPT TO:<no@edge.test>"));
+        Assert.Equal("554 5.7.1 <DATA>: Data command rejected: data sees 1 recipient(s)", await c.CommandAsync("DATA"));
+    }
+
     /// <summary>tables.lookup asks any table type main.cf takes for exactly one key; net.inCidr tests an address against a network.</summary>
     [Theory]
     [InlineData("postmaster@localhost", "554 5.7.1 <postmaster@localhost>: Recipient address rejected: listed for 127.0.0.1")]
@@ -246,7 +264,7 @@ public class PolicyScriptTests
 
     [Theory]
     [InlineData("function policy(r) {\n  return 'OK'\n}}\n", "line 3")]
-    [InlineData("function rcpt(r) { return 'OK'; }", "the script defines no function policy(request)")]
+    [InlineData("function other(r) { return 'OK'; }", "the script defines no function policy(request) and none for a stage (connect(request), helo(request)")]
     [InlineData("throw new Error('at load');", "line 1: Error: at load")]
     [InlineData("for (;;) {}\nfunction policy(r) { return 'OK'; }", "line 1: stopped by edge_policy_statement_limit (100000 statements)")]
     [InlineData("function policy(r) { return 'OK'; }\nconst grow = []; for (;;) { grow.push('x'.repeat(4096)); }", "stopped by edge_policy_memory_limit (67108864 bytes)")]

@@ -37,6 +37,9 @@ internal sealed class PolicyRequest
         _values[0] = "smtpd_access_policy";
     }
 
+    /// <summary>The stage the request is asked at ("RCPT", "DATA" …).</summary>
+    public string ProtocolState => _values[1];
+
     /// <summary>The attributes, one "name=value" per line, as the protocol sends them.</summary>
     public override string ToString()
     {

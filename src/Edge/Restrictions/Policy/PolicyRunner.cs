@@ -22,8 +22,8 @@ internal static class PolicyRunner
     /// <summary>The answer of most calls, as a task made once.</summary>
     private static readonly Task<string?> s_dunno = Task.FromResult<string?>("DUNNO");
 
-    /// <summary>The script's <paramref name="function"/> for <paramref name="request"/>; the default action when it failed or found no slot (logged).</summary>
-    public static Task<string?> RunAsync(PolicyScript script, PolicyRequest request, string function, CancellationToken cancellationToken)
+    /// <summary>The script's <paramref name="function"/> (null: the request's stage function, else policy) for <paramref name="request"/>; the default action when it failed or found no slot (logged).</summary>
+    public static Task<string?> RunAsync(PolicyScript script, PolicyRequest request, string? function, CancellationToken cancellationToken)
     {
         if (!s_slots.Wait(0))
         {
@@ -33,7 +33,7 @@ internal static class PolicyRunner
         return answer == "DUNNO" ? s_dunno : Task.FromResult<string?>(answer);
     }
 
-    private static async Task<string?> WaitAndRunAsync(PolicyScript script, PolicyRequest request, string function, CancellationToken cancellationToken)
+    private static async Task<string?> WaitAndRunAsync(PolicyScript script, PolicyRequest request, string? function, CancellationToken cancellationToken)
     {
         if (!await s_slots.WaitAsync(script.Limits.Time > TimeSpan.FromSeconds(1) ? script.Limits.Time : TimeSpan.FromSeconds(1), cancellationToken))
         {
@@ -45,7 +45,7 @@ internal static class PolicyRunner
     }
 
     /// <summary>One call in a slot already taken; the slot is given back.</summary>
-    private static string RunInSlot(PolicyScript script, PolicyRequest request, string function)
+    private static string RunInSlot(PolicyScript script, PolicyRequest request, string? function)
     {
         ScriptInstance? instance = null;
         try

@@ -5,7 +5,7 @@ namespace Edge.Restrictions.Policy;
 
 /// <summary>
 /// A JavaScript policy (check_policy_script FILE), run by Jint: the script defines <c>function policy(request)</c>,
-/// which gets the attributes of Postfix's policy delegation protocol (SMTPD_POLICY_README: request.sender,
+/// or a function for the stage it answers (<see cref="ScriptStages"/>: rcpt, data …), which gets the attributes of Postfix's policy delegation protocol (SMTPD_POLICY_README: request.sender,
 /// request.client_address …) and returns an access(5) action — "DUNNO" (or nothing), "OK", "REJECT text",
 /// "DEFER text", "450 4.7.1 text", or restriction names — exactly what a check_policy_service server answers; an
 /// async function's promise is awaited. The script is parsed once when the configuration is loaded and its top level
@@ -16,8 +16,6 @@ namespace Edge.Restrictions.Policy;
 /// </summary>
 internal sealed class PolicyScript : IPolicy
 {
-    public const string EntryPoint = "policy";
-
     private PolicyScript(string path, Prepared<Acornima.Ast.Script> prepared, ScriptLimits limits)
     {
         Path = path;
@@ -79,9 +77,10 @@ internal sealed class PolicyScript : IPolicy
         try
         {
             using var instance = new ScriptInstance(script, log: null);
-            if (!instance.Defines(EntryPoint))
+            if (!instance.Defines(ScriptStages.Fallback) && !ScriptStages.All.Any(stage => instance.Defines(stage.Function)))
             {
-                error = $"check_policy_script {path}: the script defines no function {EntryPoint}(request)";
+                error = $"check_policy_script {path}: the script defines no function policy(request) " +
+                    $"and none for a stage ({string.Join(", ", ScriptStages.All.Select(s => s.Function + "(request)"))})";
             }
         }
         catch (Exception e)
@@ -93,5 +92,5 @@ internal sealed class PolicyScript : IPolicy
 
     /// <summary>The script's action for <paramref name="request"/>; edge_policy_default_action when it failed or was stopped (logged).</summary>
     public Task<string?> AskAsync(PolicyRequest request, CancellationToken cancellationToken) =>
-        PolicyRunner.RunAsync(this, request, EntryPoint, cancellationToken);
+        PolicyRunner.RunAsync(this, request, function: null, cancellationToken);
 }

@@ -19,6 +19,9 @@ internal sealed class ScriptInstance : IDisposable
     private readonly Engine _engine;
     private readonly JsObject _request;
 
+    /// <summary>The stage functions and policy() the script defines, found once (a const or let binding is no property of the global object).</summary>
+    private readonly Dictionary<string, JsValue> _functions = new(StringComparer.Ordinal);
+
     /// <param name="log">Where the script's log() lines go; null for the mail log.</param>
     public ScriptInstance(PolicyScript script, Action<string>? log)
     {
@@ -43,6 +46,13 @@ internal sealed class ScriptInstance : IDisposable
         _engine.Execute(script.Prepared);
         limits.Time = script.Limits.Time;
         _request = new JsObject(_engine);
+        foreach (string candidate in ScriptStages.All.Select(stage => stage.Function).Append(ScriptStages.Fallback))
+        {
+            if (_engine.Evaluate($"typeof {candidate} === 'function' ? {candidate} : undefined") is Jint.Native.Function.Function function)
+            {
+                _functions[candidate] = function;
+            }
+        }
     }
 
     /// <summary>
@@ -85,13 +95,21 @@ internal sealed class ScriptInstance : IDisposable
     private static TimeSpan TopLevelTime(ScriptLimits limits) => limits.Time * 5 > TimeSpan.FromSeconds(5) ? limits.Time * 5 : TimeSpan.FromSeconds(5);
 
     /// <summary>Whether the script defines a function of that name.</summary>
-    public bool Defines(string function) => _engine.GetValue(function) is Jint.Native.Function.Function;
+    public bool Defines(string function) => _functions.ContainsKey(function);
 
-    /// <summary>Calls <paramref name="function"/> with the request; its answer as an action ("DUNNO" for nothing). Throws what stopped it.</summary>
-    public string Call(string function, PolicyRequest request)
+    /// <summary>
+    /// Calls <paramref name="function"/> (by default the request's stage function, else policy()) with the request;
+    /// its answer as an action ("DUNNO" for nothing). Throws what stopped it.
+    /// </summary>
+    public string Call(string? function, PolicyRequest request)
     {
+        function ??= ScriptStages.FunctionFor(request.ProtocolState) is { } stage && Defines(stage) ? stage : ScriptStages.Fallback;
+        if (!_functions.TryGetValue(function, out JsValue? callee))
+        {
+            throw new InvalidOperationException($"the script defines neither a function for this stage nor {ScriptStages.Fallback}(request)");
+        }
         request.Fill(_request);
-        JsValue result = _engine.Invoke(_engine.GetValue(function), _request).UnwrapIfPromise();
+        JsValue result = _engine.Invoke(callee, _request).UnwrapIfPromise();
         return result.IsUndefined() || result.IsNull() ? "DUNNO" : result.ToString();
     }
 
