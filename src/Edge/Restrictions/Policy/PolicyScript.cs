@@ -1,12 +1,15 @@
+using System.Collections.Concurrent;
 using Acornima;
+using Acornima.Ast;
+using Edge.Tables;
 using Jint;
 
 namespace Edge.Restrictions.Policy;
 
 /// <summary>
 /// A JavaScript policy (check_policy_script FILE), run by Jint: the script defines <c>function policy(request)</c>,
-/// or a function for the stage it answers (<see cref="ScriptStages"/>: rcpt, data …), which gets the attributes of Postfix's policy delegation protocol (SMTPD_POLICY_README: request.sender,
-/// request.client_address …) and returns an access(5) action — "DUNNO" (or nothing), "OK", "REJECT text",
+/// or a function for the stage it answers (<see cref="ScriptStages"/>: rcpt, data …), which gets the attributes
+/// of Postfix's policy delegation protocol (SMTPD_POLICY_README: request.sender, request.client_address …) and returns an access(5) action — "DUNNO" (or nothing), "OK", "REJECT text",
 /// "DEFER text", "450 4.7.1 text", or restriction names — exactly what a check_policy_service server answers; an
 /// async function's promise is awaited. The script is parsed once when the configuration is loaded and its top level
 /// run once then, so a syntax error stops start-up or a reload with the file and line; it runs in
@@ -16,7 +19,7 @@ namespace Edge.Restrictions.Policy;
 /// </summary>
 internal sealed class PolicyScript : IPolicy
 {
-    private PolicyScript(string path, Prepared<Acornima.Ast.Script> prepared, ScriptLimits limits)
+    private PolicyScript(string path, Prepared<Script> prepared, ScriptLimits limits)
     {
         Path = path;
         Prepared = prepared;
@@ -28,26 +31,26 @@ internal sealed class PolicyScript : IPolicy
     public string Name => Path;
 
     /// <summary>The parsed script every engine runs.</summary>
-    public Prepared<Acornima.Ast.Script> Prepared { get; }
+    public Prepared<Script> Prepared { get; }
 
     public ScriptLimits Limits { get; }
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Tables.ILookupTable> _tables = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ILookupTable> _tables = new(StringComparer.Ordinal);
 
     /// <summary>A table the script looks up (tables.lookup), opened on first use and kept; null with the reason when it cannot be opened.</summary>
-    public Tables.ILookupTable? Table(string reference, out string? error)
+    public ILookupTable? Table(string reference, out string? error)
     {
         error = null;
-        if (_tables.TryGetValue(reference, out Tables.ILookupTable? table))
+        if (_tables.TryGetValue(reference, out ILookupTable? table))
         {
             return table;
         }
-        table = Tables.TableFactory.Open(reference, out error);
+        table = TableFactory.Open(reference, out error);
         return table is null ? null : _tables.GetOrAdd(reference, table);
     }
 
     /// <summary>Engines that have run the script and are free: one per call running at most.</summary>
-    public System.Collections.Concurrent.ConcurrentStack<ScriptInstance> Engines { get; } = new();
+    public ConcurrentStack<ScriptInstance> Engines { get; } = new();
 
     /// <summary>The script, parsed and its top level run once to find its mistakes; null with the reason when it cannot be used.</summary>
     public static PolicyScript? Load(string path, ScriptLimits limits, out string? error)
@@ -63,7 +66,7 @@ internal sealed class PolicyScript : IPolicy
             error = $"check_policy_script {path}: {e.Message}";
             return null;
         }
-        Prepared<Acornima.Ast.Script> prepared;
+        Prepared<Script> prepared;
         try
         {
             prepared = Engine.PrepareScript(source, path);
@@ -76,11 +79,17 @@ internal sealed class PolicyScript : IPolicy
         var script = new PolicyScript(path, prepared, limits);
         try
         {
-            using var instance = new ScriptInstance(script, log: null);
+            // The engine that checked the script serves its first call: the top level runs once, not twice.
+            var instance = new ScriptInstance(script, log: null);
             if (!instance.Defines(ScriptStages.Fallback) && !ScriptStages.All.Any(stage => instance.Defines(stage.Function)))
             {
+                instance.Dispose();
                 error = $"check_policy_script {path}: the script defines no function policy(request) " +
                     $"and none for a stage ({string.Join(", ", ScriptStages.All.Select(s => s.Function + "(request)"))})";
+            }
+            else
+            {
+                script.Engines.Push(instance);
             }
         }
         catch (Exception e)
