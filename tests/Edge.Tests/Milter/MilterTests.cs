@@ -155,11 +155,12 @@ public class MilterTests
             Script = (c, _) => c != 'U' ? null : [answer.Length > 1 ? TestMilter.Packet(answer[0], answer[1..]) : TestMilter.Packet(answer[0])],
         };
         using var directory = new TempDirectory();
-        await using var edge = await StartAsync(milter, directory);
+        await using var edge = await StartAsync(milter, directory, "milter_unknown_command_macros = {client_addr}");
         await using var c = await edge.ConnectAsync();
         Assert.StartsWith("250-", await c.CommandAsync("EHLO client.example"));
         Assert.Equal(reply, await c.CommandAsync("FROB the widget"));
         Assert.Equal("U FROB the widget|", milter.Log[^1]);
+        Assert.Equal("127.0.0.1", milter.Events.Last().Macros["{client_addr}"]);
         Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
     }
 
