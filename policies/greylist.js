@@ -5,7 +5,9 @@
 //   main.cf:  smtpd_recipient_restrictions = reject_unauth_destination,
 //                 check_policy_script /etc/edge/policies/greylist.js
 //
-// The memory is Edge's policy store: it lives as long as the Edge process.
+// The memory is Edge's policy store (edge_policy_store): by default a FasterKV under queue_directory, so a
+// restart forgets nothing; with redis:HOST:PORT every Edge behind a load balancer shares it, and a sender is
+// greylisted once between them. Its methods return promises, awaited below.
 
 // How long a new triplet must wait before a retry is accepted.
 const DELAY_SECONDS = 300;
@@ -21,19 +23,19 @@ function network(address) {
     return address.split(".").slice(0, 3).join(".");
 }
 
-function policy(request) {
+async function policy(request) {
     const triplet = "greylist/" + network(request.client_address) + "/" + request.sender.toLowerCase() +
         "/" + request.recipient.toLowerCase();
     const now = Date.now();
-    const first = store.get(triplet);
+    const first = await store.get(triplet);
     if (first === null) {
-        store.set(triplet, now, WAITING_SECONDS);
+        await store.set(triplet, now, WAITING_SECONDS);
         return "450 4.2.0 Greylisted: please try again in " + DELAY_SECONDS + " seconds";
     }
     if (now - Number(first) < DELAY_SECONDS * 1000) {
         return "450 4.2.0 Greylisted: please try again later";
     }
     // Keep the original time, so the triplet passes from now on.
-    store.set(triplet, first, PASSED_SECONDS);
+    await store.set(triplet, first, PASSED_SECONDS);
     return "DUNNO";
 }

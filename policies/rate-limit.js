@@ -5,13 +5,14 @@
 //   main.cf:  smtpd_client_restrictions = permit_mynetworks,
 //                 check_policy_script /etc/edge/policies/rate-limit.js
 //
-// The counters are Edge's policy store: each lives one WINDOW_SECONDS from the client's first recipient in it.
+// The counters are Edge's policy store: each lives one WINDOW_SECONDS from the client's first recipient in it,
+// and counts atomically, even between Edge servers sharing a redis: store.
 
 const LIMIT = 100;
 const WINDOW_SECONDS = 60;
 
-function policy(request) {
-    const count = store.increment("rate/" + request.client_address, WINDOW_SECONDS);
+async function policy(request) {
+    const count = await store.increment("rate/" + request.client_address, WINDOW_SECONDS);
     if (count > LIMIT) {
         if (count === LIMIT + 1) {
             log("client " + request.client_address + " passed " + LIMIT + " recipients in " + WINDOW_SECONDS + " seconds");

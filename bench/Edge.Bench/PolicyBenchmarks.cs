@@ -3,6 +3,7 @@ using Edge.Mail;
 using Edge.Resolve;
 using Edge.Restrictions;
 using Edge.Restrictions.Policy;
+using Edge.Restrictions.Policy.Store;
 
 namespace Edge.Bench;
 
@@ -35,7 +36,7 @@ public class PolicyBenchmarks
     {
         _path = Path.Combine(Path.GetTempPath(), "edge-bench-policy-" + Guid.NewGuid().ToString("N") + ".js");
         await File.WriteAllTextAsync(_path, Script);
-        _policy = PolicyScript.Load(_path, ScriptLimits.From(Edge.Config.MainConfig.Load(null)), out string? error) ?? throw new InvalidOperationException(error);
+        _policy = PolicyScript.Load(_path, ScriptLimits.From(Edge.Config.MainConfig.Load(null)), new MemoryPolicyStore(), Edge.Dns.DnsResolver.FromResolvConf(), out string? error) ?? throw new InvalidOperationException(error);
     }
 
     [Benchmark]

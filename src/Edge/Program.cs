@@ -41,7 +41,7 @@ try
         "postcat" => await AdminCommands.PostcatAsync(CommandLine.Parse(rest, "-q"), Console.Error),
         "reload" => await AdminCommands.ReloadAsync(CommandLine.Parse(rest), Console.Error),
         "check" => await CheckCommand.RunAsync(CommandLine.Parse(rest), Console.Error),
-        "policy" => PolicyCommand.Run(rest, Console.Out, Console.Error),
+        "policy" => await PolicyCommand.RunAsync(rest, Console.Out, Console.Error),
         "qshape" => await AdminCommands.QshapeAsync(CommandLine.Parse(rest), Console.Error),
         "postsuper" => await AdminCommands.PostsuperAsync(CommandLine.Parse(rest, "-d", "-h", "-H", "-r"), Console.Error),
         _ => throw new UsageException($"unknown command \"{command}\"\n{Usage}"),

@@ -1,6 +1,7 @@
 using Edge.Config;
 using Edge.Delivery.Smtp;
 using Edge.Hosting;
+using Edge.Restrictions.Policy.Store;
 using Edge.Logging;
 
 namespace Edge.Cli;
@@ -19,7 +20,8 @@ internal static class CheckCommand
         var refusals = new List<ConfigException>();
         try
         {
-            var (main, master, _) = EdgeServer.LoadConfiguration(line.ConfigDirectory, warnings.Add, refused: refusals.Add);
+            await using var stores = new PolicyStores(openFaster: false);
+            var (main, master, _) = EdgeServer.LoadConfiguration(line.ConfigDirectory, stores, warnings.Add, refused: refusals.Add);
             await using (var smtp = new SmtpDeliveryAgent())
             {
                 DeliveryFactory.Settings(main, master, smtp);

@@ -1,5 +1,8 @@
 using Edge.Config;
+using Edge.Dns;
+using Edge.Hosting;
 using Edge.Restrictions.Policy;
+using Edge.Restrictions.Policy.Store;
 
 namespace Edge.Cli;
 
@@ -8,8 +11,9 @@ namespace Edge.Cli;
 /// as <c>postmap -q</c> is one lookup: the request has the attributes given (every other one of Postfix's policy
 /// protocol empty), the script runs within the limits of the configuration (the embedded default without -c), and
 /// the action is printed on the first line, then the script's log() lines. Without --stage the server's choice is
-/// made: the function of the request's protocol_state (RCPT unless given), else policy(). Exit status 0 on an answer; 1 when the
-/// script cannot be loaded, fails or is stopped by a limit (said on standard error with the file and line).
+/// made: the function of the request's protocol_state (RCPT unless given), else policy(). The script's store is an empty
+/// one in memory, unless edge_policy_store names a Redis server, which is shared by design. Exit status 0 on an answer;
+/// 1 when the script cannot be loaded, fails or is stopped by a limit (said on standard error with the file and line).
 /// </summary>
 internal static class PolicyCommand
 {
@@ -17,7 +21,7 @@ internal static class PolicyCommand
     private static readonly Dictionary<string, string> Stages = ScriptStages.All.Append((Function: ScriptStages.Fallback, State: "RCPT"))
         .ToDictionary(s => s.Function, s => s.State, StringComparer.Ordinal);
 
-    public static int Run(string[] args, TextWriter output, TextWriter errors)
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter errors)
     {
         CommandLine line = CommandLine.Parse(args, "--stage");
         if (line.Arguments.Count < 2 || line.Arguments[0] != "test")
@@ -43,7 +47,14 @@ internal static class PolicyCommand
         }
         MainConfig config = MainConfig.Load(line.ConfigDirectory);
         string path = Path.GetFullPath(line.Arguments[1]);
-        if (PolicyScript.Load(path, ScriptLimits.From(config), out string? error) is not { } script)
+        ScriptLimits limits = ScriptLimits.From(config);
+        await using var stores = new PolicyStores(openFaster: false);
+        using DnsResolver dns = DeliveryFactory.Resolver(config, out string? dnsError);
+        if (dnsError is not null)
+        {
+            throw config.Error("edge_dns_servers", dnsError);
+        }
+        if (PolicyScript.Load(path, limits, stores.Open(config, limits.Time), dns, out string? error) is not { } script)
         {
             errors.WriteLine($"edge policy: {error}");
             return 1;
@@ -57,7 +68,7 @@ internal static class PolicyCommand
                 errors.WriteLine($"edge policy: check_policy_script {path}: the script defines no function {stage}(request)");
                 return 1;
             }
-            string action = instance.Call(stage, PolicyRequest.From(attributes));
+            string action = await instance.CallAsync(stage, PolicyRequest.From(attributes));
             output.WriteLine(action);
             logged.ForEach(output.WriteLine);
             return 0;

@@ -33,6 +33,11 @@ public static partial class ParameterRegistry
         // The access(5) action of a policy script call that was stopped by a limit or failed, as
         // smtpd_policy_service_default_action is for a policy server that does not answer.
         Str("edge_policy_default_action", "451 4.3.5 Server configuration problem"),
+        // Where policy scripts' store keeps its values: memory (forgotten at restart), faster:DIRECTORY (a FasterKV
+        // that outlives restarts; one Edge process per directory) or redis:HOST:PORT (shared by every Edge that
+        // names the server). A call whose store does not answer gets edge_policy_store_failure_action.
+        Str("edge_policy_store", "faster:$queue_directory/policy-store"),
+        Str("edge_policy_store_failure_action", "451 4.3.0 Temporary lookup failure"),
         // What start-up and reload do with a parameter (or master.cf service) Edge does not implement yet, set to
         // other than its default where it would change what is accepted, filtered, authenticated, encrypted or
         // rewritten: refuse to start, or start with a warning per parameter. Others are always just warned about.

@@ -4,6 +4,7 @@ using Edge.Config;
 using Edge.Delivery.Smtp;
 using Edge.Logging;
 using Edge.Queue;
+using Edge.Restrictions.Policy.Store;
 using Edge.Scheduler;
 using Edge.Smtp.Session;
 using Microsoft.AspNetCore.Builder;
@@ -32,6 +33,7 @@ internal sealed class EdgeServer : IAsyncDisposable
     private readonly string _queueDirectory;
     private readonly QueueManager? _qmgr;
     private readonly SmtpDeliveryAgent _smtpClient;
+    private readonly PolicyStores _stores;
 
     /// <summary>The stop signals sessions watch: first "finish your message", then "end now".</summary>
     private sealed class Lifetime : IDisposable
@@ -49,8 +51,9 @@ internal sealed class EdgeServer : IAsyncDisposable
 
     private EdgeServer(WebApplication app, QueueStore queue, List<ListenOptions> bound, Lifetime lifetime,
         string? configDirectory, List<Listener> listeners, ConnectionGate gate, string queueDirectory, QueueManager? qmgr,
-        SmtpDeliveryAgent smtpClient)
+        SmtpDeliveryAgent smtpClient, PolicyStores stores)
     {
+        _stores = stores;
         _app = app;
         _queue = queue;
         _bound = bound;
@@ -74,7 +77,7 @@ internal sealed class EdgeServer : IAsyncDisposable
     /// goes on to report the rest); otherwise the first of it is thrown once everything was checked.
     /// </summary>
     public static (MainConfig Main, MasterConfig Master, List<Listener> Listeners) LoadConfiguration(
-        string? configDirectory, Action<string> warn, Action<string>? note = null, Action<ConfigException>? refused = null)
+        string? configDirectory, PolicyStores stores, Action<string> warn, Action<string>? note = null, Action<ConfigException>? refused = null)
     {
         MainConfig main = MainConfig.Load(configDirectory, warn);
         main.Validate();
@@ -89,7 +92,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         var listeners = new List<Listener>();
         foreach (MasterService service in master.Listeners)
         {
-            listeners.Add(new Listener(service.Name, service.Endpoint!.Resolve(main), SmtpdSettingsFactory.Create(service.ConfigFrom(main))));
+            listeners.Add(new Listener(service.Name, service.Endpoint!.Resolve(main), SmtpdSettingsFactory.Create(service.ConfigFrom(main), stores)));
         }
         if (listeners.Count == 0)
         {
@@ -107,7 +110,19 @@ internal sealed class EdgeServer : IAsyncDisposable
     {
         var warnings = new List<string>();
         var notes = new List<string>();
-        var (main, master, listeners) = LoadConfiguration(configDirectory, warnings.Add, notes.Add);
+        var stores = new PolicyStores(openFaster: true);
+        MainConfig main;
+        MasterConfig master;
+        List<Listener> listeners;
+        try
+        {
+            (main, master, listeners) = LoadConfiguration(configDirectory, stores, warnings.Add, notes.Add);
+        }
+        catch
+        {
+            await stores.DisposeAsync();
+            throw;
+        }
         // Routing and transports are checked before anything listens, like the rest of the configuration.
         var smtpClient = new SmtpDeliveryAgent();
         QueueManagerSettings delivery = DeliveryFactory.Settings(main, master, smtpClient);
@@ -183,7 +198,7 @@ internal sealed class EdgeServer : IAsyncDisposable
             QueueManager? qmgr = master.Services.Any(s => s.Command is "qmgr" or "oqmgr")
                 ? new QueueManager(queue, delivery)
                 : null;
-            server = new EdgeServer(app, queue, bound, lifetime, configDirectory, listeners, gate, queueDirectory, qmgr, smtpClient);
+            server = new EdgeServer(app, queue, bound, lifetime, configDirectory, listeners, gate, queueDirectory, qmgr, smtpClient, stores);
             MailLog.Info($"daemon started -- version {typeof(EdgeServer).Assembly.GetName().Version?.ToString()}, configuration {configDirectory ?? "(built-in)"}, queue {queueDirectory} with {queue.Count} messages, listening on {string.Join(", ", server.Endpoints)}", "master");
             return server;
         }
@@ -191,6 +206,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         {
             lifetime.Dispose();
             await queue.DisposeAsync();
+            await stores.DisposeAsync();
             throw;
         }
     }
@@ -210,7 +226,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         try
         {
             MasterConfig master;
-            (main, master, fresh) = LoadConfiguration(_configDirectory, w => MailLog.Warning(w, "master"));
+            (main, master, fresh) = LoadConfiguration(_configDirectory, _stores, w => MailLog.Warning(w, "master"));
             delivery = DeliveryFactory.Settings(main, master, _smtpClient);
         }
         catch (ConfigException e)
@@ -291,6 +307,7 @@ internal sealed class EdgeServer : IAsyncDisposable
             await _qmgr.DisposeAsync();
         }
         await _smtpClient.DisposeAsync();
+        await _stores.DisposeAsync();
         _lifetime.Dispose();
         await _queue.DisposeAsync();
         MailLog.Info("terminating on signal", "master");

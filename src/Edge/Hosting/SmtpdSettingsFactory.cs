@@ -8,6 +8,7 @@ using Edge.Net;
 using Edge.Resolve;
 using Edge.Restrictions;
 using Edge.Restrictions.Policy;
+using Edge.Restrictions.Policy.Store;
 using Edge.Smtp.BeforeQueue;
 using Edge.Smtp.Data;
 using Edge.Smtp.Session;
@@ -20,7 +21,8 @@ namespace Edge.Hosting;
 /// </summary>
 internal static class SmtpdSettingsFactory
 {
-    public static SmtpdSettings Create(MainConfig config)
+    /// <param name="stores">Where the policy scripts' store is opened (edge_policy_store).</param>
+    public static SmtpdSettings Create(MainConfig config, PolicyStores stores)
     {
         string hostname = config.Get("myhostname");
         long sizeLimit = config.GetLong("message_size_limit");
@@ -65,7 +67,7 @@ internal static class SmtpdSettingsFactory
             Cleanup = CleanupSettings.From(config, classifier, overrides),
             Milters = overrides.Contains("no_milters") ? null : MilterSettings.From(config, "smtpd_milters"),
             ProxyFilter = ProxyFilterSettings.From(config),
-            Restrictions = Restrictions(config) with
+            Restrictions = Restrictions(config, stores) with
             {
                 RejectUnlistedRecipient = config.GetBool("smtpd_reject_unlisted_recipient") && !overrides.Contains("no_unknown_recipient_checks"),
             },
@@ -232,7 +234,7 @@ internal static class SmtpdSettingsFactory
     public static bool ParentMatchesSubdomains(MainConfig config, string name) =>
         config.GetList("parent_domain_matches_subdomains").Contains(name, StringComparer.OrdinalIgnoreCase);
 
-    private static RestrictionSettings Restrictions(MainConfig config)
+    private static RestrictionSettings Restrictions(MainConfig config, PolicyStores stores)
     {
         if (!config.GetBool("smtpd_delay_reject"))
         {
@@ -250,11 +252,13 @@ internal static class SmtpdSettingsFactory
         {
             throw config.Error("edge_dns_servers", dnsError);
         }
-        var policies = new PolicyLoader(ScriptLimits.From(config), new PolicyServiceSettings(
+        ScriptLimits scriptLimits = ScriptLimits.From(config);
+        var policies = new PolicyLoader(scriptLimits, new PolicyServiceSettings(
             config.GetTime("smtpd_policy_service_timeout"), config.GetTime("smtpd_policy_service_max_idle"),
             config.GetTime("smtpd_policy_service_max_ttl"), config.Get("smtpd_policy_service_default_action"),
             config.GetInt("smtpd_policy_service_request_limit"), Math.Max(1, config.GetInt("smtpd_policy_service_try_limit")),
-            config.GetTime("smtpd_policy_service_retry_delay"), config.Get("queue_directory")));
+            config.GetTime("smtpd_policy_service_retry_delay"), config.Get("queue_directory")),
+            () => stores.Open(config, scriptLimits.Time), dns);
         RestrictionList data = Restrictions(config, "smtpd_data_restrictions", policies);
         foreach (RestrictionStep step in data.Steps)
         {

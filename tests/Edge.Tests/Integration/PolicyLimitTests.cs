@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Edge.Config;
 using Edge.Restrictions.Policy;
+using Edge.Restrictions.Policy.Store;
 using Edge.Tests.Support;
 
 namespace Edge.Tests.Integration;
@@ -17,7 +18,7 @@ public class PolicyLimitTests
     {
         directory.Write(name, source);
         directory.Write("main.cf", $"edge_policy_time_limit = {timeLimit}\nedge_policy_memory_limit = 1048576\nedge_policy_default_action = DEFER_IF_PERMIT stopped\n");
-        return PolicyScript.Load(directory.File(name), ScriptLimits.From(MainConfig.Load(directory.Path)), out string? error)
+        return PolicyScript.Load(directory.File(name), ScriptLimits.From(MainConfig.Load(directory.Path)), new MemoryPolicyStore(), Edge.Dns.DnsResolver.FromResolvConf(), out string? error)
             ?? throw new InvalidOperationException(error);
     }
 

@@ -1,10 +1,13 @@
+using Edge.Dns;
+using Edge.Restrictions.Policy.Store;
+
 namespace Edge.Restrictions.Policy;
 
 /// <summary>
 /// Loads the policies of one configuration's restriction lists: each check_policy_script file and each
-/// check_policy_service server once, however many lists name it.
+/// check_policy_service server once, however many lists name it. The scripts' store is opened with the first script.
 /// </summary>
-internal sealed class PolicyLoader(ScriptLimits scriptLimits, PolicyServiceSettings services)
+internal sealed class PolicyLoader(ScriptLimits scriptLimits, PolicyServiceSettings services, Func<IPolicyStore> store, DnsResolver dns)
 {
     private readonly Dictionary<string, IPolicy> _policies = [];
 
@@ -16,7 +19,7 @@ internal sealed class PolicyLoader(ScriptLimits scriptLimits, PolicyServiceSetti
             return loaded;
         }
         IPolicy? policy = kind == Restriction.CheckPolicyScript
-            ? PolicyScript.Load(reference, scriptLimits, out error)
+            ? PolicyScript.Load(reference, scriptLimits, store(), dns, out error)
             : PolicyService.Parse(reference, services, out error);
         if (policy is not null)
         {

@@ -1,4 +1,5 @@
 using Edge.Logging;
+using Edge.Restrictions.Policy.Store;
 
 namespace Edge.Restrictions.Policy;
 
@@ -10,7 +11,9 @@ namespace Edge.Restrictions.Policy;
 /// thrown away (with whatever the script kept in its globals: state that must last belongs in <c>store</c>), so a
 /// script cannot hoard memory call after call. A request that finds every slot busy waits for one without holding a
 /// thread, for the time limit (at least a second); past it, it answers the default action, so a flood of slow calls
-/// defers mail instead of piling up behind them.
+/// defers mail instead of piling up behind them. A call that awaits a helper gives its slot back while it waits. A call
+/// whose store does not answer gets
+/// edge_policy_store_failure_action, said in the log once a minute however many calls meet it.
 /// </summary>
 internal static class PolicyRunner
 {
@@ -19,19 +22,15 @@ internal static class PolicyRunner
 
     private static readonly SemaphoreSlim s_slots = new(Slots, Slots);
 
+    /// <summary>When the last store failure was logged (Environment.TickCount64).</summary>
+    private static long s_storeFailureLogged = -60_000;
+
     /// <summary>The answer of most calls, as a task made once.</summary>
     private static readonly Task<string?> s_dunno = Task.FromResult<string?>("DUNNO");
 
     /// <summary>The script's <paramref name="function"/> (null: the request's stage function, else policy) for <paramref name="request"/>; the default action when it failed or found no slot (logged).</summary>
-    public static Task<string?> RunAsync(PolicyScript script, PolicyRequest request, string? function, CancellationToken cancellationToken)
-    {
-        if (!s_slots.Wait(0))
-        {
-            return WaitAndRunAsync(script, request, function, cancellationToken);
-        }
-        string answer = RunInSlot(script, request, function);
-        return answer == "DUNNO" ? s_dunno : Task.FromResult<string?>(answer);
-    }
+    public static Task<string?> RunAsync(PolicyScript script, PolicyRequest request, string? function, CancellationToken cancellationToken) =>
+        s_slots.Wait(0) ? RunInSlot(script, request, function) : WaitAndRunAsync(script, request, function, cancellationToken);
 
     private static async Task<string?> WaitAndRunAsync(PolicyScript script, PolicyRequest request, string? function, CancellationToken cancellationToken)
     {
@@ -41,29 +40,69 @@ internal static class PolicyRunner
                 $"(at least 1s); default action \"{script.Limits.DefaultAction}\"");
             return script.Limits.DefaultAction;
         }
-        return RunInSlot(script, request, function);
+        return await RunInSlot(script, request, function);
     }
 
-    /// <summary>One call in a slot already taken; the slot is given back.</summary>
-    private static string RunInSlot(PolicyScript script, PolicyRequest request, string? function)
+    /// <summary>
+    /// One call in a slot already taken. The slot is given back when the script returns or first awaits a helper (dns,
+    /// store): a call waiting for the network holds no slot, and runs on from its await outside them, still within its limits.
+    /// </summary>
+    private static Task<string?> RunInSlot(PolicyScript script, PolicyRequest request, string? function)
     {
         ScriptInstance? instance = null;
         try
         {
             instance = script.Engines.TryPop(out ScriptInstance? pooled) ? pooled : new ScriptInstance(script, log: null);
-            string answer = instance.Call(function, request);
+            ValueTask<string> call = instance.CallAsync(function, request);
+            if (!call.IsCompleted)
+            {
+                return FinishAsync(script, instance, call.AsTask());
+            }
+            string answer = call.Result;
             script.Engines.Push(instance);
-            return answer;
+            return answer == "DUNNO" ? s_dunno : Task.FromResult<string?>(answer);
         }
         catch (Exception e)
         {
             instance?.Dispose();
-            MailLog.Warning($"check_policy_script {script.Path}{ScriptFailure.Describe(e)}; default action \"{script.Limits.DefaultAction}\"");
-            return script.Limits.DefaultAction;
+            return Task.FromResult<string?>(Failed(script, e));
         }
         finally
         {
             s_slots.Release();
         }
+    }
+
+    private static async Task<string?> FinishAsync(PolicyScript script, ScriptInstance instance, Task<string> call)
+    {
+        try
+        {
+            string answer = await call;
+            script.Engines.Push(instance);
+            return answer;
+        }
+        catch (Exception e)
+        {
+            instance.Dispose();
+            return Failed(script, e);
+        }
+    }
+
+    /// <summary>What a call that failed answers, logged: edge_policy_store_failure_action when its store did not answer (said once a minute), else the default action.</summary>
+    private static string Failed(PolicyScript script, Exception e)
+    {
+        if (e is PolicyStoreUnavailableException)
+        {
+            long now = Environment.TickCount64;
+            long logged = Interlocked.Read(ref s_storeFailureLogged);
+            if (now - logged >= 60_000 && Interlocked.CompareExchange(ref s_storeFailureLogged, now, logged) == logged)
+            {
+                MailLog.Warning($"check_policy_script {script.Path}: edge_policy_store {e.Message}; " +
+                    $"edge_policy_store_failure_action \"{script.Limits.StoreFailureAction}\" (said once a minute)");
+            }
+            return script.Limits.StoreFailureAction;
+        }
+        MailLog.Warning($"check_policy_script {script.Path}{ScriptFailure.Describe(e)}; default action \"{script.Limits.DefaultAction}\"");
+        return script.Limits.DefaultAction;
     }
 }

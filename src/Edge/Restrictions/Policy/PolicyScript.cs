@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Acornima;
 using Acornima.Ast;
+using Edge.Dns;
+using Edge.Restrictions.Policy.Store;
 using Edge.Tables;
 using Jint;
 
@@ -14,16 +16,19 @@ namespace Edge.Restrictions.Policy;
 /// async function's promise is awaited. The script is parsed once when the configuration is loaded and its top level
 /// run once then, so a syntax error stops start-up or a reload with the file and line; it runs in
 /// <see cref="PolicyRunner"/>'s slots, each call within <see cref="ScriptLimits"/>. Besides the
-/// language, it has <c>log(text)</c> (a line in the mail log), <c>store</c> (<see cref="PolicyStore"/>),
-/// <c>tables.lookup(table, key)</c> and <c>net.inCidr(address, network)</c> (<see cref="ScriptInstance"/>).
+/// language, it has <c>log(text)</c> (a line in the mail log), <c>store</c> (<see cref="PolicyStoreObject"/>),
+/// <c>tables.lookup(table, key)</c> and <c>net.inCidr(address, network)</c> (<see cref="ScriptInstance"/>), and
+/// <c>dns.resolve(name, type)</c> (<see cref="ScriptDns"/>).
 /// </summary>
 internal sealed class PolicyScript : IPolicy
 {
-    private PolicyScript(string path, Prepared<Script> prepared, ScriptLimits limits)
+    private PolicyScript(string path, Prepared<Script> prepared, ScriptLimits limits, IPolicyStore store, DnsResolver dns)
     {
+        Dns = dns;
         Path = path;
         Prepared = prepared;
         Limits = limits;
+        Store = store;
     }
 
     public string Path { get; }
@@ -34,6 +39,12 @@ internal sealed class PolicyScript : IPolicy
     public Prepared<Script> Prepared { get; }
 
     public ScriptLimits Limits { get; }
+
+    /// <summary>What <c>store</c> keeps values in (edge_policy_store).</summary>
+    public IPolicyStore Store { get; }
+
+    /// <summary>What <c>dns</c> asks: Edge's resolver, with its cache.</summary>
+    public DnsResolver Dns { get; }
 
     private readonly ConcurrentDictionary<string, ILookupTable> _tables = new(StringComparer.Ordinal);
 
@@ -53,7 +64,7 @@ internal sealed class PolicyScript : IPolicy
     public ConcurrentStack<ScriptInstance> Engines { get; } = new();
 
     /// <summary>The script, parsed and its top level run once to find its mistakes; null with the reason when it cannot be used.</summary>
-    public static PolicyScript? Load(string path, ScriptLimits limits, out string? error)
+    public static PolicyScript? Load(string path, ScriptLimits limits, IPolicyStore store, DnsResolver dns, out string? error)
     {
         error = null;
         string source;
@@ -76,7 +87,7 @@ internal sealed class PolicyScript : IPolicy
             error = $"check_policy_script {path}, line {parse.LineNumber}: {parse.Description}";
             return null;
         }
-        var script = new PolicyScript(path, prepared, limits);
+        var script = new PolicyScript(path, prepared, limits, store, dns);
         try
         {
             // The engine that checked the script serves its first call: the top level runs once, not twice.

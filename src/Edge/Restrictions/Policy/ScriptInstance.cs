@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Net;
 using Edge.Logging;
 using Edge.Net;
+using Edge.Restrictions.Policy.Store;
 using Edge.Tables;
 using Jint;
 using Jint.Native;
@@ -17,7 +19,16 @@ namespace Edge.Restrictions.Policy;
 internal sealed class ScriptInstance : IDisposable
 {
     private readonly Engine _engine;
+    private readonly ScriptLimitConstraint _limits;
+    private readonly TimeSpan _timeLimit;
+    private readonly ScriptAwaits _awaits;
     private readonly JsObject _request;
+
+    /// <summary>The outcome of the call's promise, as the handlers given to its then() learn it.</summary>
+    private readonly JsValue _onFulfilled;
+    private readonly JsValue _onRejected;
+    private JsValue? _fulfilled;
+    private JsValue? _rejected;
 
     /// <summary>The stage functions and policy() the script defines, found once (a const or let binding is no property of the global object).</summary>
     private readonly Dictionary<string, JsValue> _functions = new(StringComparer.Ordinal);
@@ -25,12 +36,14 @@ internal sealed class ScriptInstance : IDisposable
     /// <param name="log">Where the script's log() lines go; null for the mail log.</param>
     public ScriptInstance(PolicyScript script, Action<string>? log)
     {
-        var limits = new ScriptLimitConstraint(script.Limits);
+        var limits = _limits = new ScriptLimitConstraint(script.Limits);
+        _timeLimit = script.Limits.Time;
         _engine = new Engine(options => options
             .Constraint(limits)
             .LimitRecursion(script.Limits.Recursion)
             .RegexTimeoutInterval(script.Limits.Time));
         limits.Engine = _engine;
+        _awaits = new ScriptAwaits(_engine);
         string name = Path.GetFileName(script.Path);
         log ??= text => MailLog.Info($"policy {name}: {text}");
         _engine.SetValue("log", new ClrFunction(_engine, "log", (_, arguments) =>
@@ -38,14 +51,17 @@ internal sealed class ScriptInstance : IDisposable
             log(arguments.Length > 0 ? arguments[0].ToString() : "");
             return JsValue.Undefined;
         }, 1));
-        _engine.SetValue("store", PolicyStore.Create(_engine));
+        _engine.SetValue("store", PolicyStoreObject.Create(_engine, script.Store, _awaits));
         _engine.SetValue("tables", Tables(script));
         _engine.SetValue("net", Net());
+        _engine.SetValue("dns", ScriptDns.Create(_engine, script.Dns, _awaits));
         // The top level sets the script up (tables, compiled expressions) once per engine: it may take longer than a call.
         limits.Time = TopLevelTime(script.Limits);
         _engine.Execute(script.Prepared);
         limits.Time = script.Limits.Time;
         _request = new JsObject(_engine);
+        _onFulfilled = new ClrFunction(_engine, "fulfilled", (_, a) => _fulfilled = a.Length > 0 ? a[0] : JsValue.Undefined, 1);
+        _onRejected = new ClrFunction(_engine, "rejected", (_, a) => _rejected = a.Length > 0 ? a[0] : JsValue.Undefined, 1);
         foreach (string candidate in ScriptStages.All.Select(stage => stage.Function).Append(ScriptStages.Fallback))
         {
             if (_engine.Evaluate($"typeof {candidate} === 'function' ? {candidate} : undefined") is Jint.Native.Function.Function function)
@@ -99,19 +115,58 @@ internal sealed class ScriptInstance : IDisposable
 
     /// <summary>
     /// Calls <paramref name="function"/> (by default the request's stage function, else policy()) with the request;
-    /// its answer as an action ("DUNNO" for nothing). Throws what stopped it.
+    /// its answer as an action ("DUNNO" for nothing). A script that awaits a helper (dns, store) is answered once the
+    /// work is done, within edge_policy_time_limit, without holding a thread meanwhile. Throws what stopped it.
     /// </summary>
-    public string Call(string? function, PolicyRequest request)
+    public ValueTask<string> CallAsync(string? function, PolicyRequest request)
     {
         function ??= ScriptStages.FunctionFor(request.ProtocolState) is { } stage && Defines(stage) ? stage : ScriptStages.Fallback;
         if (!_functions.TryGetValue(function, out JsValue? callee))
         {
             throw new InvalidOperationException($"the script defines neither a function for this stage nor {ScriptStages.Fallback}(request)");
         }
+        long started = Stopwatch.GetTimestamp();
+        _awaits.Clear();
         request.Fill(_request);
-        JsValue result = _engine.Invoke(callee, _request).UnwrapIfPromise();
-        return result.IsUndefined() || result.IsNull() ? "DUNNO" : result.ToString();
+        JsValue result = _engine.Invoke(callee, _request);
+        if (!result.IsPromise())
+        {
+            return new ValueTask<string>(Answer(result));
+        }
+        _fulfilled = _rejected = null;
+        _engine.Invoke(result.Get("then"), result, [_onFulfilled, _onRejected]);
+        _engine.Advanced.ProcessTasks();
+        return Settled ? new ValueTask<string>(Outcome()) : new ValueTask<string>(SettleAsync(started));
     }
+
+    private bool Settled => _fulfilled is not null || _rejected is not null;
+
+    /// <summary>The answer of a settled promise; a rejection is the script's error.</summary>
+    private string Outcome() => _rejected is not null ? throw new JavaScriptException(_rejected) : Answer(_fulfilled!);
+
+    /// <summary>Runs the script on as the work it awaits finishes, until its promise is settled or the time limit has passed.</summary>
+    private async Task<string> SettleAsync(long started)
+    {
+        while (!Settled)
+        {
+            if (!_awaits.Waiting)
+            {
+                throw new InvalidOperationException("the script awaits a promise that nothing settles");
+            }
+            TimeSpan remaining = _timeLimit - Stopwatch.GetElapsedTime(started);
+            _limits.Suspend();
+            if (remaining <= TimeSpan.Zero || !await _awaits.WaitAsync(remaining))
+            {
+                throw new ScriptLimitException($"edge_policy_time_limit ({(long)_timeLimit.TotalMilliseconds} ms) while it awaited dns or store", "");
+            }
+            _limits.Resume();
+            _awaits.SettleFinished();
+            _engine.Advanced.ProcessTasks();
+        }
+        return Outcome();
+    }
+
+    private static string Answer(JsValue result) => result.IsUndefined() || result.IsNull() ? "DUNNO" : result.ToString();
 
     public void Dispose() => _engine.Dispose();
 }

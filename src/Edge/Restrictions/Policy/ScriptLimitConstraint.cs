@@ -21,6 +21,9 @@ internal sealed class ScriptLimitConstraint(ScriptLimits limits) : Constraint
 {
     private long _deadline;
     private long _allocatedAtStart;
+
+    /// <summary>What the call allocated on threads it ran on before it waited for a helper.</summary>
+    private long _allocatedBefore;
     private int _statements;
 
     /// <summary>The engine whose call stack names the line; set once the engine exists.</summary>
@@ -42,7 +45,7 @@ internal sealed class ScriptLimitConstraint(ScriptLimits limits) : Constraint
             Stop(Time == limits.Time ? $"edge_policy_time_limit ({(long)Time.TotalMilliseconds} ms)"
                 : $"the time a script's top level may take ({(long)Time.TotalMilliseconds} ms)");
         }
-        if (GC.GetAllocatedBytesForCurrentThread() - _allocatedAtStart > limits.Memory)
+        if (_allocatedBefore + GC.GetAllocatedBytesForCurrentThread() - _allocatedAtStart > limits.Memory)
         {
             Stop($"edge_policy_memory_limit ({limits.Memory} bytes)");
         }
@@ -53,7 +56,14 @@ internal sealed class ScriptLimitConstraint(ScriptLimits limits) : Constraint
         _statements = 0;
         _deadline = Stopwatch.GetTimestamp() + (long)(Time.TotalSeconds * Stopwatch.Frequency);
         _allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
+        _allocatedBefore = 0;
     }
+
+    /// <summary>The call waits for a helper (dns, store): what it allocated on this thread so far is carried over.</summary>
+    public void Suspend() => _allocatedBefore += GC.GetAllocatedBytesForCurrentThread() - _allocatedAtStart;
+
+    /// <summary>The call goes on, perhaps on another thread: its allocations are counted from here, on top of the carried ones.</summary>
+    public void Resume() => _allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
 
     private void Stop(string limit) => throw new ScriptLimitException(limit, Line(Engine?.Advanced.StackTrace));
 

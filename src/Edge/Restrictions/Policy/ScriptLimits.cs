@@ -5,9 +5,10 @@ namespace Edge.Restrictions.Policy;
 /// <summary>
 /// What one call of a policy script may use before it is stopped (edge_policy_time_limit, edge_policy_memory_limit
 /// in bytes allocated, edge_policy_statement_limit, edge_policy_recursion_limit), and the access(5) action a call
-/// that was stopped or failed answers (edge_policy_default_action).
+/// that was stopped or failed answers (edge_policy_default_action), or whose store did not answer
+/// (edge_policy_store_failure_action).
 /// </summary>
-internal sealed record ScriptLimits(TimeSpan Time, long Memory, int Statements, int Recursion, string DefaultAction)
+internal sealed record ScriptLimits(TimeSpan Time, long Memory, int Statements, int Recursion, string DefaultAction, string StoreFailureAction)
 {
     public static ScriptLimits From(MainConfig config)
     {
@@ -23,8 +24,10 @@ internal sealed record ScriptLimits(TimeSpan Time, long Memory, int Statements, 
         {
             throw config.Error(name, "must be greater than zero: a script without a limit could hold its thread for ever");
         }
-        string action = config.Get("edge_policy_default_action").Trim();
-        return new ScriptLimits(time, memory, statements, recursion,
-            action.Length > 0 ? action : throw config.Error("edge_policy_default_action", "must name an access(5) action"));
+        return new ScriptLimits(time, memory, statements, recursion, Action(config, "edge_policy_default_action"),
+            Action(config, "edge_policy_store_failure_action"));
     }
+
+    private static string Action(MainConfig config, string name) =>
+        config.Get(name).Trim() is { Length: > 0 } action ? action : throw config.Error(name, "must name an access(5) action");
 }

@@ -1,0 +1,180 @@
+using Edge.Config;
+using Edge.Restrictions.Policy.Store;
+using Edge.Tests.Support;
+
+namespace Edge.Tests.Integration;
+
+/// <summary>
+/// edge_policy_store: what policy scripts keep outlives a restart (faster:, the default), is shared by the Edge
+/// servers behind a load balancer (redis:), and a store that does not answer gives edge_policy_store_failure_action.
+/// </summary>
+public class PolicyStoreTests
+{
+    private static string Greylist => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "policies", "greylist.js"))
+        .Replace("const DELAY_SECONDS = 300;", "const DELAY_SECONDS = 1;");
+
+    private static async Task<EdgeInstance> StartAsync(string script, string mainCf = "", TempDirectory? reuse = null)
+    {
+        var directory = reuse ?? new TempDirectory();
+        directory.Write("policy.js", script);
+        return await EdgeInstance.StartAsync(
+            $"smtpd_recipient_restrictions = check_policy_script {directory.File("policy.js")}\n{mainCf}", reuse: directory);
+    }
+
+    private static async Task<string> RcptAsync(int port)
+    {
+        await using var c = await SmtpConnection.OpenAsync(port);
+        Assert.StartsWith("250", await c.CommandAsync("EHLO client.example"));
+        Assert.StartsWith("250 ", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
+        return await c.CommandAsync("RCPT TO:<postmaster@localhost>");
+    }
+
+    private const string Waiting = "450 4.2.0 <postmaster@localhost>: Recipient address rejected: Greylisted: please try again later";
+    private const string FirstSeen = "450 4.2.0 <postmaster@localhost>: Recipient address rejected: Greylisted: please try again in 1 seconds";
+
+    [Fact]
+    public async Task A_greylisted_triplet_passes_after_a_restart_with_the_default_store()
+    {
+        using var directory = new TempDirectory();
+        EdgeInstance edge = await StartAsync(Greylist, reuse: directory);
+        try
+        {
+            Assert.Equal(FirstSeen, await RcptAsync(edge.Port));
+            edge = await edge.RestartAsync();
+            Assert.Equal(Waiting, await RcptAsync(edge.Port));
+            await Task.Delay(1100);
+            edge = await edge.RestartAsync();
+            Assert.Equal("250 2.1.5 Ok", await RcptAsync(edge.Port));
+            Assert.True(Directory.Exists(Path.Combine(edge.QueueDirectory, "policy-store", "checkpoints")));
+        }
+        finally
+        {
+            await edge.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task The_memory_store_forgets_at_a_restart()
+    {
+        using var directory = new TempDirectory();
+        EdgeInstance edge = await StartAsync(Greylist, "edge_policy_store = memory", reuse: directory);
+        try
+        {
+            Assert.Equal(FirstSeen, await RcptAsync(edge.Port));
+            edge = await edge.RestartAsync();
+            Assert.Equal(FirstSeen, await RcptAsync(edge.Port));
+            Assert.False(Directory.Exists(Path.Combine(edge.QueueDirectory, "policy-store")));
+        }
+        finally
+        {
+            await edge.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Two_edges_behind_haproxy_greylist_a_sender_once_between_them_with_redis()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        string mainCf = $"edge_policy_store = {redis.Store}\nsmtpd_upstream_proxy_protocol = haproxy\nsmtpd_peername_lookup = no\n";
+        await using var a = await StartAsync(Greylist, mainCf + "myhostname = a.edge.test");
+        await using var b = await StartAsync(Greylist, mainCf + "myhostname = b.edge.test");
+        await using var balancer = await Haproxy.StartAsync(a.Port, b.Port);
+        var greetings = new List<string>();
+        async Task<string> ThroughBalancerAsync()
+        {
+            await using var c = await SmtpConnection.OpenAsync(balancer.Port, readGreeting: false);
+            greetings.Add((await c.ReadReplyAsync()).Split(' ')[1]);
+            Assert.StartsWith("250", await c.CommandAsync("EHLO client.example"));
+            Assert.StartsWith("250 ", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
+            return await c.CommandAsync("RCPT TO:<postmaster@localhost>");
+        }
+        Assert.Equal(FirstSeen, await ThroughBalancerAsync());
+        // The other server knows the triplet: with a store of its own it would greylist it afresh.
+        Assert.Equal(Waiting, await ThroughBalancerAsync());
+        await Task.Delay(1100);
+        Assert.Equal("250 2.1.5 Ok", await ThroughBalancerAsync());
+        Assert.Equal("250 2.1.5 Ok", await ThroughBalancerAsync());
+        Assert.Equal(["a.edge.test", "b.edge.test", "a.edge.test", "b.edge.test"], greetings);
+    }
+
+    [Fact]
+    public async Task A_store_that_does_not_answer_gives_the_failure_action_and_says_so_once()
+    {
+        using var config = new TempDirectory();
+        config.Write("policy.js", "async function rcpt(r) { return (await store.increment('seen/' + r.sender, 60)) > 1 ? 'REJECT again' : 'DUNNO'; }");
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) +
+            $"\nedge_policy_store = redis:127.0.0.1:{FreePorts.Tcp()}\nedge_policy_time_limit = 200ms\n" +
+            $"smtpd_recipient_restrictions = check_policy_script {config.File("policy.js")}\n");
+        config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\n");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal("451 4.3.0 <postmaster@localhost>: Recipient address rejected: Temporary lookup failure", await RcptAsync(edge.Port));
+        }
+        string[] said = [];
+        for (int i = 0; i < 50 && said.Length == 0; i++)
+        {
+            await Task.Delay(100);
+            said = [.. edge.Log.Where(line => line.Contains("edge_policy_store_failure_action"))];
+        }
+        Assert.True(said.Length == 1, string.Join("\n", edge.Log));
+        Assert.Contains($"check_policy_script {config.File("policy.js")}: edge_policy_store redis:127.0.0.1:", said[0]);
+    }
+
+    [Fact]
+    public async Task Two_servers_cannot_use_one_faster_directory()
+    {
+        using var shared = new TempDirectory();
+        string mainCf = $"edge_policy_store = faster:{shared.Path}";
+        await using var first = await StartAsync(Greylist, mainCf);
+        ConfigException e = await Assert.ThrowsAsync<ConfigException>(() => StartAsync(Greylist, mainCf));
+        Assert.Contains("edge_policy_store", e.Message);
+        Assert.Contains($"{shared.Path} is in use by another Edge process", e.Message);
+    }
+
+    [Theory]
+    [InlineData("mysql:localhost")]
+    [InlineData("faster:")]
+    [InlineData("redis:")]
+    public async Task A_store_edge_does_not_know_stops_start_up(string store)
+    {
+        ConfigException e = await Assert.ThrowsAsync<ConfigException>(() => StartAsync(Greylist, $"edge_policy_store = {store}"));
+        Assert.Contains($"edge_policy_store: \"{store}\" is not memory, faster:DIRECTORY or redis:HOST:PORT", e.Message);
+    }
+
+    public static TheoryData<string> Stores => ["memory", "faster", "redis"];
+
+    /// <summary>The store's own operations, on each kind: values, lifetimes, and counts that concurrent increments never lose.</summary>
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public async Task Values_expire_and_concurrent_increments_all_count(string kind)
+    {
+        using var directory = new TempDirectory();
+        await using RedisServer? redis = kind == "redis" ? await RedisServer.StartAsync() : null;
+        IPolicyStore store = kind switch
+        {
+            "memory" => new MemoryPolicyStore(),
+            "faster" => FasterPolicyStore.Open(directory.Path, out _)!,
+            _ => RedisPolicyStore.Open($"127.0.0.1:{redis!.Port}", TimeSpan.FromSeconds(1), out _)!,
+        };
+        await using (store)
+        {
+            Assert.Null(await store.GetAsync("absent"));
+            await store.SetAsync("short", "lived", 0.3);
+            await store.SetAsync("long", "lived", 60);
+            Assert.Equal("lived", await store.GetAsync("short"));
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+            {
+                for (int i = 0; i < 500; i++)
+                {
+                    await store.IncrementAsync("counter", 60);
+                }
+            })));
+            Assert.Equal(2001, await store.IncrementAsync("counter", 60));
+            await Task.Delay(400);
+            Assert.Null(await store.GetAsync("short"));
+            Assert.Equal("lived", await store.GetAsync("long"));
+            Assert.Equal(1, await store.IncrementAsync("short", 60));
+        }
+    }
+}
