@@ -130,6 +130,39 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
         }
     }
 
+    /// <summary>
+    /// The whole content as it stands at the end of the data, for the end-of-data policies to look at (read back from
+    /// the queue when it is longer than a chunk).
+    /// </summary>
+    public async Task<byte[]> ContentAsArrayAsync(CancellationToken cancellationToken)
+    {
+        _inspector!.Complete();
+        _content = await ContentAsync(cancellationToken);
+        using var copy = new MemoryStream();
+        await foreach (ReadOnlyMemory<byte> piece in _content().WithCancellation(cancellationToken))
+        {
+            copy.Write(piece.Span);
+        }
+        return copy.ToArray();
+    }
+
+    /// <summary>
+    /// PREPEND from smtpd_end_of_data_restrictions: <paramref name="headers"/> (CRLF-terminated lines) go to the top of
+    /// the message, rewritten as a mail filter's inserted headers are.
+    /// </summary>
+    public async Task PrependAsync(string headers, CancellationToken cancellationToken)
+    {
+        _inspector!.Complete();
+        _content = await ContentAsync(cancellationToken);
+        var edits = new MilterEdits();
+        foreach (string header in headers.Split("\r\n", StringSplitOptions.RemoveEmptyEntries))
+        {
+            int colon = header.IndexOf(':');
+            edits.Headers.Add(new HeaderEdit(HeaderEditKind.Insert, edits.Headers.Count + 1, header[..colon], header[(colon + 1)..]));
+        }
+        await RewriteAsync(edits, cancellationToken);
+    }
+
     /// <summary>Why the message is not queued, from what the checks and the restrictions decided; null when it may be.</summary>
     private CleanupResult? Refusal(SavedActions? saved)
     {
@@ -279,10 +312,15 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
             _envelope.AddRecipient(Encoding.UTF8.GetBytes(Unbracketed(recipient)), default, DsnNotify.Unspecified);
         }
         CheckFilterHeaders(edits);
-        if (!edits.ChangesContent)
+        if (edits.ChangesContent)
         {
-            return;
+            await RewriteAsync(edits, cancellationToken);
         }
+    }
+
+    /// <summary>The content rewritten with <paramref name="edits"/> into new chunks, committed, for whoever reads it next.</summary>
+    private async Task RewriteAsync(MilterEdits edits, CancellationToken cancellationToken)
+    {
         Func<IAsyncEnumerable<ReadOnlyMemory<byte>>> before = _content;
         _writer.Restart();
         await MilterContentEditor.RewriteAsync(before(), edits, _submission.Received, _writer);

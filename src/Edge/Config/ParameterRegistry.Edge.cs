@@ -33,6 +33,8 @@ public static partial class ParameterRegistry
         // The access(5) action of a policy script call that was stopped by a limit or failed, as
         // smtpd_policy_service_default_action is for a policy server that does not answer.
         Str("edge_policy_default_action", "451 4.3.5 Server configuration problem"),
+        // How many bytes of the body endOfData(message) sees (message.body), as body_checks_size_limit bounds body_checks.
+        Int("edge_policy_body_limit", "51200"),
         // Where policy scripts' store keeps its values: memory (forgotten at restart), faster:DIRECTORY (a FasterKV
         // that outlives restarts; one Edge process per directory) or redis:HOST:PORT (shared by every Edge that
         // names the server). A call whose store does not answer gets edge_policy_store_failure_action.

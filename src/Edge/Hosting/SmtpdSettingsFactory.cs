@@ -36,7 +36,7 @@ internal static class SmtpdSettingsFactory
         IReadOnlySet<string> overrides = ReceiveOverrides(config);
         X509Certificate2? certificate = tls == TlsLevel.None ? null : LoadCertificate(config);
 
-        return new SmtpdSettings
+        var settings = new SmtpdSettings
         {
             MyHostname = hostname,
             MailName = config.Get("mail_name"),
@@ -82,6 +82,12 @@ internal static class SmtpdSettingsFactory
             Tls = tls,
             Certificate = certificate,
         };
+        if (settings.ProxyFilter is not null && !settings.Restrictions.EndOfData.IsEmpty)
+        {
+            // Postfix checks them before the final dot goes to the before-queue filter; Edge does not yet.
+            throw config.Error("smtpd_end_of_data_restrictions", "is not supported together with smtpd_proxy_filter yet");
+        }
+        return settings;
     }
 
     /// <summary>
@@ -240,7 +246,7 @@ internal static class SmtpdSettingsFactory
         {
             throw config.Error("smtpd_delay_reject", "\"no\" is not supported yet: Edge evaluates the client, helo and sender restrictions at RCPT TO");
         }
-        foreach (string unsupported in (string[])["smtpd_end_of_data_restrictions", "smtpd_etrn_restrictions", "smtpd_restriction_classes", "rbl_reply_maps"])
+        foreach (string unsupported in (string[])["smtpd_etrn_restrictions", "smtpd_restriction_classes", "rbl_reply_maps"])
         {
             if (config.GetList(unsupported).Count > 0)
             {
@@ -259,15 +265,8 @@ internal static class SmtpdSettingsFactory
             config.GetInt("smtpd_policy_service_request_limit"), Math.Max(1, config.GetInt("smtpd_policy_service_try_limit")),
             config.GetTime("smtpd_policy_service_retry_delay"), config.Get("queue_directory")),
             () => stores.Open(config, scriptLimits.Time), dns);
-        RestrictionList data = Restrictions(config, "smtpd_data_restrictions", policies);
-        foreach (RestrictionStep step in data.Steps)
-        {
-            if (step.List is not null || step.Kind == Restriction.PermitMxBackup)
-            {
-                string what = step.List is not null ? "DNS list checks" : "MX lookups";
-                throw config.Error("smtpd_data_restrictions", $"{what} ({step.Kind}) are not supported here yet; use them in smtpd_client_restrictions or smtpd_recipient_restrictions");
-            }
-        }
+        RestrictionList data = AfterRecipients(config, "smtpd_data_restrictions", policies);
+        RestrictionList endOfData = AfterRecipients(config, "smtpd_end_of_data_restrictions", policies);
         RestrictionList relay = Restrictions(config, "smtpd_relay_restrictions", policies);
         RestrictionList recipient = Restrictions(config, "smtpd_recipient_restrictions", policies);
         // Postfix's guard against an open relay: one of the two lists must be able to say no to a recipient before
@@ -286,6 +285,9 @@ internal static class SmtpdSettingsFactory
             Relay = relay,
             Recipient = recipient,
             Data = data,
+            EndOfData = endOfData,
+            EndOfDataShowsMessage = endOfData.Steps.ToArray().Any(step => step.Policy is PolicyScript),
+            PolicyBodyLimit = Math.Max(0, config.GetInt("edge_policy_body_limit")),
             Dns = dns,
             RecipientMaps = RecipientMaps.Open(config),
             RejectUnlistedSender = config.GetBool("smtpd_reject_unlisted_sender"),
@@ -307,6 +309,21 @@ internal static class SmtpdSettingsFactory
             MxBackupNetworks = Networks(config, "permit_mx_backup_networks"),
             ParentDomainMatchesSubdomains = ParentMatchesSubdomains(config, "smtpd_access_maps"),
         };
+    }
+
+    /// <summary>smtpd_data_restrictions or smtpd_end_of_data_restrictions: no DNS list or MX checks there yet.</summary>
+    private static RestrictionList AfterRecipients(MainConfig config, string name, PolicyLoader policies)
+    {
+        RestrictionList list = Restrictions(config, name, policies);
+        foreach (RestrictionStep step in list.Steps)
+        {
+            if (step.List is not null || step.Kind == Restriction.PermitMxBackup)
+            {
+                string what = step.List is not null ? "DNS list checks" : "MX lookups";
+                throw config.Error(name, $"{what} ({step.Kind}) are not supported here yet; use them in smtpd_client_restrictions or smtpd_recipient_restrictions");
+            }
+        }
+        return list;
     }
 
     private static RestrictionList Restrictions(MainConfig config, string name, PolicyLoader policies) =>

@@ -125,6 +125,7 @@ internal static class AccessResult
             Subject.Helo => "Helo command",
             Subject.Sender => "Sender address",
             Subject.Data => "Data command",
+            Subject.EndOfData => "End-of-data",
             _ => "Recipient address",
         };
         string detail = upper is "FILTER" or "REDIRECT" or "BCC" ? $"triggers {upper} {text}" : text.Length > 0 ? text : $"triggers {upper} action";
@@ -143,7 +144,7 @@ internal static class AccessResult
     private static void LogWhatsup(string what, Subject subject, scoped in CheckContext c, string text)
     {
         string queueId = c.Session?.QueueId is { Length: > 0 } id ? id : "NOQUEUE";
-        string where = subject == Subject.Data ? "DATA" : "RCPT";
+        string where = subject switch { Subject.Data => "DATA", Subject.EndOfData => "END-OF-MESSAGE", _ => "RCPT" };
         string helo = c.Helo is null ? "" : $" helo=<{c.Helo}>";
         string protocol = c.Session is null ? "" : $" proto={c.Session.ProtocolName}";
         MailLog.Info($"{queueId}: {what}: {where} from {c.Client.NamAddr}: {text}; from=<{c.SenderText}> to=<{c.RecipientText}>{protocol}{helo}");

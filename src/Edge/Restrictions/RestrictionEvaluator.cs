@@ -12,6 +12,8 @@ internal enum Subject : byte
     Recipient,
     /// <summary>smtpd_data_restrictions: "&lt;DATA&gt;: Data command rejected".</summary>
     Data,
+    /// <summary>smtpd_end_of_data_restrictions: "&lt;END-OF-MESSAGE&gt;: End-of-data rejected".</summary>
+    EndOfData,
 }
 
 /// <summary>
@@ -55,6 +57,10 @@ internal static class RestrictionEvaluator
     /// </summary>
     public static Decision CheckData(RestrictionSettings s, scoped in CheckContext c) =>
         Evaluate(s, s.Data, Subject.Data, c, 0).Final();
+
+    /// <summary>At the end of the message: smtpd_end_of_data_restrictions, with the same view of the recipients.</summary>
+    public static Decision CheckEndOfData(RestrictionSettings s, scoped in CheckContext c) =>
+        Evaluate(s, s.EndOfData, Subject.EndOfData, c, 0).Final();
 
     internal static Decision Evaluate(RestrictionSettings s, RestrictionList list, Subject subject,
         scoped in CheckContext c, int depth)
@@ -169,6 +175,7 @@ internal static class RestrictionEvaluator
             Subject.Helo => (c.Helo ?? "", "Helo command"),
             Subject.Sender => (c.SenderText, "Sender address"),
             Subject.Data => ("DATA", "Data command"),
+            Subject.EndOfData => ("END-OF-MESSAGE", "End-of-data"),
             _ => (c.RecipientText, "Recipient address"),
         };
         return Decision.Reject(code, dsn, $"<{name}>: {what} rejected: {text}");

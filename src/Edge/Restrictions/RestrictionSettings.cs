@@ -13,6 +13,13 @@ internal sealed record RestrictionSettings
     public required RestrictionList Relay { get; init; }
     public RestrictionList Recipient { get; init; } = RestrictionList.Empty;
     public RestrictionList Data { get; init; } = RestrictionList.Empty;
+    public RestrictionList EndOfData { get; init; } = RestrictionList.Empty;
+
+    /// <summary>Whether smtpd_end_of_data_restrictions run a policy script, which is shown the message (<see cref="Policy.MessageView"/>).</summary>
+    public bool EndOfDataShowsMessage { get; init; }
+
+    /// <summary>edge_policy_body_limit: how much of the body a script's endOfData(message) sees.</summary>
+    public int PolicyBodyLimit { get; init; } = 51200;
 
     /// <summary>reject_code and defer_code: the plain reject and defer restrictions.</summary>
     public int RejectCode { get; init; } = 554;

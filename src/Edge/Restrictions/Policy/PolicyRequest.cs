@@ -37,6 +37,9 @@ internal sealed class PolicyRequest
         _values[0] = "smtpd_access_policy";
     }
 
+    /// <summary>At the end of the message, the message as policy scripts see it (endOfData(message)).</summary>
+    public MessageView? Message { get; private set; }
+
     /// <summary>The stage the request is asked at ("RCPT", "DATA" …).</summary>
     public string ProtocolState => _values[1];
 
@@ -60,7 +63,7 @@ internal sealed class PolicyRequest
         ISessionDescription? session = c.Session;
         var request = new PolicyRequest();
         string[] v = request._values;
-        v[1] = subject == Subject.Data ? "DATA" : "RCPT";
+        v[1] = subject switch { Subject.Data => "DATA", Subject.EndOfData => "END-OF-MESSAGE", _ => "RCPT" };
         v[2] = session?.ProtocolName ?? "SMTP";
         v[3] = c.Helo ?? "";
         v[4] = session?.QueueId ?? "";
@@ -79,6 +82,7 @@ internal sealed class PolicyRequest
         v[26] = session?.ServerAddress ?? "";
         v[27] = session?.ServerPort ?? "";
         v[29] = "Edge";
+        request.Message = subject == Subject.EndOfData ? session?.Message : null;
         return request;
     }
 
@@ -143,4 +147,7 @@ internal interface ISessionDescription
     string EncryptionKeySize { get; }
     string ServerAddress { get; }
     string ServerPort { get; }
+
+    /// <summary>The message, while smtpd_end_of_data_restrictions that run scripts are checked; null otherwise.</summary>
+    MessageView? Message { get; }
 }

@@ -127,8 +127,16 @@ internal sealed class ScriptInstance : IDisposable
         }
         long started = Stopwatch.GetTimestamp();
         _awaits.Clear();
-        request.Fill(_request);
-        JsValue result = _engine.Invoke(callee, _request);
+        JsObject argument = _request;
+        if (request.Message is { } message)
+        {
+            argument = ScriptMessage.Create(_engine, request, message);
+        }
+        else
+        {
+            request.Fill(_request);
+        }
+        JsValue result = _engine.Invoke(callee, argument);
         if (!result.IsPromise())
         {
             return new ValueTask<string>(Answer(result));
@@ -166,7 +174,21 @@ internal sealed class ScriptInstance : IDisposable
         return Outcome();
     }
 
-    private static string Answer(JsValue result) => result.IsUndefined() || result.IsNull() ? "DUNNO" : result.ToString();
+    private static string Answer(JsValue result) => result.IsUndefined() || result.IsNull() ? "DUNNO" : OneLine(result.ToString());
+
+    /// <summary>
+    /// The answer as one line: a control character (a line break from a header or the body the script quoted) would end
+    /// the SMTP reply early and the client would read the rest as the next reply, so each becomes '?', as Postfix's
+    /// printable() makes reply text.
+    /// </summary>
+    private static string OneLine(string answer) => answer.AsSpan().IndexOfAnyInRange('\0', '\x1f') < 0 && !answer.Contains('\x7f')
+        ? answer : string.Create(answer.Length, answer, static (span, text) =>
+        {
+            for (int i = 0; i < text.Length; i++)
+            {
+                span[i] = text[i] is < ' ' or '\x7f' ? '?' : text[i];
+            }
+        });
 
     public void Dispose() => _engine.Dispose();
 }

@@ -7,6 +7,7 @@ using Edge.Cleanup;
 using Edge.Logging;
 using Edge.Mail;
 using Edge.Queue;
+using Edge.Restrictions;
 using Edge.Smtp.Data;
 using Edge.Smtp.Protocol;
 
@@ -51,7 +52,7 @@ internal sealed partial class SmtpSession
             return Fail(Replies.DataSyntax);
         }
         bool asking = false;
-        if (!_filtersPassed && CheckDataRestrictions("DATA", out asking) is { } rejection)
+        if (!_filtersPassed && CheckAfterRecipients(Subject.Data, "DATA", out asking) is { } rejection)
         {
             return Fail(System.Text.Encoding.UTF8.GetBytes(rejection));
         }
@@ -92,7 +93,7 @@ internal sealed partial class SmtpSession
         {
             _bdatReply = ChunkReply.NullBdat;
         }
-        else if (!_bdatStarted && CheckDataRestrictions("BDAT", out asking) is { } rejection)
+        else if (!_bdatStarted && CheckAfterRecipients(Subject.Data, "BDAT", out asking) is { } rejection)
         {
             _bdatReply = ChunkReply.Rejected;
             _bdatRejection = rejection;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Edge.Logging;
 using Edge.Mail;
+using Edge.Restrictions;
 using Edge.Milter;
 using Edge.Smtp.BeforeQueue;
 using Edge.Smtp.Protocol;
@@ -135,7 +136,7 @@ internal sealed partial class SmtpSession
         }
         // A policy in smtpd_data_restrictions answers before the filters hear of DATA, as the restrictions come first.
         if (stage is FilterStage.Data or FilterStage.Bdat && _pendingLookup.Policy is not null
-            && await AskDataPoliciesAsync(stage == FilterStage.Data ? "DATA" : "BDAT") is { } rejection)
+            && await AskPoliciesAsync(Subject.Data, stage == FilterStage.Data ? "DATA" : "BDAT") is { } rejection)
         {
             FilterRefused(stage, rejection);
             return true;

@@ -19,7 +19,10 @@ internal sealed partial class SmtpSession : ISessionDescription
     /// <summary>The same for every request of one mail transaction, as Postfix's, so a policy can tie them together.</summary>
     string ISessionDescription.Instance => $"{GetHashCode():x}.{_transactions}";
 
-    string ISessionDescription.Size => _declaredSize.ToString(CultureInfo.InvariantCulture);
+    /// <summary>The SIZE the client declared; at the end of the message, its real size, as Postfix tells policies then.</summary>
+    string ISessionDescription.Size => (_atEndOfData ? _cleanup.Size : _declaredSize).ToString(CultureInfo.InvariantCulture);
+
+    MessageView? ISessionDescription.Message => _message;
 
     string ISessionDescription.EncryptionProtocol => _tls is null ? "" : TlsVersion(_tls);
 

@@ -4,6 +4,7 @@ using Edge.Mail;
 using Edge.Resolve;
 using Edge.Restrictions;
 using Edge.Restrictions.Policy;
+using Edge.Smtp.Data;
 using Edge.Smtp.Protocol;
 
 namespace Edge.Smtp.Session;
@@ -25,6 +26,13 @@ internal sealed partial class SmtpSession
 
     /// <summary>The HOLD, DISCARD, REDIRECT and BCC actions of the restrictions, for cleanup at the end of the data.</summary>
     private SavedActions? _saved;
+
+    /// <summary>Headers PREPEND actions of smtpd_end_of_data_restrictions put at the top of the message.</summary>
+    private string? _endOfDataPrepend;
+
+    /// <summary>While smtpd_end_of_data_restrictions are checked: policies are told the message's real size, and scripts see it.</summary>
+    private bool _atEndOfData;
+    private MessageView? _message;
 
     /// <summary>A RCPT TO waiting for an answer: copied, since the command line's buffer moves on.</summary>
     private sealed record PendingRecipient(byte[] Address, byte[] Orcpt, DsnNotify Notify, Resolution Resolution)
@@ -143,21 +151,24 @@ internal sealed partial class SmtpSession
     }
 
     /// <summary>
-    /// smtpd_data_restrictions, at DATA or the first BDAT: the reply if they reject, logged as Postfix does; null
-    /// otherwise, with <paramref name="asking"/> set when a policy must answer first (the command waits for it:
-    /// <see cref="AskDataPoliciesAsync"/>).
+    /// smtpd_data_restrictions, at DATA or the first BDAT (<paramref name="subject"/> Data), or
+    /// smtpd_end_of_data_restrictions at the end of the message (EndOfData): the reply if they reject, logged as Postfix
+    /// does; null otherwise, with <paramref name="asking"/> set when a policy must answer first (the command waits for
+    /// it: <see cref="AskPoliciesAsync"/>).
     /// </summary>
-    private string? CheckDataRestrictions(string command, out bool asking)
+    private string? CheckAfterRecipients(Subject subject, string command, out bool asking)
     {
         asking = false;
-        if (_s.Restrictions.Data.IsEmpty)
+        if ((subject == Subject.Data ? _s.Restrictions.Data : _s.Restrictions.EndOfData).IsEmpty)
         {
             return null;
         }
         ReadOnlySpan<byte> recipient = _envelope.RecipientCount == 1 ? _envelope[_envelope.Recipients[0].Address] : default;
-        Decision decision = RestrictionEvaluator.CheckData(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo,
-            _envelope[_envelope.Sender], recipient, recipient.IsEmpty ? new Resolution(AddressClass.Default, false) : _s.Classifier.Resolve(recipient),
-            _dnsChecks, _s.Classifier, _policyAnswers, this));
+        var context = new CheckContext(_peer, _clientInMynetworks, _helo, _envelope[_envelope.Sender], recipient,
+            recipient.IsEmpty ? new Resolution(AddressClass.Default, false) : _s.Classifier.Resolve(recipient), _dnsChecks,
+            _s.Classifier, _policyAnswers, this);
+        Decision decision = subject == Subject.Data ? RestrictionEvaluator.CheckData(_s.Restrictions, context)
+            : RestrictionEvaluator.CheckEndOfData(_s.Restrictions, context);
         if (decision.Outcome == Outcome.Lookup && decision.Policy is not null)
         {
             _pendingLookup = decision;
@@ -168,15 +179,19 @@ internal sealed partial class SmtpSession
         if (decision.Outcome == Outcome.Lookup)
         {
             // Only an access table's result can bring a DNS check here (start-up refuses them in the list itself).
-            MailLog.Warning($"smtpd_data_restrictions: a DNS check ({decision.Lookup.Name}) reached from an access table is not supported at {command}");
+            MailLog.Warning($"{command}: a DNS check ({decision.Lookup.Name}) reached from an access table is not supported there");
             decision = Decision.ServerConfigurationError;
         }
         _saved = SavedActions.Merge(_saved, decision.Saved);
         if (decision.Outcome != Outcome.Reply)
         {
-            if (decision.Prepend is not null)
+            if (decision.Prepend is not null && subject == Subject.Data)
             {
                 _prepend += decision.Prepend;
+            }
+            else if (decision.Prepend is not null)
+            {
+                _endOfDataPrepend += decision.Prepend;
             }
             return null;
         }
@@ -184,18 +199,73 @@ internal sealed partial class SmtpSession
         return decision.Reply;
     }
 
-    /// <summary>The policies smtpd_data_restrictions ask, one after another, then the lists' reply (null when they pass).</summary>
-    private async Task<string?> AskDataPoliciesAsync(string command)
+    /// <summary>The policies the list asks, one after another, then the list's reply (null when it passes).</summary>
+    private async Task<string?> AskPoliciesAsync(Subject subject, string command)
     {
         while (true)
         {
             await FetchLookupAsync();
-            string? rejection = CheckDataRestrictions(command, out bool asking);
+            string? rejection = CheckAfterRecipients(subject, command, out bool asking);
             if (!asking)
             {
                 _pendingLookup = default;
                 return rejection;
             }
+        }
+    }
+
+    /// <summary>
+    /// smtpd_end_of_data_restrictions, before cleanup and the mail filters finish the message, as Postfix's smtpd checks
+    /// them before it flushes the message: policy scripts are shown the message (<see cref="MessageView"/>), PREPEND
+    /// puts headers at its top, HOLD, DISCARD, REDIRECT, BCC and FILTER go with it to cleanup. True when they refused it
+    /// (the reply is written).
+    /// </summary>
+    private async Task<bool> RefusedAtEndOfDataAsync()
+    {
+        if (_scanner.SawBareLf && _bareMode == BareNewlineMode.Reject)
+        {
+            return false;
+        }
+        _mode = Mode.Command;
+        _atEndOfData = true;
+        try
+        {
+            if (_s.Restrictions.EndOfDataShowsMessage)
+            {
+                var recipients = new string[_envelope.RecipientCount];
+                for (int i = 0; i < recipients.Length; i++)
+                {
+                    recipients[i] = Printable.Text(_envelope[_envelope.Recipients[i].Address]);
+                }
+                _message = MessageView.Parse(await _cleanup.ContentAsArrayAsync(_hardStop), recipients, _s.Restrictions.PolicyBodyLimit);
+            }
+            string? rejection = CheckAfterRecipients(Subject.EndOfData, "END-OF-MESSAGE", out bool asking);
+            if (asking)
+            {
+                rejection = await AskPoliciesAsync(Subject.EndOfData, "END-OF-MESSAGE");
+            }
+            if (rejection is not null)
+            {
+                Reply.Line(System.Text.Encoding.UTF8.GetBytes(rejection));
+                _errors++;
+                return true;
+            }
+            if (_endOfDataPrepend is { } headers)
+            {
+                await _cleanup.PrependAsync(headers, _hardStop);
+            }
+            return false;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Refused(_cleanup.WriteFailed(e));
+            return true;
+        }
+        finally
+        {
+            _atEndOfData = false;
+            _message = null;
+            _endOfDataPrepend = null;
         }
     }
 }

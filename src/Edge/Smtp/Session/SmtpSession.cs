@@ -349,7 +349,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                     {
                         await EndProxiedMessageAsync();
                     }
-                    else
+                    else if (_s.Restrictions.EndOfData.IsEmpty || !await RefusedAtEndOfDataAsync())
                     {
                         address = _milters is null || _milterDiscard ? EndMessage() : await EndMessageWithMiltersAsync();
                     }
