@@ -13,7 +13,7 @@ const string Usage = """
       qshape [-s]         the queue by recipient (or sender) domain and age
       reload              make the running server re-read its configuration
       check               check the configuration, its tables and policies, without starting
-      policy test FILE [--stage NAME] name=value ...
+      policy test FILE [--stage NAME] [--message FILE] name=value ...
                           one call of a policy script: its action, then its log lines
     """;
 

@@ -7,11 +7,12 @@ using Edge.Restrictions.Policy.Store;
 namespace Edge.Cli;
 
 /// <summary>
-/// <c>edge policy test FILE [--stage NAME] [-c DIR] name=value ...</c>: one call of a policy script without a server,
+/// <c>edge policy test FILE [--stage NAME] [--message FILE] [-c DIR] name=value ...</c>: one call of a policy script without a server,
 /// as <c>postmap -q</c> is one lookup: the request has the attributes given (every other one of Postfix's policy
 /// protocol empty), the script runs within the limits of the configuration (the embedded default without -c), and
 /// the action is printed on the first line, then the script's log() lines. Without --stage the server's choice is
-/// made: the function of the request's protocol_state (RCPT unless given), else policy(). The script's store is an empty
+/// made: the function of the request's protocol_state (RCPT unless given), else policy(). With --message, endOfData
+/// (unless --stage says otherwise) is shown that message file (recipients from recipient=a,b). The script's store is an empty
 /// one in memory, unless edge_policy_store names a Redis server, which is shared by design. Exit status 0 on an answer;
 /// 1 when the script cannot be loaded, fails or is stopped by a limit (said on standard error with the file and line).
 /// </summary>
@@ -21,14 +22,30 @@ internal static class PolicyCommand
     private static readonly Dictionary<string, string> Stages = ScriptStages.All.Append((Function: ScriptStages.Fallback, State: "RCPT"))
         .ToDictionary(s => s.Function, s => s.State, StringComparer.Ordinal);
 
+    /// <summary>A message file as it would arrive by SMTP: lines end in CRLF, whatever the file uses.</summary>
+    private static byte[] Crlf(byte[] content)
+    {
+        var lines = new MemoryStream(content.Length + content.Length / 32);
+        for (int i = 0; i < content.Length; i++)
+        {
+            if (content[i] == '\n' && (i == 0 || content[i - 1] != '\r'))
+            {
+                lines.WriteByte((byte)'\r');
+            }
+            lines.WriteByte(content[i]);
+        }
+        return lines.ToArray();
+    }
+
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter errors)
     {
-        CommandLine line = CommandLine.Parse(args, "--stage");
+        CommandLine line = CommandLine.Parse(args, "--stage", "--message");
         if (line.Arguments.Count < 2 || line.Arguments[0] != "test")
         {
-            throw new UsageException("usage: edge policy test FILE [--stage NAME] [-c DIR] name=value ...");
+            throw new UsageException("usage: edge policy test FILE [--stage NAME] [--message FILE] [-c DIR] name=value ...");
         }
-        string? stage = line.Values.GetValueOrDefault("--stage");
+        string? messageFile = line.Values.GetValueOrDefault("--message");
+        string? stage = line.Values.GetValueOrDefault("--stage") ?? (messageFile is null ? null : "endOfData");
         string state = "RCPT";
         if (stage is not null && !Stages.TryGetValue(stage, out state!))
         {
@@ -68,7 +85,14 @@ internal static class PolicyCommand
                 errors.WriteLine($"edge policy: check_policy_script {path}: the script defines no function {stage}(request)");
                 return 1;
             }
-            string action = await instance.CallAsync(stage, PolicyRequest.From(attributes));
+            var request = PolicyRequest.From(attributes);
+            if (messageFile is not null)
+            {
+                request.Show(MessageView.Parse(Crlf(File.ReadAllBytes(messageFile)),
+                    [.. attributes.Where(a => a.Key == "recipient").SelectMany(a => a.Value.Split(',', StringSplitOptions.RemoveEmptyEntries))],
+                    config.GetInt("edge_policy_body_limit")));
+            }
+            string action = await instance.CallAsync(stage, request);
             output.WriteLine(action);
             logged.ForEach(output.WriteLine);
             return 0;

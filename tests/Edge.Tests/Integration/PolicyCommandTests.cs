@@ -71,4 +71,24 @@ public class PolicyCommandTests
         Assert.Equal(2, exit);
         Assert.Contains(message, error);
     }
+
+    [Fact]
+    public async Task The_shipped_attachment_policy_is_tried_on_a_message_file()
+    {
+        using var directory = new TempDirectory();
+        directory.Write("bad.eml", "Subject: invoice\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\n" +
+            "Content-Type: text/plain\n\nsee attached\n--b\nContent-Type: application/octet-stream\n" +
+            "Content-Disposition: attachment; filename=\"invoice.scr\"\n\nMZ\n--b--\n");
+        directory.Write("good.eml", "Subject: hello\n\nno attachment\n");
+        string policy = Path.Combine(AppContext.BaseDirectory, "policies", "attachments.js");
+        var (exit, output, error) = await EdgeProcess.RunAsync(directory.Path, "policy", "test", policy, "--message", "bad.eml",
+            "client_address=192.0.2.1", "sender=a@example.org", "recipient=b@example.com,c@example.com");
+        Assert.Equal("", error);
+        Assert.Equal(0, exit);
+        Assert.Equal("REJECT 5.7.1 Executable attachments are not accepted (\"invoice.scr\"); please share the file another way\n" +
+            "executable attachment \"invoice.scr\" (application/octet-stream) from 192.0.2.1, sender <a@example.org>\n", output);
+        (exit, output, _) = await EdgeProcess.RunAsync(directory.Path, "policy", "test", policy, "--message", "good.eml");
+        Assert.Equal(0, exit);
+        Assert.Equal("DUNNO\n", output);
+    }
 }

@@ -40,6 +40,9 @@ internal sealed class PolicyRequest
     /// <summary>At the end of the message, the message as policy scripts see it (endOfData(message)).</summary>
     public MessageView? Message { get; private set; }
 
+    /// <summary>Shows the request the message (edge policy test --message): endOfData(message) sees it.</summary>
+    public void Show(MessageView message) => Message = message;
+
     /// <summary>The stage the request is asked at ("RCPT", "DATA" …).</summary>
     public string ProtocolState => _values[1];
 
