@@ -2,11 +2,13 @@
 # Side-by-side load run: Postfix's smtp-source drives Edge, Postfix and smtp-sink with identical
 # parameters, alternating targets within one run, and prints messages/second with the ratios.
 #
-#   perf/run.sh [messages] [sessions] [rounds] [profiles]   (defaults: 20000 50 2 accept,deliver,inspecting)
+#   perf/run.sh [messages] [sessions] [rounds] [profiles]   (defaults: 20000 50 2 accept,deliver,greylist,inspecting)
 #
 # Profiles: "accept" (accept and queue, 1 KiB and 100 KiB), "deliver" (accept and relay on to smtp-sink),
 # "inspecting" (an inspecting MX: 100 header_checks and 100 body_checks pcre rules and opendkim signing as a
-# milter, 10 KiB messages, accept and queue).
+# milter, 10 KiB messages, accept and queue), "greylist" (every RCPT asks a greylisting policy whose triplet is
+# already let through: Edge's policies/greylist.js against Postfix asking Debian's postgrey by check_policy_service,
+# and Edge without the policy; 1 KiB, accept and queue).
 #
 # A warm-up run of 20,000 messages goes to each target first and is not counted.
 #
@@ -22,7 +24,7 @@ cd "$(dirname "$0")/.."
 messages=${1:-20000}
 sessions=${2:-50}
 rounds=${3:-2}
-profiles=${4:-accept,deliver,inspecting}
+profiles=${4:-accept,deliver,greylist,inspecting}
 want() { [[ ",$profiles," == *",$1,"* ]]; }
 out=perf/out
 rm -rf "$out"
@@ -199,6 +201,60 @@ for round in $(seq "$rounds"); do
   r=$(deliver 10025 "$postfix_empty"); printf 'round %d  postfix  accept+deliver  %8.0f msg/s\n' "$round" "$r"; dp=$(echo "$dp + $r / $rounds" | bc -l)
 done
 printf 'accept and deliver to smtp-sink, 1024 bytes: edge %.0f msg/s, postfix %.0f msg/s, edge/postfix %.2f\n' "$de" "$dp" "$(echo "$de / $dp" | bc -l)"
+fi
+
+# --- Greylisting: every RCPT TO asks a policy. Postfix asks postgrey (check_policy_service, one connection per
+# smtpd process, kept open), Edge runs policies/greylist.js in process, its state in the default FasterKV store.
+# Both are seeded first: smtp-source's one triplet is greylisted once, retried after the delay (1 s here instead
+# of 300) and passes from then on; postgrey also learns the client (auto-whitelisting after 5 passes, its default).
+if want greylist; then
+  [ -x /usr/sbin/postgrey ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgrey >/dev/null
+  gl="$PWD/$out/greylist"
+  mkdir -p "$gl/postgrey"
+  /usr/sbin/postgrey --inet=127.0.0.1:10031 --dbdir="$gl/postgrey" --delay=1 --user=root --group=root >/dev/null 2>&1 &
+  pids+=($!)
+  postconf -c "$pf" -e "smtpd_data_restrictions = check_client_access static:HOLD" "relayhost =" \
+    "smtpd_recipient_restrictions = reject_unauth_destination, check_policy_service inet:127.0.0.1:10031"
+  script -qec "postfix -c '$pf' reload" /dev/null >/dev/null
+  sed 's/^const DELAY_SECONDS = 300;/const DELAY_SECONDS = 1;/' policies/greylist.js > "$gl/greylist.js"
+  eg="$PWD/$out/edge-greylist"
+  mkdir -p "$eg"
+  cat > "$eg/main.cf" <<CF
+myhostname = mx.perf.example
+mydestination = localhost
+queue_directory = $PWD/$out/edge-greylist-queue
+smtpd_recipient_restrictions = reject_unauth_destination, check_policy_script $gl/greylist.js
+CF
+  echo "127.0.0.1:10032 inet n - n - - smtpd" > "$eg/master.cf"
+  "$out/edge/edge" run -c "$eg" > "$out/edge-greylist.log" 2>&1 &
+  pids+=($!)
+  for port in 10031 10032; do
+    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+  done
+  for port in 10032 10025; do
+    /usr/sbin/smtp-source -s 1 -m 1 -f sender@perf.example -t postmaster@localhost -M client.perf.example "127.0.0.1:$port" || true
+  done
+  sleep 2
+  for port in 10032 10025; do
+    /usr/sbin/smtp-source -s 1 -m 10 -f sender@perf.example -t postmaster@localhost -M client.perf.example "127.0.0.1:$port"
+    /usr/sbin/smtp-source -s "$sessions" -m 20000 -l 1024 -f sender@perf.example -t postmaster@localhost \
+      -M client.perf.example "127.0.0.1:$port"
+  done
+  count() { awk '/^[0-9A-Za-z]+[*!]? +[0-9]+ /{n++} END{print n+0}'; }
+  pq() { postqueue -c "$pf" -p 2>/dev/null | count; }
+  eq() { "$out/edge/edge" postqueue -c "$1" -p | count; }
+  gp=0; ge=0; gn=0
+  for round in $(seq "$rounds"); do
+    before=$(eq "$eg"); r=$(drive 10032 1024); after=$(eq "$eg")
+    printf 'round %d  edge+greylist.js  %8.0f msg/s  (%d queued)\n' "$round" "$r" "$((after - before))"; ge=$(echo "$ge + $r / $rounds" | bc -l)
+    r=$(drive 10027 1024); printf 'round %d  edge, no policy   %8.0f msg/s\n' "$round" "$r"; gn=$(echo "$gn + $r / $rounds" | bc -l)
+    before=$(pq); r=$(drive 10025 1024); after=$(pq)
+    printf 'round %d  postfix+postgrey  %8.0f msg/s  (%d queued)\n' "$round" "$r" "$((after - before))"; gp=$(echo "$gp + $r / $rounds" | bc -l)
+  done
+  printf 'greylisting, 1024 bytes: edge+greylist.js %.0f msg/s, edge without policy %.0f msg/s, postfix+postgrey %.0f msg/s; edge+policy/postfix %.2f, edge+policy/edge %.3f\n' \
+    "$ge" "$gn" "$gp" "$(echo "$ge / $gp" | bc -l)" "$(echo "$ge / $gn" | bc -l)"
+  postconf -c "$pf" -e "smtpd_recipient_restrictions ="
+  script -qec "postfix -c '$pf' reload" /dev/null >/dev/null
 fi
 
 # --- Inspecting MX: what an anti-spam edge does to each message. 100 header_checks and 100 body_checks rules
