@@ -35,6 +35,14 @@ if [ ! -x /usr/sbin/smtp-source ] || [ ! -x /usr/sbin/postfix ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null
 fi
 
+# Waits until something listens on each 127.0.0.1 port given (at most 10 s each).
+wait_for() {
+  local port
+  for port in "$@"; do
+    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+  done
+}
+
 pids=()
 cleanup() {
   postfix -c "$PWD/$out/postfix" stop >/dev/null 2>&1 || true
@@ -91,20 +99,22 @@ pids+=($!)
 
 # --- Edge.
 dotnet publish src/Edge -c Release -o "$out/edge" --nologo -v quiet >/dev/null
-ec="$PWD/$out/edge-conf"
-mkdir -p "$ec"
-cat > "$ec/main.cf" <<CF
-myhostname = mx.perf.example
-mydestination = localhost
-queue_directory = $PWD/$out/edge-queue
-CF
-echo "127.0.0.1:10027 inet n - n - - smtpd" > "$ec/master.cf"
-"$out/edge/edge" run -c "$ec" > "$out/edge.log" 2>&1 &
-pids+=($!)
 
-for port in 10025 10026 10027; do
-  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-done
+# Starts an Edge whose configuration is $out/NAME (queue $out/NAME-queue, log $out/NAME.log), listening on
+# 127.0.0.1:PORT, with more main.cf lines and master.cf services when given.
+start_edge() {
+  local name=$1 port=$2 main=${3:-} master=${4:-}
+  local conf="$PWD/$out/$name"
+  mkdir -p "$conf"
+  printf 'myhostname = mx.perf.example\nmydestination = localhost\nqueue_directory = %s\n%s\n' "$conf-queue" "$main" > "$conf/main.cf"
+  printf '127.0.0.1:%s inet n - n - - smtpd\n%s\n' "$port" "$master" > "$conf/master.cf"
+  "$out/edge/edge" run -c "$conf" > "$out/$name.log" 2>&1 &
+  pids+=($!)
+}
+ec="$PWD/$out/edge-conf"
+start_edge edge-conf 10027
+
+wait_for 10025 10026 10027
 
 # One smtp-source run; prints messages/second.
 drive() {
@@ -167,21 +177,8 @@ postsuper -c "$pf" -d ALL hold >/dev/null 2>&1 || true
 script -qec "postfix -c '$pf' reload" /dev/null >/dev/null
 
 ed="$PWD/$out/edge-deliver"
-mkdir -p "$ed"
-cat > "$ed/main.cf" <<CF
-myhostname = mx.perf.example
-mydestination = localhost
-queue_directory = $PWD/$out/edge-deliver-queue
-relayhost = [127.0.0.1]:10026
-CF
-cat > "$ed/master.cf" <<CF
-127.0.0.1:10028 inet n - n - - smtpd
-qmgr      unix n - n 300 1 qmgr
-smtp      unix - - n - - smtp
-CF
-"$out/edge/edge" run -c "$ed" > "$out/edge-deliver.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/10028) 2>/dev/null && break; sleep 0.1; done
+start_edge edge-deliver 10028 "relayhost = [127.0.0.1]:10026" "$(printf 'qmgr unix n - n 300 1 qmgr\nsmtp unix - - n - - smtp')"
+wait_for 10028
 
 # One smtp-source run to remote recipients, then wait for the queue to drain; prints messages/second.
 deliver() {
@@ -218,19 +215,8 @@ if want greylist; then
   script -qec "postfix -c '$pf' reload" /dev/null >/dev/null
   sed 's/^const DELAY_SECONDS = 300;/const DELAY_SECONDS = 1;/' policies/greylist.js > "$gl/greylist.js"
   eg="$PWD/$out/edge-greylist"
-  mkdir -p "$eg"
-  cat > "$eg/main.cf" <<CF
-myhostname = mx.perf.example
-mydestination = localhost
-queue_directory = $PWD/$out/edge-greylist-queue
-smtpd_recipient_restrictions = reject_unauth_destination, check_policy_script $gl/greylist.js
-CF
-  echo "127.0.0.1:10032 inet n - n - - smtpd" > "$eg/master.cf"
-  "$out/edge/edge" run -c "$eg" > "$out/edge-greylist.log" 2>&1 &
-  pids+=($!)
-  for port in 10031 10032; do
-    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-  done
+  start_edge edge-greylist 10032 "smtpd_recipient_restrictions = reject_unauth_destination, check_policy_script $gl/greylist.js"
+  wait_for 10031 10032
   for port in 10032 10025; do
     /usr/sbin/smtp-source -s 1 -m 1 -f sender@perf.example -t postmaster@localhost -M client.perf.example "127.0.0.1:$port" || true
   done
@@ -287,21 +273,8 @@ CF
     "smtpd_milters = inet:127.0.0.1:10030" "milter_default_action = tempfail"
   script -qec "postfix -c '$pf' reload" /dev/null >/dev/null
   ei="$PWD/$out/edge-inspect"
-  mkdir -p "$ei"
-  cat > "$ei/main.cf" <<CF
-myhostname = mx.perf.example
-mydestination = localhost
-queue_directory = $PWD/$out/edge-inspect-queue
-header_checks = pcre:$ik/header_checks
-body_checks = pcre:$ik/body_checks
-smtpd_milters = inet:127.0.0.1:10030
-CF
-  echo "127.0.0.1:10029 inet n - n - - smtpd" > "$ei/master.cf"
-  "$out/edge/edge" run -c "$ei" > "$out/edge-inspect.log" 2>&1 &
-  pids+=($!)
-  for port in 10029 10030; do
-    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-  done
+  start_edge edge-inspect 10029 "$(printf 'header_checks = pcre:%s\nbody_checks = pcre:%s\nsmtpd_milters = inet:127.0.0.1:10030' "$ik/header_checks" "$ik/body_checks")"
+  wait_for 10029 10030
   for port in 10029 10025; do
     /usr/sbin/smtp-source -s "$sessions" -m 5000 -l 10240 -f sender@perf.example -t postmaster@localhost \
       -M client.perf.example "127.0.0.1:$port"

@@ -19,23 +19,6 @@ public class PolicyEndOfDataTests
             $"smtpd_end_of_data_restrictions = check_policy_script {directory.File("policy.js")}\n{mainCf}", reuse: directory);
     }
 
-    private static async Task<string> SendAsync(EdgeInstance edge, string content, bool bdat = false, params string[] recipients)
-    {
-        await using var c = await edge.ConnectAsync();
-        Assert.StartsWith("250", await c.CommandAsync("EHLO client.example"));
-        Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
-        foreach (string recipient in recipients.Length == 0 ? ["user@edge.test"] : recipients)
-        {
-            Assert.Equal("250 2.1.5 Ok", await c.CommandAsync($"RCPT TO:<{recipient}>"));
-        }
-        if (bdat)
-        {
-            return await c.BdatAsync(content, last: true);
-        }
-        Assert.StartsWith("354", await c.CommandAsync("DATA"));
-        return await c.CommandAsync(content + ".");
-    }
-
     private const string WithAttachment = """
         Subject: =?UTF-8?B?UmVjaG51bmcgw7xiZXIgMTAwIOKCrA==?=
         From: "Sender" <sender@example.org>
@@ -72,7 +55,7 @@ public class PolicyEndOfDataTests
         Assert.Equal("554 5.7.1 <END-OF-MESSAGE>: End-of-data rejected: END-OF-MESSAGE user@edge.test,other@edge.test sender@example.org " +
             "number true [Rechnung über 100 €] [=?UTF-8?B?UmVjaG51bmcgw7xiZXIgMTAwIOKCrA==?=] Received " +
             "multipart/mixed/null/null/1 text/plain/null/null/1 application/octet-stream/attachment/ünïcode.pdf/3 [--b1??Conten]",
-            await SendAsync(edge, Message("ünïcode.pdf"), false, "user@edge.test", "other@edge.test"));
+            await edge.SendAsync(Message("ünïcode.pdf"), false, "user@edge.test", "other@edge.test"));
         Assert.Empty(await edge.QueuedAsync());
     }
 
@@ -83,8 +66,8 @@ public class PolicyEndOfDataTests
     {
         await using var edge = await StartAsync(Shipped("attachments.js"));
         Assert.Equal("554 5.7.1 <END-OF-MESSAGE>: End-of-data rejected: Executable attachments are not accepted (\"invoice.pdf.exe\"); please share the file another way",
-            await SendAsync(edge, Message("invoice.pdf.exe"), bdat));
-        Assert.Matches("^250 2.0.0 Ok: (\\d+ bytes )?queued as ", await SendAsync(edge, Message("invoice.pdf"), bdat));
+            await edge.SendAsync(Message("invoice.pdf.exe"), bdat));
+        Assert.Matches("^250 2.0.0 Ok: (\\d+ bytes )?queued as ", await edge.SendAsync(Message("invoice.pdf"), bdat));
         Assert.Single(await edge.QueuedAsync());
     }
 
@@ -106,7 +89,7 @@ public class PolicyEndOfDataTests
                 }
             }
             """);
-        async Task<string> IdAsync(string subject) => (await SendAsync(edge, $"Subject: {subject}\r\n\r\nbody\r\n")).Split(' ')[^1];
+        async Task<string> IdAsync(string subject) => (await edge.SendAsync($"Subject: {subject}\r\n\r\nbody\r\n", false)).Split(' ')[^1];
         string held = await IdAsync("hold");
         Assert.True(edge.Queue.Entries.Single(e => e.Id.ToString() == held).Hold);
         string gone = await IdAsync("discard");
@@ -117,7 +100,7 @@ public class PolicyEndOfDataTests
         Assert.Equal(["user@edge.test", "archive@edge.test"], (await edge.QueuedAsync()).Single(m => m.Id.ToString() == copied).Recipients.Select(r => r.Address));
         string scanned = await IdAsync("filter");
         Assert.Equal("amavis:[127.0.0.1]:10024", edge.Queue.Entries.Single(e => e.Id.ToString() == scanned).Filter);
-        Assert.Equal("450 4.7.1 <END-OF-MESSAGE>: End-of-data rejected: come back later", await SendAsync(edge, "Subject: defer\r\n\r\nbody\r\n"));
+        Assert.Equal("450 4.7.1 <END-OF-MESSAGE>: End-of-data rejected: come back later", await edge.SendAsync("Subject: defer\r\n\r\nbody\r\n", false));
         string prepended = await IdAsync("prepend");
         using var content = new MemoryStream();
         await edge.Queue.CopyContentAsync((await edge.QueuedAsync()).Single(m => m.Id.ToString() == prepended), content);
@@ -143,7 +126,7 @@ public class PolicyEndOfDataTests
         }
         Assert.Single(await edge.QueuedAsync());
         await using var plain = await EdgeInstance.StartAsync("smtpd_end_of_data_restrictions = permit_mynetworks, reject\nmynetworks = 192.0.2.0/24");
-        Assert.Equal("554 5.7.1 <END-OF-MESSAGE>: End-of-data rejected: Access denied", await SendAsync(plain, "Subject: x\r\n\r\nbody\r\n"));
+        Assert.Equal("554 5.7.1 <END-OF-MESSAGE>: End-of-data rejected: Access denied", await plain.SendAsync("Subject: x\r\n\r\nbody\r\n", false));
         Assert.Empty(await plain.QueuedAsync());
     }
 
@@ -152,7 +135,7 @@ public class PolicyEndOfDataTests
     {
         await using var edge = await StartAsync("function policy(r) { return `REJECT ${r.protocol_state} ${Number(r.size) > 1000}`; }");
         Assert.Equal("554 5.7.1 <END-OF-MESSAGE>: End-of-data rejected: END-OF-MESSAGE true",
-            await SendAsync(edge, "Subject: big\r\n\r\n" + new string('x', 2000) + "\r\n"));
+            await edge.SendAsync("Subject: big\r\n\r\n" + new string('x', 2000) + "\r\n", false));
     }
 
     [Fact]

@@ -39,9 +39,15 @@ internal sealed class ScriptAwaits(Engine engine)
     /// <summary>Waits up to <paramref name="remaining"/> for some work to finish; false when the time ran out first.</summary>
     public async Task<bool> WaitAsync(TimeSpan remaining)
     {
-        using var timeout = new CancellationTokenSource(remaining);
-        Task first = await Task.WhenAny(_pending.Select(work => work.Task).Append(Task.Delay(Timeout.Infinite, timeout.Token)));
-        return _pending.Any(work => work.Task == first);
+        try
+        {
+            await Task.WhenAny(_pending.Select(work => work.Task)).WaitAsync(remaining);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
