@@ -242,10 +242,6 @@ internal static class SmtpdSettingsFactory
 
     private static RestrictionSettings Restrictions(MainConfig config, PolicyStores stores)
     {
-        if (!config.GetBool("smtpd_delay_reject"))
-        {
-            throw config.Error("smtpd_delay_reject", "\"no\" is not supported yet: Edge evaluates the client, helo and sender restrictions at RCPT TO");
-        }
         foreach (string unsupported in (string[])["smtpd_etrn_restrictions", "smtpd_restriction_classes", "rbl_reply_maps"])
         {
             if (config.GetList(unsupported).Count > 0)
@@ -286,6 +282,7 @@ internal static class SmtpdSettingsFactory
             Recipient = recipient,
             Data = data,
             EndOfData = endOfData,
+            DelayReject = config.GetBool("smtpd_delay_reject"),
             EndOfDataShowsMessage = endOfData.Steps.ToArray().Any(step => step.Policy is PolicyScript),
             PolicyBodyLimit = Math.Max(0, config.GetInt("edge_policy_body_limit")),
             Dns = dns,

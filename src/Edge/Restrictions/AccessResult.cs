@@ -57,6 +57,14 @@ internal static class AccessResult
             LogWhatsup(action.ToLowerInvariant(), subject, c, text);
             return Decision.Dunno;
         }
+        if (action.ToUpperInvariant() is "HOLD" or "DISCARD" or "FILTER" or "REDIRECT" or "BCC" or "PREPEND"
+            && subject is Subject.Client or Subject.Helo && c.Session is { InTransaction: false })
+        {
+            // Postfix's not_in_client_helo(): with smtpd_delay_reject = no these lists run outside any mail transaction.
+            MailLog.Warning($"access table {step.TableName}: with smtpd_delay_reject=no, action {action.ToUpperInvariant()} " +
+                "is always skipped in Client host or Helo command restrictions");
+            return Decision.Dunno;
+        }
         if (Saved(action, text, subject, c) is { } saved)
         {
             return saved;

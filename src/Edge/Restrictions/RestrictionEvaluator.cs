@@ -24,20 +24,40 @@ internal static class RestrictionEvaluator
 {
     /// <summary>
     /// At RCPT TO: smtpd_client_restrictions, smtpd_helo_restrictions and smtpd_sender_restrictions (delayed
-    /// to this point, as smtpd_delay_reject = yes does), then smtpd_relay_restrictions and
-    /// smtpd_recipient_restrictions.
+    /// to this point, as smtpd_delay_reject = yes does; with no, they were checked at their own commands), then
+    /// smtpd_relay_restrictions and smtpd_recipient_restrictions.
     /// </summary>
     public static Decision CheckRecipient(RestrictionSettings s, scoped in CheckContext c)
     {
-        Decision d = Evaluate(s, s.Client, Subject.Client, c, 0);
-        d = Decided(d) ? d : d.Then(Evaluate(s, s.Helo, Subject.Helo, c, 0));
-        d = Decided(d) ? d : d.Then(Evaluate(s, s.Sender, Subject.Sender, c, 0));
-        d = Decided(d) || !s.RejectUnlistedSender ? d : d.Then(UnlistedSender(s, c));
+        Decision d = Decision.Dunno;
+        if (s.DelayReject)
+        {
+            d = Evaluate(s, s.Client, Subject.Client, c, 0);
+            d = Decided(d) ? d : d.Then(Evaluate(s, s.Helo, Subject.Helo, c, 0));
+            d = Decided(d) ? d : d.Then(SenderChecks(s, c));
+        }
         d = Decided(d) ? d : d.Then(Evaluate(s, s.Relay, Subject.Recipient, c, 0));
         d = Decided(d) ? d : d.Then(Evaluate(s, s.Recipient, Subject.Recipient, c, 0));
         // smtpd_reject_unlisted_recipient: even a permit does not take mail for a user nobody has.
         d = Decided(d) || !s.RejectUnlistedRecipient ? d : d.Then(UnlistedRecipient(s, c));
         return d.Final();
+    }
+
+    /// <summary>With smtpd_delay_reject = no, at the connection: smtpd_client_restrictions.</summary>
+    public static Decision CheckClient(RestrictionSettings s, scoped in CheckContext c) =>
+        Evaluate(s, s.Client, Subject.Client, c, 0).Final();
+
+    /// <summary>With smtpd_delay_reject = no, at HELO or EHLO: smtpd_helo_restrictions.</summary>
+    public static Decision CheckHelo(RestrictionSettings s, scoped in CheckContext c) =>
+        Evaluate(s, s.Helo, Subject.Helo, c, 0).Final();
+
+    /// <summary>With smtpd_delay_reject = no, at MAIL FROM: smtpd_sender_restrictions and smtpd_reject_unlisted_sender.</summary>
+    public static Decision CheckSender(RestrictionSettings s, scoped in CheckContext c) => SenderChecks(s, c).Final();
+
+    private static Decision SenderChecks(RestrictionSettings s, scoped in CheckContext c)
+    {
+        Decision d = Evaluate(s, s.Sender, Subject.Sender, c, 0);
+        return Decided(d) || !s.RejectUnlistedSender ? d : d.Then(UnlistedSender(s, c));
     }
 
     private static Decision UnlistedSender(RestrictionSettings s, scoped in CheckContext c) => c.Sender.IsEmpty

@@ -15,6 +15,9 @@ internal sealed record RestrictionSettings
     public RestrictionList Data { get; init; } = RestrictionList.Empty;
     public RestrictionList EndOfData { get; init; } = RestrictionList.Empty;
 
+    /// <summary>smtpd_delay_reject: the client, helo and sender lists wait for RCPT TO (yes), or run at their own commands.</summary>
+    public bool DelayReject { get; init; } = true;
+
     /// <summary>Whether smtpd_end_of_data_restrictions run a policy script, which is shown the message (<see cref="Policy.MessageView"/>).</summary>
     public bool EndOfDataShowsMessage { get; init; }
 

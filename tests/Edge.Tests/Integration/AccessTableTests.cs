@@ -139,7 +139,6 @@ public class AccessTableTests
     [InlineData("smtpd_sender_restrictions = check_sender_access", "\"check_sender_access\" needs a type:name table after it")]
     [InlineData("smtpd_client_restrictions = check_client_access texthash:/nonexistent/access", "/nonexistent/access")]
     [InlineData("smtpd_client_restrictions = check_client_access ldap:/etc/postfix/ldap-access.cf", "table type \"ldap\" is not supported yet")]
-    [InlineData("smtpd_delay_reject = no", "smtpd_delay_reject: \"no\" is not supported yet")]
     public async Task Bad_restriction_settings_stop_start_up_naming_the_line(string line, string message)
     {
         using var directory = new TempDirectory();

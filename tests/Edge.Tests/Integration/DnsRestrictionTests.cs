@@ -52,6 +52,17 @@ public class DnsRestrictionTests : IClassFixture<DnsRestrictionTests.Zone>
         Assert.Equal(reply, await RcptAsync(edge, client, "a@mail.test"));
     }
 
+    /// <summary>smtpd_delay_reject = no: HELO itself waits for the DNS list (without holding a thread) and is refused.</summary>
+    [Fact]
+    public async Task With_delay_reject_no_a_dns_list_answers_helo_itself()
+    {
+        await using var edge = await StartAsync("smtpd_delay_reject = no\nmaps_rbl_reject_code = 554\nsmtpd_helo_restrictions = reject_rhsbl_helo rhsbl.test");
+        await using var c = await edge.ConnectAsync();
+        Assert.Equal("554 5.7.1 Service unavailable; Helo command [spammy.test] blocked using rhsbl.test", await c.CommandAsync("EHLO spammy.test"));
+        Assert.StartsWith("250-", await c.CommandAsync("EHLO mail.test"));
+        Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<a@mail.test>"));
+    }
+
     [Theory]
     [InlineData("someone@spammy.test", "554 5.7.1 Service unavailable; Sender address [spammy.test] blocked using rhsbl.test")]
     [InlineData("someone@mail.test", "250 2.1.5 Ok")]

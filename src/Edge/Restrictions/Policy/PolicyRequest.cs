@@ -66,7 +66,7 @@ internal sealed class PolicyRequest
         ISessionDescription? session = c.Session;
         var request = new PolicyRequest();
         string[] v = request._values;
-        v[1] = subject switch { Subject.Data => "DATA", Subject.EndOfData => "END-OF-MESSAGE", _ => "RCPT" };
+        v[1] = subject switch { Subject.Data => "DATA", Subject.EndOfData => "END-OF-MESSAGE", _ => session?.ProtocolState ?? "RCPT" };
         v[2] = session?.ProtocolName ?? "SMTP";
         v[3] = c.Helo ?? "";
         v[4] = session?.QueueId ?? "";
@@ -150,6 +150,12 @@ internal interface ISessionDescription
     string EncryptionKeySize { get; }
     string ServerAddress { get; }
     string ServerPort { get; }
+
+    /// <summary>The command the client, helo, sender and recipient lists are checked at: RCPT, or with smtpd_delay_reject = no CONNECT, HELO, EHLO or MAIL.</summary>
+    string ProtocolState { get; }
+
+    /// <summary>Whether MAIL FROM began a transaction (actions for the message are skipped outside one).</summary>
+    bool InTransaction { get; }
 
     /// <summary>The message, while smtpd_end_of_data_restrictions that run scripts are checked; null otherwise.</summary>
     MessageView? Message { get; }

@@ -4,7 +4,7 @@ namespace Edge.Restrictions.Policy;
 /// The functions a policy script may define, one per stage of the SMTP session, each named for the protocol_state
 /// of the requests it answers; <c>policy(request)</c> answers the stages the script has no function for. With
 /// smtpd_delay_reject = yes every RCPT-time list (client, helo, sender, relay, recipient) asks at RCPT TO, as in
-/// Postfix, so rcpt() answers them.
+/// Postfix, so rcpt() answers them; with no, connect(), helo() and mail() answer at their commands.
 /// </summary>
 internal static class ScriptStages
 {

@@ -130,6 +130,13 @@ internal sealed partial class SmtpSession
         SmtpVerb verb = VerbParser.Parse(line, out int argumentStart);
         ReadOnlySpan<byte> argument = line[argumentStart..];
         _stats.Count(verb);
+        if (_accessDenied is not null && verb is not (SmtpVerb.Quit or SmtpVerb.Forbidden))
+        {
+            // Postfix's access_denied: the client restrictions refused the connection (smtpd_delay_reject = no).
+            _errors++;
+            Reply.Line(Encoding.UTF8.GetBytes($"503 5.7.0 Error: access denied for {_peer.NamAddr}"));
+            return Step.NeedInput;
+        }
         switch (verb)
         {
             case SmtpVerb.Forbidden:
@@ -243,7 +250,12 @@ internal sealed partial class SmtpSession
         {
             return Fail(extended ? Replies.EhloSyntax : Replies.HeloSyntax);
         }
-        if (MilterWanted)
+        _candidateHelo = Printable.Text(argument);
+        if (EarlyRejection(Subject.Helo, extended ? "EHLO" : "HELO", out bool asking) is { } rejection)
+        {
+            return Fail(Encoding.UTF8.GetBytes(rejection));
+        }
+        if (asking || MilterWanted)
         {
             _milterExtended = extended;
             SetTlsMacros();
@@ -289,15 +301,29 @@ internal sealed partial class SmtpSession
         {
             return RefuseForSpace(room, argument[mail.Address]);
         }
-        if (MilterWanted)
+        if (!_filtersPassed)
         {
-            _milters!.Macros["{mail_addr}"] = Encoding.UTF8.GetString(argument[mail.Address]);
+            _prepend = null;
+        }
+        _candidateSender = argument[mail.Address].ToArray();
+        if (EarlyRejection(Subject.Sender, "MAIL", out bool asking) is { } rejection)
+        {
+            // Postfix's mail_reset(): what the refused command's restrictions saved goes with it.
+            _saved = null;
+            _prepend = null;
+            return Fail(Encoding.UTF8.GetBytes(rejection));
+        }
+        if (asking || MilterWanted)
+        {
+            if (_milters is { } milters)
+            {
+                milters.Macros["{mail_addr}"] = Encoding.UTF8.GetString(argument[mail.Address]);
+            }
             return ParkForFilters(FilterStage.Mail, argument, MailArguments(argument, mail.Address), ref step);
         }
         _envelope.Begin(default, argument[mail.Address], argument[mail.EnvId], mail.Ret, mail.Body, mail.SmtpUtf8);
         _mailCommand = _s.ProxyFilter is null ? null : $"MAIL FROM:{Encoding.UTF8.GetString(argument[(argument.IndexOf((byte)':') + 1)..])}";
         _declaredSize = mail.Size;
-        _prepend = null;
         _transactions++;
         Reply.Line(Replies.MailOk);
         return true;
@@ -357,11 +383,14 @@ internal sealed partial class SmtpSession
 
     private string QueueIdOrNoQueue => _envelope.RecipientCount > 0 ? _envelope.Id.ToString() : "NOQUEUE";
 
-    private void LogReject(string where, string reply, string? recipient)
+    /// <param name="sender">The sender a refused MAIL FROM gave (the transaction's otherwise).</param>
+    /// <param name="heloName">The name a refused HELO gave (the session's otherwise).</param>
+    private void LogReject(string where, string reply, string? recipient, string? sender = null, string? heloName = null)
     {
         string to = recipient is null ? "" : $" to=<{recipient}>";
-        string helo = _helo is null ? "" : $" helo=<{_helo}>";
-        string from = _envelope.Active ? $" from=<{Printable.Text(_envelope[_envelope.Sender])}>" : "";
+        heloName ??= _helo;
+        string helo = heloName is null ? "" : $" helo=<{heloName}>";
+        string from = sender is not null ? $" from=<{sender}>" : _envelope.Active ? $" from=<{Printable.Text(_envelope[_envelope.Sender])}>" : "";
         MailLog.Info($"{QueueIdOrNoQueue}: reject: {where} from {_peer.NamAddr}: {reply};{from}{to} proto={Protocol}{helo}");
     }
 

@@ -52,7 +52,7 @@ internal sealed partial class SmtpSession
             return Fail(Replies.DataSyntax);
         }
         bool asking = false;
-        if (!_filtersPassed && CheckAfterRecipients(Subject.Data, "DATA", out asking) is { } rejection)
+        if (!_filtersPassed && CheckStage(Subject.Data, "DATA", out asking) is { } rejection)
         {
             return Fail(System.Text.Encoding.UTF8.GetBytes(rejection));
         }
@@ -93,7 +93,7 @@ internal sealed partial class SmtpSession
         {
             _bdatReply = ChunkReply.NullBdat;
         }
-        else if (!_bdatStarted && CheckAfterRecipients(Subject.Data, "BDAT", out asking) is { } rejection)
+        else if (!_bdatStarted && CheckStage(Subject.Data, "BDAT", out asking) is { } rejection)
         {
             _bdatReply = ChunkReply.Rejected;
             _bdatRejection = rejection;

@@ -134,12 +134,29 @@ internal sealed partial class SmtpSession
             await TellFiltersAsync(stage);
             return true;
         }
-        // A policy in smtpd_data_restrictions answers before the filters hear of DATA, as the restrictions come first.
-        if (stage is FilterStage.Data or FilterStage.Bdat && _pendingLookup.Policy is not null
-            && await AskPoliciesAsync(Subject.Data, stage == FilterStage.Data ? "DATA" : "BDAT") is { } rejection)
+        // The restrictions' policies and DNS answer before the filters hear of the command, as the restrictions come
+        // first: smtpd_data_restrictions, and with smtpd_delay_reject = no the helo and sender restrictions.
+        if (stage is FilterStage.Helo or FilterStage.Mail or FilterStage.Data or FilterStage.Bdat && _pendingLookup.Outcome == Outcome.Lookup)
         {
-            FilterRefused(stage, rejection);
-            return true;
+            (Subject subject, string command) = stage switch
+            {
+                FilterStage.Helo => (Subject.Helo, _milterExtended ? "EHLO" : "HELO"),
+                FilterStage.Mail => (Subject.Sender, "MAIL"),
+                FilterStage.Data => (Subject.Data, "DATA"),
+                _ => (Subject.Data, "BDAT"),
+            };
+            string? rejection = await AskPoliciesAsync(subject, command);
+            _earlyState = null;
+            if (rejection is not null)
+            {
+                if (stage == FilterStage.Mail)
+                {
+                    _saved = null;
+                    _prepend = null;
+                }
+                FilterRefused(stage, rejection);
+                return true;
+            }
         }
         string? raw = _milters is not { } milters || _milterDiscard ? null : stage switch
         {
@@ -233,7 +250,7 @@ internal sealed partial class SmtpSession
         }
         if (stage == FilterStage.Mail)
         {
-            _milters!.Abort();
+            _milters?.Abort();
         }
         Reply.Line(Encoding.UTF8.GetBytes(reply));
         _errors++;

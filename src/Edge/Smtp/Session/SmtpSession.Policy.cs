@@ -24,6 +24,10 @@ internal sealed partial class SmtpSession : ISessionDescription
 
     MessageView? ISessionDescription.Message => _message;
 
+    string ISessionDescription.ProtocolState => _earlyState ?? "RCPT";
+
+    bool ISessionDescription.InTransaction => _envelope.Active;
+
     string ISessionDescription.EncryptionProtocol => _tls is null ? "" : TlsVersion(_tls);
 
     string ISessionDescription.EncryptionCipher => _tls is null ? "" : _tls.NegotiatedCipherSuite.ToString();

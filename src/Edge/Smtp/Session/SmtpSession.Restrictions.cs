@@ -34,6 +34,16 @@ internal sealed partial class SmtpSession
     private bool _atEndOfData;
     private MessageView? _message;
 
+    /// <summary>With smtpd_delay_reject = no: the connection's rejection, which refuses every later command but QUIT.</summary>
+    private string? _accessDenied;
+
+    /// <summary>The command an early check (smtpd_delay_reject = no) runs at, for policies' protocol_state; null at RCPT.</summary>
+    private string? _earlyState;
+
+    /// <summary>What HELO/EHLO or MAIL FROM gives, checked before the session takes it.</summary>
+    private string? _candidateHelo;
+    private byte[] _candidateSender = [];
+
     /// <summary>A RCPT TO waiting for an answer: copied, since the command line's buffer moves on.</summary>
     private sealed record PendingRecipient(byte[] Address, byte[] Orcpt, DsnNotify Notify, Resolution Resolution)
     {
@@ -137,6 +147,7 @@ internal sealed partial class SmtpSession
             _pendingLookup = decision;
             return false;
         }
+        _pendingLookup = default;
         _pendingRecipient = null;
         Step step = Step.NeedInput;
         if (!FinishRcpt(decision, pending.Address, pending.Orcpt, pending.Notify, ref step))
@@ -151,25 +162,45 @@ internal sealed partial class SmtpSession
     }
 
     /// <summary>
-    /// smtpd_data_restrictions, at DATA or the first BDAT (<paramref name="subject"/> Data), or
-    /// smtpd_end_of_data_restrictions at the end of the message (EndOfData): the reply if they reject, logged as Postfix
-    /// does; null otherwise, with <paramref name="asking"/> set when a policy must answer first (the command waits for
-    /// it: <see cref="AskPoliciesAsync"/>).
+    /// The restriction list checked at a command of its own: with smtpd_delay_reject = no, smtpd_client_restrictions at
+    /// the connection, smtpd_helo_restrictions at HELO or EHLO (for <see cref="_candidateHelo"/>) and
+    /// smtpd_sender_restrictions at MAIL FROM (for <see cref="_candidateSender"/>); smtpd_data_restrictions at DATA or the
+    /// first BDAT, smtpd_end_of_data_restrictions at the end of the message. The reply if the list rejects, logged as
+    /// Postfix does; null otherwise, with <paramref name="asking"/> set when a policy or DNS must answer first (the
+    /// command waits for it: <see cref="AskPoliciesAsync"/>).
     /// </summary>
-    private string? CheckAfterRecipients(Subject subject, string command, out bool asking)
+    private string? CheckStage(Subject subject, string command, out bool asking)
     {
         asking = false;
-        if ((subject == Subject.Data ? _s.Restrictions.Data : _s.Restrictions.EndOfData).IsEmpty)
+        RestrictionSettings r = _s.Restrictions;
+        RestrictionList list = subject switch
+        {
+            Subject.Client => r.Client,
+            Subject.Helo => r.Helo,
+            Subject.Sender => r.Sender,
+            Subject.Data => r.Data,
+            _ => r.EndOfData,
+        };
+        if (list.IsEmpty && !(subject == Subject.Sender && r.RejectUnlistedSender))
         {
             return null;
         }
-        ReadOnlySpan<byte> recipient = _envelope.RecipientCount == 1 ? _envelope[_envelope.Recipients[0].Address] : default;
-        var context = new CheckContext(_peer, _clientInMynetworks, _helo, _envelope[_envelope.Sender], recipient,
+        bool afterRecipients = subject is Subject.Data or Subject.EndOfData;
+        ReadOnlySpan<byte> recipient = afterRecipients && _envelope.RecipientCount == 1 ? _envelope[_envelope.Recipients[0].Address] : default;
+        ReadOnlySpan<byte> sender = subject == Subject.Sender ? _candidateSender : _envelope[_envelope.Sender];
+        string? helo = subject == Subject.Helo ? _candidateHelo : _helo;
+        var context = new CheckContext(_peer, _clientInMynetworks, helo, sender, recipient,
             recipient.IsEmpty ? new Resolution(AddressClass.Default, false) : _s.Classifier.Resolve(recipient), _dnsChecks,
             _s.Classifier, _policyAnswers, this);
-        Decision decision = subject == Subject.Data ? RestrictionEvaluator.CheckData(_s.Restrictions, context)
-            : RestrictionEvaluator.CheckEndOfData(_s.Restrictions, context);
-        if (decision.Outcome == Outcome.Lookup && decision.Policy is not null)
+        Decision decision = subject switch
+        {
+            Subject.Client => RestrictionEvaluator.CheckClient(r, context),
+            Subject.Helo => RestrictionEvaluator.CheckHelo(r, context),
+            Subject.Sender => RestrictionEvaluator.CheckSender(r, context),
+            Subject.Data => RestrictionEvaluator.CheckData(r, context),
+            _ => RestrictionEvaluator.CheckEndOfData(r, context),
+        };
+        if (decision.Outcome == Outcome.Lookup && (decision.Policy is not null || !afterRecipients))
         {
             _pendingLookup = decision;
             asking = true;
@@ -185,18 +216,59 @@ internal sealed partial class SmtpSession
         _saved = SavedActions.Merge(_saved, decision.Saved);
         if (decision.Outcome != Outcome.Reply)
         {
-            if (decision.Prepend is not null && subject == Subject.Data)
-            {
-                _prepend += decision.Prepend;
-            }
-            else if (decision.Prepend is not null)
+            if (decision.Prepend is not null && subject == Subject.EndOfData)
             {
                 _endOfDataPrepend += decision.Prepend;
             }
+            else if (decision.Prepend is not null)
+            {
+                _prepend += decision.Prepend;
+            }
             return null;
         }
-        LogReject(command, decision.Reply!, recipient.IsEmpty ? null : Printable.Text(recipient));
+        LogReject(command, decision.Reply!, recipient.IsEmpty ? null : Printable.Text(recipient),
+            subject == Subject.Sender ? Printable.Text(sender) : null, helo);
         return decision.Reply;
+    }
+
+    /// <summary>
+    /// smtpd_delay_reject = no: smtpd_client_restrictions when the client connects, before the greeting. A rejection is
+    /// the greeting's place, and every later command but QUIT gets 503 (Postfix's access_denied); null when they pass.
+    /// </summary>
+    private async Task<string?> ClientRejectionAsync()
+    {
+        if (_s.Restrictions.DelayReject || _s.Restrictions.Client.IsEmpty)
+        {
+            return null;
+        }
+        _earlyState = "CONNECT";
+        string? rejection = CheckStage(Subject.Client, "CONNECT", out bool asking);
+        if (asking)
+        {
+            rejection = await AskPoliciesAsync(Subject.Client, "CONNECT");
+        }
+        _earlyState = null;
+        return rejection;
+    }
+
+    /// <summary>
+    /// smtpd_delay_reject = no, at HELO/EHLO or MAIL FROM (not when the command runs again after its wait): the list's
+    /// rejection, or null with <paramref name="asking"/> set when the command must wait for a policy or DNS.
+    /// </summary>
+    private string? EarlyRejection(Subject subject, string command, out bool asking)
+    {
+        asking = false;
+        if (_s.Restrictions.DelayReject || _filtersPassed)
+        {
+            return null;
+        }
+        _earlyState = command;
+        string? rejection = CheckStage(subject, command, out asking);
+        if (!asking)
+        {
+            _earlyState = null;
+        }
+        return rejection;
     }
 
     /// <summary>The policies the list asks, one after another, then the list's reply (null when it passes).</summary>
@@ -205,7 +277,7 @@ internal sealed partial class SmtpSession
         while (true)
         {
             await FetchLookupAsync();
-            string? rejection = CheckAfterRecipients(subject, command, out bool asking);
+            string? rejection = CheckStage(subject, command, out bool asking);
             if (!asking)
             {
                 _pendingLookup = default;
@@ -239,7 +311,7 @@ internal sealed partial class SmtpSession
                 }
                 _message = MessageView.Parse(await _cleanup.ContentAsArrayAsync(_hardStop), recipients, _s.Restrictions.PolicyBodyLimit);
             }
-            string? rejection = CheckAfterRecipients(Subject.EndOfData, "END-OF-MESSAGE", out bool asking);
+            string? rejection = CheckStage(Subject.EndOfData, "END-OF-MESSAGE", out bool asking);
             if (asking)
             {
                 rejection = await AskPoliciesAsync(Subject.EndOfData, "END-OF-MESSAGE");

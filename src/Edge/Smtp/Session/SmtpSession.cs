@@ -146,7 +146,19 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             {
                 return;
             }
-            bool greeted = await GreetAsync();
+            bool greeted;
+            if (await ClientRejectionAsync() is { } denied)
+            {
+                // As Postfix: the rejection takes the greeting's place (the filters hear nothing), 421 or 521 hangs up.
+                _accessDenied = denied;
+                _errors++;
+                Reply.Line(System.Text.Encoding.UTF8.GetBytes(denied));
+                greeted = !denied.StartsWith("421", StringComparison.Ordinal) && !denied.StartsWith("521", StringComparison.Ordinal);
+            }
+            else
+            {
+                greeted = await GreetAsync();
+            }
             await FlushAsync();
             if (greeted)
             {
