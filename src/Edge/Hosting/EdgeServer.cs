@@ -108,21 +108,24 @@ internal sealed class EdgeServer : IAsyncDisposable
 
     public static async Task<EdgeServer> StartAsync(string? configDirectory, CancellationToken cancellationToken = default)
     {
-        var warnings = new List<string>();
-        var notes = new List<string>();
+        // The policy stores are the server's from here: a start-up that fails closes them (a last checkpoint).
         var stores = new PolicyStores(openFaster: true);
-        MainConfig main;
-        MasterConfig master;
-        List<Listener> listeners;
         try
         {
-            (main, master, listeners) = LoadConfiguration(configDirectory, stores, warnings.Add, notes.Add);
+            return await StartAsync(configDirectory, stores, cancellationToken);
         }
         catch
         {
             await stores.DisposeAsync();
             throw;
         }
+    }
+
+    private static async Task<EdgeServer> StartAsync(string? configDirectory, PolicyStores stores, CancellationToken cancellationToken)
+    {
+        var warnings = new List<string>();
+        var notes = new List<string>();
+        var (main, master, listeners) = LoadConfiguration(configDirectory, stores, warnings.Add, notes.Add);
         // Routing and transports are checked before anything listens, like the rest of the configuration.
         var smtpClient = new SmtpDeliveryAgent();
         QueueManagerSettings delivery = DeliveryFactory.Settings(main, master, smtpClient);
@@ -206,7 +209,6 @@ internal sealed class EdgeServer : IAsyncDisposable
         {
             lifetime.Dispose();
             await queue.DisposeAsync();
-            await stores.DisposeAsync();
             throw;
         }
     }

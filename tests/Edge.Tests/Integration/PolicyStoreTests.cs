@@ -40,10 +40,9 @@ public class PolicyStoreTests
         try
         {
             Assert.Equal(FirstSeen, await RcptAsync(edge.Port));
-            edge = await edge.RestartAsync();
-            Assert.Equal(Waiting, await RcptAsync(edge.Port));
             await Task.Delay(1100);
             edge = await edge.RestartAsync();
+            // With a store that forgot, the triplet would be seen for the first time again.
             Assert.Equal("250 2.1.5 Ok", await RcptAsync(edge.Port));
             Assert.True(Directory.Exists(Path.Combine(edge.QueueDirectory, "policy-store", "checkpoints")));
         }
@@ -89,8 +88,9 @@ public class PolicyStoreTests
             return await c.CommandAsync("RCPT TO:<postmaster@localhost>");
         }
         Assert.Equal(FirstSeen, await ThroughBalancerAsync());
-        // The other server knows the triplet: with a store of its own it would greylist it afresh.
-        Assert.Equal(Waiting, await ThroughBalancerAsync());
+        // The other server knows the triplet: with a store of its own it would greylist it afresh. (Waiting, unless
+        // the machine was so slow that the delay has passed already.)
+        Assert.Contains(await ThroughBalancerAsync(), new[] { Waiting, "250 2.1.5 Ok" });
         await Task.Delay(1100);
         Assert.Equal("250 2.1.5 Ok", await ThroughBalancerAsync());
         Assert.Equal("250 2.1.5 Ok", await ThroughBalancerAsync());

@@ -30,6 +30,13 @@ internal sealed class FasterPolicyStore : IPolicyStore
     private readonly Task _checkpoints;
     private long _writes;
 
+    /// <summary>
+    /// Held (read) by each operation and (write) by <see cref="DisposeAsync"/>: a call still running when the server stops
+    /// (past its shutdown grace) must find the store closed, never a FasterKV whose memory is already freed.
+    /// </summary>
+    private readonly ReaderWriterLockSlim _open = new(LockRecursionPolicy.SupportsRecursion);
+    private bool _disposed;
+
     private FasterPolicyStore(string directory, FileStream lockFile)
     {
         _directory = directory;
@@ -109,10 +116,10 @@ internal sealed class FasterPolicyStore : IPolicyStore
             {
                 (status, value) = Completed(session);
             }
-            _sessions.Push(session);
+            Return(session);
             return status.Found && value is not null && value.Expires > Now() ? value.Value : null;
         }
-        catch (Exception e) when (IsFailure(e))
+        catch (Exception e)
         {
             throw Failed(session, e);
         }
@@ -125,9 +132,9 @@ internal sealed class FasterPolicyStore : IPolicyStore
         try
         {
             session.Upsert(ref key, ref stored);
-            _sessions.Push(session);
+            Return(session);
         }
-        catch (Exception e) when (IsFailure(e))
+        catch (Exception e)
         {
             throw Failed(session, e);
         }
@@ -146,9 +153,9 @@ internal sealed class FasterPolicyStore : IPolicyStore
             {
                 (_, counted) = Completed(session);
             }
-            _sessions.Push(session);
+            Return(session);
         }
-        catch (Exception e) when (IsFailure(e))
+        catch (Exception e)
         {
             throw Failed(session, e);
         }
@@ -160,15 +167,29 @@ internal sealed class FasterPolicyStore : IPolicyStore
 
     private static long Expiry(long now, double seconds) => now + (long)(Math.Max(0, seconds) * 1000);
 
-    /// <summary>A session of the pool: a session serves one thread at a time.</summary>
-    private Session Rent() => _sessions.TryPop(out Session? session) ? session : _kv.For(_functions).NewSession<FasterStoreFunctions>();
+    /// <summary>A session of the pool (a session serves one thread at a time), with the store held open until <see cref="Return"/> or <see cref="Failed"/>.</summary>
+    private Session Rent()
+    {
+        _open.EnterReadLock();
+        if (_disposed)
+        {
+            _open.ExitReadLock();
+            throw new PolicyStoreUnavailableException($"faster:{_directory}: the store is closed (Edge is stopping)");
+        }
+        return _sessions.TryPop(out Session? session) ? session : _kv.For(_functions).NewSession<FasterStoreFunctions>();
+    }
 
-    private static bool IsFailure(Exception e) => e is FasterException or IOException or ObjectDisposedException;
+    private void Return(Session session)
+    {
+        _sessions.Push(session);
+        _open.ExitReadLock();
+    }
 
-    /// <summary>FASTER's failures are the store's: the session is dropped and the call answers edge_policy_store_failure_action.</summary>
+    /// <summary>FASTER's failures (a disk error, a damaged log) are the store's: the session is dropped and the call answers edge_policy_store_failure_action.</summary>
     private PolicyStoreUnavailableException Failed(Session session, Exception e)
     {
         session.Dispose();
+        _open.ExitReadLock();
         return new PolicyStoreUnavailableException($"faster:{_directory}: {e.Message}", e);
     }
 
@@ -227,13 +248,26 @@ internal sealed class FasterPolicyStore : IPolicyStore
     {
         _stopping.Cancel();
         await _checkpoints;
-        while (_sessions.TryPop(out Session? session))
+        _open.EnterWriteLock();
+        try
         {
-            session.Dispose();
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            while (_sessions.TryPop(out Session? session))
+            {
+                session.Dispose();
+            }
+            _kv.Dispose();
+            _settings.Dispose();
+            _stopping.Dispose();
         }
-        _kv.Dispose();
-        _settings.Dispose();
-        _stopping.Dispose();
+        finally
+        {
+            _open.ExitWriteLock();
+        }
         await _lock.DisposeAsync();
     }
 }
