@@ -177,4 +177,22 @@ public class PolicyStoreTests
             Assert.Equal(1, await store.IncrementAsync("short", 60));
         }
     }
+
+    /// <summary>A call still running when Edge stops (past its grace) finds the store closed: the failure action, never freed memory.</summary>
+    [Fact]
+    public async Task A_closed_faster_store_refuses_calls()
+    {
+        using var directory = new TempDirectory();
+        FasterPolicyStore store = FasterPolicyStore.Open(directory.Path, out string? error) ?? throw new InvalidOperationException(error);
+        await store.SetAsync("key", "value", 60);
+        await store.DisposeAsync();
+        var e = await Assert.ThrowsAsync<PolicyStoreUnavailableException>(async () => await store.GetAsync("key"));
+        Assert.Contains("the store is closed", e.Message);
+        await store.DisposeAsync();
+        FasterPolicyStore reopened = FasterPolicyStore.Open(directory.Path, out error) ?? throw new InvalidOperationException(error);
+        await using (reopened)
+        {
+            Assert.Equal("value", await reopened.GetAsync("key"));
+        }
+    }
 }

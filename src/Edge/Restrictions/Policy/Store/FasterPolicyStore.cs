@@ -36,6 +36,7 @@ internal sealed class FasterPolicyStore : IPolicyStore
     /// </summary>
     private readonly ReaderWriterLockSlim _open = new(LockRecursionPolicy.SupportsRecursion);
     private bool _disposed;
+    private int _closing;
 
     private FasterPolicyStore(string directory, FileStream lockFile)
     {
@@ -246,15 +247,15 @@ internal sealed class FasterPolicyStore : IPolicyStore
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _closing, 1) == 1)
+        {
+            return;
+        }
         _stopping.Cancel();
         await _checkpoints;
         _open.EnterWriteLock();
         try
         {
-            if (_disposed)
-            {
-                return;
-            }
             _disposed = true;
             while (_sessions.TryPop(out Session? session))
             {
