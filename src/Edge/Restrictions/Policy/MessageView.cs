@@ -14,25 +14,10 @@ internal sealed record PartView(string ContentType, string? Disposition, string?
 /// headers as received (Edge's own Received: header first), every MIME part's headers, and the first bytes of the
 /// body (edge_policy_body_limit). Parsed by MimeKit once per message, and only when a script will look.
 /// </summary>
-internal sealed class MessageView
+/// <param name="Body">The body's first bytes as text (UTF-8, what is not becomes U+FFFD).</param>
+internal sealed record MessageView(IReadOnlyList<string> Recipients, long Size, IReadOnlyList<HeaderView> Headers,
+    IReadOnlyList<PartView> Parts, string Body)
 {
-    private MessageView(IReadOnlyList<string> recipients, long size, IReadOnlyList<HeaderView> headers, IReadOnlyList<PartView> parts, string body)
-    {
-        Recipients = recipients;
-        Size = size;
-        Headers = headers;
-        Parts = parts;
-        Body = body;
-    }
-
-    public IReadOnlyList<string> Recipients { get; }
-    public long Size { get; }
-    public IReadOnlyList<HeaderView> Headers { get; }
-    public IReadOnlyList<PartView> Parts { get; }
-
-    /// <summary>The body's first bytes as text (UTF-8, what is not becomes U+FFFD).</summary>
-    public string Body { get; }
-
     public static MessageView Parse(byte[] content, IReadOnlyList<string> recipients, int bodyLimit)
     {
         using var stream = new MemoryStream(content, writable: false);
