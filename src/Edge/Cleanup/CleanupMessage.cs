@@ -10,7 +10,8 @@ namespace Edge.Cleanup;
 /// The one way mail enters the queue, for every producer (Postfix's cleanup(8), which smtpd, bounce and local all
 /// talk to): <see cref="Begin"/> a message with its envelope, stream its content in chunks of any size, then
 /// <see cref="End"/> it. On the way, cleanup writes the Received: header, applies the header and body checks and the
-/// header rules of <see cref="ContentInspector"/>, carries out HOLD, DISCARD, FILTER, REDIRECT and BCC, expands virtual
+/// header rules of <see cref="ContentInspector"/>, qualifies envelope addresses without a domain (append_at_myorigin),
+/// carries out HOLD, DISCARD, FILTER, REDIRECT and BCC, expands virtual
 /// aliases, removes duplicate recipients and appends the message to the queue (with the content filter it goes through); once the commit covers it,
 /// <see cref="Committed"/> hands it to the queue manager. A producer keeps one and reuses it message after message;
 /// between messages it holds no buffers.
@@ -192,6 +193,11 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     /// <summary>The message's envelope after REDIRECT, BCC, virtual aliases and the duplicate filter, appended to the queue.</summary>
     private CleanupResult Queue(SavedActions? saved, bool quarantined)
     {
+        // trivial-rewrite's append_at_myorigin, before any mapping: "alice" is alice@$myorigin from here on.
+        if (_settings.Origin is { } origin && !_envelope.Qualify(origin))
+        {
+            return new CleanupResult(CleanupOutcome.TooBig);
+        }
         ContentVerdict verdict = _inspector!.Verdict;
         // The header checks come after the restrictions: their REDIRECT is the later one.
         if ((verdict.Redirect ?? saved?.Redirect) is { } redirect)

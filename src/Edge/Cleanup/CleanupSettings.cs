@@ -12,6 +12,9 @@ namespace Edge.Cleanup;
 internal sealed class CleanupSettings
 {
     public required string MyHostname { get; init; }
+
+    /// <summary>$myorigin with append_at_myorigin = yes: what envelope addresses without a domain get; null to leave them.</summary>
+    public string? Origin { get; init; }
     public required string MailName { get; init; }
     public required ContentChecks Checks { get; init; }
     public required VirtualAliases VirtualAliases { get; init; }
@@ -46,6 +49,7 @@ internal sealed class CleanupSettings
         MilterHeaderChecks = ContentChecks.From(config, ["milter_header_checks", "", "", ""]) is { IsEmpty: false } milterChecks ? milterChecks : null,
         DuplicateFilterLimit = config.GetInt("duplicate_filter_limit"),
         ContentFilter = ContentFilterOf(config),
+        Origin = config.GetBool("append_at_myorigin") ? config.Get("myorigin") : null,
     };
 
     /// <summary>content_filter as transport(5)'s right-hand side: a transport, a colon, and a destination that may be empty.</summary>

@@ -14,7 +14,7 @@ public static partial class ParameterRegistry
         Meaningless(Str("compatibility_level", "0")),
         Meaningless(Bool("biff", "yes")),
         Refused(Bool("append_dot_mydomain", "no")),
-        Refused(Bool("append_at_myorigin", "yes")),
+        Bool("append_at_myorigin", "yes"),
         Str("recipient_delimiter", ""),
         Meaningless(Str("multi_instance_name", "")),
         Warned(Str("syslog_name", "${multi_instance_name?{$multi_instance_name}:{postfix}}")),

@@ -114,7 +114,8 @@ internal static class SmtpdSettingsFactory
     public static AddressClassifier Classifier(MainConfig config) => new(
         Domains(config, "mydestination"), Domains(config, "virtual_alias_domains"),
         Domains(config, "virtual_mailbox_domains"), Domains(config, "relay_domains"),
-        config.GetBool("allow_percent_hack"), config.GetBool("swap_bangpath"), config.GetBool("resolve_dequoted_address"));
+        config.GetBool("allow_percent_hack"), config.GetBool("swap_bangpath"), config.GetBool("resolve_dequoted_address"),
+        config.GetBool("append_at_myorigin") ? config.Get("myorigin") : null);
 
     private static BareNewlineMode ParseBareNewline(MainConfig config) =>
         config.Get("smtpd_forbid_bare_newline").ToLowerInvariant() switch

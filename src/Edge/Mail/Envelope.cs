@@ -85,6 +85,35 @@ internal sealed class Envelope
         return true;
     }
 
+    /// <summary>
+    /// append_at_myorigin: the sender and recipients without a domain get "@<paramref name="origin"/>" (the null sender
+    /// stays null); false, changing nothing, when they would not fit one envelope.
+    /// </summary>
+    public bool Qualify(string origin)
+    {
+        byte[] suffix = System.Text.Encoding.UTF8.GetBytes("@" + origin);
+        int needed = (Unqualified(Sender) ? Sender.Length + suffix.Length : 0)
+            + Recipients.ToArray().Where(r => Unqualified(r.Address)).Sum(r => r.Address.Length + suffix.Length);
+        if (needed == 0 || !HasRoomFor(needed))
+        {
+            return needed == 0;
+        }
+        if (Unqualified(Sender))
+        {
+            Sender = Add([.. this[Sender], .. suffix]);
+        }
+        for (int i = 0; i < RecipientCount; i++)
+        {
+            if (Unqualified(_recipients[i].Address))
+            {
+                _recipients[i].Address = Add([.. this[_recipients[i].Address], .. suffix]);
+            }
+        }
+        return true;
+    }
+
+    private bool Unqualified(Segment address) => address.Length > 0 && !this[address].Contains((byte)'@');
+
     /// <summary>A new sender (a mail filter changed it).</summary>
     public void ReplaceSender(ReadOnlySpan<byte> sender) => Sender = Add(sender);
 

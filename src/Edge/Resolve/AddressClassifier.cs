@@ -11,21 +11,20 @@ namespace Edge.Resolve;
 internal readonly record struct Resolution(AddressClass Class, bool Routed);
 
 /// <summary>Decides a recipient's address class from its domain, as trivial-rewrite does.</summary>
+/// <param name="origin">$myorigin when append_at_myorigin = yes: where an address without a domain goes; null, local.</param>
 internal sealed class AddressClassifier(DomainSet mydestination, DomainSet virtualAlias, DomainSet virtualMailbox, DomainSet relay,
-    bool percentHack = true, bool swapBangpath = true, bool resolveDequoted = true)
+    bool percentHack = true, bool swapBangpath = true, bool resolveDequoted = true, string? origin = null)
 {
     private static readonly SearchValues<byte> s_routing = SearchValues.Create("@%!\""u8);
 
     public AddressClass Classify(ReadOnlySpan<byte> address)
     {
         int at = address.LastIndexOf((byte)'@');
-        if (at < 0)
-        {
-            // An unqualified name is qualified with $myorigin, which Edge treats as local like "postmaster".
-            return AddressClass.Local;
-        }
-        return ClassifyDomain(address[(at + 1)..]);
+        return at < 0 ? Unqualified() : ClassifyDomain(address[(at + 1)..]);
     }
+
+    /// <summary>An address without a domain: cleanup qualifies it with $myorigin (append_at_myorigin), so it goes where that domain goes.</summary>
+    private AddressClass Unqualified() => origin is null ? AddressClass.Local : ClassifyDomain(Encoding.UTF8.GetBytes(origin));
 
     private AddressClass ClassifyDomain(ReadOnlySpan<byte> domain)
     {
@@ -49,7 +48,7 @@ internal sealed class AddressClassifier(DomainSet mydestination, DomainSet virtu
         ReadOnlySpan<byte> local = at < 0 ? address : address[..at];
         if (local.IndexOfAny(s_routing) < 0)
         {
-            return new Resolution(at < 0 ? AddressClass.Local : ClassifyDomain(address[(at + 1)..]), false);
+            return new Resolution(at < 0 ? Unqualified() : ClassifyDomain(address[(at + 1)..]), false);
         }
         return ResolveRouting(Encoding.UTF8.GetString(address));
     }

@@ -1,3 +1,4 @@
+using System.Text;
 using Edge.Resolve;
 using Edge.Restrictions.Policy;
 
@@ -29,6 +30,11 @@ internal static class RestrictionEvaluator
     /// </summary>
     public static Decision CheckRecipient(RestrictionSettings s, scoped in CheckContext c)
     {
+        // As Postfix's smtpd_check_rcpt(): RFC 2821 section 3.6 wants "postmaster" without a domain accepted, whatever the lists say.
+        if (Ascii.EqualsIgnoreCase(c.Recipient, "postmaster"u8))
+        {
+            return Decision.Dunno.Final();
+        }
         Decision d = Decision.Dunno;
         if (s.DelayReject)
         {

@@ -1,3 +1,4 @@
+using Edge.Queue;
 using Edge.Tests.Support;
 
 namespace Edge.Tests.Integration;
@@ -154,5 +155,40 @@ public class RelayTests
     {
         await using var edge = await EdgeInstance.StartAsync(Outsider + "\n" + setting);
         Assert.Equal(reply, await RcptAsync(edge, "victim@elsewhere.example"));
+    }
+
+    /// <summary>
+    /// append_at_myorigin (default yes): an address without a domain is name@$myorigin, for the relay checks and in the
+    /// queue, as trivial-rewrite makes it; "postmaster" alone is always accepted (RFC 2821 3.6, as Postfix's smtpd).
+    /// </summary>
+    [Fact]
+    public async Task Addresses_without_a_domain_are_at_myorigin()
+    {
+        // The tests' myorigin (mx.edge.test) is no local domain: alice@mx.edge.test is someone else's.
+        await using (var edge = await EdgeInstance.StartAsync(Outsider))
+        {
+            // Postfix 3.7 default smtpd_relay_restrictions end in defer_unauth_destination: 454.
+            Assert.Equal("454 4.7.1 <alice>: Relay access denied", await RcptAsync(edge, "alice"));
+            Assert.Equal("250 2.1.5 Ok", await RcptAsync(edge, "Postmaster"));
+        }
+        await using (var edge = await EdgeInstance.StartAsync(Outsider + "\nmyorigin = edge.test"))
+        {
+            await using (var c = await edge.ConnectAsync())
+            {
+                Assert.StartsWith("250-", await c.CommandAsync("EHLO client.example"));
+                Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<bob>"));
+                Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<alice>"));
+                await c.CommandAsync("DATA");
+                Assert.StartsWith("250 2.0.0 Ok: queued", await c.CommandAsync("Subject: x\r\n\r\nx\r\n."));
+            }
+            QueuedMessage queued = Assert.Single(await edge.QueuedAsync());
+            Assert.Equal("bob@edge.test", queued.Sender);
+            Assert.Equal(["alice@edge.test"], queued.Recipients.Select(r => r.Address));
+        }
+        await using (var edge = await EdgeInstance.StartAsync("append_at_myorigin = no"))
+        {
+            Assert.StartsWith("250 2.0.0 Ok: queued", await edge.SendAsync("Subject: x\r\n\r\nx\r\n", false, "alice"));
+            Assert.Equal(["alice"], Assert.Single(await edge.QueuedAsync()).Recipients.Select(r => r.Address));
+        }
     }
 }
