@@ -14,6 +14,8 @@ const DELAY_SECONDS = 300;
 // How long a triplet that got through, or is still waiting, is remembered.
 const PASSED_SECONDS = 35 * 24 * 3600;
 const WAITING_SECONDS = 24 * 3600;
+// How often a passing triplet's lifetime is renewed.
+const REFRESH_SECONDS = 24 * 3600;
 
 // Clients of one /24 (IPv4) or one /64 (IPv6) often retry from different addresses.
 function network(address) {
@@ -27,6 +29,15 @@ async function policy(request) {
     const triplet = "greylist/" + network(request.client_address) + "/" + request.sender.toLowerCase() +
         "/" + request.recipient.toLowerCase();
     const now = Date.now();
+    // A triplet that got through is remembered under its own key, written again only once a day: the common case,
+    // a known correspondent, is one read and no write.
+    const passed = await store.get(triplet + "/passed");
+    if (passed !== null) {
+        if (now - Number(passed) > REFRESH_SECONDS * 1000) {
+            await store.set(triplet + "/passed", now, PASSED_SECONDS);
+        }
+        return "DUNNO";
+    }
     const first = await store.get(triplet);
     if (first === null) {
         await store.set(triplet, now, WAITING_SECONDS);
@@ -35,7 +46,6 @@ async function policy(request) {
     if (now - Number(first) < DELAY_SECONDS * 1000) {
         return "450 4.2.0 Greylisted: please try again later";
     }
-    // Keep the original time, so the triplet passes from now on.
-    await store.set(triplet, first, PASSED_SECONDS);
+    await store.set(triplet + "/passed", now, PASSED_SECONDS);
     return "DUNNO";
 }
