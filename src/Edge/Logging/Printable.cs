@@ -27,10 +27,23 @@ internal static class Printable
     }
 
     /// <summary>A client-supplied name (HELO argument, address) for logs and headers: no controls, no 8-bit garbage.</summary>
-    public static string Text(ReadOnlySpan<byte> bytes)
+    public static string Text(ReadOnlySpan<byte> bytes) => Text(Encoding.UTF8.GetString(bytes));
+
+    /// <summary>The same for text that is already a string (a policy script's answer): unchanged when it is clean.</summary>
+    public static string Text(string text)
     {
-        string text = Encoding.UTF8.GetString(bytes);
-        return string.Create(text.Length, text, static (span, source) =>
+        foreach (char c in text)
+        {
+            if (char.IsControl(c) || c == '\uFFFD')
+            {
+                return Replaced(text);
+            }
+        }
+        return text;
+    }
+
+    private static string Replaced(string text) =>
+        string.Create(text.Length, text, static (span, source) =>
         {
             for (int i = 0; i < source.Length; i++)
             {
@@ -38,5 +51,4 @@ internal static class Printable
                 span[i] = char.IsControl(c) || c == '\uFFFD' ? '?' : c;
             }
         });
-    }
 }

@@ -91,12 +91,25 @@ internal sealed class Envelope
     /// </summary>
     public bool Qualify(string origin)
     {
-        byte[] suffix = System.Text.Encoding.UTF8.GetBytes("@" + origin);
-        int needed = (Unqualified(Sender) ? Sender.Length + suffix.Length : 0)
-            + Recipients.ToArray().Where(r => Unqualified(r.Address)).Sum(r => r.Address.Length + suffix.Length);
-        if (needed == 0 || !HasRoomFor(needed))
+        // Every message passes here: nothing is allocated unless an address lacks its domain.
+        int unqualified = Unqualified(Sender) ? Sender.Length : 0;
+        int count = unqualified > 0 ? 1 : 0;
+        foreach (Recipient recipient in Recipients)
         {
-            return needed == 0;
+            if (Unqualified(recipient.Address))
+            {
+                unqualified += recipient.Address.Length;
+                count++;
+            }
+        }
+        if (count == 0)
+        {
+            return true;
+        }
+        byte[] suffix = System.Text.Encoding.UTF8.GetBytes("@" + origin);
+        if (!HasRoomFor(unqualified + count * suffix.Length))
+        {
+            return false;
         }
         if (Unqualified(Sender))
         {

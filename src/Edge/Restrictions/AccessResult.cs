@@ -57,8 +57,8 @@ internal static class AccessResult
             LogWhatsup(action.ToLowerInvariant(), subject, c, text);
             return Decision.Dunno;
         }
-        if (action.ToUpperInvariant() is "HOLD" or "DISCARD" or "FILTER" or "REDIRECT" or "BCC" or "PREPEND"
-            && subject is Subject.Client or Subject.Helo && c.Session is { InTransaction: false })
+        if (subject is Subject.Client or Subject.Helo && c.Session is { InTransaction: false }
+            && action.ToUpperInvariant() is "HOLD" or "DISCARD" or "FILTER" or "REDIRECT" or "BCC" or "PREPEND")
         {
             // Postfix's not_in_client_helo(): with smtpd_delay_reject = no these lists run outside any mail transaction.
             MailLog.Warning($"access table {step.TableName}: with smtpd_delay_reject=no, action {action.ToUpperInvariant()} " +

@@ -174,21 +174,12 @@ internal sealed class ScriptInstance : IDisposable
         return Outcome();
     }
 
-    private static string Answer(JsValue result) => result.IsUndefined() || result.IsNull() ? "DUNNO" : OneLine(result.ToString());
-
     /// <summary>
     /// The answer as one line: a control character (a line break from a header or the body the script quoted) would end
     /// the SMTP reply early and the client would read the rest as the next reply, so each becomes '?', as Postfix's
     /// printable() makes reply text.
     /// </summary>
-    private static string OneLine(string answer) => answer.AsSpan().IndexOfAnyInRange('\0', '\x1f') < 0 && !answer.Contains('\x7f')
-        ? answer : string.Create(answer.Length, answer, static (span, text) =>
-        {
-            for (int i = 0; i < text.Length; i++)
-            {
-                span[i] = text[i] is < ' ' or '\x7f' ? '?' : text[i];
-            }
-        });
+    private static string Answer(JsValue result) => result.IsUndefined() || result.IsNull() ? "DUNNO" : Printable.Text(result.ToString());
 
     public void Dispose() => _engine.Dispose();
 }

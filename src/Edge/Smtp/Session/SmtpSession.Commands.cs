@@ -250,7 +250,10 @@ internal sealed partial class SmtpSession
         {
             return Fail(extended ? Replies.EhloSyntax : Replies.HeloSyntax);
         }
-        _candidateHelo = Printable.Text(argument);
+        if (!_s.Restrictions.DelayReject)
+        {
+            _candidateHelo = Printable.Text(argument);
+        }
         if (EarlyRejection(Subject.Helo, extended ? "EHLO" : "HELO", out bool asking) is { } rejection)
         {
             return Fail(Encoding.UTF8.GetBytes(rejection));
@@ -305,7 +308,11 @@ internal sealed partial class SmtpSession
         {
             _prepend = null;
         }
-        _candidateSender = argument[mail.Address].ToArray();
+        if (!_s.Restrictions.DelayReject)
+        {
+            // Copied only when the sender restrictions run here: MAIL FROM allocates nothing for them otherwise.
+            _candidateSender = argument[mail.Address].ToArray();
+        }
         if (EarlyRejection(Subject.Sender, "MAIL", out bool asking) is { } rejection)
         {
             // Postfix's mail_reset(): what the refused command's restrictions saved goes with it.
