@@ -23,6 +23,9 @@ public sealed class MainConfig
         referencedNames = new(() => settings.Values.Select(s => s.Value)
             .Concat(definitions.Values.Select(d => d.Default))
             .SelectMany(ParameterExpander.References)
+            // As postconf's register_user_restrictions(): each class of smtpd_restriction_classes is a parameter of its own.
+            .Concat(settings.TryGetValue("smtpd_restriction_classes", out var classes)
+                ? classes.Value.Split([' ', '\t', ',', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries) : [])
             .ToHashSet(StringComparer.Ordinal));
     }
 

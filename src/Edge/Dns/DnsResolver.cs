@@ -95,6 +95,10 @@ internal sealed class DnsResolver : IDisposable
     public Task<DnsAnswer<string>> QueryTxtAsync(string name, CancellationToken cancellationToken = default) =>
         QueryNamesAsync(name, DnsRecordType.TXT, cancellationToken);
 
+    /// <summary>The NS host names of a domain.</summary>
+    public Task<DnsAnswer<string>> QueryNsAsync(string domain, CancellationToken cancellationToken = default) =>
+        QueryNamesAsync(domain, DnsRecordType.NS, cancellationToken);
+
     /// <summary>The PTR names of an address (IPv4-mapped IPv6 addresses are looked up as IPv4).</summary>
     public Task<DnsAnswer<string>> QueryPtrAsync(IPAddress address, CancellationToken cancellationToken = default)
     {

@@ -166,6 +166,8 @@ internal sealed class EdgeServer : IAsyncDisposable
             });
             // Kestrel waits for sessions to end; the shutdown deadline itself is ours (edge_shutdown_time_limit).
             builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = Timeout.InfiniteTimeSpan);
+            // ETRN's flush: null when no queue manager runs.
+            Func<string, bool?> etrn = site => server?._qmgr?.BeginFlush(site);
             builder.WebHost.UseKestrel(kestrel =>
             {
                 kestrel.AddServerHeader = false;
@@ -175,7 +177,7 @@ internal sealed class EdgeServer : IAsyncDisposable
                     {
                         kestrel.Listen(endpoint, listen =>
                         {
-                            listen.Run(connection => ServeAsync(connection, gate, listener, queue, lifetime));
+                            listen.Run(connection => ServeAsync(connection, gate, listener, queue, lifetime, etrn));
                             bound.Add(listen);
                         });
                     }
@@ -274,7 +276,7 @@ internal sealed class EdgeServer : IAsyncDisposable
     }
 
     private static async Task ServeAsync(ConnectionContext connection, ConnectionGate gate, Listener listener,
-        QueueStore queue, Lifetime lifetime)
+        QueueStore queue, Lifetime lifetime, Func<string, bool?> etrn)
     {
         if (!await gate.TryEnterAsync(connection))
         {
@@ -284,7 +286,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         {
             await using var session = new SmtpSession(listener.Settings, queue, listener.Anvil, connection.Transport,
                 connection.RemoteEndPoint, connection.ConnectionClosed, lifetime.Stopping.Token, lifetime.HardStop.Token,
-                connection.Features.Get<IConnectionSocketFeature>()?.Socket);
+                connection.Features.Get<IConnectionSocketFeature>()?.Socket, etrn);
             await session.RunAsync();
         }
         finally

@@ -219,8 +219,11 @@ internal static class SmtpdSettingsFactory
         return new DomainSet(domains, ParentMatchesSubdomains(config, name), [.. tables]);
     }
 
-    /// <summary>Postfix's has_required(): a restriction that refuses by default comes before any unconditional permit.</summary>
-    private static bool RejectsByDefault(RestrictionList list)
+    /// <summary>
+    /// Postfix's has_required(): a restriction that refuses by default comes before any unconditional permit, in the
+    /// list or in a class it names.
+    /// </summary>
+    private static bool RejectsByDefault(RestrictionList list, IReadOnlyDictionary<string, RestrictionList> classes)
     {
         foreach (RestrictionStep step in list.Steps)
         {
@@ -229,7 +232,8 @@ internal static class SmtpdSettingsFactory
                 return false;
             }
             if (step.Kind is Restriction.RejectUnauthDestination or Restriction.DeferUnauthDestination or Restriction.Reject
-                or Restriction.Defer or Restriction.DeferIfPermit)
+                or Restriction.Defer or Restriction.DeferIfPermit
+                || (step.Kind == Restriction.RestrictionClass && RejectsByDefault(classes[step.TableName!], EmptyClasses)))
             {
                 return true;
             }
@@ -237,18 +241,17 @@ internal static class SmtpdSettingsFactory
         return false;
     }
 
+    private static readonly Dictionary<string, RestrictionList> EmptyClasses = [];
+
     /// <summary>Whether parent_domain_matches_subdomains names <paramref name="name"/> (a list or "smtpd_access_maps").</summary>
     public static bool ParentMatchesSubdomains(MainConfig config, string name) =>
         config.GetList("parent_domain_matches_subdomains").Contains(name, StringComparer.OrdinalIgnoreCase);
 
     private static RestrictionSettings Restrictions(MainConfig config, PolicyStores stores)
     {
-        foreach (string unsupported in (string[])["smtpd_etrn_restrictions", "smtpd_restriction_classes", "rbl_reply_maps"])
+        if (config.GetList("rbl_reply_maps").Count > 0)
         {
-            if (config.GetList(unsupported).Count > 0)
-            {
-                throw config.Error(unsupported, "is not supported yet; leave it empty");
-            }
+            throw config.Error("rbl_reply_maps", "is not supported yet; leave it empty");
         }
         DnsResolver dns = DeliveryFactory.Resolver(config, out string? dnsError);
         if (dnsError is not null)
@@ -262,13 +265,14 @@ internal static class SmtpdSettingsFactory
             config.GetInt("smtpd_policy_service_request_limit"), Math.Max(1, config.GetInt("smtpd_policy_service_try_limit")),
             config.GetTime("smtpd_policy_service_retry_delay"), config.Get("queue_directory")),
             () => stores.Open(config, scriptLimits.Time), dns);
-        RestrictionList data = AfterRecipients(config, "smtpd_data_restrictions", policies);
-        RestrictionList endOfData = AfterRecipients(config, "smtpd_end_of_data_restrictions", policies);
-        RestrictionList relay = Restrictions(config, "smtpd_relay_restrictions", policies);
-        RestrictionList recipient = Restrictions(config, "smtpd_recipient_restrictions", policies);
+        Dictionary<string, RestrictionList> classes = Classes(config, policies);
+        RestrictionList data = AfterRecipients(config, "smtpd_data_restrictions", policies, classes);
+        RestrictionList endOfData = AfterRecipients(config, "smtpd_end_of_data_restrictions", policies, classes);
+        RestrictionList relay = Restrictions(config, "smtpd_relay_restrictions", policies, classes);
+        RestrictionList recipient = Restrictions(config, "smtpd_recipient_restrictions", policies, classes);
         // Postfix's guard against an open relay: one of the two lists must be able to say no to a recipient before
         // anything permits everything.
-        if (!RejectsByDefault(relay) && !RejectsByDefault(recipient))
+        if (!RejectsByDefault(relay, classes) && !RejectsByDefault(recipient, classes))
         {
             throw config.Error(config.IsSet("smtpd_recipient_restrictions") ? "smtpd_recipient_restrictions" : "smtpd_relay_restrictions",
                 "in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at least one working instance of: " +
@@ -276,9 +280,11 @@ internal static class SmtpdSettingsFactory
         }
         return new RestrictionSettings
         {
-            Client = Restrictions(config, "smtpd_client_restrictions", policies),
-            Helo = Restrictions(config, "smtpd_helo_restrictions", policies),
-            Sender = Restrictions(config, "smtpd_sender_restrictions", policies),
+            Client = Restrictions(config, "smtpd_client_restrictions", policies, classes),
+            Helo = Restrictions(config, "smtpd_helo_restrictions", policies, classes),
+            Sender = Restrictions(config, "smtpd_sender_restrictions", policies, classes),
+            Etrn = Restrictions(config, "smtpd_etrn_restrictions", policies, classes),
+            Classes = classes,
             Relay = relay,
             Recipient = recipient,
             Data = data,
@@ -298,6 +304,9 @@ internal static class SmtpdSettingsFactory
             NonFqdnRejectCode = ReplyCode(config, "non_fqdn_reject_code"),
             UnknownAddressRejectCode = ReplyCode(config, "unknown_address_reject_code"),
             UnknownClientRejectCode = ReplyCode(config, "unknown_client_reject_code"),
+            UnknownHostnameRejectCode = ReplyCode(config, "unknown_hostname_reject_code"),
+            UnknownHeloTempfailDefers = TempfailAction(config, "unknown_helo_hostname_tempfail_action"),
+            MultiRecipientBounceCode = ReplyCode(config, "multi_recipient_bounce_reject_code"),
             RblRejectCode = ReplyCode(config, "maps_rbl_reject_code"),
             RblReply = config.GetRaw("default_rbl_reply"),
             NullAccessKey = config.Get("smtpd_null_access_lookup_key"),
@@ -309,21 +318,60 @@ internal static class SmtpdSettingsFactory
         };
     }
 
-    /// <summary>smtpd_data_restrictions or smtpd_end_of_data_restrictions: no DNS list or MX checks there yet.</summary>
-    private static RestrictionList AfterRecipients(MainConfig config, string name, PolicyLoader policies)
+    /// <summary>
+    /// smtpd_restriction_classes: each name is a parameter holding a restriction list, which lists and access tables
+    /// may name; one without a definition stops start-up, as in Postfix.
+    /// </summary>
+    private static Dictionary<string, RestrictionList> Classes(MainConfig config, PolicyLoader policies)
     {
-        RestrictionList list = Restrictions(config, name, policies);
+        IReadOnlyList<string> names = config.GetList("smtpd_restriction_classes");
+        var classes = new Dictionary<string, RestrictionList>(StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            if (config.GetList(name).Count == 0)
+            {
+                throw config.Error("smtpd_restriction_classes", $"restriction class `{name}' needs a definition");
+            }
+            classes[name] = RestrictionList.Parse(config.GetList(name), out string? error, policies, names.Contains)
+                ?? throw config.Error(name, error!);
+        }
+        return classes;
+    }
+
+    /// <summary>A *_tempfail_action: true for defer (reply 450 at once), false for defer_if_permit.</summary>
+    private static bool TempfailAction(MainConfig config, string name) => config.Get(name).ToLowerInvariant() switch
+    {
+        "defer" => true,
+        "defer_if_permit" => false,
+        var other => throw config.Error(name, $"unknown action \"{other}\" (expected defer or defer_if_permit)"),
+    };
+
+    /// <summary>
+    /// smtpd_data_restrictions or smtpd_end_of_data_restrictions: no DNS checks there yet, and no bare type:table,
+    /// which means nothing after the recipients (Postfix warns and answers with a server error at each message).
+    /// </summary>
+    private static RestrictionList AfterRecipients(MainConfig config, string name, PolicyLoader policies,
+        IReadOnlyDictionary<string, RestrictionList> classes)
+    {
+        RestrictionList list = Restrictions(config, name, policies, classes);
         foreach (RestrictionStep step in list.Steps)
         {
-            if (step.List is not null || step.Kind == Restriction.PermitMxBackup)
+            if (step.Kind == Restriction.CheckListAccess)
             {
-                string what = step.List is not null ? "DNS list checks" : "MX lookups";
-                throw config.Error(name, $"{what} ({step.Kind}) are not supported here yet; use them in smtpd_client_restrictions or smtpd_recipient_restrictions");
+                throw config.Error(name, "specify one of (check_client_access, check_reverse_client_access, check_helo_access, " +
+                    $"check_sender_access, check_recipient_access, check_etrn_access) before restriction \"{step.TableName}\"");
+            }
+            if (step.List is not null || step.Kind is Restriction.PermitMxBackup or Restriction.RejectUnknownHeloHostname
+                or >= Restriction.CheckClientNsAccess and <= Restriction.CheckRecipientAAccess)
+            {
+                string what = step.List is not null ? "DNS list checks" : "DNS lookups";
+                throw config.Error(name, $"{what} ({RestrictionList.NameOf(step.Kind)}) are not supported here yet; use them in smtpd_client_restrictions or smtpd_recipient_restrictions");
             }
         }
         return list;
     }
 
-    private static RestrictionList Restrictions(MainConfig config, string name, PolicyLoader policies) =>
-        RestrictionList.Parse(config.GetList(name), out string? error, policies) ?? throw config.Error(name, error!);
+    private static RestrictionList Restrictions(MainConfig config, string name, PolicyLoader policies,
+        IReadOnlyDictionary<string, RestrictionList> classes) =>
+        RestrictionList.Parse(config.GetList(name), out string? error, policies, classes.ContainsKey) ?? throw config.Error(name, error!);
 }

@@ -18,11 +18,16 @@ internal static class AccessLookup
         {
             return byName;
         }
+        return HostAddress(table, client.Address);
+    }
+
+    /// <summary>An address, then its leading parts ("192.0.2", "192.0", "192"), as Postfix's check_addr_access().</summary>
+    public static string? HostAddress(ILookupTable table, string address)
+    {
         if (table.IsPattern)
         {
-            return table.Lookup(client.Address);
+            return table.Lookup(address);
         }
-        string address = client.Address;
         while (true)
         {
             if (table.Lookup(address) is { } result)
@@ -38,8 +43,8 @@ internal static class AccessLookup
         }
     }
 
-    /// <summary>The HELO name and its parent domains.</summary>
-    public static string? Helo(ILookupTable table, string helo, bool parentMatches) =>
+    /// <summary>A host or domain name (HELO, ETRN, an MX or NS host) and its parent domains.</summary>
+    public static string? HostName(ILookupTable table, string helo, bool parentMatches) =>
         table.IsPattern ? table.Lookup(helo) : Domain(table, helo, parentMatches);
 
     /// <summary>

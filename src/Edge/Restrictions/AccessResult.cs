@@ -14,7 +14,7 @@ namespace Edge.Restrictions;
 internal static class AccessResult
 {
     /// <summary>Access tables that name restrictions may name more: this deep and no deeper.</summary>
-    private const int MaxDepth = 16;
+    internal const int MaxDepth = 16;
 
     public static Decision Apply(RestrictionSettings s, RestrictionStep step, Subject subject,
         scoped in CheckContext c, int depth, string? result)
@@ -89,7 +89,8 @@ internal static class AccessResult
             MailLog.Warning($"access table {step.TableName}: restrictions nested more than {MaxDepth} deep: \"{value}\"");
             return Decision.ServerConfigurationError;
         }
-        RestrictionList? list = RestrictionList.Parse(value.Split([' ', '\t', ','], StringSplitOptions.RemoveEmptyEntries), out string? error);
+        RestrictionList? list = RestrictionList.Parse(value.Split([' ', '\t', ','], StringSplitOptions.RemoveEmptyEntries), out string? error,
+            isClass: s.Classes.ContainsKey);
         if (list is null)
         {
             MailLog.Warning($"access table {step.TableName}: result \"{value}\": {error}");
@@ -125,6 +126,7 @@ internal static class AccessResult
             Subject.Client => c.Client.NamAddr,
             Subject.Helo => c.Helo ?? "",
             Subject.Sender => c.SenderText,
+            Subject.Etrn => c.EtrnDomain ?? "",
             _ => c.RecipientText,
         };
         string what = subject switch
@@ -134,6 +136,7 @@ internal static class AccessResult
             Subject.Sender => "Sender address",
             Subject.Data => "Data command",
             Subject.EndOfData => "End-of-data",
+            Subject.Etrn => "Etrn command",
             _ => "Recipient address",
         };
         string detail = upper is "FILTER" or "REDIRECT" or "BCC" ? $"triggers {upper} {text}" : text.Length > 0 ? text : $"triggers {upper} action";

@@ -11,7 +11,7 @@ namespace Edge.Restrictions;
 /// </summary>
 internal readonly ref struct CheckContext(Peer client, bool clientInMynetworks, string? helo,
     ReadOnlySpan<byte> sender, ReadOnlySpan<byte> recipient, Resolution recipientResolution, DnsChecks? dns,
-    AddressClassifier classifier, PolicyAnswers? answers = null, ISessionDescription? session = null)
+    AddressClassifier classifier, PolicyAnswers? answers = null, ISessionDescription? session = null, string? etrnDomain = null)
 {
     public Peer Client { get; } = client;
     public bool ClientInMynetworks { get; } = clientInMynetworks;
@@ -34,6 +34,9 @@ internal readonly ref struct CheckContext(Peer client, bool clientInMynetworks, 
 
     /// <summary>The session's protocol, queue ID, TLS and server address, for policy requests.</summary>
     public ISessionDescription? Session { get; } = session;
+
+    /// <summary>The domain an ETRN command names, for smtpd_etrn_restrictions; null otherwise.</summary>
+    public string? EtrnDomain { get; } = etrnDomain;
 
     public string SenderText => Encoding.UTF8.GetString(Sender);
     public string RecipientText => Encoding.UTF8.GetString(Recipient);

@@ -12,6 +12,12 @@ internal enum DnsCheckKind : byte
     ListEntry,
     /// <summary>A domain's MX hosts with their addresses, for permit_mx_backup.</summary>
     Exchangers,
+    /// <summary>check_*_mx_access: a domain's MX hosts with their addresses; the domain itself when it has no MX.</summary>
+    MailServers,
+    /// <summary>check_*_ns_access: a domain's NS hosts with their addresses, from the nearest parent domain that has some.</summary>
+    NameServers,
+    /// <summary>check_*_a_access: the name itself as the one server, with its addresses.</summary>
+    HostAddresses,
 }
 
 /// <summary>One MX host of a domain, and what looking up its addresses found.</summary>
@@ -49,7 +55,8 @@ internal sealed class DnsChecks(DnsResolver resolver)
         {
             DnsCheckKind.MailDomain => await MailDomainAsync(check.Name, cancellationToken),
             DnsCheckKind.Exchangers => await ExchangersAsync(check.Name, cancellationToken),
-            _ => await ListEntryAsync(check.Name, cancellationToken),
+            DnsCheckKind.ListEntry => await ListEntryAsync(check.Name, cancellationToken),
+            _ => await ServersAsync(check.Kind, check.Name, cancellationToken),
         };
     }
 
@@ -80,9 +87,61 @@ internal sealed class DnsChecks(DnsResolver resolver)
         {
             return new DnsFact(mx.Status, [], null);
         }
-        var exchangers = new List<Exchanger>(mx.Records.Count);
-        foreach (MxRecord record in mx.Records.OrderBy(r => r.Preference))
+        return new DnsFact(DnsStatus.Ok, [], null, Exchangers: await WithAddressesAsync(mx.Records, cancellationToken));
+    }
+
+    /// <summary>
+    /// The servers of check_server_access() in Postfix: an MX list (or the domain, when it has none; nothing for a
+    /// null MX), an NS list (walking up to the parent domains until one has some), or the name alone.
+    /// </summary>
+    private async Task<DnsFact> ServersAsync(DnsCheckKind kind, string domain, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<MxRecord> servers = [new MxRecord(0, domain)];
+        if (kind == DnsCheckKind.MailServers)
         {
+            DnsAnswer<MxRecord> mx = await resolver.QueryMxAsync(domain, cancellationToken);
+            if (mx.Status == DnsStatus.Ok && mx.Records is [{ Exchange: "" }])
+            {
+                return new DnsFact(DnsStatus.Ok, [], null, NullMx: true, Exchangers: []);
+            }
+            if (mx.Status is not (DnsStatus.NoData or DnsStatus.NxDomain))
+            {
+                if (mx.Status != DnsStatus.Ok)
+                {
+                    return new DnsFact(mx.Status, [], null);
+                }
+                servers = mx.Records;
+            }
+        }
+        else if (kind == DnsCheckKind.NameServers)
+        {
+            DnsAnswer<string> ns = await resolver.QueryNsAsync(domain, cancellationToken);
+            for (string zone = domain; ns.Status is DnsStatus.NoData or DnsStatus.NxDomain && zone.IndexOf('.') is var dot and >= 0
+                && dot < zone.Length - 1;)
+            {
+                zone = zone[(dot + 1)..];
+                ns = await resolver.QueryNsAsync(zone, cancellationToken);
+            }
+            if (ns.Status != DnsStatus.Ok)
+            {
+                return new DnsFact(ns.Status, [], null);
+            }
+            servers = [.. ns.Records.Select(name => new MxRecord(0, name))];
+        }
+        return new DnsFact(DnsStatus.Ok, [], null, Exchangers: await WithAddressesAsync(servers, cancellationToken));
+    }
+
+    /// <summary>Each host with its A and AAAA addresses (a host written as an address is that address).</summary>
+    private async Task<List<Exchanger>> WithAddressesAsync(IReadOnlyList<MxRecord> hosts, CancellationToken cancellationToken)
+    {
+        var exchangers = new List<Exchanger>(hosts.Count);
+        foreach (MxRecord record in hosts.OrderBy(r => r.Preference))
+        {
+            if (IPAddress.TryParse(record.Exchange, out IPAddress? literal))
+            {
+                exchangers.Add(new Exchanger(record.Exchange, record.Preference, DnsStatus.Ok, [literal]));
+                continue;
+            }
             DnsAnswer<IPAddress> a = await resolver.QueryAddressesAsync(record.Exchange, AddressFamily.InterNetwork, cancellationToken);
             DnsAnswer<IPAddress> aaaa = await resolver.QueryAddressesAsync(record.Exchange, AddressFamily.InterNetworkV6, cancellationToken);
             // Found when either family has addresses; failed only when neither answered.
@@ -90,7 +149,7 @@ internal sealed class DnsChecks(DnsResolver resolver)
                 : a.Status is DnsStatus.NoData or DnsStatus.NxDomain ? aaaa.Status : a.Status;
             exchangers.Add(new Exchanger(record.Exchange, record.Preference, status, [.. a.Records, .. aaaa.Records]));
         }
-        return new DnsFact(DnsStatus.Ok, [], null, Exchangers: exchangers);
+        return exchangers;
     }
 
     private async Task<DnsFact> ListEntryAsync(string name, CancellationToken cancellationToken)

@@ -41,6 +41,30 @@ internal static class DnsRestrictions
     }
 
     /// <summary>
+    /// reject_unknown_helo_hostname: a HELO name with no address and no MX record gets unknown_hostname_reject_code
+    /// 4.7.1 (a null MX is fine for an MTA's name, as in Postfix); no answer from DNS is
+    /// unknown_helo_hostname_tempfail_action, 450 4.7.1.
+    /// </summary>
+    public static Decision UnknownHostname(RestrictionSettings s, scoped in CheckContext c)
+    {
+        var check = new DnsCheck(DnsCheckKind.MailDomain, c.Helo!.TrimEnd('.'));
+        if (c.Dns is null || !c.Dns.TryGet(check, out DnsFact fact))
+        {
+            return Decision.NeedLookup(check);
+        }
+        if (fact.Found)
+        {
+            return Decision.Dunno;
+        }
+        if (!fact.Failed)
+        {
+            return RestrictionEvaluator.Reject(s.UnknownHostnameRejectCode, "4.7.1", Subject.Helo, c, "Host not found");
+        }
+        Decision deferral = RestrictionEvaluator.Reject(450, "4.7.1", Subject.Helo, c, "Host not found");
+        return s.UnknownHeloTempfailDefers ? deferral : Decision.Dunno with { Deferral = deferral.Reply };
+    }
+
+    /// <summary>
     /// A DNS list lookup: listed means reject with default_rbl_reply (or permit, for permit_dnswl_client);
     /// not listed, or no answer, goes on with the list.
     /// </summary>

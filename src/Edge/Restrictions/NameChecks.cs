@@ -23,7 +23,8 @@ internal static class NameChecks
         return at < 0 || at == address.Length - 1 || IsFullyQualifiedHelo(address[(at + 1)..]);
     }
 
-    private static bool IsAddressLiteral(string name)
+    /// <summary>"[192.0.2.1]" or "[IPv6:2001:db8::1]", as Postfix's valid_mailhost_literal().</summary>
+    public static bool IsAddressLiteral(string name)
     {
         if (name.Length < 3 || name[0] != '[' || name[^1] != ']')
         {

@@ -15,6 +15,8 @@ internal enum Subject : byte
     Data,
     /// <summary>smtpd_end_of_data_restrictions: "&lt;END-OF-MESSAGE&gt;: End-of-data rejected".</summary>
     EndOfData,
+    /// <summary>smtpd_etrn_restrictions: "&lt;domain&gt;: Etrn command rejected".</summary>
+    Etrn,
 }
 
 /// <summary>
@@ -28,7 +30,8 @@ internal static class RestrictionEvaluator
     /// to this point, as smtpd_delay_reject = yes does; with no, they were checked at their own commands), then
     /// smtpd_relay_restrictions and smtpd_recipient_restrictions.
     /// </summary>
-    public static Decision CheckRecipient(RestrictionSettings s, scoped in CheckContext c)
+    /// <param name="withSender">False for VRFY outside a mail transaction: there is no sender to check, as in Postfix.</param>
+    public static Decision CheckRecipient(RestrictionSettings s, scoped in CheckContext c, bool withSender = true)
     {
         // As Postfix's smtpd_check_rcpt(): RFC 2821 section 3.6 wants "postmaster" without a domain accepted, whatever the lists say.
         if (Ascii.EqualsIgnoreCase(c.Recipient, "postmaster"u8))
@@ -40,7 +43,7 @@ internal static class RestrictionEvaluator
         {
             d = Evaluate(s, s.Client, Subject.Client, c, 0);
             d = Decided(d) ? d : d.Then(Evaluate(s, s.Helo, Subject.Helo, c, 0));
-            d = Decided(d) ? d : d.Then(SenderChecks(s, c));
+            d = Decided(d) || !withSender ? d : d.Then(SenderChecks(s, c));
         }
         d = Decided(d) ? d : d.Then(Evaluate(s, s.Relay, Subject.Recipient, c, 0));
         d = Decided(d) ? d : d.Then(Evaluate(s, s.Recipient, Subject.Recipient, c, 0));
@@ -52,6 +55,22 @@ internal static class RestrictionEvaluator
     /// <summary>With smtpd_delay_reject = no, at the connection: smtpd_client_restrictions.</summary>
     public static Decision CheckClient(RestrictionSettings s, scoped in CheckContext c) =>
         Evaluate(s, s.Client, Subject.Client, c, 0).Final();
+
+    /// <summary>
+    /// At ETRN: with smtpd_delay_reject = yes the client and helo restrictions first, as Postfix's smtpd_check_etrn(),
+    /// then smtpd_etrn_restrictions.
+    /// </summary>
+    public static Decision CheckEtrn(RestrictionSettings s, scoped in CheckContext c)
+    {
+        Decision d = Decision.Dunno;
+        if (s.DelayReject)
+        {
+            d = Evaluate(s, s.Client, Subject.Client, c, 0);
+            d = Decided(d) ? d : d.Then(Evaluate(s, s.Helo, Subject.Helo, c, 0));
+        }
+        d = Decided(d) ? d : d.Then(Evaluate(s, s.Etrn, Subject.Etrn, c, 0));
+        return d.Final();
+    }
 
     /// <summary>With smtpd_delay_reject = no, at HELO or EHLO: smtpd_helo_restrictions.</summary>
     public static Decision CheckHelo(RestrictionSettings s, scoped in CheckContext c) =>
@@ -125,7 +144,7 @@ internal static class RestrictionEvaluator
             Restriction.CheckClientAccess => AccessResult.Apply(s, step, Subject.Client, c, depth,
                 AccessLookup.Client(step.Table!, c.Client, s.ParentDomainMatchesSubdomains)),
             Restriction.CheckHeloAccess when c.Helo is not null => AccessResult.Apply(s, step, Subject.Helo, c, depth,
-                AccessLookup.Helo(step.Table!, c.Helo, s.ParentDomainMatchesSubdomains)),
+                AccessLookup.HostName(step.Table!, c.Helo, s.ParentDomainMatchesSubdomains)),
             Restriction.CheckSenderAccess => AccessResult.Apply(s, step, Subject.Sender, c, depth,
                 AccessLookup.Address(step.Table!, c.SenderText, s.NullAccessKey, s.ParentDomainMatchesSubdomains)),
             Restriction.CheckRecipientAccess when hasRecipient => Suspicious(untrustedRoute, AccessResult.Apply(s, step, Subject.Recipient, c, depth,
@@ -162,8 +181,71 @@ internal static class RestrictionEvaluator
             Restriction.PermitMxBackup when hasRecipient => untrustedRoute ? Decision.Dunno : MxBackup.Check(s, c),
             Restriction.DeferIfPermit => Decision.Dunno with { Deferral = Reject(450, "4.7.0", subject, c, "defer_if_permit requested").Reply },
             Restriction.DeferIfReject => Decision.Dunno with { DeferIfReject = Reject(450, "4.7.0", subject, c, "defer_if_reject requested").Reply },
+            Restriction.CheckListAccess => ListAccess(s, step, subject, c, depth),
+            Restriction.RestrictionClass => Class(s, step, subject, c, depth),
+            Restriction.CheckClientNsAccess or Restriction.CheckClientMxAccess or Restriction.CheckClientAAccess when c.Client.Name != "unknown" =>
+                ServerAccess.Check(s, step, Subject.Client, c, depth, c.Client.Name),
+            Restriction.CheckHeloNsAccess or Restriction.CheckHeloMxAccess or Restriction.CheckHeloAAccess when c.Helo is not null =>
+                ServerAccess.Check(s, step, Subject.Helo, c, depth, c.Helo),
+            Restriction.CheckSenderNsAccess or Restriction.CheckSenderMxAccess or Restriction.CheckSenderAAccess when !c.Sender.IsEmpty =>
+                ServerAccess.Check(s, step, Subject.Sender, c, depth, c.SenderText),
+            Restriction.CheckRecipientNsAccess or Restriction.CheckRecipientMxAccess or Restriction.CheckRecipientAAccess when hasRecipient =>
+                ServerAccess.Check(s, step, Subject.Recipient, c, depth, c.RecipientText),
+            Restriction.CheckEtrnAccess when c.EtrnDomain is not null => AccessResult.Apply(s, step, Subject.Etrn, c, depth,
+                AccessLookup.HostName(step.Table!, c.EtrnDomain, s.ParentDomainMatchesSubdomains)),
+            Restriction.RejectUnknownHeloHostname when c.Helo is not null => c.Helo.StartsWith('[')
+                ? NameChecks.IsValidHelo(c.Helo) ? Decision.Dunno : Reject(s.InvalidHostnameRejectCode, "5.5.2", Subject.Helo, c, "invalid ip address")
+                : DnsRestrictions.UnknownHostname(s, c),
+            Restriction.RejectUnauthPipelining when c.Session is { ImproperPipelining: true } =>
+                Reject(503, "5.5.0", subject, c, "Improper use of SMTP command pipelining"),
+            Restriction.RejectMultiRecipientBounce when IsMultiRecipientBounce(subject, c) =>
+                Reject(s.MultiRecipientBounceCode, "5.5.3", subject, c, "Multi-recipient bounce"),
             _ => Decision.Dunno,
         };
+    }
+
+    /// <summary>
+    /// Postfix's test: the null sender, and a recipient already accepted before this RCPT TO (at DATA and later: more
+    /// than one recipient).
+    /// </summary>
+    private static bool IsMultiRecipientBounce(Subject subject, scoped in CheckContext c) =>
+        c.Session is { InTransaction: true } session && c.Sender.IsEmpty
+        && session.RecipientCount > (subject is not (Subject.Data or Subject.EndOfData) && session.ProtocolState == "RCPT" ? 0 : 1);
+
+    /// <summary>
+    /// A bare type:table: the access check its list stands for, as Postfix's generic_checks() makes it. Data and
+    /// end-of-data lists have none (start-up refuses one written there; from a class or an access table it is
+    /// Postfix's warning and a server error).
+    /// </summary>
+    private static Decision ListAccess(RestrictionSettings s, RestrictionStep step, Subject subject, scoped in CheckContext c, int depth)
+    {
+        Restriction kind = subject switch
+        {
+            Subject.Client => Restriction.CheckClientAccess,
+            Subject.Helo => Restriction.CheckHeloAccess,
+            Subject.Sender => Restriction.CheckSenderAccess,
+            Subject.Recipient => Restriction.CheckRecipientAccess,
+            Subject.Etrn => Restriction.CheckEtrnAccess,
+            _ => Restriction.CheckListAccess,
+        };
+        if (kind == Restriction.CheckListAccess)
+        {
+            Logging.MailLog.Warning("specify one of (check_client_access, check_reverse_client_access, check_helo_access, check_sender_access, " +
+                $"check_recipient_access, check_etrn_access) before {(subject == Subject.Data ? "Data command" : "End-of-data")} restriction \"{step.TableName}\"");
+            return Decision.ServerConfigurationError;
+        }
+        return Evaluate(s, step with { Kind = kind }, subject, c, depth);
+    }
+
+    /// <summary>A smtpd_restriction_classes class: its list in place, as deep as access tables may nest.</summary>
+    private static Decision Class(RestrictionSettings s, RestrictionStep step, Subject subject, scoped in CheckContext c, int depth)
+    {
+        if (depth >= AccessResult.MaxDepth)
+        {
+            Logging.MailLog.Warning($"restriction class {step.TableName}: restrictions nested more than {AccessResult.MaxDepth} deep");
+            return Decision.ServerConfigurationError;
+        }
+        return Evaluate(s, s.Classes[step.TableName!], subject, c, depth + 1);
     }
 
     /// <summary>An OK from check_recipient_access does not let a routed recipient through, as in Postfix (its SUSPICIOUS()).</summary>
@@ -202,6 +284,7 @@ internal static class RestrictionEvaluator
             Subject.Sender => (c.SenderText, "Sender address"),
             Subject.Data => ("DATA", "Data command"),
             Subject.EndOfData => ("END-OF-MESSAGE", "End-of-data"),
+            Subject.Etrn => (c.EtrnDomain ?? "", "Etrn command"),
             _ => (c.RecipientText, "Recipient address"),
         };
         return Decision.Reject(code, dsn, $"<{name}>: {what} rejected: {text}");

@@ -58,10 +58,31 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
         ["permit_mx_backup"] = Restriction.PermitMxBackup,
         ["defer_if_permit"] = Restriction.DeferIfPermit,
         ["defer_if_reject"] = Restriction.DeferIfReject,
+        ["check_client_ns_access"] = Restriction.CheckClientNsAccess,
+        ["check_client_mx_access"] = Restriction.CheckClientMxAccess,
+        ["check_client_a_access"] = Restriction.CheckClientAAccess,
+        ["check_helo_ns_access"] = Restriction.CheckHeloNsAccess,
+        ["check_helo_mx_access"] = Restriction.CheckHeloMxAccess,
+        ["check_helo_a_access"] = Restriction.CheckHeloAAccess,
+        ["check_sender_ns_access"] = Restriction.CheckSenderNsAccess,
+        ["check_sender_mx_access"] = Restriction.CheckSenderMxAccess,
+        ["check_sender_a_access"] = Restriction.CheckSenderAAccess,
+        ["check_recipient_ns_access"] = Restriction.CheckRecipientNsAccess,
+        ["check_recipient_mx_access"] = Restriction.CheckRecipientMxAccess,
+        ["check_recipient_a_access"] = Restriction.CheckRecipientAAccess,
+        ["check_etrn_access"] = Restriction.CheckEtrnAccess,
+        ["reject_unknown_helo_hostname"] = Restriction.RejectUnknownHeloHostname,
+        ["reject_unknown_hostname"] = Restriction.RejectUnknownHeloHostname,
+        ["reject_unauth_pipelining"] = Restriction.RejectUnauthPipelining,
+        ["reject_multi_recipient_bounce"] = Restriction.RejectMultiRecipientBounce,
     };
 
+    /// <summary>The name a restriction is written with in main.cf, for warnings.</summary>
+    public static string NameOf(Restriction kind) => s_names.First(pair => pair.Value == kind).Key;
+
     private static bool TakesTable(Restriction kind) => kind is Restriction.CheckClientAccess or Restriction.CheckHeloAccess
-        or Restriction.CheckSenderAccess or Restriction.CheckRecipientAccess;
+        or Restriction.CheckSenderAccess or Restriction.CheckRecipientAccess or Restriction.CheckEtrnAccess
+        or >= Restriction.CheckClientNsAccess and <= Restriction.CheckRecipientAAccess;
 
     private static bool TakesDnsList(Restriction kind) => kind is Restriction.RejectRblClient or Restriction.PermitDnswlClient
         or Restriction.RejectRhsblClient or Restriction.RejectRhsblHelo or Restriction.RejectRhsblSender or Restriction.RejectRhsblRecipient;
@@ -69,17 +90,35 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
     /// <summary>
     /// Parses a list; a check_*_access takes the table reference that follows it, an RBL check its DNS list
     /// domain, a check_policy_script its file and a check_policy_service its server (only where
-    /// <paramref name="policies"/> can load them: not in an access table's result). Returns null with <paramref name="error"/> naming the first restriction Edge does
-    /// not know or the table or script it cannot open.
+    /// <paramref name="policies"/> can load them: not in an access table's result). A bare type:table is the access
+    /// check of the list it is in, and a name <paramref name="isClass"/> knows is a smtpd_restriction_classes class,
+    /// as in Postfix, where built-in names come first. Returns null with <paramref name="error"/> naming the first
+    /// restriction Edge does not know or the table or script it cannot open.
     /// </summary>
-    public static RestrictionList? Parse(IReadOnlyList<string> names, out string? error, PolicyLoader? policies = null)
+    public static RestrictionList? Parse(IReadOnlyList<string> names, out string? error, PolicyLoader? policies = null,
+        Func<string, bool>? isClass = null)
     {
         error = null;
         var steps = new List<RestrictionStep>();
         for (int i = 0; i < names.Count; i++)
         {
+            if (names[i].Contains(':'))
+            {
+                if (TableFactory.Open(names[i], out string? bareError) is not { } bare)
+                {
+                    error = $"{names[i]}: {bareError}";
+                    return null;
+                }
+                steps.Add(new RestrictionStep(Restriction.CheckListAccess, bare, names[i]));
+                continue;
+            }
             if (!s_names.TryGetValue(names[i], out Restriction kind))
             {
+                if (isClass?.Invoke(names[i]) == true)
+                {
+                    steps.Add(new RestrictionStep(Restriction.RestrictionClass, TableName: names[i]));
+                    continue;
+                }
                 error = $"restriction \"{names[i]}\" is not supported yet";
                 return null;
             }

@@ -14,6 +14,10 @@ internal sealed record RestrictionSettings
     public RestrictionList Recipient { get; init; } = RestrictionList.Empty;
     public RestrictionList Data { get; init; } = RestrictionList.Empty;
     public RestrictionList EndOfData { get; init; } = RestrictionList.Empty;
+    public RestrictionList Etrn { get; init; } = RestrictionList.Empty;
+
+    /// <summary>smtpd_restriction_classes: each class's list, by the name lists and access tables use for it.</summary>
+    public IReadOnlyDictionary<string, RestrictionList> Classes { get; init; } = new Dictionary<string, RestrictionList>();
 
     /// <summary>smtpd_delay_reject: the client, helo and sender lists wait for RCPT TO (yes), or run at their own commands.</summary>
     public bool DelayReject { get; init; } = true;
@@ -38,6 +42,15 @@ internal sealed record RestrictionSettings
 
     /// <summary>unknown_client_reject_code: reject_unknown_client_hostname and reject_unknown_reverse_client_hostname.</summary>
     public int UnknownClientRejectCode { get; init; } = 450;
+
+    /// <summary>unknown_hostname_reject_code: reject_unknown_helo_hostname for a name DNS does not know.</summary>
+    public int UnknownHostnameRejectCode { get; init; } = 450;
+
+    /// <summary>unknown_helo_hostname_tempfail_action: "defer" replies 450 at once when DNS does not answer; defer_if_permit only if nothing rejects.</summary>
+    public bool UnknownHeloTempfailDefers { get; init; }
+
+    /// <summary>multi_recipient_bounce_reject_code: reject_multi_recipient_bounce.</summary>
+    public int MultiRecipientBounceCode { get; init; } = 550;
 
     /// <summary>unknown_address_reject_code: reject_unknown_sender_domain and reject_unknown_recipient_domain.</summary>
     public int UnknownAddressRejectCode { get; init; } = 450;

@@ -109,6 +109,6 @@ public class DnsRestrictionTests : IClassFixture<DnsRestrictionTests.Zone>
     public async Task Dns_lists_in_data_restrictions_are_refused_at_start_up()
     {
         var e = await Assert.ThrowsAsync<Edge.Config.ConfigException>(() => StartAsync("smtpd_data_restrictions = reject_rbl_client rbl.test"));
-        Assert.Contains("smtpd_data_restrictions: DNS list checks (RejectRblClient) are not supported here yet", e.Message);
+        Assert.Contains("smtpd_data_restrictions: DNS list checks (reject_rbl_client) are not supported here yet", e.Message);
     }
 }

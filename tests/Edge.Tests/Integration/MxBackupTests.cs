@@ -93,6 +93,6 @@ public class MxBackupTests : IClassFixture<MxBackupTests.Zone>
     public async Task Permit_mx_backup_in_data_restrictions_is_refused_at_start_up()
     {
         var e = await Assert.ThrowsAsync<Edge.Config.ConfigException>(() => StartAsync("smtpd_data_restrictions = permit_mx_backup"));
-        Assert.Contains("smtpd_data_restrictions: MX lookups (PermitMxBackup) are not supported here yet", e.Message);
+        Assert.Contains("smtpd_data_restrictions: DNS lookups (permit_mx_backup) are not supported here yet", e.Message);
     }
 }

@@ -64,4 +64,57 @@ public class RestrictionTests
         Assert.StartsWith("354 ", await c.CommandAsync("DATA"));
         Assert.StartsWith("250 2.0.0 Ok: queued", await c.CommandAsync("Subject: two\r\n\r\nx\r\n."));
     }
+
+    /// <summary>A HELO client cannot pipeline; reject_unauth_pipelining refuses what it sends after doing so.</summary>
+    [Fact]
+    public async Task Reject_unauth_pipelining_refuses_a_client_that_talked_ahead()
+    {
+        await using var edge = await EdgeInstance.StartAsync(
+            "smtpd_forbid_unauth_pipelining = no\nsmtpd_recipient_restrictions = reject_unauth_pipelining, reject_unauth_destination");
+        await using (var polite = await edge.ConnectAsync())
+        {
+            await polite.CommandAsync("HELO client.example");
+            Assert.Equal("250 2.1.0 Ok", await polite.CommandAsync("MAIL FROM:<a@example.org>"));
+            Assert.Equal("250 2.1.5 Ok", await polite.CommandAsync("RCPT TO:<user@edge.test>"));
+        }
+        await using var hasty = await edge.ConnectAsync();
+        await hasty.SendAsync("HELO client.example\r\nMAIL FROM:<a@example.org>\r\n");
+        Assert.StartsWith("250 ", await hasty.ReadReplyAsync());
+        Assert.Equal("250 2.1.0 Ok", await hasty.ReadReplyAsync());
+        Assert.Equal("503 5.5.0 <user@edge.test>: Recipient address rejected: Improper use of SMTP command pipelining",
+            await hasty.CommandAsync("RCPT TO:<user@edge.test>"));
+    }
+
+    /// <summary>A bounce (null sender) has one recipient: the second is refused at RCPT TO, and DATA with two at DATA.</summary>
+    [Fact]
+    public async Task Reject_multi_recipient_bounce_allows_one_recipient_for_the_null_sender()
+    {
+        await using var edge = await EdgeInstance.StartAsync("""
+            smtpd_recipient_restrictions = reject_multi_recipient_bounce, reject_unauth_destination
+            smtpd_data_restrictions = reject_multi_recipient_bounce
+            multi_recipient_bounce_reject_code = 554
+            """);
+        await using var c = await edge.ConnectAsync();
+        await c.CommandAsync("EHLO client.example");
+        Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<>"));
+        Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<one@edge.test>"));
+        Assert.Equal("554 5.5.3 <two@edge.test>: Recipient address rejected: Multi-recipient bounce", await c.CommandAsync("RCPT TO:<two@edge.test>"));
+        Assert.StartsWith("354 ", await c.CommandAsync("DATA"));
+        Assert.StartsWith("250 ", await c.CommandAsync("Subject: bounce\r\n\r\nx\r\n."));
+        Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<a@example.org>"));
+        Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<one@edge.test>"));
+        Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<two@edge.test>"));
+    }
+
+    [Fact]
+    public async Task Reject_multi_recipient_bounce_at_data_counts_the_accepted_recipients()
+    {
+        await using var edge = await EdgeInstance.StartAsync("smtpd_data_restrictions = reject_multi_recipient_bounce");
+        await using var c = await edge.ConnectAsync();
+        await c.CommandAsync("EHLO client.example");
+        Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<>"));
+        Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<one@edge.test>"));
+        Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<two@edge.test>"));
+        Assert.Equal("550 5.5.3 <DATA>: Data command rejected: Multi-recipient bounce", await c.CommandAsync("DATA"));
+    }
 }

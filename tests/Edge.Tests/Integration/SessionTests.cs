@@ -12,7 +12,7 @@ public class SessionTests
         await using var c = await SmtpConnection.OpenAsync(edge.Port, readGreeting: false);
         Assert.Equal("220 mx.edge.test ESMTP Edge", await c.ReadReplyAsync());
         Assert.Equal(string.Join("\n",
-            "250-mx.edge.test", "250-PIPELINING", "250-SIZE 10240000", "250-VRFY", "250-ENHANCEDSTATUSCODES",
+            "250-mx.edge.test", "250-PIPELINING", "250-SIZE 10240000", "250-VRFY", "250-ETRN", "250-ENHANCEDSTATUSCODES",
             "250-8BITMIME", "250-DSN", "250-SMTPUTF8", "250 CHUNKING"), await c.CommandAsync("EHLO client.example"));
         Assert.Equal("250 mx.edge.test", await c.CommandAsync("HELO client.example"));
         Assert.Equal("214 2.0.0 Commands: BDAT DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET STARTTLS VRFY", await c.CommandAsync("HELP"));

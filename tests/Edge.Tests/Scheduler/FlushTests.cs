@@ -64,6 +64,24 @@ public class FlushTests
         Assert.Equal("Mail queue is empty\n", (await Edge(config, "postqueue", "-p")).Out);
     }
 
+    /// <summary>ETRN (RFC 1985) flushes a site of fast_flush_domains, as postqueue -s does; other sites get 459.</summary>
+    [Fact]
+    public async Task Etrn_flushes_its_site_over_smtp()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        using var config = Config(sink.Port);
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string held = await SendAsync(edge.Port, "user@dialup.example");
+        await edge.WaitForLogAsync($@"{held}: to=<user@dialup\.example>, relay=none, .*status=deferred \(deferred transport\)");
+
+        await using var c = await SmtpConnection.OpenAsync(edge.Port);
+        Assert.Contains("250-ETRN", await c.CommandAsync("EHLO client.example"));
+        Assert.Equal("459 <other.example>: service unavailable", await c.CommandAsync("ETRN other.example"));
+        await edge.WaitForLogAsync(@"warning: reject: ETRN other\.example\.\.\. from localhost\[127\.0\.0\.1\]");
+        Assert.Equal("250 Queuing started", await c.CommandAsync("ETRN dialup.example"));
+        await edge.WaitForLogAsync($@"{held}: to=<user@dialup\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{sink.Port}, .*status=sent");
+    }
+
     [Fact]
     public async Task Postqueue_f_also_runs_the_deferred_transports()
     {

@@ -82,6 +82,7 @@ internal sealed class PolicyRequest
         v[21] = session?.EncryptionProtocol ?? "";
         v[22] = session?.EncryptionCipher ?? "";
         v[23] = session?.EncryptionKeySize ?? "0";
+        v[24] = c.EtrnDomain ?? "";
         v[26] = session?.ServerAddress ?? "";
         v[27] = session?.ServerPort ?? "";
         v[29] = "Edge";
@@ -156,6 +157,9 @@ internal interface ISessionDescription
 
     /// <summary>Whether MAIL FROM began a transaction (actions for the message are skipped outside one).</summary>
     bool InTransaction { get; }
+
+    /// <summary>The client sent a command before it could have had the reply to the one before (reject_unauth_pipelining).</summary>
+    bool ImproperPipelining { get; }
 
     /// <summary>The message, while smtpd_end_of_data_restrictions that run scripts are checked; null otherwise.</summary>
     MessageView? Message { get; }

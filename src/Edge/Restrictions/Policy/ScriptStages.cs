@@ -14,7 +14,7 @@ internal static class ScriptStages
     public static readonly (string Function, string State)[] All =
     [
         ("connect", "CONNECT"), ("helo", "EHLO"), ("mail", "MAIL"), ("rcpt", "RCPT"), ("data", "DATA"),
-        ("endOfData", "END-OF-MESSAGE"),
+        ("endOfData", "END-OF-MESSAGE"), ("vrfy", "VRFY"), ("etrn", "ETRN"),
     ];
 
     /// <summary>The function for requests in <paramref name="state"/> (HELO as EHLO), or null for a state no stage has.</summary>

@@ -190,7 +190,8 @@ internal sealed partial class SmtpSession
             SmtpVerb.Bdat => Bdat(argument, ref step),
             SmtpVerb.Rset => Rset(argument),
             SmtpVerb.Noop => Ok(),
-            SmtpVerb.Vrfy => Vrfy(argument),
+            SmtpVerb.Vrfy => Vrfy(argument, ref step),
+            SmtpVerb.Etrn => Etrn(argument, ref step),
             SmtpVerb.Help => Help(),
             SmtpVerb.StartTls => StartTls(argument, ref rest, ref step),
             SmtpVerb.XClient => Xclient(argument, ref step),
@@ -203,7 +204,7 @@ internal sealed partial class SmtpSession
         {
             _errors++;
         }
-        else if (verb is not (SmtpVerb.Data or SmtpVerb.Bdat) && step is not (Step.Lookup or Step.Filters))
+        else if (verb is not (SmtpVerb.Data or SmtpVerb.Bdat) && step is not (Step.Lookup or Step.Filters or Step.Await))
         {
             _stats.Succeeded(verb);
         }
@@ -432,25 +433,6 @@ internal sealed partial class SmtpSession
         }
         ResetTransaction();
         return Ok();
-    }
-
-    private bool Vrfy(ReadOnlySpan<byte> argument)
-    {
-        if (_s.DisableVrfy)
-        {
-            return Fail(Replies.VrfyDisabled);
-        }
-        if (argument.IsEmpty)
-        {
-            return Fail(_s.SmtpUtf8Enabled ? Replies.VrfySyntaxUtf8 : Replies.VrfySyntax);
-        }
-        if (!PathParser.TryParse(argument, strict: false, _s.SmtpUtf8Enabled, out _, out _))
-        {
-            return Fail(Replies.BadRecipient);
-        }
-        Reply.Write("252 2.0.0 "u8);
-        Reply.Line(argument);
-        return true;
     }
 
     private bool Help()

@@ -28,6 +28,8 @@ internal sealed partial class SmtpSession : ISessionDescription
 
     bool ISessionDescription.InTransaction => _envelope.Active;
 
+    bool ISessionDescription.ImproperPipelining => _illPipelining;
+
     string ISessionDescription.EncryptionProtocol => _tls is null ? "" : TlsVersion(_tls);
 
     string ISessionDescription.EncryptionCipher => _tls is null ? "" : _tls.NegotiatedCipherSuite.ToString();

@@ -40,6 +40,8 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         Lookup,
         /// <summary>A command waits for the mail filters or the before-queue proxy filter (SmtpSession.Filters.cs).</summary>
         Filters,
+        /// <summary>VRFY or ETRN waits for the DNS or policy answers its restrictions need (<see cref="_awaited"/>).</summary>
+        Await,
         Close,
     }
 
@@ -96,9 +98,10 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     /// kernel holds that the transport has not read yet, as Postfix's peekfd() does.</param>
     public SmtpSession(SmtpdSettings settings, QueueStore queue, Anvil anvil, IDuplexPipe transport, EndPoint? remote,
         CancellationToken connectionClosed, CancellationToken stopping, CancellationToken hardStop,
-        System.Net.Sockets.Socket? socket = null)
+        System.Net.Sockets.Socket? socket = null, Func<string, bool?>? etrn = null)
     {
         _socket = socket;
+        _etrn = etrn;
         _stopping = stopping;
         _hardStop = hardStop;
         _onStopping = stopping.UnsafeRegister(static s => ((SmtpSession)s!).WakeForShutdown(), this);
@@ -402,6 +405,11 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                     }
                     await FlushAsync();
                     return null;
+                case Step.Await:
+                    Func<Task> awaited = _awaited!;
+                    _awaited = null;
+                    await awaited();
+                    break;
                 case Step.Filters:
                     if (await ResumeAfterFiltersAsync())
                     {

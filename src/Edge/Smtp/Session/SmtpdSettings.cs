@@ -89,6 +89,7 @@ internal sealed class SmtpdSettings
         Add("PIPELINING", "PIPELINING");
         Add("SIZE", sizeLimit > 0 ? $"SIZE {sizeLimit}" : "SIZE");
         if (vrfy) Add("VRFY", "VRFY");
+        Add("ETRN", "ETRN");
         if (startTls) Add("STARTTLS", "STARTTLS");
         if (xclient) Add("XCLIENT", "XCLIENT " + XclientAttributes);
         Add("ENHANCEDSTATUSCODES", "ENHANCEDSTATUSCODES");

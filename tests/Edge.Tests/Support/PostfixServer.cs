@@ -1,0 +1,84 @@
+using Edge.Tests.Delivery;
+
+namespace Edge.Tests.Support;
+
+/// <summary>
+/// Debian's Postfix (3.7) as a whole mail system of its own: a configuration directory with the test's main.cf lines,
+/// its own queue and data directories, smtpd on a free 127.0.0.1 port, started with postfix(1) and stopped when the
+/// test is done. Every daemon runs outside a chroot, so tables are read where the test wrote them.
+/// </summary>
+public sealed class PostfixServer : IAsyncDisposable
+{
+    private readonly TempDirectory _directory;
+
+    private PostfixServer(TempDirectory directory, int port)
+    {
+        _directory = directory;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    /// <summary>What Postfix logged (maillog_file), for a test that failed.</summary>
+    public string Log => File.Exists(_directory.File("maillog")) ? File.ReadAllText(_directory.File("maillog")) : "";
+
+    /// <param name="mainCf">main.cf lines after the instance's own (queue and data directories, mail owner, logging).</param>
+    public static async Task<PostfixServer> StartAsync(string mainCf)
+    {
+        string postfix = Peer.Require("postfix", "postfix");
+        var directory = new TempDirectory();
+        int port = ListeningPort.Free();
+        Directory.CreateDirectory(directory.File("spool"));
+        Directory.CreateDirectory(directory.File("data"));
+        directory.Write("main.cf", $"""
+            compatibility_level = 3.6
+            inet_interfaces = 127.0.0.1
+            inet_protocols = ipv4
+            queue_directory = {directory.File("spool")}
+            data_directory = {directory.File("data")}
+            mail_owner = postfix
+            setgid_group = postdrop
+            maillog_file = {directory.File("maillog")}
+            maillog_file_prefixes = {directory.Path}
+            {mainCf}
+            """ + "\n");
+        directory.Write("master.cf", $"""
+            127.0.0.1:{port} inet n - n - - smtpd
+            pickup    unix n - n 60 1 pickup
+            cleanup   unix n - n - 0 cleanup
+            qmgr      unix n - n 300 1 qmgr
+            rewrite   unix - - n - - trivial-rewrite
+            bounce    unix - - n - 0 bounce
+            defer     unix - - n - 0 bounce
+            trace     unix - - n - 0 bounce
+            verify    unix - - n - 1 verify
+            flush     unix n - n 1000? 0 flush
+            proxymap  unix - - n - - proxymap
+            showq     unix n - n - - showq
+            error     unix - - n - - error
+            retry     unix - - n - - error
+            discard   unix - - n - - discard
+            anvil     unix - - n - 1 anvil
+            scache    unix - - n - 1 scache
+            postlog   unix-dgram n - n - 1 postlogd
+            """ + "\n");
+        var server = new PostfixServer(directory, port);
+        await Peer.RunAsync(postfix, "postfix", "-c", directory.Path, "set-permissions");
+        (int exit, string output) = await Peer.RunAsync(postfix, "postfix", "-c", directory.Path, "start");
+        if (exit != 0)
+        {
+            await server.DisposeAsync();
+            Assert.Fail($"postfix did not start ({exit}): {output}\n{server.Log}");
+        }
+        await ListeningPort.WaitAsync(port, () => false, "postfix");
+        return server;
+    }
+
+    public Task<SmtpConnection> ConnectAsync() => SmtpConnection.OpenAsync(Port);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Peer.RunAsync("postfix", "postfix", "-c", _directory.Path, "stop");
+        _directory.Dispose();
+    }
+}
