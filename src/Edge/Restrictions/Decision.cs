@@ -61,6 +61,12 @@ internal readonly record struct Decision(Outcome Outcome, string? Reply = null, 
             };
     }
 
+    /// <summary>
+    /// Into the next stage (client, helo, sender, then the relay and recipient lists together): a DEFER_IF_REJECT
+    /// stays in its own, as Postfix's SMTPD_CHECK_RESET() ends it at each smtpd_check_*(); a DEFER_IF_PERMIT goes on.
+    /// </summary>
+    public Decision NextStage() => DeferIfReject is null ? this : this with { DeferIfReject = null };
+
     /// <summary>The decision at the end of a check: a pending deferral becomes the reply when nothing rejected.</summary>
     public Decision Final() => Outcome is Outcome.Dunno or Outcome.Permit && Deferral is not null
         ? new Decision(Outcome.Reply, Deferral)

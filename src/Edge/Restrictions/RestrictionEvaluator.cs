@@ -42,10 +42,10 @@ internal static class RestrictionEvaluator
         if (s.DelayReject)
         {
             d = Evaluate(s, s.Client, Subject.Client, c, 0);
-            d = Decided(d) ? d : d.Then(Evaluate(s, s.Helo, Subject.Helo, c, 0));
-            d = Decided(d) || !withSender ? d : d.Then(SenderChecks(s, c));
+            d = Decided(d) ? d : d.NextStage().Then(Evaluate(s, s.Helo, Subject.Helo, c, 0));
+            d = Decided(d) || !withSender ? d : d.NextStage().Then(SenderChecks(s, c));
         }
-        d = Decided(d) ? d : d.Then(Evaluate(s, s.Relay, Subject.Recipient, c, 0));
+        d = Decided(d) ? d : d.NextStage().Then(Evaluate(s, s.Relay, Subject.Recipient, c, 0));
         d = Decided(d) ? d : d.Then(Evaluate(s, s.Recipient, Subject.Recipient, c, 0));
         // smtpd_reject_unlisted_recipient: even a permit does not take mail for a user nobody has.
         d = Decided(d) || !s.RejectUnlistedRecipient ? d : d.Then(UnlistedRecipient(s, c));
@@ -66,9 +66,9 @@ internal static class RestrictionEvaluator
         if (s.DelayReject)
         {
             d = Evaluate(s, s.Client, Subject.Client, c, 0);
-            d = Decided(d) ? d : d.Then(Evaluate(s, s.Helo, Subject.Helo, c, 0));
+            d = Decided(d) ? d : d.NextStage().Then(Evaluate(s, s.Helo, Subject.Helo, c, 0));
         }
-        d = Decided(d) ? d : d.Then(Evaluate(s, s.Etrn, Subject.Etrn, c, 0));
+        d = Decided(d) ? d : d.NextStage().Then(Evaluate(s, s.Etrn, Subject.Etrn, c, 0));
         return d.Final();
     }
 
