@@ -81,6 +81,18 @@ public class ServerAccessTests : IClassFixture<ServerAccessTests.Zone>
         Assert.Equal(reply, await RcptAsync(edge, "a@clean.test", recipient));
     }
 
+    /// <summary>VRFY waits for DNS as RCPT TO does, without holding a thread.</summary>
+    [Fact]
+    public async Task Vrfy_waits_for_the_dns_its_checks_need()
+    {
+        await using var edge = await StartAsync(
+            $"relay_domains = nomx.test, hidden.test\nsmtpd_recipient_restrictions = check_recipient_a_access {Table}, reject_unauth_destination");
+        await using var c = await edge.ConnectAsync();
+        await c.CommandAsync("EHLO client.example");
+        Assert.Equal("550 5.7.1 <user@nomx.test>: Recipient address rejected: Bad hoster", await c.CommandAsync("VRFY user@nomx.test"));
+        Assert.Equal("252 2.0.0 user@hidden.test", await c.CommandAsync("VRFY user@hidden.test"));
+    }
+
     [Fact]
     public async Task Helo_mx_access_judges_the_helo_name()
     {

@@ -46,35 +46,10 @@ internal sealed partial class SmtpSession
         Decision decision = CheckEtrn(domain);
         if (decision.Outcome == Outcome.Lookup)
         {
-            _pendingLookup = decision;
-            _awaited = () => EtrnAfterLookupsAsync(domain);
-            step = Step.Await;
-            return true;
+            return AwaitChecks(decision, () => CheckEtrn(domain), d => FinishEtrn(d, domain), SmtpVerb.Etrn, ref step);
         }
         _earlyState = null;
         return FinishEtrn(decision, domain);
-    }
-
-    private async Task EtrnAfterLookupsAsync(string domain)
-    {
-        Decision decision;
-        do
-        {
-            await FetchLookupAsync();
-            decision = CheckEtrn(domain);
-            _pendingLookup = decision;
-        }
-        while (decision.Outcome == Outcome.Lookup);
-        _pendingLookup = default;
-        _earlyState = null;
-        if (FinishEtrn(decision, domain))
-        {
-            _stats.Succeeded(SmtpVerb.Etrn);
-        }
-        else
-        {
-            _errors++;
-        }
     }
 
     private Decision CheckEtrn(string domain) =>

@@ -137,6 +137,41 @@ internal sealed partial class SmtpSession
         await _dnsChecks.FetchAsync(_pendingLookup.Lookup, _hardStop);
     }
 
+    /// <summary>VRFY or ETRN waiting for DNS or policy answers: what finishes it once they are there.</summary>
+    private Func<Task>? _awaited;
+
+    /// <summary>
+    /// Parks VRFY or ETRN (<see cref="Step.Await"/>): the session loop fetches what <paramref name="pending"/> asks for
+    /// and checks again until the check decides, then <paramref name="finish"/> replies (true when the command succeeded).
+    /// </summary>
+    private bool AwaitChecks(Decision pending, Func<Decision> check, Func<Decision, bool> finish, SmtpVerb verb, ref Step step)
+    {
+        _pendingLookup = pending;
+        _awaited = async () =>
+        {
+            Decision decision;
+            do
+            {
+                await FetchLookupAsync();
+                decision = check();
+                _pendingLookup = decision;
+            }
+            while (decision.Outcome == Outcome.Lookup);
+            _pendingLookup = default;
+            _earlyState = null;
+            if (finish(decision))
+            {
+                _stats.Succeeded(verb);
+            }
+            else
+            {
+                _errors++;
+            }
+        };
+        step = Step.Await;
+        return true;
+    }
+
     /// <summary>Evaluates the parked RCPT TO again; false when it needs one more DNS answer first.</summary>
     private bool ResumeRcpt()
     {

@@ -14,9 +14,6 @@ namespace Edge.Smtp.Session;
 /// </summary>
 internal sealed partial class SmtpSession
 {
-    /// <summary>VRFY or ETRN waiting for DNS or policy answers: what finishes it once they are there.</summary>
-    private Func<Task>? _awaited;
-
     private bool Vrfy(ReadOnlySpan<byte> argument, ref Step step)
     {
         if (_s.DisableVrfy)
@@ -37,37 +34,12 @@ internal sealed partial class SmtpSession
         Decision decision = CheckVrfy(address, resolution);
         if (decision.Outcome == Outcome.Lookup)
         {
-            _pendingLookup = decision;
             byte[] pending = address.ToArray();
             byte[] echo = argument.ToArray();
-            _awaited = () => VrfyAfterLookupsAsync(pending, resolution, echo);
-            step = Step.Await;
-            return true;
+            return AwaitChecks(decision, () => CheckVrfy(pending, resolution), d => FinishVrfy(d, pending, echo), SmtpVerb.Vrfy, ref step);
         }
         _earlyState = null;
         return FinishVrfy(decision, address, argument);
-    }
-
-    private async Task VrfyAfterLookupsAsync(byte[] address, Resolution resolution, byte[] echo)
-    {
-        Decision decision;
-        do
-        {
-            await FetchLookupAsync();
-            decision = CheckVrfy(address, resolution);
-            _pendingLookup = decision;
-        }
-        while (decision.Outcome == Outcome.Lookup);
-        _pendingLookup = default;
-        _earlyState = null;
-        if (FinishVrfy(decision, address, echo))
-        {
-            _stats.Succeeded(SmtpVerb.Vrfy);
-        }
-        else
-        {
-            _errors++;
-        }
     }
 
     private Decision CheckVrfy(ReadOnlySpan<byte> address, Resolution resolution) =>
