@@ -3,6 +3,7 @@ using Edge.Logging;
 using Edge.Mail;
 using Edge.Milter;
 using Edge.Queue;
+using Edge.Resolve;
 
 namespace Edge.Cleanup;
 
@@ -10,8 +11,8 @@ namespace Edge.Cleanup;
 /// The one way mail enters the queue, for every producer (Postfix's cleanup(8), which smtpd, bounce and local all
 /// talk to): <see cref="Begin"/> a message with its envelope, stream its content in chunks of any size, then
 /// <see cref="End"/> it. On the way, cleanup writes the Received: header, applies the header and body checks and the
-/// header rules of <see cref="ContentInspector"/>, qualifies envelope addresses without a domain (append_at_myorigin),
-/// carries out HOLD, DISCARD, FILTER, REDIRECT and BCC, expands virtual
+/// header rules of <see cref="ContentInspector"/>, rewrites the envelope addresses (trivial-rewrite's local context,
+/// then <see cref="AddressRewriting"/>) and the headers' (<see cref="HeaderRewriter"/>), carries out HOLD, DISCARD, FILTER, REDIRECT and BCC, expands virtual
 /// aliases, removes duplicate recipients and appends the message to the queue (with the content filter it goes through); once the commit covers it,
 /// <see cref="Committed"/> hands it to the queue manager. A producer keeps one and reuses it message after message;
 /// between messages it holds no buffers.
@@ -21,7 +22,11 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     private readonly MessageWriter _writer = new(queue);
     private readonly MessageOrigin _origin = new();
     private ContentInspector? _inspector;
+    private HeaderRewriter? _headerRewriter;
     private CleanupSettings? _inspectorSettings;
+
+    /// <summary>Why the envelope could not be rewritten (a table that cannot answer, no room left), or null.</summary>
+    private CleanupOutcome? _envelopeFailure;
 
     /// <summary>milter_header_checks, for the headers mail filters add or change; null when there are none.</summary>
     private ContentInspector? _filterHeaderInspector;
@@ -52,13 +57,21 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
         {
             _inspector?.Release();
             _inspector = new ContentInspector(settings.Checks, settings.Headers);
+            _headerRewriter = new HeaderRewriter(settings);
             _filterHeaderInspector?.Release();
             _filterHeaderInspector = settings.MilterHeaderChecks is { } checks
                 ? new ContentInspector(checks, HeaderRules.Only(CheckStage.MilterHeaders, settings.Headers.HeaderSizeLimit)) : null;
             _inspectorSettings = settings;
         }
         _origin.Set(envelope, submission);
-        _inspector.Begin(_writer, envelope.Id, _origin);
+        RewriteContext? context = submission.LocalHeaders ? settings.LocalRewrite : settings.RemoteRewrite;
+        HeaderRewriter? rewriter = null;
+        if (_headerRewriter!.Applies(context))
+        {
+            _headerRewriter.Begin(context, envelope, envelope.Id.Arrival);
+            rewriter = _headerRewriter;
+        }
+        _inspector.Begin(_writer, envelope.Id, _origin, rewriter);
         if (prepend is not null)
         {
             Write(Encoding.UTF8.GetBytes(prepend));
@@ -67,6 +80,25 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
         {
             ReceivedHeader.Write(this, envelope, submission, settings.MyHostname, settings.MailName);
         }
+        // As Postfix's cleanup rewrites the envelope records before the content arrives: a From: it adds shows the result.
+        _envelopeFailure = RewriteEnvelope();
+    }
+
+    /// <summary>
+    /// trivial-rewrite's local context ("alice" is alice@$myorigin from here on, MAILER-DAEMON is the null sender),
+    /// then the canonical maps and masquerading; null when done.
+    /// </summary>
+    private CleanupOutcome? RewriteEnvelope()
+    {
+        if (!_envelope.Rewrite(_settings.EnvelopeRewrite))
+        {
+            return CleanupOutcome.TooBig;
+        }
+        if (System.Text.Ascii.EqualsIgnoreCase(_envelope[_envelope.Sender], _settings.MailerDaemon))
+        {
+            _envelope.ReplaceSender([]);
+        }
+        return _settings.Rewriting.RewriteEnvelope(_envelope) ? null : CleanupOutcome.WriteError;
     }
 
     public void Write(ReadOnlySpan<byte> content) => _inspector!.Write(content);
@@ -193,10 +225,9 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     /// <summary>The message's envelope after REDIRECT, BCC, virtual aliases and the duplicate filter, appended to the queue.</summary>
     private CleanupResult Queue(SavedActions? saved, bool quarantined)
     {
-        // trivial-rewrite's append_at_myorigin, before any mapping: "alice" is alice@$myorigin from here on.
-        if (_settings.Origin is { } origin && !_envelope.Qualify(origin))
+        if (_envelopeFailure is { } failure)
         {
-            return new CleanupResult(CleanupOutcome.TooBig);
+            return new CleanupResult(failure);
         }
         ContentVerdict verdict = _inspector!.Verdict;
         // The header checks come after the restrictions: their REDIRECT is the later one.
@@ -206,7 +237,11 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
         }
         foreach (string bcc in (saved?.Bcc ?? []).Concat(verdict.Bcc))
         {
-            _envelope.AddRecipient(Encoding.UTF8.GetBytes(bcc), default, DsnNotify.Never);
+            if (_settings.Rewriting.Rewrite(bcc, AddressRole.EnvelopeRecipient, _envelope.Id) is not { } rewritten)
+            {
+                return new CleanupResult(CleanupOutcome.WriteError);
+            }
+            _envelope.AddRecipient(Encoding.UTF8.GetBytes(rewritten), default, DsnNotify.Never);
         }
         if (_settings.VirtualAliases.Expand(_envelope) is { } aliasError)
         {

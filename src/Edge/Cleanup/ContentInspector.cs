@@ -32,6 +32,8 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
     private readonly bool _tracksMime = checks.InspectsBody || (rules.Stage == CheckStage.Receiving && checks.ReportsMimeErrors);
     private IContentSink _output = null!;
     private MessageOrigin? _origin;
+    private HeaderRewriter? _rewriter;
+    private bool _primaryHeadersDone;
     private QueueId _id;
     private byte[] _line = [];
     private int _lineLength;
@@ -53,13 +55,16 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
 
     /// <summary>
     /// Starts message <paramref name="id"/>, whose content goes to <paramref name="output"/>; <paramref name="origin"/>
-    /// names its client in the log lines of mail being received, and is null for mail being sent.
+    /// names its client in the log lines of mail being received, and is null for mail being sent. A message whose
+    /// headers cleanup rewrites comes with its <paramref name="rewriter"/>.
     /// </summary>
-    public void Begin(IContentSink output, QueueId id, MessageOrigin? origin)
+    public void Begin(IContentSink output, QueueId id, MessageOrigin? origin, HeaderRewriter? rewriter = null)
     {
         _output = output;
         _id = id;
         _origin = origin;
+        _rewriter = rewriter;
+        _primaryHeadersDone = false;
         _mime.Reset();
         Verdict.Reset();
         _lineLength = 0;
@@ -119,6 +124,12 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
             _lineLength = 0;
         }
         FlushHeader();
+        if (_mime.InHeaders && !_primaryHeadersDone)
+        {
+            // A message of headers alone: what is missing still goes at their end.
+            _primaryHeadersDone = true;
+            _rewriter?.WriteMissing(_output);
+        }
     }
 
     /// <summary>Gives the buffers back to the pool between messages.</summary>
@@ -179,6 +190,11 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
 
     private void EndOfHeaders()
     {
+        if (!_primaryHeadersDone)
+        {
+            _primaryHeadersDone = true;
+            _rewriter?.WriteMissing(_output);
+        }
         _mime.EndOfHeaders();
         MimeError();
         _segmentBytes = 0;
@@ -304,12 +320,18 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
         {
             return;
         }
+        if (headerClass == HeaderClass.Primary && _rewriter?.Rewrite(name, bytes) is { } rewritten)
+        {
+            _output.Write(rewritten);
+            return;
+        }
         _output.Write(bytes);
     }
 
     /// <summary>The message's own header <paramref name="name"/>: its log line, if it has one; false when message_drop_headers removes it.</summary>
     private bool Primary(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
+        _rewriter?.Observe(name);
         if (Ascii.EqualsIgnoreCase(name, "Message-ID"u8))
         {
             MailLog.Info($"{_id}: message-id={new ClientText(value)}", "cleanup");

@@ -57,9 +57,10 @@ internal static class ReceivedHeader
             ok &= Utf8.TryWrite(destination[written..], CultureInfo.InvariantCulture, $";\r\n\t", out n);
             written += n;
         }
-        ok &= Utf8.TryWrite(destination[written..], CultureInfo.InvariantCulture,
-            $"{now.UtcDateTime:ddd, d MMM yyyy HH:mm:ss} +0000 (UTC)\r\n", out n);
+        ok &= MailDate.TryWrite(destination[written..], now, out n);
         written += n;
+        ok &= "\r\n"u8.TryCopyTo(destination[written..]);
+        written += 2;
         if (!ok)
         {
             throw new ArgumentException("Received header does not fit the buffer", nameof(destination));

@@ -5,6 +5,7 @@ namespace Edge.Cleanup;
 /// <summary>
 /// Where the message in cleanup comes from: the client as the queue file records it, the HELO name it gave (null
 /// when it gave none), its TLS session, and whether cleanup writes a Received: header for it (SMTP) or not (mail
-/// Edge writes itself).
+/// Edge writes itself), and whether its headers are rewritten in the local context (Edge's own mail, a client in
+/// local_header_rewrite_clients) or the remote one.
 /// </summary>
-internal sealed record Submission(EnvelopeRecord.Client Client, string? Helo, string? TlsSummary, bool Received);
+internal sealed record Submission(EnvelopeRecord.Client Client, string? Helo, string? TlsSummary, bool Received, bool LocalHeaders = true);

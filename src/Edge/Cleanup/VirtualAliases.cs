@@ -9,27 +9,19 @@ namespace Edge.Cleanup;
 /// <summary>
 /// virtual_alias_maps, applied as Postfix's cleanup does before a message is queued: every recipient a table
 /// lists is replaced by the addresses it maps to, recursively (an address that maps to itself stays), each
-/// keeping the recipient the client gave as its original recipient (ORCPT) for delivery notices. Keys are
-/// tried as virtual(5) says (<see cref="AddressKeys"/>); an extension the table did not match is carried over to the result (propagate_unmatched_extensions).
+/// keeping the recipient the client gave as its original recipient (ORCPT) for delivery notices. The table is read
+/// as virtual(5) says (<see cref="AddressMap"/>).
 /// </summary>
 internal sealed class VirtualAliases
 {
-    private readonly TableList _maps;
-    private readonly AddressClassifier _classifier;
-    private readonly string _origin;
-    private readonly char[] _delimiters;
-    private readonly bool _propagateExtension;
+    private readonly AddressMap _maps;
     private readonly int _recursionLimit;
     private readonly int _expansionLimit;
 
     /// <param name="enabled">False with receive_override_options = no_address_mappings: recipients stay as they are.</param>
     public VirtualAliases(MainConfig config, AddressClassifier classifier, bool enabled = true)
     {
-        _maps = enabled ? TableList.Open(config, "virtual_alias_maps") : TableList.Empty;
-        _classifier = classifier;
-        _origin = config.Get("myorigin");
-        _delimiters = config.Get("recipient_delimiter").ToCharArray();
-        _propagateExtension = config.GetList("propagate_unmatched_extensions").Contains("virtual", StringComparer.OrdinalIgnoreCase);
+        _maps = new AddressMap(config, "virtual_alias_maps", classifier, "virtual", enabled);
         _recursionLimit = config.GetInt("virtual_alias_recursion_limit");
         _expansionLimit = config.GetInt("virtual_alias_expansion_limit");
     }
@@ -81,7 +73,7 @@ internal sealed class VirtualAliases
         {
             return $"unreasonable virtual_alias_maps map nesting for {address}";
         }
-        if (Lookup(address, out string? extension) is not { } value)
+        if (_maps.Map(address) is not { } targets)
         {
             if (_maps.Failure is not null)
             {
@@ -90,9 +82,8 @@ internal sealed class VirtualAliases
             into.Add(address);
             return null;
         }
-        foreach (string item in value.Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries))
+        foreach (string target in targets)
         {
-            string target = Qualify(WithExtension(item, extension));
             if (target.Equals(address, StringComparison.OrdinalIgnoreCase))
             {
                 // An alias that lists itself keeps its own mailbox, as Postfix's self-reference rule says.
@@ -106,33 +97,4 @@ internal sealed class VirtualAliases
         }
         return null;
     }
-
-    /// <summary>The table's value for the first key it has; the extension when only the extension-less key matched.</summary>
-    private string? Lookup(string address, out string? extension)
-    {
-        bool local = !address.Contains('@') || _classifier.Classify(Encoding.UTF8.GetBytes(address)) == AddressClass.Local;
-        foreach (AddressKey key in AddressKeys.For(address, local, _delimiters))
-        {
-            if (_maps.Find([key.Key]) is { } value)
-            {
-                extension = key.DroppedExtension;
-                return value;
-            }
-        }
-        extension = null;
-        return null;
-    }
-
-    /// <summary>user+ext@x for an alias that matched without its extension, when extensions propagate.</summary>
-    private string WithExtension(string target, string? extension)
-    {
-        if (extension is null || !_propagateExtension)
-        {
-            return target;
-        }
-        int at = target.LastIndexOf('@');
-        return at < 0 ? target + extension : target[..at] + extension + target[at..];
-    }
-
-    private string Qualify(string address) => address.Contains('@') ? address : $"{address}@{_origin}";
 }

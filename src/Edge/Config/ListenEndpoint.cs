@@ -95,7 +95,7 @@ public sealed record ListenEndpoint(string? Host, int Port)
     /// This host's own addresses as Postfix's own_inet_addr() and proxy_inet_addr() know them: those of
     /// inet_interfaces (every interface's, for "all") and of proxy_interfaces.
     /// </summary>
-    public static IReadOnlySet<IPAddress> OwnAddresses(MainConfig config)
+    public static IReadOnlySet<IPAddress> OwnAddresses(MainConfig config, bool withProxyInterfaces = true)
     {
         var families = InetProtocols.Families(config);
         var own = new HashSet<IPAddress>();
@@ -107,7 +107,7 @@ public sealed record ListenEndpoint(string? Host, int Port)
                     .Where(a => families.Contains(a.AddressFamily))
                 : InterfaceAddresses(entry, families, config));
         }
-        foreach (string entry in config.GetList("proxy_interfaces"))
+        foreach (string entry in withProxyInterfaces ? config.GetList("proxy_interfaces") : [])
         {
             own.UnionWith(HostAddresses(entry, families, error => config.Error("proxy_interfaces", $"{entry}: {error}")));
         }

@@ -13,7 +13,7 @@ public static partial class ParameterRegistry
         Str("mail_version", "1.0"),
         Meaningless(Str("compatibility_level", "0")),
         Meaningless(Bool("biff", "yes")),
-        Refused(Bool("append_dot_mydomain", "no")),
+        Bool("append_dot_mydomain", "no"),
         Bool("append_at_myorigin", "yes"),
         Str("recipient_delimiter", ""),
         Meaningless(Str("multi_instance_name", "")),

@@ -44,11 +44,12 @@ internal static class DeliveryFactory
             maps.Add(TableFactory.Open(reference, out string? error)
                      ?? throw main.Error("transport_maps", error ?? $"cannot open {reference}"));
         }
+        AddressClassifier classifier = SmtpdSettingsFactory.Classifier(main);
         return new TransportResolver(
-            SmtpdSettingsFactory.Classifier(main), maps, main.Get("relayhost"),
+            classifier, maps, main.Get("relayhost"),
             Route.Parse(main.Get("local_transport")), Route.Parse(main.Get("virtual_transport")),
             Route.Parse(main.Get("relay_transport")).Transport, Route.Parse(main.Get("default_transport")).Transport,
-            main.Get("recipient_delimiter"));
+            main.Get("recipient_delimiter"), new RelocatedMaps(main, classifier));
     }
 
     /// <summary>

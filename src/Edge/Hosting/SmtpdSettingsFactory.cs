@@ -63,11 +63,12 @@ internal static class SmtpdSettingsFactory
             DsnEnabled = !discard.Contains("DSN"),
             LineLengthLimit = Math.Max(512, config.GetInt("line_length_limit")),
             Mynetworks = mynetworks,
+            HeaderRewriteClients = HeaderRewriteClients.From(config),
             Classifier = classifier,
             Cleanup = CleanupSettings.From(config, classifier, overrides),
             Milters = overrides.Contains("no_milters") ? null : MilterSettings.From(config, "smtpd_milters"),
             ProxyFilter = ProxyFilterSettings.From(config),
-            Restrictions = Restrictions(config, stores) with
+            Restrictions = Restrictions(config, stores, classifier) with
             {
                 RejectUnlistedRecipient = config.GetBool("smtpd_reject_unlisted_recipient") && !overrides.Contains("no_unknown_recipient_checks"),
             },
@@ -108,14 +109,16 @@ internal static class SmtpdSettingsFactory
     }
 
     /// <summary>
-    /// The address classes from mydestination, the virtual domain lists and relay_domains, and how the resolver takes
-    /// routed addresses apart (allow_percent_hack, swap_bangpath, resolve_dequoted_address).
+    /// The address classes from mydestination (with this host's address literals), the virtual domain lists and
+    /// relay_domains, and how the resolver takes routed addresses apart (allow_percent_hack, swap_bangpath,
+    /// resolve_dequoted_address).
     /// </summary>
     public static AddressClassifier Classifier(MainConfig config) => new(
         Domains(config, "mydestination"), Domains(config, "virtual_alias_domains"),
         Domains(config, "virtual_mailbox_domains"), Domains(config, "relay_domains"),
         config.GetBool("allow_percent_hack"), config.GetBool("swap_bangpath"), config.GetBool("resolve_dequoted_address"),
-        config.GetBool("append_at_myorigin") ? config.Get("myorigin") : null);
+        config.GetBool("append_at_myorigin") ? config.Get("myorigin") : null,
+        ListenEndpoint.OwnAddresses(config), config.GetBool("resolve_numeric_domain"), config.Get("myorigin"));
 
     private static BareNewlineMode ParseBareNewline(MainConfig config) =>
         config.Get("smtpd_forbid_bare_newline").ToLowerInvariant() switch
@@ -247,7 +250,7 @@ internal static class SmtpdSettingsFactory
     public static bool ParentMatchesSubdomains(MainConfig config, string name) =>
         config.GetList("parent_domain_matches_subdomains").Contains(name, StringComparer.OrdinalIgnoreCase);
 
-    private static RestrictionSettings Restrictions(MainConfig config, PolicyStores stores)
+    private static RestrictionSettings Restrictions(MainConfig config, PolicyStores stores, AddressClassifier classifier)
     {
         if (config.GetList("rbl_reply_maps").Count > 0)
         {
@@ -293,7 +296,7 @@ internal static class SmtpdSettingsFactory
             EndOfDataShowsMessage = endOfData.Steps.ToArray().Any(step => step.Policy is PolicyScript),
             PolicyBodyLimit = Math.Max(0, config.GetInt("edge_policy_body_limit")),
             Dns = dns,
-            RecipientMaps = RecipientMaps.Open(config),
+            RecipientMaps = RecipientMaps.Open(config, classifier),
             RejectUnlistedSender = config.GetBool("smtpd_reject_unlisted_sender"),
             RejectCode = ReplyCode(config, "reject_code"),
             DeferCode = ReplyCode(config, "defer_code"),

@@ -86,46 +86,37 @@ internal sealed class Envelope
     }
 
     /// <summary>
-    /// append_at_myorigin: the sender and recipients without a domain get "@<paramref name="origin"/>" (the null sender
+    /// The sender and recipients for which <paramref name="rewrite"/> gives a new address replaced (the null sender
     /// stays null); false, changing nothing, when they would not fit one envelope.
     /// </summary>
-    public bool Qualify(string origin)
+    public bool Rewrite(AddressRewrite rewrite)
     {
-        // Every message passes here: nothing is allocated unless an address lacks its domain.
-        int unqualified = Unqualified(Sender) ? Sender.Length : 0;
-        int count = unqualified > 0 ? 1 : 0;
-        foreach (Recipient recipient in Recipients)
+        string? sender = Sender.Length > 0 ? rewrite(this[Sender]) : null;
+        List<(int Index, byte[] Address)>? changed = null;
+        int bytes = sender is null ? 0 : System.Text.Encoding.UTF8.GetByteCount(sender);
+        for (int i = 0; i < RecipientCount; i++)
         {
-            if (Unqualified(recipient.Address))
+            if (rewrite(this[_recipients[i].Address]) is { } address)
             {
-                unqualified += recipient.Address.Length;
-                count++;
+                byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(address);
+                (changed ??= []).Add((i, utf8));
+                bytes += utf8.Length;
             }
         }
-        if (count == 0)
-        {
-            return true;
-        }
-        byte[] suffix = System.Text.Encoding.UTF8.GetBytes("@" + origin);
-        if (!HasRoomFor(unqualified + count * suffix.Length))
+        if (bytes > 0 && !HasRoomFor(bytes))
         {
             return false;
         }
-        if (Unqualified(Sender))
+        if (sender is not null)
         {
-            Sender = Add([.. this[Sender], .. suffix]);
+            Sender = Add(System.Text.Encoding.UTF8.GetBytes(sender));
         }
-        for (int i = 0; i < RecipientCount; i++)
+        foreach ((int index, byte[] address) in changed ?? [])
         {
-            if (Unqualified(_recipients[i].Address))
-            {
-                _recipients[i].Address = Add([.. this[_recipients[i].Address], .. suffix]);
-            }
+            _recipients[index].Address = Add(address);
         }
         return true;
     }
-
-    private bool Unqualified(Segment address) => address.Length > 0 && !this[address].Contains((byte)'@');
 
     /// <summary>A new sender (a mail filter changed it).</summary>
     public void ReplaceSender(ReadOnlySpan<byte> sender) => Sender = Add(sender);
@@ -218,3 +209,6 @@ internal sealed class Envelope
         return segment;
     }
 }
+
+/// <summary>A new form of <paramref name="address"/>, or null to leave it as it is.</summary>
+internal delegate string? AddressRewrite(ReadOnlySpan<byte> address);

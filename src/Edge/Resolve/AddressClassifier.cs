@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net;
 using System.Text;
 
 namespace Edge.Resolve;
@@ -10,10 +11,17 @@ namespace Edge.Resolve;
 /// </summary>
 internal readonly record struct Resolution(AddressClass Class, bool Routed);
 
-/// <summary>Decides a recipient's address class from its domain, as trivial-rewrite does.</summary>
+/// <summary>
+/// Decides a recipient's address class from its domain, as trivial-rewrite does: a domain in mydestination is local,
+/// and so is an address literal of this host (inet_interfaces, proxy_interfaces), as resolve_local() says; with
+/// resolve_numeric_domain, a bare address (user@192.0.2.1) is taken as that literal.
+/// </summary>
 /// <param name="origin">$myorigin when append_at_myorigin = yes: where an address without a domain goes; null, local.</param>
+/// <param name="ownAddresses">This host's addresses; null when address literals are never local.</param>
+/// <param name="myorigin">$myorigin, whose addresses table lookups also try by their local part alone.</param>
 internal sealed class AddressClassifier(DomainSet mydestination, DomainSet virtualAlias, DomainSet virtualMailbox, DomainSet relay,
-    bool percentHack = true, bool swapBangpath = true, bool resolveDequoted = true, string? origin = null)
+    bool percentHack = true, bool swapBangpath = true, bool resolveDequoted = true, string? origin = null,
+    IReadOnlySet<IPAddress>? ownAddresses = null, bool resolveNumeric = false, string? myorigin = null)
 {
     private static readonly SearchValues<byte> s_routing = SearchValues.Create("@%!\""u8);
 
@@ -26,14 +34,61 @@ internal sealed class AddressClassifier(DomainSet mydestination, DomainSet virtu
     /// <summary>An address without a domain: cleanup qualifies it with $myorigin (append_at_myorigin), so it goes where that domain goes.</summary>
     private AddressClass Unqualified() => origin is null ? AddressClass.Local : ClassifyDomain(Encoding.UTF8.GetBytes(origin));
 
+    /// <summary>
+    /// Whether the "user" key of a table lookup applies to <paramref name="address"/>, as mail_addr_find() decides: it
+    /// has no domain, or its domain is $myorigin or local.
+    /// </summary>
+    public bool IsLocalForLookup(string address)
+    {
+        int at = address.LastIndexOf('@');
+        if (at < 0)
+        {
+            return true;
+        }
+        string domain = address[(at + 1)..].TrimEnd('.');
+        return domain.Equals(myorigin, StringComparison.OrdinalIgnoreCase) || ClassifyDomain(Encoding.UTF8.GetBytes(domain)) == AddressClass.Local;
+    }
+
     private AddressClass ClassifyDomain(ReadOnlySpan<byte> domain)
     {
-        if (mydestination.Contains(domain)) return AddressClass.Local;
+        if (mydestination.Contains(domain) || IsOwnAddress(domain)) return AddressClass.Local;
         if (virtualAlias.Contains(domain)) return AddressClass.VirtualAlias;
         if (virtualMailbox.Contains(domain)) return AddressClass.VirtualMailbox;
         if (relay.Contains(domain)) return AddressClass.Relay;
         return AddressClass.Default;
     }
+
+    /// <summary>[192.0.2.1], [IPv6:2001:db8::1] or, with resolve_numeric_domain, 192.0.2.1: an address of this host.</summary>
+    private bool IsOwnAddress(ReadOnlySpan<byte> domain)
+    {
+        if (ownAddresses is null || domain.IsEmpty || domain.Length > 64 || (domain[0] != '[' && !(resolveNumeric && IsDigitOrColon(domain[0]))))
+        {
+            return false;
+        }
+        if (domain[0] == '[')
+        {
+            if (domain[^1] != ']')
+            {
+                return false;
+            }
+            domain = domain[1..^1];
+            if (domain.Length > 5 && Ascii.EqualsIgnoreCase(domain[..5], "IPv6:"u8))
+            {
+                domain = domain[5..];
+            }
+            else if (domain.Contains((byte)':'))
+            {
+                return false;
+            }
+        }
+        Span<char> chars = stackalloc char[domain.Length];
+        // IPAddress also reads "127.1" and "2130706433"; an address literal is a full dotted quad, as valid_hostaddr() wants.
+        return Ascii.ToUtf16(domain, chars, out int written) == OperationStatus.Done
+            && (chars[..written].Contains(':') || chars[..written].Count('.') == 3)
+            && IPAddress.TryParse(chars[..written], out IPAddress? address) && ownAddresses.Contains(address);
+    }
+
+    private static bool IsDigitOrColon(byte b) => char.IsAsciiDigit((char)b) || b == ':';
 
     /// <summary>
     /// Resolves a recipient as Postfix's resolve_addr() does for smtpd's relay checks: a local domain is stripped and

@@ -6,7 +6,8 @@ namespace Edge.Resolve;
 /// trivial-rewrite's routing: the address class gives the default transport and next hop
 /// (local_transport, virtual_transport, relay_transport, default_transport, relayhost), then
 /// transport_maps may override them, searched as transport(5) says: the full address, the address without
-/// its extension, the domain, each parent domain as ".parent", and "*".
+/// its extension, the domain, each parent domain as ".parent", and "*". A relocated user (relocated_maps) goes to the
+/// error transport last, whatever the tables said, as in Postfix.
 /// </summary>
 internal sealed class TransportResolver(
     AddressClassifier classifier,
@@ -16,7 +17,8 @@ internal sealed class TransportResolver(
     Route virtualMailbox,
     string relayTransport,
     string defaultTransport,
-    string recipientDelimiter)
+    string recipientDelimiter,
+    RelocatedMaps? relocated = null)
 {
     public Route Resolve(string recipient)
     {
@@ -30,7 +32,8 @@ internal sealed class TransportResolver(
             AddressClass.Relay => new Route(relayTransport, relayhost.Length > 0 ? relayhost : domain),
             _ => new Route(defaultTransport, relayhost.Length > 0 ? relayhost : domain),
         };
-        return Override(route, recipient, at, domain);
+        route = Override(route, recipient, at, domain);
+        return relocated is { IsEmpty: false } && relocated.Find(recipient) is { } status ? new Route("error", status) : route;
     }
 
     private Route Override(Route route, string recipient, int at, string domain)

@@ -150,6 +150,19 @@ internal sealed partial class QueueManager
         string delay = age.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
         string waited = (age - took).TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
         string transmission = took.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
-        MailLog.Info($"{id}: to=<{message.Recipients[final.Recipient].Address}>, relay={final.Relay}, delay={delay}, delays={waited}/0/0/{transmission}, dsn={final.Dsn}, status={status} ({final.Reason})", final.Service);
+        QueuedRecipient recipient = message.Recipients[final.Recipient];
+        MailLog.Info($"{id}: to=<{recipient.Address}>,{OriginalTo(recipient)} relay={final.Relay}, delay={delay}, delays={waited}/0/0/{transmission}, dsn={final.Dsn}, status={status} ({final.Reason})", final.Service);
+    }
+
+    /// <summary>" orig_to=&lt;…&gt;," when rewriting or aliasing changed the address the client gave, as Postfix logs it.</summary>
+    private static string OriginalTo(QueuedRecipient recipient)
+    {
+        const string Rfc822 = "rfc822;";
+        if (!recipient.Orcpt.StartsWith(Rfc822, StringComparison.OrdinalIgnoreCase))
+        {
+            return "";
+        }
+        string original = recipient.Orcpt[Rfc822.Length..];
+        return original.Length == 0 || original.Equals(recipient.Address, StringComparison.OrdinalIgnoreCase) ? "" : $" orig_to=<{original}>,";
     }
 }

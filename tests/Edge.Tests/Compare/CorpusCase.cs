@@ -15,7 +15,9 @@ namespace Edge.Tests.Compare;
 ///     RCPT TO:&lt;user@edge.test&gt;
 /// </code>
 /// $DIR is the directory the files are written to. In a session, the lines after a DATA that got 354 are the
-/// message, up to a line with a single ".".
+/// message, up to a line with a single "."; white space past a session line's four spaces of indentation is the
+/// line's own (a header's continuation). Blank lines are skipped, so a message's body starts at its first line that
+/// is not a header.
 /// </summary>
 public sealed record CorpusCase(string Name, string MainCf, IReadOnlyDictionary<string, string> Files, IReadOnlyList<IReadOnlyList<string>> Sessions)
 {
@@ -59,7 +61,8 @@ public sealed record CorpusCase(string Name, string MainCf, IReadOnlyDictionary<
                     mainCf += line + "\n";
                     break;
                 case "session":
-                    ((List<string>)sessions[^1]).Add(line);
+                    // Past the section's indentation, white space is the line's own (a header's continuation line).
+                    ((List<string>)sessions[^1]).Add(raw.StartsWith("    ", StringComparison.Ordinal) ? raw[4..].TrimEnd() : line);
                     break;
                 case { } file when file.StartsWith("file ", StringComparison.Ordinal):
                     files[file[5..].Trim()] += line + "\n";

@@ -6,7 +6,8 @@ namespace Edge.Tests.Compare;
 
 /// <summary>
 /// The same main.cf, tables and SMTP sessions against Debian's Postfix 3.7 and against Edge: every reply's code,
-/// enhanced status code and text must agree (queue IDs aside). The cases are Corpus/*.case.
+/// enhanced status code and text must agree (queue IDs aside), and so must what each queued of a message both
+/// accepted: the envelope sender and recipients, and the headers (Received: aside). The cases are Corpus/*.case.
 /// </summary>
 public partial class PostfixComparisonTests
 {
@@ -22,6 +23,7 @@ public partial class PostfixComparisonTests
         smtpd_error_sleep_time = 0
         smtpd_forbid_unauth_pipelining = yes
         mynetworks = 192.0.2.0/24
+        local_header_rewrite_clients = permit_inet_interfaces
         """;
 
     public static TheoryData<string> Cases => [.. CorpusCase.Names];
@@ -38,8 +40,10 @@ public partial class PostfixComparisonTests
         }
         string mainCf = Common + "\n" + corpusCase.MainCf.Replace("$DIR", files.Path);
         await using PostfixServer postfix = await PostfixServer.StartAsync(mainCf);
-        await using EdgeInstance edge = await EdgeInstance.StartAsync(mainCf);
+        // Postfix runs no queue manager; Edge's waits, so that both queues still hold what was accepted at the end.
+        await using EdgeInstance edge = await EdgeInstance.StartAsync(mainCf + "\ndefer_transports = " + NoDelivery);
         var differences = new StringBuilder();
+        var queued = new List<(string Postfix, string Edge)>();
         for (int i = 0; i < corpusCase.Sessions.Count; i++)
         {
             await using SmtpConnection toPostfix = await postfix.ConnectAsync();
@@ -56,6 +60,12 @@ public partial class PostfixComparisonTests
                 }
                 string expected = await AskAsync(toPostfix, command);
                 string actual = await AskAsync(toEdge, command);
+                if (QueueId().Match(expected) is { Success: true } postfixId && QueueId().Match(actual) is { Success: true } edgeId)
+                {
+                    queued.Add((postfixId.Groups[1].Value, edgeId.Groups[1].Value));
+                }
+                expected = Normalize(expected);
+                actual = Normalize(actual);
                 inData = line.Equals("DATA", StringComparison.OrdinalIgnoreCase) && expected.StartsWith("354", StringComparison.Ordinal);
                 if (expected != actual)
                 {
@@ -63,7 +73,76 @@ public partial class PostfixComparisonTests
                 }
             }
         }
+        foreach ((string postfixId, string edgeId) in queued)
+        {
+            // The Message-Id: and Date: cleanup adds differ by nature (queue ID, time).
+            string expected = AddedDate().Replace(Regex.Replace(PostfixQueueFile(await postfix.PostcatAsync(postfixId)),
+                $@"<\d{{14}}\.{postfixId}@", "<QUEUEID@"), "${1}Date: DATE");
+            string actual = AddedDate().Replace((await EdgeQueueFileAsync(edge, edgeId)).Replace($"<{edgeId}@", "<QUEUEID@"), "${1}Date: DATE");
+            if (expected != actual)
+            {
+                differences.Append($"queued message {postfixId} / {edgeId}\n  postfix:\n{expected}  edge:\n{actual}");
+            }
+        }
         Assert.True(differences.Length == 0, $"{name}.case: Edge and Postfix differ:\n{differences}\npostfix log:\n{postfix.Log}");
+    }
+
+    private const string NoDelivery = "local, virtual, relay, smtp, lmtp, error, retry, discard";
+
+    /// <summary>From postcat -e -h: "sender: …", each "recipient: …", then the headers.</summary>
+    private static string PostfixQueueFile(string postcat)
+    {
+        var envelope = new StringBuilder();
+        var headers = new List<string>();
+        bool inHeaders = false;
+        foreach (string line in postcat.Split('\n'))
+        {
+            if (line.StartsWith("*** ", StringComparison.Ordinal))
+            {
+                inHeaders = line.StartsWith("*** MESSAGE CONTENTS", StringComparison.Ordinal);
+            }
+            else if (inHeaders)
+            {
+                headers.Add(line);
+            }
+            else if (line.StartsWith("sender: ", StringComparison.Ordinal) || line.StartsWith("recipient: ", StringComparison.Ordinal))
+            {
+                envelope.Append(line).Append('\n');
+            }
+        }
+        return envelope + Headers(headers);
+    }
+
+    /// <summary>The same view of the message Edge queued.</summary>
+    private static async Task<string> EdgeQueueFileAsync(EdgeInstance edge, string id)
+    {
+        Edge.Queue.QueuedMessage message = (await edge.QueuedAsync()).Single(m => m.Id.ToString() == id);
+        var envelope = new StringBuilder($"sender: {message.Sender}\n");
+        foreach (Edge.Queue.QueuedRecipient recipient in message.Recipients)
+        {
+            envelope.Append($"recipient: {recipient.Address}\n");
+        }
+        using var content = new MemoryStream();
+        await edge.Queue.CopyContentAsync(message, content);
+        string stored = Encoding.UTF8.GetString(content.ToArray()).Replace("\r\n", "\n");
+        int end = stored.IndexOf("\n\n", StringComparison.Ordinal);
+        return envelope + Headers((end < 0 ? stored : stored[..end]).Split('\n'));
+    }
+
+    /// <summary>The header lines up to the body, without the Received: headers (their times and IDs differ by nature).</summary>
+    private static string Headers(IEnumerable<string> lines)
+    {
+        var text = new StringBuilder();
+        bool received = false;
+        foreach (string line in lines.TakeWhile(l => l.Length > 0 && (char.IsWhiteSpace(l[0]) || l.Contains(':'))))
+        {
+            received = line.StartsWith("Received:", StringComparison.OrdinalIgnoreCase) || (received && char.IsWhiteSpace(line[0]));
+            if (!received)
+            {
+                text.Append(line).Append('\n');
+            }
+        }
+        return text.ToString();
     }
 
     /// <summary>The reply, or what happened instead, so that a session goes on to show every difference.</summary>
@@ -71,7 +150,7 @@ public partial class PostfixComparisonTests
     {
         try
         {
-            return Normalize(await connection.CommandAsync(command));
+            return await connection.CommandAsync(command);
         }
         catch (Exception e) when (e is TimeoutException or IOException)
         {
@@ -82,6 +161,9 @@ public partial class PostfixComparisonTests
     /// <summary>Queue IDs differ by nature.</summary>
     private static string Normalize(string reply) => QueueId().Replace(reply, "queued as QUEUEID");
 
-    [GeneratedRegex(@"queued as \w+")]
+    [GeneratedRegex(@"(?m)^(Resent-)?Date: \w{3}, [ \d]\d \w{3} \d{4} \d\d:\d\d:\d\d \+0000 \(UTC\)$")]
+    private static partial Regex AddedDate();
+
+    [GeneratedRegex(@"queued as (\w+)")]
     private static partial Regex QueueId();
 }

@@ -143,7 +143,7 @@ public class AccessTableTests
     {
         using var directory = new TempDirectory();
         var e = await Assert.ThrowsAsync<ConfigException>(() => EdgeInstance.StartAsync(line, reuse: directory));
-        Assert.Contains("main.cf, line 5: parameter ", e.Message);
+        Assert.Contains("main.cf, line 6: parameter ", e.Message);
         Assert.Contains(message, e.Message);
     }
 

@@ -191,11 +191,11 @@ public class CommandLineTests
     }
 
     [Theory]
-    [InlineData("smtpd_timeout = soon", "main.cf, line 5: parameter smtpd_timeout:")]
-    [InlineData("message_size_limit = -5", "main.cf, line 5: parameter message_size_limit:")]
-    [InlineData("smtpd_forbid_bare_newline = sometimes", "main.cf, line 5: parameter smtpd_forbid_bare_newline:")]
-    [InlineData("mynetworks = 10.0.0.0/99", "main.cf, line 5: parameter mynetworks:")]
-    [InlineData("this line is not a parameter", "main.cf, line 5:")]
+    [InlineData("smtpd_timeout = soon", "main.cf, line 6: parameter smtpd_timeout:")]
+    [InlineData("message_size_limit = -5", "main.cf, line 6: parameter message_size_limit:")]
+    [InlineData("smtpd_forbid_bare_newline = sometimes", "main.cf, line 6: parameter smtpd_forbid_bare_newline:")]
+    [InlineData("mynetworks = 10.0.0.0/99", "main.cf, line 6: parameter mynetworks:")]
+    [InlineData("this line is not a parameter", "main.cf, line 6:")]
     public async Task A_bad_main_cf_stops_start_up_naming_file_line_and_parameter(string line, string expected)
     {
         using var config = ConfigDirectory(line);
@@ -213,7 +213,7 @@ public class CommandLineTests
         config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\nsmtp unix - - n - - smtp\n");
         var (exit, output, error) = await EdgeProcess.RunAsync(config.Path, "run", "-c", config.Path);
         Assert.Equal(1, exit);
-        Assert.Contains("main.cf, line 5: parameter default_destination_concurrency_negative_feedback: bad feedback \"lots\"", error);
+        Assert.Contains("main.cf, line 6: parameter default_destination_concurrency_negative_feedback: bad feedback \"lots\"", error);
         Assert.DoesNotContain("   at ", error);
         Assert.DoesNotContain("daemon started", output);
     }
@@ -233,6 +233,6 @@ public class CommandLineTests
     {
         using var config = ConfigDirectory("frobnicate_level = 11");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
-        await edge.WaitForLogAsync("warning: .*main.cf, line 5: unused parameter: frobnicate_level=11");
+        await edge.WaitForLogAsync("warning: .*main.cf, line 6: unused parameter: frobnicate_level=11");
     }
 }

@@ -62,7 +62,7 @@ public class ReloadAndShutdownTests
         WriteMainCf(config, "smtpd_banner = $myhostname ESMTP broken\nsmtpd_timeout = whenever");
         var (exit, _, error) = await EdgeProcess.RunAsync(config.Path, "reload", "-c", config.Path);
         Assert.Equal(1, exit);
-        Assert.Contains("main.cf, line 6: parameter smtpd_timeout", error);
+        Assert.Contains("main.cf, line 7: parameter smtpd_timeout", error);
         await using var fresh = await SmtpConnection.OpenAsync(edge.Port, readGreeting: false);
         Assert.Equal("220 mx.edge.test ESMTP original", await fresh.ReadReplyAsync());
         await edge.WaitForLogAsync("warning: reload failed, the running configuration stays in force: .*smtpd_timeout");

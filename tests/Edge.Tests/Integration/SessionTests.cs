@@ -53,7 +53,7 @@ public class SessionTests
         Assert.Equal("sender@example.org", queued.Sender);
         Assert.Equal("postmaster@localhost", Assert.Single(queued.Recipients).Address);
         string content = await edge.SingleMessageContentAsync();
-        Assert.Matches($"^Received: from client.example \\(localhost \\[127.0.0.1\\]\\)\r\n\tby mx.edge.test \\(Edge\\) with ESMTP id {id}\r\n\tfor <postmaster@localhost>; \\w{{3}}, \\d{{1,2}} \\w{{3}} \\d{{4}} \\d\\d:\\d\\d:\\d\\d \\+0000 \\(UTC\\)\r\nSubject: test\r\n\r\nHello\r\n.dot\r\n$", content);
+        Assert.Matches($"^Received: from client.example \\(localhost \\[127.0.0.1\\]\\)\r\n\tby mx.edge.test \\(Edge\\) with ESMTP id {id}\r\n\tfor <postmaster@localhost>; \\w{{3}}, [ \\d]\\d \\w{{3}} \\d{{4}} \\d\\d:\\d\\d:\\d\\d \\+0000 \\(UTC\\)\r\nSubject: test\r\n\r\nHello\r\n.dot\r\n$", content);
         Assert.Equal(content.Length, queued.Size);
     }
 

@@ -31,13 +31,16 @@ public sealed class EdgeInstance : IAsyncDisposable
     /// <summary>
     /// The main.cf every test starts from; tests add or override lines. Tests address made-up local users
     /// (user@edge.test), so local recipients are not checked against the password file and aliases unless a
-    /// test sets local_recipient_maps again (RecipientValidationTests).
+    /// test sets local_recipient_maps again (RecipientValidationTests). Test clients connect from 127.0.0.1 but stand
+    /// for clients on the internet, whose headers cleanup leaves alone: local_header_rewrite_clients is empty unless a
+    /// test sets it (HeaderRewritingTests).
     /// </summary>
     public static string BaseMainCf(TempDirectory directory) => $"""
         myhostname = mx.edge.test
         mydestination = localhost, edge.test
         local_recipient_maps =
         queue_directory = {Path.Combine(directory.Path, "var")}
+        local_header_rewrite_clients =
         """;
 
     public static async Task<EdgeInstance> StartAsync(string mainCf = "", string masterOptions = "",

@@ -5,7 +5,8 @@ namespace Edge.Tests.Support;
 /// <summary>
 /// Debian's Postfix (3.7) as a whole mail system of its own: a configuration directory with the test's main.cf lines,
 /// its own queue and data directories, smtpd on a free 127.0.0.1 port, started with postfix(1) and stopped when the
-/// test is done. Every daemon runs outside a chroot, so tables are read where the test wrote them.
+/// test is done. Every daemon runs outside a chroot, so tables are read where the test wrote them. No queue manager
+/// runs: what smtpd accepts stays in the incoming queue, as cleanup wrote it, for <see cref="PostcatAsync"/>.
 /// </summary>
 public sealed class PostfixServer : IAsyncDisposable
 {
@@ -46,7 +47,6 @@ public sealed class PostfixServer : IAsyncDisposable
             127.0.0.1:{port} inet n - n - - smtpd
             pickup    unix n - n 60 1 pickup
             cleanup   unix n - n - 0 cleanup
-            qmgr      unix n - n 300 1 qmgr
             rewrite   unix - - n - - trivial-rewrite
             bounce    unix - - n - 0 bounce
             defer     unix - - n - 0 bounce
@@ -75,6 +75,14 @@ public sealed class PostfixServer : IAsyncDisposable
     }
 
     public Task<SmtpConnection> ConnectAsync() => SmtpConnection.OpenAsync(Port);
+
+    /// <summary>postcat -e -h: the envelope records and the headers of queued message <paramref name="id"/>.</summary>
+    public async Task<string> PostcatAsync(string id)
+    {
+        (int exit, string output) = await Peer.RunAsync("postcat", "postcat", "-c", _directory.Path, "-e", "-h", "-q", id);
+        Assert.True(exit == 0, $"postcat -q {id}: {output}");
+        return output;
+    }
 
     public async ValueTask DisposeAsync()
     {

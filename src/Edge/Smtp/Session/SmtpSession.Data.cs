@@ -146,7 +146,7 @@ internal sealed partial class SmtpSession
         if (_submission is null || !ReferenceEquals(_submission.Client.Protocol, protocol))
         {
             _submission = new Submission(new EnvelopeRecord.Client(_peer.Name, _peer.Address, _helo ?? _peer.Name, protocol),
-                _helo, _tlsSummary, Received: true);
+                _helo, _tlsSummary, Received: true, _s.HeaderRewriteClients.IsLocal(_peer.Ip, _clientInMynetworks));
         }
         if (_proxy is not null)
         {

@@ -45,6 +45,9 @@ internal sealed class SmtpdSettings
     public required bool DsnEnabled { get; init; }
     public required int LineLengthLimit { get; init; }
     public required NetworkList Mynetworks { get; init; }
+
+    /// <summary>local_header_rewrite_clients: whose message headers cleanup rewrites in the local context.</summary>
+    public required HeaderRewriteClients HeaderRewriteClients { get; init; }
     public required AddressClassifier Classifier { get; init; }
 
     /// <summary>What cleanup does to the mail this listener receives (checks, address mappings, header rules).</summary>

@@ -1,0 +1,44 @@
+using Edge.Config;
+using Edge.Logging;
+
+namespace Edge.Resolve;
+
+/// <summary>
+/// relocated_maps, as trivial-rewrite applies them to every address whatever its class: a listed user's mail goes
+/// to the error transport with "5.1.6 User has moved to NEW" (relocated_prefix_enable = yes), or with the status and
+/// text the table gives (no). smtpd refuses such a recipient; the queue manager bounces one that got in anyway.
+/// </summary>
+internal sealed class RelocatedMaps
+{
+    private readonly AddressMap _map;
+    private readonly bool _prefix;
+
+    public RelocatedMaps(MainConfig config, AddressClassifier classifier)
+    {
+        _map = new AddressMap(config, "relocated_maps", classifier, "relocated");
+        _prefix = config.GetBool("relocated_prefix_enable");
+    }
+
+    public bool IsEmpty => _map.IsEmpty;
+
+    /// <summary>"status text" for mail to a relocated <paramref name="address"/>; "4.3.0 …" when the table cannot answer; null when it is not relocated.</summary>
+    public string? Find(string address)
+    {
+        if (_map.Value(address) is not { } value)
+        {
+            return _map.Failure is null ? null : "4.3.0 relocated_maps lookup failure";
+        }
+        if (_prefix)
+        {
+            return $"5.1.6 User has moved to {value}";
+        }
+        int space = value.IndexOf(' ');
+        string status = space < 0 ? value : value[..space];
+        if (space > 0 && status.Length >= 5 && status[0] is '4' or '5' && status[1] == '.' && status.Count(c => c == '.') == 2)
+        {
+            return value;
+        }
+        MailLog.Warning($"relocated_maps result must contain RFC 3463 status and text: '{(value.Length > 100 ? value[..100] : value)}'");
+        return "5.2.0 Mailbox is unavailable";
+    }
+}
