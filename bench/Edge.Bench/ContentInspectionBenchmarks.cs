@@ -53,7 +53,7 @@ public class ContentInspectionBenchmarks
         StartEnvelope();
         _id = _envelope.Id;
         _submission = new Submission(new EnvelopeRecord.Client("client.example", "192.0.2.1", "client.example", "ESMTP"),
-            "client.example", TlsSummary: null, Received: true);
+            "client.example", TlsSummary: null, Received: true, LocalHeaders: false);
         _origin.Set(_envelope, _submission);
         _message = Encoding.ASCII.GetBytes(Message(Size));
         _queue = await QueueStore.OpenAsync(Path.Combine(_directory, "queue"));

@@ -31,17 +31,18 @@ internal static class RestrictionEvaluator
     /// smtpd_relay_restrictions and smtpd_recipient_restrictions.
     /// </summary>
     /// <param name="withSender">False for VRFY outside a mail transaction: there is no sender to check, as in Postfix.</param>
-    public static Decision CheckRecipient(RestrictionSettings s, scoped in CheckContext c, bool withSender = true)
+    /// <param name="carried">With smtpd_delay_reject = no, a DEFER_IF_PERMIT the earlier stages left pending.</param>
+    public static Decision CheckRecipient(RestrictionSettings s, scoped in CheckContext c, bool withSender = true, string? carried = null)
     {
         // As Postfix's smtpd_check_rcpt(): RFC 2821 section 3.6 wants "postmaster" without a domain accepted, whatever the lists say.
         if (Ascii.EqualsIgnoreCase(c.Recipient, "postmaster"u8))
         {
             return Decision.Dunno.Final();
         }
-        Decision d = Decision.Dunno;
+        Decision d = new(Outcome.Dunno, Deferral: carried);
         if (s.DelayReject)
         {
-            d = Evaluate(s, s.Client, Subject.Client, c, 0);
+            d = d.Then(Evaluate(s, s.Client, Subject.Client, c, 0));
             d = Decided(d) ? d : d.NextStage().Then(Evaluate(s, s.Helo, Subject.Helo, c, 0));
             d = Decided(d) || !withSender ? d : d.NextStage().Then(SenderChecks(s, c));
         }
@@ -52,20 +53,23 @@ internal static class RestrictionEvaluator
         return d.Final();
     }
 
-    /// <summary>With smtpd_delay_reject = no, at the connection: smtpd_client_restrictions.</summary>
+    /// <summary>
+    /// With smtpd_delay_reject = no, at the connection: smtpd_client_restrictions. As at HELO and MAIL FROM, a
+    /// DEFER_IF_PERMIT is not a reply here: it stays pending (<see cref="Decision.Deferral"/>) for RCPT TO and ETRN.
+    /// </summary>
     public static Decision CheckClient(RestrictionSettings s, scoped in CheckContext c) =>
-        Evaluate(s, s.Client, Subject.Client, c, 0).Final();
+        Evaluate(s, s.Client, Subject.Client, c, 0);
 
     /// <summary>
     /// At ETRN: with smtpd_delay_reject = yes the client and helo restrictions first, as Postfix's smtpd_check_etrn(),
     /// then smtpd_etrn_restrictions.
     /// </summary>
-    public static Decision CheckEtrn(RestrictionSettings s, scoped in CheckContext c)
+    public static Decision CheckEtrn(RestrictionSettings s, scoped in CheckContext c, string? carried = null)
     {
-        Decision d = Decision.Dunno;
+        Decision d = new(Outcome.Dunno, Deferral: carried);
         if (s.DelayReject)
         {
-            d = Evaluate(s, s.Client, Subject.Client, c, 0);
+            d = d.Then(Evaluate(s, s.Client, Subject.Client, c, 0));
             d = Decided(d) ? d : d.NextStage().Then(Evaluate(s, s.Helo, Subject.Helo, c, 0));
         }
         d = Decided(d) ? d : d.NextStage().Then(Evaluate(s, s.Etrn, Subject.Etrn, c, 0));
@@ -74,10 +78,10 @@ internal static class RestrictionEvaluator
 
     /// <summary>With smtpd_delay_reject = no, at HELO or EHLO: smtpd_helo_restrictions.</summary>
     public static Decision CheckHelo(RestrictionSettings s, scoped in CheckContext c) =>
-        Evaluate(s, s.Helo, Subject.Helo, c, 0).Final();
+        Evaluate(s, s.Helo, Subject.Helo, c, 0);
 
     /// <summary>With smtpd_delay_reject = no, at MAIL FROM: smtpd_sender_restrictions and smtpd_reject_unlisted_sender.</summary>
-    public static Decision CheckSender(RestrictionSettings s, scoped in CheckContext c) => SenderChecks(s, c).Final();
+    public static Decision CheckSender(RestrictionSettings s, scoped in CheckContext c) => SenderChecks(s, c);
 
     private static Decision SenderChecks(RestrictionSettings s, scoped in CheckContext c)
     {

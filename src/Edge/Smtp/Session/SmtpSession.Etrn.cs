@@ -54,7 +54,8 @@ internal sealed partial class SmtpSession
 
     private Decision CheckEtrn(string domain) =>
         RestrictionEvaluator.CheckEtrn(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo, default, default,
-            new Resolution(AddressClass.Default, false), _dnsChecks, _s.Classifier, _policyAnswers, this, domain));
+            new Resolution(AddressClass.Default, false), _dnsChecks, _s.Classifier, _policyAnswers, this, domain),
+            carried: _deferClient ?? _deferHelo);
 
     private bool FinishEtrn(Decision decision, string domain)
     {

@@ -27,6 +27,15 @@ internal sealed partial class SmtpSession
     /// <summary>The HOLD, DISCARD, REDIRECT and BCC actions of the restrictions, for cleanup at the end of the data.</summary>
     private SavedActions? _saved;
 
+    /// <summary>
+    /// With smtpd_delay_reject = no, the DEFER_IF_PERMIT replies the client, helo and sender restrictions left pending:
+    /// Postfix carries them (defer_if_permit_client, _helo, _sender) to RCPT TO and ETRN, where they defer what is
+    /// not rejected. The earliest one's reply is the one given.
+    /// </summary>
+    private string? _deferClient;
+    private string? _deferHelo;
+    private string? _deferSender;
+
     /// <summary>Headers PREPEND actions of smtpd_end_of_data_restrictions put at the top of the message.</summary>
     private string? _endOfDataPrepend;
 
@@ -53,7 +62,8 @@ internal sealed partial class SmtpSession
 
     private Decision CheckRecipient(ReadOnlySpan<byte> address, Resolution resolution) =>
         RestrictionEvaluator.CheckRecipient(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo,
-            _envelope[_envelope.Sender], address, resolution, _dnsChecks, _s.Classifier, _policyAnswers, this));
+            _envelope[_envelope.Sender], address, resolution, _dnsChecks, _s.Classifier, _policyAnswers, this),
+            carried: _deferClient ?? _deferHelo ?? _deferSender);
 
     private bool FinishRcpt(Decision decision, ReadOnlySpan<byte> address, ReadOnlySpan<byte> orcpt, DsnNotify notify, ref Step step)
     {
@@ -208,6 +218,14 @@ internal sealed partial class SmtpSession
     {
         asking = false;
         RestrictionSettings r = _s.Restrictions;
+        // Each run of a stage starts its own DEFER_IF_PERMIT afresh (a second HELO, the next MAIL FROM).
+        _ = subject switch
+        {
+            Subject.Client => _deferClient = null,
+            Subject.Helo => _deferHelo = null,
+            Subject.Sender => _deferSender = null,
+            _ => null,
+        };
         RestrictionList list = subject switch
         {
             Subject.Client => r.Client,
@@ -251,6 +269,13 @@ internal sealed partial class SmtpSession
         _saved = SavedActions.Merge(_saved, decision.Saved);
         if (decision.Outcome != Outcome.Reply)
         {
+            _ = subject switch
+            {
+                Subject.Client => _deferClient = decision.Deferral,
+                Subject.Helo => _deferHelo = decision.Deferral,
+                Subject.Sender => _deferSender = decision.Deferral,
+                _ => null,
+            };
             if (decision.Prepend is not null && subject == Subject.EndOfData)
             {
                 _endOfDataPrepend += decision.Prepend;
