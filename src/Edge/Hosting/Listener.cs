@@ -22,5 +22,6 @@ internal sealed class Listener(string service, IReadOnlyList<IPEndPoint> endpoin
         set => _settings = value;
     }
 
-    public Anvil Anvil { get; } = new();
+    /// <summary>The listener's client counts; anvil_rate_time_unit is the one it started with, as anvil(8) reads it once.</summary>
+    public Anvil Anvil { get; } = new(settings.AnvilTimeUnit);
 }

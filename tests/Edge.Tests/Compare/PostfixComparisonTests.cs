@@ -46,8 +46,19 @@ public partial class PostfixComparisonTests
         var queued = new List<(string Postfix, string Edge)>();
         for (int i = 0; i < corpusCase.Sessions.Count; i++)
         {
-            await using SmtpConnection toPostfix = await postfix.ConnectAsync();
-            await using SmtpConnection toEdge = await edge.ConnectAsync();
+            await using SmtpConnection toPostfix = await SmtpConnection.OpenAsync(postfix.Port, readGreeting: false);
+            await using SmtpConnection toEdge = await edge.ConnectAsync(readGreeting: false);
+            string postfixGreeting = await GreetingAsync(toPostfix);
+            string edgeGreeting = await GreetingAsync(toEdge);
+            if (postfixGreeting != edgeGreeting)
+            {
+                differences.Append($"session {i + 1}, greeting\n  postfix: {postfixGreeting}\n  edge:    {edgeGreeting}\n");
+            }
+            if (!postfixGreeting.StartsWith("220 ", StringComparison.Ordinal))
+            {
+                // Refused at the greeting (a connection limit): the session ends there.
+                continue;
+            }
             bool inData = false;
             foreach (string line in corpusCase.Sessions[i])
             {
@@ -143,6 +154,18 @@ public partial class PostfixComparisonTests
             }
         }
         return text.ToString();
+    }
+
+    private static async Task<string> GreetingAsync(SmtpConnection connection)
+    {
+        try
+        {
+            return await connection.ReadReplyAsync();
+        }
+        catch (Exception e) when (e is TimeoutException or IOException)
+        {
+            return $"(no greeting: {e.Message})";
+        }
     }
 
     /// <summary>The reply, or what happened instead, so that a session goes on to show every difference.</summary>

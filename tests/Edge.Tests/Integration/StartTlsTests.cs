@@ -26,6 +26,35 @@ public class StartTlsTests
         Assert.Contains("(using TLSv1.", content);
     }
 
+    /// <summary>
+    /// smtpd_client_new_tls_session_rate_limit, with Postfix's replies: the handshake that goes past the limit ends the
+    /// session with 421, and a STARTTLS while the client is past it gets 454 without a handshake.
+    /// </summary>
+    [Fact]
+    public async Task New_tls_sessions_past_the_rate_limit_are_refused()
+    {
+        using var directory = new TempDirectory();
+        await using var edge = await EdgeInstance.StartAsync(TestCertificate.MainCf(directory) +
+            "\nsmtpd_client_new_tls_session_rate_limit = 1\nsmtpd_client_event_limit_exceptions =");
+        await using (var first = await edge.ConnectAsync())
+        {
+            await first.CommandAsync("EHLO client.example");
+            Assert.Equal("220 2.0.0 Ready to start TLS", await first.CommandAsync("STARTTLS"));
+            await first.StartTlsAsync();
+            Assert.StartsWith("250-", await first.CommandAsync("EHLO client.example"));
+        }
+        await using (var second = await edge.ConnectAsync())
+        {
+            await second.CommandAsync("EHLO client.example");
+            Assert.Equal("220 2.0.0 Ready to start TLS", await second.CommandAsync("STARTTLS"));
+            await second.StartTlsAsync();
+            Assert.Equal("421 4.7.0 mx.edge.test Error: too many new TLS sessions from localhost[127.0.0.1]", await second.ReadReplyAsync());
+        }
+        await using var third = await edge.ConnectAsync();
+        await third.CommandAsync("EHLO client.example");
+        Assert.Equal("454 4.7.0 Error: too many new TLS sessions from localhost[127.0.0.1]", await third.CommandAsync("STARTTLS"));
+    }
+
     [Fact]
     public async Task Plaintext_pipelined_after_starttls_is_discarded()
     {

@@ -293,6 +293,11 @@ internal sealed partial class SmtpSession
         }
         EnvelopeError error = EnvelopeParser.ParseMail(argument, _s.StrictRfc821Envelopes, _s.SmtpUtf8Enabled,
             out MailArguments mail);
+        // As in Postfix: after the command's own syntax, before its address and parameters are judged.
+        if (error != EnvelopeError.MailSyntax && RateExceeded(AnvilEvent.Message, _s.ClientMessageRateLimit, "Message delivery request rate limit exceeded"))
+        {
+            return Fail(Encoding.ASCII.GetBytes($"450 4.7.1 Error: too much mail from {_peer.Address}"));
+        }
         if (error != EnvelopeError.None)
         {
             return ReplyEnvelopeError(error, argument, mail.BadParameter);
@@ -365,6 +370,10 @@ internal sealed partial class SmtpSession
         }
         EnvelopeError error = EnvelopeParser.ParseRcpt(argument, _s.StrictRfc821Envelopes,
             _s.SmtpUtf8Enabled && _envelope.SmtpUtf8, out RcptArguments rcpt);
+        if (error != EnvelopeError.RcptSyntax && RateExceeded(AnvilEvent.Recipient, _s.ClientRecipientRateLimit, "Recipient address rate limit exceeded"))
+        {
+            return Fail(Encoding.ASCII.GetBytes($"450 4.7.1 Error: too many recipients from {_peer.Address}"));
+        }
         if (error != EnvelopeError.None)
         {
             return ReplyEnvelopeError(error, argument, rcpt.BadParameter);
@@ -461,6 +470,11 @@ internal sealed partial class SmtpSession
         if (_s.Tls == TlsLevel.None || _s.Certificate is null)
         {
             return Fail(Replies.NotImplemented);
+        }
+        if (_s.ClientNewTlsSessionRateLimit > 0 && _counted is not null && _anvil.Rate(_counted, AnvilEvent.NewTlsSession) > _s.ClientNewTlsSessionRateLimit)
+        {
+            MailLog.Warning($"Refusing STARTTLS request from {_peer.NamAddr} for service smtp");
+            return Fail(Encoding.ASCII.GetBytes($"454 4.7.0 Error: too many new TLS sessions from {_peer.NamAddr}"));
         }
         Reply.Line(Replies.ReadyToStartTls);
         // CVE-2011-0411: plaintext pipelined behind STARTTLS must not survive into the TLS session.

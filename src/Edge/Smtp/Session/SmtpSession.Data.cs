@@ -379,6 +379,12 @@ internal sealed partial class SmtpSession
             }
         }
         _tls = stream;
+        if (RateExceeded(AnvilEvent.NewTlsSession, _s.ClientNewTlsSessionRateLimit, "New TLS session rate limit exceeded"))
+        {
+            // Every handshake counts: SslStream does not say whether the client resumed an earlier session.
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"421 4.7.0 {_s.MyHostname} Error: too many new TLS sessions from {_peer.NamAddr}\r\n"));
+            throw new IOException("too many new TLS sessions");
+        }
         // Zero-byte reads: an idle TLS session holds no receive buffer, as Kestrel's plain sockets do.
         _input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, useZeroByteReads: true));
         _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));

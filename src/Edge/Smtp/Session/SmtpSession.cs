@@ -236,26 +236,55 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         }
     }
 
-    /// <summary>smtpd_client_connection_count_limit, except for smtpd_client_event_limit_exceptions and XCLIENT proxies.</summary>
+    /// <summary>
+    /// smtpd_client_connection_count_limit and smtpd_client_connection_rate_limit, except for
+    /// smtpd_client_event_limit_exceptions and XCLIENT proxies, whose events anvil does not count at all.
+    /// </summary>
     private async ValueTask<bool> RejectTooManyConnectionsAsync()
     {
-        if (_s.ClientConnectionLimit <= 0 || _peer.Ip is null || _xclientAllowed || _s.ClientLimitExceptions.Contains(_peer.Ip))
+        if (!_s.CountsClientEvents || _peer.Ip is null || _xclientAllowed || _s.ClientLimitExceptions.Contains(_peer.Ip))
         {
             return false;
         }
         _counted = _peer.Ip;
-        int count = _anvil.Connect(_counted);
-        if (count <= _s.ClientConnectionLimit)
+        (int count, int rate) = _anvil.Connect(_counted);
+        if (_s.ClientConnectionLimit > 0 && count > _s.ClientConnectionLimit)
+        {
+            MailLog.Warning($"Too many connections: {count} from {_peer.NamAddr} for service smtp");
+        }
+        else if (_s.ClientConnectionRateLimit > 0 && rate > _s.ClientConnectionRateLimit)
+        {
+            MailLog.Warning($"Connection rate limit exceeded: {rate} from {_peer.NamAddr} for service smtp");
+        }
+        else
         {
             return false;
         }
-        MailLog.Warning($"Too many connections: {count} from {_peer.NamAddr} for service smtp");
         Reply.Write("421 4.7.0 "u8);
         Reply.WriteAscii(_s.MyHostname);
         Reply.Write(Replies.TooManyConnectionsSuffix);
         Reply.WriteAscii(_peer.Address);
         Reply.CrLf();
         await FlushAsync();
+        return true;
+    }
+
+    /// <summary>
+    /// One more MAIL FROM, RCPT TO or new TLS session counted against its *_rate_limit (when the client's events are
+    /// counted); true, with Postfix's warning, when it goes past the limit.
+    /// </summary>
+    private bool RateExceeded(AnvilEvent what, int limit, string warning)
+    {
+        if (limit <= 0 || _counted is null)
+        {
+            return false;
+        }
+        int rate = _anvil.Count(_counted, what);
+        if (rate <= limit)
+        {
+            return false;
+        }
+        MailLog.Warning($"{warning}: {rate} from {_peer.NamAddr} for service smtp");
         return true;
     }
 

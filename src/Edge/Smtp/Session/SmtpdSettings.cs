@@ -61,6 +61,19 @@ internal sealed class SmtpdSettings
     public required RestrictionSettings Restrictions { get; init; }
     public required NetworkList XclientHosts { get; init; }
     public required int ClientConnectionLimit { get; init; }
+
+    /// <summary>smtpd_client_connection_rate_limit, _message_, _recipient_ and _new_tls_session_rate_limit (0: none), per anvil_rate_time_unit.</summary>
+    public int ClientConnectionRateLimit { get; init; }
+    public int ClientMessageRateLimit { get; init; }
+    public int ClientRecipientRateLimit { get; init; }
+    public int ClientNewTlsSessionRateLimit { get; init; }
+
+    /// <summary>anvil_rate_time_unit: the window the rates are counted in.</summary>
+    public TimeSpan AnvilTimeUnit { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Whether any count or rate limit asks anvil to count clients' events at all.</summary>
+    public bool CountsClientEvents => ClientConnectionLimit > 0 || ClientConnectionRateLimit > 0 || ClientMessageRateLimit > 0
+        || ClientRecipientRateLimit > 0 || ClientNewTlsSessionRateLimit > 0;
     public required NetworkList ClientLimitExceptions { get; init; }
     public required bool PerRequestDeadline { get; init; }
 
