@@ -32,7 +32,7 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
     private readonly bool _tracksMime = checks.InspectsBody || (rules.Stage == CheckStage.Receiving && checks.ReportsMimeErrors);
     private IContentSink _output = null!;
     private MessageOrigin? _origin;
-    private HeaderRewriter? _rewriter;
+    private IHeaderRewriter? _rewriter;
     private bool _primaryHeadersDone;
     private QueueId _id;
     private byte[] _line = [];
@@ -58,7 +58,7 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
     /// names its client in the log lines of mail being received, and is null for mail being sent. A message whose
     /// headers cleanup rewrites comes with its <paramref name="rewriter"/>.
     /// </summary>
-    public void Begin(IContentSink output, QueueId id, MessageOrigin? origin, HeaderRewriter? rewriter = null)
+    public void Begin(IContentSink output, QueueId id, MessageOrigin? origin, IHeaderRewriter? rewriter = null)
     {
         _output = output;
         _id = id;

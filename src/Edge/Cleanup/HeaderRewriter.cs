@@ -15,7 +15,7 @@ namespace Edge.Cleanup;
 /// undisclosed_recipients_header when there is no To: or Cc:. With always_add_missing_headers the headers are added
 /// for other mail too.
 /// </summary>
-internal sealed class HeaderRewriter(CleanupSettings settings)
+internal sealed class HeaderRewriter(CleanupSettings settings) : IHeaderRewriter
 {
     [Flags]
     private enum Kind
@@ -82,7 +82,7 @@ internal sealed class HeaderRewriter(CleanupSettings settings)
         _seenResent = Kind.None;
     }
 
-    /// <summary>A header of the message's own, before message_drop_headers decides about it.</summary>
+    /// <inheritdoc/>
     public void Observe(ReadOnlySpan<byte> name)
     {
         if (Lookup(name) is not { } kind)
@@ -100,33 +100,23 @@ internal sealed class HeaderRewriter(CleanupSettings settings)
         }
     }
 
-    /// <summary>The header rewritten, CRLF-terminated; null when it stays as it is.</summary>
+    /// <inheritdoc/>
     public byte[]? Rewrite(ReadOnlySpan<byte> name, ReadOnlySpan<byte> header)
     {
         if (_context is null || Lookup(name) is not { } kind || (kind & (Kind.Sender | Kind.Recipient)) == 0)
         {
             return null;
         }
-        string text = Encoding.UTF8.GetString(header).Replace("\r\n", "\n").TrimEnd('\n');
-        int colon = text.IndexOf(':');
-        AddressToken? list = AddressTokens.Parse(text[(colon + 1)..], settings.HeaderTokenLimit);
         AddressRole role = (kind & Kind.Sender) != 0 ? AddressRole.HeaderSender : AddressRole.HeaderRecipient;
-        bool changed = false;
-        foreach (AddressToken address in AddressTokens.Addresses(list))
+        RewriteContext context = _context;
+        return HeaderAddresses.Rewrite(header, name.Length, settings.HeaderTokenLimit, address =>
         {
-            string before = AddressTokens.Internalize(address);
-            string after = _context.Rewrite(before);
-            after = settings.Rewriting.Rewrite(after, role, _envelope.Id) ?? after;
-            if (after != before)
-            {
-                AddressTokens.Replace(address, after);
-                changed = true;
-            }
-        }
-        return changed ? Encoding.UTF8.GetBytes(Fold($"{text[..name.Length]}: {AddressTokens.Externalize(list)}")) : null;
+            string qualified = context.Rewrite(address);
+            return settings.Rewriting.Rewrite(qualified, role, _envelope.Id) ?? qualified;
+        });
     }
 
-    /// <summary>At the end of the message's headers: the ones Postfix adds when they are missing.</summary>
+    /// <inheritdoc/>
     public void WriteMissing(IContentSink output)
     {
         if (!_addMissing)
@@ -149,7 +139,7 @@ internal sealed class HeaderRewriter(CleanupSettings settings)
         {
             ReadOnlySpan<byte> sender = _envelope[_envelope.Sender];
             string from = AddressTokens.Quote822Local(sender.IsEmpty ? "MAILER-DAEMON" : Encoding.UTF8.GetString(sender));
-            Write(output, Fold($"{resent}From: {from}"));
+            Write(output, HeaderAddresses.Fold($"{resent}From: {from}"));
         }
         if (((_seen | _seenResent) & Kind.Visible) == 0 && settings.UndisclosedRecipientsHeader is { } undisclosed)
         {
@@ -158,6 +148,9 @@ internal sealed class HeaderRewriter(CleanupSettings settings)
     }
 
     private static void Write(IContentSink output, string header) => output.Write(Encoding.UTF8.GetBytes(header));
+
+    /// <summary>Whether <paramref name="name"/> is one of the sender or recipient headers whose addresses are rewritten.</summary>
+    public static bool IsAddressHeader(ReadOnlySpan<byte> name) => Lookup(name) is { } kind && (kind & (Kind.Sender | Kind.Recipient)) != 0;
 
     private static Kind? Lookup(ReadOnlySpan<byte> name)
     {
@@ -168,30 +161,5 @@ internal sealed class HeaderRewriter(CleanupSettings settings)
         Span<char> chars = stackalloc char[name.Length];
         int length = Encoding.ASCII.GetChars(name, chars);
         return s_lookup.TryGetValue(chars[..length], out Kind kind) ? kind : null;
-    }
-
-    /// <summary>
-    /// cleanup_fold_header() and cleanup_out_header(): the lines of a rewritten address list joined while the line
-    /// stays under 70 characters, each continuation line starting with a tab unless it starts with white space.
-    /// </summary>
-    private static string Fold(string header)
-    {
-        string[] lines = header.Split('\n');
-        var output = new StringBuilder(header.Length + 8);
-        int lineStart = 0;
-        output.Append(lines[0]);
-        for (int i = 1; i < lines.Length; i++)
-        {
-            if (output.Length - lineStart + 1 + lines[i].Length < 70)
-            {
-                output.Append(' ').Append(lines[i]);
-                continue;
-            }
-            // The tab cleanup puts before a continuation line does not count, as in Postfix.
-            output.Append("\r\n").Append(lines[i].Length > 0 && lines[i][0] is ' ' or '\t' ? "" : "\t");
-            lineStart = output.Length;
-            output.Append(lines[i]);
-        }
-        return output.Append("\r\n").ToString();
     }
 }

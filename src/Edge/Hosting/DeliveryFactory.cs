@@ -69,7 +69,7 @@ internal static class DeliveryFactory
                 "virtual" => new VirtualTransport(service.ConfigFrom(main)),
                 "pipe" when !OperatingSystem.IsWindows() => new PipeTransport(service, service.ConfigFrom(main)),
                 "local" when !OperatingSystem.IsWindows() => new LocalTransport(service.ConfigFrom(main)),
-                "smtp" or "lmtp" => new SmtpTransport(smtp, SmtpClientOptions.FromConfig(service.ConfigFrom(main), service.Command == "lmtp"), finder),
+                "smtp" or "lmtp" => new SmtpTransport(smtp, SmtpClientOptions.FromConfig(service.ConfigFrom(main), service.Command == "lmtp", SmtpdSettingsFactory.Classifier(main)), finder),
                 _ => new UnavailableTransport(service.Command, $"delivery agent {service.Command} is not implemented yet"),
             };
             transports[service.Name] = (agent, service.MaxProc, DestinationPolicy.FromConfig(service.ConfigFrom(main), service.Name));

@@ -1,3 +1,4 @@
+using Edge.Config;
 using Edge.Delivery.Smtp;
 using Edge.Mail;
 using Edge.Queue;
@@ -44,6 +45,30 @@ public class EdgeNextHopDeliveryTests
         Assert.Equal(["one@edge.test", "two@edge.test"], queued.Recipients.Select(r => r.Address));
         Assert.Equal(message, await StoredWithoutReceivedAsync(edge));
         Assert.Contains("from client.example (localhost [127.0.0.1])", await edge.SingleMessageContentAsync());
+    }
+
+    /// <summary>
+    /// smtp_generic_maps: the next hop gets the mapped sender and recipients and address headers (a local part alone
+    /// matches in a local domain, "@domain" keeps the user), while the queue keeps the original addresses.
+    /// </summary>
+    [Fact]
+    public async Task Generic_maps_give_the_next_hop_public_addresses()
+    {
+        await using var edge = await EdgeInstance.StartAsync();
+        using var config = new TempDirectory();
+        config.Write("main.cf", "myhostname = box.lan\nmydestination = box.lan\nsmtp_helo_name = client.example\n" +
+            "smtp_generic_maps = inline:{ sender@example.org=news@edge.test, root=admin@edge.test, @box.lan=@edge.test }\n");
+        MainConfig main = MainConfig.Load(config.Path);
+        SmtpClientOptions options = SmtpClientOptions.FromConfig(main, lmtp: false, Hosting.SmtpdSettingsFactory.Classifier(main));
+        string message = Messages.Lines("From: Root <root@box.lan>", "To: alice@box.lan, other@example.net", "Subject: generic", "", "root@box.lan");
+        var outcome = Assert.Single(await Messages.DeliverAsync(Messages.Request(message, "carol@box.lan"), options, Mx(edge)));
+
+        Assert.Equal(RecipientStatus.Sent, outcome.Status);
+        QueuedMessage queued = Assert.Single(await edge.QueuedAsync());
+        Assert.Equal("news@edge.test", queued.Sender);
+        Assert.Equal(["carol@edge.test"], queued.Recipients.Select(r => r.Address));
+        Assert.Equal(Messages.Lines("From: Root <admin@edge.test>", "To: alice@edge.test, other@example.net", "Subject: generic", "", "root@box.lan"),
+            await StoredWithoutReceivedAsync(edge));
     }
 
     [Fact]

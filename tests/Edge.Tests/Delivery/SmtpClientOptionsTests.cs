@@ -7,6 +7,9 @@ namespace Edge.Tests.Delivery;
 /// <summary>The smtp and lmtp transports' options from main.cf.</summary>
 public class SmtpClientOptionsTests
 {
+    private static SmtpClientOptions Options(MainConfig config, bool lmtp) =>
+        SmtpClientOptions.FromConfig(config, lmtp, Hosting.SmtpdSettingsFactory.Classifier(config));
+
     private static MainConfig Load(TempDirectory directory, string mainCf)
     {
         directory.Write("main.cf", mainCf);
@@ -17,7 +20,7 @@ public class SmtpClientOptionsTests
     public void Defaults_are_postfixs()
     {
         using var directory = new TempDirectory();
-        var options = SmtpClientOptions.FromConfig(Load(directory, "myhostname = out.example.org\n"), lmtp: false);
+        var options = Options(Load(directory, "myhostname = out.example.org\n"), lmtp: false);
 
         Assert.False(options.Lmtp);
         Assert.Equal("out.example.org", options.HeloName);
@@ -34,7 +37,7 @@ public class SmtpClientOptionsTests
     public void Main_cf_settings_apply()
     {
         using var directory = new TempDirectory();
-        var options = SmtpClientOptions.FromConfig(Load(directory, """
+        var options = Options(Load(directory, """
             smtp_helo_name = helo.example.org
             smtp_tls_security_level = may
             smtp_connect_timeout = 5s
@@ -53,7 +56,7 @@ public class SmtpClientOptionsTests
     public void Lmtp_takes_its_own_parameters_where_edge_knows_them()
     {
         using var directory = new TempDirectory();
-        var options = SmtpClientOptions.FromConfig(Load(directory, "smtp_tls_security_level = encrypt\nsmtp_connect_timeout = 5s\n"), lmtp: true);
+        var options = Options(Load(directory, "smtp_tls_security_level = encrypt\nsmtp_connect_timeout = 5s\n"), lmtp: true);
 
         Assert.True(options.Lmtp);
         Assert.Equal(SmtpTlsLevel.None, options.TlsLevel);
@@ -65,15 +68,15 @@ public class SmtpClientOptionsTests
     public void The_obsolete_tls_booleans_still_count()
     {
         using var directory = new TempDirectory();
-        Assert.Equal(SmtpTlsLevel.Encrypt, SmtpClientOptions.FromConfig(Load(directory, "smtp_enforce_tls = yes\n"), lmtp: false).TlsLevel);
-        Assert.Equal(SmtpTlsLevel.May, SmtpClientOptions.FromConfig(Load(directory, "smtp_use_tls = yes\n"), lmtp: false).TlsLevel);
+        Assert.Equal(SmtpTlsLevel.Encrypt, Options(Load(directory, "smtp_enforce_tls = yes\n"), lmtp: false).TlsLevel);
+        Assert.Equal(SmtpTlsLevel.May, Options(Load(directory, "smtp_use_tls = yes\n"), lmtp: false).TlsLevel);
     }
 
     [Fact]
     public void A_verifying_tls_level_is_refused_rather_than_downgraded()
     {
         using var directory = new TempDirectory();
-        var error = Assert.Throws<ConfigException>(() => SmtpClientOptions.FromConfig(Load(directory, "smtp_tls_security_level = secure\n"), lmtp: false));
+        var error = Assert.Throws<ConfigException>(() => Options(Load(directory, "smtp_tls_security_level = secure\n"), lmtp: false));
         Assert.Contains("smtp_tls_security_level", error.Message);
     }
 }

@@ -8,9 +8,10 @@ namespace Edge.Delivery.Smtp;
 /// <summary>MAIL FROM and RCPT TO with the parameters the server announced it takes, as Postfix's smtp client sends them.</summary>
 internal static class EnvelopeCommands
 {
-    public static string Mail(DeliveryRequest request, EhloFeatures features)
+    /// <param name="generic">smtp_generic_maps, which may give the next hop other addresses than the queue holds.</param>
+    public static string Mail(DeliveryRequest request, EhloFeatures features, GenericHeaderRewriter? generic = null)
     {
-        var command = new StringBuilder("MAIL FROM:<").Append(request.Sender).Append('>');
+        var command = new StringBuilder("MAIL FROM:<").Append(generic?.Envelope(request.Sender) ?? request.Sender).Append('>');
         if (features.Size)
         {
             command.Append(" SIZE=").Append(request.Size);
@@ -38,9 +39,9 @@ internal static class EnvelopeCommands
         return command.ToString();
     }
 
-    public static string Rcpt(QueuedRecipient recipient, EhloFeatures features)
+    public static string Rcpt(QueuedRecipient recipient, EhloFeatures features, GenericHeaderRewriter? generic = null)
     {
-        var command = new StringBuilder("RCPT TO:<").Append(recipient.Address).Append('>');
+        var command = new StringBuilder("RCPT TO:<").Append(generic?.Envelope(recipient.Address) ?? recipient.Address).Append('>');
         if (features.Dsn)
         {
             if (recipient.Notify != DsnNotify.Unspecified)

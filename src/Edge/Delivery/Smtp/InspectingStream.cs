@@ -6,8 +6,8 @@ namespace Edge.Delivery.Smtp;
 
 /// <summary>
 /// smtp_header_checks, smtp_mime_header_checks, smtp_nested_header_checks and smtp_body_checks on the content as it
-/// is sent, as Postfix's smtp(8) applies them: the lines the checks leave, change or add go on to
-/// <paramref name="output"/>, one stored chunk at a time.
+/// is sent, as Postfix's smtp(8) applies them, and smtp_generic_maps on the address headers: the lines the checks
+/// leave, change or add go on to <paramref name="output"/>, one stored chunk at a time.
 /// </summary>
 internal sealed class InspectingStream : WriteOnlyStream
 {
@@ -15,11 +15,11 @@ internal sealed class InspectingStream : WriteOnlyStream
     private readonly ContentInspector _inspector;
     private readonly ContentBuffer _pending = new();
 
-    public InspectingStream(Stream output, ContentChecks checks, HeaderRules rules, QueueId id)
+    public InspectingStream(Stream output, ContentChecks checks, HeaderRules rules, QueueId id, IHeaderRewriter? rewriter = null)
     {
         _output = output;
         _inspector = new ContentInspector(checks, rules);
-        _inspector.Begin(_pending, id, origin: null);
+        _inspector.Begin(_pending, id, origin: null, rewriter);
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)

@@ -73,10 +73,10 @@ internal sealed class MailTransaction
     /// <summary>MAIL, every RCPT and DATA in one write, then their replies in order. Returns whether DATA got 354.</summary>
     private async Task<bool> PipelinedEnvelopeAsync()
     {
-        _session.Queue(EnvelopeCommands.Mail(_request, _session.Features));
+        _session.Queue(EnvelopeCommands.Mail(_request, _session.Features, _options.Generic));
         foreach (var recipient in _request.Recipients)
         {
-            _session.Queue(EnvelopeCommands.Rcpt(recipient, _session.Features));
+            _session.Queue(EnvelopeCommands.Rcpt(recipient, _session.Features, _options.Generic));
         }
         _session.Queue("DATA");
         _stage.Start(_options.MailTimeout);
@@ -122,7 +122,7 @@ internal sealed class MailTransaction
     private async Task<bool> LockstepEnvelopeAsync()
     {
         _stage.Start(_options.MailTimeout);
-        SmtpReply mail = await _session.CommandAsync(EnvelopeCommands.Mail(_request, _session.Features), _stage.Token);
+        SmtpReply mail = await _session.CommandAsync(EnvelopeCommands.Mail(_request, _session.Features, _options.Generic), _stage.Token);
         MailReply(mail);
         if (!mail.IsPositive)
         {
@@ -132,7 +132,7 @@ internal sealed class MailTransaction
         for (int i = 0; i < _request.Recipients.Count && !_closing; i++)
         {
             _stage.Start(_options.RcptTimeout);
-            RcptReply(i, await _session.CommandAsync(EnvelopeCommands.Rcpt(_request.Recipients[i], _session.Features), _stage.Token));
+            RcptReply(i, await _session.CommandAsync(EnvelopeCommands.Rcpt(_request.Recipients[i], _session.Features, _options.Generic), _stage.Token));
         }
         if (_results.Accepted.Count == 0 || _closing)
         {
@@ -197,7 +197,7 @@ internal sealed class MailTransaction
         _step = FailureText.Body;
         using (var content = new DotStuffingStream(_session.Stream, _stage, _options.DataXferTimeout))
         using (InspectingStream? inspecting = _options.ContentChecks is { } checks
-                   ? new InspectingStream(content, checks, _options.HeaderRules, _request.Id) : null)
+                   ? new InspectingStream(content, checks, _options.HeaderRules, _request.Id, _options.Generic) : null)
         {
             try
             {

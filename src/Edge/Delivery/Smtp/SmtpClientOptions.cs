@@ -1,5 +1,6 @@
 using Edge.Cleanup;
 using Edge.Config;
+using Edge.Resolve;
 
 namespace Edge.Delivery.Smtp;
 
@@ -15,8 +16,14 @@ internal sealed class SmtpClientOptions
     /// <summary>smtp_helo_name: the name sent with EHLO, HELO or LHLO.</summary>
     public string HeloName { get; init; } = "localhost";
 
-    /// <summary>smtp_header_checks and the others, applied to the content as it is sent; null when there are none.</summary>
+    /// <summary>
+    /// smtp_header_checks and the others, applied to the content as it is sent; null when nothing looks at the content
+    /// (no checks and no <see cref="Generic"/>).
+    /// </summary>
     public ContentChecks? ContentChecks { get; init; }
+
+    /// <summary>smtp_generic_maps (lmtp_generic_maps) for the envelope and the headers sent; null when there are none.</summary>
+    public GenericHeaderRewriter? Generic { get; init; }
 
     /// <summary>header_size_limit, for those checks.</summary>
     public HeaderRules HeaderRules { get; init; } = HeaderRules.Only(CheckStage.Sending, 102400);
@@ -62,7 +69,8 @@ internal sealed class SmtpClientOptions
     /// The options of the smtp (or lmtp) transport from main.cf. An lmtp_* parameter Edge does not know yet
     /// falls back to its smtp_* twin, whose default is the same in Postfix.
     /// </summary>
-    public static SmtpClientOptions FromConfig(MainConfig config, bool lmtp)
+    /// <param name="classifier">The address classes, for the generic table's lookups by local part.</param>
+    public static SmtpClientOptions FromConfig(MainConfig config, bool lmtp, AddressClassifier classifier)
     {
         string prefix = lmtp ? "lmtp_" : "smtp_";
         string Name(string suffix) => config.DefinitionOf(prefix + suffix) is not null ? prefix + suffix : "smtp_" + suffix;
@@ -70,12 +78,16 @@ internal sealed class SmtpClientOptions
             config.DefinitionOf(Name(suffix)) is not null ? config.GetTime(Name(suffix)) : fallback;
 
         var defaults = new SmtpClientOptions();
+        var genericMaps = new AddressMap(config, Name("generic_maps"), classifier, "generic");
+        GenericHeaderRewriter? generic = genericMaps.IsEmpty ? null : new GenericHeaderRewriter(genericMaps, config.GetInt("header_address_token_limit"));
+        ContentChecks? checks = lmtp ? null : ContentChecks.From(config, ["smtp_header_checks", "smtp_mime_header_checks", "smtp_nested_header_checks", "smtp_body_checks"]);
         return new SmtpClientOptions
         {
             Lmtp = lmtp,
             HeloName = config.Get(lmtp ? Name("lhlo_name") : "smtp_helo_name") is { Length: > 0 } helo ? helo : config.Get("myhostname"),
             NeverSendEhlo = !lmtp && config.GetBool("smtp_never_send_ehlo"),
-            ContentChecks = lmtp ? null : ContentChecks.From(config, ["smtp_header_checks", "smtp_mime_header_checks", "smtp_nested_header_checks", "smtp_body_checks"]) is { IsEmpty: false } checks ? checks : null,
+            ContentChecks = checks is { IsEmpty: false } ? checks : generic is not null ? ContentChecks.None(config) : null,
+            Generic = generic,
             HeaderRules = HeaderRules.Only(CheckStage.Sending, CleanupSettings.Positive(config, "header_size_limit")),
             TlsLevel = TlsLevelOf(config, Name("tls_security_level"), lmtp),
             ConnectTimeout = Time("connect_timeout", defaults.ConnectTimeout),
