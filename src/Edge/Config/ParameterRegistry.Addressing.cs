@@ -33,7 +33,7 @@ public static partial class ParameterRegistry
         Bool("relocated_prefix_enable", "yes"),
         List("local_recipient_maps", "proxy:unix:passwd.byname $alias_maps"),
         List("relay_recipient_maps", ""),
-        Refused(Raw("luser_relay", "")),
+        Raw("luser_relay", ""),
         Str("home_mailbox", ""),
         Str("mail_spool_directory", "/var/mail"),
         Refused(Raw("mailbox_command", "")),

@@ -16,7 +16,8 @@ namespace Edge.Delivery;
 /// that a loop is caught and bounced), its own name or "\name" the mailbox. Command, file and :include:
 /// destinations are not built and defer. An alias table that cannot be opened (a missing /etc/aliases)
 /// defers everything, as Postfix defers on a table lookup failure: a user might have an alias there, so
-/// neither delivery nor "unknown user" is safe.
+/// neither delivery nor "unknown user" is safe. Mail for a user without an account goes to luser_relay when it is
+/// set (as a forwarded copy), and bounces otherwise.
 /// </summary>
 [UnsupportedOSPlatform("windows")]
 internal sealed class LocalTransport : ITransport
@@ -30,9 +31,11 @@ internal sealed class LocalTransport : ITransport
     private readonly string _origin;
     private readonly string _doubleBounce;
     private readonly TableList _aliases;
+    private readonly LuserRelay? _luserRelay;
 
     public LocalTransport(MainConfig main)
     {
+        _luserRelay = LuserRelay.From(main);
         _spool = main.Get("mail_spool_directory");
         _homeMailbox = main.Get("home_mailbox");
         _delimiter = main.Get("recipient_delimiter");
@@ -73,6 +76,12 @@ internal sealed class LocalTransport : ITransport
         if (_aliases.Find([local, user]) is { } alias)
         {
             return await ExpandAsync(job, recipient, user, alias, cancellationToken);
+        }
+        if (_luserRelay is not null && UnixAccount.Lookup(user) is null)
+        {
+            string relay = _luserRelay.For(address, user, extension < 0 ? "" : local[(extension + 1)..], extension < 0 ? "" : local[extension].ToString());
+            QueueId copy = await job.ForwardAsync([relay], $"Delivered-To: {address.ToLowerInvariant()}\r\n", cancellationToken);
+            return new DeliveryResult(recipient, DeliveryStatus.Sent, "2.0.0", $"forwarded as {copy}", Relay);
         }
         return await DeliverToMailboxAsync(job, recipient, user, cancellationToken);
     }

@@ -10,6 +10,11 @@ internal sealed class SmtpTransport(SmtpDeliveryAgent agent, SmtpClientOptions o
 
     public async Task<IReadOnlyList<DeliveryResult>> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken)
     {
+        if (options.Generic?.Failure is { } genericFailure)
+        {
+            // Postfix's smtp(8) stops on a generic table it cannot read; the mail waits rather than leave unmapped.
+            return [.. job.Recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.3.0", genericFailure, "none"))];
+        }
         var (servers, failure) = await finder.FindAsync(job.Nexthop, options.Lmtp ? 24 : 25, options.MxAddressLimit, cancellationToken);
         if (failure is not null)
         {

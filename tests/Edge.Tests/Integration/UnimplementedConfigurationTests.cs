@@ -20,13 +20,13 @@ public class UnimplementedConfigurationTests
     }
 
     [Theory]
-    [InlineData("smtp_generic_maps = hash:/etc/postfix/generic")]
+    [InlineData("fallback_transport = maildrop")]
     [InlineData("smtpd_command_filter = pcre:/etc/postfix/command_filter")]
-    [InlineData("luser_relay = admin")]
+    [InlineData("mailbox_command = /usr/bin/procmail")]
     [InlineData("smtpd_sasl_auth_enable = yes")]
     [InlineData("soft_bounce = yes")]
     [InlineData("sender_dependent_relayhost_maps = hash:/etc/postfix/relayhosts")]
-    [InlineData("smtpd_client_message_rate_limit = 100")]
+    [InlineData("mailbox_transport = lmtp:unix:private/dovecot-lmtp")]
     [InlineData("smtpd_tls_protocols = >=TLSv1.3")]
     public async Task A_parameter_that_would_change_what_is_accepted_or_protected_stops_start_up(string setting)
     {

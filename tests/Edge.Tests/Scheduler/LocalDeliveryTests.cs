@@ -7,7 +7,7 @@ namespace Edge.Tests.Scheduler;
 [UnsupportedOSPlatform("windows")]
 public class LocalDeliveryTests
 {
-    private static TempDirectory Config(string spool)
+    private static TempDirectory Config(string spool, string extra = "")
     {
         var directory = new TempDirectory();
         Directory.CreateDirectory(directory.File("spool"));
@@ -18,6 +18,7 @@ public class LocalDeliveryTests
             myorigin = edge.test
             transport_maps = inline:{ remote.example=discard: }
             alias_maps = inline:{ { team = mail, Outside@remote.example }, { mail = \mail, copy@remote.example }, loop1=loop2, loop2=loop1, { piped = |/usr/bin/procmail } }
+            {{extra}}
             """ + "\n");
         directory.Write("master.cf", """
             127.0.0.1:0 inet n - n - - smtpd
@@ -69,6 +70,19 @@ public class LocalDeliveryTests
         await edge.WaitForLogAsync($@"{unknown}: to=<no-such-user-here@edge\.test>, relay=local, .*dsn=5\.1\.1, status=bounced \(unknown user: ""no-such-user-here""\)");
         string piped = await SendAsync(edge.Port, "piped@edge.test");
         await edge.WaitForLogAsync($@"{piped}: to=<piped@edge\.test>, relay=local, .*dsn=4\.3\.0, status=deferred \(alias piped: destination ""\|/usr/bin/procmail"": commands, files and :include: are not supported by Edge\)");
+    }
+
+    /// <summary>luser_relay: mail for a user without an account goes to the catch-all, with local(8)'s expansions.</summary>
+    [Fact]
+    public async Task An_unknown_user_goes_to_luser_relay()
+    {
+        using var config = Config("spool", "luser_relay = catchall${extension?+}$extension-$user@remote.example");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "no-such-user-here+tag@edge.test");
+        await edge.WaitForLogAsync($@"{id}: to=<no-such-user-here\+tag@edge\.test>, relay=local, .*dsn=2\.0\.0, status=sent \(forwarded as \w+\)");
+        await edge.WaitForLogAsync(@"to=<catchall\+tag-no-such-user-here@remote\.example>, relay=none, .*status=sent");
+        string known = await SendAsync(edge.Port, "nobody@edge.test");
+        await edge.WaitForLogAsync($@"{known}: to=<nobody@edge\.test>, relay=local, .*status=sent \(delivered to mailbox\)");
     }
 
     [Fact]

@@ -11,6 +11,9 @@ namespace Edge.Delivery.Smtp;
 /// </summary>
 internal sealed class GenericHeaderRewriter(AddressMap maps, int tokenLimit) : IHeaderRewriter
 {
+    /// <summary>Why the table cannot be read (it did not open), or null.</summary>
+    public string? Failure => maps.Failure;
+
     public void Observe(ReadOnlySpan<byte> name)
     {
     }
@@ -23,7 +26,18 @@ internal sealed class GenericHeaderRewriter(AddressMap maps, int tokenLimit) : I
     }
 
     /// <summary>smtp_map11_internal(): one lookup, its first value.</summary>
-    private string Map(string address) => address.Length > 0 && maps.Map(address) is [var first, ..] ? first : address;
+    private string Map(string address)
+    {
+        if (address.Length == 0 || maps.Map(address) is not [var first, ..] values)
+        {
+            return address;
+        }
+        if (values.Length > 1)
+        {
+            Logging.MailLog.Warning($"multi-valued {maps.Name} result for {address}");
+        }
+        return first;
+    }
 
     /// <summary>The envelope address as MAIL FROM or RCPT TO gives it to the next hop.</summary>
     public string Envelope(string address) => Map(address);
