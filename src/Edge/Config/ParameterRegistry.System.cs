@@ -56,7 +56,7 @@ public static partial class ParameterRegistry
         Meaningless(Time("daemon_timeout", "18000s")),
         Meaningless(Time("in_flow_delay", "1s")),
         Str("stress", ""),
-        Refused(Bool("soft_bounce", "no")),
+        Bool("soft_bounce", "no"),
         Warned(List("debug_peer_list", "")),
         Warned(Int("debug_peer_level", "2")),
         Meaningless(Bool("enable_long_queue_ids", "no")),

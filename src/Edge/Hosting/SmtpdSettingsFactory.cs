@@ -74,6 +74,7 @@ internal static class SmtpdSettingsFactory
             },
             XclientHosts = Networks(config, "smtpd_authorized_xclient_hosts"),
             ClientConnectionLimit = config.GetInt("smtpd_client_connection_count_limit"),
+            SoftBounce = config.GetBool("soft_bounce"),
             ClientConnectionRateLimit = config.GetInt("smtpd_client_connection_rate_limit"),
             ClientMessageRateLimit = config.GetInt("smtpd_client_message_rate_limit"),
             ClientRecipientRateLimit = config.GetInt("smtpd_client_recipient_rate_limit"),

@@ -7,10 +7,11 @@ namespace Edge.Scheduler;
 /// undelivered mail: "bounce" sends the postmaster (bounce_notice_recipient) a copy of each
 /// non-delivery notice, "2bounce" sends the postmaster (2bounce_notice_recipient) a bounce that could not
 /// be returned. Both come from double_bounce_sender@myorigin, whose own failures are dropped, so that
-/// notices about notices cannot loop.
+/// notices about notices cannot loop. soft_bounce: what would bounce waits in the queue instead (logged
+/// "status=SOFTBOUNCE" with a 4.X.X status), as Postfix's bounce_append() turns it into a deferral.
 /// </summary>
 internal sealed record BounceSettings(bool Bounce, bool DoubleBounce, string BounceRecipient, string DoubleBounceRecipient,
-    string Sender, long SizeLimit)
+    string Sender, long SizeLimit, bool SoftBounce = false)
 {
     public static BounceSettings FromConfig(MainConfig main)
     {
@@ -19,7 +20,7 @@ internal sealed record BounceSettings(bool Bounce, bool DoubleBounce, string Bou
         string Qualified(string address) => address.Contains('@') ? address : $"{address}@{origin}";
         return new BounceSettings(classes.Contains("bounce"), classes.Contains("2bounce"),
             Qualified(main.Get("bounce_notice_recipient")), Qualified(main.Get("2bounce_notice_recipient")),
-            Qualified(main.Get("double_bounce_sender")), main.GetInt("bounce_size_limit"));
+            Qualified(main.Get("double_bounce_sender")), main.GetInt("bounce_size_limit"), main.GetBool("soft_bounce"));
     }
 
     /// <summary>Mail from double_bounce_sender: nobody hears of its failures.</summary>

@@ -48,8 +48,13 @@ internal sealed partial class QueueManager
             {
                 final = final with { Status = DeliveryStatus.Bounced, Reason = $"message expired after {age.TotalDays:0.##} days in the queue: {final.Reason}" };
             }
+            bool softBounce = attempt.Settings.Bounce.SoftBounce && final.Status == DeliveryStatus.Bounced;
+            if (softBounce)
+            {
+                final = final with { Status = DeliveryStatus.Deferred, Dsn = "4" + final.Dsn[1..] };
+            }
             finals[i] = final;
-            Log(entry.Id, message, final, expired, age, took);
+            Log(entry.Id, message, final, expired, age, took, softBounce);
             if (final.Status == DeliveryStatus.Deferred || (final.Status == DeliveryStatus.Sent && !WantsSuccessNotice(message, final)))
             {
                 last = _queue.AppendStatus(entry.Id, final.Recipient, final.Status, next, final.Reason);
@@ -139,9 +144,9 @@ internal sealed partial class QueueManager
         result.Status == DeliveryStatus.Sent && result.SuccessAction is not null && message.Sender.Length > 0
         && (message.Recipients[result.Recipient].Notify & DsnNotify.Success) != 0;
 
-    private static void Log(QueueId id, QueuedMessage message, DeliveryResult final, bool expired, TimeSpan age, TimeSpan took)
+    private static void Log(QueueId id, QueuedMessage message, DeliveryResult final, bool expired, TimeSpan age, TimeSpan took, bool softBounce)
     {
-        string status = final.Status switch
+        string status = softBounce ? "SOFTBOUNCE" : final.Status switch
         {
             DeliveryStatus.Sent => "sent",
             DeliveryStatus.Bounced => expired ? "expired" : "bounced",

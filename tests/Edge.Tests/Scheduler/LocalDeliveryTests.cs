@@ -85,6 +85,20 @@ public class LocalDeliveryTests
         await edge.WaitForLogAsync($@"{known}: to=<nobody@edge\.test>, relay=local, .*status=sent \(delivered to mailbox\)");
     }
 
+    /// <summary>soft_bounce: what would bounce is logged as SOFTBOUNCE with a 4.X.X status and stays in the queue.</summary>
+    [Fact]
+    public async Task With_soft_bounce_an_unknown_user_waits_in_the_queue()
+    {
+        using var config = Config("spool", "soft_bounce = yes");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "no-such-user-here@edge.test");
+        await edge.WaitForLogAsync($@"{id}: to=<no-such-user-here@edge\.test>, relay=local, .*dsn=4\.1\.1, status=SOFTBOUNCE \(unknown user: ""no-such-user-here""\)");
+        (int exit, string queue, _) = await EdgeProcess.RunAsync(config.Path, "postqueue", "-c", config.Path, "-p");
+        Assert.Equal(0, exit);
+        Assert.Contains(id, queue);
+        Assert.DoesNotContain(edge.Log, line => line.Contains("non-delivery notification"));
+    }
+
     [Fact]
     public async Task Mail_to_the_double_bounce_address_is_discarded()
     {

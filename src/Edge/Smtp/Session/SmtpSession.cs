@@ -107,6 +107,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         _onStopping = stopping.UnsafeRegister(static s => ((SmtpSession)s!).WakeForShutdown(), this);
         _onHardStop = hardStop.UnsafeRegister(static s => ((SmtpSession)s!).Interrupt(), this);
         _anvil = anvil;
+        _softBounce = settings.SoftBounce ? new SoftBounceWriter() : null;
         _sessionEnds = SessionClock.Now + (long)settings.SessionTimeLimit.TotalMilliseconds;
         _s = settings;
         _queue = queue;
@@ -119,7 +120,10 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         _cleanup = new CleanupMessage(queue);
     }
 
-    private ReplyWriter Reply => new(_output);
+    private ReplyWriter Reply => new(_softBounce is null ? _output : _softBounce.Over(_output));
+
+    /// <summary>soft_bounce = yes: every 5XX reply goes out as 4XX; null otherwise.</summary>
+    private readonly SoftBounceWriter? _softBounce;
 
     /// <summary>Makes <paramref name="peer"/> the client for every decision from now on.</summary>
     private void SetPeer(Peer peer)

@@ -62,6 +62,9 @@ internal sealed class SmtpdSettings
     public required NetworkList XclientHosts { get; init; }
     public required int ClientConnectionLimit { get; init; }
 
+    /// <summary>soft_bounce: 5XX replies are sent as 4XX.</summary>
+    public bool SoftBounce { get; init; }
+
     /// <summary>smtpd_client_connection_rate_limit, _message_, _recipient_ and _new_tls_session_rate_limit (0: none), per anvil_rate_time_unit.</summary>
     public int ClientConnectionRateLimit { get; init; }
     public int ClientMessageRateLimit { get; init; }
