@@ -319,6 +319,7 @@ internal static class SmtpdSettingsFactory
             RblRejectCode = ReplyCode(config, "maps_rbl_reject_code"),
             RblReply = config.GetRaw("default_rbl_reply"),
             NullAccessKey = config.Get("smtpd_null_access_lookup_key"),
+            RecipientDelimiter = config.Get("recipient_delimiter"),
             AllowUntrustedRouting = config.GetBool("allow_untrusted_routing"),
             MyHostname = config.Get("myhostname"),
             MyAddresses = ListenEndpoint.OwnAddresses(config),

@@ -48,10 +48,11 @@ internal static class AccessLookup
         table.IsPattern ? table.Lookup(helo) : Domain(table, helo, parentMatches);
 
     /// <summary>
-    /// An envelope address: "user@domain", then the domain and its parent domains, then "user@"; the null
-    /// sender as <paramref name="nullKey"/>.
+    /// An envelope address as access(5) says: "user+foo@domain", "user@domain" (without the extension that starts at
+    /// the first of <paramref name="delimiters"/>), then the domain and its parent domains, then "user+foo@" and
+    /// "user@"; the null sender as <paramref name="nullKey"/>.
     /// </summary>
-    public static string? Address(ILookupTable table, string address, string nullKey, bool parentMatches)
+    public static string? Address(ILookupTable table, string address, string nullKey, bool parentMatches, string delimiters = "")
     {
         if (address.Length == 0)
         {
@@ -67,7 +68,13 @@ internal static class AccessLookup
         {
             return null;
         }
-        return Domain(table, address[(at + 1)..], parentMatches) ?? table.Lookup(address[..(at + 1)]);
+        // The extension starts after the first character, as Postfix's strip_addr() has it.
+        int extension = delimiters.Length == 0 || at < 2 ? -1 : address.AsSpan(1, at - 1).IndexOfAny(delimiters) + 1;
+        string? bare = extension > 0 ? address[..extension] + address[at..] : null;
+        return (bare is null ? null : table.Lookup(bare))
+            ?? Domain(table, address[(at + 1)..], parentMatches)
+            ?? table.Lookup(address[..(at + 1)])
+            ?? (bare is null ? null : table.Lookup(address[..(extension)] + "@"));
     }
 
     /// <summary>

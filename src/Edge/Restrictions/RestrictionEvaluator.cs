@@ -150,9 +150,9 @@ internal static class RestrictionEvaluator
             Restriction.CheckHeloAccess when c.Helo is not null => AccessResult.Apply(s, step, Subject.Helo, c, depth,
                 AccessLookup.HostName(step.Table!, c.Helo, s.ParentDomainMatchesSubdomains)),
             Restriction.CheckSenderAccess => AccessResult.Apply(s, step, Subject.Sender, c, depth,
-                AccessLookup.Address(step.Table!, c.SenderText, s.NullAccessKey, s.ParentDomainMatchesSubdomains)),
+                AccessLookup.Address(step.Table!, c.SenderText, s.NullAccessKey, s.ParentDomainMatchesSubdomains, s.RecipientDelimiter)),
             Restriction.CheckRecipientAccess when hasRecipient => Suspicious(untrustedRoute, AccessResult.Apply(s, step, Subject.Recipient, c, depth,
-                AccessLookup.Address(step.Table!, c.RecipientText, s.NullAccessKey, s.ParentDomainMatchesSubdomains))),
+                AccessLookup.Address(step.Table!, c.RecipientText, s.NullAccessKey, s.ParentDomainMatchesSubdomains, s.RecipientDelimiter))),
             Restriction.RejectInvalidHeloHostname when c.Helo is not null && !NameChecks.IsValidHelo(c.Helo) =>
                 Reject(s.InvalidHostnameRejectCode, "5.5.2", Subject.Helo, c, "Invalid name"),
             Restriction.RejectNonFqdnHeloHostname when c.Helo is not null && !NameChecks.IsFullyQualifiedHelo(c.Helo) =>

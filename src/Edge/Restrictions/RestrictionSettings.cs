@@ -88,6 +88,9 @@ internal sealed record RestrictionSettings
     /// <summary>smtpd_null_access_lookup_key: what access tables are asked for the null sender.</summary>
     public string NullAccessKey { get; init; } = "<>";
 
+    /// <summary>recipient_delimiter: the characters that start an address extension, for access table lookups.</summary>
+    public string RecipientDelimiter { get; init; } = "";
+
     /// <summary>
     /// Whether "example.com" in an access table also matches its subdomains (smtpd_access_maps listed in
     /// parent_domain_matches_subdomains, as by default); otherwise subdomains need ".example.com".
