@@ -4,8 +4,12 @@ using Edge.Resolve;
 
 namespace Edge.Cleanup;
 
-/// <summary>How cleanup treats one kind of the mail Edge writes itself: its settings and the mail filters it passes, if any.</summary>
-internal sealed record InternalMail(CleanupSettings Cleanup, MilterSettings? Milters);
+/// <summary>
+/// How cleanup treats one kind of the mail Edge writes itself: its settings, the mail filters it passes, if any, and
+/// whether its headers are rewritten in the local context (Edge's notices) or left as they are (a forwarded copy,
+/// whose headers cleanup saw when the original arrived).
+/// </summary>
+internal sealed record InternalMail(CleanupSettings Cleanup, MilterSettings? Milters, bool LocalHeaders = true);
 
 /// <summary>
 /// The mail Edge writes itself, by kind: copies a local alias forwards (never inspected again), notices to senders
@@ -30,6 +34,7 @@ internal sealed record InternalMailKinds(InternalMail Forwarded, InternalMail Bo
         var plain = new InternalMail(CleanupSettings.From(config, classifier, overrides, internalMail: true), null);
         InternalMail filtered = classes.Count == 0 ? plain
             : new InternalMail(CleanupSettings.From(config, classifier, overrides), MilterSettings.From(config, "non_smtpd_milters"));
-        return new InternalMailKinds(plain, classes.Contains("bounce") ? filtered : plain, classes.Contains("notify") ? filtered : plain);
+        return new InternalMailKinds(plain with { LocalHeaders = false }, classes.Contains("bounce") ? filtered : plain,
+            classes.Contains("notify") ? filtered : plain);
     }
 }

@@ -16,6 +16,8 @@ internal sealed class LocalSubmission(QueueStore queue)
     private static readonly Submission Local = new(new EnvelopeRecord.Client("localhost", "127.0.0.1", "localhost", "local"),
         Helo: null, TlsSummary: null, Received: false);
 
+    private static readonly Submission Forwarded = Local with { LocalHeaders = false };
+
     /// <param name="kind">What cleanup does to this kind of mail (<see cref="InternalMailKinds"/>).</param>
     public async Task<QueueId> SubmitAsync(InternalMail kind, string sender, IReadOnlyList<string> recipients,
         Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken)
@@ -28,7 +30,7 @@ internal sealed class LocalSubmission(QueueStore queue)
         {
             envelope.AddRecipient(Encoding.UTF8.GetBytes(recipient), default, DsnNotify.Unspecified);
         }
-        cleanup.Begin(kind.Cleanup, envelope, Local, sizeLimit: 0);
+        cleanup.Begin(kind.Cleanup, envelope, kind.LocalHeaders ? Local : Forwarded, sizeLimit: 0);
         await using (var content = new SinkStream(cleanup))
         {
             await writeContent(content, cancellationToken);

@@ -2,7 +2,6 @@ using System.Text;
 using Edge.Config;
 using Edge.Mail;
 using Edge.Resolve;
-using Edge.Tables;
 
 namespace Edge.Cleanup;
 
