@@ -340,9 +340,10 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     /// </summary>
     private async Task ApplyAsync(MilterEdits edits, CancellationToken cancellationToken)
     {
-        if (edits.Sender is { } sender)
+        // A filter's new sender and recipients are rewritten like the client's, as Postfix's cleanup_milter does.
+        if (edits.Sender is { } sender && Rewritten(Unbracketed(sender), AddressRole.EnvelopeSender) is { } newSender)
         {
-            _envelope.ReplaceSender(Encoding.UTF8.GetBytes(Unbracketed(sender)));
+            _envelope.ReplaceSender(Encoding.UTF8.GetBytes(newSender));
         }
         foreach (string recipient in edits.DeletedRecipients)
         {
@@ -350,13 +351,32 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
         }
         foreach (string recipient in edits.AddedRecipients)
         {
-            _envelope.AddRecipient(Encoding.UTF8.GetBytes(Unbracketed(recipient)), default, DsnNotify.Unspecified);
+            if (Rewritten(Unbracketed(recipient), AddressRole.EnvelopeRecipient) is { } added)
+            {
+                _envelope.AddRecipient(Encoding.UTF8.GetBytes(added), default, DsnNotify.Unspecified);
+            }
         }
         CheckFilterHeaders(edits);
         if (edits.ChangesContent)
         {
             await RewriteAsync(edits, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// One envelope address in the local context, then by the canonical maps and masquerading; null (and the message
+    /// not accepted) when a table cannot answer.
+    /// </summary>
+    private string? Rewritten(string address, AddressRole role)
+    {
+        string local = _settings.LocalRewrite.Rewrite(address);
+        if (role == AddressRole.EnvelopeSender && System.Text.Ascii.EqualsIgnoreCase(Encoding.UTF8.GetBytes(local), _settings.MailerDaemon))
+        {
+            return "";
+        }
+        string? rewritten = local.Length == 0 ? local : _settings.Rewriting.Rewrite(local, role, _envelope.Id);
+        _envelopeFailure ??= rewritten is null ? CleanupOutcome.WriteError : null;
+        return rewritten;
     }
 
     /// <summary>The content rewritten with <paramref name="edits"/> into new chunks, committed, for whoever reads it next.</summary>

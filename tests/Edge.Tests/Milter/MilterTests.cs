@@ -226,6 +226,23 @@ public class MilterTests
         Assert.DoesNotContain("X-Remove", stored);
     }
 
+    /// <summary>A filter's new sender and recipients are rewritten as the client's are: @$myorigin, canonical maps.</summary>
+    [Fact]
+    public async Task The_filters_new_addresses_are_qualified_and_mapped()
+    {
+        await using var milter = new TestMilter
+        {
+            Script = (c, _) => c != 'E' ? null :
+                [TestMilter.Packet('e', "<MAILER-DAEMON>"), TestMilter.Packet('+', "<helpdesk>"), TestMilter.Packet('c')],
+        };
+        using var directory = new TempDirectory();
+        await using var edge = await StartAsync(milter, directory, "canonical_maps = inline:{ helpdesk@mx.edge.test=support@edge.test }");
+        Assert.StartsWith("250 2.0.0 Ok", await edge.SendAsync("Subject: x\r\n\r\nbody\r\n", bdat: false, "user@edge.test"));
+        QueuedMessage message = Assert.Single(await edge.QueuedAsync());
+        Assert.Equal("", message.Sender);
+        Assert.Equal(["user@edge.test", "support@edge.test"], message.Recipients.Select(r => r.Address));
+    }
+
     /// <summary>milter_header_checks see the headers filters add: they may refuse the message, keep the header out or hold it.</summary>
     [Theory]
     [InlineData("X-Spam-Flag", "YES", "550 5.7.1 spam by the filter's verdict", null)]
