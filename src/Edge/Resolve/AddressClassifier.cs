@@ -108,19 +108,41 @@ internal sealed class AddressClassifier(DomainSet mydestination, DomainSet virtu
         return ResolveRouting(Encoding.UTF8.GetString(address));
     }
 
-    private Resolution ResolveRouting(string address)
+    /// <summary>
+    /// The address mail to <paramref name="address"/> goes to, as the queue manager takes it from resolve_addr(): for
+    /// "user%host@local.domain" (or "host!user@…") the inner address "user@host", with what local domains there are
+    /// stripped; any other address as it is. Without a domain left, the last local domain stripped is kept.
+    /// </summary>
+    public string Delivered(string address)
+    {
+        int at = address.LastIndexOf('@');
+        if (address.StartsWith('"') || address.AsSpan(0, Math.Max(at, 0)).IndexOfAny('@', '%', '!') < 0)
+        {
+            return address;
+        }
+        ResolveRouting(address, out string delivered);
+        return delivered;
+    }
+
+    private Resolution ResolveRouting(string address) => ResolveRouting(address, out _);
+
+    private Resolution ResolveRouting(string address, out string delivered)
     {
         (string local, bool quoted, string? domain) = Split(address);
+        string? stripped = null;
+        delivered = address;
         // Each pass strips a domain or takes one operator apart, so the address shrinks; the bound only guards that.
         for (int pass = 0; pass <= address.Length; pass++)
         {
             if (domain is not null)
             {
-                if (!mydestination.Contains(Encoding.UTF8.GetBytes(domain)))
+                byte[] utf8 = Encoding.UTF8.GetBytes(domain);
+                if (!mydestination.Contains(utf8) && !IsOwnAddress(utf8))
                 {
-                    return new Resolution(ClassifyDomain(Encoding.UTF8.GetBytes(domain)), IsRouted(local));
+                    delivered = quoted ? address : $"{local}@{domain}";
+                    return new Resolution(ClassifyDomain(utf8), IsRouted(local));
                 }
-                domain = null;
+                (stripped, domain) = (domain, null);
             }
             if (quoted)
             {
@@ -165,6 +187,7 @@ internal sealed class AddressClassifier(DomainSet mydestination, DomainSet virtu
             }
             break;
         }
+        delivered = quoted || stripped is null ? address : $"{local}@{stripped}";
         return new Resolution(AddressClass.Local, IsRouted(local));
     }
 

@@ -20,6 +20,9 @@ internal sealed class TransportResolver(
     string recipientDelimiter,
     RelocatedMaps? relocated = null)
 {
+    /// <summary>The address the queue manager delivers <paramref name="recipient"/> as (<see cref="AddressClassifier.Delivered"/>).</summary>
+    public string Delivered(string recipient) => classifier.Delivered(recipient);
+
     public Route Resolve(string recipient)
     {
         int at = recipient.LastIndexOf('@');

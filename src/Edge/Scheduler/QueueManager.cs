@@ -215,11 +215,33 @@ internal sealed partial class QueueManager : IAsyncDisposable
         return route.Nexthop.Length > 0 || at < 0 ? route : route with { Nexthop = recipient[(at + 1)..].ToLowerInvariant() };
     }
 
+    /// <summary>
+    /// The message with each recipient as the resolver delivers it: a routed address ("user%host@local.domain") is
+    /// delivered, logged and reported as the inner one, as Postfix's qmgr updates it; usually the message itself.
+    /// </summary>
+    private static QueuedMessage Delivered(QueuedMessage message, TransportResolver resolver)
+    {
+        QueuedRecipient[]? changed = null;
+        for (int i = 0; i < message.Recipients.Count; i++)
+        {
+            QueuedRecipient recipient = message.Recipients[i];
+            string delivered = resolver.Delivered(recipient.Address);
+            if (delivered != recipient.Address)
+            {
+                changed ??= [.. message.Recipients];
+                changed[i] = recipient with { Address = delivered, Orcpt = recipient.Orcpt.Length > 0 ? recipient.Orcpt : $"rfc822;{recipient.Address}" };
+            }
+        }
+        return changed is null ? message : message with { Recipients = changed };
+    }
+
     private async Task DeliverAsync(QueueEntry entry)
     {
         try
         {
             QueuedMessage message = await _queue.ReadEnvelopeAsync(entry, _stop.Token);
+            // A message on its way to a content filter goes there as it is, as Postfix's qmgr sends it unresolved.
+            message = entry.Filter is null ? Delivered(message, _settings.Resolver) : message;
             var attempt = new Attempt(entry, message, _settings, Stopwatch.StartNew(), entry.Flushed);
             entry.Flushed = false;
             var groups = Enumerable.Range(0, message.Recipients.Count)
