@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Globalization;
 using System.Text;
+using System.Text.Unicode;
 using Edge.Logging;
 using Edge.Mail;
 using Edge.Resolve;
@@ -125,26 +128,58 @@ internal sealed class HeaderRewriter(CleanupSettings settings) : IHeaderRewriter
         }
         string resent = _resent ? "Resent-" : "";
         Kind seen = _resent ? _seenResent : _seen;
-        if ((seen & Kind.MessageId) == 0)
+        ReadOnlySpan<byte> sender = _envelope[_envelope.Sender];
+        // Written straight into bytes: mail from local clients gets these on every message.
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(128 + 2 * settings.MyHostname.Length + sender.Length);
+        try
         {
-            string id = $"{_envelope.Id}@{settings.MyHostname}";
-            Write(output, $"{resent}Message-Id: <{id}>\r\n");
-            MailLog.Info($"{_envelope.Id}: {resent.ToLowerInvariant()}message-id=<{id}>", "cleanup");
+            if ((seen & Kind.MessageId) == 0)
+            {
+                Utf8.TryWrite(buffer, CultureInfo.InvariantCulture, $"{resent}Message-Id: <{_envelope.Id}@{settings.MyHostname}>\r\n", out int length);
+                output.Write(buffer.AsSpan(0, length));
+                MailLog.Info($"{_envelope.Id}: {(_resent ? "resent-" : "")}message-id=<{_envelope.Id}@{settings.MyHostname}>", "cleanup");
+            }
+            if ((seen & Kind.Date) == 0)
+            {
+                Utf8.TryWrite(buffer, CultureInfo.InvariantCulture, $"{resent}Date: ", out int length);
+                MailDate.TryWrite(buffer.AsSpan(length), _arrival, out int date);
+                length += date;
+                "\r\n"u8.CopyTo(buffer.AsSpan(length));
+                output.Write(buffer.AsSpan(0, length + 2));
+            }
+            if ((seen & Kind.From) == 0)
+            {
+                WriteFrom(output, resent, sender, buffer);
+            }
         }
-        if ((seen & Kind.Date) == 0)
+        finally
         {
-            Write(output, $"{resent}Date: {MailDate.Format(_arrival)}\r\n");
-        }
-        if ((seen & Kind.From) == 0)
-        {
-            ReadOnlySpan<byte> sender = _envelope[_envelope.Sender];
-            string from = AddressTokens.Quote822Local(sender.IsEmpty ? "MAILER-DAEMON" : Encoding.UTF8.GetString(sender));
-            Write(output, HeaderAddresses.Fold($"{resent}From: {from}"));
+            ArrayPool<byte>.Shared.Return(buffer);
         }
         if (((_seen | _seenResent) & Kind.Visible) == 0 && settings.UndisclosedRecipientsHeader is { } undisclosed)
         {
             Write(output, undisclosed + "\r\n");
         }
+    }
+
+    /// <summary>From: the envelope sender (MAILER-DAEMON for the null sender), quoted as it must be.</summary>
+    private static void WriteFrom(IContentSink output, string resent, ReadOnlySpan<byte> sender, byte[] buffer)
+    {
+        if (!sender.IsEmpty && Ascii.IsValid(sender) && sender.Length <= 256)
+        {
+            Span<char> chars = stackalloc char[sender.Length];
+            Ascii.ToUtf16(sender, chars, out _);
+            if (!AddressTokens.NeedsQuoting(chars))
+            {
+                Utf8.TryWrite(buffer, CultureInfo.InvariantCulture, $"{resent}From: ", out int length);
+                sender.CopyTo(buffer.AsSpan(length));
+                "\r\n"u8.CopyTo(buffer.AsSpan(length + sender.Length));
+                output.Write(buffer.AsSpan(0, length + sender.Length + 2));
+                return;
+            }
+        }
+        string from = AddressTokens.Quote822Local(sender.IsEmpty ? "MAILER-DAEMON" : Encoding.UTF8.GetString(sender));
+        Write(output, HeaderAddresses.Fold($"{resent}From: {from}"));
     }
 
     private static void Write(IContentSink output, string header) => output.Write(Encoding.UTF8.GetBytes(header));

@@ -419,17 +419,12 @@ internal static class AddressTokens
     /// </summary>
     public static string Quote822Local(string address)
     {
-        int start = address.StartsWith('@') && address.IndexOf(':') is > 0 and var colon ? colon + 1 : 0;
-        int end = address.LastIndexOf('@');
-        if (end < start)
-        {
-            end = address.Length;
-        }
-        ReadOnlySpan<char> local = address.AsSpan(start, end - start);
-        if (IsDotString(local))
+        if (!NeedsQuoting(address))
         {
             return address;
         }
+        (int start, int end) = LocalPart(address);
+        ReadOnlySpan<char> local = address.AsSpan(start, end - start);
         var text = new StringBuilder(address.Length + 4);
         text.Append(address, 0, start).Append('"');
         foreach (char c in local)
@@ -441,6 +436,21 @@ internal static class AddressTokens
             text.Append(c);
         }
         return text.Append('"').Append(address, end, address.Length - end).ToString();
+    }
+
+    /// <summary>Whether <paramref name="address"/>'s local part is not a dot-string, so that quote_822_local() quotes it.</summary>
+    public static bool NeedsQuoting(ReadOnlySpan<char> address)
+    {
+        (int start, int end) = LocalPart(address);
+        return !IsDotString(address[start..end]);
+    }
+
+    /// <summary>Where the local part lies: after a source route, before the last "@".</summary>
+    private static (int Start, int End) LocalPart(ReadOnlySpan<char> address)
+    {
+        int start = address.StartsWith('@') && address.IndexOf(':') is > 0 and var colon ? colon + 1 : 0;
+        int end = address.LastIndexOf('@');
+        return (start, end < start ? address.Length : end);
     }
 
     private static bool IsDotString(ReadOnlySpan<char> local)
