@@ -23,6 +23,9 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     private readonly MessageOrigin _origin = new();
     private ContentInspector? _inspector;
     private HeaderRewriter? _headerRewriter;
+
+    /// <summary>The header rewriter of the message in hand; null when its headers are left alone.</summary>
+    private HeaderRewriter? _activeRewriter;
     private CleanupSettings? _inspectorSettings;
 
     /// <summary>Why the envelope could not be rewritten (a table that cannot answer, no room left), or null.</summary>
@@ -65,13 +68,13 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
         }
         _origin.Set(envelope, submission);
         RewriteContext? context = submission.LocalHeaders ? settings.LocalRewrite : settings.RemoteRewrite;
-        HeaderRewriter? rewriter = null;
+        _activeRewriter = null;
         if (_headerRewriter!.Applies(context))
         {
             _headerRewriter.Begin(context, envelope, envelope.Id.Arrival);
-            rewriter = _headerRewriter;
+            _activeRewriter = _headerRewriter;
         }
-        _inspector.Begin(_writer, envelope.Id, _origin, rewriter);
+        _inspector.Begin(_writer, envelope.Id, _origin, _activeRewriter);
         if (prepend is not null)
         {
             Write(Encoding.UTF8.GetBytes(prepend));
@@ -225,7 +228,7 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     /// <summary>The message's envelope after REDIRECT, BCC, virtual aliases and the duplicate filter, appended to the queue.</summary>
     private CleanupResult Queue(SavedActions? saved, bool quarantined)
     {
-        if (_envelopeFailure is { } failure)
+        if ((_envelopeFailure ?? (_activeRewriter is { Failed: true } ? CleanupOutcome.WriteError : null)) is { } failure)
         {
             return new CleanupResult(failure);
         }

@@ -74,8 +74,12 @@ internal sealed class HeaderRewriter(CleanupSettings settings) : IHeaderRewriter
     /// <summary>Whether a message in <paramref name="context"/> (null: headers left alone) needs this at all.</summary>
     public bool Applies(RewriteContext? context) => context is not null || settings.AlwaysAddMissingHeaders;
 
+    /// <summary>A canonical table could not answer for a header address: the message is not accepted, as in Postfix.</summary>
+    public bool Failed { get; private set; }
+
     public void Begin(RewriteContext? context, Envelope envelope, DateTimeOffset arrival)
     {
+        Failed = false;
         _context = context;
         _addMissing = context is not null || settings.AlwaysAddMissingHeaders;
         _envelope = envelope;
@@ -115,7 +119,9 @@ internal sealed class HeaderRewriter(CleanupSettings settings) : IHeaderRewriter
         return HeaderAddresses.Rewrite(header, name.Length, settings.HeaderTokenLimit, address =>
         {
             string qualified = context.Rewrite(address);
-            return settings.Rewriting.Rewrite(qualified, role, _envelope.Id) ?? qualified;
+            string? mapped = settings.Rewriting.Rewrite(qualified, role, _envelope.Id);
+            Failed |= mapped is null;
+            return mapped ?? qualified;
         });
     }
 

@@ -24,6 +24,16 @@ public class HeaderRewritingTests
             await edge.SingleMessageContentAsync());
     }
 
+    /// <summary>A canonical table that cannot be read keeps the message out, for a header address as for the envelope.</summary>
+    [Fact]
+    public async Task A_canonical_table_that_cannot_be_read_defers_the_message()
+    {
+        await using var edge = await EdgeInstance.StartAsync("local_header_rewrite_clients = permit_inet_interfaces\n" +
+            "canonical_maps = texthash:/nonexistent/canonical\ncanonical_classes = header_recipient");
+        Assert.Equal("451 4.3.0 Error: queue file write error", await edge.SendAsync("To: bob@edge.test\r\nSubject: x\r\n\r\nbody\r\n", bdat: false));
+        Assert.Empty(await edge.QueuedAsync());
+    }
+
     [Fact]
     public async Task A_remote_clients_headers_are_left_alone()
     {
