@@ -154,9 +154,10 @@ internal sealed class AddressRewriting
     {
         for (int count = 0; count < MaxRecursion; count++)
         {
-            if (map.Map(address) is not { } targets)
+            string[]? targets = map.Map(address);
+            if (targets is null || targets.Length == 0)
             {
-                if (map.Failure is not null)
+                if (map.Failure is not null || targets is not null)
                 {
                     MailLog.Warning($"{id}: {map.Name} map lookup problem for {address} -- message not accepted, try again later", "cleanup");
                     return null;

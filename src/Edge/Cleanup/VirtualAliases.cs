@@ -81,6 +81,10 @@ internal sealed class VirtualAliases
             into.Add(address);
             return null;
         }
+        if (targets.Length == 0)
+        {
+            return $"virtual_alias_maps lookup of {address} returns no address";
+        }
         foreach (string target in targets)
         {
             if (target.Equals(address, StringComparison.OrdinalIgnoreCase))

@@ -44,7 +44,10 @@ internal sealed class AddressMap
     /// <summary>The table's value for <paramref name="address"/> as it stands (relocated_maps hold text, not addresses).</summary>
     public string? Value(string address) => _maps.IsEmpty ? null : Find(address, out _);
 
-    /// <summary>The addresses <paramref name="address"/> maps to; null when the map has no entry for it.</summary>
+    /// <summary>
+    /// The addresses <paramref name="address"/> maps to; null when the map has no entry for it, empty when the entry
+    /// holds no address (which the caller treats as a lookup failure, as Postfix does).
+    /// </summary>
     public string[]? Map(string address)
     {
         if (_maps.IsEmpty || Find(address, out string? extension) is not { } value)
@@ -58,6 +61,11 @@ internal sealed class AddressMap
             value = (extension is null ? user : user[..^extension.Length]) + value;
         }
         string[] items = value.Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        if (items.Length == 0)
+        {
+            // Postfix's mail_addr_map(): such a result is a lookup failure, not "no entry" and not "nobody".
+            Logging.MailLog.Warning($"{Name} lookup of {address} returns non-address result \"{value}\"");
+        }
         for (int i = 0; i < items.Length; i++)
         {
             items[i] = WithExtension(items[i].Contains('@') ? items[i] : $"{items[i]}@{_origin}", extension);

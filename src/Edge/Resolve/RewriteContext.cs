@@ -8,7 +8,7 @@ namespace Edge.Resolve;
 /// swap_bangpath) or opened ("user%host", with allow_percent_hack) or given "@origin", a domain without a dot gets
 /// ".domain", and a trailing dot goes. The local context (envelope addresses, and headers of mail from local clients)
 /// appends $myorigin (append_at_myorigin) and $mydomain (append_dot_mydomain); the remote context appends
-/// remote_header_rewrite_domain for both.
+/// remote_header_rewrite_domain in their place, under the same two switches.
 /// </summary>
 internal sealed class RewriteContext(string? origin, string? domain, bool swapBangpath, bool percentHack)
 {
@@ -19,7 +19,8 @@ internal sealed class RewriteContext(string? origin, string? domain, bool swapBa
 
     /// <summary>The remote context; null when remote_header_rewrite_domain is empty (headers of remote mail are left alone).</summary>
     public static RewriteContext? Remote(MainConfig config) => NonEmpty(config.Get("remote_header_rewrite_domain")) is { } domain
-        ? new(domain, domain, config.GetBool("swap_bangpath"), config.GetBool("allow_percent_hack"))
+        ? new(config.GetBool("append_at_myorigin") ? domain : null, config.GetBool("append_dot_mydomain") ? domain : null,
+            config.GetBool("swap_bangpath"), config.GetBool("allow_percent_hack"))
         : null;
 
     private static string? NonEmpty(string value) => value.Length > 0 ? value : null;

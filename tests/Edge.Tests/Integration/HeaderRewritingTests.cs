@@ -34,6 +34,22 @@ public class HeaderRewritingTests
         Assert.Empty(await edge.QueuedAsync());
     }
 
+    /// <summary>
+    /// A table entry that holds no address is a lookup failure, as Postfix's mail_addr_map() makes it: the message is
+    /// deferred, never dropped and never a broken session.
+    /// </summary>
+    [Theory]
+    [InlineData("canonical_maps", "451 4.3.0 Error: queue file write error")]
+    [InlineData("virtual_alias_maps", "451 4.3.0 Error: virtual alias expansion failed, try again later")]
+    public async Task A_table_entry_without_an_address_defers_the_message(string parameter, string reply)
+    {
+        using var directory = new TempDirectory();
+        directory.Write("map", "bob@edge.test ,\n");
+        await using var edge = await EdgeInstance.StartAsync($"{parameter} = texthash:{directory.File("map")}", reuse: directory);
+        Assert.Equal(reply, await edge.SendAsync("Subject: x\r\n\r\nbody\r\n", bdat: false, "bob@edge.test"));
+        Assert.Empty(await edge.QueuedAsync());
+    }
+
     [Fact]
     public async Task A_remote_clients_headers_are_left_alone()
     {
