@@ -1,3 +1,4 @@
+using Edge.Mail;
 using Edge.Queue;
 
 namespace Edge.Delivery;
@@ -31,7 +32,7 @@ internal sealed class ErrorTransport : ITransport
     {
         int space = reason.IndexOf(' ');
         string first = space < 0 ? reason : reason[..space];
-        bool isDsn = first.Length >= 5 && first[0] is '2' or '4' or '5' && first[1] == '.' && first.Count(c => c == '.') == 2;
+        bool isDsn = EnhancedStatus.IsCode(first);
         return isDsn ? (first, space < 0 ? "" : reason[(space + 1)..]) : (fallback, reason.Length > 0 ? reason : "mail transport unavailable");
     }
 }

@@ -111,9 +111,12 @@ internal sealed class Envelope
         {
             Sender = Add(System.Text.Encoding.UTF8.GetBytes(sender));
         }
-        foreach ((int index, byte[] address) in changed ?? [])
+        if (changed is not null)
         {
-            _recipients[index].Address = Add(address);
+            foreach ((int index, byte[] address) in changed)
+            {
+                _recipients[index].Address = Add(address);
+            }
         }
         return true;
     }

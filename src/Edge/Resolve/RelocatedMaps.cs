@@ -1,5 +1,6 @@
 using Edge.Config;
 using Edge.Logging;
+using Edge.Mail;
 
 namespace Edge.Resolve;
 
@@ -34,7 +35,7 @@ internal sealed class RelocatedMaps
         }
         int space = value.IndexOf(' ');
         string status = space < 0 ? value : value[..space];
-        if (space > 0 && status.Length >= 5 && status[0] is '4' or '5' && status[1] == '.' && status.Count(c => c == '.') == 2)
+        if (space > 0 && status[0] is '4' or '5' && EnhancedStatus.IsCode(status))
         {
             return value;
         }
