@@ -97,7 +97,7 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
         {
             return CleanupOutcome.TooBig;
         }
-        if (System.Text.Ascii.EqualsIgnoreCase(_envelope[_envelope.Sender], _settings.MailerDaemon))
+        if (_settings.IsMailerDaemon(_envelope[_envelope.Sender]))
         {
             _envelope.ReplaceSender([]);
         }
@@ -373,7 +373,7 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     private string? Rewritten(string address, AddressRole role)
     {
         string local = _settings.LocalRewrite.Rewrite(address);
-        if (role == AddressRole.EnvelopeSender && System.Text.Ascii.EqualsIgnoreCase(Encoding.UTF8.GetBytes(local), _settings.MailerDaemon))
+        if (role == AddressRole.EnvelopeSender && _settings.IsMailerDaemon(Encoding.UTF8.GetBytes(local)))
         {
             return "";
         }

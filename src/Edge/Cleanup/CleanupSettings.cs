@@ -25,8 +25,14 @@ internal sealed class CleanupSettings
     /// <summary>The remote context, for headers of mail from clients not in local_header_rewrite_clients; null leaves them alone.</summary>
     public RewriteContext? RemoteRewrite { get; init; }
 
-    /// <summary>MAILER-DAEMON in the local context: a sender that reads so is the null sender, as in Postfix.</summary>
-    public required byte[] MailerDaemon { get; init; }
+    /// <summary>
+    /// MAILER-DAEMON in the local context: a sender that reads so is the null sender, as in Postfix; null when that
+    /// context leaves it without a domain (append_at_myorigin = no), which Postfix never takes for the null sender.
+    /// </summary>
+    public byte[]? MailerDaemon { get; init; }
+
+    /// <summary>Whether <paramref name="sender"/>, already in the local context, is MAILER-DAEMON@$myorigin.</summary>
+    public bool IsMailerDaemon(ReadOnlySpan<byte> sender) => MailerDaemon is { } daemon && System.Text.Ascii.EqualsIgnoreCase(sender, daemon);
 
     /// <summary>always_add_missing_headers: Message-Id:, Date:, From: for mail whose headers are not rewritten too.</summary>
     public bool AlwaysAddMissingHeaders { get; init; }
@@ -76,11 +82,17 @@ internal sealed class CleanupSettings
         ContentFilter = ContentFilterOf(config),
         LocalRewrite = RewriteContext.Local(config),
         RemoteRewrite = RewriteContext.Remote(config),
-        MailerDaemon = Encoding.UTF8.GetBytes(RewriteContext.Local(config).Rewrite("MAILER-DAEMON")),
+        MailerDaemon = MailerDaemonOf(RewriteContext.Local(config)),
         AlwaysAddMissingHeaders = config.GetBool("always_add_missing_headers"),
         HeaderTokenLimit = Positive(config, "header_address_token_limit"),
         UndisclosedRecipientsHeader = UndisclosedRecipients(config),
     };
+
+    private static byte[]? MailerDaemonOf(RewriteContext local)
+    {
+        string daemon = local.Rewrite("MAILER-DAEMON");
+        return daemon.Contains('@') ? Encoding.UTF8.GetBytes(daemon) : null;
+    }
 
     private static string? UndisclosedRecipients(MainConfig config)
     {

@@ -13,7 +13,9 @@ internal static class HeaderAddresses
     /// <summary>The header (name and colon first, CRLF line ends) rewritten; null when no address changed.</summary>
     public static byte[]? Rewrite(ReadOnlySpan<byte> header, int nameLength, int tokenLimit, Func<string, string> map)
     {
-        string text = Encoding.UTF8.GetString(header).Replace("\r\n", "\n").TrimEnd('\n');
+        // A header that is not UTF-8 is read byte for byte, so what is not an address is written back unchanged.
+        Encoding encoding = System.Text.Unicode.Utf8.IsValid(header) ? Encoding.UTF8 : Encoding.Latin1;
+        string text = encoding.GetString(header).Replace("\r\n", "\n").TrimEnd('\n');
         int colon = text.IndexOf(':');
         AddressToken? list = AddressTokens.Parse(text[(colon + 1)..], tokenLimit);
         bool changed = false;
@@ -27,7 +29,7 @@ internal static class HeaderAddresses
                 changed = true;
             }
         }
-        return changed ? Encoding.UTF8.GetBytes(Fold($"{text[..nameLength]}: {AddressTokens.Externalize(list)}")) : null;
+        return changed ? encoding.GetBytes(Fold($"{text[..nameLength]}: {AddressTokens.Externalize(list)}")) : null;
     }
 
     /// <summary>

@@ -15,14 +15,18 @@ internal sealed class SmtpTransport(SmtpDeliveryAgent agent, SmtpClientOptions o
             // Postfix's smtp(8) stops on a generic table it cannot read; the mail waits rather than leave unmapped.
             return [.. job.Recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.3.0", genericFailure, "none"))];
         }
+        QueuedMessage m = job.Message;
+        var recipients = job.Recipients.Select(r => m.Recipients[r]).ToList();
+        if (options.Generic?.EnvelopeProblem(m.Sender, recipients.Select(r => r.Address)) is { } envelopeProblem)
+        {
+            return [.. job.Recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.3.0", envelopeProblem, "none"))];
+        }
         var (servers, failure) = await finder.FindAsync(job.Nexthop, options.Lmtp ? 24 : 25, options.MxAddressLimit, cancellationToken);
         if (failure is not null)
         {
             DeliveryStatus status = failure.Permanent ? DeliveryStatus.Bounced : DeliveryStatus.Deferred;
             return [.. job.Recipients.Select(r => new DeliveryResult(r, status, failure.Dsn, failure.Reason, "none"))];
         }
-        QueuedMessage m = job.Message;
-        var recipients = job.Recipients.Select(r => m.Recipients[r]).ToList();
         var request = new DeliveryRequest(m.Id, m.Sender, recipients, m.Size, m.Body, m.SmtpUtf8, m.Ret, m.EnvId, job.CopyContentAsync);
         IReadOnlyList<RecipientOutcome> outcomes = await agent.DeliverAsync(request, servers, options, cancellationToken);
         var results = new List<DeliveryResult>(outcomes.Count);

@@ -485,7 +485,8 @@ internal static class AddressTokens
             var group = new AddressToken(AddressToken.Address);
             SubAppend(group, first);
             Append(left, group);
-            Append(group, right);
+            // right and what follows it stay at left's level: glued, not walked, so a long list is not quadratic.
+            Glue(group, right);
             if (addComma)
             {
                 Append(left, new AddressToken(','));

@@ -45,4 +45,36 @@ public class SmtpHeaderChecksTests
         await edge.WaitForLogAsync($@"edge/smtp\[\d+\]: {id}: warning: header X-Warn: 1: looked at");
         await edge.WaitForLogAsync(@"edge/smtp\[\d+\]: warning: unsupported command in smtp_header_checks map: REJECT");
     }
+
+    /// <summary>
+    /// An smtp_generic_maps entry that holds no address stops Postfix's smtp(8) with "map lookup problem": the mail
+    /// waits, in the envelope or in a header, rather than leave with the private address.
+    /// </summary>
+    [Fact]
+    public async Task A_generic_entry_without_an_address_defers_instead_of_sending_the_private_address()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        using var config = new TempDirectory();
+        config.Write("generic", "ghost@box.lan ,\nroot@box.lan admin@edge.test\n");
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + $"""
+
+            relayhost = [127.0.0.1]:{sink.Port}
+            smtp_generic_maps = texthash:{config.File("generic")}
+
+            """);
+        config.Write("master.cf", """
+            127.0.0.1:0 inet n - n - - smtpd
+            qmgr      unix  n       -       n       300     1       qmgr
+            smtp      unix  -       -       n       -       -       smtp
+            """);
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string envelope = await SmtpConnection.SendWithParametersAsync(edge.Port, "ghost@box.lan", "", "user@remote.example", "",
+            "From: root@box.lan\r\nSubject: envelope\r\n\r\nbody");
+        string header = await SmtpConnection.SendWithParametersAsync(edge.Port, "root@box.lan", "", "user@remote.example", "",
+            "From: ghost@box.lan\r\nSubject: header\r\n\r\nbody");
+
+        await edge.WaitForLogAsync($@"{envelope}: to=<user@remote\.example>.* dsn=4\.3\.0, status=deferred \(smtp_generic_maps map lookup problem for ghost@box\.lan\)");
+        await edge.WaitForLogAsync($@"{header}: to=<user@remote\.example>.* dsn=4\.3\.0, status=deferred \(smtp_generic_maps map lookup problem for ghost@box\.lan\)");
+        Assert.Equal(0, sink.DumpCount);
+    }
 }

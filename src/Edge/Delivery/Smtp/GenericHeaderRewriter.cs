@@ -18,27 +18,46 @@ internal sealed class GenericHeaderRewriter(AddressMap maps, int tokenLimit) : I
     {
     }
 
+    /// <exception cref="GenericMapException">The table's entry for an address in the header holds no address.</exception>
     public byte[]? Rewrite(ReadOnlySpan<byte> name, ReadOnlySpan<byte> header) =>
-        HeaderRewriter.IsAddressHeader(name) ? HeaderAddresses.Rewrite(header, name.Length, tokenLimit, Map) : null;
+        HeaderRewriter.IsAddressHeader(name) ? HeaderAddresses.Rewrite(header, name.Length, tokenLimit, MapOrThrow) : null;
 
     public void WriteMissing(IContentSink output)
     {
     }
 
-    /// <summary>smtp_map11_internal(): one lookup, its first value.</summary>
-    private string Map(string address)
+    /// <summary>The envelope address as MAIL FROM or RCPT TO gives it to the next hop.</summary>
+    public string Envelope(string address) => Map(address) ?? address;
+
+    /// <summary>
+    /// Why the envelope cannot be sent: an entry for the sender or a recipient that holds no address, which stops
+    /// Postfix's smtp(8) ("map lookup problem"), so the mail waits; null when every address maps.
+    /// </summary>
+    public string? EnvelopeProblem(string sender, IEnumerable<string> recipients) =>
+        sender.Length > 0 && Map(sender) is null ? Problem(sender) : recipients.FirstOrDefault(r => Map(r) is null) is { } bad ? Problem(bad) : null;
+
+    private string MapOrThrow(string address) => Map(address) ?? throw new GenericMapException(Problem(address));
+
+    private string Problem(string address) => $"{maps.Name} map lookup problem for {address}";
+
+    /// <summary>smtp_map11_internal(): one lookup, its first value; null when the entry holds no address.</summary>
+    private string? Map(string address)
     {
-        if (address.Length == 0 || maps.Map(address) is not [var first, ..] values)
+        if (address.Length == 0 || maps.Map(address) is not { } values)
         {
             return address;
+        }
+        if (values.Length == 0)
+        {
+            return null;
         }
         if (values.Length > 1)
         {
             Logging.MailLog.Warning($"multi-valued {maps.Name} result for {address}");
         }
-        return first;
+        return values[0];
     }
-
-    /// <summary>The envelope address as MAIL FROM or RCPT TO gives it to the next hop.</summary>
-    public string Envelope(string address) => Map(address);
 }
+
+/// <summary>A generic table could not map an address in the content; the delivery is dropped before its end and deferred.</summary>
+internal sealed class GenericMapException(string message) : Exception(message);

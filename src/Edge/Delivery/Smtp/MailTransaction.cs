@@ -211,9 +211,11 @@ internal sealed class MailTransaction
             }
             catch (Exception e) when (!content.TransportFailed && !_stage.Token.IsCancellationRequested)
             {
-                // The queue could not give the content. The connection is dropped without the final dot, so
-                // that the server discards the part it got instead of delivering a truncated message.
-                _results.DecideRemaining(RecipientStatus.Deferred, "4.3.0", $"error reading message content: {e.Message}", _server.Relay);
+                // The queue could not give the content, or a generic table could not map a header. The connection
+                // is dropped without the final dot, so that the server discards the part it got instead of
+                // delivering a truncated message.
+                string reason = e is GenericMapException ? e.Message : $"error reading message content: {e.Message}";
+                _results.DecideRemaining(RecipientStatus.Deferred, "4.3.0", reason, _server.Relay);
                 return false;
             }
         }
