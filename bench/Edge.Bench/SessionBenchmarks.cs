@@ -7,6 +7,7 @@ using Edge.Hosting;
 using Edge.Logging;
 using Edge.Queue;
 using Edge.Restrictions.Policy.Store;
+using Edge.Restrictions.Verify;
 using Edge.Smtp.Session;
 
 namespace Edge.Bench;
@@ -59,7 +60,7 @@ public class SessionBenchmarks
         Directory.CreateDirectory(_directory);
         File.WriteAllText(Path.Combine(_directory, "main.cf"), $"myhostname = mx.bench.example\nqueue_directory = {_directory}/var\nmydestination = localhost\n");
         File.WriteAllText(Path.Combine(_directory, "master.cf"), "127.0.0.1:0 inet n - n - - smtpd\n");
-        var (_, _, listeners) = EdgeServer.LoadConfiguration(_directory, new PolicyStores(openFaster: false), _ => { });
+        var (_, _, listeners) = EdgeServer.LoadConfiguration(_directory, new PolicyStores(openFaster: false), new AddressVerifier(), _ => { });
         _queue = await QueueStore.OpenAsync(Path.Combine(_directory, "var"));
         await LogMemory.FillAsync(_queue);
         _clients = new Client[Sessions];

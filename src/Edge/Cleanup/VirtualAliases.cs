@@ -65,6 +65,25 @@ internal sealed class VirtualAliases
             : "too many recipients after virtual alias expansion for one queue file";
     }
 
+    /// <summary>
+    /// One address expanded, for an address verification probe: the addresses it reaches (itself when no table lists
+    /// it); null with <paramref name="error"/> when the tables say nothing certain.
+    /// </summary>
+    public List<string>? Expand(string address, out string? error)
+    {
+        var addresses = new List<string>();
+        error = _maps.IsEmpty ? null : Resolve(address, 0, addresses);
+        if (_maps.IsEmpty)
+        {
+            addresses.Add(address);
+        }
+        else if (error is null && addresses.Count > _expansionLimit)
+        {
+            error = $"unreasonable virtual_alias_maps map expansion size for {address}";
+        }
+        return error is null ? [.. addresses.Distinct(StringComparer.OrdinalIgnoreCase)] : null;
+    }
+
     /// <summary>Appends what <paramref name="address"/> resolves to; an error when the tables say nothing certain.</summary>
     private string? Resolve(string address, int depth, List<string> into)
     {

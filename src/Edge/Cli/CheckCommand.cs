@@ -2,6 +2,7 @@ using Edge.Config;
 using Edge.Delivery.Smtp;
 using Edge.Hosting;
 using Edge.Restrictions.Policy.Store;
+using Edge.Restrictions.Verify;
 using Edge.Logging;
 
 namespace Edge.Cli;
@@ -21,7 +22,8 @@ internal static class CheckCommand
         try
         {
             await using var stores = new PolicyStores(openFaster: false);
-            var (main, master, _) = EdgeServer.LoadConfiguration(line.ConfigDirectory, stores, warnings.Add, refused: refusals.Add);
+            var (main, master, _) = EdgeServer.LoadConfiguration(line.ConfigDirectory, stores, new AddressVerifier(), warnings.Add,
+                refused: refusals.Add);
             await using (var smtp = new SmtpDeliveryAgent())
             {
                 DeliveryFactory.Settings(main, master, smtp);

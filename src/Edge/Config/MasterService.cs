@@ -33,11 +33,11 @@ public sealed record MasterService(
     static readonly HashSet<string> BuiltIn =
     [
         "cleanup", "qmgr", "oqmgr", "trivial-rewrite", "bounce", "flush", "proxymap", "showq", "anvil", "scache",
-        "tlsmgr", "postlogd",
+        "tlsmgr", "postlogd", "verify",
     ];
 
     /// <summary>Postfix's daemons that Edge does not implement yet, but that nothing in Edge would ask for.</summary>
-    static readonly HashSet<string> Idle = ["pickup", "verify"];
+    static readonly HashSet<string> Idle = ["pickup"];
 
     /// <summary>For an inet service, where it listens; null for other types.</summary>
     public ListenEndpoint? Endpoint { get; init; }

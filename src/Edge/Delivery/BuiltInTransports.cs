@@ -12,6 +12,9 @@ internal sealed class DiscardTransport : ITransport
         Task.FromResult<IReadOnlyList<DeliveryResult>>(job.Recipients
             .Select(r => new DeliveryResult(r, DeliveryStatus.Sent, "2.0.0", job.Nexthop.Length > 0 ? job.Nexthop : "discarded", "none"))
             .ToList());
+
+    /// <summary>Discarding has no effect to avoid: a probe is answered as the delivery.</summary>
+    public Task<IReadOnlyList<DeliveryResult>> VerifyAsync(DeliveryJob job, CancellationToken cancellationToken) => DeliverAsync(job, cancellationToken);
 }
 
 /// <summary>error(8): every recipient bounces with the next hop as the reason ("error:5.1.1 no such user").</summary>
@@ -26,6 +29,9 @@ internal sealed class ErrorTransport : ITransport
             .Select(r => new DeliveryResult(r, dsn[0] == '4' ? DeliveryStatus.Deferred : DeliveryStatus.Bounced, dsn, text, "none"))
             .ToList());
     }
+
+    /// <summary>Refusing has no effect to avoid: a probe is answered as the delivery.</summary>
+    public Task<IReadOnlyList<DeliveryResult>> VerifyAsync(DeliveryJob job, CancellationToken cancellationToken) => DeliverAsync(job, cancellationToken);
 
     /// <summary>A reason may start with an enhanced status code ("5.1.1 text"); otherwise <paramref name="fallback"/>.</summary>
     internal static (string Dsn, string Text) SplitDsn(string reason, string fallback)
@@ -46,4 +52,7 @@ internal sealed class UnavailableTransport(string service, string reason) : ITra
         Task.FromResult<IReadOnlyList<DeliveryResult>>(job.Recipients
             .Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.3.0", reason, "none"))
             .ToList());
+
+    /// <summary>A probe waits as the mail would.</summary>
+    public Task<IReadOnlyList<DeliveryResult>> VerifyAsync(DeliveryJob job, CancellationToken cancellationToken) => DeliverAsync(job, cancellationToken);
 }

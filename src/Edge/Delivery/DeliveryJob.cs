@@ -34,4 +34,13 @@ internal interface ITransport
     string Service { get; }
 
     Task<IReadOnlyList<DeliveryResult>> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// An address verification probe (verify(8)): what delivering to the job's recipients would do, without delivering
+    /// and without the content. An agent that has no one to ask answers that it would deliver, as Postfix's virtual
+    /// and pipe agents answer a probe.
+    /// </summary>
+    Task<IReadOnlyList<DeliveryResult>> VerifyAsync(DeliveryJob job, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<DeliveryResult>>([.. job.Recipients.Select(r =>
+            new DeliveryResult(r, DeliveryStatus.Sent, "2.0.0", $"delivers to {Service}", "none"))]);
 }

@@ -57,6 +57,30 @@ internal sealed class LocalTransport : ITransport
         return results;
     }
 
+    /// <summary>
+    /// An address verification probe, answered as Postfix's local(8) answers one: an alias is "aliased to" its value, a
+    /// user with an account or a luser_relay "delivers to mailbox", anyone else is an unknown user; nothing is written.
+    /// </summary>
+    public Task<IReadOnlyList<DeliveryResult>> VerifyAsync(DeliveryJob job, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<DeliveryResult>>([.. job.Recipients.Select(recipient =>
+        {
+            (string local, int extension, string user) = Split(job.Message.Recipients[recipient].Address);
+            return _aliases.Failure is not null ? new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", _aliases.Failure, Relay)
+                : user.Equals(_doubleBounce, StringComparison.OrdinalIgnoreCase) ? new DeliveryResult(recipient, DeliveryStatus.Sent, "2.0.0", "discarded", Relay)
+                : _aliases.Find([local, user]) is { } alias ? new DeliveryResult(recipient, DeliveryStatus.Sent, "2.0.0", $"aliased to {alias}", Relay)
+                : _luserRelay is not null || UnixAccount.Lookup(user) is not null ? new DeliveryResult(recipient, DeliveryStatus.Sent, "2.0.0", "delivers to mailbox", Relay)
+                : new DeliveryResult(recipient, DeliveryStatus.Bounced, "5.1.1", $"unknown user: \"{user}\"", Relay);
+        })]);
+
+    /// <summary>The local part in lower case, where its extension starts (-1: none), and the user without it.</summary>
+    private (string Local, int Extension, string User) Split(string address)
+    {
+        int at = address.LastIndexOf('@');
+        string local = (at < 0 ? address : address[..at]).ToLowerInvariant();
+        int extension = _delimiter.Length == 0 ? -1 : local.IndexOfAny(_delimiter.ToCharArray());
+        return (local, extension, extension < 0 ? local : local[..extension]);
+    }
+
     private async Task<DeliveryResult> DeliverOneAsync(DeliveryJob job, int recipient, CancellationToken cancellationToken)
     {
         if (_aliases.Failure is not null)
@@ -64,10 +88,7 @@ internal sealed class LocalTransport : ITransport
             return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", _aliases.Failure, Relay);
         }
         string address = job.Message.Recipients[recipient].Address;
-        int at = address.LastIndexOf('@');
-        string local = (at < 0 ? address : address[..at]).ToLowerInvariant();
-        int extension = _delimiter.Length == 0 ? -1 : local.IndexOfAny(_delimiter.ToCharArray());
-        string user = extension < 0 ? local : local[..extension];
+        (string local, int extension, string user) = Split(address);
         // Mail to the double-bounce address is a notice that failed twice: dropped, as Postfix's local does.
         if (user.Equals(_doubleBounce, StringComparison.OrdinalIgnoreCase))
         {

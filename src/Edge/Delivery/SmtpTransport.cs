@@ -8,7 +8,14 @@ internal sealed class SmtpTransport(SmtpDeliveryAgent agent, SmtpClientOptions o
 {
     public string Service => options.Lmtp ? "lmtp" : "smtp";
 
-    public async Task<IReadOnlyList<DeliveryResult>> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<DeliveryResult>> DeliverAsync(DeliveryJob job, CancellationToken cancellationToken) =>
+        RunAsync(job, verifyOnly: false, cancellationToken);
+
+    /// <summary>A probe: the next hop's servers are found and asked as for mail, up to their replies to RCPT TO.</summary>
+    public Task<IReadOnlyList<DeliveryResult>> VerifyAsync(DeliveryJob job, CancellationToken cancellationToken) =>
+        RunAsync(job, verifyOnly: true, cancellationToken);
+
+    private async Task<IReadOnlyList<DeliveryResult>> RunAsync(DeliveryJob job, bool verifyOnly, CancellationToken cancellationToken)
     {
         if (options.Generic?.Failure is { } genericFailure)
         {
@@ -27,7 +34,10 @@ internal sealed class SmtpTransport(SmtpDeliveryAgent agent, SmtpClientOptions o
             DeliveryStatus status = failure.Permanent ? DeliveryStatus.Bounced : DeliveryStatus.Deferred;
             return [.. job.Recipients.Select(r => new DeliveryResult(r, status, failure.Dsn, failure.Reason, "none"))];
         }
-        var request = new DeliveryRequest(m.Id, m.Sender, recipients, m.Size, m.Body, m.SmtpUtf8, m.Ret, m.EnvId, job.CopyContentAsync);
+        var request = new DeliveryRequest(m.Id, m.Sender, recipients, m.Size, m.Body, m.SmtpUtf8, m.Ret, m.EnvId, job.CopyContentAsync)
+        {
+            VerifyOnly = verifyOnly,
+        };
         IReadOnlyList<RecipientOutcome> outcomes = await agent.DeliverAsync(request, servers, options, cancellationToken);
         var results = new List<DeliveryResult>(outcomes.Count);
         foreach (RecipientOutcome outcome in outcomes)

@@ -43,6 +43,20 @@ internal static class ConfigurationCheck
         }
         Routes(main, master, warn);
         NotifyClasses(main, warn);
+        VerifyMap(main, warn);
+    }
+
+    /// <summary>
+    /// address_verify_map: Edge keeps a persistent cache in edge_policy_store (so a fleet on Redis shares it), not in
+    /// the file named; the cache is as persistent as asked, so this is a warning, not a refusal.
+    /// </summary>
+    private static void VerifyMap(MainConfig main, Action<string> warn)
+    {
+        if (main.IsSet("address_verify_map") && main.Get("address_verify_map").Length > 0)
+        {
+            warn(main.Error("address_verify_map", $"Edge keeps the address verification cache in edge_policy_store " +
+                $"({main.Get("edge_policy_store")}), not in {main.Get("address_verify_map")}; leave it unset, or empty to keep the cache in memory").Message);
+        }
     }
 
     /// <summary>notify_classes: Edge sends the postmaster copies of bounces and double bounces, not yet the others.</summary>

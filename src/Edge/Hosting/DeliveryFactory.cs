@@ -23,34 +23,54 @@ internal static class DeliveryFactory
     /// </summary>
     public static QueueManagerSettings Settings(MainConfig main, MasterConfig master, SmtpDeliveryAgent smtp)
     {
-        TransportResolver resolver = Resolver(main);
+        TransportResolver resolver = Resolver(main, Ordinary);
         DnsResolver dns = Resolver(main, out string? dnsError);
         if (dnsError is not null)
         {
             throw main.Error("edge_dns_servers", dnsError);
         }
-        return QueueManagerSettings.Create(resolver, Transports(main, master, smtp, new NextHopFinder(dns)), Schedule(main),
+        return QueueManagerSettings.Create(resolver, ProbeResolver(main, resolver), Transports(main, master, smtp, new NextHopFinder(dns)), Schedule(main),
             main.Get("myhostname"), main.GetList("defer_transports"), new DomainSet(main.GetList("fast_flush_domains"),
                 SmtpdSettingsFactory.ParentMatchesSubdomains(main, "fast_flush_domains")),
             BounceSettings.FromConfig(main),
             InternalMailKinds.From(main, SmtpdSettingsFactory.Classifier(main)));
     }
 
-    private static TransportResolver Resolver(MainConfig main)
+    /// <summary>The parameters that route mail: transport_maps, relayhost and the *_transport ones.</summary>
+    private sealed record RoutingNames(string TransportMaps, string Relayhost, string Local, string Virtual, string Relay, string Default)
+    {
+        public IEnumerable<string> All => [TransportMaps, Relayhost, Local, Virtual, Relay, Default];
+    }
+
+    private static readonly RoutingNames Ordinary = new("transport_maps", "relayhost", "local_transport", "virtual_transport",
+        "relay_transport", "default_transport");
+
+    private static readonly RoutingNames Probes = new("address_verify_transport_maps", "address_verify_relayhost",
+        "address_verify_local_transport", "address_verify_virtual_transport", "address_verify_relay_transport",
+        "address_verify_default_transport");
+
+    private static TransportResolver Resolver(MainConfig main, RoutingNames names)
     {
         var maps = new List<ILookupTable>();
-        foreach (string reference in main.GetList("transport_maps"))
+        foreach (string reference in main.GetList(names.TransportMaps))
         {
             maps.Add(TableFactory.Open(reference, out string? error)
-                     ?? throw main.Error("transport_maps", error ?? $"cannot open {reference}"));
+                     ?? throw main.Error(names.TransportMaps, error ?? $"cannot open {reference}"));
         }
         AddressClassifier classifier = SmtpdSettingsFactory.Classifier(main);
         return new TransportResolver(
-            classifier, maps, main.Get("relayhost"),
-            Route.Parse(main.Get("local_transport")), Route.Parse(main.Get("virtual_transport")),
-            Route.Parse(main.Get("relay_transport")).Transport, Route.Parse(main.Get("default_transport")).Transport,
+            classifier, maps, main.Get(names.Relayhost),
+            Route.Parse(main.Get(names.Local)), Route.Parse(main.Get(names.Virtual)),
+            Route.Parse(main.Get(names.Relay)).Transport, Route.Parse(main.Get(names.Default)).Transport,
             main.Get("recipient_delimiter"), new RelocatedMaps(main, classifier));
     }
+
+    /// <summary>
+    /// How address verification probes are routed: the address_verify_* routing parameters, which default to the
+    /// ordinary ones (then the ordinary resolver serves), as trivial-rewrite routes probes in Postfix.
+    /// </summary>
+    private static TransportResolver ProbeResolver(MainConfig main, TransportResolver ordinary) =>
+        Probes.All.Zip(Ordinary.All).All(pair => main.Get(pair.First) == main.Get(pair.Second)) ? ordinary : Resolver(main, Probes);
 
     /// <summary>
     /// One agent per master.cf transport, each with the main.cf its -o options make. The SMTP client and

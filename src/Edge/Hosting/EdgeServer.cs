@@ -4,7 +4,9 @@ using Edge.Config;
 using Edge.Delivery.Smtp;
 using Edge.Logging;
 using Edge.Queue;
+using Edge.Restrictions.Policy;
 using Edge.Restrictions.Policy.Store;
+using Edge.Restrictions.Verify;
 using Edge.Scheduler;
 using Edge.Smtp.Session;
 using Microsoft.AspNetCore.Builder;
@@ -34,6 +36,7 @@ internal sealed class EdgeServer : IAsyncDisposable
     private readonly QueueManager? _qmgr;
     private readonly SmtpDeliveryAgent _smtpClient;
     private readonly PolicyStores _stores;
+    private readonly AddressVerifier _verifier;
 
     /// <summary>The stop signals sessions watch: first "finish your message", then "end now".</summary>
     private sealed class Lifetime : IDisposable
@@ -51,9 +54,10 @@ internal sealed class EdgeServer : IAsyncDisposable
 
     private EdgeServer(WebApplication app, QueueStore queue, List<ListenOptions> bound, Lifetime lifetime,
         string? configDirectory, List<Listener> listeners, ConnectionGate gate, string queueDirectory, QueueManager? qmgr,
-        SmtpDeliveryAgent smtpClient, PolicyStores stores)
+        SmtpDeliveryAgent smtpClient, PolicyStores stores, AddressVerifier verifier)
     {
         _stores = stores;
+        _verifier = verifier;
         _app = app;
         _queue = queue;
         _bound = bound;
@@ -77,12 +81,14 @@ internal sealed class EdgeServer : IAsyncDisposable
     /// goes on to report the rest); otherwise the first of it is thrown once everything was checked.
     /// </summary>
     public static (MainConfig Main, MasterConfig Master, List<Listener> Listeners) LoadConfiguration(
-        string? configDirectory, PolicyStores stores, Action<string> warn, Action<string>? note = null, Action<ConfigException>? refused = null)
+        string? configDirectory, PolicyStores stores, AddressVerifier verifier, Action<string> warn, Action<string>? note = null,
+        Action<ConfigException>? refused = null)
     {
         MainConfig main = MainConfig.Load(configDirectory, warn);
         main.Validate();
         MasterConfig master = MasterConfig.Load(configDirectory, main);
         master.Validate(main);
+        VerifySettings.From(main);
         var refusals = new List<ConfigException>();
         ConfigurationCheck.Run(main, master, warn, refused ?? refusals.Add);
         if (refusals.Count > 0)
@@ -92,7 +98,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         var listeners = new List<Listener>();
         foreach (MasterService service in master.Listeners)
         {
-            listeners.Add(new Listener(service.Name, service.Endpoint!.Resolve(main), SmtpdSettingsFactory.Create(service.ConfigFrom(main), stores)));
+            listeners.Add(new Listener(service.Name, service.Endpoint!.Resolve(main), SmtpdSettingsFactory.Create(service.ConfigFrom(main), stores, verifier)));
         }
         if (listeners.Count == 0)
         {
@@ -125,7 +131,9 @@ internal sealed class EdgeServer : IAsyncDisposable
     {
         var warnings = new List<string>();
         var notes = new List<string>();
-        var (main, master, listeners) = LoadConfiguration(configDirectory, stores, warnings.Add, notes.Add);
+        var verifier = new AddressVerifier();
+        var (main, master, listeners) = LoadConfiguration(configDirectory, stores, verifier, warnings.Add, notes.Add);
+        ConfigureVerifier(verifier, main, stores);
         // Routing and transports are checked before anything listens, like the rest of the configuration.
         var smtpClient = new SmtpDeliveryAgent();
         QueueManagerSettings delivery = DeliveryFactory.Settings(main, master, smtpClient);
@@ -203,7 +211,12 @@ internal sealed class EdgeServer : IAsyncDisposable
             QueueManager? qmgr = master.Services.Any(s => s.Command is "qmgr" or "oqmgr")
                 ? new QueueManager(queue, delivery)
                 : null;
-            server = new EdgeServer(app, queue, bound, lifetime, configDirectory, listeners, gate, queueDirectory, qmgr, smtpClient, stores);
+            if (qmgr is not null)
+            {
+                verifier.Probe = async (sender, address, token) => ProbeOutcomeOf(await qmgr.ProbeAsync(sender, address, token));
+            }
+            verifier.Stopping = lifetime.HardStop.Token;
+            server = new EdgeServer(app, queue, bound, lifetime, configDirectory, listeners, gate, queueDirectory, qmgr, smtpClient, stores, verifier);
             MailLog.Info($"daemon started -- version {typeof(EdgeServer).Assembly.GetName().Version?.ToString()}, configuration {configDirectory ?? "(built-in)"}, queue {queueDirectory} with {queue.Count} messages, listening on {string.Join(", ", server.Endpoints)}", "master");
             return server;
         }
@@ -230,8 +243,9 @@ internal sealed class EdgeServer : IAsyncDisposable
         try
         {
             MasterConfig master;
-            (main, master, fresh) = LoadConfiguration(_configDirectory, _stores, w => MailLog.Warning(w, "master"));
+            (main, master, fresh) = LoadConfiguration(_configDirectory, _stores, _verifier, w => MailLog.Warning(w, "master"));
             delivery = DeliveryFactory.Settings(main, master, _smtpClient);
+            ConfigureVerifier(_verifier, main, _stores);
         }
         catch (ConfigException e)
         {
@@ -262,6 +276,25 @@ internal sealed class EdgeServer : IAsyncDisposable
         MailLog.Info($"reload -- configuration {_configDirectory ?? "(built-in)"}", "master");
         return null;
     }
+
+    /// <summary>
+    /// verify(8)'s settings and cache: edge_policy_store's store (FasterKV under the queue directory by default, or
+    /// Redis), or one in memory when address_verify_map is empty, as Postfix keeps it in memory then.
+    /// </summary>
+    private static void ConfigureVerifier(AddressVerifier verifier, MainConfig main, PolicyStores stores)
+    {
+        VerifySettings settings = VerifySettings.From(main);
+        TimeSpan timeLimit = ScriptLimits.From(main).Time;
+        verifier.Configure(settings, settings.Persistent ? () => stores.Open(main, timeLimit) : () => new MemoryPolicyStore());
+    }
+
+    /// <summary>A probe's delivery result as the verifier records it.</summary>
+    private static ProbeOutcome ProbeOutcomeOf(Delivery.DeliveryResult result) => new(result.Status switch
+    {
+        DeliveryStatus.Sent => VerifyStatus.Ok,
+        DeliveryStatus.Bounced => VerifyStatus.Bounce,
+        _ => VerifyStatus.Defer,
+    }, result.Reason);
 
     /// <summary>queue_minfree, with Postfix's warning when it is less than 1.5 times message_size_limit.</summary>
     private static long QueueMinFree(MainConfig main)

@@ -9,6 +9,7 @@ using Edge.Resolve;
 using Edge.Restrictions;
 using Edge.Restrictions.Policy;
 using Edge.Restrictions.Policy.Store;
+using Edge.Restrictions.Verify;
 using Edge.Smtp.BeforeQueue;
 using Edge.Smtp.Data;
 using Edge.Smtp.Session;
@@ -22,7 +23,8 @@ namespace Edge.Hosting;
 internal static class SmtpdSettingsFactory
 {
     /// <param name="stores">Where the policy scripts' store is opened (edge_policy_store).</param>
-    public static SmtpdSettings Create(MainConfig config, PolicyStores stores)
+    /// <param name="verifier">The server's address verifier, for reject_unverified_recipient and reject_unverified_sender.</param>
+    public static SmtpdSettings Create(MainConfig config, PolicyStores stores, AddressVerifier verifier)
     {
         string hostname = config.Get("myhostname");
         long sizeLimit = config.GetLong("message_size_limit");
@@ -68,7 +70,7 @@ internal static class SmtpdSettingsFactory
             Cleanup = CleanupSettings.From(config, classifier, overrides),
             Milters = overrides.Contains("no_milters") ? null : MilterSettings.From(config, "smtpd_milters"),
             ProxyFilter = ProxyFilterSettings.From(config),
-            Restrictions = Restrictions(config, stores, classifier) with
+            Restrictions = Restrictions(config, stores, classifier, verifier) with
             {
                 RejectUnlistedRecipient = config.GetBool("smtpd_reject_unlisted_recipient") && !overrides.Contains("no_unknown_recipient_checks"),
             },
@@ -256,7 +258,7 @@ internal static class SmtpdSettingsFactory
     public static bool ParentMatchesSubdomains(MainConfig config, string name) =>
         config.GetList("parent_domain_matches_subdomains").Contains(name, StringComparer.OrdinalIgnoreCase);
 
-    private static RestrictionSettings Restrictions(MainConfig config, PolicyStores stores, AddressClassifier classifier)
+    private static RestrictionSettings Restrictions(MainConfig config, PolicyStores stores, AddressClassifier classifier, AddressVerifier verifier)
     {
         if (config.GetList("rbl_reply_maps").Count > 0)
         {
@@ -315,6 +317,12 @@ internal static class SmtpdSettingsFactory
             UnknownClientRejectCode = ReplyCode(config, "unknown_client_reject_code"),
             UnknownHostnameRejectCode = ReplyCode(config, "unknown_hostname_reject_code"),
             UnknownHeloTempfailDefers = TempfailAction(config, "unknown_helo_hostname_tempfail_action"),
+            UnverifiedRecipient = new UnverifiedAddress(verifier, Subject.Recipient, ReplyCode(config, "unverified_recipient_reject_code"),
+                ReplyCode(config, "unverified_recipient_defer_code"), config.GetRaw("unverified_recipient_reject_reason"),
+                TempfailAction(config, "unverified_recipient_tempfail_action")),
+            UnverifiedSender = new UnverifiedAddress(verifier, Subject.Sender, ReplyCode(config, "unverified_sender_reject_code"),
+                ReplyCode(config, "unverified_sender_defer_code"), config.GetRaw("unverified_sender_reject_reason"),
+                TempfailAction(config, "unverified_sender_tempfail_action")),
             MultiRecipientBounceCode = ReplyCode(config, "multi_recipient_bounce_reject_code"),
             RblRejectCode = ReplyCode(config, "maps_rbl_reject_code"),
             RblReply = config.GetRaw("default_rbl_reply"),

@@ -56,4 +56,6 @@ internal enum Restriction : byte
     RejectUnknownHeloHostname,
     RejectUnauthPipelining,
     RejectMultiRecipientBounce,
+    RejectUnverifiedRecipient,
+    RejectUnverifiedSender,
 }

@@ -204,6 +204,8 @@ internal static class RestrictionEvaluator
                 Reject(503, "5.5.0", subject, c, "Improper use of SMTP command pipelining"),
             Restriction.RejectMultiRecipientBounce when IsMultiRecipientBounce(subject, c) =>
                 Reject(s.MultiRecipientBounceCode, "5.5.3", subject, c, "Multi-recipient bounce"),
+            Restriction.RejectUnverifiedRecipient when hasRecipient && s.UnverifiedRecipient is { } unverified => unverified.Check(subject, c),
+            Restriction.RejectUnverifiedSender when !c.Sender.IsEmpty && s.UnverifiedSender is { } unverified => unverified.Check(subject, c),
             _ => Decision.Dunno,
         };
     }

@@ -75,6 +75,8 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
         ["reject_unknown_hostname"] = Restriction.RejectUnknownHeloHostname,
         ["reject_unauth_pipelining"] = Restriction.RejectUnauthPipelining,
         ["reject_multi_recipient_bounce"] = Restriction.RejectMultiRecipientBounce,
+        ["reject_unverified_recipient"] = Restriction.RejectUnverifiedRecipient,
+        ["reject_unverified_sender"] = Restriction.RejectUnverifiedSender,
     };
 
     /// <summary>The name a restriction is written with in main.cf, for warnings.</summary>

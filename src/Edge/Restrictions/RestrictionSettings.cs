@@ -49,6 +49,10 @@ internal sealed record RestrictionSettings
     /// <summary>unknown_helo_hostname_tempfail_action: "defer" replies 450 at once when DNS does not answer; defer_if_permit only if nothing rejects.</summary>
     public bool UnknownHeloTempfailDefers { get; init; }
 
+    /// <summary>reject_unverified_recipient and reject_unverified_sender: the server's address verifier and the replies they make.</summary>
+    public Verify.UnverifiedAddress? UnverifiedRecipient { get; init; }
+    public Verify.UnverifiedAddress? UnverifiedSender { get; init; }
+
     /// <summary>multi_recipient_bounce_reject_code: reject_multi_recipient_bounce.</summary>
     public int MultiRecipientBounceCode { get; init; } = 550;
 

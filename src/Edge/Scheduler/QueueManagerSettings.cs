@@ -5,12 +5,13 @@ using Edge.Resolve;
 namespace Edge.Scheduler;
 
 /// <summary>
-/// What the queue manager takes from main.cf and master.cf: routing, each transport's agent with its maxproc
+/// What the queue manager takes from main.cf and master.cf: routing (of mail, and of address verification probes), each transport's agent with its maxproc
 /// slots and destination limits, the schedule, the bounce daemon's settings, and what cleanup and the mail filters do to the mail Edge writes itself. A reload replaces it whole;
 /// a delivery attempt keeps the one it started with.
 /// </summary>
 internal sealed record QueueManagerSettings(
     TransportResolver Resolver,
+    TransportResolver ProbeResolver,
     IReadOnlyDictionary<string, (ITransport Transport, SemaphoreSlim Slots, int MaxProc, DestinationPolicy Policy)> Transports,
     QueueSchedule Schedule,
     string MyHostname,
@@ -19,11 +20,11 @@ internal sealed record QueueManagerSettings(
     BounceSettings Bounce,
     InternalMailKinds Internal)
 {
-    public static QueueManagerSettings Create(TransportResolver resolver,
+    public static QueueManagerSettings Create(TransportResolver resolver, TransportResolver probeResolver,
         IReadOnlyDictionary<string, (ITransport Transport, int MaxProc, DestinationPolicy Policy)> transports,
         QueueSchedule schedule, string myHostname, IEnumerable<string> deferTransports, DomainSet fastFlushDomains,
         BounceSettings bounce, InternalMailKinds internalMail) =>
-        new(resolver,
+        new(resolver, probeResolver,
             transports.ToDictionary(t => t.Key,
                 t => (t.Value.Transport, new SemaphoreSlim(t.Value.MaxProc > 0 ? t.Value.MaxProc : 100), t.Value.MaxProc, t.Value.Policy)),
             schedule, myHostname, deferTransports.ToHashSet(StringComparer.OrdinalIgnoreCase), fastFlushDomains, bounce, internalMail);

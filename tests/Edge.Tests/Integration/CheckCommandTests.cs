@@ -82,9 +82,9 @@ public class CheckCommandTests
     [Fact]
     public async Task An_unimplemented_parameter_is_an_error_and_an_idle_service_a_warning()
     {
-        var (exit, lines) = await CheckAsync("smtpd_command_filter = pcre:/etc/postfix/command_filter", MasterCf + "verify unix - - n - 1 verify\n");
+        var (exit, lines) = await CheckAsync("smtpd_command_filter = pcre:/etc/postfix/command_filter", MasterCf + "pickup unix n - n 60 1 pickup\n");
         Assert.Equal(1, exit);
-        Assert.Contains(lines, l => l.Contains("service verify: verify is not implemented by Edge yet"));
+        Assert.Contains(lines, l => l.Contains("service pickup: pickup is not implemented by Edge yet"));
         Assert.Contains(lines, l => l.StartsWith("edge check: fatal: ", StringComparison.Ordinal) && l.Contains("parameter smtpd_command_filter: is not implemented by Edge yet"));
     }
 }

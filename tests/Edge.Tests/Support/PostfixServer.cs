@@ -6,7 +6,8 @@ namespace Edge.Tests.Support;
 /// Debian's Postfix (3.7) as a whole mail system of its own: a configuration directory with the test's main.cf lines,
 /// its own queue and data directories, smtpd on a free 127.0.0.1 port, started with postfix(1) and stopped when the
 /// test is done. Every daemon runs outside a chroot, so tables are read where the test wrote them. No queue manager
-/// runs: what smtpd accepts stays in the incoming queue, as cleanup wrote it, for <see cref="PostcatAsync"/>.
+/// runs unless the test adds one: what smtpd accepts stays in the incoming queue, as cleanup wrote it, for
+/// <see cref="PostcatAsync"/>.
 /// </summary>
 public sealed class PostfixServer : IAsyncDisposable
 {
@@ -24,7 +25,8 @@ public sealed class PostfixServer : IAsyncDisposable
     public string Log => File.Exists(_directory.File("maillog")) ? File.ReadAllText(_directory.File("maillog")) : "";
 
     /// <param name="mainCf">main.cf lines after the instance's own (queue and data directories, mail owner, logging).</param>
-    public static async Task<PostfixServer> StartAsync(string mainCf)
+    /// <param name="masterCf">master.cf lines after the instance's own (a qmgr and delivery agents, for a test that delivers).</param>
+    public static async Task<PostfixServer> StartAsync(string mainCf, string masterCf = "")
     {
         string postfix = Peer.Require("postfix", "postfix");
         var directory = new TempDirectory();
@@ -61,6 +63,7 @@ public sealed class PostfixServer : IAsyncDisposable
             anvil     unix - - n - 1 anvil
             scache    unix - - n - 1 scache
             postlog   unix-dgram n - n - 1 postlogd
+            {masterCf}
             """ + "\n");
         var server = new PostfixServer(directory, port);
         await Peer.RunAsync(postfix, "postfix", "-c", directory.Path, "set-permissions");

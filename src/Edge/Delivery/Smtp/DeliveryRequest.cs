@@ -17,4 +17,8 @@ internal sealed record DeliveryRequest(
     bool SmtpUtf8,
     DsnReturn Ret,
     string EnvId,
-    Func<Stream, CancellationToken, Task> CopyContentAsync);
+    Func<Stream, CancellationToken, Task> CopyContentAsync)
+{
+    /// <summary>An address verification probe: the transaction ends after RCPT TO, whose replies decide.</summary>
+    public bool VerifyOnly { get; init; }
+}

@@ -16,6 +16,9 @@ internal sealed class MailTransaction
     private string _step = FailureText.Mail;
     private bool _closing;
 
+    /// <summary>For a probe, the replies of the recipients accepted at RCPT TO: their answer.</summary>
+    private SmtpReply[]? _acceptedReplies;
+
     private MailTransaction(SmtpClientSession session, DeliveryRequest request, SmtpClientOptions options,
         RecipientResults results, StageDeadline stage)
     {
@@ -67,6 +70,16 @@ internal sealed class MailTransaction
     private async Task<bool> RunAsync()
     {
         bool accepted = _session.Features.Pipelining ? await PipelinedEnvelopeAsync() : await LockstepEnvelopeAsync();
+        if (_request.VerifyOnly)
+        {
+            // A probe ends here, as Postfix's smtp(8) ends one: the reply to RCPT TO is the answer, and the open
+            // transaction is reset by the RSET that precedes reuse, or ends with QUIT.
+            foreach (int index in _results.Accepted)
+            {
+                _results.Decide(index, RecipientStatus.Sent, _acceptedReplies![index].Dsn, _acceptedReplies[index].Text, _server.Relay);
+            }
+            return !_closing;
+        }
         return accepted ? await SendContentAsync() : !_closing;
     }
 
@@ -78,7 +91,10 @@ internal sealed class MailTransaction
         {
             _session.Queue(EnvelopeCommands.Rcpt(recipient, _session.Features, _options.Generic));
         }
-        _session.Queue("DATA");
+        if (!_request.VerifyOnly)
+        {
+            _session.Queue("DATA");
+        }
         _stage.Start(_options.MailTimeout);
         // Replies are read while the group is still being written: a long group against a server that
         // answers as it reads would otherwise fill both directions' buffers and stall.
@@ -96,6 +112,11 @@ internal sealed class MailTransaction
                 {
                     RcptReply(i, rcpt);
                 }
+            }
+            if (_request.VerifyOnly)
+            {
+                await write;
+                return false;
             }
             _step = FailureText.Data;
             data = await ReadAsync(_options.DataInitTimeout);
@@ -134,7 +155,7 @@ internal sealed class MailTransaction
             _stage.Start(_options.RcptTimeout);
             RcptReply(i, await _session.CommandAsync(EnvelopeCommands.Rcpt(_request.Recipients[i], _session.Features, _options.Generic), _stage.Token));
         }
-        if (_results.Accepted.Count == 0 || _closing)
+        if (_results.Accepted.Count == 0 || _closing || _request.VerifyOnly)
         {
             // Nothing to send: the open transaction is reset by the RSET that precedes reuse, or ends with QUIT.
             return false;
@@ -158,6 +179,10 @@ internal sealed class MailTransaction
         if (rcpt.IsPositive)
         {
             _results.Accept(index);
+            if (_request.VerifyOnly)
+            {
+                (_acceptedReplies ??= new SmtpReply[_request.Recipients.Count])[index] = rcpt;
+            }
             return;
         }
         _results.Decide(index, Refusal(rcpt), rcpt.Dsn, FailureText.Said(_server, rcpt, FailureText.RcptCommand), _server.Relay);

@@ -46,6 +46,10 @@ internal sealed class PolicyRequest
     /// <summary>The stage the request is asked at ("RCPT", "DATA" …).</summary>
     public string ProtocolState => _values[1];
 
+    /// <summary>The envelope sender and the recipient being checked, as the client gave them.</summary>
+    public string Sender => _values[5];
+    public string Recipient => _values[6];
+
     /// <summary>The attributes, one "name=value" per line, as the protocol sends them.</summary>
     public override string ToString()
     {
