@@ -6,6 +6,8 @@ namespace Edge.Cleanup;
 /// Where the message in cleanup comes from: the client as the queue file records it, the HELO name it gave (null
 /// when it gave none), its TLS session, and whether cleanup writes a Received: header for it (SMTP) or not (mail
 /// Edge writes itself), and whether its headers are rewritten in the local context (Edge's own mail, a client in
-/// local_header_rewrite_clients) or the remote one.
+/// local_header_rewrite_clients) or the remote one. <see cref="AuthenticatedSender"/>: the SMTP AUTH user the Received:
+/// header names (smtpd_sasl_authenticated_header), or null.
 /// </summary>
-internal sealed record Submission(EnvelopeRecord.Client Client, string? Helo, string? TlsSummary, bool Received, bool LocalHeaders = true);
+internal sealed record Submission(EnvelopeRecord.Client Client, string? Helo, string? TlsSummary, bool Received, bool LocalHeaders = true,
+    string? AuthenticatedSender = null);

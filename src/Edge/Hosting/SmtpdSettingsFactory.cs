@@ -10,9 +10,11 @@ using Edge.Restrictions;
 using Edge.Restrictions.Policy;
 using Edge.Restrictions.Policy.Store;
 using Edge.Restrictions.Verify;
+using Edge.Smtp.Auth;
 using Edge.Smtp.BeforeQueue;
 using Edge.Smtp.Data;
 using Edge.Smtp.Session;
+using Edge.Tables;
 
 namespace Edge.Hosting;
 
@@ -30,7 +32,7 @@ internal static class SmtpdSettingsFactory
         long sizeLimit = config.GetLong("message_size_limit");
         bool vrfyDisabled = config.GetBool("disable_vrfy_command");
         bool utf8 = config.GetBool("smtputf8_enable");
-        var discard = new HashSet<string>(config.GetList("smtpd_discard_ehlo_keywords"), StringComparer.OrdinalIgnoreCase);
+        var discard = new HashSet<string>(config.GetList("smtpd_discard_ehlo_keywords").Select(k => k.ToUpperInvariant()), StringComparer.OrdinalIgnoreCase);
         // mynetworks first: other lists default to $mynetworks, and its own line is the one to report.
         NetworkList mynetworks = Networks(config, "mynetworks");
         TlsLevel tls = ParseTlsLevel(config);
@@ -89,6 +91,8 @@ internal static class SmtpdSettingsFactory
             UpstreamProxy = ParseUpstreamProxy(config),
             UpstreamProxyTimeout = config.GetTime("smtpd_upstream_proxy_timeout"),
             Tls = tls,
+            Sasl = SaslSettings.From(config, name => Networks(config, name)),
+            EhloDiscard = discard,
             Certificate = certificate,
         };
         if (settings.ProxyFilter is not null && !settings.Restrictions.EndOfData.IsEmpty)
@@ -305,6 +309,7 @@ internal static class SmtpdSettingsFactory
             PolicyBodyLimit = Math.Max(0, config.GetInt("edge_policy_body_limit")),
             Dns = dns,
             RecipientMaps = RecipientMaps.Open(config, classifier),
+            SenderLoginMaps = config.GetBool("smtpd_sasl_auth_enable") ? TableList.Open(config, "smtpd_sender_login_maps") : null,
             RejectUnlistedSender = config.GetBool("smtpd_reject_unlisted_sender"),
             RejectCode = ReplyCode(config, "reject_code"),
             DeferCode = ReplyCode(config, "defer_code"),

@@ -58,4 +58,8 @@ internal enum Restriction : byte
     RejectMultiRecipientBounce,
     RejectUnverifiedRecipient,
     RejectUnverifiedSender,
+    RejectAuthenticatedSenderLoginMismatch,
+    RejectUnauthenticatedSenderLoginMismatch,
+    RejectKnownSenderLoginMismatch,
+    RejectSenderLoginMismatch,
 }

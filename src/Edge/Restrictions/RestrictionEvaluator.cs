@@ -140,6 +140,7 @@ internal static class RestrictionEvaluator
             Restriction.Reject => Reject(s.RejectCode, "5.7.1", subject, c, "Access denied"),
             Restriction.Defer => Reject(s.DeferCode, "4.7.1", subject, c, "Access denied"),
             Restriction.PermitMynetworks when c.ClientInMynetworks => Decision.Permit,
+            Restriction.PermitSaslAuthenticated when c.Session is { SaslUsername.Length: > 0 } => Decision.Permit,
             Restriction.PermitAuthDestination when hasRecipient && authorizedDestination => Decision.Permit,
             Restriction.RejectUnauthDestination when hasRecipient && !authorizedDestination =>
                 Decision.Reject(s.RelayRejectCode, "5.7.1", $"<{c.RecipientText}>: Relay access denied"),
@@ -206,6 +207,9 @@ internal static class RestrictionEvaluator
                 Reject(s.MultiRecipientBounceCode, "5.5.3", subject, c, "Multi-recipient bounce"),
             Restriction.RejectUnverifiedRecipient when hasRecipient && s.UnverifiedRecipient is { } unverified => unverified.Check(subject, c),
             Restriction.RejectUnverifiedSender when !c.Sender.IsEmpty && s.UnverifiedSender is { } unverified => unverified.Check(subject, c),
+            Restriction.RejectAuthenticatedSenderLoginMismatch or Restriction.RejectUnauthenticatedSenderLoginMismatch
+                or Restriction.RejectKnownSenderLoginMismatch or Restriction.RejectSenderLoginMismatch when !c.Sender.IsEmpty =>
+                SenderLogin.Check(s, step.Kind, c),
             _ => Decision.Dunno,
         };
     }

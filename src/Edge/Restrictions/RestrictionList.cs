@@ -77,6 +77,10 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
         ["reject_multi_recipient_bounce"] = Restriction.RejectMultiRecipientBounce,
         ["reject_unverified_recipient"] = Restriction.RejectUnverifiedRecipient,
         ["reject_unverified_sender"] = Restriction.RejectUnverifiedSender,
+        ["reject_authenticated_sender_login_mismatch"] = Restriction.RejectAuthenticatedSenderLoginMismatch,
+        ["reject_unauthenticated_sender_login_mismatch"] = Restriction.RejectUnauthenticatedSenderLoginMismatch,
+        ["reject_known_sender_login_mismatch"] = Restriction.RejectKnownSenderLoginMismatch,
+        ["reject_sender_login_mismatch"] = Restriction.RejectSenderLoginMismatch,
     };
 
     /// <summary>The name a restriction is written with in main.cf, for warnings.</summary>

@@ -49,6 +49,12 @@ internal sealed record RestrictionSettings
     /// <summary>unknown_helo_hostname_tempfail_action: "defer" replies 450 at once when DNS does not answer; defer_if_permit only if nothing rejects.</summary>
     public bool UnknownHeloTempfailDefers { get; init; }
 
+    /// <summary>
+    /// smtpd_sender_login_maps: who owns which sender address, for the reject_*_sender_login_mismatch restrictions; null
+    /// when SMTP AUTH is off (Postfix then ignores those restrictions with a warning).
+    /// </summary>
+    public Tables.TableList? SenderLoginMaps { get; init; }
+
     /// <summary>reject_unverified_recipient and reject_unverified_sender: the server's address verifier and the replies they make.</summary>
     public Verify.UnverifiedAddress? UnverifiedRecipient { get; init; }
     public Verify.UnverifiedAddress? UnverifiedSender { get; init; }

@@ -6,7 +6,8 @@ namespace Edge.Tests.Delivery;
 /// <summary>
 /// Dovecot's LMTP server (Debian dovecot-lmtpd) in the foreground with a configuration of its own: TCP on a
 /// free 127.0.0.1 port and a Unix socket, mailboxes alice and carol (carol with a 1-byte quota, so that the
-/// reply to the end of data differs per recipient), Maildirs under the test's directory.
+/// reply to the end of data differs per recipient), Maildirs under the test's directory. Its auth server's client
+/// socket (<see cref="AuthSocket"/>) offers PLAIN and LOGIN for SMTP AUTH; alice's password is "x".
 /// Stopped by its process ID when the test is done.
 /// </summary>
 public sealed class Dovecot : IAsyncDisposable
@@ -24,6 +25,9 @@ public sealed class Dovecot : IAsyncDisposable
     public int Port { get; }
 
     public string UnixSocket => _directory.File("run/lmtp");
+
+    /// <summary>The auth server's client socket, as smtpd_sasl_path names it.</summary>
+    public string AuthSocket => _directory.File("run/auth-client");
 
     public static async Task<Dovecot> StartAsync()
     {
@@ -55,6 +59,11 @@ public sealed class Dovecot : IAsyncDisposable
             mail_location = maildir:~/Maildir
             # As in a Postfix set-up: "alice@domain" is the user alice.
             auth_username_format = %Ln
+            auth_mechanisms = plain login
+            # The SMTP server decides where plaintext mechanisms may be used (smtpd_tls_auth_only).
+            disable_plaintext_auth = no
+            # Failures are answered at once: the tests try wrong passwords.
+            auth_failure_delay = 0
             mail_plugins = quota
             plugin {
               quota = maildir:User quota
@@ -66,6 +75,11 @@ public sealed class Dovecot : IAsyncDisposable
             userdb {
               driver = passwd-file
               args = {{directory.File("users")}}
+            }
+            service auth {
+              unix_listener auth-client {
+                mode = 0666
+              }
             }
             service lmtp {
               inet_listener lmtp {
@@ -81,7 +95,7 @@ public sealed class Dovecot : IAsyncDisposable
         Process process = Peer.Start(program, ["-F", "-c", directory.File("dovecot.conf")]);
         var dovecot = new Dovecot(process, directory, port);
         await ListeningPort.WaitAsync(port, () => process.HasExited, "dovecot");
-        for (int i = 0; i < 100 && !File.Exists(dovecot.UnixSocket); i++)
+        for (int i = 0; i < 100 && !(File.Exists(dovecot.UnixSocket) && File.Exists(dovecot.AuthSocket)); i++)
         {
             await Task.Delay(50);
         }

@@ -82,6 +82,8 @@ internal sealed class PolicyRequest
         v[10] = c.Client.ReverseName;
         v[11] = c.Client.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         v[12] = session?.Instance ?? "";
+        v[13] = session?.SaslMethod ?? "";
+        v[14] = session?.SaslUsername ?? "";
         v[16] = session?.Size ?? "0";
         v[21] = session?.EncryptionProtocol ?? "";
         v[22] = session?.EncryptionCipher ?? "";
@@ -167,4 +169,8 @@ internal interface ISessionDescription
 
     /// <summary>The message, while smtpd_end_of_data_restrictions that run scripts are checked; null otherwise.</summary>
     MessageView? Message { get; }
+
+    /// <summary>SMTP AUTH: the mechanism and the user the client authenticated as; empty when it did not.</summary>
+    string SaslMethod { get; }
+    string SaslUsername { get; }
 }

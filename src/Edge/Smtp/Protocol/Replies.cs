@@ -65,7 +65,7 @@ internal static class Replies
     public static ReadOnlySpan<byte> Forbidden => "221 2.7.0 Error: I can break rules, too. Goodbye."u8;
     public static ReadOnlySpan<byte> Synchronization => "554 5.5.0 Error: SMTP protocol synchronization"u8;
     public static ReadOnlySpan<byte> AuthNotEnabled => "503 5.5.1 Error: authentication not enabled"u8;
-    public static ReadOnlySpan<byte> XclientInTransaction => "503 5.5.1 Error: MAIL transaction in progress"u8;
+    public static ReadOnlySpan<byte> TransactionInProgress => "503 5.5.1 Error: MAIL transaction in progress"u8;
     public static ReadOnlySpan<byte> XclientSyntax => "501 5.5.4 Syntax: XCLIENT attribute=value..."u8;
     public static ReadOnlySpan<byte> XclientDenied => "550 5.7.0 Error: insufficient authorization"u8;
     public static ReadOnlySpan<byte> XclientExpected => "501 5.5.4 Error: attribute=value expected"u8;

@@ -11,6 +11,7 @@ internal enum AnvilEvent
     Message,
     Recipient,
     NewTlsSession,
+    Auth,
 }
 
 /// <summary>
@@ -27,7 +28,7 @@ internal sealed class Anvil(TimeSpan timeUnit)
     {
         public int Connections;
         public long WindowStart;
-        public readonly int[] Rates = new int[4];
+        public readonly int[] Rates = new int[5];
     }
 
     private readonly ConcurrentDictionary<IPAddress, Client> _clients = new();

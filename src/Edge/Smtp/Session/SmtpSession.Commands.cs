@@ -196,7 +196,7 @@ internal sealed partial class SmtpSession
             SmtpVerb.StartTls => StartTls(argument, ref rest, ref step),
             SmtpVerb.XClient => Xclient(argument, ref step),
             SmtpVerb.Quit => Quit(ref step),
-            SmtpVerb.Auth => Fail(Replies.AuthNotEnabled),
+            SmtpVerb.Auth => Auth(argument, ref step),
             _ => Fail(Replies.NotImplemented),
         };
         // DATA and BDAT succeed or fail when their content is complete (EndChunk, FinishMessage).
@@ -272,7 +272,10 @@ internal sealed partial class SmtpSession
         if (extended)
         {
             bool offerTls = _s.Tls != TlsLevel.None && _s.Certificate is not null && _tls is null;
-            Reply.Write(_s.EhloReplies[SmtpdSettings.EhloIndex(offerTls, _xclientAllowed)]);
+            // With AUTH on offer the reply is made for the session (its mechanisms depend on TLS); otherwise it is ready-made.
+            Reply.Write(OfferedMechanisms() is { } mechanisms
+                ? _s.Ehlo(offerTls, _xclientAllowed, mechanisms)
+                : _s.EhloReplies[SmtpdSettings.EhloIndex(offerTls, _xclientAllowed)]);
         }
         else
         {
@@ -354,7 +357,7 @@ internal sealed partial class SmtpSession
         }
         ReadOnlySpan<byte> reply = room == QueueRoom.Short ? Replies.InsufficientStorage : Replies.QueueWriteError;
         string helo = _helo is null ? "" : $" helo=<{_helo}>";
-        MailLog.Info($"NOQUEUE: reject: MAIL from {_peer.NamAddr}: {System.Text.Encoding.ASCII.GetString(reply)}; from=<{Printable.Text(sender)}> proto={Protocol}{helo}");
+        MailLog.Info($"NOQUEUE: reject: MAIL from {_peer.NamAddr}: {System.Text.Encoding.ASCII.GetString(reply)}; from=<{Printable.Text(sender)}> proto={LogProtocol}{helo}");
         return Fail(reply);
     }
 
@@ -408,7 +411,7 @@ internal sealed partial class SmtpSession
         heloName ??= _helo;
         string helo = heloName is null ? "" : $" helo=<{heloName}>";
         string from = sender is not null ? $" from=<{sender}>" : _envelope.Active ? $" from=<{Printable.Text(_envelope[_envelope.Sender])}>" : "";
-        MailLog.Info($"{QueueIdOrNoQueue}: reject: {where} from {_peer.NamAddr}: {reply};{from}{to} proto={Protocol}{helo}");
+        MailLog.Info($"{QueueIdOrNoQueue}: reject: {where} from {_peer.NamAddr}: {reply};{from}{to} proto={LogProtocol}{helo}");
     }
 
     private bool ReplyEnvelopeError(EnvelopeError error, ReadOnlySpan<byte> argument, Range badParameter)
@@ -494,15 +497,24 @@ internal sealed partial class SmtpSession
         _rcptOvershoot = 0;
     }
 
-    /// <summary>The Received: header's "with" protocol (RFC 3848): always one of these literals.</summary>
-    private string Protocol => (_esmtp, _envelope.Active && _envelope.SmtpUtf8, _tls is not null) switch
+    /// <summary>
+    /// The Received: header's "with" protocol (RFC 3848: S for TLS, A for AUTH, on ESMTP only): always one of these
+    /// literals, so that a session can tell cheaply whether it changed.
+    /// </summary>
+    private string Protocol => !_esmtp ? "SMTP" : (_envelope.Active && _envelope.SmtpUtf8, _tls is not null, _saslUsername.Length > 0) switch
     {
-        (false, _, _) => "SMTP",
-        (true, true, true) => "UTF8SMTPS",
-        (true, true, false) => "UTF8SMTP",
-        (true, false, true) => "ESMTPS",
-        (true, false, false) => "ESMTP",
+        (true, true, true) => "UTF8SMTPSA",
+        (true, true, false) => "UTF8SMTPS",
+        (true, false, true) => "UTF8SMTPA",
+        (true, false, false) => "UTF8SMTP",
+        (false, true, true) => "ESMTPSA",
+        (false, true, false) => "ESMTPS",
+        (false, false, true) => "ESMTPA",
+        (false, false, false) => "ESMTP",
     };
+
+    /// <summary>The log lines' proto= and the session's protocol as Postfix records it: SMTP or ESMTP.</summary>
+    private string LogProtocol => _esmtp ? "ESMTP" : "SMTP";
 
     private static string VerbName(SmtpVerb verb) => verb switch
     {

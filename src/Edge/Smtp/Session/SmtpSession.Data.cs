@@ -146,7 +146,8 @@ internal sealed partial class SmtpSession
         if (_submission is null || !ReferenceEquals(_submission.Client.Protocol, protocol))
         {
             _submission = new Submission(new EnvelopeRecord.Client(_peer.Name, _peer.Address, _helo ?? _peer.Name, protocol),
-                _helo, _tlsSummary, Received: true, _s.HeaderRewriteClients.IsLocal(_peer.Ip, _clientInMynetworks));
+                _helo, _tlsSummary, Received: true, _s.HeaderRewriteClients.IsLocal(_peer.Ip, _clientInMynetworks),
+                _s.Sasl is { AuthenticatedHeader: true } && _saslUsername.Length > 0 ? CommentText(_saslUsername) : null);
         }
         if (_proxy is not null)
         {
@@ -391,8 +392,9 @@ internal sealed partial class SmtpSession
         _tlsSummary = $"{TlsVersion(stream)} with cipher {stream.NegotiatedCipherSuite}";
         _submission = null;
         MailLog.Info($"Anonymous TLS connection established from {_peer.NamAddr}: {_tlsSummary}");
-        // RFC 3207 4.2: the client must start over with EHLO; nothing said before the handshake counts.
+        // RFC 3207 4.2: the client must start over with EHLO; nothing said before the handshake counts, a login neither.
         _helo = null;
+        (_saslUsername, _saslMethod) = ("", "");
         ResetTransaction();
     }
 }

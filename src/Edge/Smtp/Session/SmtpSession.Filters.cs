@@ -302,7 +302,7 @@ internal sealed partial class SmtpSession
         string helo = _helo is null ? "" : $" helo=<{_helo}>";
         string from = _envelope.Active ? $" from=<{Printable.Text(_envelope[_envelope.Sender])}>" : "";
         string to = recipient is null ? "" : $" to=<{recipient}>";
-        MailLog.Info($"{QueueIdOrNoQueue}: {action}: {_where} from {_peer.NamAddr}: {text};{from}{to} proto={Protocol}{helo}");
+        MailLog.Info($"{QueueIdOrNoQueue}: {action}: {_where} from {_peer.NamAddr}: {text};{from}{to} proto={LogProtocol}{helo}");
         return reply;
     }
 
@@ -327,7 +327,7 @@ internal sealed partial class SmtpSession
         if (_proxy is null)
         {
             var client = new ProxyClient(_peer.Name, _peer.Address, _peer.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Protocol, _helo);
+                LogProtocol, _helo);
             (_proxy, string opened) = await ProxyFilter.OpenAsync(_s.ProxyFilter!, client, _mailCommand!, _hardStop);
             if (_proxy is null)
             {
@@ -369,7 +369,7 @@ internal sealed partial class SmtpSession
         bool accepted = reply[0] == '2';
         string helo = _helo is null ? "" : $" helo=<{_helo}>";
         string to = _envelope.RecipientCount > 0 ? $" to=<{Printable.Text(_envelope[_envelope.Recipients[^1].Address])}>" : "";
-        MailLog.Info($"proxy-{(accepted ? "accept" : "reject")}: END-OF-MESSAGE: {reply}; from=<{Printable.Text(_envelope[_envelope.Sender])}>{to} proto={Protocol}{helo}");
+        MailLog.Info($"proxy-{(accepted ? "accept" : "reject")}: END-OF-MESSAGE: {reply}; from=<{Printable.Text(_envelope[_envelope.Sender])}>{to} proto={LogProtocol}{helo}");
         Reply.Line(Encoding.UTF8.GetBytes(reply));
         if (accepted)
         {

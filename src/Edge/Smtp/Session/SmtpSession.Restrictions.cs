@@ -115,7 +115,7 @@ internal sealed partial class SmtpSession
         if (_envelope.RecipientCount == 0)
         {
             _envelope.Id = QueueId.New();
-            MailLog.Info($"{_envelope.Id}: client={_peer.NamAddr}");
+            MailLog.Info($"{_envelope.Id}: client={_peer.NamAddr}{SaslLogFields}");
             _milters?.Macros["i"] = _envelope.Id.ToString();
         }
         _envelope.AddRecipient(recipient.Address, recipient.Orcpt, recipient.Notify);

@@ -19,7 +19,7 @@ internal sealed partial class SmtpSession
     {
         if (_envelope.Active)
         {
-            return Fail(Replies.XclientInTransaction);
+            return Fail(Replies.TransactionInProgress);
         }
         if (argument.IsEmpty)
         {
@@ -63,6 +63,8 @@ internal sealed partial class SmtpSession
 
         SetPeer(update.Peer);
         ResetTransaction();
+        // LOGIN: the proxy authenticated the client itself, as smtpd_sasl_auth_extern() records it.
+        (_saslUsername, _saslMethod) = update.Login is { } login ? (login, "XCLIENT") : ("", "");
         _helo = update.Helo;
         _esmtp = update.Esmtp ?? _esmtp;
         // As for a new connection: the client hears the greeting and starts with EHLO again; mail filters are told of
@@ -87,6 +89,7 @@ internal sealed partial class SmtpSession
 
         public Peer Peer => new(_ip, _address, _name, _port);
         public string? Helo { get; private set; }
+        public string? Login { get; private set; }
         public bool? Esmtp { get; private set; }
 
         /// <summary>True when applied, false for a bad value, null for an unknown attribute.</summary>
@@ -139,7 +142,7 @@ internal sealed partial class SmtpSession
                     Helo = missing ? null : Printable.Text(System.Text.Encoding.UTF8.GetBytes(value));
                     return true;
                 case "LOGIN":
-                    // Without SASL there is nothing to log in to; the attribute is accepted and unused.
+                    Login = missing ? null : Printable.Text(System.Text.Encoding.UTF8.GetBytes(value));
                     return true;
                 case "DESTADDR":
                     return missing || TryParseAddress(value, out _);

@@ -153,6 +153,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             {
                 return;
             }
+            await PrepareSaslAsync();
             bool greeted;
             if (await ClientRejectionAsync() is { } denied)
             {

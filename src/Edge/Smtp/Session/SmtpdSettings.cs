@@ -76,7 +76,7 @@ internal sealed class SmtpdSettings
 
     /// <summary>Whether any count or rate limit asks anvil to count clients' events at all.</summary>
     public bool CountsClientEvents => ClientConnectionLimit > 0 || ClientConnectionRateLimit > 0 || ClientMessageRateLimit > 0
-        || ClientRecipientRateLimit > 0 || ClientNewTlsSessionRateLimit > 0;
+        || ClientRecipientRateLimit > 0 || ClientNewTlsSessionRateLimit > 0 || Sasl is { RateLimit: > 0 };
     public required NetworkList ClientLimitExceptions { get; init; }
     public required bool PerRequestDeadline { get; init; }
 
@@ -86,16 +86,26 @@ internal sealed class SmtpdSettings
     public required bool UpstreamProxy { get; init; }
     public required TimeSpan UpstreamProxyTimeout { get; init; }
     public required TlsLevel Tls { get; init; }
+
+    /// <summary>SMTP AUTH (smtpd_sasl_auth_enable); null when off.</summary>
+    public Auth.SaslSettings? Sasl { get; init; }
+
+    /// <summary>smtpd_discard_ehlo_keywords, upper case: what EHLO does not announce (and, for AUTH, what is not offered).</summary>
+    public IReadOnlySet<string> EhloDiscard { get; init; } = new HashSet<string>();
     public X509Certificate2? Certificate { get; init; }
 
     public static int EhloIndex(bool startTls, bool xclient) => (startTls ? 1 : 0) | (xclient ? 2 : 0);
+
+    /// <summary>The EHLO reply of a session offering AUTH with <paramref name="mechanisms"/> (and AUTH= with broken_sasl_auth_clients).</summary>
+    public byte[] Ehlo(bool startTls, bool xclient, string mechanisms) =>
+        BuildEhlo(MyHostname, MessageSizeLimit, !DisableVrfy, startTls, xclient, SmtpUtf8Enabled, EhloDiscard, mechanisms, Sasl?.BrokenClients == true);
 
     /// <summary>The XCLIENT attributes Edge accepts, as the EHLO keyword lists them.</summary>
     public const string XclientAttributes = "NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN DESTADDR DESTPORT";
 
     /// <summary>Builds the EHLO reply in Postfix's keyword order, leaving out discarded keywords.</summary>
     public static byte[] BuildEhlo(string hostname, long sizeLimit, bool vrfy, bool startTls, bool xclient, bool utf8,
-        ICollection<string> discard)
+        IReadOnlySet<string> discard, string? auth = null, bool brokenAuthClients = false)
     {
         var keywords = new List<string>();
         void Add(string keyword, string line)
@@ -110,6 +120,11 @@ internal sealed class SmtpdSettings
         if (vrfy) Add("VRFY", "VRFY");
         Add("ETRN", "ETRN");
         if (startTls) Add("STARTTLS", "STARTTLS");
+        if (auth is not null)
+        {
+            Add("AUTH", "AUTH " + auth);
+            if (brokenAuthClients) Add("AUTH", "AUTH=" + auth);
+        }
         if (xclient) Add("XCLIENT", "XCLIENT " + XclientAttributes);
         Add("ENHANCEDSTATUSCODES", "ENHANCEDSTATUSCODES");
         Add("8BITMIME", "8BITMIME");
