@@ -36,6 +36,7 @@ public static partial class ParameterRegistry
         Time("address_verify_negative_expire_time", "3d"),
         Time("address_verify_negative_refresh_time", "3h"),
         Int("address_verify_poll_count", "3"),
+        Int("address_verify_pending_request_limit", "5000"),
         Time("address_verify_poll_delay", "3s"),
         Meaningless(Time("address_verify_cache_cleanup_interval", "12h")),
         Meaningless(Str("address_verify_service_name", "verify")),

@@ -46,6 +46,13 @@ internal sealed class VirtualTransport : ITransport
         return results;
     }
 
+    /// <summary>An address verification probe, as Postfix's virtual(8) answers one: a mailbox the map lists, or an unknown user.</summary>
+    public Task<IReadOnlyList<DeliveryResult>> VerifyAsync(DeliveryJob job, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<DeliveryResult>>([.. job.Recipients.Select(recipient =>
+            Find(_mailboxes, job.Message.Recipients[recipient].Address) is null
+                ? new DeliveryResult(recipient, DeliveryStatus.Bounced, "5.1.1", $"unknown user: \"{job.Message.Recipients[recipient].Address}\"", Relay)
+                : new DeliveryResult(recipient, DeliveryStatus.Sent, "2.0.0", "delivers to mailbox", Relay))]);
+
     [UnsupportedOSPlatform("windows")]
     private async Task<DeliveryResult> DeliverOneAsync(DeliveryJob job, int recipient, CancellationToken cancellationToken)
     {

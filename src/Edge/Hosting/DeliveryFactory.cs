@@ -123,5 +123,8 @@ internal static class DeliveryFactory
     private static QueueSchedule Schedule(MainConfig main) => new(
         main.GetTime("minimal_backoff_time"), main.GetTime("maximal_backoff_time"), main.GetTime("queue_run_delay"),
         main.GetTime("maximal_queue_lifetime"), main.GetTime("bounce_queue_lifetime"),
-        main.GetTime("delay_warning_time"), Math.Max(1, main.GetInt("qmgr_message_active_limit")));
+        main.GetTime("delay_warning_time"), Math.Max(1, main.GetInt("qmgr_message_active_limit")))
+    {
+        ProbeLimit = Math.Max(1, main.GetInt("address_verify_pending_request_limit")),
+    };
 }

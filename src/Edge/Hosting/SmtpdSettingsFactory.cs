@@ -281,6 +281,17 @@ internal static class SmtpdSettingsFactory
             config.GetTime("smtpd_policy_service_retry_delay"), config.Get("queue_directory")),
             () => stores.Open(config, scriptLimits.Time), dns);
         Dictionary<string, RestrictionList> classes = Classes(config, policies);
+        // As Postfix's smtpd reads them (so master.cf -o may set them per listener), with its minimums.
+        int pollCount = config.GetInt("address_verify_poll_count");
+        if (pollCount < 1)
+        {
+            throw config.Error("address_verify_poll_count", $"invalid value {pollCount} (min 1)");
+        }
+        TimeSpan pollDelay = config.GetTime("address_verify_poll_delay");
+        if (pollDelay < TimeSpan.FromSeconds(1))
+        {
+            throw config.Error("address_verify_poll_delay", $"invalid value {config.Get("address_verify_poll_delay")} (min 1s)");
+        }
         RestrictionList data = AfterRecipients(config, "smtpd_data_restrictions", policies, classes);
         RestrictionList endOfData = AfterRecipients(config, "smtpd_end_of_data_restrictions", policies, classes);
         RestrictionList relay = Restrictions(config, "smtpd_relay_restrictions", policies, classes);
@@ -323,11 +334,11 @@ internal static class SmtpdSettingsFactory
             UnknownHostnameRejectCode = ReplyCode(config, "unknown_hostname_reject_code"),
             UnknownHeloTempfailDefers = TempfailAction(config, "unknown_helo_hostname_tempfail_action"),
             UnverifiedRecipient = new UnverifiedAddress(verifier, Subject.Recipient, ReplyCode(config, "unverified_recipient_reject_code"),
-                ReplyCode(config, "unverified_recipient_defer_code"), config.GetRaw("unverified_recipient_reject_reason"),
-                TempfailAction(config, "unverified_recipient_tempfail_action")),
+                ReplyCode(config, "unverified_recipient_defer_code"), config.Get("unverified_recipient_reject_reason"),
+                TempfailAction(config, "unverified_recipient_tempfail_action"), pollCount, pollDelay),
             UnverifiedSender = new UnverifiedAddress(verifier, Subject.Sender, ReplyCode(config, "unverified_sender_reject_code"),
-                ReplyCode(config, "unverified_sender_defer_code"), config.GetRaw("unverified_sender_reject_reason"),
-                TempfailAction(config, "unverified_sender_tempfail_action")),
+                ReplyCode(config, "unverified_sender_defer_code"), config.Get("unverified_sender_reject_reason"),
+                TempfailAction(config, "unverified_sender_tempfail_action"), pollCount, pollDelay),
             MultiRecipientBounceCode = ReplyCode(config, "multi_recipient_bounce_reject_code"),
             RblRejectCode = ReplyCode(config, "maps_rbl_reject_code"),
             RblReply = config.GetRaw("default_rbl_reply"),

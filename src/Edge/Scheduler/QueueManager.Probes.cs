@@ -26,6 +26,28 @@ internal sealed partial class QueueManager
     public async Task<DeliveryResult> ProbeAsync(string sender, string address, CancellationToken cancellationToken)
     {
         QueueManagerSettings settings = _settings;
+        // As Postfix's qmgr: probes past address_verify_pending_request_limit wait, so that a client naming
+        // thousands of unknown addresses cannot take the delivery agents from the mail.
+        if (Interlocked.Increment(ref _probes) > settings.Schedule.ProbeLimit)
+        {
+            Interlocked.Decrement(ref _probes);
+            return new DeliveryResult(0, DeliveryStatus.Deferred, "4.3.2", "Too many address verification requests", "none");
+        }
+        try
+        {
+            return await SendProbeAsync(settings, sender, address, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _probes);
+        }
+    }
+
+    /// <summary>The probes out now.</summary>
+    private int _probes;
+
+    private async Task<DeliveryResult> SendProbeAsync(QueueManagerSettings settings, string sender, string address, CancellationToken cancellationToken)
+    {
         CleanupSettings cleanup = settings.Internal.Forwarded.Cleanup;
         var id = QueueId.New();
         string qualified = cleanup.LocalRewrite.Rewrite(address);
@@ -65,25 +87,41 @@ internal sealed partial class QueueManager
         {
             return [.. recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.3.0", "mail transport unavailable", "none"))];
         }
+        // A probe meets the destination as mail does: not tried while it is dead, and within its concurrency window.
+        Destination destination = _destinations.GetOrAdd(route, _ => new Destination(transport.Policy));
+        if (destination.Dead is { } dead && dead.Until > DateTimeOffset.UtcNow)
+        {
+            return [.. recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.4.1", $"delivery temporarily suspended: {dead.Reason}", "none"))];
+        }
         // The agent's work belongs on the thread pool, not on the session's I/O thread that asked.
         await Task.Yield();
-        await transport.Slots.WaitAsync(cancellationToken);
+        await destination.EnterAsync(cancellationToken);
+        DeliveryResult[] results = [];
         try
         {
-            var job = new DeliveryJob(probe, recipients, route.Nexthop,
-                (_, _) => throw new InvalidOperationException("a probe has no content"),
-                (_, _, _) => throw new InvalidOperationException("a probe is not forwarded"));
-            IReadOnlyList<DeliveryResult> results = await transport.Transport.VerifyAsync(job, cancellationToken);
-            return [.. results.Select(r => r with { Service = transport.Transport.Service })];
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            return [.. recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.3.0",
-                $"delivery agent {transport.Transport.Service} failed: {e.Message}", "none") { Service = transport.Transport.Service })];
+            await transport.Slots.WaitAsync(cancellationToken);
+            try
+            {
+                var job = new DeliveryJob(probe, recipients, route.Nexthop,
+                    (_, _) => throw new InvalidOperationException("a probe has no content"),
+                    (_, _, _) => throw new InvalidOperationException("a probe is not forwarded"));
+                results = [.. (await transport.Transport.VerifyAsync(job, cancellationToken)).Select(r => r with { Service = transport.Transport.Service })];
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                results = [.. recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.3.0",
+                    $"delivery agent {transport.Transport.Service} failed: {e.Message}", "none") { Service = transport.Transport.Service })];
+            }
+            finally
+            {
+                transport.Slots.Release();
+            }
+            return results;
         }
         finally
         {
-            transport.Slots.Release();
+            bool reached = results.Any(r => r.Status != DeliveryStatus.Deferred || r.Relay != "none");
+            destination.Leave(reached, results.FirstOrDefault()?.Reason ?? "delivery interrupted", settings.Schedule.MinimalBackoff);
         }
     }
 

@@ -7,6 +7,9 @@ namespace Edge.Scheduler;
 internal sealed record QueueSchedule(TimeSpan MinimalBackoff, TimeSpan MaximalBackoff, TimeSpan QueueRunDelay,
     TimeSpan MaximalQueueLifetime, TimeSpan BounceQueueLifetime, TimeSpan DelayWarning, int ActiveLimit)
 {
+    /// <summary>address_verify_pending_request_limit: how many address verification probes may be out at once.</summary>
+    public int ProbeLimit { get; init; } = ActiveLimit / 4;
+
     /// <summary>The wait after the n-th failed attempt: doubling from minimal_backoff_time up to maximal_backoff_time.</summary>
     public TimeSpan Backoff(int attempts)
     {

@@ -138,6 +138,32 @@ public class SmtpSinkDeliveryTests
         });
     }
 
+    /// <summary>
+    /// An address verification probe ends at the replies to RCPT TO, pipelined or not: the server never hears DATA,
+    /// the accepted recipient is answered with its RCPT reply, the refused one with the refusal.
+    /// </summary>
+    [Theory]
+    [InlineData()]
+    [InlineData("-p")]
+    public async Task A_probe_stops_after_rcpt_and_sends_no_data(params string[] options)
+    {
+        // -f (which implies -p): RCPT TO gets a 5xx.
+        await using var sink = await SmtpSink.StartAsync("-f", "RCPT");
+        var request = Messages.Request(Messages.Lines("Subject: x"), "a@sink.test") with { VerifyOnly = true };
+        var outcome = Assert.Single(await Messages.DeliverAsync(request, Messages.Options(), Messages.Local("sink.test", sink.Port)));
+        Assert.Equal(RecipientStatus.Bounced, outcome.Status);
+        Assert.StartsWith("host sink.test[127.0.0.1] said: 5", outcome.Reply);
+
+        await using var taking = await SmtpSink.StartAsync(options);
+        outcome = Assert.Single(await Messages.DeliverAsync(request, Messages.Options(), Messages.Local("sink.test", taking.Port)));
+        Assert.Equal(RecipientStatus.Sent, outcome.Status);
+        Assert.Equal("250 2.1.5 Ok", outcome.Reply);
+        await Task.Delay(200);
+        Assert.Equal(0, sink.Count("DATA") + taking.Count("DATA"));
+        Assert.Equal(1, taking.Count("RCPT TO:<a@sink.test>"));
+        Assert.Equal(0, taking.DumpCount);
+    }
+
     [Theory]
     [InlineData("RCPT", "sending RCPT TO")]
     [InlineData("DATA", "sending DATA command")]

@@ -23,7 +23,7 @@ public class UnimplementedConfigurationTests
     [InlineData("fallback_transport = maildrop")]
     [InlineData("smtpd_command_filter = pcre:/etc/postfix/command_filter")]
     [InlineData("mailbox_command = /usr/bin/procmail")]
-    [InlineData("smtpd_sasl_auth_enable = yes")]
+    [InlineData("smtpd_tls_wrappermode = yes")]
     [InlineData("sender_dependent_default_transport_maps = hash:/etc/postfix/transports")]
     [InlineData("sender_dependent_relayhost_maps = hash:/etc/postfix/relayhosts")]
     [InlineData("mailbox_transport = lmtp:unix:private/dovecot-lmtp")]

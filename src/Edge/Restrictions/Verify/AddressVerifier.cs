@@ -46,57 +46,85 @@ internal sealed class AddressVerifier(TimeProvider? time = null)
 
     /// <summary>
     /// smtpd's reject_unverified_address(): asks, and while the answer is "in progress", waits for the probe (up to
-    /// address_verify_poll_count - 1 times address_verify_poll_delay, as Postfix's polling does) and asks again.
-    /// Null when the cache cannot be read (Postfix's "verify service failure").
+    /// <paramref name="pollCount"/> - 1 times <paramref name="pollDelay"/>, as Postfix's polling does) and asks again.
+    /// Null when the cache's store cannot be opened (Postfix's "verify service failure").
     /// </summary>
-    public async Task<ProbeOutcome?> VerifyAsync(string address, CancellationToken cancellationToken)
+    public async Task<ProbeOutcome?> VerifyAsync(string address, int pollCount, TimeSpan pollDelay, CancellationToken cancellationToken)
     {
         if (_configuration is not { } configuration)
         {
             return null;
         }
-        VerifySettings settings = configuration.Settings;
         for (int count = 0; ; )
         {
             ProbeOutcome? outcome = await QueryAsync(configuration, address);
-            if (outcome is not { Status: VerifyStatus.Todo } || ++count >= settings.PollCount)
+            if (outcome is not { Status: VerifyStatus.Todo } || ++count >= pollCount)
             {
                 return outcome;
             }
             // Postfix sleeps; the probe's end is awaited too, so a quick next hop answers this RCPT at once.
-            Task delay = Task.Delay(settings.PollDelay, cancellationToken);
+            Task delay = Task.Delay(pollDelay, cancellationToken);
             await Task.WhenAny(delay, _probing.TryGetValue(address, out Task? probe) ? probe : delay);
             cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
-    /// <summary>verify_query_service(): the cache's answer, sending a probe when the entry needs refreshing.</summary>
+    /// <summary>Waits until no probe is out (tests).</summary>
+    internal Task IdleAsync() => Task.WhenAll(_probing.Values);
+
+    /// <summary>
+    /// verify_query_service(): the cache's answer, sending a probe when the entry needs refreshing. Only the query that
+    /// starts the probe records that it did, and before the probe can answer, so the answer is never overwritten.
+    /// </summary>
     private async Task<ProbeOutcome?> QueryAsync(Configuration configuration, string address)
     {
         VerifySettings settings = configuration.Settings;
         string key = KeyPrefix + address.Replace(':', '_');
         DateTimeOffset now = _time.GetUtcNow();
+        IPolicyStore store;
         Entry? entry;
         try
         {
-            entry = Entry.Parse(await configuration.Store.Value.GetAsync(key));
+            store = configuration.Store.Value;
         }
-        catch (Exception e) when (e is PolicyStoreUnavailableException or Config.ConfigException)
+        catch (Config.ConfigException e)
+        {
+            MailLog.Warning($"address verification cache cannot be opened: {e.Message}", "verify");
+            return null;
+        }
+        try
+        {
+            entry = Entry.Parse(await store.GetAsync(key));
+        }
+        catch (PolicyStoreUnavailableException e)
         {
             MailLog.Warning($"address verification cache unavailable: {e.Message}", "verify");
-            return null;
+            return new ProbeOutcome(VerifyStatus.Defer, "Address verification status unavailable");
         }
         if (entry is null || (now - entry.Probed > ProbeTtl && Expired(settings, entry, now)))
         {
             entry = new Entry(VerifyStatus.Todo, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, "Address verification in progress");
         }
         var answer = new ProbeOutcome(entry.Status, entry.Text);
-        if (now - entry.Probed > ProbeTtl && RefreshNeeded(settings, entry, now))
+        if (now - entry.Probed > ProbeTtl && RefreshNeeded(settings, entry, now) && Probe is { } probe)
         {
-            StartProbe(configuration, address, key);
-            if (entry.Updated != DateTimeOffset.UnixEpoch || settings.NegativeCache)
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_probing.TryAdd(address, done.Task))
             {
-                await PutAsync(configuration, key, entry with { Probed = now });
+                try
+                {
+                    if (entry.Updated != DateTimeOffset.UnixEpoch || settings.NegativeCache)
+                    {
+                        await PutAsync(configuration, key, entry with { Probed = now });
+                    }
+                    StartProbe(configuration, probe, address, key, done);
+                }
+                catch (PolicyStoreUnavailableException e)
+                {
+                    MailLog.Warning($"address verification cache unavailable: {e.Message}", "verify");
+                    _probing.TryRemove(address, out _);
+                    done.SetResult();
+                }
             }
         }
         return answer;
@@ -108,18 +136,9 @@ internal sealed class AddressVerifier(TimeProvider? time = null)
     private static bool RefreshNeeded(VerifySettings settings, Entry entry, DateTimeOffset now) =>
         entry.Updated + (entry.Status == VerifyStatus.Ok ? settings.PositiveRefresh : settings.NegativeRefresh) < now;
 
-    /// <summary>One probe per address at a time; its answer is recorded as verify_update_service() records it.</summary>
-    private void StartProbe(Configuration configuration, string address, string key)
-    {
-        if (Probe is not { } probe)
-        {
-            return;
-        }
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_probing.TryAdd(address, started.Task))
-        {
-            return;
-        }
+    /// <summary>The probe, in the background; its answer is recorded as verify_update_service() records it.</summary>
+    private void StartProbe(Configuration configuration, Func<string, string, CancellationToken, Task<ProbeOutcome>> probe, string address,
+        string key, TaskCompletionSource done) =>
         _ = Task.Run(async () =>
         {
             try
@@ -138,10 +157,9 @@ internal sealed class AddressVerifier(TimeProvider? time = null)
             finally
             {
                 _probing.TryRemove(address, out _);
-                started.SetResult();
+                done.SetResult();
             }
         });
-    }
 
     /// <summary>
     /// A probe's answer. A failed probe does not overwrite an address known to be good before that expires, as in
@@ -179,7 +197,7 @@ internal sealed class AddressVerifier(TimeProvider? time = null)
         {
             string[]? fields = value?.Split(':', 4);
             if (fields is not { Length: 4 }
-                || !int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out int status) || status > (int)VerifyStatus.Bounce
+                || !int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out int status) || status > (int)VerifyStatus.Todo
                 || !long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out long probed)
                 || !long.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out long updated))
             {

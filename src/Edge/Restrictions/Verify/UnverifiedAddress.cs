@@ -4,20 +4,31 @@ namespace Edge.Restrictions.Verify;
 
 /// <summary>
 /// reject_unverified_recipient or reject_unverified_sender as one listener has them: the question put to the server's
-/// address verifier (asked like a policy, so that the session waits for it without holding a thread), and the
-/// unverified_*_reject_code, _defer_code, _reject_reason and _tempfail_action that shape the reply.
+/// address verifier (asked like a policy, so that the session waits for it without holding a thread), how long it
+/// waits (address_verify_poll_count and _poll_delay), and the unverified_*_reject_code, _defer_code, _reject_reason
+/// and _tempfail_action that shape the reply.
 /// </summary>
 internal sealed class UnverifiedAddress(AddressVerifier verifier, Subject whom, int rejectCode, int deferCode, string reason,
-    bool tempfailDefers) : IPolicy
+    bool tempfailDefers, int pollCount, TimeSpan pollDelay) : IPolicy
 {
     private const string ServiceFailure = "failure";
 
     public string Name => whom == Subject.Sender ? "reject_unverified_sender" : "reject_unverified_recipient";
 
-    /// <summary>The verifier's answer as "status text"; the status "failure" when the cache could not be read.</summary>
-    public async Task<string?> AskAsync(PolicyRequest request, CancellationToken cancellationToken) =>
-        await verifier.VerifyAsync(whom == Subject.Sender ? request.Sender : request.Recipient, cancellationToken) is { } outcome
-            ? $"{outcome.Status} {outcome.Text}" : ServiceFailure;
+    /// <summary>The verifier's answer as "status text"; the status "failure" when there is none (Postfix's verify service failure).</summary>
+    public async Task<string?> AskAsync(PolicyRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await verifier.VerifyAsync(whom == Subject.Sender ? request.Sender : request.Recipient, pollCount, pollDelay, cancellationToken)
+                is { } outcome ? $"{outcome.Status} {outcome.Text}" : ServiceFailure;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Logging.MailLog.Warning($"address verification failed: {e.Message}", "smtpd");
+            return ServiceFailure;
+        }
+    }
 
     /// <summary>
     /// reject_unverified_address(): nothing for a good address; for one still unknown or failing temporarily,

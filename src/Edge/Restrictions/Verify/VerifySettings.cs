@@ -2,15 +2,13 @@ using Edge.Config;
 
 namespace Edge.Restrictions.Verify;
 
-/// <summary>verify(8)'s settings: how long answers are kept and trusted, how long a RCPT waits for a probe, and the probe's sender.</summary>
+/// <summary>verify(8)'s settings: how long answers are kept and trusted, and the probe's sender.</summary>
 internal sealed record VerifySettings(
     TimeSpan PositiveExpire,
     TimeSpan PositiveRefresh,
     TimeSpan NegativeExpire,
     TimeSpan NegativeRefresh,
     bool NegativeCache,
-    int PollCount,
-    TimeSpan PollDelay,
     string Sender,
     TimeSpan SenderTtl,
     bool Persistent)
@@ -27,16 +25,10 @@ internal sealed record VerifySettings(
         {
             throw config.Error("address_verify_sender", $"value \"{sender}\" must not end with '@'");
         }
-        int pollCount = config.GetInt("address_verify_poll_count");
-        if (pollCount < 1)
-        {
-            throw config.Error("address_verify_poll_count", "must be 1 or more");
-        }
         return new VerifySettings(
             config.GetTime("address_verify_positive_expire_time"), config.GetTime("address_verify_positive_refresh_time"),
             config.GetTime("address_verify_negative_expire_time"), config.GetTime("address_verify_negative_refresh_time"),
-            config.GetBool("address_verify_negative_cache"), pollCount, config.GetTime("address_verify_poll_delay"),
-            sender == "<>" ? "" : sender, config.GetTime("address_verify_sender_ttl"),
+            config.GetBool("address_verify_negative_cache"), sender == "<>" ? "" : sender, config.GetTime("address_verify_sender_ttl"),
             config.Get("address_verify_map").Length > 0);
     }
 
