@@ -19,16 +19,16 @@ internal static class ReceivedHeader
         EnvelopeRecord.Client client = submission.Client;
         ReadOnlySpan<byte> single = envelope.RecipientCount == 1 ? envelope[envelope.Recipients[0].Address] : default;
         string helo = submission.Helo ?? client.Name;
-        int max = MaxLength(helo, client.Name, client.Address, myHostname, (submission.TlsSummary ?? "") + submission.AuthenticatedSender, single.Length);
+        int max = MaxLength(helo, client.Name, client.Address, myHostname, (submission.TlsSummary ?? "") + submission.AuthenticatedSender + submission.TlsClient, single.Length);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(max);
         int length = Write(buffer, helo, client.Name, client.Address, myHostname, mailName, client.Protocol, submission.TlsSummary,
-            submission.AuthenticatedSender, envelope.Id, single, DateTimeOffset.UtcNow);
+            submission.TlsClient, submission.AuthenticatedSender, envelope.Id, single, DateTimeOffset.UtcNow);
         output.Write(buffer.AsSpan(0, length));
         ArrayPool<byte>.Shared.Return(buffer);
     }
 
     public static int Write(Span<byte> destination, string helo, string clientName, string clientAddress,
-        string myHostname, string mailName, string protocol, string? tlsSummary, string? authenticatedSender, QueueId queueId,
+        string myHostname, string mailName, string protocol, string? tlsSummary, string? tlsClient, string? authenticatedSender, QueueId queueId,
         ReadOnlySpan<byte> singleRecipient, DateTimeOffset now)
     {
         int written = 0;
@@ -38,6 +38,11 @@ internal static class ReceivedHeader
         if (tlsSummary is not null)
         {
             ok &= Utf8.TryWrite(destination[written..], CultureInfo.InvariantCulture, $"\t(using {tlsSummary})\r\n", out n);
+            written += n;
+        }
+        if (tlsClient is not null)
+        {
+            ok &= Utf8.TryWrite(destination[written..], CultureInfo.InvariantCulture, $"\t{tlsClient}\r\n", out n);
             written += n;
         }
         if (authenticatedSender is not null)

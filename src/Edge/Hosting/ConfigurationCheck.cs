@@ -44,6 +44,15 @@ internal static class ConfigurationCheck
         Routes(main, master, warn);
         NotifyClasses(main, warn);
         VerifyMap(main, warn);
+        foreach (MasterService service in master.Listeners)
+        {
+            MainConfig config = service.ConfigFrom(main);
+            if (config.GetBool("smtpd_tls_req_ccert") && !config.GetBool("smtpd_tls_wrappermode")
+                && !config.Get("smtpd_tls_security_level").Equals("encrypt", StringComparison.OrdinalIgnoreCase))
+            {
+                warn($"{service.File}, line {service.Line}: service {service.Name}: smtpd_tls_req_ccert: Can't require client certs unless TLS is required");
+            }
+        }
     }
 
     /// <summary>

@@ -14,6 +14,7 @@ using Edge.Smtp.Auth;
 using Edge.Smtp.BeforeQueue;
 using Edge.Smtp.Data;
 using Edge.Smtp.Session;
+using Edge.Smtp.Tls;
 using Edge.Tables;
 
 namespace Edge.Hosting;
@@ -35,7 +36,9 @@ internal static class SmtpdSettingsFactory
         var discard = new HashSet<string>(config.GetList("smtpd_discard_ehlo_keywords").Select(k => k.ToUpperInvariant()), StringComparer.OrdinalIgnoreCase);
         // mynetworks first: other lists default to $mynetworks, and its own line is the one to report.
         NetworkList mynetworks = Networks(config, "mynetworks");
-        TlsLevel tls = ParseTlsLevel(config);
+        // As Postfix: wrapper mode (port 465) is TLS before anything, so TLS is required.
+        bool wrapper = config.GetBool("smtpd_tls_wrappermode");
+        TlsLevel tls = wrapper ? TlsLevel.Encrypt : ParseTlsLevel(config);
         AddressClassifier classifier = Classifier(config);
         IReadOnlySet<string> overrides = ReceiveOverrides(config);
         X509Certificate2? certificate = tls == TlsLevel.None ? null : LoadCertificate(config);
@@ -91,7 +94,8 @@ internal static class SmtpdSettingsFactory
             UpstreamProxy = ParseUpstreamProxy(config),
             UpstreamProxyTimeout = config.GetTime("smtpd_upstream_proxy_timeout"),
             Tls = tls,
-            Sasl = SaslSettings.From(config, name => Networks(config, name)),
+            ServerTls = tls == TlsLevel.None ? ServerTlsSettings.None : ServerTlsSettings.From(config, tls == TlsLevel.Encrypt),
+            Sasl = SaslSettings.From(config, name => Networks(config, name), tlsEnforced: tls == TlsLevel.Encrypt),
             EhloDiscard = discard,
             Certificate = certificate,
         };
@@ -320,6 +324,7 @@ internal static class SmtpdSettingsFactory
             PolicyBodyLimit = Math.Max(0, config.GetInt("edge_policy_body_limit")),
             Dns = dns,
             RecipientMaps = RecipientMaps.Open(config, classifier),
+            RelayClientCerts = TableList.Open(config, "relay_clientcerts"),
             SenderLoginMaps = config.GetBool("smtpd_sasl_auth_enable") ? TableList.Open(config, "smtpd_sender_login_maps") : null,
             RejectUnlistedSender = config.GetBool("smtpd_reject_unlisted_sender"),
             RejectCode = ReplyCode(config, "reject_code"),

@@ -62,4 +62,6 @@ internal enum Restriction : byte
     RejectUnauthenticatedSenderLoginMismatch,
     RejectKnownSenderLoginMismatch,
     RejectSenderLoginMismatch,
+    PermitTlsClientcerts,
+    PermitTlsAllClientcerts,
 }

@@ -81,6 +81,8 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
         ["reject_unauthenticated_sender_login_mismatch"] = Restriction.RejectUnauthenticatedSenderLoginMismatch,
         ["reject_known_sender_login_mismatch"] = Restriction.RejectKnownSenderLoginMismatch,
         ["reject_sender_login_mismatch"] = Restriction.RejectSenderLoginMismatch,
+        ["permit_tls_clientcerts"] = Restriction.PermitTlsClientcerts,
+        ["permit_tls_all_clientcerts"] = Restriction.PermitTlsAllClientcerts,
     };
 
     /// <summary>The name a restriction is written with in main.cf, for warnings.</summary>

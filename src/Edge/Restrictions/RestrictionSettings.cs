@@ -55,6 +55,9 @@ internal sealed record RestrictionSettings
     /// </summary>
     public Tables.TableList? SenderLoginMaps { get; init; }
 
+    /// <summary>relay_clientcerts: the certificate or public key fingerprints permit_tls_clientcerts lets relay.</summary>
+    public Tables.TableList RelayClientCerts { get; init; } = Tables.TableList.Empty;
+
     /// <summary>reject_unverified_recipient and reject_unverified_sender: the server's address verifier and the replies they make.</summary>
     public Verify.UnverifiedAddress? UnverifiedRecipient { get; init; }
     public Verify.UnverifiedAddress? UnverifiedSender { get; init; }

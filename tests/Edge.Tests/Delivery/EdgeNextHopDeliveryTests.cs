@@ -165,7 +165,7 @@ public class EdgeNextHopDeliveryTests
     public async Task Opportunistic_tls_delivers_encrypted()
     {
         using var directory = new TempDirectory();
-        await using var edge = await EdgeInstance.StartAsync(TestCertificate.MainCf(directory));
+        await using var edge = await EdgeInstance.StartAsync(TestCertificate.MainCf(directory) + "\nsmtpd_tls_received_header = yes");
         string message = Messages.Lines("Subject: secret", "", "tls");
         var outcome = Assert.Single(await Messages.DeliverAsync(Messages.Request(message, "user@edge.test"), Messages.Options(SmtpTlsLevel.May), Mx(edge)));
 

@@ -67,7 +67,8 @@ public class CommandLineTests
     public async Task Swaks_with_tls()
     {
         using var config = ConfigDirectory();
-        File.AppendAllText(config.File("main.cf"), TestCertificate.MainCf(config) + "\n");
+        // smtpd_tls_loglevel = 1: a summary line for each handshake (0, the default, logs none, as in Postfix).
+        File.AppendAllText(config.File("main.cf"), TestCertificate.MainCf(config) + "\nsmtpd_tls_loglevel = 1\n");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         var (exit, output) = await Peer.SwaksAsync("--server", $"127.0.0.1:{edge.Port}", "--tls",
             "--to", "postmaster@localhost", "--from", "swaks@example.org");

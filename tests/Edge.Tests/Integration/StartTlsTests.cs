@@ -9,7 +9,7 @@ public class StartTlsTests
     public async Task Starttls_is_offered_and_a_message_goes_through_encrypted()
     {
         using var directory = new TempDirectory();
-        await using var edge = await EdgeInstance.StartAsync(TestCertificate.MainCf(directory));
+        await using var edge = await EdgeInstance.StartAsync(TestCertificate.MainCf(directory) + "\nsmtpd_tls_received_header = yes");
         await using var c = await edge.ConnectAsync();
         Assert.Contains("250-STARTTLS", await c.CommandAsync("EHLO client.example"));
         Assert.Equal("220 2.0.0 Ready to start TLS", await c.CommandAsync("STARTTLS"));
@@ -24,6 +24,7 @@ public class StartTlsTests
         string content = await edge.SingleMessageContentAsync();
         Assert.Contains("with ESMTPS id", content);
         Assert.Contains("(using TLSv1.", content);
+        Assert.Contains("\t(No client certificate requested)\r\n", content);
     }
 
     /// <summary>

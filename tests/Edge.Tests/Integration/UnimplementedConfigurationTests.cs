@@ -23,11 +23,11 @@ public class UnimplementedConfigurationTests
     [InlineData("fallback_transport = maildrop")]
     [InlineData("smtpd_command_filter = pcre:/etc/postfix/command_filter")]
     [InlineData("mailbox_command = /usr/bin/procmail")]
-    [InlineData("smtpd_tls_wrappermode = yes")]
+    [InlineData("smtpd_tls_exclude_ciphers = aNULL, RC4")]
     [InlineData("sender_dependent_default_transport_maps = hash:/etc/postfix/transports")]
     [InlineData("sender_dependent_relayhost_maps = hash:/etc/postfix/relayhosts")]
     [InlineData("mailbox_transport = lmtp:unix:private/dovecot-lmtp")]
-    [InlineData("smtpd_tls_protocols = >=TLSv1.3")]
+    [InlineData("smtpd_tls_chain_files = /etc/postfix/chain.pem")]
     public async Task A_parameter_that_would_change_what_is_accepted_or_protected_stops_start_up(string setting)
     {
         using TempDirectory config = Config("# line 5\n" + setting);
@@ -44,9 +44,9 @@ public class UnimplementedConfigurationTests
     [Fact]
     public async Task A_master_cf_option_is_refused_at_its_line()
     {
-        using TempDirectory config = Config("", "127.0.0.1:0 inet n - n - - smtpd\n127.0.0.2:0 inet n - n - - smtpd\n  -o smtpd_tls_wrappermode=yes\n");
+        using TempDirectory config = Config("", "127.0.0.1:0 inet n - n - - smtpd\n127.0.0.2:0 inet n - n - - smtpd\n  -o smtpd_tls_exclude_ciphers=RC4\n");
         var e = await Assert.ThrowsAsync<ConfigException>(() => Hosting.EdgeServer.StartAsync(config.Path));
-        Assert.StartsWith($"{config.File("master.cf")}, line 2: parameter smtpd_tls_wrappermode: is not implemented by Edge yet", e.Message);
+        Assert.StartsWith($"{config.File("master.cf")}, line 2: parameter smtpd_tls_exclude_ciphers: is not implemented by Edge yet", e.Message);
     }
 
     [Theory]
@@ -74,10 +74,10 @@ public class UnimplementedConfigurationTests
     [Fact]
     public async Task A_parameter_that_only_limits_or_logs_differently_is_warned_about()
     {
-        using TempDirectory config = Config("mailbox_size_limit = 0\nsmtpd_tls_loglevel = 1");
+        using TempDirectory config = Config("mailbox_size_limit = 0\nsmtpd_starttls_timeout = 60s");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         await edge.WaitForLogAsync(@"warning: .*main\.cf, line \d+: parameter mailbox_size_limit: not implemented by Edge yet: the setting has no effect");
-        await edge.WaitForLogAsync(@"warning: .*main\.cf, line \d+: parameter smtpd_tls_loglevel: not implemented by Edge yet: the setting has no effect");
+        await edge.WaitForLogAsync(@"warning: .*main\.cf, line \d+: parameter smtpd_starttls_timeout: not implemented by Edge yet: the setting has no effect");
     }
 
     [Theory]

@@ -1,5 +1,7 @@
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace Edge.Tests.Support;
@@ -162,10 +164,16 @@ public sealed class SmtpConnection : IAsyncDisposable
         }
     }
 
-    public async Task StartTlsAsync()
+    /// <summary>The TLS handshake, as client of mx.edge.test (any server certificate taken), optionally with a client certificate.</summary>
+    public async Task StartTlsAsync(X509Certificate2? clientCertificate = null, SslProtocols protocols = SslProtocols.None)
     {
         var ssl = new SslStream(_stream, leaveInnerStreamOpen: false, (_, _, _, _) => true);
-        await ssl.AuthenticateAsClientAsync("mx.edge.test");
+        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "mx.edge.test",
+            EnabledSslProtocols = protocols,
+            ClientCertificates = clientCertificate is null ? null : [clientCertificate],
+        });
         _stream = ssl;
     }
 

@@ -85,6 +85,10 @@ internal sealed class PolicyRequest
         v[13] = session?.SaslMethod ?? "";
         v[14] = session?.SaslUsername ?? "";
         v[16] = session?.Size ?? "0";
+        if (session?.ClientCertificate is { } certificate)
+        {
+            (v[17], v[18], v[19], v[20]) = (certificate.SubjectCn, certificate.IssuerCn, certificate.Fingerprint, certificate.PublicKeyFingerprint);
+        }
         v[21] = session?.EncryptionProtocol ?? "";
         v[22] = session?.EncryptionCipher ?? "";
         v[23] = session?.EncryptionKeySize ?? "0";
@@ -169,6 +173,9 @@ internal interface ISessionDescription
 
     /// <summary>The message, while smtpd_end_of_data_restrictions that run scripts are checked; null otherwise.</summary>
     MessageView? Message { get; }
+
+    /// <summary>The client's TLS certificate; null without TLS or without one.</summary>
+    PeerCertificate? ClientCertificate { get; }
 
     /// <summary>SMTP AUTH: the mechanism and the user the client authenticated as; empty when it did not.</summary>
     string SaslMethod { get; }

@@ -22,7 +22,8 @@ internal sealed record SaslSettings(
     int RateLimit)
 {
     /// <summary>Null when AUTH is off; throws the configuration error for a type Edge cannot speak or an unknown option.</summary>
-    public static SaslSettings? From(MainConfig config, Func<string, NetworkList> networks)
+    /// <param name="tlsEnforced">TLS is required on the listener, which implies smtpd_tls_auth_only, as in Postfix.</param>
+    public static SaslSettings? From(MainConfig config, Func<string, NetworkList> networks, bool tlsEnforced)
     {
         if (!config.GetBool("smtpd_sasl_auth_enable"))
         {
@@ -46,7 +47,7 @@ internal sealed record SaslSettings(
         (SaslProperties forbidden, SaslProperties required) = Options(config, "smtpd_sasl_security_options");
         (SaslProperties tlsForbidden, SaslProperties tlsRequired) = Options(config, "smtpd_sasl_tls_security_options");
         return new SaslSettings(DovecotAuthClient.For(path), config.Get("smtpd_sasl_service"), forbidden, required, tlsForbidden, tlsRequired,
-            config.GetBool("smtpd_tls_auth_only"), networks("smtpd_sasl_exceptions_networks"), Math.Max(1, config.GetInt("smtpd_sasl_response_limit")),
+            config.GetBool("smtpd_tls_auth_only") || tlsEnforced, networks("smtpd_sasl_exceptions_networks"), Math.Max(1, config.GetInt("smtpd_sasl_response_limit")),
             config.GetBool("smtpd_sasl_authenticated_header"), config.GetBool("broken_sasl_auth_clients"), config.GetInt("smtpd_client_auth_rate_limit"));
     }
 

@@ -3,6 +3,7 @@ using System.Buffers.Text;
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Edge.Cleanup;
 using Edge.Logging;
 using Edge.Mail;
@@ -10,6 +11,7 @@ using Edge.Queue;
 using Edge.Restrictions;
 using Edge.Smtp.Data;
 using Edge.Smtp.Protocol;
+using Edge.Smtp.Tls;
 
 namespace Edge.Smtp.Session;
 
@@ -147,7 +149,7 @@ internal sealed partial class SmtpSession
         {
             _submission = new Submission(new EnvelopeRecord.Client(_peer.Name, _peer.Address, _helo ?? _peer.Name, protocol),
                 _helo, _tlsSummary, Received: true, _s.HeaderRewriteClients.IsLocal(_peer.Ip, _clientInMynetworks),
-                _s.Sasl is { AuthenticatedHeader: true } && _saslUsername.Length > 0 ? CommentText(_saslUsername) : null);
+                _s.Sasl is { AuthenticatedHeader: true } && _saslUsername.Length > 0 ? CommentText(_saslUsername) : null, _tlsClient);
         }
         if (_proxy is not null)
         {
@@ -358,8 +360,14 @@ internal sealed partial class SmtpSession
         _ => stream.SslProtocol.ToString(),
     };
 
-    private async Task StartTlsAsync()
+    /// <summary>
+    /// The TLS handshake (after STARTTLS, or at connect in wrapper mode), then Postfix's checks of the client's
+    /// certificate. False when the session ends here (smtpd_tls_req_ccert); throws <see cref="IOException"/> when the
+    /// handshake fails.
+    /// </summary>
+    private async Task<bool> StartTlsAsync()
     {
+        ServerTlsSettings settings = _s.ServerTls;
         var stream = new SslStream(new DuplexPipeStream(_transport), leaveInnerStreamOpen: false);
         using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(_connectionClosed))
         {
@@ -369,7 +377,10 @@ internal sealed partial class SmtpSession
                 await stream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
                 {
                     ServerCertificate = _s.Certificate,
-                    ClientCertificateRequired = false,
+                    EnabledSslProtocols = settings.Protocols,
+                    // smtpd_tls_ask_ccert: the certificate is asked for, and any is taken; whether it is trusted is decided below.
+                    ClientCertificateRequired = settings.AskClientCertificate,
+                    RemoteCertificateValidationCallback = static (_, _, _, _) => true,
                 }, handshake.Token);
             }
             catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
@@ -380,6 +391,9 @@ internal sealed partial class SmtpSession
             }
         }
         _tls = stream;
+        _clientCertificate = stream.RemoteCertificate is { } remote
+            ? ClientCertificates.Describe(remote as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(remote.GetRawCertData()), settings)
+            : null;
         if (RateExceeded(AnvilEvent.NewTlsSession, _s.ClientNewTlsSessionRateLimit, "New TLS session rate limit exceeded"))
         {
             // Every handshake counts: SslStream does not say whether the client resumed an earlier session.
@@ -389,12 +403,33 @@ internal sealed partial class SmtpSession
         // Zero-byte reads: an idle TLS session holds no receive buffer, as Kestrel's plain sockets do.
         _input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, useZeroByteReads: true));
         _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
-        _tlsSummary = $"{TlsVersion(stream)} with cipher {stream.NegotiatedCipherSuite}";
+        string summary = $"{TlsVersion(stream)} with cipher {stream.NegotiatedCipherSuite}";
+        // smtpd_tls_received_header: the Received: header tells of the session only when asked to, as in Postfix.
+        _tlsSummary = settings.ReceivedHeader ? summary : null;
+        _tlsClient = !settings.ReceivedHeader ? null
+            : _clientCertificate is { } certificate
+                ? $"(Client CN \"{certificate.SubjectCn}\", Issuer \"{certificate.IssuerCn}\" ({(certificate.Trusted ? "verified OK" : "not verified")}))"
+                : settings.AskClientCertificate ? "(Client did not present a certificate)" : "(No client certificate requested)";
         _submission = null;
-        MailLog.Info($"Anonymous TLS connection established from {_peer.NamAddr}: {_tlsSummary}");
+        if (settings.LogLevel >= 1)
+        {
+            string kind = _clientCertificate is null ? "Anonymous" : _clientCertificate.Trusted ? "Trusted" : "Untrusted";
+            MailLog.Info($"{kind} TLS connection established from {_peer.NamAddr}: {summary}");
+        }
+        if (settings.RequireClientCertificate && _clientCertificate is not { Trusted: true })
+        {
+            // smtpd_tls_req_ccert: a session without a trusted certificate ends here, politely, as Postfix ends it.
+            string why = _clientCertificate is null ? "No client certificate presented" : "Client certificate not trusted";
+            MailLog.Info($"NOQUEUE: abort: TLS from {_peer.NamAddr}: {why}");
+            _errors++;
+            Reply.Line(System.Text.Encoding.ASCII.GetBytes($"421 4.7.1 {_s.MyHostname} Error: {why}"));
+            await FlushAsync();
+            return false;
+        }
         // RFC 3207 4.2: the client must start over with EHLO; nothing said before the handshake counts, a login neither.
         _helo = null;
         (_saslUsername, _saslMethod) = ("", "");
         ResetTransaction();
+        return true;
     }
 }

@@ -24,6 +24,8 @@ internal sealed partial class SmtpSession : ISessionDescription
 
     MessageView? ISessionDescription.Message => _message;
 
+    PeerCertificate? ISessionDescription.ClientCertificate => _clientCertificate;
+
     string ISessionDescription.ProtocolState => _earlyState ?? "RCPT";
 
     bool ISessionDescription.InTransaction => _envelope.Active;

@@ -72,6 +72,9 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private PipeWriter _output;
     private SslStream? _tls;
     private string? _tlsSummary;
+    /// <summary>The Received: header's line about the client's certificate (smtpd_tls_received_header), or null.</summary>
+    private string? _tlsClient;
+    private Restrictions.Policy.PeerCertificate? _clientCertificate;
     /// <summary>Who the client is, as cleanup records it: made again when the peer, HELO, TLS or protocol changes.</summary>
     private Submission? _submission;
     private Mode _mode;
@@ -149,7 +152,9 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                 SetPeer(await _peer.NamedAsync(_s.Restrictions.Dns, _hardStop));
             }
             MailLog.Info($"connect from {_peer.NamAddr}");
-            if (await RejectPregreetingAsync() || await RejectTooManyConnectionsAsync())
+            // Wrapper mode (port 465): TLS before anything is said; the pre-greeting check does not apply, as in Postfix.
+            if (_s.ServerTls.Wrapper ? !await StartTlsAsync() || await RejectTooManyConnectionsAsync()
+                    : await RejectPregreetingAsync() || await RejectTooManyConnectionsAsync())
             {
                 return;
             }
@@ -422,7 +427,10 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                     break;
                 case Step.StartTls:
                     await FlushAsync();
-                    await StartTlsAsync();
+                    if (!await StartTlsAsync())
+                    {
+                        return null;
+                    }
                     break;
                 case Step.Flush:
                     await FlushAsync();

@@ -4,6 +4,7 @@ using Edge.Net;
 using Edge.Resolve;
 using Edge.Restrictions;
 using Edge.Smtp.Data;
+using Edge.Smtp.Tls;
 
 namespace Edge.Smtp.Session;
 
@@ -86,6 +87,9 @@ internal sealed class SmtpdSettings
     public required bool UpstreamProxy { get; init; }
     public required TimeSpan UpstreamProxyTimeout { get; init; }
     public required TlsLevel Tls { get; init; }
+
+    /// <summary>Wrapper mode, protocol versions, client certificates, and what the Received: header and the log say of TLS.</summary>
+    public ServerTlsSettings ServerTls { get; init; } = ServerTlsSettings.None;
 
     /// <summary>SMTP AUTH (smtpd_sasl_auth_enable); null when off.</summary>
     public Auth.SaslSettings? Sasl { get; init; }

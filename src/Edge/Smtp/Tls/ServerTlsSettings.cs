@@ -1,0 +1,91 @@
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Edge.Config;
+
+namespace Edge.Smtp.Tls;
+
+/// <summary>
+/// The SMTP server's TLS beyond the level and certificate: wrapper mode (port 465), the protocol versions, client
+/// certificates (asked for, required, and the CAs that make one trusted), and what the Received: header and the log say.
+/// </summary>
+internal sealed record ServerTlsSettings(
+    bool Wrapper,
+    SslProtocols Protocols,
+    bool AskClientCertificate,
+    bool RequireClientCertificate,
+    X509Certificate2Collection ClientAuthorities,
+    bool ReceivedHeader,
+    int LogLevel,
+    HashAlgorithmName Digest)
+{
+    public static ServerTlsSettings None { get; } = new(false, SslProtocols.None, false, false, [], false, 0, HashAlgorithmName.SHA256);
+
+    /// <param name="enforced">TLS is required (smtpd_tls_security_level = encrypt, or wrapper mode).</param>
+    public static ServerTlsSettings From(MainConfig config, bool enforced)
+    {
+        // As Postfix's smtpd: the mandatory settings apply where TLS is required, the others where it is offered.
+        string protocolsName = enforced ? "smtpd_tls_mandatory_protocols" : "smtpd_tls_protocols";
+        SslProtocols protocols = TlsProtocolList.Parse(config.Get(protocolsName), out string? error)
+            ?? throw config.Error(protocolsName, error!);
+        string ciphersName = enforced ? "smtpd_tls_mandatory_ciphers" : "smtpd_tls_ciphers";
+        string grade = config.Get(ciphersName).ToLowerInvariant();
+        if (grade is not ("medium" or "high"))
+        {
+            throw config.Error(ciphersName, $"\"{grade}\" is not supported by Edge: it uses the system OpenSSL's default cipher list, " +
+                "which holds only high-grade ciphers (what medium and high give on it); export, low and null ciphers are not available");
+        }
+        bool ask = config.GetBool("smtpd_tls_ask_ccert");
+        // Without TLS required, Postfix ignores smtpd_tls_req_ccert (ConfigurationCheck warns).
+        bool require = config.GetBool("smtpd_tls_req_ccert");
+        string digest = config.Get("smtpd_tls_fingerprint_digest").ToLowerInvariant();
+        return new ServerTlsSettings(config.GetBool("smtpd_tls_wrappermode"), protocols, ask || (enforced && require), enforced && require,
+            Authorities(config), config.GetBool("smtpd_tls_received_header"), config.GetInt("smtpd_tls_loglevel"), digest switch
+            {
+                "md5" => HashAlgorithmName.MD5,
+                "sha1" => HashAlgorithmName.SHA1,
+                "sha256" => HashAlgorithmName.SHA256,
+                "sha512" => HashAlgorithmName.SHA512,
+                _ => throw config.Error("smtpd_tls_fingerprint_digest", $"unsupported digest \"{digest}\" (md5, sha1, sha256 or sha512)"),
+            });
+    }
+
+    /// <summary>smtpd_tls_CAfile and smtpd_tls_CApath: the CAs a client certificate must chain to, to be trusted.</summary>
+    private static X509Certificate2Collection Authorities(MainConfig config)
+    {
+        var authorities = new X509Certificate2Collection();
+        string file = config.Get("smtpd_tls_CAfile");
+        try
+        {
+            if (file.Length > 0)
+            {
+                authorities.ImportFromPemFile(file);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            throw config.Error("smtpd_tls_CAfile", $"cannot load {file}: {e.Message}");
+        }
+        string path = config.Get("smtpd_tls_CApath");
+        if (path.Length == 0)
+        {
+            return authorities;
+        }
+        if (!Directory.Exists(path))
+        {
+            throw config.Error("smtpd_tls_CApath", $"{path} is not a directory");
+        }
+        foreach (string candidate in Directory.EnumerateFiles(path))
+        {
+            try
+            {
+                authorities.ImportFromPemFile(candidate);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+            {
+                // c_rehash directories hold other files too; a file that is not a certificate is not a CA.
+            }
+        }
+        return authorities;
+    }
+}

@@ -1,0 +1,162 @@
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Edge.Tests.Support;
+
+namespace Edge.Tests.Integration;
+
+/// <summary>
+/// The SMTP server's TLS controls: wrapper mode (port 465), protocol versions, client certificates asked for,
+/// required and trusted through smtpd_tls_CAfile or listed by fingerprint in relay_clientcerts, and the Received:
+/// header's TLS comments, which Postfix writes only with smtpd_tls_received_header = yes.
+/// </summary>
+public class ServerTlsTests
+{
+    private static async Task<string> RelayAsync(SmtpConnection c)
+    {
+        Assert.StartsWith("250", await c.CommandAsync("EHLO client.example"));
+        Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<a@example.org>"));
+        return await c.CommandAsync("RCPT TO:<carol@remote.example>");
+    }
+
+    [Fact]
+    public async Task Wrapper_mode_speaks_tls_before_the_greeting_and_offers_no_starttls()
+    {
+        using var directory = new TempDirectory();
+        await using var edge = await EdgeInstance.StartAsync(TestCertificate.MainCf(directory, level: "none"),
+            masterOptions: "-o smtpd_tls_wrappermode=yes");
+        await using var c = await edge.ConnectAsync(readGreeting: false);
+        await c.StartTlsAsync();
+        Assert.StartsWith("220 mx.edge.test ESMTP", await c.ReadReplyAsync());
+        Assert.DoesNotContain("STARTTLS", await c.CommandAsync("EHLO client.example"));
+        await c.CommandAsync("MAIL FROM:<a@example.org>");
+        await c.CommandAsync("RCPT TO:<postmaster@localhost>");
+        await c.CommandAsync("DATA");
+        Assert.StartsWith("250 2.0.0 Ok: queued", await c.CommandAsync("Subject: 465\r\n\r\nbody\r\n."));
+        string content = await edge.SingleMessageContentAsync();
+        Assert.Contains("with ESMTPS id", content);
+        Assert.DoesNotContain("(using ", content);
+    }
+
+    [Fact]
+    public async Task A_plain_client_on_a_wrapper_port_gets_nothing()
+    {
+        using var directory = new TempDirectory();
+        await using var edge = await EdgeInstance.StartAsync(TestCertificate.MainCf(directory), masterOptions: "-o smtpd_tls_wrappermode=yes");
+        await using var c = await edge.ConnectAsync(readGreeting: false);
+        await c.SendAsync("EHLO client.example\r\n");
+        Assert.True(await c.IsClosedAsync());
+    }
+
+    [Fact]
+    public async Task The_protocol_list_refuses_a_version_it_leaves_out()
+    {
+        using var directory = new TempDirectory();
+        await using var edge = await EdgeInstance.StartAsync(TestCertificate.MainCf(directory) + "\nsmtpd_tls_protocols = >=TLSv1.3");
+        await using (var old = await edge.ConnectAsync())
+        {
+            await old.CommandAsync("EHLO client.example");
+            Assert.Equal("220 2.0.0 Ready to start TLS", await old.CommandAsync("STARTTLS"));
+            await Assert.ThrowsAnyAsync<Exception>(() => old.StartTlsAsync(protocols: SslProtocols.Tls12));
+        }
+        await using var current = await edge.ConnectAsync();
+        await current.CommandAsync("EHLO client.example");
+        await current.CommandAsync("STARTTLS");
+        await current.StartTlsAsync(protocols: SslProtocols.Tls13);
+        Assert.StartsWith("250", await current.CommandAsync("EHLO client.example"));
+    }
+
+    [Theory]
+    [InlineData("smtpd_tls_protocols = TLSv1.4", "parameter smtpd_tls_protocols: invalid TLS protocol name \"TLSv1.4\"")]
+    [InlineData("smtpd_tls_protocols = !TLSv1, !TLSv1.1, !TLSv1.2, !TLSv1.3", "leaves no TLS protocol version enabled")]
+    [InlineData("smtpd_tls_ciphers = export", "parameter smtpd_tls_ciphers: \"export\" is not supported by Edge")]
+    public async Task A_tls_setting_edge_cannot_honour_stops_start_up(string setting, string error)
+    {
+        using var directory = new TempDirectory();
+        var exception = await Assert.ThrowsAsync<Edge.Config.ConfigException>(() => EdgeInstance.StartAsync(TestCertificate.MainCf(directory) + "\n" + setting));
+        Assert.Contains(error, exception.Message);
+    }
+
+    /// <summary>
+    /// smtpd_tls_ask_ccert with smtpd_tls_CAfile: a certificate the CA signed is trusted (permit_tls_all_clientcerts
+    /// relays), one the CA did not sign is not, unless relay_clientcerts lists its fingerprint (permit_tls_clientcerts);
+    /// the Received: header says which (smtpd_tls_received_header).
+    /// </summary>
+    [Fact]
+    public async Task Client_certificates_are_trusted_through_the_ca_or_listed_by_fingerprint()
+    {
+        using var directory = new TempDirectory();
+        using X509Certificate2 authority = TestCertificate.CreateAuthority("Edge Test CA");
+        File.WriteAllText(directory.File("ca.pem"), authority.ExportCertificatePem());
+        using X509Certificate2 signed = TestCertificate.CreateClient("relay.client.example", authority);
+        using X509Certificate2 listed = TestCertificate.CreateClient("listed.client.example");
+        using X509Certificate2 stranger = TestCertificate.CreateClient("stranger.client.example");
+        await using var edge = await EdgeInstance.StartAsync(TestCertificate.MainCf(directory) + $"""
+
+            mynetworks = 192.0.2.0/24
+            smtpd_tls_ask_ccert = yes
+            smtpd_tls_CAfile = {directory.File("ca.pem")}
+            smtpd_tls_received_header = yes
+            relay_clientcerts = inline:{"{"} {TestCertificate.Fingerprint(listed)}=listed {"}"}
+            smtpd_relay_restrictions = permit_tls_all_clientcerts, permit_tls_clientcerts, reject_unauth_destination
+            """);
+        foreach ((X509Certificate2? certificate, string reply) in new (X509Certificate2?, string)[]
+        {
+            (signed, "250 2.1.5 Ok"),
+            (listed, "250 2.1.5 Ok"),
+            (stranger, "554 5.7.1 <carol@remote.example>: Relay access denied"),
+            (null, "554 5.7.1 <carol@remote.example>: Relay access denied"),
+        })
+        {
+            await using var c = await edge.ConnectAsync();
+            await c.CommandAsync("EHLO client.example");
+            await c.CommandAsync("STARTTLS");
+            await c.StartTlsAsync(certificate);
+            Assert.Equal(reply, await RelayAsync(c));
+        }
+
+        await using var withReceived = await edge.ConnectAsync();
+        await withReceived.CommandAsync("EHLO client.example");
+        await withReceived.CommandAsync("STARTTLS");
+        await withReceived.StartTlsAsync(signed);
+        await RelayAsync(withReceived);
+        await withReceived.CommandAsync("DATA");
+        Assert.StartsWith("250 2.0.0 Ok: queued", await withReceived.CommandAsync("Subject: cert\r\n\r\nbody\r\n."));
+        Assert.Matches("\r\n\t\\(using TLSv1\\.\\d with cipher \\w+\\)\r\n\t\\(Client CN \"relay\\.client\\.example\", Issuer \"Edge Test CA\" \\(verified OK\\)\\)\r\n\tby ",
+            await edge.SingleMessageContentAsync());
+    }
+
+    /// <summary>smtpd_tls_req_ccert with TLS required: without a trusted certificate the session ends with Postfix's 421.</summary>
+    [Fact]
+    public async Task A_required_certificate_that_is_missing_or_untrusted_ends_the_session()
+    {
+        using var directory = new TempDirectory();
+        using X509Certificate2 authority = TestCertificate.CreateAuthority("Edge Test CA");
+        File.WriteAllText(directory.File("ca.pem"), authority.ExportCertificatePem());
+        using X509Certificate2 signed = TestCertificate.CreateClient("relay.client.example", authority);
+        using X509Certificate2 stranger = TestCertificate.CreateClient("stranger.client.example");
+        await using var edge = await EdgeInstance.StartAsync(TestCertificate.MainCf(directory, level: "encrypt") + $"""
+
+            smtpd_tls_req_ccert = yes
+            smtpd_tls_CAfile = {directory.File("ca.pem")}
+            """);
+        foreach ((X509Certificate2? certificate, string why) in new (X509Certificate2?, string)[]
+        {
+            (null, "No client certificate presented"),
+            (stranger, "Client certificate not trusted"),
+        })
+        {
+            await using var c = await edge.ConnectAsync();
+            await c.CommandAsync("EHLO client.example");
+            await c.CommandAsync("STARTTLS");
+            await c.StartTlsAsync(certificate);
+            Assert.Equal($"421 4.7.1 mx.edge.test Error: {why}", await c.ReadReplyAsync());
+            Assert.True(await c.IsClosedAsync());
+        }
+        await using var trusted = await edge.ConnectAsync();
+        await trusted.CommandAsync("EHLO client.example");
+        await trusted.CommandAsync("STARTTLS");
+        await trusted.StartTlsAsync(signed);
+        Assert.StartsWith("250", await trusted.CommandAsync("EHLO client.example"));
+    }
+}
