@@ -22,8 +22,8 @@ public static partial class ParameterRegistry
         List("notify_classes", "resource, software"),
         Str("bounce_notice_recipient", "postmaster"),
         Str("2bounce_notice_recipient", "postmaster"),
-        Warned(Str("delay_notice_recipient", "postmaster")),
-        Warned(Str("error_notice_recipient", "postmaster")),
+        Str("delay_notice_recipient", "postmaster"),
+        Str("error_notice_recipient", "postmaster"),
         Str("double_bounce_sender", "double-bounce"),
 
         // verify(8): the address verification cache and its probes.

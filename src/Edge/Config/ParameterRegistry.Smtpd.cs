@@ -9,7 +9,7 @@ public static partial class ParameterRegistry
         Time("smtpd_timeout", "300s"),
         Int("smtpd_recipient_limit", "1000"),
         Warned(Int("smtpd_recipient_overshoot_limit", "1000")),
-        Meaningless(Int("smtpd_history_flush_threshold", "100")),
+        Int("smtpd_history_flush_threshold", "100"),
         Bool("smtpd_helo_required", "no"),
         Int("smtpd_soft_error_limit", "10"),
         Int("smtpd_hard_error_limit", "20"),

@@ -52,7 +52,7 @@ internal static class BounceMessage
 
         Line($"From: MAILER-DAEMON@{myHostname} (Mail Delivery System)");
         Line($"To: {postmaster ?? message.Sender}");
-        Line($"Subject: {(postmaster is not null ? "Postmaster Copy: Undelivered Mail" : success ? "Successful Mail Delivery Report" : delayed ? "Delayed Mail (still being retried)" : "Undelivered Mail Returned to Sender")}");
+        Line($"Subject: {(postmaster is not null ? delayed ? "Postmaster Warning: Delayed Mail" : "Postmaster Copy: Undelivered Mail" : success ? "Successful Mail Delivery Report" : delayed ? "Delayed Mail (still being retried)" : "Undelivered Mail Returned to Sender")}");
         Line($"Date: {now}");
         Line($"Message-Id: <{DateTimeOffset.UtcNow:yyyyMMddHHmmss}.{message.Id}@{myHostname}>");
         Line("Auto-Submitted: auto-replied");

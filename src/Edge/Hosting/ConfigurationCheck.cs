@@ -68,15 +68,13 @@ internal static class ConfigurationCheck
         }
     }
 
-    /// <summary>notify_classes: Edge sends the postmaster copies of bounces and double bounces, not yet the others.</summary>
+    /// <summary>notify_classes: every class but "data" (a critical data file Edge does not have) is implemented.</summary>
     private static void NotifyClasses(MainConfig main, Action<string> warn)
     {
-        string[] others = [.. main.GetList("notify_classes").Where(c => !c.Equals("bounce", StringComparison.OrdinalIgnoreCase)
-            && !c.Equals("2bounce", StringComparison.OrdinalIgnoreCase))];
-        if (main.IsSet("notify_classes") && others.Length > 0)
+        if (main.GetList("notify_classes").Any(c => c.Equals("data", StringComparison.OrdinalIgnoreCase)))
         {
-            warn(main.Error("notify_classes", $"classes {string.Join(", ", others)} are not implemented by Edge yet " +
-                "(only bounce and 2bounce): the postmaster gets no notice of them").Message);
+            warn(main.Error("notify_classes", "class data is not implemented by Edge (it has none of the data files it reports on): " +
+                "the postmaster gets no notice of it").Message);
         }
     }
 

@@ -94,6 +94,7 @@ internal static class SmtpdSettingsFactory
             UpstreamProxy = ParseUpstreamProxy(config),
             UpstreamProxyTimeout = config.GetTime("smtpd_upstream_proxy_timeout"),
             Tls = tls,
+            Notify = SessionNotify.From(config, classifier),
             ServerTls = tls == TlsLevel.None ? ServerTlsSettings.None : ServerTlsSettings.From(config, tls == TlsLevel.Encrypt),
             Sasl = SaslSettings.From(config, name => Networks(config, name), tlsEnforced: tls == TlsLevel.Encrypt),
             EhloDiscard = discard,

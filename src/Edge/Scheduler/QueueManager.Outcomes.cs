@@ -104,6 +104,10 @@ internal sealed partial class QueueManager
             if (waiting.Count > 0)
             {
                 await NotifyAsync(attempt, waiting, "sender delay notification");
+                if (bounce.DelayRecipient is { } postmaster)
+                {
+                    await NotifyAsync(attempt, waiting, "postmaster delay notification", postmaster);
+                }
                 last = _queue.SetWarned(entry);
             }
         }

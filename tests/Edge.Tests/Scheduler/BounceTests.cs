@@ -138,6 +138,21 @@ public class BounceTests
         Assert.DoesNotContain(edge.Log, line => line.Contains("non-delivery notification"));
     }
 
+    /// <summary>notify_classes = delay: the postmaster (delay_notice_recipient) gets a copy of the delay warning, headers only.</summary>
+    [Fact]
+    public async Task The_delay_class_sends_the_postmaster_a_copy_of_the_warning()
+    {
+        using var config = ConfigDirectory("delay_warning_time = 1s\nnotify_classes = delay\ndelay_notice_recipient = hostmaster");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "sender@example.org", "d@slow.example");
+        string copy = await edge.NoticeAsync(config.Path, id, "postmaster delay");
+        Assert.Contains("sender: double-bounce@mx.edge.test\n", copy);
+        Assert.Contains("recipient: hostmaster@mx.edge.test\n", copy);
+        Assert.Contains("Subject: Postmaster Warning: Delayed Mail\r\n", copy);
+        Assert.Contains("Final-Recipient: rfc822; d@slow.example\r\nAction: delayed\r\n", copy);
+        Assert.DoesNotContain("the original body", copy);
+    }
+
     [Fact]
     public async Task Delay_warning_time_warns_the_sender_once_even_across_a_restart()
     {

@@ -129,6 +129,9 @@ internal sealed partial class SmtpSession
 
         SmtpVerb verb = VerbParser.Parse(line, out int argumentStart);
         ReadOnlySpan<byte> argument = line[argumentStart..];
+        // A password is the client's alone: an AUTH command goes into the history without its initial response.
+        int response = verb == SmtpVerb.Auth ? argument.IndexOfAny(" \t"u8) : -1;
+        _transcript?.Input(response < 0 ? line : line[..(argumentStart + response)]);
         _stats.Count(verb);
         if (_accessDenied is not null && verb is not (SmtpVerb.Quit or SmtpVerb.Forbidden))
         {
@@ -247,6 +250,7 @@ internal sealed partial class SmtpSession
 
     private bool Helo(ReadOnlySpan<byte> argument, bool extended, ref Step step)
     {
+        _transcript?.Checkpoint();
         if (argument.IsEmpty)
         {
             return Fail(extended ? Replies.EhloSyntax : Replies.HeloSyntax);
@@ -439,6 +443,7 @@ internal sealed partial class SmtpSession
 
     private bool Rset(ReadOnlySpan<byte> argument)
     {
+        _transcript?.Checkpoint();
         if (!argument.IsEmpty)
         {
             return Fail(Replies.RsetSyntax);

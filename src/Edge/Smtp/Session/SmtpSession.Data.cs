@@ -304,6 +304,7 @@ internal sealed partial class SmtpSession
     /// </summary>
     private bool FinishMessage(long address, Exception? commitFailure)
     {
+        _transcript?.Checkpoint();
         bool bdat = _bdatStarted;
         if (address >= 0 && commitFailure is not null)
         {

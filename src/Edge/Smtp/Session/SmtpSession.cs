@@ -111,6 +111,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         _onHardStop = hardStop.UnsafeRegister(static s => ((SmtpSession)s!).Interrupt(), this);
         _anvil = anvil;
         _softBounce = settings.SoftBounce ? new SoftBounceWriter() : null;
+        _transcript = settings.Notify is { } notify ? new SessionTranscript(notify.Classes, notify.HistoryThreshold) : null;
         _sessionEnds = SessionClock.Now + (long)settings.SessionTimeLimit.TotalMilliseconds;
         _s = settings;
         _queue = queue;
@@ -123,7 +124,12 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         _cleanup = new CleanupMessage(queue);
     }
 
-    private ReplyWriter Reply => new(_softBounce is null ? _output : _softBounce.Over(_output));
+    private ReplyWriter Reply => new(Transcribed(_softBounce is null ? _output : _softBounce.Over(_output)));
+
+    /// <summary>notify_classes: the conversation history for the postmaster's notice; null when no class is named.</summary>
+    private readonly SessionTranscript? _transcript;
+
+    private IBufferWriter<byte> Transcribed(IBufferWriter<byte> output) => _transcript is null ? output : _transcript.Over(output);
 
     /// <summary>soft_bounce = yes: every 5XX reply goes out as 4XX; null otherwise.</summary>
     private readonly SoftBounceWriter? _softBounce;
@@ -198,6 +204,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         {
             LogAbnormalEnd(reason);
             MailLog.Info($"disconnect from {_peer.NamAddr}{_stats.Format()}");
+            await NotifyPostmasterAsync(reason);
         }
     }
 
@@ -617,5 +624,6 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         {
             await _tls.DisposeAsync();
         }
+        _transcript?.Release();
     }
 }

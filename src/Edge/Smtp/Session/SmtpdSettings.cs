@@ -91,6 +91,9 @@ internal sealed class SmtpdSettings
     /// <summary>Wrapper mode, protocol versions, client certificates, and what the Received: header and the log say of TLS.</summary>
     public ServerTlsSettings ServerTls { get; init; } = ServerTlsSettings.None;
 
+    /// <summary>notify_classes for the SMTP server: which errors get the postmaster a transcript; null when none.</summary>
+    public SessionNotify? Notify { get; init; }
+
     /// <summary>SMTP AUTH (smtpd_sasl_auth_enable); null when off.</summary>
     public Auth.SaslSettings? Sasl { get; init; }
 
