@@ -84,6 +84,7 @@ public static partial class ParameterRegistry
         Bool("smtpd_sasl_authenticated_header", "no"),
         List("smtpd_sasl_exceptions_networks", ""),
         Int("smtpd_sasl_response_limit", "12288"),
+        List("smtpd_sasl_mechanism_filter", "!external, static:rest"),
         Bool("broken_sasl_auth_clients", "no"),
         Str("smtpd_tls_cert_file", ""),
         Str("smtpd_tls_key_file", "$smtpd_tls_cert_file"),

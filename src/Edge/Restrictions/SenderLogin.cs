@@ -15,10 +15,6 @@ internal static class SenderLogin
             Logging.MailLog.Warning($"restriction `{RestrictionList.NameOf(kind)}' ignored: no SASL support");
             return Decision.Dunno;
         }
-        if (maps.IsEmpty)
-        {
-            return Decision.Dunno;
-        }
         string sender = c.SenderText;
         string login = c.Session?.SaslUsername ?? "";
         string[]? owners = Owners(s, maps, sender, c);

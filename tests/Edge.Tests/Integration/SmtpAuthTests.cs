@@ -63,8 +63,13 @@ public class SmtpAuthTests
             "MAIL FROM:<bob@edge.test>",
             "RCPT TO:<carol@remote.example>",
             "RSET",
-            "MAIL FROM:<alice@edge.test>",
+            "MAIL FROM:<alice@edge.test> AUTH=<>",
             "RCPT TO:<carol@remote.example>",
+            "RSET",
+            "MAIL FROM:<alice@edge.test> AUTH=alice+40edge.test AUTH=<>",
+            // RSET: Postfix keeps the first AUTH= of a refused MAIL FROM until then, and would answer the next as a duplicate.
+            "RSET",
+            "MAIL FROM:<alice@edge.test> AUTH=alice+4",
             "QUIT",
         ];
         await using PostfixServer postfix = await PostfixServer.StartAsync(mainCf);
@@ -119,7 +124,7 @@ public class SmtpAuthTests
         return await c.CommandAsync($"RCPT TO:<{recipient}>");
     }
 
-    /// <summary>smtpd_tls_auth_only: no AUTH before STARTTLS, and AUTH then is refused as Postfix refuses it.</summary>
+    /// <summary>smtpd_tls_auth_only: no AUTH before STARTTLS, and AUTH then is refused as Postfix 3.7 refuses it.</summary>
     [Fact]
     public async Task With_tls_auth_only_auth_waits_for_starttls()
     {
@@ -129,7 +134,7 @@ public class SmtpAuthTests
             TestCertificate.MainCf(certificates));
         await using SmtpConnection c = await edge.ConnectAsync();
         Assert.DoesNotContain("AUTH", await c.CommandAsync("EHLO client.example"));
-        Assert.Equal("504 5.5.4 Encryption required for requested authentication mechanism", await c.CommandAsync("AUTH PLAIN " + Base64("\0alice\0x")));
+        Assert.Equal("503 5.5.1 Error: authentication not enabled", await c.CommandAsync("AUTH PLAIN " + Base64("\0alice\0x")));
         Assert.StartsWith("220", await c.CommandAsync("STARTTLS"));
         await c.StartTlsAsync();
         Assert.Contains("250-AUTH PLAIN LOGIN", await c.CommandAsync("EHLO client.example"));
@@ -159,5 +164,47 @@ public class SmtpAuthTests
     {
         var error = await Assert.ThrowsAsync<Edge.Config.ConfigException>(() => EdgeInstance.StartAsync("smtpd_sasl_auth_enable = yes"));
         Assert.Contains("parameter smtpd_sasl_type: \"cyrus\" is not supported by Edge: only dovecot", error.Message);
+    }
+
+    /// <summary>
+    /// What a login is bound to: STARTTLS forgets it (RFC 3207), XCLIENT LOGIN sets it for a proxy's client, an empty
+    /// smtpd_sender_login_maps owns no address for anyone, and a pipelined AUTH with MAIL behind it is answered in order.
+    /// </summary>
+    [Fact]
+    public async Task A_login_ends_at_starttls_comes_from_xclient_and_owns_only_what_the_table_says()
+    {
+        await using Dovecot dovecot = await Dovecot.StartAsync();
+        using var certificates = new TempDirectory();
+        await using EdgeInstance edge = await EdgeInstance.StartAsync(MainCf(dovecot) + "\n" + TestCertificate.MainCf(certificates) +
+            "\nsmtpd_authorized_xclient_hosts = 127.0.0.1\nsmtpd_sender_restrictions =\nsmtpd_sasl_response_limit = 100");
+        await using (SmtpConnection c = await edge.ConnectAsync())
+        {
+            await c.CommandAsync("EHLO client.example");
+            await c.SendAsync("AUTH PLAIN " + Base64("\0alice\0x") + "\r\nMAIL FROM:<a@example.org>\r\n");
+            Assert.Equal("235 2.7.0 Authentication successful", await c.ReadReplyAsync());
+            Assert.Equal("250 2.1.0 Ok", await c.ReadReplyAsync());
+            Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<carol@remote.example>"));
+            Assert.Equal("250 2.0.0 Ok", await c.CommandAsync("RSET"));
+            await c.CommandAsync("STARTTLS");
+            await c.StartTlsAsync();
+            await c.CommandAsync("EHLO client.example");
+            Assert.Equal("454 4.7.1 <carol@remote.example>: Relay access denied", await RcptAsync(c, "a@example.org", "carol@remote.example"));
+            Assert.Equal("250 2.0.0 Ok", await c.CommandAsync("RSET"));
+            Assert.Equal("334 VXNlcm5hbWU6", await c.CommandAsync("AUTH LOGIN"));
+            Assert.Equal("500 5.5.6 SASL response limit exceeded", await c.CommandAsync(new string('A', 200)));
+        }
+        await using (SmtpConnection proxy = await edge.ConnectAsync())
+        {
+            await proxy.CommandAsync("EHLO proxy.example");
+            Assert.StartsWith("220 ", await proxy.CommandAsync("XCLIENT ADDR=192.0.2.10 NAME=client.example LOGIN=alice"));
+            await proxy.CommandAsync("EHLO client.example");
+            Assert.Equal("250 2.1.5 Ok", await RcptAsync(proxy, "a@example.org", "carol@remote.example"));
+        }
+        await using EdgeInstance strict = await EdgeInstance.StartAsync(MainCf(dovecot) + "\nsmtpd_sender_login_maps =");
+        await using SmtpConnection owner = await strict.ConnectAsync();
+        await owner.CommandAsync("EHLO client.example");
+        Assert.Equal("235 2.7.0 Authentication successful", await owner.CommandAsync("AUTH PLAIN " + Base64("\0alice\0x")));
+        Assert.Equal("553 5.7.1 <alice@edge.test>: Sender address rejected: not owned by user alice",
+            await RcptAsync(owner, "alice@edge.test", "carol@remote.example"));
     }
 }

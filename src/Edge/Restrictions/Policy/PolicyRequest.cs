@@ -84,6 +84,7 @@ internal sealed class PolicyRequest
         v[12] = session?.Instance ?? "";
         v[13] = session?.SaslMethod ?? "";
         v[14] = session?.SaslUsername ?? "";
+        v[15] = session?.SaslSender ?? "";
         v[16] = session?.Size ?? "0";
         if (session?.ClientCertificate is { } certificate)
         {
@@ -180,4 +181,7 @@ internal interface ISessionDescription
     /// <summary>SMTP AUTH: the mechanism and the user the client authenticated as; empty when it did not.</summary>
     string SaslMethod { get; }
     string SaslUsername { get; }
+
+    /// <summary>MAIL FROM's AUTH= address; empty without one.</summary>
+    string SaslSender { get; }
 }

@@ -56,6 +56,13 @@ internal sealed class DovecotAuthClient
     private Connection? _connection;
     private uint _requests;
 
+    /// <summary>
+    /// After a failed connection, sessions do not try again (and wait in turn) for this long: an auth server that is
+    /// down or silent must not hold up every greeting.
+    /// </summary>
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(10);
+    private long _failedUntil;
+
     private DovecotAuthClient(string path) => _path = path;
 
     /// <summary>The client of the auth socket <paramref name="path"/> (unix:/path, /path or inet:host:port), one per socket.</summary>
@@ -96,9 +103,6 @@ internal sealed class DovecotAuthClient
     public Task<SaslReply> ContinueAsync(uint id, string response, CancellationToken cancellationToken) =>
         RequestAsync(id, $"CONT\t{id.ToString(CultureInfo.InvariantCulture)}\t{response}\n", cancellationToken);
 
-    /// <summary>The client gave up (or went away): a late reply to <paramref name="id"/> is dropped.</summary>
-    public void Abandon(uint id) => _connection?.Pending.TryRemove(id, out _);
-
     private async Task<SaslReply> RequestAsync(uint id, string line, CancellationToken cancellationToken)
     {
         if (await ConnectAsync(cancellationToken) is not { } connection)
@@ -121,7 +125,12 @@ internal sealed class DovecotAuthClient
             }
             return await reply.Task.WaitAsync(Timeout, cancellationToken);
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or TimeoutException)
+        catch (TimeoutException)
+        {
+            // Only this request: the connection is every session's, and Dovecot delays some answers on purpose.
+            return new SaslReply(SaslStatus.Temporary, "Connection lost to authentication server", null, id);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
             Break(connection);
             return new SaslReply(SaslStatus.Temporary, "Connection lost to authentication server", null, id);
@@ -137,6 +146,10 @@ internal sealed class DovecotAuthClient
         if (_connection is { Broken: false } open)
         {
             return open;
+        }
+        if (Environment.TickCount64 < Volatile.Read(ref _failedUntil))
+        {
+            return null;
         }
         await _connecting.WaitAsync(cancellationToken);
         try
@@ -159,6 +172,7 @@ internal sealed class DovecotAuthClient
                 if (await HandshakeAsync(reader, deadline.Token) is not { } mechanisms)
                 {
                     await stream.DisposeAsync();
+                    Volatile.Write(ref _failedUntil, Environment.TickCount64 + (long)RetryAfter.TotalMilliseconds);
                     return null;
                 }
                 var connection = new Connection(stream, mechanisms);
@@ -170,6 +184,7 @@ internal sealed class DovecotAuthClient
             {
                 socket?.Dispose();
                 stream?.Dispose();
+                Volatile.Write(ref _failedUntil, Environment.TickCount64 + (long)RetryAfter.TotalMilliseconds);
                 MailLog.Warning($"SASL: Connect to Dovecot auth socket '{_path}' failed: {(e is OperationCanceledException ? "timed out" : e.Message)}");
                 return null;
             }

@@ -17,6 +17,7 @@ internal enum EnvelopeError : byte
     BadEnvId,
     BadNotify,
     BadOrcpt,
+    MultipleAuth,
 }
 
 /// <summary>The parsed arguments of MAIL FROM; ranges index into the argument span.</summary>
@@ -28,6 +29,8 @@ internal struct MailArguments
     public bool SmtpUtf8;
     public DsnReturn Ret;
     public Range EnvId;
+    /// <summary>AUTH=: who the client says submitted the message (RFC 4954), xtext; empty when not given.</summary>
+    public Range Auth;
     /// <summary>The offending "KEY=value" for a 555 reply.</summary>
     public Range BadParameter;
 }

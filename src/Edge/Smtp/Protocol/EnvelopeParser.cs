@@ -70,6 +70,14 @@ internal static class EnvelopeParser
                 }
                 result.EnvId = Shift(new Range(eq + 1, p.Length), parameter.Start.Value);
             }
+            else if (Ascii.EqualsIgnoreCase(key, "AUTH"u8) && eq > 0)
+            {
+                if (result.Auth.End.Value != 0)
+                {
+                    return EnvelopeError.MultipleAuth;
+                }
+                result.Auth = Shift(new Range(eq + 1, p.Length), parameter.Start.Value);
+            }
             else
             {
                 result.BadParameter = parameter;

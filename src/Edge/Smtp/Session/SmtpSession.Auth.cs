@@ -18,52 +18,57 @@ internal sealed partial class SmtpSession
     private IReadOnlyList<SaslMechanism>? _saslMechanisms;
     private string _saslMethod = "";
     private string _saslUsername = "";
+    /// <summary>MAIL FROM's AUTH= address (as xtext), for this transaction; null without one or for AUTH=&lt;&gt;.</summary>
+    private string? _saslSender;
 
     string Restrictions.Policy.ISessionDescription.SaslMethod => _saslMethod;
     string Restrictions.Policy.ISessionDescription.SaslUsername => _saslUsername;
+    string Restrictions.Policy.ISessionDescription.SaslSender => _saslSender ?? "";
 
     /// <summary>
-    /// smtpd_sasl_activate(): asks the auth server for its mechanisms, unless smtpd_sasl_exceptions_networks holds the
-    /// client. A server that cannot be reached is logged (by the client) and AUTH is not offered.
+    /// smtpd_sasl_activate(): asks the auth server for its mechanisms. A server that cannot be reached is logged (by the
+    /// client) and AUTH is not offered.
     /// </summary>
     private async ValueTask PrepareSaslAsync()
     {
-        if (_s.Sasl is not { } sasl || _s.EhloDiscard.Contains("AUTH") || (_peer.Ip is { } ip && sasl.Exceptions.Contains(ip)))
-        {
-            _saslMechanisms = null;
-            return;
-        }
-        _saslMechanisms = await sasl.Client.MechanismsAsync(_hardStop);
+        _saslMechanisms = _s.Sasl is { } sasl && !_s.EhloDiscard.Contains("AUTH") ? await sasl.Client.MechanismsAsync(_hardStop) : null;
     }
 
-    /// <summary>The mechanisms for the EHLO AUTH line now; null when AUTH is not to be offered.</summary>
+    /// <summary>Whether SASL is on for this session now: as Postfix 3.7, not before STARTTLS with smtpd_tls_auth_only.</summary>
+    private bool SaslActive => _s.Sasl is { } sasl && _saslMechanisms is not null && !(sasl.TlsAuthOnly && _tls is null);
+
+    /// <summary>
+    /// The mechanisms for the EHLO AUTH line now; null when AUTH is not to be offered (smtpd_sasl_exceptions_networks
+    /// hides it from the clients it names, who may still use it, as in Postfix).
+    /// </summary>
     private string? OfferedMechanisms()
     {
-        if (_s.Sasl is not { } sasl || _saslMechanisms is null || (sasl.TlsAuthOnly && _tls is null))
+        if (!SaslActive || _s.Sasl is not { } sasl || _saslMechanisms is not { } mechanisms || (_peer.Ip is { } ip && sasl.Exceptions.Contains(ip)))
         {
             return null;
         }
-        string offered = sasl.Offered(_saslMechanisms, _tls is not null);
+        string offered = sasl.Offered(mechanisms, _tls is not null);
         return offered.Length > 0 ? offered : null;
     }
 
     private bool Auth(ReadOnlySpan<byte> argument, ref Step step)
     {
+        // As Postfix: the rate limit first, then the command's other checks.
+        if (_s.Sasl is { } limited && RateExceeded(AnvilEvent.Auth, limited.RateLimit, "AUTH command rate limit exceeded"))
+        {
+            return Fail(Encoding.ASCII.GetBytes($"450 4.7.1 Error: too many AUTH commands from {_peer.Address}"));
+        }
         if (_s.HeloRequired && _helo is null)
         {
             return Fail(Replies.SendHeloFirst);
         }
-        if (_s.Sasl is not { } sasl || _saslMechanisms is null)
+        if (!SaslActive || _s.Sasl is not { } sasl)
         {
             return Fail(Replies.AuthNotEnabled);
         }
         if (_envelope.Active)
         {
             return Fail(Replies.TransactionInProgress);
-        }
-        if (sasl.TlsAuthOnly && _tls is null)
-        {
-            return Fail("504 5.5.4 Encryption required for requested authentication mechanism"u8);
         }
         if (_saslUsername.Length > 0)
         {
@@ -73,10 +78,6 @@ internal sealed partial class SmtpSession
         if (words.Length is < 1 or > 2)
         {
             return Fail("501 5.5.4 Syntax: AUTH mechanism"u8);
-        }
-        if (RateExceeded(AnvilEvent.Auth, sasl.RateLimit, "AUTH command rate limit exceeded"))
-        {
-            return Fail(Encoding.ASCII.GetBytes($"450 4.7.1 Error: too many AUTH commands from {_peer.Address}"));
         }
         string mechanism = words[0];
         string? initial = words.Length == 2 ? words[1] : null;
@@ -122,13 +123,11 @@ internal sealed partial class SmtpSession
             string? response = await ReadSaslResponseAsync(sasl.ResponseLimit);
             if (response is null)
             {
-                sasl.Client.Abandon(reply.Id);
                 Reply.Line("500 5.5.6 SASL response limit exceeded"u8);
                 return false;
             }
             if (response == "*")
             {
-                sasl.Client.Abandon(reply.Id);
                 MailLog.Warning($"{_peer.NamAddr}: SASL {mechanism} authentication aborted");
                 Reply.Line("501 5.7.0 Authentication aborted"u8);
                 return false;
@@ -191,17 +190,35 @@ internal sealed partial class SmtpSession
         }
     }
 
-    /// <summary>comment_sanitize(): the text made safe inside a header comment (parentheses and backslashes escaped).</summary>
+    /// <summary>
+    /// comment_sanitize(): the text made safe inside a header comment: a backslash, a character that is not printable
+    /// ASCII and a ")" without its "(" become "?", and a "(" left open is closed at the end.
+    /// </summary>
     private static string CommentText(string text)
     {
         var safe = new StringBuilder(text.Length + 4);
+        int open = 0;
         foreach (char c in text)
         {
-            safe.Append(c is '(' or ')' or '\\' ? "\\" : "").Append(c);
+            if (c == '\\' || c is < ' ' or > '~' || (c == ')' && open == 0))
+            {
+                safe.Append('?');
+                continue;
+            }
+            open += c == '(' ? 1 : c == ')' ? -1 : 0;
+            safe.Append(c);
         }
-        return safe.ToString();
+        return safe.Append(')', open).ToString();
     }
 
+    /// <summary>
+    /// MAIL FROM's AUTH= (smtpd_sasl_mail_opt()): taken as it is (made printable), for the log and policies, as
+    /// Postfix takes it; AUTH=&lt;&gt; says nobody vouches for the sender.
+    /// </summary>
+    private void TakeAuthParameter(ReadOnlySpan<byte> value) =>
+        _saslSender = value.SequenceEqual("<>"u8) ? null : Printable.Text(value);
+
     /// <summary>", sasl_method=PLAIN, sasl_username=alice" for the client= line, when the client authenticated.</summary>
-    private string SaslLogFields => _saslUsername.Length == 0 ? "" : $", sasl_method={_saslMethod}, sasl_username={_saslUsername}";
+    private string SaslLogFields => (_saslUsername.Length == 0 ? "" : $", sasl_method={_saslMethod}, sasl_username={_saslUsername}")
+        + (_saslSender is null ? "" : $", sasl_sender={_saslSender}");
 }

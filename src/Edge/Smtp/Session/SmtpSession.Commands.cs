@@ -309,6 +309,10 @@ internal sealed partial class SmtpSession
         {
             return ReplyEnvelopeError(error, argument, mail.BadParameter);
         }
+        if (mail.Auth.End.Value != 0)
+        {
+            TakeAuthParameter(argument[mail.Auth]);
+        }
         if (mail.Size > 0 && _s.MessageSizeLimit > 0 && mail.Size > _s.MessageSizeLimit)
         {
             return Fail(Replies.SizeExceedsLimit);
@@ -437,6 +441,7 @@ internal sealed partial class SmtpSession
             EnvelopeError.BadRet => Replies.BadRet,
             EnvelopeError.BadEnvId => Replies.BadEnvId,
             EnvelopeError.BadNotify => Replies.BadNotify,
+            EnvelopeError.MultipleAuth => "503 5.5.4 Error: multiple AUTH= options"u8,
             _ => Replies.BadOrcpt,
         });
     }
@@ -500,6 +505,7 @@ internal sealed partial class SmtpSession
         _bdatStarted = false;
         _bdatFailed = false;
         _rcptOvershoot = 0;
+        _saslSender = null;
     }
 
     /// <summary>
