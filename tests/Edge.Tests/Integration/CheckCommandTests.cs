@@ -72,8 +72,8 @@ public class CheckCommandTests
     }
 
     [Fact]
-    public Task Notify_classes_edge_does_not_send_are_named() => AssertWarnsAsync("notify_classes = bounce, delay, policy",
-        "parameter notify_classes: classes delay, policy are not implemented by Edge yet (only bounce and 2bounce): the postmaster gets no notice of them");
+    public Task Notify_classes_edge_does_not_send_are_named() => AssertWarnsAsync("notify_classes = bounce, delay, policy, data",
+        "parameter notify_classes: class data is not implemented by Edge (it has none of the data files it reports on): the postmaster gets no notice of it");
 
     [Fact]
     public Task An_unknown_parameter_gets_the_closest_known_name() => AssertWarnsAsync("smtpd_bannr = $myhostname ESMTP",

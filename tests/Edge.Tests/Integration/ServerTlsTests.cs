@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Edge.Tests.Support;
@@ -17,6 +16,16 @@ public class ServerTlsTests
         Assert.StartsWith("250", await c.CommandAsync("EHLO client.example"));
         Assert.StartsWith("250", await c.CommandAsync("MAIL FROM:<a@example.org>"));
         return await c.CommandAsync("RCPT TO:<carol@remote.example>");
+    }
+
+    /// <summary>A session that said EHLO and STARTTLS and made the handshake, with <paramref name="certificate"/> if given.</summary>
+    private static async Task<SmtpConnection> TlsConnectionAsync(EdgeInstance edge, X509Certificate2? certificate)
+    {
+        SmtpConnection c = await edge.ConnectAsync();
+        await c.CommandAsync("EHLO client.example");
+        Assert.Equal("220 2.0.0 Ready to start TLS", await c.CommandAsync("STARTTLS"));
+        await c.StartTlsAsync(certificate);
+        return c;
     }
 
     [Fact]
@@ -108,17 +117,11 @@ public class ServerTlsTests
             (null, "554 5.7.1 <carol@remote.example>: Relay access denied"),
         })
         {
-            await using var c = await edge.ConnectAsync();
-            await c.CommandAsync("EHLO client.example");
-            await c.CommandAsync("STARTTLS");
-            await c.StartTlsAsync(certificate);
+            await using SmtpConnection c = await TlsConnectionAsync(edge, certificate);
             Assert.Equal(reply, await RelayAsync(c));
         }
 
-        await using var withReceived = await edge.ConnectAsync();
-        await withReceived.CommandAsync("EHLO client.example");
-        await withReceived.CommandAsync("STARTTLS");
-        await withReceived.StartTlsAsync(signed);
+        await using SmtpConnection withReceived = await TlsConnectionAsync(edge, signed);
         await RelayAsync(withReceived);
         await withReceived.CommandAsync("DATA");
         Assert.StartsWith("250 2.0.0 Ok: queued", await withReceived.CommandAsync("Subject: cert\r\n\r\nbody\r\n."));
@@ -146,17 +149,11 @@ public class ServerTlsTests
             (stranger, "Client certificate not trusted"),
         })
         {
-            await using var c = await edge.ConnectAsync();
-            await c.CommandAsync("EHLO client.example");
-            await c.CommandAsync("STARTTLS");
-            await c.StartTlsAsync(certificate);
+            await using SmtpConnection c = await TlsConnectionAsync(edge, certificate);
             Assert.Equal($"421 4.7.1 mx.edge.test Error: {why}", await c.ReadReplyAsync());
             Assert.True(await c.IsClosedAsync());
         }
-        await using var trusted = await edge.ConnectAsync();
-        await trusted.CommandAsync("EHLO client.example");
-        await trusted.CommandAsync("STARTTLS");
-        await trusted.StartTlsAsync(signed);
+        await using SmtpConnection trusted = await TlsConnectionAsync(edge, signed);
         Assert.StartsWith("250", await trusted.CommandAsync("EHLO client.example"));
     }
 }
