@@ -156,4 +156,70 @@ public class ServerTlsTests
         await using SmtpConnection trusted = await TlsConnectionAsync(edge, signed);
         Assert.StartsWith("250", await trusted.CommandAsync("EHLO client.example"));
     }
+
+    /// <summary>
+    /// The same TLS settings and certificates in Debian's Postfix 3.7 and in Edge: a certificate the CA signed, one
+    /// relay_clientcerts lists, a stranger's and none get the same replies to RCPT TO; with TLS and a certificate
+    /// required, the same 421.
+    /// </summary>
+    [Fact]
+    public async Task Postfix_and_edge_answer_tls_sessions_alike()
+    {
+        using var directory = new TempDirectory();
+        using X509Certificate2 authority = TestCertificate.CreateAuthority("Edge Test CA");
+        File.WriteAllText(directory.File("ca.pem"), authority.ExportCertificatePem());
+        using X509Certificate2 signed = TestCertificate.CreateClient("relay.client.example", authority);
+        using X509Certificate2 listed = TestCertificate.CreateClient("listed.client.example");
+        using X509Certificate2 stranger = TestCertificate.CreateClient("stranger.client.example");
+        string common = $"""
+            myhostname = mx.edge.test
+            mydestination = localhost, edge.test
+            local_recipient_maps =
+            smtpd_banner = $myhostname ESMTP
+            smtpd_error_sleep_time = 0
+            mynetworks = 192.0.2.0/24
+            smtpd_tls_CAfile = {directory.File("ca.pem")}
+            relay_clientcerts = texthash:{directory.File("relay_clientcerts")}
+            smtpd_relay_restrictions = permit_tls_all_clientcerts, permit_tls_clientcerts, reject_unauth_destination
+            {TestCertificate.MainCf(directory)}
+            """;
+        directory.Write("relay_clientcerts", $"{TestCertificate.Fingerprint(listed)} listed\n");
+
+        async Task<List<string>> AnswersAsync(int port, bool required)
+        {
+            var answers = new List<string>();
+            foreach (X509Certificate2? certificate in new[] { signed, listed, stranger, null })
+            {
+                await using SmtpConnection c = await SmtpConnection.OpenAsync(port);
+                await c.CommandAsync("EHLO client.example");
+                string starttls = await c.CommandAsync("STARTTLS");
+                Assert.True(starttls.StartsWith("220 ", StringComparison.Ordinal), $"{port}: {starttls}");
+                answers.Add(starttls);
+                await c.StartTlsAsync(certificate);
+                string ehlo = await c.CommandAsync("EHLO client.example");
+                answers.Add(required ? ehlo : await RelayAsync(c));
+            }
+            return answers;
+        }
+
+        foreach ((string extra, bool required) in new[] { ("smtpd_tls_ask_ccert = yes", false), ("smtpd_tls_security_level = encrypt\nsmtpd_tls_req_ccert = yes", true) })
+        {
+            string mainCf = common + "\n" + extra + "\n";
+            // Postfix's smtpd takes its TLS randomness and session cache from tlsmgr.
+            await using PostfixServer postfix = await PostfixServer.StartAsync(mainCf, "tlsmgr unix - - n 1000? 1 tlsmgr");
+            await using EdgeInstance edge = await EdgeInstance.StartAsync(mainCf);
+            List<string> fromPostfix;
+            try
+            {
+                fromPostfix = await AnswersAsync(postfix.Port, required);
+            }
+            catch (Exception e)
+            {
+                throw new Xunit.Sdk.XunitException(e.Message + "\n" + postfix.Log);
+            }
+            List<string> fromEdge = await AnswersAsync(edge.Port, required);
+            Assert.True(fromPostfix.SequenceEqual(fromEdge), $"postfix:\n{string.Join("\n", fromPostfix)}\n\nedge:\n{string.Join("\n", fromEdge)}\n\n{postfix.Log}");
+            Assert.Contains(fromEdge, a => a.StartsWith(required ? "421 4.7.1" : "554 5.7.1", StringComparison.Ordinal));
+        }
+    }
 }
