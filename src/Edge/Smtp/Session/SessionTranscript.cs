@@ -24,8 +24,12 @@ internal enum ErrorClasses : byte
 /// </summary>
 internal sealed class SessionTranscript(ErrorClasses notify, int threshold) : IBufferWriter<byte>
 {
-    /// <summary>A history never holds more than this; the rest of a very long conversation is not kept.</summary>
-    private const int MaxBytes = 64 * 1024;
+    /// <summary>
+    /// A history never holds more than this (the rest of a very long conversation is not kept), and starts at a small
+    /// buffer: thousands of idle connections each hold only their greeting and EHLO.
+    /// </summary>
+    private const int MaxBytes = 32 * 1024;
+    private const int FirstBytes = 1024;
 
     private IBufferWriter<byte> _inner = null!;
     private Memory<byte> _last;
@@ -138,7 +142,7 @@ internal sealed class SessionTranscript(ErrorClasses notify, int threshold) : IB
         }
         if (_buffer is null || _length + bytes.Length > _buffer.Length)
         {
-            byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Min(MaxBytes, Math.Max(4096, (_length + bytes.Length) * 2)));
+            byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Min(MaxBytes, Math.Max(FirstBytes, (_length + bytes.Length) * 2)));
             _buffer?.AsSpan(0, _length).CopyTo(larger);
             if (_buffer is not null)
             {

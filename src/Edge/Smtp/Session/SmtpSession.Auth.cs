@@ -218,6 +218,9 @@ internal sealed partial class SmtpSession
     private void TakeAuthParameter(ReadOnlySpan<byte> value) =>
         _saslSender = value.SequenceEqual("<>"u8) ? null : Printable.Text(value);
 
+    /// <summary>smtpd_whatsup()'s " sasl_username=&lt;alice&gt;" at the end of the mail filters' log lines, when the client authenticated.</summary>
+    private string WhatsupSasl => _saslUsername.Length == 0 ? "" : $" sasl_username=<{_saslUsername}>";
+
     /// <summary>", sasl_method=PLAIN, sasl_username=alice" for the client= line, when the client authenticated.</summary>
     private string SaslLogFields => (_saslUsername.Length == 0 ? "" : $", sasl_method={_saslMethod}, sasl_username={_saslUsername}")
         + (_saslSender is null ? "" : $", sasl_sender={_saslSender}");

@@ -302,7 +302,7 @@ internal sealed partial class SmtpSession
         string helo = _helo is null ? "" : $" helo=<{_helo}>";
         string from = _envelope.Active ? $" from=<{Printable.Text(_envelope[_envelope.Sender])}>" : "";
         string to = recipient is null ? "" : $" to=<{recipient}>";
-        MailLog.Info($"{QueueIdOrNoQueue}: {action}: {_where} from {_peer.NamAddr}: {text};{from}{to} proto={LogProtocol}{helo}");
+        MailLog.Info($"{QueueIdOrNoQueue}: {action}: {_where} from {_peer.NamAddr}: {text};{from}{to} proto={LogProtocol}{helo}{WhatsupSasl}");
         return reply;
     }
 
@@ -369,7 +369,7 @@ internal sealed partial class SmtpSession
         bool accepted = reply[0] == '2';
         string helo = _helo is null ? "" : $" helo=<{_helo}>";
         string to = _envelope.RecipientCount > 0 ? $" to=<{Printable.Text(_envelope[_envelope.Recipients[^1].Address])}>" : "";
-        MailLog.Info($"proxy-{(accepted ? "accept" : "reject")}: END-OF-MESSAGE: {reply}; from=<{Printable.Text(_envelope[_envelope.Sender])}>{to} proto={LogProtocol}{helo}");
+        MailLog.Info($"proxy-{(accepted ? "accept" : "reject")}: END-OF-MESSAGE: {reply}; from=<{Printable.Text(_envelope[_envelope.Sender])}>{to} proto={LogProtocol}{helo}{WhatsupSasl}");
         Reply.Line(Encoding.UTF8.GetBytes(reply));
         if (accepted)
         {
