@@ -113,12 +113,12 @@ internal sealed partial class QueueStore
     private async Task<(long Last, long Envelope, ContentChunk[] Chunks)?> CopyForwardAsync(QueueEntry entry,
         CancellationToken cancellationToken)
     {
-        (byte[] envelope, int length) = await _log.ReadAsync(entry.EnvelopeAddress, token: cancellationToken);
+        (byte[] envelope, int length) = await ReadRecordAsync(entry.EnvelopeAddress, cancellationToken);
         QueuedMessage message = EnvelopeRecord.Read(envelope.AsSpan(0, length));
         var chunks = new ContentChunk[message.Chunks.Count];
         for (int i = 0; i < chunks.Length; i++)
         {
-            (byte[] chunk, int chunkLength) = await _log.ReadAsync(message.Chunks[i].Address, token: cancellationToken);
+            (byte[] chunk, int chunkLength) = await ReadRecordAsync(message.Chunks[i].Address, cancellationToken);
             chunks[i] = message.Chunks[i] with { Address = Append(chunk.AsSpan(0, chunkLength)) };
         }
         EnvelopeRecord.Relocate(envelope.AsSpan(0, length), chunks);

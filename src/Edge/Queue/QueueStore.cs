@@ -113,8 +113,52 @@ internal sealed partial class QueueStore : IAsyncDisposable
         return (log, device, commits);
     }
 
-    /// <summary>Appends a record to log memory; it becomes durable with the next commit that covers it.</summary>
-    public long Append(ReadOnlySpan<byte> record) => _log.Enqueue(record);
+    /// <summary>
+    /// Appends a record to log memory; it becomes durable with the next commit that covers it. Throws
+    /// <see cref="ObjectDisposedException"/> once the queue is closing: FASTER's log pages are pinned memory that
+    /// closing frees, and a write into them afterwards (a session or delivery outliving the shutdown grace) would
+    /// corrupt the process's heap.
+    /// </summary>
+    public long Append(ReadOnlySpan<byte> record)
+    {
+        EnterLog();
+        try
+        {
+            return _log.Enqueue(record);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inLog);
+        }
+    }
+
+    /// <summary>One record read from the log, under the same guard as <see cref="Append"/>.</summary>
+    private async ValueTask<(byte[] Record, int Length)> ReadRecordAsync(long address, CancellationToken cancellationToken)
+    {
+        EnterLog();
+        try
+        {
+            return await _log.ReadAsync(address, token: cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inLog);
+        }
+    }
+
+    /// <summary>Appends and reads in progress; <see cref="DisposeAsync"/> waits for them before it frees the log.</summary>
+    private int _inLog;
+    private int _closed;
+
+    private void EnterLog()
+    {
+        Interlocked.Increment(ref _inLog);
+        if (Volatile.Read(ref _closed) != 0)
+        {
+            Interlocked.Decrement(ref _inLog);
+            throw new ObjectDisposedException(nameof(QueueStore), "the queue is closed: Edge is stopping");
+        }
+    }
 
     /// <summary>
     /// Writes the envelope record after the message's chunks and returns its address. The message is queued
@@ -271,7 +315,7 @@ internal sealed partial class QueueStore : IAsyncDisposable
 
     public async Task<QueuedMessage> ReadEnvelopeAsync(QueueEntry entry, CancellationToken cancellationToken = default)
     {
-        (byte[] record, int length) = await _log.ReadAsync(entry.EnvelopeAddress, token: cancellationToken);
+        (byte[] record, int length) = await ReadRecordAsync(entry.EnvelopeAddress, cancellationToken);
         return EnvelopeRecord.Read(record.AsSpan(0, length));
     }
 
@@ -280,7 +324,7 @@ internal sealed partial class QueueStore : IAsyncDisposable
     {
         foreach (ContentChunk chunk in message.Chunks)
         {
-            (byte[] record, int length) = await _log.ReadAsync(chunk.Address, token: cancellationToken);
+            (byte[] record, int length) = await ReadRecordAsync(chunk.Address, cancellationToken);
             if (!RecordHeader.IsIntact(record.AsSpan(0, length)))
             {
                 throw new InvalidDataException($"{message.Id}: content chunk at log address {chunk.Address} is corrupt");
@@ -340,7 +384,7 @@ internal sealed partial class QueueStore : IAsyncDisposable
     {
         foreach (long address in addresses)
         {
-            (byte[] record, int length) = await _log.ReadAsync(address, token: cancellationToken);
+            (byte[] record, int length) = await ReadRecordAsync(address, cancellationToken);
             yield return ChunkPayload(record, length);
         }
     }
@@ -351,7 +395,19 @@ internal sealed partial class QueueStore : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // From here no append or read starts; those in progress finish before the log's memory goes (writes waiting
+        // for disk space fail first, so that an append waiting for log room ends too).
+        Interlocked.Exchange(ref _closed, 1);
         _device.GiveUp();
+        for (int waited = 0; Volatile.Read(ref _inLog) > 0; waited++)
+        {
+            if (waited == 3000)
+            {
+                MailLog.Warning("queue: a log append or read still runs 30 s after closing began; the log is closed under it", "cleanup");
+                break;
+            }
+            await Task.Delay(10);
+        }
         if (_committer is not null)
         {
             await _committer.DisposeAsync();

@@ -18,6 +18,33 @@ public class ServerTlsTests
         return await c.CommandAsync("RCPT TO:<carol@remote.example>");
     }
 
+    /// <summary>
+    /// A CA whose certificate is ca.pem in the test's directory (for smtpd_tls_CAfile), a client certificate it signed, one
+    /// that signs itself for relay_clientcerts to list, and a stranger's.
+    /// </summary>
+    private sealed class ClientCertificates : IDisposable
+    {
+        private readonly X509Certificate2 _authority = TestCertificate.CreateAuthority("Edge Test CA");
+
+        public ClientCertificates(TempDirectory directory)
+        {
+            File.WriteAllText(directory.File("ca.pem"), _authority.ExportCertificatePem());
+            Signed = TestCertificate.CreateClient("relay.client.example", _authority);
+        }
+
+        public X509Certificate2 Signed { get; }
+        public X509Certificate2 Listed { get; } = TestCertificate.CreateClient("listed.client.example");
+        public X509Certificate2 Stranger { get; } = TestCertificate.CreateClient("stranger.client.example");
+
+        public void Dispose()
+        {
+            foreach (X509Certificate2 certificate in new[] { _authority, Signed, Listed, Stranger })
+            {
+                certificate.Dispose();
+            }
+        }
+    }
+
     /// <summary>A session that said EHLO and STARTTLS and made the handshake, with <paramref name="certificate"/> if given.</summary>
     private static async Task<SmtpConnection> TlsConnectionAsync(EdgeInstance edge, X509Certificate2? certificate)
     {
@@ -95,11 +122,8 @@ public class ServerTlsTests
     public async Task Client_certificates_are_trusted_through_the_ca_or_listed_by_fingerprint()
     {
         using var directory = new TempDirectory();
-        using X509Certificate2 authority = TestCertificate.CreateAuthority("Edge Test CA");
-        File.WriteAllText(directory.File("ca.pem"), authority.ExportCertificatePem());
-        using X509Certificate2 signed = TestCertificate.CreateClient("relay.client.example", authority);
-        using X509Certificate2 listed = TestCertificate.CreateClient("listed.client.example");
-        using X509Certificate2 stranger = TestCertificate.CreateClient("stranger.client.example");
+        using var certificates = new ClientCertificates(directory);
+        (X509Certificate2 signed, X509Certificate2 listed, X509Certificate2 stranger) = (certificates.Signed, certificates.Listed, certificates.Stranger);
         await using var edge = await EdgeInstance.StartAsync(TestCertificate.MainCf(directory) + $"""
 
             mynetworks = 192.0.2.0/24
@@ -134,10 +158,8 @@ public class ServerTlsTests
     public async Task A_required_certificate_that_is_missing_or_untrusted_ends_the_session()
     {
         using var directory = new TempDirectory();
-        using X509Certificate2 authority = TestCertificate.CreateAuthority("Edge Test CA");
-        File.WriteAllText(directory.File("ca.pem"), authority.ExportCertificatePem());
-        using X509Certificate2 signed = TestCertificate.CreateClient("relay.client.example", authority);
-        using X509Certificate2 stranger = TestCertificate.CreateClient("stranger.client.example");
+        using var certificates = new ClientCertificates(directory);
+        (X509Certificate2 signed, X509Certificate2 stranger) = (certificates.Signed, certificates.Stranger);
         await using var edge = await EdgeInstance.StartAsync(TestCertificate.MainCf(directory, level: "encrypt") + $"""
 
             smtpd_tls_req_ccert = yes
@@ -166,11 +188,8 @@ public class ServerTlsTests
     public async Task Postfix_and_edge_answer_tls_sessions_alike()
     {
         using var directory = new TempDirectory();
-        using X509Certificate2 authority = TestCertificate.CreateAuthority("Edge Test CA");
-        File.WriteAllText(directory.File("ca.pem"), authority.ExportCertificatePem());
-        using X509Certificate2 signed = TestCertificate.CreateClient("relay.client.example", authority);
-        using X509Certificate2 listed = TestCertificate.CreateClient("listed.client.example");
-        using X509Certificate2 stranger = TestCertificate.CreateClient("stranger.client.example");
+        using var certificates = new ClientCertificates(directory);
+        (X509Certificate2 signed, X509Certificate2 listed, X509Certificate2 stranger) = (certificates.Signed, certificates.Listed, certificates.Stranger);
         string common = $"""
             myhostname = mx.edge.test
             mydestination = localhost, edge.test

@@ -21,6 +21,27 @@ public class RecoveryTests
         return reply.Split(' ')[^1];
     }
 
+    /// <summary>
+    /// A delivery or session that outlives the queue's closing (past the shutdown grace) is refused, and never writes
+    /// into the log memory closing frees; what was there before reopens intact.
+    /// </summary>
+    [Fact]
+    public async Task After_the_queue_closed_appends_and_reads_are_refused()
+    {
+        using var directory = new TempDirectory();
+        string queue = directory.File("queue");
+        QueueStore store = await QueueStore.OpenAsync(queue);
+        QueueId id = await new LocalSubmission(store).SubmitAsync(TestCleanup.Internal, "a@example.org", ["b@example.org"],
+            (output, token) => output.WriteAsync("Subject: x\r\n\r\nx\r\n"u8.ToArray(), token).AsTask(), CancellationToken.None);
+        QueueEntry entry = store.Entry(id)!;
+        await store.DisposeAsync();
+
+        Assert.Throws<ObjectDisposedException>(() => store.AppendStatus(id, 0, DeliveryStatus.Deferred, DateTimeOffset.UtcNow, "late"));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.ReadEnvelopeAsync(entry));
+        await using QueueStore reopened = await QueueStore.OpenAsync(queue);
+        Assert.Null(reopened.Entry(id)!.Reasons[0]);
+    }
+
     [Fact]
     public async Task The_attempt_count_survives_a_restart_whatever_the_number_of_recipients()
     {
