@@ -64,7 +64,7 @@ public static partial class ParameterRegistry
         Bool("smtpd_peername_lookup", "yes"),
         Warned(Bool("smtpd_client_port_logging", "no")),
         Meaningless(Bool("smtpd_delay_open_until_valid_rcpt", "yes")),
-        Warned(Time("smtpd_starttls_timeout", "300s")),
+        Time("smtpd_starttls_timeout", "300s"),
         Bool("smtpd_per_request_deadline", "${smtpd_per_record_deadline?{$smtpd_per_record_deadline}:{no}}"),
         Time("smtpd_policy_service_timeout", "100s"),
         Time("smtpd_policy_service_max_idle", "300s"),

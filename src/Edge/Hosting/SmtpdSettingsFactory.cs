@@ -95,6 +95,7 @@ internal static class SmtpdSettingsFactory
             UpstreamProxyTimeout = config.GetTime("smtpd_upstream_proxy_timeout"),
             Tls = tls,
             Notify = SessionNotify.From(config, classifier),
+            StartTlsTimeout = config.GetTime("smtpd_starttls_timeout"),
             ServerTls = tls == TlsLevel.None ? ServerTlsSettings.None : ServerTlsSettings.From(config, tls == TlsLevel.Encrypt),
             Sasl = SaslSettings.From(config, name => Networks(config, name), tlsEnforced: tls == TlsLevel.Encrypt),
             EhloDiscard = discard,

@@ -74,6 +74,19 @@ public class ServerTlsTests
         Assert.DoesNotContain("(using ", content);
     }
 
+    /// <summary>smtpd_starttls_timeout: a client that asks for TLS and never starts the handshake is let go after it.</summary>
+    [Fact]
+    public async Task A_handshake_that_never_starts_ends_at_the_starttls_timeout()
+    {
+        using var directory = new TempDirectory();
+        await using var edge = await EdgeInstance.StartAsync(TestCertificate.MainCf(directory) + "\nsmtpd_starttls_timeout = 1s");
+        await using var c = await edge.ConnectAsync();
+        await c.CommandAsync("EHLO client.example");
+        Assert.Equal("220 2.0.0 Ready to start TLS", await c.CommandAsync("STARTTLS"));
+        // The client's reads give up after their own deadline (far shorter than smtpd_timeout's 300 s): closed before it.
+        Assert.True(await c.IsClosedAsync());
+    }
+
     [Fact]
     public async Task A_plain_client_on_a_wrapper_port_gets_nothing()
     {

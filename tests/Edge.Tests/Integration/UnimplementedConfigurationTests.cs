@@ -74,10 +74,10 @@ public class UnimplementedConfigurationTests
     [Fact]
     public async Task A_parameter_that_only_limits_or_logs_differently_is_warned_about()
     {
-        using TempDirectory config = Config("mailbox_size_limit = 0\nsmtpd_starttls_timeout = 60s");
+        using TempDirectory config = Config("mailbox_size_limit = 0\nsmtpd_client_port_logging = yes");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         await edge.WaitForLogAsync(@"warning: .*main\.cf, line \d+: parameter mailbox_size_limit: not implemented by Edge yet: the setting has no effect");
-        await edge.WaitForLogAsync(@"warning: .*main\.cf, line \d+: parameter smtpd_starttls_timeout: not implemented by Edge yet: the setting has no effect");
+        await edge.WaitForLogAsync(@"warning: .*main\.cf, line \d+: parameter smtpd_client_port_logging: not implemented by Edge yet: the setting has no effect");
     }
 
     [Theory]

@@ -372,7 +372,7 @@ internal sealed partial class SmtpSession
         var stream = new SslStream(new DuplexPipeStream(_transport), leaveInnerStreamOpen: false);
         using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(_connectionClosed))
         {
-            handshake.CancelAfter(_s.Timeout);
+            handshake.CancelAfter(_s.StartTlsTimeout);
             try
             {
                 await stream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions

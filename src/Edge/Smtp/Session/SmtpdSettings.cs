@@ -88,6 +88,9 @@ internal sealed class SmtpdSettings
     public required TimeSpan UpstreamProxyTimeout { get; init; }
     public required TlsLevel Tls { get; init; }
 
+    /// <summary>smtpd_starttls_timeout: how long the TLS handshake may take (after STARTTLS, or at connect in wrapper mode).</summary>
+    public TimeSpan StartTlsTimeout { get; init; } = TimeSpan.FromSeconds(300);
+
     /// <summary>Wrapper mode, protocol versions, client certificates, and what the Received: header and the log say of TLS.</summary>
     public ServerTlsSettings ServerTls { get; init; } = ServerTlsSettings.None;
 
