@@ -89,9 +89,9 @@ internal sealed partial class QueueManager
         }
         // A probe meets the destination as mail does: not tried while it is dead, and within its concurrency window.
         Destination destination = _destinations.GetOrAdd(route, _ => new Destination(transport.Policy));
-        if (destination.Dead is { } dead && dead.Until > DateTimeOffset.UtcNow)
+        if (Suspended(destination, recipients, "qmgr") is { } suspended)
         {
-            return [.. recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.4.1", $"delivery temporarily suspended: {dead.Reason}", "none"))];
+            return suspended;
         }
         // The agent's work belongs on the thread pool, not on the session's I/O thread that asked.
         await Task.Yield();
@@ -120,8 +120,7 @@ internal sealed partial class QueueManager
         }
         finally
         {
-            bool reached = results.Any(r => r.Status != DeliveryStatus.Deferred || r.Relay != "none");
-            destination.Leave(reached, results.FirstOrDefault()?.Reason ?? "delivery interrupted", settings.Schedule.MinimalBackoff);
+            Feedback(destination, results, settings.Schedule.MinimalBackoff);
         }
     }
 

@@ -295,10 +295,9 @@ internal sealed partial class QueueManager : IAsyncDisposable
             transport = (new UnavailableTransport("qmgr", "mail transport unavailable"), new SemaphoreSlim(1), 1, DestinationPolicy.Default);
         }
         Destination destination = _destinations.GetOrAdd(route, _ => new Destination(transport.Policy));
-        if (destination.Dead is { } dead && dead.Until > DateTimeOffset.UtcNow)
+        if (Suspended(destination, recipients, transport.Transport.Service) is { } suspended)
         {
-            return await SettleAsync(attempt, [.. recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.4.1",
-                $"delivery temporarily suspended: {dead.Reason}", "none") { Service = transport.Transport.Service })]);
+            return await SettleAsync(attempt, suspended);
         }
         int limit = transport.Policy.RecipientLimit > 0 ? transport.Policy.RecipientLimit : recipients.Length;
         DeliveryResult[][] jobs = await Task.WhenAll(recipients.Chunk(limit)
@@ -321,14 +320,12 @@ internal sealed partial class QueueManager : IAsyncDisposable
         await destination.EnterAsync(_stop.Token);
         IReadOnlyList<DeliveryResult> results = [];
         bool left = false;
-        // Feedback: a session with the destination, whatever it said of the recipients, is a success. Given before
-        // the outcomes are logged, so that mail arriving after a log line that says the destination failed finds it
-        // marked so.
+        // Feedback is given before the outcomes are logged, so that mail arriving after a log line that says the
+        // destination failed finds it marked so.
         void Leave()
         {
             left = true;
-            bool reached = results.Any(r => r.Status != DeliveryStatus.Deferred || r.Relay != "none");
-            destination.Leave(reached, results.FirstOrDefault()?.Reason ?? "delivery interrupted", attempt.Settings.Schedule.MinimalBackoff);
+            Feedback(destination, results, attempt.Settings.Schedule.MinimalBackoff);
         }
         try
         {
@@ -372,6 +369,20 @@ internal sealed partial class QueueManager : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>A dead destination's recipients wait with the reason it died of, untried; null while it lives.</summary>
+    private static DeliveryResult[]? Suspended(Destination destination, IEnumerable<int> recipients, string service) =>
+        destination.Dead is { } dead && dead.Until > DateTimeOffset.UtcNow
+            ? [.. recipients.Select(r => new DeliveryResult(r, DeliveryStatus.Deferred, "4.4.1", $"delivery temporarily suspended: {dead.Reason}", "none")
+            {
+                Service = service,
+            })]
+            : null;
+
+    /// <summary>An agent run's feedback to its destination: a session with it, whatever it said of the recipients, is a success.</summary>
+    private static void Feedback(Destination destination, IReadOnlyList<DeliveryResult> results, TimeSpan backoff) =>
+        destination.Leave(results.Any(r => r.Status != DeliveryStatus.Deferred || r.Relay != "none"),
+            results.FirstOrDefault()?.Reason ?? "delivery interrupted", backoff);
 
     /// <summary>
     /// Queues a notice about <paramref name="reports"/>, if there are any, as bounce(8) does: to the sender from

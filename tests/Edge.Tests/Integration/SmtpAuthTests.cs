@@ -207,4 +207,16 @@ public class SmtpAuthTests
         Assert.Equal("553 5.7.1 <alice@edge.test>: Sender address rejected: not owned by user alice",
             await RcptAsync(owner, "alice@edge.test", "carol@remote.example"));
     }
+
+    /// <summary>broken_sasl_auth_clients adds the old AUTH= line; smtpd_sasl_mechanism_filter narrows what is offered.</summary>
+    [Fact]
+    public async Task The_ehlo_auth_lines_follow_broken_clients_and_the_mechanism_filter()
+    {
+        await using Dovecot dovecot = await Dovecot.StartAsync();
+        await using EdgeInstance edge = await EdgeInstance.StartAsync(MainCf(dovecot) + "\nbroken_sasl_auth_clients = yes\nsmtpd_sasl_mechanism_filter = login");
+        await using SmtpConnection c = await edge.ConnectAsync();
+        string ehlo = await c.CommandAsync("EHLO client.example");
+        Assert.Contains("\n250-AUTH LOGIN\n250-AUTH=LOGIN\n", ehlo.Replace("\r\n", "\n") + "\n");
+        Assert.DoesNotContain("PLAIN", ehlo);
+    }
 }

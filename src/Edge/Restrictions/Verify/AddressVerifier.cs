@@ -178,8 +178,7 @@ internal sealed class AddressVerifier(TimeProvider? time = null)
                 return;
             }
         }
-        string text = new([.. outcome.Text.Select(c => char.IsControl(c) ? '?' : c)]);
-        await PutAsync(configuration, key, new Entry(outcome.Status, DateTimeOffset.UnixEpoch, now, text));
+        await PutAsync(configuration, key, new Entry(outcome.Status, DateTimeOffset.UnixEpoch, now, Printable.Text(outcome.Text)));
     }
 
     /// <summary>Stored for as long as the entry can be of use: its expiry, or a pending probe's lifetime.</summary>

@@ -318,18 +318,10 @@ internal sealed class DovecotAuthClient
         return new SaslReply(SaslStatus.Fail, "Authentication backend error", null, id);
     }
 
-    private static string? User(string[] fields) => Argument(fields, "user=") is { } user ? Printable(user) : null;
+    private static string? User(string[] fields) => Argument(fields, "user=") is { } user ? Printable.Text(user) : null;
 
     private static string? Argument(string[] fields, string name) =>
-        fields.Skip(2).FirstOrDefault(f => f.StartsWith(name, StringComparison.Ordinal)) is { } field ? Printable(field[name.Length..]) : null;
-
-    private static string Printable(string text) => string.Create(text.Length, text, static (span, source) =>
-    {
-        for (int i = 0; i < span.Length; i++)
-        {
-            span[i] = char.IsControl(source[i]) ? '?' : source[i];
-        }
-    });
+        fields.Skip(2).FirstOrDefault(f => f.StartsWith(name, StringComparison.Ordinal)) is { } field ? Printable.Text(field[name.Length..]) : null;
 
     /// <summary>The connection is done for: waiting requests hear so, and the next one connects again.</summary>
     private void Break(Connection connection)

@@ -42,7 +42,7 @@ internal sealed partial class SmtpSession
         Line("");
         foreach (string line in history.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
-            Wrap(WithoutControls(line), Line);
+            Wrap(Printable.Text(line), Line);
         }
         Line("");
         if (reason is not null)
@@ -70,6 +70,4 @@ internal sealed partial class SmtpSession
         }
         write(" " + indent + line);
     }
-
-    private static string WithoutControls(string line) => new([.. line.Select(c => char.IsControl(c) ? '?' : c)]);
 }
