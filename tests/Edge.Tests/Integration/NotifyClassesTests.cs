@@ -43,14 +43,14 @@ public class NotifyClassesTests
         await using var edge = await EdgeInstance.StartAsync("mynetworks = 192.0.2.0/24");
         await SessionAsync(edge);
         await Task.Delay(500);
-        Assert.Empty(await edge.QueuedAsync());
+        Assert.Empty(await edge.AllQueuedAsync());
     }
 
     private static async Task<Edge.Queue.QueuedMessage> WaitForQueuedAsync(EdgeInstance edge)
     {
         for (int i = 0; i < 100; i++)
         {
-            if ((await edge.QueuedAsync()).SingleOrDefault() is { } message)
+            if ((await edge.AllQueuedAsync()).SingleOrDefault() is { } message)
             {
                 return message;
             }
