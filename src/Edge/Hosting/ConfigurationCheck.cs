@@ -52,6 +52,29 @@ internal static class ConfigurationCheck
             {
                 warn($"{service.File}, line {service.Line}: service {service.Name}: smtpd_tls_req_ccert: Can't require client certs unless TLS is required");
             }
+            CipherExclusions(config, warn);
+        }
+    }
+
+    /// <summary>
+    /// A cipher exclusion that names nothing this OpenSSL offers excludes nothing (such a cipher cannot be negotiated
+    /// anyway: RC4, EXPORT and DES are gone from OpenSSL 3), but it may be a misspelt name of one that can.
+    /// </summary>
+    private static void CipherExclusions(MainConfig config, Action<string> warn)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        foreach (string name in Smtp.Tls.ServerTlsSettings.ExclusionParameters(enforced: true))
+        {
+            foreach (string token in Smtp.Tls.ServerTlsSettings.Exclusions(config, name).Where(t => !"!+-@".Contains(t[0])))
+            {
+                if (Smtp.Tls.OpenSslCipherList.Expand(token) is null)
+                {
+                    warn(config.Error(name, $"\"{token}\" names no TLS 1.2 cipher this OpenSSL offers: it excludes nothing").Message);
+                }
+            }
         }
     }
 

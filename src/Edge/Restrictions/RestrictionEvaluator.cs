@@ -180,9 +180,9 @@ internal static class RestrictionEvaluator
             Restriction.RejectRhsblHelo when c.Helo is not null && DnsRestrictions.DomainOf(c.Helo) is { } helo =>
                 DnsRestrictions.Listed(s, step, c, step.List!.QueryFor(helo), "Helo command", helo),
             Restriction.RejectRhsblSender when DnsRestrictions.DomainOf(c.SenderText) is { } sender =>
-                DnsRestrictions.Listed(s, step, c, step.List!.QueryFor(sender), "Sender address", sender),
+                DnsRestrictions.Listed(s, step, c, step.List!.QueryFor(sender), "Sender address", c.SenderText),
             Restriction.RejectRhsblRecipient when hasRecipient && DnsRestrictions.DomainOf(c.RecipientText) is { } recipient =>
-                DnsRestrictions.Listed(s, step, c, step.List!.QueryFor(recipient), "Recipient address", recipient),
+                DnsRestrictions.Listed(s, step, c, step.List!.QueryFor(recipient), "Recipient address", c.RecipientText),
             Restriction.RejectUnknownClientHostname when c.Client.Name == "unknown" && c.Client.Ip is not null =>
                 UnknownClient(s, c, ""),
             Restriction.RejectUnknownReverseClientHostname when c.Client.ReverseName == "unknown" && c.Client.Ip is not null =>

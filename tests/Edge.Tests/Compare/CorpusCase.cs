@@ -14,12 +14,14 @@ namespace Edge.Tests.Compare;
 ///     MAIL FROM:&lt;a@example.org&gt;
 ///     RCPT TO:&lt;user@edge.test&gt;
 /// </code>
-/// $DIR is the directory the files are written to. In a session, the lines after a DATA that got 354 are the
+/// $DIR is the directory the files are written to. A "dns:" section's lines are dnsmasq record options
+/// ("--mx-host=…"): both servers then ask one dnsmasq that serves them, and nothing else. In a session, the lines after a DATA that got 354 are the
 /// message, up to a line with a single "."; white space past a session line's four spaces of indentation is the
 /// line's own (a header's continuation). Blank lines are skipped, so a message's body starts at its first line that
 /// is not a header.
 /// </summary>
-public sealed record CorpusCase(string Name, string MainCf, IReadOnlyDictionary<string, string> Files, IReadOnlyList<IReadOnlyList<string>> Sessions)
+public sealed record CorpusCase(string Name, string MainCf, IReadOnlyDictionary<string, string> Files, IReadOnlyList<string> Dns,
+    IReadOnlyList<IReadOnlyList<string>> Sessions)
 {
     public static string Directory { get; } = Path.Combine(Support.Repository.Source, "..", "..", "tests", "Edge.Tests", "Compare", "Corpus");
 
@@ -29,6 +31,7 @@ public sealed record CorpusCase(string Name, string MainCf, IReadOnlyDictionary<
     {
         string mainCf = "";
         var files = new Dictionary<string, string>();
+        var dns = new List<string>();
         var sessions = new List<IReadOnlyList<string>>();
         string? section = null;
         foreach (string raw in File.ReadLines(Path.Combine(Directory, name + ".case")))
@@ -48,7 +51,7 @@ public sealed record CorpusCase(string Name, string MainCf, IReadOnlyDictionary<
                 {
                     files[section[5..].Trim()] = "";
                 }
-                else if (section != "main.cf")
+                else if (section is not ("main.cf" or "dns"))
                 {
                     throw new FormatException($"{name}.case: unknown section \"{raw}\"");
                 }
@@ -59,6 +62,9 @@ public sealed record CorpusCase(string Name, string MainCf, IReadOnlyDictionary<
             {
                 case "main.cf":
                     mainCf += line + "\n";
+                    break;
+                case "dns":
+                    dns.Add(line);
                     break;
                 case "session":
                     // Past the section's indentation, white space is the line's own (a header's continuation line).
@@ -71,6 +77,6 @@ public sealed record CorpusCase(string Name, string MainCf, IReadOnlyDictionary<
                     throw new FormatException($"{name}.case: \"{raw}\" is outside any section");
             }
         }
-        return new CorpusCase(name, mainCf, files, sessions);
+        return new CorpusCase(name, mainCf, files, dns, sessions);
     }
 }

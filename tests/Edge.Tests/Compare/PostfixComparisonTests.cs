@@ -1,5 +1,7 @@
+using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
+using Edge.Tests.Dns;
 using Edge.Tests.Support;
 
 namespace Edge.Tests.Compare;
@@ -39,9 +41,14 @@ public partial class PostfixComparisonTests
             files.Write(file, text);
         }
         string mainCf = Common + "\n" + corpusCase.MainCf.Replace("$DIR", files.Path);
-        await using PostfixServer postfix = await PostfixServer.StartAsync(mainCf);
+        // Postfix asks the nameserver of /etc/resolv.conf, which has no port: dnsmasq listens on port 53 of a loopback
+        // address of this case's own.
+        using Dnsmasq? dns = corpusCase.Dns.Count == 0 ? null
+            : await Dnsmasq.StartAsync(corpusCase.Dns, new IPEndPoint(IPAddress.Parse($"127.53.{Random.Shared.Next(1, 255)}.{Random.Shared.Next(1, 255)}"), 53));
+        await using PostfixServer postfix = await PostfixServer.StartAsync(mainCf, nameserver: dns?.EndPoint.Address);
         // Postfix runs no queue manager; Edge's waits, so that both queues still hold what was accepted at the end.
-        await using EdgeInstance edge = await EdgeInstance.StartAsync(mainCf + "\ndefer_transports = " + NoDelivery);
+        await using EdgeInstance edge = await EdgeInstance.StartAsync(mainCf + "\ndefer_transports = " + NoDelivery +
+            (dns is null ? "" : $"\nedge_dns_servers = {dns.EndPoint}"));
         var differences = new StringBuilder();
         var queued = new List<(string Postfix, string Edge)>();
         for (int i = 0; i < corpusCase.Sessions.Count; i++)

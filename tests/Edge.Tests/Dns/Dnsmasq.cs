@@ -9,7 +9,8 @@ namespace Edge.Tests.Dns;
 
 /// <summary>
 /// A real dnsmasq (Debian package dnsmasq-base) answering for the zone "test" on 127.0.0.1 and a free high
-/// port, over UDP and TCP, from the records given on its command line; nothing is forwarded anywhere.
+/// port (or an address and port of the test's choice), over UDP and TCP, from the records given on its command
+/// line; nothing is forwarded anywhere.
 /// A missing dnsmasq fails the test with the package to install.
 /// </summary>
 public sealed class Dnsmasq : IDisposable
@@ -41,7 +42,8 @@ public sealed class Dnsmasq : IDisposable
     }
 
     /// <summary>Starts dnsmasq with the records as options ("--mx-host=…", "--txt-record=…") and waits until it answers.</summary>
-    public static async Task<Dnsmasq> StartAsync(IEnumerable<string> records)
+    /// <param name="at">Where it listens instead (port 53 of a loopback address, for a resolv.conf, which names no port).</param>
+    public static async Task<Dnsmasq> StartAsync(IEnumerable<string> records, IPEndPoint? at = null)
     {
         string program = Peer.Require("dnsmasq", "dnsmasq-base");
         string[] recordArgs = records.ToArray();
@@ -49,12 +51,13 @@ public sealed class Dnsmasq : IDisposable
         // The free port is found before dnsmasq binds it, so another process may take it in between: retry.
         for (int round = 0; round < 5; round++)
         {
-            int port = FreePort();
+            int port = at?.Port ?? FreePort();
+            IPAddress address = at?.Address ?? IPAddress.Loopback;
             var log = new StringBuilder();
             Process process = Peer.Start(program,
                 [
                     "--keep-in-foreground", "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file=",
-                    "--log-facility=-", "--listen-address=127.0.0.1", "--bind-interfaces", $"--port={port}",
+                    "--log-facility=-", $"--listen-address={address}", "--bind-interfaces", $"--port={port}",
                     "--local=/test/", $"--local-ttl={Ttl}", .. recordArgs,
                 ],
                 line =>
@@ -64,7 +67,7 @@ public sealed class Dnsmasq : IDisposable
                         log.AppendLine(line);
                     }
                 });
-            var server = new Dnsmasq(process, log, new IPEndPoint(IPAddress.Loopback, port));
+            var server = new Dnsmasq(process, log, new IPEndPoint(address, port));
             if (await server.WaitUntilAnsweringAsync())
             {
                 return server;

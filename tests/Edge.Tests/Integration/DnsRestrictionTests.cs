@@ -64,7 +64,7 @@ public class DnsRestrictionTests : IClassFixture<DnsRestrictionTests.Zone>
     }
 
     [Theory]
-    [InlineData("someone@spammy.test", "554 5.7.1 Service unavailable; Sender address [spammy.test] blocked using rhsbl.test")]
+    [InlineData("someone@spammy.test", "554 5.7.1 Service unavailable; Sender address [someone@spammy.test] blocked using rhsbl.test")]
     [InlineData("someone@mail.test", "250 2.1.5 Ok")]
     public async Task Rhsbl_checks_the_sender_domain(string sender, string reply)
     {

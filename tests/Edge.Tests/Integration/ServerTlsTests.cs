@@ -1,5 +1,6 @@
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
 using Edge.Tests.Support;
 
 namespace Edge.Tests.Integration;
@@ -7,9 +8,10 @@ namespace Edge.Tests.Integration;
 /// <summary>
 /// The SMTP server's TLS controls: wrapper mode (port 465), protocol versions, client certificates asked for,
 /// required and trusted through smtpd_tls_CAfile or listed by fingerprint in relay_clientcerts, and the Received:
-/// header's TLS comments, which Postfix writes only with smtpd_tls_received_header = yes.
+/// header's TLS comments, which Postfix writes only with smtpd_tls_received_header = yes; ciphers excluded by name or
+/// by OpenSSL's aliases.
 /// </summary>
-public class ServerTlsTests
+public partial class ServerTlsTests
 {
     private static async Task<string> RelayAsync(SmtpConnection c)
     {
@@ -119,6 +121,8 @@ public class ServerTlsTests
     [InlineData("smtpd_tls_protocols = TLSv1.4", "parameter smtpd_tls_protocols: invalid TLS protocol name \"TLSv1.4\"")]
     [InlineData("smtpd_tls_protocols = !TLSv1, !TLSv1.1, !TLSv1.2, !TLSv1.3", "leaves no TLS protocol version enabled")]
     [InlineData("smtpd_tls_ciphers = export", "parameter smtpd_tls_ciphers: \"export\" is not supported by Edge")]
+    [InlineData("smtpd_tls_exclude_ciphers = aNULL, !RC4", "parameter smtpd_tls_exclude_ciphers: invalid unary '!+-@' in cipher exclusion list: \"!RC4\"")]
+    [InlineData("smtpd_tls_exclude_ciphers = ALL", "parameter smtpd_tls_exclude_ciphers: \"DEFAULT:!ALL\" leaves no TLS 1.2 cipher")]
     public async Task A_tls_setting_edge_cannot_honour_stops_start_up(string setting, string error)
     {
         using var directory = new TempDirectory();
@@ -254,4 +258,63 @@ public class ServerTlsTests
             Assert.Contains(fromEdge, a => a.StartsWith(required ? "421 4.7.1" : "554 5.7.1", StringComparison.Ordinal));
         }
     }
+
+    /// <summary>
+    /// smtpd_tls_exclude_ciphers takes ciphers out by OpenSSL's aliases (AESGCM) and names, in Debian's Postfix 3.7 and
+    /// in Edge alike: a TLS 1.2 client that offers only excluded ciphers cannot start TLS, one that offers another
+    /// can, and TLS 1.3's suites stay. smtpd_tls_mandatory_exclude_ciphers applies only where TLS is required.
+    /// </summary>
+    [Fact]
+    public async Task Excluded_ciphers_cannot_be_negotiated_as_in_postfix()
+    {
+        using var directory = new TempDirectory();
+        string[] offers = ["ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-CHACHA20-POLY1305", "ECDHE-RSA-AES256-SHA384"];
+
+        // openssl s_client, as an administrator checks a server: EHLO, STARTTLS and a TLS 1.2 handshake offering only
+        // the ciphers named; then a TLS 1.3 client.
+        async Task<List<string>> HandshakesAsync(int port)
+        {
+            var outcomes = new List<string>();
+            foreach (string offer in offers)
+            {
+                (_, string output) = await Peer.RunAsync("sh", "dash", "-c", "exec openssl s_client \"$@\" < /dev/null", "sh",
+                    "-connect", $"127.0.0.1:{port}", "-starttls", "smtp", "-tls1_2", "-cipher", offer);
+                string cipher = CipherIs().Match(output) is { Success: true } match ? match.Groups[1].Value : $"(no outcome: {output})";
+                outcomes.Add($"{offer}: {(cipher == "(NONE)" ? "no TLS" : cipher)}");
+            }
+            await using SmtpConnection current = await SmtpConnection.OpenAsync(port);
+            await current.CommandAsync("EHLO client.example");
+            await current.CommandAsync("STARTTLS");
+            await current.StartTlsAsync(protocols: SslProtocols.Tls13);
+            outcomes.Add($"TLS 1.3: {await current.CommandAsync("NOOP")}");
+            return outcomes;
+        }
+
+        string common = $"""
+            myhostname = mx.edge.test
+            mydestination = localhost, edge.test
+            smtpd_banner = $myhostname ESMTP
+            {TestCertificate.MainCf(directory)}
+            smtpd_tls_mandatory_exclude_ciphers = ECDHE-RSA-AES256-SHA384
+            """;
+        foreach ((string extra, string[] expected) in new[]
+        {
+            ("smtpd_tls_exclude_ciphers = AESGCM, ECDHE-RSA-CHACHA20-POLY1305",
+                new[] { "no TLS", "no TLS", "ECDHE-RSA-AES256-SHA384", "250 2.0.0 Ok" }),
+            ("smtpd_tls_exclude_ciphers = CHACHA20\nsmtpd_tls_security_level = encrypt",
+                new[] { "ECDHE-RSA-AES256-GCM-SHA384", "no TLS", "no TLS", "250 2.0.0 Ok" }),
+        })
+        {
+            string mainCf = common + "\n" + extra + "\n";
+            await using PostfixServer postfix = await PostfixServer.StartAsync(mainCf, "tlsmgr unix - - n 1000? 1 tlsmgr");
+            await using EdgeInstance edge = await EdgeInstance.StartAsync(mainCf);
+            List<string> fromPostfix = await HandshakesAsync(postfix.Port);
+            List<string> fromEdge = await HandshakesAsync(edge.Port);
+            Assert.True(fromPostfix.SequenceEqual(fromEdge), $"postfix:\n{string.Join("\n", fromPostfix)}\n\nedge:\n{string.Join("\n", fromEdge)}\n\n{postfix.Log}");
+            Assert.Equal(expected, fromEdge.Select(o => o[(o.IndexOf(": ", StringComparison.Ordinal) + 2)..]));
+        }
+    }
+
+    [GeneratedRegex(@"Cipher is (\S+)")]
+    private static partial Regex CipherIs();
 }

@@ -23,7 +23,7 @@ public class UnimplementedConfigurationTests
     [InlineData("fallback_transport = maildrop")]
     [InlineData("smtpd_command_filter = pcre:/etc/postfix/command_filter")]
     [InlineData("mailbox_command = /usr/bin/procmail")]
-    [InlineData("smtpd_tls_exclude_ciphers = aNULL, RC4")]
+    [InlineData("smtpd_discard_ehlo_keyword_address_maps = hash:/etc/postfix/discard_ehlo")]
     [InlineData("sender_dependent_default_transport_maps = hash:/etc/postfix/transports")]
     [InlineData("sender_dependent_relayhost_maps = hash:/etc/postfix/relayhosts")]
     [InlineData("mailbox_transport = lmtp:unix:private/dovecot-lmtp")]
@@ -44,9 +44,9 @@ public class UnimplementedConfigurationTests
     [Fact]
     public async Task A_master_cf_option_is_refused_at_its_line()
     {
-        using TempDirectory config = Config("", "127.0.0.1:0 inet n - n - - smtpd\n127.0.0.2:0 inet n - n - - smtpd\n  -o smtpd_tls_exclude_ciphers=RC4\n");
+        using TempDirectory config = Config("", "127.0.0.1:0 inet n - n - - smtpd\n127.0.0.2:0 inet n - n - - smtpd\n  -o smtpd_command_filter=pcre:/etc/postfix/command_filter\n");
         var e = await Assert.ThrowsAsync<ConfigException>(() => Hosting.EdgeServer.StartAsync(config.Path));
-        Assert.StartsWith($"{config.File("master.cf")}, line 2: parameter smtpd_tls_exclude_ciphers: is not implemented by Edge yet", e.Message);
+        Assert.StartsWith($"{config.File("master.cf")}, line 2: parameter smtpd_command_filter: is not implemented by Edge yet", e.Message);
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using System.Net;
 using Edge.Tests.Delivery;
 
 namespace Edge.Tests.Support;
@@ -26,7 +27,11 @@ public sealed class PostfixServer : IAsyncDisposable
 
     /// <param name="mainCf">main.cf lines after the instance's own (queue and data directories, mail owner, logging).</param>
     /// <param name="masterCf">master.cf lines after the instance's own (a qmgr and delivery agents, for a test that delivers).</param>
-    public static async Task<PostfixServer> StartAsync(string mainCf, string masterCf = "")
+    /// <param name="nameserver">
+    /// The DNS server Postfix asks instead of the machine's: its daemons run in a mount namespace of their own, where a
+    /// resolv.conf naming this server is mounted over /etc/resolv.conf.
+    /// </param>
+    public static async Task<PostfixServer> StartAsync(string mainCf, string masterCf = "", IPAddress? nameserver = null)
     {
         string postfix = Peer.Require("postfix", "postfix");
         var directory = new TempDirectory();
@@ -67,7 +72,9 @@ public sealed class PostfixServer : IAsyncDisposable
             """ + "\n");
         var server = new PostfixServer(directory, port);
         await Peer.RunAsync(postfix, "postfix", "-c", directory.Path, "set-permissions");
-        (int exit, string output) = await Peer.RunAsync(postfix, "postfix", "-c", directory.Path, "start");
+        (int exit, string output) = nameserver is null
+            ? await Peer.RunAsync(postfix, "postfix", "-c", directory.Path, "start")
+            : await StartWithNameserverAsync(postfix, directory, nameserver);
         if (exit != 0)
         {
             await server.DisposeAsync();
@@ -75,6 +82,13 @@ public sealed class PostfixServer : IAsyncDisposable
         }
         await ListeningPort.WaitAsync(port, () => false, "postfix");
         return server;
+    }
+
+    private static Task<(int Exit, string Output)> StartWithNameserverAsync(string postfix, TempDirectory directory, IPAddress nameserver)
+    {
+        directory.Write("resolv.conf", $"nameserver {nameserver}\n");
+        return Peer.RunAsync("unshare", "util-linux", "--mount", "--propagation", "private", "/bin/sh", "-c",
+            "mount --bind \"$0\" /etc/resolv.conf && exec \"$1\" -c \"$2\" start", directory.File("resolv.conf"), postfix, directory.Path);
     }
 
     public Task<SmtpConnection> ConnectAsync() => SmtpConnection.OpenAsync(Port);

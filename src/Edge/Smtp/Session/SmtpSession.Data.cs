@@ -379,6 +379,7 @@ internal sealed partial class SmtpSession
                 {
                     ServerCertificate = _s.Certificate,
                     EnabledSslProtocols = settings.Protocols,
+                    CipherSuitesPolicy = settings.Ciphers,
                     // smtpd_tls_ask_ccert: the certificate is asked for, and any is taken; whether it is trusted is decided below.
                     ClientCertificateRequired = settings.AskClientCertificate,
                     RemoteCertificateValidationCallback = static (_, _, _, _) => true,

@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -6,12 +7,14 @@ using Edge.Config;
 namespace Edge.Smtp.Tls;
 
 /// <summary>
-/// The SMTP server's TLS beyond the level and certificate: wrapper mode (port 465), the protocol versions, client
-/// certificates (asked for, required, and the CAs that make one trusted), and what the Received: header and the log say.
+/// The SMTP server's TLS beyond the level and certificate: wrapper mode (port 465), the protocol versions, the ciphers
+/// (null: OpenSSL's DEFAULT list, as SslStream uses), client certificates (asked for, required, and the CAs that make
+/// one trusted), and what the Received: header and the log say.
 /// </summary>
 internal sealed record ServerTlsSettings(
     bool Wrapper,
     SslProtocols Protocols,
+    CipherSuitesPolicy? Ciphers,
     bool AskClientCertificate,
     bool RequireClientCertificate,
     X509Certificate2Collection ClientAuthorities,
@@ -19,7 +22,7 @@ internal sealed record ServerTlsSettings(
     int LogLevel,
     HashAlgorithmName Digest)
 {
-    public static ServerTlsSettings None { get; } = new(false, SslProtocols.None, false, false, [], false, 0, HashAlgorithmName.SHA256);
+    public static ServerTlsSettings None { get; } = new(false, SslProtocols.None, null, false, false, [], false, 0, HashAlgorithmName.SHA256);
 
     /// <param name="enforced">TLS is required (smtpd_tls_security_level = encrypt, or wrapper mode).</param>
     public static ServerTlsSettings From(MainConfig config, bool enforced)
@@ -39,7 +42,7 @@ internal sealed record ServerTlsSettings(
         // Without TLS required, Postfix ignores smtpd_tls_req_ccert (ConfigurationCheck warns).
         bool require = config.GetBool("smtpd_tls_req_ccert");
         string digest = config.Get("smtpd_tls_fingerprint_digest").ToLowerInvariant();
-        return new ServerTlsSettings(config.GetBool("smtpd_tls_wrappermode"), protocols, ask || (enforced && require), enforced && require,
+        return new ServerTlsSettings(config.GetBool("smtpd_tls_wrappermode"), protocols, CipherPolicy(config, enforced), ask || (enforced && require), enforced && require,
             Authorities(config), config.GetBool("smtpd_tls_received_header"), config.GetInt("smtpd_tls_loglevel"), digest switch
             {
                 "md5" => HashAlgorithmName.MD5,
@@ -49,6 +52,43 @@ internal sealed record ServerTlsSettings(
                 _ => throw config.Error("smtpd_tls_fingerprint_digest", $"unsupported digest \"{digest}\" (md5, sha1, sha256 or sha512)"),
             });
     }
+
+    /// <summary>The exclusion parameters that apply: smtpd_tls_exclude_ciphers always, the mandatory one where TLS is required.</summary>
+    public static string[] ExclusionParameters(bool enforced) =>
+        enforced ? ["smtpd_tls_exclude_ciphers", "smtpd_tls_mandatory_exclude_ciphers"] : ["smtpd_tls_exclude_ciphers"];
+
+    /// <summary>
+    /// The cipher list less the exclusions, as Postfix's tls_set_ciphers() builds it ("DEFAULT:!aNULL:!3DES"): OpenSSL
+    /// decides what each name or alias takes out; TLS 1.3's suites stay, as they do in Postfix. Null without exclusions.
+    /// </summary>
+    private static CipherSuitesPolicy? CipherPolicy(MainConfig config, bool enforced)
+    {
+        var cipherList = new System.Text.StringBuilder("DEFAULT");
+        string last = "";
+        foreach (string name in ExclusionParameters(enforced))
+        {
+            foreach (string token in Exclusions(config, name))
+            {
+                if ("!+-@".Contains(token[0]))
+                {
+                    throw config.Error(name, $"invalid unary '!+-@' in cipher exclusion list: \"{token}\"");
+                }
+                cipherList.Append(":!").Append(token);
+                last = name;
+            }
+        }
+        if (last.Length == 0 || !OperatingSystem.IsLinux())
+        {
+            return last.Length == 0 ? null : throw config.Error(last, "cipher exclusions need OpenSSL (Linux)");
+        }
+        IReadOnlyList<TlsCipherSuite> suites = OpenSslCipherList.Expand(cipherList.ToString())
+            ?? throw config.Error(last, $"\"{cipherList}\" leaves no TLS 1.2 cipher: clients that cannot do TLS 1.3 could never start TLS");
+        return new CipherSuitesPolicy(suites);
+    }
+
+    /// <summary>An exclusion list's names, split at white space, commas and colons as Postfix splits them.</summary>
+    public static IEnumerable<string> Exclusions(MainConfig config, string name) =>
+        config.GetList(name).SelectMany(item => item.Split(':', StringSplitOptions.RemoveEmptyEntries));
 
     /// <summary>smtpd_tls_CAfile and smtpd_tls_CApath: the CAs a client certificate must chain to, to be trusted.</summary>
     private static X509Certificate2Collection Authorities(MainConfig config)

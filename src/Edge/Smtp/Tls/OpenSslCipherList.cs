@@ -1,0 +1,75 @@
+using System.Net.Security;
+using System.Runtime.InteropServices;
+
+namespace Edge.Smtp.Tls;
+
+/// <summary>
+/// What an OpenSSL cipher string selects, asked of the OpenSSL that SslStream runs on, as the IANA suites a
+/// <see cref="CipherSuitesPolicy"/> takes. Postfix hands its cipher list ("…:!excluded") to OpenSSL the same way, so
+/// the names, aliases (aNULL, 3DES, CAMELLIA, kRSA, SHA1…) and the system's security level mean what they mean there.
+/// </summary>
+internal static partial class OpenSslCipherList
+{
+    private const string Ssl = "libssl.so.3";
+    private const string Crypto = "libcrypto.so.3";
+
+    /// <summary>
+    /// The suites <paramref name="cipherString"/> selects for TLS 1.2 and earlier, with TLS 1.3's (which cipher strings
+    /// do not choose, in OpenSSL as in Postfix); null when it selects no TLS 1.2 cipher at all.
+    /// </summary>
+    public static IReadOnlyList<TlsCipherSuite>? Expand(string cipherString)
+    {
+        nint context = SSL_CTX_new(TLS_server_method());
+        if (context == 0)
+        {
+            throw new InvalidOperationException("OpenSSL could not make a TLS context");
+        }
+        try
+        {
+            if (SSL_CTX_set_cipher_list(context, cipherString) != 1)
+            {
+                ERR_clear_error();
+                return null;
+            }
+            nint ciphers = SSL_CTX_get_ciphers(context);
+            int count = OPENSSL_sk_num(ciphers);
+            var suites = new List<TlsCipherSuite>(count);
+            for (int i = 0; i < count; i++)
+            {
+                suites.Add((TlsCipherSuite)SSL_CIPHER_get_protocol_id(OPENSSL_sk_value(ciphers, i)));
+            }
+            return suites;
+        }
+        finally
+        {
+            SSL_CTX_free(context);
+        }
+    }
+
+    [LibraryImport(Ssl)]
+    private static partial nint TLS_server_method();
+
+    [LibraryImport(Ssl)]
+    private static partial nint SSL_CTX_new(nint method);
+
+    [LibraryImport(Ssl)]
+    private static partial void SSL_CTX_free(nint context);
+
+    [LibraryImport(Ssl, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SSL_CTX_set_cipher_list(nint context, string cipherString);
+
+    [LibraryImport(Ssl)]
+    private static partial nint SSL_CTX_get_ciphers(nint context);
+
+    [LibraryImport(Ssl)]
+    private static partial ushort SSL_CIPHER_get_protocol_id(nint cipher);
+
+    [LibraryImport(Crypto)]
+    private static partial int OPENSSL_sk_num(nint stack);
+
+    [LibraryImport(Crypto)]
+    private static partial nint OPENSSL_sk_value(nint stack, int index);
+
+    [LibraryImport(Crypto)]
+    private static partial void ERR_clear_error();
+}
