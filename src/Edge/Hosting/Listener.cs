@@ -22,6 +22,9 @@ internal sealed class Listener(string service, IReadOnlyList<IPEndPoint> endpoin
         set => _settings = value;
     }
 
-    /// <summary>The listener's client counts; anvil_rate_time_unit is the one it started with, as anvil(8) reads it once.</summary>
-    public Anvil Anvil { get; } = new(settings.AnvilTimeUnit);
+    /// <summary>
+    /// The listener's client counts; anvil_rate_time_unit, and the store the rates are shared through, are the ones it
+    /// started with, as anvil(8) reads its settings once.
+    /// </summary>
+    public Anvil Anvil { get; } = new(settings.AnvilTimeUnit, settings.SharedRates, service);
 }

@@ -42,6 +42,7 @@ internal static class SmtpdSettingsFactory
         AddressClassifier classifier = Classifier(config);
         IReadOnlySet<string> overrides = ReceiveOverrides(config);
         X509Certificate2? certificate = tls == TlsLevel.None ? null : LoadCertificate(config);
+        SaslSettings? sasl = SaslSettings.From(config, name => Networks(config, name), tlsEnforced: tls == TlsLevel.Encrypt);
 
         var settings = new SmtpdSettings
         {
@@ -97,7 +98,8 @@ internal static class SmtpdSettingsFactory
             Notify = SessionNotify.From(config, classifier),
             StartTlsTimeout = config.GetTime("smtpd_starttls_timeout"),
             ServerTls = tls == TlsLevel.None ? ServerTlsSettings.None : ServerTlsSettings.From(config, tls == TlsLevel.Encrypt),
-            Sasl = SaslSettings.From(config, name => Networks(config, name), tlsEnforced: tls == TlsLevel.Encrypt),
+            Sasl = sasl,
+            SharedRates = SharedRates(config, sasl, stores),
             EhloDiscard = discard,
             Certificate = certificate,
         };
@@ -107,6 +109,20 @@ internal static class SmtpdSettingsFactory
             throw config.Error("smtpd_end_of_data_restrictions", "is not supported together with smtpd_proxy_filter yet");
         }
         return settings;
+    }
+
+    /// <summary>
+    /// The store the client rates are counted in across servers: edge_policy_store when servers share it (redis:) and a
+    /// rate limit is set; the connection count limit stays each server's own, as it guards each server's resources.
+    /// </summary>
+    private static IPolicyStore? SharedRates(MainConfig config, SaslSettings? sasl, PolicyStores stores)
+    {
+        bool rates = sasl is { RateLimit: > 0 } || new[]
+        {
+            "smtpd_client_connection_rate_limit", "smtpd_client_message_rate_limit", "smtpd_client_recipient_rate_limit",
+            "smtpd_client_new_tls_session_rate_limit",
+        }.Any(name => config.GetInt(name) > 0);
+        return rates && PolicyStores.IsShared(config) ? stores.Open(config, ScriptLimits.From(config).Time) : null;
     }
 
     /// <summary>

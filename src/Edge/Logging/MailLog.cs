@@ -47,6 +47,20 @@ internal static class MailLog
         Write(service, ref line, warning: false);
     }
 
+    /// <summary>
+    /// A warning said at most once a minute however often its cause recurs (a store that stopped answering):
+    /// <paramref name="lastSaid"/> is the caller's Environment.TickCount64 of the last time.
+    /// </summary>
+    public static void WarningOncePerMinute(ref long lastSaid, Func<string> message, string service = "smtpd")
+    {
+        long now = Environment.TickCount64;
+        long said = Interlocked.Read(ref lastSaid);
+        if (now - said >= 60_000 && Interlocked.CompareExchange(ref lastSaid, now, said) == said)
+        {
+            Warning(message(), service);
+        }
+    }
+
     public static void Warning(string message, string service = "smtpd")
     {
         var line = new LogLine(message.Length, 0);

@@ -93,13 +93,8 @@ internal static class PolicyRunner
     {
         if (e is PolicyStoreUnavailableException)
         {
-            long now = Environment.TickCount64;
-            long logged = Interlocked.Read(ref s_storeFailureLogged);
-            if (now - logged >= 60_000 && Interlocked.CompareExchange(ref s_storeFailureLogged, now, logged) == logged)
-            {
-                MailLog.Warning($"check_policy_script {script.Path}: edge_policy_store {e.Message}; " +
-                    $"edge_policy_store_failure_action \"{script.Limits.StoreFailureAction}\" (said once a minute)");
-            }
+            MailLog.WarningOncePerMinute(ref s_storeFailureLogged, () => $"check_policy_script {script.Path}: edge_policy_store {e.Message}; " +
+                $"edge_policy_store_failure_action \"{script.Limits.StoreFailureAction}\" (said once a minute)");
             return script.Limits.StoreFailureAction;
         }
         MailLog.Warning($"check_policy_script {script.Path}{ScriptFailure.Describe(e)}; default action \"{script.Limits.DefaultAction}\"");

@@ -264,7 +264,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             return false;
         }
         _counted = _peer.Ip;
-        (int count, int rate) = _anvil.Connect(_counted);
+        (int count, int rate) = await _anvil.ConnectAsync(_counted);
         if (_s.ClientConnectionLimit > 0 && count > _s.ClientConnectionLimit)
         {
             MailLog.Warning($"Too many connections: {count} from {_peer.NamAddr} for service smtp");

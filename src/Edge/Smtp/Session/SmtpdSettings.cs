@@ -75,6 +75,9 @@ internal sealed class SmtpdSettings
     /// <summary>anvil_rate_time_unit: the window the rates are counted in.</summary>
     public TimeSpan AnvilTimeUnit { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Where the rates are shared between servers (edge_policy_store when it is redis:); null: this server counts alone.</summary>
+    public Restrictions.Policy.Store.IPolicyStore? SharedRates { get; init; }
+
     /// <summary>Whether any count or rate limit asks anvil to count clients' events at all.</summary>
     public bool CountsClientEvents => ClientConnectionLimit > 0 || ClientConnectionRateLimit > 0 || ClientMessageRateLimit > 0
         || ClientRecipientRateLimit > 0 || ClientNewTlsSessionRateLimit > 0 || Sasl is { RateLimit: > 0 };

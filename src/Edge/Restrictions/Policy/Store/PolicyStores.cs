@@ -12,6 +12,9 @@ internal sealed class PolicyStores(bool openFaster) : IAsyncDisposable
 {
     private readonly Dictionary<string, IPolicyStore> _open = new(StringComparer.Ordinal);
 
+    /// <summary>Whether the store edge_policy_store names is one that several servers share (redis:).</summary>
+    public static bool IsShared(MainConfig config) => config.Get("edge_policy_store").Trim().StartsWith("redis:", StringComparison.Ordinal);
+
     /// <summary>The store edge_policy_store names; throws the configuration error when it cannot be used.</summary>
     public IPolicyStore Open(MainConfig config, TimeSpan timeLimit)
     {
