@@ -16,7 +16,8 @@ namespace Edge.Tests.Compare;
 /// </code>
 /// $DIR is the directory the files are written to. A "dns:" section's lines are dnsmasq record options
 /// ("--mx-host=…"): both servers then ask one dnsmasq that serves them, and nothing else. In a session, the lines after a DATA that got 354 are the
-/// message, up to a line with a single "."; white space past a session line's four spaces of indentation is the
+/// message, up to a line with a single "."; commands joined by a literal "\r\n" on one line are pipelined (sent at
+/// once, each reply read after); white space past a session line's four spaces of indentation is the
 /// line's own (a header's continuation). Blank lines are skipped, so a message's body starts at its first line that
 /// is not a header.
 /// </summary>
