@@ -258,9 +258,9 @@ internal static class SmtpdSettingsFactory
 
     /// <summary>
     /// Postfix's has_required(): a restriction that refuses by default comes before any unconditional permit, in the
-    /// list or in a class it names.
+    /// list or in a class it names, however deep (a class met again on the way is not looked into twice).
     /// </summary>
-    private static bool RejectsByDefault(RestrictionList list, IReadOnlyDictionary<string, RestrictionList> classes)
+    private static bool RejectsByDefault(RestrictionList list, IReadOnlyDictionary<string, RestrictionList> classes, HashSet<string>? seen = null)
     {
         foreach (RestrictionStep step in list.Steps)
         {
@@ -270,15 +270,14 @@ internal static class SmtpdSettingsFactory
             }
             if (step.Kind is Restriction.RejectUnauthDestination or Restriction.DeferUnauthDestination or Restriction.Reject
                 or Restriction.Defer or Restriction.DeferIfPermit
-                || (step.Kind == Restriction.RestrictionClass && RejectsByDefault(classes[step.TableName!], EmptyClasses)))
+                || (step.Kind == Restriction.RestrictionClass && (seen ??= []).Add(step.TableName!)
+                    && RejectsByDefault(classes[step.TableName!], classes, seen)))
             {
                 return true;
             }
         }
         return false;
     }
-
-    private static readonly Dictionary<string, RestrictionList> EmptyClasses = [];
 
     /// <summary>Whether parent_domain_matches_subdomains names <paramref name="name"/> (a list or "smtpd_access_maps").</summary>
     public static bool ParentMatchesSubdomains(MainConfig config, string name) =>

@@ -141,6 +141,7 @@ public class RelayTests
     [InlineData("smtpd_relay_restrictions =")]
     [InlineData("smtpd_relay_restrictions = permit_mynetworks, permit, reject_unauth_destination")]
     [InlineData("smtpd_relay_restrictions =\nsmtpd_recipient_restrictions = permit_mynetworks, check_recipient_access inline:{ x=OK }")]
+    [InlineData("smtpd_restriction_classes = outer, inner\nouter = inner, permit\ninner = permit, reject_unauth_destination\nsmtpd_relay_restrictions = outer")]
     public async Task Restrictions_that_could_never_refuse_relaying_stop_start_up(string setting)
     {
         var e = await Assert.ThrowsAsync<Edge.Config.ConfigException>(() => EdgeInstance.StartAsync(Outsider + "\n" + setting));
@@ -151,6 +152,8 @@ public class RelayTests
     [Theory]
     [InlineData("smtpd_relay_restrictions =\nsmtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination", "554 5.7.1 <victim@elsewhere.example>: Relay access denied")]
     [InlineData("smtpd_relay_restrictions = permit_mynetworks, defer_if_permit", "450 4.7.0 <victim@elsewhere.example>: Recipient address rejected: defer_if_permit requested")]
+    [InlineData("smtpd_restriction_classes = outer, inner\nouter = inner\ninner = reject_unauth_destination\nsmtpd_relay_restrictions = permit_mynetworks, outer",
+        "554 5.7.1 <victim@elsewhere.example>: Relay access denied")]
     public async Task A_list_that_can_refuse_relaying_is_enough(string setting, string reply)
     {
         await using var edge = await EdgeInstance.StartAsync(Outsider + "\n" + setting);

@@ -166,7 +166,7 @@ public partial class ServerTlsTests
         await RelayAsync(withReceived);
         await withReceived.CommandAsync("DATA");
         Assert.StartsWith("250 2.0.0 Ok: queued", await withReceived.CommandAsync("Subject: cert\r\n\r\nbody\r\n."));
-        Assert.Matches("\r\n\t\\(using TLSv1\\.\\d with cipher \\w+\\)\r\n\t\\(Client CN \"relay\\.client\\.example\", Issuer \"Edge Test CA\" \\(verified OK\\)\\)\r\n\tby ",
+        Assert.Matches("\r\n\t\\(using TLSv1\\.\\d with cipher [\\w-]+ \\(\\d+/\\d+ bits\\)\\)\r\n\t\\(Client CN \"relay\\.client\\.example\", Issuer \"Edge Test CA\" \\(verified OK\\)\\)\r\n\tby ",
             await edge.SingleMessageContentAsync());
     }
 

@@ -219,4 +219,24 @@ public class SmtpAuthTests
         Assert.Contains("\n250-AUTH LOGIN\n250-AUTH=LOGIN\n", ehlo.Replace("\r\n", "\n") + "\n");
         Assert.DoesNotContain("PLAIN", ehlo);
     }
+
+    /// <summary>
+    /// The milters learn who authenticated, as Postfix tells them ({auth_type}, {auth_authen}, and the AUTH= sender as
+    /// {auth_author}) with MAIL FROM: what opendkim asks to sign mail of authenticated clients.
+    /// </summary>
+    [Fact]
+    public async Task Milters_get_the_auth_macros_with_mail_from()
+    {
+        await using Dovecot dovecot = await Dovecot.StartAsync();
+        await using var milter = new Milter.TestMilter();
+        await using EdgeInstance edge = await EdgeInstance.StartAsync(MainCf(dovecot) + $"\nsmtpd_milters = {milter.Endpoint}");
+        await using SmtpConnection c = await edge.ConnectAsync();
+        await c.CommandAsync("EHLO client.example");
+        Assert.Equal("235 2.7.0 Authentication successful", await c.CommandAsync("AUTH PLAIN " + Base64("\0alice\0x")));
+        Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<alice@edge.test> AUTH=alice@edge.test"));
+        Dictionary<string, string> macros = milter.Events.Last(e => e.Command == 'M').Macros;
+        Assert.Equal("PLAIN", macros["{auth_type}"]);
+        Assert.Equal("alice", macros["{auth_authen}"]);
+        Assert.Equal("alice@edge.test", macros["{auth_author}"]);
+    }
 }

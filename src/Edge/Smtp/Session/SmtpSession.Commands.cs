@@ -342,6 +342,7 @@ internal sealed partial class SmtpSession
             if (_milters is { } milters)
             {
                 milters.Macros["{mail_addr}"] = Encoding.UTF8.GetString(argument[mail.Address]);
+                SetAuthMacros(milters);
             }
             return ParkForFilters(FilterStage.Mail, argument, MailArguments(argument, mail.Address), ref step);
         }

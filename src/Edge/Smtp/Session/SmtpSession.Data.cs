@@ -405,7 +405,8 @@ internal sealed partial class SmtpSession
         // Zero-byte reads: an idle TLS session holds no receive buffer, as Kestrel's plain sockets do.
         _input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, useZeroByteReads: true));
         _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
-        string summary = $"{TlsVersion(stream)} with cipher {stream.NegotiatedCipherSuite}";
+        (string cipher, int bits, int algorithmBits) = OpenSslCipherList.Describe(stream.NegotiatedCipherSuite);
+        string summary = $"{TlsVersion(stream)} with cipher {cipher} ({bits}/{algorithmBits} bits)";
         // smtpd_tls_received_header: the Received: header tells of the session only when asked to, as in Postfix.
         _tlsSummary = settings.ReceivedHeader ? summary : null;
         _tlsClient = !settings.ReceivedHeader ? null

@@ -6,6 +6,7 @@ using Edge.Restrictions;
 using Edge.Milter;
 using Edge.Smtp.BeforeQueue;
 using Edge.Smtp.Protocol;
+using Edge.Smtp.Tls;
 
 namespace Edge.Smtp.Session;
 
@@ -395,15 +396,39 @@ internal sealed partial class SmtpSession
         return true;
     }
 
-    /// <summary>The TLS session as the HELO macros describe it.</summary>
+    /// <summary>
+    /// The TLS session as the HELO macros describe it, as Postfix's smtpd_milter.c does: the certificate's names only
+    /// when it is trusted.
+    /// </summary>
     private void SetTlsMacros()
     {
         if (_milters is null || _tls is null)
         {
             return;
         }
+        (string cipher, int bits, _) = OpenSslCipherList.Describe(_tls.NegotiatedCipherSuite);
         _milters.Macros["{tls_version}"] = TlsVersion(_tls);
-        _milters.Macros["{cipher}"] = _tls.NegotiatedCipherSuite.ToString();
+        _milters.Macros["{cipher}"] = cipher;
+        _milters.Macros["{cipher_bits}"] = bits.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (_clientCertificate is { Trusted: true } certificate)
+        {
+            _milters.Macros["{cert_subject}"] = certificate.SubjectCn;
+            _milters.Macros["{cert_issuer}"] = certificate.IssuerCn;
+        }
+    }
+
+    /// <summary>The MAIL macros of an authenticated client: the mechanism, the login, and the AUTH= sender.</summary>
+    private void SetAuthMacros(MilterChain milters)
+    {
+        if (_saslUsername.Length > 0)
+        {
+            milters.Macros["{auth_type}"] = _saslMethod;
+            milters.Macros["{auth_authen}"] = _saslUsername;
+        }
+        if (_saslSender is not null)
+        {
+            milters.Macros["{auth_author}"] = _saslSender;
+        }
     }
 
     /// <summary>MAIL FROM's arguments as a filter gets them: "&lt;address&gt;", then each ESMTP parameter as the client wrote it.</summary>

@@ -46,6 +46,50 @@ internal static partial class OpenSslCipherList
         }
     }
 
+    /// <summary>
+    /// The suite as Postfix names it in logs, Received: headers and the {cipher} milter macro: OpenSSL's name, and the
+    /// secret bits it uses of its algorithm's ("ECDHE-RSA-AES256-GCM-SHA384", 256, 256); the IANA name and no bits for
+    /// a suite this OpenSSL does not know.
+    /// </summary>
+    public static (string Name, int Bits, int AlgorithmBits) Describe(TlsCipherSuite suite) =>
+        Known.Value.TryGetValue(suite, out (string, int, int) known) ? known : (suite.ToString(), 0, 0);
+
+    private static readonly Lazy<Dictionary<TlsCipherSuite, (string, int, int)>> Known = new(() =>
+    {
+        var known = new Dictionary<TlsCipherSuite, (string, int, int)>();
+        nint context = SSL_CTX_new(TLS_server_method());
+        if (context == 0)
+        {
+            return known;
+        }
+        try
+        {
+            if (SSL_CTX_set_cipher_list(context, "ALL:COMPLEMENTOFALL:@SECLEVEL=0") == 1)
+            {
+                nint ciphers = SSL_CTX_get_ciphers(context);
+                for (int i = 0; i < OPENSSL_sk_num(ciphers); i++)
+                {
+                    nint cipher = OPENSSL_sk_value(ciphers, i);
+                    int bits = SSL_CIPHER_get_bits(cipher, out int algorithmBits);
+                    known[(TlsCipherSuite)SSL_CIPHER_get_protocol_id(cipher)] =
+                        (Marshal.PtrToStringUTF8(SSL_CIPHER_get_name(cipher)) ?? "", bits, algorithmBits);
+                }
+            }
+            ERR_clear_error();
+            return known;
+        }
+        finally
+        {
+            SSL_CTX_free(context);
+        }
+    });
+
+    [LibraryImport(Ssl)]
+    private static partial nint SSL_CIPHER_get_name(nint cipher);
+
+    [LibraryImport(Ssl)]
+    private static partial int SSL_CIPHER_get_bits(nint cipher, out int algorithmBits);
+
     [LibraryImport(Ssl)]
     private static partial nint TLS_server_method();
 
