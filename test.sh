@@ -2,7 +2,7 @@
 # Runs Edge's whole test suite on a fresh Debian machine with the .NET 10 SDK: installs the real mail
 # software the tests talk to (swaks; Postfix for smtp-source and smtp-sink; dnsmasq; Dovecot LMTP; pflogsumm;
 # the postgrey policy server; opendkim and rspamd as mail filters; redis-server and haproxy for the shared
-# policy store behind a load balancer; openssl's s_client as a TLS client), builds,
+# policy store behind a load balancer; openssl's s_client as a TLS client; strace to see that a 250 waits for fsync), builds,
 # tests, and prints the runner's summary.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -20,6 +20,7 @@ command -v opendkim-genkey >/dev/null 2>&1 || need+=(opendkim-tools)
 [ -x /usr/bin/redis-server ] || need+=(redis-server)
 [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v strace >/dev/null 2>&1 || need+=(strace)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

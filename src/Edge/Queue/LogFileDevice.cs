@@ -19,6 +19,7 @@ internal sealed partial class LogFileDevice : StorageDeviceBase
     private HashSet<int> _syncing = [];
     private readonly object _syncOrder = new();
     private readonly object _unsyncedLock = new();
+    private bool _directoryUnsynced;
 
     public LogFileDevice(string fileName) : base(fileName, 512, Devices.CAPACITY_UNSPECIFIED)
     {
@@ -44,10 +45,29 @@ internal sealed partial class LogFileDevice : StorageDeviceBase
     }
 
     private SafeFileHandle Segment(int segmentId) =>
-        _segments.TryGetValue(segmentId, out SafeFileHandle? handle)
-            ? handle
-            : _segments.GetOrAdd(segmentId, id => File.OpenHandle($"{FileName}.{id}", FileMode.OpenOrCreate,
-                FileAccess.ReadWrite, FileShare.ReadWrite));
+        _segments.TryGetValue(segmentId, out SafeFileHandle? handle) ? handle : OpenSegment(segmentId);
+
+    /// <summary>Opens a segment once (a handle opened twice would leak), creating it when it is new.</summary>
+    private SafeFileHandle OpenSegment(int segmentId)
+    {
+        lock (_segments)
+        {
+            if (_segments.TryGetValue(segmentId, out SafeFileHandle? open))
+            {
+                return open;
+            }
+            string path = $"{FileName}.{segmentId}";
+            bool created = !File.Exists(path);
+            SafeFileHandle handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+            if (created)
+            {
+                // Its name must reach the disk before anything written in it is acknowledged: the next Sync does it.
+                Volatile.Write(ref _directoryUnsynced, true);
+            }
+            _segments[segmentId] = handle;
+            return handle;
+        }
+    }
 
     public override void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress,
         uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
@@ -83,11 +103,19 @@ internal sealed partial class LogFileDevice : StorageDeviceBase
         callback(error, (uint)read, context);
     }
 
-    /// <summary>Makes everything written so far durable (fsync of each segment written since the last call).</summary>
+    /// <summary>
+    /// Makes everything written so far durable: fsync of each segment written since the last call, and of the
+    /// directory when a segment was created since.
+    /// </summary>
     public void Sync()
     {
         lock (_syncOrder)
         {
+            if (Volatile.Read(ref _directoryUnsynced))
+            {
+                Volatile.Write(ref _directoryUnsynced, false);
+                DirectorySync.Flush(Path.GetDirectoryName(Path.GetFullPath(FileName))!);
+            }
             HashSet<int> syncing;
             lock (_unsyncedLock)
             {

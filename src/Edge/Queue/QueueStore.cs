@@ -91,11 +91,24 @@ internal sealed partial class QueueStore : IAsyncDisposable
     /// <summary>Bytes of log FASTER keeps in memory: pages it allocates as the log first grows, then reuses.</summary>
     internal const long LogMemoryBytes = 1L << LogMemoryBits;
 
+    /// <summary>Creates a directory and those above it that are missing, each made durable in its parent.</summary>
+    private static void CreateDurably(string directory)
+    {
+        if (System.IO.Directory.Exists(directory))
+        {
+            return;
+        }
+        string parent = Path.GetDirectoryName(directory)!;
+        CreateDurably(parent);
+        System.IO.Directory.CreateDirectory(directory);
+        DirectorySync.Flush(parent);
+    }
+
     private static async Task<(FasterLog, LogFileDevice, SingleFileCommitManager)> OpenLogAsync(string queueDirectory,
         CancellationToken cancellationToken)
     {
         string logDirectory = Path.Combine(queueDirectory, "log");
-        System.IO.Directory.CreateDirectory(logDirectory);
+        CreateDurably(Path.GetFullPath(logDirectory));
         var device = new LogFileDevice(Path.Combine(logDirectory, "queue.log"));
         var commits = new SingleFileCommitManager(Path.Combine(logDirectory, "queue.commit"), device);
         var settings = new FasterLogSettings

@@ -28,6 +28,8 @@ internal sealed class SingleFileCommitManager : ILogCommitManager
         _log = log;
         _file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None,
             FileOptions.WriteThrough);
+        // Write-through makes the records durable, not the file's name: the directory entry too, once.
+        DirectorySync.Flush(Path.GetDirectoryName(Path.GetFullPath(path))!);
         // Both slots' space now, so that a commit never needs a block a full disk cannot give.
         DiskSpace.Reserve(_file, 0, 2 * SlotSize);
         bool first = TryReadSlot(0, out long firstNum, out _);

@@ -13,7 +13,13 @@ public sealed partial class EdgeProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _log = new();
 
-    private EdgeProcess(Process process) => _process = process;
+    private readonly bool _traced;
+
+    private EdgeProcess(Process process, bool traced)
+    {
+        _process = process;
+        _traced = traced;
+    }
 
     public int Port { get; private set; }
 
@@ -23,15 +29,19 @@ public sealed partial class EdgeProcess : IAsyncDisposable
 
     private static string EdgeDll => Path.Combine(AppContext.BaseDirectory, "edge.dll");
 
-    private static ProcessStartInfo StartInfo(string workingDirectory, IEnumerable<string> args)
+    private static ProcessStartInfo StartInfo(string workingDirectory, IEnumerable<string> args, IReadOnlyList<string>? tracer = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(tracer is null ? "dotnet" : tracer[0])
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (string arg in tracer is null ? Array.Empty<string>() : [.. tracer.Skip(1), "dotnet"])
+        {
+            info.ArgumentList.Add(arg);
+        }
         info.ArgumentList.Add("exec");
         info.ArgumentList.Add(EdgeDll);
         foreach (string arg in args)
@@ -42,11 +52,12 @@ public sealed partial class EdgeProcess : IAsyncDisposable
     }
 
     /// <summary>Starts `edge run` and waits until it listens (its "daemon started" log line).</summary>
-    public static async Task<EdgeProcess> StartAsync(string workingDirectory, string? configDirectory = null)
+    /// <param name="tracer">A program and its arguments that run edge as their child (strace …).</param>
+    public static async Task<EdgeProcess> StartAsync(string workingDirectory, string? configDirectory = null, IReadOnlyList<string>? tracer = null)
     {
         string[] args = configDirectory is null ? ["run"] : ["run", "-c", configDirectory];
-        var process = new Process { StartInfo = StartInfo(workingDirectory, args) };
-        var edge = new EdgeProcess(process);
+        var process = new Process { StartInfo = StartInfo(workingDirectory, args, tracer) };
+        var edge = new EdgeProcess(process, tracer is not null);
         var started = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var errors = new ConcurrentQueue<string>();
         process.OutputDataReceived += (_, e) =>
@@ -125,14 +136,15 @@ public sealed partial class EdgeProcess : IAsyncDisposable
     /// <summary>SIGKILL: no shutdown code runs, as in a crash or power cut of the process.</summary>
     public async Task KillAsync()
     {
-        _process.Kill();
+        _process.Kill(entireProcessTree: _traced);
         await _process.WaitForExitAsync();
     }
 
-    /// <summary>SIGTERM: the orderly stop an init system asks for.</summary>
+    /// <summary>SIGTERM: the orderly stop an init system asks for (to edge itself, not to a tracer that runs it).</summary>
     public async Task<int> TerminateAsync()
     {
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]))
+        string pid = _traced ? File.ReadAllText($"/proc/{_process.Id}/task/{_process.Id}/children").Split(' ')[0] : _process.Id.ToString();
+        using (var kill = Process.Start("kill", ["-TERM", pid]))
         {
             await kill.WaitForExitAsync();
         }
