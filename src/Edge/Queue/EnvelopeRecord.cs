@@ -93,8 +93,7 @@ internal static class EnvelopeRecord
             string protocol = ReadString(record, ref p);
             string sender = ReadString(record, ref p);
             string envId = ReadString(record, ref p);
-            int rcptCount = BinaryPrimitives.ReadInt32LittleEndian(record[p..]);
-            p += 4;
+            int rcptCount = Count(record, ref p, 5);
             var recipients = new QueuedRecipient[rcptCount];
             for (int i = 0; i < rcptCount; i++)
             {
@@ -102,8 +101,7 @@ internal static class EnvelopeRecord
                 string orcpt = ReadString(record, ref p);
                 recipients[i] = new QueuedRecipient(rcpt, orcpt, (DsnNotify)record[p++]);
             }
-            int chunkCount = BinaryPrimitives.ReadInt32LittleEndian(record[p..]);
-            p += 4;
+            int chunkCount = Count(record, ref p, 12);
             var chunks = new ContentChunk[chunkCount];
             for (int i = 0; i < chunkCount; i++)
             {
@@ -134,6 +132,14 @@ internal static class EnvelopeRecord
         BinaryPrimitives.WriteUInt16LittleEndian(record[p..], (ushort)value.Length);
         value.CopyTo(record[(p + 2)..]);
         return p + 2 + value.Length;
+    }
+
+    /// <summary>A count of items of at least <paramref name="itemSize"/> bytes each, which the rest of the record must hold.</summary>
+    private static int Count(ReadOnlySpan<byte> record, ref int p, int itemSize)
+    {
+        int count = BinaryPrimitives.ReadInt32LittleEndian(record[p..]);
+        p += 4;
+        return count >= 0 && count <= (record.Length - p) / itemSize ? count : throw new FormatException($"bad count {count} in envelope record");
     }
 
     private static string ReadString(ReadOnlySpan<byte> record, ref int p)

@@ -42,6 +42,20 @@ internal sealed class QueueRecovery(CorruptQueue corrupt)
             Damaged(record, address, "checksum mismatch");
             return;
         }
+        try
+        {
+            Read(record, address);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentOutOfRangeException or IndexOutOfRangeException or OverflowException)
+        {
+            // Its checksum is right and its fields are not (a writer's bug, not the disk's): it goes aside as a
+            // damaged record does, and start-up goes on.
+            Damaged(record, address, $"malformed {RecordHeader.TypeOf(record).ToString().ToLowerInvariant()} record");
+        }
+    }
+
+    private void Read(ReadOnlySpan<byte> record, long address)
+    {
         switch (RecordHeader.TypeOf(record))
         {
             case RecordType.Chunk:

@@ -217,4 +217,28 @@ public class RecoveryTests
         }
         return -1;
     }
+
+    /// <summary>
+    /// A record whose checksum is right and whose fields are not (as a faulty writer would leave it: a flag byte
+    /// missing, a recipient count of two billion) is put in the corrupt queue like a damaged one; recovery goes on.
+    /// </summary>
+    [Fact]
+    public void A_record_with_a_right_checksum_and_wrong_fields_goes_to_the_corrupt_queue()
+    {
+        using var directory = new TempDirectory();
+        var recovery = new QueueRecovery(new CorruptQueue(directory.Path));
+        byte[] hold = new byte[RecordHeader.Size];
+        RecordHeader.Write(hold, RecordType.Hold, new QueueId(42));
+        RecordHeader.Seal(hold);
+        // Size, three flags, six empty strings, then the recipient count.
+        byte[] envelope = [.. new byte[RecordHeader.Size + 8 + 3 + 12], .. BitConverter.GetBytes(int.MaxValue)];
+        RecordHeader.Write(envelope, RecordType.Envelope, new QueueId(43));
+        RecordHeader.Seal(envelope);
+        recovery.Add(hold, 100);
+        recovery.Add(envelope, 200);
+        recovery.Finish();
+        Assert.True(File.Exists(Path.Combine(directory.Path, "corrupt", CorruptQueue.RecordName(100))));
+        Assert.True(File.Exists(Path.Combine(directory.Path, "corrupt", CorruptQueue.RecordName(200))));
+        Assert.Empty(recovery.Entries);
+    }
 }
