@@ -2,7 +2,8 @@ using Edge.Fuzz;
 using SharpFuzz;
 
 // edge-fuzz TARGET: one afl++ target, fed by SharpFuzz (fuzz/run.sh starts it);
-// edge-fuzz TARGET FILE...: runs the target once on each file, as the replay test does, to reproduce a finding.
+// edge-fuzz TARGET FILE...: runs the target once on each file, as the replay test does, to reproduce a finding
+// (with a build that is not instrumented: dotnet run --project fuzz/Edge.Fuzz -c Release -- TARGET FILE).
 if (args.Length == 0 || !Targets.All.TryGetValue(args[0], out Action<byte[]>? target))
 {
     Console.Error.WriteLine($"usage: edge-fuzz TARGET [FILE...]; targets: {string.Join(", ", Targets.All.Keys)}");

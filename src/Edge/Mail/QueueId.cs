@@ -40,14 +40,16 @@ internal readonly record struct QueueId(long Value) : IComparable<QueueId>, ISpa
         while (id.Value > last && Interlocked.CompareExchange(ref s_last, id.Value, last) != last);
     }
 
-    public DateTimeOffset Arrival => DateTimeOffset.FromUnixTimeMilliseconds(Value / 1000);
+    /// <summary>The arrival time; an ID read from a damaged record may be any number, so it is kept within the calendar.</summary>
+    public DateTimeOffset Arrival => DateTimeOffset.FromUnixTimeMilliseconds(
+        Math.Clamp(Value / 1000, DateTimeOffset.MinValue.ToUnixTimeMilliseconds(), DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()));
 
+    /// <summary>The text form. Any number has one (an ID read from a damaged record may be negative): it is named, never fatal.</summary>
     public void Format(Span<char> destination)
     {
-        long seconds = Value / 1_000_000;
-        long micros = Value % 1_000_000;
-        Encode(seconds, destination[..6]);
-        Encode(micros, destination[6..TextLength]);
+        ulong value = (ulong)Value;
+        Encode(value / 1_000_000, destination[..6]);
+        Encode(value % 1_000_000, destination[6..TextLength]);
     }
 
     public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider)
@@ -102,7 +104,7 @@ internal readonly record struct QueueId(long Value) : IComparable<QueueId>, ISpa
 
     public int CompareTo(QueueId other) => Value.CompareTo(other.Value);
 
-    private static void Encode(long value, Span<char> destination)
+    private static void Encode(ulong value, Span<char> destination)
     {
         for (int i = destination.Length - 1; i >= 0; i--)
         {

@@ -24,4 +24,16 @@ public class QueueIdTests
         Assert.False(QueueId.TryParse("short", out _));
         Assert.InRange(id.Arrival, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1));
     }
+
+    /// <summary>A record's damaged header can name any number as its queue ID: recovery must still be able to name it.</summary>
+    [Theory]
+    [InlineData(long.MinValue)]
+    [InlineData(-1L)]
+    [InlineData(long.MaxValue)]
+    public void Any_number_has_a_text_and_an_arrival(long value)
+    {
+        var id = new QueueId(value);
+        Assert.Equal(QueueId.TextLength, id.ToString().Length);
+        Assert.InRange(id.Arrival, DateTimeOffset.MinValue, DateTimeOffset.MaxValue);
+    }
 }
