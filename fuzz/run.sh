@@ -27,8 +27,9 @@ sharpfuzz "$out/edge.dll" >/dev/null
 findings="findings/$target"
 rm -rf "$findings"
 mkdir -p findings
-# afl's checks of the machine's CPU governor and core dump handler do not apply to a .NET target in a container.
-AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_SKIP_BIN_CHECK=1 \
+# afl's checks of the CPU governor and core dump handler do not apply to a .NET target in a container, and
+# several targets may share the cores.
+AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 \
   afl-fuzz -V "$seconds" -t 5000 -m none -i "corpus/$target" -o "$findings" -- dotnet "$out/edge-fuzz.dll" "$target" >"$findings.log" 2>&1 || {
   tail -30 "$findings.log" >&2
   exit 1
