@@ -26,6 +26,7 @@ public static class Targets
         ["main-cf"] = MainCf,
         ["master-cf"] = MasterCf,
         ["queue-record"] = QueueRecord,
+        ["smtp-session"] = SessionTarget.Run,
     };
 
     /// <summary>

@@ -114,6 +114,35 @@ public class RecoveryTests
         await SendAsync(recovered, "new@example.org");
     }
 
+    /// <summary>
+    /// A segment cut short (a file system that lost its tail): the messages wholly before the cut are recovered, the
+    /// one the cut went through and those after it are gone with it, and start-up goes on and takes mail.
+    /// </summary>
+    [Fact]
+    public async Task A_truncated_segment_keeps_what_is_before_the_cut()
+    {
+        await using var edge = await EdgeInstance.StartAsync();
+        string kept = await SendAsync(edge, "kept@example.org");
+        await SendAsync(edge, "cut@example.org");
+        await SendAsync(edge, "after@example.org");
+        string queueDirectory = edge.QueueDirectory;
+        await edge.StopAsync();
+
+        string segment = Directory.GetFiles(Path.Combine(queueDirectory, "log"), "queue.log.*").Single(f => new FileInfo(f).Length > 0);
+        byte[] log = await File.ReadAllBytesAsync(segment);
+        int at = LastIndexOf(log, Encoding.ASCII.GetBytes("cut@example.org"));
+        Assert.True(at > 0);
+        await using (FileStream file = File.OpenWrite(segment))
+        {
+            file.SetLength(at);
+        }
+
+        await using var recovered = await EdgeInstance.StartAsync(reuse: edge.Directory);
+        Assert.Equal([kept], (await recovered.QueuedAsync()).Select(m => m.Id.ToString()));
+        await SendAsync(recovered, "new@example.org");
+        Assert.Equal(2, (await recovered.QueuedAsync()).Count);
+    }
+
     /// <summary>The server's log directory's one written segment, with the first byte of <paramref name="marker"/> flipped.</summary>
     private static void Damage(string queueDirectory, string marker)
     {
