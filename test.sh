@@ -44,8 +44,11 @@ ulimit -n 65536 2>/dev/null || true
 
 rm -rf TestResults
 status=0
+# --blame-crash: should the test host die (it did, rarely, with a segfault in the runtime's background GC), the
+# log names the tests that were running and TestResults keeps a dump of the process to find the cause.
 dotnet test Edge.sln --configuration Release --logger "console;verbosity=minimal" \
-  --logger "trx;LogFileName=results.trx" --results-directory TestResults || status=$?
+  --logger "trx;LogFileName=results.trx" --results-directory TestResults \
+  --blame-crash --blame-crash-dump-type mini || status=$?
 
 trx=$(find TestResults -name results.trx | head -n 1)
 if [ -n "$trx" ]; then
