@@ -112,10 +112,11 @@ public partial class DurabilityTraceTests
         name == "openat" ? OpenedPath().Match(text) is { Success: true } opened ? opened.Groups[1].Value : ""
         : FirstFd().Match(text) is { Success: true } fd ? fd.Groups[1].Value : "";
 
-    [GeneratedRegex(@"^(\d+) (\w+)\((.*)$")]
+    // strace pads the PID column: "5968  sendto(" as well as "14549 sendto(".
+    [GeneratedRegex(@"^(\d+) +(\w+)\((.*)$")]
     private static partial Regex Started();
 
-    [GeneratedRegex(@"^(\d+) <\.\.\. (\w+) resumed>")]
+    [GeneratedRegex(@"^(\d+) +<\.\.\. (\w+) resumed>")]
     private static partial Regex Resumed();
 
     [GeneratedRegex(@"^\d+<([^>]*)>")]
