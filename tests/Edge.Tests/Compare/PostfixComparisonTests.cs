@@ -17,14 +17,9 @@ public partial class PostfixComparisonTests
     /// What both servers are given before each case's lines: Edge's test base (EdgeInstance.BaseMainCf), a banner without
     /// the product name, no error sleep, and the defaults where Postfix 3.7's and Edge's (Postfix 3.9's) differ.
     /// </summary>
-    private const string Common = """
-        myhostname = mx.edge.test
-        mydestination = localhost, edge.test
-        local_recipient_maps =
-        smtpd_banner = $myhostname ESMTP
-        smtpd_error_sleep_time = 0
+    private const string Common = PostfixServer.ComparableMainCf + """
+
         smtpd_forbid_unauth_pipelining = yes
-        mynetworks = 192.0.2.0/24
         local_header_rewrite_clients = permit_inet_interfaces
         """;
 

@@ -207,13 +207,8 @@ public partial class ServerTlsTests
         using var directory = new TempDirectory();
         using var certificates = new ClientCertificates(directory);
         (X509Certificate2 signed, X509Certificate2 listed, X509Certificate2 stranger) = (certificates.Signed, certificates.Listed, certificates.Stranger);
-        string common = $"""
-            myhostname = mx.edge.test
-            mydestination = localhost, edge.test
-            local_recipient_maps =
-            smtpd_banner = $myhostname ESMTP
-            smtpd_error_sleep_time = 0
-            mynetworks = 192.0.2.0/24
+        string common = PostfixServer.ComparableMainCf + $"""
+
             smtpd_tls_CAfile = {directory.File("ca.pem")}
             relay_clientcerts = texthash:{directory.File("relay_clientcerts")}
             smtpd_relay_restrictions = permit_tls_all_clientcerts, permit_tls_clientcerts, reject_unauth_destination
@@ -290,10 +285,8 @@ public partial class ServerTlsTests
             return outcomes;
         }
 
-        string common = $"""
-            myhostname = mx.edge.test
-            mydestination = localhost, edge.test
-            smtpd_banner = $myhostname ESMTP
+        string common = PostfixServer.ComparableMainCf + $"""
+
             {TestCertificate.MainCf(directory)}
             smtpd_tls_mandatory_exclude_ciphers = ECDHE-RSA-AES256-SHA384
             """;

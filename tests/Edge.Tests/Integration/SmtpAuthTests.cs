@@ -11,13 +11,8 @@ namespace Edge.Tests.Integration;
 /// </summary>
 public class SmtpAuthTests
 {
-    private static string MainCf(Dovecot dovecot) => $"""
-        myhostname = mx.edge.test
-        mydestination = localhost, edge.test
-        local_recipient_maps =
-        smtpd_banner = $myhostname ESMTP
-        smtpd_error_sleep_time = 0
-        mynetworks = 192.0.2.0/24
+    private static string MainCf(Dovecot dovecot) => PostfixServer.ComparableMainCf + $"""
+
         smtpd_sasl_auth_enable = yes
         smtpd_sasl_type = dovecot
         smtpd_sasl_path = {dovecot.AuthSocket}

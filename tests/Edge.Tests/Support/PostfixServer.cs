@@ -22,6 +22,19 @@ public sealed class PostfixServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>
+    /// What a test gives both Postfix and Edge so that their replies compare: the test base's names (as
+    /// EdgeInstance.BaseMainCf), a banner without the product name, no error sleep, and clients outside mynetworks.
+    /// </summary>
+    public const string ComparableMainCf = """
+        myhostname = mx.edge.test
+        mydestination = localhost, edge.test
+        local_recipient_maps =
+        smtpd_banner = $myhostname ESMTP
+        smtpd_error_sleep_time = 0
+        mynetworks = 192.0.2.0/24
+        """;
+
     /// <summary>What Postfix logged (maillog_file), for a test that failed.</summary>
     public string Log => File.Exists(_directory.File("maillog")) ? File.ReadAllText(_directory.File("maillog")) : "";
 

@@ -19,31 +19,8 @@ internal static partial class OpenSslCipherList
     /// </summary>
     public static IReadOnlyList<TlsCipherSuite>? Expand(string cipherString)
     {
-        nint context = SSL_CTX_new(TLS_server_method());
-        if (context == 0)
-        {
-            throw new InvalidOperationException("OpenSSL could not make a TLS context");
-        }
-        try
-        {
-            if (SSL_CTX_set_cipher_list(context, cipherString) != 1)
-            {
-                ERR_clear_error();
-                return null;
-            }
-            nint ciphers = SSL_CTX_get_ciphers(context);
-            int count = OPENSSL_sk_num(ciphers);
-            var suites = new List<TlsCipherSuite>(count);
-            for (int i = 0; i < count; i++)
-            {
-                suites.Add((TlsCipherSuite)SSL_CIPHER_get_protocol_id(OPENSSL_sk_value(ciphers, i)));
-            }
-            return suites;
-        }
-        finally
-        {
-            SSL_CTX_free(context);
-        }
+        var suites = new List<TlsCipherSuite>();
+        return ForEach(cipherString, cipher => suites.Add((TlsCipherSuite)SSL_CIPHER_get_protocol_id(cipher))) ? suites : null;
     }
 
     /// <summary>
@@ -57,32 +34,41 @@ internal static partial class OpenSslCipherList
     private static readonly Lazy<Dictionary<TlsCipherSuite, (string, int, int)>> Known = new(() =>
     {
         var known = new Dictionary<TlsCipherSuite, (string, int, int)>();
+        ForEach("ALL:COMPLEMENTOFALL:@SECLEVEL=0", cipher =>
+        {
+            int bits = SSL_CIPHER_get_bits(cipher, out int algorithmBits);
+            known[(TlsCipherSuite)SSL_CIPHER_get_protocol_id(cipher)] = (Marshal.PtrToStringUTF8(SSL_CIPHER_get_name(cipher)) ?? "", bits, algorithmBits);
+        });
+        return known;
+    });
+
+    /// <summary>Each cipher (an SSL_CIPHER, valid during the call) a context with <paramref name="cipherString"/> offers; false when it selects no TLS 1.2 cipher.</summary>
+    private static bool ForEach(string cipherString, Action<nint> visit)
+    {
         nint context = SSL_CTX_new(TLS_server_method());
         if (context == 0)
         {
-            return known;
+            throw new InvalidOperationException("OpenSSL could not make a TLS context");
         }
         try
         {
-            if (SSL_CTX_set_cipher_list(context, "ALL:COMPLEMENTOFALL:@SECLEVEL=0") == 1)
+            if (SSL_CTX_set_cipher_list(context, cipherString) != 1)
             {
-                nint ciphers = SSL_CTX_get_ciphers(context);
-                for (int i = 0; i < OPENSSL_sk_num(ciphers); i++)
-                {
-                    nint cipher = OPENSSL_sk_value(ciphers, i);
-                    int bits = SSL_CIPHER_get_bits(cipher, out int algorithmBits);
-                    known[(TlsCipherSuite)SSL_CIPHER_get_protocol_id(cipher)] =
-                        (Marshal.PtrToStringUTF8(SSL_CIPHER_get_name(cipher)) ?? "", bits, algorithmBits);
-                }
+                ERR_clear_error();
+                return false;
             }
-            ERR_clear_error();
-            return known;
+            nint ciphers = SSL_CTX_get_ciphers(context);
+            for (int i = 0, count = OPENSSL_sk_num(ciphers); i < count; i++)
+            {
+                visit(OPENSSL_sk_value(ciphers, i));
+            }
+            return true;
         }
         finally
         {
             SSL_CTX_free(context);
         }
-    });
+    }
 
     [LibraryImport(Ssl)]
     private static partial nint SSL_CIPHER_get_name(nint cipher);
