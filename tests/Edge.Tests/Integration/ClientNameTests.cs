@@ -35,7 +35,7 @@ public class ClientNameTests : IClassFixture<ClientNameTests.Zone>
             smtpd_client_restrictions = check_client_access inline:{"{"} {"{"} mail.client.test = REJECT known by name {"}"} {"}"}
             smtpd_recipient_restrictions = check_policy_script {directory.File("policy.js")}
             {mainCf}
-            """, reuse: directory);
+            """, reuse: directory, disposeDirectory: true);
     }
 
     private static async Task<string> RcptFromAsync(EdgeInstance edge, string client)

@@ -16,7 +16,7 @@ public class PolicyEndOfDataTests
         var directory = new TempDirectory();
         directory.Write("policy.js", script);
         return await EdgeInstance.StartAsync(
-            $"smtpd_end_of_data_restrictions = check_policy_script {directory.File("policy.js")}\n{mainCf}", reuse: directory);
+            $"smtpd_end_of_data_restrictions = check_policy_script {directory.File("policy.js")}\n{mainCf}", reuse: directory, disposeDirectory: true);
     }
 
     private const string WithAttachment = """

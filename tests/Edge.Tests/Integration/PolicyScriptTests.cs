@@ -18,7 +18,7 @@ public class PolicyScriptTests
         var directory = new TempDirectory();
         directory.Write("policy.js", script);
         return await EdgeInstance.StartAsync(
-            $"{list} = check_policy_script {directory.File("policy.js")}\n{mainCf}", reuse: directory);
+            $"{list} = check_policy_script {directory.File("policy.js")}\n{mainCf}", reuse: directory, disposeDirectory: true);
     }
 
     private static async Task<string> RcptAsync(EdgeInstance edge, string recipient = "postmaster@localhost",

@@ -18,7 +18,7 @@ public class PolicyStoreTests
         var directory = reuse ?? new TempDirectory();
         directory.Write("policy.js", script);
         return await EdgeInstance.StartAsync(
-            $"smtpd_recipient_restrictions = check_policy_script {directory.File("policy.js")}\n{mainCf}", reuse: directory);
+            $"smtpd_recipient_restrictions = check_policy_script {directory.File("policy.js")}\n{mainCf}", reuse: directory, disposeDirectory: reuse is null);
     }
 
     private static async Task<string> RcptAsync(int port)
@@ -121,6 +121,26 @@ public class PolicyStoreTests
         Assert.Contains($"check_policy_script {config.File("policy.js")}: edge_policy_store redis:127.0.0.1:", said[0]);
     }
 
+    /// <summary>A store an earlier Edge wrote with objects (it has an object log) is dropped with a warning, not misread.</summary>
+    [Fact]
+    public async Task A_faster_store_in_the_earlier_object_layout_starts_empty_and_says_so()
+    {
+        using var config = new TempDirectory();
+        string store = Path.Combine(config.Path, "store");
+        Directory.CreateDirectory(Path.Combine(store, "checkpoints", "cpr-checkpoints", "00000000-0000-0000-0000-000000000000"));
+        File.WriteAllBytes(Path.Combine(store, "hlog.obj.log.0"), new byte[4096]);
+        File.WriteAllBytes(Path.Combine(store, "hlog.log.0"), Enumerable.Repeat((byte)0x5a, 8192).ToArray());
+        File.WriteAllBytes(Path.Combine(store, "checkpoints", "cpr-checkpoints", "00000000-0000-0000-0000-000000000000", "info.dat"), new byte[64]);
+        config.Write("policy.js", Greylist);
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) +
+            $"\nedge_policy_store = faster:{store}\nsmtpd_recipient_restrictions = check_policy_script {config.File("policy.js")}\n");
+        config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\n");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        Assert.Equal(FirstSeen, await RcptAsync(edge.Port));
+        Assert.Contains(edge.Log, line => line.Contains($"edge_policy_store faster:{store}: written by an earlier Edge in a layout this one does not read"));
+        Assert.False(File.Exists(Path.Combine(store, "hlog.obj.log.0")));
+    }
+
     [Fact]
     public async Task Two_servers_cannot_use_one_faster_directory()
     {
@@ -176,6 +196,53 @@ public class PolicyStoreTests
             Assert.Equal("lived", await store.GetAsync("long"));
             Assert.Equal(1, await store.IncrementAsync("short", 60));
         }
+    }
+
+    /// <summary>
+    /// Far more than the store keeps in memory, compacted, reopened from its checkpoint and counted on while the garbage
+    /// collector runs: values come back from disk, a counter read from disk counts on, and what expired is gone from
+    /// the files. The store once kept objects in pages that FASTER fills by copying bytes, and a collection at that
+    /// moment crashed the process.
+    /// </summary>
+    [Fact]
+    public async Task A_faster_store_larger_than_memory_compacts_and_recovers_while_the_collector_runs()
+    {
+        using var directory = new TempDirectory();
+        using var collecting = new CancellationTokenSource();
+        Task collector = Task.Run(() =>
+        {
+            while (!collecting.IsCancellationRequested)
+            {
+                GC.Collect(2, GCCollectionMode.Forced, blocking: false);
+                Thread.Sleep(1);
+            }
+        });
+        string padding = new('x', 250);
+        const int Keys = 300_000;
+        for (int round = 0; round < 3; round++)
+        {
+            FasterPolicyStore store = FasterPolicyStore.Open(directory.Path, out string? error) ?? throw new InvalidOperationException(error);
+            await using (store)
+            {
+                if (round == 0)
+                {
+                    Assert.Equal(1, await store.IncrementAsync("counter", 3600));
+                    for (int i = 0; i < Keys; i++)
+                    {
+                        await store.SetAsync($"key{i}", $"{i}:{padding}", i % 100 == 0 ? 3600 : 1);
+                    }
+                    await Task.Delay(1100);
+                }
+                Assert.Equal($"0:{padding}", await store.GetAsync("key0"));
+                Assert.Equal($"{Keys - 100}:{padding}", await store.GetAsync($"key{Keys - 100}"));
+                Assert.Null(await store.GetAsync("key1"));
+                Assert.Null(await store.GetAsync($"key{Keys}"));
+                Assert.Equal(round + 2, await store.IncrementAsync("counter", 3600));
+            }
+            Assert.False(File.Exists(Path.Combine(directory.Path, "hlog.log.0")), "the first log segment, all expired or copied on, was not compacted away");
+        }
+        await collecting.CancelAsync();
+        await collector;
     }
 
     /// <summary>A call still running when Edge stops (past its grace) finds the store closed: the failure action, never freed memory.</summary>

@@ -23,7 +23,7 @@ public class RecipientValidationTests
             virtual_alias_maps = inline:{"{"} info@alias.example=root@edge.test {"}"}
             relay_domains = relay.example, open.example
             {mainCf}
-            """, reuse: directory);
+            """, reuse: directory, disposeDirectory: true);
     }
 
     private static async Task<string> RcptAsync(EdgeInstance edge, string recipient, string sender = "sender@example.org")

@@ -43,14 +43,18 @@ public sealed class EdgeInstance : IAsyncDisposable
         local_header_rewrite_clients =
         """;
 
+    /// <summary>
+    /// Starts a server in a directory of its own, or in <paramref name="reuse"/>, which stays the caller's unless
+    /// <paramref name="disposeDirectory"/> gives it to the server to remove when disposed.
+    /// </summary>
     public static async Task<EdgeInstance> StartAsync(string mainCf = "", string masterOptions = "",
-        TempDirectory? reuse = null, int port = 0)
+        TempDirectory? reuse = null, int port = 0, bool disposeDirectory = false)
     {
         TempDirectory directory = reuse ?? new TempDirectory();
         directory.Write("main.cf", BaseMainCf(directory) + "\n" + mainCf + "\n");
         directory.Write("master.cf", $"127.0.0.1:{port} inet n - n - - smtpd {masterOptions}\n");
         EdgeServer server = await EdgeServer.StartAsync(directory.Path);
-        return new EdgeInstance(directory, server, reuse is null);
+        return new EdgeInstance(directory, server, reuse is null || disposeDirectory);
     }
 
     /// <summary>Stops the server and starts it again on the same directory (and queue).</summary>

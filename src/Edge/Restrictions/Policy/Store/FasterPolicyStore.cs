@@ -1,8 +1,11 @@
+using System.Buffers;
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Text;
 using Edge.Logging;
 using FASTER.core;
-using Session = FASTER.core.ClientSession<string, Edge.Restrictions.Policy.Store.StoredValue, Edge.Restrictions.Policy.Store.IncrementInput,
-    Edge.Restrictions.Policy.Store.StoredValue, FASTER.core.Empty, Edge.Restrictions.Policy.Store.FasterStoreFunctions>;
+using Session = FASTER.core.ClientSession<FASTER.core.SpanByte, FASTER.core.SpanByte, Edge.Restrictions.Policy.Store.IncrementInput,
+    Edge.Restrictions.Policy.Store.StoreOutput, FASTER.core.Empty, Edge.Restrictions.Policy.Store.FasterStoreFunctions>;
 
 namespace Edge.Restrictions.Policy.Store;
 
@@ -12,19 +15,22 @@ namespace Edge.Restrictions.Policy.Store;
 /// taken every <see cref="CheckpointInterval"/> when something changed and when Edge stops: a crash forgets at
 /// most the last few seconds (a greylisted client is greylisted once more). When the log has grown past
 /// <see cref="CompactAbove"/>, what expired is compacted away. One Edge process uses a directory at a time.
+/// Keys and values are bytes in FASTER's native pages (<see cref="StoredValue"/>): FASTER fills pages of objects by
+/// copying raw bytes over their references, which a concurrent garbage collection can catch half-done and crash on.
 /// </summary>
 internal sealed class FasterPolicyStore : IPolicyStore
 {
     private static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(5);
 
-    /// <summary>Log bytes (about 24 per record) past which expired records are compacted away.</summary>
+    /// <summary>Log bytes past which expired records are compacted away.</summary>
     private const long CompactAbove = 64L << 20;
 
     private readonly string _directory;
     private readonly FileStream _lock;
-    private readonly FasterKVSettings<string, StoredValue> _settings;
-    private readonly FasterKV<string, StoredValue> _kv;
+    private readonly FasterKVSettings<SpanByte, SpanByte> _settings;
+    private readonly FasterKV<SpanByte, SpanByte> _kv;
     private readonly FasterStoreFunctions _functions = new();
+    private readonly SessionVariableLengthStructSettings<SpanByte, IncrementInput> _counterLength = new() { valueLength = new CounterLength() };
     private readonly ConcurrentStack<Session> _sessions = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _checkpoints;
@@ -42,16 +48,15 @@ internal sealed class FasterPolicyStore : IPolicyStore
     {
         _directory = directory;
         _lock = lockFile;
-        _settings = new FasterKVSettings<string, StoredValue>(directory)
+        ForgetObjectLayout(directory);
+        _settings = new FasterKVSettings<SpanByte, SpanByte>(directory)
         {
             IndexSize = 1L << 22,
             PageSize = 1L << 18,
             MemorySize = 1L << 22,
             SegmentSize = 1L << 26,
-            KeySerializer = () => new StoreKeySerializer(),
-            ValueSerializer = () => new StoreValueSerializer(),
         };
-        _kv = new FasterKV<string, StoredValue>(_settings);
+        _kv = new FasterKV<SpanByte, SpanByte>(_settings);
         if (Directory.Exists(Path.Combine(directory, "checkpoints")) && Directory.EnumerateFileSystemEntries(Path.Combine(directory, "checkpoints")).Any())
         {
             try
@@ -64,6 +69,29 @@ internal sealed class FasterPolicyStore : IPolicyStore
             }
         }
         _checkpoints = CheckpointAsync();
+    }
+
+    /// <summary>
+    /// A store written by an Edge that kept objects in FASTER (it has an object log) cannot be read as bytes: what it
+    /// held, greylisted triplets and rate counters that a restart may forget anyway, is dropped with a warning.
+    /// </summary>
+    private static void ForgetObjectLayout(string directory)
+    {
+        string[] objectLog = Directory.GetFiles(directory, "hlog.obj.log*");
+        if (objectLog.Length == 0)
+        {
+            return;
+        }
+        MailLog.Warning($"edge_policy_store faster:{directory}: written by an earlier Edge in a layout this one does not read; policy scripts start with an empty store");
+        foreach (string file in objectLog.Concat(Directory.GetFiles(directory, "hlog.log*")))
+        {
+            File.Delete(file);
+        }
+        string checkpoints = Path.Combine(directory, "checkpoints");
+        if (Directory.Exists(checkpoints))
+        {
+            Directory.Delete(checkpoints, recursive: true);
+        }
     }
 
     /// <summary>Opens (or creates) the store in <paramref name="directory"/>; null with the reason when it cannot be used.</summary>
@@ -105,54 +133,80 @@ internal sealed class FasterPolicyStore : IPolicyStore
 
     public ValueTask<long> IncrementAsync(string key, double seconds) => new(Increment(key, seconds));
 
-    private string? Get(string key)
+    private unsafe string? Get(string key)
     {
+        var input = new IncrementInput(Now(), 0);
+        StoreOutput output = default;
+        byte[] buffer = Encode(key, out int keyLength);
         Session session = Rent();
         try
         {
-            IncrementInput input = default;
-            StoredValue? value = null;
-            Status status = session.Read(ref key, ref input, ref value!);
+            Status status;
+            fixed (byte* bytes = buffer)
+            {
+                var stored = SpanByte.FromPointer(bytes, keyLength);
+                status = session.Read(ref stored, ref input, ref output);
+            }
             if (status.IsPending)
             {
-                (status, value) = Completed(session);
+                (status, output) = Completed(session);
             }
             Return(session);
-            return status.Found && value is not null && value.Expires > Now() ? value.Value : null;
+            return status.Found ? output.Value : null;
         }
         catch (Exception e)
         {
             throw Failed(session, e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
-    private void Set(string key, string value, double seconds)
+    private unsafe void Set(string key, string value, double seconds)
     {
-        var stored = new StoredValue(value, Expiry(Now(), seconds));
+        byte[] buffer = Encode(key, value, Expiry(Now(), seconds), out int keyLength, out int valueLength);
         Session session = Rent();
         try
         {
-            session.Upsert(ref key, ref stored);
+            fixed (byte* bytes = buffer)
+            {
+                var stored = SpanByte.FromPointer(bytes, keyLength);
+                var storedValue = SpanByte.FromPointer(bytes + keyLength, valueLength);
+                session.Upsert(ref stored, ref storedValue);
+            }
             Return(session);
         }
         catch (Exception e)
         {
             throw Failed(session, e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
         Interlocked.Increment(ref _writes);
     }
 
-    private long Increment(string key, double seconds)
+    private unsafe long Increment(string key, double seconds)
     {
         long now = Now();
         var input = new IncrementInput(now, Expiry(now, seconds));
-        StoredValue? counted = null;
+        StoreOutput output = default;
+        byte[] buffer = Encode(key, out int keyLength);
         Session session = Rent();
         try
         {
-            if (session.RMW(ref key, ref input, ref counted!).IsPending)
+            Status status;
+            fixed (byte* bytes = buffer)
             {
-                (_, counted) = Completed(session);
+                var stored = SpanByte.FromPointer(bytes, keyLength);
+                status = session.RMW(ref stored, ref input, ref output);
+            }
+            if (status.IsPending)
+            {
+                (_, output) = Completed(session);
             }
             Return(session);
         }
@@ -160,8 +214,27 @@ internal sealed class FasterPolicyStore : IPolicyStore
         {
             throw Failed(session, e);
         }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
         Interlocked.Increment(ref _writes);
-        return counted is not null && long.TryParse(counted.Value, out long count) ? count : 0;
+        return output.Count;
+    }
+
+    private static byte[] Encode(string key, out int keyLength) => Encode(key, "", 0, out keyLength, out _);
+
+    /// <summary>The key's bytes, then the value's as the record holds it, in a rented buffer.</summary>
+    private static byte[] Encode(string key, string value, long expires, out int keyLength, out int valueLength)
+    {
+        keyLength = Encoding.UTF8.GetByteCount(key);
+        int textLength = Encoding.UTF8.GetByteCount(value);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(keyLength + StoredValue.ExpiresLength + textLength);
+        Encoding.UTF8.GetBytes(key, buffer);
+        BinaryPrimitives.WriteInt64LittleEndian(buffer.AsSpan(keyLength), expires);
+        Encoding.UTF8.GetBytes(value, buffer.AsSpan(keyLength + StoredValue.ExpiresLength));
+        valueLength = StoredValue.ExpiresLength + textLength;
+        return buffer;
     }
 
     private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -177,7 +250,7 @@ internal sealed class FasterPolicyStore : IPolicyStore
             _open.ExitReadLock();
             throw new PolicyStoreUnavailableException($"faster:{_directory}: the store is closed (Edge is stopping)");
         }
-        return _sessions.TryPop(out Session? session) ? session : _kv.For(_functions).NewSession<FasterStoreFunctions>();
+        return _sessions.TryPop(out Session? session) ? session : _kv.For(_functions).NewSession<FasterStoreFunctions>(sessionVariableLengthStructSettings: _counterLength);
     }
 
     private void Return(Session session)
@@ -195,12 +268,12 @@ internal sealed class FasterPolicyStore : IPolicyStore
     }
 
     /// <summary>The outcome of an operation that had to read the record from disk.</summary>
-    private static (Status Status, StoredValue? Value) Completed(Session session)
+    private static (Status Status, StoreOutput Output) Completed(Session session)
     {
-        session.CompletePendingWithOutputs(out CompletedOutputIterator<string, StoredValue, IncrementInput, StoredValue, Empty> outputs, wait: true);
+        session.CompletePendingWithOutputs(out CompletedOutputIterator<SpanByte, SpanByte, IncrementInput, StoreOutput, Empty> outputs, wait: true);
         using (outputs)
         {
-            return outputs.Next() ? (outputs.Current.Status, outputs.Current.Output) : (default, null);
+            return outputs.Next() ? (outputs.Current.Status, outputs.Current.Output) : (default, default);
         }
     }
 
@@ -233,7 +306,7 @@ internal sealed class FasterPolicyStore : IPolicyStore
         {
             if (_kv.Log.TailAddress - _kv.Log.BeginAddress > CompactAbove)
             {
-                _kv.Log.Compact<IncrementInput, StoredValue, Empty, FasterStoreFunctions, ExpiredValues>(_functions,
+                _kv.Log.Compact<IncrementInput, StoreOutput, Empty, FasterStoreFunctions, ExpiredValues>(_functions,
                     new ExpiredValues(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), _kv.Log.SafeReadOnlyAddress, CompactionType.Scan);
             }
             await _kv.TakeFullCheckpointAsync(CheckpointType.FoldOver);
