@@ -112,6 +112,14 @@ public sealed class MainConfig
             : throw Error(name, $"bad integer value \"{value}\"");
     }
 
+    public int GetSignedInt(string name)
+    {
+        var value = Get(name);
+        return int.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var result)
+            ? result
+            : throw Error(name, $"bad integer value \"{value}\"");
+    }
+
     public long GetLong(string name)
     {
         var value = Get(name);
@@ -162,6 +170,9 @@ public sealed class MainConfig
                 case ParameterKind.Int:
                     GetInt(name);
                     break;
+                case ParameterKind.SignedInt:
+                    GetSignedInt(name);
+                    break;
                 case ParameterKind.Long:
                     GetLong(name);
                     break;
@@ -208,6 +219,7 @@ public sealed class MainConfig
         {
             ParameterKind.Bool => GetBool(name) != unset.GetBool(name),
             ParameterKind.Int or ParameterKind.Long => GetLong(name) != unset.GetLong(name),
+            ParameterKind.SignedInt => GetSignedInt(name) != unset.GetSignedInt(name),
             ParameterKind.Time => GetTime(name) != unset.GetTime(name),
             ParameterKind.List => !GetList(name).SequenceEqual(unset.GetList(name), StringComparer.Ordinal),
             ParameterKind.Raw => GetRaw(name) != unset.GetRaw(name),

@@ -17,8 +17,11 @@ public sealed class MasterConfig
     /// <summary>Every service line, in file order.</summary>
     public IReadOnlyList<MasterService> Services { get; }
 
-    /// <summary>The inet services whose command is smtpd, each with its <see cref="MasterService.Endpoint"/>.</summary>
+    /// <summary>The inet services whose command is smtpd or postscreen, each with its <see cref="MasterService.Endpoint"/>.</summary>
     public IReadOnlyList<MasterService> Listeners { get; }
+
+    /// <summary>The pass services whose command is smtpd: the servers behind postscreen, by service name.</summary>
+    public IEnumerable<MasterService> Screened => Services.Where(s => s.Role == MasterServiceRole.Screened);
 
     /// <summary>The unix services whose command is a delivery agent; the service name is the transport name.</summary>
     public IReadOnlyList<MasterService> Transports { get; }

@@ -29,11 +29,14 @@ public sealed record MasterService(
 {
     static readonly HashSet<string> DeliveryAgents = ["smtp", "lmtp", "virtual", "local", "pipe", "error", "discard"];
 
-    /// <summary>Postfix's daemons that Edge does in its one process, or that have no meaning there (tlsmgr, postlogd).</summary>
+    /// <summary>
+    /// Postfix's daemons that Edge does in its one process, or that have no meaning there (tlsmgr, postlogd). tlsproxy
+    /// serves postscreen's STARTTLS, which Edge refuses to be configured (postscreen_tls_security_level).
+    /// </summary>
     static readonly HashSet<string> BuiltIn =
     [
         "cleanup", "qmgr", "oqmgr", "trivial-rewrite", "bounce", "flush", "proxymap", "showq", "anvil", "scache",
-        "tlsmgr", "postlogd", "verify",
+        "tlsmgr", "postlogd", "verify", "dnsblog", "tlsproxy",
     ];
 
     /// <summary>Postfix's daemons that Edge does not implement yet, but that nothing in Edge would ask for.</summary>
@@ -43,7 +46,8 @@ public sealed record MasterService(
     public ListenEndpoint? Endpoint { get; init; }
 
     public MasterServiceRole Role =>
-        Type == MasterServiceType.Inet && Command == "smtpd" ? MasterServiceRole.Listener
+        Type == MasterServiceType.Inet && Command is "smtpd" or "postscreen" ? MasterServiceRole.Listener
+        : Type == MasterServiceType.Pass && Command == "smtpd" ? MasterServiceRole.Screened
         : Type == MasterServiceType.Unix && DeliveryAgents.Contains(Command) ? MasterServiceRole.Transport
         : BuiltIn.Contains(Command) ? MasterServiceRole.Internal
         : Idle.Contains(Command) ? MasterServiceRole.Idle

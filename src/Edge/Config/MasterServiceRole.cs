@@ -3,8 +3,11 @@ namespace Edge.Config;
 /// <summary>What Edge does with a master.cf service.</summary>
 public enum MasterServiceRole
 {
-    /// <summary>An inet service whose command is smtpd: Edge listens on its endpoint.</summary>
+    /// <summary>An inet service whose command is smtpd or postscreen: Edge listens on its endpoint.</summary>
     Listener,
+
+    /// <summary>A pass service whose command is smtpd: the server a postscreen listener hands the clients it passes to.</summary>
+    Screened,
 
     /// <summary>A unix service whose command is a delivery agent (smtp, lmtp, virtual, local, pipe, error, discard).</summary>
     Transport,
@@ -15,6 +18,6 @@ public enum MasterServiceRole
     /// <summary>A Postfix daemon Edge does not implement yet whose line changes nothing by itself (pickup): warned about.</summary>
     Idle,
 
-    /// <summary>Anything else (postscreen, spawn, a program Edge does not know): refused, as an unimplemented parameter is.</summary>
+    /// <summary>Anything else (spawn, a program Edge does not know): refused, as an unimplemented parameter is.</summary>
     Other,
 }

@@ -18,6 +18,9 @@ public enum ParameterKind
     /// <summary>A non-negative 32-bit number.</summary>
     Int,
 
+    /// <summary>An integer that may be negative (postscreen's DNSBL scores).</summary>
+    SignedInt,
+
     /// <summary>A non-negative 64-bit number.</summary>
     Long,
 

@@ -17,6 +17,7 @@ public static partial class ParameterRegistry
             .Concat(QueueParameters())
             .Concat(SmtpdParameters())
             .Concat(SmtpClientParameters())
+            .Concat(PostscreenParameters())
             .Concat(EdgeParameters())
             .ToFrozenDictionary(d => d.Name, StringComparer.Ordinal);
 
@@ -110,6 +111,8 @@ public static partial class ParameterRegistry
     static ParameterDefinition Bool(string name, string defaultText) => new(name, ParameterKind.Bool, defaultText);
 
     static ParameterDefinition Int(string name, string defaultText) => new(name, ParameterKind.Int, defaultText);
+
+    static ParameterDefinition SignedInt(string name, string defaultText) => new(name, ParameterKind.SignedInt, defaultText);
 
     static ParameterDefinition Long(string name, string defaultText) => new(name, ParameterKind.Long, defaultText);
 

@@ -53,6 +53,28 @@ internal static class ConfigurationCheck
                 warn($"{service.File}, line {service.Line}: service {service.Name}: smtpd_tls_req_ccert: Can't require client certs unless TLS is required");
             }
             CipherExclusions(config, warn);
+            if (service.Command == "postscreen")
+            {
+                ScreenTls(config, service, warn);
+            }
+        }
+    }
+
+    /// <summary>
+    /// postscreen_tls_security_level follows smtpd's: Postfix's postscreen then offers STARTTLS in its own SMTP engine
+    /// (through tlsproxy). Edge's engine does not, so a client it talks to sends its envelope, which that engine never
+    /// accepts, in clear; smtpd, where mail is accepted, offers TLS as configured.
+    /// </summary>
+    private static void ScreenTls(MainConfig config, MasterService service, Action<string> warn)
+    {
+        bool engine = new[] { "postscreen_pipelining_enable", "postscreen_non_smtp_command_enable", "postscreen_bare_newline_enable" }.Any(config.GetBool)
+            || new[] { "postscreen_greet_action", "postscreen_dnsbl_action", "postscreen_denylist_action" }
+                .Any(name => config.Get(name).Equals("enforce", StringComparison.OrdinalIgnoreCase));
+        // postscreen_tls_security_level itself is refused when set otherwise: smtpd's level is postscreen's.
+        if (engine && config.Get("smtpd_tls_security_level").ToLowerInvariant() is "may" or "encrypt")
+        {
+            warn($"{service.File}, line {service.Line}: service {service.Name}: postscreen's own SMTP engine (enforce actions, deep protocol " +
+                "tests) does not offer STARTTLS as Postfix's does through tlsproxy; clients it holds back talk to it in clear, smtpd offers TLS as set");
         }
     }
 

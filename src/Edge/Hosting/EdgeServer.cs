@@ -8,6 +8,7 @@ using Edge.Restrictions.Policy;
 using Edge.Restrictions.Policy.Store;
 using Edge.Restrictions.Verify;
 using Edge.Scheduler;
+using Edge.Smtp.Screen;
 using Edge.Smtp.Session;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -98,7 +99,14 @@ internal sealed class EdgeServer : IAsyncDisposable
         var listeners = new List<Listener>();
         foreach (MasterService service in master.Listeners)
         {
-            listeners.Add(new Listener(service.Name, service.Endpoint!.Resolve(main), SmtpdSettingsFactory.Create(service.ConfigFrom(main), stores, verifier)));
+            MainConfig config = service.ConfigFrom(main);
+            ScreenSettings? screen = null;
+            if (service.Command == "postscreen")
+            {
+                screen = ScreenSettings.From(config, () => stores.Open(config, ScriptLimits.From(config).Time), DeliveryFactory.Resolver(config, out _));
+                config = ScreenedSmtpd(master, service, config).ConfigFrom(main);
+            }
+            listeners.Add(new Listener(service.Name, service.Endpoint!.Resolve(main), SmtpdSettingsFactory.Create(config, stores, verifier), screen));
         }
         if (listeners.Count == 0)
         {
@@ -110,6 +118,16 @@ internal sealed class EdgeServer : IAsyncDisposable
             note?.Invoke($"{master.File}: built into Edge: {string.Join(", ", builtIn)}");
         }
         return (main, master, listeners);
+    }
+
+    /// <summary>The smtpd a postscreen service hands clients to: master.cf's pass service named smtpd_service_name.</summary>
+    private static MasterService ScreenedSmtpd(MasterConfig master, MasterService postscreen, MainConfig config)
+    {
+        string name = config.Get("smtpd_service_name");
+        return master.Screened.FirstOrDefault(s => s.Name == name)
+            ?? throw new ConfigException(postscreen.File, postscreen.Line, null,
+                $"service {postscreen.Name}: postscreen hands the clients it passes to the service {name} (smtpd_service_name), " +
+                $"and master.cf has no \"{name} pass - - n - - smtpd\" line");
     }
 
     public static async Task<EdgeServer> StartAsync(string? configDirectory, CancellationToken cancellationToken = default)
@@ -266,6 +284,7 @@ internal sealed class EdgeServer : IAsyncDisposable
             if (replacement is not null)
             {
                 listener.Settings = replacement.Settings;
+                listener.Screen = replacement.Screen;
             }
         }
         _gate.Limit = main.GetInt("edge_connection_limit");
@@ -317,8 +336,18 @@ internal sealed class EdgeServer : IAsyncDisposable
         }
         try
         {
+            EndPoint? client = connection.RemoteEndPoint;
+            if (listener.Screen is { } screen && client is IPEndPoint remote)
+            {
+                var screening = new ScreenSession(screen, listener.ScreenClients, connection.Transport, remote, connection.LocalEndPoint, lifetime.HardStop.Token);
+                if (!await screening.RunAsync())
+                {
+                    return;
+                }
+                client = screening.Client;
+            }
             await using var session = new SmtpSession(listener.Settings, queue, listener.Anvil, connection.Transport,
-                connection.RemoteEndPoint, connection.ConnectionClosed, lifetime.Stopping.Token, lifetime.HardStop.Token,
+                client, connection.ConnectionClosed, lifetime.Stopping.Token, lifetime.HardStop.Token,
                 connection.Features.Get<IConnectionSocketFeature>()?.Socket, etrn);
             await session.RunAsync();
         }

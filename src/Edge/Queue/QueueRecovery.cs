@@ -117,7 +117,8 @@ internal sealed class QueueRecovery(CorruptQueue corrupt)
         if (corrupt.SaveRecord(address, record))
         {
             string names = whole ? $" ({TypeName(type)} record of queue ID {id}, by its header)" : "";
-            MailLog.Warning($"corrupt queue record at log address {address}{names}: {why}; saved as corrupt/{CorruptQueue.RecordName(address)}");
+            MailLog.Warning($"corrupt queue record at log address {address} ({QueueStore.PlaceOf(address)}){names}: " +
+                $"{why}; saved as corrupt/{CorruptQueue.RecordName(address)}");
         }
     }
 

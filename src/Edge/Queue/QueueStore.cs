@@ -104,6 +104,8 @@ internal sealed partial class QueueStore : IAsyncDisposable
         DirectorySync.Flush(parent);
     }
 
+    private const int SegmentSizeBits = 24;
+
     private static async Task<(FasterLog, LogFileDevice, SingleFileCommitManager)> OpenLogAsync(string queueDirectory,
         CancellationToken cancellationToken)
     {
@@ -120,7 +122,7 @@ internal sealed partial class QueueStore : IAsyncDisposable
             PageSizeBits = 20,
             MemorySizeBits = LogMemoryBits,
             // 16 MiB segment files: the unit in which disk space is given back once messages are gone.
-            SegmentSizeBits = 24,
+            SegmentSizeBits = SegmentSizeBits,
         };
         FasterLog log = await FasterLog.CreateAsync(settings, cancellationToken);
         return (log, device, commits);
@@ -346,6 +348,31 @@ internal sealed partial class QueueStore : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A segment file shorter than the committed records it should hold (a file system that lost its tail) lost those
+    /// records, acknowledged messages among them: the scan reads them as damaged or finds them missing, and this says
+    /// where the file ends and how much of the committed log went with it.
+    /// </summary>
+    private void ReportShortSegments()
+    {
+        long tail = _log.TailAddress;
+        for (long segment = _log.BeginAddress >> SegmentSizeBits; segment <= (tail - 1) >> SegmentSizeBits; segment++)
+        {
+            long start = segment << SegmentSizeBits;
+            long needed = Math.Min(tail - start, 1L << SegmentSizeBits);
+            var file = new FileInfo(Path.Combine(Directory, "log", $"queue.log.{segment}"));
+            long length = file.Exists ? file.Length : 0;
+            if (length < needed)
+            {
+                MailLog.Warning($"queue log segment {file.Name} ends at offset {length}, before the end of its committed records at offset {needed}: " +
+                    $"{needed - length} bytes of committed records are lost, and with them any message or status they held");
+            }
+        }
+    }
+
+    /// <summary>Where log address <paramref name="address"/> is on disk: its segment file under the queue directory, and the offset in it.</summary>
+    internal static string PlaceOf(long address) => $"log/queue.log.{address >> SegmentSizeBits} offset {address & ((1L << SegmentSizeBits) - 1)}";
+
     /// <summary>How long a stop waits for the last commit, which a broken disk may never finish.</summary>
     private static readonly TimeSpan LastCommitLimit = TimeSpan.FromSeconds(10);
 
@@ -353,6 +380,7 @@ internal sealed partial class QueueStore : IAsyncDisposable
     {
         var corrupt = new CorruptQueue(Directory);
         var recovery = new QueueRecovery(corrupt);
+        ReportShortSegments();
         using (FasterLogScanIterator iterator = _log.Scan(_log.BeginAddress, _log.TailAddress))
         {
             await foreach ((byte[] entry, int length, long address, long _) in iterator.GetAsyncEnumerable(cancellationToken))

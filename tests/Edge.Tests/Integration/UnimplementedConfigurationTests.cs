@@ -65,10 +65,10 @@ public class UnimplementedConfigurationTests
     public async Task With_edge_unimplemented_parameters_warn_it_starts_and_says_what_has_no_effect()
     {
         using TempDirectory config = Config("edge_unimplemented_parameters = warn\nsmtpd_command_filter = pcre:/etc/postfix/command_filter\nmailbox_size_limit = 0",
-            "127.0.0.1:0 inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\nlocal unix - n n - - local\nsmtp unix - - n - - smtp\n2526 inet n - n - 1 postscreen\n");
+            "127.0.0.1:0 inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\nlocal unix - n n - - local\nsmtp unix - - n - - smtp\n628 inet n - n - - qmqpd\n");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         await edge.WaitForLogAsync($@"warning: {Escape(config.File("main.cf"))}, line \d+: parameter smtpd_command_filter: not implemented by Edge yet: the setting has no effect");
-        await edge.WaitForLogAsync($@"warning: {Escape(config.File("master.cf"))}, line 5: service 2526: command ""postscreen"" \(inet\) is not implemented by Edge: nothing runs it");
+        await edge.WaitForLogAsync($@"warning: {Escape(config.File("master.cf"))}, line 5: service 628: command ""qmqpd"" \(inet\) is not implemented by Edge: nothing runs it");
     }
 
     [Fact]
@@ -81,8 +81,7 @@ public class UnimplementedConfigurationTests
     }
 
     [Theory]
-    [InlineData("smtp      inet  n       -       y       -       1       postscreen", "postscreen", "inet")]
-    [InlineData("dnsblog   unix  -       -       y       -       0       dnsblog", "dnsblog", "unix")]
+    [InlineData("628       inet  n       -       n       -       -       qmqpd", "qmqpd", "inet")]
     [InlineData("policy    unix  -       n       n       -       0       spawn user=nobody argv=/usr/bin/policyd-spf", "spawn", "unix")]
     public async Task A_master_cf_daemon_edge_does_not_implement_is_refused(string line, string command, string type)
     {

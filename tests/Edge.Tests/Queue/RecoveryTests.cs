@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Text;
 using Edge.Cleanup;
 using Edge.Mail;
@@ -143,6 +144,31 @@ public class RecoveryTests
         Assert.Equal(2, (await recovered.QueuedAsync()).Count);
     }
 
+    /// <summary>A segment cut short is reported with the file and offset where the records end, and how much committed log is gone.</summary>
+    [Fact]
+    public async Task A_truncated_segment_is_reported_with_the_file_and_offset_where_the_records_end()
+    {
+        using TempDirectory config = StoppedServerConfig();
+        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
+        {
+            await SendBigAsync(edge.Port, "kept@example.org");
+            await SendBigAsync(edge.Port, "cut@example.org");
+            Assert.Equal(0, await edge.TerminateAsync());
+        }
+        string segment = Path.Combine(config.Path, "var", "log", "queue.log.0");
+        int at = LastIndexOf(await File.ReadAllBytesAsync(segment), Encoding.ASCII.GetBytes("cut@example.org"));
+        Assert.True(at > 0);
+        await using (FileStream file = File.OpenWrite(segment))
+        {
+            file.SetLength(at);
+        }
+        await using var recovered = await EdgeProcess.StartAsync(config.Path, config.Path);
+        Assert.Contains("with 1 messages", recovered.Log.First(l => l.Contains("daemon started")));
+        string warning = await recovered.WaitForLogAsync(@"warning: queue log segment queue\.log\.0 ends at offset \d+, " +
+            @"before the end of its committed records at offset \d+: \d+ bytes of committed records are lost, and with them any message or status they held");
+        Assert.Equal(at, long.Parse(Regex.Match(warning, @"ends at offset (\d+)").Groups[1].Value));
+    }
+
     /// <summary>The server's log directory's one written segment, with the first byte of <paramref name="marker"/> flipped.</summary>
     private static void Damage(string queueDirectory, string marker)
     {
@@ -201,7 +227,7 @@ public class RecoveryTests
         }
         await using var again = await EdgeProcess.StartAsync(config.Path, config.Path);
         await Task.Delay(500);
-        Assert.DoesNotContain(again.Log, line => line.Contains("corrupt"));
+        Assert.DoesNotContain(again.Log, line => line.Contains("corrupt") || line.Contains("committed records are lost"));
         return (id, queue);
     }
 
@@ -210,7 +236,7 @@ public class RecoveryTests
     {
         using TempDirectory config = StoppedServerConfig();
         (string id, string queue) = await DamageAndRestartAsync(config, "damaged@example.org", "FIRST-PART",
-            id => @"warning: corrupt queue record at log address \d+ \(chunk record of queue ID " + id + @", by its header\): checksum mismatch; saved as corrupt/record-\d+",
+            id => @"warning: corrupt queue record at log address \d+ \(log/queue\.log\.0 offset \d+\) \(chunk record of queue ID " + id + @", by its header\): checksum mismatch; saved as corrupt/record-\d+",
             id => $@"warning: {id}: content chunk at log address \d+ is missing or corrupt; message moved to corrupt/{id}, its 1 intact chunks of 2 to corrupt/{id}\.content");
         string envelope = File.ReadAllText(Path.Combine(queue, "corrupt", id));
         Assert.Contains($"*** ENVELOPE RECORDS corrupt/{id} ***\n", envelope);
@@ -227,7 +253,7 @@ public class RecoveryTests
     {
         using TempDirectory config = StoppedServerConfig();
         (string id, string queue) = await DamageAndRestartAsync(config, "lost-envelope@example.org", "lost-envelope@example.org",
-            id => @"warning: corrupt queue record at log address \d+ \(envelope record of queue ID " + id + ", by its header\\)",
+            id => @"warning: corrupt queue record at log address \d+ \(log/queue\.log\.0 offset \d+\) \(envelope record of queue ID " + id + ", by its header\\)",
             id => $@"warning: {id}: envelope record at log address \d+ is damaged; the message cannot be delivered: its 2 intact content chunks saved as corrupt/{id}\.content");
         string content = File.ReadAllText(Path.Combine(queue, "corrupt", id + ".content"));
         Assert.StartsWith("Received: ", content);

@@ -99,7 +99,7 @@ internal static class VerbParser
     /// Postfix's smtpd_forbidden_commands default: CONNECT, GET, POST, and anything that looks like a
     /// message header ("Subject: …"), which means a client is talking to us without SMTP.
     /// </summary>
-    private static bool IsForbidden(ReadOnlySpan<byte> line)
+    internal static bool IsForbidden(ReadOnlySpan<byte> line)
     {
         if (line.Length >= 3 && (line[0] | 0x20) == 'g' && (line[1] | 0x20) == 'e' && (line[2] | 0x20) == 't'
             && (line.Length == 3 || line[3] == ' '))

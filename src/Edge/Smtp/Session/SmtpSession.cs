@@ -215,41 +215,25 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     /// </summary>
     private async ValueTask<bool> ReadProxyHeaderAsync()
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_hardStop);
-        deadline.CancelAfter(_s.UpstreamProxyTimeout);
         string connection = _peer.NamAddr;
-        try
+        (ProxyReadOutcome outcome, IPEndPoint? source, string? error) = await ProxyHeaderReader.ReadAsync(_input, _s.UpstreamProxyTimeout, _hardStop);
+        switch (outcome)
         {
-            while (true)
-            {
-                ReadResult result = await _input.ReadAsync(deadline.Token);
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                switch (ProxyHeader.TryParse(buffer, out SequencePosition consumed, out IPEndPoint? source, out _, out string? error))
+            case ProxyReadOutcome.Done:
+                if (source is not null)
                 {
-                    case ProxyParseStatus.Done:
-                        _input.AdvanceTo(consumed);
-                        if (source is not null)
-                        {
-                            SetPeer(Peer.FromEndPoint(source));
-                        }
-                        return true;
-                    case ProxyParseStatus.Invalid:
-                        _input.AdvanceTo(buffer.End);
-                        MailLog.Warning($"haproxy read: {error} (connection from {connection})");
-                        return false;
+                    SetPeer(Peer.FromEndPoint(source));
                 }
-                _input.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted)
-                {
-                    MailLog.Warning($"haproxy read: lost connection (connection from {connection})");
-                    return false;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (!_hardStop.IsCancellationRequested)
-        {
-            MailLog.Warning($"haproxy read: timeout error (connection from {connection})");
-            return false;
+                return true;
+            case ProxyReadOutcome.Invalid:
+                MailLog.Warning($"haproxy read: {error} (connection from {connection})");
+                return false;
+            case ProxyReadOutcome.Lost:
+                MailLog.Warning($"haproxy read: lost connection (connection from {connection})");
+                return false;
+            default:
+                MailLog.Warning($"haproxy read: timeout error (connection from {connection})");
+                return false;
         }
     }
 

@@ -1,0 +1,68 @@
+namespace Edge.Config;
+
+public static partial class ParameterRegistry
+{
+    // postscreen(8), with Postfix 3.7's defaults (non-stress values: Edge has no stress mode). The names 3.6 replaced
+    // (postscreen_blacklist_action, postscreen_dnsbl_whitelist_threshold) are read through the new names' defaults, as
+    // in Postfix.
+    static ParameterDefinition[] PostscreenParameters() =>
+    [
+        List("postscreen_access_list", "permit_mynetworks"),
+        Choice("postscreen_denylist_action", "${postscreen_blacklist_action?{$postscreen_blacklist_action}:{ignore}}",
+            "ignore", "enforce", "drop", "continue"),
+        Str("postscreen_greet_banner", "$smtpd_banner"),
+        Time("postscreen_greet_wait", "6s"),
+        Choice("postscreen_greet_action", "ignore", "ignore", "enforce", "drop"),
+        Time("postscreen_greet_ttl", "1d"),
+        List("postscreen_dnsbl_sites", ""),
+        SignedInt("postscreen_dnsbl_threshold", "1"),
+        SignedInt("postscreen_dnsbl_allowlist_threshold", "${postscreen_dnsbl_whitelist_threshold?{$postscreen_dnsbl_whitelist_threshold}:{0}}"),
+        Choice("postscreen_dnsbl_action", "ignore", "ignore", "enforce", "drop"),
+        Time("postscreen_dnsbl_min_ttl", "60s"),
+        Time("postscreen_dnsbl_max_ttl", "1h"),
+        // Postfix 2.8-3.0's single DNSBL lifetime, which only the default of postscreen_dnsbl_max_ttl still reads.
+        Refused(Time("postscreen_dnsbl_ttl", "1h")),
+        Time("postscreen_dnsbl_timeout", "10s"),
+        Str("postscreen_dnsbl_reply_map", ""),
+        Bool("postscreen_pipelining_enable", "no"),
+        Choice("postscreen_pipelining_action", "enforce", "ignore", "enforce", "drop"),
+        Time("postscreen_pipelining_ttl", "30d"),
+        Bool("postscreen_non_smtp_command_enable", "no"),
+        Choice("postscreen_non_smtp_command_action", "drop", "ignore", "enforce", "drop"),
+        Time("postscreen_non_smtp_command_ttl", "30d"),
+        Bool("postscreen_bare_newline_enable", "no"),
+        Choice("postscreen_bare_newline_action", "ignore", "ignore", "enforce", "drop"),
+        Time("postscreen_bare_newline_ttl", "30d"),
+        // Edge keeps the cache in edge_policy_store (a fleet on Redis shares it), not in the file named; empty keeps
+        // it in memory. Entries expire by themselves, so there is no cleanup run to schedule.
+        Str("postscreen_cache_map", "btree:$data_directory/postscreen_cache"),
+        Time("postscreen_cache_retention_time", "7d"),
+        Meaningless(Time("postscreen_cache_cleanup_interval", "12h")),
+        Choice("postscreen_upstream_proxy_protocol", "", "", "haproxy"),
+        Time("postscreen_upstream_proxy_timeout", "5s"),
+        Int("postscreen_client_connection_count_limit", "$smtpd_client_connection_count_limit"),
+        Int("postscreen_command_count_limit", "20"),
+        Time("postscreen_command_time_limit", "300s"),
+        Bool("postscreen_helo_required", "$smtpd_helo_required"),
+        Bool("postscreen_disable_vrfy_command", "$disable_vrfy_command"),
+        Str("smtpd_service_name", "smtpd"),
+        // Each Edge listener is one process: there is no queue of connections waiting for a free smtpd process.
+        Meaningless(Int("postscreen_pre_queue_limit", "$default_process_limit")),
+        Meaningless(Int("postscreen_post_queue_limit", "$default_process_limit")),
+        Meaningless(Time("postscreen_watchdog_timeout", "10s")),
+        Meaningless(Str("dnsblog_service_name", "dnsblog")),
+        Meaningless(Str("tlsproxy_service_name", "tlsproxy")),
+        Refused(Str("postscreen_forbidden_commands", "CONNECT GET POST regexp:{{/^[^A-Z]/ Bogus}}")),
+        Refused(Str("postscreen_allowlist_interfaces", "${postscreen_whitelist_interfaces?{$postscreen_whitelist_interfaces}:{static:all}}")),
+        Refused(Str("postscreen_whitelist_interfaces", "static:all")),
+        Refused(Str("postscreen_command_filter", "")),
+        Refused(Str("postscreen_discard_ehlo_keywords", "")),
+        Refused(Str("postscreen_discard_ehlo_keyword_address_maps", "")),
+        Refused(Str("postscreen_reject_footer", "")),
+        Refused(Str("postscreen_reject_footer_maps", "")),
+        Warned(Str("postscreen_expansion_filter", "")),
+        Refused(Str("postscreen_tls_security_level", "$smtpd_tls_security_level")),
+        Refused(Bool("postscreen_use_tls", "no")),
+        Refused(Bool("postscreen_enforce_tls", "no")),
+    ];
+}

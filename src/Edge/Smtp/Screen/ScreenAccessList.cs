@@ -1,0 +1,104 @@
+using System.Net;
+using Edge.Config;
+using Edge.Logging;
+using Edge.Net;
+using Edge.Tables;
+
+namespace Edge.Smtp.Screen;
+
+/// <summary>What postscreen_access_list says of a client: nothing (go on with the tests), allow it at once, or deny it.</summary>
+internal enum ScreenVerdict
+{
+    Dunno,
+    Allow,
+    Deny,
+}
+
+/// <summary>
+/// postscreen_access_list (Postfix's server_acl): permit_mynetworks, permit, reject, dunno and type:table, left to right,
+/// the first that decides wins. A table's value is itself such a list, without tables; dunno there goes on with the
+/// next item of the outer list. A table that fails, or a value that is not a known word, decides nothing, with a warning.
+/// </summary>
+internal sealed class ScreenAccessList
+{
+    private readonly object[] _items;
+
+    private ScreenAccessList(object[] items) => _items = items;
+
+    public static ScreenAccessList Parse(MainConfig config)
+    {
+        var items = new List<object>();
+        foreach (string item in config.GetList("postscreen_access_list"))
+        {
+            string word = item.ToLowerInvariant();
+            if (word is "permit_mynetworks" or "permit" or "reject" or "dunno")
+            {
+                items.Add(word);
+            }
+            else if (item.Contains(':'))
+            {
+                items.Add(TableFactory.Open(item, out string? error)
+                    ?? throw config.Error("postscreen_access_list", $"{item}: {error ?? "cannot open"}"));
+            }
+            else
+            {
+                throw config.Error("postscreen_access_list", $"unknown command \"{item}\": expected permit_mynetworks, permit, reject, dunno or type:table");
+            }
+        }
+        return new ScreenAccessList([.. items]);
+    }
+
+    public ScreenVerdict Evaluate(IPAddress client, NetworkList mynetworks)
+    {
+        string address = client.ToString();
+        foreach (object item in _items)
+        {
+            ScreenVerdict verdict = item is ILookupTable table ? FromTable(table, address, mynetworks) : Word((string)item, client, mynetworks);
+            if (verdict != ScreenVerdict.Dunno || item is "dunno")
+            {
+                return verdict;
+            }
+        }
+        return ScreenVerdict.Dunno;
+    }
+
+    private static ScreenVerdict FromTable(ILookupTable table, string address, NetworkList mynetworks)
+    {
+        string? value;
+        try
+        {
+            value = table.Lookup(address);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            MailLog.Warning($"postscreen_access_list: lookup of {address} failed: {e.Message}", "postscreen");
+            return ScreenVerdict.Dunno;
+        }
+        foreach (string word in (value ?? "").Split([' ', ',', '\t'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            string lower = word.ToLowerInvariant();
+            if (lower is not ("permit_mynetworks" or "permit" or "reject" or "dunno"))
+            {
+                MailLog.Warning($"postscreen_access_list: {address}: unknown command \"{word}\" in a table's value: ignored", "postscreen");
+                return ScreenVerdict.Dunno;
+            }
+            if (lower == "dunno")
+            {
+                return ScreenVerdict.Dunno;
+            }
+            if (Word(lower, IPAddress.Parse(address), mynetworks) is not ScreenVerdict.Dunno and var verdict)
+            {
+                return verdict;
+            }
+        }
+        return ScreenVerdict.Dunno;
+    }
+
+    private static ScreenVerdict Word(string word, IPAddress client, NetworkList mynetworks) => word switch
+    {
+        "permit" => ScreenVerdict.Allow,
+        "reject" => ScreenVerdict.Deny,
+        "permit_mynetworks" when mynetworks.Contains(client) => ScreenVerdict.Allow,
+        _ => ScreenVerdict.Dunno,
+    };
+}

@@ -1,0 +1,406 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Text;
+using Edge.Dns;
+using Edge.Logging;
+using Edge.Smtp.Proxy;
+
+namespace Edge.Smtp.Screen;
+
+/// <summary>
+/// postscreen(8) for one connection, before any smtpd session exists (Postfix's POSTSCREEN_README): the access list,
+/// the temporary allowlist, then the tests before the SMTP handshake (a pregreet wait behind a "220-" teaser, DNSBL
+/// lookups that run meanwhile) and, when a client must be tested further or was caught, postscreen's own SMTP engine
+/// (ScreenSession.Engine.cs). A client that passes is handed to smtpd on the same connection, with anything it
+/// sent still unread; one tested in the engine must connect again.
+/// </summary>
+internal sealed partial class ScreenSession
+{
+    private const string Service = "postscreen";
+
+    private readonly ScreenSettings _s;
+    private readonly ScreenClients _clients;
+    private readonly IDuplexPipe _transport;
+    private readonly CancellationToken _hardStop;
+    private readonly long _start = Environment.TickCount64;
+    private IPEndPoint _client;
+    private readonly EndPoint? _server;
+
+    /// <summary>When each test's pass expires (Unix seconds), as the cache has it and this session renews it.</summary>
+    private long[] _expiry = new long[ScreenCache.Tests];
+    private readonly bool[] _todo = new bool[ScreenCache.Tests];
+    private readonly bool[] _passed = new bool[ScreenCache.Tests];
+    private bool _failed;
+    private bool _new;
+
+    /// <summary>The client spoke before its turn: postscreen's engine greets it with nothing.</summary>
+    private bool _pregreeted;
+
+    /// <summary>Not to be handed to smtpd: caught by a test with action enforce, or tested in the engine.</summary>
+    private bool _noForward;
+
+    /// <summary>The engine's answer to RCPT: 450 until a test with action enforce fails.</summary>
+    private string _rcptReply = "450 4.3.2 Service currently unavailable";
+
+    public ScreenSession(ScreenSettings settings, ScreenClients clients, IDuplexPipe transport, IPEndPoint client, EndPoint? server,
+        CancellationToken hardStop)
+    {
+        _s = settings;
+        _clients = clients;
+        _transport = transport;
+        _client = client;
+        _server = server;
+        _hardStop = hardStop;
+    }
+
+    /// <summary>The client as smtpd is to see it (the PROXY header's source, behind a load balancer).</summary>
+    public IPEndPoint Client => _client;
+
+    private IPAddress Address => _client.Address.IsIPv4MappedToIPv6 ? _client.Address.MapToIPv4() : _client.Address;
+
+    private string ClientAddrPort => $"[{Address}]:{_client.Port}";
+
+    /// <summary>Screens the client; true when it is to be handed to smtpd.</summary>
+    public async Task<bool> RunAsync()
+    {
+        if (_s.UpstreamProxy && !await ReadProxyHeaderAsync())
+        {
+            return false;
+        }
+        string server = _server is IPEndPoint local ? $"[{(local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4() : local.Address)}]:{local.Port}" : "[unknown]:0";
+        Log($"CONNECT from {ClientAddrPort} to {server}");
+        int concurrency = _clients.Enter(Address);
+        try
+        {
+            return await ScreenAsync(concurrency);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException
+                                      or Microsoft.AspNetCore.Connections.ConnectionResetException)
+        {
+            Log($"DISCONNECT {ClientAddrPort}");
+            return false;
+        }
+        finally
+        {
+            _clients.Leave(Address);
+        }
+    }
+
+    private async Task<bool> ScreenAsync(int concurrency)
+    {
+        if (_s.ClientConnectionCountLimit > 0 && concurrency > _s.ClientConnectionCountLimit)
+        {
+            Log($"NOQUEUE: reject: CONNECT from {ClientAddrPort}: too many connections");
+            return await DropAsync("421 4.7.0 Error: too many connections");
+        }
+        switch (_s.Access.Evaluate(Address, _s.Mynetworks))
+        {
+            case ScreenVerdict.Allow:
+                Log($"ALLOWLISTED {ClientAddrPort}");
+                return true;
+            case ScreenVerdict.Deny:
+                Log($"DENYLISTED {ClientAddrPort}");
+                if (await FailAsync(_s.DenylistAction, "5.3.2 Service currently unavailable") is { } denied)
+                {
+                    return denied;
+                }
+                break;
+        }
+        long now = Now;
+        long[]? cached = _failed ? null : await _s.Cache.LookupAsync(Address);
+        _expiry = cached ?? new long[ScreenCache.Tests];
+        _new = _expiry.Any(e => e == 0);
+        for (int i = 0; i < ScreenCache.Tests; i++)
+        {
+            _todo[i] = Enabled((ScreenTest)i) && now > _expiry[i];
+        }
+        if (cached is not null && !_todo.Any(t => t))
+        {
+            Log($"PASS OLD {ClientAddrPort}");
+            return true;
+        }
+        if (_todo[(int)ScreenTest.Pregreet] || _todo[(int)ScreenTest.Dnsbl])
+        {
+            if (await EarlyTestsAsync() is { } early)
+            {
+                return early;
+            }
+        }
+        if (_noForward || DeepTestsToDo())
+        {
+            await EngineAsync();
+        }
+        return await ConcludeAsync();
+    }
+
+    private bool Enabled(ScreenTest test) => test switch
+    {
+        ScreenTest.Pregreet => _s.Teaser is not null,
+        ScreenTest.Dnsbl => _s.Dnsbl.Enabled,
+        ScreenTest.Pipelining => _s.PipeliningEnable,
+        ScreenTest.NonSmtp => _s.NonSmtpEnable,
+        _ => _s.BareNewlineEnable,
+    };
+
+    private bool DeepTestsToDo() =>
+        Enumerable.Range((int)ScreenTest.Pipelining, 3).Any(i => _todo[i] && !_passed[i]);
+
+    /// <summary>
+    /// The pregreet wait and the DNSBL lookups. Null to go on; true or false when the session ended here (dropped, or the
+    /// client hung up).
+    /// </summary>
+    private async Task<bool?> EarlyTestsAsync()
+    {
+        using var lookupsDone = CancellationTokenSource.CreateLinkedTokenSource(_hardStop);
+        Task<DnsAnswer<IPAddress>>[] lookups = _todo[(int)ScreenTest.Dnsbl] ? _s.Dnsbl.Start(Address, lookupsDone.Token) : [];
+        Task allLookups = Task.WhenAll(lookups);
+        bool pregreet = _todo[(int)ScreenTest.Pregreet];
+        if (pregreet)
+        {
+            await _transport.Output.WriteAsync(_s.Teaser, _hardStop);
+        }
+        using var greetWait = CancellationTokenSource.CreateLinkedTokenSource(_hardStop);
+        greetWait.CancelAfter(_s.GreetWait);
+        bool pregreetFailed = false;
+        bool allowlisted = false;
+        if (pregreet)
+        {
+            Task<ReadResult> read = _transport.Input.ReadAsync(greetWait.Token).AsTask();
+            // The wait ends early only when the DNSBL allowlists the client; otherwise every client waits greet_wait.
+            Task lookupsOrAllowlist = lookups.Length == 0 ? Task.Delay(Timeout.Infinite, greetWait.Token) : WaitForAllowlistAsync(allLookups, lookups, greetWait.Token);
+            Task first = await Task.WhenAny(read, lookupsOrAllowlist);
+            if (first == lookupsOrAllowlist && lookupsOrAllowlist.IsCompletedSuccessfully)
+            {
+                allowlisted = true;
+                _transport.Input.CancelPendingRead();
+            }
+            try
+            {
+                ReadResult result = await read;
+                ReadOnlySequence<byte> early = result.Buffer;
+                // Unread, unexamined: what the client said is for the engine or smtpd to read.
+                _transport.Input.AdvanceTo(early.Start);
+                if (result.IsCanceled)
+                {
+                    // The DNSBL allowlisted the client before it said anything.
+                }
+                else if (early.IsEmpty)
+                {
+                    return await HangupAsync("tests before SMTP handshake");
+                }
+                else
+                {
+                    Log($"PREGREET {early.Length} after {Elapsed()} from {ClientAddrPort}: {Printable.Escape(early)}");
+                    pregreetFailed = _pregreeted = true;
+                    _failed = true;
+                    if (_s.GreetAction == ScreenAction.Drop)
+                    {
+                        return await DropAsync("521 5.5.1 Protocol error");
+                    }
+                    if (_s.GreetAction == ScreenAction.Enforce)
+                    {
+                        _noForward = true;
+                        _rcptReply = "550 5.5.1 Protocol error";
+                    }
+                    // The wait goes on only for the DNSBL answers, and no longer than greet_wait.
+                    if (lookups.Length > 0)
+                    {
+                        await Task.WhenAny(allLookups, Task.Delay(Timeout.Infinite, greetWait.Token));
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (!_hardStop.IsCancellationRequested)
+            {
+                // greet_wait passed in silence.
+            }
+        }
+        else
+        {
+            await Task.WhenAny(allLookups, Task.Delay(_s.GreetWait, _hardStop));
+        }
+        _hardStop.ThrowIfCancellationRequested();
+        long now = Now;
+        if (pregreet && !pregreetFailed && !allowlisted)
+        {
+            Pass(ScreenTest.Pregreet, now + (long)_s.GreetTtl.TotalSeconds);
+        }
+        if (pregreetFailed && _s.GreetAction == ScreenAction.Ignore)
+        {
+            // Not passed either: the test is repeated at the next connection.
+            _failed = false;
+        }
+        if (_todo[(int)ScreenTest.Dnsbl])
+        {
+            DnsblScore score = _s.Dnsbl.Score(lookups);
+            await lookupsDone.CancelAsync();
+            if (allowlisted || !_failed && Allowlisted(score))
+            {
+                AllowlistOtherTests(now + (long)score.Ttl.TotalSeconds);
+            }
+            if (score.Score < _s.Dnsbl.Threshold)
+            {
+                Pass(ScreenTest.Dnsbl, now + (long)score.Ttl.TotalSeconds);
+            }
+            else
+            {
+                Log($"DNSBL rank {score.Score} for {ClientAddrPort}");
+                _failed = true;
+                if (await FailAsync(_s.DnsblAction, $"5.7.1 Service unavailable; client [{Address}] blocked using {score.Name}") is { } dropped)
+                {
+                    return dropped;
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Completes when the lookups allowlist the client (postscreen_dnsbl_allowlist_threshold); never otherwise.</summary>
+    private async Task WaitForAllowlistAsync(Task allLookups, Task<DnsAnswer<IPAddress>>[] lookups, CancellationToken cancellationToken)
+    {
+        await allLookups.WaitAsync(cancellationToken);
+        if (!Allowlisted(_s.Dnsbl.Score(lookups)))
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+    }
+
+    private bool Allowlisted(DnsblScore score) =>
+        _s.Dnsbl.AllowlistThreshold < 0 && score.Score < _s.Dnsbl.Threshold && score.Score <= _s.Dnsbl.AllowlistThreshold;
+
+    /// <summary>
+    /// A client the DNSBLs vouch for passes the other tests it was to take now, and skips every other one (disabled ones
+    /// too, should they be turned on) for as long as the DNSBL verdict lasts.
+    /// </summary>
+    private void AllowlistOtherTests(long until)
+    {
+        for (int i = 0; i < ScreenCache.Tests; i++)
+        {
+            if (i == (int)ScreenTest.Dnsbl)
+            {
+                continue;
+            }
+            if (_todo[i])
+            {
+                _passed[i] = true;
+            }
+            _expiry[i] = Math.Max(_expiry[i], until);
+        }
+    }
+
+    private void Pass(ScreenTest test, long expiry)
+    {
+        _passed[(int)test] = true;
+        _expiry[(int)test] = expiry;
+    }
+
+    /// <summary>A test failed with <paramref name="action"/>: null to go on, false when the client was dropped.</summary>
+    private async ValueTask<bool?> FailAsync(ScreenAction action, string reply)
+    {
+        _failed = true;
+        switch (action)
+        {
+            case ScreenAction.Drop:
+                return await DropAsync("521 " + reply);
+            case ScreenAction.Enforce:
+                _noForward = true;
+                _rcptReply = "550 " + reply;
+                return null;
+            default:
+                _failed = false;
+                return null;
+        }
+    }
+
+    /// <summary>Says <paramref name="reply"/> and hangs up.</summary>
+    private async Task<bool> DropAsync(string reply)
+    {
+        await WriteReplyAsync(reply);
+        Log($"DISCONNECT {ClientAddrPort}");
+        return false;
+    }
+
+    private async Task<bool> HangupAsync(string where)
+    {
+        Log($"HANGUP after {Elapsed()} from {ClientAddrPort} in {where}");
+        _noForward = true;
+        return await ConcludeAsync();
+    }
+
+    /// <summary>
+    /// The end of the tests: a client that passed all it had to do is logged PASS NEW (or OLD, when it had passed them
+    /// once before) and its passes are remembered; one not caught and not held back goes on to smtpd.
+    /// </summary>
+    private async Task<bool> ConcludeAsync()
+    {
+        if (_failed)
+        {
+            Array.Clear(_passed);
+        }
+        bool anyPassed = _passed.Any(p => p);
+        if (anyPassed && Enumerable.Range(0, ScreenCache.Tests).All(i => _passed[i] == _todo[i]))
+        {
+            Log($"PASS {(_new ? "NEW" : "OLD")} {ClientAddrPort}");
+        }
+        if (anyPassed)
+        {
+            for (int i = 0; i < ScreenCache.Tests; i++)
+            {
+                // A test never passed while it was off is written as 1, so that turning it on later finds no new client.
+                if (_expiry[i] == 0 && !Enabled((ScreenTest)i))
+                {
+                    _expiry[i] = 1;
+                }
+            }
+            await _s.Cache.UpdateAsync(Address, _expiry, Enabled, Now);
+        }
+        if (!_noForward)
+        {
+            return true;
+        }
+        Log($"DISCONNECT {ClientAddrPort}");
+        return false;
+    }
+
+    private async ValueTask<bool> ReadProxyHeaderAsync()
+    {
+        (ProxyReadOutcome outcome, IPEndPoint? source, string? error) = await ProxyHeaderReader.ReadAsync(_transport.Input, _s.UpstreamProxyTimeout, _hardStop);
+        switch (outcome)
+        {
+            case ProxyReadOutcome.Done:
+                _client = source ?? _client;
+                return true;
+            case ProxyReadOutcome.Timeout:
+                MailLog.Warning("haproxy read: time limit exceeded", Service);
+                break;
+            case ProxyReadOutcome.Invalid:
+                MailLog.Warning($"haproxy read: {error}", Service);
+                break;
+        }
+        await WriteReplyAsync("421 4.3.2 No system resources");
+        return false;
+    }
+
+    /// <summary>A reply line, with soft_bounce's 4XX for 5XX.</summary>
+    private async ValueTask WriteReplyAsync(string reply)
+    {
+        await _transport.Output.WriteAsync(Encoding.UTF8.GetBytes(SoftBounced(reply) + "\r\n"), _hardStop);
+    }
+
+    private string SoftBounced(string reply) =>
+        _s.SoftBounce && reply.Length > 4 && reply[0] == '5' ? "4" + reply[1..4] + (reply.Length > 5 && reply[4] == '5' ? "4" + reply[5..] : reply[4..]) : reply;
+
+    private static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    private static void Log(string message) => MailLog.Info(message, Service);
+
+    /// <summary>Time since the connection, as Postfix writes it: two significant digits ("0.05", "1.2", "12").</summary>
+    private string Elapsed()
+    {
+        double seconds = (Environment.TickCount64 - _start) / 1000.0;
+        string text = seconds >= 10 ? Math.Round(seconds).ToString("0", System.Globalization.CultureInfo.InvariantCulture)
+            : seconds >= 1 ? seconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)
+            : seconds.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture);
+        return text;
+    }
+}

@@ -1,0 +1,143 @@
+using System.Text;
+using Edge.Config;
+using Edge.Dns;
+using Edge.Net;
+using Edge.Restrictions.Policy.Store;
+using Edge.Tables;
+
+namespace Edge.Smtp.Screen;
+
+/// <summary>What postscreen(8) does to a client that fails a test: nothing, reject its recipients, or hang up.</summary>
+internal enum ScreenAction
+{
+    Ignore,
+    Enforce,
+    Drop,
+}
+
+/// <summary>
+/// One postscreen service's settings, from main.cf with the postscreen line's -o overrides: as in Postfix, those change
+/// what postscreen does (its banner, its reply to a client it rejects), never the smtpd it hands clients to.
+/// </summary>
+internal sealed class ScreenSettings
+{
+    public required string MyHostname { get; init; }
+
+    /// <summary>The greeting of postscreen's own SMTP engine: "220 $smtpd_banner".</summary>
+    public required byte[] Greeting { get; init; }
+
+    /// <summary>"220-$postscreen_greet_banner", the teaser before the pregreet wait; null when the banner is empty, which turns the test off.</summary>
+    public required byte[]? Teaser { get; init; }
+
+    public required TimeSpan GreetWait { get; init; }
+    public required ScreenAction GreetAction { get; init; }
+    public required TimeSpan GreetTtl { get; init; }
+
+    public required ScreenAccessList Access { get; init; }
+    public required NetworkList Mynetworks { get; init; }
+    public required ScreenAction DenylistAction { get; init; }
+
+    public required ScreenDnsbl Dnsbl { get; init; }
+    public required ScreenAction DnsblAction { get; init; }
+
+    public required bool PipeliningEnable { get; init; }
+    public required ScreenAction PipeliningAction { get; init; }
+    public required TimeSpan PipeliningTtl { get; init; }
+    public required bool NonSmtpEnable { get; init; }
+    public required ScreenAction NonSmtpAction { get; init; }
+    public required TimeSpan NonSmtpTtl { get; init; }
+    public required bool BareNewlineEnable { get; init; }
+    public required ScreenAction BareNewlineAction { get; init; }
+    public required TimeSpan BareNewlineTtl { get; init; }
+
+    /// <summary>The shortest lifetime of a pass: what a test passed only because its action is ignore is good for.</summary>
+    public TimeSpan MinTtl => new[] { GreetTtl, Dnsbl.MinTtl, PipeliningTtl, NonSmtpTtl, BareNewlineTtl }.Min();
+
+    public required ScreenCache Cache { get; init; }
+
+    public required bool UpstreamProxy { get; init; }
+    public required TimeSpan UpstreamProxyTimeout { get; init; }
+    public required int ClientConnectionCountLimit { get; init; }
+
+    public required int CommandCountLimit { get; init; }
+    public required TimeSpan CommandTimeLimit { get; init; }
+    public required bool HeloRequired { get; init; }
+    public required bool DisableVrfy { get; init; }
+
+    /// <summary>What the EHLO reply of the engine offers, as Postfix's: smtpd's disable_vrfy_command decides VRFY.</summary>
+    public required byte[] EhloKeywords { get; init; }
+
+    public required bool SoftBounce { get; init; }
+
+    /// <summary>Reads the postscreen service's settings; throws the configuration error, naming file, line and parameter.</summary>
+    public static ScreenSettings From(MainConfig config, Func<IPolicyStore> store, DnsResolver dns)
+    {
+        string myhostname = config.Get("myhostname");
+        string banner = config.Get("postscreen_greet_banner");
+        long sizeLimit = config.GetLong("message_size_limit");
+        var keywords = new StringBuilder();
+        keywords.Append(sizeLimit > 0 ? $"SIZE {sizeLimit}" : "SIZE").Append('\n');
+        if (!config.GetBool("disable_vrfy_command"))
+        {
+            keywords.Append("VRFY\n");
+        }
+        keywords.Append("ETRN\nENHANCEDSTATUSCODES\n8BITMIME\nDSN\n");
+        if (config.GetBool("smtputf8_enable"))
+        {
+            keywords.Append("SMTPUTF8\n");
+        }
+        keywords.Append("CHUNKING");
+        string[] lines = [myhostname, .. keywords.ToString().Split('\n')];
+        var ehlo = new StringBuilder();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            ehlo.Append(i == lines.Length - 1 ? "250 " : "250-").Append(lines[i]).Append("\r\n");
+        }
+        string cacheMap = config.Get("postscreen_cache_map");
+        return new ScreenSettings
+        {
+            MyHostname = myhostname,
+            Greeting = Encoding.UTF8.GetBytes($"220 {config.Get("smtpd_banner")}\r\n"),
+            Teaser = banner.Length == 0 ? null : Encoding.UTF8.GetBytes($"220-{banner}\r\n"),
+            GreetWait = config.GetTime("postscreen_greet_wait"),
+            GreetAction = Action(config, "postscreen_greet_action"),
+            GreetTtl = config.GetTime("postscreen_greet_ttl"),
+            Access = ScreenAccessList.Parse(config),
+            Mynetworks = NetworkList.Parse(config.GetList("mynetworks"), out _),
+            DenylistAction = Action(config, "postscreen_denylist_action"),
+            Dnsbl = ScreenDnsbl.From(config, dns),
+            DnsblAction = Action(config, "postscreen_dnsbl_action"),
+            PipeliningEnable = config.GetBool("postscreen_pipelining_enable"),
+            PipeliningAction = Action(config, "postscreen_pipelining_action"),
+            PipeliningTtl = config.GetTime("postscreen_pipelining_ttl"),
+            NonSmtpEnable = config.GetBool("postscreen_non_smtp_command_enable"),
+            NonSmtpAction = Action(config, "postscreen_non_smtp_command_action"),
+            NonSmtpTtl = config.GetTime("postscreen_non_smtp_command_ttl"),
+            BareNewlineEnable = config.GetBool("postscreen_bare_newline_enable"),
+            BareNewlineAction = Action(config, "postscreen_bare_newline_action"),
+            BareNewlineTtl = config.GetTime("postscreen_bare_newline_ttl"),
+            Cache = new ScreenCache(cacheMap.Length == 0 ? null : store(), config.GetTime("postscreen_cache_retention_time")),
+            UpstreamProxy = config.Get("postscreen_upstream_proxy_protocol").Length > 0,
+            UpstreamProxyTimeout = config.GetTime("postscreen_upstream_proxy_timeout"),
+            ClientConnectionCountLimit = config.GetInt("postscreen_client_connection_count_limit"),
+            CommandCountLimit = config.GetInt("postscreen_command_count_limit"),
+            CommandTimeLimit = config.GetTime("postscreen_command_time_limit"),
+            HeloRequired = config.GetBool("postscreen_helo_required"),
+            DisableVrfy = config.GetBool("postscreen_disable_vrfy_command"),
+            EhloKeywords = Encoding.UTF8.GetBytes(ehlo.ToString()),
+            SoftBounce = config.GetBool("soft_bounce"),
+        };
+    }
+
+    /// <summary>
+    /// "continue" is the older name of ignore. Checked here as well as by main.cf's validation, since a value can come
+    /// through a default ($postscreen_blacklist_action).
+    /// </summary>
+    private static ScreenAction Action(MainConfig config, string name) => config.Get(name).ToLowerInvariant() switch
+    {
+        "enforce" => ScreenAction.Enforce,
+        "drop" => ScreenAction.Drop,
+        "ignore" or "continue" => ScreenAction.Ignore,
+        string other => throw config.Error(name, ValueSyntax.BadChoice(other, ["ignore", "enforce", "drop"])),
+    };
+}
