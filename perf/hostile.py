@@ -85,22 +85,28 @@ async def long_line(i, stop):
         return "reset"
 
 
-async def envelope(reader, writer, i):
+async def envelope(reader, writer):
     for command in (b"EHLO hostile.example", b"MAIL FROM:<hostile@example.org>", b"RCPT TO:<postmaster@localhost>"):
         writer.write(command + b"\r\n")
         await writer.drain()
         await reply(reader)
 
 
+async def data(i):
+    """A connection whose transaction is at DATA's 354, to send content on."""
+    reader, writer = await connect(i)
+    await reply(reader)
+    await envelope(reader, writer)
+    writer.write(b"DATA\r\n")
+    await writer.drain()
+    await reply(reader)
+    return reader, writer
+
+
 async def long_header(i, stop):
     """DATA whose first header line is 8 MiB long."""
     try:
-        reader, writer = await connect(i)
-        await reply(reader)
-        await envelope(reader, writer, i)
-        writer.write(b"DATA\r\n")
-        await writer.drain()
-        await reply(reader)
+        reader, writer = await data(i)
         writer.write(b"Subject: " + b"y" * (8 << 20) + b"\r\n\r\nbody\r\n.\r\n")
         try:
             await asyncio.wait_for(writer.drain(), 60)
@@ -114,12 +120,7 @@ async def long_header(i, stop):
 async def oversize(i, stop):
     """A 64 MiB body, past message_size_limit (10 MiB by default), streamed as fast as Edge takes it."""
     try:
-        reader, writer = await connect(i)
-        await reply(reader)
-        await envelope(reader, writer, i)
-        writer.write(b"DATA\r\n")
-        await writer.drain()
-        await reply(reader)
+        reader, writer = await data(i)
         line = b"z" * 998 + b"\r\n"
         block = line * 1024
         try:

@@ -7,6 +7,7 @@ using Edge.Queue;
 using Edge.Smtp.Data;
 using Edge.Smtp.Protocol;
 using Edge.Smtp.Proxy;
+using Edge.Tables;
 
 namespace Edge.Fuzz;
 
@@ -27,6 +28,7 @@ public static class Targets
         ["master-cf"] = MasterCf,
         ["queue-record"] = QueueRecord,
         ["smtp-session"] = SessionTarget.Run,
+        ["tables"] = Tables,
     };
 
     /// <summary>
@@ -197,5 +199,50 @@ public static class Targets
         var recovery = new QueueRecovery(new CorruptQueue(CorruptDirectory));
         recovery.Add(record, 0);
         recovery.Finish();
+    }
+
+    private static readonly string TableFile = Path.Combine(Path.GetTempPath(), $"edge-fuzz-table-{Environment.ProcessId}");
+
+    private static readonly string[] TableKeys = ["192.0.2.1", "2001:db8::1", "user@example.com", "example.com", "user", "", "Subject: hello"];
+
+    /// <summary>
+    /// A lookup table's source as every type that reads one parses it (cidr:, regexp:, pcre:, texthash:, aliases(5) and
+    /// inline:{…}): loaded, or refused with an error naming the file and line; a loaded table answers lookups.
+    /// </summary>
+    private static void Tables(byte[] input)
+    {
+        string text = Encoding.UTF8.GetString(input);
+        File.WriteAllText(TableFile, text);
+        Func<ILookupTable?>[] loaders =
+        [
+            () => CidrTable.Load(TableFile),
+            () => PatternTable.Load(TableFile, RegexpSyntax.Instance),
+            () => PatternTable.Load(TableFile, PcreSyntax.Instance),
+            () => TextHashTable.Load(TableFile),
+            () => AliasFile.Load(TableFile),
+            () => InlineTable.Parse(text, out _),
+        ];
+        foreach (Func<ILookupTable?> load in loaders)
+        {
+            ILookupTable? table;
+            try
+            {
+                table = load();
+            }
+            catch (Exception e) when (e is TableException or ConfigException)
+            {
+                // The administrator's error message, naming the file and line.
+                continue;
+            }
+            // inline:{…} says what is wrong through its error instead.
+            if (table is null)
+            {
+                continue;
+            }
+            foreach (string key in TableKeys)
+            {
+                _ = table.Lookup(key);
+            }
+        }
     }
 }

@@ -125,7 +125,8 @@ internal sealed class PatternTable(PatternTable.Rule[] rules) : ILookupTable
         {
             return -1;
         }
-        group = int.Parse(result.AsSpan(start, end - start));
+        // A number too large for any pattern names a group no pattern has, which the caller refuses.
+        group = int.TryParse(result.AsSpan(start, end - start), out int number) ? number : int.MaxValue;
         return braced ? end : end - 1;
     }
 
@@ -230,7 +231,7 @@ internal sealed class PatternTable(PatternTable.Rule[] rules) : ILookupTable
             }
             if (negated || group > pattern.GroupCount)
             {
-                throw new TableException(path, line, $"${group} in the result refers to no group of the pattern");
+                throw new TableException(path, line, $"{result[i..(end + 1)]} in the result refers to no group of the pattern");
             }
             i = end;
         }

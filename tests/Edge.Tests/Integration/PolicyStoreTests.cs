@@ -222,6 +222,8 @@ public class PolicyStoreTests
         for (int round = 0; round < 3; round++)
         {
             FasterPolicyStore store = FasterPolicyStore.Open(directory.Path, out string? error) ?? throw new InvalidOperationException(error);
+            // FASTER deletes a compacted segment in the background; what is left of it when the store stopped goes at the next open.
+            Assert.True(round == 0 || !File.Exists(Path.Combine(directory.Path, "hlog.log.0")), "the first log segment, all expired or copied on, was not compacted away");
             await using (store)
             {
                 if (round == 0)
@@ -239,7 +241,6 @@ public class PolicyStoreTests
                 Assert.Null(await store.GetAsync($"key{Keys}"));
                 Assert.Equal(round + 2, await store.IncrementAsync("counter", 3600));
             }
-            Assert.False(File.Exists(Path.Combine(directory.Path, "hlog.log.0")), "the first log segment, all expired or copied on, was not compacted away");
         }
         await collecting.CancelAsync();
         await collector;

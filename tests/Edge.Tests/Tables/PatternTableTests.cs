@@ -58,6 +58,7 @@ public class PatternTableTests
     [InlineData("if /a/\n/b/ x\n", "line 1: \"if\" without a matching \"endif\"")]
     [InlineData("/(a)/ $2\n", "line 1: $2 in the result refers to no group of the pattern")]
     [InlineData("!/(a)/ $1\n", "line 1: $1 in the result refers to no group")]
+    [InlineData("/(a)/ ${99999999999}\n", "line 1: ${99999999999} in the result refers to no group of the pattern")]
     [InlineData("/a/q x\n", "line 1: unknown flag 'q'")]
     [InlineData("/a/\n", "line 1: a pattern needs a result after it")]
     [InlineData("a x\n", "line 1: expected \"/pattern/flags result\"")]

@@ -24,6 +24,7 @@ internal sealed partial class ScreenSession
     private string? _sender;
     private bool _esmtp;
     private readonly bool[] _deepTested = new bool[ScreenCache.Tests];
+    private string? _finalReply;
 
     private async Task EngineAsync()
     {
@@ -235,7 +236,8 @@ internal sealed partial class ScreenSession
                     : argument.Length == 0 ? "500 Syntax: ETRN domain" : "458 Unable to queue messages");
                 return true;
             case "QUIT":
-                await WriteReplyAsync("221 2.0.0 Bye");
+                // Said once the client's passes are stored, so that it finds them when it connects again at once.
+                _finalReply = "221 2.0.0 Bye";
                 return false;
             case "STARTTLS":
                 await WriteReplyAsync(argument.Length > 0 ? "501 Syntax: EHLO hostname" : "502 5.5.1 Error: command not implemented");

@@ -338,10 +338,6 @@ internal sealed partial class ScreenSession
             Array.Clear(_passed);
         }
         bool anyPassed = _passed.Any(p => p);
-        if (anyPassed && Enumerable.Range(0, ScreenCache.Tests).All(i => _passed[i] == _todo[i]))
-        {
-            Log($"PASS {(_new ? "NEW" : "OLD")} {ClientAddrPort}");
-        }
         if (anyPassed)
         {
             for (int i = 0; i < ScreenCache.Tests; i++)
@@ -354,9 +350,17 @@ internal sealed partial class ScreenSession
             }
             await _s.Cache.UpdateAsync(Address, _expiry, Enabled, Now);
         }
+        if (anyPassed && Enumerable.Range(0, ScreenCache.Tests).All(i => _passed[i] == _todo[i]))
+        {
+            Log($"PASS {(_new ? "NEW" : "OLD")} {ClientAddrPort}");
+        }
         if (!_noForward)
         {
             return true;
+        }
+        if (_finalReply is not null)
+        {
+            await WriteReplyAsync(_finalReply);
         }
         Log($"DISCONNECT {ClientAddrPort}");
         return false;

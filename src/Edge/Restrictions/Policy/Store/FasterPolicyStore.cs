@@ -22,6 +22,8 @@ internal sealed class FasterPolicyStore : IPolicyStore
 {
     private static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(5);
 
+    private const int SegmentSizeBits = 26;
+
     /// <summary>Log bytes past which expired records are compacted away.</summary>
     private const long CompactAbove = 64L << 20;
 
@@ -54,7 +56,7 @@ internal sealed class FasterPolicyStore : IPolicyStore
             IndexSize = 1L << 22,
             PageSize = 1L << 18,
             MemorySize = 1L << 22,
-            SegmentSize = 1L << 26,
+            SegmentSize = 1L << SegmentSizeBits,
         };
         _kv = new FasterKV<SpanByte, SpanByte>(_settings);
         if (Directory.Exists(Path.Combine(directory, "checkpoints")) && Directory.EnumerateFileSystemEntries(Path.Combine(directory, "checkpoints")).Any())
@@ -68,6 +70,7 @@ internal sealed class FasterPolicyStore : IPolicyStore
                 MailLog.Warning($"edge_policy_store faster:{directory}: its last checkpoint cannot be read ({e.Message}); policy scripts start with an empty store");
             }
         }
+        RemoveTruncatedSegments(directory, _kv.Log.BeginAddress);
         _checkpoints = CheckpointAsync();
     }
 
@@ -91,6 +94,21 @@ internal sealed class FasterPolicyStore : IPolicyStore
         if (Directory.Exists(checkpoints))
         {
             Directory.Delete(checkpoints, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// FASTER deletes the segment files that compaction left behind the log's begin address in the background: one that
+    /// Edge stopped before it was deleted stays on disk, and is removed when the store opens again.
+    /// </summary>
+    private static void RemoveTruncatedSegments(string directory, long beginAddress)
+    {
+        foreach (string file in Directory.GetFiles(directory, "hlog.log.*"))
+        {
+            if (long.TryParse(Path.GetExtension(file).AsSpan(1), out long segment) && segment < beginAddress >> SegmentSizeBits)
+            {
+                File.Delete(file);
+            }
         }
     }
 
@@ -133,35 +151,10 @@ internal sealed class FasterPolicyStore : IPolicyStore
 
     public ValueTask<long> IncrementAsync(string key, double seconds) => new(Increment(key, seconds));
 
-    private unsafe string? Get(string key)
+    private string? Get(string key)
     {
-        var input = new IncrementInput(Now(), 0);
-        StoreOutput output = default;
-        byte[] buffer = Encode(key, out int keyLength);
-        Session session = Rent();
-        try
-        {
-            Status status;
-            fixed (byte* bytes = buffer)
-            {
-                var stored = SpanByte.FromPointer(bytes, keyLength);
-                status = session.Read(ref stored, ref input, ref output);
-            }
-            if (status.IsPending)
-            {
-                (status, output) = Completed(session);
-            }
-            Return(session);
-            return status.Found ? output.Value : null;
-        }
-        catch (Exception e)
-        {
-            throw Failed(session, e);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        (Status status, StoreOutput output) = ReadOrIncrement(key, new IncrementInput(Now(), 0), increment: false);
+        return status.Found ? output.Value : null;
     }
 
     private unsafe void Set(string key, string value, double seconds)
@@ -189,10 +182,17 @@ internal sealed class FasterPolicyStore : IPolicyStore
         Interlocked.Increment(ref _writes);
     }
 
-    private unsafe long Increment(string key, double seconds)
+    private long Increment(string key, double seconds)
     {
         long now = Now();
-        var input = new IncrementInput(now, Expiry(now, seconds));
+        (_, StoreOutput output) = ReadOrIncrement(key, new IncrementInput(now, Expiry(now, seconds)), increment: true);
+        Interlocked.Increment(ref _writes);
+        return output.Count;
+    }
+
+    /// <summary>A read, or an increment (RMW), of <paramref name="key"/>, waiting for it when the record is on disk.</summary>
+    private unsafe (Status Status, StoreOutput Output) ReadOrIncrement(string key, IncrementInput input, bool increment)
+    {
         StoreOutput output = default;
         byte[] buffer = Encode(key, out int keyLength);
         Session session = Rent();
@@ -202,13 +202,14 @@ internal sealed class FasterPolicyStore : IPolicyStore
             fixed (byte* bytes = buffer)
             {
                 var stored = SpanByte.FromPointer(bytes, keyLength);
-                status = session.RMW(ref stored, ref input, ref output);
+                status = increment ? session.RMW(ref stored, ref input, ref output) : session.Read(ref stored, ref input, ref output);
             }
             if (status.IsPending)
             {
-                (_, output) = Completed(session);
+                (status, output) = Completed(session);
             }
             Return(session);
+            return (status, output);
         }
         catch (Exception e)
         {
@@ -218,8 +219,6 @@ internal sealed class FasterPolicyStore : IPolicyStore
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-        Interlocked.Increment(ref _writes);
-        return output.Count;
     }
 
     private static byte[] Encode(string key, out int keyLength) => Encode(key, "", 0, out keyLength, out _);
