@@ -33,11 +33,11 @@ public static partial class ParameterRegistry
         Bool("postscreen_bare_newline_enable", "no"),
         Choice("postscreen_bare_newline_action", "ignore", "ignore", "enforce", "drop"),
         Time("postscreen_bare_newline_ttl", "30d"),
-        // Edge keeps the cache in edge_policy_store (a fleet on Redis shares it), not in the file named; empty keeps
-        // it in memory. Entries expire by themselves, so there is no cleanup run to schedule.
+        // Edge keeps the cache in edge_policy_store (a fleet on Redis shares it), not in the file named; empty means no
+        // cache. Records expire by themselves, when Postfix's cleanup run would drop them at the latest.
         Str("postscreen_cache_map", "btree:$data_directory/postscreen_cache"),
         Time("postscreen_cache_retention_time", "7d"),
-        Meaningless(Time("postscreen_cache_cleanup_interval", "12h")),
+        Time("postscreen_cache_cleanup_interval", "12h"),
         Choice("postscreen_upstream_proxy_protocol", "", "", "haproxy"),
         Time("postscreen_upstream_proxy_timeout", "5s"),
         Int("postscreen_client_connection_count_limit", "$smtpd_client_connection_count_limit"),
@@ -56,8 +56,8 @@ public static partial class ParameterRegistry
         Refused(Str("postscreen_allowlist_interfaces", "${postscreen_whitelist_interfaces?{$postscreen_whitelist_interfaces}:{static:all}}")),
         Refused(Str("postscreen_whitelist_interfaces", "static:all")),
         Refused(Str("postscreen_command_filter", "")),
-        Refused(Str("postscreen_discard_ehlo_keywords", "")),
-        Refused(Str("postscreen_discard_ehlo_keyword_address_maps", "")),
+        List("postscreen_discard_ehlo_keywords", "$smtpd_discard_ehlo_keywords"),
+        Refused(List("postscreen_discard_ehlo_keyword_address_maps", "$smtpd_discard_ehlo_keyword_address_maps")),
         Refused(Str("postscreen_reject_footer", "")),
         Refused(Str("postscreen_reject_footer_maps", "")),
         Warned(Str("postscreen_expansion_filter", "")),

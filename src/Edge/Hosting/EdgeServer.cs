@@ -339,7 +339,8 @@ internal sealed class EdgeServer : IAsyncDisposable
             EndPoint? client = connection.RemoteEndPoint;
             if (listener.Screen is { } screen && client is IPEndPoint remote)
             {
-                var screening = new ScreenSession(screen, listener.ScreenClients, connection.Transport, remote, connection.LocalEndPoint, lifetime.HardStop.Token);
+                var screening = new ScreenSession(screen, listener.ScreenClients, connection.Transport, remote, connection.LocalEndPoint,
+                    lifetime.Stopping.Token, lifetime.HardStop.Token);
                 if (!await screening.RunAsync())
                 {
                     return;

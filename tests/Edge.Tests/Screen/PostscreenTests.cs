@@ -190,6 +190,52 @@ public class PostscreenTests
         await edge.WaitForLogAsync(@"postscreen\[\d+\]: PASS OLD \[127\.0\.0\.1\]:\d+");
     }
 
+    /// <summary>With greet_action ignore a client that spoke first is let off: the engine greets it as any other.</summary>
+    [Fact]
+    public async Task A_client_let_off_for_pregreeting_is_greeted_by_the_engine()
+    {
+        using TempDirectory config = Config("postscreen_pipelining_enable = yes");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await using var eager = await SmtpConnection.OpenAsync(edge.Port, readGreeting: false);
+        await eager.SendAsync("EHLO eager.example\r\n");
+        Assert.Equal("220-mx.edge.test ESMTP Edge\n220 mx.edge.test ESMTP Edge", await eager.ReadReplyAsync());
+        Assert.StartsWith("250-mx.edge.test\n", await eager.ReadReplyAsync());
+        Assert.Equal("250 2.1.0 Ok", await eager.CommandAsync("MAIL FROM:<sender@example.org>"));
+        Assert.Equal("450 4.3.2 Service currently unavailable", await eager.CommandAsync("RCPT TO:<postmaster@localhost>"));
+        await edge.WaitForLogAsync(@"postscreen\[\d+\]: PREGREET 20 after [\d.]+ from \[127\.0\.0\.1\]:\d+");
+    }
+
+    /// <summary>
+    /// A failure let off (a DNSBL listing with action ignore) does not let off another failure: a client caught
+    /// pregreeting remembers no pass, and its next connection is tested again in the engine rather than handed to smtpd.
+    /// </summary>
+    [Fact]
+    public async Task An_ignored_failure_does_not_excuse_an_enforced_one()
+    {
+        using Dnsmasq dns = await Dnsmasq.StartAsync(["--host-record=1.0.0.127.black.test,127.0.0.2", "--local=/black.test/"]);
+        using TempDirectory config = Config($"""
+            edge_dns_servers = {dns.EndPoint}
+            postscreen_dnsbl_sites = black.test
+            postscreen_greet_action = enforce
+            postscreen_pipelining_enable = yes
+            """);
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await using (var eager = await SmtpConnection.OpenAsync(edge.Port, readGreeting: false))
+        {
+            await eager.SendAsync("EHLO eager.example\r\n");
+            Assert.StartsWith("220-mx.edge.test ESMTP Edge\n250-mx.edge.test\n", await eager.ReadReplyAsync());
+            Assert.Equal("250 2.1.0 Ok", await eager.CommandAsync("MAIL FROM:<sender@example.org>"));
+            Assert.Equal("550 5.5.1 Protocol error", await eager.CommandAsync("RCPT TO:<postmaster@localhost>"));
+            Assert.Equal("221 2.0.0 Bye", await eager.CommandAsync("QUIT"));
+        }
+        await edge.WaitForLogAsync(@"postscreen\[\d+\]: DISCONNECT \[127\.0\.0\.1\]:\d+");
+        await using var again = await SmtpConnection.OpenAsync(edge.Port, readGreeting: false);
+        Assert.Equal("220-mx.edge.test ESMTP Edge\n220 mx.edge.test ESMTP Edge", await again.ReadReplyAsync());
+        Assert.DoesNotContain("PIPELINING", await again.CommandAsync("EHLO client.example"));
+        Assert.Equal("250 2.1.0 Ok", await again.CommandAsync("MAIL FROM:<sender@example.org>"));
+        Assert.Equal("450 4.3.2 Service currently unavailable", await again.CommandAsync("RCPT TO:<postmaster@localhost>"));
+    }
+
     [Fact]
     public async Task Pipelining_without_permission_and_http_are_caught_by_the_deep_tests()
     {

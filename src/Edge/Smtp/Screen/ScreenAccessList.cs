@@ -17,7 +17,8 @@ internal enum ScreenVerdict
 /// <summary>
 /// postscreen_access_list (Postfix's server_acl): permit_mynetworks, permit, reject, dunno and type:table, left to right,
 /// the first that decides wins. A table's value is itself such a list, without tables; dunno there goes on with the
-/// next item of the outer list. A table that fails, or a value that is not a known word, decides nothing, with a warning.
+/// next item of the outer list. A table that fails, or a value that is not a known word, ends the list undecided,
+/// with a warning, as Postfix ignores the rest of the list then.
 /// </summary>
 internal sealed class ScreenAccessList
 {
@@ -53,8 +54,10 @@ internal sealed class ScreenAccessList
         string address = client.ToString();
         foreach (object item in _items)
         {
-            ScreenVerdict verdict = item is ILookupTable table ? FromTable(table, address, mynetworks) : Word((string)item, client, mynetworks);
-            if (verdict != ScreenVerdict.Dunno || item is "dunno")
+            (ScreenVerdict verdict, bool stop) = item is ILookupTable table
+                ? FromTable(table, client, address, mynetworks)
+                : (Word((string)item, client, mynetworks), item is "dunno");
+            if (verdict != ScreenVerdict.Dunno || stop)
             {
                 return verdict;
             }
@@ -62,7 +65,8 @@ internal sealed class ScreenAccessList
         return ScreenVerdict.Dunno;
     }
 
-    private static ScreenVerdict FromTable(ILookupTable table, string address, NetworkList mynetworks)
+    /// <summary>The table's verdict, and whether the list ends here (an error: the rest is ignored).</summary>
+    private static (ScreenVerdict Verdict, bool Stop) FromTable(ILookupTable table, IPAddress client, string address, NetworkList mynetworks)
     {
         string? value;
         try
@@ -71,27 +75,27 @@ internal sealed class ScreenAccessList
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)
         {
-            MailLog.Warning($"postscreen_access_list: lookup of {address} failed: {e.Message}", "postscreen");
-            return ScreenVerdict.Dunno;
+            MailLog.Warning($"postscreen_access_list: table lookup error for {address} ({e.Message}) -- ignoring the remainder of this access list", "postscreen");
+            return (ScreenVerdict.Dunno, true);
         }
         foreach (string word in (value ?? "").Split([' ', ',', '\t'], StringSplitOptions.RemoveEmptyEntries))
         {
             string lower = word.ToLowerInvariant();
             if (lower is not ("permit_mynetworks" or "permit" or "reject" or "dunno"))
             {
-                MailLog.Warning($"postscreen_access_list: {address}: unknown command \"{word}\" in a table's value: ignored", "postscreen");
-                return ScreenVerdict.Dunno;
+                MailLog.Warning($"postscreen_access_list: {address}: unknown command \"{word}\" in a table's value -- ignoring the remainder of this access list", "postscreen");
+                return (ScreenVerdict.Dunno, true);
             }
             if (lower == "dunno")
             {
-                return ScreenVerdict.Dunno;
+                return (ScreenVerdict.Dunno, false);
             }
-            if (Word(lower, IPAddress.Parse(address), mynetworks) is not ScreenVerdict.Dunno and var verdict)
+            if (Word(lower, client, mynetworks) is not ScreenVerdict.Dunno and var verdict)
             {
-                return verdict;
+                return (verdict, false);
             }
         }
-        return ScreenVerdict.Dunno;
+        return (ScreenVerdict.Dunno, false);
     }
 
     private static ScreenVerdict Word(string word, IPAddress client, NetworkList mynetworks) => word switch

@@ -19,17 +19,16 @@ internal enum ScreenTest
 /// postscreen's temporary allowlist: per client address, when each test's pass expires (Unix seconds, in the order of
 /// <see cref="ScreenTest"/>, as Postfix's "pregreet;dnsbl;pipelining;non-smtp;bare-newline" record; 0 for never
 /// passed, 1 for never passed while the test was off). Kept in edge_policy_store, so that it outlives a restart and
-/// a fleet on Redis shares it; a record lives until its first enabled test has been expired for
-/// postscreen_cache_retention_time, as Postfix's cleanup would drop it then. A store that does not answer makes
-/// every client new, with a warning at most once a minute; null when postscreen_cache_map is empty (no cache).
+/// a fleet on Redis shares it. Postfix's cleanup, every postscreen_cache_cleanup_interval, drops a record whose first
+/// enabled test has been expired for postscreen_cache_retention_time; here a record lives that long, and at least until
+/// the next cleanup would have run. A store that does not answer makes every client new, with a warning at most once
+/// a minute; the store is null when postscreen_cache_map is empty (no cache).
 /// </summary>
-internal sealed class ScreenCache(IPolicyStore? store, TimeSpan retention)
+internal sealed class ScreenCache(IPolicyStore? store, TimeSpan retention, TimeSpan cleanupInterval)
 {
     public const int Tests = 5;
 
     private long _lastWarning;
-
-    public bool Enabled => store is not null;
 
     /// <summary>The client's expiry times, or null when it has no record (or the store did not answer).</summary>
     public async ValueTask<long[]?> LookupAsync(IPAddress client)
@@ -76,11 +75,9 @@ internal sealed class ScreenCache(IPolicyStore? store, TimeSpan retention)
                 firstExpiry = Math.Min(firstExpiry, expiry[i]);
             }
         }
-        double lifetime = firstExpiry == long.MaxValue ? retention.TotalSeconds : firstExpiry - now + retention.TotalSeconds;
-        if (lifetime <= 0)
-        {
-            return;
-        }
+        // A cleanup interval of 0 means Postfix never cleans up: the retention time is the least a record is kept then.
+        double least = (cleanupInterval > TimeSpan.Zero ? cleanupInterval : retention).TotalSeconds;
+        double lifetime = Math.Max(least, firstExpiry == long.MaxValue ? 0 : firstExpiry - now + retention.TotalSeconds);
         try
         {
             await store.SetAsync(Key(client), string.Join(';', expiry), lifetime);

@@ -15,7 +15,8 @@ internal readonly record struct DnsblScore(int Score, string? Name, TimeSpan Ttl
 /// postscreen_dnsbl_sites: "domain[=filter][*weight]" entries, one query per domain however often it is listed. Each entry
 /// whose filter matches any address of its domain's answer adds its weight once; the list named in a reply is the match
 /// of the largest weight. The verdict's lifetime is the answers' (the listing's for a client listed, the negative
-/// answer's for one not), between postscreen_dnsbl_min_ttl and _max_ttl; a lookup that fails adds nothing.
+/// answer's for one not), between postscreen_dnsbl_min_ttl and _max_ttl. A lookup the DNS answered with an error
+/// adds nothing and makes the lifetime the shortest; one without an answer yet (or any longer) counts for nothing.
 /// </summary>
 internal sealed class ScreenDnsbl
 {
@@ -112,7 +113,11 @@ internal sealed class ScreenDnsbl
         long failTtl = -1;
         for (int i = 0; i < _domains.Length; i++)
         {
-            DnsAnswer<IPAddress> answer = lookups[i].IsCompletedSuccessfully ? lookups[i].Result : new(DnsStatus.Timeout, [], TimeSpan.Zero);
+            if (!lookups[i].IsCompletedSuccessfully || lookups[i].Result.Status == DnsStatus.Timeout)
+            {
+                continue;
+            }
+            DnsAnswer<IPAddress> answer = lookups[i].Result;
             bool failed = answer.Status is not (DnsStatus.Ok or DnsStatus.NoData or DnsStatus.NxDomain);
             long ttl = failed ? -1 : (long)answer.Ttl.TotalSeconds;
             foreach (Site site in _sites.Where(s => s.Domain.Equals(_domains[i], StringComparison.OrdinalIgnoreCase)))

@@ -14,8 +14,6 @@ namespace Edge.Smtp.Screen;
 /// </summary>
 internal sealed partial class ScreenSession
 {
-    private const int LineLengthLimit = 2048;
-
     private static readonly string[] EngineCommands =
         ["HELO", "EHLO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "NOOP", "VRFY", "ETRN", "QUIT", "STARTTLS", "XCLIENT", "XFORWARD", "AUTH"];
 
@@ -29,7 +27,7 @@ internal sealed partial class ScreenSession
     private async Task EngineAsync()
     {
         _noForward = true;
-        if (_failed)
+        if (Failed)
         {
             // A client caught once is watched by every deep test in this session.
             for (int i = (int)ScreenTest.Pipelining; i < ScreenCache.Tests; i++)
@@ -49,21 +47,24 @@ internal sealed partial class ScreenSession
             {
                 return;
             }
-            int space = line.IndexOf(' ');
-            string verb = (space < 0 ? line : line[..space]).ToUpperInvariant();
-            string argument = space < 0 ? "" : line[(space + 1)..].Trim();
+            string command = line.TrimStart(' ');
+            int space = command.IndexOf(' ');
+            string word = space < 0 ? command : command[..space];
+            string verb = word.ToUpperInvariant();
+            string argument = space < 0 ? "" : command[(space + 1)..].Trim();
             bool known = Array.IndexOf(EngineCommands, verb) >= 0;
-            if (bareNewline && await DeepFailAsync(ScreenTest.BareNewline, $"BARE NEWLINE from {ClientAddrPort} after {Printable.Text(line)}", _s.BareNewlineAction))
+            if (bareNewline && await DeepFailAsync(ScreenTest.BareNewline, $"BARE NEWLINE from {ClientAddrPort} after {Escaped(line)}", _s.BareNewlineAction))
             {
                 return;
             }
-            if (!known && line.Length > 0 && VerbParser.IsForbidden(Encoding.UTF8.GetBytes(line))
-                && await DeepFailAsync(ScreenTest.NonSmtp, $"NON-SMTP COMMAND from {ClientAddrPort} after {_where}: {Printable.Text(line)}", _s.NonSmtpAction))
+            if (!known && command.Length > 0 && VerbParser.IsForbidden(Encoding.UTF8.GetBytes(command))
+                && await DeepFailAsync(ScreenTest.NonSmtp,
+                    $"NON-SMTP COMMAND from {ClientAddrPort} after {_where}: {Escaped(word)} {Escaped(argument)}", _s.NonSmtpAction))
             {
                 return;
             }
             if (pipelined && verb != "BDAT"
-                && await DeepFailAsync(ScreenTest.Pipelining, $"COMMAND PIPELINING from {ClientAddrPort} after {verb}: {pending}", _s.PipeliningAction))
+                && await DeepFailAsync(ScreenTest.Pipelining, $"COMMAND PIPELINING from {ClientAddrPort} after {Escaped(word)}: {pending}", _s.PipeliningAction))
             {
                 return;
             }
@@ -85,11 +86,17 @@ internal sealed partial class ScreenSession
         }
     }
 
-    /// <summary>One command line, or null when the client hung up, took too long or sent too long a line (each said and logged).</summary>
+    /// <summary>At most 100 bytes of what a client sent, as Postfix's logs escape it.</summary>
+    private static string Escaped(string text) => Printable.Escape(Encoding.UTF8.GetBytes(text).AsSpan(0, Math.Min(100, Encoding.UTF8.GetByteCount(text))));
+
+    /// <summary>
+    /// One command line, or null when the client hung up, took too long, sent too long a line or the server is
+    /// stopping (each said and logged).
+    /// </summary>
     private async Task<(string? Line, bool BareNewline, bool Pipelined, string Pending)> ReadCommandAsync()
     {
         PipeReader input = _transport.Input;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_hardStop);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_hardStop, _stopping);
         deadline.CancelAfter(_s.CommandTimeLimit);
         try
         {
@@ -97,7 +104,7 @@ internal sealed partial class ScreenSession
             {
                 ReadResult result = await input.ReadAsync(deadline.Token);
                 ReadOnlySequence<byte> buffer = result.Buffer;
-                if (buffer.PositionOf((byte)'\n') is { } newline)
+                if (buffer.PositionOf((byte)'\n') is { } newline && buffer.Slice(0, newline).Length < _s.LineLengthLimit)
                 {
                     ReadOnlySequence<byte> lineBytes = buffer.Slice(0, newline);
                     bool bare = lineBytes.IsEmpty || lineBytes.Slice(lineBytes.Length - 1).FirstSpan[0] != (byte)'\r';
@@ -107,7 +114,7 @@ internal sealed partial class ScreenSession
                     input.AdvanceTo(rest.Start);
                     return (line, bare, !rest.IsEmpty, pending);
                 }
-                if (buffer.Length >= LineLengthLimit)
+                if (buffer.Length >= _s.LineLengthLimit)
                 {
                     input.AdvanceTo(buffer.End);
                     Log($"COMMAND LENGTH LIMIT from {ClientAddrPort} after {_where}");
@@ -121,6 +128,11 @@ internal sealed partial class ScreenSession
                     return (null, false, false, "");
                 }
             }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested && !_hardStop.IsCancellationRequested)
+        {
+            await WriteReplyAsync($"421 4.3.2 {_s.MyHostname} Service shutting down");
+            return (null, false, false, "");
         }
         catch (OperationCanceledException) when (!_hardStop.IsCancellationRequested)
         {
@@ -146,12 +158,12 @@ internal sealed partial class ScreenSession
         switch (action)
         {
             case ScreenAction.Drop:
-                _failed = true;
+                _fails[i] = true;
                 _passed[i] = false;
                 await WriteReplyAsync(test == ScreenTest.NonSmtp ? "521 5.7.0 Error: I can break rules, too. Goodbye." : "521 5.5.1 Protocol error");
                 return true;
             case ScreenAction.Enforce:
-                _failed = true;
+                _fails[i] = true;
                 _passed[i] = false;
                 _expiry[i] = 1;
                 _rcptReply = "550 5.5.1 Protocol error";
@@ -184,12 +196,13 @@ internal sealed partial class ScreenSession
             case "HELO" or "EHLO" when argument.Length == 0:
                 await WriteReplyAsync($"501 Syntax: {verb} hostname");
                 return true;
+            // As Postfix: the name is the argument's first word, and HELO after EHLO does not make the session SMTP again.
             case "HELO":
-                (_helo, _sender, _esmtp) = (argument, null, false);
+                (_helo, _sender) = (argument.Split(' ')[0], null);
                 await WriteReplyAsync($"250 {_s.MyHostname}");
                 return true;
             case "EHLO":
-                (_helo, _sender, _esmtp) = (argument, null, true);
+                (_helo, _sender, _esmtp) = (argument.Split(' ')[0], null, true);
                 await _transport.Output.WriteAsync(_s.EhloKeywords, _hardStop);
                 return true;
             case "MAIL":
@@ -216,6 +229,7 @@ internal sealed partial class ScreenSession
             case "DATA" or "BDAT":
                 Log($"{verb} without valid RCPT from {ClientAddrPort}");
                 await WriteReplyAsync(verb == "DATA" && argument.Length > 0 ? "501 5.5.4 Syntax: DATA"
+                    : verb == "BDAT" && !_s.Chunking ? "502 5.5.1 Error: command not implemented"
                     : verb == "BDAT" && argument.Length == 0 ? "501 5.5.4 Syntax: BDAT count [LAST]"
                     : _sender is null ? (verb == "DATA" ? "503 5.5.1 Error: need RCPT command" : "554 5.5.1 Error: need MAIL command")
                     : "554 5.5.1 Error: no valid recipients");

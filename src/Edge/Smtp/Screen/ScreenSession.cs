@@ -31,10 +31,15 @@ internal sealed partial class ScreenSession
     private long[] _expiry = new long[ScreenCache.Tests];
     private readonly bool[] _todo = new bool[ScreenCache.Tests];
     private readonly bool[] _passed = new bool[ScreenCache.Tests];
-    private bool _failed;
+
+    /// <summary>The tests the client failed in this session (an ignored failure is not one), as Postfix's fail bits.</summary>
+    private readonly bool[] _fails = new bool[ScreenCache.Tests];
+
+    /// <summary>postscreen_access_list denied the client (and the action was not ignore).</summary>
+    private bool _denied;
     private bool _new;
 
-    /// <summary>The client spoke before its turn: postscreen's engine greets it with nothing.</summary>
+    /// <summary>The client spoke before its turn and was caught for it: postscreen's engine greets it with nothing.</summary>
     private bool _pregreeted;
 
     /// <summary>Not to be handed to smtpd: caught by a test with action enforce, or tested in the engine.</summary>
@@ -43,49 +48,65 @@ internal sealed partial class ScreenSession
     /// <summary>The engine's answer to RCPT: 450 until a test with action enforce fails.</summary>
     private string _rcptReply = "450 4.3.2 Service currently unavailable";
 
+    /// <param name="stopping">The server is stopping: the engine says 421 instead of waiting for the next command.</param>
+    /// <param name="hardStop">The shutdown deadline passed: end now.</param>
     public ScreenSession(ScreenSettings settings, ScreenClients clients, IDuplexPipe transport, IPEndPoint client, EndPoint? server,
-        CancellationToken hardStop)
+        CancellationToken stopping, CancellationToken hardStop)
     {
         _s = settings;
         _clients = clients;
         _transport = transport;
         _client = client;
         _server = server;
+        _stopping = stopping;
         _hardStop = hardStop;
     }
+
+    private readonly CancellationToken _stopping;
+
+    private bool Failed => _denied || _fails.Any(f => f);
 
     /// <summary>The client as smtpd is to see it (the PROXY header's source, behind a load balancer).</summary>
     public IPEndPoint Client => _client;
 
-    private IPAddress Address => _client.Address.IsIPv4MappedToIPv6 ? _client.Address.MapToIPv4() : _client.Address;
+    private IPAddress Address => Unmapped(_client.Address);
+
+    private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
     private string ClientAddrPort => $"[{Address}]:{_client.Port}";
 
     /// <summary>Screens the client; true when it is to be handed to smtpd.</summary>
     public async Task<bool> RunAsync()
     {
-        if (_s.UpstreamProxy && !await ReadProxyHeaderAsync())
-        {
-            return false;
-        }
-        string server = _server is IPEndPoint local ? $"[{(local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4() : local.Address)}]:{local.Port}" : "[unknown]:0";
-        Log($"CONNECT from {ClientAddrPort} to {server}");
-        int concurrency = _clients.Enter(Address);
         try
         {
-            return await ScreenAsync(concurrency);
+            if (_s.UpstreamProxy && !await ReadProxyHeaderAsync())
+            {
+                return false;
+            }
+            string server = _server is IPEndPoint local ? $"[{Unmapped(local.Address)}]:{local.Port}" : "[unknown]:0";
+            Log($"CONNECT from {ClientAddrPort} to {server}");
+            IPAddress address = Address;
+            int concurrency = _clients.Enter(address);
+            try
+            {
+                return await ScreenAsync(concurrency);
+            }
+            finally
+            {
+                _clients.Leave(address);
+            }
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException
-                                      or Microsoft.AspNetCore.Connections.ConnectionResetException)
+        catch (Exception e) when (IsLost(e))
         {
             Log($"DISCONNECT {ClientAddrPort}");
             return false;
         }
-        finally
-        {
-            _clients.Leave(Address);
-        }
     }
+
+    /// <summary>The connection broke, or the server's shutdown deadline passed.</summary>
+    private static bool IsLost(Exception e) => e is IOException or OperationCanceledException or ObjectDisposedException
+        or Microsoft.AspNetCore.Connections.ConnectionResetException;
 
     private async Task<bool> ScreenAsync(int concurrency)
     {
@@ -101,14 +122,14 @@ internal sealed partial class ScreenSession
                 return true;
             case ScreenVerdict.Deny:
                 Log($"DENYLISTED {ClientAddrPort}");
-                if (await FailAsync(_s.DenylistAction, "5.3.2 Service currently unavailable") is { } denied)
+                if (await FailAsync(_s.DenylistAction, "5.3.2 Service currently unavailable", null) is { } denied)
                 {
                     return denied;
                 }
                 break;
         }
         long now = Now;
-        long[]? cached = _failed ? null : await _s.Cache.LookupAsync(Address);
+        long[]? cached = Failed ? null : await _s.Cache.LookupAsync(Address);
         _expiry = cached ?? new long[ScreenCache.Tests];
         _new = _expiry.Any(e => e == 0);
         for (int i = 0; i < ScreenCache.Tests; i++)
@@ -120,16 +141,24 @@ internal sealed partial class ScreenSession
             Log($"PASS OLD {ClientAddrPort}");
             return true;
         }
-        if (_todo[(int)ScreenTest.Pregreet] || _todo[(int)ScreenTest.Dnsbl])
+        string where = "tests before SMTP handshake";
+        try
         {
-            if (await EarlyTestsAsync() is { } early)
+            if ((_todo[(int)ScreenTest.Pregreet] || _todo[(int)ScreenTest.Dnsbl]) && await EarlyTestsAsync() is { } early)
             {
                 return early;
             }
+            if (_noForward || DeepTestsToDo())
+            {
+                where = "tests after SMTP handshake";
+                await EngineAsync();
+            }
         }
-        if (_noForward || DeepTestsToDo())
+        catch (Exception e) when (IsLost(e) && !_hardStop.IsCancellationRequested)
         {
-            await EngineAsync();
+            // A read or write error is a hang-up, as in Postfix: what the client passed is still remembered.
+            await HangupAsync(where);
+            return false;
         }
         return await ConcludeAsync();
     }
@@ -154,6 +183,8 @@ internal sealed partial class ScreenSession
     {
         using var lookupsDone = CancellationTokenSource.CreateLinkedTokenSource(_hardStop);
         Task<DnsAnswer<IPAddress>>[] lookups = _todo[(int)ScreenTest.Dnsbl] ? _s.Dnsbl.Start(Address, lookupsDone.Token) : [];
+        // Only a client that failed nothing may be allowlisted by its DNSBL score (and spared the rest of the wait).
+        bool mayAllowlist = !Failed;
         Task allLookups = Task.WhenAll(lookups);
         bool pregreet = _todo[(int)ScreenTest.Pregreet];
         if (pregreet)
@@ -168,9 +199,11 @@ internal sealed partial class ScreenSession
         {
             Task<ReadResult> read = _transport.Input.ReadAsync(greetWait.Token).AsTask();
             // The wait ends early only when the DNSBL allowlists the client; otherwise every client waits greet_wait.
-            Task lookupsOrAllowlist = lookups.Length == 0 ? Task.Delay(Timeout.Infinite, greetWait.Token) : WaitForAllowlistAsync(allLookups, lookups, greetWait.Token);
+            Task lookupsOrAllowlist = lookups.Length == 0 || !mayAllowlist
+                ? Task.Delay(Timeout.Infinite, greetWait.Token)
+                : WaitForAllowlistAsync(allLookups, lookups, greetWait.Token);
             Task first = await Task.WhenAny(read, lookupsOrAllowlist);
-            if (first == lookupsOrAllowlist && lookupsOrAllowlist.IsCompletedSuccessfully)
+            if (first == lookupsOrAllowlist && lookupsOrAllowlist.IsCompletedSuccessfully && !read.IsCompleted)
             {
                 allowlisted = true;
                 _transport.Input.CancelPendingRead();
@@ -181,19 +214,17 @@ internal sealed partial class ScreenSession
                 ReadOnlySequence<byte> early = result.Buffer;
                 // Unread, unexamined: what the client said is for the engine or smtpd to read.
                 _transport.Input.AdvanceTo(early.Start);
-                if (result.IsCanceled)
-                {
-                    // The DNSBL allowlisted the client before it said anything.
-                }
-                else if (early.IsEmpty)
+                if (!result.IsCanceled && early.IsEmpty)
                 {
                     return await HangupAsync("tests before SMTP handshake");
                 }
-                else
+                if (!result.IsCanceled)
                 {
-                    Log($"PREGREET {early.Length} after {Elapsed()} from {ClientAddrPort}: {Printable.Escape(early)}");
-                    pregreetFailed = _pregreeted = true;
-                    _failed = true;
+                    allowlisted = false;
+                    Log($"PREGREET {Math.Min(early.Length, 1023)} after {Elapsed()} from {ClientAddrPort}: {Printable.Escape(early)}");
+                    pregreetFailed = _fails[(int)ScreenTest.Pregreet] = true;
+                    // A client let off (action ignore) gets the engine's greeting like any other.
+                    _pregreeted = _s.GreetAction != ScreenAction.Ignore;
                     if (_s.GreetAction == ScreenAction.Drop)
                     {
                         return await DropAsync("521 5.5.1 Protocol error");
@@ -225,16 +256,11 @@ internal sealed partial class ScreenSession
         {
             Pass(ScreenTest.Pregreet, now + (long)_s.GreetTtl.TotalSeconds);
         }
-        if (pregreetFailed && _s.GreetAction == ScreenAction.Ignore)
-        {
-            // Not passed either: the test is repeated at the next connection.
-            _failed = false;
-        }
         if (_todo[(int)ScreenTest.Dnsbl])
         {
             DnsblScore score = _s.Dnsbl.Score(lookups);
             await lookupsDone.CancelAsync();
-            if (allowlisted || !_failed && Allowlisted(score))
+            if (mayAllowlist && !pregreetFailed && (allowlisted || Allowlisted(score)))
             {
                 AllowlistOtherTests(now + (long)score.Ttl.TotalSeconds);
             }
@@ -245,12 +271,16 @@ internal sealed partial class ScreenSession
             else
             {
                 Log($"DNSBL rank {score.Score} for {ClientAddrPort}");
-                _failed = true;
-                if (await FailAsync(_s.DnsblAction, $"5.7.1 Service unavailable; client [{Address}] blocked using {score.Name}") is { } dropped)
+                if (await FailAsync(_s.DnsblAction, $"5.7.1 Service unavailable; client [{Address}] blocked using {score.Name}", ScreenTest.Dnsbl) is { } dropped)
                 {
                     return dropped;
                 }
             }
+        }
+        if (pregreetFailed && _s.GreetAction == ScreenAction.Ignore)
+        {
+            // Let off, but not passed either: the test is repeated at the next connection.
+            _fails[(int)ScreenTest.Pregreet] = false;
         }
         return null;
     }
@@ -294,22 +324,31 @@ internal sealed partial class ScreenSession
         _expiry[(int)test] = expiry;
     }
 
-    /// <summary>A test failed with <paramref name="action"/>: null to go on, false when the client was dropped.</summary>
-    private async ValueTask<bool?> FailAsync(ScreenAction action, string reply)
+    /// <summary>
+    /// A test (or, for null, the access list) failed with <paramref name="action"/>: null to go on, false when the client
+    /// was dropped. Ignore lets the client off this one failure only.
+    /// </summary>
+    private async ValueTask<bool?> FailAsync(ScreenAction action, string reply, ScreenTest? test)
     {
-        _failed = true;
-        switch (action)
+        if (action == ScreenAction.Ignore)
         {
-            case ScreenAction.Drop:
-                return await DropAsync("521 " + reply);
-            case ScreenAction.Enforce:
-                _noForward = true;
-                _rcptReply = "550 " + reply;
-                return null;
-            default:
-                _failed = false;
-                return null;
+            return null;
         }
+        if (test is { } failed)
+        {
+            _fails[(int)failed] = true;
+        }
+        else
+        {
+            _denied = true;
+        }
+        if (action == ScreenAction.Drop)
+        {
+            return await DropAsync("521 " + reply);
+        }
+        _noForward = true;
+        _rcptReply = "550 " + reply;
+        return null;
     }
 
     /// <summary>Says <paramref name="reply"/> and hangs up.</summary>
@@ -324,6 +363,7 @@ internal sealed partial class ScreenSession
     {
         Log($"HANGUP after {Elapsed()} from {ClientAddrPort} in {where}");
         _noForward = true;
+        _finalReply = null;
         return await ConcludeAsync();
     }
 
@@ -333,7 +373,7 @@ internal sealed partial class ScreenSession
     /// </summary>
     private async Task<bool> ConcludeAsync()
     {
-        if (_failed)
+        if (Failed)
         {
             Array.Clear(_passed);
         }

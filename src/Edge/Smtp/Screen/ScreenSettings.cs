@@ -69,25 +69,29 @@ internal sealed class ScreenSettings
 
     public required bool SoftBounce { get; init; }
 
+    /// <summary>line_length_limit: a longer command line ends the session.</summary>
+    public required int LineLengthLimit { get; init; }
+
+    /// <summary>Whether CHUNKING is announced (postscreen_discard_ehlo_keywords): BDAT is "not implemented" without it.</summary>
+    public required bool Chunking { get; init; }
+
     /// <summary>Reads the postscreen service's settings; throws the configuration error, naming file, line and parameter.</summary>
     public static ScreenSettings From(MainConfig config, Func<IPolicyStore> store, DnsResolver dns)
     {
         string myhostname = config.Get("myhostname");
         string banner = config.Get("postscreen_greet_banner");
         long sizeLimit = config.GetLong("message_size_limit");
-        var keywords = new StringBuilder();
-        keywords.Append(sizeLimit > 0 ? $"SIZE {sizeLimit}" : "SIZE").Append('\n');
-        if (!config.GetBool("disable_vrfy_command"))
-        {
-            keywords.Append("VRFY\n");
-        }
-        keywords.Append("ETRN\nENHANCEDSTATUSCODES\n8BITMIME\nDSN\n");
-        if (config.GetBool("smtputf8_enable"))
-        {
-            keywords.Append("SMTPUTF8\n");
-        }
-        keywords.Append("CHUNKING");
-        string[] lines = [myhostname, .. keywords.ToString().Split('\n')];
+        var discard = new HashSet<string>(config.GetList("postscreen_discard_ehlo_keywords"), StringComparer.OrdinalIgnoreCase);
+        string?[] offered =
+        [
+            "SIZE",
+            config.GetBool("disable_vrfy_command") ? null : "VRFY",
+            "ETRN", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN",
+            config.GetBool("smtputf8_enable") ? "SMTPUTF8" : null,
+            "CHUNKING",
+        ];
+        string[] keywords = [.. offered.OfType<string>().Where(k => !discard.Contains(k))];
+        string[] lines = [myhostname, .. keywords.Select(k => k == "SIZE" && sizeLimit > 0 ? $"SIZE {sizeLimit}" : k)];
         var ehlo = new StringBuilder();
         for (int i = 0; i < lines.Length; i++)
         {
@@ -103,7 +107,9 @@ internal sealed class ScreenSettings
             GreetAction = Action(config, "postscreen_greet_action"),
             GreetTtl = config.GetTime("postscreen_greet_ttl"),
             Access = ScreenAccessList.Parse(config),
-            Mynetworks = NetworkList.Parse(config.GetList("mynetworks"), out _),
+            Mynetworks = NetworkList.Parse(config.GetList("mynetworks"), out string? bad) is var networks && bad is null
+                ? networks
+                : throw config.Error("mynetworks", $"bad network \"{bad}\""),
             DenylistAction = Action(config, "postscreen_denylist_action"),
             Dnsbl = ScreenDnsbl.From(config, dns),
             DnsblAction = Action(config, "postscreen_dnsbl_action"),
@@ -116,7 +122,8 @@ internal sealed class ScreenSettings
             BareNewlineEnable = config.GetBool("postscreen_bare_newline_enable"),
             BareNewlineAction = Action(config, "postscreen_bare_newline_action"),
             BareNewlineTtl = config.GetTime("postscreen_bare_newline_ttl"),
-            Cache = new ScreenCache(cacheMap.Length == 0 ? null : store(), config.GetTime("postscreen_cache_retention_time")),
+            Cache = new ScreenCache(cacheMap.Length == 0 ? null : store(), config.GetTime("postscreen_cache_retention_time"),
+                config.GetTime("postscreen_cache_cleanup_interval")),
             UpstreamProxy = config.Get("postscreen_upstream_proxy_protocol").Length > 0,
             UpstreamProxyTimeout = config.GetTime("postscreen_upstream_proxy_timeout"),
             ClientConnectionCountLimit = config.GetInt("postscreen_client_connection_count_limit"),
@@ -126,6 +133,8 @@ internal sealed class ScreenSettings
             DisableVrfy = config.GetBool("postscreen_disable_vrfy_command"),
             EhloKeywords = Encoding.UTF8.GetBytes(ehlo.ToString()),
             SoftBounce = config.GetBool("soft_bounce"),
+            LineLengthLimit = Math.Max(1, config.GetInt("line_length_limit")),
+            Chunking = keywords.Contains("CHUNKING"),
         };
     }
 
