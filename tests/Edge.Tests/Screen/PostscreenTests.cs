@@ -260,6 +260,31 @@ public class PostscreenTests
         await edge.WaitForLogAsync(@"postscreen\[\d+\]: NON-SMTP COMMAND from \[127\.0\.0\.1\]:\d+ after CONNECT: GET / HTTP/1\.0");
     }
 
+    [Fact]
+    public async Task The_engine_ends_a_session_past_the_command_count_limit_and_refuses_a_client_past_its_connection_limit()
+    {
+        using TempDirectory config = Config("postscreen_pipelining_enable = yes\npostscreen_command_count_limit = 3\npostscreen_client_connection_count_limit = 1");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await using (var first = await SmtpConnection.OpenAsync(edge.Port, readGreeting: false))
+        {
+            // While the first connection waits for its greeting, a second one from the same client is one too many.
+            await using (var second = await SmtpConnection.OpenAsync(edge.Port, readGreeting: false))
+            {
+                Assert.Equal("421 4.7.0 Error: too many connections", await second.ReadReplyAsync());
+                Assert.True(await second.IsClosedAsync());
+            }
+            Assert.Equal("220-mx.edge.test ESMTP Edge\n220 mx.edge.test ESMTP Edge", await first.ReadReplyAsync());
+            for (int i = 0; i < 3; i++)
+            {
+                Assert.Equal("250 2.0.0 Ok", await first.CommandAsync("NOOP"));
+            }
+            Assert.Equal("421 mx.edge.test Service unavailable - try again later", await first.CommandAsync("NOOP"));
+            Assert.True(await first.IsClosedAsync());
+        }
+        await edge.WaitForLogAsync(@"postscreen\[\d+\]: NOQUEUE: reject: CONNECT from \[127\.0\.0\.1\]:\d+: too many connections");
+        await edge.WaitForLogAsync(@"postscreen\[\d+\]: COMMAND COUNT LIMIT from \[127\.0\.0\.1\]:\d+ after NOOP");
+    }
+
     /// <summary>A pass outlives a restart in the default store, and servers sharing a Redis store share it.</summary>
     [Fact]
     public async Task The_temporary_allowlist_outlives_a_restart_and_is_shared_through_redis()

@@ -3,7 +3,6 @@ using Edge.Config;
 using Edge.Dns;
 using Edge.Net;
 using Edge.Restrictions.Policy.Store;
-using Edge.Tables;
 
 namespace Edge.Smtp.Screen;
 
