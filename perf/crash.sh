@@ -11,6 +11,7 @@
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
+. perf/lib.sh
 
 cycles=${1:-20}
 seconds=${2:-5}
@@ -19,11 +20,8 @@ out=perf/out/crash
 rm -rf "$out"
 mkdir -p "$out/config" "$out/sink"
 
-if [ ! -x /usr/sbin/smtp-sink ]; then
-  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null
-fi
-dotnet publish src/Edge -c Release -o "$out/edge" --nologo -v quiet >/dev/null
+[ -x /usr/sbin/smtp-sink ] || install_packages postfix
+publish_edge "$out"
 
 cat > "$out/config/main.cf" <<CF
 myhostname = mx.crash.example
@@ -53,15 +51,12 @@ trap cleanup EXIT
 chmod 1777 "$out/sink"
 /usr/sbin/smtp-sink -u nobody -c -d "$PWD/$out/sink/%H%M%S." 127.0.0.1:10041 1000 >"$out/sink.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/10041) 2>/dev/null && break; sleep 0.1; done
-(exec 3<>/dev/tcp/127.0.0.1/10041) 2>/dev/null || { echo "perf/crash.sh: smtp-sink did not start: $(cat "$out/sink.log")" >&2; exit 1; }
+wait_for_port 10041 smtp-sink "$out/sink.log"
 
 start_edge() {
   dotnet "$out/edge/edge.dll" run -c "$out/config" >>"$out/edge.log" 2>&1 &
   edge=$!
-  for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/10040) 2>/dev/null && return; sleep 0.1; done
-  echo "perf/crash.sh: edge did not start; see $out/edge.log" >&2
-  exit 1
+  wait_for_port 10040 edge "$out/edge.log"
 }
 
 # The clients: each sends message after message, one per transaction, and writes a message's number to

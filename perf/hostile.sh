@@ -10,13 +10,14 @@
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
+. perf/lib.sh
 
 out=perf/out/hostile
 rm -rf "$out"
 mkdir -p "$out/config"
 # Each side holds one descriptor per connection: as many as the hard limit allows.
 ulimit -n "$(ulimit -Hn)"
-dotnet publish src/Edge -c Release -o "$out/edge" --nologo -v quiet >/dev/null
+publish_edge "$out"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mx.hostile.example \
   -keyout "$out/config/key.pem" -out "$out/config/cert.pem" 2>/dev/null
 
@@ -33,8 +34,7 @@ echo "127.0.0.1:10060 inet n - n - - smtpd" > "$out/config/master.cf"
 dotnet "$out/edge/edge.dll" run -c "$out/config" >"$out/edge.log" 2>&1 &
 edge=$!
 trap 'kill $edge 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/10060) 2>/dev/null && break; sleep 0.1; done
-(exec 3<>/dev/tcp/127.0.0.1/10060) 2>/dev/null || { echo "perf/hostile.sh: edge did not start; see $out/edge.log" >&2; exit 1; }
+wait_for_port 10060 edge "$out/edge.log"
 sleep 2
 
 echo "perf/hostile.sh $* at $(date -u '+%H:%M UTC %Y-%m-%d'), $(nproc) cores"

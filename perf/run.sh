@@ -20,6 +20,7 @@
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
+. perf/lib.sh
 
 messages=${1:-20000}
 sessions=${2:-50}
@@ -30,10 +31,7 @@ out=perf/out
 rm -rf "$out"
 mkdir -p "$out"
 
-if [ ! -x /usr/sbin/smtp-source ] || [ ! -x /usr/sbin/postfix ]; then
-  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null
-fi
+{ [ -x /usr/sbin/smtp-source ] && [ -x /usr/sbin/postfix ]; } || install_packages postfix
 
 # Waits until something listens on each 127.0.0.1 port given (at most 10 s each).
 wait_for() {
@@ -98,7 +96,7 @@ script -qec "postfix -c '$pf' check && postfix -c '$pf' start" /dev/null
 pids+=($!)
 
 # --- Edge.
-dotnet publish src/Edge -c Release -o "$out/edge" --nologo -v quiet >/dev/null
+publish_edge "$out"
 
 # Starts an Edge whose configuration is $out/NAME (queue $out/NAME-queue, log $out/NAME.log), listening on
 # 127.0.0.1:PORT, with more main.cf lines and master.cf services when given.

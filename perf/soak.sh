@@ -9,6 +9,7 @@
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
+. perf/lib.sh
 
 messages=${1:-1000000}
 sessions=${2:-20}
@@ -19,13 +20,10 @@ mkdir -p "$out/config"
 need=()
 [ -x /usr/sbin/smtp-source ] || need+=(postfix)
 /usr/bin/python3 -c 'import matplotlib' 2>/dev/null || need+=(python3-matplotlib)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+install_packages "${need[@]}"
 counters=$HOME/.dotnet/tools/dotnet-counters
 [ -x "$counters" ] || dotnet tool install -g dotnet-counters >/dev/null
-dotnet publish src/Edge -c Release -o "$out/edge" --nologo -v quiet >/dev/null
+publish_edge "$out"
 
 cat > "$out/config/main.cf" <<CF
 myhostname = mx.soak.example
@@ -55,8 +53,7 @@ pids+=($!)
 dotnet "$out/edge/edge.dll" run -c "$out/config" >"$out/edge.log" 2>&1 &
 edge=$!
 pids+=("$edge")
-for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/10050) 2>/dev/null && break; sleep 0.1; done
-(exec 3<>/dev/tcp/127.0.0.1/10050) 2>/dev/null || { echo "perf/soak.sh: edge did not start; see $out/edge.log" >&2; exit 1; }
+wait_for_port 10050 edge "$out/edge.log"
 
 # The managed heap after the last collection, summed over generations: dotnet-counters writes its file only when a
 # collection of a set duration ends, so each sample is a collection of its own.

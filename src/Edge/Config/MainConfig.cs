@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Edge.Net;
 
 namespace Edge.Config;
 
@@ -110,6 +111,13 @@ public sealed class MainConfig
         return ValueSyntax.TryParseLong(value, out var result) && result <= int.MaxValue
             ? (int)result
             : throw Error(name, $"bad integer value \"{value}\"");
+    }
+
+    /// <summary>A list of networks (mynetworks and the like): addresses and address/prefix entries.</summary>
+    internal NetworkList GetNetworks(string name)
+    {
+        NetworkList list = NetworkList.Parse(GetList(name), out string? bad);
+        return bad is null ? list : throw Error(name, $"bad network address \"{bad}\" (host names and tables are not supported yet)");
     }
 
     public int GetSignedInt(string name)

@@ -35,14 +35,14 @@ internal static class SmtpdSettingsFactory
         bool utf8 = config.GetBool("smtputf8_enable");
         var discard = new HashSet<string>(config.GetList("smtpd_discard_ehlo_keywords").Select(k => k.ToUpperInvariant()), StringComparer.OrdinalIgnoreCase);
         // mynetworks first: other lists default to $mynetworks, and its own line is the one to report.
-        NetworkList mynetworks = Networks(config, "mynetworks");
+        NetworkList mynetworks = config.GetNetworks("mynetworks");
         // As Postfix: wrapper mode (port 465) is TLS before anything, so TLS is required.
         bool wrapper = config.GetBool("smtpd_tls_wrappermode");
         TlsLevel tls = wrapper ? TlsLevel.Encrypt : ParseTlsLevel(config);
         AddressClassifier classifier = Classifier(config);
         IReadOnlySet<string> overrides = ReceiveOverrides(config);
         X509Certificate2? certificate = tls == TlsLevel.None ? null : LoadCertificate(config);
-        SaslSettings? sasl = SaslSettings.From(config, name => Networks(config, name), tlsEnforced: tls == TlsLevel.Encrypt);
+        SaslSettings? sasl = SaslSettings.From(config, config.GetNetworks, tlsEnforced: tls == TlsLevel.Encrypt);
 
         var settings = new SmtpdSettings
         {
@@ -61,7 +61,7 @@ internal static class SmtpdSettingsFactory
             ErrorSleep = config.GetTime("smtpd_error_sleep_time"),
             JunkCommandLimit = config.GetInt("smtpd_junk_command_limit"),
             BareNewline = ParseBareNewline(config),
-            BareNewlineExclusions = Networks(config, "smtpd_forbid_bare_newline_exclusions"),
+            BareNewlineExclusions = config.GetNetworks("smtpd_forbid_bare_newline_exclusions"),
             BareNewlineRejectCode = ReplyCode(config, "smtpd_forbid_bare_newline_reject_code"),
             ForbidUnauthPipelining = config.GetBool("smtpd_forbid_unauth_pipelining"),
             DisableVrfy = vrfyDisabled,
@@ -80,7 +80,7 @@ internal static class SmtpdSettingsFactory
             {
                 RejectUnlistedRecipient = config.GetBool("smtpd_reject_unlisted_recipient") && !overrides.Contains("no_unknown_recipient_checks"),
             },
-            XclientHosts = Networks(config, "smtpd_authorized_xclient_hosts"),
+            XclientHosts = config.GetNetworks("smtpd_authorized_xclient_hosts"),
             ClientConnectionLimit = config.GetInt("smtpd_client_connection_count_limit"),
             SoftBounce = config.GetBool("soft_bounce"),
             ClientConnectionRateLimit = config.GetInt("smtpd_client_connection_rate_limit"),
@@ -88,7 +88,7 @@ internal static class SmtpdSettingsFactory
             ClientRecipientRateLimit = config.GetInt("smtpd_client_recipient_rate_limit"),
             ClientNewTlsSessionRateLimit = config.GetInt("smtpd_client_new_tls_session_rate_limit"),
             AnvilTimeUnit = config.GetTime("anvil_rate_time_unit"),
-            ClientLimitExceptions = Networks(config, "smtpd_client_event_limit_exceptions"),
+            ClientLimitExceptions = config.GetNetworks("smtpd_client_event_limit_exceptions"),
             PerRequestDeadline = config.GetBool("smtpd_per_request_deadline"),
             PeernameLookup = config.GetBool("smtpd_peername_lookup"),
             SessionTimeLimit = config.GetTime("edge_session_time_limit"),
@@ -213,16 +213,6 @@ internal static class SmtpdSettingsFactory
             throw config.Error(name, $"bad reply code {code} (must be 4XX or 5XX)");
         }
         return code;
-    }
-
-    private static NetworkList Networks(MainConfig config, string name)
-    {
-        NetworkList list = NetworkList.Parse(config.GetList(name), out string? bad);
-        if (bad is not null)
-        {
-            throw config.Error(name, $"bad network address \"{bad}\" (host names and tables are not supported yet)");
-        }
-        return list;
     }
 
     /// <summary>A domain list: names, "/file" (its names, as Postfix reads them) and type:table entries.</summary>
@@ -369,7 +359,7 @@ internal static class SmtpdSettingsFactory
             AllowUntrustedRouting = config.GetBool("allow_untrusted_routing"),
             MyHostname = config.Get("myhostname"),
             MyAddresses = ListenEndpoint.OwnAddresses(config),
-            MxBackupNetworks = Networks(config, "permit_mx_backup_networks"),
+            MxBackupNetworks = config.GetNetworks("permit_mx_backup_networks"),
             ParentDomainMatchesSubdomains = ParentMatchesSubdomains(config, "smtpd_access_maps"),
         };
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using Edge.Net;
 
 namespace Edge.Mail;
 
@@ -23,7 +24,7 @@ internal sealed record Peer(IPAddress? Ip, string Address, string Name, int Port
         {
             return new Peer(null, "unknown", "unknown", 0);
         }
-        IPAddress address = ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address;
+        IPAddress address = ip.Address.Unmapped();
         // Loopback is "localhost" without asking DNS (Postfix's resolver reads /etc/hosts for it); others are
         // named by NamedAsync when smtpd_peername_lookup asks for it.
         string name = IPAddress.IsLoopback(address) ? "localhost" : "unknown";

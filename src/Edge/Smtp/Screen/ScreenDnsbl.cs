@@ -22,16 +22,17 @@ internal sealed class ScreenDnsbl
 {
     private sealed record Site(string Domain, DnsList List, int Weight);
 
-    private readonly Site[] _sites;
-    private readonly string[] _domains;
+    /// <summary>A list's domain, asked once, with every entry that names it.</summary>
+    private sealed record Domain(DnsList Query, Site[] Sites);
+
+    private readonly Domain[] _domains;
     private readonly DnsResolver _dns;
     private readonly ILookupTable? _replyMap;
 
     private ScreenDnsbl(Site[] sites, DnsResolver dns, ILookupTable? replyMap, int threshold, int allowlistThreshold,
         TimeSpan minTtl, TimeSpan maxTtl, TimeSpan timeout)
     {
-        _sites = sites;
-        _domains = [.. sites.Select(s => s.Domain).Distinct(StringComparer.OrdinalIgnoreCase)];
+        _domains = [.. sites.GroupBy(s => s.Domain, StringComparer.OrdinalIgnoreCase).Select(g => new Domain(g.First().List, [.. g]))];
         _dns = dns;
         _replyMap = replyMap;
         Threshold = threshold;
@@ -41,7 +42,7 @@ internal sealed class ScreenDnsbl
         Timeout = timeout;
     }
 
-    public bool Enabled => _sites.Length > 0;
+    public bool Enabled => _domains.Length > 0;
     public int Threshold { get; }
     public int AllowlistThreshold { get; }
     public TimeSpan MinTtl { get; }
@@ -78,11 +79,12 @@ internal sealed class ScreenDnsbl
     public Task<DnsAnswer<IPAddress>>[] Start(IPAddress client, CancellationToken cancellationToken) =>
         [.. _domains.Select(domain => LookupAsync(client, domain, cancellationToken))];
 
-    private async Task<DnsAnswer<IPAddress>> LookupAsync(IPAddress client, string domain, CancellationToken cancellationToken)
+    private async Task<DnsAnswer<IPAddress>> LookupAsync(IPAddress client, Domain list, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(Timeout);
-        string query = _sites.First(s => s.Domain.Equals(domain, StringComparison.OrdinalIgnoreCase)).List.QueryFor(client);
+        string domain = list.Query.Domain;
+        string query = list.Query.QueryFor(client);
         try
         {
             DnsAnswer<IPAddress> answer = await _dns.QueryAddressesAsync(query, AddressFamily.InterNetwork, deadline.Token);
@@ -120,7 +122,7 @@ internal sealed class ScreenDnsbl
             DnsAnswer<IPAddress> answer = lookups[i].Result;
             bool failed = answer.Status is not (DnsStatus.Ok or DnsStatus.NoData or DnsStatus.NxDomain);
             long ttl = failed ? -1 : (long)answer.Ttl.TotalSeconds;
-            foreach (Site site in _sites.Where(s => s.Domain.Equals(_domains[i], StringComparison.OrdinalIgnoreCase)))
+            foreach (Site site in _domains[i].Sites)
             {
                 bool listed = answer.Records.Count > 0;
                 if (listed && site.List.Lists(answer.Records))

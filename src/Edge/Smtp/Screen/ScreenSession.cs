@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using Edge.Dns;
 using Edge.Logging;
+using Edge.Net;
 using Edge.Smtp.Proxy;
 
 namespace Edge.Smtp.Screen;
@@ -69,9 +70,7 @@ internal sealed partial class ScreenSession
     /// <summary>The client as smtpd is to see it (the PROXY header's source, behind a load balancer).</summary>
     public IPEndPoint Client => _client;
 
-    private IPAddress Address => Unmapped(_client.Address);
-
-    private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+    private IPAddress Address => _client.Address.Unmapped();
 
     private string ClientAddrPort => $"[{Address}]:{_client.Port}";
 
@@ -84,7 +83,7 @@ internal sealed partial class ScreenSession
             {
                 return false;
             }
-            string server = _server is IPEndPoint local ? $"[{Unmapped(local.Address)}]:{local.Port}" : "[unknown]:0";
+            string server = _server is IPEndPoint local ? $"[{local.Address.Unmapped()}]:{local.Port}" : "[unknown]:0";
             Log($"CONNECT from {ClientAddrPort} to {server}");
             IPAddress address = Address;
             int concurrency = _clients.Enter(address);
@@ -222,17 +221,13 @@ internal sealed partial class ScreenSession
                 {
                     allowlisted = false;
                     Log($"PREGREET {Math.Min(early.Length, 1023)} after {Elapsed()} from {ClientAddrPort}: {Printable.Escape(early)}");
-                    pregreetFailed = _fails[(int)ScreenTest.Pregreet] = true;
-                    // A client let off (action ignore) gets the engine's greeting like any other.
+                    pregreetFailed = true;
+                    // A client let off (action ignore) is not passed, gets the engine's greeting like any other, and takes
+                    // the test again at its next connection.
                     _pregreeted = _s.GreetAction != ScreenAction.Ignore;
-                    if (_s.GreetAction == ScreenAction.Drop)
+                    if (await FailAsync(_s.GreetAction, "5.5.1 Protocol error", ScreenTest.Pregreet) is { } caught)
                     {
-                        return await DropAsync("521 5.5.1 Protocol error");
-                    }
-                    if (_s.GreetAction == ScreenAction.Enforce)
-                    {
-                        _noForward = true;
-                        _rcptReply = "550 5.5.1 Protocol error";
+                        return caught;
                     }
                     // The wait goes on only for the DNSBL answers, and no longer than greet_wait.
                     if (lookups.Length > 0)
@@ -276,11 +271,6 @@ internal sealed partial class ScreenSession
                     return dropped;
                 }
             }
-        }
-        if (pregreetFailed && _s.GreetAction == ScreenAction.Ignore)
-        {
-            // Let off, but not passed either: the test is repeated at the next connection.
-            _fails[(int)ScreenTest.Pregreet] = false;
         }
         return null;
     }

@@ -106,9 +106,7 @@ internal sealed class ScreenSettings
             GreetAction = Action(config, "postscreen_greet_action"),
             GreetTtl = config.GetTime("postscreen_greet_ttl"),
             Access = ScreenAccessList.Parse(config),
-            Mynetworks = NetworkList.Parse(config.GetList("mynetworks"), out string? bad) is var networks && bad is null
-                ? networks
-                : throw config.Error("mynetworks", $"bad network \"{bad}\""),
+            Mynetworks = config.GetNetworks("mynetworks"),
             DenylistAction = Action(config, "postscreen_denylist_action"),
             Dnsbl = ScreenDnsbl.From(config, dns),
             DnsblAction = Action(config, "postscreen_dnsbl_action"),

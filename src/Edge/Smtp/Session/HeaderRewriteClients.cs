@@ -1,5 +1,6 @@
 using System.Net;
 using Edge.Config;
+using Edge.Net;
 using Edge.Tables;
 
 namespace Edge.Smtp.Session;
@@ -67,7 +68,7 @@ internal sealed class HeaderRewriteClients
         {
             return false;
         }
-        client = client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client;
+        client = client.Unmapped();
         if ((_inetInterfaces && _interfaces.Contains(client)) || (_mynetworks && inMynetworks))
         {
             return true;

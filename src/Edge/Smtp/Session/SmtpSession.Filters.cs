@@ -4,6 +4,7 @@ using Edge.Logging;
 using Edge.Mail;
 using Edge.Restrictions;
 using Edge.Milter;
+using Edge.Net;
 using Edge.Smtp.BeforeQueue;
 using Edge.Smtp.Protocol;
 using Edge.Smtp.Tls;
@@ -85,7 +86,7 @@ internal sealed partial class SmtpSession
         macros["{client_port}"] = _peer.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (_socket?.LocalEndPoint is IPEndPoint local)
         {
-            macros["{daemon_addr}"] = (local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4() : local.Address).ToString();
+            macros["{daemon_addr}"] = local.Address.Unmapped().ToString();
             macros["{daemon_port}"] = local.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         string? reply = MilterReply(await _milters.ConnectAsync(_peer.Name, _peer.Address, _peer.Port, _hardStop), null);
