@@ -1,5 +1,4 @@
 using System.Net;
-using Edge.Net;
 
 namespace Edge.Mail;
 

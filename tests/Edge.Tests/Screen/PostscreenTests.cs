@@ -267,7 +267,9 @@ public class PostscreenTests
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         await using (var first = await SmtpConnection.OpenAsync(edge.Port, readGreeting: false))
         {
-            // While the first connection waits for its greeting, a second one from the same client is one too many.
+            // Counted once postscreen has logged it: then, while it waits for its greeting, a second connection from the
+            // same client is one too many.
+            await edge.WaitForLogAsync(@"postscreen\[\d+\]: CONNECT from \[127\.0\.0\.1\]");
             await using (var second = await SmtpConnection.OpenAsync(edge.Port, readGreeting: false))
             {
                 Assert.Equal("421 4.7.0 Error: too many connections", await second.ReadReplyAsync());

@@ -4,7 +4,7 @@ using System.Net;
 using System.Text;
 using Edge.Dns;
 using Edge.Logging;
-using Edge.Net;
+using Edge.Mail;
 using Edge.Smtp.Proxy;
 
 namespace Edge.Smtp.Screen;

@@ -1,6 +1,6 @@
 using System.Net;
 using Edge.Config;
-using Edge.Net;
+using Edge.Mail;
 using Edge.Tables;
 
 namespace Edge.Smtp.Session;

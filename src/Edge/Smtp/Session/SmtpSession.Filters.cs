@@ -4,7 +4,6 @@ using Edge.Logging;
 using Edge.Mail;
 using Edge.Restrictions;
 using Edge.Milter;
-using Edge.Net;
 using Edge.Smtp.BeforeQueue;
 using Edge.Smtp.Protocol;
 using Edge.Smtp.Tls;

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Edge.Net;
+namespace Edge.Mail;
 
 internal static class AddressForms
 {
