@@ -106,6 +106,11 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
 
     public void Write(ReadOnlySpan<byte> content) => _inspector!.Write(content);
 
+    /// <summary>Content waits for room in the queue log: the session awaits <see cref="DrainAsync"/> before reading on.</summary>
+    public bool Backlogged => _writer.Backlogged;
+
+    public ValueTask DrainAsync(CancellationToken cancellationToken) => _writer.DrainAsync(cancellationToken);
+
     /// <summary>
     /// The end of the content: what the checks decided, with the actions the restrictions saved
     /// (<paramref name="saved"/>), carried out; a message that survives is appended to the queue.

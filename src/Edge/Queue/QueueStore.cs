@@ -147,6 +147,34 @@ internal sealed partial class QueueStore : IAsyncDisposable
         }
     }
 
+    /// <summary><see cref="Append"/> when the log's memory has room for the record now; false when it has not.</summary>
+    public bool TryAppend(ReadOnlySpan<byte> record, out long address)
+    {
+        EnterLog();
+        try
+        {
+            return _log.TryEnqueue(record, out address);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inLog);
+        }
+    }
+
+    /// <summary><see cref="Append"/> that waits for room in the log's memory (a page flushed) without holding a thread.</summary>
+    public async ValueTask<long> AppendAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken)
+    {
+        EnterLog();
+        try
+        {
+            return await _log.EnqueueAsync(record, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inLog);
+        }
+    }
+
     /// <summary>One record read from the log, under the same guard as <see cref="Append"/>.</summary>
     private async ValueTask<(byte[] Record, int Length)> ReadRecordAsync(long address, CancellationToken cancellationToken)
     {

@@ -96,6 +96,42 @@ public class FullDiskTests
     }
 
     /// <summary>
+    /// Once the disk stops taking pages, the log's 16 MiB of memory fill up. A session's content then waits for room
+    /// without holding a thread (FASTER's own append would spin on it): the non-blocking append says there is no room,
+    /// the waiting one waits, and both go through once the disk has room again.
+    /// </summary>
+    [Fact]
+    public async Task When_the_log_memory_is_full_an_append_waits_for_room_without_a_thread()
+    {
+        // Once the filler is gone, room for the two segments the log's memory and the segment after them take.
+        using Tmpfs disk = Tmpfs.Mount(96);
+        (QueueStore store, QueueEntry entry, string filler, long _) = await FillAsync(disk);
+        await using (store)
+        {
+            byte[] record = new byte[1000];
+            RecordHeader.Write(record, RecordType.Chunk, entry.Id);
+            RecordHeader.Seal(record);
+            int taken = 0;
+            while (store.TryAppend(record, out _))
+            {
+                Assert.True(++taken < QueueStore.LogMemoryBytes / record.Length, "the log took more than its memory holds");
+            }
+            ValueTask<long> waiting = store.AppendAsync(record, CancellationToken.None);
+            await Task.Delay(1000);
+            Assert.False(waiting.IsCompleted, "an append completed although the log's memory was full");
+
+            using (var stop = new CancellationTokenSource(200))
+            {
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.AppendAsync(record, stop.Token).AsTask());
+            }
+            File.Delete(filler);
+            long address = await waiting.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            await store.CommitAsync(address).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(store.TryAppend(record, out _));
+        }
+    }
+
+    /// <summary>
     /// A disk error (what a failed fsync reports): the queue is broken for good. What waits for a commit fails at
     /// once instead of hanging, MAIL FROM gets 451 4.3.0, a message under way is not queued, and the server stops
     /// cleanly and finds what was committed before.

@@ -334,9 +334,13 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         return true;
     }
 
+    /// <summary>Bytes a session takes from its client before it lets other sockets have a turn.</summary>
+    private const long FairShare = 256 * 1024;
+
     private async Task<string?> LoopAsync()
     {
         bool inputLeft = false;
+        long sinceTurn = 0;
         while (true)
         {
             if (_stopping.IsCancellationRequested && _mode == Mode.Command)
@@ -355,7 +359,17 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             ReadResult result = await _input.ReadAsync();
             ThrowIfInterrupted();
             ReadOnlySequence<byte> buffer = result.Buffer;
+            // Content is taken a fair share at a time (see below), which also bounds what waits for room in the queue log.
+            bool cut = _mode is Mode.Data or Mode.Bdat && buffer.Length > FairShare;
+            if (cut)
+            {
+                buffer = buffer.Slice(0, FairShare);
+            }
+            SequencePosition taken = buffer.End;
+            bool ended = result.IsCompleted && !cut;
+            long before = buffer.Length;
             Step step = Process(ref buffer);
+            sinceTurn += before - buffer.Length;
             inputLeft = step != Step.NeedInput && !buffer.IsEmpty;
             // smtpd_per_request_deadline: a command or content line must arrive whole within smtpd_timeout,
             // so a client trickling one byte at a time cannot keep restarting the clock.
@@ -370,12 +384,26 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             }
             else
             {
-                _input.AdvanceTo(buffer.Start, result.Buffer.End);
+                _input.AdvanceTo(buffer.Start, cut ? taken : result.Buffer.End);
             }
 
             if (_proxy is not null && _mode is Mode.Data or Mode.Bdat)
             {
                 await _proxy.FlushAsync(_hardStop);
+            }
+            if (_cleanup.Backlogged)
+            {
+                // The queue log's memory is full: this session reads no more until the disk has taken its content.
+                await _cleanup.DrainAsync(_hardStop);
+            }
+            if (sinceTurn >= FairShare)
+            {
+                // Kestrel receives on the socket's I/O thread for as long as the client has sent more, and a session
+                // runs there too (inline scheduling): a client that sends as fast as we read would keep that thread,
+                // and every other socket on it, the listener's among them, waiting. Stepping off to the pool lets its
+                // input pipe fill, which sends the I/O thread back to its other sockets.
+                sinceTurn = 0;
+                await Task.Yield();
             }
             if (_sleepFirst && step != Step.NeedInput)
             {
@@ -384,7 +412,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             }
             switch (step)
             {
-                case Step.NeedInput when result.IsCompleted:
+                case Step.NeedInput when ended:
                     return _where == "END-OF-MESSAGE" ? null : "lost connection";
                 case Step.EndOfMessage:
                     // Inline rather than a helper method: this loop's state machine exists once per
