@@ -59,7 +59,7 @@ internal static class SessionTarget
         }
     }
 
-    /// <summary>The queue, made anew every 1,000 sessions; the settings, read once from a main.cf of the fuzzer's own.</summary>
+    /// <summary>The queue, made anew every 1,000 sessions.</summary>
     private static async Task<QueueStore> QueueAsync()
     {
         if (s_queue is not null && ++s_sessions % 1000 != 0)
@@ -71,8 +71,20 @@ internal static class SessionTarget
             await s_queue.DisposeAsync();
             System.IO.Directory.Delete(Path.Combine(Directory, "var"), recursive: true);
         }
-        if (s_settings is null)
+        _ = Settings;
+        s_queue = await QueueStore.OpenAsync(Path.Combine(Directory, "var"));
+        return s_queue;
+    }
+
+    /// <summary>The smtpd settings, read once from a main.cf of the fuzzer's own (the policy target's restrictions too).</summary>
+    public static SmtpdSettings Settings
+    {
+        get
         {
+            if (s_settings is not null)
+            {
+                return s_settings;
+            }
             MailLog.Configure("mx.fuzz.example", TextWriter.Null);
             System.IO.Directory.CreateDirectory(Directory);
             File.WriteAllText(Path.Combine(Directory, "main.cf"), $"""
@@ -87,9 +99,7 @@ internal static class SessionTarget
                 """);
             File.WriteAllText(Path.Combine(Directory, "master.cf"), "127.0.0.1:0 inet n - n - - smtpd\n");
             var (_, _, listeners) = EdgeServer.LoadConfiguration(Directory, new PolicyStores(openFaster: false), new AddressVerifier(), _ => { });
-            s_settings = listeners[0].Settings;
+            return s_settings = listeners[0].Settings;
         }
-        s_queue = await QueueStore.OpenAsync(Path.Combine(Directory, "var"));
-        return s_queue;
     }
 }

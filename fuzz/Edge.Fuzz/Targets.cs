@@ -29,6 +29,8 @@ public static class Targets
         ["queue-record"] = QueueRecord,
         ["smtp-session"] = SessionTarget.Run,
         ["tables"] = Tables,
+        ["milter"] = FilterTargets.Milter,
+        ["policy"] = FilterTargets.Policy,
     };
 
     /// <summary>

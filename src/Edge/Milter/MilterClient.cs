@@ -45,11 +45,12 @@ internal sealed partial class MilterClient(MilterDefinition definition, MilterSe
     /// <summary>Connects and negotiates; a filter that fails is dropped and answers with its default action.</summary>
     public async Task OpenAsync(CancellationToken cancellationToken)
     {
+        Stream stream;
         try
         {
             using var connecting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             connecting.CancelAfter(definition.ConnectTimeout);
-            _stream = await ServiceEndpoint.ConnectAsync(definition.Endpoint, connecting.Token);
+            stream = await ServiceEndpoint.ConnectAsync(definition.Endpoint, connecting.Token);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -58,7 +59,14 @@ internal sealed partial class MilterClient(MilterDefinition definition, MilterSe
             Drop();
             return;
         }
-        await NegotiateAsync(cancellationToken);
+        await OpenAsync(stream, cancellationToken);
+    }
+
+    /// <summary>Negotiates over a connection already made (the fuzz harness's is in memory).</summary>
+    public Task OpenAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        _stream = stream;
+        return NegotiateAsync(cancellationToken);
     }
 
     private async Task NegotiateAsync(CancellationToken cancellationToken)

@@ -230,6 +230,15 @@ public class SessionTests
     }
 
     [Fact]
+    public async Task The_rest_of_an_over_long_ehlo_line_is_not_taken_for_pipelining()
+    {
+        await using var edge = await EdgeInstance.StartAsync("line_length_limit = 600");
+        await using var c = await edge.ConnectAsync();
+        Assert.StartsWith("250-mx.edge.test", await c.CommandAsync("EHLO " + new string('x', 3000)));
+        Assert.Equal("250 2.0.0 Ok", await c.CommandAsync("NOOP"));
+    }
+
+    [Fact]
     public async Task Hard_error_limit_closes_with_421()
     {
         await using var edge = await EdgeInstance.StartAsync("smtpd_hard_error_limit = 3\nsmtpd_soft_error_limit = 10");

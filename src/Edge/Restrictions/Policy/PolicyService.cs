@@ -21,12 +21,9 @@ internal sealed record PolicyServiceSettings(TimeSpan Timeout, TimeSpan MaxIdle,
 /// </summary>
 internal sealed class PolicyService : IPolicy
 {
-    /// <summary>An answer longer than this is not a policy server's.</summary>
-    private const int MaxResponse = 64 * 1024;
-
     private readonly EndPoint _endpoint;
     private readonly PolicyServiceSettings _settings;
-    private readonly ConcurrentBag<Connection> _idle = [];
+    private readonly ConcurrentBag<PolicyConnection> _idle = [];
 
     private PolicyService(string name, EndPoint endpoint, PolicyServiceSettings settings)
     {
@@ -54,13 +51,13 @@ internal sealed class PolicyService : IPolicy
         byte[] query = Encoding.UTF8.GetBytes(request + "\n");
         for (int attempt = 1; ; attempt++)
         {
-            Connection? connection = TakeIdle();
+            PolicyConnection? connection = TakeIdle();
             bool reused = connection is not null;
             try
             {
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 deadline.CancelAfter(_settings.Timeout);
-                connection ??= await Connection.OpenAsync(_endpoint, deadline.Token);
+                connection ??= new PolicyConnection(await ServiceEndpoint.ConnectAsync(_endpoint, deadline.Token));
                 string action = await connection.AskAsync(query, deadline.Token);
                 Release(connection);
                 return action;
@@ -87,9 +84,9 @@ internal sealed class PolicyService : IPolicy
         }
     }
 
-    private Connection? TakeIdle()
+    private PolicyConnection? TakeIdle()
     {
-        while (_idle.TryTake(out Connection? connection))
+        while (_idle.TryTake(out PolicyConnection? connection))
         {
             if (connection.IsFresh(_settings))
             {
@@ -100,7 +97,7 @@ internal sealed class PolicyService : IPolicy
         return null;
     }
 
-    private void Release(Connection connection)
+    private void Release(PolicyConnection connection)
     {
         if (connection.IsFresh(_settings) && (_settings.RequestLimit <= 0 || connection.Requests < _settings.RequestLimit))
         {
@@ -110,88 +107,5 @@ internal sealed class PolicyService : IPolicy
         {
             connection.Dispose();
         }
-    }
-
-    /// <summary>One connection to the server: a request is attributes and an empty line, so is the answer.</summary>
-    private sealed class Connection(NetworkStream stream) : IDisposable
-    {
-        private readonly NetworkStream _stream = stream;
-        private readonly long _opened = Environment.TickCount64;
-        private long _used = Environment.TickCount64;
-        private readonly byte[] _buffer = new byte[4096];
-        private int _start;
-        private int _end;
-
-        public int Requests { get; private set; }
-
-        public static async Task<Connection> OpenAsync(EndPoint endpoint, CancellationToken cancellationToken)
-        {
-            return new Connection(await ServiceEndpoint.ConnectAsync(endpoint, cancellationToken));
-        }
-
-        public bool IsFresh(PolicyServiceSettings settings)
-        {
-            long now = Environment.TickCount64;
-            return now - _used < settings.MaxIdle.TotalMilliseconds && now - _opened < settings.MaxTtl.TotalMilliseconds;
-        }
-
-        public async Task<string> AskAsync(byte[] query, CancellationToken cancellationToken)
-        {
-            await _stream.WriteAsync(query, cancellationToken);
-            Requests++;
-            string? action = null;
-            int read = 0;
-            while (await ReadLineAsync(cancellationToken) is { } line)
-            {
-                read += line.Length + 1;
-                if (line.Length == 0)
-                {
-                    _used = Environment.TickCount64;
-                    return action ?? throw new ProtocolViolationException("the answer has no action= attribute");
-                }
-                if (read > MaxResponse)
-                {
-                    throw new ProtocolViolationException($"an answer longer than {MaxResponse} bytes");
-                }
-                if (line.StartsWith("action=", StringComparison.Ordinal))
-                {
-                    action = line[7..];
-                }
-            }
-            throw new IOException("the server closed the connection");
-        }
-
-        /// <summary>The next line without its newline; null at the end of the stream.</summary>
-        private async Task<string?> ReadLineAsync(CancellationToken cancellationToken)
-        {
-            while (true)
-            {
-                int newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
-                if (newline >= 0)
-                {
-                    string line = Encoding.UTF8.GetString(_buffer, _start, newline - _start).TrimEnd('\r');
-                    _start = newline + 1;
-                    return line;
-                }
-                if (_start > 0)
-                {
-                    Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-                    _end -= _start;
-                    _start = 0;
-                }
-                if (_end == _buffer.Length)
-                {
-                    throw new ProtocolViolationException($"a line longer than {_buffer.Length} bytes");
-                }
-                int n = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
-                if (n == 0)
-                {
-                    return null;
-                }
-                _end += n;
-            }
-        }
-
-        public void Dispose() => _stream.Dispose();
     }
 }

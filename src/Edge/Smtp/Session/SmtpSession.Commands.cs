@@ -59,8 +59,11 @@ internal sealed partial class SmtpSession
 
             // Postfix sleeps before every reply once the client made smtpd_soft_error_limit errors.
             _sleepFirst |= _errors >= _s.SoftErrorLimit;
+            // The rest of an over-long line is still that line, not a command sent ahead of our reply: as Postfix's
+            // smtp_get() does, what of it has arrived goes before the command runs, the rest as it arrives.
+            bool lineLeft = skipRest && !LineFramer.SkipRestOfLine(ref buffer);
             Step step = Execute(command, bareLf, status == LineStatus.Truncated, ref buffer);
-            if (skipRest && _mode == Mode.Command)
+            if (lineLeft && _mode == Mode.Command)
             {
                 _mode = Mode.SkipLine;
             }
