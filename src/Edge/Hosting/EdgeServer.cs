@@ -189,6 +189,9 @@ internal sealed class EdgeServer : IAsyncDisposable
                 // measured as about 13% more messages per second (perf/RESULTS.md). RunCommand also inlines
                 // the runtime's socket completions, which this needs to pay off.
                 sockets.UnsafePreferInlineScheduling = true;
+                // What a client has sent and its session has not taken yet: two turns of content (not Kestrel's 1 MiB),
+                // so that thousands of clients streaming at once hold little in memory; the kernel buffers the rest.
+                sockets.MaxReadBufferSize = 2 * SmtpSession.FairShare;
             });
             // Kestrel waits for sessions to end; the shutdown deadline itself is ours (edge_shutdown_time_limit).
             builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = Timeout.InfiniteTimeSpan);
