@@ -335,7 +335,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     }
 
     /// <summary>Bytes a session takes from its client before it lets other sockets have a turn.</summary>
-    internal const int FairShare = 64 * 1024;
+    internal const int FairShare = 128 * 1024;
 
     private async Task<string?> LoopAsync()
     {
