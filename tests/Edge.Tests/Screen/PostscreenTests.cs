@@ -236,6 +236,55 @@ public class PostscreenTests
         Assert.Equal("450 4.3.2 Service currently unavailable", await again.CommandAsync("RCPT TO:<postmaster@localhost>"));
     }
 
+    /// <summary>
+    /// A command that ends in a bare newline fails the bare newline test; with enforce the engine goes on and refuses the
+    /// recipient. Its own rules meanwhile: no MAIL before HELO (postscreen_helo_required), no VRFY
+    /// (postscreen_disable_vrfy_command).
+    /// </summary>
+    [Fact]
+    public async Task A_bare_newline_is_caught_and_the_engine_asks_for_helo_and_refuses_vrfy()
+    {
+        using TempDirectory config = Config("""
+            postscreen_bare_newline_enable = yes
+            postscreen_bare_newline_action = enforce
+            postscreen_helo_required = yes
+            postscreen_disable_vrfy_command = yes
+            """);
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await using (var client = await SmtpConnection.OpenAsync(edge.Port, readGreeting: false))
+        {
+            Assert.Equal("220-mx.edge.test ESMTP Edge\n220 mx.edge.test ESMTP Edge", await client.ReadReplyAsync());
+            Assert.Equal("503 5.5.1 Error: send HELO/EHLO first", await client.CommandAsync("MAIL FROM:<sender@example.org>"));
+            Assert.Equal("502 5.5.1 VRFY command is disabled", await client.CommandAsync("VRFY postmaster"));
+            await client.SendAsync("HELO client.example\n");
+            Assert.Equal("250 mx.edge.test", await client.ReadReplyAsync());
+            Assert.Equal("250 2.1.0 Ok", await client.CommandAsync("MAIL FROM:<sender@example.org>"));
+            Assert.Equal("550 5.5.1 Protocol error", await client.CommandAsync("RCPT TO:<postmaster@localhost>"));
+        }
+        await edge.WaitForLogAsync(@"postscreen\[\d+\]: BARE NEWLINE from \[127\.0\.0\.1\]:\d+ after HELO client\.example");
+        await edge.WaitForLogAsync(@"postscreen\[\d+\]: NOQUEUE: reject: RCPT from \[127\.0\.0\.1\]:\d+: 550 5\.5\.1 Protocol error");
+    }
+
+    /// <summary>postscreen_dnsbl_reply_map: the reply names the list as the administrator wants it seen (a list's secret query name hidden).</summary>
+    [Fact]
+    public async Task The_dnsbl_reply_map_gives_the_name_the_reply_shows()
+    {
+        using Dnsmasq dns = await Dnsmasq.StartAsync(["--host-record=1.0.0.127.secret-key.black.test,127.0.0.2", "--local=/black.test/"]);
+        using TempDirectory config = Config($$"""
+            edge_dns_servers = {{dns.EndPoint}}
+            postscreen_dnsbl_sites = secret-key.black.test
+            postscreen_dnsbl_action = enforce
+            postscreen_dnsbl_reply_map = inline:{ secret-key.black.test=black.test }
+            """);
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await using var listed = await SmtpConnection.OpenAsync(edge.Port, readGreeting: false);
+        Assert.Equal("220-mx.edge.test ESMTP Edge\n220 mx.edge.test ESMTP Edge", await listed.ReadReplyAsync());
+        await listed.CommandAsync("EHLO client.example");
+        Assert.Equal("250 2.1.0 Ok", await listed.CommandAsync("MAIL FROM:<sender@example.org>"));
+        Assert.Equal("550 5.7.1 Service unavailable; client [127.0.0.1] blocked using black.test",
+            await listed.CommandAsync("RCPT TO:<postmaster@localhost>"));
+    }
+
     [Fact]
     public async Task Pipelining_without_permission_and_http_are_caught_by_the_deep_tests()
     {
