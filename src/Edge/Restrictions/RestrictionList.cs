@@ -97,8 +97,9 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
 
     /// <summary>
     /// Parses a list; a check_*_access takes the table reference that follows it, an RBL check its DNS list
-    /// domain, a check_policy_script its file and a check_policy_service its server (only where
-    /// <paramref name="policies"/> can load them: not in an access table's result). A bare type:table is the access
+    /// domain, a check_policy_script its file and a check_policy_service its server. Tables and policies are only
+    /// where <paramref name="policies"/> is given, main.cf's lists: in an access table's or a policy's result they are
+    /// an error, as in Postfix, so that an answer cannot make Edge open a file. A bare type:table is the access
     /// check of the list it is in, and a name <paramref name="isClass"/> knows is a smtpd_restriction_classes class,
     /// as in Postfix, where built-in names come first. Returns null with <paramref name="error"/> naming the first
     /// restriction Edge does not know or the table or script it cannot open.
@@ -112,7 +113,7 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
         {
             if (names[i].Contains(':'))
             {
-                if (TableFactory.Open(names[i], out string? bareError) is not { } bare)
+                if (Table(names[i], policies is null, out string? bareError) is not { } bare)
                 {
                     error = $"{names[i]}: {bareError}";
                     return null;
@@ -167,7 +168,7 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
                 steps.Add(new RestrictionStep(kind, List: list));
                 continue;
             }
-            ILookupTable? table = TableFactory.Open(argument, out string? tableError);
+            ILookupTable? table = Table(argument, policies is null, out string? tableError);
             if (table is null)
             {
                 error = $"{names[i - 1]} {argument}: {tableError}";
@@ -176,5 +177,15 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
             steps.Add(new RestrictionStep(kind, table, argument));
         }
         return new RestrictionList(steps.ToArray());
+    }
+
+    private static ILookupTable? Table(string reference, bool inResult, out string? error)
+    {
+        if (inResult)
+        {
+            error = "do not specify lookup tables inside SMTPD access maps; define a restriction class and specify its name instead";
+            return null;
+        }
+        return TableFactory.Open(reference, out error);
     }
 }

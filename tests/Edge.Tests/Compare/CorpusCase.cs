@@ -14,7 +14,7 @@ namespace Edge.Tests.Compare;
 ///     MAIL FROM:&lt;a@example.org&gt;
 ///     RCPT TO:&lt;user@edge.test&gt;
 /// </code>
-/// $DIR is the directory the files are written to. A "dns:" section's lines are dnsmasq record options
+/// $DIR, in main.cf and in the files, is the directory the files are written to. A "dns:" section's lines are dnsmasq record options
 /// ("--mx-host=…"): both servers then ask one dnsmasq that serves them, and nothing else. In a session, the lines after a DATA that got 354 are the
 /// message, up to a line with a single "."; commands joined by a literal "\r\n" on one line are pipelined (sent at
 /// once, each reply read after); white space past a session line's four spaces of indentation is the

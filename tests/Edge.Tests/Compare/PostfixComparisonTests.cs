@@ -33,7 +33,7 @@ public partial class PostfixComparisonTests
         using var files = new TempDirectory();
         foreach ((string file, string text) in corpusCase.Files)
         {
-            files.Write(file, text);
+            files.Write(file, text.Replace("$DIR", files.Path));
         }
         string mainCf = Common + "\n" + corpusCase.MainCf.Replace("$DIR", files.Path);
         // Postfix asks the nameserver of /etc/resolv.conf, which has no port: dnsmasq listens on port 53 of a loopback
