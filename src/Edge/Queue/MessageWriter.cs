@@ -11,8 +11,8 @@ namespace Edge.Queue;
 /// <para>
 /// When the log's memory is full (clients stream content faster than the disk takes it), a chunk waits in
 /// <see cref="Backlogged"/> records until <see cref="DrainAsync"/>: FASTER's own append would spin on the session's
-/// pool thread until a page reached the disk, and with every thread spinning no new client would be greeted. A
-/// session's backlog is at most what one read of its input gave it.
+/// thread until a page reached the disk, and with every thread spinning no new client would be greeted. A session's
+/// backlog is at most one turn of its content (SmtpSession.FairShare).
 /// </para>
 /// </summary>
 internal sealed class MessageWriter : IContentSink, IDisposable
