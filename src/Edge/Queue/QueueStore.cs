@@ -136,64 +136,42 @@ internal sealed partial class QueueStore : IAsyncDisposable
     /// </summary>
     public long Append(ReadOnlySpan<byte> record)
     {
-        EnterLog();
-        try
-        {
-            return _log.Enqueue(record);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inLog);
-        }
+        using LogUse use = EnterLog();
+        return _log.Enqueue(record);
     }
 
     /// <summary><see cref="Append"/> when the log's memory has room for the record now; false when it has not.</summary>
     public bool TryAppend(ReadOnlySpan<byte> record, out long address)
     {
-        EnterLog();
-        try
-        {
-            return _log.TryEnqueue(record, out address);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inLog);
-        }
+        using LogUse use = EnterLog();
+        return _log.TryEnqueue(record, out address);
     }
 
     /// <summary><see cref="Append"/> that waits for room in the log's memory (a page flushed) without holding a thread.</summary>
     public async ValueTask<long> AppendAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken)
     {
-        EnterLog();
-        try
-        {
-            return await _log.EnqueueAsync(record, cancellationToken);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inLog);
-        }
+        using LogUse use = EnterLog();
+        return await _log.EnqueueAsync(record, cancellationToken);
     }
 
     /// <summary>One record read from the log, under the same guard as <see cref="Append"/>.</summary>
     private async ValueTask<(byte[] Record, int Length)> ReadRecordAsync(long address, CancellationToken cancellationToken)
     {
-        EnterLog();
-        try
-        {
-            return await _log.ReadAsync(address, token: cancellationToken);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inLog);
-        }
+        using LogUse use = EnterLog();
+        return await _log.ReadAsync(address, token: cancellationToken);
     }
 
     /// <summary>Appends and reads in progress; <see cref="DisposeAsync"/> waits for them before it frees the log.</summary>
     private int _inLog;
     private int _closed;
 
-    private void EnterLog()
+    /// <summary>A call inside the log, counted in <see cref="_inLog"/> until disposed.</summary>
+    private readonly struct LogUse(QueueStore store) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref store._inLog);
+    }
+
+    private LogUse EnterLog()
     {
         Interlocked.Increment(ref _inLog);
         if (Volatile.Read(ref _closed) != 0)
@@ -201,6 +179,7 @@ internal sealed partial class QueueStore : IAsyncDisposable
             Interlocked.Decrement(ref _inLog);
             throw new ObjectDisposedException(nameof(QueueStore), "the queue is closed: Edge is stopping");
         }
+        return new LogUse(this);
     }
 
     /// <summary>
