@@ -31,7 +31,7 @@ public sealed record MasterService(
 
     /// <summary>
     /// Postfix's daemons that Edge does in its one process, or that have no meaning there (tlsmgr, postlogd). tlsproxy
-    /// serves postscreen's STARTTLS, which Edge refuses to be configured (postscreen_tls_security_level).
+    /// does postscreen's STARTTLS, with its line's -o options.
     /// </summary>
     static readonly HashSet<string> BuiltIn =
     [

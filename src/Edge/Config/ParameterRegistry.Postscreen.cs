@@ -51,7 +51,7 @@ public static partial class ParameterRegistry
         Meaningless(Int("postscreen_post_queue_limit", "$default_process_limit")),
         Meaningless(Time("postscreen_watchdog_timeout", "10s")),
         Meaningless(Str("dnsblog_service_name", "dnsblog")),
-        Meaningless(Str("tlsproxy_service_name", "tlsproxy")),
+        Str("tlsproxy_service_name", "tlsproxy"),
         Refused(Str("postscreen_forbidden_commands", "CONNECT GET POST regexp:{{/^[^A-Z]/ Bogus}}")),
         Refused(Str("postscreen_allowlist_interfaces", "${postscreen_whitelist_interfaces?{$postscreen_whitelist_interfaces}:{static:all}}")),
         Refused(Str("postscreen_whitelist_interfaces", "static:all")),
@@ -61,8 +61,38 @@ public static partial class ParameterRegistry
         Refused(Str("postscreen_reject_footer", "")),
         Refused(Str("postscreen_reject_footer_maps", "")),
         Warned(Str("postscreen_expansion_filter", "")),
-        Refused(Str("postscreen_tls_security_level", "$smtpd_tls_security_level")),
-        Refused(Bool("postscreen_use_tls", "no")),
-        Refused(Bool("postscreen_enforce_tls", "no")),
+        Choice("postscreen_tls_security_level", "$smtpd_tls_security_level", "", "none", "may", "encrypt"),
+        // As smtpd's: Edge reads the TLS levels, not the older switches they replaced.
+        Refused(Bool("postscreen_use_tls", "$smtpd_use_tls")),
+        Refused(Bool("postscreen_enforce_tls", "$smtpd_enforce_tls")),
+        .. TlsproxyParameters(),
+    ];
+
+    /// <summary>
+    /// tlsproxy(8)'s server role, which does postscreen's STARTTLS: each setting defaults to smtpd's, and the tlsproxy
+    /// service's master.cf -o options apply, as in Postfix. Its client role (smtp_tls_connection_reuse) is not Edge's.
+    /// </summary>
+    static ParameterDefinition[] TlsproxyParameters() =>
+    [
+        Choice("tlsproxy_tls_security_level", "$smtpd_tls_security_level", "", "none", "may", "encrypt"),
+        Refused(Bool("tlsproxy_use_tls", "$smtpd_use_tls")),
+        Refused(Bool("tlsproxy_enforce_tls", "$smtpd_enforce_tls")),
+        Str("tlsproxy_tls_cert_file", "$smtpd_tls_cert_file"),
+        Str("tlsproxy_tls_key_file", "$smtpd_tls_key_file"),
+        Refused(List("tlsproxy_tls_chain_files", "$smtpd_tls_chain_files")),
+        Int("tlsproxy_tls_loglevel", "$smtpd_tls_loglevel"),
+        List("tlsproxy_tls_protocols", "$smtpd_tls_protocols"),
+        List("tlsproxy_tls_mandatory_protocols", "$smtpd_tls_mandatory_protocols"),
+        Str("tlsproxy_tls_ciphers", "$smtpd_tls_ciphers"),
+        Str("tlsproxy_tls_mandatory_ciphers", "$smtpd_tls_mandatory_ciphers"),
+        List("tlsproxy_tls_exclude_ciphers", "$smtpd_tls_exclude_ciphers"),
+        List("tlsproxy_tls_mandatory_exclude_ciphers", "$smtpd_tls_mandatory_exclude_ciphers"),
+        Str("tlsproxy_tls_CAfile", "$smtpd_tls_CAfile"),
+        Str("tlsproxy_tls_CApath", "$smtpd_tls_CApath"),
+        Bool("tlsproxy_tls_ask_ccert", "$smtpd_tls_ask_ccert"),
+        Bool("tlsproxy_tls_req_ccert", "$smtpd_tls_req_ccert"),
+        Str("tlsproxy_tls_fingerprint_digest", "$smtpd_tls_fingerprint_digest"),
+        Meaningless(Time("tlsproxy_tls_session_cache_timeout", "$smtpd_tls_session_cache_timeout")),
+        Meaningless(Time("tlsproxy_watchdog_timeout", "10s")),
     ];
 }

@@ -40,6 +40,22 @@ internal static class ConfigurationCheck
                     warn($"{where}: {what}: nothing runs it");
                 }
             }
+            else if (service.Role == MasterServiceRole.Internal && service.Command != "tlsproxy" && service.Overrides.Count > 0)
+            {
+                // Edge's cleanup, qmgr, verify … are one each, in its process, with main.cf's settings: a second cleanup
+                // with other header_checks (Postfix's content filter set-ups) does not exist, so its options would do nothing.
+                string what = $"-o {service.Overrides[0].Key}={service.Overrides[0].Value}: {service.Command} is built into Edge " +
+                    "and runs with main.cf's settings, so options on its master.cf line are not applied";
+                if (refuse)
+                {
+                    refused(new ConfigException(service.File, service.Line, null,
+                        $"service {service.Name}: {what}; set it in main.cf, or set edge_unimplemented_parameters = warn to start without it"));
+                }
+                else
+                {
+                    warn($"{where}: {what}");
+                }
+            }
         }
         Routes(main, master, warn);
         NotifyClasses(main, warn);
@@ -55,26 +71,34 @@ internal static class ConfigurationCheck
             CipherExclusions(config, warn);
             if (service.Command == "postscreen")
             {
-                ScreenTls(config, service, warn);
+                ScreenTls(main, master, config, service, warn);
             }
         }
     }
 
     /// <summary>
-    /// postscreen_tls_security_level follows smtpd's: Postfix's postscreen then offers STARTTLS in its own SMTP engine
-    /// (through tlsproxy). Edge's engine does not, so a client it talks to sends its envelope, which that engine never
-    /// accepts, in clear; smtpd, where mail is accepted, offers TLS as configured.
+    /// postscreen's own SMTP engine (enforce actions, deep protocol tests) offers STARTTLS when postscreen_tls_security_level
+    /// says so, and tlsproxy does the handshake. Without a tlsproxy that serves, Postfix answers STARTTLS with 454: said
+    /// at start-up, since a client the engine holds back then talks to it in clear (or, with encrypt, cannot go on).
     /// </summary>
-    private static void ScreenTls(MainConfig config, MasterService service, Action<string> warn)
+    private static void ScreenTls(MainConfig main, MasterConfig master, MainConfig config, MasterService service, Action<string> warn)
     {
         bool engine = new[] { "postscreen_pipelining_enable", "postscreen_non_smtp_command_enable", "postscreen_bare_newline_enable" }.Any(config.GetBool)
             || new[] { "postscreen_greet_action", "postscreen_dnsbl_action", "postscreen_denylist_action" }
                 .Any(name => config.Get(name).Equals("enforce", StringComparison.OrdinalIgnoreCase));
-        // postscreen_tls_security_level itself is refused when set otherwise: smtpd's level is postscreen's.
-        if (engine && config.Get("smtpd_tls_security_level").ToLowerInvariant() is "may" or "encrypt")
+        if (!engine || config.Get("postscreen_tls_security_level").ToLowerInvariant() is not ("may" or "encrypt"))
         {
-            warn($"{service.File}, line {service.Line}: service {service.Name}: postscreen's own SMTP engine (enforce actions, deep protocol " +
-                "tests) does not offer STARTTLS as Postfix's does through tlsproxy; clients it holds back talk to it in clear, smtpd offers TLS as set");
+            return;
+        }
+        string name = config.Get("tlsproxy_service_name");
+        string? why = EdgeServer.TlsProxy(master, config) is not { } tlsproxy ? $"master.cf has no \"{name} unix - - n - 0 tlsproxy\" line"
+            : tlsproxy.ConfigFrom(main).Get("tlsproxy_tls_security_level").ToLowerInvariant() is not ("may" or "encrypt")
+                ? $"service {name}: tlsproxy_tls_security_level disables TLS"
+                : null;
+        if (why is not null)
+        {
+            warn($"{service.File}, line {service.Line}: service {service.Name}: postscreen_tls_security_level offers STARTTLS, but {why}: " +
+                "postscreen answers STARTTLS with 454 4.7.0 TLS not available due to local problem");
         }
     }
 

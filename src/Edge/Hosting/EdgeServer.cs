@@ -103,7 +103,8 @@ internal sealed class EdgeServer : IAsyncDisposable
             ScreenSettings? screen = null;
             if (service.Command == "postscreen")
             {
-                screen = ScreenSettings.From(config, () => stores.Open(config, ScriptLimits.From(config).Time), DeliveryFactory.Resolver(config, out _));
+                screen = ScreenSettings.From(config, () => stores.Open(config, ScriptLimits.From(config).Time), DeliveryFactory.Resolver(config, out _),
+                    TlsProxy(master, config)?.ConfigFrom(main));
                 config = ScreenedSmtpd(master, service, config).ConfigFrom(main);
             }
             listeners.Add(new Listener(service.Name, service.Endpoint!.Resolve(main), SmtpdSettingsFactory.Create(config, stores, verifier), screen));
@@ -118,6 +119,13 @@ internal sealed class EdgeServer : IAsyncDisposable
             note?.Invoke($"{master.File}: built into Edge: {string.Join(", ", builtIn)}");
         }
         return (main, master, listeners);
+    }
+
+    /// <summary>The tlsproxy that does a postscreen service's STARTTLS: master.cf's unix service named tlsproxy_service_name.</summary>
+    internal static MasterService? TlsProxy(MasterConfig master, MainConfig postscreen)
+    {
+        string name = postscreen.Get("tlsproxy_service_name");
+        return master.Services.FirstOrDefault(s => s.Name == name && s.Type == MasterServiceType.Unix && s.Command == "tlsproxy");
     }
 
     /// <summary>The smtpd a postscreen service hands clients to: master.cf's pass service named smtpd_service_name.</summary>

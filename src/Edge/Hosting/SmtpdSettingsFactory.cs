@@ -41,7 +41,7 @@ internal static class SmtpdSettingsFactory
         TlsLevel tls = wrapper ? TlsLevel.Encrypt : ParseTlsLevel(config);
         AddressClassifier classifier = Classifier(config);
         IReadOnlySet<string> overrides = ReceiveOverrides(config);
-        X509Certificate2? certificate = tls == TlsLevel.None ? null : LoadCertificate(config);
+        X509Certificate2? certificate = tls == TlsLevel.None ? null : ServerTlsSettings.LoadCertificate(config, "smtpd", "smtpd_tls_security_level");
         SaslSettings? sasl = SaslSettings.From(config, config.GetNetworks, tlsEnforced: tls == TlsLevel.Encrypt);
 
         var settings = new SmtpdSettings
@@ -182,27 +182,6 @@ internal static class SmtpdSettingsFactory
             "encrypt" => TlsLevel.Encrypt,
             _ => throw config.Error("smtpd_tls_security_level", $"bad value \"{level}\" (use none, may or encrypt)"),
         };
-    }
-
-    private static X509Certificate2 LoadCertificate(MainConfig config)
-    {
-        string certFile = config.Get("smtpd_tls_cert_file");
-        string keyFile = config.Get("smtpd_tls_key_file");
-        if (certFile.Length == 0)
-        {
-            throw config.Error("smtpd_tls_cert_file", "TLS is enabled by smtpd_tls_security_level but no certificate is configured");
-        }
-        try
-        {
-            using X509Certificate2 pem = X509Certificate2.CreateFromPemFile(certFile, keyFile.Length == 0 ? null : keyFile);
-            // SslStream on Linux needs the key in a form it can hand to OpenSSL: round-trip through PKCS#12.
-            return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException
-                                      or System.Security.Cryptography.CryptographicException or ArgumentException)
-        {
-            throw config.Error("smtpd_tls_cert_file", $"cannot load certificate {certFile} with key {keyFile}: {e.Message}");
-        }
     }
 
     private static int ReplyCode(MainConfig config, string name)

@@ -35,6 +35,14 @@ public partial class ParameterMarksTests
         {
             return true;
         }
+        // smtpd's and tlsproxy's server TLS settings are read by one class, under its role's prefix: $"{role}_tls_protocols".
+        if ((name.StartsWith("smtpd_", StringComparison.Ordinal) || name.StartsWith("tlsproxy_", StringComparison.Ordinal))
+            && Code.Where(c => Path.GetFileName(c.Key) == "ServerTlsSettings.cs")
+                .Any(c => RoleLiteral().Matches(c.Value).Any(m => name.EndsWith(m.Groups[1].Value, StringComparison.Ordinal)
+                    && name.Length - m.Groups[1].Length is 5 or 8)))
+        {
+            return true;
+        }
         return Literals(f => f is "DestinationPolicy.cs" or "PipeTransport.cs")
             .Any(suffix => suffix.StartsWith('_') && name.EndsWith(suffix, StringComparison.Ordinal) && name.Length > suffix.Length);
     }
@@ -56,6 +64,9 @@ public partial class ParameterMarksTests
             .Select(d => d.Name)];
         Assert.True(wrong.Length == 0, $"marked implemented, read by no code: {string.Join(", ", wrong)}");
     }
+
+    [GeneratedRegex("\\{role\\}(_tls_[A-Za-z0-9_]+)\"")]
+    private static partial Regex RoleLiteral();
 
     [GeneratedRegex("\"([A-Za-z0-9_]+)\"")]
     private static partial Regex StringLiteral();

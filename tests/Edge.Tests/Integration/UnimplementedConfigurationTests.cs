@@ -91,6 +91,17 @@ public class UnimplementedConfigurationTests
             "remove the line, or set edge_unimplemented_parameters = warn to start without it", e.Message);
     }
 
+    /// <summary>A second cleanup with its own header_checks is a Postfix content-filter set-up Edge does not have.</summary>
+    [Fact]
+    public async Task An_option_on_a_built_in_daemons_line_is_refused_since_it_would_do_nothing()
+    {
+        using TempDirectory config = Config("", "127.0.0.1:0 inet n - n - - smtpd\ncleanup unix n - n - 0 cleanup\n  -o header_checks=regexp:/etc/postfix/header_checks\n");
+        var e = await Assert.ThrowsAsync<ConfigException>(() => Hosting.EdgeServer.StartAsync(config.Path));
+        Assert.Equal($"{config.File("master.cf")}, line 2: service cleanup: -o header_checks=regexp:/etc/postfix/header_checks: cleanup is built into Edge " +
+            "and runs with main.cf's settings, so options on its master.cf line are not applied; set it in main.cf, or set " +
+            "edge_unimplemented_parameters = warn to start without it", e.Message);
+    }
+
     [Fact]
     public async Task Idle_daemons_a_missing_qmgr_and_a_missing_transport_are_warned_about()
     {

@@ -12,7 +12,7 @@ namespace Edge.Tests.Screen;
 /// </summary>
 public class PostscreenTests
 {
-    private const string MasterCf = """
+    internal const string MasterCf = """
         127.0.0.1:0 inet  n       -       n       -       1       postscreen
         smtpd       pass  -       -       n       -       -       smtpd
         dnsblog     unix  -       -       n       -       0       dnsblog
@@ -20,7 +20,7 @@ public class PostscreenTests
         """;
 
     /// <summary>Clients come from 127.0.0.1, which mynetworks holds: the access list is emptied so that postscreen tests them.</summary>
-    private static TempDirectory Config(string mainCf, string masterCf = MasterCf)
+    internal static TempDirectory Config(string mainCf, string masterCf = MasterCf)
     {
         var directory = new TempDirectory();
         directory.Write("main.cf", EdgeInstance.BaseMainCf(directory) + "\npostscreen_access_list =\npostscreen_greet_wait = 1s\n" + mainCf + "\n");
@@ -373,17 +373,6 @@ public class PostscreenTests
     }
 
     [Fact]
-    public void An_engine_without_starttls_is_said_when_smtpd_offers_tls()
-    {
-        using TempDirectory config = Config("smtpd_tls_security_level = may\npostscreen_pipelining_enable = yes");
-        MainConfig main = MainConfig.Load(config.Path, _ => { });
-        var warnings = new List<string>();
-        Hosting.ConfigurationCheck.Run(main, MasterConfig.Load(config.Path, main), warnings.Add, e => throw e);
-        Assert.Contains(warnings, w => w.StartsWith($"{config.File("master.cf")}, line 1: service 127.0.0.1:0: postscreen's own SMTP engine " +
-            "(enforce actions, deep protocol tests) does not offer STARTTLS", StringComparison.Ordinal));
-    }
-
-    [Fact]
     public async Task Postscreen_without_its_smtpd_or_with_a_setting_edge_lacks_does_not_start()
     {
         using (TempDirectory config = Config("", "127.0.0.1:0 inet n - n - 1 postscreen"))
@@ -392,10 +381,10 @@ public class PostscreenTests
             Assert.Equal($"{config.File("master.cf")}, line 1: service 127.0.0.1:0: postscreen hands the clients it passes to the service smtpd " +
                 "(smtpd_service_name), and master.cf has no \"smtpd pass - - n - - smtpd\" line", e.Message);
         }
-        using (TempDirectory config = Config("postscreen_tls_security_level = may"))
+        using (TempDirectory config = Config("postscreen_command_filter = pcre:/etc/postfix/command_filter"))
         {
             var e = await Assert.ThrowsAsync<ConfigException>(() => Hosting.EdgeServer.StartAsync(config.Path));
-            Assert.Contains("postscreen_tls_security_level", e.Message);
+            Assert.Contains("postscreen_command_filter", e.Message);
             Assert.Contains("is not implemented by Edge yet", e.Message);
         }
     }

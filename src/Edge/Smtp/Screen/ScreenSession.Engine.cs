@@ -191,6 +191,11 @@ internal sealed partial class ScreenSession
     /// <summary>Answers one command; false when the session is over.</summary>
     private async ValueTask<bool> ExecuteAsync(string verb, string argument)
     {
+        if (_s.EnforceTls && _tls is null && Array.IndexOf(EngineCommands, verb) >= 0 && !AllowedBeforeTls(verb) && !Disabled(verb))
+        {
+            await WriteReplyAsync("530 5.7.0 Must issue a STARTTLS command first");
+            return true;
+        }
         switch (verb)
         {
             case "HELO" or "EHLO" when argument.Length == 0:
@@ -203,7 +208,7 @@ internal sealed partial class ScreenSession
                 return true;
             case "EHLO":
                 (_helo, _sender, _esmtp) = (argument.Split(' ')[0], null, true);
-                await _transport.Output.WriteAsync(_s.EhloKeywords, _hardStop);
+                await _transport.Output.WriteAsync(_tls is null ? _s.EhloKeywords : _s.EhloKeywordsTls, _hardStop);
                 return true;
             case "MAIL":
                 string? refusal = _s.HeloRequired && _helo is null ? "503 5.5.1 Error: send HELO/EHLO first"
@@ -254,7 +259,7 @@ internal sealed partial class ScreenSession
                 _finalReply = "221 2.0.0 Bye";
                 return false;
             case "STARTTLS":
-                await WriteReplyAsync(argument.Length > 0 ? "501 Syntax: EHLO hostname" : "502 5.5.1 Error: command not implemented");
+                await StartTlsAsync(argument);
                 return true;
             default:
                 await WriteReplyAsync("502 5.5.2 Error: command not recognized");

@@ -22,7 +22,8 @@ internal sealed partial class ScreenSession
 
     private readonly ScreenSettings _s;
     private readonly ScreenClients _clients;
-    private readonly IDuplexPipe _transport;
+    /// <summary>The connection; after STARTTLS in the engine, the TLS session over it.</summary>
+    private IDuplexPipe _transport;
     private readonly CancellationToken _hardStop;
     private readonly long _start = Environment.TickCount64;
     private IPEndPoint _client;
@@ -100,6 +101,13 @@ internal sealed partial class ScreenSession
         {
             Log($"DISCONNECT {ClientAddrPort}");
             return false;
+        }
+        finally
+        {
+            if (_tls is not null)
+            {
+                await _tls.DisposeAsync();
+            }
         }
     }
 

@@ -1,8 +1,10 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Edge.Config;
 using Edge.Dns;
 using Edge.Net;
 using Edge.Restrictions.Policy.Store;
+using Edge.Smtp.Tls;
 
 namespace Edge.Smtp.Screen;
 
@@ -13,6 +15,9 @@ internal enum ScreenAction
     Enforce,
     Drop,
 }
+
+/// <summary>tlsproxy(8)'s server role, which does the handshake after postscreen's STARTTLS.</summary>
+internal sealed record ScreenTlsProxy(X509Certificate2 Certificate, ServerTlsSettings Settings);
 
 /// <summary>
 /// One postscreen service's settings, from main.cf with the postscreen line's -o overrides: as in Postfix, those change
@@ -66,6 +71,21 @@ internal sealed class ScreenSettings
     /// <summary>What the EHLO reply of the engine offers, as Postfix's: smtpd's disable_vrfy_command decides VRFY.</summary>
     public required byte[] EhloKeywords { get; init; }
 
+    /// <summary>The EHLO reply once TLS is on: the same, without STARTTLS.</summary>
+    public required byte[] EhloKeywordsTls { get; init; }
+
+    /// <summary>postscreen_tls_security_level may or encrypt: STARTTLS is announced (unless discarded) and taken.</summary>
+    public required bool UseTls { get; init; }
+
+    /// <summary>postscreen_tls_security_level encrypt: only HELO, EHLO, STARTTLS, NOOP and QUIT before TLS.</summary>
+    public required bool EnforceTls { get; init; }
+
+    /// <summary>
+    /// The tlsproxy service that does the handshake; null when master.cf has none (named tlsproxy_service_name) or its
+    /// tlsproxy_tls_security_level is none: STARTTLS then gets Postfix's 454 "TLS not available due to local problem".
+    /// </summary>
+    public required ScreenTlsProxy? TlsProxy { get; init; }
+
     public required bool SoftBounce { get; init; }
 
     /// <summary>line_length_limit: a longer command line ends the session.</summary>
@@ -75,27 +95,26 @@ internal sealed class ScreenSettings
     public required bool Chunking { get; init; }
 
     /// <summary>Reads the postscreen service's settings; throws the configuration error, naming file, line and parameter.</summary>
-    public static ScreenSettings From(MainConfig config, Func<IPolicyStore> store, DnsResolver dns)
+    /// <param name="tlsproxy">The settings as the tlsproxy service sees them (with its -o options); null without one.</param>
+    public static ScreenSettings From(MainConfig config, Func<IPolicyStore> store, DnsResolver dns, MainConfig? tlsproxy)
     {
         string myhostname = config.Get("myhostname");
         string banner = config.Get("postscreen_greet_banner");
         long sizeLimit = config.GetLong("message_size_limit");
         var discard = new HashSet<string>(config.GetList("postscreen_discard_ehlo_keywords"), StringComparer.OrdinalIgnoreCase);
+        string level = config.Get("postscreen_tls_security_level").ToLowerInvariant();
+        bool useTls = level is "may" or "encrypt";
         string?[] offered =
         [
             "SIZE",
             config.GetBool("disable_vrfy_command") ? null : "VRFY",
-            "ETRN", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN",
+            "ETRN",
+            useTls ? "STARTTLS" : null,
+            "ENHANCEDSTATUSCODES", "8BITMIME", "DSN",
             config.GetBool("smtputf8_enable") ? "SMTPUTF8" : null,
             "CHUNKING",
         ];
         string[] keywords = [.. offered.OfType<string>().Where(k => !discard.Contains(k))];
-        string[] lines = [myhostname, .. keywords.Select(k => k == "SIZE" && sizeLimit > 0 ? $"SIZE {sizeLimit}" : k)];
-        var ehlo = new StringBuilder();
-        for (int i = 0; i < lines.Length; i++)
-        {
-            ehlo.Append(i == lines.Length - 1 ? "250 " : "250-").Append(lines[i]).Append("\r\n");
-        }
         string cacheMap = config.Get("postscreen_cache_map");
         return new ScreenSettings
         {
@@ -128,11 +147,41 @@ internal sealed class ScreenSettings
             CommandTimeLimit = config.GetTime("postscreen_command_time_limit"),
             HeloRequired = config.GetBool("postscreen_helo_required"),
             DisableVrfy = config.GetBool("postscreen_disable_vrfy_command"),
-            EhloKeywords = Encoding.UTF8.GetBytes(ehlo.ToString()),
+            EhloKeywords = EhloReply(myhostname, sizeLimit, keywords),
+            EhloKeywordsTls = EhloReply(myhostname, sizeLimit, [.. keywords.Where(k => k != "STARTTLS")]),
+            UseTls = keywords.Contains("STARTTLS"),
+            EnforceTls = level == "encrypt",
+            TlsProxy = useTls ? ReadTlsProxy(tlsproxy) : null,
             SoftBounce = config.GetBool("soft_bounce"),
             LineLengthLimit = Math.Max(1, config.GetInt("line_length_limit")),
             Chunking = keywords.Contains("CHUNKING"),
         };
+    }
+
+    private static byte[] EhloReply(string myhostname, long sizeLimit, string[] keywords)
+    {
+        string[] lines = [myhostname, .. keywords.Select(k => k == "SIZE" && sizeLimit > 0 ? $"SIZE {sizeLimit}" : k)];
+        var ehlo = new StringBuilder();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            ehlo.Append(i == lines.Length - 1 ? "250 " : "250-").Append(lines[i]).Append("\r\n");
+        }
+        return Encoding.UTF8.GetBytes(ehlo.ToString());
+    }
+
+    /// <summary>
+    /// tlsproxy's server role, as tlsproxy(8) sets it up: its own level decides whether it serves at all, and whether
+    /// the mandatory protocols and ciphers apply (encrypt); a level that enables it needs a certificate.
+    /// </summary>
+    private static ScreenTlsProxy? ReadTlsProxy(MainConfig? tlsproxy)
+    {
+        string level = tlsproxy?.Get("tlsproxy_tls_security_level").ToLowerInvariant() ?? "";
+        if (tlsproxy is null || level is not ("may" or "encrypt"))
+        {
+            return null;
+        }
+        return new ScreenTlsProxy(ServerTlsSettings.LoadCertificate(tlsproxy, "tlsproxy", "tlsproxy_tls_security_level"),
+            ServerTlsSettings.From(tlsproxy, enforced: level == "encrypt", role: "tlsproxy"));
     }
 
     /// <summary>

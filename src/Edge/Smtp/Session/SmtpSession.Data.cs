@@ -353,14 +353,6 @@ internal sealed partial class SmtpSession
         LogReject(where, "bare <LF> received", recipient);
     }
 
-    /// <summary>The protocol version as Postfix's logs and policy requests name it ("TLSv1.3").</summary>
-    private static string TlsVersion(SslStream stream) => stream.SslProtocol switch
-    {
-        SslProtocols.Tls13 => "TLSv1.3",
-        SslProtocols.Tls12 => "TLSv1.2",
-        _ => stream.SslProtocol.ToString(),
-    };
-
     /// <summary>
     /// The TLS handshake (after STARTTLS, or at connect in wrapper mode), then Postfix's checks of the client's
     /// certificate. False when the session ends here (smtpd_tls_req_ccert); throws <see cref="IOException"/> when the
@@ -405,8 +397,7 @@ internal sealed partial class SmtpSession
         // Zero-byte reads: an idle TLS session holds no receive buffer, as Kestrel's plain sockets do.
         _input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, useZeroByteReads: true));
         _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
-        (string cipher, int bits, int algorithmBits) = OpenSslCipherList.Describe(stream.NegotiatedCipherSuite);
-        string summary = $"{TlsVersion(stream)} with cipher {cipher} ({bits}/{algorithmBits} bits)";
+        string summary = TlsDescription.Summary(stream);
         // smtpd_tls_received_header: the Received: header tells of the session only when asked to, as in Postfix.
         _tlsSummary = settings.ReceivedHeader ? summary : null;
         _tlsClient = !settings.ReceivedHeader ? null

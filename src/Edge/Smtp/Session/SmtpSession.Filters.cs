@@ -407,7 +407,7 @@ internal sealed partial class SmtpSession
             return;
         }
         (string cipher, int bits, _) = OpenSslCipherList.Describe(_tls.NegotiatedCipherSuite);
-        _milters.Macros["{tls_version}"] = TlsVersion(_tls);
+        _milters.Macros["{tls_version}"] = TlsDescription.Version(_tls);
         _milters.Macros["{cipher}"] = cipher;
         _milters.Macros["{cipher_bits}"] = bits.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (_clientCertificate is { Trusted: true } certificate)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Edge.Restrictions.Policy;
+using Edge.Smtp.Tls;
 
 namespace Edge.Smtp.Session;
 
@@ -32,7 +33,7 @@ internal sealed partial class SmtpSession : ISessionDescription
 
     bool ISessionDescription.ImproperPipelining => _illPipelining;
 
-    string ISessionDescription.EncryptionProtocol => _tls is null ? "" : TlsVersion(_tls);
+    string ISessionDescription.EncryptionProtocol => _tls is null ? "" : TlsDescription.Version(_tls);
 
     string ISessionDescription.EncryptionCipher => _tls is null ? "" : _tls.NegotiatedCipherSuite.ToString();
 

@@ -1,6 +1,6 @@
 using System.IO.Pipelines;
 
-namespace Edge.Smtp.Session;
+namespace Edge.Smtp.Tls;
 
 /// <summary>
 /// The connection's pipes as one Stream, so that SslStream can run over them after STARTTLS.
