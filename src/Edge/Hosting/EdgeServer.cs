@@ -348,6 +348,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         try
         {
             EndPoint? client = connection.RemoteEndPoint;
+            IPEndPoint? server = null;
             if (listener.Screen is { } screen && client is IPEndPoint remote)
             {
                 var screening = new ScreenSession(screen, listener.ScreenClients, connection.Transport, remote, connection.LocalEndPoint,
@@ -356,11 +357,11 @@ internal sealed class EdgeServer : IAsyncDisposable
                 {
                     return;
                 }
-                client = screening.Client;
+                (client, server) = (screening.Client, screening.Server);
             }
             await using var session = new SmtpSession(listener.Settings, queue, listener.Anvil, connection.Transport,
                 client, connection.ConnectionClosed, lifetime.Stopping.Token, lifetime.HardStop.Token,
-                connection.Features.Get<IConnectionSocketFeature>()?.Socket, etrn);
+                connection.Features.Get<IConnectionSocketFeature>()?.Socket, etrn, server);
             await session.RunAsync();
         }
         finally

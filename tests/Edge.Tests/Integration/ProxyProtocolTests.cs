@@ -62,6 +62,20 @@ public class ProxyProtocolTests
             await ReceivedFromAsync(edge, c));
     }
 
+    /// <summary>As Postfix's smtpd: the address the client connected to is the header's, for policies and milters alike.</summary>
+    [Fact]
+    public async Task The_server_address_policies_see_is_the_one_the_header_names()
+    {
+        using var directory = new TempDirectory();
+        directory.Write("policy.js", "function policy(r) { return `REJECT server ${r.server_address} port ${r.server_port}`; }");
+        await using var edge = await EdgeInstance.StartAsync($"{Haproxy}\nsmtpd_recipient_restrictions = check_policy_script {directory.File("policy.js")}");
+        await using var c = await ConnectWithAsync(edge, "PROXY TCP4 198.51.100.9 192.0.2.1 40000 2525\r\n"u8.ToArray());
+        await c.CommandAsync("EHLO lb-client.example");
+        await c.CommandAsync("MAIL FROM:<a@example.org>");
+        Assert.Equal("554 5.7.1 <postmaster@localhost>: Recipient address rejected: server 192.0.2.1 port 2525",
+            await c.CommandAsync("RCPT TO:<postmaster@localhost>"));
+    }
+
     [Fact]
     public async Task A_header_in_pieces_is_waited_for()
     {

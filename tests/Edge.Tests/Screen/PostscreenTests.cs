@@ -144,8 +144,10 @@ public class PostscreenTests
             postscreen_access_list = permit_mynetworks, cidr:$config_directory/postscreen_access.cidr
             postscreen_denylist_action = drop
             postscreen_upstream_proxy_protocol = haproxy
+            smtpd_recipient_restrictions = check_policy_script $config_directory/policy.js
             """);
         config.Write("postscreen_access.cidr", "192.0.2.0/24 reject\n198.51.100.7 permit\n");
+        config.Write("policy.js", "function policy(r) { return `REJECT ${r.client_address} to ${r.server_address} port ${r.server_port}`; }");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
 
         await using (var denied = await SmtpConnection.OpenAsync(edge.Port, readGreeting: false))
@@ -158,10 +160,16 @@ public class PostscreenTests
 
         await using (var allowed = await SmtpConnection.OpenAsync(edge.Port, readGreeting: false))
         {
-            await allowed.SendAsync("PROXY TCP4 198.51.100.7 127.0.0.1 40001 25\r\n");
+            await allowed.SendAsync("PROXY TCP4 198.51.100.7 203.0.113.25 40001 2525\r\n");
             Assert.Equal("220 mx.edge.test ESMTP Edge", await allowed.ReadReplyAsync());
             Assert.StartsWith("250", await allowed.CommandAsync("EHLO client.example"));
+            await allowed.CommandAsync("MAIL FROM:<sender@example.org>");
+            // smtpd sees the client and the address it connected to as the header named them.
+            Assert.Equal("554 5.7.1 <postmaster@localhost>: Recipient address rejected: 198.51.100.7 to 203.0.113.25 port 2525",
+                await allowed.CommandAsync("RCPT TO:<postmaster@localhost>"));
         }
+        // The address the client connected to is the header's too, as postscreen logs it.
+        await edge.WaitForLogAsync(@"postscreen\[\d+\]: CONNECT from \[198\.51\.100\.7\]:40001 to \[203\.0\.113\.25\]:2525");
         await edge.WaitForLogAsync(@"postscreen\[\d+\]: ALLOWLISTED \[198\.51\.100\.7\]:40001");
         await edge.WaitForLogAsync(@"smtpd\[\d+\]: connect from unknown\[198\.51\.100\.7\]");
     }

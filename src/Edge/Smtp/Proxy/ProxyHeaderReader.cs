@@ -17,10 +17,11 @@ internal enum ProxyReadOutcome : byte
 internal static class ProxyHeaderReader
 {
     /// <summary>
-    /// The header's source, when it names one (a LOCAL or UNKNOWN header names none); <paramref name="error"/> says what
-    /// was wrong with an invalid one. Throws OperationCanceledException only for <paramref name="hardStop"/>.
+    /// The header's source and destination (the client, and the address it connected to), when it names them (a LOCAL or
+    /// UNKNOWN header names none); <paramref name="error"/> says what was wrong with an invalid one. Throws
+    /// OperationCanceledException only for <paramref name="hardStop"/>.
     /// </summary>
-    public static async ValueTask<(ProxyReadOutcome Outcome, IPEndPoint? Source, string? Error)> ReadAsync(PipeReader input, TimeSpan timeout,
+    public static async ValueTask<(ProxyReadOutcome Outcome, IPEndPoint? Source, IPEndPoint? Destination, string? Error)> ReadAsync(PipeReader input, TimeSpan timeout,
         CancellationToken hardStop)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
@@ -31,25 +32,25 @@ internal static class ProxyHeaderReader
             {
                 ReadResult result = await input.ReadAsync(deadline.Token);
                 ReadOnlySequence<byte> buffer = result.Buffer;
-                switch (ProxyHeader.TryParse(buffer, out SequencePosition consumed, out IPEndPoint? source, out _, out string? error))
+                switch (ProxyHeader.TryParse(buffer, out SequencePosition consumed, out IPEndPoint? source, out IPEndPoint? destination, out string? error))
                 {
                     case ProxyParseStatus.Done:
                         input.AdvanceTo(consumed);
-                        return (ProxyReadOutcome.Done, source, null);
+                        return (ProxyReadOutcome.Done, source, destination, null);
                     case ProxyParseStatus.Invalid:
                         input.AdvanceTo(buffer.End);
-                        return (ProxyReadOutcome.Invalid, null, error);
+                        return (ProxyReadOutcome.Invalid, null, null, error);
                 }
                 input.AdvanceTo(buffer.Start, buffer.End);
                 if (result.IsCompleted)
                 {
-                    return (ProxyReadOutcome.Lost, null, null);
+                    return (ProxyReadOutcome.Lost, null, null, null);
                 }
             }
         }
         catch (OperationCanceledException) when (!hardStop.IsCancellationRequested)
         {
-            return (ProxyReadOutcome.Timeout, null, null);
+            return (ProxyReadOutcome.Timeout, null, null, null);
         }
     }
 }

@@ -27,6 +27,7 @@ internal sealed partial class ScreenSession
     private async Task EngineAsync()
     {
         _noForward = true;
+        _start = Environment.TickCount64;
         if (Failed)
         {
             // A client caught once is watched by every deep test in this session.

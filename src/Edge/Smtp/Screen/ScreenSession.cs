@@ -25,9 +25,10 @@ internal sealed partial class ScreenSession
     /// <summary>The connection; after STARTTLS in the engine, the TLS session over it.</summary>
     private IDuplexPipe _transport;
     private readonly CancellationToken _hardStop;
-    private readonly long _start = Environment.TickCount64;
+    /// <summary>When the current tests began (before, then after the SMTP handshake): what "after" in the log counts from, as in Postfix.</summary>
+    private long _start = Environment.TickCount64;
     private IPEndPoint _client;
-    private readonly EndPoint? _server;
+    private IPEndPoint? _server;
 
     /// <summary>When each test's pass expires (Unix seconds), as the cache has it and this session renews it.</summary>
     private long[] _expiry = new long[ScreenCache.Tests];
@@ -59,7 +60,7 @@ internal sealed partial class ScreenSession
         _clients = clients;
         _transport = transport;
         _client = client;
-        _server = server;
+        _server = server as IPEndPoint;
         _stopping = stopping;
         _hardStop = hardStop;
     }
@@ -70,6 +71,9 @@ internal sealed partial class ScreenSession
 
     /// <summary>The client as smtpd is to see it (the PROXY header's source, behind a load balancer).</summary>
     public IPEndPoint Client => _client;
+
+    /// <summary>The address the client connected to, as smtpd is to see it (the PROXY header's destination).</summary>
+    public IPEndPoint? Server => _server;
 
     private IPAddress Address => _client.Address.Unmapped();
 
@@ -84,7 +88,7 @@ internal sealed partial class ScreenSession
             {
                 return false;
             }
-            string server = _server is IPEndPoint local ? $"[{local.Address.Unmapped()}]:{local.Port}" : "[unknown]:0";
+            string server = _server is { } local ? $"[{local.Address.Unmapped()}]:{local.Port}" : "[unknown]:0";
             Log($"CONNECT from {ClientAddrPort} to {server}");
             IPAddress address = Address;
             int concurrency = _clients.Enter(address);
@@ -188,6 +192,7 @@ internal sealed partial class ScreenSession
     /// </summary>
     private async Task<bool?> EarlyTestsAsync()
     {
+        _start = Environment.TickCount64;
         using var lookupsDone = CancellationTokenSource.CreateLinkedTokenSource(_hardStop);
         Task<DnsAnswer<IPAddress>>[] lookups = _todo[(int)ScreenTest.Dnsbl] ? _s.Dnsbl.Start(Address, lookupsDone.Token) : [];
         // Only a client that failed nothing may be allowlisted by its DNSBL score (and spared the rest of the wait).
@@ -406,11 +411,13 @@ internal sealed partial class ScreenSession
 
     private async ValueTask<bool> ReadProxyHeaderAsync()
     {
-        (ProxyReadOutcome outcome, IPEndPoint? source, string? error) = await ProxyHeaderReader.ReadAsync(_transport.Input, _s.UpstreamProxyTimeout, _hardStop);
+        (ProxyReadOutcome outcome, IPEndPoint? source, IPEndPoint? destination, string? error) =
+            await ProxyHeaderReader.ReadAsync(_transport.Input, _s.UpstreamProxyTimeout, _hardStop);
         switch (outcome)
         {
             case ProxyReadOutcome.Done:
                 _client = source ?? _client;
+                _server = destination ?? _server;
                 return true;
             case ProxyReadOutcome.Timeout:
                 MailLog.Warning("haproxy read: time limit exceeded", Service);
@@ -436,7 +443,7 @@ internal sealed partial class ScreenSession
 
     private static void Log(string message) => MailLog.Info(message, Service);
 
-    /// <summary>Time since the connection, as Postfix writes it: two significant digits ("0.05", "1.2", "12").</summary>
+    /// <summary>Time since the current tests began, as Postfix writes it: two significant digits ("0.05", "1.2", "12").</summary>
     private string Elapsed()
     {
         double seconds = (Environment.TickCount64 - _start) / 1000.0;

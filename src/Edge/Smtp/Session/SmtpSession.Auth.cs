@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
 using Edge.Logging;
+using Edge.Mail;
 using Edge.Smtp.Auth;
 using Edge.Smtp.Protocol;
 
@@ -113,7 +114,7 @@ internal sealed partial class SmtpSession
         }
         else
         {
-            string local = (_socket?.LocalEndPoint as System.Net.IPEndPoint)?.Address.ToString() ?? "";
+            string local = _server?.Address.Unmapped().ToString() ?? "";
             reply = await sasl.Client.StartAsync(mechanism, sasl.Service, initial, _tls is not null, local, _peer.Address, _hardStop);
         }
         while (reply.Status == SaslStatus.More)

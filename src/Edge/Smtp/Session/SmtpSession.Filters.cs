@@ -83,7 +83,7 @@ internal sealed partial class SmtpSession
         macros["{client_name}"] = _peer.Name;
         macros["{client_ptr}"] = _peer.ReverseName;
         macros["{client_port}"] = _peer.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (_socket?.LocalEndPoint is IPEndPoint local)
+        if (_server is { } local)
         {
             macros["{daemon_addr}"] = local.Address.Unmapped().ToString();
             macros["{daemon_port}"] = local.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Edge.Mail;
 using Edge.Restrictions.Policy;
 using Edge.Smtp.Tls;
 
@@ -40,8 +41,7 @@ internal sealed partial class SmtpSession : ISessionDescription
     string ISessionDescription.EncryptionKeySize => _tls is null ? "0"
         : _tls.NegotiatedCipherSuite.ToString().Contains("_128_", StringComparison.Ordinal) ? "128" : "256";
 
-    string ISessionDescription.ServerAddress => (_socket?.LocalEndPoint as IPEndPoint)?.Address.ToString() ?? "";
+    string ISessionDescription.ServerAddress => _server?.Address.Unmapped().ToString() ?? "";
 
-    string ISessionDescription.ServerPort =>
-        (_socket?.LocalEndPoint as IPEndPoint)?.Port.ToString(CultureInfo.InvariantCulture) ?? "";
+    string ISessionDescription.ServerPort => _server?.Port.ToString(CultureInfo.InvariantCulture) ?? "";
 }

@@ -63,6 +63,9 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private readonly long _sessionEnds;
     private readonly Anvil _anvil;
     private readonly System.Net.Sockets.Socket? _socket;
+
+    /// <summary>The address the client connected to: the socket's, or the one a load balancer's PROXY header names.</summary>
+    private IPEndPoint? _server;
     private IPAddress? _counted;
     // After the commit, the session only writes its reply and waits for the next command: cheap enough to
     // run on the committer's thread, which saves a thread hop (two context switches) per message.
@@ -101,9 +104,10 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     /// kernel holds that the transport has not read yet, as Postfix's peekfd() does.</param>
     public SmtpSession(SmtpdSettings settings, QueueStore queue, Anvil anvil, IDuplexPipe transport, EndPoint? remote,
         CancellationToken connectionClosed, CancellationToken stopping, CancellationToken hardStop,
-        System.Net.Sockets.Socket? socket = null, Func<string, bool?>? etrn = null)
+        System.Net.Sockets.Socket? socket = null, Func<string, bool?>? etrn = null, IPEndPoint? server = null)
     {
         _socket = socket;
+        _server = server ?? socket?.LocalEndPoint as IPEndPoint;
         _etrn = etrn;
         _stopping = stopping;
         _hardStop = hardStop;
@@ -216,7 +220,8 @@ internal sealed partial class SmtpSession : IAsyncDisposable
     private async ValueTask<bool> ReadProxyHeaderAsync()
     {
         string connection = _peer.NamAddr;
-        (ProxyReadOutcome outcome, IPEndPoint? source, string? error) = await ProxyHeaderReader.ReadAsync(_input, _s.UpstreamProxyTimeout, _hardStop);
+        (ProxyReadOutcome outcome, IPEndPoint? source, IPEndPoint? destination, string? error) =
+            await ProxyHeaderReader.ReadAsync(_input, _s.UpstreamProxyTimeout, _hardStop);
         switch (outcome)
         {
             case ProxyReadOutcome.Done:
@@ -224,6 +229,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                 {
                     SetPeer(Peer.FromEndPoint(source));
                 }
+                _server = destination ?? _server;
                 return true;
             case ProxyReadOutcome.Invalid:
                 MailLog.Warning($"haproxy read: {error} (connection from {connection})");
