@@ -43,7 +43,8 @@ public sealed class Dnsmasq : IDisposable
 
     /// <summary>Starts dnsmasq with the records as options ("--mx-host=…", "--txt-record=…") and waits until it answers.</summary>
     /// <param name="at">Where it listens instead (port 53 of a loopback address, for a resolv.conf, which names no port).</param>
-    public static async Task<Dnsmasq> StartAsync(IEnumerable<string> records, IPEndPoint? at = null)
+    /// <param name="ttl">The TTL of its records instead of <see cref="Ttl"/>.</param>
+    public static async Task<Dnsmasq> StartAsync(IEnumerable<string> records, IPEndPoint? at = null, int ttl = Ttl)
     {
         string program = Peer.Require("dnsmasq", "dnsmasq-base");
         string[] recordArgs = records.ToArray();
@@ -58,7 +59,7 @@ public sealed class Dnsmasq : IDisposable
                 [
                     "--keep-in-foreground", "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--pid-file=",
                     "--log-facility=-", $"--listen-address={address}", "--bind-interfaces", $"--port={port}",
-                    "--local=/test/", $"--local-ttl={Ttl}", .. recordArgs,
+                    "--local=/test/", $"--local-ttl={ttl}", .. recordArgs,
                 ],
                 line =>
                 {
