@@ -2,7 +2,8 @@
 # Runs Edge's whole test suite on a fresh Debian machine with the .NET 10 SDK: installs the real mail
 # software the tests talk to (swaks; Postfix for smtp-source and smtp-sink; dnsmasq; Dovecot LMTP; pflogsumm;
 # the postgrey policy server; opendkim and rspamd as mail filters; redis-server and haproxy for the shared
-# policy store behind a load balancer; openssl's s_client as a TLS client; strace to see that a 250 waits for fsync), builds,
+# policy store behind a load balancer; openssl's s_client as a TLS client; strace to see that a 250 waits for fsync;
+# Prometheus' promtool to check the metrics page), builds,
 # tests, and prints the runner's summary.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -21,6 +22,7 @@ command -v opendkim-genkey >/dev/null 2>&1 || need+=(opendkim-tools)
 [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v strace >/dev/null 2>&1 || need+=(strace)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -1,6 +1,7 @@
 using System.Text;
 using Edge.Logging;
 using Edge.Mail;
+using Edge.Metrics;
 using Edge.Milter;
 using Edge.Queue;
 using Edge.Resolve;
@@ -415,6 +416,9 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     public void Committed(long address)
     {
         queue.AddQueued(_envelope.Id, address, _envelope.RecipientCount, _writer.Chunks, _hold, _envelope.Filter);
+        var protocol = EdgeMetrics.Tag("protocol", _submission.Client.Protocol);
+        EdgeMetrics.MessagesQueued.Add(1, protocol);
+        EdgeMetrics.BytesQueued.Add(_writer.Size, protocol);
         if (!_hold)
         {
             MailLog.Info($"{_envelope.Id}: from=<{new ClientText(_envelope[_envelope.Sender])}>, size={_writer.Size}, nrcpt={_envelope.RecipientCount} (queue active)", "qmgr");

@@ -10,6 +10,9 @@ public static partial class ParameterRegistry
         // The most SMTP connections the whole server holds; the next one hears "421 4.7.0 … too many
         // connections" and is closed.
         Int("edge_connection_limit", "20000"),
+        // Where Prometheus scrapes Edge's metrics (GET /metrics over HTTP): address:port, IPv6 in brackets; empty for
+        // no endpoint. Anyone who reaches it reads the figures, so it belongs on loopback or a management network.
+        Str("edge_metrics_listen", ""),
         // The longest an SMTP session may last, however busy, so that no client holds a connection
         // forever by trickling bytes (smtpd_per_request_deadline bounds each command).
         Time("edge_session_time_limit", "3600s"),

@@ -3,6 +3,7 @@ using Edge.Admin;
 using Edge.Config;
 using Edge.Delivery.Smtp;
 using Edge.Logging;
+using Edge.Metrics;
 using Edge.Queue;
 using Edge.Restrictions.Policy;
 using Edge.Restrictions.Policy.Store;
@@ -38,6 +39,7 @@ internal sealed class EdgeServer : IAsyncDisposable
     private readonly SmtpDeliveryAgent _smtpClient;
     private readonly PolicyStores _stores;
     private readonly AddressVerifier _verifier;
+    private readonly QueueMetrics _queueMetrics;
 
     /// <summary>The stop signals sessions watch: first "finish your message", then "end now".</summary>
     private sealed class Lifetime : IDisposable
@@ -69,6 +71,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         _queueDirectory = queueDirectory;
         _qmgr = qmgr;
         _smtpClient = smtpClient;
+        _queueMetrics = new QueueMetrics(queue);
     }
 
     /// <summary>The bound SMTP endpoints, in master.cf order (port 0 in master.cf becomes the real port).</summary>
@@ -201,6 +204,11 @@ internal sealed class EdgeServer : IAsyncDisposable
                 // so that thousands of clients streaming at once hold little in memory; the kernel buffers the rest.
                 sockets.MaxReadBufferSize = 2 * SmtpSession.FairShare;
             });
+            EndPoint? metrics = MetricsEndpoint.From(main, queueDirectory);
+            if (metrics is not null)
+            {
+                MetricsEndpoint.AddServices(builder.Services);
+            }
             // Kestrel waits for sessions to end; the shutdown deadline itself is ours (edge_shutdown_time_limit).
             builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = Timeout.InfiniteTimeSpan);
             // ETRN's flush: null when no queue manager runs.
@@ -225,8 +233,16 @@ internal sealed class EdgeServer : IAsyncDisposable
                 var admin = new AdminSocket(queue, () => server!.Reload(), site => server!._qmgr?.FlushAsync(site) ?? Task.FromResult<string?>("no queue manager runs (master.cf has no qmgr)"),
                     () => server!._qmgr?.Wake());
                 kestrel.ListenUnixSocket(adminPath, listen => listen.Run(admin.HandleAsync));
+                if (metrics is not null)
+                {
+                    MetricsEndpoint.Listen(kestrel, metrics);
+                }
             });
             WebApplication app = builder.Build();
+            if (metrics is not null)
+            {
+                MetricsEndpoint.Map(app);
+            }
             try
             {
                 await app.StartAsync(cancellationToken);
@@ -341,10 +357,14 @@ internal sealed class EdgeServer : IAsyncDisposable
     private static async Task ServeAsync(ConnectionContext connection, ConnectionGate gate, Listener listener,
         QueueStore queue, Lifetime lifetime, Func<string, bool?> etrn)
     {
+        var service = EdgeMetrics.Tag("service", listener.Service);
         if (!await gate.TryEnterAsync(connection))
         {
+            EdgeMetrics.RefusedConnections.Add(1, EdgeMetrics.Tag("limit", "edge_connection_limit"));
             return;
         }
+        EdgeMetrics.Connections.Add(1, service);
+        EdgeMetrics.OpenConnections.Add(1, service);
         try
         {
             EndPoint? client = connection.RemoteEndPoint;
@@ -366,6 +386,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         }
         finally
         {
+            EdgeMetrics.OpenConnections.Add(-1, service);
             gate.Leave();
         }
     }
@@ -387,6 +408,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         }
         await _smtpClient.DisposeAsync();
         await _stores.DisposeAsync();
+        _queueMetrics.Dispose();
         _lifetime.Dispose();
         await _queue.DisposeAsync();
         MailLog.Info("terminating on signal", "master");

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
+using Edge.Metrics;
 using FASTER.core;
 
 namespace Edge.Queue;
@@ -64,7 +66,10 @@ internal sealed class GroupCommitter : IAsyncDisposable
             {
                 // Without a cancellation token, which would cost FASTER several allocations per commit; a broken
                 // log fails the commit through FASTER itself (QueueStore.FailWaitingCommits).
+                long started = Stopwatch.GetTimestamp();
                 await _log.CommitAsync().ConfigureAwait(false);
+                EdgeMetrics.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                EdgeMetrics.CommitBatch.Record(_batch.Count);
                 long committed = _log.CommittedUntilAddress;
                 foreach (CommitWaiter waiter in _batch)
                 {

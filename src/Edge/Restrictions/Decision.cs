@@ -24,10 +24,11 @@ internal enum Outcome : byte
 /// applies unless something rejects, <see cref="DeferIfReject"/>, the reply of a DEFER_IF_REJECT that takes the
 /// place of a later permanent reject, <see cref="Prepend"/>, header lines (CRLF-ended) that a PREPEND
 /// action puts in front of the message, and <see cref="Saved"/>, the HOLD, DISCARD, REDIRECT and BCC actions for the
-/// end of the data.
+/// end of the data. A reply says which restriction gave it (<see cref="DecidedBy"/>), for the metrics.
 /// </summary>
 internal readonly record struct Decision(Outcome Outcome, string? Reply = null, DnsCheck Lookup = default, PolicyQuery? Policy = null,
-    string? Deferral = null, string? Prepend = null, string? DeferIfReject = null, SavedActions? Saved = null)
+    string? Deferral = null, string? Prepend = null, string? DeferIfReject = null, SavedActions? Saved = null,
+    RestrictionLabel? DecidedBy = null)
 {
     public static Decision Dunno => default;
     public static Decision Permit => new(Outcome.Permit);

@@ -91,11 +91,13 @@ internal static class RestrictionEvaluator
 
     private static Decision UnlistedSender(RestrictionSettings s, scoped in CheckContext c) => c.Sender.IsEmpty
         ? Decision.Dunno
-        : s.RecipientMaps.Check(c.Sender, c.Classifier.Classify(c.Sender), Subject.Sender, c);
+        : Named(s.RecipientMaps.Check(c.Sender, c.Classifier.Classify(c.Sender), Subject.Sender, c), RestrictionLabel.UnlistedSender);
 
     private static Decision UnlistedRecipient(RestrictionSettings s, scoped in CheckContext c) => c.Recipient.IsEmpty
         ? Decision.Dunno
-        : s.RecipientMaps.Check(c.Recipient, c.RecipientClass, Subject.Recipient, c);
+        : Named(s.RecipientMaps.Check(c.Recipient, c.RecipientClass, Subject.Recipient, c), RestrictionLabel.UnlistedRecipient);
+
+    private static Decision Named(Decision d, RestrictionLabel label) => d.Outcome == Outcome.Reply ? d with { DecidedBy = label } : d;
 
     /// <summary>A reply, or a DNS answer to wait for, ends the check; a permit only ends its own list.</summary>
     private static bool Decided(Decision d) => d.Outcome is Outcome.Reply or Outcome.Lookup;
@@ -120,7 +122,8 @@ internal static class RestrictionEvaluator
             d = d.Then(Evaluate(s, step, subject, c, depth));
             if (d.Outcome != Outcome.Dunno)
             {
-                return d;
+                // The innermost step names it: a restriction class's, or an access table's result's, own restriction.
+                return d.Outcome == Outcome.Reply && d.DecidedBy is null ? d with { DecidedBy = step.Label } : d;
             }
         }
         return d;

@@ -8,7 +8,26 @@ namespace Edge.Restrictions;
 /// check_policy_script or check_policy_service (whose name is then its <see cref="TableName"/>, for warnings).
 /// </summary>
 internal readonly record struct RestrictionStep(Restriction Kind, ILookupTable? Table = null, string? TableName = null,
-    DnsList? List = null, IPolicy? Policy = null);
+    DnsList? List = null, IPolicy? Policy = null)
+{
+    /// <summary>What the step is called where a decision is counted: made once, when the list is read.</summary>
+    public RestrictionLabel Label { get; } = new(RestrictionList.NameOf(Kind), TableName ?? List?.Domain ?? "");
+}
+
+/// <summary>
+/// A restriction as metrics name the one that decided: its main.cf name, and its table, class, DNS list, script or
+/// policy service ("" for none).
+/// </summary>
+internal sealed record RestrictionLabel(string Restriction, string Table)
+{
+    /// <summary>Rejects that no restriction list made (a syntax error, a size limit, a bare newline).</summary>
+    public static RestrictionLabel None { get; } = new("none", "");
+
+    /// <summary>The implicit smtpd_reject_unlisted_sender and smtpd_reject_unlisted_recipient.</summary>
+    public static RestrictionLabel UnlistedSender { get; } = new("reject_unlisted_sender", "");
+
+    public static RestrictionLabel UnlistedRecipient { get; } = new("reject_unlisted_recipient", "");
+}
 
 /// <summary>A parsed restriction list such as smtpd_sender_restrictions, or the restrictions an access table returned.</summary>
 internal sealed class RestrictionList(RestrictionStep[] steps)
@@ -85,7 +104,7 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
         ["permit_tls_all_clientcerts"] = Restriction.PermitTlsAllClientcerts,
     };
 
-    /// <summary>The name a restriction is written with in main.cf, for warnings.</summary>
+    /// <summary>The name a restriction is written with in main.cf, for warnings and metrics.</summary>
     public static string NameOf(Restriction kind) => s_names.First(pair => pair.Value == kind).Key;
 
     private static bool TakesTable(Restriction kind) => kind is Restriction.CheckClientAccess or Restriction.CheckHeloAccess

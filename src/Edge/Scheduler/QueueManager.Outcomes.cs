@@ -3,6 +3,7 @@ using System.Globalization;
 using Edge.Delivery;
 using Edge.Logging;
 using Edge.Mail;
+using Edge.Metrics;
 using Edge.Queue;
 
 namespace Edge.Scheduler;
@@ -161,6 +162,9 @@ internal sealed partial class QueueManager
         string transmission = took.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture);
         QueuedRecipient recipient = message.Recipients[final.Recipient];
         MailLog.Info($"{id}: to=<{recipient.Address}>,{OriginalTo(recipient)} relay={final.Relay}, delay={delay}, delays={waited}/0/0/{transmission}, dsn={final.Dsn}, status={status} ({final.Reason})", final.Service);
+        var transport = EdgeMetrics.Tag("transport", final.Service);
+        EdgeMetrics.Deliveries.Add(1, transport, EdgeMetrics.Tag("status", status));
+        EdgeMetrics.DeliveryDuration.Record(took.TotalSeconds, transport);
     }
 
     /// <summary>" orig_to=&lt;…&gt;," when rewriting or aliasing changed the address the client gave, as Postfix logs it.</summary>

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
+using Edge.Metrics;
 
 namespace Edge.Delivery.Smtp;
 
@@ -110,9 +111,11 @@ internal sealed class SmtpClientSession : IAsyncDisposable
         try
         {
             await tls.AuthenticateAsClientAsync(options, cancellationToken);
+            EdgeMetrics.TlsHandshakes.Add(1, EdgeMetrics.Tag("role", "client"), EdgeMetrics.Tag("result", "ok"));
         }
         catch
         {
+            EdgeMetrics.TlsHandshakes.Add(1, EdgeMetrics.Tag("role", "client"), EdgeMetrics.Tag("result", "failed"));
             await tls.DisposeAsync();
             throw;
         }

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Edge.Logging;
+using Edge.Metrics;
 using Edge.Smtp.Tls;
 
 namespace Edge.Smtp.Screen;
@@ -70,11 +71,13 @@ internal sealed partial class ScreenSession
             }
             catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException && !_hardStop.IsCancellationRequested)
             {
+                EdgeMetrics.TlsHandshakes.Add(1, EdgeMetrics.Tag("role", "server"), EdgeMetrics.Tag("result", "failed"));
                 MailLog.Warning($"TLS handshake with {ClientAddrPort} failed: {e.Message}", "tlsproxy");
                 await stream.DisposeAsync();
                 throw new IOException("TLS handshake failed", e);
             }
         }
+        EdgeMetrics.TlsHandshakes.Add(1, EdgeMetrics.Tag("role", "server"), EdgeMetrics.Tag("result", "ok"));
         _tls = stream;
         if (proxy.Settings.LogLevel >= 1)
         {

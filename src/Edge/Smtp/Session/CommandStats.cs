@@ -1,4 +1,5 @@
 using System.Text;
+using Edge.Metrics;
 using Edge.Smtp.Protocol;
 
 namespace Edge.Smtp.Session;
@@ -21,6 +22,29 @@ internal sealed class CommandStats
     public void Count(SmtpVerb verb) => _total[(int)(verb == SmtpVerb.Forbidden ? SmtpVerb.Unknown : verb)]++;
 
     public void Succeeded(SmtpVerb verb) => _ok[(int)verb]++;
+
+    /// <summary>Adds the session's counts to edge.smtpd.commands, once, at the end of the session.</summary>
+    public void Publish()
+    {
+        foreach ((SmtpVerb verb, string name) in s_order)
+        {
+            int total = _total[(int)verb];
+            if (total == 0)
+            {
+                continue;
+            }
+            int ok = _ok[(int)verb];
+            var command = EdgeMetrics.Tag("command", name);
+            if (ok > 0)
+            {
+                EdgeMetrics.Commands.Add(ok, command, EdgeMetrics.Tag("result", "ok"));
+            }
+            if (total > ok)
+            {
+                EdgeMetrics.Commands.Add(total - ok, command, EdgeMetrics.Tag("result", "failed"));
+            }
+        }
+    }
 
     public string Format()
     {

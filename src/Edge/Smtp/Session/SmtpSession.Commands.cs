@@ -2,6 +2,7 @@ using System.Text;
 using System.Buffers;
 using System.Text.Unicode;
 using Edge.Logging;
+using Edge.Metrics;
 using Edge.Queue;
 using Edge.Resolve;
 using Edge.Restrictions;
@@ -417,8 +418,16 @@ internal sealed partial class SmtpSession
 
     /// <param name="sender">The sender a refused MAIL FROM gave (the transaction's otherwise).</param>
     /// <param name="heloName">The name a refused HELO gave (the session's otherwise).</param>
-    private void LogReject(string where, string reply, string? recipient, string? sender = null, string? heloName = null)
+    /// <summary>The NOQUEUE (or queue ID) reject line, counted in edge.smtpd.rejects by the restriction that decided.</summary>
+    private void LogReject(string where, string reply, string? recipient, string? sender = null, string? heloName = null,
+        RestrictionLabel? by = null, int code = 0)
     {
+        by ??= RestrictionLabel.None;
+        char replyClass = code > 0 ? (char)('0' + code / 100) : reply[0];
+        EdgeMetrics.Rejects.Add(1, new System.Diagnostics.TagList
+        {
+            { "stage", where }, { "class", replyClass == '4' ? "4xx" : "5xx" }, { "restriction", by.Restriction }, { "table", by.Table },
+        });
         string to = recipient is null ? "" : $" to=<{recipient}>";
         heloName ??= _helo;
         string helo = heloName is null ? "" : $" helo=<{heloName}>";

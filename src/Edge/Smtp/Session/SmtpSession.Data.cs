@@ -7,6 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 using Edge.Cleanup;
 using Edge.Logging;
 using Edge.Mail;
+using Edge.Metrics;
 using Edge.Queue;
 using Edge.Restrictions;
 using Edge.Smtp.Data;
@@ -350,7 +351,7 @@ internal sealed partial class SmtpSession
         Reply.WriteAscii(_s.MyHostname);
         Reply.Line(" Error: bare <LF> received"u8);
         string? recipient = _envelope.RecipientCount > 0 ? Printable.Text(_envelope[_envelope.Recipients[0].Address]) : null;
-        LogReject(where, "bare <LF> received", recipient);
+        LogReject(where, "bare <LF> received", recipient, code: _s.BareNewlineRejectCode);
     }
 
     /// <summary>
@@ -379,11 +380,13 @@ internal sealed partial class SmtpSession
             }
             catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
             {
+                EdgeMetrics.TlsHandshakes.Add(1, EdgeMetrics.Tag("role", "server"), EdgeMetrics.Tag("result", "failed"));
                 MailLog.Warning($"TLS library problem: handshake with {_peer.NamAddr} failed: {e.Message}");
                 await stream.DisposeAsync();
                 throw new IOException("TLS handshake failed", e);
             }
         }
+        EdgeMetrics.TlsHandshakes.Add(1, EdgeMetrics.Tag("role", "server"), EdgeMetrics.Tag("result", "ok"));
         _tls = stream;
         _clientCertificate = stream.RemoteCertificate is { } remote
             ? ClientCertificates.Describe(remote as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(remote.GetRawCertData()), settings)

@@ -62,7 +62,7 @@ internal sealed partial class SmtpSession
         _policyAnswers?.Clear();
         if (decision.Outcome == Outcome.Reply)
         {
-            LogReject("ETRN", decision.Reply!, null);
+            LogReject("ETRN", decision.Reply!, null, by: decision.DecidedBy);
             Reply.Line(Encoding.UTF8.GetBytes(decision.Reply!));
             return false;
         }

@@ -72,7 +72,7 @@ internal sealed partial class SmtpSession
         _saved = SavedActions.Merge(_saved, decision.Saved);
         if (decision.Outcome == Outcome.Reply)
         {
-            LogReject("RCPT", decision.Reply!, Printable.Text(address));
+            LogReject("RCPT", decision.Reply!, Printable.Text(address), by: decision.DecidedBy);
             if (MilterWanted && _milters is { WantsRejectedRecipients: true } milters)
             {
                 // As Postfix's smtpd_milter.c: "554 5.7.1 <a@b>: Relay access denied" gives {rcpt_host} 5.7.1 and {rcpt_addr} "Relay access denied".
@@ -287,7 +287,7 @@ internal sealed partial class SmtpSession
             return null;
         }
         LogReject(command, decision.Reply!, recipient.IsEmpty ? null : Printable.Text(recipient),
-            subject == Subject.Sender ? Printable.Text(sender) : null, helo);
+            subject == Subject.Sender ? Printable.Text(sender) : null, helo, decision.DecidedBy);
         return decision.Reply;
     }
 

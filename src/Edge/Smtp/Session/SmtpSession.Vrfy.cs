@@ -52,7 +52,7 @@ internal sealed partial class SmtpSession
         _policyAnswers?.Clear();
         if (decision.Outcome == Outcome.Reply)
         {
-            LogReject("VRFY", decision.Reply!, Printable.Text(address));
+            LogReject("VRFY", decision.Reply!, Printable.Text(address), by: decision.DecidedBy);
             Reply.Line(Encoding.UTF8.GetBytes(decision.Reply!));
             return false;
         }

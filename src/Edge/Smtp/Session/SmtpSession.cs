@@ -5,6 +5,7 @@ using System.Net.Security;
 using Edge.Cleanup;
 using Edge.Logging;
 using Edge.Mail;
+using Edge.Metrics;
 using Edge.Queue;
 using Edge.Smtp.Data;
 using Edge.Smtp.Proxy;
@@ -208,6 +209,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         {
             LogAbnormalEnd(reason);
             MailLog.Info($"disconnect from {_peer.NamAddr}{_stats.Format()}");
+            _stats.Publish();
             await NotifyPostmasterAsync(reason);
         }
     }
@@ -258,10 +260,12 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         if (_s.ClientConnectionLimit > 0 && count > _s.ClientConnectionLimit)
         {
             MailLog.Warning($"Too many connections: {count} from {_peer.NamAddr} for service smtp");
+            EdgeMetrics.RefusedConnections.Add(1, EdgeMetrics.Tag("limit", "smtpd_client_connection_count_limit"));
         }
         else if (_s.ClientConnectionRateLimit > 0 && rate > _s.ClientConnectionRateLimit)
         {
             MailLog.Warning($"Connection rate limit exceeded: {rate} from {_peer.NamAddr} for service smtp");
+            EdgeMetrics.RefusedConnections.Add(1, EdgeMetrics.Tag("limit", "smtpd_client_connection_rate_limit"));
         }
         else
         {
