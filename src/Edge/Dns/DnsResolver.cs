@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Edge.Metrics;
 
 namespace Edge.Dns;
 
@@ -149,11 +151,15 @@ internal sealed class DnsResolver : IDisposable
     {
         if (_cache.TryGet(name, type, out DnsResult cached))
         {
+            Count(type, cached.Status, "cache");
             return cached;
         }
+        long started = Stopwatch.GetTimestamp();
         (DnsMessage? reply, DnsStatus failure) = await AskServersAsync(new DnsQuestion(name, type), cancellationToken);
+        EdgeMetrics.DnsDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, EdgeMetrics.Tag("type", TypeName(type)));
         if (reply is null)
         {
+            Count(type, failure, "server");
             return DnsResult.Failure(failure);
         }
         (DnsResult result, string? dangling) = DnsReplyInterpreter.Interpret(reply, name, type, MaxCacheTtl);
@@ -170,8 +176,37 @@ internal sealed class DnsResolver : IDisposable
         {
             _cache.Add(name, type, result);
         }
+        Count(type, result.Status, "server");
         return result;
     }
+
+    private static void Count(DnsRecordType type, DnsStatus status, string source) =>
+        EdgeMetrics.DnsLookups.Add(1, EdgeMetrics.Tag("type", TypeName(type)), EdgeMetrics.Tag("status", StatusName(status)),
+            EdgeMetrics.Tag("source", source));
+
+    // Constant strings: a tag value must cost no allocation.
+    private static string TypeName(DnsRecordType type) => type switch
+    {
+        DnsRecordType.A => "A",
+        DnsRecordType.AAAA => "AAAA",
+        DnsRecordType.MX => "MX",
+        DnsRecordType.TXT => "TXT",
+        DnsRecordType.PTR => "PTR",
+        DnsRecordType.NS => "NS",
+        DnsRecordType.CNAME => "CNAME",
+        _ => "other",
+    };
+
+    private static string StatusName(DnsStatus status) => status switch
+    {
+        DnsStatus.Ok => "ok",
+        DnsStatus.NoData => "nodata",
+        DnsStatus.NxDomain => "nxdomain",
+        DnsStatus.ServFail => "servfail",
+        DnsStatus.Refused => "refused",
+        DnsStatus.Timeout => "timeout",
+        _ => "formerr",
+    };
 
     /// <summary>
     /// glibc's order: each attempt goes over the servers in turn, each given <see cref="Timeout"/>. A server

@@ -52,6 +52,20 @@ internal static class EdgeMetrics
         "Time of the delivery attempt that gave a recipient its status, by transport (the last of the log line's delays=)",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] });
 
+    public static readonly Counter<long> DnsLookups = Meter.CreateCounter<long>("edge.dns.lookups", "{lookup}",
+        "DNS lookups, by record type, answer (ok, nodata, nxdomain, servfail, refused, timeout, formerr) and source (cache or server)");
+
+    public static readonly Histogram<double> DnsDuration = Meter.CreateHistogram("edge.dns.duration", "s",
+        "Time of the DNS lookups the servers answered (not the cache's), by record type",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+
+    public static readonly Counter<long> PolicyDecisions = Meter.CreateCounter<long>("edge.policy.decisions", "{decision}",
+        "Answers of policy services and scripts (check_policy_service, check_policy_script), by policy and access(5) action; failed when none came");
+
+    public static readonly Histogram<double> PolicyDuration = Meter.CreateHistogram("edge.policy.duration", "s",
+        "Time a policy service or script took to answer, by policy",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+
     public static readonly Counter<long> TlsHandshakes = Meter.CreateCounter<long>("edge.tls.handshakes", "{handshake}",
         "TLS handshakes, by role (server: smtpd and postscreen; client: smtp and lmtp) and result");
 

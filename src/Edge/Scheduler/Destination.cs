@@ -50,6 +50,18 @@ internal sealed class Destination(DestinationPolicy policy)
         }
     }
 
+    /// <summary>Deliveries to the destination in progress now.</summary>
+    public int Busy
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _busy;
+            }
+        }
+    }
+
     /// <summary>Waits for a place in the window, then for destination_rate_delay since the last delivery.</summary>
     public async Task EnterAsync(CancellationToken cancellationToken)
     {

@@ -37,6 +37,7 @@ internal sealed partial class QueueManager : IAsyncDisposable
         _local = new LocalSubmission(queue);
         _settings = settings;
         _active = new SemaphoreSlim(settings.Schedule.ActiveLimit);
+        _meter = Meter();
         queue.Arrived += Wake;
         _loop = Task.Run(RunAsync);
     }
@@ -407,6 +408,7 @@ internal sealed partial class QueueManager : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _meter.Dispose();
         _queue.Arrived -= Wake;
         _stop.Cancel();
         await _loop;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Edge.Config;
 using Edge.Tests.Delivery;
+using Edge.Tests.Dns;
 using Edge.Tests.Support;
 
 namespace Edge.Tests.Metrics;
@@ -128,6 +129,9 @@ public class MetricsTests
         Assert.Equal(queued, Count(edge, Sent));
         Assert.Equal(queued, Sum(page, "edge_delivery_duration_seconds_count", ("transport", "smtp")));
         Assert.Equal(0, Sum(page, "edge_queue_messages"));
+        // One destination, alive, with its window open at least as wide as initial_destination_concurrency.
+        Assert.Equal(1, Sum(page, "edge_delivery_destinations", ("transport", "smtp"), ("state", "alive")));
+        Assert.True(Sum(page, "edge_delivery_window", ("transport", "smtp")) >= 5);
         Assert.Equal(0, Sum(page, "edge_smtpd_connections_open"));
 
         (int exit, string output) = await PromtoolAsync(page);
@@ -140,6 +144,42 @@ public class MetricsTests
         file.Write("metrics.txt", page);
         // promtool reads the page on its standard input.
         return await Peer.RunAsync("sh", "dash", "-c", $"promtool check metrics < {file.File("metrics.txt")}");
+    }
+
+    [Fact]
+    public async Task Policy_answers_and_dns_lookups_are_counted_with_their_time()
+    {
+        using Dnsmasq dns = await Dnsmasq.StartAsync(["--host-record=client.example.test,192.0.2.10"]);
+        int metricsPort = FreePorts.Tcp();
+        using var directory = new TempDirectory();
+        directory.Write("policy.js", "function policy(r) { return r.recipient.startsWith('no') ? 'REJECT not here' : 'DUNNO'; }");
+        await using var edge = await EdgeInstance.StartAsync($"""
+            edge_metrics_listen = 127.0.0.1:{metricsPort}
+            edge_dns_servers = {dns.EndPoint}
+            smtpd_helo_required = yes
+            smtpd_helo_restrictions = reject_unknown_helo_hostname
+            smtpd_recipient_restrictions = check_policy_script {directory.File("policy.js")}
+            """);
+        for (int session = 0; session < 2; session++)
+        {
+            await using var c = await edge.ConnectAsync();
+            await c.CommandAsync("EHLO client.example.test");
+            await c.CommandAsync("MAIL FROM:<a@example.org>");
+            Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<postmaster@localhost>"));
+            Assert.StartsWith("554 5.7.1 <nobody@localhost>: Recipient address rejected: not here", await c.CommandAsync("RCPT TO:<nobody@localhost>"));
+        }
+        string page = await ScrapeAsync(metricsPort);
+        string policy = directory.File("policy.js");
+        Assert.Equal(2, Sum(page, "edge_policy_decisions_total", ("policy", policy), ("action", "DUNNO")));
+        Assert.Equal(2, Sum(page, "edge_policy_decisions_total", ("policy", policy), ("action", "REJECT")));
+        Assert.Equal(4, Sum(page, "edge_policy_duration_seconds_count", ("policy", policy)));
+        Assert.Equal(2, Sum(page, "edge_smtpd_rejects_total", ("restriction", "check_policy_script"), ("table", policy)));
+        // The HELO name's address: asked of the server once, then answered from the cache.
+        Assert.Equal(1, Sum(page, "edge_dns_lookups_total", ("type", "A"), ("status", "ok"), ("source", "server")));
+        Assert.True(Sum(page, "edge_dns_lookups_total", ("type", "A"), ("status", "ok"), ("source", "cache")) >= 1);
+        Assert.True(Sum(page, "edge_dns_duration_seconds_count", ("type", "A")) >= 1);
+        (int exit, string output) = await PromtoolAsync(page);
+        Assert.True(exit == 0, output);
     }
 
     [Fact]

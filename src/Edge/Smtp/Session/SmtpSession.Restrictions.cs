@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Text;
 using Edge.Logging;
 using Edge.Mail;
+using Edge.Metrics;
 using Edge.Resolve;
 using Edge.Restrictions;
 using Edge.Restrictions.Policy;
@@ -140,7 +142,12 @@ internal sealed partial class SmtpSession
         if (_pendingLookup.Policy is { } query)
         {
             _policyAnswers ??= new PolicyAnswers();
-            _policyAnswers.Add(query, await query.Policy.AskAsync(query.Request, _hardStop));
+            long started = Stopwatch.GetTimestamp();
+            string? answer = await query.Policy.AskAsync(query.Request, _hardStop);
+            var policy = EdgeMetrics.Tag("policy", query.Policy.Name);
+            EdgeMetrics.PolicyDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, policy);
+            EdgeMetrics.PolicyDecisions.Add(1, policy, EdgeMetrics.Tag("action", PolicyActionName.Of(answer)));
+            _policyAnswers.Add(query, answer);
             return;
         }
         _dnsChecks ??= new DnsChecks(_s.Restrictions.Dns);
