@@ -36,6 +36,17 @@ public class MetricsTests
 
     private static int Count(EdgeProcess edge, string pattern) => edge.Log.Count(line => Regex.IsMatch(line, pattern));
 
+    /// <summary>
+    /// A server process of its own with <paramref name="mainCf"/>: the figures are the process's, so servers other
+    /// tests run in the test process cannot add to them.
+    /// </summary>
+    private static async Task<EdgeProcess> StartAsync(TempDirectory config, string mainCf)
+    {
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + "\n" + mainCf + "\n");
+        config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\n");
+        return await EdgeProcess.StartAsync(config.Path, config.Path);
+    }
+
     [Fact]
     public async Task A_scrape_during_a_load_moves_and_agrees_with_the_replies_and_the_log()
     {
@@ -153,7 +164,7 @@ public class MetricsTests
         int metricsPort = FreePorts.Tcp();
         using var directory = new TempDirectory();
         directory.Write("policy.js", "function policy(r) { return r.recipient.startsWith('no') ? 'REJECT not here' : 'DUNNO'; }");
-        await using var edge = await EdgeInstance.StartAsync($"""
+        await using var edge = await StartAsync(directory, $"""
             edge_metrics_listen = 127.0.0.1:{metricsPort}
             edge_dns_servers = {dns.EndPoint}
             smtpd_helo_required = yes
@@ -162,7 +173,7 @@ public class MetricsTests
             """);
         for (int session = 0; session < 2; session++)
         {
-            await using var c = await edge.ConnectAsync();
+            await using var c = await SmtpConnection.OpenAsync(edge.Port);
             await c.CommandAsync("EHLO client.example.test");
             await c.CommandAsync("MAIL FROM:<a@example.org>");
             Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<postmaster@localhost>"));
@@ -186,7 +197,8 @@ public class MetricsTests
     public async Task Only_get_metrics_is_served_and_a_bad_address_is_refused_at_its_line()
     {
         int metricsPort = FreePorts.Tcp();
-        await using (var edge = await EdgeInstance.StartAsync($"edge_metrics_listen = 127.0.0.1:{metricsPort}"))
+        using (var directory = new TempDirectory())
+        await using (var edge = await StartAsync(directory, $"edge_metrics_listen = 127.0.0.1:{metricsPort}"))
         {
             using HttpResponseMessage other = await Http.GetAsync($"http://127.0.0.1:{metricsPort}/queue");
             Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
