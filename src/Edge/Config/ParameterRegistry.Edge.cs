@@ -13,6 +13,10 @@ public static partial class ParameterRegistry
         // Where Prometheus scrapes Edge's metrics (GET /metrics over HTTP): address:port, IPv6 in brackets; empty for
         // no endpoint. Anyone who reaches it reads the figures, so it belongs on loopback or a management network.
         Str("edge_metrics_listen", ""),
+        // Where the metrics are also pushed over OTLP (HTTP with protobuf, to ENDPOINT/v1/metrics), and how often;
+        // empty for no push.
+        Str("edge_metrics_otlp_endpoint", ""),
+        Time("edge_metrics_otlp_interval", "60s"),
         // The longest an SMTP session may last, however busy, so that no client holds a connection
         // forever by trickling bytes (smtpd_per_request_deadline bounds each command).
         Time("edge_session_time_limit", "3600s"),

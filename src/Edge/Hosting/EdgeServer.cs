@@ -205,9 +205,10 @@ internal sealed class EdgeServer : IAsyncDisposable
                 sockets.MaxReadBufferSize = 2 * SmtpSession.FairShare;
             });
             EndPoint? metrics = MetricsEndpoint.From(main, queueDirectory);
-            if (metrics is not null)
+            Uri? otlp = MetricsEndpoint.OtlpFrom(main);
+            if (metrics is not null || otlp is not null)
             {
-                MetricsEndpoint.AddServices(builder.Services);
+                MetricsEndpoint.AddServices(builder.Services, metrics is not null, otlp, main.GetTime("edge_metrics_otlp_interval"));
             }
             // Kestrel waits for sessions to end; the shutdown deadline itself is ours (edge_shutdown_time_limit).
             builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = Timeout.InfiniteTimeSpan);

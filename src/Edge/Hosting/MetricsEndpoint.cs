@@ -15,7 +15,7 @@ namespace Edge.Hosting;
 /// <summary>
 /// edge_metrics_listen: an HTTP/1.1 endpoint beside the SMTP listeners, in the same Kestrel, where GET /metrics gives
 /// the meter "Edge" in Prometheus' text format through OpenTelemetry's exporter (whose aggregation adds no allocation
-/// to the code that counts). Every other path is 404.
+/// to the code that counts). Every other path is 404. edge_metrics_otlp_endpoint pushes the same figures over OTLP.
 /// </summary>
 internal static class MetricsEndpoint
 {
@@ -32,15 +32,45 @@ internal static class MetricsEndpoint
             : throw config.Error("edge_metrics_listen", $"\"{value}\" is not address:port ([address]:port for IPv6) or unix:PATH");
     }
 
-    public static void AddServices(IServiceCollection services) =>
+    /// <summary>edge_metrics_otlp_endpoint: an http:// or https:// URL; null when off.</summary>
+    public static Uri? OtlpFrom(MainConfig config)
+    {
+        string value = config.Get("edge_metrics_otlp_endpoint");
+        if (value.Length == 0)
+        {
+            return null;
+        }
+        return Uri.TryCreate(value, UriKind.Absolute, out Uri? uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : throw config.Error("edge_metrics_otlp_endpoint", $"\"{value}\" is not an http:// or https:// URL (an OTLP/HTTP collector, such as http://127.0.0.1:4318)");
+    }
+
+    /// <summary>OpenTelemetry's metrics, with the exporters asked for: the scrape endpoint, an OTLP push, or both.</summary>
+    public static void AddServices(IServiceCollection services, bool scrape, Uri? otlp, TimeSpan otlpInterval) =>
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("edge"))
-            .WithMetrics(metrics => metrics.AddMeter(EdgeMetrics.MeterName).AddPrometheusExporter(options =>
+            .WithMetrics(metrics =>
             {
-                // Each scrape sees the figures of that moment.
-                options.ScrapeResponseCacheDurationMilliseconds = 0;
-                options.ScopeInfoEnabled = false;
-            }));
+                metrics.AddMeter(EdgeMetrics.MeterName);
+                if (scrape)
+                {
+                    metrics.AddPrometheusExporter(options =>
+                    {
+                        // Each scrape sees the figures of that moment.
+                        options.ScrapeResponseCacheDurationMilliseconds = 0;
+                        options.ScopeInfoEnabled = false;
+                    });
+                }
+                if (otlp is not null)
+                {
+                    metrics.AddOtlpExporter((exporter, reader) =>
+                    {
+                        exporter.Protocol = OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf;
+                        exporter.Endpoint = new Uri(otlp, otlp.AbsolutePath.TrimEnd('/') + "/v1/metrics");
+                        reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)otlpInterval.TotalMilliseconds;
+                    });
+                }
+            });
 
     public static void Listen(KestrelServerOptions kestrel, EndPoint endpoint)
     {

@@ -193,6 +193,37 @@ public class MetricsTests
         Assert.True(exit == 0, output);
     }
 
+    /// <summary>An OTLP/HTTP collector's side: the push arrives as protobuf at /v1/metrics, the instruments named in it.</summary>
+    [Fact]
+    public async Task The_metrics_are_pushed_over_otlp_at_the_interval()
+    {
+        int collectorPort = FreePorts.Tcp();
+        using var collector = new HttpListener();
+        collector.Prefixes.Add($"http://127.0.0.1:{collectorPort}/");
+        collector.Start();
+        using var directory = new TempDirectory();
+        await using var edge = await StartAsync(directory, $"edge_metrics_otlp_endpoint = http://127.0.0.1:{collectorPort}\nedge_metrics_otlp_interval = 1s");
+        await using (await SmtpConnection.OpenAsync(edge.Port))
+        {
+        }
+        string body = "";
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!body.Contains("edge.smtpd.connections", StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            HttpListenerContext push = await collector.GetContextAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal("POST", push.Request.HttpMethod);
+            Assert.Equal("/v1/metrics", push.Request.Url!.AbsolutePath);
+            Assert.Equal("application/x-protobuf", push.Request.ContentType);
+            using var content = new MemoryStream();
+            await push.Request.InputStream.CopyToAsync(content);
+            body = System.Text.Encoding.Latin1.GetString(content.ToArray());
+            push.Response.StatusCode = 200;
+            push.Response.Close();
+        }
+        Assert.Contains("edge.smtpd.connections", body);
+        Assert.Contains("service.name", body);
+    }
+
     [Fact]
     public async Task Only_get_metrics_is_served_and_a_bad_address_is_refused_at_its_line()
     {
@@ -216,5 +247,9 @@ public class MetricsTests
         var e = await Assert.ThrowsAsync<ConfigException>(() => Hosting.EdgeServer.StartAsync(config.Path));
         Assert.Equal($"{config.File("main.cf")}, line 6: parameter edge_metrics_listen: \"metrics.example:9025\" is not address:port " +
             "([address]:port for IPv6) or unix:PATH", e.Message);
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + "\nedge_metrics_otlp_endpoint = collector.example:4318\n");
+        e = await Assert.ThrowsAsync<ConfigException>(() => Hosting.EdgeServer.StartAsync(config.Path));
+        Assert.Equal($"{config.File("main.cf")}, line 6: parameter edge_metrics_otlp_endpoint: \"collector.example:4318\" is not an http:// or " +
+            "https:// URL (an OTLP/HTTP collector, such as http://127.0.0.1:4318)", e.Message);
     }
 }
