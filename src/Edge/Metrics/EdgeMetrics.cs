@@ -46,7 +46,8 @@ internal static class EdgeMetrics
         advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] });
 
     public static readonly Counter<long> Deliveries = Meter.CreateCounter<long>("edge.delivery.recipients", "{recipient}",
-        "Delivery attempts per recipient, by transport and status (sent, deferred, bounced, expired, SOFTBOUNCE), as the status= log lines say");
+        "Delivery attempts per recipient, by transport, address class (local, virtual_alias, virtual_mailbox, relay, default) " +
+        "and status (sent, deferred, bounced, expired, SOFTBOUNCE), as the status= log lines say");
 
     public static readonly Histogram<double> DeliveryDuration = Meter.CreateHistogram("edge.delivery.duration", "s",
         "Time of the delivery attempt that gave a recipient its status, by transport (the last of the log line's delays=)",

@@ -23,6 +23,16 @@ internal sealed class TransportResolver(
     /// <summary>The address the queue manager delivers <paramref name="recipient"/> as (<see cref="AddressClassifier.Delivered"/>).</summary>
     public string Delivered(string recipient) => classifier.Delivered(recipient);
 
+    /// <summary>The recipient's address class (trivial-rewrite's), as the metrics name it: local, virtual_alias, virtual_mailbox, relay or default.</summary>
+    public string ClassName(string recipient) => classifier.Classify(System.Text.Encoding.UTF8.GetBytes(recipient)) switch
+    {
+        AddressClass.Local => "local",
+        AddressClass.VirtualAlias => "virtual_alias",
+        AddressClass.VirtualMailbox => "virtual_mailbox",
+        AddressClass.Relay => "relay",
+        _ => "default",
+    };
+
     public Route Resolve(string recipient)
     {
         int at = recipient.LastIndexOf('@');

@@ -5,6 +5,7 @@ using Edge.Logging;
 using Edge.Mail;
 using Edge.Metrics;
 using Edge.Queue;
+using Edge.Resolve;
 
 namespace Edge.Scheduler;
 
@@ -55,7 +56,7 @@ internal sealed partial class QueueManager
                 final = final with { Status = DeliveryStatus.Deferred, Dsn = "4" + final.Dsn[1..] };
             }
             finals[i] = final;
-            Log(entry.Id, message, final, expired, age, took, softBounce);
+            Log(entry.Id, message, final, expired, age, took, softBounce, attempt.Settings.Resolver);
             if (final.Status == DeliveryStatus.Deferred || (final.Status == DeliveryStatus.Sent && !WantsSuccessNotice(message, final)))
             {
                 last = _queue.AppendStatus(entry.Id, final.Recipient, final.Status, next, final.Reason);
@@ -149,7 +150,8 @@ internal sealed partial class QueueManager
         result.Status == DeliveryStatus.Sent && result.SuccessAction is not null && message.Sender.Length > 0
         && (message.Recipients[result.Recipient].Notify & DsnNotify.Success) != 0;
 
-    private static void Log(QueueId id, QueuedMessage message, DeliveryResult final, bool expired, TimeSpan age, TimeSpan took, bool softBounce)
+    private static void Log(QueueId id, QueuedMessage message, DeliveryResult final, bool expired, TimeSpan age, TimeSpan took, bool softBounce,
+        TransportResolver resolver)
     {
         string status = softBounce ? "SOFTBOUNCE" : final.Status switch
         {
@@ -163,7 +165,7 @@ internal sealed partial class QueueManager
         QueuedRecipient recipient = message.Recipients[final.Recipient];
         MailLog.Info($"{id}: to=<{recipient.Address}>,{OriginalTo(recipient)} relay={final.Relay}, delay={delay}, delays={waited}/0/0/{transmission}, dsn={final.Dsn}, status={status} ({final.Reason})", final.Service);
         var transport = EdgeMetrics.Tag("transport", final.Service);
-        EdgeMetrics.Deliveries.Add(1, transport, EdgeMetrics.Tag("status", status));
+        EdgeMetrics.Deliveries.Add(1, transport, EdgeMetrics.Tag("class", resolver.ClassName(recipient.Address)), EdgeMetrics.Tag("status", status));
         EdgeMetrics.DeliveryDuration.Record(took.TotalSeconds, transport);
     }
 

@@ -134,7 +134,7 @@ public class MetricsTests
             await Task.Delay(100);
             page = await ScrapeAsync(metricsPort);
         }
-        Assert.Equal(queued, Sum(page, "edge_delivery_recipients_total", ("transport", "smtp"), ("status", "sent")));
+        Assert.Equal(queued, Sum(page, "edge_delivery_recipients_total", ("transport", "smtp"), ("class", "relay"), ("status", "sent")));
         const string Sent = @"smtp\[\d+\]: [0-9A-Za-z]+: to=<user\d@sink\.example>, relay=127\.0\.0\.1.*status=sent";
         await edge.WaitForLogLinesAsync(Sent, queued);
         Assert.Equal(queued, Count(edge, Sent));
