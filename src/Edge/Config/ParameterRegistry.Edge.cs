@@ -16,6 +16,11 @@ public static partial class ParameterRegistry
         // Where the metrics are also pushed over OTLP (HTTP with protobuf, to ENDPOINT/v1/metrics), and how often;
         // empty for no push.
         Str("edge_metrics_otlp_endpoint", ""),
+        // The admin HTTP API (the queue, postsuper's and postqueue's actions, reload, health and readiness) on the
+        // edge_metrics_listen endpoint. Bound to other than loopback or a Unix socket it needs a token file, whose
+        // content clients send as "Authorization: Bearer TOKEN"; with one, every API route wants it.
+        Bool("edge_admin_api", "no"),
+        Str("edge_admin_token_file", ""),
         Time("edge_metrics_otlp_interval", "60s"),
         // The longest an SMTP session may last, however busy, so that no client holds a connection
         // forever by trickling bytes (smtpd_per_request_deadline bounds each command).

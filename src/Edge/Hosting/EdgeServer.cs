@@ -206,6 +206,12 @@ internal sealed class EdgeServer : IAsyncDisposable
             });
             EndPoint? metrics = MetricsEndpoint.From(main, queueDirectory);
             Uri? otlp = MetricsEndpoint.OtlpFrom(main);
+            AdminApi? api = main.GetBool("edge_admin_api")
+                ? new AdminApi(queue, () => server is null ? "Edge is still starting" : server.Reload(),
+                    site => server?._qmgr?.FlushAsync(site) ?? Task.FromResult<string?>("no queue manager runs (master.cf has no qmgr)"),
+                    () => server?._qmgr?.Wake(), () => server is not null && !lifetime.Stopping.IsCancellationRequested,
+                    MetricsEndpoint.AdminToken(main, metrics))
+                : null;
             if (metrics is not null || otlp is not null)
             {
                 MetricsEndpoint.AddServices(builder.Services, metrics is not null, otlp, main.GetTime("edge_metrics_otlp_interval"));
@@ -242,7 +248,7 @@ internal sealed class EdgeServer : IAsyncDisposable
             WebApplication app = builder.Build();
             if (metrics is not null)
             {
-                MetricsEndpoint.Map(app);
+                MetricsEndpoint.Map(app, api);
             }
             try
             {

@@ -15,7 +15,8 @@ namespace Edge.Hosting;
 /// <summary>
 /// edge_metrics_listen: an HTTP/1.1 endpoint beside the SMTP listeners, in the same Kestrel, where GET /metrics gives
 /// the meter "Edge" in Prometheus' text format through OpenTelemetry's exporter (whose aggregation adds no allocation
-/// to the code that counts). Every other path is 404. edge_metrics_otlp_endpoint pushes the same figures over OTLP.
+/// to the code that counts), and where the admin API answers when edge_admin_api is on. Every other path is 404.
+/// edge_metrics_otlp_endpoint pushes the same figures over OTLP.
 /// </summary>
 internal static class MetricsEndpoint
 {
@@ -77,6 +78,7 @@ internal static class MetricsEndpoint
         if (endpoint is UnixDomainSocketEndPoint unix)
         {
             string path = unix.ToString();
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.Delete(path);
             kestrel.ListenUnixSocket(path, listen => listen.Protocols = HttpProtocols.Http1);
         }
@@ -86,13 +88,45 @@ internal static class MetricsEndpoint
         }
     }
 
-    public static void Map(WebApplication app)
+    /// <summary>
+    /// edge_admin_api: its token (null: none asked for), or the configuration error. The API needs the endpoint, and
+    /// one that others than this host can reach needs a token.
+    /// </summary>
+    public static byte[]? AdminToken(MainConfig config, EndPoint? endpoint)
+    {
+        string file = config.Get("edge_admin_token_file");
+        if (endpoint is null)
+        {
+            throw config.Error("edge_admin_api", "the admin API answers on edge_metrics_listen, which is empty");
+        }
+        if (file.Length == 0)
+        {
+            return endpoint is IPEndPoint ip && !IPAddress.IsLoopback(ip.Address)
+                ? throw config.Error("edge_admin_api", $"edge_metrics_listen ({ip}) is not a loopback address: set edge_admin_token_file, " +
+                    "whose token clients must send")
+                : null;
+        }
+        string token;
+        try
+        {
+            token = File.ReadAllText(file).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw config.Error("edge_admin_token_file", $"cannot read {file}: {e.Message}");
+        }
+        return token.Length == 0 ? throw config.Error("edge_admin_token_file", $"{file} is empty") : System.Text.Encoding.UTF8.GetBytes(token);
+    }
+
+    public static void Map(WebApplication app, Admin.AdminApi? api)
     {
         app.UseOpenTelemetryPrometheusScrapingEndpoint(context => context.Request.Path == "/metrics" && HttpMethods.IsGet(context.Request.Method));
-        app.Run(context =>
+        app.Run(async context =>
         {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return Task.CompletedTask;
+            if (api is null || !await api.TryAnswerAsync(context))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+            }
         });
     }
 }
