@@ -11,7 +11,13 @@ internal readonly record struct RestrictionStep(Restriction Kind, ILookupTable? 
     DnsList? List = null, IPolicy? Policy = null)
 {
     /// <summary>What the step is called where a decision is counted: made once, when the list is read.</summary>
-    public RestrictionLabel Label { get; } = new(RestrictionList.NameOf(Kind), TableName ?? List?.Domain ?? "");
+    public RestrictionLabel Label { get; } = new(Kind switch
+    {
+        // Written as a bare type:table or a class name, these have no restriction name of their own.
+        Restriction.CheckListAccess => "access_table",
+        Restriction.RestrictionClass => "restriction_class",
+        _ => RestrictionList.NameOf(Kind),
+    }, TableName ?? List?.Domain ?? "");
 }
 
 /// <summary>
