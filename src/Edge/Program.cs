@@ -7,6 +7,7 @@ const string Usage = """
     usage: edge COMMAND [-c DIR] [options]
       run                 start the server (embedded default configuration without -c)
       postconf [-d|-n] [name ...]
+      postmap [-q KEY|-] [type:]file ...   look keys up, or check the files (also: postalias, newaliases)
       postqueue -p|-j|-f  list the queue (also: mailq), as JSON, or flush it
       postsuper -d|-h|-H|-r ID|ALL   delete, hold, release, requeue
       postcat -q ID       show a queued message
@@ -36,6 +37,7 @@ try
     {
         "run" => await RunCommand.RunAsync(CommandLine.Parse(rest)),
         "postconf" => PostconfCommand.Run(rest, Console.Out, Console.Error),
+        "postmap" or "postalias" or "newaliases" => PostmapCommand.Run(command, rest, Console.In, Console.Out, Console.Error),
         "postqueue" => await AdminCommands.PostqueueAsync(CommandLine.Parse(rest, "-s"), Console.Error),
         "mailq" => await AdminCommands.PostqueueAsync(CommandLine.Parse([.. rest, "-p"]), Console.Error),
         "postcat" => await AdminCommands.PostcatAsync(CommandLine.Parse(rest, "-q"), Console.Error),

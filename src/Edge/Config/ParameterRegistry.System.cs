@@ -48,7 +48,8 @@ public static partial class ParameterRegistry
         Meaningless(Str("setgid_group", "postdrop")),
         Warned(Str("default_privs", "nobody")),
         Str("export_environment", "TZ MAIL_CONFIG LANG"),
-        Meaningless(Str("default_database_type", "hash")),
+        // The type postmap and postalias give a map named without one; Edge reads the source file of every indexed type.
+        Str("default_database_type", "hash"),
         Meaningless(Str("process_id_directory", "pid")),
         Meaningless(Time("ipc_timeout", "3600s")),
         Meaningless(Time("max_idle", "100s")),
