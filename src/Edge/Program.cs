@@ -6,7 +6,7 @@ using Edge.Queue;
 const string Usage = """
     usage: edge COMMAND [-c DIR] [options]
       run                 start the server (embedded default configuration without -c)
-      postconf [-d|-n] [name ...]
+      postconf [-d|-n] [name ...] | -e name=value ... | -X name ... | -# name ... | -m | -a | -l
       postmap [-q KEY|-] [type:]file ...   look keys up, or check the files (also: postalias, newaliases)
       postqueue -p|-j|-f  list the queue (also: mailq), as JSON, or flush it
       postsuper -d|-h|-H|-r ID|ALL   delete, hold, release, requeue

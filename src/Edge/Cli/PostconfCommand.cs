@@ -6,16 +6,20 @@ namespace Edge.Cli;
 /// <c>edge postconf [-c DIR] [-d | -n] [-h] [-x] [name ...]</c>: prints main.cf parameters as Postfix's
 /// postconf does, so an administrator can compare the two. Values are printed as written unless -x
 /// asks for $name expansion. For the parameters -n prints or the command names, a note on standard error says
-/// which ones Edge does not implement yet or has no use for.
+/// which ones Edge does not implement yet or has no use for. <c>-e name=value ...</c>, <c>-X name ...</c> and
+/// <c>-# name ...</c> edit main.cf (PostconfEdit); <c>-m</c>, <c>-a</c> and <c>-l</c> list the lookup table types,
+/// SASL server types and mailbox locks Edge has.
 /// </summary>
 public static class PostconfCommand
 {
-    const string Usage = "usage: edge postconf [-c config_dir] [-d | -n] [-h] [-x] [name ...]";
+    const string Usage = "usage: edge postconf [-c config_dir] [-d | -n] [-h] [-x] [name ...] | -e name=value ... | -X name ... | -# name ... | -m | -a | -l";
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         string? configDir = null;
         bool defaults = false, nonDefault = false, valuesOnly = false, expand = false;
+        PostconfEdit.Mode? edit = null;
+        string[]? listing = null;
         var names = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
@@ -48,6 +52,26 @@ public static class PostconfCommand
                     case 'x':
                         expand = true;
                         break;
+                    case 'e':
+                        edit = PostconfEdit.Mode.Edit;
+                        break;
+                    case 'X':
+                        edit = PostconfEdit.Mode.Remove;
+                        break;
+                    case '#':
+                        edit = PostconfEdit.Mode.CommentOut;
+                        break;
+                    case 'm':
+                        listing = Tables.TableFactory.Types;
+                        break;
+                    case 'a':
+                        // Dovecot's auth socket is Edge's one SASL server (Cyrus is refused).
+                        listing = ["dovecot"];
+                        break;
+                    case 'l':
+                        // What local and virtual delivery lock an mbox with.
+                        listing = ["flock"];
+                        break;
                     default:
                         return Fatal(stderr, Usage);
                 }
@@ -55,6 +79,20 @@ public static class PostconfCommand
         }
         if (defaults && nonDefault)
             return Fatal(stderr, "specify one of -d -n");
+        if (listing is not null)
+        {
+            foreach (string item in listing)
+                stdout.WriteLine(item);
+            return 0;
+        }
+        if (edit is { } mode)
+        {
+            if (configDir is null)
+                return Fatal(stderr, "-e, -X and -# edit DIR/main.cf: name the configuration directory with -c (without one, Edge runs on its built-in configuration)");
+            if (names.Count == 0)
+                return Fatal(stderr, Usage);
+            return PostconfEdit.Run(configDir, names, mode, stderr);
+        }
 
         try
         {

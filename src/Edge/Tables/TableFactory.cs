@@ -3,6 +3,10 @@ namespace Edge.Tables;
 /// <summary>Opens a "type:name" table reference from main.cf.</summary>
 internal static class TableFactory
 {
+    /// <summary>The types Open takes, as postconf -m lists them (unix takes passwd.byname only).</summary>
+    public static readonly string[] Types =
+        ["btree", "cdb", "cidr", "dbm", "hash", "inline", "lmdb", "nis", "pcre", "proxy", "regexp", "sdbm", "static", "texthash", "unix"];
+
     /// <summary>
     /// The table, or null with <paramref name="error"/> saying why it cannot be opened. Indexed types (hash,
     /// btree, lmdb, cdb, dbm) are read from the source file Postfix's postmap(1), or newaliases(1) for
@@ -49,7 +53,7 @@ internal static class TableFactory
 
     private static ILookupTable? Unsupported(string type, out string error)
     {
-        error = $"table type \"{type}\" is not supported yet (inline, static, texthash, hash, btree, lmdb, cdb, dbm, sdbm, cidr, regexp, pcre, unix:passwd.byname, nis and proxy: in front of them are)";
+        error = $"table type \"{type}\" is not supported yet ({string.Join(", ", Types)} are; unix takes passwd.byname only)";
         return null;
     }
 }

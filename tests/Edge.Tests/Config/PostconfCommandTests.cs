@@ -142,7 +142,8 @@ public class PostconfCommandTests
     [Fact]
     public void UnknownOptionIsFatalWithUsage()
     {
-        Assert.Equal((1, "", "postconf: fatal: usage: edge postconf [-c config_dir] [-d | -n] [-h] [-x] [name ...]\n"), Run("-q"));
+        Assert.Equal((1, "", "postconf: fatal: usage: edge postconf [-c config_dir] [-d | -n] [-h] [-x] [name ...] | -e name=value ... | " +
+            "-X name ... | -# name ... | -m | -a | -l\n"), Run("-q"));
     }
 
     [Fact]
