@@ -363,6 +363,11 @@ internal sealed partial class QueueStore : IAsyncDisposable
     private void ReportShortSegments()
     {
         long tail = _log.TailAddress;
+        // A log with no records (a new queue: FASTER's first address is past a header it never writes) needs no file.
+        if (tail <= _log.BeginAddress)
+        {
+            return;
+        }
         for (long segment = _log.BeginAddress >> SegmentSizeBits; segment <= (tail - 1) >> SegmentSizeBits; segment++)
         {
             long start = segment << SegmentSizeBits;

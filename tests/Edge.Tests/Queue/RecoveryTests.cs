@@ -144,6 +144,20 @@ public class RecoveryTests
         Assert.Equal(2, (await recovered.QueuedAsync()).Count);
     }
 
+    /// <summary>A new queue, and one that never held a record, is not a queue that lost records (every first start said so).</summary>
+    [Fact]
+    public async Task A_queue_without_records_starts_without_a_loss_warning()
+    {
+        using TempDirectory config = StoppedServerConfig();
+        for (int start = 0; start < 2; start++)
+        {
+            await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+            Assert.Contains("with 0 messages", edge.Log.First(l => l.Contains("daemon started")));
+            Assert.Equal(0, await edge.TerminateAsync());
+            Assert.DoesNotContain(edge.Log, line => line.Contains("queue log segment"));
+        }
+    }
+
     /// <summary>A segment cut short is reported with the file and offset where the records end, and how much committed log is gone.</summary>
     [Fact]
     public async Task A_truncated_segment_is_reported_with_the_file_and_offset_where_the_records_end()
