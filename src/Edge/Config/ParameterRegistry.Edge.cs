@@ -13,6 +13,9 @@ public static partial class ParameterRegistry
         // Where Prometheus scrapes Edge's metrics (GET /metrics over HTTP): address:port, IPv6 in brackets; empty for
         // no endpoint. Anyone who reaches it reads the figures, so it belongs on loopback or a management network.
         Str("edge_metrics_listen", ""),
+        // The mail log's lines: postfix (syslog's shape, what pflogsumm and Postfix's own tools read) or json (one
+        // object per line, with the queue ID, client, addresses, relay, delays, DSN and status as fields). Read at start-up.
+        Choice("edge_log_format", "postfix", "postfix", "json"),
         // Where the metrics are also pushed over OTLP (HTTP with protobuf, to ENDPOINT/v1/metrics), and how often;
         // empty for no push.
         Str("edge_metrics_otlp_endpoint", ""),

@@ -166,7 +166,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         // Routing and transports are checked before anything listens, like the rest of the configuration.
         var smtpClient = new SmtpDeliveryAgent();
         QueueManagerSettings delivery = DeliveryFactory.Settings(main, master, smtpClient);
-        MailLog.Configure(main.Get("myhostname"));
+        MailLog.Configure(main.Get("myhostname"), json: main.Get("edge_log_format").Equals("json", StringComparison.OrdinalIgnoreCase));
         foreach (string warning in warnings)
         {
             MailLog.Warning(warning, "master");
@@ -307,6 +307,10 @@ internal sealed class EdgeServer : IAsyncDisposable
         if (!fresh.Select(l => l.Service).SequenceEqual(_listeners.Select(l => l.Service)))
         {
             MailLog.Warning("reload: master.cf listeners changed; they take effect when Edge is restarted", "master");
+        }
+        if (main.Get("edge_log_format").Equals("json", StringComparison.OrdinalIgnoreCase) != MailLog.Json)
+        {
+            MailLog.Warning("reload: edge_log_format changed; it takes effect when Edge is restarted", "master");
         }
         if (Path.GetFullPath(main.Get("queue_directory")) != _queueDirectory)
         {

@@ -24,12 +24,20 @@ internal static class MailLog
     private static Task? s_writer;
     private static TextWriter s_output = new StreamWriter(Console.OpenStandardOutput(), bufferSize: 64 * 1024) { AutoFlush = false };
     private static long s_pending;
+    private static bool s_json;
 
-    /// <summary>Host name shown in each line (the first label of myhostname, as syslog shows it).</summary>
-    public static void Configure(string myhostname, TextWriter? output = null)
+    /// <summary>Whether lines are written as JSON (edge_log_format = json).</summary>
+    public static bool Json => s_json;
+
+    /// <summary>
+    /// Host name shown in each line (the first label of myhostname, as syslog shows it), and the format:
+    /// Postfix's syslog lines, or JSON objects (edge_log_format = json).
+    /// </summary>
+    public static void Configure(string myhostname, TextWriter? output = null, bool json = false)
     {
         int dot = myhostname.IndexOf('.');
         s_host = dot > 0 ? myhostname[..dot] : myhostname;
+        s_json = json;
         if (output is not null)
         {
             s_output = output;
@@ -122,6 +130,14 @@ internal static class MailLog
 
     private static void WriteEntry(Entry entry)
     {
+        if (s_json)
+        {
+            ReadOnlySpan<byte> json = JsonLogFormat.Format(entry.Time, s_host, entry.Service, s_pid, entry.Length < 0,
+                entry.Buffer.AsSpan(0, Math.Abs(entry.Length)));
+            s_output.Write(System.Text.Encoding.UTF8.GetString(json));
+            LogBuffers.Return(entry.Buffer);
+            return;
+        }
         Span<char> stamp = stackalloc char[16];
         entry.Time.TryFormat(stamp, out int n, "MMM d HH:mm:ss", CultureInfo.InvariantCulture);
         TextWriter output = s_output;
