@@ -3,7 +3,7 @@
 # software the tests talk to (swaks; Postfix for smtp-source and smtp-sink; dnsmasq; Dovecot LMTP; pflogsumm;
 # the postgrey policy server; opendkim and rspamd as mail filters; redis-server and haproxy for the shared
 # policy store behind a load balancer; openssl's s_client as a TLS client; strace to see that a 250 waits for fsync;
-# Prometheus' promtool to check the metrics page), builds,
+# Prometheus' promtool to check the metrics page; headless Chromium to load the queue page), builds,
 # tests, and prints the runner's summary.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -40,11 +40,21 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
   [ -z "$policy" ] || $sudo rm -f "$policy"
 fi
+if ! command -v chromium >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "Installing test peer: chromium"
+  $sudo apt-get update -qq
+  # The browser alone: the desktop packages it recommends are not needed to load a page headless.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
 
 # Tests hold many sockets at once.
 ulimit -n 65536 2>/dev/null || true
 
 rm -rf TestResults
+# Files the tests keep for people to look at (the queue page's screenshot).
+export EDGE_TEST_ARTIFACTS="$PWD/TestResults/artifacts"
 status=0
 # --blame-crash: should the test host die (it did, rarely, with a segfault in the runtime's background GC), the
 # log names the tests that were running and TestResults keeps a dump of the process to find the cause.

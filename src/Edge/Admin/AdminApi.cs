@@ -7,14 +7,17 @@ using Microsoft.AspNetCore.Http;
 
 namespace Edge.Admin;
 
+/// <summary>What the queue page shows besides the queue: the scheduler's destinations, the last minute's rates, the host's name.</summary>
+internal sealed record QueueLive(Func<IReadOnlyList<DestinationRow>> Destinations, Func<RecentRates> Rates, string Hostname);
+
 /// <summary>
 /// The admin HTTP API (edge_admin_api = yes), on the metrics endpoint: the queue as JSON (postqueue -j's fields), one
-/// message as postcat shows it, postsuper's hold, release, delete and requeue, postqueue's flush, reload, and the
-/// health and readiness probes. With edge_admin_token_file, every route but the probes wants "Authorization: Bearer
+/// message as postcat shows it, postsuper's hold, release, delete and requeue, postqueue's flush, reload, the
+/// health and readiness probes, and the queue page (GET /queue, QueuePage). With edge_admin_token_file, every route but the probes wants "Authorization: Bearer
 /// TOKEN". Changes answer with postsuper's summary; what is not queued is 404, a refusal 409 with the reason.
 /// </summary>
 internal sealed class AdminApi(QueueStore store, Func<string?> reload, Func<string?, Task<string?>> flush, Action wake,
-    Func<bool> ready, byte[]? token)
+    Func<bool> ready, byte[]? token, QueueLive live)
 {
     private static readonly Dictionary<string, char> Operations = new(StringComparer.Ordinal)
     {
@@ -33,7 +36,7 @@ internal sealed class AdminApi(QueueStore store, Func<string?> reload, Func<stri
             await TextAsync(context, up ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable, up ? "ok\n" : "not ready\n");
             return true;
         }
-        if (!path.StartsWith("/api/", StringComparison.Ordinal))
+        if (!path.StartsWith("/api/", StringComparison.Ordinal) && path != "/queue")
         {
             return false;
         }
@@ -45,6 +48,11 @@ internal sealed class AdminApi(QueueStore store, Func<string?> reload, Func<stri
         }
         // Off the socket I/O thread: a listing reads the whole queue.
         await Task.Yield();
+        if (path == "/queue")
+        {
+            await PageAsync(context);
+            return true;
+        }
         string[] parts = path[5..].Split('/');
         try
         {
@@ -83,6 +91,13 @@ internal sealed class AdminApi(QueueStore store, Func<string?> reload, Func<stri
         string lines = await QueueAdministration.JsonAsync(store, context.RequestAborted);
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync("[" + string.Join(",", lines.Split('\n', StringSplitOptions.RemoveEmptyEntries)) + "]\n", context.RequestAborted);
+    }
+
+    private async Task PageAsync(HttpContext context)
+    {
+        string page = QueuePage.Render(await store.ListAsync(context.RequestAborted), live.Destinations(), live.Rates(), live.Hostname, DateTimeOffset.UtcNow);
+        context.Response.ContentType = "text/html; charset=utf-8";
+        await context.Response.WriteAsync(page, context.RequestAborted);
     }
 
     private async Task MessageAsync(HttpContext context, string id)

@@ -3,6 +3,9 @@ using Edge.Queue;
 
 namespace Edge.Admin;
 
+/// <summary>The queue's shape: the age columns' headers, the TOTAL row, then one row per domain, busiest first.</summary>
+internal sealed record QueueShape(string[] Headers, int[] Total, IReadOnlyList<(string Domain, int[] Counts)> Rows);
+
 /// <summary>
 /// qshape(1): the queue's shape, one row per recipient (or sender) domain and one column per age bucket in
 /// minutes (5, 10, 20 … doubling), with the TOTAL row first and the busiest domains after it.
@@ -10,6 +13,31 @@ namespace Edge.Admin;
 internal static class QshapeFormatter
 {
     public static string Format(IReadOnlyList<(QueuedMessage Message, QueueEntry Entry)> queue, bool senders,
+        DateTimeOffset now, int bucketMinutes = 5, int buckets = 10)
+    {
+        QueueShape shape = Shape(queue, senders, now, bucketMinutes, buckets);
+        int[] widths = [.. shape.Headers.Select(h => Math.Max(h.Length, 4))];
+        var text = new StringBuilder();
+        void Row(string name, IEnumerable<string> cells)
+        {
+            text.Append(name.PadLeft(30));
+            int i = 0;
+            foreach (string cell in cells)
+            {
+                text.Append(' ').Append(cell.PadLeft(widths[i++]));
+            }
+            text.Append('\n');
+        }
+        Row("", shape.Headers);
+        Row("TOTAL", shape.Total.Select(c => c.ToString()));
+        foreach ((string domain, int[] counts) in shape.Rows)
+        {
+            Row(domain, counts.Select(c => c.ToString()));
+        }
+        return text.ToString();
+    }
+
+    public static QueueShape Shape(IReadOnlyList<(QueuedMessage Message, QueueEntry Entry)> queue, bool senders,
         DateTimeOffset now, int bucketMinutes = 5, int buckets = 10)
     {
         int[] limits = [.. Enumerable.Range(0, buckets - 1).Select(i => bucketMinutes << i)];
@@ -47,24 +75,6 @@ internal static class QshapeFormatter
         }
 
         string[] headers = ["T", .. limits.Select(l => l.ToString()), $"{limits[^1]}+"];
-        int[] widths = [.. headers.Select(h => Math.Max(h.Length, 4))];
-        var text = new StringBuilder();
-        void Row(string name, IEnumerable<string> cells)
-        {
-            text.Append(name.PadLeft(30));
-            int i = 0;
-            foreach (string cell in cells)
-            {
-                text.Append(' ').Append(cell.PadLeft(widths[i++]));
-            }
-            text.Append('\n');
-        }
-        Row("", headers);
-        Row("TOTAL", total.Select(c => c.ToString()));
-        foreach ((string domain, int[] counts) in rows.OrderByDescending(r => r.Value[0]).ThenBy(r => r.Key))
-        {
-            Row(domain, counts.Select(c => c.ToString()));
-        }
-        return text.ToString();
+        return new QueueShape(headers, total, [.. rows.OrderByDescending(r => r.Value[0]).ThenBy(r => r.Key).Select(r => (r.Key, r.Value))]);
     }
 }

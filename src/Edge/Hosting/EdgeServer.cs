@@ -40,6 +40,7 @@ internal sealed class EdgeServer : IAsyncDisposable
     private readonly PolicyStores _stores;
     private readonly AddressVerifier _verifier;
     private readonly QueueMetrics _queueMetrics;
+    private readonly RecentRateWindow _rates = new();
 
     /// <summary>The stop signals sessions watch: first "finish your message", then "end now".</summary>
     private sealed class Lifetime : IDisposable
@@ -210,7 +211,11 @@ internal sealed class EdgeServer : IAsyncDisposable
                 ? new AdminApi(queue, () => server is null ? "Edge is still starting" : server.Reload(),
                     site => server?._qmgr?.FlushAsync(site) ?? Task.FromResult<string?>("no queue manager runs (master.cf has no qmgr)"),
                     () => server?._qmgr?.Wake(), () => server is not null && !lifetime.Stopping.IsCancellationRequested,
-                    MetricsEndpoint.AdminToken(main, metrics))
+                    MetricsEndpoint.AdminToken(main, metrics),
+                    new QueueLive(() => server?._qmgr is { } manager
+                            ? [.. manager.Destinations().Select(d => new DestinationRow(d.Route.Transport, d.Route.Nexthop, d.Window, d.Busy, d.Dead?.Until, d.Dead?.Reason))]
+                            : [],
+                        () => server?._rates.Snapshot() ?? new RecentRates(0, 0, 0, 0), main.Get("myhostname")))
                 : null;
             if (metrics is not null || otlp is not null)
             {
@@ -420,6 +425,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         await _smtpClient.DisposeAsync();
         await _stores.DisposeAsync();
         _queueMetrics.Dispose();
+        _rates.Dispose();
         _lifetime.Dispose();
         await _queue.DisposeAsync();
         MailLog.Info("terminating on signal", "master");

@@ -25,6 +25,10 @@ internal sealed partial class QueueManager
         return meter;
     }
 
+    /// <summary>Each destination the scheduler knows now: its route, window, deliveries in progress and death, for the queue page.</summary>
+    public IReadOnlyList<(Route Route, int Window, int Busy, (DateTimeOffset Until, string Reason)? Dead)> Destinations() =>
+        [.. _destinations.Select(pair => (pair.Key, pair.Value.Window, pair.Value.Busy, pair.Value.Dead))];
+
     private IEnumerable<Measurement<long>> Measure(Func<Destination, int> figure) =>
         _destinations.GroupBy(pair => pair.Key.Transport)
             .Select(transport => new Measurement<long>(transport.Sum(pair => figure(pair.Value)), EdgeMetrics.Tag("transport", transport.Key)));
