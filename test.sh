@@ -3,7 +3,8 @@
 # software the tests talk to (swaks; Postfix for smtp-source and smtp-sink; dnsmasq; Dovecot LMTP; pflogsumm;
 # the postgrey policy server; opendkim and rspamd as mail filters; redis-server and haproxy for the shared
 # policy store behind a load balancer; openssl's s_client as a TLS client; strace to see that a 250 waits for fsync;
-# Prometheus' promtool to check the metrics page; headless Chromium to load the queue page), builds,
+# Prometheus' promtool to check the metrics page; headless Chromium to load the queue page; systemd-analyze to verify
+# the unit in deploy/), builds,
 # tests, and prints the runner's summary.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,6 +24,7 @@ command -v opendkim-genkey >/dev/null 2>&1 || need+=(opendkim-tools)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v strace >/dev/null 2>&1 || need+=(strace)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -13,6 +13,7 @@ const string Usage = """
       postcat -q ID       show a queued message
       qshape [-s]         the queue by recipient (or sender) domain and age
       reload              make the running server re-read its configuration
+      postfix start|stop|status|reload|check|flush   as Postfix's postfix(1); start needs maillog_file
       check               check the configuration, its tables and policies, without starting
       policy test FILE [--stage NAME] [--message FILE] name=value ...
                           one call of a policy script: its action, then its log lines
@@ -42,6 +43,7 @@ try
         "mailq" => await AdminCommands.PostqueueAsync(CommandLine.Parse([.. rest, "-p"]), Console.Error),
         "postcat" => await AdminCommands.PostcatAsync(CommandLine.Parse(rest, "-q"), Console.Error),
         "reload" => await AdminCommands.ReloadAsync(CommandLine.Parse(rest), Console.Error),
+        "postfix" => await PostfixCommand.RunAsync(CommandLine.Parse(rest), Console.Error),
         "check" => await CheckCommand.RunAsync(CommandLine.Parse(rest), Console.Error),
         "policy" => await PolicyCommand.RunAsync(rest, Console.Out, Console.Error),
         "qshape" => await AdminCommands.QshapeAsync(CommandLine.Parse(rest), Console.Error),

@@ -19,7 +19,9 @@ public static partial class ParameterRegistry
         Meaningless(Str("multi_instance_name", "")),
         Warned(Str("syslog_name", "${multi_instance_name?{$multi_instance_name}:{postfix}}")),
         Meaningless(Str("syslog_facility", "mail")),
-        Warned(Str("maillog_file", "")),
+        // Where the mail log goes instead of standard output (appended to; /dev/stdout is standard output), as Postfix's
+        // postlogd writes it. edge postfix start needs it: a started server has no terminal.
+        Str("maillog_file", ""),
 
         List("inet_interfaces", "all"),
         List("inet_protocols", "all"),

@@ -125,6 +125,25 @@ internal sealed class EdgeServer : IAsyncDisposable
         return (main, master, listeners);
     }
 
+    /// <summary>maillog_file opened for appending; null for standard output (empty, or /dev/stdout as in Postfix).</summary>
+    private static TextWriter? MaillogFile(MainConfig main)
+    {
+        string path = main.Get("maillog_file");
+        if (path.Length == 0 || path == "/dev/stdout")
+        {
+            return null;
+        }
+        try
+        {
+            var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            return new StreamWriter(file, bufferSize: 64 * 1024) { AutoFlush = false };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw main.Error("maillog_file", $"cannot open {path} for appending: {e.Message}");
+        }
+    }
+
     /// <summary>The tlsproxy that does a postscreen service's STARTTLS: master.cf's unix service named tlsproxy_service_name.</summary>
     internal static MasterService? TlsProxy(MasterConfig master, MainConfig postscreen)
     {
@@ -167,7 +186,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         // Routing and transports are checked before anything listens, like the rest of the configuration.
         var smtpClient = new SmtpDeliveryAgent();
         QueueManagerSettings delivery = DeliveryFactory.Settings(main, master, smtpClient);
-        MailLog.Configure(main.Get("myhostname"), json: main.Get("edge_log_format").Equals("json", StringComparison.OrdinalIgnoreCase));
+        MailLog.Configure(main.Get("myhostname"), MaillogFile(main), main.Get("edge_log_format").Equals("json", StringComparison.OrdinalIgnoreCase));
         foreach (string warning in warnings)
         {
             MailLog.Warning(warning, "master");

@@ -51,6 +51,23 @@ internal sealed class QueueLock : IDisposable
         }
     }
 
+    /// <summary>The process ID of the server that holds the queue; null when none does.</summary>
+    public static int? Owner(string queueDirectory)
+    {
+        if (IsFree(queueDirectory))
+        {
+            return null;
+        }
+        try
+        {
+            return int.TryParse(File.ReadAllText(PidFileOf(queueDirectory)).Trim(), out int pid) ? pid : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     private static string TryReadOwner(string path)
     {
         try

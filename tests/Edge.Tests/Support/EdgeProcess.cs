@@ -27,7 +27,7 @@ public sealed partial class EdgeProcess : IAsyncDisposable
 
     public IReadOnlyList<string> Log => _log.ToArray();
 
-    private static string EdgeDll => Path.Combine(AppContext.BaseDirectory, "edge.dll");
+    public static string EdgeDll => Path.Combine(AppContext.BaseDirectory, "edge.dll");
 
     private static ProcessStartInfo StartInfo(string workingDirectory, IEnumerable<string> args, IReadOnlyList<string>? tracer = null)
     {

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using Edge.Config;
+using Edge.Queue;
+
+namespace Edge.Cli;
+
+/// <summary>
+/// <c>edge postfix start|stop|status|reload|check|flush</c>, as Postfix's postfix(1) with its postfix-script messages.
+/// start runs <c>edge run</c> in a session of its own (setsid) and waits until it owns the queue: its log goes to
+/// maillog_file, which start therefore needs; its pid is in queue_directory/pid/master.pid. stop sends SIGTERM (the
+/// graceful stop) and waits until the queue is free. Under systemd, run <c>edge run</c> itself (deploy/systemd).
+/// </summary>
+internal static partial class PostfixCommand
+{
+    private const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    private static readonly TimeSpan StartLimit = TimeSpan.FromSeconds(60);
+
+    public static async Task<int> RunAsync(CommandLine line, TextWriter stderr)
+    {
+        string action = line.Arguments.Count == 1 ? line.Arguments[0] : "";
+        switch (action)
+        {
+            case "reload":
+                return await AdminCommands.ReloadAsync(line, stderr);
+            case "check":
+                return await CheckCommand.RunAsync(line, stderr);
+            case "flush":
+                return await AdminCommands.PostqueueAsync(CommandLine.Parse(["-f", .. line.ConfigDirectory is { } d ? new[] { "-c", d } : []]), stderr);
+        }
+        if (action is not ("start" or "stop" or "status"))
+        {
+            throw new UsageException("usage: edge postfix [-c DIR] start|stop|status|reload|check|flush");
+        }
+        MainConfig config = MainConfig.Load(line.ConfigDirectory);
+        string queueDirectory = Path.GetFullPath(config.Get("queue_directory"));
+        int? running = QueueLock.Owner(queueDirectory);
+        switch (action)
+        {
+            case "status" when running is { } pid:
+                stderr.WriteLine($"edge/postfix-script: the Edge mail system is running: PID: {pid}");
+                return 0;
+            case "status":
+                stderr.WriteLine("edge/postfix-script: the Edge mail system is not running");
+                return 1;
+            case "stop" when running is { } pid:
+                stderr.WriteLine("edge/postfix-script: stopping the Edge mail system");
+                if (Kill(pid, SigTerm) != 0)
+                {
+                    return Fatal(stderr, $"cannot signal PID {pid}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())}");
+                }
+                return await WaitAsync(() => QueueLock.IsFree(queueDirectory), config.GetTime("edge_shutdown_time_limit") + TimeSpan.FromSeconds(30))
+                    ? 0 : Fatal(stderr, $"the Edge mail system (PID {pid}) did not stop");
+            case "stop":
+                return Fatal(stderr, "the Edge mail system is not running");
+            case "start" when running is { } pid:
+                return Fatal(stderr, $"the Edge mail system is already running: PID: {pid}");
+        }
+        string maillog = config.Get("maillog_file");
+        if (maillog.Length == 0 || maillog == "/dev/stdout")
+        {
+            return Fatal(stderr, "a started Edge has no terminal to log to: set maillog_file, or run edge run in the foreground (under systemd: deploy/systemd/edge.service)");
+        }
+        stderr.WriteLine("edge/postfix-script: starting the Edge mail system");
+        // The server gets pipes for its standard streams, not the caller's: a script reading this command's output must
+        // see it end. What the server says before its log is open, a fatal error above all, is read here and passed on.
+        var start = new ProcessStartInfo("setsid")
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add("--fork");
+        start.ArgumentList.Add(Environment.ProcessPath!);
+        // Run as "dotnet edge.dll", the program is the host and the assembly its first argument.
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        {
+            start.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
+        }
+        start.ArgumentList.Add("run");
+        if (line.ConfigDirectory is { } directory)
+        {
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(Path.GetFullPath(directory));
+        }
+        using Process launcher = Process.Start(start)!;
+        launcher.StandardInput.Close();
+        // Both end when the server exits (or closes them): then it is not running.
+        Task<string> said = launcher.StandardError.ReadToEndAsync();
+        Task<string> early = launcher.StandardOutput.ReadToEndAsync();
+        // Started: it owns the queue and its admin socket answers, which Kestrel binds with the SMTP listeners.
+        bool started = await WaitAsync(() => Answers(queueDirectory) || (said.IsCompleted && early.IsCompleted), StartLimit)
+            && QueueLock.Owner(queueDirectory) is not null;
+        if (!started)
+        {
+            stderr.Write(early.IsCompleted ? early.Result : "");
+            stderr.Write(said.IsCompleted ? said.Result : "");
+            return Fatal(stderr, $"the Edge mail system did not start (its log: {maillog})");
+        }
+        return 0;
+    }
+
+    private static bool Answers(string queueDirectory)
+    {
+        if (QueueLock.Owner(queueDirectory) is null)
+        {
+            return false;
+        }
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream,
+            System.Net.Sockets.ProtocolType.Unspecified);
+        try
+        {
+            socket.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(Admin.AdminSocket.PathOf(queueDirectory)));
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<bool> WaitAsync(Func<bool> done, TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!done())
+        {
+            if (clock.Elapsed > limit)
+            {
+                return false;
+            }
+            await Task.Delay(100);
+        }
+        return true;
+    }
+
+    private static int Fatal(TextWriter stderr, string message)
+    {
+        stderr.WriteLine($"edge/postfix-script: fatal: {message}");
+        return 1;
+    }
+}
