@@ -53,7 +53,7 @@ internal static class TableFactory
 
     private static ILookupTable? Unsupported(string type, out string error)
     {
-        error = $"table type \"{type}\" is not supported yet ({string.Join(", ", Types)} are; unix takes passwd.byname only)";
+        error = $"table type \"{type}\" is not supported yet ({string.Join(", ", Types)} are, unix only as unix:passwd.byname)";
         return null;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Edge.Tests.Support;
 
 namespace Edge.Tests.Metrics;

@@ -59,15 +59,8 @@ internal sealed partial class ScreenSession
             handshake.CancelAfter(_s.CommandTimeLimit);
             try
             {
-                await stream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-                {
-                    ServerCertificate = proxy.Certificate,
-                    EnabledSslProtocols = proxy.Settings.Protocols,
-                    CipherSuitesPolicy = proxy.Settings.Ciphers,
-                    ClientCertificateRequired = proxy.Settings.AskClientCertificate,
-                    // postscreen takes no mail: a client certificate is asked for only as tlsproxy_tls_ask_ccert says, never judged.
-                    RemoteCertificateValidationCallback = static (_, _, _, _) => true,
-                }, handshake.Token);
+                // postscreen takes no mail: a client certificate is asked for only as tlsproxy_tls_ask_ccert says, never judged.
+                await stream.AuthenticateAsServerAsync(proxy.Settings.HandshakeOptions(proxy.Certificate), handshake.Token);
             }
             catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException && !_hardStop.IsCancellationRequested)
             {

@@ -368,15 +368,8 @@ internal sealed partial class SmtpSession
             handshake.CancelAfter(_s.StartTlsTimeout);
             try
             {
-                await stream.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-                {
-                    ServerCertificate = _s.Certificate,
-                    EnabledSslProtocols = settings.Protocols,
-                    CipherSuitesPolicy = settings.Ciphers,
-                    // smtpd_tls_ask_ccert: the certificate is asked for, and any is taken; whether it is trusted is decided below.
-                    ClientCertificateRequired = settings.AskClientCertificate,
-                    RemoteCertificateValidationCallback = static (_, _, _, _) => true,
-                }, handshake.Token);
+                // smtpd_tls_ask_ccert: the certificate is asked for, and any is taken; whether it is trusted is decided below.
+                await stream.AuthenticateAsServerAsync(settings.HandshakeOptions(_s.Certificate), handshake.Token);
             }
             catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
             {

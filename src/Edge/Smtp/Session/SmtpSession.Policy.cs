@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using Edge.Mail;
 using Edge.Restrictions.Policy;
 using Edge.Smtp.Tls;

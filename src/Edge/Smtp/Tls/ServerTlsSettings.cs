@@ -25,6 +25,19 @@ internal sealed record ServerTlsSettings(
 {
     public static ServerTlsSettings None { get; } = new(false, SslProtocols.None, null, false, false, [], false, 0, HashAlgorithmName.SHA256);
 
+    /// <summary>
+    /// The handshake's options: the protocols and ciphers allowed, and a client certificate asked for when the settings
+    /// say so. Any certificate is taken: whether it is trusted is decided after the handshake (ClientCertificates).
+    /// </summary>
+    public SslServerAuthenticationOptions HandshakeOptions(X509Certificate2? certificate) => new()
+    {
+        ServerCertificate = certificate,
+        EnabledSslProtocols = Protocols,
+        CipherSuitesPolicy = Ciphers,
+        ClientCertificateRequired = AskClientCertificate,
+        RemoteCertificateValidationCallback = static (_, _, _, _) => true,
+    };
+
     /// <param name="enforced">TLS is required (smtpd_tls_security_level = encrypt, or wrapper mode).</param>
     /// <param name="role">The settings' prefix: smtpd, or tlsproxy.</param>
     public static ServerTlsSettings From(MainConfig config, bool enforced, string role = "smtpd")
