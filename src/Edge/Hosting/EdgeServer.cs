@@ -144,6 +144,17 @@ internal sealed class EdgeServer : IAsyncDisposable
         }
     }
 
+    /// <summary>edge postlog's line, written into this server's log; false for a priority or tag postlog would not send.</summary>
+    private static bool Postlog(string priority, string tag, string text)
+    {
+        if (!PostlogLine.IsValid(priority, tag))
+        {
+            return false;
+        }
+        PostlogLine.Write(priority, tag, text);
+        return true;
+    }
+
     /// <summary>The tlsproxy that does a postscreen service's STARTTLS: master.cf's unix service named tlsproxy_service_name.</summary>
     internal static MasterService? TlsProxy(MasterConfig master, MainConfig postscreen)
     {
@@ -262,7 +273,7 @@ internal sealed class EdgeServer : IAsyncDisposable
                 Directory.CreateDirectory(Path.GetDirectoryName(adminPath)!);
                 File.Delete(adminPath);
                 var admin = new AdminSocket(queue, () => server!.Reload(), site => server!._qmgr?.FlushAsync(site) ?? Task.FromResult<string?>("no queue manager runs (master.cf has no qmgr)"),
-                    () => server!._qmgr?.Wake());
+                    () => server!._qmgr?.Wake(), Postlog);
                 kestrel.ListenUnixSocket(adminPath, listen => listen.Run(admin.HandleAsync));
                 if (metrics is not null)
                 {
