@@ -84,7 +84,7 @@ internal sealed class ContentChecks
     {
         foreach (ILookupTable table in tables)
         {
-            string? result = table is PatternTable patterns ? patterns.Lookup(subject) : table.Lookup(subject.Text.ToString());
+            string? result = table.Current is PatternTable patterns ? patterns.Lookup(subject) : table.Lookup(subject.Text.ToString());
             if (result is not null)
             {
                 return result;

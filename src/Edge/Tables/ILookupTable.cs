@@ -11,4 +11,7 @@ internal interface ILookupTable
     /// one by one in other tables (access(5)).
     /// </summary>
     bool IsPattern => false;
+
+    /// <summary>The table as it is now: itself, or for a table read again when its file changes, its latest reading.</summary>
+    ILookupTable Current => this;
 }

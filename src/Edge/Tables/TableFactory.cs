@@ -33,11 +33,12 @@ internal static class TableFactory
             return type switch
             {
                 "inline" => InlineTable.Parse(name, out error),
-                "texthash" => TextHashTable.Load(name),
-                "hash" or "btree" or "lmdb" or "cdb" or "dbm" or "sdbm" => aliases ? AliasFile.Load(name) : TextHashTable.Load(name),
-                "cidr" => CidrTable.Load(name),
-                "regexp" => PatternTable.Load(name, RegexpSyntax.Instance),
-                "pcre" => PatternTable.Load(name, PcreSyntax.Instance),
+                "texthash" => FromFile(reference, name, () => TextHashTable.Load(name)),
+                "hash" or "btree" or "lmdb" or "cdb" or "dbm" or "sdbm" =>
+                    FromFile(reference, name, aliases ? () => AliasFile.Load(name) : () => TextHashTable.Load(name)),
+                "cidr" => FromFile(reference, name, () => CidrTable.Load(name)),
+                "regexp" => FromFile(reference, name, () => PatternTable.Load(name, RegexpSyntax.Instance)),
+                "pcre" => FromFile(reference, name, () => PatternTable.Load(name, PcreSyntax.Instance)),
                 "static" => new StaticTable(name.Trim('{', '}').Trim()),
                 "unix" when name == "passwd.byname" => UnixPasswdTable.Instance,
                 "nis" => NisTable.Open(name, out error),
@@ -50,6 +51,9 @@ internal static class TableFactory
             return null;
         }
     }
+
+    /// <summary>A table read from <paramref name="path"/> now, and again whenever the file changes.</summary>
+    private static ReloadingTable FromFile(string reference, string path, Func<ILookupTable> load) => new(reference, path, load, load());
 
     private static ILookupTable? Unsupported(string type, out string error)
     {
