@@ -15,6 +15,7 @@ const string Usage = """
       reload              make the running server re-read its configuration
       postfix start|stop|status|reload|check|flush   as Postfix's postfix(1); start needs maillog_file
       postlog [-p priority] [-t tag] [text ...]      a line in the mail log
+      sendmail [-t] [-i] [-f sender] [-F name] [recipient ...]   a message from standard input, through pickup
       check               check the configuration, its tables and policies, without starting
       policy test FILE [--stage NAME] [--message FILE] name=value ...
                           one call of a policy script: its action, then its log lines
@@ -45,6 +46,7 @@ try
         "postcat" => await AdminCommands.PostcatAsync(CommandLine.Parse(rest, "-q"), Console.Error),
         "reload" => await AdminCommands.ReloadAsync(CommandLine.Parse(rest), Console.Error),
         "postlog" => await PostlogCommand.RunAsync(CommandLine.Parse(rest, "-p", "-t"), Console.In, Console.Error),
+        "sendmail" => await SendmailCommand.RunAsync(rest, Console.OpenStandardInput(), Console.Error),
         "postfix" => await PostfixCommand.RunAsync(CommandLine.Parse(rest), Console.Error),
         "check" => await CheckCommand.RunAsync(CommandLine.Parse(rest), Console.Error),
         "policy" => await PolicyCommand.RunAsync(rest, Console.Out, Console.Error),

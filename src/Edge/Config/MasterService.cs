@@ -31,16 +31,13 @@ public sealed record MasterService(
 
     /// <summary>
     /// Postfix's daemons that Edge does in its one process, or that have no meaning there (tlsmgr, postlogd). tlsproxy
-    /// does postscreen's STARTTLS, with its line's -o options.
+    /// does postscreen's STARTTLS and pickup imports edge sendmail's maildrop, each with its line's -o options.
     /// </summary>
     static readonly HashSet<string> BuiltIn =
     [
         "cleanup", "qmgr", "oqmgr", "trivial-rewrite", "bounce", "flush", "proxymap", "showq", "anvil", "scache",
-        "tlsmgr", "postlogd", "verify", "dnsblog", "tlsproxy",
+        "tlsmgr", "postlogd", "verify", "dnsblog", "tlsproxy", "pickup",
     ];
-
-    /// <summary>Postfix's daemons that Edge does not implement yet, but that nothing in Edge would ask for.</summary>
-    static readonly HashSet<string> Idle = ["pickup"];
 
     /// <summary>For an inet service, where it listens; null for other types.</summary>
     public ListenEndpoint? Endpoint { get; init; }
@@ -50,7 +47,6 @@ public sealed record MasterService(
         : Type == MasterServiceType.Pass && Command == "smtpd" ? MasterServiceRole.Screened
         : Type == MasterServiceType.Unix && DeliveryAgents.Contains(Command) ? MasterServiceRole.Transport
         : BuiltIn.Contains(Command) ? MasterServiceRole.Internal
-        : Idle.Contains(Command) ? MasterServiceRole.Idle
         : MasterServiceRole.Other;
 
     /// <summary>The main.cf configuration as this service sees it: with its <c>-o</c> overrides applied.</summary>

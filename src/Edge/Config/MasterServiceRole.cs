@@ -15,9 +15,6 @@ public enum MasterServiceRole
     /// <summary>One of Postfix's own daemons that Edge does in-process (cleanup, qmgr …) or has no use for (tlsmgr): accepted and noted.</summary>
     Internal,
 
-    /// <summary>A Postfix daemon Edge does not implement yet whose line changes nothing by itself (pickup): warned about.</summary>
-    Idle,
-
     /// <summary>Anything else (spawn, a program Edge does not know): refused, as an unimplemented parameter is.</summary>
     Other,
 }

@@ -23,11 +23,7 @@ internal static class ConfigurationCheck
         foreach (MasterService service in master.Services)
         {
             string where = $"{service.File}, line {service.Line}: service {service.Name}";
-            if (service.Role == MasterServiceRole.Idle)
-            {
-                warn($"{where}: {service.Command} is not implemented by Edge yet, and nothing in Edge asks for it: the line has no effect");
-            }
-            else if (service.Role == MasterServiceRole.Other)
+            if (service.Role == MasterServiceRole.Other)
             {
                 string what = $"command \"{service.Command}\" ({service.Type.ToString().ToLowerInvariant()}) is not implemented by Edge";
                 if (refuse)
@@ -40,7 +36,7 @@ internal static class ConfigurationCheck
                     warn($"{where}: {what}: nothing runs it");
                 }
             }
-            else if (service.Role == MasterServiceRole.Internal && service.Command != "tlsproxy" && service.Overrides.Count > 0)
+            else if (service.Role == MasterServiceRole.Internal && service.Command is not ("tlsproxy" or "pickup") && service.Overrides.Count > 0)
             {
                 // Edge's cleanup, qmgr, verify … are one each, in its process, with main.cf's settings: a second cleanup
                 // with other header_checks (Postfix's content filter set-ups) does not exist, so its options would do nothing.

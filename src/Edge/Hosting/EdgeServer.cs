@@ -41,6 +41,7 @@ internal sealed class EdgeServer : IAsyncDisposable
     private readonly AddressVerifier _verifier;
     private readonly QueueMetrics _queueMetrics;
     private readonly RecentRateWindow _rates = new();
+    private readonly PickupService? _pickup;
 
     /// <summary>The stop signals sessions watch: first "finish your message", then "end now".</summary>
     private sealed class Lifetime : IDisposable
@@ -58,8 +59,9 @@ internal sealed class EdgeServer : IAsyncDisposable
 
     private EdgeServer(WebApplication app, QueueStore queue, List<ListenOptions> bound, Lifetime lifetime,
         string? configDirectory, List<Listener> listeners, ConnectionGate gate, string queueDirectory, QueueManager? qmgr,
-        SmtpDeliveryAgent smtpClient, PolicyStores stores, AddressVerifier verifier)
+        SmtpDeliveryAgent smtpClient, PolicyStores stores, AddressVerifier verifier, PickupService? pickup)
     {
+        _pickup = pickup;
         _stores = stores;
         _verifier = verifier;
         _app = app;
@@ -208,6 +210,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         }
         string queueDirectory = Path.GetFullPath(main.Get("queue_directory"));
         QueueStore queue = await QueueStore.OpenAsync(queueDirectory, cancellationToken);
+        PickupService? pickup = PickupService.From(main, master, queue, queueDirectory);
         queue.LogHeadroom = main.GetLong("edge_queue_log_headroom");
         queue.MinFree = QueueMinFree(main);
         var lifetime = new Lifetime { Grace = main.GetTime("edge_shutdown_time_limit") };
@@ -273,7 +276,7 @@ internal sealed class EdgeServer : IAsyncDisposable
                 Directory.CreateDirectory(Path.GetDirectoryName(adminPath)!);
                 File.Delete(adminPath);
                 var admin = new AdminSocket(queue, () => server!.Reload(), site => server!._qmgr?.FlushAsync(site) ?? Task.FromResult<string?>("no queue manager runs (master.cf has no qmgr)"),
-                    () => server!._qmgr?.Wake(), Postlog);
+                    () => server!._qmgr?.Wake(), Postlog, () => pickup?.Wake());
                 kestrel.ListenUnixSocket(adminPath, listen => listen.Run(admin.HandleAsync));
                 if (metrics is not null)
                 {
@@ -303,7 +306,8 @@ internal sealed class EdgeServer : IAsyncDisposable
                 verifier.Probe = async (sender, address, token) => ProbeOutcomeOf(await qmgr.ProbeAsync(sender, address, token));
             }
             verifier.Stopping = lifetime.HardStop.Token;
-            server = new EdgeServer(app, queue, bound, lifetime, configDirectory, listeners, gate, queueDirectory, qmgr, smtpClient, stores, verifier);
+            server = new EdgeServer(app, queue, bound, lifetime, configDirectory, listeners, gate, queueDirectory, qmgr, smtpClient, stores, verifier, pickup);
+            pickup?.Start();
             MailLog.Info($"daemon started -- version {typeof(EdgeServer).Assembly.GetName().Version?.ToString()}, configuration {configDirectory ?? "(built-in)"}, queue {queueDirectory} with {queue.Count} messages, listening on {string.Join(", ", server.Endpoints)}", "master");
             return server;
         }
@@ -448,6 +452,10 @@ internal sealed class EdgeServer : IAsyncDisposable
         _lifetime.HardStop.CancelAfter(_lifetime.Grace);
         await _app.StopAsync(_lifetime.HardStop.Token);
         await _app.DisposeAsync();
+        if (_pickup is not null)
+        {
+            await _pickup.DisposeAsync();
+        }
         if (_qmgr is not null)
         {
             await _qmgr.DisposeAsync();

@@ -129,7 +129,7 @@ internal static class SmtpdSettingsFactory
     /// receive_override_options, as a listener behind a content filter uses them: no_header_body_checks,
     /// no_address_mappings (virtual aliases), no_unknown_recipient_checks and no_milters.
     /// </summary>
-    private static IReadOnlySet<string> ReceiveOverrides(MainConfig config)
+    internal static IReadOnlySet<string> ReceiveOverrides(MainConfig config)
     {
         var overrides = new HashSet<string>(config.GetList("receive_override_options"), StringComparer.OrdinalIgnoreCase);
         foreach (string word in overrides)

@@ -177,7 +177,7 @@ public class MasterCfParserTests
             """, File);
 
         Assert.Equal(
-            [MasterServiceRole.Listener, MasterServiceRole.Screened, MasterServiceRole.Idle, MasterServiceRole.Transport, MasterServiceRole.Other],
+            [MasterServiceRole.Listener, MasterServiceRole.Screened, MasterServiceRole.Internal, MasterServiceRole.Transport, MasterServiceRole.Other],
             services.Select(s => s.Role));
     }
 }

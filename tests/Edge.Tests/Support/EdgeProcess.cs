@@ -102,10 +102,18 @@ public sealed partial class EdgeProcess : IAsyncDisposable
         return output;
     }
 
-    public static async Task<(int Exit, string Out, string Error)> RunAsync(string workingDirectory, params string[] args)
+    public static Task<(int Exit, string Out, string Error)> RunAsync(string workingDirectory, params string[] args) =>
+        RunWithInputAsync(workingDirectory, null, args);
+
+    /// <summary>An edge subcommand with <paramref name="input"/> on its standard input (none: an empty one).</summary>
+    public static async Task<(int Exit, string Out, string Error)> RunWithInputAsync(string workingDirectory, string? input, params string[] args)
     {
-        using var process = new Process { StartInfo = StartInfo(workingDirectory, args) };
+        ProcessStartInfo info = StartInfo(workingDirectory, args);
+        info.RedirectStandardInput = true;
+        using var process = new Process { StartInfo = info };
         process.Start();
+        await process.StandardInput.WriteAsync(input ?? "");
+        process.StandardInput.Close();
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -1,0 +1,89 @@
+using Edge.Logging;
+using Edge.Mail;
+using Edge.Queue;
+
+namespace Edge.Cleanup;
+
+/// <summary>
+/// pickup(8): takes the messages edge sendmail left in queue_directory/maildrop through cleanup (as local mail: its
+/// headers completed and rewritten in the local context, header and body checks, non_smtpd_milters) into the queue,
+/// and removes each file once its message is durable. A file that is not a maildrop file is set aside as .bad-NAME,
+/// with a warning. One scan at a time; a wake during a scan makes another follow it.
+/// </summary>
+internal sealed class MaildropPickup(QueueStore queue, string queueDirectory, InternalMail kind)
+{
+    private readonly LocalSubmission _local = new(queue);
+    private int _requests;
+
+    /// <summary>Scans the maildrop directory, unless a scan is running, which then scans once more when it is done.</summary>
+    public async Task ScanAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Increment(ref _requests) > 1)
+        {
+            return;
+        }
+        try
+        {
+            do
+            {
+                Volatile.Write(ref _requests, 1);
+                await ImportAllAsync(cancellationToken);
+            }
+            while (Interlocked.Decrement(ref _requests) > 0);
+        }
+        catch
+        {
+            // The next wake or scan tries again: the files not imported are still there.
+            Volatile.Write(ref _requests, 0);
+            throw;
+        }
+    }
+
+    private async Task ImportAllAsync(CancellationToken cancellationToken)
+    {
+        string directory = MaildropFile.DirectoryOf(queueDirectory);
+        if (!Directory.Exists(directory))
+        {
+            return;
+        }
+        // Names starting with a dot are files being written, or set aside.
+        foreach (string path in Directory.GetFiles(directory).Where(p => !Path.GetFileName(p).StartsWith('.')).Order(StringComparer.Ordinal))
+        {
+            MaildropFile file;
+            try
+            {
+                file = MaildropFile.Read(path);
+            }
+            catch (InvalidDataException e)
+            {
+                string name = Path.GetFileName(path);
+                MailLog.Warning($"maildrop/{name}: {e.Message}: set aside as maildrop/.bad-{name}", "pickup");
+                File.Move(path, Path.Combine(directory, ".bad-" + name), overwrite: true);
+                continue;
+            }
+            QueueId id = await _local.SubmitAsync(kind, file.Sender, file.Recipients,
+                (output, token) => output.WriteAsync(WithFrom(file), token).AsTask(), cancellationToken);
+            MailLog.Info($"{id}: from=<{file.Sender}>", "pickup");
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>The message, with "From: full name &lt;sender&gt;" in front when sendmail -F named one and it has no From:.</summary>
+    private static ReadOnlyMemory<byte> WithFrom(MaildropFile file)
+    {
+        if (file.FullName is null || HasFrom(file.Content))
+        {
+            return file.Content;
+        }
+        string name = file.FullName.Replace("\\", "\\\\").Replace("\"", "\\\"");
+        return System.Text.Encoding.UTF8.GetBytes($"From: \"{name}\" <{file.Sender}>\r\n").Concat(file.Content).ToArray();
+    }
+
+    private static bool HasFrom(byte[] content)
+    {
+        string text = System.Text.Encoding.UTF8.GetString(content);
+        int end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        string header = "\r\n" + (end < 0 ? text : text[..end]);
+        return header.Contains("\r\nFrom:", StringComparison.OrdinalIgnoreCase);
+    }
+}

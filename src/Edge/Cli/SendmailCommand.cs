@@ -1,0 +1,143 @@
+using System.Text;
+using Edge.Admin;
+using Edge.Cleanup;
+using Edge.Config;
+using Edge.Queue;
+using MimeKit;
+
+namespace Edge.Cli;
+
+/// <summary>
+/// <c>edge sendmail</c>, Postfix's sendmail(1) for cron, scripts and pipes: the message on standard input goes into
+/// queue_directory/maildrop, whence the pickup service (master.cf's pickup line) takes it through cleanup into the
+/// queue, at once when a server runs (it is woken), or when one starts. -t takes the recipients from To:, Cc: and
+/// Bcc: (Bcc: is removed), besides those on the command line; -f or -r the sender (the user by default); -F the full
+/// name of a From: header sendmail adds to a message without one; -i or -oi reads to the end (otherwise a line with
+/// only "." ends the message). -bp is mailq, -bi and -I newaliases; other -o options are ignored, as in Postfix.
+/// </summary>
+internal static class SendmailCommand
+{
+    private const int ExUsage = 64;
+
+    public static async Task<int> RunAsync(string[] args, Stream stdin, TextWriter stderr)
+    {
+        string? configDirectory = null, sender = null, fullName = null;
+        bool extract = false, toEnd = false;
+        var recipients = new List<string>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            string Value(string flag) => arg.Length > flag.Length ? arg[flag.Length..] : ++i < args.Length ? args[i]
+                : throw new UsageException($"option {flag} requires an argument");
+            if (!arg.StartsWith('-') || arg == "-")
+            {
+                recipients.Add(arg);
+                continue;
+            }
+            switch (arg)
+            {
+                case "-t":
+                    extract = true;
+                    break;
+                case "-i" or "-oi":
+                    toEnd = true;
+                    break;
+                case "-bm":
+                    break;
+                case "-bp":
+                    return await AdminCommands.PostqueueAsync(CommandLine.Parse(configDirectory is null ? ["-p"] : ["-p", "-c", configDirectory]), stderr);
+                case "-bi" or "-I":
+                    return PostmapCommand.Run("newaliases", configDirectory is null ? [] : ["-c", configDirectory], TextReader.Null, Console.Out, stderr);
+                case var c when c.StartsWith("-C", StringComparison.Ordinal) || c.StartsWith("-c", StringComparison.Ordinal):
+                    // -c DIR as every edge subcommand takes it; -C DIR as Postfix's sendmail.
+                    configDirectory = Value(c[..2]);
+                    break;
+                case var f when f.StartsWith("-f", StringComparison.Ordinal) || f.StartsWith("-r", StringComparison.Ordinal):
+                    sender = Value(f[..2]);
+                    break;
+                case var n when n.StartsWith("-F", StringComparison.Ordinal):
+                    fullName = Value("-F");
+                    break;
+                case var o when o.StartsWith("-o", StringComparison.Ordinal):
+                    // -odb, -oem, -om …: sendmail's delivery and error modes, which Postfix ignores too.
+                    break;
+                default:
+                    return Fatal(stderr, $"option {arg} is not implemented by Edge yet (-t, -f, -r, -F, -i, -oi, -bm, -bp, -bi, -c and -C are)", ExUsage);
+            }
+        }
+        byte[] content = ReadMessage(stdin, toEnd);
+        if (extract)
+        {
+            (content, IReadOnlyList<string> found) = ExtractRecipients(content);
+            recipients.AddRange(found);
+        }
+        if (recipients.Count == 0)
+        {
+            return Fatal(stderr, extract ? "No recipient addresses found in message header"
+                : "Recipient addresses must be specified on the command line or via the -t option", ExUsage);
+        }
+        MainConfig config = MainConfig.Load(configDirectory);
+        string queueDirectory = Path.GetFullPath(config.Get("queue_directory"));
+        sender = sender is "<>" ? "" : sender ?? Environment.UserName;
+        new MaildropFile(sender, fullName, recipients, content).Write(queueDirectory);
+        if (!QueueLock.IsFree(queueDirectory))
+        {
+            // Wake the pickup service; should the server not answer, it finds the file at its next scan.
+            using var answer = new MemoryStream();
+            await AdminClient.RequestAsync(queueDirectory, "PICKUP", answer, TextWriter.Null, serverOnly: true);
+        }
+        return 0;
+    }
+
+    /// <summary>The message with CRLF line ends; without -i a line with only "." ends it, as sendmail's.</summary>
+    private static byte[] ReadMessage(Stream stdin, bool toEnd)
+    {
+        using var reader = new StreamReader(stdin, Encoding.UTF8);
+        var message = new StringBuilder();
+        while (reader.ReadLine() is { } line)
+        {
+            if (!toEnd && line == ".")
+            {
+                break;
+            }
+            message.Append(line).Append("\r\n");
+        }
+        return Encoding.UTF8.GetBytes(message.ToString());
+    }
+
+    /// <summary>The addresses of To:, Cc: and Bcc:, and the message without its Bcc: headers.</summary>
+    private static (byte[] Content, IReadOnlyList<string> Recipients) ExtractRecipients(byte[] content)
+    {
+        string text = Encoding.UTF8.GetString(content);
+        int end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        string header = end < 0 ? text : text[..(end + 2)];
+        string body = end < 0 ? "" : text[(end + 2)..];
+        var recipients = new List<string>();
+        var kept = new StringBuilder();
+        // One field and its continuation lines at a time.
+        foreach (string field in System.Text.RegularExpressions.Regex.Split(header, @"\r\n(?![ \t])").Where(f => f.Length > 0))
+        {
+            int colon = field.IndexOf(':');
+            string name = colon < 0 ? "" : field[..colon].Trim();
+            if (name.Equals("To", StringComparison.OrdinalIgnoreCase) || name.Equals("Cc", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("Bcc", StringComparison.OrdinalIgnoreCase))
+            {
+                if (InternetAddressList.TryParse(field[(colon + 1)..].Replace("\r\n", ""), out var list))
+                {
+                    recipients.AddRange(list.Mailboxes.Select(m => m.Address));
+                }
+            }
+            if (!name.Equals("Bcc", StringComparison.OrdinalIgnoreCase))
+            {
+                kept.Append(field).Append("\r\n");
+            }
+        }
+        return (Encoding.UTF8.GetBytes(kept + body), recipients);
+    }
+
+    private static int Fatal(TextWriter stderr, string message, int status)
+    {
+        stderr.WriteLine($"sendmail: fatal: {message}");
+        return status;
+    }
+}
