@@ -208,8 +208,9 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         finally
         {
             LogAbnormalEnd(reason);
-            MailLog.Info($"disconnect from {_peer.NamAddr}{_stats.Format()}");
+            // Counted first, so that whoever reads the disconnect line finds the session's commands in the metrics.
             _stats.Publish();
+            MailLog.Info($"disconnect from {_peer.NamAddr}{_stats.Format()}");
             await NotifyPostmasterAsync(reason);
         }
     }
