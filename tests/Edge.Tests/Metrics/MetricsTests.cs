@@ -109,6 +109,8 @@ public class MetricsTests
         Assert.Equal(Clients * Messages, queued);
         Assert.Null(unexpected);
         Assert.Equal(Clients * Messages, refused);
+        // A session's commands are counted when it ends, just before its disconnect line.
+        await edge.WaitForLogLinesAsync(@"smtpd\[\d+\]: disconnect from", Clients);
         string page = await ScrapeAsync(metricsPort);
         Assert.InRange(during, 1, queued - 1);
 
