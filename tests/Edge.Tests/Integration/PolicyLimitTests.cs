@@ -13,13 +13,29 @@ namespace Edge.Tests.Integration;
 /// </summary>
 public class PolicyLimitTests
 {
-    /// <summary>A script with a memory limit of 1 MiB and the time limit given.</summary>
+    /// <summary>
+    /// A script with a memory limit of 1 MiB and the time limit given. Its top level runs within that limit too: on a
+    /// two-core machine busy with other tests, 10 ms can pass before it is scheduled at all, so a load the limit stopped
+    /// is tried again (what is under test is the calls, below).
+    /// </summary>
     private static PolicyScript Load(TempDirectory directory, string name, string source, string timeLimit = "10ms")
     {
         directory.Write(name, source);
         directory.Write("main.cf", $"edge_policy_time_limit = {timeLimit}\nedge_policy_memory_limit = 1048576\nedge_policy_default_action = DEFER_IF_PERMIT stopped\n");
-        return PolicyScript.Load(directory.File(name), ScriptLimits.From(MainConfig.Load(directory.Path)), new MemoryPolicyStore(), Edge.Dns.DnsResolver.FromResolvConf(), out string? error)
-            ?? throw new InvalidOperationException(error);
+        string? error = null;
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            if (PolicyScript.Load(directory.File(name), ScriptLimits.From(MainConfig.Load(directory.Path)), new MemoryPolicyStore(),
+                    Edge.Dns.DnsResolver.FromResolvConf(), out error) is { } script)
+            {
+                return script;
+            }
+            if (error?.Contains("stopped by edge_policy_time_limit", StringComparison.Ordinal) != true)
+            {
+                break;
+            }
+        }
+        throw new InvalidOperationException(error);
     }
 
     private static PolicyRequest Request(string recipient) =>
@@ -29,10 +45,12 @@ public class PolicyLimitTests
     public async Task A_thousand_endless_loops_and_allocations_cost_neither_threads_nor_memory_nor_other_answers()
     {
         using var directory = new TempDirectory();
+        // The well-behaved script has a time limit a busy two-core machine cannot make it miss; the others' is 10 ms.
+        // It is loaded first: the first engine compiles the interpreter's code, which on a busy machine took longer than
+        // the 10 ms a script's top level gets when it is loaded (CI saw it once).
+        PolicyScript good = Load(directory, "good.js", "function policy(r) { return r.recipient.startsWith('no') ? 'REJECT no' : 'DUNNO'; }", "5s");
         PolicyScript looping = Load(directory, "loop.js", "function policy(r) { for (;;) {} }");
         PolicyScript allocating = Load(directory, "alloc.js", "const kept = []; function policy(r) { for (;;) { kept.push('x'.repeat(1000)); } }");
-        // The well-behaved script has a time limit a busy two-core machine cannot make it miss; the others' is 10 ms.
-        PolicyScript good = Load(directory, "good.js", "function policy(r) { return r.recipient.startsWith('no') ? 'REJECT no' : 'DUNNO'; }", "5s");
         // Warm up: the engines exist and the engine's code is compiled before anything is counted.
         Assert.Equal("DUNNO", await good.AskAsync(Request("yes@example.com"), CancellationToken.None));
         Assert.Equal("DEFER_IF_PERMIT stopped", await looping.AskAsync(Request("a@example.com"), CancellationToken.None));
