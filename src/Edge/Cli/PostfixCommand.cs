@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Edge.Config;
+using Edge.Hosting;
 using Edge.Queue;
 
 namespace Edge.Cli;
@@ -59,8 +60,7 @@ internal static partial class PostfixCommand
             case "start" when running is { } pid:
                 return Fatal(stderr, $"the Edge mail system is already running: PID: {pid}");
         }
-        string maillog = config.Get("maillog_file");
-        if (maillog.Length == 0 || maillog == "/dev/stdout")
+        if (MaillogFile.PathOf(config) is not { } maillog)
         {
             return Fatal(stderr, "a started Edge has no terminal to log to: set maillog_file, or run edge run in the foreground (under systemd: deploy/systemd/edge.service)");
         }

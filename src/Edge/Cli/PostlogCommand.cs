@@ -1,5 +1,6 @@
 using Edge.Admin;
 using Edge.Config;
+using Edge.Hosting;
 using Edge.Logging;
 using Edge.Queue;
 
@@ -43,10 +44,9 @@ internal static class PostlogCommand
             }
             return 0;
         }
-        string maillog = config.Get("maillog_file");
-        if (maillog.Length > 0 && maillog != "/dev/stdout")
+        if (MaillogFile.Open(config) is { } maillog)
         {
-            MailLog.Configure(config.Get("myhostname"), File.AppendText(maillog));
+            MailLog.Configure(config.Get("myhostname"), maillog);
         }
         foreach (string text in texts.Where(t => t.Length > 0))
         {

@@ -127,25 +127,6 @@ internal sealed class EdgeServer : IAsyncDisposable
         return (main, master, listeners);
     }
 
-    /// <summary>maillog_file opened for appending; null for standard output (empty, or /dev/stdout as in Postfix).</summary>
-    private static TextWriter? MaillogFile(MainConfig main)
-    {
-        string path = main.Get("maillog_file");
-        if (path.Length == 0 || path == "/dev/stdout")
-        {
-            return null;
-        }
-        try
-        {
-            var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-            return new StreamWriter(file, bufferSize: 64 * 1024) { AutoFlush = false };
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw main.Error("maillog_file", $"cannot open {path} for appending: {e.Message}");
-        }
-    }
-
     /// <summary>edge postlog's line, written into this server's log; false for a priority or tag postlog would not send.</summary>
     private static bool Postlog(string priority, string tag, string text)
     {
@@ -199,7 +180,7 @@ internal sealed class EdgeServer : IAsyncDisposable
         // Routing and transports are checked before anything listens, like the rest of the configuration.
         var smtpClient = new SmtpDeliveryAgent();
         QueueManagerSettings delivery = DeliveryFactory.Settings(main, master, smtpClient);
-        MailLog.Configure(main.Get("myhostname"), MaillogFile(main), main.Get("edge_log_format").Equals("json", StringComparison.OrdinalIgnoreCase));
+        MailLog.Configure(main.Get("myhostname"), MaillogFile.Open(main), main.Get("edge_log_format").Equals("json", StringComparison.OrdinalIgnoreCase));
         foreach (string warning in warnings)
         {
             MailLog.Warning(warning, "master");
@@ -238,17 +219,19 @@ internal sealed class EdgeServer : IAsyncDisposable
                 // so that thousands of clients streaming at once hold little in memory; the kernel buffers the rest.
                 sockets.MaxReadBufferSize = 2 * SmtpSession.FairShare;
             });
+            // What the admin socket and the admin API do, on the server once it exists.
+            string? Reload() => server is null ? "Edge is still starting" : server.Reload();
+            Task<string?> Flush(string? site) => server?._qmgr?.FlushAsync(site) ?? Task.FromResult<string?>("no queue manager runs (master.cf has no qmgr)");
+            void Wake() => server?._qmgr?.Wake();
+            IReadOnlyList<DestinationRow> Destinations() => server?._qmgr is { } manager
+                ? [.. manager.Destinations().Select(d => new DestinationRow(d.Route.Transport, d.Route.Nexthop, d.Window, d.Busy, d.Dead?.Until, d.Dead?.Reason))]
+                : [];
             EndPoint? metrics = MetricsEndpoint.From(main, queueDirectory);
             Uri? otlp = MetricsEndpoint.OtlpFrom(main);
             AdminApi? api = main.GetBool("edge_admin_api")
-                ? new AdminApi(queue, () => server is null ? "Edge is still starting" : server.Reload(),
-                    site => server?._qmgr?.FlushAsync(site) ?? Task.FromResult<string?>("no queue manager runs (master.cf has no qmgr)"),
-                    () => server?._qmgr?.Wake(), () => server is not null && !lifetime.Stopping.IsCancellationRequested,
+                ? new AdminApi(queue, Reload, Flush, Wake, () => server is not null && !lifetime.Stopping.IsCancellationRequested,
                     MetricsEndpoint.AdminToken(main, metrics),
-                    new QueueLive(() => server?._qmgr is { } manager
-                            ? [.. manager.Destinations().Select(d => new DestinationRow(d.Route.Transport, d.Route.Nexthop, d.Window, d.Busy, d.Dead?.Until, d.Dead?.Reason))]
-                            : [],
-                        () => server?._rates.Snapshot() ?? new RecentRates(0, 0, 0, 0), main.Get("myhostname")))
+                    new QueueLive(Destinations, () => server?._rates.Snapshot() ?? new RecentRates(0, 0, 0, 0), main.Get("myhostname")))
                 : null;
             if (metrics is not null || otlp is not null)
             {
@@ -275,8 +258,7 @@ internal sealed class EdgeServer : IAsyncDisposable
                 string adminPath = AdminSocket.PathOf(queueDirectory);
                 Directory.CreateDirectory(Path.GetDirectoryName(adminPath)!);
                 File.Delete(adminPath);
-                var admin = new AdminSocket(queue, () => server!.Reload(), site => server!._qmgr?.FlushAsync(site) ?? Task.FromResult<string?>("no queue manager runs (master.cf has no qmgr)"),
-                    () => server!._qmgr?.Wake(), Postlog, () => pickup?.Wake());
+                var admin = new AdminSocket(queue, Reload, Flush, Wake, Postlog, () => pickup?.Wake());
                 kestrel.ListenUnixSocket(adminPath, listen => listen.Run(admin.HandleAsync));
                 if (metrics is not null)
                 {

@@ -97,6 +97,25 @@ public class PostscreenTlsTests
         Assert.StartsWith("250-mx.edge.test", await current.CommandAsync("EHLO client.example"));
     }
 
+    /// <summary>tlsproxy_tls_req_ccert, which applies with tlsproxy_tls_security_level = encrypt: no client certificate, no session.</summary>
+    [Fact]
+    public async Task A_tlsproxy_that_requires_a_client_certificate_ends_a_session_without_one()
+    {
+        using var directory = new TempDirectory();
+        string masterCf = PostscreenTests.MasterCf.Replace("0       tlsproxy",
+            "0       tlsproxy -o tlsproxy_tls_security_level=encrypt -o tlsproxy_tls_req_ccert=yes");
+        using TempDirectory config = PostscreenTests.Config(TestCertificate.MainCf(directory) + "\npostscreen_pipelining_enable = yes", masterCf);
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await using var anonymous = await SmtpConnection.OpenAsync(edge.Port, readGreeting: false);
+        await anonymous.ReadReplyAsync();
+        await anonymous.CommandAsync("EHLO client.example");
+        Assert.Equal("220 2.0.0 Ready to start TLS", await anonymous.CommandAsync("STARTTLS"));
+        await anonymous.StartTlsAsync();
+        Assert.True(await anonymous.IsClosedAsync());
+        await edge.WaitForLogAsync(@"tlsproxy\[\d+\]: TLS from \[127\.0\.0\.1\]:\d+: No client certificate presented");
+        await edge.WaitForLogAsync(@"postscreen\[\d+\]: HANGUP after [\d.]+ from \[127\.0\.0\.1\]:\d+ in tests after SMTP handshake");
+    }
+
     [Fact]
     public async Task Without_a_tlsproxy_starttls_gets_454_and_start_up_says_why()
     {

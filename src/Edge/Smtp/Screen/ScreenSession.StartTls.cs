@@ -72,12 +72,19 @@ internal sealed partial class ScreenSession
         }
         EdgeMetrics.TlsHandshakes.Add(1, EdgeMetrics.Tag("role", "server"), EdgeMetrics.Tag("result", "ok"));
         _tls = stream;
+        bool? trusted = stream.RemoteCertificate is not { } remote ? null
+            : ClientCertificates.Describe(remote as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(remote.GetRawCertData()), proxy.Settings).Trusted;
         if (proxy.Settings.LogLevel >= 1)
         {
-            string kind = stream.RemoteCertificate is not { } remote ? "Anonymous"
-                : ClientCertificates.Describe(remote as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(remote.GetRawCertData()), proxy.Settings).Trusted
-                    ? "Trusted" : "Untrusted";
+            string kind = trusted switch { null => "Anonymous", true => "Trusted", false => "Untrusted" };
             MailLog.Info($"{kind} TLS connection established from {ClientAddrPort}: {TlsDescription.Summary(stream)}", "tlsproxy");
+        }
+        if (proxy.Settings.RequireClientCertificate && trusted != true)
+        {
+            // tlsproxy_tls_req_ccert with tlsproxy_tls_security_level = encrypt: tlsproxy's handshake fails, and
+            // postscreen sees the client hang up.
+            MailLog.Info($"TLS from {ClientAddrPort}: {(trusted is null ? "No client certificate presented" : "Client certificate not trusted")}", "tlsproxy");
+            throw new IOException("client certificate required");
         }
         _transport = new TlsPipe(PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)),
             PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
