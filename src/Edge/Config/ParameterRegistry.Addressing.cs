@@ -2,6 +2,9 @@ namespace Edge.Config;
 
 public static partial class ParameterRegistry
 {
+    /// <summary>The characters local(8) lets through from an address into a command's environment or a file name.</summary>
+    const string ExpansionFilter = "1234567890!@%-_=+:,./abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
     // Address rewriting, aliasing, local and virtual delivery, and the default transports.
     static ParameterDefinition[] AddressingParameters() =>
     [
@@ -37,10 +40,24 @@ public static partial class ParameterRegistry
         Raw("luser_relay", ""),
         Str("home_mailbox", ""),
         Str("mail_spool_directory", "/var/mail"),
-        Refused(Raw("mailbox_command", "")),
-        Refused(Str("mailbox_transport", "")),
+        // local(8)'s mailbox command is run as written: Postfix does not expand $names in it.
+        Raw("mailbox_command", ""),
+        List("mailbox_command_maps", ""),
+        Str("mailbox_transport", ""),
+        List("mailbox_transport_maps", ""),
         Warned(Long("mailbox_size_limit", "51200000")),
-        Refused(Str("fallback_transport", "")),
+        Str("fallback_transport", ""),
+        List("fallback_transport_maps", ""),
+        // local(8)'s own $names ($home, $user, $extension …), expanded per recipient, not as main.cf parameters.
+        Raw("forward_path", "$home/.forward${recipient_delimiter}${extension}, $home/.forward"),
+        List("allow_mail_to_commands", "alias, forward"),
+        List("allow_mail_to_files", "alias, forward"),
+        List("prepend_delivered_header", "command, file, forward"),
+        Str("local_command_shell", ""),
+        Raw("command_execution_directory", ""),
+        Raw("command_expansion_filter", ExpansionFilter),
+        Raw("forward_expansion_filter", ExpansionFilter),
+        Raw("execution_directory_expansion_filter", ExpansionFilter),
         Bool("swap_bangpath", "yes"),
         Bool("allow_percent_hack", "yes"),
         Bool("resolve_numeric_domain", "no"),

@@ -48,7 +48,7 @@ public static partial class ParameterRegistry
         Meaningless(Str("mailq_path", "/usr/bin/mailq")),
         Meaningless(Str("mail_owner", "postfix")),
         Meaningless(Str("setgid_group", "postdrop")),
-        Warned(Str("default_privs", "nobody")),
+        Str("default_privs", "nobody"),
         Str("export_environment", "TZ MAIL_CONFIG LANG"),
         // The type postmap and postalias give a map named without one; Edge reads the source file of every indexed type.
         Str("default_database_type", "hash"),

@@ -25,6 +25,9 @@ internal sealed record DeliveryResult(int Recipient, DeliveryStatus Status, stri
     /// command without the X flag); null when the next hop took the request over.
     /// </summary>
     public string? SuccessAction { get; init; } = "delivered";
+
+    /// <summary>The agent local(8) handed the recipient to (mailbox_transport, fallback_transport), which logs the delivery.</summary>
+    public string? PassedTo { get; init; }
 }
 
 /// <summary>A delivery agent behind a master.cf transport (smtp, lmtp, discard, error …).</summary>

@@ -21,7 +21,7 @@ internal static partial class UnixAccount
             error = $"unknown user name: {user}";
             return null;
         }
-        (uint uid, uint gid, _) = account;
+        (uint uid, uint gid) = (account.Uid, account.Gid);
         if (colon >= 0)
         {
             IntPtr group = GetGrNam(value[(colon + 1)..]);
@@ -36,25 +36,61 @@ internal static partial class UnixAccount
         return (uid, gid);
     }
 
-    /// <summary>A local user's uid, gid and home directory; null when the system has no such user.</summary>
-    public static (uint Uid, uint Gid, string Home)? Lookup(string user)
+    /// <summary>A local user's entry; null when the system has no such user.</summary>
+    public static UnixUser? Lookup(string user) =>
+        Read((IntPtr entry, IntPtr buffer, nuint size, out IntPtr result) => GetPwNamR(user, entry, buffer, size, out result));
+
+    /// <summary>The entry of the user with <paramref name="uid"/>; null when the system has none.</summary>
+    public static UnixUser? Lookup(uint uid) =>
+        Read((IntPtr entry, IntPtr buffer, nuint size, out IntPtr result) => GetPwUidR(uid, entry, buffer, size, out result));
+
+    private delegate int Reentrant(IntPtr entry, IntPtr buffer, nuint size, out IntPtr result);
+
+    /// <summary>
+    /// Through the reentrant getpw*_r calls, since deliveries look users up on several threads at once and getpwnam's
+    /// static entry would be overwritten under a reader.
+    /// </summary>
+    private static UnixUser? Read(Reentrant lookup)
     {
-        IntPtr passwd = GetPwNam(user);
-        if (passwd == IntPtr.Zero)
+        const int ERANGE = 34;
+        for (int size = 4096; ; size *= 4)
         {
-            return null;
+            IntPtr entry = Marshal.AllocHGlobal(16 * IntPtr.Size);
+            IntPtr buffer = Marshal.AllocHGlobal(size);
+            try
+            {
+                int error = lookup(entry, buffer, (nuint)size, out IntPtr passwd);
+                if (error == ERANGE && size < 1 << 20)
+                {
+                    continue;
+                }
+                if (passwd == IntPtr.Zero)
+                {
+                    return null;
+                }
+                // struct passwd: pw_name, pw_passwd, pw_uid, pw_gid, pw_gecos, pw_dir, pw_shell.
+                string name = Marshal.PtrToStringUTF8(Marshal.ReadIntPtr(passwd)) ?? "";
+                uint uid = (uint)Marshal.ReadInt32(passwd, 2 * IntPtr.Size);
+                uint gid = (uint)Marshal.ReadInt32(passwd, 2 * IntPtr.Size + 4);
+                string home = Marshal.PtrToStringUTF8(Marshal.ReadIntPtr(passwd, 3 * IntPtr.Size + 8)) ?? "/";
+                string shell = Marshal.PtrToStringUTF8(Marshal.ReadIntPtr(passwd, 4 * IntPtr.Size + 8)) ?? "";
+                return new UnixUser(name, uid, gid, home, shell);
+            }
+            finally
+            {
+                Marshal.FreeHGlobal(buffer);
+                Marshal.FreeHGlobal(entry);
+            }
         }
-        // struct passwd: pw_name, pw_passwd, pw_uid, pw_gid, pw_gecos, pw_dir, pw_shell.
-        uint uid = (uint)Marshal.ReadInt32(passwd, 2 * IntPtr.Size);
-        uint gid = (uint)Marshal.ReadInt32(passwd, 2 * IntPtr.Size + 4);
-        string home = Marshal.PtrToStringUTF8(Marshal.ReadIntPtr(passwd, 4 * IntPtr.Size)) ?? "/";
-        return (uid, gid, home);
     }
 
     public static uint EffectiveUid => GetEUid();
 
-    [LibraryImport("libc", EntryPoint = "getpwnam", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial IntPtr GetPwNam(string name);
+    [LibraryImport("libc", EntryPoint = "getpwnam_r", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int GetPwNamR(string name, IntPtr entry, IntPtr buffer, nuint size, out IntPtr result);
+
+    [LibraryImport("libc", EntryPoint = "getpwuid_r")]
+    private static partial int GetPwUidR(uint uid, IntPtr entry, IntPtr buffer, nuint size, out IntPtr result);
 
     [LibraryImport("libc", EntryPoint = "getgrnam", StringMarshalling = StringMarshalling.Utf8)]
     private static partial IntPtr GetGrNam(string name);
@@ -62,3 +98,6 @@ internal static partial class UnixAccount
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEUid();
 }
+
+/// <summary>One entry of the password database.</summary>
+internal sealed record UnixUser(string Name, uint Uid, uint Gid, string Home, string Shell);

@@ -3,6 +3,7 @@ using Edge.Cleanup;
 using Edge.Config;
 using Edge.Dns;
 using Edge.Delivery;
+using Edge.Delivery.Local;
 using Edge.Delivery.Pipe;
 using Edge.Delivery.Smtp;
 using Edge.Resolve;
@@ -88,11 +89,20 @@ internal static class DeliveryFactory
                 "error" => new ErrorTransport(),
                 "virtual" => new VirtualTransport(service.ConfigFrom(main)),
                 "pipe" when !OperatingSystem.IsWindows() => new PipeTransport(service, service.ConfigFrom(main)),
-                "local" when !OperatingSystem.IsWindows() => new LocalTransport(service.ConfigFrom(main)),
+                "local" when !OperatingSystem.IsWindows() => new LocalTransport(service.ConfigFrom(main),
+                    name => transports.TryGetValue(name, out var found) ? found.Item1 : null),
                 "smtp" or "lmtp" => new SmtpTransport(smtp, SmtpClientOptions.FromConfig(service.ConfigFrom(main), service.Command == "lmtp", SmtpdSettingsFactory.Classifier(main)), finder),
                 _ => new UnavailableTransport(service.Command, $"delivery agent {service.Command} is not implemented yet"),
             };
             transports[service.Name] = (agent, service.MaxProc, DestinationPolicy.FromConfig(service.ConfigFrom(main), service.Name));
+        }
+        // local(8) hands mailbox_transport's and fallback_transport's recipients to those services' agents.
+        foreach (MasterService local in master.Transports.Where(service => service.Command == "local"))
+        {
+            if (!OperatingSystem.IsWindows())
+            {
+                LocalSettings.CheckTransports(local.ConfigFrom(main), transports.ContainsKey);
+            }
         }
         return transports;
     }

@@ -352,7 +352,7 @@ internal sealed partial class QueueManager : IAsyncDisposable
                 }
                 foreach (DeliveryResult result in results)
                 {
-                    result.Service = transport.Service;
+                    result.Service = result.PassedTo ?? transport.Service;
                 }
                 Leave();
                 return await SettleAsync(attempt, results);

@@ -11,14 +11,16 @@ namespace Edge.Tables;
 internal sealed class TableList
 {
     private readonly ILookupTable[] _tables;
+    private readonly string[] _references;
 
-    private TableList(ILookupTable[] tables, string? failure)
+    private TableList(ILookupTable[] tables, string[] references, string? failure)
     {
         _tables = tables;
+        _references = references;
         Failure = failure;
     }
 
-    public static TableList Empty { get; } = new([], null);
+    public static TableList Empty { get; } = new([], [], null);
 
     /// <summary>The first table that could not be opened, as "parameter: type:name: reason"; null when all were.</summary>
     public string? Failure { get; }
@@ -38,34 +40,41 @@ internal sealed class TableList
         }
         IReadOnlyList<string> aliasMaps = config.GetList("alias_maps");
         var tables = new List<ILookupTable>(references.Count);
+        var opened = new List<string>(references.Count);
         string? failure = null;
         foreach (string reference in references)
         {
             if (TableFactory.Open(reference, out string? error, aliases: aliasMaps.Contains(reference)) is { } table)
             {
                 tables.Add(table);
+                opened.Add(reference);
                 continue;
             }
             string why = $"{parameter}: {reference}: {error ?? "cannot open"}";
             failure ??= why;
             MailLog.Warning($"{why}: lookups that this table might answer are deferred");
         }
-        return new TableList([.. tables], failure);
+        return new TableList([.. tables], [.. opened], failure);
     }
 
     /// <summary>The first table's value for the first of <paramref name="keys"/> that any table has, key by key.</summary>
-    public string? Find(ReadOnlySpan<string> keys)
+    public string? Find(ReadOnlySpan<string> keys) => Find(keys, out _);
+
+    /// <summary>As <see cref="Find(ReadOnlySpan{string})"/>, and the "type:name" of the table that answered.</summary>
+    public string? Find(ReadOnlySpan<string> keys, out string? reference)
     {
         foreach (string key in keys)
         {
-            foreach (ILookupTable table in _tables)
+            for (int i = 0; i < _tables.Length; i++)
             {
-                if (table.Lookup(key) is { } value)
+                if (_tables[i].Lookup(key) is { } value)
                 {
+                    reference = _references[i];
                     return value;
                 }
             }
         }
+        reference = null;
         return null;
     }
 }

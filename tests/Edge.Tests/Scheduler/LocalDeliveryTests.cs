@@ -17,7 +17,7 @@ public class LocalDeliveryTests
             recipient_delimiter = +
             myorigin = edge.test
             transport_maps = inline:{ remote.example=discard: }
-            alias_maps = inline:{ { team = mail, Outside@remote.example }, { mail = \mail, copy@remote.example }, loop1=loop2, loop2=loop1, { piped = |/usr/bin/procmail } }
+            alias_maps = inline:{ { team = mail, Outside@remote.example }, { mail = \mail, copy@remote.example }, loop1=loop2, loop2=loop1, { piped = |exit 67 } }
             {{extra}}
             """ + "\n");
         directory.Write("master.cf", """
@@ -62,14 +62,14 @@ public class LocalDeliveryTests
     }
 
     [Fact]
-    public async Task An_unknown_user_bounces_and_a_command_alias_waits()
+    public async Task An_unknown_user_bounces_and_a_command_alias_fails_as_its_exit_status_says()
     {
         using var config = Config("spool");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         string unknown = await SendAsync(edge.Port, "no-such-user-here@edge.test");
         await edge.WaitForLogAsync($@"{unknown}: to=<no-such-user-here@edge\.test>, relay=local, .*dsn=5\.1\.1, status=bounced \(unknown user: ""no-such-user-here""\)");
         string piped = await SendAsync(edge.Port, "piped@edge.test");
-        await edge.WaitForLogAsync($@"{piped}: to=<piped@edge\.test>, relay=local, .*dsn=4\.3\.0, status=deferred \(alias piped: destination ""\|/usr/bin/procmail"": commands, files and :include: are not supported by Edge\)");
+        await edge.WaitForLogAsync($@"{piped}: to=<piped@edge\.test>, relay=local, .*dsn=5\.1\.1, status=bounced \(user unknown\)");
     }
 
     /// <summary>luser_relay: mail for a user without an account goes to the catch-all, with local(8)'s expansions.</summary>
@@ -118,7 +118,7 @@ public class LocalDeliveryTests
         string line = await edge.WaitForLogAsync($@"edge/local\[\d+\]: {id}: to=<team@edge\.test>, relay=local, .*dsn=2\.0\.0, status=sent \(forwarded as \w+\)");
         string copy = line.Split(' ')[^1].TrimEnd(')');
         // The copy: the system user mail is itself an alias, of its own mailbox ("\mail") and one more address.
-        string second = (await edge.WaitForLogAsync($@"{copy}: to=<mail@edge\.test>, relay=local, .*status=sent \(forwarded as \w+\)")).Split(' ')[^1].TrimEnd(')');
+        string second = (await edge.WaitForLogAsync($@"{copy}: to=<mail@edge\.test>, relay=local, .*status=sent \(delivered to mailbox; forwarded as \w+\)")).Split(' ')[^1].TrimEnd(')');
         await edge.WaitForLogAsync($@"{copy}: to=<Outside@remote\.example>, relay=none, .*status=sent");
         await edge.WaitForLogAsync($@"{second}: to=<copy@remote\.example>, relay=none, .*status=sent");
 

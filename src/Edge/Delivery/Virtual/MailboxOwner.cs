@@ -4,34 +4,31 @@ using System.Runtime.Versioning;
 namespace Edge.Delivery.Virtual;
 
 /// <summary>
-/// The uid and gid that virtual_uid_maps and virtual_gid_maps give a mailbox. Postfix's virtual(8) switches
-/// to them before it creates anything; Edge runs in one process, so it creates as itself and then hands the
-/// files and directories over with chown(2) — only when running as root, since nobody else may give files away.
+/// Who a mailbox belongs to, and how its files are made. For the mailboxes the mail system keeps (virtual_uid_maps'
+/// and virtual_gid_maps' owners, a local user's spool file) Postfix's agents create as the mail system where the
+/// user could not and hand over; Edge creates as itself and then hands the files and directories over with
+/// chown(2) — only when running as root, since nobody else may give files away. For the files a user names (a
+/// /file or maildir destination in an alias or .forward file) every step is taken with the user's own rights
+/// (<see cref="Impersonating"/>), so the user can reach nothing the user could not write.
 /// </summary>
 [UnsupportedOSPlatform("windows")]
-internal sealed partial class MailboxOwner(uint uid, uint gid)
+internal sealed partial class MailboxOwner(uint uid, uint gid, bool impersonate = false)
 {
     private const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode PrivateDirectory = PrivateFile | UnixFileMode.UserExecute;
 
-    /// <summary>Creates <paramref name="path"/> and its missing parents (0700), each owned by the mailbox owner.</summary>
-    public void CreateDirectory(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            return;
-        }
-        string? parent = Path.GetDirectoryName(path);
-        if (parent is not null)
-        {
-            CreateDirectory(parent);
-        }
-        Directory.CreateDirectory(path, PrivateDirectory);
-        Give(path);
-    }
+    /// <summary>An owner whose rights every file operation is made with.</summary>
+    public static MailboxOwner Impersonating(uint uid, uint gid) => new(uid, gid, impersonate: true);
 
-    /// <summary>Opens a mailbox file to write, created 0600 and given to the owner when it is new.</summary>
-    public FileStream Open(string path, FileMode mode)
+    /// <summary>Creates <paramref name="path"/> and its missing parents (0700), each owned by the mailbox owner.</summary>
+    public void CreateDirectory(string path) => Act(() =>
+    {
+        Create(path);
+        return true;
+    });
+
+    /// <summary>Opens a mailbox file to write, created 0600 and owned by the owner when it is new.</summary>
+    public FileStream Open(string path, FileMode mode) => Act(() =>
     {
         bool existed = File.Exists(path);
         var stream = new FileStream(path, new FileStreamOptions
@@ -55,11 +52,40 @@ internal sealed partial class MailboxOwner(uint uid, uint gid)
             }
         }
         return stream;
+    });
+
+    public void Move(string from, string to) => Act(() =>
+    {
+        File.Move(from, to);
+        return true;
+    });
+
+    public void Delete(string path) => Act(() =>
+    {
+        File.Delete(path);
+        return true;
+    });
+
+    private T Act<T>(Func<T> action) => impersonate ? FileRights.As(uid, gid, action) : action();
+
+    private void Create(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return;
+        }
+        string? parent = Path.GetDirectoryName(path);
+        if (parent is not null)
+        {
+            Create(parent);
+        }
+        Directory.CreateDirectory(path, PrivateDirectory);
+        Give(path);
     }
 
     private void Give(string path)
     {
-        if (Environment.IsPrivilegedProcess && Chown(path, uid, gid) != 0)
+        if (!impersonate && Environment.IsPrivilegedProcess && Chown(path, uid, gid) != 0)
         {
             throw new IOException($"cannot chown {path} to {uid}:{gid}: {Marshal.GetLastPInvokeErrorMessage()}");
         }

@@ -32,11 +32,11 @@ internal static class MaildirDelivery
                 await writer.FinishAsync(cancellationToken);
                 file.Flush(flushToDisk: true);
             }
-            File.Move(temporary, Path.Combine(maildir, "new", name));
+            owner.Move(temporary, Path.Combine(maildir, "new", name));
         }
         catch
         {
-            File.Delete(temporary);
+            owner.Delete(temporary);
             throw;
         }
     }

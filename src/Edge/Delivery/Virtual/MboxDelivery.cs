@@ -6,7 +6,8 @@ namespace Edge.Delivery.Virtual;
 /// <summary>
 /// mbox delivery as Postfix does it: under an exclusive lock, a "From sender date" line, the message with
 /// ">From " quoting, and a blank line. A failed append is cut off again, so the mailbox is never left with
-/// half a message.
+/// half a message. A file a user names (<c>userFile</c>, a /file destination) is not created with its folders, may
+/// be a device such as /dev/null (appended to without truncation or fsync), and must not be executable.
 /// </summary>
 [UnsupportedOSPlatform("windows")]
 internal static class MboxDelivery
@@ -15,15 +16,21 @@ internal static class MboxDelivery
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(5);
 
     public static async Task DeliverAsync(string mailbox, MailboxOwner owner, string sender, byte[] headers,
-        Func<Stream, CancellationToken, Task> copyContentAsync, CancellationToken cancellationToken)
+        Func<Stream, CancellationToken, Task> copyContentAsync, CancellationToken cancellationToken, bool userFile = false)
     {
         string? folder = Path.GetDirectoryName(mailbox);
-        if (!string.IsNullOrEmpty(folder))
+        if (!string.IsNullOrEmpty(folder) && !userFile)
         {
             owner.CreateDirectory(folder);
         }
         await using FileStream file = await OpenLockedAsync(mailbox, owner, cancellationToken);
-        long start = file.Seek(0, SeekOrigin.End);
+        FileStatus status = FileStatus.Of(file.SafeFileHandle);
+        if (userFile && status.IsRegular && status.IsExecutable)
+        {
+            throw new MailboxRefusedException("5.7.1", "file is executable");
+        }
+        bool regular = status.IsRegular;
+        long start = regular ? file.Seek(0, SeekOrigin.End) : 0;
         try
         {
             await file.WriteAsync(Encoding.UTF8.GetBytes(FromLine(sender, DateTime.Now)), cancellationToken);
@@ -32,9 +39,9 @@ internal static class MboxDelivery
             await copyContentAsync(writer, cancellationToken);
             await writer.FinishAsync(cancellationToken);
             await file.WriteAsync(writer.EndsWithNewline ? "\n"u8.ToArray() : "\n\n"u8.ToArray(), cancellationToken);
-            file.Flush(flushToDisk: true);
+            file.Flush(flushToDisk: regular);
         }
-        catch
+        catch when (regular)
         {
             file.SetLength(start);
             throw;
@@ -62,4 +69,10 @@ internal static class MboxDelivery
             }
         }
     }
+}
+
+/// <summary>A file local(8) will not deliver to, with the DSN code of the refusal.</summary>
+internal sealed class MailboxRefusedException(string dsn, string message) : IOException(message)
+{
+    public string Dsn => dsn;
 }

@@ -1,0 +1,144 @@
+using System.Runtime.Versioning;
+using Edge.Config;
+using Edge.Delivery.Pipe;
+using Edge.Tables;
+
+namespace Edge.Delivery.Local;
+
+/// <summary>Where local(8) found a destination, for allow_mail_to_commands and allow_mail_to_files.</summary>
+[Flags]
+internal enum ExpansionType
+{
+    None = 0,
+    Alias = 1,
+    Forward = 2,
+    Include = 4,
+}
+
+/// <summary>local(8)'s main.cf settings, read and checked once per local service.</summary>
+[UnsupportedOSPlatform("windows")]
+internal sealed class LocalSettings
+{
+    private LocalSettings(MainConfig main)
+    {
+        Spool = main.Get("mail_spool_directory");
+        HomeMailbox = main.Get("home_mailbox");
+        Delimiter = main.Get("recipient_delimiter");
+        Hostname = main.Get("myhostname");
+        Origin = main.Get("myorigin");
+        DoubleBounce = main.Get("double_bounce_sender");
+        ForwardPath = [.. main.Get("forward_path").Split([',', ' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries)];
+        Commands = Types(main, "allow_mail_to_commands");
+        Files = Types(main, "allow_mail_to_files");
+        DeliveredHeader = DeliveredTo(main);
+        Shell = main.Get("local_command_shell");
+        ExecutionDirectory = main.Get("command_execution_directory");
+        CommandFilter = main.Get("command_expansion_filter");
+        ForwardFilter = main.Get("forward_expansion_filter");
+        DirectoryFilter = main.Get("execution_directory_expansion_filter");
+        TimeLimit = main.GetTime("command_time_limit");
+        Environment = CommandRunner.Exported(main.GetList("export_environment"));
+        QueueDirectory = main.Get("queue_directory");
+        MailboxCommand = main.Get("mailbox_command").Trim();
+        MailboxCommands = TableList.Open(main, "mailbox_command_maps");
+        MailboxTransport = main.Get("mailbox_transport");
+        MailboxTransports = TableList.Open(main, "mailbox_transport_maps");
+        FallbackTransport = main.Get("fallback_transport");
+        FallbackTransports = TableList.Open(main, "fallback_transport_maps");
+        string privs = main.Get("default_privs");
+        DefaultPrivileges = UnixAccount.Lookup(privs) ?? throw main.Error("default_privs", $"unknown user name: {privs}");
+        if (DefaultPrivileges.Uid == 0 || DefaultPrivileges.Gid == 0)
+        {
+            throw main.Error("default_privs", $"{privs} has root privileges");
+        }
+    }
+
+    public static LocalSettings From(MainConfig main) => new(main);
+
+    public string Spool { get; }
+    public string HomeMailbox { get; }
+    public string Delimiter { get; }
+    public string Hostname { get; }
+    public string Origin { get; }
+    public string DoubleBounce { get; }
+    public IReadOnlyList<string> ForwardPath { get; }
+    public ExpansionType Commands { get; }
+    public ExpansionType Files { get; }
+
+    /// <summary>prepend_delivered_header: which deliveries get a Delivered-To: line (mailboxes always do).</summary>
+    public (bool Command, bool File, bool Forward) DeliveredHeader { get; }
+
+    public string Shell { get; }
+    public string ExecutionDirectory { get; }
+    public string CommandFilter { get; }
+    public string ForwardFilter { get; }
+    public string DirectoryFilter { get; }
+    public TimeSpan TimeLimit { get; }
+    public IReadOnlyDictionary<string, string> Environment { get; }
+
+    /// <summary>Where commands run when command_execution_directory is empty, as Postfix's run in its queue directory.</summary>
+    public string QueueDirectory { get; }
+
+    public string MailboxCommand { get; }
+    public TableList MailboxCommands { get; }
+    public string MailboxTransport { get; }
+    public TableList MailboxTransports { get; }
+    public string FallbackTransport { get; }
+    public TableList FallbackTransports { get; }
+
+    /// <summary>The account that commands and files run as when no user's rights apply (root-owned aliases, root's own mail).</summary>
+    public UnixUser DefaultPrivileges { get; }
+
+    /// <summary>The transports mailbox_transport and fallback_transport name must be master.cf services.</summary>
+    public static void CheckTransports(MainConfig main, Func<string, bool> exists)
+    {
+        foreach (string parameter in (string[])["mailbox_transport", "fallback_transport"])
+        {
+            string value = main.Get(parameter);
+            string name = value.Split(':', 2)[0].Trim();
+            if (value.Length > 0 && !exists(name))
+            {
+                throw main.Error(parameter, $"transport \"{name}\" is not a master.cf service");
+            }
+        }
+    }
+
+    private static ExpansionType Types(MainConfig main, string parameter)
+    {
+        var types = ExpansionType.None;
+        foreach (string item in main.GetList(parameter))
+        {
+            types |= item.ToLowerInvariant() switch
+            {
+                "alias" => ExpansionType.Alias,
+                "forward" => ExpansionType.Forward,
+                "include" => ExpansionType.Include,
+                _ => throw main.Error(parameter, $"unknown type \"{item}\" (expected alias, forward or include)"),
+            };
+        }
+        return types;
+    }
+
+    private static (bool, bool, bool) DeliveredTo(MainConfig main)
+    {
+        bool command = false, file = false, forward = false;
+        foreach (string item in main.GetList("prepend_delivered_header"))
+        {
+            switch (item.ToLowerInvariant())
+            {
+                case "command":
+                    command = true;
+                    break;
+                case "file":
+                    file = true;
+                    break;
+                case "forward":
+                    forward = true;
+                    break;
+                default:
+                    throw main.Error("prepend_delivered_header", $"unknown item \"{item}\" (expected command, file or forward)");
+            }
+        }
+        return (command, file, forward);
+    }
+}

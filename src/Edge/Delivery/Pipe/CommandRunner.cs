@@ -1,0 +1,151 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Runtime.Versioning;
+using Edge.Queue;
+
+namespace Edge.Delivery.Pipe;
+
+/// <summary>
+/// Runs one delivery command for pipe(8) and local(8): as the given account through setpriv(1) when Edge runs as
+/// root, with only the environment it is given (and PATH reset), in a directory, the message written to its standard input by the
+/// caller, its output kept for the reason, killed at the time limit. The exit status means what Postfix's
+/// pipe_command() makes of it: 0 delivered, sysexits.h codes by their DSN class, a signal deferred, anything else
+/// or the time limit bounced.
+/// </summary>
+[UnsupportedOSPlatform("windows")]
+internal static class CommandRunner
+{
+    /// <summary>How much of the command's output goes into the reason, as Postfix keeps a bounded log buffer.</summary>
+    private const int OutputLimit = 2000;
+
+    private const string SetPriv = "/usr/bin/setpriv";
+
+    /// <summary>
+    /// The status, DSN code and reason; on success the reason is <paramref name="delivered"/> with the command's output.
+    /// <paramref name="text"/> is the command as reasons quote it.
+    /// </summary>
+    public static async Task<(DeliveryStatus Status, string Dsn, string Reason)> RunAsync(IReadOnlyList<string> argv, string text,
+        (uint Uid, uint Gid) account, IReadOnlyDictionary<string, string> environment, string workingDirectory, TimeSpan timeLimit,
+        Func<Stream, CancellationToken, Task> writeMessageAsync, string delivered, CancellationToken cancellationToken)
+    {
+        if (!Environment.IsPrivilegedProcess && UnixAccount.EffectiveUid != account.Uid)
+        {
+            return (DeliveryStatus.Deferred, "4.3.0", $"cannot run \"{text}\" as uid {account.Uid}: Edge is not running as root");
+        }
+        using Process process = new() { StartInfo = StartInfo(argv, account, environment, workingDirectory) };
+        try
+        {
+            process.Start();
+        }
+        catch (Win32Exception e)
+        {
+            return (DeliveryStatus.Deferred, "4.3.0", $"Command failed: {e.Message}: \"{text}\"");
+        }
+        var output = new CommandOutput(OutputLimit);
+        Task reading = Task.WhenAll(output.DrainAsync(process.StandardOutput.BaseStream), output.DrainAsync(process.StandardError.BaseStream));
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeLimit);
+        try
+        {
+            await WriteAsync(process.StandardInput.BaseStream, writeMessageAsync, deadline.Token);
+            await process.WaitForExitAsync(deadline.Token);
+            await reading;
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+            cancellationToken.ThrowIfCancellationRequested();
+            return (DeliveryStatus.Bounced, "5.3.0", $"Command time limit exceeded: \"{text}\"{output.Suffix}");
+        }
+        return Outcome(process.ExitCode, text, output.Suffix, delivered);
+    }
+
+    private static (DeliveryStatus, string, string) Outcome(int exitCode, string text, string output, string delivered)
+    {
+        if (exitCode == 0)
+        {
+            return (DeliveryStatus.Sent, "2.0.0", delivered + output);
+        }
+        // .NET reports a death by signal N as 128 + N, as the shell does.
+        if (exitCode > 128)
+        {
+            return (DeliveryStatus.Deferred, "4.3.0", $"Command died with signal {exitCode - 128}: \"{text}\"{output}");
+        }
+        if (SysExits.Lookup(exitCode) is { } known)
+        {
+            return (known.Dsn[0] == '4' ? DeliveryStatus.Deferred : DeliveryStatus.Bounced, known.Dsn, known.Text + output);
+        }
+        return (DeliveryStatus.Bounced, "5.3.0", $"Command died with status {exitCode}: \"{text}\"{output}");
+    }
+
+    /// <summary>A command that exits without reading all of the message is judged by its exit status alone, as Postfix ignores EPIPE.</summary>
+    private static async Task WriteAsync(Stream input, Func<Stream, CancellationToken, Task> writeMessageAsync, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using (input)
+            {
+                await writeMessageAsync(input, cancellationToken);
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static ProcessStartInfo StartInfo(IReadOnlyList<string> argv, (uint Uid, uint Gid) account,
+        IReadOnlyDictionary<string, string> environment, string workingDirectory)
+    {
+        var start = new ProcessStartInfo
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        IEnumerable<string> arguments = argv;
+        if (Environment.IsPrivilegedProcess)
+        {
+            start.FileName = SetPriv;
+            arguments = [$"--reuid={account.Uid}", $"--regid={account.Gid}", $"--groups={account.Gid}", "--", .. argv];
+        }
+        else
+        {
+            start.FileName = argv[0];
+            arguments = argv.Skip(1);
+        }
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        start.Environment.Clear();
+        // Postfix's pipe_command() always resets the search path.
+        start.Environment["PATH"] = "/usr/bin:/bin";
+        foreach ((string name, string value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+        return start;
+    }
+
+    /// <summary>The export_environment variables Edge has, as Postfix's clean_env() keeps them.</summary>
+    public static Dictionary<string, string> Exported(IEnumerable<string> names)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            int equals = name.IndexOf('=');
+            if (equals > 0)
+            {
+                environment[name[..equals]] = name[(equals + 1)..];
+            }
+            else if (Environment.GetEnvironmentVariable(name) is { } value)
+            {
+                environment[name] = value;
+            }
+        }
+        return environment;
+    }
+}
