@@ -19,18 +19,27 @@ internal sealed class LocalSubmission(QueueStore queue)
     private static readonly Submission Forwarded = Local with { LocalHeaders = false };
 
     /// <param name="kind">What cleanup does to this kind of mail (<see cref="InternalMailKinds"/>).</param>
+    public Task<QueueId> SubmitAsync(InternalMail kind, string sender, IReadOnlyList<string> recipients,
+        Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken) =>
+        SubmitAsync(kind, sender, recipients, writeContent, new LocalDsn("", DsnReturn.Unspecified, DsnNotify.Unspecified), null, cancellationToken);
+
+    /// <summary>
+    /// As the other overload, with DSN requests (sendmail's -V, -R and -N) and, for mail a user submitted with sendmail,
+    /// the user's uid, which gets the message pickup's Received: header.
+    /// </summary>
     public async Task<QueueId> SubmitAsync(InternalMail kind, string sender, IReadOnlyList<string> recipients,
-        Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken)
+        Func<Stream, CancellationToken, Task> writeContent, LocalDsn dsn, uint? userid, CancellationToken cancellationToken)
     {
         var envelope = new Envelope();
         using var cleanup = new CleanupMessage(queue);
         QueueId id = QueueId.New();
-        envelope.Begin(id, Encoding.UTF8.GetBytes(sender), default, DsnReturn.Unspecified, BodyType.Unspecified, smtpUtf8: false);
+        envelope.Begin(id, Encoding.UTF8.GetBytes(sender), Encoding.UTF8.GetBytes(dsn.EnvId), dsn.Ret, BodyType.Unspecified, smtpUtf8: false);
         foreach (string recipient in recipients)
         {
-            envelope.AddRecipient(Encoding.UTF8.GetBytes(recipient), default, DsnNotify.Unspecified);
+            envelope.AddRecipient(Encoding.UTF8.GetBytes(recipient), default, dsn.Notify);
         }
-        cleanup.Begin(kind.Cleanup, envelope, kind.LocalHeaders ? Local : Forwarded, sizeLimit: 0);
+        Submission submission = kind.LocalHeaders ? Local : Forwarded;
+        cleanup.Begin(kind.Cleanup, envelope, userid is null ? submission : submission with { Received = true, Userid = userid }, sizeLimit: 0);
         await using (var content = new SinkStream(cleanup))
         {
             await writeContent(content, cancellationToken);
@@ -91,3 +100,6 @@ internal sealed class LocalSubmission(QueueStore queue)
         }
     }
 }
+
+/// <summary>A local submission's DSN requests: ENVID (xtext), RET, and NOTIFY for every recipient.</summary>
+internal sealed record LocalDsn(string EnvId, DsnReturn Ret, DsnNotify Notify);

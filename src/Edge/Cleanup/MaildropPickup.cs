@@ -8,9 +8,11 @@ namespace Edge.Cleanup;
 /// pickup(8): takes the messages edge sendmail left in queue_directory/maildrop through cleanup (as local mail: its
 /// headers completed and rewritten in the local context, header and body checks, non_smtpd_milters) into the queue,
 /// and removes each file once its message is durable. A file that is not a maildrop file is set aside as .bad-NAME,
-/// with a warning. One scan at a time; a wake during a scan makes another follow it.
+/// with a warning. One scan at a time; a wake during a scan makes another follow it. A sendmail -bv request is not
+/// queued: <paramref name="verify"/> checks its recipients and queues the report for the sender.
 /// </summary>
-internal sealed class MaildropPickup(QueueStore queue, string queueDirectory, InternalMail kind)
+internal sealed class MaildropPickup(QueueStore queue, string queueDirectory, InternalMail kind,
+    Func<MaildropFile, CancellationToken, Task<QueueId>>? verify = null)
 {
     private readonly LocalSubmission _local = new(queue);
     private int _requests;
@@ -61,9 +63,11 @@ internal sealed class MaildropPickup(QueueStore queue, string queueDirectory, In
                 File.Move(path, Path.Combine(directory, ".bad-" + name), overwrite: true);
                 continue;
             }
-            QueueId id = await _local.SubmitAsync(kind, file.Sender, file.Recipients,
-                (output, token) => output.WriteAsync(WithFrom(file), token).AsTask(), cancellationToken);
-            MailLog.Info($"{id}: from=<{file.Sender}>", "pickup");
+            QueueId id = file.Verify && verify is not null
+                ? await verify(file, cancellationToken)
+                : await _local.SubmitAsync(kind, file.Sender, file.Recipients, (output, token) => output.WriteAsync(WithFrom(file), token).AsTask(),
+                    new LocalDsn(file.EnvId, file.Ret, file.Notify), file.Uid, cancellationToken);
+            MailLog.Info($"{id}: {(file.Uid is { } uid ? $"uid={uid} " : "")}from=<{file.Sender}>", "pickup");
             File.Delete(path);
         }
     }

@@ -9,13 +9,20 @@ namespace Edge.Cleanup;
 /// <summary>
 /// The Received: header Postfix's smtpd prepends: who connected, who received it, with which protocol
 /// (SMTP, ESMTP, ESMTPS, UTF8SMTP …), the queue ID, the recipient when there is exactly one, and the date.
-/// Written straight into a byte buffer: no string is built for it.
+/// Written straight into a byte buffer: no string is built for it. Mail a local user submitted gets pickup's
+/// shorter form, which names the user's uid instead of a client.
 /// </summary>
 internal static class ReceivedHeader
 {
     /// <summary>The header for <paramref name="envelope"/> from the client <paramref name="submission"/> names, into <paramref name="output"/>.</summary>
     public static void Write(IContentSink output, Envelope envelope, Submission submission, string myHostname, string mailName)
     {
+        if (submission.Userid is { } uid)
+        {
+            output.Write(System.Text.Encoding.UTF8.GetBytes(
+                $"Received: by {myHostname} ({mailName}, from userid {uid})\r\n\tid {envelope.Id}; {MailDate.Format(DateTimeOffset.UtcNow)}\r\n"));
+            return;
+        }
         EnvelopeRecord.Client client = submission.Client;
         ReadOnlySpan<byte> single = envelope.RecipientCount == 1 ? envelope[envelope.Recipients[0].Address] : default;
         string helo = submission.Helo ?? client.Name;

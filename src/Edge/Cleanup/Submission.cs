@@ -9,6 +9,8 @@ namespace Edge.Cleanup;
 /// local_header_rewrite_clients) or the remote one. <see cref="AuthenticatedSender"/>: the SMTP AUTH user the Received:
 /// header names (smtpd_sasl_authenticated_header), or null. <see cref="TlsSummary"/> and <see cref="TlsClient"/>: the
 /// Received: header's comments on the TLS session and the client's certificate (smtpd_tls_received_header), or null.
+/// <see cref="Userid"/>: for mail sendmail submitted, the user who ran it, which the Received: header names instead of
+/// a client ("by host (Edge, from userid N)"), as Postfix's pickup has it.
 /// </summary>
 internal sealed record Submission(EnvelopeRecord.Client Client, string? Helo, string? TlsSummary, bool Received, bool LocalHeaders = true,
-    string? AuthenticatedSender = null, string? TlsClient = null);
+    string? AuthenticatedSender = null, string? TlsClient = null, uint? Userid = null);

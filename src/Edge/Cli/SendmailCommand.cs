@@ -2,6 +2,7 @@ using System.Text;
 using Edge.Admin;
 using Edge.Cleanup;
 using Edge.Config;
+using Edge.Mail;
 using Edge.Queue;
 using MimeKit;
 
@@ -13,7 +14,9 @@ namespace Edge.Cli;
 /// queue, at once when a server runs (it is woken), or when one starts. -t takes the recipients from To:, Cc: and
 /// Bcc: (Bcc: is removed), besides those on the command line; -f or -r the sender (the user by default); -F the full
 /// name of a From: header sendmail adds to a message without one; -i or -oi reads to the end (otherwise a line with
-/// only "." ends the message). -bp is mailq, -bi and -I newaliases; other -o options are ignored, as in Postfix.
+/// only "." ends the message); -N, -R and -V are the DSN requests NOTIFY, RET and ENVID. -bv verifies the recipients
+/// instead and mails the sender a report; -bs speaks SMTP on standard input and output (<see cref="SendmailSmtp"/>).
+/// -bp is mailq, -bi and -I newaliases; other -o options are ignored, as in Postfix.
 /// </summary>
 internal static class SendmailCommand
 {
@@ -21,8 +24,21 @@ internal static class SendmailCommand
 
     public static async Task<int> RunAsync(string[] args, Stream stdin, TextWriter stderr)
     {
+        try
+        {
+            return await SubmitAsync(args, stdin, stderr);
+        }
+        catch (UsageException e)
+        {
+            return Fatal(stderr, e.Message, ExUsage);
+        }
+    }
+
+    private static async Task<int> SubmitAsync(string[] args, Stream stdin, TextWriter stderr)
+    {
         string? configDirectory = null, sender = null, fullName = null;
-        bool extract = false, toEnd = false;
+        bool extract = false, toEnd = false, verify = false, smtp = false;
+        var dsn = new LocalDsn("", DsnReturn.Unspecified, DsnNotify.Unspecified);
         var recipients = new List<string>();
         for (int i = 0; i < args.Length; i++)
         {
@@ -44,6 +60,26 @@ internal static class SendmailCommand
                     break;
                 case "-bm":
                     break;
+                case "-bv":
+                    verify = true;
+                    break;
+                case "-bs":
+                    smtp = true;
+                    break;
+                case var n when n.StartsWith("-N", StringComparison.Ordinal):
+                    dsn = dsn with { Notify = Notify(Value("-N")) };
+                    break;
+                case var r when r.StartsWith("-R", StringComparison.Ordinal):
+                    dsn = dsn with { Ret = Value("-R").ToLowerInvariant() switch
+                    {
+                        "full" => DsnReturn.Full,
+                        "hdrs" => DsnReturn.Headers,
+                        var other => throw new UsageException($"bad -R option value: {other} (full or hdrs)"),
+                    } };
+                    break;
+                case var v when v.StartsWith("-V", StringComparison.Ordinal):
+                    dsn = dsn with { EnvId = EnvId(Value("-V")) };
+                    break;
                 case "-bp":
                     return await AdminCommands.PostqueueAsync(CommandLine.Parse(configDirectory is null ? ["-p"] : ["-p", "-c", configDirectory]), stderr);
                 case "-bi" or "-I":
@@ -62,10 +98,20 @@ internal static class SendmailCommand
                     // -odb, -oem, -om …: sendmail's delivery and error modes, which Postfix ignores too.
                     break;
                 default:
-                    return Fatal(stderr, $"option {arg} is not implemented by Edge yet (-t, -f, -r, -F, -i, -oi, -bm, -bp, -bi, -c and -C are)", ExUsage);
+                    return Fatal(stderr, $"option {arg} is not implemented by Edge yet (-t, -f, -r, -F, -i, -oi, -N, -R, -V, -bm, -bs, -bv, -bp, -bi, -c and -C are)", ExUsage);
             }
         }
-        byte[] content = ReadMessage(stdin, toEnd);
+        MainConfig config = MainConfig.Load(configDirectory);
+        string queueDirectory = Path.GetFullPath(config.Get("queue_directory"));
+        uint? uid = OperatingSystem.IsWindows() ? null : Delivery.UnixAccount.EffectiveUid;
+        if (smtp)
+        {
+            await new SendmailSmtp(config.Get("myhostname"), config.Get("smtpd_banner"), file => Drop(file with { Uid = uid }, queueDirectory)).RunAsync(stdin, Console.OpenStandardOutput());
+            await WakeAsync(queueDirectory);
+            return 0;
+        }
+        // A -bv request is about its recipients: there is no message to read, unless -t takes them from one.
+        byte[] content = verify && !extract ? [] : ReadMessage(stdin, toEnd);
         if (extract)
         {
             (content, IReadOnlyList<string> found) = ExtractRecipients(content);
@@ -76,18 +122,56 @@ internal static class SendmailCommand
             return Fatal(stderr, extract ? "No recipient addresses found in message header"
                 : "Recipient addresses must be specified on the command line or via the -t option", ExUsage);
         }
-        MainConfig config = MainConfig.Load(configDirectory);
-        string queueDirectory = Path.GetFullPath(config.Get("queue_directory"));
         sender = sender is "<>" ? "" : sender ?? Environment.UserName;
-        new MaildropFile(sender, fullName, recipients, content).Write(queueDirectory);
+        Drop(new MaildropFile(sender, fullName, recipients, content)
+        {
+            Uid = uid,
+            EnvId = dsn.EnvId,
+            Ret = dsn.Ret,
+            Notify = dsn.Notify,
+            Verify = verify,
+        }, queueDirectory);
+        await WakeAsync(queueDirectory);
+        return 0;
+    }
+
+    private static string Drop(MaildropFile file, string queueDirectory) => file.Write(queueDirectory);
+
+    /// <summary>Wakes the pickup service; should the server not answer, it finds the files at its next scan.</summary>
+    private static async Task WakeAsync(string queueDirectory)
+    {
         if (!QueueLock.IsFree(queueDirectory))
         {
-            // Wake the pickup service; should the server not answer, it finds the file at its next scan.
             using var answer = new MemoryStream();
             await AdminClient.RequestAsync(queueDirectory, "PICKUP", answer, TextWriter.Null, serverOnly: true);
         }
-        return 0;
     }
+
+    /// <summary>-N: "never", or a list of success, delay and failure, as Postfix's sendmail takes it.</summary>
+    private static DsnNotify Notify(string value)
+    {
+        var notify = DsnNotify.Unspecified;
+        foreach (string item in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            notify |= item.ToLowerInvariant() switch
+            {
+                "never" => DsnNotify.Never,
+                "success" => DsnNotify.Success,
+                "delay" => DsnNotify.Delay,
+                "failure" => DsnNotify.Failure,
+                _ => throw new UsageException($"bad -N option value: {value} (never, or a list of success, delay and failure)"),
+            };
+        }
+        return notify == DsnNotify.Unspecified || ((notify & DsnNotify.Never) != 0 && notify != DsnNotify.Never)
+            ? throw new UsageException($"bad -N option value: {value} (never, or a list of success, delay and failure)")
+            : notify;
+    }
+
+    /// <summary>-V: printable ASCII of at most 100 characters, kept in xtext as ENVID is queued.</summary>
+    private static string EnvId(string value) =>
+        value.Length is > 0 and <= 100 && value.All(c => c is > ' ' and < (char)127)
+            ? Smtp.Protocol.XText.Encode(value)
+            : throw new UsageException($"bad -V option value: {value} (at most 100 printable ASCII characters)");
 
     /// <summary>The message with CRLF line ends; without -i a line with only "." ends it, as sendmail's.</summary>
     private static byte[] ReadMessage(Stream stdin, bool toEnd)

@@ -12,11 +12,15 @@ namespace Edge.Delivery;
 /// mail system with a human-readable part, the message/delivery-status part (Reporting-MTA, Arrival-Date,
 /// Original-Envelope-Id, and per recipient Final-Recipient, Original-Recipient, Action, Status,
 /// Diagnostic-Code) and the message. A failure notice returns the message whole or its headers only
-/// (RET=HDRS); a success notice (NOTIFY=SUCCESS) only ever the headers, as RET applies to failures.
+/// (RET=HDRS); a success notice (NOTIFY=SUCCESS) only ever the headers, as RET applies to failures. A report that
+/// sendmail -bv asked for (every action "deliverable" or "undeliverable") says what delivery would do, with the headers.
 /// </summary>
 internal static class BounceMessage
 {
-    /// <summary>One recipient's line in the report; <paramref name="Action"/> is failed, delayed, delivered or relayed.</summary>
+    /// <summary>
+    /// One recipient's line in the report; <paramref name="Action"/> is failed, delayed, delivered or relayed, or for
+    /// a requested report deliverable or undeliverable.
+    /// </summary>
     internal sealed record Failure(QueuedRecipient Recipient, string Dsn, string Reason, string Relay, string Action = "failed");
 
     /// <summary>
@@ -44,6 +48,7 @@ internal static class BounceMessage
         string boundary = $"{message.Id}.{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}/{myHostname}";
         string now = DateTimeOffset.UtcNow.ToString("ddd, d MMM yyyy HH:mm:ss +0000 (UTC)", CultureInfo.InvariantCulture);
         string arrival = message.Id.Arrival.ToString("ddd, d MMM yyyy HH:mm:ss +0000 (UTC)", CultureInfo.InvariantCulture);
+        bool requested = failures.Count > 0 && failures.All(f => f.Action is "deliverable" or "undeliverable");
         bool delayed = failures.All(f => f.Action == "delayed");
         bool success = !delayed && failures.All(f => f.Action != "failed");
         bool headersOnly = success || delayed || postmaster is not null || message.Ret == DsnReturn.Headers;
@@ -52,7 +57,7 @@ internal static class BounceMessage
 
         Line($"From: MAILER-DAEMON@{myHostname} (Mail Delivery System)");
         Line($"To: {postmaster ?? message.Sender}");
-        Line($"Subject: {(postmaster is not null ? delayed ? "Postmaster Warning: Delayed Mail" : "Postmaster Copy: Undelivered Mail" : success ? "Successful Mail Delivery Report" : delayed ? "Delayed Mail (still being retried)" : "Undelivered Mail Returned to Sender")}");
+        Line($"Subject: {(requested ? "Mail Delivery Status Report" : postmaster is not null ? delayed ? "Postmaster Warning: Delayed Mail" : "Postmaster Copy: Undelivered Mail" : success ? "Successful Mail Delivery Report" : delayed ? "Delayed Mail (still being retried)" : "Undelivered Mail Returned to Sender")}");
         Line($"Date: {now}");
         Line($"Message-Id: <{DateTimeOffset.UtcNow:yyyyMMddHHmmss}.{message.Id}@{myHostname}>");
         Line("Auto-Submitted: auto-replied");
@@ -68,7 +73,11 @@ internal static class BounceMessage
         Line("");
         Line($"This is the mail system at host {myHostname}.");
         Line("");
-        if (delayed)
+        if (requested)
+        {
+            Line("Enclosed is the mail delivery report that you requested.");
+        }
+        else if (delayed)
         {
             Line("####################################################################");
             Line("# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #");
@@ -96,7 +105,7 @@ internal static class BounceMessage
         Line("");
         foreach (Failure f in failures)
         {
-            Line($"<{f.Recipient.Address}>: {f.Reason}");
+            Line($"<{f.Recipient.Address}>: {(f.Action == "deliverable" ? $"delivery via {f.Relay}: " : "")}{f.Reason}");
         }
         Line("");
         Line($"--{boundary}");
@@ -134,7 +143,7 @@ internal static class BounceMessage
         }
         Line("");
         Line($"--{boundary}");
-        Line($"Content-Description: {(success ? "Delivered" : "Undelivered")} Message{(headersOnly ? " Headers" : "")}");
+        Line($"Content-Description: {(requested ? "" : success ? "Delivered " : "Undelivered ")}Message{(headersOnly ? " Headers" : "")}");
         Line(headersOnly ? "Content-Type: text/rfc822-headers" : "Content-Type: message/rfc822");
         Line("");
         await output.WriteAsync(Encoding.UTF8.GetBytes(text.ToString()), cancellationToken);

@@ -191,7 +191,11 @@ internal sealed class EdgeServer : IAsyncDisposable
         }
         string queueDirectory = Path.GetFullPath(main.Get("queue_directory"));
         QueueStore queue = await QueueStore.OpenAsync(queueDirectory, cancellationToken);
-        PickupService? pickup = PickupService.From(main, master, queue, queueDirectory);
+        // sendmail -bv requests are answered by the queue manager, made below; pickup starts after it.
+        QueueManager? reporter = null;
+        PickupService? pickup = PickupService.From(main, master, queue, queueDirectory, (request, token) => reporter is { } manager
+            ? manager.ReportAsync(request, token)
+            : throw new IOException("sendmail -bv needs a queue manager (master.cf has no qmgr)"));
         queue.LogHeadroom = main.GetLong("edge_queue_log_headroom");
         queue.MinFree = QueueMinFree(main);
         var lifetime = new Lifetime { Grace = main.GetTime("edge_shutdown_time_limit") };
@@ -283,6 +287,7 @@ internal sealed class EdgeServer : IAsyncDisposable
             QueueManager? qmgr = master.Services.Any(s => s.Command is "qmgr" or "oqmgr")
                 ? new QueueManager(queue, delivery)
                 : null;
+            reporter = qmgr;
             if (qmgr is not null)
             {
                 verifier.Probe = async (sender, address, token) => ProbeOutcomeOf(await qmgr.ProbeAsync(sender, address, token));

@@ -1,6 +1,7 @@
 using Edge.Cleanup;
 using Edge.Config;
 using Edge.Logging;
+using Edge.Mail;
 using Edge.Milter;
 using Edge.Queue;
 
@@ -26,7 +27,9 @@ internal sealed class PickupService : IAsyncDisposable
     }
 
     /// <summary>The pickup service master.cf asks for, not yet started; null without a pickup line.</summary>
-    public static PickupService? From(MainConfig main, MasterConfig master, QueueStore queue, string queueDirectory)
+    /// <param name="verify">What answers a sendmail -bv request (the queue manager's report); null without a queue manager.</param>
+    public static PickupService? From(MainConfig main, MasterConfig master, QueueStore queue, string queueDirectory,
+        Func<MaildropFile, CancellationToken, Task<QueueId>>? verify)
     {
         if (master.Services.FirstOrDefault(s => s.Command == "pickup") is not { } service)
         {
@@ -36,7 +39,7 @@ internal sealed class PickupService : IAsyncDisposable
         IReadOnlySet<string> overrides = SmtpdSettingsFactory.ReceiveOverrides(config);
         var kind = new InternalMail(CleanupSettings.From(config, SmtpdSettingsFactory.Classifier(config), overrides),
             overrides.Contains("no_milters") ? null : MilterSettings.From(config, "non_smtpd_milters"));
-        return new PickupService(new MaildropPickup(queue, queueDirectory, kind),
+        return new PickupService(new MaildropPickup(queue, queueDirectory, kind, verify),
             service.Wakeup > 0 ? TimeSpan.FromSeconds(service.Wakeup) : Timeout.InfiniteTimeSpan);
     }
 

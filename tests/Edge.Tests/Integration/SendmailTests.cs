@@ -25,13 +25,14 @@ public class SendmailTests
         config.Write("main.cf", EdgeInstance.BaseMainCf(config) + $$"""
 
             relay_domains = sink.example
-            transport_maps = inline:{ sink.example=smtp:[127.0.0.1]:{{sinkPort}} }
+            transport_maps = inline:{ sink.example=smtp:[127.0.0.1]:{{sinkPort}}, { bounced.example=error:5.1.1 no such user } }
             """ + "\n");
         config.Write("master.cf", """
             127.0.0.1:0 inet n - n - - smtpd
             pickup    unix  n       -       n       60      1       pickup
             qmgr      unix  n       -       n       300     1       qmgr
             smtp      unix  -       -       n       -       -       smtp
+            error     unix  -       -       n       -       -       error
             """);
         return config;
     }
@@ -44,7 +45,7 @@ public class SendmailTests
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         Assert.Equal((0, "", ""), await EdgeProcess.RunWithInputAsync(config.Path, Message.Replace("\r\n", "\n") + "\n",
             "sendmail", "-c", config.Path, "-t", "-FCron Daemon", "-f", "cron", "-oem"));
-        string picked = await edge.WaitForLogAsync(@"pickup\[\d+\]: \w+: from=<cron>");
+        string picked = await edge.WaitForLogAsync(@"pickup\[\d+\]: \w+: uid=\d+ from=<cron>");
         string id = picked.Split(": ")[1];
         await edge.WaitForLogLinesAsync($@"{id}: to=<(user|hidden)@sink\.example>.*status=sent", 2);
 
@@ -82,9 +83,12 @@ public class SendmailTests
         using TempDirectory config = Config(FreePorts.Tcp());
         (int exit, _, string error) = await EdgeProcess.RunWithInputAsync(config.Path, "Subject: x\n\nbody\n", "sendmail", "-c", config.Path, "-t");
         Assert.Equal((64, "sendmail: fatal: No recipient addresses found in message header\n"), (exit, error));
-        (exit, _, error) = await EdgeProcess.RunWithInputAsync(config.Path, "", "sendmail", "-c", config.Path, "-bs");
+        (exit, _, error) = await EdgeProcess.RunWithInputAsync(config.Path, "", "sendmail", "-c", config.Path, "-bd");
         Assert.Equal(64, exit);
-        Assert.StartsWith("sendmail: fatal: option -bs is not implemented by Edge yet", error);
+        Assert.StartsWith("sendmail: fatal: option -bd is not implemented by Edge yet", error);
+        (exit, _, error) = await EdgeProcess.RunWithInputAsync(config.Path, "", "sendmail", "-c", config.Path, "-N", "never,success", "a@b");
+        Assert.Equal(64, exit);
+        Assert.Contains("bad -N option value: never,success", error);
 
         string maildrop = Path.Combine(config.Path, "var", "maildrop");
         Directory.CreateDirectory(maildrop);
@@ -92,5 +96,77 @@ public class SendmailTests
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         await edge.WaitForLogAsync(@"pickup\[\d+\]: warning: maildrop/junk: not a maildrop file \(""not a maildrop file""\): set aside as maildrop/\.bad-junk");
         Assert.True(File.Exists(Path.Combine(maildrop, ".bad-junk")));
+    }
+
+    [Fact]
+    public async Task Sendmail_bs_speaks_SMTP_on_its_standard_input_and_the_message_says_which_user_sent_it()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        using TempDirectory config = Config(sink.Port);
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        (int exit, string output, string error) = await EdgeProcess.RunWithInputAsync(config.Path,
+            "EHLO me\nDATA\nMAIL FROM:<cron@sink.example>\nRCPT TO:<user@sink.example>\nDATA\nSubject: bs\n\n..dotted\n.\nQUIT\n", "sendmail", "-c", config.Path, "-bs");
+        Assert.Equal((0, ""), (exit, error));
+        Assert.Matches(@"^220 mx\.edge\.test ESMTP Edge\r\n250-mx\.edge\.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n503 5\.5\.1 Error: need MAIL command\r\n"
+            + @"250 2\.1\.0 Ok\r\n250 2\.1\.5 Ok\r\n354 End data with <CR><LF>\.<CR><LF>\r\n250 2\.0\.0 Ok: queued as maildrop/\S+\r\n221 2\.0\.0 Bye\r\n$", output);
+
+        string uid = (await RunAsync("id", "-u")).Trim();
+        string id = (await edge.WaitForLogAsync($@"pickup\[\d+\]: \w+: uid={uid} from=<cron@sink\.example>")).Split(": ")[1];
+        await edge.WaitForLogAsync($@"{id}: to=<user@sink\.example>.*status=sent");
+        string delivered = (await sink.DumpsAsync(1))[0];
+        Assert.Matches($@"Received: by mx\.edge\.test \(Edge, from userid {uid}\)\r?\n\tid {id}; ", delivered);
+        Assert.Contains("\n.dotted", delivered.Replace("\n..", "\n."));
+    }
+
+    [Fact]
+    public async Task Sendmails_dsn_options_reach_the_notice_and_never_asks_for_none()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        using TempDirectory config = Config(sink.Port);
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        Assert.Equal(0, (await EdgeProcess.RunWithInputAsync(config.Path, "Subject: with dsn\n\nsecret body\n",
+            "sendmail", "-c", config.Path, "-f", "owner@sink.example", "-N", "failure,delay", "-R", "hdrs", "-V", "env-1", "x@bounced.example")).Exit);
+        string id = (await edge.WaitForLogAsync(@"pickup\[\d+\]: \w+: uid=\d+ from=<owner@sink\.example>")).Split(": ")[1];
+        await edge.WaitForLogAsync($@"{id}: to=<x@bounced\.example>, .*dsn=5\.1\.1, status=bounced \(no such user\)");
+        string notice = (await sink.DumpsAsync(1))[0];
+        Assert.Contains("Original-Envelope-Id: env-1", notice);
+        Assert.Contains("Content-Type: text/rfc822-headers", notice);
+        Assert.Contains("Subject: with dsn", notice);
+        Assert.DoesNotContain("secret body", notice);
+
+        Assert.Equal(0, (await EdgeProcess.RunWithInputAsync(config.Path, "Subject: quiet\n\nx\n",
+            "sendmail", "-c", config.Path, "-f", "owner@sink.example", "-N", "never", "y@bounced.example")).Exit);
+        string quiet = (await edge.WaitForLogAsync(@"pickup\[\d+\]: \w+: uid=\d+ from=<owner@sink\.example>.*")).Split(": ")[1];
+        string second = (await edge.WaitForLogLinesAsync(@"pickup\[\d+\]: \w+: uid=\d+ from=<owner@sink\.example>", 2))[1].Split(": ")[1];
+        await edge.WaitForLogAsync($@"{second}: removed");
+        Assert.DoesNotContain(edge.Log, line => line.Contains($"{second}: sender non-delivery notification"));
+        Assert.NotEqual(quiet, second);
+    }
+
+    [Fact]
+    public async Task Sendmail_bv_mails_the_sender_a_report_and_delivers_nothing()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        using TempDirectory config = Config(sink.Port);
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        Assert.Equal(0, (await EdgeProcess.RunWithInputAsync(config.Path, null,
+            "sendmail", "-c", config.Path, "-bv", "-f", "owner@sink.example", "user@sink.example", "x@bounced.example")).Exit);
+        string report = (await sink.DumpsAsync(1))[0];
+        Assert.Contains("Subject: Mail Delivery Status Report", report);
+        Assert.Contains("Enclosed is the mail delivery report that you requested.", report);
+        Assert.Matches(@"<user@sink\.example>: delivery via 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: 250 2\.1\.5 ", report);
+        Assert.Matches(@"Diagnostic-Code: smtp; 250 2\.1\.5 ", report);
+        Assert.Contains("<x@bounced.example>: no such user", report);
+        Assert.Contains("Action: deliverable", report);
+        Assert.Contains("Action: undeliverable", report);
+        Assert.DoesNotContain(edge.Log, line => line.Contains("to=<user@sink.example>") && line.Contains("status=sent"));
+    }
+
+    private static async Task<string> RunAsync(string program, params string[] args)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, args) { RedirectStandardOutput = true })!;
+        string output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return output;
     }
 }

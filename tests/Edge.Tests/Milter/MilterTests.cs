@@ -392,4 +392,31 @@ public class MilterTests
         Assert.Equal(["C localhost|4", "H localhost|", "M <>|", "R <sender@example.org>|"],
             milter.Log.Take(4).Select(l => l.StartsWith("C ", StringComparison.Ordinal) ? l[..13] : l));
     }
+
+    /// <summary>Mail from edge sendmail passes non_smtpd_milters on its way from the maildrop, as Postfix's pickup mail does.</summary>
+    [Fact]
+    public async Task Mail_from_sendmail_passes_non_smtpd_milters()
+    {
+        await using var milter = new TestMilter
+        {
+            Script = (c, _) => c == 'E' ? [TestMilter.Packet('h', "X-Filtered", "pickup seen"), TestMilter.Packet('c')] : null,
+        };
+        using var config = new TempDirectory();
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + $"\nnon_smtpd_milters = {milter.Endpoint}\n");
+        // No delivery transport: the message stays in the queue to be looked at.
+        config.Write("master.cf", """
+            127.0.0.1:0 inet n - n - - smtpd
+            pickup    unix  n       -       n       60      1       pickup
+            qmgr      unix  n       -       n       300     1       qmgr
+            """);
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        Assert.Equal(0, (await EdgeProcess.RunWithInputAsync(config.Path, "Subject: cron\n\nnightly\n", "sendmail", "-c", config.Path,
+            "-f", "cron@edge.test", "user@remote.example")).Exit);
+        string id = (await edge.WaitForLogAsync(@"pickup\[\d+\]: \w+: uid=\d+ from=<cron@edge\.test>")).Split(": ")[1];
+        (int exit, string queued, string error) = await EdgeProcess.RunAsync(config.Path, "postcat", "-c", config.Path, "-q", id);
+        Assert.True(exit == 0, error);
+        Assert.Contains("\r\nX-Filtered: pickup seen\r\n", queued);
+        Assert.Contains("M <cron@edge.test>|", milter.Log);
+        Assert.Contains("R <user@remote.example>|", milter.Log);
+    }
 }
