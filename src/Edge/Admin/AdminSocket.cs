@@ -12,12 +12,11 @@ namespace Edge.Admin;
 /// its showq socket there too). A tool writes one request line, "LIST" or "CAT queue-id", and reads the
 /// answer until the server closes the connection. "RELOAD" re-reads the configuration, "FLUSH" makes every
 /// deferred message due now (postqueue -f), "FLUSH site" those with mail for the site (postqueue -s), "JSON" is postqueue -j, "SUPER -d|-h|-H|-r ID|ALL [queue ...]" is postsuper,
-/// "LOG priority tag text" is postlog (the server writes the line into its log), "PICKUP" wakes the pickup service
-/// (edge sendmail left a message in the maildrop). An answer
+/// "LOG priority tag text" is postlog (the server writes the line into its log). An answer
 /// that is an error starts with "ERR ".
 /// </summary>
 internal sealed class AdminSocket(QueueStore store, Func<string?>? reload = null,
-    Func<string?, Task<string?>>? flush = null, Action? wake = null, Func<string, string, string, bool>? log = null, Action? pickup = null)
+    Func<string?, Task<string?>>? flush = null, Action? wake = null, Func<string, string, string, bool>? log = null)
 {
     public static string PathOf(string queueDirectory) => Path.Combine(queueDirectory, "public", "showq");
 
@@ -84,11 +83,6 @@ internal sealed class AdminSocket(QueueStore store, Func<string?>? reload = null
         {
             string? failure = reload();
             await output.WriteAsync(Encoding.UTF8.GetBytes(failure is null ? "reloaded\n" : $"ERR reload failed, the running configuration stays in force: {failure}\n"), cancellationToken);
-            return;
-        }
-        if (request == "PICKUP" && pickup is not null)
-        {
-            pickup();
             return;
         }
         if (request is not null && request.StartsWith("LOG ", StringComparison.Ordinal) && log is not null)

@@ -8,10 +8,11 @@ namespace Edge.Cleanup;
 /// pickup(8): takes the messages edge sendmail left in queue_directory/maildrop through cleanup (as local mail: its
 /// headers completed and rewritten in the local context, header and body checks, non_smtpd_milters) into the queue,
 /// and removes each file once its message is durable. A file that is not a maildrop file is set aside as .bad-NAME,
-/// with a warning. One scan at a time; a wake during a scan makes another follow it. A sendmail -bv request is not
+/// with a warning, as is a file from a user authorized_submit_users does not name (who submitted a file is its owner).
+/// One scan at a time; a wake during a scan makes another follow it. A sendmail -bv request is not
 /// queued: <paramref name="verify"/> checks its recipients and queues the report for the sender.
 /// </summary>
-internal sealed class MaildropPickup(QueueStore queue, string queueDirectory, InternalMail kind,
+internal sealed class MaildropPickup(QueueStore queue, string queueDirectory, InternalMail kind, AuthorizedUsers submitters,
     Func<MaildropFile, CancellationToken, Task<QueueId>>? verify = null)
 {
     private readonly LocalSubmission _local = new(queue);
@@ -58,9 +59,12 @@ internal sealed class MaildropPickup(QueueStore queue, string queueDirectory, In
             }
             catch (InvalidDataException e)
             {
-                string name = Path.GetFileName(path);
-                MailLog.Warning($"maildrop/{name}: {e.Message}: set aside as maildrop/.bad-{name}", "pickup");
-                File.Move(path, Path.Combine(directory, ".bad-" + name), overwrite: true);
+                SetAside(path, e.Message);
+                continue;
+            }
+            if (file.Uid is { } owner && Submitter(owner) is var user && !submitters.Allows(user))
+            {
+                SetAside(path, $"uid={owner}: User {user}({owner}) is not allowed to submit mail (authorized_submit_users)");
                 continue;
             }
             QueueId id = file.Verify && verify is not null
@@ -71,6 +75,18 @@ internal sealed class MaildropPickup(QueueStore queue, string queueDirectory, In
             File.Delete(path);
         }
     }
+
+    private static void SetAside(string path, string why)
+    {
+        string name = Path.GetFileName(path);
+        MailLog.Warning($"maildrop/{name}: {why}: set aside as maildrop/.bad-{name}", "pickup");
+        File.Move(path, Path.Combine(Path.GetDirectoryName(path)!, ".bad-" + name), overwrite: true);
+    }
+
+    /// <summary>The login name of a uid, or the number when the password database has none.</summary>
+    private static string Submitter(uint uid) =>
+        OperatingSystem.IsWindows() ? uid.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : Unix.UnixAccount.Lookup(uid)?.Name ?? uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The message, with "From: full name &lt;sender&gt;" in front when sendmail -F named one and it has no From:.</summary>
     private static ReadOnlyMemory<byte> WithFrom(MaildropFile file)

@@ -11,7 +11,7 @@ namespace Edge.Cli;
 /// <summary>
 /// <c>edge sendmail</c>, Postfix's sendmail(1) for cron, scripts and pipes: the message on standard input goes into
 /// queue_directory/maildrop, whence the pickup service (master.cf's pickup line) takes it through cleanup into the
-/// queue, at once when a server runs (it is woken), or when one starts. -t takes the recipients from To:, Cc: and
+/// queue, at once when a server runs (it watches the directory), or when one starts. -t takes the recipients from To:, Cc: and
 /// Bcc: (Bcc: is removed), besides those on the command line; -f or -r the sender (the user by default); -F the full
 /// name of a From: header sendmail adds to a message without one; -i or -oi reads to the end (otherwise a line with
 /// only "." ends the message); -N, -R and -V are the DSN requests NOTIFY, RET and ENVID. -bv verifies the recipients
@@ -21,6 +21,7 @@ namespace Edge.Cli;
 internal static class SendmailCommand
 {
     private const int ExUsage = 64;
+    private const int ExNoPerm = 77;
 
     public static async Task<int> RunAsync(string[] args, Stream stdin, TextWriter stderr)
     {
@@ -103,11 +104,13 @@ internal static class SendmailCommand
         }
         MainConfig config = MainConfig.Load(configDirectory);
         string queueDirectory = Path.GetFullPath(config.Get("queue_directory"));
-        uint? uid = OperatingSystem.IsWindows() ? null : Delivery.UnixAccount.EffectiveUid;
+        if (!AuthorizedUsers.From(config).Allows(Environment.UserName))
+        {
+            return Fatal(stderr, $"User {Environment.UserName} is not allowed to submit mail (authorized_submit_users)", ExNoPerm);
+        }
         if (smtp)
         {
-            await new SendmailSmtp(config.Get("myhostname"), config.Get("smtpd_banner"), file => Drop(file with { Uid = uid }, queueDirectory)).RunAsync(stdin, Console.OpenStandardOutput());
-            await WakeAsync(queueDirectory);
+            await new SendmailSmtp(config.Get("myhostname"), config.Get("smtpd_banner"), file => file.Write(queueDirectory)).RunAsync(stdin, Console.OpenStandardOutput());
             return 0;
         }
         // A -bv request is about its recipients: there is no message to read, unless -t takes them from one.
@@ -123,28 +126,14 @@ internal static class SendmailCommand
                 : "Recipient addresses must be specified on the command line or via the -t option", ExUsage);
         }
         sender = sender is "<>" ? "" : sender ?? Environment.UserName;
-        Drop(new MaildropFile(sender, fullName, recipients, content)
+        new MaildropFile(sender, fullName, recipients, content)
         {
-            Uid = uid,
             EnvId = dsn.EnvId,
             Ret = dsn.Ret,
             Notify = dsn.Notify,
             Verify = verify,
-        }, queueDirectory);
-        await WakeAsync(queueDirectory);
+        }.Write(queueDirectory);
         return 0;
-    }
-
-    private static string Drop(MaildropFile file, string queueDirectory) => file.Write(queueDirectory);
-
-    /// <summary>Wakes the pickup service; should the server not answer, it finds the files at its next scan.</summary>
-    private static async Task WakeAsync(string queueDirectory)
-    {
-        if (!QueueLock.IsFree(queueDirectory))
-        {
-            using var answer = new MemoryStream();
-            await AdminClient.RequestAsync(queueDirectory, "PICKUP", answer, TextWriter.Null, serverOnly: true);
-        }
     }
 
     /// <summary>-N: "never", or a list of success, delay and failure, as Postfix's sendmail takes it.</summary>

@@ -49,6 +49,7 @@ public static partial class ParameterRegistry
         Meaningless(Str("mail_owner", "postfix")),
         Meaningless(Str("setgid_group", "postdrop")),
         Str("default_privs", "nobody"),
+        List("authorized_submit_users", "static:anyone"),
         Str("export_environment", "TZ MAIL_CONFIG LANG"),
         // The type postmap and postalias give a map named without one; Edge reads the source file of every indexed type.
         Str("default_database_type", "hash"),

@@ -262,7 +262,7 @@ internal sealed class EdgeServer : IAsyncDisposable
                 string adminPath = AdminSocket.PathOf(queueDirectory);
                 Directory.CreateDirectory(Path.GetDirectoryName(adminPath)!);
                 File.Delete(adminPath);
-                var admin = new AdminSocket(queue, Reload, Flush, Wake, Postlog, () => pickup?.Wake());
+                var admin = new AdminSocket(queue, Reload, Flush, Wake, Postlog);
                 kestrel.ListenUnixSocket(adminPath, listen => listen.Run(admin.HandleAsync));
                 if (metrics is not null)
                 {

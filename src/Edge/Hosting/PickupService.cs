@@ -9,21 +9,28 @@ namespace Edge.Hosting;
 
 /// <summary>
 /// master.cf's pickup line at run time: the maildrop is scanned at start-up, every wakeup seconds of the line (none
-/// for 0), and whenever edge sendmail wakes it through the admin socket. Its cleanup settings are main.cf's with the
+/// for 0), and whenever a file appears in it (inotify, through FileSystemWatcher: sendmail needs no right to reach the
+/// server, as any local user may run it; a missed event waits for the next wakeup). Its cleanup settings are main.cf's with the
 /// line's -o options (receive_override_options among them), as Postfix's pickup passes them to its cleanup.
 /// </summary>
 internal sealed class PickupService : IAsyncDisposable
 {
     private readonly MaildropPickup _pickup;
+    private readonly FileSystemWatcher _watcher;
     private readonly TimeSpan _wakeup;
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
 
-    private PickupService(MaildropPickup pickup, TimeSpan wakeup)
+    private PickupService(MaildropPickup pickup, string maildrop, TimeSpan wakeup)
     {
         _pickup = pickup;
         _wakeup = wakeup;
+        // sendmail renames a finished file into place; an overflow of events is a reason to look too.
+        _watcher = new FileSystemWatcher(maildrop) { NotifyFilter = NotifyFilters.FileName, IncludeSubdirectories = false };
+        _watcher.Created += (_, _) => Wake();
+        _watcher.Renamed += (_, _) => Wake();
+        _watcher.Error += (_, _) => Wake();
     }
 
     /// <summary>The pickup service master.cf asks for, not yet started; null without a pickup line.</summary>
@@ -39,14 +46,24 @@ internal sealed class PickupService : IAsyncDisposable
         IReadOnlySet<string> overrides = SmtpdSettingsFactory.ReceiveOverrides(config);
         var kind = new InternalMail(CleanupSettings.From(config, SmtpdSettingsFactory.Classifier(config), overrides),
             overrides.Contains("no_milters") ? null : MilterSettings.From(config, "non_smtpd_milters"));
-        return new PickupService(new MaildropPickup(queue, queueDirectory, kind, verify),
-            service.Wakeup > 0 ? TimeSpan.FromSeconds(service.Wakeup) : Timeout.InfiniteTimeSpan);
+        return new PickupService(new MaildropPickup(queue, queueDirectory, kind, AuthorizedUsers.From(config), verify),
+            MaildropFile.Create(queueDirectory), service.Wakeup > 0 ? TimeSpan.FromSeconds(service.Wakeup) : Timeout.InfiniteTimeSpan);
     }
 
-    public void Start() => _loop = Task.Run(RunAsync);
+    public void Start()
+    {
+        _watcher.EnableRaisingEvents = true;
+        _loop = Task.Run(RunAsync);
+    }
 
-    /// <summary>edge sendmail left a message: scan now.</summary>
-    public void Wake() => _wake.Release();
+    /// <summary>A scan is due; one pending wake stands for any number of files that appeared meanwhile.</summary>
+    private void Wake()
+    {
+        if (_wake.CurrentCount == 0)
+        {
+            _wake.Release();
+        }
+    }
 
     private async Task RunAsync()
     {
@@ -77,6 +94,7 @@ internal sealed class PickupService : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _watcher.Dispose();
         await _stop.CancelAsync();
         await _loop;
         _stop.Dispose();

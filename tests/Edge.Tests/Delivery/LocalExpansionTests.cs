@@ -25,7 +25,7 @@ public class LocalExpansionTests
     [Fact]
     public void Forward_path_entries_expand_and_one_naming_an_empty_attribute_is_undefined()
     {
-        var user = new Edge.Delivery.UnixUser("ann", 1000, 1000, "/home/ann", "/bin/sh");
+        var user = new Edge.Unix.UnixUser("ann", 1000, 1000, "/home/ann", "/bin/sh");
         const string First = "$home/.forward${recipient_delimiter}${extension}";
         Assert.Equal("/home/ann/.forward+lists", LocalExpansion.Expand(First, Tagged.Attributes(user), null, out bool undefined));
         Assert.False(undefined);

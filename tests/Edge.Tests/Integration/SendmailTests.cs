@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using Edge.Tests.Delivery;
 using Edge.Tests.Support;
 
@@ -7,6 +8,7 @@ namespace Edge.Tests.Integration;
 /// edge sendmail, as cron and scripts use Postfix's: the message goes into the maildrop and the pickup service takes
 /// it through cleanup into the queue, at once with the server running, or when it starts.
 /// </summary>
+[UnsupportedOSPlatform("windows")]
 public class SendmailTests
 {
     private const string Message = """
@@ -160,6 +162,66 @@ public class SendmailTests
         Assert.Contains("Action: deliverable", report);
         Assert.Contains("Action: undeliverable", report);
         Assert.DoesNotContain(edge.Log, line => line.Contains("to=<user@sink.example>") && line.Contains("status=sent"));
+    }
+
+    /// <summary>
+    /// Any local user submits through the maildrop, which pickup takes the user from (the file's owner, not its words),
+    /// and authorized_submit_users decides who may: sendmail refuses others, and pickup sets aside a file they drop by hand.
+    /// </summary>
+    [Fact]
+    public async Task A_local_user_submits_through_the_maildrop_as_authorized_submit_users_allows()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        using TempDirectory config = Config(sink.Port);
+        using var account = await TestAccount.CreateAsync(config);
+        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
+        {
+            (int exit, _, string error) = await RunAsUserAsync(account, config, "Subject: from a user\n\nhello\n", "sendmail", "-c", config.Path, "user@sink.example");
+            Assert.True(exit == 0, error);
+            string id = (await edge.WaitForLogAsync($@"pickup\[\d+\]: \w+: uid={account.Uid} from=<{account.Name}>")).Split(": ")[1];
+            await edge.WaitForLogAsync($@"{id}: to=<user@sink\.example>.*status=sent");
+            Assert.Matches($@"Received: by mx\.edge\.test \(Edge, from userid {account.Uid}\)", (await sink.DumpsAsync(1))[0]);
+        }
+        File.AppendAllText(config.File("main.cf"), "authorized_submit_users = root\n");
+        (int refused, _, string why) = await RunAsUserAsync(account, config, "Subject: x\n\nx\n", "sendmail", "-c", config.Path, "user@sink.example");
+        Assert.Equal((77, $"sendmail: fatal: User {account.Name} is not allowed to submit mail (authorized_submit_users)\n"), (refused, why));
+        // A file written into the maildrop by hand, claiming nothing about its author, is still the user's.
+        string maildrop = config.File("var/maildrop");
+        (int wrote, _, string shellError) = await RunAsUserAsync(account, config, null, "/bin/sh", "-c",
+            $"printf 'EDGE-MAILDROP 1\\nS root\\nR user@sink.example\\n\\nSubject: forged\\r\\n\\r\\nx\\r\\n' > {maildrop}/by-hand");
+        Assert.True(wrote == 0, shellError);
+        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
+        {
+            await edge.WaitForLogAsync($@"pickup\[\d+\]: warning: maildrop/by-hand: uid={account.Uid}: User {account.Name}\({account.Uid}\) is not allowed to submit mail \(authorized_submit_users\): set aside as maildrop/\.bad-by-hand");
+        }
+        Assert.Single(await sink.DumpsAsync(1));
+    }
+
+    /// <summary>An edge subcommand (or, when the first argument is a path, that program) run as the account.</summary>
+    private static async Task<(int Exit, string Out, string Error)> RunAsUserAsync(TestAccount account, TempDirectory config, string? input, params string[] args)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("setpriv")
+        {
+            WorkingDirectory = config.Path,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        IEnumerable<string> command = args[0].StartsWith('/') ? args : ["dotnet", "exec", EdgeProcess.EdgeDll, .. args];
+        foreach (string arg in (string[])[$"--reuid={account.Uid}", $"--regid={account.Gid}", "--clear-groups", "--", .. command])
+        {
+            info.ArgumentList.Add(arg);
+        }
+        info.Environment["HOME"] = account.Home;
+        info.Environment["USER"] = account.Name;
+        info.Environment["LOGNAME"] = account.Name;
+        using var process = System.Diagnostics.Process.Start(info)!;
+        await process.StandardInput.WriteAsync(input ?? "");
+        process.StandardInput.Close();
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        string error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await output, error);
     }
 
     private static async Task<string> RunAsync(string program, params string[] args)

@@ -11,11 +11,12 @@ namespace Edge.Tests.Support;
 [UnsupportedOSPlatform("windows")]
 public sealed class TestAccount : IDisposable
 {
-    private TestAccount(string name, string home, uint uid)
+    private TestAccount(string name, string home, uint uid, uint gid)
     {
         Name = name;
         Home = home;
         Uid = uid;
+        Gid = gid;
     }
 
     public string Name { get; }
@@ -23,6 +24,8 @@ public sealed class TestAccount : IDisposable
     public string Home { get; }
 
     public uint Uid { get; }
+
+    public uint Gid { get; }
 
     public static async Task<TestAccount> CreateAsync(TempDirectory directory)
     {
@@ -43,7 +46,8 @@ public sealed class TestAccount : IDisposable
         }
         Assert.Equal(0, (await RunAsync("chown", $"{name}:{name}", home)).Exit);
         (_, string uid) = await RunAsync("id", "-u", name);
-        return new TestAccount(name, home, uint.Parse(uid.Trim()));
+        (_, string gid) = await RunAsync("id", "-g", name);
+        return new TestAccount(name, home, uint.Parse(uid.Trim()), uint.Parse(gid.Trim()));
     }
 
     /// <summary>Writes a file in the home directory, owned by the account with the mode given.</summary>

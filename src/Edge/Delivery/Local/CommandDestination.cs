@@ -3,6 +3,7 @@ using Edge.Queue;
 using System.Text;
 using Edge.Delivery.Pipe;
 using Edge.Delivery.Virtual;
+using Edge.Unix;
 
 namespace Edge.Delivery.Local;
 

@@ -2,6 +2,7 @@ using System.Runtime.Versioning;
 using Edge.Queue;
 using System.Text;
 using Edge.Delivery.Virtual;
+using Edge.Unix;
 
 namespace Edge.Delivery.Local;
 

@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using Edge.Queue;
 using Edge.Logging;
+using Edge.Unix;
 
 namespace Edge.Delivery.Local;
 

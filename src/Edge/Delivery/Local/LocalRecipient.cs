@@ -1,3 +1,5 @@
+using Edge.Unix;
+
 namespace Edge.Delivery.Local;
 
 /// <summary>

@@ -2,6 +2,7 @@ using System.Runtime.Versioning;
 using Edge.Config;
 using Edge.Delivery.Pipe;
 using Edge.Tables;
+using Edge.Unix;
 
 namespace Edge.Delivery.Local;
 

@@ -5,6 +5,7 @@ using Edge.Logging;
 using Edge.Mail;
 using Edge.Queue;
 using Edge.Tables;
+using Edge.Unix;
 
 namespace Edge.Delivery.Local;
 

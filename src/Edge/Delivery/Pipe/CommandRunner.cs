@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.Versioning;
 using Edge.Queue;
+using Edge.Unix;
 
 namespace Edge.Delivery.Pipe;
 

@@ -3,6 +3,7 @@ using System.Text;
 using Edge.Config;
 using Edge.Delivery.Virtual;
 using Edge.Queue;
+using Edge.Unix;
 
 namespace Edge.Delivery.Pipe;
 

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using Edge.Unix;
 
 namespace Edge.Delivery.Virtual;
 

@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using System.Text;
+using Edge.Unix;
 
 namespace Edge.Delivery.Virtual;
 

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 
-namespace Edge.Delivery;
+namespace Edge.Unix;
 
 /// <summary>
 /// Accounts from the system's password and group databases (getpwnam, getgrnam, so NSS sources count too):

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 
-namespace Edge.Delivery;
+namespace Edge.Unix;
 
 /// <summary>
 /// File access with a user's rights, for the files local(8) reads and writes on a user's behalf (.forward,
