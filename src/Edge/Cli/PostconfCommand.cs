@@ -8,16 +8,16 @@ namespace Edge.Cli;
 /// asks for $name expansion. For the parameters -n prints or the command names, a note on standard error says
 /// which ones Edge does not implement yet or has no use for. <c>-e name=value ...</c>, <c>-X name ...</c> and
 /// <c>-# name ...</c> edit main.cf (PostconfEdit); <c>-m</c>, <c>-a</c> and <c>-l</c> list the lookup table types,
-/// SASL server types and mailbox locks Edge has.
+/// SASL server types and mailbox locks Edge has; <c>-M [-f] [service[/type] ...]</c> prints master.cf (PostconfMaster).
 /// </summary>
 public static class PostconfCommand
 {
-    const string Usage = "usage: edge postconf [-c config_dir] [-d | -n] [-h] [-x] [name ...] | -e name=value ... | -X name ... | -# name ... | -m | -a | -l";
+    const string Usage = "usage: edge postconf [-c config_dir] [-d | -n] [-h] [-x] [name ...] | -e name=value ... | -X name ... | -# name ... | -m | -a | -l | -M [-f] [service[/type] ...]";
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         string? configDir = null;
-        bool defaults = false, nonDefault = false, valuesOnly = false, expand = false;
+        bool defaults = false, nonDefault = false, valuesOnly = false, expand = false, master = false, fold = false;
         PostconfEdit.Mode? edit = null;
         string[]? listing = null;
         var names = new List<string>();
@@ -64,6 +64,12 @@ public static class PostconfCommand
                     case 'm':
                         listing = Tables.TableFactory.Types;
                         break;
+                    case 'M':
+                        master = true;
+                        break;
+                    case 'f':
+                        fold = true;
+                        break;
                     case 'a':
                         // Dovecot's auth socket is Edge's one SASL server (Cyrus is refused).
                         listing = ["dovecot"];
@@ -79,6 +85,17 @@ public static class PostconfCommand
         }
         if (defaults && nonDefault)
             return Fatal(stderr, "specify one of -d -n");
+        if (master)
+        {
+            try
+            {
+                return PostconfMaster.Run(configDir, fold, names, stdout, stderr);
+            }
+            catch (ConfigException e)
+            {
+                return Fatal(stderr, e.Message);
+            }
+        }
         if (listing is not null)
         {
             foreach (string item in listing)

@@ -24,6 +24,13 @@ public static class MasterCfParser
         return services;
     }
 
+    /// <summary>Each service line's fields as written ("-" kept, <c>{ ... }</c> groups unwrapped), for postconf -M.</summary>
+    public static IEnumerable<IReadOnlyList<string>> Fields(string text, string file)
+    {
+        foreach (var line in LogicalLineReader.Read(text, file))
+            yield return Tokenize(line.Text) ?? throw new ConfigException(file, line.Line, null, $"missing '}}' in \"{line.Text}\"");
+    }
+
     static MasterService ParseLine(LogicalLine line, string file, int defaultProcessLimit)
     {
         ConfigException Bad(string reason) => new(file, line.Line, null, reason);

@@ -28,6 +28,9 @@ internal static class EdgeMetrics
     public static readonly Counter<long> Commands = Meter.CreateCounter<long>("edge.smtpd.commands", "{command}",
         "SMTP commands, by command and whether they succeeded, as smtpd's disconnect lines count them");
 
+    public static readonly Counter<long> Replies = Meter.CreateCounter<long>("edge.smtpd.replies", "{reply}",
+        "SMTP replies sent, by class (2xx, 3xx, 4xx, 5xx), as the client saw them");
+
     public static readonly Counter<long> Rejects = Meter.CreateCounter<long>("edge.smtpd.rejects", "{reply}",
         "4XX and 5XX replies of the restrictions (smtpd's NOQUEUE reject lines), by stage, reply class and the restriction that decided");
 

@@ -127,6 +127,11 @@ public class MetricsTests
         Assert.Equal(Clients * Messages, Sum(page, "edge_smtpd_commands_total", ("command", "mail"), ("result", "ok")));
         Assert.Equal(Clients * Messages, Sum(page, "edge_smtpd_commands_total", ("command", "rcpt"), ("result", "failed")));
         Assert.Equal(Clients, Sum(page, "edge_smtpd_connections_total"));
+        // Each client: the greeting, EHLO and QUIT, and per message MAIL, RCPT and the end of data (2xx), DATA (3xx) and the relay refusal (4xx).
+        Assert.Equal(Clients * (3 + 3 * Messages), Sum(page, "edge_smtpd_replies_total", ("class", "2xx")));
+        Assert.Equal(Clients * Messages, Sum(page, "edge_smtpd_replies_total", ("class", "3xx")));
+        Assert.Equal(refused, Sum(page, "edge_smtpd_replies_total", ("class", "4xx")));
+        Assert.Equal(0, Sum(page, "edge_smtpd_replies_total", ("class", "5xx")));
         Assert.True(Sum(page, "edge_queue_commit_duration_seconds_count") >= 1);
         Assert.True(Sum(page, "edge_queue_commit_batch_sum") >= queued);
 

@@ -129,7 +129,10 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         _cleanup = new CleanupMessage(queue);
     }
 
-    private ReplyWriter Reply => new(Transcribed(_softBounce is null ? _output : _softBounce.Over(_output)));
+    private ReplyWriter Reply => new(Transcribed(_softBounce is null ? _replies.Over(_output) : _softBounce.Over(_replies.Over(_output))));
+
+    /// <summary>The session's replies by class, for edge.smtpd.replies.</summary>
+    private readonly ReplyClasses _replies = new();
 
     /// <summary>notify_classes: the conversation history for the postmaster's notice; null when no class is named.</summary>
     private readonly SessionTranscript? _transcript;
@@ -210,6 +213,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             LogAbnormalEnd(reason);
             // Counted first, so that whoever reads the disconnect line finds the session's commands in the metrics.
             _stats.Publish();
+            _replies.Publish();
             MailLog.Info($"disconnect from {_peer.NamAddr}{_stats.Format()}");
             await NotifyPostmasterAsync(reason);
         }
