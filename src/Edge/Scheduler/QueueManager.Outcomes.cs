@@ -128,11 +128,17 @@ internal sealed partial class QueueManager
         else
         {
             last = _queue.SetAttempts(entry, entry.Attempts + 1);
-            entry.NextAttempt = now + schedule.Backoff(entry.Attempts);
+            // A flush asked for while this attempt ran (ETRN, postqueue -f) found the message busy: it is due now, not
+            // after its backoff, or the flush would have done nothing for it.
+            entry.NextAttempt = entry.Flushed ? DateTimeOffset.MinValue : now + schedule.Backoff(entry.Attempts);
         }
         if (last >= 0)
         {
             await _queue.CommitAsync(last);
+        }
+        if (!finished && entry.Flushed)
+        {
+            Wake();
         }
         // Removed once the disk says so: a removal it did not take would bring the message back at the next start.
         if (finished)

@@ -143,7 +143,7 @@ public class PostconfCommandTests
     public void UnknownOptionIsFatalWithUsage()
     {
         Assert.Equal((1, "", "postconf: fatal: usage: edge postconf [-c config_dir] [-d | -n] [-h] [-x] [name ...] | -e name=value ... | " +
-            "-X name ... | -# name ... | -m | -a | -l\n"), Run("-q"));
+            "-X name ... | -# name ... | -m | -a | -l | -M [-f] [service[/type] ...]\n"), Run("-q"));
     }
 
     [Fact]

@@ -20,13 +20,13 @@ public class UnimplementedConfigurationTests
     }
 
     [Theory]
-    [InlineData("fallback_transport = maildrop")]
+    [InlineData("sender_bcc_maps = hash:/etc/postfix/sender_bcc")]
     [InlineData("smtpd_command_filter = pcre:/etc/postfix/command_filter")]
-    [InlineData("mailbox_command = /usr/bin/procmail")]
+    [InlineData("recipient_bcc_maps = hash:/etc/postfix/recipient_bcc")]
     [InlineData("smtpd_discard_ehlo_keyword_address_maps = hash:/etc/postfix/discard_ehlo")]
     [InlineData("sender_dependent_default_transport_maps = hash:/etc/postfix/transports")]
     [InlineData("sender_dependent_relayhost_maps = hash:/etc/postfix/relayhosts")]
-    [InlineData("mailbox_transport = lmtp:unix:private/dovecot-lmtp")]
+    [InlineData("smtp_tls_policy_maps = hash:/etc/postfix/tls_policy")]
     [InlineData("smtpd_tls_chain_files = /etc/postfix/chain.pem")]
     public async Task A_parameter_that_would_change_what_is_accepted_or_protected_stops_start_up(string setting)
     {
