@@ -1,9 +1,7 @@
 using System.Text;
-using Edge.Admin;
 using Edge.Cleanup;
 using Edge.Config;
 using Edge.Mail;
-using Edge.Queue;
 using MimeKit;
 
 namespace Edge.Cli;

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Edge.Smtp.Protocol;
 
 /// <summary>
@@ -8,27 +6,13 @@ namespace Edge.Smtp.Protocol;
 /// is refused for good while the safety net is on. It sits between the replies and the connection's writer and
 /// changes the bytes as they are written, whatever pieces a reply is written in.
 /// </summary>
-internal sealed class SoftBounceWriter : IBufferWriter<byte>
+internal sealed class SoftBounceWriter : ReplyWatcher
 {
-    private IBufferWriter<byte> _inner = null!;
-    private Memory<byte> _last;
     private int _column;
     private bool _permanent;
 
-    /// <summary>This writer in front of <paramref name="inner"/> (the connection's writer changes at STARTTLS).</summary>
-    public SoftBounceWriter Over(IBufferWriter<byte> inner)
+    protected override void Watch(Span<byte> written)
     {
-        _inner = inner;
-        return this;
-    }
-
-    public Memory<byte> GetMemory(int sizeHint = 0) => _last = _inner.GetMemory(sizeHint);
-
-    public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
-
-    public void Advance(int count)
-    {
-        Span<byte> written = _last.Span[..count];
         for (int i = 0; i < written.Length; i++)
         {
             if (_column == 0)
@@ -41,6 +25,5 @@ internal sealed class SoftBounceWriter : IBufferWriter<byte>
             }
             _column = written[i] == '\n' ? 0 : _column + 1;
         }
-        _inner.Advance(count);
     }
 }

@@ -1,5 +1,5 @@
-using System.Buffers;
 using Edge.Metrics;
+using Edge.Smtp.Protocol;
 
 namespace Edge.Smtp.Session;
 
@@ -8,31 +8,18 @@ namespace Edge.Smtp.Session;
 /// soft_bounce made a 5XX a 4XX), whatever pieces a reply is written in: the last line of a reply is the one with a
 /// space after its code. Added to edge.smtpd.replies once, at the end of the session, as the command counts are.
 /// </summary>
-internal sealed class ReplyClasses : IBufferWriter<byte>
+internal sealed class ReplyClasses : ReplyWatcher
 {
     private static readonly KeyValuePair<string, object?>[] Tags =
         [EdgeMetrics.Tag("class", "2xx"), EdgeMetrics.Tag("class", "3xx"), EdgeMetrics.Tag("class", "4xx"), EdgeMetrics.Tag("class", "5xx")];
 
     private readonly int[] _counts = new int[4];
-    private IBufferWriter<byte> _inner = null!;
-    private Memory<byte> _last;
     private int _column;
     private byte _first;
 
-    /// <summary>This writer in front of <paramref name="inner"/> (the connection's writer changes at STARTTLS).</summary>
-    public ReplyClasses Over(IBufferWriter<byte> inner)
+    protected override void Watch(Span<byte> written)
     {
-        _inner = inner;
-        return this;
-    }
-
-    public Memory<byte> GetMemory(int sizeHint = 0) => _last = _inner.GetMemory(sizeHint);
-
-    public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
-
-    public void Advance(int count)
-    {
-        foreach (byte b in _last.Span[..count])
+        foreach (byte b in written)
         {
             if (b == '\n')
             {
@@ -49,7 +36,6 @@ internal sealed class ReplyClasses : IBufferWriter<byte>
             }
             _column++;
         }
-        _inner.Advance(count);
     }
 
     public void Publish()

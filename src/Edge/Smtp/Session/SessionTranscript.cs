@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Edge.Smtp.Protocol;
 
 namespace Edge.Smtp.Session;
 
@@ -22,7 +23,7 @@ internal enum ErrorClasses : byte
 /// smtpd_history_flush_threshold lines, the history is cut at EHLO, RSET and the end of a message, as in Postfix,
 /// keeping a notice for what it held when it had errors worth one.
 /// </summary>
-internal sealed class SessionTranscript(ErrorClasses notify, int threshold) : IBufferWriter<byte>
+internal sealed class SessionTranscript(ErrorClasses notify, int threshold) : ReplyWatcher
 {
     /// <summary>
     /// A history never holds more than this (the rest of a very long conversation is not kept), and starts at a small
@@ -31,8 +32,6 @@ internal sealed class SessionTranscript(ErrorClasses notify, int threshold) : IB
     private const int MaxBytes = 32 * 1024;
     private const int FirstBytes = 1024;
 
-    private IBufferWriter<byte> _inner = null!;
-    private Memory<byte> _last;
     private byte[]? _buffer;
     private int _length;
     private int _lines;
@@ -42,20 +41,9 @@ internal sealed class SessionTranscript(ErrorClasses notify, int threshold) : IB
     private ErrorClasses _errors;
     private List<string>? _earlier;
 
-    /// <summary>This writer in front of <paramref name="inner"/> (the connection's writer changes at STARTTLS).</summary>
-    public SessionTranscript Over(IBufferWriter<byte> inner)
+    protected override void Watch(Span<byte> written)
     {
-        _inner = inner;
-        return this;
-    }
-
-    public Memory<byte> GetMemory(int sizeHint = 0) => _last = _inner.GetMemory(sizeHint);
-
-    public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
-
-    public void Advance(int count)
-    {
-        foreach (byte b in _last.Span[..count])
+        foreach (byte b in written)
         {
             if (_replyLineStart)
             {
@@ -80,7 +68,6 @@ internal sealed class SessionTranscript(ErrorClasses notify, int threshold) : IB
                 Append([b]);
             }
         }
-        _inner.Advance(count);
     }
 
     /// <summary>A command line as the client sent it.</summary>
