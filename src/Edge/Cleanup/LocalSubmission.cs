@@ -53,7 +53,7 @@ internal sealed class LocalSubmission(QueueStore queue)
             case CleanupOutcome.Discarded:
                 return id;
             default:
-                throw new IOException($"{id}: cleanup did not queue the message: {result.Reply ?? result.Outcome.ToString()}");
+                throw new MessageRejectedException($"{id}: cleanup did not queue the message: {result.Reply ?? result.Outcome.ToString()}");
         }
         try
         {
@@ -103,3 +103,6 @@ internal sealed class LocalSubmission(QueueStore queue)
 
 /// <summary>A local submission's DSN requests: ENVID (xtext), RET, and NOTIFY for every recipient.</summary>
 internal sealed record LocalDsn(string EnvId, DsnReturn Ret, DsnNotify Notify);
+
+/// <summary>Cleanup refused a message (a milter or the checks rejected it, or it is too big): the message, not the queue, is at fault.</summary>
+internal sealed class MessageRejectedException(string message) : IOException(message);

@@ -90,10 +90,13 @@ internal sealed record MaildropFile(string Sender, string? FullName, IReadOnlyLi
         return name;
     }
 
-    /// <summary>Reads a file; throws InvalidDataException, naming what is wrong, for one that is not a maildrop file.</summary>
-    public static MaildropFile Read(string path)
+    /// <summary>
+    /// Reads a file; throws InvalidDataException, naming what is wrong, for one that is not a maildrop file, or is larger
+    /// than <paramref name="sizeLimit"/> (message_size_limit; 0 for none) and the envelope lines that go with it.
+    /// </summary>
+    public static MaildropFile Read(string path, long sizeLimit)
     {
-        (byte[] bytes, uint? owner) = OperatingSystem.IsWindows() ? (File.ReadAllBytes(path), null) : ReadOwned(path);
+        (byte[] bytes, uint? owner) = OperatingSystem.IsWindows() ? (File.ReadAllBytes(path), null) : ReadOwned(path, sizeLimit);
         int end = bytes.AsSpan().IndexOf("\n\n"u8);
         if (end < 0)
         {
@@ -136,6 +139,10 @@ internal sealed record MaildropFile(string Sender, string? FullName, IReadOnlyLi
                     throw new InvalidDataException($"bad envelope line \"{line}\"");
             }
         }
+        if (recipients.Count == 0)
+        {
+            throw new InvalidDataException("no recipients");
+        }
         return new MaildropFile(sender ?? throw new InvalidDataException("no sender"), fullName, recipients, bytes[(end + 2)..])
         {
             Uid = owner,
@@ -148,15 +155,18 @@ internal sealed record MaildropFile(string Sender, string? FullName, IReadOnlyLi
 
     /// <summary>The content of the regular file <paramref name="path"/> names, and its owner.</summary>
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    private static (byte[] Content, uint? Owner) ReadOwned(string path)
+    private static (byte[] Content, uint? Owner) ReadOwned(string path, long sizeLimit)
     {
+        // Room for the envelope lines besides the message: a recipient list as long as the message would be absurd.
+        const long Envelope = 1 << 20;
         if (!FileStatus.OfName(path).IsRegular)
         {
             throw new InvalidDataException("not a regular file");
         }
-        using SafeFileHandle handle = FileStatus.OpenToRead(path);
+        using SafeFileHandle handle = FileStatus.OpenToRead(path, noFollow: true);
         FileStatus opened = FileStatus.Of(handle);
-        if (!opened.IsRegular || opened.Inode != FileStatus.OfName(path).Inode)
+        FileStatus named = FileStatus.OfName(path);
+        if (!opened.IsRegular || (opened.Device, opened.Inode) != (named.Device, named.Inode))
         {
             throw new InvalidDataException("replaced while it was opened");
         }
@@ -164,9 +174,13 @@ internal sealed record MaildropFile(string Sender, string? FullName, IReadOnlyLi
         {
             throw new InvalidDataException($"a file with {opened.Links} links");
         }
+        if (sizeLimit > 0 && opened.Size > sizeLimit + Envelope)
+        {
+            throw new InvalidDataException($"{opened.Size} bytes, larger than message_size_limit ({sizeLimit})");
+        }
+        byte[] content = new byte[opened.Size];
         using var stream = new FileStream(handle, FileAccess.Read);
-        using var content = new MemoryStream();
-        stream.CopyTo(content);
-        return (content.ToArray(), opened.Uid);
+        stream.ReadExactly(content);
+        return (content, opened.Uid);
     }
 }

@@ -163,7 +163,8 @@ internal static class SendmailCommand
     /// <summary>The message with CRLF line ends; without -i a line with only "." ends it, as sendmail's.</summary>
     private static byte[] ReadMessage(Stream stdin, bool toEnd)
     {
-        using var reader = new StreamReader(stdin, Encoding.UTF8);
+        // Latin-1 maps every byte to one char and back: an 8-bit message passes unchanged, whatever its charset.
+        using var reader = new StreamReader(stdin, Encoding.Latin1);
         var message = new StringBuilder();
         while (reader.ReadLine() is { } line)
         {
@@ -173,13 +174,13 @@ internal static class SendmailCommand
             }
             message.Append(line).Append("\r\n");
         }
-        return Encoding.UTF8.GetBytes(message.ToString());
+        return Encoding.Latin1.GetBytes(message.ToString());
     }
 
     /// <summary>The addresses of To:, Cc: and Bcc:, and the message without its Bcc: headers.</summary>
     private static (byte[] Content, IReadOnlyList<string> Recipients) ExtractRecipients(byte[] content)
     {
-        string text = Encoding.UTF8.GetString(content);
+        string text = Encoding.Latin1.GetString(content);
         int end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
         string header = end < 0 ? text : text[..(end + 2)];
         string body = end < 0 ? "" : text[(end + 2)..];
@@ -203,7 +204,7 @@ internal static class SendmailCommand
                 kept.Append(field).Append("\r\n");
             }
         }
-        return (Encoding.UTF8.GetBytes(kept + body), recipients);
+        return (Encoding.Latin1.GetBytes(kept + body), recipients);
     }
 
     private static int Fatal(TextWriter stderr, string message, int status)

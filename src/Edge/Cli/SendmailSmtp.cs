@@ -16,7 +16,8 @@ internal sealed class SendmailSmtp(string myHostname, string banner, Func<Maildr
 
     public async Task RunAsync(Stream input, Stream output)
     {
-        using var reader = new StreamReader(input, Encoding.UTF8);
+        // Latin-1 maps every byte to one char and back: an 8-bit message passes unchanged, whatever its charset.
+        using var reader = new StreamReader(input, Encoding.Latin1);
         await using var writer = new StreamWriter(output, new UTF8Encoding(false)) { NewLine = "\r\n", AutoFlush = true };
         await writer.WriteLineAsync($"220 {banner}");
         while (await reader.ReadLineAsync() is { } line)
@@ -121,7 +122,7 @@ internal sealed class SendmailSmtp(string myHostname, string banner, Func<Maildr
         {
             if (line == ".")
             {
-                return Encoding.UTF8.GetBytes(message.ToString());
+                return Encoding.Latin1.GetBytes(message.ToString());
             }
             message.Append(line.StartsWith('.') ? line[1..] : line).Append("\r\n");
         }

@@ -101,7 +101,7 @@ internal static class DeliveryFactory
         {
             if (!OperatingSystem.IsWindows())
             {
-                LocalSettings.CheckTransports(local.ConfigFrom(main), transports.ContainsKey);
+                LocalSettings.CheckTransports(local.ConfigFrom(main), name => master.Transports.FirstOrDefault(t => t.Name.Equals(name, StringComparison.OrdinalIgnoreCase))?.Command);
             }
         }
         return transports;

@@ -46,7 +46,7 @@ internal sealed class PickupService : IAsyncDisposable
         IReadOnlySet<string> overrides = SmtpdSettingsFactory.ReceiveOverrides(config);
         var kind = new InternalMail(CleanupSettings.From(config, SmtpdSettingsFactory.Classifier(config), overrides),
             overrides.Contains("no_milters") ? null : MilterSettings.From(config, "non_smtpd_milters"));
-        return new PickupService(new MaildropPickup(queue, queueDirectory, kind, AuthorizedUsers.From(config), verify),
+        return new PickupService(new MaildropPickup(queue, queueDirectory, kind, AuthorizedUsers.From(config), config.GetLong("message_size_limit"), verify),
             MaildropFile.Create(queueDirectory), service.Wakeup > 0 ? TimeSpan.FromSeconds(service.Wakeup) : Timeout.InfiniteTimeSpan);
     }
 
@@ -73,13 +73,14 @@ internal sealed class PickupService : IAsyncDisposable
             {
                 await _pickup.ScanAsync(_stop.Token);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                MailLog.Warning($"maildrop: {e.Message}; trying again at the next scan", "pickup");
-            }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception e)
+            {
+                // The queue or the directory failed (a full disk): the files wait for the next scan, and pickup goes on.
+                MailLog.Warning($"maildrop: {e.Message}; trying again at the next scan", "pickup");
             }
             try
             {

@@ -10,7 +10,7 @@ namespace Edge.Unix;
 /// submitter from a maildrop file's owner, and refuses a file that is not the one its name names.
 /// </summary>
 [UnsupportedOSPlatform("windows")]
-internal readonly partial record struct FileStatus(uint Uid, uint Mode, ulong Inode, uint Links)
+internal readonly partial record struct FileStatus(uint Uid, uint Mode, ulong Inode, uint Links, long Size, ulong Device)
 {
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
@@ -18,6 +18,9 @@ internal readonly partial record struct FileStatus(uint Uid, uint Mode, ulong In
     private const uint BasicStats = 0x7ff;
 
     public bool IsRegular => (Mode & 0xF000) == 0x8000;
+
+    /// <summary>A FIFO or socket: writing to one can block the writer for as long as its owner likes.</summary>
+    public bool IsPipe => (Mode & 0xF000) is 0x1000 or 0xC000;
 
     public bool IsWorldWritable => (Mode & 0x2) != 0;
 
@@ -31,31 +34,40 @@ internal readonly partial record struct FileStatus(uint Uid, uint Mode, ulong In
 
     /// <summary>
     /// Opens a file to read without waiting on it: a FIFO or device someone put in its place does not block the reader
-    /// (O_NONBLOCK, which does not change how a regular file reads).
+    /// (O_NONBLOCK, which does not change how a regular file reads), and never becomes the reader's terminal (O_NOCTTY).
+    /// With <paramref name="noFollow"/> a symbolic link is not followed (O_NOFOLLOW, whose value differs on ARM).
     /// </summary>
-    public static SafeFileHandle OpenToRead(string path)
+    public static SafeFileHandle OpenToRead(string path, bool noFollow = false)
     {
-        const int ReadOnlyNonBlocking = 0x800 | 0x80000;
-        int descriptor = Open(path, ReadOnlyNonBlocking);
+        const int NonBlocking = 0x800, NoTerminal = 0x100, CloseOnExec = 0x80000;
+        int flags = NonBlocking | NoTerminal | CloseOnExec
+            | (noFollow ? RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x8000 : 0x20000 : 0);
+        int descriptor = Open(path, flags);
         if (descriptor < 0)
         {
-            int error = Marshal.GetLastPInvokeError();
-            string reason = Marshal.GetPInvokeErrorMessage(error);
-            throw error == 2 ? new FileNotFoundException(reason, path) : new IOException($"{path}: {reason}");
+            throw Failure(Marshal.GetLastPInvokeError(), path);
         }
         return new SafeFileHandle(descriptor, ownsHandle: true);
     }
 
+    /// <summary>ENOENT and ENOTDIR as FileNotFoundException, as .NET reports a missing file; anything else as IOException.</summary>
+    private static IOException Failure(int error, string path)
+    {
+        string reason = Marshal.GetPInvokeErrorMessage(error);
+        return error is 2 or 20 ? new FileNotFoundException(reason, path) : new IOException($"{path}: {reason}");
+    }
+
     private static FileStatus Stat(int directory, string path, int flags)
     {
-        // struct statx: stx_nlink at 16, stx_uid at 20, stx_mode (16 bits) at 28, stx_ino at 32.
+        // struct statx: stx_nlink at 16, stx_uid at 20, stx_mode (16 bits) at 28, stx_ino at 32, stx_size at 40,
+        // stx_dev_major and stx_dev_minor at 136 and 140.
         byte[] buffer = new byte[256];
         if (Statx(directory, path, flags, BasicStats, buffer) != 0)
         {
-            throw new IOException($"cannot stat {path}: {Marshal.GetLastPInvokeErrorMessage()}");
+            throw Failure(Marshal.GetLastPInvokeError(), path);
         }
         return new FileStatus(BitConverter.ToUInt32(buffer, 20), BitConverter.ToUInt16(buffer, 28), BitConverter.ToUInt64(buffer, 32),
-            BitConverter.ToUInt32(buffer, 16));
+            BitConverter.ToUInt32(buffer, 16), BitConverter.ToInt64(buffer, 40), BitConverter.ToUInt64(buffer, 136));
     }
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -16,7 +16,17 @@ internal static partial class UnixAccount
         error = null;
         int colon = value.IndexOf(':');
         string user = colon < 0 ? value : value[..colon];
-        if (Lookup(user) is not { } account)
+        UnixUser? account;
+        try
+        {
+            account = Lookup(user);
+        }
+        catch (IOException e)
+        {
+            error = $"cannot look up {user}: {e.Message}";
+            return null;
+        }
+        if (account is null)
         {
             error = $"unknown user name: {user}";
             return null;
@@ -36,7 +46,7 @@ internal static partial class UnixAccount
         return (uid, gid);
     }
 
-    /// <summary>A local user's entry; null when the system has no such user.</summary>
+    /// <summary>A local user's entry; null when the system has no such user; IOException when the database cannot answer.</summary>
     public static UnixUser? Lookup(string user) =>
         Read((IntPtr entry, IntPtr buffer, nuint size, out IntPtr result) => GetPwNamR(user, entry, buffer, size, out result));
 
@@ -52,7 +62,7 @@ internal static partial class UnixAccount
     /// </summary>
     private static UnixUser? Read(Reentrant lookup)
     {
-        const int ERANGE = 34;
+        const int EPERM = 1, ENOENT = 2, ESRCH = 3, EBADF = 9, ERANGE = 34;
         for (int size = 4096; ; size *= 4)
         {
             IntPtr entry = Marshal.AllocHGlobal(16 * IntPtr.Size);
@@ -64,9 +74,10 @@ internal static partial class UnixAccount
                 {
                     continue;
                 }
+                // "Not found" may come as 0 or as one of these (getpwnam_r(3)); anything else is a database that cannot answer.
                 if (passwd == IntPtr.Zero)
                 {
-                    return null;
+                    return error is 0 or ENOENT or ESRCH or EBADF or EPERM ? null : throw new IOException(Marshal.GetPInvokeErrorMessage(error));
                 }
                 // struct passwd: pw_name, pw_passwd, pw_uid, pw_gid, pw_gecos, pw_dir, pw_shell.
                 string name = Marshal.PtrToStringUTF8(Marshal.ReadIntPtr(passwd)) ?? "";

@@ -95,8 +95,16 @@ public class SendmailTests
         string maildrop = Path.Combine(config.Path, "var", "maildrop");
         Directory.CreateDirectory(maildrop);
         File.WriteAllText(Path.Combine(maildrop, "junk"), "not a maildrop file\n\n");
+        // Files that cannot become mail, first in the order pickup reads: they must not stop the others.
+        File.WriteAllText(Path.Combine(maildrop, "0"), "EDGE-MAILDROP 1\nS someone\n\nSubject: nobody to\r\n\r\n");
+        Directory.CreateDirectory(Path.Combine(maildrop, ".bad-00"));
+        File.WriteAllText(Path.Combine(maildrop, "00"), "");
+        Assert.Equal(0, (await EdgeProcess.RunWithInputAsync(config.Path, "Subject: after them\n\nx\n", "sendmail", "-c", config.Path, "user@sink.example")).Exit);
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         await edge.WaitForLogAsync(@"pickup\[\d+\]: warning: maildrop/junk: not a maildrop file \(""not a maildrop file""\): set aside as maildrop/\.bad-junk");
+        await edge.WaitForLogAsync(@"pickup\[\d+\]: warning: maildrop/0: no recipients: set aside as maildrop/\.bad-0");
+        await edge.WaitForLogAsync(@"pickup\[\d+\]: warning: maildrop/00: no end of the envelope: set aside as maildrop/\.bad-00\.\w+");
+        await edge.WaitForLogAsync(@"pickup\[\d+\]: \w+: uid=\d+ from=<");
         Assert.True(File.Exists(Path.Combine(maildrop, ".bad-junk")));
     }
 

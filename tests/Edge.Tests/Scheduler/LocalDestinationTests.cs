@@ -202,14 +202,16 @@ public class LocalDestinationTests
         }
     }
 
-    [Fact]
-    public async Task A_transport_local_names_must_be_a_master_cf_service()
+    [Theory]
+    [InlineData("fallback_transport = dovecot:unix:/run/dovecot/lmtp", "transport \"dovecot\" is not a master.cf service")]
+    [InlineData("mailbox_transport = local", "transport \"local\" is local(8) itself, which would hand the mail back to itself")]
+    public async Task A_transport_local_names_must_be_another_master_cf_service(string setting, string error)
     {
-        using var config = Config("fallback_transport = dovecot:unix:/run/dovecot/lmtp");
-        (int exit, _, string error) = await EdgeProcess.RunAsync(config.Path, "postfix", "-c", config.Path, "check");
+        using var config = Config(setting);
+        (int exit, _, string said) = await EdgeProcess.RunAsync(config.Path, "postfix", "-c", config.Path, "check");
         Assert.NotEqual(0, exit);
-        Assert.Contains("fallback_transport", error);
-        Assert.Contains("transport \"dovecot\" is not a master.cf service", error);
+        Assert.Contains(setting.Split(' ')[0], said);
+        Assert.Contains(error, said);
     }
 
     private static async Task<string> StatAsync(string format, string path)
@@ -218,5 +220,78 @@ public class LocalDestinationTests
         string output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
         return output.Trim();
+    }
+
+    /// <summary>
+    /// A link the user makes where the user's mail goes leads nowhere the user could not write: the home mailbox and the
+    /// inside of a Maildir are written with the user's rights, so root's files stay as they were.
+    /// </summary>
+    [Fact]
+    public async Task A_link_in_the_users_mailbox_or_maildir_does_not_lead_root_elsewhere()
+    {
+        using var config = Config("home_mailbox = Mailbox");
+        using var account = await TestAccount.CreateAsync(config);
+        Directory.CreateDirectory(config.File("root-only"));
+        File.SetUnixFileMode(config.File("root-only"), (UnixFileMode)0b111_000_000);
+        config.Write("root-only/target", "root's\n");
+        File.CreateSymbolicLink(Path.Combine(account.Home, "Mailbox"), config.File("root-only/target"));
+        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
+        {
+            string id = await SendAsync(edge.Port, $"{account.Name}@edge.test");
+            await edge.WaitForLogAsync($@"{id}: to=<{account.Name}@edge\.test>, relay=local, .*dsn=4\.2\.0, status=deferred \(cannot write mailbox {Regex.Escape(account.Home)}/Mailbox: ");
+        }
+        Assert.Equal("root's\n", File.ReadAllText(config.File("root-only/target")));
+
+        // A Maildir in the spool: its tmp/ is the user's to make a link of.
+        File.AppendAllText(config.File("main.cf"), $"home_mailbox =\nmail_spool_directory = {config.File("spool")}/\n");
+        string maildir = config.File($"spool/{account.Name}");
+        Directory.CreateDirectory(maildir);
+        account.Chown(maildir);
+        File.CreateSymbolicLink(Path.Combine(maildir, "tmp"), config.File("root-only"));
+        await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
+        {
+            string id = await SendAsync(edge.Port, $"{account.Name}@edge.test");
+            await edge.WaitForLogAsync($@"{id}: to=<{account.Name}@edge\.test>, relay=local, .*dsn=4\.2\.0, status=deferred \(cannot write maildir ");
+        }
+        Assert.Equal(["target"], Directory.GetFiles(config.File("root-only")).Select(Path.GetFileName));
+    }
+
+    /// <summary>
+    /// A command that leaves something running in the background (holding its output open) is stopped at
+    /// command_time_limit with all it started, as Postfix kills the command's process group.
+    /// </summary>
+    [Fact]
+    public async Task A_command_that_leaves_a_child_behind_is_stopped_at_the_time_limit_with_it()
+    {
+        using var config = Config("command_time_limit = 2s");
+        using var account = await TestAccount.CreateAsync(config);
+        string marker = $"{Random.Shared.Next(100_000, 999_999)}";
+        account.Write(".forward", $"\"|sleep {marker} &\"\n");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, $"{account.Name}@edge.test");
+        await edge.WaitForLogAsync($@"{id}: to=<{account.Name}@edge\.test>, relay=local, .*dsn=5\.3\.0, status=bounced \(Command time limit exceeded: ""sleep {marker} &""\)");
+        using var pgrep = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("pgrep", ["-f", $"sleep {marker}"]) { RedirectStandardOutput = true })!;
+        Assert.Equal("", (await pgrep.StandardOutput.ReadToEndAsync()).Trim());
+    }
+
+    /// <summary>An alias that names itself goes on to the user's .forward, as in Postfix, and a .forward that is a link is ignored.</summary>
+    [Fact]
+    public async Task An_alias_of_itself_reads_the_users_forward_file_and_a_linked_forward_file_is_ignored()
+    {
+        using var config = Config();
+        using var account = await TestAccount.CreateAsync(config);
+        File.AppendAllText(config.File("main.cf"), $"alias_maps = inline:{{ {{ {account.Name} = {account.Name}, copy@remote.example }} }}\n");
+        account.Write("real-forward", $"\"|{Recorder(config)} via-forward\"\n");
+        account.Write(".forward", $"\"|{Recorder(config)} via-forward\"\n");
+        File.CreateSymbolicLink(Path.Combine(account.Home, ".forward+linked"), Path.Combine(account.Home, "real-forward"));
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+
+        string id = await SendAsync(edge.Port, $"{account.Name}@edge.test");
+        await edge.WaitForLogAsync($@"{id}: to=<{account.Name}@edge\.test>, relay=local, .*status=sent \(delivered to command: {Regex.Escape(Recorder(config))} via-forward; forwarded as \w+\)");
+        Assert.StartsWith($"uid={account.Uid} ", Assert.Single(Records(config)));
+
+        string linked = await SendAsync(edge.Port, $"{account.Name}+linked@edge.test");
+        await edge.WaitForLogAsync($@"warning: file {Regex.Escape(account.Home)}/\.forward\+linked is not a regular file");
+        await edge.WaitForLogAsync($@"{linked}: to=<{account.Name}\+linked@edge\.test>, relay=local, .*status=sent \(delivered to mailbox; forwarded as \w+\)");
     }
 }

@@ -28,6 +28,11 @@ internal static class FileDestination
         MailboxOwner owner = MailboxOwner.Impersonating(rights.Uid, rights.Gid);
         try
         {
+            // A FIFO would hold the delivery for as long as nobody reads it.
+            if (!path.EndsWith('/') && FileRights.As(rights.Uid, rights.Gid, () => File.Exists(path) && FileStatus.OfName(path).IsPipe))
+            {
+                return (DeliveryStatus.Bounced, "5.2.0", $"cannot append message to file {path}: not a regular file or device");
+            }
             if (path.EndsWith('/'))
             {
                 await MaildirDelivery.DeliverAsync(path, owner, headers, job.CopyContentAsync, settings.Hostname, cancellationToken);

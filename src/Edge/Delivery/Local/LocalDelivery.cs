@@ -16,7 +16,7 @@ namespace Edge.Delivery.Local;
 /// </summary>
 [UnsupportedOSPlatform("windows")]
 internal sealed class LocalDelivery(LocalSettings settings, DeliveryJob job, int recipient, LocalRecipient to,
-    Func<CancellationToken, Task<(DeliveryStatus, string, string)>> mailboxAsync)
+    Func<CancellationToken, Task<DeliveryResult>> mailboxAsync)
 {
     private const string Service = "local";
 
@@ -44,8 +44,8 @@ internal sealed class LocalDelivery(LocalSettings settings, DeliveryJob job, int
         }
         if (_mailbox)
         {
-            var own = await mailboxAsync(cancellationToken);
-            Record(own);
+            DeliveryResult own = await mailboxAsync(cancellationToken);
+            Record((own.Status, own.Dsn, own.Reason));
             if (_deferred is { } failed)
             {
                 return Result(failed);
@@ -136,17 +136,16 @@ internal sealed class LocalDelivery(LocalSettings settings, DeliveryJob job, int
             Record((DeliveryStatus.Bounced, "5.3.5", "mail system configuration error"));
             return;
         }
-        string text;
+        if (rights is not null && !FileRights.CanAct(rights.Uid))
+        {
+            Record((DeliveryStatus.Deferred, "4.3.0", $"cannot read :include: file {path} as uid {rights.Uid}: Edge is not running as root"));
+            return;
+        }
+        string? text;
         FileStatus status;
         try
         {
-            (text, status) = FileRights.As(rights?.Uid ?? 0, rights?.Gid ?? 0, () =>
-            {
-                using var file = File.OpenHandle(path);
-                FileStatus found = FileStatus.Of(file);
-                using var reader = new StreamReader(new FileStream(file, FileAccess.Read));
-                return (found.IsRegular && !found.IsWorldWritable ? reader.ReadToEnd() : "", found);
-            });
+            (text, status) = UserFile.Read(path, rights?.Uid ?? 0, rights?.Gid ?? 0);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -154,9 +153,9 @@ internal sealed class LocalDelivery(LocalSettings settings, DeliveryJob job, int
             Record((DeliveryStatus.Bounced, "5.3.5", "mail system configuration error"));
             return;
         }
-        if (!status.IsRegular || status.IsWorldWritable)
+        if (text is null || status.IsWorldWritable)
         {
-            MailLog.Warning($":include: file {path} is {(status.IsRegular ? "world writable" : "not a regular file")}", Service);
+            MailLog.Warning($":include: file {path} is {(!status.IsRegular ? "not a regular file" : status.IsWorldWritable ? "world writable" : $"larger than {UserFile.Limit} bytes")}", Service);
             Record((DeliveryStatus.Bounced, "5.3.5", "mail system configuration error"));
             return;
         }

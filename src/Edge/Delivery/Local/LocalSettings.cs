@@ -47,7 +47,14 @@ internal sealed class LocalSettings
         FallbackTransport = main.Get("fallback_transport");
         FallbackTransports = TableList.Open(main, "fallback_transport_maps");
         string privs = main.Get("default_privs");
-        DefaultPrivileges = UnixAccount.Lookup(privs) ?? throw main.Error("default_privs", $"unknown user name: {privs}");
+        try
+        {
+            DefaultPrivileges = UnixAccount.Lookup(privs) ?? throw main.Error("default_privs", $"unknown user name: {privs}");
+        }
+        catch (IOException e)
+        {
+            throw main.Error("default_privs", $"cannot look up {privs}: {e.Message}");
+        }
         if (DefaultPrivileges.Uid == 0 || DefaultPrivileges.Gid == 0)
         {
             throw main.Error("default_privs", $"{privs} has root privileges");
@@ -90,16 +97,26 @@ internal sealed class LocalSettings
     /// <summary>The account that commands and files run as when no user's rights apply (root-owned aliases, root's own mail).</summary>
     public UnixUser DefaultPrivileges { get; }
 
-    /// <summary>The transports mailbox_transport and fallback_transport name must be master.cf services.</summary>
-    public static void CheckTransports(MainConfig main, Func<string, bool> exists)
+    /// <summary>
+    /// The transports mailbox_transport and fallback_transport name must be master.cf services (<paramref name="commandOf"/>
+    /// gives a service's command, null for none), and not local(8) itself, which would hand the mail back and forth.
+    /// </summary>
+    public static void CheckTransports(MainConfig main, Func<string, string?> commandOf)
     {
         foreach (string parameter in (string[])["mailbox_transport", "fallback_transport"])
         {
             string value = main.Get(parameter);
             string name = value.Split(':', 2)[0].Trim();
-            if (value.Length > 0 && !exists(name))
+            if (value.Length == 0)
             {
-                throw main.Error(parameter, $"transport \"{name}\" is not a master.cf service");
+                continue;
+            }
+            switch (commandOf(name))
+            {
+                case null:
+                    throw main.Error(parameter, $"transport \"{name}\" is not a master.cf service");
+                case "local":
+                    throw main.Error(parameter, $"transport \"{name}\" is local(8) itself, which would hand the mail back to itself");
             }
         }
     }

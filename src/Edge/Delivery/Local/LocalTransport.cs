@@ -47,33 +47,45 @@ internal sealed class LocalTransport : ITransport
         var results = new List<DeliveryResult>(job.Recipients.Count);
         foreach (int recipient in job.Recipients)
         {
-            results.Add(await DeliverOneAsync(job, recipient, cancellationToken));
+            results.Add(await GuardedAsync(job, recipient, DeliverOneAsync, cancellationToken));
         }
         return results;
     }
 
     /// <summary>
     /// An address verification probe, answered as Postfix's local(8) answers one: an alias is "aliased to" its value, a
-    /// user with an account or a luser_relay "delivers to mailbox", anyone else is an unknown user; nothing is written.
+    /// recipient mailbox_transport or fallback_transport takes is the answer of that transport's agent, a user with an
+    /// account or a luser_relay "delivers to mailbox", anyone else is an unknown user; nothing is written.
     /// </summary>
-    public Task<IReadOnlyList<DeliveryResult>> VerifyAsync(DeliveryJob job, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<DeliveryResult>>([.. job.Recipients.Select(recipient =>
+    public async Task<IReadOnlyList<DeliveryResult>> VerifyAsync(DeliveryJob job, CancellationToken cancellationToken)
+    {
+        var results = new List<DeliveryResult>(job.Recipients.Count);
+        foreach (int recipient in job.Recipients)
         {
-            LocalRecipient to = LocalRecipient.Parse(job.Message.Recipients[recipient].Address, _settings.Delimiter);
-            return _aliases.Failure is not null ? new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", _aliases.Failure, Relay)
-                : to.User.Equals(_settings.DoubleBounce, StringComparison.OrdinalIgnoreCase) ? Sent(recipient, "discarded")
-                : _aliases.Find([to.Local, to.User]) is { } alias ? Sent(recipient, $"aliased to {alias}")
-                : _luserRelay is not null || UnixAccount.Lookup(to.User) is not null ? Sent(recipient, "delivers to mailbox")
-                : _settings.FallbackTransport.Length > 0 ? Sent(recipient, $"delivers to {_settings.FallbackTransport}")
-                : new DeliveryResult(recipient, DeliveryStatus.Bounced, "5.1.1", $"unknown user: \"{to.User}\"", Relay);
-        })]);
+            results.Add(await GuardedAsync(job, recipient, VerifyOneAsync, cancellationToken));
+        }
+        return results;
+    }
+
+    private async Task<DeliveryResult> VerifyOneAsync(DeliveryJob job, int recipient, LocalRecipient to, CancellationToken cancellationToken) =>
+        _aliases.Find([to.Local, to.User]) is { } alias ? Sent(recipient, $"aliased to {alias}")
+            : await PassAsync(job, recipient, to, Mailbox, verify: true, cancellationToken) is { } passed ? passed
+            : User(to.User) is not null ? Sent(recipient, "delivers to mailbox")
+            : await PassAsync(job, recipient, to, Fallback, verify: true, cancellationToken) is { } fallback ? fallback
+            : _luserRelay is not null ? Sent(recipient, "delivers to mailbox")
+            : new DeliveryResult(recipient, DeliveryStatus.Bounced, "5.1.1", $"unknown user: \"{to.User}\"", Relay);
 
     private static DeliveryResult Sent(int recipient, string reason) => new(recipient, DeliveryStatus.Sent, "2.0.0", reason, Relay);
 
     private static DeliveryResult Result(int recipient, (DeliveryStatus Status, string Dsn, string Reason) outcome) =>
         new(recipient, outcome.Status, outcome.Dsn, outcome.Reason, Relay);
 
-    private async Task<DeliveryResult> DeliverOneAsync(DeliveryJob job, int recipient, CancellationToken cancellationToken)
+    /// <summary>
+    /// What every recipient goes through first: an alias table that failed defers, the double-bounce address is
+    /// discarded, and what local(8) cannot have now (the password database, a right) defers the recipient.
+    /// </summary>
+    private async Task<DeliveryResult> GuardedAsync(DeliveryJob job, int recipient,
+        Func<DeliveryJob, int, LocalRecipient, CancellationToken, Task<DeliveryResult>> deliver, CancellationToken cancellationToken)
     {
         if (_aliases.Failure is not null)
         {
@@ -85,7 +97,18 @@ internal sealed class LocalTransport : ITransport
         {
             return Sent(recipient, "discarded");
         }
-        var delivery = new LocalDelivery(_settings, job, recipient, to, async token => Outcome(await MailboxAsync(job, recipient, to, token)));
+        try
+        {
+            return await deliver(job, recipient, to, cancellationToken);
+        }
+        catch (LocalDeferralException e)
+        {
+            return new DeliveryResult(recipient, DeliveryStatus.Deferred, e.Dsn, e.Message, Relay);
+        }
+    }
+
+    private async Task<DeliveryResult> DeliverOneAsync(DeliveryJob job, int recipient, LocalRecipient to, CancellationToken cancellationToken)
+    {
         if (_aliases.Find([to.Local, to.User], out string? table) is { } alias)
         {
             if (await LoopAsync(job, recipient, to, cancellationToken) is { } loop)
@@ -93,19 +116,43 @@ internal sealed class LocalTransport : ITransport
                 return loop;
             }
             (UnixUser? owner, string? problem) = AliasOwner(table);
+            // The alias's own name goes on as if it had no alias: to the user's .forward, then the mailbox.
             return problem is not null
                 ? new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", problem, Relay)
-                : await delivery.DeliverAsync(to.User, DestinationList.Parse(alias), ExpansionType.Alias, owner, cancellationToken);
+                : await new LocalDelivery(_settings, job, recipient, to, token => ForwardOrMailboxAsync(job, recipient, to, token))
+                    .DeliverAsync(to.User, DestinationList.Parse(alias), ExpansionType.Alias, owner, cancellationToken);
         }
-        if (UnixAccount.Lookup(to.User) is { } user && ForwardFile(to, user) is { } destinations)
-        {
-            return await LoopAsync(job, recipient, to, cancellationToken)
-                ?? await delivery.DeliverAsync(to.User, destinations, ExpansionType.Forward, user, cancellationToken);
-        }
-        return await MailboxAsync(job, recipient, to, cancellationToken);
+        return await LoopOrForwardAsync(job, recipient, to, cancellationToken) ?? await MailboxAsync(job, recipient, to, cancellationToken);
     }
 
-    private static (DeliveryStatus, string, string) Outcome(DeliveryResult result) => (result.Status, result.Dsn, result.Reason);
+    private async Task<DeliveryResult> ForwardOrMailboxAsync(DeliveryJob job, int recipient, LocalRecipient to, CancellationToken cancellationToken) =>
+        await LoopOrForwardAsync(job, recipient, to, cancellationToken) ?? await MailboxAsync(job, recipient, to, cancellationToken);
+
+    /// <summary>The user's .forward file expanded with the user's rights (its own name there is the mailbox); null when there is none.</summary>
+    private async Task<DeliveryResult?> LoopOrForwardAsync(DeliveryJob job, int recipient, LocalRecipient to, CancellationToken cancellationToken)
+    {
+        if (User(to.User) is not { } user || ForwardFile(to, user) is not { } destinations)
+        {
+            return null;
+        }
+        return await LoopAsync(job, recipient, to, cancellationToken)
+            ?? await new LocalDelivery(_settings, job, recipient, to, token => MailboxAsync(job, recipient, to, token))
+                .DeliverAsync(to.User, destinations, ExpansionType.Forward, user, cancellationToken);
+    }
+
+    /// <summary>The user's account; a password database that cannot answer (sssd or LDAP down) defers, as in Postfix, rather than bounce.</summary>
+    private static UnixUser? User(string name)
+    {
+        try
+        {
+            return UnixAccount.Lookup(name);
+        }
+        catch (IOException e)
+        {
+            MailLog.Warning($"error looking up passwd info for {name}: {e.Message}", Relay);
+            throw new LocalDeferralException("4.0.0", "user lookup error");
+        }
+    }
 
     /// <summary>Mail that already passed through this recipient, as its Delivered-To: lines show, bounces: it is in a loop.</summary>
     private static async Task<DeliveryResult?> LoopAsync(DeliveryJob job, int recipient, LocalRecipient to, CancellationToken cancellationToken) =>
@@ -139,8 +186,9 @@ internal sealed class LocalTransport : ITransport
     }
 
     /// <summary>
-    /// The destinations of the user's first forward_path file that exists (read with the user's rights); null when there
-    /// is none, it is empty, or it is not a regular file owned by the user (or root) and safe from other writers.
+    /// The destinations of the user's first forward_path file that exists (found and read with the user's rights); null
+    /// when there is none, it is empty, or it is not a regular file (a symbolic link is not) owned by the user (or
+    /// root) and safe from other writers, as Postfix's dotforward.c has it.
     /// </summary>
     private List<string>? ForwardFile(LocalRecipient to, UnixUser user)
     {
@@ -153,26 +201,27 @@ internal sealed class LocalTransport : ITransport
             }
             try
             {
-                (string text, FileStatus status) = FileRights.As(user.Uid, user.Gid, () =>
+                FileStatus named = FileRights.As(user.Uid, user.Gid, () => FileStatus.OfName(path));
+                if (!FileRights.CanAct(user.Uid))
                 {
-                    using var file = File.OpenHandle(path);
-                    FileStatus found = FileStatus.Of(file);
-                    using var reader = new StreamReader(new FileStream(file, FileAccess.Read));
-                    return (found.IsRegular ? reader.ReadToEnd() : "", found);
-                });
-                string? problem = !status.IsRegular ? "is not a regular file"
-                    : status.Uid != 0 && status.Uid != user.Uid ? $"has bad owner uid {status.Uid}"
-                    : status.IsWorldWritable ? "is world writable"
+                    throw new LocalDeferralException("4.3.0", $"cannot read {path} as uid {user.Uid}: Edge is not running as root");
+                }
+                (string? text, FileStatus opened) = named.IsRegular ? UserFile.Read(path, user.Uid, user.Gid) : (null, named);
+                string? problem = !opened.IsRegular ? "is not a regular file"
+                    : (opened.Device, opened.Inode) != (named.Device, named.Inode) ? "was replaced while it was read"
+                    : opened.Uid != 0 && opened.Uid != user.Uid ? $"has bad owner uid {opened.Uid}"
+                    : opened.IsWorldWritable ? "is world writable"
+                    : text is null ? $"is larger than {UserFile.Limit} bytes"
                     : null;
                 if (problem is not null)
                 {
                     MailLog.Warning($"file {path} {problem}", Relay);
                     return null;
                 }
-                List<string> destinations = DestinationList.ParseLines(text);
+                List<string> destinations = DestinationList.ParseLines(text!);
                 return destinations.Count > 0 ? destinations : null;
             }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            catch (FileNotFoundException)
             {
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -187,11 +236,11 @@ internal sealed class LocalTransport : ITransport
     /// <summary>Postfix's deliver_mailbox(): another transport, the mailbox command, or the mailbox file; unknown users after.</summary>
     private async Task<DeliveryResult> MailboxAsync(DeliveryJob job, int recipient, LocalRecipient to, CancellationToken cancellationToken)
     {
-        if (await PassAsync(job, recipient, to, _settings.MailboxTransports, "mailbox_transport_maps", _settings.MailboxTransport, cancellationToken) is { } passed)
+        if (await PassAsync(job, recipient, to, Mailbox, verify: false, cancellationToken) is { } passed)
         {
             return passed;
         }
-        if (UnixAccount.Lookup(to.User) is not { } user)
+        if (User(to.User) is not { } user)
         {
             return await UnknownAsync(job, recipient, to, cancellationToken);
         }
@@ -207,16 +256,36 @@ internal sealed class LocalTransport : ITransport
             return Result(recipient, await CommandDestination.DeliverAsync(_settings, job, recipient, to, command, rights,
                 to.Address.ToLowerInvariant(), cancellationToken));
         }
-        string path = _settings.HomeMailbox.Length > 0
-            ? Path.Combine(user.Home, _settings.HomeMailbox)
-            : _settings.Spool.TrimEnd('/') + "/" + to.User + (_settings.Spool.EndsWith('/') ? "/" : "");
-        return await MailboxFile.DeliverAsync(job, recipient, path, new MailboxOwner(user.Uid, user.Gid), _settings.Hostname, Relay, cancellationToken);
+        (string path, MailboxOwner owner) = _settings.HomeMailbox.Length > 0
+            // In the user's own directory every step is taken with the user's rights, so that a link the user made there
+            // reaches nothing the user could not write, as Postfix's local(8) switches to the user.
+            ? (Path.Combine(user.Home, _settings.HomeMailbox), MailboxOwner.Impersonating(user.Uid, user.Gid))
+            : (_settings.Spool.TrimEnd('/') + "/" + to.User + (_settings.Spool.EndsWith('/') ? "/" : ""), SpoolOwner(user));
+        return await MailboxFile.DeliverAsync(job, recipient, path, owner, _settings.Hostname, Relay, cancellationToken);
+    }
+
+    /// <summary>
+    /// Who makes a spool mailbox: Edge, handing it to the user, where only the mail system may write the spool directory
+    /// (Debian's root:mail 2775); the user's own rights where anyone may (a 1777 spool), as Postfix decides it.
+    /// </summary>
+    private MailboxOwner SpoolOwner(UnixUser user)
+    {
+        try
+        {
+            return FileStatus.OfName(_settings.Spool.TrimEnd('/')).IsWorldWritable
+                ? MailboxOwner.Impersonating(user.Uid, user.Gid)
+                : new MailboxOwner(user.Uid, user.Gid);
+        }
+        catch (IOException)
+        {
+            return new MailboxOwner(user.Uid, user.Gid);
+        }
     }
 
     /// <summary>Postfix's deliver_unknown(): fallback_transport, luser_relay, or "unknown user".</summary>
     private async Task<DeliveryResult> UnknownAsync(DeliveryJob job, int recipient, LocalRecipient to, CancellationToken cancellationToken)
     {
-        if (await PassAsync(job, recipient, to, _settings.FallbackTransports, "fallback_transport_maps", _settings.FallbackTransport, cancellationToken) is { } passed)
+        if (await PassAsync(job, recipient, to, Fallback, verify: false, cancellationToken) is { } passed)
         {
             return passed;
         }
@@ -237,20 +306,27 @@ internal sealed class LocalTransport : ITransport
         return new DeliveryResult(recipient, DeliveryStatus.Bounced, "5.1.1", $"unknown user: \"{to.User}\"", Relay);
     }
 
+    /// <summary>mailbox_transport_maps and mailbox_transport, or fallback_transport_maps and fallback_transport.</summary>
+    private readonly record struct PassRule(TableList Maps, string MapsName, string Transport);
+
+    private PassRule Mailbox => new(_settings.MailboxTransports, "mailbox_transport_maps", _settings.MailboxTransport);
+
+    private PassRule Fallback => new(_settings.FallbackTransports, "fallback_transport_maps", _settings.FallbackTransport);
+
     /// <summary>
     /// Hands the recipient to the transport a *_transport_maps entry for the user, or else the *_transport parameter,
     /// names ("lmtp:unix:/run/dovecot/lmtp"; without a next hop, the local one), as Postfix's deliver_pass() does: that
-    /// agent delivers it and its result is the recipient's. Null when neither names one.
+    /// agent delivers it (or answers the probe) and its result is the recipient's. Null when neither names one.
     /// </summary>
-    private async Task<DeliveryResult?> PassAsync(DeliveryJob job, int recipient, LocalRecipient to, TableList maps, string mapsName,
-        string fallback, CancellationToken cancellationToken)
+    private async Task<DeliveryResult?> PassAsync(DeliveryJob job, int recipient, LocalRecipient to, PassRule rule, bool verify,
+        CancellationToken cancellationToken)
     {
-        string? route = maps.Find([to.User]);
-        if (route is null && maps.Failure is not null)
+        string? route = rule.Maps.Find([to.User]);
+        if (route is null && rule.Maps.Failure is not null)
         {
-            return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", $"{mapsName}: table lookup failure", Relay);
+            return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", $"{rule.MapsName}: table lookup failure", Relay);
         }
-        route ??= fallback;
+        route ??= rule.Transport;
         if (route.Length == 0)
         {
             return null;
@@ -258,11 +334,16 @@ internal sealed class LocalTransport : ITransport
         int colon = route.IndexOf(':');
         string name = colon < 0 ? route : route[..colon];
         string nexthop = colon < 0 || colon == route.Length - 1 ? job.Nexthop : route[(colon + 1)..];
-        if (_transports(name) is not { } transport)
+        ITransport? transport = _transports(name);
+        if (transport is null or LocalTransport)
         {
-            return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", $"mail transport unavailable: {name}", Relay);
+            return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0",
+                transport is null ? $"mail transport unavailable: {name}" : $"{rule.MapsName} names {name}, which is local(8) itself", Relay);
         }
-        IReadOnlyList<DeliveryResult> results = await transport.DeliverAsync(job with { Recipients = [recipient], Nexthop = nexthop }, cancellationToken);
+        DeliveryJob passed = job with { Recipients = [recipient], Nexthop = nexthop };
+        IReadOnlyList<DeliveryResult> results = verify
+            ? await transport.VerifyAsync(passed, cancellationToken)
+            : await transport.DeliverAsync(passed, cancellationToken);
         return results[0] with { PassedTo = transport.Service };
     }
 }

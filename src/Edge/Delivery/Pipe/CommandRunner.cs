@@ -8,18 +8,21 @@ namespace Edge.Delivery.Pipe;
 
 /// <summary>
 /// Runs one delivery command for pipe(8) and local(8): as the given account through setpriv(1) when Edge runs as
-/// root, with only the environment it is given (and PATH reset), in a directory, the message written to its standard input by the
-/// caller, its output kept for the reason, killed at the time limit. The exit status means what Postfix's
+/// root, in a session of its own (setsid(1)), with only the environment it is given (and PATH reset), in a directory,
+/// the message written to its standard input by the caller, its output kept for the reason. At the time limit its
+/// whole process group is killed, as Postfix's pipe_command() kills it: what it left running in the background
+/// (holding the output open) goes too. The exit status means what Postfix's
 /// pipe_command() makes of it: 0 delivered, sysexits.h codes by their DSN class, a signal deferred, anything else
 /// or the time limit bounced.
 /// </summary>
 [UnsupportedOSPlatform("windows")]
-internal static class CommandRunner
+internal static partial class CommandRunner
 {
     /// <summary>How much of the command's output goes into the reason, as Postfix keeps a bounded log buffer.</summary>
     private const int OutputLimit = 2000;
 
     private const string SetPriv = "/usr/bin/setpriv";
+    private const string SetSid = "/usr/bin/setsid";
 
     /// <summary>
     /// The status, DSN code and reason; on success the reason is <paramref name="delivered"/> with the command's output.
@@ -50,10 +53,12 @@ internal static class CommandRunner
         {
             await WriteAsync(process.StandardInput.BaseStream, writeMessageAsync, deadline.Token);
             await process.WaitForExitAsync(deadline.Token);
-            await reading;
+            await reading.WaitAsync(deadline.Token);
         }
         catch (OperationCanceledException)
         {
+            // setsid made the command's pid its process group.
+            _ = Kill(-process.Id, SigKill);
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None);
             cancellationToken.ThrowIfCancellationRequested();
@@ -106,17 +111,11 @@ internal static class CommandRunner
             UseShellExecute = false,
             WorkingDirectory = workingDirectory,
         };
-        IEnumerable<string> arguments = argv;
-        if (Environment.IsPrivilegedProcess)
-        {
-            start.FileName = SetPriv;
-            arguments = [$"--reuid={account.Uid}", $"--regid={account.Gid}", $"--groups={account.Gid}", "--", .. argv];
-        }
-        else
-        {
-            start.FileName = argv[0];
-            arguments = argv.Skip(1);
-        }
+        // The child of .NET's fork is no process group leader, so setsid(1) makes the session without forking again.
+        start.FileName = SetSid;
+        IEnumerable<string> arguments = Environment.IsPrivilegedProcess
+            ? [SetPriv, $"--reuid={account.Uid}", $"--regid={account.Gid}", $"--groups={account.Gid}", "--", .. argv]
+            : argv;
         foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -149,4 +148,9 @@ internal static class CommandRunner
         }
         return environment;
     }
+
+    private const int SigKill = 9;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int Kill(int pid, int signal);
 }

@@ -29,6 +29,10 @@ internal static class MailboxFile
                 await MboxDelivery.DeliverAsync(path, owner, message.Sender, headers, job.CopyContentAsync, cancellationToken);
             }
         }
+        catch (MailboxRefusedException e)
+        {
+            return new DeliveryResult(recipient, DeliveryStatus.Bounced, e.Dsn, $"cannot update mailbox {path}: {e.Message}", relay);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.2.0",

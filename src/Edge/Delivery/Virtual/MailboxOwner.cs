@@ -21,6 +21,12 @@ internal sealed partial class MailboxOwner(uint uid, uint gid, bool impersonate 
     /// <summary>An owner whose rights every file operation is made with.</summary>
     public static MailboxOwner Impersonating(uint uid, uint gid) => new(uid, gid, impersonate: true);
 
+    /// <summary>
+    /// The same owner acting with its own rights: for what is done inside a directory it owns (a Maildir's tmp/, new/ and
+    /// cur/), where a link it made must not lead the mail system's rights anywhere.
+    /// </summary>
+    public MailboxOwner Inside() => impersonate ? this : Impersonating(uid, gid);
+
     /// <summary>Creates <paramref name="path"/> and its missing parents (0700), each owned by the mailbox owner.</summary>
     public void CreateDirectory(string path) => Act(() =>
     {

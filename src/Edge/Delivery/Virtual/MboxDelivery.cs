@@ -30,6 +30,10 @@ internal static class MboxDelivery
         {
             throw new MailboxRefusedException("5.7.1", "file is executable");
         }
+        if (!userFile && !status.IsRegular)
+        {
+            throw new MailboxRefusedException("5.2.0", $"destination {mailbox} is not a regular file");
+        }
         bool regular = status.IsRegular;
         long start = regular ? file.Seek(0, SeekOrigin.End) : 0;
         try
