@@ -127,6 +127,20 @@ public class LocalDeliveryTests
         Assert.Single(content.Split('\n'), l => l.StartsWith("From sender@example.org "));
     }
 
+    /// <summary>propagate_unmatched_extensions = alias: an extension the alias did not match goes on to the addresses it lists.</summary>
+    [Theory]
+    [InlineData("canonical, virtual", "")]
+    [InlineData("canonical, virtual, alias", "+news")]
+    public async Task An_unmatched_extension_goes_on_to_an_aliass_addresses_when_propagate_unmatched_extensions_says_alias(string propagate, string extension)
+    {
+        using var config = Config("spool", $"propagate_unmatched_extensions = {propagate}");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "team+news@edge.test");
+        string copy = (await edge.WaitForLogAsync($@"{id}: to=<team\+news@edge\.test>, relay=local, .*status=sent \(forwarded as \w+\)")).Split(' ')[^1].TrimEnd(')');
+        await edge.WaitForLogAsync($@"{copy}: to=<Outside{System.Text.RegularExpressions.Regex.Escape(extension)}@remote\.example>, relay=none, .*status=sent");
+        await edge.WaitForLogAsync($@"{copy}: to=<mail{System.Text.RegularExpressions.Regex.Escape(extension)}@edge\.test>, relay=local, .*status=sent");
+    }
+
     [Fact]
     public async Task An_aliases_file_named_as_hash_is_read_from_its_source_as_newaliases_would()
     {

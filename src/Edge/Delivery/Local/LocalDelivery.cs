@@ -30,10 +30,18 @@ internal sealed class LocalDelivery(LocalSettings settings, DeliveryJob job, int
     private (DeliveryStatus Status, string Dsn, string Reason)? _bounced;
     private bool _mailbox;
 
+    /// <summary>
+    /// The extension ("+lists") that the alias or .forward found did not match, which propagate_unmatched_extensions
+    /// gives to the addresses it lists; null for none.
+    /// </summary>
+    private string? _unmatched;
+
     /// <summary>Delivers to <paramref name="destinations"/>, found as <paramref name="type"/> of <paramref name="name"/>.</summary>
+    /// <param name="matched">Whether what was found was found for the address with its extension (an alias "ann+lists", ~/.forward+lists).</param>
     public async Task<DeliveryResult> DeliverAsync(string name, IEnumerable<string> destinations, ExpansionType type, UnixUser? rights,
-        CancellationToken cancellationToken)
+        bool matched, CancellationToken cancellationToken)
     {
+        _unmatched = !matched && to.Extension.Length > 0 && (settings.Propagate & type) != 0 ? to.Delimiter + to.Extension : null;
         foreach (string destination in destinations)
         {
             await DestinationAsync(name, destination, type, rights, 0, cancellationToken);
@@ -107,7 +115,9 @@ internal sealed class LocalDelivery(LocalSettings settings, DeliveryJob job, int
             _mailbox = true;
             return;
         }
-        _forward.Add(at < 0 ? $"{address}@{settings.Origin}" : address);
+        string qualified = at < 0 ? $"{address}@{settings.Origin}" : address;
+        int domain = qualified.LastIndexOf('@');
+        _forward.Add(_unmatched is null ? qualified : qualified[..domain] + _unmatched + qualified[domain..]);
     }
 
     private async Task FileAsync(string path, ExpansionType type, UnixUser? rights, CancellationToken cancellationToken)
@@ -169,10 +179,13 @@ internal sealed class LocalDelivery(LocalSettings settings, DeliveryJob job, int
             }
             rights = owner.Uid == 0 ? rights : owner;
         }
+        string? outer = _unmatched;
+        _unmatched = (settings.Propagate & ExpansionType.Include) != 0 ? outer : null;
         foreach (string destination in DestinationList.ParseLines(text))
         {
             await DestinationAsync(name, destination, ExpansionType.Include, rights, depth + 1, cancellationToken);
         }
+        _unmatched = outer;
     }
 
     /// <summary>The rights a command or file runs with: the user's, or default_privs' where there is no user or it is root.</summary>

@@ -31,6 +31,14 @@ internal sealed class LocalSettings
         ForwardPath = [.. main.Get("forward_path").Split([',', ' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries)];
         Commands = Types(main, "allow_mail_to_commands");
         Files = Types(main, "allow_mail_to_files");
+        // The local(8) words of the list; canonical, virtual and generic are the address maps' (AddressMap).
+        Propagate = main.GetList("propagate_unmatched_extensions").Aggregate(ExpansionType.None, (types, item) => types | item.ToLowerInvariant() switch
+        {
+            "alias" => ExpansionType.Alias,
+            "forward" => ExpansionType.Forward,
+            "include" => ExpansionType.Include,
+            _ => ExpansionType.None,
+        });
         DeliveredHeader = DeliveredTo(main);
         Shell = main.Get("local_command_shell");
         ExecutionDirectory = main.Get("command_execution_directory");
@@ -72,6 +80,9 @@ internal sealed class LocalSettings
     public IReadOnlyList<string> ForwardPath { get; }
     public ExpansionType Commands { get; }
     public ExpansionType Files { get; }
+
+    /// <summary>propagate_unmatched_extensions' alias, forward and include.</summary>
+    public ExpansionType Propagate { get; }
 
     /// <summary>prepend_delivered_header: which deliveries get a Delivered-To: line (mailboxes always do).</summary>
     public (bool Command, bool File, bool Forward) DeliveredHeader { get; }

@@ -120,7 +120,8 @@ internal sealed class LocalTransport : ITransport
             return problem is not null
                 ? new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", problem, Relay)
                 : await new LocalDelivery(_settings, job, recipient, to, token => ForwardOrMailboxAsync(job, recipient, to, token))
-                    .DeliverAsync(to.User, DestinationList.Parse(alias), ExpansionType.Alias, owner, cancellationToken);
+                    .DeliverAsync(to.User, DestinationList.Parse(alias), ExpansionType.Alias, owner,
+                        matched: to.Extension.Length == 0 || _aliases.Find([to.Local]) is not null, cancellationToken);
         }
         return await LoopOrForwardAsync(job, recipient, to, cancellationToken) ?? await MailboxAsync(job, recipient, to, cancellationToken);
     }
@@ -131,13 +132,13 @@ internal sealed class LocalTransport : ITransport
     /// <summary>The user's .forward file expanded with the user's rights (its own name there is the mailbox); null when there is none.</summary>
     private async Task<DeliveryResult?> LoopOrForwardAsync(DeliveryJob job, int recipient, LocalRecipient to, CancellationToken cancellationToken)
     {
-        if (User(to.User) is not { } user || ForwardFile(to, user) is not { } destinations)
+        if (User(to.User) is not { } user || ForwardFile(to, user) is not { } forward)
         {
             return null;
         }
         return await LoopAsync(job, recipient, to, cancellationToken)
             ?? await new LocalDelivery(_settings, job, recipient, to, token => MailboxAsync(job, recipient, to, token))
-                .DeliverAsync(to.User, destinations, ExpansionType.Forward, user, cancellationToken);
+                .DeliverAsync(to.User, forward.Destinations, ExpansionType.Forward, user, forward.Matched, cancellationToken);
     }
 
     /// <summary>The user's account; a password database that cannot answer (sssd or LDAP down) defers, as in Postfix, rather than bounce.</summary>
@@ -190,7 +191,8 @@ internal sealed class LocalTransport : ITransport
     /// when there is none, it is empty, or it is not a regular file (a symbolic link is not) owned by the user (or
     /// root) and safe from other writers, as Postfix's dotforward.c has it.
     /// </summary>
-    private List<string>? ForwardFile(LocalRecipient to, UnixUser user)
+    /// <returns>The destinations, and whether the file was the one for the address's extension ($extension in its name).</returns>
+    private (List<string> Destinations, bool Matched)? ForwardFile(LocalRecipient to, UnixUser user)
     {
         foreach (string entry in _settings.ForwardPath)
         {
@@ -219,7 +221,7 @@ internal sealed class LocalTransport : ITransport
                     return null;
                 }
                 List<string> destinations = DestinationList.ParseLines(text!);
-                return destinations.Count > 0 ? destinations : null;
+                return destinations.Count > 0 ? (destinations, to.Extension.Length == 0 || entry.Contains("extension", StringComparison.Ordinal)) : null;
             }
             catch (FileNotFoundException)
             {
