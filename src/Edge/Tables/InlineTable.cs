@@ -35,7 +35,7 @@ internal sealed class InlineTable(IReadOnlyDictionary<string, string> entries) :
     }
 
     /// <summary>Splits on commas and white space outside { } groups.</summary>
-    private static IEnumerable<string> SplitItems(string text)
+    internal static IEnumerable<string> SplitItems(string text)
     {
         int depth = 0, start = 0;
         for (int i = 0; i <= text.Length; i++)

@@ -5,7 +5,8 @@ internal static class TableFactory
 {
     /// <summary>The types Open takes, as postconf -m lists them (unix takes passwd.byname only).</summary>
     public static readonly string[] Types =
-        ["btree", "cdb", "cidr", "dbm", "hash", "inline", "lmdb", "nis", "pcre", "proxy", "regexp", "sdbm", "static", "texthash", "unix"];
+        ["btree", "cdb", "cidr", "dbm", "hash", "inline", "internal", "lmdb", "nis", "pcre", "pipemap", "proxy", "randmap", "regexp",
+         "sdbm", "static", "texthash", "unionmap", "unix"];
 
     /// <summary>
     /// The table, or null with <paramref name="error"/> saying why it cannot be opened. Indexed types (hash,
@@ -42,6 +43,10 @@ internal static class TableFactory
                 "static" => new StaticTable(name.Trim('{', '}').Trim()),
                 "unix" when name == "passwd.byname" => UnixPasswdTable.Instance,
                 "nis" => NisTable.Open(name, out error),
+                "internal" => EmptyTable.Instance,
+                "unionmap" => Members(name, out error, aliases) is { } union ? new UnionTable(union) : null,
+                "pipemap" => Members(name, out error, aliases) is { } pipe ? new PipeTable(pipe) : null,
+                "randmap" => Items(name, out error) is { } results ? new RandomTable(results) : null,
                 _ => Unsupported(type, out error),
             };
         }
@@ -50,6 +55,46 @@ internal static class TableFactory
             error = e.Message;
             return null;
         }
+    }
+
+    /// <summary>The items of "{ a, b … }" (commas or white space between them, braces grouping); null with an error otherwise.</summary>
+    private static List<string>? Items(string text, out string? error)
+    {
+        error = null;
+        text = text.Trim();
+        if (text.Length < 2 || text[0] != '{' || text[^1] != '}')
+        {
+            error = "expected {item, ...}";
+            return null;
+        }
+        List<string> items = [.. InlineTable.SplitItems(text[1..^1]).Select(item => item.Trim()).Select(item =>
+            item.StartsWith('{') && item.EndsWith('}') ? item[1..^1].Trim() : item)];
+        if (items.Count == 0)
+        {
+            error = "expected at least one item in {item, ...}";
+            return null;
+        }
+        return items;
+    }
+
+    /// <summary>The tables of unionmap:{…} and pipemap:{…}, each opened as a table of its own.</summary>
+    private static List<ILookupTable>? Members(string text, out string? error, bool aliases)
+    {
+        if (Items(text, out error) is not { } references)
+        {
+            return null;
+        }
+        var tables = new List<ILookupTable>(references.Count);
+        foreach (string reference in references)
+        {
+            if (Open(reference, out string? why, aliases) is not { } table)
+            {
+                error = $"{reference}: {why}";
+                return null;
+            }
+            tables.Add(table);
+        }
+        return tables;
     }
 
     /// <summary>A table read from <paramref name="path"/> now, and again whenever the file changes.</summary>
