@@ -294,4 +294,24 @@ public class LocalDestinationTests
         await edge.WaitForLogAsync($@"warning: file {Regex.Escape(account.Home)}/\.forward\+linked is not a regular file");
         await edge.WaitForLogAsync($@"{linked}: to=<{account.Name}\+linked@edge\.test>, relay=local, .*status=sent \(delivered to mailbox; forwarded as \w+\)");
     }
+
+    /// <summary>command_execution_directory is entered with the command's rights; one those rights cannot enter defers.</summary>
+    [Fact]
+    public async Task A_command_runs_in_command_execution_directory_entered_with_its_rights()
+    {
+        using var config = Config("command_execution_directory = $home/work");
+        using var account = await TestAccount.CreateAsync(config);
+        account.Write(".forward", "\"|/bin/pwd\"\n");
+        string work = Path.Combine(account.Home, "work");
+        Directory.CreateDirectory(work);
+        // Root's directory, closed to the user: Edge, which could enter it, must not run the command there.
+        File.SetUnixFileMode(work, (UnixFileMode)0b111_000_000);
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string closed = await SendAsync(edge.Port, $"{account.Name}@edge.test");
+        await edge.WaitForLogAsync($@"{closed}: to=<{account.Name}@edge\.test>, relay=local, .*dsn=4\.3\.0, status=deferred \(temporary failure\. Command output: .*can't cd to {Regex.Escape(work)}");
+
+        account.Chown(work);
+        string open = await SendAsync(edge.Port, $"{account.Name}+x@edge.test");
+        await edge.WaitForLogAsync($@"{open}: to=<{account.Name}\+x@edge\.test>, relay=local, .*status=sent \(delivered to command: /bin/pwd\. Command output: {Regex.Escape(work)}\)");
+    }
 }

@@ -24,17 +24,16 @@ internal static class CommandDestination
     public static async Task<(DeliveryStatus Status, string Dsn, string Reason)> DeliverAsync(LocalSettings settings, DeliveryJob job,
         int recipient, LocalRecipient to, string command, UnixUser rights, string delivered, CancellationToken cancellationToken)
     {
-        string directory = settings.QueueDirectory;
+        List<string> argv = Argv(settings.Shell, command);
         if (settings.ExecutionDirectory.Length > 0)
         {
-            directory = LocalExpansion.Expand(settings.ExecutionDirectory, to.Attributes(rights), settings.DirectoryFilter);
-            if (!FileRights.As(rights.Uid, rights.Gid, () => Directory.Exists(directory)))
-            {
-                return (DeliveryStatus.Deferred, "4.3.0", $"cannot change directory to \"{directory}\" for uid={rights.Uid} gid={rights.Gid}");
-            }
+            // Entered with the command's rights, not Edge's, as Postfix changes directory after dropping privileges; a
+            // directory those rights cannot enter defers the recipient (EX_TEMPFAIL), as Postfix defers it.
+            string directory = LocalExpansion.Expand(settings.ExecutionDirectory, to.Attributes(rights), settings.DirectoryFilter);
+            argv = ["/bin/sh", "-c", "cd -- \"$0\" || exit 75; exec \"$@\"", directory, .. argv];
         }
-        return await CommandRunner.RunAsync(Argv(settings.Shell, command), command, (rights.Uid, rights.Gid),
-            Environment(settings, job, recipient, to, rights), directory, settings.TimeLimit,
+        return await CommandRunner.RunAsync(argv, command, (rights.Uid, rights.Gid),
+            Environment(settings, job, recipient, to, rights), settings.QueueDirectory, settings.TimeLimit,
             (input, token) => WriteAsync(settings, job, recipient, delivered, input, token), $"delivered to command: {command}", cancellationToken);
     }
 
