@@ -52,8 +52,13 @@ internal sealed class LocalSubmission(QueueStore queue)
                 break;
             case CleanupOutcome.Discarded:
                 return id;
-            default:
+            // Refused for good (a 5XX from a filter or the checks, too big, a loop): the message is at fault. Anything
+            // else (a full disk, a 4XX, a shutdown) may pass when tried again.
+            case CleanupOutcome.TooBig or CleanupOutcome.TooManyHops:
+            case CleanupOutcome.Rejected when result.Reply is ['5', ..]:
                 throw new MessageRejectedException($"{id}: cleanup did not queue the message: {result.Reply ?? result.Outcome.ToString()}");
+            default:
+                throw new IOException($"{id}: cleanup did not queue the message: {result.Reply ?? result.Outcome.ToString()}");
         }
         try
         {
@@ -104,5 +109,5 @@ internal sealed class LocalSubmission(QueueStore queue)
 /// <summary>A local submission's DSN requests: ENVID (xtext), RET, and NOTIFY for every recipient.</summary>
 internal sealed record LocalDsn(string EnvId, DsnReturn Ret, DsnNotify Notify);
 
-/// <summary>Cleanup refused a message (a milter or the checks rejected it, or it is too big): the message, not the queue, is at fault.</summary>
+/// <summary>Cleanup refused a message for good (a 5XX of a milter or the checks, too big, a loop): the message, not the queue, is at fault.</summary>
 internal sealed class MessageRejectedException(string message) : IOException(message);

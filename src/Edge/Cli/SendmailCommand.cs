@@ -196,7 +196,8 @@ internal static class SendmailCommand
             {
                 if (InternetAddressList.TryParse(field[(colon + 1)..].Replace("\r\n", ""), out var list))
                 {
-                    recipients.AddRange(list.Mailboxes.Select(m => m.Address));
+                    // The header was read as Latin-1 (byte for byte); an address is UTF-8 again.
+                    recipients.AddRange(list.Mailboxes.Select(m => Encoding.UTF8.GetString(Encoding.Latin1.GetBytes(m.Address))));
                 }
             }
             if (!name.Equals("Bcc", StringComparison.OrdinalIgnoreCase))

@@ -104,7 +104,8 @@ internal sealed class SendmailSmtp(string myHostname, string banner, Func<Maildr
         {
             return null;
         }
-        string rest = argument[keyword.Length..].Trim();
+        // The line was read as Latin-1 (byte for byte); an address is UTF-8 again.
+        string rest = Encoding.UTF8.GetString(Encoding.Latin1.GetBytes(argument[keyword.Length..].Trim()));
         if (rest.StartsWith('<'))
         {
             int close = rest.IndexOf('>');

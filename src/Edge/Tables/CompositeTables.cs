@@ -6,6 +6,9 @@ namespace Edge.Tables;
 /// </summary>
 internal sealed class UnionTable(IReadOnlyList<ILookupTable> tables) : ILookupTable
 {
+    /// <summary>As Postfix's dict_union takes its flags from its first table: a union of cidr: tables matches whole strings.</summary>
+    public bool IsPattern => tables[0].IsPattern;
+
     public string? Lookup(string key)
     {
         List<string>? found = null;
@@ -26,6 +29,8 @@ internal sealed class UnionTable(IReadOnlyList<ILookupTable> tables) : ILookupTa
 /// </summary>
 internal sealed class PipeTable(IReadOnlyList<ILookupTable> tables) : ILookupTable
 {
+    public bool IsPattern => tables[0].IsPattern;
+
     public string? Lookup(string key)
     {
         string? value = key;
@@ -44,6 +49,9 @@ internal sealed class PipeTable(IReadOnlyList<ILookupTable> tables) : ILookupTab
 /// <summary>randmap:{result, …}: any key finds one of the results, chosen at random (to spread mail over relays).</summary>
 internal sealed class RandomTable(IReadOnlyList<string> results) : ILookupTable
 {
+    /// <summary>Any key finds a result, so the shortened keys of an access check would find one too: asked once, as Postfix's dict_random is.</summary>
+    public bool IsPattern => true;
+
     public string? Lookup(string key) => results[Random.Shared.Next(results.Count)];
 }
 

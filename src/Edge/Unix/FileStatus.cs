@@ -32,6 +32,9 @@ internal readonly partial record struct FileStatus(uint Uid, uint Mode, ulong In
     /// <summary>The name itself: a symbolic link is not followed.</summary>
     public static FileStatus OfName(string path) => Stat(AtFdCwd, path, AtSymlinkNoFollow);
 
+    /// <summary>What the name leads to: symbolic links are followed (/var/mail → spool/mail).</summary>
+    public static FileStatus OfTarget(string path) => Stat(AtFdCwd, path, 0);
+
     /// <summary>
     /// Opens a file to read without waiting on it: a FIFO or device someone put in its place does not block the reader
     /// (O_NONBLOCK, which does not change how a regular file reads), and never becomes the reader's terminal (O_NOCTTY).
@@ -40,8 +43,7 @@ internal readonly partial record struct FileStatus(uint Uid, uint Mode, ulong In
     public static SafeFileHandle OpenToRead(string path, bool noFollow = false)
     {
         const int NonBlocking = 0x800, NoTerminal = 0x100, CloseOnExec = 0x80000;
-        int flags = NonBlocking | NoTerminal | CloseOnExec
-            | (noFollow ? RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x8000 : 0x20000 : 0);
+        int flags = NonBlocking | NoTerminal | CloseOnExec | (noFollow ? NoFollow : 0);
         int descriptor = Open(path, flags);
         if (descriptor < 0)
         {
@@ -49,6 +51,13 @@ internal readonly partial record struct FileStatus(uint Uid, uint Mode, ulong In
         }
         return new SafeFileHandle(descriptor, ownsHandle: true);
     }
+
+    private static int NoFollow => RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 or Architecture.X86 => 0x20000,
+        Architecture.Arm64 or Architecture.Arm => 0x8000,
+        var other => throw new PlatformNotSupportedException($"O_NOFOLLOW is not known for {other}"),
+    };
 
     /// <summary>ENOENT and ENOTDIR as FileNotFoundException, as .NET reports a missing file; anything else as IOException.</summary>
     private static IOException Failure(int error, string path)

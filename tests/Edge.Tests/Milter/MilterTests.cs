@@ -419,4 +419,37 @@ public class MilterTests
         Assert.Contains("M <cron@edge.test>|", milter.Log);
         Assert.Contains("R <user@remote.example>|", milter.Log);
     }
+
+    /// <summary>
+    /// A milter that says "try again" (4XX) to mail from sendmail leaves it in the maildrop for the next scan; one that
+    /// rejects it (5XX) has it set aside: neither is lost, and neither holds up the rest.
+    /// </summary>
+    [Theory]
+    [InlineData('t', false)]
+    [InlineData('r', true)]
+    public async Task Mail_from_sendmail_a_milter_refuses_stays_in_the_maildrop_or_is_set_aside(char answer, bool setAside)
+    {
+        await using var milter = new TestMilter { Script = (c, _) => c == 'E' ? [TestMilter.Packet(answer)] : null };
+        using var config = new TempDirectory();
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + $"\nnon_smtpd_milters = {milter.Endpoint}\n");
+        config.Write("master.cf", """
+            127.0.0.1:0 inet n - n - - smtpd
+            pickup    unix  n       -       n       60      1       pickup
+            qmgr      unix  n       -       n       300     1       qmgr
+            """);
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        Assert.Equal(0, (await EdgeProcess.RunWithInputAsync(config.Path, "Subject: cron\n\nnightly\n", "sendmail", "-c", config.Path, "user@remote.example")).Exit);
+        string maildrop = config.File("var/maildrop");
+        if (setAside)
+        {
+            await edge.WaitForLogAsync(@"pickup\[\d+\]: warning: maildrop/\S+: \w+: cleanup did not queue the message: 5\d\d .*: set aside as maildrop/\.bad-");
+            Assert.Single(Directory.GetFiles(maildrop, ".bad-*"));
+        }
+        else
+        {
+            await edge.WaitForLogAsync(@"pickup\[\d+\]: warning: maildrop: \w+: cleanup did not queue the message: 4\d\d .*; trying again at the next scan");
+            Assert.Empty(Directory.GetFiles(maildrop, ".bad-*"));
+            Assert.Single(Directory.GetFiles(maildrop));
+        }
+    }
 }

@@ -314,4 +314,18 @@ public class LocalDestinationTests
         string open = await SendAsync(edge.Port, $"{account.Name}+x@edge.test");
         await edge.WaitForLogAsync($@"{open}: to=<{account.Name}\+x@edge\.test>, relay=local, .*status=sent \(delivered to command: /bin/pwd\. Command output: {Regex.Escape(work)}\)");
     }
+
+    /// <summary>An alias table inside a unionmap brings its file's owner's rights, as a plain one does, not root's trust.</summary>
+    [Fact]
+    public async Task An_alias_file_of_a_user_inside_a_unionmap_gives_its_commands_the_users_rights()
+    {
+        using var config = Config();
+        using var account = await TestAccount.CreateAsync(config);
+        account.Write("aliases", $"runner: \"|{Recorder(config)} from-union\"\n");
+        File.AppendAllText(config.File("main.cf"), $"alias_maps = unionmap:{{inline:{{other=nobody}}, hash:{account.Home}/aliases}}\n");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "runner@edge.test");
+        await edge.WaitForLogAsync($@"{id}: to=<runner@edge\.test>, relay=local, .*status=sent \(delivered to command: ");
+        Assert.StartsWith($"uid={account.Uid} args={config.File("out")} from-union\n", Assert.Single(Records(config)));
+    }
 }

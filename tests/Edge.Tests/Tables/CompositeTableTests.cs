@@ -69,4 +69,21 @@ public class CompositeTableTests
         Assert.StartsWith("550 5.1.1 <eve@relay.example>: Recipient address rejected: User unknown in relay recipient table",
             await c.CommandAsync("RCPT TO:<eve@relay.example>"));
     }
+
+    /// <summary>
+    /// A union of cidr: tables matches the client's whole address only, as its first table does: "127.0", a shortened key
+    /// a hash table would be asked, must not match 127.0.0.0/32.
+    /// </summary>
+    [Fact]
+    public async Task A_union_of_cidr_tables_is_asked_the_whole_address_only()
+    {
+        using var directory = new TempDirectory();
+        directory.Write("clients", "127.0.0.0/32 REJECT listed\n");
+        await using var edge = await EdgeInstance.StartAsync(
+            $"smtpd_client_restrictions = check_client_access unionmap:{{cidr:{directory.File("clients")}}}", reuse: directory);
+        await using var c = await SmtpConnection.OpenAsync(edge.Port);
+        await c.CommandAsync("EHLO client.example");
+        await c.CommandAsync("MAIL FROM:<sender@example.org>");
+        Assert.StartsWith("250 ", await c.CommandAsync("RCPT TO:<postmaster@localhost>"));
+    }
 }

@@ -29,7 +29,7 @@ internal static class FileDestination
         try
         {
             // A FIFO would hold the delivery for as long as nobody reads it.
-            if (!path.EndsWith('/') && FileRights.As(rights.Uid, rights.Gid, () => File.Exists(path) && FileStatus.OfName(path).IsPipe))
+            if (!path.EndsWith('/') && FileRights.As(rights.Uid, rights.Gid, () => File.Exists(path) && FileStatus.OfTarget(path).IsPipe))
             {
                 return (DeliveryStatus.Bounced, "5.2.0", $"cannot append message to file {path}: not a regular file or device");
             }

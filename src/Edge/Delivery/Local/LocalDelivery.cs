@@ -171,7 +171,18 @@ internal sealed class LocalDelivery(LocalSettings settings, DeliveryJob job, int
         }
         if (rights is null || rights.Uid == 0)
         {
-            if (UnixAccount.Lookup(status.Uid) is not { } owner)
+            UnixUser? owner;
+            try
+            {
+                owner = UnixAccount.Lookup(status.Uid);
+            }
+            catch (IOException e)
+            {
+                MailLog.Warning($"error looking up passwd info for uid {status.Uid}: {e.Message}", Service);
+                Record((DeliveryStatus.Deferred, "4.0.0", "user lookup error"));
+                return;
+            }
+            if (owner is null)
             {
                 MailLog.Warning($"{path}: cannot find :include: file owner username for uid {status.Uid}", Service);
                 Record((DeliveryStatus.Deferred, "4.3.5", "mail system configuration error"));

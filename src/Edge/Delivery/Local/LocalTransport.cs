@@ -163,24 +163,41 @@ internal sealed class LocalTransport : ITransport
 
     /// <summary>
     /// Whose rights an alias's commands and files get: the owner of the alias file, or nobody's (null: default_privs)
-    /// when root owns it or it is not a file (inline:, static:), as Postfix trusts a root-owned or built-in table.
+    /// when root owns it or it is not a file (inline:, static:), as Postfix trusts a root-owned or built-in table. A
+    /// composite (unionmap:{…}, proxy:) is as trusted as its files together: one owner other than root gives that
+    /// owner's rights, two different ones cannot be told apart and defer.
     /// </summary>
     private static (UnixUser? Owner, string? Problem) AliasOwner(string? table)
     {
-        string path = table?[(table.IndexOf(':') + 1)..] ?? "";
-        if (!path.StartsWith('/'))
+        var owners = new HashSet<uint>();
+        foreach (System.Text.RegularExpressions.Match file in System.Text.RegularExpressions.Regex.Matches(table ?? "", @"(?<=:)/[^,\s{}]+"))
+        {
+            try
+            {
+                uint uid = FileStatus.OfTarget(file.Value).Uid;
+                if (uid != 0)
+                {
+                    owners.Add(uid);
+                }
+            }
+            catch (IOException e)
+            {
+                return (null, $"cannot find alias database owner for {table}: {e.Message}");
+            }
+        }
+        if (owners.Count == 0)
         {
             return (null, null);
         }
+        if (owners.Count > 1)
+        {
+            return (null, $"alias database {table} has files of different owners ({string.Join(", ", owners)})");
+        }
         try
         {
-            using var file = File.OpenHandle(path);
-            uint uid = FileStatus.Of(file).Uid;
-            return uid == 0 ? (null, null)
-                : UnixAccount.Lookup(uid) is { } owner ? (owner, null)
-                : (null, $"cannot find alias database owner for {table}");
+            return UnixAccount.Lookup(owners.Single()) is { } owner ? (owner, null) : (null, $"cannot find alias database owner for {table}");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException e)
         {
             return (null, $"cannot find alias database owner for {table}: {e.Message}");
         }
@@ -274,7 +291,7 @@ internal sealed class LocalTransport : ITransport
     {
         try
         {
-            return FileStatus.OfName(_settings.Spool.TrimEnd('/')).IsWorldWritable
+            return FileStatus.OfTarget(_settings.Spool.TrimEnd('/')).IsWorldWritable
                 ? MailboxOwner.Impersonating(user.Uid, user.Gid)
                 : new MailboxOwner(user.Uid, user.Gid);
         }

@@ -22,8 +22,13 @@ internal static class UserFile
         {
             return (null, status);
         }
-        using var reader = new StreamReader(new FileStream(handle, FileAccess.Read));
-        return ((string?)reader.ReadToEnd(), status);
+        // Read what the file said it holds and no further: one that grows while it is read (or a user's FUSE mount that
+        // never ends) is refused as too large.
+        int expected = (int)status.Size;
+        byte[] buffer = new byte[expected + 1];
+        using var stream = new FileStream(handle, FileAccess.Read);
+        int length = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        return (length > expected ? null : System.Text.Encoding.UTF8.GetString(buffer, 0, length), status);
     });
 }
 
