@@ -57,6 +57,31 @@ public class VirtualDeliveryTests
         }
     }
 
+    /// <summary>
+    /// Whoever runs as the mailboxes' uid (a Dovecot as vmail) cannot lead Edge's root rights elsewhere with a link in a
+    /// directory that uid owns: inside it, Edge writes with that uid's rights, as Postfix's virtual(8) does.
+    /// </summary>
+    [Fact]
+    public async Task A_link_in_a_directory_of_the_mailbox_uid_leads_root_nowhere()
+    {
+        Assert.True(Environment.IsPrivilegedProcess, "this test has Edge act as uid 5000, which needs root (CI runs ./test.sh as root)");
+        using var config = ConfigDirectory();
+        Directory.CreateDirectory(config.File("root-only"));
+        File.SetUnixFileMode(config.File("root-only"), (UnixFileMode)0b111_000_000);
+        config.Write("root-only/target", "root's\n");
+        string domain = config.File("mail/hosted.example");
+        Directory.CreateDirectory(domain);
+        File.CreateSymbolicLink(Path.Combine(domain, "bob.mbox"), config.File("root-only/target"));
+        using (var chown = System.Diagnostics.Process.Start("chown", ["-h", "5000:5000", domain, Path.Combine(domain, "bob.mbox")]))
+        {
+            await chown.WaitForExitAsync();
+        }
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "bob@hosted.example", "to root?");
+        await edge.WaitForLogAsync($@"{id}: to=<bob@hosted\.example>, relay=virtual, .*dsn=4\.2\.0, status=deferred \(cannot write mailbox ");
+        Assert.Equal("root's\n", File.ReadAllText(config.File("root-only/target")));
+    }
+
     private static async Task<string> OwnerAsync(string path)
     {
         using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%u:%g", path])

@@ -279,26 +279,8 @@ internal sealed class LocalTransport : ITransport
             // In the user's own directory every step is taken with the user's rights, so that a link the user made there
             // reaches nothing the user could not write, as Postfix's local(8) switches to the user.
             ? (Path.Combine(user.Home, _settings.HomeMailbox), MailboxOwner.Impersonating(user.Uid, user.Gid))
-            : (_settings.Spool.TrimEnd('/') + "/" + to.User + (_settings.Spool.EndsWith('/') ? "/" : ""), SpoolOwner(user));
+            : (_settings.Spool.TrimEnd('/') + "/" + to.User + (_settings.Spool.EndsWith('/') ? "/" : ""), new MailboxOwner(user.Uid, user.Gid));
         return await MailboxFile.DeliverAsync(job, recipient, path, owner, _settings.Hostname, Relay, cancellationToken);
-    }
-
-    /// <summary>
-    /// Who makes a spool mailbox: Edge, handing it to the user, where only the mail system may write the spool directory
-    /// (Debian's root:mail 2775); the user's own rights where anyone may (a 1777 spool), as Postfix decides it.
-    /// </summary>
-    private MailboxOwner SpoolOwner(UnixUser user)
-    {
-        try
-        {
-            return FileStatus.OfTarget(_settings.Spool.TrimEnd('/')).IsWorldWritable
-                ? MailboxOwner.Impersonating(user.Uid, user.Gid)
-                : new MailboxOwner(user.Uid, user.Gid);
-        }
-        catch (IOException)
-        {
-            return new MailboxOwner(user.Uid, user.Gid);
-        }
     }
 
     /// <summary>Postfix's deliver_unknown(): fallback_transport, luser_relay, or "unknown user".</summary>

@@ -5,12 +5,13 @@ using Edge.Unix;
 namespace Edge.Delivery.Virtual;
 
 /// <summary>
-/// Who a mailbox belongs to, and how its files are made. For the mailboxes the mail system keeps (virtual_uid_maps'
-/// and virtual_gid_maps' owners, a local user's spool file) Postfix's agents create as the mail system where the
-/// user could not and hand over; Edge creates as itself and then hands the files and directories over with
-/// chown(2) — only when running as root, since nobody else may give files away. For the files a user names (a
-/// /file or maildir destination in an alias or .forward file) every step is taken with the user's own rights
-/// (<see cref="Impersonating"/>), so the user can reach nothing the user could not write.
+/// Who a mailbox belongs to, and with whose rights its files are made. Where the owner could not write (a spool or
+/// virtual_mailbox_base that only the mail system may write), Edge creates as itself and hands the files and
+/// directories over with chown(2) — only when running as root, since nobody else may give files away — as Postfix's
+/// agents create such mailboxes as the mail system. Inside a directory the owner controls (its own, or one anyone may
+/// write), every step is taken with the owner's rights, so that a link the owner made there leads nowhere the owner
+/// could not write; for the files a user names (a /file or maildir destination in an alias or .forward file) every step
+/// is (<see cref="Impersonating"/>).
 /// </summary>
 [UnsupportedOSPlatform("windows")]
 internal sealed partial class MailboxOwner(uint uid, uint gid, bool impersonate = false)
@@ -21,21 +22,28 @@ internal sealed partial class MailboxOwner(uint uid, uint gid, bool impersonate 
     /// <summary>An owner whose rights every file operation is made with.</summary>
     public static MailboxOwner Impersonating(uint uid, uint gid) => new(uid, gid, impersonate: true);
 
-    /// <summary>
-    /// The same owner acting with its own rights: for what is done inside a directory it owns (a Maildir's tmp/, new/ and
-    /// cur/), where a link it made must not lead the mail system's rights anywhere.
-    /// </summary>
-    public MailboxOwner Inside() => impersonate ? this : Impersonating(uid, gid);
-
     /// <summary>Creates <paramref name="path"/> and its missing parents (0700), each owned by the mailbox owner.</summary>
-    public void CreateDirectory(string path) => Act(() =>
+    public void CreateDirectory(string path)
     {
-        Create(path);
-        return true;
-    });
+        if (Act(path, () => Directory.Exists(path)))
+        {
+            return;
+        }
+        string? parent = Path.GetDirectoryName(path);
+        if (parent is not null)
+        {
+            CreateDirectory(parent);
+        }
+        Act(path, () =>
+        {
+            Directory.CreateDirectory(path, PrivateDirectory);
+            Give(path);
+            return true;
+        });
+    }
 
     /// <summary>Opens a mailbox file to write, created 0600 and owned by the owner when it is new.</summary>
-    public FileStream Open(string path, FileMode mode) => Act(() =>
+    public FileStream Open(string path, FileMode mode) => Act(path, () =>
     {
         bool existed = File.Exists(path);
         var stream = new FileStream(path, new FileStreamOptions
@@ -61,38 +69,77 @@ internal sealed partial class MailboxOwner(uint uid, uint gid, bool impersonate 
         return stream;
     });
 
-    public void Move(string from, string to) => Act(() =>
+    public void Move(string from, string to) => Act(from, () =>
     {
         File.Move(from, to);
         return true;
     });
 
-    public void Delete(string path) => Act(() =>
+    public void Delete(string path) => Act(path, () =>
     {
         File.Delete(path);
         return true;
     });
 
-    private T Act<T>(Func<T> action) => impersonate ? FileRights.As(uid, gid, action) : action();
+    /// <summary>
+    /// Runs a step on <paramref name="path"/> with the owner's rights when impersonating, or when the directory it is in
+    /// is one the owner controls; as Edge otherwise (Give then hands what it made over).
+    /// </summary>
+    private T Act<T>(string path, Func<T> action) => impersonate || OwnerControls(Path.GetDirectoryName(path))
+        ? FileRights.As(uid, gid, () => WithoutGiving(action))
+        : action();
 
-    private void Create(string path)
+    /// <summary>
+    /// Whether the owner could change what <paramref name="directory"/> leads to: it, or a directory (or link) above it,
+    /// belongs to the owner, or anyone may write it — a sticky one like /tmp only counts where the file itself is made,
+    /// since there nobody can replace another's entry but anyone can take a name first. Links are not followed, so a
+    /// link the owner made counts as the owner's.
+    /// </summary>
+    private bool OwnerControls(string? directory)
     {
-        if (Directory.Exists(path))
+        const uint Sticky = 0x200;
+        bool container = true;
+        for (string? current = string.IsNullOrEmpty(directory) ? "." : directory; current is not null; current = Path.GetDirectoryName(current))
         {
-            return;
+            FileStatus status;
+            try
+            {
+                status = FileStatus.OfName(current);
+            }
+            catch (FileNotFoundException)
+            {
+                // Not made yet: what it will be made in decides.
+                continue;
+            }
+            if (status.Uid == uid && uid != 0 || status.IsWorldWritable && (container || (status.Mode & Sticky) == 0))
+            {
+                return true;
+            }
+            container = false;
         }
-        string? parent = Path.GetDirectoryName(path);
-        if (parent is not null)
+        return false;
+    }
+
+    /// <summary>Made with the owner's rights, a file is the owner's already: there is nothing to give.</summary>
+    [ThreadStatic]
+    private static bool t_asOwner;
+
+    private static T WithoutGiving<T>(Func<T> action)
+    {
+        t_asOwner = true;
+        try
         {
-            Create(parent);
+            return action();
         }
-        Directory.CreateDirectory(path, PrivateDirectory);
-        Give(path);
+        finally
+        {
+            t_asOwner = false;
+        }
     }
 
     private void Give(string path)
     {
-        if (!impersonate && Environment.IsPrivilegedProcess && Chown(path, uid, gid) != 0)
+        if (!t_asOwner && Environment.IsPrivilegedProcess && Chown(path, uid, gid) != 0)
         {
             throw new IOException($"cannot chown {path} to {uid}:{gid}: {Marshal.GetLastPInvokeErrorMessage()}");
         }

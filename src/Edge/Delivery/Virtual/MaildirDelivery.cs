@@ -15,9 +15,6 @@ internal static class MaildirDelivery
         Func<Stream, CancellationToken, Task> copyContentAsync, string hostname, CancellationToken cancellationToken)
     {
         maildir = maildir.TrimEnd('/');
-        owner.CreateDirectory(maildir);
-        // The Maildir belongs to its owner: inside it, nothing is done with more than the owner's rights.
-        owner = owner.Inside();
         foreach (string folder in (string[])["tmp", "new", "cur"])
         {
             owner.CreateDirectory(Path.Combine(maildir, folder));
