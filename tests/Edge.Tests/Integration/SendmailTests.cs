@@ -120,7 +120,7 @@ public class SendmailTests
         Assert.Matches(@"^220 mx\.edge\.test ESMTP Edge\r\n250-mx\.edge\.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n503 5\.5\.1 Error: need MAIL command\r\n"
             + @"250 2\.1\.0 Ok\r\n250 2\.1\.5 Ok\r\n354 End data with <CR><LF>\.<CR><LF>\r\n250 2\.0\.0 Ok: queued as maildrop/\S+\r\n221 2\.0\.0 Bye\r\n$", output);
 
-        string uid = (await RunAsync("id", "-u")).Trim();
+        string uid = await Command.OutputAsync("id", "-u");
         string id = (await edge.WaitForLogAsync($@"pickup\[\d+\]: \w+: uid={uid} from=<cron@sink\.example>")).Split(": ")[1];
         await edge.WaitForLogAsync($@"{id}: to=<user@sink\.example>.*status=sent");
         string delivered = (await sink.DumpsAsync(1))[0];
@@ -230,13 +230,5 @@ public class SendmailTests
         string error = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         return (process.ExitCode, await output, error);
-    }
-
-    private static async Task<string> RunAsync(string program, params string[] args)
-    {
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, args) { RedirectStandardOutput = true })!;
-        string output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return output;
     }
 }

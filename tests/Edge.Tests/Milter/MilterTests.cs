@@ -393,6 +393,23 @@ public class MilterTests
             milter.Log.Take(4).Select(l => l.StartsWith("C ", StringComparison.Ordinal) ? l[..13] : l));
     }
 
+    /// <summary>non_smtpd_milters and a pickup service, without a delivery transport: messages stay in the queue to be looked at.</summary>
+    private static TempDirectory PickupConfig(TestMilter milter)
+    {
+        var config = new TempDirectory();
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + $"\nnon_smtpd_milters = {milter.Endpoint}\n");
+        config.Write("master.cf", """
+            127.0.0.1:0 inet n - n - - smtpd
+            pickup    unix  n       -       n       60      1       pickup
+            qmgr      unix  n       -       n       300     1       qmgr
+            """);
+        return config;
+    }
+
+    private static async Task SendmailAsync(TempDirectory config) =>
+        Assert.Equal(0, (await EdgeProcess.RunWithInputAsync(config.Path, "Subject: cron\n\nnightly\n", "sendmail", "-c", config.Path,
+            "-f", "cron@edge.test", "user@remote.example")).Exit);
+
     /// <summary>Mail from edge sendmail passes non_smtpd_milters on its way from the maildrop, as Postfix's pickup mail does.</summary>
     [Fact]
     public async Task Mail_from_sendmail_passes_non_smtpd_milters()
@@ -401,17 +418,9 @@ public class MilterTests
         {
             Script = (c, _) => c == 'E' ? [TestMilter.Packet('h', "X-Filtered", "pickup seen"), TestMilter.Packet('c')] : null,
         };
-        using var config = new TempDirectory();
-        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + $"\nnon_smtpd_milters = {milter.Endpoint}\n");
-        // No delivery transport: the message stays in the queue to be looked at.
-        config.Write("master.cf", """
-            127.0.0.1:0 inet n - n - - smtpd
-            pickup    unix  n       -       n       60      1       pickup
-            qmgr      unix  n       -       n       300     1       qmgr
-            """);
+        using var config = PickupConfig(milter);
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
-        Assert.Equal(0, (await EdgeProcess.RunWithInputAsync(config.Path, "Subject: cron\n\nnightly\n", "sendmail", "-c", config.Path,
-            "-f", "cron@edge.test", "user@remote.example")).Exit);
+        await SendmailAsync(config);
         string id = (await edge.WaitForLogAsync(@"pickup\[\d+\]: \w+: uid=\d+ from=<cron@edge\.test>")).Split(": ")[1];
         (int exit, string queued, string error) = await EdgeProcess.RunAsync(config.Path, "postcat", "-c", config.Path, "-q", id);
         Assert.True(exit == 0, error);
@@ -430,15 +439,9 @@ public class MilterTests
     public async Task Mail_from_sendmail_a_milter_refuses_stays_in_the_maildrop_or_is_set_aside(char answer, bool setAside)
     {
         await using var milter = new TestMilter { Script = (c, _) => c == 'E' ? [TestMilter.Packet(answer)] : null };
-        using var config = new TempDirectory();
-        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + $"\nnon_smtpd_milters = {milter.Endpoint}\n");
-        config.Write("master.cf", """
-            127.0.0.1:0 inet n - n - - smtpd
-            pickup    unix  n       -       n       60      1       pickup
-            qmgr      unix  n       -       n       300     1       qmgr
-            """);
+        using var config = PickupConfig(milter);
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
-        Assert.Equal(0, (await EdgeProcess.RunWithInputAsync(config.Path, "Subject: cron\n\nnightly\n", "sendmail", "-c", config.Path, "user@remote.example")).Exit);
+        await SendmailAsync(config);
         string maildrop = config.File("var/maildrop");
         if (setAside)
         {

@@ -46,7 +46,7 @@ public class LocalDeliveryTests
         Assert.EndsWith("\nSubject: local\n\n>From the body\n\n", content);
         if (Environment.IsPrivilegedProcess)
         {
-            Assert.Equal(await RunAsync("id", "-u", "nobody"), await RunAsync("stat", "-c", "%u", mailbox));
+            Assert.Equal(await Command.OutputAsync("id", "-u", "nobody"), await Command.OutputAsync("stat", "-c", "%u", mailbox));
         }
     }
 
@@ -178,13 +178,5 @@ public class LocalDeliveryTests
         string id = await SendAsync(edge.Port, "nobody@edge.test");
         await edge.WaitForLogAsync($@"{id}: to=<nobody@edge\.test>, relay=local, .*dsn=4\.3\.0, status=deferred \(alias_maps: hash:/nonexistent/aliases: ");
         Assert.False(File.Exists(config.File("spool/nobody")));
-    }
-
-    private static async Task<string> RunAsync(string program, params string[] args)
-    {
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, args) { RedirectStandardOutput = true })!;
-        string output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return output.Trim();
     }
 }

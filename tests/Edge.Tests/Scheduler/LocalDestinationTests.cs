@@ -60,14 +60,6 @@ public class LocalDestinationTests
     private static string[] Records(TempDirectory config) =>
         [.. Directory.GetFiles(config.File("out")).Where(f => !f.EndsWith(".tmp")).Order().Select(File.ReadAllText)];
 
-    private static async Task<string> UidOfAsync(string user)
-    {
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("id", ["-u", user]) { RedirectStandardOutput = true })!;
-        string output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return output.Trim();
-    }
-
     [Fact]
     public async Task A_forward_files_command_runs_as_the_user_and_the_users_own_name_is_the_mailbox()
     {
@@ -89,7 +81,7 @@ public class LocalDestinationTests
 
         string mailbox = config.File($"spool/{account.Name}");
         Assert.Contains("\n>From the body\n", await File.ReadAllTextAsync(mailbox));
-        Assert.Equal(account.Uid.ToString(), await StatAsync("%u", mailbox));
+        Assert.Equal(account.Uid.ToString(), await Command.OutputAsync("stat", "-c", "%u", mailbox));
     }
 
     [Fact]
@@ -113,9 +105,9 @@ public class LocalDestinationTests
         string inbox = await File.ReadAllTextAsync(Path.Combine(account.Home, "inbox"));
         Assert.Matches($@"^From sender@example\.org .*\nReturn-Path: <sender@example\.org>\nX-Original-To: {account.Name}\+files@edge\.test\nDelivered-To: {account.Name}\+files@edge\.test\n", inbox);
         Assert.EndsWith("\n>From the body\n\n", inbox);
-        Assert.Equal(account.Uid.ToString(), await StatAsync("%u", Path.Combine(account.Home, "inbox")));
+        Assert.Equal(account.Uid.ToString(), await Command.OutputAsync("stat", "-c", "%u", Path.Combine(account.Home, "inbox")));
         string stored = Assert.Single(Directory.GetFiles(Path.Combine(account.Home, "Maildir/new")));
-        Assert.Equal(account.Uid.ToString(), await StatAsync("%u", stored));
+        Assert.Equal(account.Uid.ToString(), await Command.OutputAsync("stat", "-c", "%u", stored));
 
         string denied = await SendAsync(edge.Port, $"{account.Name}+denied@edge.test");
         await edge.WaitForLogAsync($@"{denied}: to=<{account.Name}\+denied@edge\.test>, relay=local, .*dsn=5\.2\.0, status=bounced \(cannot append message to file {Regex.Escape(config.File("root-only"))}/stolen: cannot open file: ");
@@ -143,7 +135,7 @@ public class LocalDestinationTests
             shell: |exit 75
             """);
         File.AppendAllText(config.File("main.cf"), $"alias_maps = hash:{config.File("aliases")}\nmailbox_command = {Recorder(config)} from-mailbox-command\n");
-        string nobody = await UidOfAsync("nobody");
+        string nobody = await Command.OutputAsync("id", "-u", "nobody");
         await using (var edge = await EdgeProcess.StartAsync(config.Path, config.Path))
         {
             string runner = await SendAsync(edge.Port, "runner@edge.test");
@@ -212,14 +204,6 @@ public class LocalDestinationTests
         Assert.NotEqual(0, exit);
         Assert.Contains(setting.Split(' ')[0], said);
         Assert.Contains(error, said);
-    }
-
-    private static async Task<string> StatAsync(string format, string path)
-    {
-        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", format, path]) { RedirectStandardOutput = true })!;
-        string output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return output.Trim();
     }
 
     /// <summary>

@@ -66,7 +66,7 @@ public class PipeDeliveryTests
         string[] lines = (await File.ReadAllTextAsync(file)).Split('\n');
         if (Environment.IsPrivilegedProcess)
         {
-            Assert.Equal($"uid={await UidOfAsync("nobody")}", lines[0]);
+            Assert.Equal($"uid={await Command.OutputAsync("id", "-u", "nobody")}", lines[0]);
         }
         // ${nexthop} folded to lower case by h; ${user} without the extension; a recipient macro repeats per recipient.
         Assert.Equal("argv: [sender@example.org] [gate.example] [Ann] [bob] [Ann+tag@pipe.example] [bob@pipe.example]", lines[1]);
@@ -150,13 +150,5 @@ public class PipeDeliveryTests
         Assert.Equal(3, error.Line);
         Assert.Contains("service filter: ", error.Message);
         Assert.Contains(reason, error.Message);
-    }
-
-    private static async Task<string> UidOfAsync(string user)
-    {
-        using var id = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("id", ["-u", user]) { RedirectStandardOutput = true })!;
-        string uid = await id.StandardOutput.ReadToEndAsync();
-        await id.WaitForExitAsync();
-        return uid.Trim();
     }
 }

@@ -52,8 +52,8 @@ public class VirtualDeliveryTests
         if (Environment.IsPrivilegedProcess)
         {
             // As root, virtual_uid_maps and virtual_gid_maps own the mailbox and the directories made for it.
-            Assert.Equal("5000:5000", await OwnerAsync(file));
-            Assert.Equal("5000:5000", await OwnerAsync(maildir));
+            Assert.Equal("5000:5000", await Command.OutputAsync("stat", "-c", "%u:%g", file));
+            Assert.Equal("5000:5000", await Command.OutputAsync("stat", "-c", "%u:%g", maildir));
         }
     }
 
@@ -80,17 +80,6 @@ public class VirtualDeliveryTests
         string id = await SendAsync(edge.Port, "bob@hosted.example", "to root?");
         await edge.WaitForLogAsync($@"{id}: to=<bob@hosted\.example>, relay=virtual, .*dsn=4\.2\.0, status=deferred \(cannot write mailbox ");
         Assert.Equal("root's\n", File.ReadAllText(config.File("root-only/target")));
-    }
-
-    private static async Task<string> OwnerAsync(string path)
-    {
-        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%u:%g", path])
-        {
-            RedirectStandardOutput = true,
-        })!;
-        string owner = await stat.StandardOutput.ReadToEndAsync();
-        await stat.WaitForExitAsync();
-        return owner.Trim();
     }
 
     [Fact]
