@@ -123,7 +123,7 @@ internal sealed class LocalTransport : ITransport
                     .DeliverAsync(to.User, DestinationList.Parse(alias), ExpansionType.Alias, owner,
                         matched: to.Extension.Length == 0 || _aliases.Find([to.Local]) is not null, cancellationToken);
         }
-        return await LoopOrForwardAsync(job, recipient, to, cancellationToken) ?? await MailboxAsync(job, recipient, to, cancellationToken);
+        return await ForwardOrMailboxAsync(job, recipient, to, cancellationToken);
     }
 
     private async Task<DeliveryResult> ForwardOrMailboxAsync(DeliveryJob job, int recipient, LocalRecipient to, CancellationToken cancellationToken) =>
