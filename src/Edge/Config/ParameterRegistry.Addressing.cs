@@ -28,7 +28,7 @@ public static partial class ParameterRegistry
         List("virtual_mailbox_domains", "$virtual_mailbox_maps"),
         List("virtual_mailbox_maps", ""),
         Str("virtual_mailbox_base", ""),
-        Warned(Long("virtual_mailbox_limit", "51200000")),
+        Long("virtual_mailbox_limit", "51200000"),
         Int("virtual_minimum_uid", "100"),
         List("virtual_uid_maps", ""),
         List("virtual_gid_maps", ""),
@@ -45,7 +45,7 @@ public static partial class ParameterRegistry
         List("mailbox_command_maps", ""),
         Str("mailbox_transport", ""),
         List("mailbox_transport_maps", ""),
-        Warned(Long("mailbox_size_limit", "51200000")),
+        Long("mailbox_size_limit", "51200000"),
         Str("fallback_transport", ""),
         List("fallback_transport_maps", ""),
         // local(8)'s own $names ($home, $user, $extension …), expanded per recipient, not as main.cf parameters.

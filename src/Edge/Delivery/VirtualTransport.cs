@@ -21,6 +21,7 @@ internal sealed class VirtualTransport : ITransport
     private readonly IReadOnlyList<ILookupTable> _gids;
     private readonly long _minimumUid;
     private readonly string _hostname;
+    private readonly long _sizeLimit;
 
     public VirtualTransport(MainConfig main)
     {
@@ -30,6 +31,7 @@ internal sealed class VirtualTransport : ITransport
         _gids = Open(main, "virtual_gid_maps");
         _minimumUid = main.GetInt("virtual_minimum_uid");
         _hostname = main.Get("myhostname");
+        _sizeLimit = OperatingSystem.IsWindows() ? 0 : Local.LocalSettings.SizeLimit(main, "virtual_mailbox_limit");
     }
 
     public string Service => "virtual";
@@ -75,7 +77,7 @@ internal sealed class VirtualTransport : ITransport
         }
         // The map's value is relative to the base even when it starts with "/", as Postfix joins the two.
         string path = _base.TrimEnd('/') + "/" + mailbox;
-        return await MailboxFile.DeliverAsync(job, recipient, path, new MailboxOwner(uid, gid), _hostname, Relay, cancellationToken);
+        return await MailboxFile.DeliverAsync(job, recipient, path, new MailboxOwner(uid, gid), _hostname, Relay, _sizeLimit, cancellationToken);
     }
 
     /// <summary>The full address first, then "@domain", as virtual(8) searches its maps.</summary>

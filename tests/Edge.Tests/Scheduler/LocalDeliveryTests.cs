@@ -141,6 +141,31 @@ public class LocalDeliveryTests
         await edge.WaitForLogAsync($@"{copy}: to=<mail{System.Text.RegularExpressions.Regex.Escape(extension)}@edge\.test>, relay=local, .*status=sent");
     }
 
+    /// <summary>mailbox_size_limit: a message that would take the mailbox past it bounces (5.2.2), and the mailbox stays as it was.</summary>
+    [Fact]
+    public async Task A_message_that_would_take_the_mailbox_past_mailbox_size_limit_bounces()
+    {
+        using var config = Config("spool", "message_size_limit = 3000\nmailbox_size_limit = 3000");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string first = await SendAsync(edge.Port, "nobody@edge.test");
+        await edge.WaitForLogAsync($@"{first}: to=<nobody@edge\.test>, relay=local, .*status=sent \(delivered to mailbox\)");
+        long size = new FileInfo(config.File("spool/nobody")).Length;
+        string big = await SmtpConnection.SendMessageAsync(edge.Port, "Subject: big\r\n\r\n" + new string('x', 2550), "nobody@edge.test");
+        await edge.WaitForLogAsync($@"{big}: to=<nobody@edge\.test>, relay=local, .*dsn=5\.2\.2, status=bounced \(cannot update mailbox .*/spool/nobody: error writing message: File too large\)");
+        Assert.Equal(size, new FileInfo(config.File("spool/nobody")).Length);
+    }
+
+    [Theory]
+    [InlineData("message_size_limit = 2000\nmailbox_size_limit = 1000", "configuration error: mailbox_size_limit (1000) is smaller than message_size_limit (2000)")]
+    [InlineData("message_size_limit = 0", "configuration error: mailbox_size_limit is limited but message_size_limit is unlimited")]
+    public async Task A_mailbox_size_limit_no_message_could_fit_stops_start_up(string settings, string error)
+    {
+        using var config = Config("spool", settings);
+        (int exit, _, string said) = await EdgeProcess.RunAsync(config.Path, "postfix", "-c", config.Path, "check");
+        Assert.NotEqual(0, exit);
+        Assert.Contains(error, said);
+    }
+
     [Fact]
     public async Task An_aliases_file_named_as_hash_is_read_from_its_source_as_newaliases_would()
     {

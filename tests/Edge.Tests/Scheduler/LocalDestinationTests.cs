@@ -312,4 +312,18 @@ public class LocalDestinationTests
         await edge.WaitForLogAsync($@"{id}: to=<runner@edge\.test>, relay=local, .*status=sent \(delivered to command: ");
         Assert.StartsWith($"uid={account.Uid} args={config.File("out")} from-union\n", Assert.Single(Records(config)));
     }
+
+    /// <summary>mailbox_size_limit also limits the files a command writes, as Postfix's local(8) runs commands under it.</summary>
+    [Fact]
+    public async Task A_command_writes_files_no_larger_than_mailbox_size_limit()
+    {
+        using var config = Config("message_size_limit = 4000\nmailbox_size_limit = 4000");
+        using var account = await TestAccount.CreateAsync(config);
+        account.Write(".forward", "\"|/usr/bin/head -c 5000 /dev/zero > $HOME/big\"\n");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, $"{account.Name}@edge.test");
+        // SIGXFSZ (25) at the limit: a signal defers, as in Postfix.
+        await edge.WaitForLogAsync($@"{id}: to=<{account.Name}@edge\.test>, relay=local, .*dsn=4\.3\.0, status=deferred \(Command died with signal 25: ");
+        Assert.Equal(4000, new FileInfo(Path.Combine(account.Home, "big")).Length);
+    }
 }

@@ -25,6 +25,11 @@ internal static class CommandDestination
         int recipient, LocalRecipient to, string command, UnixUser rights, string delivered, CancellationToken cancellationToken)
     {
         List<string> argv = Argv(settings.Shell, command);
+        if (settings.MailboxSizeLimit > 0)
+        {
+            // mailbox_size_limit covers the files a command writes too: Postfix's local(8) runs them under that file size limit.
+            argv = ["/usr/bin/prlimit", $"--fsize={settings.MailboxSizeLimit}", "--", .. argv];
+        }
         if (settings.ExecutionDirectory.Length > 0)
         {
             // Entered with the command's rights, not Edge's, as Postfix changes directory after dropping privileges; a

@@ -35,10 +35,10 @@ internal static class FileDestination
             }
             if (path.EndsWith('/'))
             {
-                await MaildirDelivery.DeliverAsync(path, owner, headers, job.CopyContentAsync, settings.Hostname, cancellationToken);
+                await MaildirDelivery.DeliverAsync(path, owner, headers, job.CopyContentAsync, settings.Hostname, settings.MailboxSizeLimit, cancellationToken);
                 return (DeliveryStatus.Sent, "2.0.0", "delivered to maildir");
             }
-            await MboxDelivery.DeliverAsync(path, owner, message.Sender, headers, job.CopyContentAsync, cancellationToken, userFile: true);
+            await MboxDelivery.DeliverAsync(path, owner, message.Sender, headers, job.CopyContentAsync, settings.MailboxSizeLimit, cancellationToken, userFile: true);
             return (DeliveryStatus.Sent, "2.0.0", $"delivered to file: {path}");
         }
         catch (MailboxRefusedException e)

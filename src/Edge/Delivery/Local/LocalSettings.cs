@@ -46,6 +46,7 @@ internal sealed class LocalSettings
         ForwardFilter = main.Get("forward_expansion_filter");
         DirectoryFilter = main.Get("execution_directory_expansion_filter");
         TimeLimit = main.GetTime("command_time_limit");
+        MailboxSizeLimit = SizeLimit(main, "mailbox_size_limit");
         Environment = CommandRunner.Exported(main.GetList("export_environment"));
         QueueDirectory = main.Get("queue_directory");
         MailboxCommand = main.Get("mailbox_command").Trim();
@@ -93,6 +94,9 @@ internal sealed class LocalSettings
     public string ForwardFilter { get; }
     public string DirectoryFilter { get; }
     public TimeSpan TimeLimit { get; }
+
+    /// <summary>mailbox_size_limit: how large a mailbox or file local(8) writes may grow; 0 for no limit.</summary>
+    public long MailboxSizeLimit { get; }
     public IReadOnlyDictionary<string, string> Environment { get; }
 
     /// <summary>Where commands run when command_execution_directory is empty, as Postfix's run in its queue directory.</summary>
@@ -130,6 +134,20 @@ internal sealed class LocalSettings
                     throw main.Error(parameter, $"transport \"{name}\" is local(8) itself, which would hand the mail back to itself");
             }
         }
+    }
+
+    /// <summary>
+    /// A mailbox size limit, which must leave room for one message of message_size_limit, as Postfix insists at start-up
+    /// (a mailbox that could never take a message the server accepted would bounce it every time).
+    /// </summary>
+    internal static long SizeLimit(MainConfig main, string parameter)
+    {
+        long limit = main.GetLong(parameter);
+        long message = main.GetLong("message_size_limit");
+        return limit <= 0 ? 0
+            : message <= 0 ? throw main.Error(parameter, $"configuration error: {parameter} is limited but message_size_limit is unlimited")
+            : limit < message ? throw main.Error(parameter, $"configuration error: {parameter} ({limit}) is smaller than message_size_limit ({message})")
+            : limit;
     }
 
     private static ExpansionType Types(MainConfig main, string parameter)

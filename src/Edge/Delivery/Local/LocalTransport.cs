@@ -280,7 +280,7 @@ internal sealed class LocalTransport : ITransport
             // reaches nothing the user could not write, as Postfix's local(8) switches to the user.
             ? (Path.Combine(user.Home, _settings.HomeMailbox), MailboxOwner.Impersonating(user.Uid, user.Gid))
             : (_settings.Spool.TrimEnd('/') + "/" + to.User + (_settings.Spool.EndsWith('/') ? "/" : ""), new MailboxOwner(user.Uid, user.Gid));
-        return await MailboxFile.DeliverAsync(job, recipient, path, owner, _settings.Hostname, Relay, cancellationToken);
+        return await MailboxFile.DeliverAsync(job, recipient, path, owner, _settings.Hostname, Relay, _settings.MailboxSizeLimit, cancellationToken);
     }
 
     /// <summary>Postfix's deliver_unknown(): fallback_transport, luser_relay, or "unknown user".</summary>

@@ -11,8 +11,9 @@ namespace Edge.Delivery.Virtual;
 [UnsupportedOSPlatform("windows")]
 internal static class MailboxFile
 {
+    /// <param name="sizeLimit">mailbox_size_limit or virtual_mailbox_limit: how large the mailbox (a Maildir's message file) may grow; 0 for no limit.</param>
     public static async Task<DeliveryResult> DeliverAsync(DeliveryJob job, int recipient, string path, MailboxOwner owner,
-        string hostname, string relay, CancellationToken cancellationToken)
+        string hostname, string relay, long sizeLimit, CancellationToken cancellationToken)
     {
         QueuedMessage message = job.Message;
         string address = message.Recipients[recipient].Address;
@@ -22,11 +23,11 @@ internal static class MailboxFile
         {
             if (maildir)
             {
-                await MaildirDelivery.DeliverAsync(path, owner, headers, job.CopyContentAsync, hostname, cancellationToken);
+                await MaildirDelivery.DeliverAsync(path, owner, headers, job.CopyContentAsync, hostname, sizeLimit, cancellationToken);
             }
             else
             {
-                await MboxDelivery.DeliverAsync(path, owner, message.Sender, headers, job.CopyContentAsync, cancellationToken);
+                await MboxDelivery.DeliverAsync(path, owner, message.Sender, headers, job.CopyContentAsync, sizeLimit, cancellationToken);
             }
         }
         catch (MailboxRefusedException e)

@@ -4,7 +4,8 @@ namespace Edge.Delivery.Virtual;
 
 /// <summary>
 /// Maildir delivery as Postfix does it: the message goes to tmp/ under a unique name, is fsynced, and is then
-/// renamed into new/, so that a mail reader never sees half a message.
+/// renamed into new/, so that a mail reader never sees half a message. A message file larger than the size limit (0 for
+/// none) is removed again and the message bounces.
 /// </summary>
 [UnsupportedOSPlatform("windows")]
 internal static class MaildirDelivery
@@ -12,7 +13,7 @@ internal static class MaildirDelivery
     private static long s_deliveries;
 
     public static async Task DeliverAsync(string maildir, MailboxOwner owner, byte[] headers,
-        Func<Stream, CancellationToken, Task> copyContentAsync, string hostname, CancellationToken cancellationToken)
+        Func<Stream, CancellationToken, Task> copyContentAsync, string hostname, long sizeLimit, CancellationToken cancellationToken)
     {
         maildir = maildir.TrimEnd('/');
         foreach (string folder in (string[])["tmp", "new", "cur"])
@@ -30,6 +31,10 @@ internal static class MaildirDelivery
                 var writer = new MailboxWriter(file, quoteFrom: false);
                 await copyContentAsync(writer, cancellationToken);
                 await writer.FinishAsync(cancellationToken);
+                if (sizeLimit > 0 && file.Length > sizeLimit)
+                {
+                    throw new MailboxRefusedException("5.2.2", "error writing message: File too large");
+                }
                 file.Flush(flushToDisk: true);
             }
             owner.Move(temporary, Path.Combine(maildir, "new", name));

@@ -8,7 +8,9 @@ namespace Edge.Delivery.Virtual;
 /// mbox delivery as Postfix does it: under an exclusive lock, a "From sender date" line, the message with
 /// ">From " quoting, and a blank line. A failed append is cut off again, so the mailbox is never left with
 /// half a message. A file a user names (<c>userFile</c>, a /file destination) is not created with its folders, may
-/// be a device such as /dev/null (appended to without truncation or fsync), and must not be executable.
+/// be a device such as /dev/null (appended to without truncation or fsync), and must not be executable. A mailbox that
+/// the message would take past its size limit (mailbox_size_limit, virtual_mailbox_limit; 0 for none) is left as it was
+/// and the message bounces, as Postfix's agents bounce on the file size limit they run under ("File too large").
 /// </summary>
 [UnsupportedOSPlatform("windows")]
 internal static class MboxDelivery
@@ -17,7 +19,7 @@ internal static class MboxDelivery
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(5);
 
     public static async Task DeliverAsync(string mailbox, MailboxOwner owner, string sender, byte[] headers,
-        Func<Stream, CancellationToken, Task> copyContentAsync, CancellationToken cancellationToken, bool userFile = false)
+        Func<Stream, CancellationToken, Task> copyContentAsync, long sizeLimit, CancellationToken cancellationToken, bool userFile = false)
     {
         string? folder = Path.GetDirectoryName(mailbox);
         if (!string.IsNullOrEmpty(folder) && !userFile)
@@ -44,6 +46,10 @@ internal static class MboxDelivery
             await copyContentAsync(writer, cancellationToken);
             await writer.FinishAsync(cancellationToken);
             await file.WriteAsync(writer.EndsWithNewline ? "\n"u8.ToArray() : "\n\n"u8.ToArray(), cancellationToken);
+            if (regular && sizeLimit > 0 && file.Length > sizeLimit)
+            {
+                throw new MailboxRefusedException("5.2.2", "error writing message: File too large");
+            }
             file.Flush(flushToDisk: regular);
         }
         catch when (regular)
