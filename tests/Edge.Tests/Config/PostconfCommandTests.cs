@@ -32,13 +32,13 @@ public class PostconfCommandTests
     [Fact]
     public void NamedParametersThatEdgeDoesNotImplementAreNoted()
     {
-        var (exit, output, errors) = Run("-d", "smtpd_command_filter", "mailbox_size_limit", "daemon_directory", "smtpd_banner");
+        var (exit, output, errors) = Run("-d", "smtpd_command_filter", "qmgr_message_recipient_limit", "daemon_directory", "smtpd_banner");
 
         Assert.Equal(0, exit);
         Assert.Equal(4, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Equal("""
             postconf: note: smtpd_command_filter: not implemented by Edge yet: a value other than the default stops start-up (edge_unimplemented_parameters)
-            postconf: note: mailbox_size_limit: not implemented by Edge yet: a value other than the default has no effect, and start-up says so
+            postconf: note: qmgr_message_recipient_limit: not implemented by Edge yet: a value other than the default has no effect, and start-up says so
             postconf: note: daemon_directory: no meaning in Edge, which runs as one process: accepted and ignored
 
             """, errors);

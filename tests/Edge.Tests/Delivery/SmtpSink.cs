@@ -54,19 +54,29 @@ public sealed class SmtpSink : IAsyncDisposable
     /// </summary>
     public async Task<IReadOnlyList<string>> DumpsAsync(int count)
     {
+        // A session that ends without a message (an address verification probe) has its dump file removed again:
+        // one that vanishes while it is read is looked at again on the next round.
+        string[]? Read()
+        {
+            try
+            {
+                return [.. Directory.GetFiles(_dumps).Select(File.ReadAllText)];
+            }
+            catch (FileNotFoundException)
+            {
+                return null;
+            }
+        }
+
         for (int i = 0; i < 200; i++)
         {
-            string[] files = Directory.GetFiles(_dumps);
-            if (files.Length >= count)
+            string[]? texts = Read();
+            if (texts is not null && texts.Length >= count && texts.All(text => text.EndsWith("\n\n", StringComparison.Ordinal)))
             {
-                string[] texts = files.Select(File.ReadAllText).ToArray();
-                if (texts.All(text => text.EndsWith("\n\n", StringComparison.Ordinal)))
+                await Task.Delay(100);
+                if (Read() is { } again && again.SequenceEqual(texts))
                 {
-                    await Task.Delay(100);
-                    if (Directory.GetFiles(_dumps).Select(File.ReadAllText).SequenceEqual(texts))
-                    {
-                        return texts;
-                    }
+                    return texts;
                 }
             }
             await Task.Delay(50);

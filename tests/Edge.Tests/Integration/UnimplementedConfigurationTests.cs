@@ -64,7 +64,7 @@ public class UnimplementedConfigurationTests
     [Fact]
     public async Task With_edge_unimplemented_parameters_warn_it_starts_and_says_what_has_no_effect()
     {
-        using TempDirectory config = Config("edge_unimplemented_parameters = warn\nsmtpd_command_filter = pcre:/etc/postfix/command_filter\nmailbox_size_limit = 0",
+        using TempDirectory config = Config("edge_unimplemented_parameters = warn\nsmtpd_command_filter = pcre:/etc/postfix/command_filter\nqmgr_message_recipient_limit = 1000",
             "127.0.0.1:0 inet n - n - - smtpd\nqmgr unix n - n 300 1 qmgr\nlocal unix - n n - - local\nsmtp unix - - n - - smtp\n628 inet n - n - - qmqpd\n");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
         await edge.WaitForLogAsync($@"warning: {Escape(config.File("main.cf"))}, line \d+: parameter smtpd_command_filter: not implemented by Edge yet: the setting has no effect");
@@ -74,9 +74,9 @@ public class UnimplementedConfigurationTests
     [Fact]
     public async Task A_parameter_that_only_limits_or_logs_differently_is_warned_about()
     {
-        using TempDirectory config = Config("mailbox_size_limit = 0\nsmtpd_client_port_logging = yes");
+        using TempDirectory config = Config("qmgr_message_recipient_limit = 1000\nsmtpd_client_port_logging = yes");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
-        await edge.WaitForLogAsync(@"warning: .*main\.cf, line \d+: parameter mailbox_size_limit: not implemented by Edge yet: the setting has no effect");
+        await edge.WaitForLogAsync(@"warning: .*main\.cf, line \d+: parameter qmgr_message_recipient_limit: not implemented by Edge yet: the setting has no effect");
         await edge.WaitForLogAsync(@"warning: .*main\.cf, line \d+: parameter smtpd_client_port_logging: not implemented by Edge yet: the setting has no effect");
     }
 
