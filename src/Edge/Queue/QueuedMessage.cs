@@ -2,7 +2,11 @@ using Edge.Mail;
 
 namespace Edge.Queue;
 
-internal sealed record QueuedRecipient(string Address, string Orcpt, DsnNotify Notify);
+internal sealed record QueuedRecipient(string Address, string Orcpt, DsnNotify Notify)
+{
+    /// <summary>The address the client gave, as its ORCPT records it ("rfc822;addr"), or the recipient itself when it has none.</summary>
+    public string Original => Orcpt.StartsWith("rfc822;", StringComparison.OrdinalIgnoreCase) && Orcpt.Length > 7 ? Orcpt[7..] : Address;
+}
 
 internal readonly record struct ContentChunk(long Address, int Length);
 

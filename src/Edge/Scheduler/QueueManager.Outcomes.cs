@@ -176,14 +176,6 @@ internal sealed partial class QueueManager
     }
 
     /// <summary>" orig_to=&lt;…&gt;," when rewriting or aliasing changed the address the client gave, as Postfix logs it.</summary>
-    private static string OriginalTo(QueuedRecipient recipient)
-    {
-        const string Rfc822 = "rfc822;";
-        if (!recipient.Orcpt.StartsWith(Rfc822, StringComparison.OrdinalIgnoreCase))
-        {
-            return "";
-        }
-        string original = recipient.Orcpt[Rfc822.Length..];
-        return original.Length == 0 || original.Equals(recipient.Address, StringComparison.OrdinalIgnoreCase) ? "" : $" orig_to=<{original}>,";
-    }
+    private static string OriginalTo(QueuedRecipient recipient) =>
+        recipient.Original.Equals(recipient.Address, StringComparison.OrdinalIgnoreCase) ? "" : $" orig_to=<{recipient.Original}>,";
 }

@@ -61,7 +61,7 @@ internal static class CommandDestination
         {
             ("HOME", rights.Home), ("LOGNAME", to.User), ("USER", to.User), ("SENDER", message.Sender), ("RECIPIENT", to.Address),
             ("LOCAL", to.Local), ("SHELL", rights.Shell), ("DOMAIN", to.Domain), ("EXTENSION", to.Extension),
-            ("ORIGINAL_RECIPIENT", Original(message.Recipients[recipient])), ("CLIENT_HOSTNAME", message.ClientName),
+            ("ORIGINAL_RECIPIENT", message.Recipients[recipient].Original), ("CLIENT_HOSTNAME", message.ClientName),
             ("CLIENT_ADDRESS", message.ClientAddress), ("CLIENT_HELO", message.Helo), ("CLIENT_PROTOCOL", message.Protocol),
         };
         foreach ((string name, string value) in values)
@@ -75,16 +75,12 @@ internal static class CommandDestination
         return environment;
     }
 
-    /// <summary>The address the client gave (the ORCPT's rfc822 address), or the recipient itself.</summary>
-    internal static string Original(Queue.QueuedRecipient recipient) =>
-        recipient.Orcpt.StartsWith("rfc822;", StringComparison.OrdinalIgnoreCase) && recipient.Orcpt.Length > 7 ? recipient.Orcpt[7..] : recipient.Address;
-
     private static async Task WriteAsync(LocalSettings settings, DeliveryJob job, int recipient, string delivered, Stream input, CancellationToken cancellationToken)
     {
         var message = job.Message;
         var headers = new StringBuilder(MboxDelivery.FromLine(message.Sender, DateTime.Now))
             .Append($"Return-Path: <{message.Sender}>\n")
-            .Append($"X-Original-To: {Original(message.Recipients[recipient])}\n")
+            .Append($"X-Original-To: {message.Recipients[recipient].Original}\n")
             .Append(settings.DeliveredHeader.Command ? $"Delivered-To: {delivered}\n" : "");
         await input.WriteAsync(Encoding.UTF8.GetBytes(headers.ToString()), cancellationToken);
         var writer = new MailboxWriter(input, quoteFrom: false);

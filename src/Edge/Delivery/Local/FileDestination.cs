@@ -23,7 +23,7 @@ internal static class FileDestination
         }
         var message = job.Message;
         byte[] headers = Encoding.UTF8.GetBytes($"Return-Path: <{message.Sender}>\n"
-            + $"X-Original-To: {CommandDestination.Original(message.Recipients[recipient])}\n"
+            + $"X-Original-To: {message.Recipients[recipient].Original}\n"
             + (settings.DeliveredHeader.File ? $"Delivered-To: {delivered}\n" : ""));
         MailboxOwner owner = MailboxOwner.Impersonating(rights.Uid, rights.Gid);
         try

@@ -32,13 +32,7 @@ internal sealed class LocalSettings
         Commands = Types(main, "allow_mail_to_commands");
         Files = Types(main, "allow_mail_to_files");
         // The local(8) words of the list; canonical, virtual and generic are the address maps' (AddressMap).
-        Propagate = main.GetList("propagate_unmatched_extensions").Aggregate(ExpansionType.None, (types, item) => types | item.ToLowerInvariant() switch
-        {
-            "alias" => ExpansionType.Alias,
-            "forward" => ExpansionType.Forward,
-            "include" => ExpansionType.Include,
-            _ => ExpansionType.None,
-        });
+        Propagate = Types(main, "propagate_unmatched_extensions", othersAllowed: true);
         DeliveredHeader = DeliveredTo(main);
         Shell = main.Get("local_command_shell");
         ExecutionDirectory = main.Get("command_execution_directory");
@@ -150,7 +144,8 @@ internal sealed class LocalSettings
             : limit;
     }
 
-    private static ExpansionType Types(MainConfig main, string parameter)
+    /// <summary>The alias, forward and include words of a list; another word is an error naming the list, unless it is someone else's.</summary>
+    private static ExpansionType Types(MainConfig main, string parameter, bool othersAllowed = false)
     {
         var types = ExpansionType.None;
         foreach (string item in main.GetList(parameter))
@@ -160,6 +155,7 @@ internal sealed class LocalSettings
                 "alias" => ExpansionType.Alias,
                 "forward" => ExpansionType.Forward,
                 "include" => ExpansionType.Include,
+                _ when othersAllowed => ExpansionType.None,
                 _ => throw main.Error(parameter, $"unknown type \"{item}\" (expected alias, forward or include)"),
             };
         }
@@ -168,24 +164,11 @@ internal sealed class LocalSettings
 
     private static (bool, bool, bool) DeliveredTo(MainConfig main)
     {
-        bool command = false, file = false, forward = false;
-        foreach (string item in main.GetList("prepend_delivered_header"))
+        string[] words = [.. main.GetList("prepend_delivered_header").Select(word => word.ToLowerInvariant())];
+        if (words.FirstOrDefault(word => word is not ("command" or "file" or "forward")) is { } unknown)
         {
-            switch (item.ToLowerInvariant())
-            {
-                case "command":
-                    command = true;
-                    break;
-                case "file":
-                    file = true;
-                    break;
-                case "forward":
-                    forward = true;
-                    break;
-                default:
-                    throw main.Error("prepend_delivered_header", $"unknown item \"{item}\" (expected command, file or forward)");
-            }
+            throw main.Error("prepend_delivered_header", $"unknown item \"{unknown}\" (expected command, file or forward)");
         }
-        return (command, file, forward);
+        return (words.Contains("command"), words.Contains("file"), words.Contains("forward"));
     }
 }
