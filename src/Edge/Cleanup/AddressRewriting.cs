@@ -1,4 +1,5 @@
 using System.Text;
+using Edge.Tables;
 using Edge.Config;
 using Edge.Logging;
 using Edge.Mail;
@@ -146,7 +147,19 @@ internal sealed class AddressRewriting
             }
             address = mapped;
         }
-        return _masquerade is not null && (_masqueradeRoles & role) != 0 ? _masquerade.Apply(address) : address;
+        if (_masquerade is null || (_masqueradeRoles & role) == 0)
+        {
+            return address;
+        }
+        try
+        {
+            return _masquerade.Apply(address);
+        }
+        catch (TableLookupException)
+        {
+            MailLog.Warning($"{id}: masquerade_exceptions map lookup problem for {address} -- message not accepted, try again later", "cleanup");
+            return null;
+        }
     }
 
     /// <summary>cleanup_map11_external(): the table followed until the address maps to itself, at most ten times.</summary>
@@ -154,10 +167,19 @@ internal sealed class AddressRewriting
     {
         for (int count = 0; count < MaxRecursion; count++)
         {
-            string[]? targets = map.Map(address);
+            string[]? targets;
+            bool failed = false;
+            try
+            {
+                targets = map.Map(address);
+            }
+            catch (TableLookupException)
+            {
+                (targets, failed) = (null, true);
+            }
             if (targets is null || targets.Length == 0)
             {
-                if (map.Failure is not null || targets is not null)
+                if (failed || targets is not null)
                 {
                     MailLog.Warning($"{id}: {map.Name} map lookup problem for {address} -- message not accepted, try again later", "cleanup");
                     return null;

@@ -1,3 +1,4 @@
+using Edge.Tables.Remote;
 using Edge.Config;
 using Edge.Tables;
 
@@ -33,7 +34,7 @@ internal sealed class AuthorizedUsers
             }
             else if (item.Contains(':'))
             {
-                ILookupTable table = TableFactory.Open(item, out string? error) ?? throw config.Error(Parameter, error ?? $"cannot open {item}");
+                ILookupTable table = TableFactory.Open(item, RemoteTableSettings.From(config), out string? error) ?? throw config.Error(Parameter, error ?? $"cannot open {item}");
                 users._items.Add((negated, name => table.Current.Lookup(name) is not null));
             }
             else

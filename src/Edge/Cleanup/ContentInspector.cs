@@ -246,7 +246,19 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
         EnsureChars(utf8.Length);
         int length = Encoding.UTF8.GetChars(utf8, _chars);
         var subject = new PatternSubject(utf8, _chars.AsSpan(0, length));
-        string? result = ContentChecks.Find(tables, subject);
+        string? result;
+        try
+        {
+            result = ContentChecks.Find(tables, subject);
+        }
+        catch (TableLookupException)
+        {
+            // As Postfix's cleanup: the message is not taken now, and the client tries again later.
+            MailLog.Warning($"{_id}: {parameter} map lookup problem -- message not accepted, try again later", "cleanup");
+            Verdict.Reply ??= "451 4.3.0 Error: queue file write error";
+            _inspecting = false;
+            return true;
+        }
         return result is null || Act(context, subject.Text.ToString(), result, parameter);
     }
 

@@ -1,3 +1,4 @@
+using Edge.Tables.Remote;
 using Edge.Config;
 using Edge.Tables;
 
@@ -50,7 +51,7 @@ internal sealed class Masquerade
         {
             if (entry.Contains(':'))
             {
-                tables.Add(TableFactory.Open(entry, out string? error)
+                tables.Add(TableFactory.Open(entry, RemoteTableSettings.From(config), out string? error)
                     ?? throw config.Error("masquerade_exceptions", error ?? $"cannot open {entry}"));
             }
             else

@@ -1,4 +1,5 @@
 using System.Text;
+using Edge.Tables;
 using Edge.Config;
 using Edge.Mail;
 using Edge.Resolve;
@@ -91,12 +92,17 @@ internal sealed class VirtualAliases
         {
             return $"unreasonable virtual_alias_maps map nesting for {address}";
         }
-        if (_maps.Map(address) is not { } targets)
+        string[]? targets;
+        try
         {
-            if (_maps.Failure is not null)
-            {
-                return $"virtual_alias_maps lookup failure for {address}: {_maps.Failure}";
-            }
+            targets = _maps.Map(address);
+        }
+        catch (TableLookupException e)
+        {
+            return $"virtual_alias_maps lookup failure for {address}: {e.Reason}";
+        }
+        if (targets is null)
+        {
             into.Add(address);
             return null;
         }

@@ -1,3 +1,4 @@
+using Edge.Tables.Remote;
 using Edge.Config;
 using Edge.Tables;
 
@@ -48,7 +49,7 @@ internal static class PostmapCommand
         foreach (string map in maps)
         {
             string reference = map.Contains(':') ? map : $"{type}:{map}";
-            if (TableFactory.Open(reference, out string? error, aliases) is not { } table)
+            if (TableFactory.Open(reference, RemoteTableSettings.From(config), out string? error, aliases) is not { } table)
             {
                 return Fatal(stderr, program, $"{reference}: {error}");
             }
@@ -58,25 +59,45 @@ internal static class PostmapCommand
         {
             return 0;
         }
-        if (key != "-")
+        try
         {
-            string? value = tables.Select(t => t.Lookup(key)).FirstOrDefault(v => v is not null);
-            if (value is not null)
+            if (key != "-")
             {
-                stdout.WriteLine(value);
+                string? value = Find(tables, key);
+                if (value is not null)
+                {
+                    stdout.WriteLine(value);
+                }
+                return value is null ? 1 : 0;
             }
-            return value is null ? 1 : 0;
+            bool found = false;
+            while (stdin.ReadLine() is { } query)
+            {
+                if (Find(tables, query) is { } value)
+                {
+                    stdout.WriteLine($"{query}\t{value}");
+                    found = true;
+                }
+            }
+            return found ? 0 : 1;
         }
-        bool found = false;
-        while (stdin.ReadLine() is { } query)
+        catch (TableLookupException e)
         {
-            if (tables.Select(t => t.Lookup(query)).FirstOrDefault(v => v is not null) is { } value)
+            return Fatal(stderr, program, $"table {e.Reference}: query error: {e.Reason}");
+        }
+    }
+
+    /// <summary>The first table's value for <paramref name="key"/>, as postmap -q asks each map in turn.</summary>
+    private static string? Find(List<ILookupTable> tables, string key)
+    {
+        foreach (ILookupTable table in tables)
+        {
+            if (table.Lookup(key) is { } value)
             {
-                stdout.WriteLine($"{query}\t{value}");
-                found = true;
+                return value;
             }
         }
-        return found ? 0 : 1;
+        return null;
     }
 
     private static int Fatal(TextWriter stderr, string program, string message)

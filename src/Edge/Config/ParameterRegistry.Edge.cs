@@ -58,6 +58,13 @@ public static partial class ParameterRegistry
         // What start-up and reload do with a parameter (or master.cf service) Edge does not implement yet, set to
         // other than its default where it would change what is accepted, filtered, authenticated, encrypted or
         // rewritten: refuse to start, or start with a warning per parameter. Others are always just warned about.
+        // Tables a server answers (socketmap:, tcp: …): how long one lookup may take before it fails (and the mail
+        // waits), how long an answer is kept for the next lookup of the same key, found and not found (0 keeps none:
+        // every lookup asks), and how many connections one table holds to its server at once.
+        Time("edge_table_timeout", "100s"),
+        Time("edge_table_cache_time", "60s"),
+        Time("edge_table_negative_cache_time", "10s"),
+        Int("edge_table_connection_limit", "100"),
         Choice("edge_unimplemented_parameters", "refuse", "refuse", "warn"),
     ];
 }

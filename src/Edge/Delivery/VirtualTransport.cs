@@ -1,3 +1,4 @@
+using Edge.Tables.Remote;
 using System.Runtime.Versioning;
 using Edge.Config;
 using Edge.Delivery.Virtual;
@@ -104,6 +105,6 @@ internal sealed class VirtualTransport : ITransport
     }
 
     private static List<ILookupTable> Open(MainConfig main, string parameter) =>
-        [.. main.GetList(parameter).Select(reference => TableFactory.Open(reference, out string? error)
+        [.. main.GetList(parameter).Select(reference => TableFactory.Open(reference, RemoteTableSettings.From(main), out string? error)
             ?? throw main.Error(parameter, error ?? $"cannot open {reference}"))];
 }

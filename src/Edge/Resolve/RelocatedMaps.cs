@@ -1,6 +1,7 @@
 using Edge.Config;
 using Edge.Logging;
 using Edge.Mail;
+using Edge.Tables;
 
 namespace Edge.Resolve;
 
@@ -25,9 +26,18 @@ internal sealed class RelocatedMaps
     /// <summary>"status text" for mail to a relocated <paramref name="address"/>; "4.3.0 …" when the table cannot answer; null when it is not relocated.</summary>
     public string? Find(string address)
     {
-        if (_map.Value(address) is not { } value)
+        string? value;
+        try
         {
-            return _map.Failure is null ? null : "4.3.0 relocated_maps lookup failure";
+            value = _map.Value(address);
+        }
+        catch (TableLookupException)
+        {
+            return "4.3.0 relocated_maps lookup failure";
+        }
+        if (value is null)
+        {
+            return null;
         }
         if (_prefix)
         {

@@ -2,6 +2,7 @@ using System.Text;
 using Edge.Mail;
 using Edge.Resolve;
 using Edge.Restrictions.Policy;
+using Edge.Tables;
 
 namespace Edge.Restrictions;
 
@@ -11,7 +12,8 @@ namespace Edge.Restrictions;
 /// </summary>
 internal readonly ref struct CheckContext(Peer client, bool clientInMynetworks, string? helo,
     ReadOnlySpan<byte> sender, ReadOnlySpan<byte> recipient, Resolution recipientResolution, DnsChecks? dns,
-    AddressClassifier classifier, PolicyAnswers? answers = null, ISessionDescription? session = null, string? etrnDomain = null)
+    AddressClassifier classifier, PolicyAnswers? answers = null, ISessionDescription? session = null, string? etrnDomain = null,
+    TableAnswers? tables = null)
 {
     public Peer Client { get; } = client;
     public bool ClientInMynetworks { get; } = clientInMynetworks;
@@ -31,6 +33,9 @@ internal readonly ref struct CheckContext(Peer client, bool clientInMynetworks, 
 
     /// <summary>The policy answers fetched for the command being checked; null before the first.</summary>
     public PolicyAnswers? Answers { get; } = answers;
+
+    /// <summary>The remote tables' answers fetched for the command being checked; null where the checks may wait for a table.</summary>
+    public TableAnswers? Tables { get; } = tables;
 
     /// <summary>The session's protocol, queue ID, TLS and server address, for policy requests.</summary>
     public ISessionDescription? Session { get; } = session;

@@ -1,5 +1,6 @@
 using Edge.Mail;
 using Edge.Restrictions.Policy;
+using Edge.Tables;
 
 namespace Edge.Restrictions;
 
@@ -12,8 +13,9 @@ internal enum Outcome : byte
     /// <summary>A reject or defer: its <see cref="Decision.Reply"/> goes to the client.</summary>
     Reply,
     /// <summary>
-    /// A restriction needs the DNS answer to <see cref="Decision.Lookup"/>, or the policy's answer to
-    /// <see cref="Decision.Policy"/>, first; evaluate again once it is there.
+    /// A restriction needs the DNS answer to <see cref="Decision.Lookup"/>, the policy's answer to
+    /// <see cref="Decision.Policy"/>, or a remote table's answer (<see cref="Decision.TableLookup"/>) first; evaluate
+    /// again once it is there.
     /// </summary>
     Lookup,
 }
@@ -28,7 +30,7 @@ internal enum Outcome : byte
 /// </summary>
 internal readonly record struct Decision(Outcome Outcome, string? Reply = null, DnsCheck Lookup = default, PolicyQuery? Policy = null,
     string? Deferral = null, string? Prepend = null, string? DeferIfReject = null, SavedActions? Saved = null,
-    RestrictionLabel? DecidedBy = null)
+    RestrictionLabel? DecidedBy = null, LookupPendingException? TableLookup = null)
 {
     public static Decision Dunno => default;
     public static Decision Permit => new(Outcome.Permit);
@@ -43,6 +45,8 @@ internal readonly record struct Decision(Outcome Outcome, string? Reply = null, 
     public static Decision NeedLookup(DnsCheck check) => new(Outcome.Lookup, Lookup: check);
 
     public static Decision NeedPolicy(PolicyQuery query) => new(Outcome.Lookup, Policy: query);
+
+    public static Decision NeedTable(LookupPendingException pending) => new(Outcome.Lookup, TableLookup: pending);
 
     /// <summary>
     /// The next decision, carrying this one's notes along: the first deferral, every header; a permanent reject

@@ -92,10 +92,6 @@ internal sealed class RecipientMaps
         {
             return Decision.Dunno;
         }
-        if (maps.Failure is not null || _virtualAlias.Failure is not null)
-        {
-            return RestrictionEvaluator.Reject(451, "4.3.0", subject, c, "Temporary lookup failure");
-        }
         return RestrictionEvaluator.Reject(code, subject == Subject.Sender ? "5.1.0" : "5.1.1", subject, c,
             ShowTableName ? $"User unknown in {table} table" : "User unknown");
     }

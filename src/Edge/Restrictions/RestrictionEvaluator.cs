@@ -1,6 +1,7 @@
 using System.Text;
 using Edge.Resolve;
 using Edge.Restrictions.Policy;
+using Edge.Tables;
 
 namespace Edge.Restrictions;
 
@@ -49,7 +50,7 @@ internal static class RestrictionEvaluator
         d = Decided(d) ? d : d.NextStage().Then(Evaluate(s, s.Relay, Subject.Recipient, c, 0));
         d = Decided(d) ? d : d.Then(Evaluate(s, s.Recipient, Subject.Recipient, c, 0));
         // smtpd_reject_unlisted_recipient: even a permit does not take mail for a user nobody has.
-        d = Decided(d) || !s.RejectUnlistedRecipient ? d : d.Then(UnlistedRecipient(s, c));
+        d = Decided(d) || !s.RejectUnlistedRecipient ? d : d.Then(Evaluate(s, UnlistedRecipientStep, Subject.Recipient, c, 0));
         return d.Final();
     }
 
@@ -86,8 +87,12 @@ internal static class RestrictionEvaluator
     private static Decision SenderChecks(RestrictionSettings s, scoped in CheckContext c)
     {
         Decision d = Evaluate(s, s.Sender, Subject.Sender, c, 0);
-        return Decided(d) || !s.RejectUnlistedSender ? d : d.Then(UnlistedSender(s, c));
+        return Decided(d) || !s.RejectUnlistedSender ? d : d.Then(Evaluate(s, UnlistedSenderStep, Subject.Sender, c, 0));
     }
+
+    /// <summary>smtpd_reject_unlisted_sender and _recipient, checked as the restrictions they stand for.</summary>
+    private static readonly RestrictionStep UnlistedSenderStep = new(Restriction.RejectUnlistedSender);
+    private static readonly RestrictionStep UnlistedRecipientStep = new(Restriction.RejectUnlistedRecipient);
 
     private static Decision UnlistedSender(RestrictionSettings s, scoped in CheckContext c) => c.Sender.IsEmpty
         ? Decision.Dunno
@@ -129,7 +134,56 @@ internal static class RestrictionEvaluator
         return d;
     }
 
+    /// <summary>
+    /// One restriction. A table it asks that cannot answer ends the check with Postfix's reply, never with a decision
+    /// taken without the answer: an access table's failure is its result "451 4.3.5 Server configuration error"
+    /// (Postfix's check_access()), another table's a temporary lookup failure (451 4.3.0, or 451 4.3.5 when the table
+    /// says it is misconfigured). A remote table's answer not fetched yet is asked for (<see cref="Decision.TableLookup"/>).
+    /// </summary>
     private static Decision Evaluate(RestrictionSettings s, RestrictionStep step, Subject subject,
+        scoped in CheckContext c, int depth)
+    {
+        using TableAnswers.Scope scope = TableAnswers.Enter(c.Tables);
+        try
+        {
+            return Check(s, step, subject, c, depth);
+        }
+        catch (LookupPendingException pending)
+        {
+            return Decision.NeedTable(pending);
+        }
+        catch (TableLookupException e)
+        {
+            (Subject looked, bool access) = LookupSubject(step.Kind, subject);
+            return access ? AccessResult.Apply(s, step, looked, c, depth, "451 4.3.5 Server configuration error")
+                : e.Configuration ? Decision.ServerConfigurationError : LookupFailure(looked, c);
+        }
+    }
+
+    /// <summary>Postfix's reply when a table cannot answer: "451 4.3.0 &lt;name&gt;: Temporary lookup failure".</summary>
+    internal static Decision LookupFailure(Subject subject, scoped in CheckContext c) =>
+        Decision.Reject(451, "4.3.0", $"<{ReplyName(subject, c)}>: Temporary lookup failure");
+
+    /// <summary>What a restriction looks up, whichever list it is in, and whether it is an access table check.</summary>
+    private static (Subject Subject, bool Access) LookupSubject(Restriction kind, Subject list) => kind switch
+    {
+        Restriction.CheckClientAccess or Restriction.CheckClientNsAccess or Restriction.CheckClientMxAccess
+            or Restriction.CheckClientAAccess => (Subject.Client, true),
+        Restriction.CheckHeloAccess or Restriction.CheckHeloNsAccess or Restriction.CheckHeloMxAccess
+            or Restriction.CheckHeloAAccess => (Subject.Helo, true),
+        Restriction.CheckSenderAccess or Restriction.CheckSenderNsAccess or Restriction.CheckSenderMxAccess
+            or Restriction.CheckSenderAAccess => (Subject.Sender, true),
+        Restriction.CheckRecipientAccess or Restriction.CheckRecipientNsAccess or Restriction.CheckRecipientMxAccess
+            or Restriction.CheckRecipientAAccess => (Subject.Recipient, true),
+        Restriction.CheckEtrnAccess => (Subject.Etrn, true),
+        Restriction.RejectUnlistedSender or Restriction.RejectAuthenticatedSenderLoginMismatch
+            or Restriction.RejectUnauthenticatedSenderLoginMismatch or Restriction.RejectKnownSenderLoginMismatch
+            or Restriction.RejectSenderLoginMismatch => (Subject.Sender, false),
+        Restriction.RejectUnlistedRecipient => (Subject.Recipient, false),
+        _ => (list, false),
+    };
+
+    private static Decision Check(RestrictionSettings s, RestrictionStep step, Subject subject,
         scoped in CheckContext c, int depth)
     {
         // permit_auth_destination and reject_unauth_destination: a routed address's destination is not ours to
@@ -297,16 +351,27 @@ internal static class RestrictionEvaluator
     /// <summary>Postfix's reply for a restriction that rejects: "554 5.7.1 &lt;name&gt;: Sender address rejected: text".</summary>
     internal static Decision Reject(int code, string dsn, Subject subject, scoped in CheckContext c, string text)
     {
-        (string name, string what) = subject switch
+        string what = subject switch
         {
-            Subject.Client => (c.Client.NamAddr, "Client host"),
-            Subject.Helo => (c.Helo ?? "", "Helo command"),
-            Subject.Sender => (c.SenderText, "Sender address"),
-            Subject.Data => ("DATA", "Data command"),
-            Subject.EndOfData => ("END-OF-MESSAGE", "End-of-data"),
-            Subject.Etrn => (c.EtrnDomain ?? "", "Etrn command"),
-            _ => (c.RecipientText, "Recipient address"),
+            Subject.Client => "Client host",
+            Subject.Helo => "Helo command",
+            Subject.Sender => "Sender address",
+            Subject.Data => "Data command",
+            Subject.EndOfData => "End-of-data",
+            Subject.Etrn => "Etrn command",
+            _ => "Recipient address",
         };
-        return Decision.Reject(code, dsn, $"<{name}>: {what} rejected: {text}");
+        return Decision.Reject(code, dsn, $"<{ReplyName(subject, c)}>: {what} rejected: {text}");
     }
+
+    private static string ReplyName(Subject subject, scoped in CheckContext c) => subject switch
+    {
+        Subject.Client => c.Client.NamAddr,
+        Subject.Helo => c.Helo ?? "",
+        Subject.Sender => c.SenderText,
+        Subject.Data => "DATA",
+        Subject.EndOfData => "END-OF-MESSAGE",
+        Subject.Etrn => c.EtrnDomain ?? "",
+        _ => c.RecipientText,
+    };
 }

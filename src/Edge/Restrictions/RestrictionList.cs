@@ -138,7 +138,7 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
         {
             if (names[i].Contains(':'))
             {
-                if (Table(names[i], policies is null, out string? bareError) is not { } bare)
+                if (Table(names[i], policies, out string? bareError) is not { } bare)
                 {
                     error = $"{names[i]}: {bareError}";
                     return null;
@@ -193,7 +193,7 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
                 steps.Add(new RestrictionStep(kind, List: list));
                 continue;
             }
-            ILookupTable? table = Table(argument, policies is null, out string? tableError);
+            ILookupTable? table = Table(argument, policies, out string? tableError);
             if (table is null)
             {
                 error = $"{names[i - 1]} {argument}: {tableError}";
@@ -204,13 +204,14 @@ internal sealed class RestrictionList(RestrictionStep[] steps)
         return new RestrictionList(steps.ToArray());
     }
 
-    private static ILookupTable? Table(string reference, bool inResult, out string? error)
+    /// <param name="policies">Null in an access table's result, where Postfix takes no tables.</param>
+    private static ILookupTable? Table(string reference, PolicyLoader? policies, out string? error)
     {
-        if (inResult)
+        if (policies is null)
         {
             error = "do not specify lookup tables inside SMTPD access maps; define a restriction class and specify its name instead";
             return null;
         }
-        return TableFactory.Open(reference, out error);
+        return TableFactory.Open(reference, policies.Tables, out error);
     }
 }

@@ -18,10 +18,6 @@ internal static class SenderLogin
         string sender = c.SenderText;
         string login = c.Session?.SaslUsername ?? "";
         string[]? owners = Owners(s, maps, sender, c);
-        if (owners is null && maps.Failure is not null)
-        {
-            return Decision.Reject(451, "4.3.0", $"<{sender}>: Temporary lookup failure");
-        }
         bool authenticated = login.Length > 0;
         bool checkOwner = authenticated && kind is Restriction.RejectAuthenticatedSenderLoginMismatch or Restriction.RejectSenderLoginMismatch
             or Restriction.RejectKnownSenderLoginMismatch;

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using Edge.Tables.Remote;
+
 namespace Edge.Tables;
 
 /// <summary>Opens a "type:name" table reference from main.cf.</summary>
@@ -5,15 +8,22 @@ internal static class TableFactory
 {
     /// <summary>The types Open takes, as postconf -m lists them (unix takes passwd.byname only).</summary>
     public static readonly string[] Types =
-        ["btree", "cdb", "cidr", "dbm", "hash", "inline", "internal", "lmdb", "nis", "pcre", "pipemap", "proxy", "randmap", "regexp",
-         "sdbm", "static", "texthash", "unionmap", "unix"];
+        ["btree", "cdb", "cidr", "dbm", "fail", "hash", "inline", "internal", "lmdb", "nis", "pcre", "pipemap", "proxy", "randmap", "regexp",
+         "sdbm", "socketmap", "static", "tcp", "texthash", "unionmap", "unix"];
+
+    /// <summary>
+    /// Tables a server answers, one per reference and settings however many parameters and listeners name it: one
+    /// connection pool and cache each, as proxymap(8) shares one table among Postfix's daemons.
+    /// </summary>
+    private static readonly ConcurrentDictionary<(string Reference, RemoteTableSettings Settings), RemoteTable> s_remote = new();
 
     /// <summary>
     /// The table, or null with <paramref name="error"/> saying why it cannot be opened. Indexed types (hash,
     /// btree, lmdb, cdb, dbm) are read from the source file Postfix's postmap(1), or newaliases(1) for
-    /// <paramref name="aliases"/>, would index: "hash:/etc/postfix/access" reads /etc/postfix/access.
+    /// <paramref name="aliases"/>, would index: "hash:/etc/postfix/access" reads /etc/postfix/access. Tables a server
+    /// answers use <paramref name="remote"/>.
     /// </summary>
-    public static ILookupTable? Open(string reference, out string? error, bool aliases = false)
+    public static ILookupTable? Open(string reference, RemoteTableSettings remote, out string? error, bool aliases = false)
     {
         error = null;
         int colon = reference.IndexOf(':');
@@ -27,7 +37,7 @@ internal static class TableFactory
         if (type == "proxy")
         {
             // proxymap(8) only forwards lookups from chrooted Postfix daemons; Edge opens the table itself.
-            return Open(name, out error, aliases);
+            return Open(name, remote, out error, aliases);
         }
         try
         {
@@ -44,8 +54,10 @@ internal static class TableFactory
                 "unix" when name == "passwd.byname" => UnixPasswdTable.Instance,
                 "nis" => NisTable.Open(name, out error),
                 "internal" => EmptyTable.Instance,
-                "unionmap" => Members(name, out error, aliases) is { } union ? new UnionTable(union) : null,
-                "pipemap" => Members(name, out error, aliases) is { } pipe ? new PipeTable(pipe) : null,
+                "unionmap" => Members(name, remote, out error, aliases) is { } union ? new UnionTable(union) : null,
+                "pipemap" => Members(name, remote, out error, aliases) is { } pipe ? new PipeTable(pipe) : null,
+                "fail" => new FailTable(reference, "table lookup failed (fail: table)"),
+                "socketmap" or "tcp" => Remote(type, reference, name, remote, out error),
                 "randmap" => Items(name, out error) is { } results ? new RandomTable(results) : null,
                 _ => Unsupported(type, out error),
             };
@@ -78,7 +90,7 @@ internal static class TableFactory
     }
 
     /// <summary>The tables of unionmap:{…} and pipemap:{…}, each opened as a table of its own.</summary>
-    private static List<ILookupTable>? Members(string text, out string? error, bool aliases)
+    private static List<ILookupTable>? Members(string text, RemoteTableSettings remote, out string? error, bool aliases)
     {
         if (Items(text, out error) is not { } references)
         {
@@ -87,7 +99,7 @@ internal static class TableFactory
         var tables = new List<ILookupTable>(references.Count);
         foreach (string reference in references)
         {
-            if (Open(reference, out string? why, aliases) is not { } table)
+            if (Open(reference, remote, out string? why, aliases) is not { } table)
             {
                 error = $"{reference}: {why}";
                 return null;
@@ -95,6 +107,18 @@ internal static class TableFactory
             tables.Add(table);
         }
         return tables;
+    }
+
+    /// <summary>The shared table of a server (<see cref="s_remote"/>), opened on first use.</summary>
+    private static RemoteTable? Remote(string type, string reference, string name, RemoteTableSettings settings, out string? error)
+    {
+        error = null;
+        if (s_remote.TryGetValue((reference, settings), out RemoteTable? shared))
+        {
+            return shared;
+        }
+        RemoteTable? table = type == "socketmap" ? SocketmapTable.Open(reference, name, settings, out error) : TcpTable.Open(reference, name, settings, out error);
+        return table is null ? null : s_remote.GetOrAdd((reference, settings), table);
     }
 
     /// <summary>A table read from <paramref name="path"/> now, and again whenever the file changes.</summary>

@@ -1,3 +1,4 @@
+using Edge.Tables.Remote;
 using Edge.Config;
 using Edge.Logging;
 
@@ -5,8 +6,9 @@ namespace Edge.Tables;
 
 /// <summary>
 /// A main.cf parameter that lists tables searched in order (alias_maps, local_recipient_maps …). A table that
-/// cannot be opened does not stop start-up: it is logged, and <see cref="Failure"/> says why, for the user of
-/// the list to defer where the missing table might have answered, as Postfix does on a lookup failure.
+/// cannot be opened does not stop start-up: it is logged, <see cref="Failure"/> says why, and in its place a
+/// <see cref="FailTable"/> fails the lookups that reach it, as Postfix's surrogate table does: what an earlier table
+/// answers is answered, what would have needed the missing one is deferred.
 /// </summary>
 internal sealed class TableList
 {
@@ -25,7 +27,7 @@ internal sealed class TableList
     /// <summary>The first table that could not be opened, as "parameter: type:name: reason"; null when all were.</summary>
     public string? Failure { get; }
 
-    public bool IsEmpty => _tables.Length == 0 && Failure is null;
+    public bool IsEmpty => _tables.Length == 0;
 
     /// <summary>
     /// Opens the tables <paramref name="parameter"/> lists. Tables also named in alias_maps are read as aliases(5)
@@ -44,7 +46,7 @@ internal sealed class TableList
         string? failure = null;
         foreach (string reference in references)
         {
-            if (TableFactory.Open(reference, out string? error, aliases: aliasMaps.Contains(reference)) is { } table)
+            if (TableFactory.Open(reference, RemoteTableSettings.From(config), out string? error, aliases: aliasMaps.Contains(reference)) is { } table)
             {
                 tables.Add(table);
                 opened.Add(reference);
@@ -53,6 +55,8 @@ internal sealed class TableList
             string why = $"{parameter}: {reference}: {error ?? "cannot open"}";
             failure ??= why;
             MailLog.Warning($"{why}: lookups that this table might answer are deferred");
+            tables.Add(new FailTable(reference, $"{reference} is unavailable: {error ?? "cannot open"}"));
+            opened.Add(reference);
         }
         return new TableList([.. tables], [.. opened], failure);
     }

@@ -26,7 +26,7 @@ public class PolicyLimitTests
         for (int attempt = 0; attempt < 5; attempt++)
         {
             if (PolicyScript.Load(directory.File(name), ScriptLimits.From(MainConfig.Load(directory.Path)), new MemoryPolicyStore(),
-                    Edge.Dns.DnsResolver.FromResolvConf(), out error) is { } script)
+                    Edge.Dns.DnsResolver.FromResolvConf(), DefaultTableSettings.Value, out error) is { } script)
             {
                 return script;
             }

@@ -57,7 +57,7 @@ public class TransportResolverTests
     {
         using var directory = new TempDirectory();
         directory.Write("transport", "# routes\nexample.com    smtp:[mx1.example.com]\n  \nexample.net\n  relay:[mx2.example.net]\n");
-        ILookupTable table = TableFactory.Open("texthash:" + directory.File("transport"), out string? error)!;
+        ILookupTable table = TableFactory.Open("texthash:" + directory.File("transport"), DefaultTableSettings.Value, out string? error)!;
         Assert.Null(error);
         Assert.Equal("smtp:[mx1.example.com]", table.Lookup("EXAMPLE.COM"));
         Assert.Equal("relay:[mx2.example.net]", table.Lookup("example.net"));
@@ -71,7 +71,7 @@ public class TransportResolverTests
     [InlineData("texthash:/no/such/file", "/no/such/file")]
     public void Tables_that_cannot_be_opened_say_why(string reference, string expected)
     {
-        Assert.Null(TableFactory.Open(reference, out string? error));
+        Assert.Null(TableFactory.Open(reference, DefaultTableSettings.Value, out string? error));
         Assert.Contains(expected, error);
     }
 }

@@ -37,7 +37,7 @@ public class CompositeTableTests
     [Fact]
     public void Randmap_spreads_its_answers_over_its_results()
     {
-        var table = Edge.Tables.TableFactory.Open("randmap:{smtp:[relay1.example], smtp:[relay2.example]}", out string? error);
+        var table = Edge.Tables.TableFactory.Open("randmap:{smtp:[relay1.example], smtp:[relay2.example]}", DefaultTableSettings.Value, out string? error);
         Assert.Null(error);
         HashSet<string?> seen = [.. Enumerable.Range(0, 200).Select(_ => table!.Lookup("any key"))];
         Assert.Equal(["smtp:[relay1.example]", "smtp:[relay2.example]"], seen.Order());
@@ -49,7 +49,7 @@ public class CompositeTableTests
     [InlineData("pipemap:{inline:{a=1}, nonsense}", "nonsense: \"nonsense\" is not a type:name table")]
     public void A_malformed_composite_is_refused_with_the_reason(string reference, string reason)
     {
-        Assert.Null(Edge.Tables.TableFactory.Open(reference, out string? error));
+        Assert.Null(Edge.Tables.TableFactory.Open(reference, DefaultTableSettings.Value, out string? error));
         Assert.Contains(reason, error);
     }
 

@@ -9,7 +9,7 @@ public class PatternTableTests
     private static ILookupTable Open(TempDirectory directory, string type, string text)
     {
         directory.Write("table", text);
-        ILookupTable? table = TableFactory.Open($"{type}:{directory.File("table")}", out string? error);
+        ILookupTable? table = TableFactory.Open($"{type}:{directory.File("table")}", DefaultTableSettings.Value, out string? error);
         Assert.True(table is not null, error);
         return table;
     }
@@ -17,7 +17,7 @@ public class PatternTableTests
     private static string Error(TempDirectory directory, string type, string text)
     {
         directory.Write("table", text);
-        Assert.Null(TableFactory.Open($"{type}:{directory.File("table")}", out string? error));
+        Assert.Null(TableFactory.Open($"{type}:{directory.File("table")}", DefaultTableSettings.Value, out string? error));
         return error!;
     }
 

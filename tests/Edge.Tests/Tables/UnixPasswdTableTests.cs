@@ -1,3 +1,4 @@
+using Edge.Tests.Support;
 using Edge.Tables;
 
 namespace Edge.Tests.Tables;
@@ -7,7 +8,7 @@ public class UnixPasswdTableTests
     [Fact]
     public void Finds_system_users_by_name_with_their_passwd_line()
     {
-        ILookupTable table = TableFactory.Open("proxy:unix:passwd.byname", out string? error)!;
+        ILookupTable table = TableFactory.Open("proxy:unix:passwd.byname", DefaultTableSettings.Value, out string? error)!;
         Assert.Null(error);
         Assert.StartsWith("root:", table.Lookup("root"));
         Assert.Matches("^root:[^:]*:0:0:[^:]*:/root:/", table.Lookup("root"));
@@ -18,7 +19,7 @@ public class UnixPasswdTableTests
     [Fact]
     public void Other_unix_tables_are_refused_with_a_reason()
     {
-        Assert.Null(TableFactory.Open("unix:group.byname", out string? error));
+        Assert.Null(TableFactory.Open("unix:group.byname", DefaultTableSettings.Value, out string? error));
         Assert.Contains("unix:passwd.byname", error);
     }
 }

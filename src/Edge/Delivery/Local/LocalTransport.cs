@@ -82,7 +82,8 @@ internal sealed class LocalTransport : ITransport
 
     /// <summary>
     /// What every recipient goes through first: an alias table that failed defers, the double-bounce address is
-    /// discarded, and what local(8) cannot have now (the password database, a right) defers the recipient.
+    /// discarded, and what local(8) cannot have now (the password database, a right, a table's answer) defers the
+    /// recipient.
     /// </summary>
     private async Task<DeliveryResult> GuardedAsync(DeliveryJob job, int recipient,
         Func<DeliveryJob, int, LocalRecipient, CancellationToken, Task<DeliveryResult>> deliver, CancellationToken cancellationToken)
@@ -104,6 +105,10 @@ internal sealed class LocalTransport : ITransport
         catch (LocalDeferralException e)
         {
             return new DeliveryResult(recipient, DeliveryStatus.Deferred, e.Dsn, e.Message, Relay);
+        }
+        catch (TableLookupException e)
+        {
+            return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", e.Message, Relay);
         }
     }
 
@@ -264,10 +269,6 @@ internal sealed class LocalTransport : ITransport
             return await UnknownAsync(job, recipient, to, cancellationToken);
         }
         string? command = _settings.MailboxCommands.Find([to.User]);
-        if (command is null && _settings.MailboxCommands.Failure is not null)
-        {
-            return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", "table lookup failure", Relay);
-        }
         command ??= _settings.MailboxCommand;
         if (command.Length > 0)
         {
@@ -322,12 +323,7 @@ internal sealed class LocalTransport : ITransport
     private async Task<DeliveryResult?> PassAsync(DeliveryJob job, int recipient, LocalRecipient to, PassRule rule, bool verify,
         CancellationToken cancellationToken)
     {
-        string? route = rule.Maps.Find([to.User]);
-        if (route is null && rule.Maps.Failure is not null)
-        {
-            return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", $"{rule.MapsName}: table lookup failure", Relay);
-        }
-        route ??= rule.Transport;
+        string? route = rule.Maps.Find([to.User]) ?? rule.Transport;
         if (route.Length == 0)
         {
             return null;

@@ -1,4 +1,5 @@
 using Edge.Dns;
+using Edge.Tables.Remote;
 using Edge.Restrictions.Policy.Store;
 
 namespace Edge.Restrictions.Policy;
@@ -7,8 +8,12 @@ namespace Edge.Restrictions.Policy;
 /// Loads the policies of one configuration's restriction lists: each check_policy_script file and each
 /// check_policy_service server once, however many lists name it. The scripts' store is opened with the first script.
 /// </summary>
-internal sealed class PolicyLoader(ScriptLimits scriptLimits, PolicyServiceSettings services, Func<IPolicyStore> store, DnsResolver dns)
+internal sealed class PolicyLoader(ScriptLimits scriptLimits, PolicyServiceSettings services, Func<IPolicyStore> store, DnsResolver dns,
+    RemoteTableSettings tables)
 {
+    /// <summary>How the restriction lists' (and the scripts') tables a server answers are asked.</summary>
+    public RemoteTableSettings Tables { get; } = tables;
+
     private readonly Dictionary<string, IPolicy> _policies = [];
 
     public IPolicy? Load(Restriction kind, string reference, out string? error)
@@ -19,7 +24,7 @@ internal sealed class PolicyLoader(ScriptLimits scriptLimits, PolicyServiceSetti
             return loaded;
         }
         IPolicy? policy = kind == Restriction.CheckPolicyScript
-            ? PolicyScript.Load(reference, scriptLimits, store(), dns, out error)
+            ? PolicyScript.Load(reference, scriptLimits, store(), dns, Tables, out error)
             : PolicyService.Parse(reference, services, out error);
         if (policy is not null)
         {

@@ -4,6 +4,7 @@ using Acornima.Ast;
 using Edge.Dns;
 using Edge.Restrictions.Policy.Store;
 using Edge.Tables;
+using Edge.Tables.Remote;
 using Jint;
 
 namespace Edge.Restrictions.Policy;
@@ -22,14 +23,17 @@ namespace Edge.Restrictions.Policy;
 /// </summary>
 internal sealed class PolicyScript : IPolicy
 {
-    private PolicyScript(string path, Prepared<Script> prepared, ScriptLimits limits, IPolicyStore store, DnsResolver dns)
+    private PolicyScript(string path, Prepared<Script> prepared, ScriptLimits limits, IPolicyStore store, DnsResolver dns, RemoteTableSettings tables)
     {
         Dns = dns;
         Path = path;
         Prepared = prepared;
         Limits = limits;
         Store = store;
+        _remoteTables = tables;
     }
+
+    private readonly RemoteTableSettings _remoteTables;
 
     public string Path { get; }
 
@@ -56,7 +60,7 @@ internal sealed class PolicyScript : IPolicy
         {
             return table;
         }
-        table = TableFactory.Open(reference, out error);
+        table = TableFactory.Open(reference, _remoteTables, out error);
         return table is null ? null : _tables.GetOrAdd(reference, table);
     }
 
@@ -64,7 +68,8 @@ internal sealed class PolicyScript : IPolicy
     public ConcurrentStack<ScriptInstance> Engines { get; } = new();
 
     /// <summary>The script, parsed and its top level run once to find its mistakes; null with the reason when it cannot be used.</summary>
-    public static PolicyScript? Load(string path, ScriptLimits limits, IPolicyStore store, DnsResolver dns, out string? error)
+    public static PolicyScript? Load(string path, ScriptLimits limits, IPolicyStore store, DnsResolver dns, RemoteTableSettings tables,
+        out string? error)
     {
         error = null;
         string source;
@@ -87,7 +92,7 @@ internal sealed class PolicyScript : IPolicy
             error = $"check_policy_script {path}, line {parse.LineNumber}: {parse.Description}";
             return null;
         }
-        var script = new PolicyScript(path, prepared, limits, store, dns);
+        var script = new PolicyScript(path, prepared, limits, store, dns, tables);
         try
         {
             // The engine that checked the script serves its first call: the top level runs once, not twice.

@@ -8,6 +8,7 @@ using Edge.Resolve;
 using Edge.Restrictions;
 using Edge.Smtp.Data;
 using Edge.Smtp.Protocol;
+using Edge.Tables;
 
 namespace Edge.Smtp.Session;
 
@@ -63,7 +64,19 @@ internal sealed partial class SmtpSession
             // The rest of an over-long line is still that line, not a command sent ahead of our reply: as Postfix's
             // smtp_get() does, what of it has arrived goes before the command runs, the rest as it arrives.
             bool lineLeft = skipRest && !LineFramer.SkipRestOfLine(ref buffer);
-            Step step = Execute(command, bareLf, status == LineStatus.Truncated, ref buffer);
+            Step step;
+            try
+            {
+                step = Execute(command, bareLf, status == LineStatus.Truncated, ref buffer);
+            }
+            catch (TableLookupException)
+            {
+                // A table asked outside the restrictions (mydestination, relay_domains …) could not answer: the
+                // command is refused for now, as Postfix refuses one whose address it cannot resolve.
+                _errors++;
+                Reply.Line(Replies.TemporaryLookupFailure);
+                step = Step.NeedInput;
+            }
             if (lineLeft && _mode == Mode.Command)
             {
                 _mode = Mode.SkipLine;
@@ -403,7 +416,17 @@ internal sealed partial class SmtpSession
         }
 
         ReadOnlySpan<byte> address = argument[rcpt.Address];
-        Resolution resolution = _s.Classifier.Resolve(address);
+        Resolution resolution;
+        try
+        {
+            resolution = _s.Classifier.Resolve(address);
+        }
+        catch (TableLookupException)
+        {
+            // As Postfix's smtpd when trivial-rewrite cannot resolve the address.
+            return FinishRcpt(Decision.Reject(451, "4.3.0", $"<{Encoding.UTF8.GetString(address)}>: Temporary lookup failure"), address,
+                argument[rcpt.Orcpt], rcpt.Notify, ref step);
+        }
         Decision decision = CheckRecipient(address, resolution);
         if (decision.Outcome == Outcome.Lookup)
         {

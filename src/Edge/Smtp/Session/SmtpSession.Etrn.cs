@@ -54,12 +54,12 @@ internal sealed partial class SmtpSession
 
     private Decision CheckEtrn(string domain) =>
         RestrictionEvaluator.CheckEtrn(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo, default, default,
-            new Resolution(AddressClass.Default, false), _dnsChecks, _s.Classifier, _policyAnswers, this, domain),
+            new Resolution(AddressClass.Default, false), _dnsChecks, _s.Classifier, _policyAnswers, this, domain, _tableAnswers),
             carried: _deferClient ?? _deferHelo);
 
     private bool FinishEtrn(Decision decision, string domain)
     {
-        _policyAnswers?.Clear();
+        ForgetAnswers();
         if (decision.Outcome == Outcome.Reply)
         {
             LogReject("ETRN", decision.Reply!, null, by: decision.DecidedBy);

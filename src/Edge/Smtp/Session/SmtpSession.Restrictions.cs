@@ -8,6 +8,7 @@ using Edge.Restrictions;
 using Edge.Restrictions.Policy;
 using Edge.Smtp.Data;
 using Edge.Smtp.Protocol;
+using Edge.Tables;
 
 namespace Edge.Smtp.Session;
 
@@ -20,6 +21,16 @@ internal sealed partial class SmtpSession
 {
     private DnsChecks? _dnsChecks;
     private PolicyAnswers? _policyAnswers;
+
+    /// <summary>The remote tables' answers fetched for the command being checked.</summary>
+    private readonly TableAnswers _tableAnswers = new();
+
+    /// <summary>A command's checks are done: the next command asks its policies and remote tables afresh.</summary>
+    private void ForgetAnswers()
+    {
+        _policyAnswers?.Clear();
+        _tableAnswers.Clear();
+    }
     private Decision _pendingLookup;
     private PendingRecipient? _pendingRecipient;
 
@@ -64,12 +75,12 @@ internal sealed partial class SmtpSession
 
     private Decision CheckRecipient(ReadOnlySpan<byte> address, Resolution resolution) =>
         RestrictionEvaluator.CheckRecipient(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo,
-            _envelope[_envelope.Sender], address, resolution, _dnsChecks, _s.Classifier, _policyAnswers, this),
+            _envelope[_envelope.Sender], address, resolution, _dnsChecks, _s.Classifier, _policyAnswers, this, tables: _tableAnswers),
             carried: _deferClient ?? _deferHelo ?? _deferSender);
 
     private bool FinishRcpt(Decision decision, ReadOnlySpan<byte> address, ReadOnlySpan<byte> orcpt, DsnNotify notify, ref Step step)
     {
-        _policyAnswers?.Clear();
+        ForgetAnswers();
         // As Postfix's smtpd: HOLD, DISCARD, REDIRECT and BCC stay with the transaction even if the recipient is refused.
         _saved = SavedActions.Merge(_saved, decision.Saved);
         if (decision.Outcome == Outcome.Reply)
@@ -139,6 +150,11 @@ internal sealed partial class SmtpSession
     /// <summary>Fetches what the parked RCPT TO asked for; the server's own wait, so no client deadline runs.</summary>
     private async Task FetchLookupAsync()
     {
+        if (_pendingLookup.TableLookup is { } table)
+        {
+            await _tableAnswers.FetchAsync(table, _hardStop);
+            return;
+        }
         if (_pendingLookup.Policy is { } query)
         {
             _policyAnswers ??= new PolicyAnswers();
@@ -251,7 +267,7 @@ internal sealed partial class SmtpSession
         string? helo = subject == Subject.Helo ? _candidateHelo : _helo;
         var context = new CheckContext(_peer, _clientInMynetworks, helo, sender, recipient,
             recipient.IsEmpty ? new Resolution(AddressClass.Default, false) : _s.Classifier.Resolve(recipient), _dnsChecks,
-            _s.Classifier, _policyAnswers, this);
+            _s.Classifier, _policyAnswers, this, tables: _tableAnswers);
         Decision decision = subject switch
         {
             Subject.Client => RestrictionEvaluator.CheckClient(r, context),
@@ -260,13 +276,13 @@ internal sealed partial class SmtpSession
             Subject.Data => RestrictionEvaluator.CheckData(r, context),
             _ => RestrictionEvaluator.CheckEndOfData(r, context),
         };
-        if (decision.Outcome == Outcome.Lookup && (decision.Policy is not null || !afterRecipients))
+        if (decision.Outcome == Outcome.Lookup && (decision.Policy is not null || decision.TableLookup is not null || !afterRecipients))
         {
             _pendingLookup = decision;
             asking = true;
             return null;
         }
-        _policyAnswers?.Clear();
+        ForgetAnswers();
         if (decision.Outcome == Outcome.Lookup)
         {
             // Only an access table's result can bring a DNS check here (start-up refuses them in the list itself).

@@ -44,12 +44,12 @@ internal sealed partial class SmtpSession
 
     private Decision CheckVrfy(ReadOnlySpan<byte> address, Resolution resolution) =>
         RestrictionEvaluator.CheckRecipient(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo,
-            _envelope[_envelope.Sender], address, resolution, _dnsChecks, _s.Classifier, _policyAnswers, this), withSender: _envelope.Active);
+            _envelope[_envelope.Sender], address, resolution, _dnsChecks, _s.Classifier, _policyAnswers, this, tables: _tableAnswers), withSender: _envelope.Active);
 
     /// <summary>The refusal (logged as Postfix logs a VRFY reject), or 252 with the address as the client wrote it.</summary>
     private bool FinishVrfy(Decision decision, ReadOnlySpan<byte> address, ReadOnlySpan<byte> echo)
     {
-        _policyAnswers?.Clear();
+        ForgetAnswers();
         if (decision.Outcome == Outcome.Reply)
         {
             LogReject("VRFY", decision.Reply!, Printable.Text(address), by: decision.DecidedBy);

@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Edge.Net;
+
+namespace Edge.Tables.Remote;
+
+/// <summary>
+/// The connections of one table to its server: kept for the next lookup while fresh, at most
+/// edge_table_connection_limit at once (a lookup past it waits for one to come back).
+/// </summary>
+internal sealed class TableConnections(EndPoint endpoint, int limit)
+{
+    private readonly ConcurrentBag<TableConnection> _idle = [];
+    private readonly SemaphoreSlim _slots = new(limit, limit);
+
+    /// <summary>
+    /// Runs <paramref name="exchange"/> on a kept connection or a new one. A kept connection that the server closed while
+    /// it was idle gets one more try on a new connection, as Postfix retries a broken connection once.
+    /// </summary>
+    public async Task<T> UseAsync<T>(Func<TableConnection, Task<T>> exchange, CancellationToken cancellationToken)
+    {
+        await _slots.WaitAsync(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                TableConnection? connection = TakeIdle();
+                bool kept = connection is not null;
+                connection ??= new TableConnection(await ServiceEndpoint.ConnectAsync(endpoint, cancellationToken));
+                try
+                {
+                    T result = await exchange(connection);
+                    _idle.Add(connection);
+                    return result;
+                }
+                catch (Exception e) when (kept && e is IOException)
+                {
+                    connection.Dispose();
+                }
+                catch
+                {
+                    connection.Dispose();
+                    throw;
+                }
+            }
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private TableConnection? TakeIdle()
+    {
+        while (_idle.TryTake(out TableConnection? connection))
+        {
+            if (connection.IsFresh)
+            {
+                return connection;
+            }
+            connection.Dispose();
+        }
+        return null;
+    }
+}

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Text;
+using Edge.Cli;
+using Edge.Tests.Support;
+
+namespace Edge.Tests.Tables;
+
+/// <summary>
+/// socketmap: tables against a server written here: answers found and not found, a server that says it cannot answer,
+/// one that is down, slow or garbled (each defers, as Postfix does, and never rejects or accepts by accident), and the
+/// cache that keeps a busy MX from asking for every RCPT TO.
+/// </summary>
+public class SocketmapTableTests
+{
+    private static async Task<EdgeInstance> StartAsync(SocketmapServer server, string more = "") =>
+        await EdgeInstance.StartAsync($"""
+            smtpd_recipient_restrictions = check_recipient_access socketmap:inet:127.0.0.1:{server.Port}:access, reject_unauth_destination
+            relay_domains = relay.example
+            relay_recipient_maps = socketmap:inet:127.0.0.1:{server.Port}:relay
+            {more}
+            """);
+
+    private static async Task<string> RcptAsync(EdgeInstance edge, string recipient)
+    {
+        await using SmtpConnection c = await edge.ConnectAsync();
+        Assert.StartsWith("250", await c.CommandAsync("EHLO client.example"));
+        Assert.StartsWith("250 ", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
+        return await c.CommandAsync($"RCPT TO:<{recipient}>");
+    }
+
+    private static Func<string, string> Directory(Dictionary<string, string> entries) =>
+        request => entries.TryGetValue(request, out string? value) ? value : "NOTFOUND ";
+
+    [Fact]
+    public async Task Recipients_are_checked_against_the_server()
+    {
+        await using var server = new SocketmapServer
+        {
+            Answer = Directory(new() { ["access closed@edge.test"] = "OK REJECT Mailbox closed", ["relay user@relay.example"] = "OK exists" }),
+        };
+        await using EdgeInstance edge = await StartAsync(server);
+        Assert.Equal("554 5.7.1 <closed@edge.test>: Recipient address rejected: Mailbox closed", await RcptAsync(edge, "closed@edge.test"));
+        Assert.Equal("250 2.1.5 Ok", await RcptAsync(edge, "open@edge.test"));
+        Assert.Equal("250 2.1.5 Ok", await RcptAsync(edge, "user@relay.example"));
+        Assert.Equal("550 5.1.1 <nobody@relay.example>: Recipient address rejected: User unknown in relay recipient table",
+            await RcptAsync(edge, "nobody@relay.example"));
+        // As Postfix asks a socketmap: the whole address, once (it is a pattern table to access checks).
+        Assert.Contains("access closed@edge.test", server.Requests);
+        Assert.DoesNotContain("access edge.test", server.Requests);
+        Assert.Contains("relay nobody@relay.example", server.Requests);
+    }
+
+    [Theory]
+    [InlineData("TEMP directory restarting", "451 4.3.0 <user@relay.example>: Temporary lookup failure")]
+    [InlineData("TIMEOUT", "451 4.3.0 <user@relay.example>: Temporary lookup failure")]
+    [InlineData("WHAT is this", "451 4.3.0 <user@relay.example>: Temporary lookup failure")]
+    [InlineData("PERM no such map", "451 4.3.5 Server configuration error")]
+    [InlineData("OK", "550 5.1.1 <user@relay.example>: Recipient address rejected: User unknown in relay recipient table")]
+    public async Task A_server_that_cannot_answer_defers(string answer, string expected)
+    {
+        await using var server = new SocketmapServer { Answer = request => request.StartsWith("relay ") ? answer : "NOTFOUND " };
+        await using EdgeInstance edge = await StartAsync(server);
+        Assert.Equal(expected, await RcptAsync(edge, "user@relay.example"));
+    }
+
+    [Fact]
+    public async Task An_access_table_that_cannot_answer_is_a_server_configuration_error()
+    {
+        // Postfix's check_access(): the failed lookup's result is "451 4.3.5 Server configuration error".
+        await using var server = new SocketmapServer { Answer = _ => "TEMP down" };
+        await using EdgeInstance edge = await StartAsync(server);
+        Assert.Equal("451 4.3.5 <user@edge.test>: Recipient address rejected: Server configuration error", await RcptAsync(edge, "user@edge.test"));
+    }
+
+    [Fact]
+    public async Task A_server_that_is_down_defers()
+    {
+        var server = new SocketmapServer();
+        int port = server.Port;
+        await server.DisposeAsync();
+        await using EdgeInstance edge = await EdgeInstance.StartAsync($"""
+            relay_domains = relay.example
+            relay_recipient_maps = socketmap:inet:127.0.0.1:{port}:relay
+            """);
+        Assert.Equal("451 4.3.0 <user@relay.example>: Temporary lookup failure", await RcptAsync(edge, "user@relay.example"));
+        Assert.Equal("250 2.1.5 Ok", await RcptAsync(edge, "user@edge.test"));
+    }
+
+    [Fact]
+    public async Task A_slow_server_defers_at_edge_table_timeout()
+    {
+        await using var server = new SocketmapServer { Answer = _ => "OK exists", Delay = TimeSpan.FromSeconds(30) };
+        await using EdgeInstance edge = await EdgeInstance.StartAsync($"""
+            relay_domains = relay.example
+            relay_recipient_maps = socketmap:inet:127.0.0.1:{server.Port}:relay
+            edge_table_timeout = 1s
+            """);
+        Task<string> reply = RcptAsync(edge, "user@relay.example");
+        Assert.Same(reply, await Task.WhenAny(reply, Task.Delay(TimeSpan.FromSeconds(20))));
+        Assert.Equal("451 4.3.0 <user@relay.example>: Temporary lookup failure", await reply);
+    }
+
+    [Theory]
+    [InlineData("nonsense")]
+    [InlineData("5:OK x;")]
+    [InlineData("999999:OK")]
+    public async Task A_garbled_reply_defers(string raw)
+    {
+        await using var server = new SocketmapServer { Raw = Encoding.ASCII.GetBytes(raw) };
+        await using EdgeInstance edge = await EdgeInstance.StartAsync($"""
+            relay_domains = relay.example
+            relay_recipient_maps = socketmap:inet:127.0.0.1:{server.Port}:relay
+            edge_table_timeout = 2s
+            """);
+        Assert.Equal("451 4.3.0 <user@relay.example>: Temporary lookup failure", await RcptAsync(edge, "user@relay.example"));
+    }
+
+    [Theory]
+    [InlineData("60s", 1)]
+    [InlineData("0", 3)]
+    public async Task Answers_are_kept_for_edge_table_cache_time(string lifetime, int asked)
+    {
+        await using var server = new SocketmapServer { Answer = request => request == "relay user@relay.example" ? "OK exists" : "NOTFOUND " };
+        await using EdgeInstance edge = await StartAsync(server, $"edge_table_cache_time = {lifetime}\nedge_table_negative_cache_time = {lifetime}");
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal("250 2.1.5 Ok", await RcptAsync(edge, "user@relay.example"));
+        }
+        Assert.Equal(asked, server.Requests.Count(r => r == "relay user@relay.example"));
+        Assert.Equal(asked, server.Requests.Count(r => r == "access user@relay.example"));
+    }
+
+    [Fact]
+    public async Task A_header_check_that_cannot_answer_keeps_the_message_out_of_the_queue()
+    {
+        await using var server = new SocketmapServer { Answer = _ => "TEMP down" };
+        await using EdgeInstance edge = await EdgeInstance.StartAsync($"header_checks = socketmap:inet:127.0.0.1:{server.Port}:headers");
+        await using SmtpConnection c = await edge.ConnectAsync();
+        await c.EnvelopeAsync(to: "user@edge.test");
+        Assert.StartsWith("354", await c.CommandAsync("DATA"));
+        Assert.Equal("451 4.3.0 Error: queue file write error", await c.CommandAsync("Subject: hello\r\n\r\ntext\r\n."));
+        // The first header asked (Edge's own Received:) failed, and nothing after it was asked, as in Postfix.
+        Assert.StartsWith("headers Received: from client.example", Assert.Single(server.Requests));
+        Assert.Empty(await edge.Queue.ListAsync());
+    }
+
+    [Fact]
+    public async Task Postmap_asks_the_server_as_postfixs_postmap_does()
+    {
+        await using var server = new SocketmapServer
+        {
+            Answer = request => request switch { "names Known" => "OK value one", "names temp" => "TEMP later", _ => "NOTFOUND " },
+        };
+        string postmap = Peer.Require("postmap", "postfix");
+        using var config = new TempDirectory();
+        config.Write("main.cf", "");
+        string map = $"socketmap:inet:127.0.0.1:{server.Port}:names";
+        foreach (string key in new[] { "Known", "unknown", "temp" })
+        {
+            var stdout = new StringWriter();
+            var stderr = new StringWriter();
+            int exit = PostmapCommand.Run("postmap", ["-c", config.Path, "-q", key, map], TextReader.Null, stdout, stderr);
+            using var process = Process.Start(new ProcessStartInfo(postmap, ["-c", config.Path, "-q", key, map]) { RedirectStandardOutput = true })!;
+            string expected = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.Equal((process.ExitCode, expected), (exit, stdout.ToString().Replace("\r\n", "\n")));
+            if (key == "temp")
+            {
+                Assert.Contains($"postmap: fatal: table {map}: query error: socketmap server temporary error: later", stderr.ToString());
+            }
+        }
+        // Each key reached the server from both: Edge's postmap asks as Postfix's does ("name key", the key as given).
+        Assert.Equal(2, server.Requests.Count(r => r == "names Known"));
+    }
+}
