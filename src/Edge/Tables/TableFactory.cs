@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Edge.Tables.Remote;
+using Edge.Tables.Sql;
 
 namespace Edge.Tables;
 
@@ -8,14 +9,14 @@ internal static class TableFactory
 {
     /// <summary>The types Open takes, as postconf -m lists them (unix takes passwd.byname only).</summary>
     public static readonly string[] Types =
-        ["btree", "cdb", "cidr", "dbm", "fail", "hash", "inline", "internal", "lmdb", "nis", "pcre", "pipemap", "proxy", "randmap", "regexp",
-         "sdbm", "socketmap", "static", "tcp", "texthash", "unionmap", "unix"];
+        ["btree", "cdb", "cidr", "dbm", "fail", "hash", "inline", "internal", "lmdb", "nis", "pcre", "pgsql", "pipemap", "proxy", "randmap",
+         "regexp", "sdbm", "socketmap", "sqlite", "static", "tcp", "texthash", "unionmap", "unix"];
 
     /// <summary>
     /// Tables a server answers, one per reference and settings however many parameters and listeners name it: one
     /// connection pool and cache each, as proxymap(8) shares one table among Postfix's daemons.
     /// </summary>
-    private static readonly ConcurrentDictionary<(string Reference, RemoteTableSettings Settings), RemoteTable> s_remote = new();
+    private static readonly ConcurrentDictionary<(string Identity, RemoteTableSettings Settings), RemoteTable> s_remote = new();
 
     /// <summary>
     /// The table, or null with <paramref name="error"/> saying why it cannot be opened. Indexed types (hash,
@@ -57,7 +58,7 @@ internal static class TableFactory
                 "unionmap" => Members(name, remote, out error, aliases) is { } union ? new UnionTable(union) : null,
                 "pipemap" => Members(name, remote, out error, aliases) is { } pipe ? new PipeTable(pipe) : null,
                 "fail" => new FailTable(reference, "table lookup failed (fail: table)"),
-                "socketmap" or "tcp" => Remote(type, reference, name, remote, out error),
+                "socketmap" or "tcp" or "sqlite" or "pgsql" => Remote(type, reference, name, remote, out error),
                 "randmap" => Items(name, out error) is { } results ? new RandomTable(results) : null,
                 _ => Unsupported(type, out error),
             };
@@ -113,12 +114,20 @@ internal static class TableFactory
     private static RemoteTable? Remote(string type, string reference, string name, RemoteTableSettings settings, out string? error)
     {
         error = null;
-        if (s_remote.TryGetValue((reference, settings), out RemoteTable? shared))
+        // A table configured by a file is the same table while the file says the same.
+        string identity = type is "sqlite" or "pgsql" && File.Exists(name) ? $"{reference}\n{File.ReadAllText(name)}" : reference;
+        if (s_remote.TryGetValue((identity, settings), out RemoteTable? shared))
         {
             return shared;
         }
-        RemoteTable? table = type == "socketmap" ? SocketmapTable.Open(reference, name, settings, out error) : TcpTable.Open(reference, name, settings, out error);
-        return table is null ? null : s_remote.GetOrAdd((reference, settings), table);
+        RemoteTable? table = type switch
+        {
+            "socketmap" => SocketmapTable.Open(reference, name, settings, out error),
+            "tcp" => TcpTable.Open(reference, name, settings, out error),
+            "sqlite" => SqliteTable.Open(reference, name, settings),
+            _ => PgsqlTable.Open(reference, name, settings),
+        };
+        return table is null ? null : s_remote.GetOrAdd((identity, settings), table);
     }
 
     /// <summary>A table read from <paramref name="path"/> now, and again whenever the file changes.</summary>
