@@ -54,6 +54,23 @@ internal sealed class TableConnection(Stream stream) : IDisposable
         }
     }
 
+    /// <summary>Exactly <paramref name="length"/> bytes and the CRLF after them, as memcached sends a value.</summary>
+    public async Task<string> ReadBlockAsync(int length, CancellationToken cancellationToken)
+    {
+        while (_end - _start < length + 2)
+        {
+            await FillAsync(cancellationToken);
+        }
+        if (_buffer[_start + length] != '\r' || _buffer[_start + length + 1] != '\n')
+        {
+            throw new ProtocolViolationException("a value without its CRLF");
+        }
+        string data = Encoding.UTF8.GetString(_buffer, _start, length);
+        _start += length + 2;
+        _used = Environment.TickCount64;
+        return data;
+    }
+
     /// <summary>A netstring ("length:data,") of at most <paramref name="limit"/> bytes, as Postfix's netstring_get().</summary>
     public async Task<string> ReadNetstringAsync(int limit, CancellationToken cancellationToken)
     {
