@@ -4,7 +4,7 @@
 # the postgrey policy server; opendkim and rspamd as mail filters; redis-server and haproxy for the shared
 # policy store behind a load balancer; openssl's s_client as a TLS client; strace to see that a 250 waits for fsync;
 # Prometheus' promtool to check the metrics page; headless Chromium to load the queue page; systemd-analyze to verify
-# the unit in deploy/; PostgreSQL, memcached and Postfix's pgsql and sqlite map modules, to compare database tables), builds,
+# the unit in deploy/; PostgreSQL, MariaDB, memcached and Postfix's pgsql, mysql and sqlite map modules, to compare database tables), builds,
 # tests, and prints the runner's summary.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -29,6 +29,8 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 [ -e /usr/lib/postfix/postfix-pgsql.so ] || need+=(postfix-pgsql)
 [ -e /usr/lib/postfix/postfix-sqlite.so ] || need+=(postfix-sqlite)
 [ -x /usr/bin/memcached ] || need+=(memcached)
+[ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
+[ -e /usr/lib/postfix/postfix-mysql.so ] || need+=(postfix-mysql)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -6,8 +6,8 @@ using Microsoft.Data.Sqlite;
 namespace Edge.Tests.Tables;
 
 /// <summary>
-/// sqlite: and pgsql: tables against a database file and Debian's PostgreSQL: Edge's postmap -q answers as Debian's
-/// postmap (with postfix-sqlite and postfix-pgsql) answers from the same database and configuration file, a relay MX
+/// sqlite:, pgsql: and mysql: tables against a database file, Debian's PostgreSQL and MariaDB: Edge's postmap -q answers as
+/// Debian's postmap (with postfix-sqlite, postfix-pgsql and postfix-mysql) answers from the same database and configuration file, a relay MX
 /// accepts and refuses recipients as Postfix does with the same tables, and a database that is down, slow or refuses
 /// the query defers.
 /// </summary>
@@ -53,6 +53,15 @@ public class SqlTableTests
         await using PostgresServer postgres = await PostgresServer.StartAsync(Rows);
         using var directory = new TempDirectory();
         await CompareAsync("pgsql", directory, $"hosts = 127.0.0.1:{postgres.Port}\nuser = postgres\ndbname = mail");
+    }
+
+    [Fact]
+    public async Task Mysql_lookups_find_what_postfix_finds()
+    {
+        // MySQL's own quoting: a backslash in a string is an escape, so the row holds it doubled.
+        await using MariaDbServer mariadb = await MariaDbServer.StartAsync(Rows.Replace("back\\slash", "back\\\\slash"));
+        using var directory = new TempDirectory();
+        await CompareAsync("mysql", directory, $"hosts = 127.0.0.1:{mariadb.Port}\nuser = root\ndbname = mail");
     }
 
     private static async Task CompareAsync(string type, TempDirectory directory, string connection)
@@ -145,6 +154,11 @@ public class SqlTableTests
     {
         using var directory = new TempDirectory();
         await using (EdgeInstance down = await EdgeInstance.StartAsync(RelayMx(directory, Delivery.ListeningPort.Free())))
+        {
+            Assert.Equal("451 4.3.0 <user@relay.example>: Temporary lookup failure", (await RepliesAsync(down.Port, "user@relay.example"))[^1]);
+        }
+        directory.Write("mysql.cf", $"hosts = 127.0.0.1:{Delivery.ListeningPort.Free()}\nuser = root\ndbname = mail\nquery = SELECT 1\n");
+        await using (EdgeInstance down = await EdgeInstance.StartAsync($"relay_domains = relay.example\nrelay_recipient_maps = mysql:{directory.File("mysql.cf")}"))
         {
             Assert.Equal("451 4.3.0 <user@relay.example>: Temporary lookup failure", (await RepliesAsync(down.Port, "user@relay.example"))[^1]);
         }
