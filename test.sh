@@ -4,7 +4,8 @@
 # the postgrey policy server; opendkim and rspamd as mail filters; redis-server and haproxy for the shared
 # policy store behind a load balancer; openssl's s_client as a TLS client; strace to see that a 250 waits for fsync;
 # Prometheus' promtool to check the metrics page; headless Chromium to load the queue page; systemd-analyze to verify
-# the unit in deploy/; PostgreSQL, MariaDB, memcached and Postfix's pgsql, mysql and sqlite map modules, to compare database tables), builds,
+# the unit in deploy/; PostgreSQL, MariaDB, memcached, OpenLDAP's slapd and Postfix's pgsql, mysql, sqlite and ldap map modules, to
+# compare database and directory tables), builds,
 # tests, and prints the runner's summary.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -31,6 +32,9 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 [ -x /usr/bin/memcached ] || need+=(memcached)
 [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
 [ -e /usr/lib/postfix/postfix-mysql.so ] || need+=(postfix-mysql)
+[ -x /usr/sbin/slapd ] || need+=(slapd)
+command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
+[ -e /usr/lib/postfix/postfix-ldap.so ] || need+=(postfix-ldap)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

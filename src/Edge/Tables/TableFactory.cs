@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Edge.Tables.Ldap;
 using Edge.Tables.Remote;
 using Edge.Tables.Sql;
 
@@ -9,7 +10,7 @@ internal static class TableFactory
 {
     /// <summary>The types Open takes, as postconf -m lists them (unix takes passwd.byname only).</summary>
     public static readonly string[] Types =
-        ["btree", "cdb", "cidr", "dbm", "fail", "hash", "inline", "internal", "lmdb", "memcache", "mysql", "nis", "pcre", "pgsql", "pipemap", "proxy", "randmap",
+        ["btree", "cdb", "cidr", "dbm", "fail", "hash", "inline", "internal", "ldap", "lmdb", "memcache", "mysql", "nis", "pcre", "pgsql", "pipemap", "proxy", "randmap",
          "regexp", "sdbm", "socketmap", "sqlite", "static", "tcp", "texthash", "unionmap", "unix"];
 
     /// <summary>
@@ -58,7 +59,7 @@ internal static class TableFactory
                 "unionmap" => Members(name, remote, out error, aliases) is { } union ? new UnionTable(union) : null,
                 "pipemap" => Members(name, remote, out error, aliases) is { } pipe ? new PipeTable(pipe) : null,
                 "fail" => new FailTable(reference, "table lookup failed (fail: table)"),
-                "socketmap" or "tcp" or "sqlite" or "pgsql" or "mysql" or "memcache" => Remote(type, reference, name, remote, out error),
+                "socketmap" or "tcp" or "sqlite" or "pgsql" or "mysql" or "memcache" or "ldap" => Remote(type, reference, name, remote, out error),
                 "randmap" => Items(name, out error) is { } results ? new RandomTable(results) : null,
                 _ => Unsupported(type, out error),
             };
@@ -115,7 +116,7 @@ internal static class TableFactory
     {
         error = null;
         // A table configured by a file is the same table while the file says the same.
-        string identity = type is "sqlite" or "pgsql" or "mysql" or "memcache" && File.Exists(name) ? $"{reference}\n{File.ReadAllText(name)}" : reference;
+        string identity = type is "sqlite" or "pgsql" or "mysql" or "memcache" or "ldap" && File.Exists(name) ? $"{reference}\n{File.ReadAllText(name)}" : reference;
         if (s_remote.TryGetValue((identity, settings), out RemoteTable? shared))
         {
             return shared;
@@ -127,6 +128,7 @@ internal static class TableFactory
             "sqlite" => SqliteTable.Open(reference, name, settings),
             "memcache" => MemcacheTable.Open(reference, name, settings),
             "mysql" => MysqlTable.Open(reference, name, settings),
+            "ldap" => LdapTable.Open(reference, name, settings),
             _ => PgsqlTable.Open(reference, name, settings),
         };
         return table is null ? null : s_remote.GetOrAdd((identity, settings), table);

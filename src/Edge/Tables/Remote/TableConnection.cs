@@ -71,6 +71,42 @@ internal sealed class TableConnection(Stream stream) : IDisposable
         return data;
     }
 
+    /// <summary>One whole BER element (an LDAP message), of at most <paramref name="limit"/> bytes.</summary>
+    public async Task<byte[]> ReadBerAsync(int limit, CancellationToken cancellationToken)
+    {
+        while (_end - _start < 2)
+        {
+            await FillAsync(cancellationToken);
+        }
+        int count = _buffer[_start + 1] >= 0x80 ? _buffer[_start + 1] & 0x7f : 0;
+        if (count > 4)
+        {
+            throw new ProtocolViolationException("an LDAP message with a length BER does not allow");
+        }
+        while (_end - _start < 2 + count)
+        {
+            await FillAsync(cancellationToken);
+        }
+        long length = count == 0 ? _buffer[_start + 1] : 0;
+        for (int i = 0; i < count; i++)
+        {
+            length = (length << 8) | _buffer[_start + 2 + i];
+        }
+        long total = 2 + count + length;
+        if (total > limit)
+        {
+            throw new ProtocolViolationException("input exceeds size limit");
+        }
+        while (_end - _start < total)
+        {
+            await FillAsync(cancellationToken);
+        }
+        byte[] message = _buffer.AsSpan(_start, (int)total).ToArray();
+        _start += (int)total;
+        _used = Environment.TickCount64;
+        return message;
+    }
+
     /// <summary>A netstring ("length:data,") of at most <paramref name="limit"/> bytes, as Postfix's netstring_get().</summary>
     public async Task<string> ReadNetstringAsync(int limit, CancellationToken cancellationToken)
     {

@@ -8,7 +8,8 @@ namespace Edge.Tables.Remote;
 /// The connections of one table to its server: kept for the next lookup while fresh, at most
 /// edge_table_connection_limit at once (a lookup past it waits for one to come back).
 /// </summary>
-internal sealed class TableConnections(EndPoint endpoint, int limit)
+/// <param name="opened">What a new connection does before its first use (an LDAP bind).</param>
+internal sealed class TableConnections(EndPoint endpoint, int limit, Func<TableConnection, CancellationToken, Task>? opened = null)
 {
     private readonly ConcurrentBag<TableConnection> _idle = [];
     private readonly SemaphoreSlim _slots = new(limit, limit);
@@ -26,20 +27,27 @@ internal sealed class TableConnections(EndPoint endpoint, int limit)
             {
                 TableConnection? connection = TakeIdle();
                 bool kept = connection is not null;
-                connection ??= new TableConnection(await ServiceEndpoint.ConnectAsync(endpoint, cancellationToken));
                 try
                 {
+                    if (connection is null)
+                    {
+                        connection = new TableConnection(await ServiceEndpoint.ConnectAsync(endpoint, cancellationToken));
+                        if (opened is not null)
+                        {
+                            await opened(connection, cancellationToken);
+                        }
+                    }
                     T result = await exchange(connection);
                     _idle.Add(connection);
                     return result;
                 }
                 catch (Exception e) when (kept && e is IOException)
                 {
-                    connection.Dispose();
+                    connection!.Dispose();
                 }
                 catch
                 {
-                    connection.Dispose();
+                    connection?.Dispose();
                     throw;
                 }
             }

@@ -12,7 +12,7 @@ namespace Edge.Tables.Sql;
 /// </summary>
 internal sealed class QueryTemplates
 {
-    private readonly string _query;
+    private readonly string[] _queries;
     private readonly string _result;
     private readonly string _table;
     private bool _keyDomain;
@@ -21,21 +21,32 @@ internal sealed class QueryTemplates
     private bool _valueUser;
     private int _parts;
 
-    private QueryTemplates(string table, string query, string result)
+    private QueryTemplates(string table, string[] queries, string result)
     {
         _table = table;
-        _query = query;
+        _queries = queries;
         _result = result;
     }
 
     /// <exception cref="TableException">A template has a % sequence that means nothing.</exception>
-    public static QueryTemplates Parse(TableConfigFile file, string table, string query, string resultFormat)
+    public static QueryTemplates Parse(TableConfigFile file, string table, string query, string resultFormat) =>
+        Parse(file, table, [("query", query)], resultFormat);
+
+    /// <summary>Templates of several query-side settings (LDAP's search_base and query_filter), whose needs add up.</summary>
+    /// <exception cref="TableException">A template has a % sequence that means nothing.</exception>
+    public static QueryTemplates Parse(TableConfigFile file, string table, (string Name, string Template)[] queries, string resultFormat)
     {
-        var templates = new QueryTemplates(table, query, resultFormat);
-        templates.Scan(file, "query", query, isQuery: true);
+        var templates = new QueryTemplates(table, [.. queries.Select(q => q.Template)], resultFormat);
+        foreach ((string name, string template) in queries)
+        {
+            templates.Scan(file, name, template, isQuery: true);
+        }
         templates.Scan(file, "result_format", resultFormat, isQuery: false);
         return templates;
     }
+
+    /// <summary>Whether <paramref name="template"/> expands anything: a search base that does depends on the key.</summary>
+    public static bool IsDynamic(string template) => template.Replace("%%", "").Contains('%');
 
     private void Scan(TableConfigFile file, string name, string format, bool isQuery)
     {
@@ -72,8 +83,11 @@ internal sealed class QueryTemplates
         }
     }
 
-    /// <summary>The query for <paramref name="key"/>, each expansion through <paramref name="quote"/>; null when the key is not to be looked up.</summary>
-    public string? Query(string key, Func<string, string> quote)
+    /// <summary>
+    /// The query (the <paramref name="index"/>th query-side template) for <paramref name="key"/>, each expansion through
+    /// <paramref name="quote"/>; null when the key is not to be looked up.
+    /// </summary>
+    public string? Query(string key, Func<string, string> quote, int index = 0)
     {
         if (key.Length == 0)
         {
@@ -86,8 +100,8 @@ internal sealed class QueryTemplates
         {
             return null;
         }
-        var query = new StringBuilder(_query.Length + key.Length);
-        Expand(query, _query, key, domain, key, domain, labels, quote);
+        var query = new StringBuilder(_queries[index].Length + key.Length);
+        Expand(query, _queries[index], key, domain, key, domain, labels, quote);
         return query.ToString();
     }
 

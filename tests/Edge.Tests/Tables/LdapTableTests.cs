@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using Edge.Cli;
+using Edge.Tests.Support;
+
+namespace Edge.Tests.Tables;
+
+/// <summary>
+/// ldap: tables against Debian's slapd with a directory of users, groups, aliases and a referral: Edge's postmap -q
+/// answers as Debian's postmap (with postfix-ldap) answers from the same directory and configuration file, a relay MX
+/// accepts and refuses recipients as Postfix does, and a directory that is down, silent or garbled defers.
+/// </summary>
+public class LdapTableTests
+{
+    private const string Directory = """
+        dn: ou=people,dc=edge,dc=test
+        objectClass: organizationalUnit
+        ou: people
+
+        dn: uid=alice,ou=people,dc=edge,dc=test
+        objectClass: inetOrgPerson
+        objectClass: inetLocalMailRecipient
+        uid: alice
+        cn: Alice
+        sn: Example
+        mail: alice@edge.test
+        mailLocalAddress: alice@edge.test
+        mailLocalAddress: a.example@edge.test
+        mailRoutingAddress: alice@mbox.edge.test
+
+        dn: uid=bob,ou=people,dc=edge,dc=test
+        objectClass: inetOrgPerson
+        objectClass: inetLocalMailRecipient
+        uid: bob
+        cn: Bob
+        sn: Example
+        mailLocalAddress: bob@edge.test
+        mailRoutingAddress: bob@mbox.edge.test
+
+        dn: cn=team,ou=people,dc=edge,dc=test
+        objectClass: groupOfNames
+        objectClass: inetLocalMailRecipient
+        cn: team
+        mailLocalAddress: team@edge.test
+        member: uid=alice,ou=people,dc=edge,dc=test
+        member: uid=bob,ou=people,dc=edge,dc=test
+        member: uid=ghost,ou=people,dc=edge,dc=test
+
+        dn: cn=list,ou=people,dc=edge,dc=test
+        objectClass: groupOfURLs
+        objectClass: inetLocalMailRecipient
+        cn: list
+        mailLocalAddress: list@edge.test
+        mailRoutingAddress: list-owner@mbox.edge.test
+        memberURL: ldap:///ou=people,dc=edge,dc=test?mailRoutingAddress?one?(uid=bob)
+
+        dn: cn=sales,ou=people,dc=edge,dc=test
+        objectClass: nisMailAlias
+        cn: sales
+        rfc822MailMember: alice@edge.test
+        rfc822MailMember: (odd)*name@edge.test
+
+        dn: ou=elsewhere,dc=edge,dc=test
+        objectClass: organizationalUnit
+        ou: elsewhere
+
+        dn: uid=carol,ou=elsewhere,dc=edge,dc=test
+        objectClass: inetOrgPerson
+        objectClass: inetLocalMailRecipient
+        uid: carol
+        cn: Carol
+        sn: Example
+        mailLocalAddress: moved@edge.test
+        mailRoutingAddress: carol@mbox.edge.test
+
+        dn: cn=moved,ou=people,dc=edge,dc=test
+        objectClass: referral
+        objectClass: extensibleObject
+        cn: moved
+        ref: ldap://127.0.0.1:PORT/ou=elsewhere,dc=edge,dc=test
+
+        """;
+
+    private static readonly string[] Keys =
+        ["alice@edge.test", "Alice@Edge.Test", "a.example@edge.test", "team@edge.test", "list@edge.test", "sales", "moved@edge.test",
+         "nobody@edge.test", "*", "(odd)*name@edge.test", "edge.test"];
+
+    /// <summary>One configuration per way ldap_table(5) describes of getting at the answers.</summary>
+    private static readonly string[] Configurations =
+    [
+        "query_filter = (mailLocalAddress=%s)\nresult_attribute = mailRoutingAddress",
+        "query_filter = (mailLocalAddress=%s)\nresult_attribute = mailRoutingAddress\nspecial_result_attribute = member, memberURL",
+        "query_filter = (mailLocalAddress=%s)\nresult_attribute = mailRoutingAddress\nspecial_result_attribute = member, memberURL\nleaf_result_attribute = mail\nrecursion_limit = 1",
+        "query_filter = (mailLocalAddress=%s)\nresult_attribute = mailRoutingAddress\nterminal_result_attribute = mail\nspecial_result_attribute = member, memberURL",
+        "query_filter = (&(objectClass=nisMailAlias)(cn=%s))\nresult_attribute = rfc822MailMember\nexpansion_limit = 1",
+        "query_filter = (mailLocalAddress=%s)\nresult_attribute = mailRoutingAddress\nresult_format = %u via %D\ndomain = edge.test",
+        "query_filter = (mailLocalAddress=%s)\nresult_attribute = mailRoutingAddress\nchase_referrals = yes",
+        "query_filter = (mailLocalAddress=%u@%d)\nresult_attribute = mailRoutingAddress\nscope = one\nbind = no",
+        "query_filter = (mailLocalAddress=%s)\nresult_attribute = mailRoutingAddress\nsize_limit = 1\nsearch_base = dc=edge,dc=test",
+    ];
+
+    private static string Connection(int port) =>
+        $"server_host = ldap://127.0.0.1:{port}\nsearch_base = ou=people,dc=edge,dc=test\nversion = 3\nbind_dn = {SlapdServer.AdminDn}\nbind_pw = {SlapdServer.AdminPassword}\n";
+
+    [Fact]
+    public async Task Lookups_find_what_postfix_finds()
+    {
+        string postmap = Peer.Require("postmap", "postfix");
+        Assert.True(File.Exists("/usr/lib/postfix/postfix-ldap.so"), "apt-get install postfix-ldap (.ci/run does this)");
+        await using SlapdServer slapd = await SlapdServer.StartAsync(Directory);
+        using var directory = new TempDirectory();
+        directory.Write("main.cf", "");
+        var differences = new List<string>();
+        var found = new List<string>();
+        for (int i = 0; i < Configurations.Length; i++)
+        {
+            string cf = directory.File($"ldap{i}.cf");
+            File.WriteAllText(cf, Connection(slapd.Port) + Configurations[i] + "\n");
+            foreach (string key in Keys)
+            {
+                var stdout = new StringWriter();
+                int exit = PostmapCommand.Run("postmap", ["-c", directory.Path, "-q", key, $"ldap:{cf}"], TextReader.Null, stdout, new StringWriter());
+                using var process = Process.Start(new ProcessStartInfo(postmap, ["-c", directory.Path, "-q", key, $"ldap:{cf}"])
+                    { RedirectStandardOutput = true, RedirectStandardError = true })!;
+                string expected = await process.StandardOutput.ReadToEndAsync();
+                await process.StandardError.ReadToEndAsync();
+                await process.WaitForExitAsync();
+                string actual = stdout.ToString().Replace("\r\n", "\n");
+                if (exit == 0)
+                {
+                    found.Add($"{i} {key} {actual.Trim()}");
+                }
+                if ((process.ExitCode, expected) != (exit, actual))
+                {
+                    differences.Add($"{Configurations[i].Replace('\n', ' ')} / {key}: postfix {process.ExitCode} \"{expected.Trim()}\", edge {exit} \"{actual.Trim()}\"");
+                }
+            }
+        }
+        Assert.True(differences.Count == 0, string.Join('\n', differences));
+        Assert.Contains("0 Alice@Edge.Test alice@mbox.edge.test", found);
+        Assert.Contains("1 team@edge.test alice@mbox.edge.test,bob@mbox.edge.test", found);
+        Assert.Contains("6 moved@edge.test carol@mbox.edge.test", found);
+    }
+
+    [Fact]
+    public async Task A_relay_mx_with_an_ldap_table_accepts_and_refuses_as_postfix_does()
+    {
+        await using SlapdServer slapd = await SlapdServer.StartAsync(Directory);
+        using var directory = new TempDirectory();
+        directory.Write("recipients.cf", Connection(slapd.Port) + "query_filter = (mailLocalAddress=%s)\nresult_attribute = mailLocalAddress\n");
+        string mainCf = PostfixServer.ComparableMainCf.Replace("mydestination = localhost, edge.test", "mydestination = localhost") + $"""
+
+            relay_domains = edge.test
+            relay_recipient_maps = ldap:{directory.File("recipients.cf")}
+            """;
+        string[] recipients = ["alice@edge.test", "A.Example@Edge.Test", "team@edge.test", "nobody@edge.test", "someone@elsewhere.example"];
+        await using PostfixServer postfix = await PostfixServer.StartAsync(mainCf);
+        await using EdgeInstance edge = await EdgeInstance.StartAsync(mainCf);
+        List<string> expected = await RepliesAsync(postfix.Port, recipients);
+        List<string> actual = await RepliesAsync(edge.Port, recipients);
+        Assert.Equal(expected, actual);
+        Assert.Equal("550 5.1.1 <nobody@edge.test>: Recipient address rejected: User unknown in relay recipient table", actual[3]);
+    }
+
+    private static async Task<List<string>> RepliesAsync(int port, string[] recipients)
+    {
+        await using SmtpConnection c = await SmtpConnection.OpenAsync(port);
+        await c.CommandAsync("EHLO client.example");
+        await c.CommandAsync("MAIL FROM:<sender@example.org>");
+        var replies = new List<string>();
+        foreach (string recipient in recipients)
+        {
+            replies.Add(await c.CommandAsync($"RCPT TO:<{recipient}>"));
+        }
+        return replies;
+    }
+
+    [Fact]
+    public async Task A_directory_that_is_down_silent_or_garbled_defers()
+    {
+        using var directory = new TempDirectory();
+        await using var silent = new SocketmapServer { Delay = TimeSpan.FromMinutes(1) };
+        await using var garbled = new SocketmapServer { Raw = "this is not BER"u8.ToArray() };
+        int down = Delivery.ListeningPort.Free();
+        string Cf(string name, int port)
+        {
+            directory.Write(name, $"server_host = 127.0.0.1:{port}\nsearch_base = dc=edge,dc=test\nversion = 3\nbind = no\ntimeout = 2\n" +
+                "query_filter = (mailLocalAddress=%s)\nresult_attribute = mailLocalAddress\n");
+            return $"ldap:{directory.File(name)}";
+        }
+        foreach ((string name, int port) in new[] { ("down", down), ("silent", silent.Port), ("garbled", garbled.Port) })
+        {
+            await using EdgeInstance edge = await EdgeInstance.StartAsync($"""
+                relay_domains = {name}.example
+                relay_recipient_maps = {Cf($"{name}.cf", port)}
+                edge_table_timeout = 5s
+                """);
+            Task<List<string>> replies = RepliesAsync(edge.Port, [$"user@{name}.example"]);
+            Assert.Same(replies, await Task.WhenAny(replies, Task.Delay(TimeSpan.FromSeconds(30))));
+            Assert.Equal([$"451 4.3.0 <user@{name}.example>: Temporary lookup failure"], await replies);
+        }
+    }
+}
