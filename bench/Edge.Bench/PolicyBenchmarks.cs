@@ -41,13 +41,15 @@ public class PolicyBenchmarks
     {
         _path = Path.Combine(Path.GetTempPath(), "edge-bench-policy-" + Guid.NewGuid().ToString("N") + ".js");
         await File.WriteAllTextAsync(_path, Script);
-        ScriptLimits limits = ScriptLimits.From(Edge.Config.MainConfig.Load(null));
-        _policy = PolicyScript.Load(_path, limits, new MemoryPolicyStore(), Edge.Dns.DnsResolver.FromResolvConf(), out string? error)
+        Edge.Config.MainConfig defaults = Edge.Config.MainConfig.Load(null);
+        ScriptLimits limits = ScriptLimits.From(defaults);
+        var tables = Edge.Tables.Remote.RemoteTableSettings.From(defaults);
+        _policy = PolicyScript.Load(_path, limits, new MemoryPolicyStore(), Edge.Dns.DnsResolver.FromResolvConf(), tables, out string? error)
             ?? throw new InvalidOperationException(error);
         _storeDirectory = Path.Combine(Path.GetTempPath(), "edge-bench-store-" + Guid.NewGuid().ToString("N"));
         _store = FasterPolicyStore.Open(_storeDirectory, out error) ?? throw new InvalidOperationException(error);
         string greylist = Shipped("greylist.js");
-        _greylist = PolicyScript.Load(greylist, limits, _store, Edge.Dns.DnsResolver.FromResolvConf(), out error)
+        _greylist = PolicyScript.Load(greylist, limits, _store, Edge.Dns.DnsResolver.FromResolvConf(), tables, out error)
             ?? throw new InvalidOperationException(error);
         // The triplet was first seen an hour ago: the check below lets it through and marks it passed, as every decision measured finds it.
         await _store.SetAsync($"greylist/192.0.2/sender@example.org/user@example.com",
