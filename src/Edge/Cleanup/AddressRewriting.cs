@@ -1,9 +1,9 @@
 using System.Text;
-using Edge.Tables;
 using Edge.Config;
 using Edge.Logging;
 using Edge.Mail;
 using Edge.Resolve;
+using Edge.Tables;
 
 namespace Edge.Cleanup;
 

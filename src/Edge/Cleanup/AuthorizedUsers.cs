@@ -1,6 +1,6 @@
-using Edge.Tables.Remote;
 using Edge.Config;
 using Edge.Tables;
+using Edge.Tables.Remote;
 
 namespace Edge.Cleanup;
 

@@ -1,8 +1,8 @@
 using System.Text;
-using Edge.Tables;
 using Edge.Config;
 using Edge.Mail;
 using Edge.Resolve;
+using Edge.Tables;
 
 namespace Edge.Cleanup;
 

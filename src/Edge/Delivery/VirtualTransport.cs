@@ -1,9 +1,9 @@
-using Edge.Tables.Remote;
 using System.Runtime.Versioning;
 using Edge.Config;
 using Edge.Delivery.Virtual;
 using Edge.Queue;
 using Edge.Tables;
+using Edge.Tables.Remote;
 
 namespace Edge.Delivery;
 

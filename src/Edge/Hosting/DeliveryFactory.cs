@@ -1,15 +1,15 @@
-using Edge.Tables.Remote;
 using System.Net;
 using Edge.Cleanup;
 using Edge.Config;
-using Edge.Dns;
 using Edge.Delivery;
 using Edge.Delivery.Local;
 using Edge.Delivery.Pipe;
 using Edge.Delivery.Smtp;
+using Edge.Dns;
 using Edge.Resolve;
 using Edge.Scheduler;
 using Edge.Tables;
+using Edge.Tables.Remote;
 
 namespace Edge.Hosting;
 

@@ -1,10 +1,9 @@
-using Edge.Tables.Remote;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Edge.Cleanup;
 using Edge.Config;
-using Edge.Milter;
 using Edge.Dns;
+using Edge.Milter;
 using Edge.Net;
 using Edge.Resolve;
 using Edge.Restrictions;
@@ -17,6 +16,7 @@ using Edge.Smtp.Data;
 using Edge.Smtp.Session;
 using Edge.Smtp.Tls;
 using Edge.Tables;
+using Edge.Tables.Remote;
 
 namespace Edge.Hosting;
 

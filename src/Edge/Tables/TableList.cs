@@ -1,6 +1,6 @@
-using Edge.Tables.Remote;
 using Edge.Config;
 using Edge.Logging;
+using Edge.Tables.Remote;
 
 namespace Edge.Tables;
 

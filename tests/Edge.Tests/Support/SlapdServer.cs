@@ -16,17 +16,22 @@ public sealed class SlapdServer : IAsyncDisposable
     private readonly Process _process;
     private readonly TempDirectory _directory;
 
-    private SlapdServer(Process process, TempDirectory directory, int port)
+    private SlapdServer(Process process, TempDirectory directory, int port, int tlsPort)
     {
         _process = process;
         _directory = directory;
         Port = port;
+        TlsPort = tlsPort;
     }
 
     public int Port { get; }
 
+    /// <summary>Where it speaks TLS from the start (ldaps:), when started with a certificate; StartTLS works on <see cref="Port"/> then too.</summary>
+    public int TlsPort { get; }
+
     /// <param name="ldif">Entries below dc=edge,dc=test (the suffix's own entry is there already); PORT stands for the server's port.</param>
-    public static async Task<SlapdServer> StartAsync(string ldif)
+    /// <param name="certificate">PEM files of the server's certificate and key, for TLS.</param>
+    public static async Task<SlapdServer> StartAsync(string ldif, (string CertFile, string KeyFile)? certificate = null)
     {
         string slapd = Peer.Require("slapd", "slapd");
         var directory = new TempDirectory();
@@ -47,11 +52,13 @@ public sealed class SlapdServer : IAsyncDisposable
             rootdn "{AdminDn}"
             rootpw {AdminPassword}
             directory {directory.File("db")}
-            """ + "\n");
+            """ + "\n" + (certificate is { } tls ? $"TLSCertificateFile {tls.CertFile}\nTLSCertificateKeyFile {tls.KeyFile}\n" : ""));
         int port = ListeningPort.Free();
-        Process process = Peer.Start(slapd, ["-d", "0", "-f", directory.File("slapd.conf"), "-h", $"ldap://127.0.0.1:{port}/"]);
+        int tlsPort = certificate is null ? 0 : ListeningPort.Free();
+        string urls = $"ldap://127.0.0.1:{port}/" + (certificate is null ? "" : $" ldaps://127.0.0.1:{tlsPort}/");
+        Process process = Peer.Start(slapd, ["-d", "0", "-f", directory.File("slapd.conf"), "-h", urls]);
         await ListeningPort.WaitAsync(port, () => process.HasExited, "slapd");
-        var server = new SlapdServer(process, directory, port);
+        var server = new SlapdServer(process, directory, port, tlsPort);
         directory.Write("data.ldif", """
             dn: dc=edge,dc=test
             objectClass: dcObject

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Edge.Cli;
 using Edge.Tests.Support;
 
@@ -139,6 +141,53 @@ public class LdapTableTests
         Assert.Contains("0 Alice@Edge.Test alice@mbox.edge.test", found);
         Assert.Contains("1 team@edge.test alice@mbox.edge.test,bob@mbox.edge.test", found);
         Assert.Contains("6 moved@edge.test carol@mbox.edge.test", found);
+    }
+
+    [Fact]
+    public async Task Tls_connections_find_what_postfix_finds_and_refuse_a_server_they_cannot_trust()
+    {
+        string postmap = Peer.Require("postmap", "postfix");
+        using var directory = new TempDirectory();
+        using RSA key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        // OpenLDAP's library checks the name it finds for the server's address, which may be the machine's own.
+        names.AddDnsName(System.Net.Dns.GetHostName());
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        using X509Certificate2 certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        directory.Write("server.pem", certificate.ExportCertificatePem());
+        directory.Write("server.key", key.ExportPkcs8PrivateKeyPem());
+        using RSA otherKey = RSA.Create(2048);
+        using X509Certificate2 other = new CertificateRequest("CN=other", otherKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        directory.Write("other.pem", other.ExportCertificatePem());
+        await using SlapdServer slapd = await SlapdServer.StartAsync(Directory, (directory.File("server.pem"), directory.File("server.key")));
+        directory.Write("main.cf", "");
+        string Query = "search_base = ou=people,dc=edge,dc=test\nversion = 3\nbind = no\nquery_filter = (mailLocalAddress=%s)\nresult_attribute = mailRoutingAddress\n";
+        (string Name, string Cf, string? Expected)[] cases =
+        [
+            ("start_tls", $"server_host = ldap://localhost:{slapd.Port}\nstart_tls = yes\ntls_require_cert = yes\ntls_ca_cert_file = {directory.File("server.pem")}\n", "alice@mbox.edge.test\n"),
+            ("ldaps", $"server_host = ldaps://localhost:{slapd.TlsPort}\ntls_require_cert = yes\ntls_ca_cert_file = {directory.File("server.pem")}\n", "alice@mbox.edge.test\n"),
+            ("unchecked", $"server_host = ldaps://localhost:{slapd.TlsPort}\ntls_require_cert = no\n", "alice@mbox.edge.test\n"),
+            ("untrusted", $"server_host = ldap://localhost:{slapd.Port}\nstart_tls = yes\ntls_require_cert = yes\ntls_ca_cert_file = {directory.File("other.pem")}\n", null),
+        ];
+        foreach ((string name, string cf, string? expected) in cases)
+        {
+            directory.Write($"{name}.cf", cf + Query);
+            string map = $"ldap:{directory.File($"{name}.cf")}";
+            var stdout = new StringWriter();
+            int exit = PostmapCommand.Run("postmap", ["-c", directory.Path, "-q", "alice@edge.test", map], TextReader.Null, stdout, new StringWriter());
+            using var process = Process.Start(new ProcessStartInfo(postmap, ["-c", directory.Path, "-q", "alice@edge.test", map])
+                { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            string postfix = await process.StandardOutput.ReadToEndAsync();
+            string why = await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True((process.ExitCode, postfix) == (exit, stdout.ToString().Replace("\r\n", "\n")),
+                $"{name}: postfix {process.ExitCode} \"{postfix.Trim()}\" ({why.Trim()}), edge {exit} \"{stdout.ToString().Trim()}\"");
+            Assert.Equal((name, expected ?? ""), (name, postfix));
+        }
     }
 
     [Fact]

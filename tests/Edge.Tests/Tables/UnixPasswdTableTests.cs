@@ -1,5 +1,5 @@
-using Edge.Tests.Support;
 using Edge.Tables;
+using Edge.Tests.Support;
 
 namespace Edge.Tests.Tables;
 

@@ -1,6 +1,6 @@
 using Edge.Dns;
-using Edge.Tables.Remote;
 using Edge.Restrictions.Policy.Store;
+using Edge.Tables.Remote;
 
 namespace Edge.Restrictions.Policy;
 

@@ -1,9 +1,9 @@
-using Edge.Tables.Remote;
 using System.Net;
 using Edge.Config;
 using Edge.Logging;
 using Edge.Net;
 using Edge.Tables;
+using Edge.Tables.Remote;
 
 namespace Edge.Smtp.Screen;
 
@@ -74,7 +74,7 @@ internal sealed class ScreenAccessList
         {
             value = table.Lookup(address);
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or InvalidOperationException or TableLookupException)
         {
             MailLog.Warning($"postscreen_access_list: table lookup error for {address} ({e.Message}) -- ignoring the remainder of this access list", "postscreen");
             return (ScreenVerdict.Dunno, true);

@@ -1,4 +1,3 @@
-using Edge.Tables.Remote;
 using System.Net;
 using System.Net.Sockets;
 using Edge.Config;
@@ -6,6 +5,7 @@ using Edge.Dns;
 using Edge.Logging;
 using Edge.Restrictions;
 using Edge.Tables;
+using Edge.Tables.Remote;
 
 namespace Edge.Smtp.Screen;
 

@@ -1,8 +1,8 @@
-using Edge.Tables.Remote;
 using System.Net;
 using Edge.Config;
 using Edge.Mail;
 using Edge.Tables;
+using Edge.Tables.Remote;
 
 namespace Edge.Smtp.Session;
 

@@ -1,5 +1,5 @@
-using System.Text;
 using System.Buffers;
+using System.Text;
 using System.Text.Unicode;
 using Edge.Logging;
 using Edge.Metrics;

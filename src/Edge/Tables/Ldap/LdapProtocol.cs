@@ -66,6 +66,30 @@ internal static class LdapProtocol
         }
     }
 
+    /// <summary>The StartTLS extended operation (RFC 4511 section 4.14): TLS begins once the server says yes.</summary>
+    /// <exception cref="LdapResultException">The server refused.</exception>
+    public static async Task StartTlsAsync(TableConnection connection, CancellationToken cancellationToken)
+    {
+        int id = NextId();
+        var ber = new BerWriter();
+        ber.Begin(0x30).Integer(id).Begin(0x77).String("1.3.6.1.4.1.1466.20037", 0x80).End().End();
+        await connection.WriteAsync(ber.ToArray(), cancellationToken);
+        while (true)
+        {
+            (int messageId, byte op, byte[] message) = await ReadAsync(connection, cancellationToken);
+            if (messageId != id || op != 0x78)
+            {
+                continue;
+            }
+            (int code, string text, _) = Result(message);
+            if (code != Success)
+            {
+                throw new LdapResultException(code, text);
+            }
+            return;
+        }
+    }
+
     public static async Task<LdapSearchResult> SearchAsync(TableConnection connection, LdapSearch search, CancellationToken cancellationToken)
     {
         int id = NextId();

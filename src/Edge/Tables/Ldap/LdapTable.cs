@@ -24,25 +24,31 @@ internal sealed class LdapTable : RemoteTable
         "server_host", "server_port", "search_base", "query_filter", "result_format", "result_filter", "domain", "result_attribute",
         "special_result_attribute", "terminal_result_attribute", "leaf_result_attribute", "scope", "bind", "bind_dn", "bind_pw",
         "version", "timeout", "recursion_limit", "expansion_limit", "size_limit", "dereference", "chase_referrals",
-        "start_tls", "cache", "cache_expiry", "cache_size", "debuglevel",
+        "start_tls", "tls_require_cert", "tls_ca_cert_file", "tls_ca_cert_dir", "tls_cert", "tls_key", "tls_cipher_suite", "tls_random_file",
+        "cache", "cache_expiry", "cache_size", "debuglevel",
     ];
 
     private readonly LdapSettings _settings;
     private readonly QueryTemplates _templates;
     private readonly DomainFilter? _domains;
+    private readonly LdapTlsClient _tls;
     private readonly TableConnections[] _servers;
 
     /// <summary>The servers referrals lead to, by host and port.</summary>
     private readonly ConcurrentDictionary<string, TableConnections> _referred = new(StringComparer.OrdinalIgnoreCase);
 
     private LdapTable(string reference, RemoteTableSettings settings, LdapSettings ldap, QueryTemplates templates, DomainFilter? domains,
-        EndPoint[] servers) : base(reference, settings)
+        LdapTlsClient tls, (LdapServer Server, EndPoint Endpoint)[] servers) : base(reference, settings)
     {
         _settings = ldap;
         _templates = templates;
         _domains = domains;
-        _servers = [.. servers.Select(server => new TableConnections(server, settings.ConnectionLimit, BindAsync))];
+        _tls = tls;
+        _servers = [.. servers.Select(s => Connections(s.Server, s.Endpoint))];
     }
+
+    private TableConnections Connections(LdapServer server, EndPoint endpoint) =>
+        new(endpoint, Settings.ConnectionLimit, (stream, token) => _tls.SecureAsync(server, stream, token), BindAsync);
 
     /// <exception cref="TableException">The file is wrong, or asks for what Edge does not implement.</exception>
     public static LdapTable Open(string reference, string name, RemoteTableSettings settings)
@@ -51,16 +57,16 @@ internal sealed class LdapTable : RemoteTable
         LdapSettings ldap = LdapSettings.From(file);
         string resultFormat = file.Get("result_format") ?? file.Get("result_filter", "%s");
         QueryTemplates templates = QueryTemplates.Parse(file, reference, [("search_base", ldap.SearchBase), ("query_filter", ldap.Filter)], resultFormat);
-        var servers = new List<EndPoint>();
-        foreach (string server in ldap.Servers)
+        var servers = new List<(LdapServer, EndPoint)>();
+        foreach (LdapServer server in ldap.Servers)
         {
-            servers.Add(Endpoint(server, ldap.Port) ?? throw file.Error("server_host", $"\"{server}\" is not host or host:port"));
+            servers.Add((server, Endpoint(server) ?? throw file.Error("server_host", $"\"{server.Host}\" is not a host name or address")));
         }
-        return new LdapTable(reference, settings, ldap, templates, DomainFilter.Parse(file, settings), [.. servers]);
+        return new LdapTable(reference, settings, ldap, templates, DomainFilter.Parse(file, settings), new LdapTlsClient(ldap.Tls, file), [.. servers]);
     }
 
-    private static EndPoint? Endpoint(string server, int port) =>
-        ServiceEndpoint.Parse(server.Contains(':') && !server.StartsWith('[') || server.Contains("]:") ? server : $"{server}:{port}", "/");
+    private static EndPoint? Endpoint(LdapServer server) =>
+        ServiceEndpoint.Parse(server.Host.Contains(':') ? $"[{server.Host}]:{server.Port}" : $"{server.Host}:{server.Port}", "/");
 
     protected override async Task<string?> QueryAsync(string key, CancellationToken cancellationToken)
     {
@@ -135,12 +141,13 @@ internal sealed class LdapTable : RemoteTable
     /// <summary>The search continued where a referral points (RFC 4511 section 4.5.3), once: a referral there is not followed.</summary>
     private async Task<LdapSearchResult?> ReferredAsync(string url, LdapSearch search, CancellationToken cancellationToken)
     {
-        if (!LdapUrl.TryParse(url, out LdapUrl? target) || target.Host.Length == 0 || Endpoint(target.Host, 389) is not { } endpoint)
+        if (!LdapUrl.TryParse(url, out LdapUrl? target) || target.Host.Length == 0 || ReferredServer(url, target.Host) is not { } referred
+            || Endpoint(referred) is not { } endpoint)
         {
             MailLog.Warning($"{Reference}: referral {url} cannot be followed");
             return null;
         }
-        TableConnections server = _referred.GetOrAdd(target.Host, _ => new TableConnections(endpoint, Settings.ConnectionLimit, BindAsync));
+        TableConnections server = _referred.GetOrAdd(url[..(url.IndexOf('/', 8) is > 0 and var slash ? slash : url.Length)], _ => Connections(referred, endpoint));
         LdapSearch there = search with
         {
             Base = target.Dn.Length > 0 ? target.Dn : search.Base,
@@ -149,6 +156,18 @@ internal sealed class LdapTable : RemoteTable
         LdapSearchResult result = await server.UseAsync(connection => LdapProtocol.SearchAsync(connection, there, cancellationToken), cancellationToken);
         return result.ResultCode == LdapProtocol.Success ? result
             : throw Failed($"Search error {result.ResultCode} at referral {url}: {LdapResultException.Name(result.ResultCode)}");
+    }
+
+    /// <summary>The server a referral's URL names: host[:port], ldaps:// for TLS from the start.</summary>
+    private static LdapServer? ReferredServer(string url, string host)
+    {
+        bool tls = url.StartsWith("ldaps://", StringComparison.OrdinalIgnoreCase);
+        int colon = host.LastIndexOf(':');
+        if (colon <= 0 || host.EndsWith(']'))
+        {
+            return new LdapServer(host.Trim('[', ']'), tls ? 636 : 389, tls);
+        }
+        return int.TryParse(host[(colon + 1)..], out int port) ? new LdapServer(host[..colon].Trim('[', ']'), port, tls) : null;
     }
 
     /// <summary>A new connection binds first, when bind = yes.</summary>
@@ -164,7 +183,7 @@ internal sealed class LdapTable : RemoteTable
         }
         catch (LdapResultException e)
         {
-            throw Failed($"Unable to bind to server {string.Join(' ', _settings.Servers)} with dn {_settings.BindDn}: {e.Message}");
+            throw Failed($"Unable to bind to server {string.Join(' ', _settings.Servers.Select(s => $"{s.Host}:{s.Port}"))} with dn {_settings.BindDn}: {e.Message}");
         }
     }
 

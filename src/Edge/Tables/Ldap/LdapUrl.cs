@@ -11,11 +11,13 @@ internal sealed record LdapUrl(string Host, string Dn, string[] Attributes, Sear
     public static bool TryParse(string value, [NotNullWhen(true)] out LdapUrl? url)
     {
         url = null;
-        if (!value.StartsWith("ldap://", StringComparison.OrdinalIgnoreCase))
+        int start = value.StartsWith("ldap://", StringComparison.OrdinalIgnoreCase) ? 7
+            : value.StartsWith("ldaps://", StringComparison.OrdinalIgnoreCase) ? 8 : 0;
+        if (start == 0)
         {
             return false;
         }
-        int slash = value.IndexOf('/', 7);
+        int slash = value.IndexOf('/', start);
         string[] parts = slash < 0 ? [""] : value[(slash + 1)..].Split('?');
         SearchScope? scope = (parts.Length > 2 ? parts[2].ToLowerInvariant() : "") switch
         {
@@ -30,7 +32,7 @@ internal sealed record LdapUrl(string Host, string Dn, string[] Attributes, Sear
         }
         string[] attributes = parts.Length > 1 ? parts[1].Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
         string filter = parts.Length > 3 && parts[3].Length > 0 ? Uri.UnescapeDataString(parts[3]) : "(objectClass=*)";
-        url = new LdapUrl(slash < 0 ? value[7..] : value[7..slash], Uri.UnescapeDataString(parts[0]), attributes, scope.Value, filter);
+        url = new LdapUrl(slash < 0 ? value[start..] : value[start..slash], Uri.UnescapeDataString(parts[0]), attributes, scope.Value, filter);
         return true;
     }
 }

@@ -8,8 +8,10 @@ namespace Edge.Tables.Remote;
 /// The connections of one table to its server: kept for the next lookup while fresh, at most
 /// edge_table_connection_limit at once (a lookup past it waits for one to come back).
 /// </summary>
+/// <param name="secure">What a new connection's stream becomes before anything is said on it (TLS).</param>
 /// <param name="opened">What a new connection does before its first use (an LDAP bind).</param>
-internal sealed class TableConnections(EndPoint endpoint, int limit, Func<TableConnection, CancellationToken, Task>? opened = null)
+internal sealed class TableConnections(EndPoint endpoint, int limit, Func<Stream, CancellationToken, Task<Stream>>? secure = null,
+    Func<TableConnection, CancellationToken, Task>? opened = null)
 {
     private readonly ConcurrentBag<TableConnection> _idle = [];
     private readonly SemaphoreSlim _slots = new(limit, limit);
@@ -31,7 +33,17 @@ internal sealed class TableConnections(EndPoint endpoint, int limit, Func<TableC
                 {
                     if (connection is null)
                     {
-                        connection = new TableConnection(await ServiceEndpoint.ConnectAsync(endpoint, cancellationToken));
+                        Stream stream = await ServiceEndpoint.ConnectAsync(endpoint, cancellationToken);
+                        try
+                        {
+                            stream = secure is null ? stream : await secure(stream, cancellationToken);
+                        }
+                        catch
+                        {
+                            await stream.DisposeAsync();
+                            throw;
+                        }
+                        connection = new TableConnection(stream);
                         if (opened is not null)
                         {
                             await opened(connection, cancellationToken);
