@@ -16,7 +16,6 @@ using Edge.Smtp.Data;
 using Edge.Smtp.Session;
 using Edge.Smtp.Tls;
 using Edge.Tables;
-using Edge.Tables.Remote;
 
 namespace Edge.Hosting;
 

@@ -121,24 +121,8 @@ internal static class AccessResult
             MailLog.Warning($"access table entry \"{action} {text}\" requires user@domain target");
             return Decision.Dunno;
         }
-        string name = subject switch
-        {
-            Subject.Client => c.Client.NamAddr,
-            Subject.Helo => c.Helo ?? "",
-            Subject.Sender => c.SenderText,
-            Subject.Etrn => c.EtrnDomain ?? "",
-            _ => c.RecipientText,
-        };
-        string what = subject switch
-        {
-            Subject.Client => "Client host",
-            Subject.Helo => "Helo command",
-            Subject.Sender => "Sender address",
-            Subject.Data => "Data command",
-            Subject.EndOfData => "End-of-data",
-            Subject.Etrn => "Etrn command",
-            _ => "Recipient address",
-        };
+        string name = RestrictionEvaluator.ReplyName(subject, c);
+        string what = RestrictionEvaluator.ReplyClass(subject);
         string detail = upper is "FILTER" or "REDIRECT" or "BCC" ? $"triggers {upper} {text}" : text.Length > 0 ? text : $"triggers {upper} action";
         LogWhatsup(upper.ToLowerInvariant(), subject, c, $"<{name}>: {what} {detail}");
         return upper switch

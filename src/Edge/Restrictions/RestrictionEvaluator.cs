@@ -349,22 +349,23 @@ internal static class RestrictionEvaluator
         addressClass is AddressClass.Local or AddressClass.VirtualAlias or AddressClass.VirtualMailbox;
 
     /// <summary>Postfix's reply for a restriction that rejects: "554 5.7.1 &lt;name&gt;: Sender address rejected: text".</summary>
-    internal static Decision Reject(int code, string dsn, Subject subject, scoped in CheckContext c, string text)
-    {
-        string what = subject switch
-        {
-            Subject.Client => "Client host",
-            Subject.Helo => "Helo command",
-            Subject.Sender => "Sender address",
-            Subject.Data => "Data command",
-            Subject.EndOfData => "End-of-data",
-            Subject.Etrn => "Etrn command",
-            _ => "Recipient address",
-        };
-        return Decision.Reject(code, dsn, $"<{ReplyName(subject, c)}>: {what} rejected: {text}");
-    }
+    internal static Decision Reject(int code, string dsn, Subject subject, scoped in CheckContext c, string text) =>
+        Decision.Reject(code, dsn, $"<{ReplyName(subject, c)}>: {ReplyClass(subject)} rejected: {text}");
 
-    private static string ReplyName(Subject subject, scoped in CheckContext c) => subject switch
+    /// <summary>What Postfix's replies call the subject: "Client host", "Sender address" …</summary>
+    internal static string ReplyClass(Subject subject) => subject switch
+    {
+        Subject.Client => "Client host",
+        Subject.Helo => "Helo command",
+        Subject.Sender => "Sender address",
+        Subject.Data => "Data command",
+        Subject.EndOfData => "End-of-data",
+        Subject.Etrn => "Etrn command",
+        _ => "Recipient address",
+    };
+
+    /// <summary>The name in a reply's angle brackets: the client's name[address], the HELO name, an address …</summary>
+    internal static string ReplyName(Subject subject, scoped in CheckContext c) => subject switch
     {
         Subject.Client => c.Client.NamAddr,
         Subject.Helo => c.Helo ?? "",

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Edge.Cli;
 using Edge.Tests.Support;
 using Microsoft.Data.Sqlite;
 
@@ -66,35 +64,16 @@ public class SqlTableTests
 
     private static async Task CompareAsync(string type, TempDirectory directory, string connection)
     {
-        string postmap = Peer.Require("postmap", "postfix");
         Assert.True(File.Exists($"/usr/lib/postfix/postfix-{type}.so"), $"apt-get install postfix-{type} (.ci/run does this)");
         directory.Write("main.cf", "");
-        var differences = new List<string>();
-        var found = new List<string>();
+        var maps = new List<(string, string)>();
         for (int i = 0; i < Queries.Length; i++)
         {
             string cf = directory.File($"{type}{i}.cf");
             File.WriteAllText(cf, $"{connection}\n{Queries[i]}\n");
-            string map = $"{type}:{cf}";
-            foreach (string key in Keys)
-            {
-                var stdout = new StringWriter();
-                int exit = PostmapCommand.Run("postmap", ["-c", directory.Path, "-q", key, map], TextReader.Null, stdout, new StringWriter());
-                using var process = Process.Start(new ProcessStartInfo(postmap, ["-c", directory.Path, "-q", key, map])
-                    { RedirectStandardOutput = true, RedirectStandardError = true })!;
-                string expected = await process.StandardOutput.ReadToEndAsync();
-                await process.StandardError.ReadToEndAsync();
-                await process.WaitForExitAsync();
-                if (exit == 0)
-                {
-                    found.Add($"{i} {key} {stdout.ToString().Trim()}");
-                }
-                if ((process.ExitCode, expected) != (exit, stdout.ToString().Replace("\r\n", "\n")))
-                {
-                    differences.Add($"{Queries[i].Replace('\n', ' ')} / {key}: postfix {process.ExitCode} \"{expected.Trim()}\", edge {exit} \"{stdout.ToString().Trim()}\"");
-                }
-            }
+            maps.Add(($"{i}", $"{type}:{cf}"));
         }
+        (List<string> differences, List<string> found) = await PostmapQuery.CompareAsync(directory.Path, maps, Keys);
         Assert.True(differences.Count == 0, string.Join('\n', differences));
         // The database answered (the same failure on both sides would compare equal too).
         Assert.Contains("0 ALICE@Example.com alice@mbox.example", found);

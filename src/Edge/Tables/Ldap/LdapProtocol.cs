@@ -50,10 +50,17 @@ internal static class LdapProtocol
         var ber = new BerWriter();
         ber.Begin(0x30).Integer(id).Begin(0x60).Integer(version).String(dn).String(password, 0x80).End().End();
         await connection.WriteAsync(ber.ToArray(), cancellationToken);
+        await ExpectSuccessAsync(connection, id, 0x61, cancellationToken);
+    }
+
+    /// <summary>Waits for the answer <paramref name="op"/> to message <paramref name="id"/>, which must say success.</summary>
+    /// <exception cref="LdapResultException">It does not.</exception>
+    private static async Task ExpectSuccessAsync(TableConnection connection, int id, byte op, CancellationToken cancellationToken)
+    {
         while (true)
         {
-            (int messageId, byte op, byte[] message) = await ReadAsync(connection, cancellationToken);
-            if (messageId != id || op != 0x61)
+            (int messageId, byte answer, byte[] message) = await ReadAsync(connection, cancellationToken);
+            if (messageId != id || answer != op)
             {
                 continue;
             }
@@ -74,20 +81,7 @@ internal static class LdapProtocol
         var ber = new BerWriter();
         ber.Begin(0x30).Integer(id).Begin(0x77).String("1.3.6.1.4.1.1466.20037", 0x80).End().End();
         await connection.WriteAsync(ber.ToArray(), cancellationToken);
-        while (true)
-        {
-            (int messageId, byte op, byte[] message) = await ReadAsync(connection, cancellationToken);
-            if (messageId != id || op != 0x78)
-            {
-                continue;
-            }
-            (int code, string text, _) = Result(message);
-            if (code != Success)
-            {
-                throw new LdapResultException(code, text);
-            }
-            return;
-        }
+        await ExpectSuccessAsync(connection, id, 0x78, cancellationToken);
     }
 
     public static async Task<LdapSearchResult> SearchAsync(TableConnection connection, LdapSearch search, CancellationToken cancellationToken)
