@@ -105,7 +105,8 @@ public class PostconfEditTests
         string types = Run(config, "-m").Out;
         Assert.Contains("\npcre\n", types);
         Assert.Contains("\ncidr\n", types);
-        Assert.DoesNotContain("ldap", types);
+        Assert.Contains("\nldap\n", types);
+        Assert.DoesNotContain("environ", types);
         Assert.Equal("dovecot\n", Run(config, "-a").Out);
         Assert.Equal("flock\n", Run(config, "-l").Out);
     }

@@ -65,7 +65,9 @@ public class TransportResolverTests
     }
 
     [Theory]
-    [InlineData("ldap:/etc/postfix/ldap-transport.cf", "table type \"ldap\" is not supported yet")]
+    [InlineData("environ:transport", "table type \"environ\" is not supported yet")]
+    [InlineData("ldap:/nonexistent/ldap-transport.cf", "/nonexistent/ldap-transport.cf: cannot read")]
+    [InlineData("pgsql:relative.cf", "expected the absolute path of a configuration file")]
     [InlineData("hash:/nonexistent/transport", "/nonexistent/transport")]
     [InlineData("inline:{ novalue }", "expected key=value")]
     [InlineData("texthash:/no/such/file", "/no/such/file")]
