@@ -59,6 +59,20 @@ internal sealed class VirtualTransport : ITransport
     [UnsupportedOSPlatform("windows")]
     private async Task<DeliveryResult> DeliverOneAsync(DeliveryJob job, int recipient, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await DeliverFoundAsync(job, recipient, cancellationToken);
+        }
+        catch (TableLookupException e)
+        {
+            // This recipient waits; the others of the job keep what happened to them.
+            return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", e.Message, Relay);
+        }
+    }
+
+    [UnsupportedOSPlatform("windows")]
+    private async Task<DeliveryResult> DeliverFoundAsync(DeliveryJob job, int recipient, CancellationToken cancellationToken)
+    {
         QueuedMessage message = job.Message;
         string address = message.Recipients[recipient].Address;
         string? mailbox = Find(_mailboxes, address);

@@ -143,6 +143,40 @@ public class SocketmapTableTests
     }
 
     [Fact]
+    public async Task A_domain_list_that_fails_at_bdat_refuses_the_chunk_without_reading_it_as_commands()
+    {
+        await using var server = new SocketmapServer { Answer = _ => "OK relay" };
+        await using EdgeInstance edge = await EdgeInstance.StartAsync($"""
+            relay_domains = socketmap:inet:127.0.0.1:{server.Port}:domains
+            smtpd_data_restrictions = reject_unauth_pipelining
+            edge_table_cache_time = 0
+            edge_table_negative_cache_time = 0
+            """);
+        await using SmtpConnection c = await edge.ConnectAsync();
+        Assert.StartsWith("250", await c.CommandAsync("EHLO client.example"));
+        Assert.StartsWith("250 ", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
+        Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<user@relay.example>"));
+        // The directory stops answering between RCPT TO and the message.
+        server.Answer = _ => "TEMP down";
+        Assert.Equal("451 4.3.0 <user@relay.example>: Temporary lookup failure", await c.BdatAsync("MAIL FROM:<smuggled@example.org>\r\n", last: true));
+        Assert.Equal("250 2.0.0 Ok", await c.CommandAsync("NOOP"));
+        Assert.Empty(await edge.Queue.ListAsync());
+    }
+
+    [Fact]
+    public async Task A_rewrite_client_table_that_fails_after_354_leaves_the_headers_alone()
+    {
+        await using var server = new SocketmapServer { Answer = _ => "TEMP down" };
+        await using EdgeInstance edge = await EdgeInstance.StartAsync(
+            $"local_header_rewrite_clients = socketmap:inet:127.0.0.1:{server.Port}:clients");
+        await using SmtpConnection c = await edge.ConnectAsync();
+        await c.EnvelopeAsync(to: "user@edge.test");
+        Assert.StartsWith("354", await c.CommandAsync("DATA"));
+        Assert.StartsWith("250 2.0.0 Ok: queued as ", await c.CommandAsync("From: someone\r\nSubject: hello\r\n\r\ntext\r\n."));
+        Assert.Single(await edge.Queue.ListAsync());
+    }
+
+    [Fact]
     public async Task Postmap_asks_the_server_as_postfixs_postmap_does()
     {
         await using var server = new SocketmapServer

@@ -71,6 +71,7 @@ internal static class Replies
     public static ReadOnlySpan<byte> XclientExpected => "501 5.5.4 Error: attribute=value expected"u8;
     public static ReadOnlySpan<byte> QueueWriteError => "451 4.3.0 Error: queue file write error"u8;
     public static ReadOnlySpan<byte> TemporaryLookupFailure => "451 4.3.0 Error: temporary lookup failure"u8;
+    public static ReadOnlySpan<byte> TemporaryLookupFailureClosing => "421 4.3.0 Error: temporary lookup failure; closing connection"u8;
     public static ReadOnlySpan<byte> AliasExpansionError => "451 4.3.0 Error: virtual alias expansion failed, try again later"u8;
     public static ReadOnlySpan<byte> InsufficientStorage => "452 4.3.1 Insufficient system storage"u8;
 

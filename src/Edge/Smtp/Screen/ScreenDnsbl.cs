@@ -149,7 +149,21 @@ internal sealed class ScreenDnsbl
         }
         long seconds = score > 0 ? failTtl : passTtl;
         TimeSpan lifetime = TimeSpan.FromSeconds(Math.Clamp(seconds, (long)MinTtl.TotalSeconds, (long)Math.Max(MinTtl.TotalSeconds, MaxTtl.TotalSeconds)));
-        return new DnsblScore(score, name is null ? null : (_replyMap?.Lookup(name) ?? name), lifetime);
+        return new DnsblScore(score, name is null ? null : ReplyName(name), lifetime);
+    }
+
+    /// <summary>What postscreen_dnsbl_reply_map says the site is called in the reply; the site's own name when it cannot say.</summary>
+    private string ReplyName(string site)
+    {
+        try
+        {
+            return _replyMap?.Lookup(site) ?? site;
+        }
+        catch (TableLookupException e)
+        {
+            MailLog.Warning($"postscreen_dnsbl_reply_map: {e.Message}", "postscreen");
+            return site;
+        }
     }
 
     /// <summary>Postfix's rule: a new lifetime replaces one not yet known (negative) or a longer one.</summary>

@@ -81,9 +81,18 @@ internal sealed class HeaderRewriteClients
         string key = client.ToString();
         foreach (ILookupTable table in _tables)
         {
-            if (table.Lookup(key) is not null)
+            try
             {
-                return true;
+                if (table.Lookup(key) is not null)
+                {
+                    return true;
+                }
+            }
+            catch (TableLookupException e)
+            {
+                // Asked once the client was told to send its message: the headers stay as the client wrote them.
+                Logging.MailLog.Warning($"local_header_rewrite_clients: {e.Message}: {key} is taken as a remote client");
+                return false;
             }
         }
         return false;

@@ -72,8 +72,15 @@ internal sealed partial class SmtpSession
             catch (TableLookupException)
             {
                 // A table asked outside the restrictions (mydestination, relay_domains …) could not answer: the
-                // command is refused for now, as Postfix refuses one whose address it cannot resolve.
+                // command is refused for now, as Postfix refuses one whose address it cannot resolve. After DATA or
+                // BDAT the client may already be sending content, which must never be read as commands: the session ends.
                 _errors++;
+                if (VerbParser.Parse(command.Trim(" \t"u8), out _) is SmtpVerb.Data or SmtpVerb.Bdat || _mode != Mode.Command)
+                {
+                    Reply.Line(Replies.TemporaryLookupFailureClosing);
+                    _closeReason = "temporary lookup failure";
+                    return Step.Close;
+                }
                 Reply.Line(Replies.TemporaryLookupFailure);
                 step = Step.NeedInput;
             }

@@ -265,8 +265,20 @@ internal sealed partial class SmtpSession
         ReadOnlySpan<byte> recipient = afterRecipients && _envelope.RecipientCount == 1 ? _envelope[_envelope.Recipients[0].Address] : default;
         ReadOnlySpan<byte> sender = subject == Subject.Sender ? _candidateSender : _envelope[_envelope.Sender];
         string? helo = subject == Subject.Helo ? _candidateHelo : _helo;
-        var context = new CheckContext(_peer, _clientInMynetworks, helo, sender, recipient,
-            recipient.IsEmpty ? new Resolution(AddressClass.Default, false) : _s.Classifier.Resolve(recipient), _dnsChecks,
+        Resolution resolution;
+        try
+        {
+            resolution = recipient.IsEmpty ? new Resolution(AddressClass.Default, false) : _s.Classifier.Resolve(recipient);
+        }
+        catch (TableLookupException)
+        {
+            // The recipient's address class cannot be known now: the stage is refused for now, as Postfix does when
+            // trivial-rewrite cannot resolve an address.
+            string reply = $"451 4.3.0 <{Printable.Text(recipient)}>: Temporary lookup failure";
+            LogReject(command, reply, Printable.Text(recipient), null, helo, null);
+            return reply;
+        }
+        var context = new CheckContext(_peer, _clientInMynetworks, helo, sender, recipient, resolution, _dnsChecks,
             _s.Classifier, _policyAnswers, this, tables: _tableAnswers);
         Decision decision = subject switch
         {

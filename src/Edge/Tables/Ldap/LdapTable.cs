@@ -14,8 +14,8 @@ namespace Edge.Tables.Ldap;
 /// RFC 2254 and RFC 2253 want, dereference, size_limit, timeout), the answer (result_attribute values through
 /// result_format; special_result_attribute DNs and LDAP URLs followed up to recursion_limit deep;
 /// terminal_result_attribute and leaf_result_attribute; expansion_limit), and the session (a simple bind with
-/// bind_dn and bind_pw or none, version, chase_referrals). Connections are pooled and bound once each. TLS (ldaps:,
-/// start_tls) and SASL binds are not implemented yet: start-up refuses them.
+/// bind_dn and bind_pw or none, version, chase_referrals) with TLS (<see cref="LdapTlsClient"/>). Connections are
+/// pooled and bound once each. SASL binds and ldapi: are not implemented yet: start-up refuses them.
 /// </summary>
 internal sealed class LdapTable : RemoteTable
 {
@@ -57,6 +57,15 @@ internal sealed class LdapTable : RemoteTable
         LdapSettings ldap = LdapSettings.From(file);
         string resultFormat = file.Get("result_format") ?? file.Get("result_filter", "%s");
         QueryTemplates templates = QueryTemplates.Parse(file, reference, [("search_base", ldap.SearchBase), ("query_filter", ldap.Filter)], resultFormat);
+        try
+        {
+            // A filter that cannot parse fails at start-up, not at every lookup: tried with a key that has every part a query may ask for.
+            LdapFilter.Write(new BerWriter(), templates.Query("user@a.b.c.d.e.f.g.h.example", Rfc2254Quote, 1) ?? "(objectClass=*)");
+        }
+        catch (FormatException e)
+        {
+            throw file.Error("query_filter", e.Message);
+        }
         var servers = new List<(LdapServer, EndPoint)>();
         foreach (LdapServer server in ldap.Servers)
         {

@@ -97,7 +97,11 @@ internal sealed class LdapTlsClient
         custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         if (chain is not null)
         {
-            custom.ChainPolicy.ExtraStore.AddRange(chain.ChainPolicy.ExtraStore);
+            // The intermediate certificates the server sent.
+            foreach (X509ChainElement element in chain.ChainElements.Skip(1))
+            {
+                custom.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
         }
         return custom.Build(new X509Certificate2(certificate));
     }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Edge.Logging;
 
 namespace Edge.Tables.Remote;
@@ -49,8 +47,10 @@ internal abstract class RemoteTable(string reference, RemoteTableSettings settin
         {
             throw Failed($"no answer within {Settings.Timeout.TotalSeconds}s");
         }
-        catch (Exception e) when (e is IOException or SocketException or ProtocolViolationException)
+        catch (Exception e) when (e is not (TableLookupException or OperationCanceledException))
         {
+            // Whatever a client library throws (a socket's error, a reply it cannot read, a value it cannot convert) is
+            // a lookup that could not be answered.
             throw Failed(e.Message);
         }
         _cache.Add(key, value);

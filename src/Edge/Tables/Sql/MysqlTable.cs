@@ -16,6 +16,11 @@ internal sealed class MysqlTable : SqlTable
     private readonly MySqlDataSource _source;
     private readonly bool _requireResultSet;
 
+    /// <summary>Whether the server takes a backslash in a string literally (sql_mode NO_BACKSLASH_ESCAPES), as last asked; asked again a minute on.</summary>
+    private BackslashMode? _backslashes;
+
+    private sealed record BackslashMode(bool Literal, long Asked);
+
     private MysqlTable(string reference, TableConfigFile file, RemoteTableSettings settings, MySqlDataSource source)
         : base(reference, file, settings)
     {
@@ -30,7 +35,7 @@ internal sealed class MysqlTable : SqlTable
         string dbname = file.Get("dbname") is { Length: > 0 } db ? db : throw file.Error("dbname", "not set");
         var servers = new List<string>();
         string? socket = null;
-        uint port = 3306;
+        uint? port = null;
         foreach (string host in file.Get("hosts", "localhost").Split([' ', '\t', ',', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries))
         {
             if (host.StartsWith("unix:", StringComparison.Ordinal))
@@ -40,12 +45,17 @@ internal sealed class MysqlTable : SqlTable
             }
             string address = host.StartsWith("inet:", StringComparison.Ordinal) ? host[5..] : host;
             int colon = address.LastIndexOf(':');
-            if (colon > 0 && address.IndexOf(':') == colon && uint.TryParse(address[(colon + 1)..], out uint p))
+            uint given = 3306;
+            if (colon > 0 && address.IndexOf(':') == colon && uint.TryParse(address[(colon + 1)..], out given))
             {
-                // MySqlConnector takes one port for all its servers, as a client library takes a list of names.
-                port = p;
                 address = address[..colon];
             }
+            // MySqlConnector takes one port for all the servers of a connection.
+            if (port is { } other && other != given)
+            {
+                throw file.Error("hosts", "Edge takes one port for all the hosts of a mysql table");
+            }
+            port = given;
             servers.Add(address);
         }
         if (socket is not null && servers.Count > 0)
@@ -55,7 +65,7 @@ internal sealed class MysqlTable : SqlTable
         var connection = new MySqlConnectionStringBuilder
         {
             Server = socket ?? string.Join(',', servers),
-            Port = port,
+            Port = port ?? 3306,
             ConnectionProtocol = socket is null ? MySqlConnectionProtocol.Sockets : MySqlConnectionProtocol.UnixSocket,
             Database = dbname,
             UserID = file.Get("user", ""),
@@ -74,7 +84,8 @@ internal sealed class MysqlTable : SqlTable
         try
         {
             await using MySqlConnection connection = await _source.OpenConnectionAsync(cancellationToken);
-            await using var command = new MySqlCommand(query(Quote), connection);
+            bool literal = await LiteralBackslashesAsync(connection, cancellationToken);
+            await using var command = new MySqlCommand(query(text => literal ? text.Replace("'", "''") : Quote(text)), connection);
             await using MySqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
             if (reader.FieldCount == 0 && _requireResultSet)
             {
@@ -85,7 +96,7 @@ internal sealed class MysqlTable : SqlTable
             {
                 for (int i = 0; i < reader.FieldCount; i++)
                 {
-                    values.Add(reader.IsDBNull(i) ? null : Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture));
+                    values.Add(reader.IsDBNull(i) ? null : Text(reader.GetValue(i)));
                 }
             }
             return values;
@@ -96,7 +107,30 @@ internal sealed class MysqlTable : SqlTable
         }
     }
 
-    /// <summary>As mysql_real_escape_string().</summary>
+    /// <summary>As mysql_real_escape_string() quotes, the server's sql_mode decides whether a backslash escapes.</summary>
+    private async Task<bool> LiteralBackslashesAsync(MySqlConnection connection, CancellationToken cancellationToken)
+    {
+        if (_backslashes is { } known && Environment.TickCount64 - known.Asked < 60_000)
+        {
+            return known.Literal;
+        }
+        await using var command = new MySqlCommand("SELECT @@SESSION.sql_mode", connection);
+        bool literal = (await command.ExecuteScalarAsync(cancellationToken))?.ToString()?.Contains("NO_BACKSLASH_ESCAPES", StringComparison.OrdinalIgnoreCase) ?? false;
+        _backslashes = new BackslashMode(literal, Environment.TickCount64);
+        return literal;
+    }
+
+    /// <summary>A value as MySQL's text protocol gives it (what Postfix's client reads).</summary>
+    private static string Text(object value) => value switch
+    {
+        byte[] bytes => Encoding.UTF8.GetString(bytes),
+        DateTime time => time.ToString(time.TimeOfDay == TimeSpan.Zero && time.Kind == DateTimeKind.Unspecified ? "yyyy-MM-dd" : "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+        bool b => b ? "1" : "0",
+        IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+
+    /// <summary>As mysql_real_escape_string() with backslash escapes on.</summary>
     private static string Quote(string text)
     {
         var quoted = new StringBuilder(text.Length + 8);

@@ -86,6 +86,7 @@ internal sealed class PgsqlTable : SqlTable
     private static string Text(object value) => value switch
     {
         bool b => b ? "t" : "f",
+        byte[] bytes => "\\x" + Convert.ToHexStringLower(bytes),
         IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
