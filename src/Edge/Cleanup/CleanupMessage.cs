@@ -5,6 +5,7 @@ using Edge.Metrics;
 using Edge.Milter;
 using Edge.Queue;
 using Edge.Resolve;
+using Edge.Tables;
 
 namespace Edge.Cleanup;
 
@@ -52,6 +53,7 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     /// </summary>
     public void Begin(CleanupSettings settings, Envelope envelope, Submission submission, long sizeLimit, string? prepend = null)
     {
+        _prefetched = null;
         _settings = settings;
         _envelope = envelope;
         _submission = submission;
@@ -107,6 +109,32 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
 
     public void Write(ReadOnlySpan<byte> content) => _inspector!.Write(content);
 
+    /// <summary>The answers of remote tables fetched for this message's virtual alias expansion; null when none were needed.</summary>
+    private TableAnswers? _prefetched;
+
+    /// <summary>Whether <see cref="PrefetchAsync"/> has anything to do: virtual_alias_maps has a table a server answers.</summary>
+    public bool WaitsForTables => _settings.VirtualAliases.IsRemote;
+
+    /// <summary>
+    /// Fetches, without holding a thread, what the virtual alias expansion of the message's recipients (and of a REDIRECT
+    /// the restrictions saved) will ask of tables a server answers: the session awaits it before <see cref="End"/>.
+    /// </summary>
+    public async ValueTask PrefetchAsync(SavedActions? saved, CancellationToken cancellationToken)
+    {
+        var addresses = new List<string>(_envelope.RecipientCount + 1);
+        foreach (Envelope.Recipient recipient in _envelope.Recipients)
+        {
+            addresses.Add(Encoding.UTF8.GetString(_envelope[recipient.Address]));
+        }
+        if (saved?.Redirect is { } redirect)
+        {
+            addresses.Add(redirect);
+        }
+        var answers = new TableAnswers();
+        await _settings.VirtualAliases.PrefetchAsync(addresses, answers, cancellationToken);
+        _prefetched = answers;
+    }
+
     /// <summary>Content waits for room in the queue log: the session awaits <see cref="DrainAsync"/> before reading on.</summary>
     public bool Backlogged => _writer.Backlogged;
 
@@ -152,6 +180,11 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
         if (verdict.Discard)
         {
             return new CleanupResult(CleanupOutcome.Discarded);
+        }
+        if (reply is null or ['H', ..] && WaitsForTables)
+        {
+            // After the filters, whose changes may have added recipients.
+            await PrefetchAsync(saved, cancellationToken);
         }
         switch (reply?[0])
         {
@@ -252,7 +285,7 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
             }
             _envelope.AddRecipient(Encoding.UTF8.GetBytes(rewritten), default, DsnNotify.Never);
         }
-        if (_settings.VirtualAliases.Expand(_envelope) is { } aliasError)
+        if (_settings.VirtualAliases.Expand(_envelope, _prefetched) is { } aliasError)
         {
             MailLog.Warning($"{_envelope.Id}: {aliasError} -- message not accepted", "cleanup");
             return new CleanupResult(CleanupOutcome.AliasError);

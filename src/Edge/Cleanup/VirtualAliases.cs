@@ -26,6 +26,59 @@ internal sealed class VirtualAliases
         _expansionLimit = config.GetInt("virtual_alias_expansion_limit");
     }
 
+    /// <inheritdoc cref="TableList.IsRemote"/>
+    public bool IsRemote => _maps.IsRemote;
+
+    /// <summary>
+    /// Fetches into <paramref name="answers"/>, without holding a thread, what expanding <paramref name="addresses"/>
+    /// asks of the tables a server answers, so that <see cref="Expand(Envelope)"/> under them does not wait.
+    /// </summary>
+    public async ValueTask PrefetchAsync(IEnumerable<string> addresses, TableAnswers answers, CancellationToken cancellationToken)
+    {
+        foreach (string address in addresses)
+        {
+            while (Pending(address, answers) is { } pending)
+            {
+                await answers.FetchAsync(pending, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>The lookup expanding <paramref name="address"/> still waits for; null once every answer it needs is there.</summary>
+    private LookupPendingException? Pending(string address, TableAnswers answers)
+    {
+        using TableAnswers.Scope scope = TableAnswers.Enter(answers);
+        try
+        {
+            Expand(address, out _);
+            return null;
+        }
+        catch (LookupPendingException pending)
+        {
+            return pending;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Expand(Envelope)"/> with the answers <paramref name="answers"/> holds (a lookup they lack is made
+    /// waiting, as without them): the expansion changes the envelope only at its end, so it can start again.
+    /// </summary>
+    public string? Expand(Envelope envelope, TableAnswers? answers)
+    {
+        if (answers is not null)
+        {
+            using TableAnswers.Scope scope = TableAnswers.Enter(answers);
+            try
+            {
+                return Expand(envelope);
+            }
+            catch (LookupPendingException)
+            {
+            }
+        }
+        return Expand(envelope);
+    }
+
     /// <summary>
     /// Rewrites the envelope's recipients; null when done (nothing to do costs nothing), otherwise why the
     /// message cannot be accepted now (a table that cannot be read, an expansion past its limits).

@@ -35,6 +35,9 @@ internal sealed class AddressMap
 
     public bool IsEmpty => _maps.IsEmpty;
 
+    /// <inheritdoc cref="TableList.IsRemote"/>
+    public bool IsRemote => _maps.IsRemote;
+
     /// <summary>Why a lookup could not be answered (a table that did not open); null when every table is there.</summary>
     public string? Failure => _maps.Failure;
 

@@ -9,6 +9,8 @@ internal sealed class UnionTable(IReadOnlyList<ILookupTable> tables) : ILookupTa
     /// <summary>As Postfix's dict_union takes its flags from its first table: a union of cidr: tables matches whole strings.</summary>
     public bool IsPattern => tables[0].IsPattern;
 
+    public bool IsRemote => tables.Any(table => table.IsRemote);
+
     public string? Lookup(string key)
     {
         List<string>? found = null;
@@ -30,6 +32,8 @@ internal sealed class UnionTable(IReadOnlyList<ILookupTable> tables) : ILookupTa
 internal sealed class PipeTable(IReadOnlyList<ILookupTable> tables) : ILookupTable
 {
     public bool IsPattern => tables[0].IsPattern;
+
+    public bool IsRemote => tables.Any(table => table.IsRemote);
 
     public string? Lookup(string key)
     {

@@ -20,6 +20,9 @@ internal interface ILookupTable
     /// </summary>
     bool IsPattern => false;
 
+    /// <summary>A server answers it (or one of its members): a lookup may have to wait for the network.</summary>
+    bool IsRemote => false;
+
     /// <summary>The table as it is now: itself, or for a table read again when its file changes, its latest reading.</summary>
     ILookupTable Current => this;
 }

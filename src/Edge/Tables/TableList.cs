@@ -29,6 +29,9 @@ internal sealed class TableList
 
     public bool IsEmpty => _tables.Length == 0;
 
+    /// <summary>Whether a server answers one of the tables: a lookup may have to wait for the network.</summary>
+    public bool IsRemote => _tables.Any(table => table.IsRemote);
+
     /// <summary>
     /// Opens the tables <paramref name="parameter"/> lists. Tables also named in alias_maps are read as aliases(5)
     /// files, since it is newaliases(1), not postmap(1), that would index them for Postfix.

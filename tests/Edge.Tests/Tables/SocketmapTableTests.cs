@@ -176,6 +176,34 @@ public class SocketmapTableTests
         Assert.Single(await edge.Queue.ListAsync());
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("smtpd_milters = inet:127.0.0.1:1\nmilter_default_action = accept")]
+    public async Task Virtual_aliases_a_server_answers_are_expanded_into_the_queue(string more)
+    {
+        await using var server = new SocketmapServer
+        {
+            Answer = request => request switch
+            {
+                "aliases team@edge.test" => "OK alice@edge.test, bob@elsewhere.example",
+                "aliases alice@edge.test" => "OK alice@mbox.example",
+                _ => "NOTFOUND ",
+            },
+        };
+        await using EdgeInstance edge = await EdgeInstance.StartAsync($"""
+            virtual_alias_maps = socketmap:inet:127.0.0.1:{server.Port}:aliases
+            edge_table_cache_time = 0
+            edge_table_negative_cache_time = 0
+            {more}
+            """);
+        await using SmtpConnection c = await edge.ConnectAsync();
+        await c.EnvelopeAsync(to: "team@edge.test");
+        Assert.StartsWith("354", await c.CommandAsync("DATA"));
+        Assert.StartsWith("250 2.0.0 Ok: queued as ", await c.CommandAsync("Subject: hello\r\n\r\ntext\r\n."));
+        (var message, _) = Assert.Single(await edge.Queue.ListAsync());
+        Assert.Equal(["alice@mbox.example", "bob@elsewhere.example"], message.Recipients.Select(r => r.Address).Order());
+    }
+
     [Fact]
     public async Task Postmap_asks_the_server_as_postfixs_postmap_does()
     {

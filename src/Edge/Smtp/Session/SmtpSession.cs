@@ -439,6 +439,11 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                     }
                     else if (_s.Restrictions.EndOfData.IsEmpty || !await RefusedAtEndOfDataAsync())
                     {
+                        if (_cleanup.WaitsForTables && (_milters is null || _milterDiscard))
+                        {
+                            // A directory's answers for the virtual alias expansion come in here, not on this thread in cleanup.
+                            await _cleanup.PrefetchAsync(_saved, _hardStop);
+                        }
                         address = _milters is null || _milterDiscard ? EndMessage() : await EndMessageWithMiltersAsync();
                     }
                     Exception? failure = null;

@@ -20,6 +20,8 @@ internal abstract class RemoteTable(string reference, RemoteTableSettings settin
 
     public virtual bool IsPattern => false;
 
+    public bool IsRemote => true;
+
     public string? Lookup(string key)
     {
         if (TableAnswers.Current is { } answers)
