@@ -31,7 +31,8 @@ public sealed class SlapdServer : IAsyncDisposable
 
     /// <param name="ldif">Entries below dc=edge,dc=test (the suffix's own entry is there already); PORT stands for the server's port.</param>
     /// <param name="certificate">PEM files of the server's certificate and key, for TLS.</param>
-    public static async Task<SlapdServer> StartAsync(string ldif, (string CertFile, string KeyFile)? certificate = null)
+    /// <param name="clientAuthority">A CA's PEM file: with it, TLS clients must show a certificate it issued.</param>
+    public static async Task<SlapdServer> StartAsync(string ldif, (string CertFile, string KeyFile)? certificate = null, string? clientAuthority = null)
     {
         string slapd = Peer.Require("slapd", "slapd");
         var directory = new TempDirectory();
@@ -52,7 +53,8 @@ public sealed class SlapdServer : IAsyncDisposable
             rootdn "{AdminDn}"
             rootpw {AdminPassword}
             directory {directory.File("db")}
-            """ + "\n" + (certificate is { } tls ? $"TLSCertificateFile {tls.CertFile}\nTLSCertificateKeyFile {tls.KeyFile}\n" : ""));
+            """ + "\n" + (certificate is { } tls ? $"TLSCertificateFile {tls.CertFile}\nTLSCertificateKeyFile {tls.KeyFile}\n" : "")
+            + (clientAuthority is null ? "" : $"TLSCACertificateFile {clientAuthority}\nTLSVerifyClient demand\n"));
         int port = ListeningPort.Free();
         int tlsPort = certificate is null ? 0 : ListeningPort.Free();
         string urls = $"ldap://127.0.0.1:{port}/" + (certificate is null ? "" : $" ldaps://127.0.0.1:{tlsPort}/");

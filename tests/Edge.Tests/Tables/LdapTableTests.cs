@@ -162,6 +162,38 @@ public class LdapTableTests
     }
 
     [Fact]
+    public async Task A_directory_that_demands_a_client_certificate_gets_tls_cert_as_postfix_gives_it()
+    {
+        using var directory = new TempDirectory();
+        using RSA key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        names.AddDnsName(System.Net.Dns.GetHostName());
+        request.CertificateExtensions.Add(names.Build());
+        using X509Certificate2 server = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        directory.Write("server.pem", server.ExportCertificatePem());
+        directory.Write("server.key", key.ExportPkcs8PrivateKeyPem());
+        using X509Certificate2 authority = TestCertificate.CreateAuthority("Edge test client CA");
+        using X509Certificate2 client = TestCertificate.CreateClient("edge.test", authority);
+        directory.Write("ca.pem", authority.ExportCertificatePem());
+        directory.Write("client.pem", client.ExportCertificatePem());
+        directory.Write("client.key", client.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        await using SlapdServer slapd = await SlapdServer.StartAsync(Directory, (directory.File("server.pem"), directory.File("server.key")), directory.File("ca.pem"));
+        directory.Write("main.cf", "");
+        string common = $"server_host = ldaps://localhost:{slapd.TlsPort}\ntls_require_cert = yes\ntls_ca_cert_file = {directory.File("server.pem")}\n" +
+            "search_base = ou=people,dc=edge,dc=test\nversion = 3\nbind = no\nquery_filter = (mailLocalAddress=%s)\nresult_attribute = mailRoutingAddress\n";
+        directory.Write("with.cf", common + $"tls_cert = {directory.File("client.pem")}\ntls_key = {directory.File("client.key")}\n");
+        directory.Write("without.cf", common);
+        PostmapQuery.Answers with = await PostmapQuery.AskAsync(directory.Path, "alice@edge.test", $"ldap:{directory.File("with.cf")}");
+        Assert.True(with.Agree, with.ToString());
+        Assert.Equal("alice@mbox.edge.test\n", with.EdgeOutput);
+        PostmapQuery.Answers without = await PostmapQuery.AskAsync(directory.Path, "alice@edge.test", $"ldap:{directory.File("without.cf")}");
+        Assert.True(without.Agree, without.ToString());
+        Assert.Equal(1, without.EdgeExit);
+    }
+
+    [Fact]
     public async Task A_relay_mx_with_an_ldap_table_accepts_and_refuses_as_postfix_does()
     {
         await using SlapdServer slapd = await SlapdServer.StartAsync(Directory);
