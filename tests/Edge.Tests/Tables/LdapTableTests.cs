@@ -122,21 +122,29 @@ public class LdapTableTests
         Assert.Contains("6 moved@edge.test carol@mbox.edge.test", found);
     }
 
-    [Fact]
-    public async Task Tls_connections_find_what_postfix_finds_and_refuse_a_server_they_cannot_trust()
+    /// <summary>
+    /// A self-signed certificate for localhost, its own CA, as server.pem and server.key in <paramref name="directory"/>.
+    /// OpenLDAP's library checks the name it finds for the server's address, which may be the machine's own: it is named too.
+    /// </summary>
+    private static void WriteServerCertificate(TempDirectory directory)
     {
-        using var directory = new TempDirectory();
         using RSA key = RSA.Create(2048);
         var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName("localhost");
-        // OpenLDAP's library checks the name it finds for the server's address, which may be the machine's own.
         names.AddDnsName(System.Net.Dns.GetHostName());
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         using X509Certificate2 certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
         directory.Write("server.pem", certificate.ExportCertificatePem());
         directory.Write("server.key", key.ExportPkcs8PrivateKeyPem());
+    }
+
+    [Fact]
+    public async Task Tls_connections_find_what_postfix_finds_and_refuse_a_server_they_cannot_trust()
+    {
+        using var directory = new TempDirectory();
+        WriteServerCertificate(directory);
         using RSA otherKey = RSA.Create(2048);
         using X509Certificate2 other = new CertificateRequest("CN=other", otherKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
             .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
@@ -165,15 +173,7 @@ public class LdapTableTests
     public async Task A_directory_that_demands_a_client_certificate_gets_tls_cert_as_postfix_gives_it()
     {
         using var directory = new TempDirectory();
-        using RSA key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName("localhost");
-        names.AddDnsName(System.Net.Dns.GetHostName());
-        request.CertificateExtensions.Add(names.Build());
-        using X509Certificate2 server = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-        directory.Write("server.pem", server.ExportCertificatePem());
-        directory.Write("server.key", key.ExportPkcs8PrivateKeyPem());
+        WriteServerCertificate(directory);
         using X509Certificate2 authority = TestCertificate.CreateAuthority("Edge test client CA");
         using X509Certificate2 client = TestCertificate.CreateClient("edge.test", authority);
         directory.Write("ca.pem", authority.ExportCertificatePem());
