@@ -43,7 +43,7 @@ public class PolicyBenchmarks
         await File.WriteAllTextAsync(_path, Script);
         Edge.Config.MainConfig defaults = Edge.Config.MainConfig.Load(null);
         ScriptLimits limits = ScriptLimits.From(defaults);
-        var tables = Edge.Tables.Remote.RemoteTableSettings.From(defaults);
+        var tables = Edge.Tables.TableSettings.From(defaults);
         _policy = PolicyScript.Load(_path, limits, new MemoryPolicyStore(), Edge.Dns.DnsResolver.FromResolvConf(), tables, out string? error)
             ?? throw new InvalidOperationException(error);
         _storeDirectory = Path.Combine(Path.GetTempPath(), "edge-bench-store-" + Guid.NewGuid().ToString("N"));

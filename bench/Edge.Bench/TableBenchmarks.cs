@@ -52,7 +52,7 @@ public class TableBenchmarks
             dbname = mail
             query = SELECT dest FROM users WHERE email = '%s'
             """);
-        var cached = new RemoteTableSettings(TimeSpan.FromSeconds(10), TimeSpan.FromHours(1), TimeSpan.FromHours(1), 4);
+        var cached = TableSettings.From(Edge.Config.MainConfig.Load(null)) with { Timeout = TimeSpan.FromSeconds(10), CacheTime = TimeSpan.FromHours(1), NegativeCacheTime = TimeSpan.FromHours(1), ConnectionLimit = 4 };
         var uncached = cached with { CacheTime = TimeSpan.Zero, NegativeCacheTime = TimeSpan.Zero };
         _ldapCached = Open($"ldap:{_directory.File("ldap.cf")}", cached);
         _ldapUncached = Open($"ldap:{_directory.File("ldap.cf")}", uncached);
@@ -67,7 +67,7 @@ public class TableBenchmarks
         }
     }
 
-    private static ILookupTable Open(string reference, RemoteTableSettings settings) =>
+    private static ILookupTable Open(string reference, TableSettings settings) =>
         TableFactory.Open(reference, settings, out string? error) ?? throw new InvalidOperationException(error);
 
     [Benchmark]

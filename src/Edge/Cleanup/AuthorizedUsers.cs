@@ -34,7 +34,7 @@ internal sealed class AuthorizedUsers
             }
             else if (item.Contains(':'))
             {
-                ILookupTable table = TableFactory.Open(item, RemoteTableSettings.From(config), out string? error) ?? throw config.Error(Parameter, error ?? $"cannot open {item}");
+                ILookupTable table = TableFactory.Open(item, TableSettings.From(config), out string? error) ?? throw config.Error(Parameter, error ?? $"cannot open {item}");
                 users._items.Add((negated, name => table.Current.Lookup(name) is not null));
             }
             else

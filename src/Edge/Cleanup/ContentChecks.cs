@@ -77,7 +77,7 @@ internal sealed class ContentChecks
 
     /// <summary>Every table of the list (none for no parameter), or start-up stops naming the one that cannot be opened, as Postfix's cleanup does.</summary>
     private static ILookupTable[] Open(MainConfig config, string parameter) => parameter.Length == 0 ? [] :
-        [.. config.GetList(parameter).Select(reference => TableFactory.Open(reference, RemoteTableSettings.From(config), out string? error)
+        [.. config.GetList(parameter).Select(reference => TableFactory.Open(reference, TableSettings.From(config), out string? error)
             ?? throw config.Error(parameter, $"{reference}: {error}"))];
 
     /// <summary>The first table's result for <paramref name="subject"/>, or null; a pattern table allocates nothing unless it matches.</summary>

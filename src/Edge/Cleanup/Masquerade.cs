@@ -51,7 +51,7 @@ internal sealed class Masquerade
         {
             if (entry.Contains(':'))
             {
-                tables.Add(TableFactory.Open(entry, RemoteTableSettings.From(config), out string? error)
+                tables.Add(TableFactory.Open(entry, TableSettings.From(config), out string? error)
                     ?? throw config.Error("masquerade_exceptions", error ?? $"cannot open {entry}"));
             }
             else

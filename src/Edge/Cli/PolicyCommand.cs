@@ -71,7 +71,7 @@ internal static class PolicyCommand
         {
             throw config.Error("edge_dns_servers", dnsError);
         }
-        if (PolicyScript.Load(path, limits, stores.Open(config, limits.Time), dns, Tables.Remote.RemoteTableSettings.From(config), out string? error) is not { } script)
+        if (PolicyScript.Load(path, limits, stores.Open(config, limits.Time), dns, Tables.TableSettings.From(config), out string? error) is not { } script)
         {
             errors.WriteLine($"edge policy: {error}");
             return 1;

@@ -49,7 +49,7 @@ internal static class PostmapCommand
         foreach (string map in maps)
         {
             string reference = map.Contains(':') ? map : $"{type}:{map}";
-            if (TableFactory.Open(reference, RemoteTableSettings.From(config), out string? error, aliases) is not { } table)
+            if (TableFactory.Open(reference, TableSettings.From(config, server: false), out string? error, aliases) is not { } table)
             {
                 return Fatal(stderr, program, $"{reference}: {error}");
             }

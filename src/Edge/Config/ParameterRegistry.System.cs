@@ -51,6 +51,8 @@ public static partial class ParameterRegistry
         Str("default_privs", "nobody"),
         List("authorized_submit_users", "static:anyone"),
         Str("export_environment", "TZ MAIL_CONFIG LANG"),
+        // What environ: tables and export_environment see in the server (ImportedEnvironment).
+        Str("import_environment", "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME"),
         // The type postmap and postalias give a map named without one; Edge reads the source file of every indexed type.
         Str("default_database_type", "hash"),
         Meaningless(Str("process_id_directory", "pid")),

@@ -119,6 +119,6 @@ internal sealed class VirtualTransport : ITransport
     }
 
     private static List<ILookupTable> Open(MainConfig main, string parameter) =>
-        [.. main.GetList(parameter).Select(reference => TableFactory.Open(reference, RemoteTableSettings.From(main), out string? error)
+        [.. main.GetList(parameter).Select(reference => TableFactory.Open(reference, TableSettings.From(main), out string? error)
             ?? throw main.Error(parameter, error ?? $"cannot open {reference}"))];
 }

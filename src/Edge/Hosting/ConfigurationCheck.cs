@@ -56,6 +56,7 @@ internal static class ConfigurationCheck
         Routes(main, master, warn);
         NotifyClasses(main, warn);
         VerifyMap(main, warn);
+        TimeZone(main, warn);
         foreach (MasterService service in master.Listeners)
         {
             MainConfig config = service.ConfigFrom(main);
@@ -130,6 +131,22 @@ internal static class ConfigurationCheck
         {
             warn(main.Error("address_verify_map", $"Edge keeps the address verification cache in edge_policy_store " +
                 $"({main.Get("edge_policy_store")}), not in {main.Get("address_verify_map")}; leave it unset, or empty to keep the cache in memory").Message);
+        }
+    }
+
+    /// <summary>
+    /// import_environment gives Postfix's daemons their TZ. Edge's server is one process whose clock (log lines, Received:
+    /// headers, From_ lines) keeps the time zone it was started with: a TZ the list drops or sets otherwise is said.
+    /// </summary>
+    private static void TimeZone(MainConfig main, Action<string> warn)
+    {
+        string? started = Environment.GetEnvironmentVariable("TZ");
+        string? imported = Unix.ImportedEnvironment.From(main).Variables().GetValueOrDefault("TZ");
+        if (imported != started)
+        {
+            warn(main.Error("import_environment", $"TZ would be {(imported is null ? "unset" : $"\"{imported}\"")} in the server's environment, " +
+                $"but Edge's times keep the zone it was started with ({(started is null ? "TZ unset" : $"TZ=\"{started}\"")}); " +
+                "start Edge with the TZ you want").Message);
         }
     }
 

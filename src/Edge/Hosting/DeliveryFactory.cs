@@ -56,7 +56,7 @@ internal static class DeliveryFactory
         var maps = new List<ILookupTable>();
         foreach (string reference in main.GetList(names.TransportMaps))
         {
-            maps.Add(TableFactory.Open(reference, RemoteTableSettings.From(main), out string? error)
+            maps.Add(TableFactory.Open(reference, TableSettings.From(main), out string? error)
                      ?? throw main.Error(names.TransportMaps, error ?? $"cannot open {reference}"));
         }
         AddressClassifier classifier = SmtpdSettingsFactory.Classifier(main);

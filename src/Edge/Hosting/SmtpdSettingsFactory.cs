@@ -215,7 +215,7 @@ internal static class SmtpdSettingsFactory
             }
             else if (item.Contains(':'))
             {
-                tables.Add(Tables.TableFactory.Open(item, Tables.Remote.RemoteTableSettings.From(config), out string? error) ?? throw config.Error(name, $"{item}: {error}"));
+                tables.Add(Tables.TableFactory.Open(item, Tables.TableSettings.From(config), out string? error) ?? throw config.Error(name, $"{item}: {error}"));
             }
             else
             {
@@ -269,7 +269,7 @@ internal static class SmtpdSettingsFactory
             config.GetTime("smtpd_policy_service_max_ttl"), config.Get("smtpd_policy_service_default_action"),
             config.GetInt("smtpd_policy_service_request_limit"), Math.Max(1, config.GetInt("smtpd_policy_service_try_limit")),
             config.GetTime("smtpd_policy_service_retry_delay"), config.Get("queue_directory")),
-            () => stores.Open(config, scriptLimits.Time), dns, Tables.Remote.RemoteTableSettings.From(config));
+            () => stores.Open(config, scriptLimits.Time), dns, Tables.TableSettings.From(config));
         Dictionary<string, RestrictionList> classes = Classes(config, policies);
         // As Postfix's smtpd reads them (so master.cf -o may set them per listener), with its minimums.
         int pollCount = config.GetInt("address_verify_poll_count");

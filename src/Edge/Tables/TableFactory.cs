@@ -10,14 +10,14 @@ internal static class TableFactory
 {
     /// <summary>The types Open takes, as postconf -m lists them (unix takes passwd.byname only).</summary>
     public static readonly string[] Types =
-        ["btree", "cdb", "cidr", "dbm", "fail", "hash", "inline", "internal", "ldap", "lmdb", "memcache", "mysql", "nis", "pcre", "pgsql", "pipemap", "proxy", "randmap",
+        ["btree", "cdb", "cidr", "dbm", "environ", "fail", "hash", "inline", "internal", "ldap", "lmdb", "memcache", "mysql", "nis", "pcre", "pgsql", "pipemap", "proxy", "randmap",
          "regexp", "sdbm", "socketmap", "sqlite", "static", "tcp", "texthash", "unionmap", "unix"];
 
     /// <summary>
     /// Tables a server answers, one per reference and settings however many parameters and listeners name it: one
     /// connection pool and cache each, as proxymap(8) shares one table among Postfix's daemons.
     /// </summary>
-    private static readonly ConcurrentDictionary<(string Identity, RemoteTableSettings Settings), RemoteTable> s_remote = new();
+    private static readonly ConcurrentDictionary<(string Identity, TableSettings Settings), RemoteTable> s_remote = new();
 
     /// <summary>
     /// The table, or null with <paramref name="error"/> saying why it cannot be opened. Indexed types (hash,
@@ -25,7 +25,7 @@ internal static class TableFactory
     /// <paramref name="aliases"/>, would index: "hash:/etc/postfix/access" reads /etc/postfix/access. Tables a server
     /// answers use <paramref name="remote"/>.
     /// </summary>
-    public static ILookupTable? Open(string reference, RemoteTableSettings remote, out string? error, bool aliases = false)
+    public static ILookupTable? Open(string reference, TableSettings remote, out string? error, bool aliases = false)
     {
         error = null;
         int colon = reference.IndexOf(':');
@@ -56,6 +56,7 @@ internal static class TableFactory
                 "unix" when name == "passwd.byname" => UnixPasswdTable.Instance,
                 "nis" => NisTable.Open(name, out error),
                 "internal" => EmptyTable.Instance,
+                "environ" => new EnvironTable(remote.Environment.Variables()),
                 "unionmap" => Members(name, remote, out error, aliases) is { } union ? new UnionTable(union) : null,
                 "pipemap" => Members(name, remote, out error, aliases) is { } pipe ? new PipeTable(pipe) : null,
                 "fail" => new FailTable(reference, "table lookup failed (fail: table)"),
@@ -92,7 +93,7 @@ internal static class TableFactory
     }
 
     /// <summary>The tables of unionmap:{…} and pipemap:{…}, each opened as a table of its own.</summary>
-    private static List<ILookupTable>? Members(string text, RemoteTableSettings remote, out string? error, bool aliases)
+    private static List<ILookupTable>? Members(string text, TableSettings remote, out string? error, bool aliases)
     {
         if (Items(text, out error) is not { } references)
         {
@@ -112,7 +113,7 @@ internal static class TableFactory
     }
 
     /// <summary>The shared table of a server (<see cref="s_remote"/>), opened on first use.</summary>
-    private static RemoteTable? Remote(string type, string reference, string name, RemoteTableSettings settings, out string? error)
+    private static RemoteTable? Remote(string type, string reference, string name, TableSettings settings, out string? error)
     {
         error = null;
         // A table configured by a file is the same table while the file says the same.

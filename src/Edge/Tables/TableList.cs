@@ -49,7 +49,7 @@ internal sealed class TableList
         string? failure = null;
         foreach (string reference in references)
         {
-            if (TableFactory.Open(reference, RemoteTableSettings.From(config), out string? error, aliases: aliasMaps.Contains(reference)) is { } table)
+            if (TableFactory.Open(reference, TableSettings.From(config), out string? error, aliases: aliasMaps.Contains(reference)) is { } table)
             {
                 tables.Add(table);
                 opened.Add(reference);

@@ -138,7 +138,7 @@ public class AccessTableTests
     [InlineData("smtpd_sender_restrictions = reject_everything", "smtpd_sender_restrictions: restriction \"reject_everything\" is not supported yet")]
     [InlineData("smtpd_sender_restrictions = check_sender_access", "\"check_sender_access\" needs a type:name table after it")]
     [InlineData("smtpd_client_restrictions = check_client_access texthash:/nonexistent/access", "/nonexistent/access")]
-    [InlineData("smtpd_client_restrictions = check_client_access environ:access", "table type \"environ\" is not supported yet")]
+    [InlineData("smtpd_client_restrictions = check_client_access nisplus:access", "table type \"nisplus\" is not supported yet")]
     [InlineData("smtpd_client_restrictions = check_client_access ldap:/nonexistent/ldap-access.cf", "/nonexistent/ldap-access.cf: cannot read")]
     public async Task Bad_restriction_settings_stop_start_up_naming_the_line(string line, string message)
     {

@@ -65,7 +65,7 @@ public class TransportResolverTests
     }
 
     [Theory]
-    [InlineData("environ:transport", "table type \"environ\" is not supported yet")]
+    [InlineData("nisplus:transport", "table type \"nisplus\" is not supported yet")]
     [InlineData("ldap:/nonexistent/ldap-transport.cf", "/nonexistent/ldap-transport.cf: cannot read")]
     [InlineData("pgsql:relative.cf", "expected the absolute path of a configuration file")]
     [InlineData("hash:/nonexistent/transport", "/nonexistent/transport")]

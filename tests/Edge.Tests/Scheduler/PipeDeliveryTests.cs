@@ -151,4 +151,38 @@ public class PipeDeliveryTests
         Assert.Contains("service filter: ", error.Message);
         Assert.Contains(reason, error.Message);
     }
+
+    /// <summary>
+    /// export_environment takes its variables from the environment import_environment gives the server, as Postfix's
+    /// commands get them from what master(8) kept: a variable Edge was started with but the list does not import is
+    /// not passed on, and the list's name=value settings are.
+    /// </summary>
+    [Fact]
+    public async Task A_command_gets_the_exported_variables_of_the_imported_environment()
+    {
+        using var config = ConfigDirectory("flags= user=nobody");
+        File.AppendAllText(config.File("main.cf"), """
+            import_environment = MAIL_CONFIG TZ LANG=C EDGE_TEST_IMPORTED { EDGE_TEST_SET = set in main.cf }
+            export_environment = TZ LANG EDGE_TEST_IMPORTED EDGE_TEST_SET EDGE_TEST_NOT_IMPORTED
+
+            """);
+        File.WriteAllText(config.File("master.cf"), $"""
+            127.0.0.1:0 inet n - n - - smtpd
+            qmgr      unix  n       -       n       300     1       qmgr
+            filter    unix  -       n       n       -       -       pipe
+              flags= user=nobody argv=/bin/sh -c env>{config.File("out")}/env
+            """);
+        Environment.SetEnvironmentVariable("EDGE_TEST_IMPORTED", "imported");
+        Environment.SetEnvironmentVariable("EDGE_TEST_NOT_IMPORTED", "not imported");
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SendAsync(edge.Port, "x", "someone@pipe.example");
+        await edge.WaitForLogAsync($@"{id}: to=<someone@pipe\.example>, relay=filter, .*status=sent");
+
+        string[] environment = [.. (await File.ReadAllTextAsync(config.File("out/env"))).Split('\n', StringSplitOptions.RemoveEmptyEntries).Order()];
+        Assert.Contains("EDGE_TEST_IMPORTED=imported", environment);
+        Assert.Contains("EDGE_TEST_SET=set in main.cf", environment);
+        Assert.Contains("LANG=C", environment);
+        Assert.Contains("PATH=/usr/bin:/bin", environment);
+        Assert.DoesNotContain(environment, line => line.StartsWith("EDGE_TEST_NOT_IMPORTED=", StringComparison.Ordinal));
+    }
 }

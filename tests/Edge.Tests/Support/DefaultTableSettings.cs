@@ -1,10 +1,10 @@
 using Edge.Config;
-using Edge.Tables.Remote;
+using Edge.Tables;
 
 namespace Edge.Tests.Support;
 
 /// <summary>The remote table settings of Edge's built-in configuration, for tests that open tables themselves.</summary>
 internal static class DefaultTableSettings
 {
-    public static RemoteTableSettings Value { get; } = RemoteTableSettings.From(MainConfig.Load(null));
+    public static TableSettings Value { get; } = TableSettings.From(MainConfig.Load(null));
 }

@@ -41,7 +41,7 @@ internal sealed class LocalSettings
         DirectoryFilter = main.Get("execution_directory_expansion_filter");
         TimeLimit = main.GetTime("command_time_limit");
         MailboxSizeLimit = SizeLimit(main, "mailbox_size_limit");
-        Environment = CommandRunner.Exported(main.GetList("export_environment"));
+        Environment = ImportedEnvironment.Exported(main);
         QueueDirectory = main.Get("queue_directory");
         MailboxCommand = main.Get("mailbox_command").Trim();
         MailboxCommands = TableList.Open(main, "mailbox_command_maps");

@@ -130,25 +130,6 @@ internal static partial class CommandRunner
         return start;
     }
 
-    /// <summary>The export_environment variables Edge has, as Postfix's clean_env() keeps them.</summary>
-    public static Dictionary<string, string> Exported(IEnumerable<string> names)
-    {
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string name in names)
-        {
-            int equals = name.IndexOf('=');
-            if (equals > 0)
-            {
-                environment[name[..equals]] = name[(equals + 1)..];
-            }
-            else if (Environment.GetEnvironmentVariable(name) is { } value)
-            {
-                environment[name] = value;
-            }
-        }
-        return environment;
-    }
-
     private const int SigKill = 9;
 
     [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill")]

@@ -47,7 +47,7 @@ internal sealed class PipeTransport : ITransport
         string timeLimit = service.Name + "_time_limit";
         _timeLimit = config.DefinitionOf(timeLimit) is not null ? config.GetTime(timeLimit) : config.GetTime("command_time_limit");
         _recipientDelimiter = config.Get("recipient_delimiter");
-        _environment = CommandRunner.Exported(config.GetList("export_environment"));
+        _environment = ImportedEnvironment.Exported(config);
     }
 
     public string Service => "pipe";

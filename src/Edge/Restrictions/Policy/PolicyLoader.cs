@@ -1,6 +1,6 @@
 using Edge.Dns;
 using Edge.Restrictions.Policy.Store;
-using Edge.Tables.Remote;
+using Edge.Tables;
 
 namespace Edge.Restrictions.Policy;
 
@@ -9,10 +9,10 @@ namespace Edge.Restrictions.Policy;
 /// check_policy_service server once, however many lists name it. The scripts' store is opened with the first script.
 /// </summary>
 internal sealed class PolicyLoader(ScriptLimits scriptLimits, PolicyServiceSettings services, Func<IPolicyStore> store, DnsResolver dns,
-    RemoteTableSettings tables)
+    TableSettings tables)
 {
     /// <summary>How the restriction lists' (and the scripts') tables a server answers are asked.</summary>
-    public RemoteTableSettings Tables { get; } = tables;
+    public TableSettings Tables { get; } = tables;
 
     private readonly Dictionary<string, IPolicy> _policies = [];
 

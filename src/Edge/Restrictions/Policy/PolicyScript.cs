@@ -23,7 +23,7 @@ namespace Edge.Restrictions.Policy;
 /// </summary>
 internal sealed class PolicyScript : IPolicy
 {
-    private PolicyScript(string path, Prepared<Script> prepared, ScriptLimits limits, IPolicyStore store, DnsResolver dns, RemoteTableSettings tables)
+    private PolicyScript(string path, Prepared<Script> prepared, ScriptLimits limits, IPolicyStore store, DnsResolver dns, TableSettings tables)
     {
         Dns = dns;
         Path = path;
@@ -33,7 +33,7 @@ internal sealed class PolicyScript : IPolicy
         _remoteTables = tables;
     }
 
-    private readonly RemoteTableSettings _remoteTables;
+    private readonly TableSettings _remoteTables;
 
     public string Path { get; }
 
@@ -68,7 +68,7 @@ internal sealed class PolicyScript : IPolicy
     public ConcurrentStack<ScriptInstance> Engines { get; } = new();
 
     /// <summary>The script, parsed and its top level run once to find its mistakes; null with the reason when it cannot be used.</summary>
-    public static PolicyScript? Load(string path, ScriptLimits limits, IPolicyStore store, DnsResolver dns, RemoteTableSettings tables,
+    public static PolicyScript? Load(string path, ScriptLimits limits, IPolicyStore store, DnsResolver dns, TableSettings tables,
         out string? error)
     {
         error = null;

@@ -39,7 +39,7 @@ internal sealed class ScreenAccessList
             }
             else if (item.Contains(':'))
             {
-                items.Add(TableFactory.Open(item, RemoteTableSettings.From(config), out string? error)
+                items.Add(TableFactory.Open(item, TableSettings.From(config), out string? error)
                     ?? throw config.Error("postscreen_access_list", $"{item}: {error ?? "cannot open"}"));
             }
             else

@@ -71,7 +71,7 @@ internal sealed class ScreenDnsbl
         }
         string replyMap = config.Get("postscreen_dnsbl_reply_map");
         ILookupTable? map = replyMap.Length == 0 ? null
-            : TableFactory.Open(replyMap, RemoteTableSettings.From(config), out string? error) ?? throw config.Error("postscreen_dnsbl_reply_map", $"{replyMap}: {error ?? "cannot open"}");
+            : TableFactory.Open(replyMap, TableSettings.From(config), out string? error) ?? throw config.Error("postscreen_dnsbl_reply_map", $"{replyMap}: {error ?? "cannot open"}");
         return new ScreenDnsbl([.. sites], dns, map, config.GetSignedInt("postscreen_dnsbl_threshold"), config.GetSignedInt("postscreen_dnsbl_allowlist_threshold"),
             config.GetTime("postscreen_dnsbl_min_ttl"), config.GetTime("postscreen_dnsbl_max_ttl"), config.GetTime("postscreen_dnsbl_timeout"));
     }

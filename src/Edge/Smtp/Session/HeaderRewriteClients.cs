@@ -45,7 +45,7 @@ internal sealed class HeaderRewriteClients
             }
             if (entry.Contains(':'))
             {
-                tables.Add(TableFactory.Open(entry, RemoteTableSettings.From(config), out string? error) ?? throw config.Error(parameter, error ?? $"cannot open {entry}"));
+                tables.Add(TableFactory.Open(entry, TableSettings.From(config), out string? error) ?? throw config.Error(parameter, error ?? $"cannot open {entry}"));
                 continue;
             }
             switch (entry.ToLowerInvariant())

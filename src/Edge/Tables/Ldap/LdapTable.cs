@@ -37,7 +37,7 @@ internal sealed class LdapTable : RemoteTable
     /// <summary>The servers referrals lead to, by host and port.</summary>
     private readonly ConcurrentDictionary<string, TableConnections> _referred = new(StringComparer.OrdinalIgnoreCase);
 
-    private LdapTable(string reference, RemoteTableSettings settings, LdapSettings ldap, QueryTemplates templates, DomainFilter? domains,
+    private LdapTable(string reference, TableSettings settings, LdapSettings ldap, QueryTemplates templates, DomainFilter? domains,
         LdapTlsClient tls, (LdapServer Server, EndPoint Endpoint)[] servers) : base(reference, settings)
     {
         _settings = ldap;
@@ -51,7 +51,7 @@ internal sealed class LdapTable : RemoteTable
         new(endpoint, Settings.ConnectionLimit, (stream, token) => _tls.SecureAsync(server, stream, token), BindAsync);
 
     /// <exception cref="TableException">The file is wrong, or asks for what Edge does not implement.</exception>
-    public static LdapTable Open(string reference, string name, RemoteTableSettings settings)
+    public static LdapTable Open(string reference, string name, TableSettings settings)
     {
         TableConfigFile file = TableConfigFile.Read(name, Known);
         LdapSettings ldap = LdapSettings.From(file);

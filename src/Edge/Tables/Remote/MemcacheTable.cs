@@ -29,7 +29,7 @@ internal sealed class MemcacheTable : RemoteTable
     private readonly int _lineLimit;
     private readonly int _dataLimit;
 
-    private MemcacheTable(string reference, TableConfigFile file, EndPoint endpoint, RemoteTableSettings settings) : base(reference, settings)
+    private MemcacheTable(string reference, TableConfigFile file, EndPoint endpoint, TableSettings settings) : base(reference, settings)
     {
         _connections = new TableConnections(endpoint, settings.ConnectionLimit);
         string format = file.Get("key_format", "%s");
@@ -49,7 +49,7 @@ internal sealed class MemcacheTable : RemoteTable
     }
 
     /// <exception cref="TableException">The file is wrong.</exception>
-    public static MemcacheTable Open(string reference, string name, RemoteTableSettings settings)
+    public static MemcacheTable Open(string reference, string name, TableSettings settings)
     {
         TableConfigFile file = TableConfigFile.Read(name, Known);
         string server = file.Get("memcache", "inet:localhost:11211");

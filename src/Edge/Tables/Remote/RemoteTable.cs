@@ -9,14 +9,14 @@ namespace Edge.Tables.Remote;
 /// checks a lookup not answered yet is fetched by the session without holding a thread (<see cref="TableAnswers"/>);
 /// elsewhere (cleanup, delivery, postmap) the caller waits for it.
 /// </summary>
-internal abstract class RemoteTable(string reference, RemoteTableSettings settings) : ILookupTable
+internal abstract class RemoteTable(string reference, TableSettings settings) : ILookupTable
 {
     private readonly TableCache _cache = new(settings);
 
     /// <summary>The "type:name" the table was opened as, for log lines.</summary>
     public string Reference { get; } = reference;
 
-    protected RemoteTableSettings Settings { get; } = settings;
+    protected TableSettings Settings { get; } = settings;
 
     public virtual bool IsPattern => false;
 

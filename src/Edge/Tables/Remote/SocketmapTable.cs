@@ -17,7 +17,7 @@ internal sealed class SocketmapTable : RemoteTable
     private readonly string _name;
     private readonly TableConnections _connections;
 
-    private SocketmapTable(string reference, string name, TableConnections connections, RemoteTableSettings settings) : base(reference, settings)
+    private SocketmapTable(string reference, string name, TableConnections connections, TableSettings settings) : base(reference, settings)
     {
         _name = name;
         _connections = connections;
@@ -26,7 +26,7 @@ internal sealed class SocketmapTable : RemoteTable
     /// <summary>Postfix asks it with whole keys only (its DICT_FLAG_PATTERN), as a regexp: table.</summary>
     public override bool IsPattern => true;
 
-    public static SocketmapTable? Open(string reference, string name, RemoteTableSettings settings, out string? error)
+    public static SocketmapTable? Open(string reference, string name, TableSettings settings, out string? error)
     {
         int colon = name.LastIndexOf(':');
         if (colon <= 0 || colon == name.Length - 1 || ServiceEndpoint.Parse(name[..colon], "/") is not { } endpoint

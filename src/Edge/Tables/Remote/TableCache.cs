@@ -6,7 +6,7 @@ namespace Edge.Tables.Remote;
 /// A remote table's recent answers, found for edge_table_cache_time and not found for edge_table_negative_cache_time
 /// (zero keeps none). Failures are never kept: the next lookup asks again.
 /// </summary>
-internal sealed class TableCache(RemoteTableSettings settings)
+internal sealed class TableCache(TableSettings settings)
 {
     /// <summary>Past this many keys the expired ones go, and if that is not enough, all of them.</summary>
     private const int MaxEntries = 100_000;

@@ -20,7 +20,7 @@ internal sealed class TcpTable : RemoteTable
     private readonly string _server;
     private readonly TableConnections _connections;
 
-    private TcpTable(string reference, string server, TableConnections connections, RemoteTableSettings settings) : base(reference, settings)
+    private TcpTable(string reference, string server, TableConnections connections, TableSettings settings) : base(reference, settings)
     {
         _server = server;
         _connections = connections;
@@ -28,7 +28,7 @@ internal sealed class TcpTable : RemoteTable
 
     public override bool IsPattern => true;
 
-    public static TcpTable? Open(string reference, string name, RemoteTableSettings settings, out string? error)
+    public static TcpTable? Open(string reference, string name, TableSettings settings, out string? error)
     {
         if (name.StartsWith("unix:", StringComparison.Ordinal) || ServiceEndpoint.Parse(name, "/") is not { } endpoint)
         {

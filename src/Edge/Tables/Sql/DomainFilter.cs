@@ -12,7 +12,7 @@ internal sealed class DomainFilter
     private DomainFilter(List<(bool, string?, ILookupTable?)> items) => _items = items;
 
     /// <exception cref="TableException">A file or table of the list cannot be read.</exception>
-    public static DomainFilter? Parse(TableConfigFile file, Remote.RemoteTableSettings settings)
+    public static DomainFilter? Parse(TableConfigFile file, TableSettings settings)
     {
         if (file.Get("domain") is not { } list)
         {

@@ -21,7 +21,7 @@ internal sealed class MysqlTable : SqlTable
 
     private sealed record BackslashMode(bool Literal, long Asked);
 
-    private MysqlTable(string reference, TableConfigFile file, RemoteTableSettings settings, MySqlDataSource source)
+    private MysqlTable(string reference, TableConfigFile file, TableSettings settings, MySqlDataSource source)
         : base(reference, file, settings)
     {
         _source = source;
@@ -29,7 +29,7 @@ internal sealed class MysqlTable : SqlTable
     }
 
     /// <exception cref="TableException">The file is wrong.</exception>
-    public static MysqlTable Open(string reference, string name, RemoteTableSettings settings)
+    public static MysqlTable Open(string reference, string name, TableSettings settings)
     {
         TableConfigFile file = TableConfigFile.Read(name, [.. CommonSettings, "hosts", "user", "password", "dbname", "require_result_set"]);
         string dbname = file.Get("dbname") is { Length: > 0 } db ? db : throw file.Error("dbname", "not set");

@@ -14,11 +14,11 @@ internal sealed class PgsqlTable : SqlTable
 {
     private readonly NpgsqlDataSource _source;
 
-    private PgsqlTable(string reference, TableConfigFile file, RemoteTableSettings settings, NpgsqlDataSource source, string? legacyQuery)
+    private PgsqlTable(string reference, TableConfigFile file, TableSettings settings, NpgsqlDataSource source, string? legacyQuery)
         : base(reference, file, settings, legacyQuery) => _source = source;
 
     /// <exception cref="TableException">The file is wrong.</exception>
-    public static PgsqlTable Open(string reference, string name, RemoteTableSettings settings)
+    public static PgsqlTable Open(string reference, string name, TableSettings settings)
     {
         TableConfigFile file = TableConfigFile.Read(name, [.. CommonSettings, "hosts", "user", "password", "dbname", "select_function"]);
         string dbname = file.Get("dbname") is { Length: > 0 } db ? db : throw file.Error("dbname", "not set");

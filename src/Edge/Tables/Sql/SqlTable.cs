@@ -18,7 +18,7 @@ internal abstract class SqlTable : RemoteTable
     private readonly DomainFilter? _domains;
     private readonly int _expansionLimit;
 
-    protected SqlTable(string reference, TableConfigFile file, RemoteTableSettings settings, string? legacyQuery = null)
+    protected SqlTable(string reference, TableConfigFile file, TableSettings settings, string? legacyQuery = null)
         : base(reference, settings)
     {
         string query = file.Get("query") ?? legacyQuery ?? LegacyQuery(file);

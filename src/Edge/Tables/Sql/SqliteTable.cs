@@ -11,11 +11,11 @@ internal sealed class SqliteTable : SqlTable
 {
     private readonly string _connection;
 
-    private SqliteTable(string reference, TableConfigFile file, RemoteTableSettings settings, string connection)
+    private SqliteTable(string reference, TableConfigFile file, TableSettings settings, string connection)
         : base(reference, file, settings) => _connection = connection;
 
     /// <exception cref="TableException">The file is wrong, or the database cannot be opened.</exception>
-    public static SqliteTable Open(string reference, string name, RemoteTableSettings settings)
+    public static SqliteTable Open(string reference, string name, TableSettings settings)
     {
         TableConfigFile file = TableConfigFile.Read(name, [.. CommonSettings, "dbpath"]);
         string path = file.Get("dbpath") is { Length: > 0 } dbpath ? dbpath : throw file.Error("dbpath", "not set");
