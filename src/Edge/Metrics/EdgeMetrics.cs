@@ -63,6 +63,14 @@ internal static class EdgeMetrics
         "Time of the DNS lookups the servers answered (not the cache's), by record type",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
 
+    public static readonly Counter<long> TableLookups = Meter.CreateCounter<long>("edge.table.lookups", "{lookup}",
+        "Lookups of tables a server answers (ldap, pgsql, mysql, sqlite, memcache, socketmap, tcp), by table, result " +
+        "(found, notfound, failed) and source: cache, server (asked without holding a thread) or server_blocking (a thread waited for the answer)");
+
+    public static readonly Histogram<double> TableDuration = Meter.CreateHistogram("edge.table.duration", "s",
+        "Time of the lookups a table's server answered (not the cache's), by table",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+
     public static readonly Counter<long> PolicyDecisions = Meter.CreateCounter<long>("edge.policy.decisions", "{decision}",
         "Answers of policy services and scripts (check_policy_service, check_policy_script), by policy and access(5) action; failed when none came");
 

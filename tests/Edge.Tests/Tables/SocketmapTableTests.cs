@@ -142,6 +142,41 @@ public class SocketmapTableTests
         Assert.Empty(await edge.Queue.ListAsync());
     }
 
+    /// <summary>
+    /// relay_domains in a database: RCPT TO, VRFY and smtpd_data_restrictions resolve the recipient's class with the
+    /// session's lookups, which wait for the server without holding a thread (edge.table.lookups says how each waited).
+    /// </summary>
+    [Fact]
+    public async Task A_domain_list_a_server_answers_is_asked_without_holding_a_thread()
+    {
+        await using var server = new SocketmapServer
+        {
+            Answer = request => request == "domains relay.example" ? "OK relay" : "NOTFOUND ",
+            Delay = TimeSpan.FromMilliseconds(50),
+        };
+        string table = $"socketmap:inet:127.0.0.1:{server.Port}:domains";
+        using var meter = new TableLookupMeter(table);
+        await using EdgeInstance edge = await EdgeInstance.StartAsync($"""
+            relay_domains = {table}
+            mynetworks = 192.0.2.0/24
+            smtpd_data_restrictions = reject_unauth_pipelining
+            edge_table_cache_time = 0
+            edge_table_negative_cache_time = 0
+            """);
+        await using SmtpConnection c = await edge.ConnectAsync();
+        Assert.StartsWith("250", await c.CommandAsync("EHLO client.example"));
+        Assert.Equal("252 2.0.0 user@relay.example", await c.CommandAsync("VRFY user@relay.example"));
+        Assert.Equal("454 4.7.1 <user@other.example>: Relay access denied", await c.CommandAsync("VRFY user@other.example"));
+        Assert.StartsWith("250 ", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
+        Assert.Equal("454 4.7.1 <user@other.example>: Relay access denied", await c.CommandAsync("RCPT TO:<user@other.example>"));
+        Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<user@relay.example>"));
+        Assert.StartsWith("354", await c.CommandAsync("DATA"));
+        Assert.StartsWith("250 2.0.0 Ok: queued as ", await c.CommandAsync("Subject: hello\r\n\r\ntext\r\n."));
+
+        Assert.True(meter["server"] >= 5, meter.ToString());
+        Assert.Equal(0, meter["server_blocking"]);
+    }
+
     [Fact]
     public async Task A_domain_list_that_fails_at_bdat_refuses_the_chunk_without_reading_it_as_commands()
     {

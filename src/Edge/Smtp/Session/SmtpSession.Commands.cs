@@ -423,21 +423,11 @@ internal sealed partial class SmtpSession
         }
 
         ReadOnlySpan<byte> address = argument[rcpt.Address];
-        Resolution resolution;
-        try
-        {
-            resolution = _s.Classifier.Resolve(address);
-        }
-        catch (TableLookupException)
-        {
-            // As Postfix's smtpd when trivial-rewrite cannot resolve the address.
-            return FinishRcpt(Decision.Reject(451, "4.3.0", $"<{Encoding.UTF8.GetString(address)}>: Temporary lookup failure"), address,
-                argument[rcpt.Orcpt], rcpt.Notify, ref step);
-        }
-        Decision decision = CheckRecipient(address, resolution);
+        Decision? unresolved = Resolve(address, out Resolution resolution);
+        Decision decision = unresolved ?? CheckRecipient(address, resolution);
         if (decision.Outcome == Outcome.Lookup)
         {
-            AwaitLookup(decision, address, argument[rcpt.Orcpt], rcpt.Notify, resolution);
+            AwaitLookup(decision, address, argument[rcpt.Orcpt], rcpt.Notify, unresolved is null ? resolution : null);
             step = Step.Lookup;
             return true;
         }

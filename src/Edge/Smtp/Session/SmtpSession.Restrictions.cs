@@ -67,10 +67,35 @@ internal sealed partial class SmtpSession
     private byte[] _candidateSender = [];
 
     /// <summary>A RCPT TO waiting for an answer: copied, since the command line's buffer moves on.</summary>
-    private sealed record PendingRecipient(byte[] Address, byte[] Orcpt, DsnNotify Notify, Resolution Resolution)
+    /// <param name="Resolution">Null while a domain table has still to answer for it.</param>
+    private sealed record PendingRecipient(byte[] Address, byte[] Orcpt, DsnNotify Notify, Resolution? Resolution)
     {
         /// <summary>What a PREPEND action of the recipient's restrictions adds, once the recipient is accepted.</summary>
         public string? Prepend { get; init; }
+    }
+
+    /// <summary>
+    /// The recipient's address class, as trivial-rewrite resolves it: null when known. A domain list a server answers
+    /// (mydestination or relay_domains in a database) that has not answered yet gives the decision to fetch its answer
+    /// (<see cref="Step.Lookup"/>); one that cannot answer, Postfix's reply when trivial-rewrite cannot resolve an address.
+    /// </summary>
+    private Decision? Resolve(ReadOnlySpan<byte> address, out Resolution resolution)
+    {
+        resolution = default;
+        using TableAnswers.Scope scope = TableAnswers.Enter(_tableAnswers);
+        try
+        {
+            resolution = _s.Classifier.Resolve(address);
+            return null;
+        }
+        catch (LookupPendingException pending)
+        {
+            return Decision.NeedTable(pending);
+        }
+        catch (TableLookupException)
+        {
+            return Decision.Reject(451, "4.3.0", $"<{Printable.Text(address)}>: Temporary lookup failure");
+        }
     }
 
     private Decision CheckRecipient(ReadOnlySpan<byte> address, Resolution resolution) =>
@@ -141,7 +166,7 @@ internal sealed partial class SmtpSession
     }
 
     private void AwaitLookup(Decision lookup, ReadOnlySpan<byte> address, ReadOnlySpan<byte> orcpt, DsnNotify notify,
-        Resolution resolution)
+        Resolution? resolution)
     {
         _pendingLookup = lookup;
         _pendingRecipient = new PendingRecipient(address.ToArray(), orcpt.ToArray(), notify, resolution);
@@ -209,7 +234,20 @@ internal sealed partial class SmtpSession
     private bool ResumeRcpt()
     {
         PendingRecipient pending = _pendingRecipient!;
-        Decision decision = CheckRecipient(pending.Address, pending.Resolution);
+        Decision decision;
+        if (pending.Resolution is { } resolved)
+        {
+            decision = CheckRecipient(pending.Address, resolved);
+        }
+        else if (Resolve(pending.Address, out Resolution resolution) is { } unresolved)
+        {
+            decision = unresolved;
+        }
+        else
+        {
+            _pendingRecipient = pending with { Resolution = resolution };
+            decision = CheckRecipient(pending.Address, resolution);
+        }
         if (decision.Outcome == Outcome.Lookup)
         {
             _pendingLookup = decision;
@@ -265,18 +303,19 @@ internal sealed partial class SmtpSession
         ReadOnlySpan<byte> recipient = afterRecipients && _envelope.RecipientCount == 1 ? _envelope[_envelope.Recipients[0].Address] : default;
         ReadOnlySpan<byte> sender = subject == Subject.Sender ? _candidateSender : _envelope[_envelope.Sender];
         string? helo = subject == Subject.Helo ? _candidateHelo : _helo;
-        Resolution resolution;
-        try
+        var resolution = new Resolution(AddressClass.Default, false);
+        if (!recipient.IsEmpty && Resolve(recipient, out resolution) is { } unresolved)
         {
-            resolution = recipient.IsEmpty ? new Resolution(AddressClass.Default, false) : _s.Classifier.Resolve(recipient);
-        }
-        catch (TableLookupException)
-        {
-            // The recipient's address class cannot be known now: the stage is refused for now, as Postfix does when
-            // trivial-rewrite cannot resolve an address.
-            string reply = $"451 4.3.0 <{Printable.Text(recipient)}>: Temporary lookup failure";
-            LogReject(command, reply, Printable.Text(recipient), null, helo, null);
-            return reply;
+            if (unresolved.Outcome == Outcome.Lookup)
+            {
+                _pendingLookup = unresolved;
+                asking = true;
+                return null;
+            }
+            // The recipient's address class cannot be known now: the stage is refused for now.
+            ForgetAnswers();
+            LogReject(command, unresolved.Reply!, Printable.Text(recipient), null, helo, null);
+            return unresolved.Reply;
         }
         var context = new CheckContext(_peer, _clientInMynetworks, helo, sender, recipient, resolution, _dnsChecks,
             _s.Classifier, _policyAnswers, this, tables: _tableAnswers);

@@ -29,21 +29,21 @@ internal sealed partial class SmtpSession
             return Fail(Replies.BadRecipient);
         }
         ReadOnlySpan<byte> address = argument[range];
-        Resolution resolution = _s.Classifier.Resolve(address);
         _earlyState = "VRFY";
-        Decision decision = CheckVrfy(address, resolution);
+        Decision decision = CheckVrfy(address);
         if (decision.Outcome == Outcome.Lookup)
         {
             byte[] pending = address.ToArray();
             byte[] echo = argument.ToArray();
-            return AwaitChecks(decision, () => CheckVrfy(pending, resolution), d => FinishVrfy(d, pending, echo), SmtpVerb.Vrfy, ref step);
+            return AwaitChecks(decision, () => CheckVrfy(pending), d => FinishVrfy(d, pending, echo), SmtpVerb.Vrfy, ref step);
         }
         _earlyState = null;
         return FinishVrfy(decision, address, argument);
     }
 
-    private Decision CheckVrfy(ReadOnlySpan<byte> address, Resolution resolution) =>
-        RestrictionEvaluator.CheckRecipient(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo,
+    /// <summary>The recipient checks, after the address's class (<see cref="Resolve"/>) is known.</summary>
+    private Decision CheckVrfy(ReadOnlySpan<byte> address) =>
+        Resolve(address, out Resolution resolution) ?? RestrictionEvaluator.CheckRecipient(_s.Restrictions, new CheckContext(_peer, _clientInMynetworks, _helo,
             _envelope[_envelope.Sender], address, resolution, _dnsChecks, _s.Classifier, _policyAnswers, this, tables: _tableAnswers), withSender: _envelope.Active);
 
     /// <summary>The refusal (logged as Postfix logs a VRFY reject), or 252 with the address as the client wrote it.</summary>

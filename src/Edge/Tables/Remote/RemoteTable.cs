@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Edge.Logging;
+using Edge.Metrics;
 
 namespace Edge.Tables.Remote;
 
@@ -24,26 +26,50 @@ internal abstract class RemoteTable(string reference, TableSettings settings) : 
 
     public string? Lookup(string key)
     {
-        if (TableAnswers.Current is { } answers)
+        TableAnswers? answers = TableAnswers.Current;
+        if (answers is not null && answers.TryGet(this, key, out string? fetched))
         {
-            return answers.TryGet(this, key, out string? answer) || _cache.TryGet(key, out answer) ? answer
-                : throw new LookupPendingException(this, key);
+            return fetched;
         }
-        return _cache.TryGet(key, out string? value) ? value : LookupAsync(key, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-    }
-
-    public async ValueTask<string?> LookupAsync(string key, CancellationToken cancellationToken)
-    {
         if (_cache.TryGet(key, out string? cached))
         {
-            return cached;
+            return Counted(cached);
         }
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(Settings.Timeout);
+        return answers is not null ? throw new LookupPendingException(this, key)
+            : AskAsync(key, "server_blocking", CancellationToken.None).AsTask().GetAwaiter().GetResult();
+    }
+
+    public ValueTask<string?> LookupAsync(string key, CancellationToken cancellationToken) =>
+        _cache.TryGet(key, out string? cached) ? new(Counted(cached)) : AskAsync(key, "server", cancellationToken);
+
+    /// <param name="source">How the lookup waited, for edge.table.lookups: "server_blocking" when a thread waited.</param>
+    private async ValueTask<string?> AskAsync(string key, string source, CancellationToken cancellationToken)
+    {
+        long started = Stopwatch.GetTimestamp();
         string? value;
         try
         {
-            value = await QueryAsync(key, deadline.Token);
+            value = await QueryInTimeAsync(key, cancellationToken);
+        }
+        catch (TableLookupException)
+        {
+            Count("failed", source);
+            throw;
+        }
+        EdgeMetrics.TableDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, EdgeMetrics.Tag("table", Reference));
+        _cache.Add(key, value);
+        Count(value is null ? "notfound" : "found", source);
+        return value;
+    }
+
+    /// <summary>The server's answer within edge_table_timeout; whatever stops it is a failure of the lookup.</summary>
+    private async Task<string?> QueryInTimeAsync(string key, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(Settings.Timeout);
+        try
+        {
+            return await QueryAsync(key, deadline.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -55,9 +81,16 @@ internal abstract class RemoteTable(string reference, TableSettings settings) : 
             // a lookup that could not be answered.
             throw Failed(e.Message);
         }
-        _cache.Add(key, value);
-        return value;
     }
+
+    private string? Counted(string? cached)
+    {
+        Count(cached is null ? "notfound" : "found", "cache");
+        return cached;
+    }
+
+    private void Count(string result, string source) => EdgeMetrics.TableLookups.Add(1,
+        EdgeMetrics.Tag("table", Reference), EdgeMetrics.Tag("result", result), EdgeMetrics.Tag("source", source));
 
     /// <summary>The server's answer for <paramref name="key"/>; IO and protocol exceptions are failures of the lookup.</summary>
     protected abstract Task<string?> QueryAsync(string key, CancellationToken cancellationToken);
