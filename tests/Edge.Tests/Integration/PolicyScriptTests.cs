@@ -203,6 +203,50 @@ public class PolicyScriptTests
         Assert.Equal(reply, await RcptAsync(edge, recipient));
     }
 
+    /// <summary>
+    /// A table a server answers is asked with await tables.lookupAsync, which holds no thread while the server answers
+    /// (edge.table.lookups counts no blocking lookup); its failure is an Error the script may catch. tables.lookup
+    /// refuses such a table every time, cached or not, so that a script cannot hold a thread by accident.
+    /// </summary>
+    [Fact]
+    public async Task A_script_asks_a_table_a_server_answers_without_holding_a_thread()
+    {
+        await using var server = new SocketmapServer
+        {
+            Answer = request => request switch
+            {
+                "users closed@edge.test" => "OK mailbox closed",
+                "users down@edge.test" => "TEMP directory restarting",
+                _ => "NOTFOUND ",
+            },
+            Delay = TimeSpan.FromMilliseconds(50),
+        };
+        string table = $"socketmap:inet:127.0.0.1:{server.Port}:users";
+        using var meter = new TableLookupMeter(table);
+        await using var edge = await StartAsync($$"""
+            async function policy(r) {
+                if (r.recipient === 'sync@edge.test') {
+                    try { tables.lookup('{{table}}', r.recipient); } catch (e) { return `REJECT ${e.message}`; }
+                }
+                try {
+                    const found = await tables.lookupAsync('{{table}}', r.recipient);
+                    const local = await tables.lookupAsync('inline:{ { ann@edge.test = from a file } }', r.recipient);
+                    return found !== null ? `REJECT ${found}` : local !== null ? `REJECT ${local}` : 'DUNNO';
+                } catch (e) {
+                    return `DEFER ${e.message}`;
+                }
+            }
+            """, mainCf: "edge_table_cache_time = 0\nedge_table_negative_cache_time = 0");
+        Assert.Equal("554 5.7.1 <closed@edge.test>: Recipient address rejected: mailbox closed", await RcptAsync(edge, "closed@edge.test"));
+        Assert.Equal("554 5.7.1 <ann@edge.test>: Recipient address rejected: from a file", await RcptAsync(edge, "ann@edge.test"));
+        Assert.Equal("250 2.1.5 Ok", await RcptAsync(edge, "open@edge.test"));
+        Assert.StartsWith($"450 4.7.1 <down@edge.test>: Recipient address rejected: table {table} lookup error", await RcptAsync(edge, "down@edge.test"));
+        Assert.Equal($"554 5.7.1 <sync@edge.test>: Recipient address rejected: tables.lookup: {table} is answered by a server: " +
+            "ask it with await tables.lookupAsync()", await RcptAsync(edge, "sync@edge.test"));
+        Assert.Equal(4, meter["server"]);
+        Assert.Equal(0, meter["server_blocking"]);
+    }
+
     [Theory]
     [InlineData("tables.lookup('hash:/nonexistent/table', 'x')", "Error: tables.lookup: hash:/nonexistent/table: ")]
     [InlineData("net.inCidr('192.0.2.1', 'not a network')", "Error: net.inCidr: \"not a network\" is not an address or network/bits")]

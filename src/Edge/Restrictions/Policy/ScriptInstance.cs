@@ -74,17 +74,37 @@ internal sealed class ScriptInstance : IDisposable
     /// <summary>
     /// <c>tables.lookup("type:name", key)</c>: the table's result for exactly that key, or null, through Edge's table
     /// layer (any type main.cf takes); each table is opened once per script. A table that cannot be opened is an Error.
+    /// A table a server answers (ldap, SQL, memcache, socketmap, tcp) is asked with <c>await tables.lookupAsync(…)</c>,
+    /// whose promise the call waits for without holding a thread; tables.lookup refuses it with an Error that says so,
+    /// every time, rather than hold the policy's thread while the server answers.
     /// </summary>
     private JsObject Tables(PolicyScript script)
     {
         var tables = new JsObject(_engine);
         tables.Set("lookup", new ClrFunction(_engine, "lookup", (_, a) =>
         {
-            string reference = a.Length > 0 ? a[0].ToString() : "";
-            ILookupTable table = script.Table(reference, out string? error) ?? throw Error($"tables.lookup: {reference}: {error}");
-            return table.Lookup(a.Length > 1 ? a[1].ToString() : "") is { } result ? result : JsValue.Null;
+            (ILookupTable table, string reference, string key) = Table(script, "lookup", a);
+            return table.IsRemote
+                ? throw Error($"tables.lookup: {reference} is answered by a server: ask it with await tables.lookupAsync()")
+                : table.Lookup(key) is { } result ? result : JsValue.Null;
+        }, 2));
+        tables.Set("lookupAsync", new ClrFunction(_engine, "lookupAsync", (_, a) =>
+        {
+            (ILookupTable table, _, string key) = Table(script, "lookupAsync", a);
+            return _awaits.Promise(AskAsync(table, key), result => result is { } found ? found : JsValue.Null);
         }, 2));
         return tables;
+    }
+
+    /// <summary>A table's answer; a table that cannot answer (a file table too) rejects the promise, for the script to catch.</summary>
+    private static async ValueTask<string?> AskAsync(ILookupTable table, string key) => await table.LookupAsync(key, CancellationToken.None);
+
+    /// <summary>The table and key a tables helper was called with.</summary>
+    private (ILookupTable Table, string Reference, string Key) Table(PolicyScript script, string helper, JsValue[] arguments)
+    {
+        string reference = arguments.Length > 0 ? arguments[0].ToString() : "";
+        ILookupTable table = script.Table(reference, out string? error) ?? throw Error($"tables.{helper}: {reference}: {error}");
+        return (table, reference, arguments.Length > 1 ? arguments[1].ToString() : "");
     }
 
     /// <summary><c>net.inCidr(address, "network/bits")</c>: whether the address is in the network; an address that is not one is in none.</summary>
