@@ -42,6 +42,7 @@ internal sealed class AddressRewriting
         {
             Roles |= roles;
         }
+        IsRemote = canonical.Any(c => c.Item1.IsRemote) || masquerade?.IsRemote == true;
     }
 
     /// <summary>Nothing to rewrite: no canonical map and no masquerading.</summary>
@@ -49,6 +50,9 @@ internal sealed class AddressRewriting
 
     /// <summary>The roles some mapping applies to; None when there is nothing to do.</summary>
     public AddressRole Roles { get; }
+
+    /// <summary>A canonical map or masquerade_exceptions has a table a server answers.</summary>
+    public bool IsRemote { get; }
 
     /// <param name="enabled">False with receive_override_options = no_address_mappings.</param>
     public static AddressRewriting From(MainConfig config, AddressClassifier classifier, bool enabled = true)
@@ -133,7 +137,8 @@ internal sealed class AddressRewriting
     }
 
     /// <summary>One address in <paramref name="role"/> rewritten; null when a table could not answer.</summary>
-    public string? Rewrite(string address, AddressRole role, QueueId id)
+    /// <param name="log">False when only asking what the tables will be asked: what goes wrong is logged when it is done.</param>
+    public string? Rewrite(string address, AddressRole role, QueueId id, bool log = true)
     {
         foreach ((AddressMap map, AddressRole roles) in _canonical)
         {
@@ -141,7 +146,7 @@ internal sealed class AddressRewriting
             {
                 continue;
             }
-            if (MapOne(map, address, id) is not { } mapped)
+            if (MapOne(map, address, id, log) is not { } mapped)
             {
                 return null;
             }
@@ -157,14 +162,18 @@ internal sealed class AddressRewriting
         }
         catch (TableLookupException)
         {
-            MailLog.Warning($"{id}: masquerade_exceptions map lookup problem for {address} -- message not accepted, try again later", "cleanup");
+            if (log)
+            {
+                MailLog.Warning($"{id}: masquerade_exceptions map lookup problem for {address} -- message not accepted, try again later", "cleanup");
+            }
             return null;
         }
     }
 
     /// <summary>cleanup_map11_external(): the table followed until the address maps to itself, at most ten times.</summary>
-    private static string? MapOne(AddressMap map, string address, QueueId id)
+    private static string? MapOne(AddressMap map, string address, QueueId id, bool log)
     {
+        Action<string> warn = log ? text => MailLog.Warning(text, "cleanup") : _ => { };
         for (int count = 0; count < MaxRecursion; count++)
         {
             string[]? targets;
@@ -181,14 +190,14 @@ internal sealed class AddressRewriting
             {
                 if (failed || targets is not null)
                 {
-                    MailLog.Warning($"{id}: {map.Name} map lookup problem for {address} -- message not accepted, try again later", "cleanup");
+                    warn($"{id}: {map.Name} map lookup problem for {address} -- message not accepted, try again later");
                     return null;
                 }
                 return address;
             }
             if (targets.Length > 1)
             {
-                MailLog.Warning($"{id}: multi-valued {map.Name} entry for {address}", "cleanup");
+                warn($"{id}: multi-valued {map.Name} entry for {address}");
             }
             bool self = targets[0].Equals(address, StringComparison.OrdinalIgnoreCase);
             address = targets[0];
@@ -197,7 +206,7 @@ internal sealed class AddressRewriting
                 return address;
             }
         }
-        MailLog.Warning($"{id}: unreasonable {map.Name} map nesting for {address} -- message not accepted, try again later", "cleanup");
+        warn($"{id}: unreasonable {map.Name} map nesting for {address} -- message not accepted, try again later");
         return address;
     }
 }

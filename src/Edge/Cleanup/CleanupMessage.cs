@@ -19,7 +19,12 @@ namespace Edge.Cleanup;
 /// <see cref="Committed"/> hands it to the queue manager. A producer keeps one and reuses it message after message;
 /// between messages it holds no buffers.
 /// </summary>
-internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposable
+/// <param name="awaitsTables">
+/// The producer awaits <see cref="DrainAsync"/> whenever cleanup is <see cref="Backlogged"/>, and the prefetches (the
+/// SMTP session): what the message asks of tables a server answers is fetched there, without holding a thread. Other
+/// producers' lookups wait on their thread.
+/// </param>
+internal sealed class CleanupMessage(QueueStore queue, bool awaitsTables = false) : IContentSink, IDisposable
 {
     private readonly MessageWriter _writer = new(queue);
     private readonly MessageOrigin _origin = new();
@@ -53,7 +58,6 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     /// </summary>
     public void Begin(CleanupSettings settings, Envelope envelope, Submission submission, long sizeLimit, string? prepend = null)
     {
-        _prefetched = null;
         _settings = settings;
         _envelope = envelope;
         _submission = submission;
@@ -77,7 +81,8 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
             _headerRewriter.Begin(context, envelope, envelope.Id.Arrival);
             _activeRewriter = _headerRewriter;
         }
-        _inspector.Begin(_writer, envelope.Id, _origin, _activeRewriter);
+        bool contentAsks = awaitsTables && (settings.Checks.IsRemote || (_activeRewriter is not null && settings.Rewriting.IsRemote));
+        _inspector.Begin(_writer, envelope.Id, _origin, _activeRewriter, contentAsks ? _answers ??= new TableAnswers() : null);
         if (prepend is not null)
         {
             Write(Encoding.UTF8.GetBytes(prepend));
@@ -96,6 +101,7 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     /// </summary>
     private CleanupOutcome? RewriteEnvelope()
     {
+        using TableAnswers.Scope scope = TableAnswers.Use(_answers);
         if (!_envelope.Rewrite(_settings.EnvelopeRewrite))
         {
             return CleanupOutcome.TooBig;
@@ -109,36 +115,117 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
 
     public void Write(ReadOnlySpan<byte> content) => _inspector!.Write(content);
 
-    /// <summary>The answers of remote tables fetched for this message's virtual alias expansion; null when none were needed.</summary>
-    private TableAnswers? _prefetched;
+    /// <summary>The answers of tables a server answers fetched for this message; null when none were.</summary>
+    private TableAnswers? _answers;
 
-    /// <summary>Whether <see cref="PrefetchAsync"/> has anything to do: virtual_alias_maps has a table a server answers.</summary>
-    public bool WaitsForTables => _settings.VirtualAliases.IsRemote;
+    /// <summary>Whether the prefetches have anything to do: some table cleanup asks is answered by a server.</summary>
+    public bool WaitsForTables => awaitsTables && (_settings.VirtualAliases.IsRemote || _settings.Rewriting.IsRemote || _settings.Checks.IsRemote);
 
     /// <summary>
-    /// Fetches, without holding a thread, what the virtual alias expansion of the message's recipients (and of a REDIRECT
-    /// the restrictions saved) will ask of tables a server answers: the session awaits it before <see cref="End"/>.
+    /// Whether rewriting the envelope (canonical maps, masquerade_exceptions) asks tables a server answers: the session
+    /// awaits <see cref="PrefetchEnvelopeAsync"/> before <see cref="Begin"/>.
+    /// </summary>
+    public bool EnvelopeWaitsForTables(CleanupSettings settings) => awaitsTables && settings.Rewriting.IsRemote;
+
+    /// <summary>Fetches, without holding a thread, what rewriting <paramref name="envelope"/>'s addresses will ask.</summary>
+    public async ValueTask PrefetchEnvelopeAsync(CleanupSettings settings, Envelope envelope, CancellationToken cancellationToken)
+    {
+        var addresses = new List<(string, AddressRole)>(envelope.RecipientCount + 1);
+        if (!envelope[envelope.Sender].IsEmpty)
+        {
+            addresses.Add((Encoding.UTF8.GetString(envelope[envelope.Sender]), AddressRole.EnvelopeSender));
+        }
+        foreach (Envelope.Recipient recipient in envelope.Recipients)
+        {
+            addresses.Add((Encoding.UTF8.GetString(envelope[recipient.Address]), AddressRole.EnvelopeRecipient));
+        }
+        _answers ??= new TableAnswers();
+        foreach ((string address, AddressRole role) in addresses)
+        {
+            await RewriteAheadAsync(settings, settings.LocalRewrite.Rewrite(address), role, envelope.Id, cancellationToken);
+        }
+    }
+
+    /// <summary>Fetches what rewriting <paramref name="address"/> asks; the address it becomes.</summary>
+    private async ValueTask<string> RewriteAheadAsync(CleanupSettings settings, string address, AddressRole role, QueueId id,
+        CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            LookupPendingException pending;
+            using (TableAnswers.Enter(_answers))
+            {
+                try
+                {
+                    return settings.Rewriting.Rewrite(address, role, id, log: false) ?? address;
+                }
+                catch (LookupPendingException e)
+                {
+                    pending = e;
+                }
+            }
+            await _answers!.FetchAsync(pending, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Fetches, without holding a thread, what the end of the content, the rewriting of BCC addresses and the virtual
+    /// alias expansion of the message's recipients (and of a REDIRECT the restrictions saved) will ask of tables a server
+    /// answers: the session awaits it before <see cref="End"/>.
     /// </summary>
     public async ValueTask PrefetchAsync(SavedActions? saved, CancellationToken cancellationToken)
     {
+        _answers ??= new TableAnswers();
+        await FinishContentAsync(cancellationToken);
+        // The last header's REDIRECT or BCC is in the verdict once the content is complete.
+        _inspector!.Complete();
         var addresses = new List<string>(_envelope.RecipientCount + 1);
         foreach (Envelope.Recipient recipient in _envelope.Recipients)
         {
             addresses.Add(Encoding.UTF8.GetString(_envelope[recipient.Address]));
         }
-        if (saved?.Redirect is { } redirect)
+        if ((_inspector.Verdict.Redirect ?? saved?.Redirect) is { } redirect)
         {
             addresses.Add(redirect);
         }
-        var answers = new TableAnswers();
-        await _settings.VirtualAliases.PrefetchAsync(addresses, answers, cancellationToken);
-        _prefetched = answers;
+        foreach (string bcc in (saved?.Bcc ?? []).Concat(_inspector.Verdict.Bcc))
+        {
+            addresses.Add(await RewriteAheadAsync(_settings, bcc, AddressRole.EnvelopeRecipient, _envelope.Id, cancellationToken));
+        }
+        await _settings.VirtualAliases.PrefetchAsync(addresses, _answers, cancellationToken);
     }
 
-    /// <summary>Content waits for room in the queue log: the session awaits <see cref="DrainAsync"/> before reading on.</summary>
-    public bool Backlogged => _writer.Backlogged;
+    /// <summary>Lets the inspector finish the content without waiting on a thread: what it holds, then its last line and header.</summary>
+    private async ValueTask FinishContentAsync(CancellationToken cancellationToken)
+    {
+        while (_answers is not null && _inspector!.PendingAtEnd() is { } pending)
+        {
+            await _answers.FetchAsync(pending, cancellationToken);
+            if (_inspector.Pending is not null)
+            {
+                _inspector.Resume();
+            }
+        }
+    }
 
-    public ValueTask DrainAsync(CancellationToken cancellationToken) => _writer.DrainAsync(cancellationToken);
+    /// <summary>
+    /// Content waits for room in the queue log, or for a table's answer: the session awaits <see cref="DrainAsync"/>
+    /// before reading on.
+    /// </summary>
+    public bool Backlogged => _writer.Backlogged || _inspector?.Pending is not null;
+
+    public async ValueTask DrainAsync(CancellationToken cancellationToken)
+    {
+        while (_inspector?.Pending is { } pending)
+        {
+            await _answers!.FetchAsync(pending, cancellationToken);
+            _inspector.Resume();
+        }
+        if (_writer.Backlogged)
+        {
+            await _writer.DrainAsync(cancellationToken);
+        }
+    }
 
     /// <summary>
     /// The end of the content: what the checks decided, with the actions the restrictions saved
@@ -152,6 +239,7 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     /// </summary>
     public async Task<CleanupResult> EndAsync(SavedActions? saved, MilterChain milters, CancellationToken cancellationToken)
     {
+        await FinishContentAsync(cancellationToken);
         if (Refusal(saved) is { } refused)
         {
             return refused;
@@ -211,6 +299,7 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     /// </summary>
     public async Task<byte[]> ContentAsArrayAsync(CancellationToken cancellationToken)
     {
+        await FinishContentAsync(cancellationToken);
         _inspector!.Complete();
         _content = await ContentAsync(cancellationToken);
         using var copy = new MemoryStream();
@@ -227,6 +316,7 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     /// </summary>
     public async Task PrependAsync(string headers, CancellationToken cancellationToken)
     {
+        await FinishContentAsync(cancellationToken);
         _inspector!.Complete();
         _content = await ContentAsync(cancellationToken);
         var edits = new MilterEdits();
@@ -267,6 +357,7 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     /// <summary>The message's envelope after REDIRECT, BCC, virtual aliases and the duplicate filter, appended to the queue.</summary>
     private CleanupResult Queue(SavedActions? saved, bool quarantined)
     {
+        using TableAnswers.Scope scope = TableAnswers.Use(_answers);
         if ((_envelopeFailure ?? (_activeRewriter is { Failed: true } ? CleanupOutcome.WriteError : null)) is { } failure)
         {
             return new CleanupResult(failure);
@@ -285,7 +376,7 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
             }
             _envelope.AddRecipient(Encoding.UTF8.GetBytes(rewritten), default, DsnNotify.Never);
         }
-        if (_settings.VirtualAliases.Expand(_envelope, _prefetched) is { } aliasError)
+        if (_settings.VirtualAliases.Expand(_envelope, _answers) is { } aliasError)
         {
             MailLog.Warning($"{_envelope.Id}: {aliasError} -- message not accepted", "cleanup");
             return new CleanupResult(CleanupOutcome.AliasError);
@@ -473,6 +564,7 @@ internal sealed class CleanupMessage(QueueStore queue) : IContentSink, IDisposab
     {
         _writer.Release();
         _inspector?.Release();
+        _answers = null;
     }
 
     public void Dispose()

@@ -24,6 +24,7 @@ internal sealed class ContentChecks
         MimeHeader = mimeHeader;
         NestedHeader = nestedHeader;
         Body = body;
+        IsRemote = header.Concat(mimeHeader).Concat(nestedHeader).Concat(body).Any(table => table.IsRemote);
         BodySizeLimit = bodySizeLimit;
         Mime = mime;
     }
@@ -57,6 +58,9 @@ internal sealed class ContentChecks
     public bool InspectsBody => Body.Length + MimeHeader.Length + NestedHeader.Length > 0;
 
     public bool IsEmpty => Header.Length == 0 && !InspectsBody;
+
+    /// <summary>Some table of the checks is answered by a server.</summary>
+    public bool IsRemote { get; }
 
     /// <summary>cleanup's checks: header_checks, mime_header_checks, nested_header_checks and body_checks (none, when they name no tables).</summary>
     public static ContentChecks From(MainConfig config) =>

@@ -16,7 +16,10 @@ namespace Edge.Cleanup;
 /// REJECT, WARN, INFO, IGNORE, STRIP, DUNNO, OK, PREPEND, REPLACE, HOLD, DISCARD, REDIRECT, BCC, FILTER, PASS. What
 /// changes a line changes what is written; what concerns the whole message goes into <see cref="Verdict"/>. REJECT,
 /// DISCARD and PASS end the checks. Only one line is held at a time: the message is never buffered whole, and when no
-/// check looks past the message's own headers the body passes straight through.
+/// check looks past the message's own headers the body passes straight through. With the answers of a session
+/// (<see cref="Begin"/>), a line whose checks or header rewriting need a table a server answers and has not answered
+/// yet is held with the input after it (<see cref="Pending"/>) until the session has fetched that answer and calls
+/// <see cref="Resume"/>: no thread waits for the server.
 /// </summary>
 internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) : IContentSink
 {
@@ -48,6 +51,16 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
     private bool _midLine;
     private bool _passthrough;
 
+    /// <summary>The answers the session fetches for this message's tables; null when its lookups wait on the thread.</summary>
+    private TableAnswers? _answers;
+
+    /// <summary>The input held while <see cref="Pending"/> is fetched, from the line that waits for it on.</summary>
+    private byte[] _held = [];
+    private int _heldLength;
+
+    /// <summary>The lookup the held input waits for; null when nothing is held.</summary>
+    public LookupPendingException? Pending { get; private set; }
+
     public ContentVerdict Verdict { get; } = new();
 
     /// <summary>The checks this inspector carries out (a reload brings new ones, and a new inspector).</summary>
@@ -56,10 +69,14 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
     /// <summary>
     /// Starts message <paramref name="id"/>, whose content goes to <paramref name="output"/>; <paramref name="origin"/>
     /// names its client in the log lines of mail being received, and is null for mail being sent. A message whose
-    /// headers cleanup rewrites comes with its <paramref name="rewriter"/>.
+    /// headers cleanup rewrites comes with its <paramref name="rewriter"/>. With <paramref name="answers"/>, lines whose
+    /// lookups a server has not answered yet are held (<see cref="Pending"/>).
     /// </summary>
-    public void Begin(IContentSink output, QueueId id, MessageOrigin? origin, IHeaderRewriter? rewriter = null)
+    public void Begin(IContentSink output, QueueId id, MessageOrigin? origin, IHeaderRewriter? rewriter = null, TableAnswers? answers = null)
     {
+        _answers = answers;
+        Pending = null;
+        _heldLength = 0;
         _output = output;
         _id = id;
         _origin = origin;
@@ -79,6 +96,45 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
 
     public void Write(ReadOnlySpan<byte> content)
     {
+        if (_answers is null)
+        {
+            WriteLines(content);
+            return;
+        }
+        if (Pending is not null)
+        {
+            Append(ref _held, ref _heldLength, content);
+            return;
+        }
+        using TableAnswers.Scope scope = TableAnswers.Use(_answers);
+        WriteLines(content);
+    }
+
+    /// <summary>The session fetched <see cref="Pending"/>'s answer: the held input is inspected (and may wait again).</summary>
+    public void Resume()
+    {
+        byte[] held = _held;
+        int length = _heldLength;
+        (_held, _heldLength, Pending) = ([], 0, null);
+        Write(held.AsSpan(0, length));
+        Return(ref held);
+    }
+
+    /// <summary>
+    /// What <see cref="Complete"/> will ask of a table a server answers and has no answer for (the last line, the last
+    /// header), or what the held input waits for; null when nothing.
+    /// </summary>
+    public LookupPendingException? PendingAtEnd()
+    {
+        if (_answers is null || Pending is not null)
+        {
+            return Pending;
+        }
+        return _lineLength > 0 ? Asks(_line.AsSpan(0, _lineLength)) : AsksForHeader();
+    }
+
+    private void WriteLines(ReadOnlySpan<byte> content)
+    {
         while (!content.IsEmpty)
         {
             if (_passthrough)
@@ -91,9 +147,12 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
             {
                 int take = Math.Max(0, LineLimit - _lineLength);
                 Append(ref _line, ref _lineLength, content[..take]);
-                Line(_line.AsSpan(0, _lineLength));
-                _lineLength = 0;
                 content = content[take..];
+                if (!Take(_line.AsSpan(0, _lineLength), content))
+                {
+                    return;
+                }
+                _lineLength = 0;
                 continue;
             }
             if (lf < 0)
@@ -101,23 +160,135 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
                 Append(ref _line, ref _lineLength, content);
                 return;
             }
+            ReadOnlySpan<byte> rest = content[(lf + 1)..];
             if (_lineLength == 0)
             {
-                Line(content[..(lf + 1)]);
+                if (!Take(content[..(lf + 1)], rest))
+                {
+                    return;
+                }
             }
             else
             {
                 Append(ref _line, ref _lineLength, content[..(lf + 1)]);
-                Line(_line.AsSpan(0, _lineLength));
+                if (!Take(_line.AsSpan(0, _lineLength), rest))
+                {
+                    return;
+                }
                 _lineLength = 0;
             }
-            content = content[(lf + 1)..];
+            content = rest;
+        }
+    }
+
+    /// <summary>
+    /// Inspects <paramref name="line"/>, unless a table it needs has not answered yet: then it is held with the
+    /// <paramref name="rest"/> of the input (false) until <see cref="Resume"/>.
+    /// </summary>
+    private bool Take(ReadOnlySpan<byte> line, ReadOnlySpan<byte> rest)
+    {
+        if (_answers is not null && Asks(line) is { } pending)
+        {
+            Append(ref _held, ref _heldLength, line);
+            Append(ref _held, ref _heldLength, rest);
+            _lineLength = 0;
+            Pending = pending;
+            return false;
+        }
+        Line(line);
+        return true;
+    }
+
+    /// <summary>
+    /// Asks, changing nothing, what inspecting <paramref name="line"/> will ask of tables: the checks and rewriting of
+    /// the header it completes, or a body line's checks. The lookup not answered yet, or null. What this does not foresee
+    /// (a body line straight after the headers, without the empty line) waits for its answer when inspected.
+    /// </summary>
+    private LookupPendingException? Asks(ReadOnlySpan<byte> line)
+    {
+        ReadOnlySpan<byte> text = line.TrimEnd("\r\n"u8);
+        if (_mime.InHeaders)
+        {
+            bool continuation = _midLine || (text.Length > 0 && text[0] is (byte)' ' or (byte)'\t');
+            return continuation && (_headerLength > 0 || _truncating) ? null : AsksForHeader();
+        }
+        if (!_inspecting || _checks.Body.Length == 0 || text.Length == 0 || _segmentBytes >= _checks.BodySizeLimit)
+        {
+            return null;
+        }
+        using TableAnswers.Scope scope = TableAnswers.Enter(_answers);
+        try
+        {
+            Ask(text, _checks.Body);
+            return null;
+        }
+        catch (LookupPendingException pending)
+        {
+            return pending;
+        }
+    }
+
+    /// <summary>What flushing the header being assembled will ask: its class's checks, then the rewriting of its addresses.</summary>
+    private LookupPendingException? AsksForHeader()
+    {
+        if (_headerLength == 0)
+        {
+            return null;
+        }
+        ReadOnlySpan<byte> bytes = _header.AsSpan(0, _headerLength);
+        ReadOnlySpan<byte> header = Joined(bytes);
+        ReadOnlySpan<byte> name = header[..header.IndexOf((byte)':')].TrimEnd((byte)' ');
+        HeaderClass headerClass = ClassOf(name);
+        using TableAnswers.Scope scope = TableAnswers.Enter(_answers);
+        try
+        {
+            if (_inspecting)
+            {
+                Ask(header, TablesOf(headerClass).Tables);
+            }
+            if (headerClass == HeaderClass.Primary)
+            {
+                _rewriter?.Ask(name, bytes);
+            }
+            return null;
+        }
+        catch (LookupPendingException pending)
+        {
+            return pending;
+        }
+    }
+
+    /// <summary>Looks <paramref name="utf8"/> up in <paramref name="tables"/>, for the answers only (when a server answers one of them).</summary>
+    private void Ask(ReadOnlySpan<byte> utf8, ILookupTable[] tables)
+    {
+        if (!Array.Exists(tables, table => table.IsRemote))
+        {
+            return;
+        }
+        EnsureChars(utf8.Length);
+        int length = Encoding.UTF8.GetChars(utf8, _chars);
+        try
+        {
+            ContentChecks.Find(tables, new PatternSubject(utf8, _chars.AsSpan(0, length)));
+        }
+        catch (TableLookupException)
+        {
+            // Said when the line is inspected.
         }
     }
 
     /// <summary>The end of the content: a last line without its line end, and a header still being assembled.</summary>
     public void Complete()
     {
+        using TableAnswers.Scope scope = TableAnswers.Use(_answers);
+        if (Pending is not null)
+        {
+            // Input still held (the session did not wait for its answer): inspected now, its lookups waiting here.
+            TableAnswers? answers = _answers;
+            _answers = null;
+            Resume();
+            _answers = answers;
+        }
         if (_lineLength > 0)
         {
             Line(_line.AsSpan(0, _lineLength));
@@ -136,6 +307,8 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
     public void Release()
     {
         Return(ref _line);
+        Return(ref _held);
+        (_heldLength, Pending, _answers) = (0, null, null);
         Return(ref _header);
         Return(ref _joined);
         Return(ref _chars);
@@ -280,21 +453,7 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
         _truncating = false;
         ReadOnlySpan<byte> bytes = _header.AsSpan(0, _headerLength);
         _headerLength = 0;
-        // As Postfix matches it: the lines of the header joined by newlines, without carriage returns.
-        if (_joined.Length < bytes.Length)
-        {
-            Return(ref _joined);
-            _joined = ArrayPool<byte>.Shared.Rent(Math.Max(256, bytes.Length));
-        }
-        int length = 0;
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            if (bytes[i] != '\r' || i + 1 == bytes.Length || bytes[i + 1] != '\n')
-            {
-                _joined[length++] = bytes[i];
-            }
-        }
-        ReadOnlySpan<byte> header = _joined.AsSpan(0, length).TrimEnd((byte)'\n');
+        ReadOnlySpan<byte> header = Joined(bytes);
         ReadOnlySpan<byte> name = header[..header.IndexOf((byte)':')].TrimEnd((byte)' ');
         ReadOnlySpan<byte> value = header[(header.IndexOf((byte)':') + 1)..].TrimStart(" \t"u8);
         bool contentType = Ascii.EqualsIgnoreCase(name, "Content-Type"u8);
@@ -317,13 +476,8 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
             MailLog.Warning($"{_id}: message rejected: hopcount exceeded", "cleanup");
             Verdict.TooManyHops = true;
         }
-        HeaderClass headerClass = contentType || IsMimeHeader(name) ? HeaderClass.Multipart : _mime.Class;
-        (ILookupTable[] tables, string parameter) = headerClass switch
-        {
-            HeaderClass.Multipart => (_checks.MimeHeader, _checks.Parameters[1]),
-            HeaderClass.Nested => (_checks.NestedHeader, _checks.Parameters[2]),
-            _ => (_checks.Header, _checks.Parameters[0]),
-        };
+        HeaderClass headerClass = ClassOf(name);
+        (ILookupTable[] tables, string parameter) = TablesOf(headerClass);
         if (_inspecting && !Inspect("header", header, tables, parameter, bytes))
         {
             return;
@@ -339,6 +493,36 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
         }
         _output.Write(bytes);
     }
+
+    /// <summary>The header as Postfix matches it: its lines joined by newlines, without carriage returns (in a scratch buffer).</summary>
+    private ReadOnlySpan<byte> Joined(ReadOnlySpan<byte> bytes)
+    {
+        if (_joined.Length < bytes.Length)
+        {
+            Return(ref _joined);
+            _joined = ArrayPool<byte>.Shared.Rent(Math.Max(256, bytes.Length));
+        }
+        int length = 0;
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            if (bytes[i] != '\r' || i + 1 == bytes.Length || bytes[i + 1] != '\n')
+            {
+                _joined[length++] = bytes[i];
+            }
+        }
+        return _joined.AsSpan(0, length).TrimEnd((byte)'\n');
+    }
+
+    /// <summary>Which checks a header goes to: MIME headers to mime_header_checks wherever they are, the others by where they are.</summary>
+    private HeaderClass ClassOf(ReadOnlySpan<byte> name) =>
+        Ascii.EqualsIgnoreCase(name, "Content-Type"u8) || IsMimeHeader(name) ? HeaderClass.Multipart : _mime.Class;
+
+    private (ILookupTable[] Tables, string Parameter) TablesOf(HeaderClass headerClass) => headerClass switch
+    {
+        HeaderClass.Multipart => (_checks.MimeHeader, _checks.Parameters[1]),
+        HeaderClass.Nested => (_checks.NestedHeader, _checks.Parameters[2]),
+        _ => (_checks.Header, _checks.Parameters[0]),
+    };
 
     /// <summary>The message's own header <paramref name="name"/>: its log line, if it has one; false when message_drop_headers removes it.</summary>
     private bool Primary(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)

@@ -108,7 +108,18 @@ internal sealed class HeaderRewriter(CleanupSettings settings) : IHeaderRewriter
     }
 
     /// <inheritdoc/>
-    public byte[]? Rewrite(ReadOnlySpan<byte> name, ReadOnlySpan<byte> header)
+    public byte[]? Rewrite(ReadOnlySpan<byte> name, ReadOnlySpan<byte> header) => Rewrite(name, header, asking: false);
+
+    /// <inheritdoc/>
+    public void Ask(ReadOnlySpan<byte> name, ReadOnlySpan<byte> header)
+    {
+        if (settings.Rewriting.IsRemote)
+        {
+            Rewrite(name, header, asking: true);
+        }
+    }
+
+    private byte[]? Rewrite(ReadOnlySpan<byte> name, ReadOnlySpan<byte> header, bool asking)
     {
         if (_context is null || Lookup(name) is not { } kind || (kind & (Kind.Sender | Kind.Recipient)) == 0)
         {
@@ -119,8 +130,8 @@ internal sealed class HeaderRewriter(CleanupSettings settings) : IHeaderRewriter
         return HeaderAddresses.Rewrite(header, name.Length, settings.HeaderTokenLimit, address =>
         {
             string qualified = context.Rewrite(address);
-            string? mapped = settings.Rewriting.Rewrite(qualified, role, _envelope.Id);
-            Failed |= mapped is null;
+            string? mapped = settings.Rewriting.Rewrite(qualified, role, _envelope.Id, log: !asking);
+            Failed |= mapped is null && !asking;
             return mapped ?? qualified;
         });
     }

@@ -11,6 +11,14 @@ internal interface IHeaderRewriter
     /// <summary>The header rewritten, CRLF-terminated; null when it stays as it is.</summary>
     byte[]? Rewrite(ReadOnlySpan<byte> name, ReadOnlySpan<byte> header);
 
+    /// <summary>
+    /// What <see cref="Rewrite"/> would ask of tables, asked without changing anything (under
+    /// <see cref="Tables.TableAnswers.Enter"/>, a lookup not answered yet throws); nothing to ask by default.
+    /// </summary>
+    void Ask(ReadOnlySpan<byte> name, ReadOnlySpan<byte> header)
+    {
+    }
+
     /// <summary>At the end of the message's headers: what is to be added there.</summary>
     void WriteMissing(IContentSink output);
 }

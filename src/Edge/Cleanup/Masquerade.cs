@@ -62,6 +62,9 @@ internal sealed class Masquerade
         return new Masquerade([.. domains], [.. names], [.. tables]);
     }
 
+    /// <summary>masquerade_exceptions has a table a server answers.</summary>
+    public bool IsRemote => _exceptionTables.Any(table => table.IsRemote);
+
     /// <summary><paramref name="address"/> with its domain masqueraded, or itself.</summary>
     public string Apply(string address)
     {

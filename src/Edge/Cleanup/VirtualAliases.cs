@@ -59,23 +59,10 @@ internal sealed class VirtualAliases
         }
     }
 
-    /// <summary>
-    /// <see cref="Expand(Envelope)"/> with the answers <paramref name="answers"/> holds (a lookup they lack is made
-    /// waiting, as without them): the expansion changes the envelope only at its end, so it can start again.
-    /// </summary>
+    /// <summary><see cref="Expand(Envelope)"/> with the answers <paramref name="answers"/> holds (a lookup they lack waits).</summary>
     public string? Expand(Envelope envelope, TableAnswers? answers)
     {
-        if (answers is not null)
-        {
-            using TableAnswers.Scope scope = TableAnswers.Enter(answers);
-            try
-            {
-                return Expand(envelope);
-            }
-            catch (LookupPendingException)
-            {
-            }
-        }
+        using TableAnswers.Scope scope = TableAnswers.Use(answers);
         return Expand(envelope);
     }
 

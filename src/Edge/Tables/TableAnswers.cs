@@ -5,12 +5,17 @@ namespace Edge.Tables;
 /// restriction checks. The checks run synchronously; one that meets such a table without its answer here (or in the
 /// table's cache) stops with <see cref="LookupPendingException"/>, the session fetches the answer without holding a
 /// thread, and checks again. Only code that catches that exception enters a scope (<see cref="Enter"/>): elsewhere a
-/// remote table's caller waits for its answer.
+/// remote table's caller waits for its answer. Work that cannot stop halfway (cleanup rewriting a header) asks what it
+/// will need first, under <see cref="Enter"/>, then runs under <see cref="Use"/>, where an answer it lacks after all is
+/// waited for (edge.table.lookups counts it as server_blocking) rather than thrown for.
 /// </summary>
 internal sealed class TableAnswers
 {
     [ThreadStatic]
     private static TableAnswers? t_current;
+
+    [ThreadStatic]
+    private static bool t_waitsForMissing;
 
     /// <summary>Made with the first answer: most sessions' tables are files, which never wait.</summary>
     private Dictionary<(ILookupTable Table, string Key), (string? Value, TableLookupException? Failure)>? _answers;
@@ -18,12 +23,24 @@ internal sealed class TableAnswers
     /// <summary>The answers of the check running on this thread; null outside one.</summary>
     public static TableAnswers? Current => t_current;
 
-    /// <summary>Makes <paramref name="answers"/> the current ones until the scope ends.</summary>
-    public static Scope Enter(TableAnswers? answers)
+    /// <summary>Whether a lookup the current answers lack waits for the server (<see cref="Use"/>) instead of throwing.</summary>
+    public static bool WaitsForMissing => t_waitsForMissing;
+
+    /// <summary>
+    /// Makes <paramref name="answers"/> the current ones until the scope ends: a lookup they lack throws
+    /// <see cref="LookupPendingException"/>.
+    /// </summary>
+    public static Scope Enter(TableAnswers? answers) => Begin(answers, waitsForMissing: false);
+
+    /// <summary>Makes <paramref name="answers"/> the current ones until the scope ends: a lookup they lack waits for its answer.</summary>
+    public static Scope Use(TableAnswers? answers) => Begin(answers, waitsForMissing: true);
+
+    private static Scope Begin(TableAnswers? answers, bool waitsForMissing)
     {
-        TableAnswers? previous = t_current;
+        var scope = new Scope(t_current, t_waitsForMissing);
         t_current = answers;
-        return new Scope(previous);
+        t_waitsForMissing = waitsForMissing;
+        return scope;
     }
 
     /// <summary>The answer fetched for <paramref name="key"/>; a failure fetched is thrown again.</summary>
@@ -60,9 +77,13 @@ internal sealed class TableAnswers
     /// <summary>Forgets the answers once a command's checks are done: the next command asks afresh (or the tables' caches answer).</summary>
     public void Clear() => _answers?.Clear();
 
-    public readonly struct Scope(TableAnswers? previous) : IDisposable
+    public readonly struct Scope(TableAnswers? previous, bool previousWaits) : IDisposable
     {
-        public void Dispose() => t_current = previous;
+        public void Dispose()
+        {
+            t_current = previous;
+            t_waitsForMissing = previousWaits;
+        }
     }
 }
 

@@ -177,6 +177,82 @@ public class SocketmapTableTests
         Assert.Equal(0, meter["server_blocking"]);
     }
 
+    /// <summary>
+    /// Canonical maps, header checks and body checks in a database: cleanup holds the content while the session
+    /// fetches what a line or address needs, so no thread waits for the server (edge.table.lookups), and what the tables
+    /// say is carried out as with a file: addresses rewritten in the envelope and the headers, a header or body line
+    /// rejected, a header changed.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Cleanup_asks_canonical_maps_and_content_checks_a_server_answers_without_holding_a_thread(bool bdat)
+    {
+        await using var server = new SocketmapServer
+        {
+            Answer = request => request switch
+            {
+                "canonical sender@example.org" => "OK Sender.Name@example.org",
+                "canonical user@edge.test" => "OK mailbox@edge.test",
+                "canonical copy@example.net" => "OK archive@example.net",
+                "headers Subject: spam" => "OK REJECT no spam here",
+                "headers X-Mood: grumpy" => "OK REPLACE X-Mood: content",
+                "body buy now" => "OK REJECT no sales here",
+                _ => "NOTFOUND ",
+            },
+            Delay = TimeSpan.FromMilliseconds(20),
+        };
+        string canonical = $"socketmap:inet:127.0.0.1:{server.Port}:canonical";
+        using var meter = new TableLookupMeter(canonical);
+        using var checks = new TableLookupMeter($"socketmap:inet:127.0.0.1:{server.Port}:headers");
+        using var body = new TableLookupMeter($"socketmap:inet:127.0.0.1:{server.Port}:body");
+        const string bccInline = "inline:{ { user@edge.test = BCC copy@example.net } }";
+        await using EdgeInstance edge = await EdgeInstance.StartAsync($"""
+            canonical_maps = {canonical}
+            header_checks = socketmap:inet:127.0.0.1:{server.Port}:headers
+            body_checks = socketmap:inet:127.0.0.1:{server.Port}:body
+            local_header_rewrite_clients = static:all
+            smtpd_recipient_restrictions = check_recipient_access {bccInline}
+            edge_table_cache_time = 0
+            edge_table_negative_cache_time = 0
+            """);
+
+        async Task<string> SendAsync(string content)
+        {
+            await using SmtpConnection c = await edge.ConnectAsync();
+            Assert.StartsWith("250", await c.CommandAsync("EHLO client.example"));
+            Assert.StartsWith("250 ", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
+            Assert.StartsWith("250 ", await c.CommandAsync("RCPT TO:<user@edge.test>"));
+            if (bdat)
+            {
+                return await c.BdatAsync(content, last: true);
+            }
+            Assert.StartsWith("354", await c.CommandAsync("DATA"));
+            return await c.CommandAsync(content + ".");
+        }
+
+        Assert.Equal("550 5.7.1 no spam here", await SendAsync("From: sender@example.org\r\nSubject: spam\r\n\r\ntext\r\n"));
+        Assert.Equal("550 5.7.1 no sales here", await SendAsync("Subject: offer\r\n\r\nhello\r\nbuy now\r\n"));
+        Assert.StartsWith("250 2.0.0 Ok: ", await SendAsync(
+            "From: Sender <sender@example.org>\r\nTo: user@edge.test\r\nX-Mood: grumpy\r\nSubject: hello\r\n\r\n" +
+            string.Concat(Enumerable.Range(0, 50).Select(i => $"line {i}\r\n"))));
+
+        (var message, _) = Assert.Single(await edge.Queue.ListAsync());
+        Assert.Equal("Sender.Name@example.org", message.Sender);
+        Assert.Equal(["archive@example.net", "mailbox@edge.test"], message.Recipients.Select(r => r.Address).Order());
+        string content = await edge.SingleMessageContentAsync();
+        Assert.Contains("\r\nFrom: Sender <Sender.Name@example.org>\r\nTo: mailbox@edge.test\r\nX-Mood: content\r\nSubject: hello\r\n", content);
+        Assert.Contains("\r\n\r\nline 0\r\nline 1\r\n", content);
+        Assert.EndsWith("line 49\r\n", content);
+        Assert.Contains("body line 49", server.Requests);
+
+        foreach (TableLookupMeter table in new[] { meter, checks, body })
+        {
+            Assert.True(table["server"] > 0, table.ToString());
+            Assert.Equal(0, table["server_blocking"]);
+        }
+    }
+
     [Fact]
     public async Task A_domain_list_that_fails_at_bdat_refuses_the_chunk_without_reading_it_as_commands()
     {

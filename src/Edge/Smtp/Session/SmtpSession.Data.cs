@@ -40,6 +40,12 @@ internal sealed partial class SmtpSession
     private ChunkReply _bdatReply;
     private string? _bdatRejection;
 
+    /// <summary>
+    /// DATA and the first BDAT wait (as for the filters) for what rewriting the envelope asks of tables a server
+    /// answers, fetched before cleanup starts the message (<see cref="ResumeAfterFiltersAsync"/>).
+    /// </summary>
+    private bool EnvelopeWaitsForTables => !_filtersPassed && _s.ProxyFilter is null && _cleanup.EnvelopeWaitsForTables(_s.Cleanup);
+
     private bool Data(ReadOnlySpan<byte> argument, ref Step step)
     {
         if (_bdatStarted)
@@ -59,7 +65,7 @@ internal sealed partial class SmtpSession
         {
             return Fail(System.Text.Encoding.UTF8.GetBytes(rejection));
         }
-        if (asking || FiltersWanted)
+        if (asking || FiltersWanted || EnvelopeWaitsForTables)
         {
             return ParkForFilters(FilterStage.Data, argument, [], ref step);
         }
@@ -101,7 +107,7 @@ internal sealed partial class SmtpSession
             _bdatReply = ChunkReply.Rejected;
             _bdatRejection = rejection;
         }
-        else if (!_bdatStarted && (asking || FiltersWanted))
+        else if (!_bdatStarted && (asking || FiltersWanted || EnvelopeWaitsForTables))
         {
             _mode = Mode.Bdat;
             _bdatReply = ChunkReply.None;

@@ -183,6 +183,11 @@ internal sealed partial class SmtpSession
             FilterRefused(stage, refused);
             return true;
         }
+        if (stage is FilterStage.Data or FilterStage.Bdat && EnvelopeWaitsForTables)
+        {
+            // What rewriting the envelope asks of a directory comes in here, not on this thread in cleanup.
+            await _cleanup.PrefetchEnvelopeAsync(_s.Cleanup, _envelope, _hardStop);
+        }
         _filtersPassed = true;
         Step ignored = Step.NeedInput;
         bool ok = stage switch

@@ -126,7 +126,7 @@ internal sealed partial class SmtpSession : IAsyncDisposable
         _connectionClosed = connectionClosed;
         SetPeer(Peer.FromEndPoint(remote));
         _xclientAllowed = _peer.Ip is not null && settings.XclientHosts.Contains(_peer.Ip);
-        _cleanup = new CleanupMessage(queue);
+        _cleanup = new CleanupMessage(queue, awaitsTables: true);
     }
 
     private ReplyWriter Reply => new(Transcribed(_softBounce is null ? _replies.Over(_output) : _softBounce.Over(_replies.Over(_output))));
@@ -408,7 +408,8 @@ internal sealed partial class SmtpSession : IAsyncDisposable
             }
             if (_cleanup.Backlogged)
             {
-                // The queue log's memory is full: this session reads no more until the disk has taken its content.
+                // The queue log's memory is full, or cleanup holds the content for a directory's answer: this session
+                // reads no more until the disk has taken its content and the answer is in.
                 await _cleanup.DrainAsync(_hardStop);
             }
             if (sinceTurn >= FairShare)
@@ -441,7 +442,8 @@ internal sealed partial class SmtpSession : IAsyncDisposable
                     {
                         if (_cleanup.WaitsForTables && (_milters is null || _milterDiscard))
                         {
-                            // A directory's answers for the virtual alias expansion come in here, not on this thread in cleanup.
+                            // A directory's answers for the end of the content, BCC and the virtual alias expansion come
+                            // in here, not on this thread in cleanup.
                             await _cleanup.PrefetchAsync(_saved, _hardStop);
                         }
                         address = _milters is null || _milterDiscard ? EndMessage() : await EndMessageWithMiltersAsync();

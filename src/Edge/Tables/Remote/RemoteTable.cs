@@ -35,7 +35,7 @@ internal abstract class RemoteTable(string reference, TableSettings settings) : 
         {
             return Counted(cached);
         }
-        return answers is not null ? throw new LookupPendingException(this, key)
+        return answers is not null && !TableAnswers.WaitsForMissing ? throw new LookupPendingException(this, key)
             : AskAsync(key, "server_blocking", CancellationToken.None).AsTask().GetAwaiter().GetResult();
     }
 
