@@ -148,25 +148,8 @@ internal sealed class CleanupMessage(QueueStore queue, bool awaitsTables = false
 
     /// <summary>Fetches what rewriting <paramref name="address"/> asks; the address it becomes.</summary>
     private async ValueTask<string> RewriteAheadAsync(CleanupSettings settings, string address, AddressRole role, QueueId id,
-        CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            LookupPendingException pending;
-            using (TableAnswers.Enter(_answers))
-            {
-                try
-                {
-                    return settings.Rewriting.Rewrite(address, role, id, log: false) ?? address;
-                }
-                catch (LookupPendingException e)
-                {
-                    pending = e;
-                }
-            }
-            await _answers!.FetchAsync(pending, cancellationToken);
-        }
-    }
+        CancellationToken cancellationToken) =>
+        await _answers!.AskAheadAsync(() => settings.Rewriting.Rewrite(address, role, id, log: false), cancellationToken) ?? address;
 
     /// <summary>
     /// Fetches, without holding a thread, what the end of the content, the rewriting of BCC addresses and the virtual

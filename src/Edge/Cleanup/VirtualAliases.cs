@@ -37,25 +37,7 @@ internal sealed class VirtualAliases
     {
         foreach (string address in addresses)
         {
-            while (Pending(address, answers) is { } pending)
-            {
-                await answers.FetchAsync(pending, cancellationToken);
-            }
-        }
-    }
-
-    /// <summary>The lookup expanding <paramref name="address"/> still waits for; null once every answer it needs is there.</summary>
-    private LookupPendingException? Pending(string address, TableAnswers answers)
-    {
-        using TableAnswers.Scope scope = TableAnswers.Enter(answers);
-        try
-        {
-            Expand(address, out _);
-            return null;
-        }
-        catch (LookupPendingException pending)
-        {
-            return pending;
+            await answers.AskAheadAsync(() => Expand(address, out _), cancellationToken);
         }
     }
 

@@ -197,14 +197,9 @@ internal static class RestrictionEvaluator
             Restriction.Reject => Reject(s.RejectCode, "5.7.1", subject, c, "Access denied"),
             Restriction.Defer => Reject(s.DeferCode, "4.7.1", subject, c, "Access denied"),
             Restriction.PermitMynetworks when c.ClientInMynetworks => Decision.Permit,
-            // As Postfix's permit_sasl_auth(): a login by the ANONYMOUS mechanism vouches for nobody.
-            Restriction.PermitSaslAuthenticated when c.Session is { SaslUsername.Length: > 0 } session
-                && !session.SaslMethod.Equals("ANONYMOUS", StringComparison.OrdinalIgnoreCase) => Decision.Permit,
-            // As Postfix: any certificate a CA of smtpd_tls_CAfile vouches for, or one whose fingerprint relay_clientcerts lists.
-            Restriction.PermitTlsAllClientcerts when c.Session?.ClientCertificate is { Trusted: true } => Decision.Permit,
-            Restriction.PermitTlsClientcerts or Restriction.PermitTlsAllClientcerts when c.Session?.ClientCertificate is { } certificate
-                && (s.RelayClientCerts.Find([certificate.PublicKeyFingerprint]) ?? s.RelayClientCerts.Find([certificate.Fingerprint])) is not null =>
-                Decision.Permit,
+            Restriction.PermitSaslAuthenticated when ClientPermits.SaslAuthenticated(c.Session) => Decision.Permit,
+            Restriction.PermitTlsClientcerts or Restriction.PermitTlsAllClientcerts
+                when ClientPermits.Certificate(c.Session, s.RelayClientCerts, all: step.Kind == Restriction.PermitTlsAllClientcerts) => Decision.Permit,
             Restriction.PermitAuthDestination when hasRecipient && authorizedDestination => Decision.Permit,
             Restriction.RejectUnauthDestination when hasRecipient && !authorizedDestination =>
                 Decision.Reject(s.RelayRejectCode, "5.7.1", $"<{c.RecipientText}>: Relay access denied"),

@@ -74,6 +74,35 @@ internal sealed class TableAnswers
         (_answers ??= [])[(pending.Table, pending.Key)] = answer;
     }
 
+    /// <summary>
+    /// Runs <paramref name="ask"/> (work that only asks tables, changing nothing) until every answer it needs is here,
+    /// fetching each one it waits for without holding a thread. Its result; default when a table cannot answer (the
+    /// real work, run later with these answers, says so).
+    /// </summary>
+    public async ValueTask<T?> AskAheadAsync<T>(Func<T> ask, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            LookupPendingException pending;
+            using (Enter(this))
+            {
+                try
+                {
+                    return ask();
+                }
+                catch (LookupPendingException e)
+                {
+                    pending = e;
+                }
+                catch (TableLookupException)
+                {
+                    return default;
+                }
+            }
+            await FetchAsync(pending, cancellationToken);
+        }
+    }
+
     /// <summary>Forgets the answers once a command's checks are done: the next command asks afresh (or the tables' caches answer).</summary>
     public void Clear() => _answers?.Clear();
 

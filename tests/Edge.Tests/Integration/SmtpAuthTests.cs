@@ -119,6 +119,47 @@ public class SmtpAuthTests
         return await c.CommandAsync($"RCPT TO:<{recipient}>");
     }
 
+    /// <summary>
+    /// local_header_rewrite_clients = permit_sasl_authenticated (the usual submission setting): a logged-in client's
+    /// headers are rewritten in the local context (qualified, the missing ones added), another client's are not.
+    /// </summary>
+    [Fact]
+    public async Task A_logged_in_clients_headers_are_rewritten_in_the_local_context()
+    {
+        await using Dovecot dovecot = await Dovecot.StartAsync();
+        await using EdgeInstance edge = await EdgeInstance.StartAsync(MainCf(dovecot) + "\nlocal_header_rewrite_clients = permit_sasl_authenticated\n");
+        async Task SendAsync(bool login, string subject)
+        {
+            await using SmtpConnection c = await edge.ConnectAsync();
+            await c.CommandAsync("EHLO client.example");
+            if (login)
+            {
+                Assert.Equal("235 2.7.0 Authentication successful", await c.CommandAsync("AUTH PLAIN " + Base64("\0alice\0x")));
+            }
+            // Not alice's address without her login: reject_sender_login_mismatch would refuse it.
+            Assert.StartsWith("250 ", await c.CommandAsync(login ? "MAIL FROM:<alice@edge.test>" : "MAIL FROM:<someone@example.org>"));
+            Assert.StartsWith("250 ", await c.CommandAsync("RCPT TO:<user@edge.test>"));
+            Assert.StartsWith("354", await c.CommandAsync("DATA"));
+            Assert.StartsWith("250 2.0.0 Ok", await c.CommandAsync($"From: alice\r\nSubject: {subject}\r\n\r\ntext\r\n."));
+        }
+        await SendAsync(login: true, "logged in");
+        await SendAsync(login: false, "anonymous");
+
+        var contents = new List<string>();
+        foreach ((Edge.Queue.QueuedMessage message, _) in await edge.Queue.ListAsync())
+        {
+            using var content = new MemoryStream();
+            await edge.Queue.CopyContentAsync(message, content);
+            contents.Add(Encoding.UTF8.GetString(content.ToArray()));
+        }
+        string loggedIn = Assert.Single(contents, c => c.Contains("Subject: logged in"));
+        Assert.Contains("\r\nFrom: alice@mx.edge.test\r\n", loggedIn);
+        Assert.Contains("\r\nMessage-Id: <", loggedIn);
+        string anonymous = Assert.Single(contents, c => c.Contains("Subject: anonymous"));
+        Assert.Contains("\r\nFrom: alice\r\n", anonymous);
+        Assert.DoesNotContain("Message-Id:", anonymous);
+    }
+
     /// <summary>smtpd_tls_auth_only: no AUTH before STARTTLS, and AUTH then is refused as Postfix 3.7 refuses it.</summary>
     [Fact]
     public async Task With_tls_auth_only_auth_waits_for_starttls()

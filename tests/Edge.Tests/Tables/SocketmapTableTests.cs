@@ -274,17 +274,42 @@ public class SocketmapTableTests
         Assert.Empty(await edge.Queue.ListAsync());
     }
 
+    /// <summary>
+    /// local_header_rewrite_clients in a database is decided at MAIL FROM, as Postfix's smtpd does, without holding a
+    /// thread: a client the table lists gets its headers completed, and a table that cannot answer refuses MAIL FROM for
+    /// now with Postfix's reply (the message is never taken with headers rewritten in the wrong context). MAIL FROM
+    /// runs on after the wait without counting twice against smtpd_client_message_rate_limit.
+    /// </summary>
     [Fact]
-    public async Task A_rewrite_client_table_that_fails_after_354_leaves_the_headers_alone()
+    public async Task A_rewrite_client_table_decides_at_mail_from_without_holding_a_thread()
     {
-        await using var server = new SocketmapServer { Answer = _ => "TEMP down" };
-        await using EdgeInstance edge = await EdgeInstance.StartAsync(
-            $"local_header_rewrite_clients = socketmap:inet:127.0.0.1:{server.Port}:clients");
-        await using SmtpConnection c = await edge.ConnectAsync();
-        await c.EnvelopeAsync(to: "user@edge.test");
-        Assert.StartsWith("354", await c.CommandAsync("DATA"));
-        Assert.StartsWith("250 2.0.0 Ok: queued as ", await c.CommandAsync("From: someone\r\nSubject: hello\r\n\r\ntext\r\n."));
-        Assert.Single(await edge.Queue.ListAsync());
+        await using var server = new SocketmapServer { Answer = _ => "OK local", Delay = TimeSpan.FromMilliseconds(20) };
+        string table = $"socketmap:inet:127.0.0.1:{server.Port}:clients";
+        using var meter = new TableLookupMeter(table);
+        await using EdgeInstance edge = await EdgeInstance.StartAsync($"""
+            local_header_rewrite_clients = {table}
+            mynetworks = 192.0.2.0/24
+            smtpd_client_message_rate_limit = 3
+            edge_table_cache_time = 0
+            """);
+        await using (SmtpConnection c = await edge.ConnectAsync())
+        {
+            await c.EnvelopeAsync(to: "user@edge.test");
+            Assert.StartsWith("354", await c.CommandAsync("DATA"));
+            Assert.StartsWith("250 2.0.0 Ok: ", await c.CommandAsync("From: someone\r\nSubject: hello\r\n\r\ntext\r\n."));
+            Assert.StartsWith("250 ", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
+        }
+        string content = await edge.SingleMessageContentAsync();
+        Assert.Contains("\r\nFrom: someone@mx.edge.test\r\n", content);
+        Assert.Contains("\r\nMessage-Id: <", content);
+        Assert.Contains("clients 127.0.0.1", server.Requests);
+        Assert.Equal(2, meter["server"]);
+        Assert.Equal(0, meter["server_blocking"]);
+
+        server.Answer = _ => "TEMP down";
+        await using SmtpConnection refused = await edge.ConnectAsync();
+        Assert.StartsWith("250", await refused.CommandAsync("EHLO client.example"));
+        Assert.Equal("451 4.3.0 Temporary lookup error", await refused.CommandAsync("MAIL FROM:<sender@example.org>"));
     }
 
     [Theory]

@@ -2,7 +2,8 @@ using System.Net;
 using Edge.Config;
 using Edge.Mail;
 using Edge.Tables;
-using Edge.Tables.Remote;
+using Edge.Restrictions;
+using Edge.Restrictions.Policy;
 
 namespace Edge.Smtp.Session;
 
@@ -11,30 +12,38 @@ namespace Edge.Smtp.Session;
 /// rewritten in the local context (unqualified addresses get @$myorigin, canonical maps and masquerading apply);
 /// other clients' headers only in the remote one. permit_inet_interfaces (a client on one of this host's
 /// inet_interfaces addresses), permit_mynetworks, check_address_map type:table (or a bare type:table: the client
-/// address is a key, static:all matches every client); permit_sasl_authenticated and permit_tls_clientcerts match
-/// no client, since Edge neither authenticates clients nor asks them for certificates.
+/// address is a key, static:all matches every client), permit_sasl_authenticated, permit_tls_clientcerts and
+/// permit_tls_all_clientcerts, tried in order. The session decides at MAIL FROM, as Postfix's smtpd does, and a table
+/// that cannot answer refuses MAIL FROM for now.
 /// </summary>
 internal sealed class HeaderRewriteClients
 {
-    private readonly bool _inetInterfaces;
-    private readonly bool _mynetworks;
-    private readonly ILookupTable[] _tables;
+    private enum Kind
+    {
+        InetInterfaces,
+        Mynetworks,
+        Table,
+        SaslAuthenticated,
+        TlsClientcerts,
+        TlsAllClientcerts,
+    }
+
+    private readonly (Kind Kind, ILookupTable? Table)[] _items;
     private readonly IReadOnlySet<IPAddress> _interfaces;
 
-    private HeaderRewriteClients(bool inetInterfaces, bool mynetworks, ILookupTable[] tables, IReadOnlySet<IPAddress> interfaces)
+    private HeaderRewriteClients((Kind, ILookupTable?)[] items, IReadOnlySet<IPAddress> interfaces)
     {
-        _inetInterfaces = inetInterfaces;
-        _mynetworks = mynetworks;
-        _tables = tables;
+        _items = items;
         _interfaces = interfaces;
     }
+
+    /// <summary>A table of the list is answered by a server: the session fetches its answers before MAIL FROM decides.</summary>
+    public bool IsRemote => _items.Any(item => item.Table?.IsRemote == true);
 
     public static HeaderRewriteClients From(MainConfig config)
     {
         const string parameter = "local_header_rewrite_clients";
-        bool inetInterfaces = false;
-        bool mynetworks = false;
-        var tables = new List<ILookupTable>();
+        var items = new List<(Kind, ILookupTable?)>();
         IReadOnlyList<string> entries = config.GetList(parameter);
         for (int i = 0; i < entries.Count; i++)
         {
@@ -45,54 +54,46 @@ internal sealed class HeaderRewriteClients
             }
             if (entry.Contains(':'))
             {
-                tables.Add(TableFactory.Open(entry, TableSettings.From(config), out string? error) ?? throw config.Error(parameter, error ?? $"cannot open {entry}"));
+                items.Add((Kind.Table, TableFactory.Open(entry, TableSettings.From(config), out string? error)
+                    ?? throw config.Error(parameter, error ?? $"cannot open {entry}")));
                 continue;
             }
-            switch (entry.ToLowerInvariant())
+            items.Add((entry.ToLowerInvariant() switch
             {
-                case "permit_inet_interfaces": inetInterfaces = true; break;
-                case "permit_mynetworks": mynetworks = true; break;
-                case "permit_sasl_authenticated" or "permit_tls_clientcerts" or "permit_tls_all_clientcerts": break;
-                default:
-                    throw config.Error(parameter, $"invalid request: {entry} (permit_inet_interfaces, permit_mynetworks, " +
-                        "permit_sasl_authenticated, permit_tls_clientcerts, permit_tls_all_clientcerts or check_address_map type:table)");
-            }
+                "permit_inet_interfaces" => Kind.InetInterfaces,
+                "permit_mynetworks" => Kind.Mynetworks,
+                "permit_sasl_authenticated" => Kind.SaslAuthenticated,
+                "permit_tls_clientcerts" => Kind.TlsClientcerts,
+                "permit_tls_all_clientcerts" => Kind.TlsAllClientcerts,
+                _ => throw config.Error(parameter, $"invalid request: {entry} (permit_inet_interfaces, permit_mynetworks, " +
+                    "permit_sasl_authenticated, permit_tls_clientcerts, permit_tls_all_clientcerts or check_address_map type:table)"),
+            }, null));
         }
-        return new HeaderRewriteClients(inetInterfaces, mynetworks, [.. tables],
-            inetInterfaces ? ListenEndpoint.OwnAddresses(config, withProxyInterfaces: false) : new HashSet<IPAddress>());
+        return new HeaderRewriteClients([.. items], items.Any(item => item.Item1 == Kind.InetInterfaces)
+            ? ListenEndpoint.OwnAddresses(config, withProxyInterfaces: false) : new HashSet<IPAddress>());
     }
 
-    /// <summary>Whether the headers of mail from <paramref name="client"/> (in mynetworks or not) are rewritten in the local context.</summary>
-    public bool IsLocal(IPAddress? client, bool inMynetworks)
+    /// <summary>
+    /// Whether the headers of mail from <paramref name="client"/> (in mynetworks or not, logged in or showing a
+    /// certificate as <paramref name="session"/> says) are rewritten in the local context.
+    /// </summary>
+    /// <exception cref="TableLookupException">A table of the list cannot answer.</exception>
+    public bool IsLocal(ISessionDescription session, IPAddress? client, bool inMynetworks, TableList relayClientCerts)
     {
-        if (client is null)
+        client = client?.Unmapped();
+        foreach ((Kind kind, ILookupTable? table) in _items)
         {
-            return false;
-        }
-        client = client.Unmapped();
-        if ((_inetInterfaces && _interfaces.Contains(client)) || (_mynetworks && inMynetworks))
-        {
-            return true;
-        }
-        if (_tables.Length == 0)
-        {
-            return false;
-        }
-        string key = client.ToString();
-        foreach (ILookupTable table in _tables)
-        {
-            try
+            bool local = kind switch
             {
-                if (table.Lookup(key) is not null)
-                {
-                    return true;
-                }
-            }
-            catch (TableLookupException e)
+                Kind.InetInterfaces => client is not null && _interfaces.Contains(client),
+                Kind.Mynetworks => inMynetworks,
+                Kind.Table => client is not null && table!.Lookup(client.ToString()) is not null,
+                Kind.SaslAuthenticated => ClientPermits.SaslAuthenticated(session),
+                _ => ClientPermits.Certificate(session, relayClientCerts, all: kind == Kind.TlsAllClientcerts),
+            };
+            if (local)
             {
-                // Asked once the client was told to send its message: the headers stay as the client wrote them.
-                Logging.MailLog.Warning($"local_header_rewrite_clients: {e.Message}: {key} is taken as a remote client");
-                return false;
+                return true;
             }
         }
         return false;

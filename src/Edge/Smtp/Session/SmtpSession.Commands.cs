@@ -324,8 +324,9 @@ internal sealed partial class SmtpSession
         }
         EnvelopeError error = EnvelopeParser.ParseMail(argument, _s.StrictRfc821Envelopes, _s.SmtpUtf8Enabled,
             out MailArguments mail);
-        // As in Postfix: after the command's own syntax, before its address and parameters are judged.
-        if (error != EnvelopeError.MailSyntax && RateExceeded(AnvilEvent.Message, _s.ClientMessageRateLimit, "Message delivery request rate limit exceeded"))
+        // As in Postfix: after the command's own syntax, before its address and parameters are judged; once per
+        // command, not again when it runs on after waiting for the filters or a table.
+        if (error != EnvelopeError.MailSyntax && !_filtersPassed && RateExceeded(AnvilEvent.Message, _s.ClientMessageRateLimit, "Message delivery request rate limit exceeded"))
         {
             return Fail(Encoding.ASCII.GetBytes($"450 4.7.1 Error: too much mail from {_peer.Address}"));
         }
@@ -361,7 +362,7 @@ internal sealed partial class SmtpSession
             _prepend = null;
             return Fail(Encoding.UTF8.GetBytes(rejection));
         }
-        if (asking || MilterWanted)
+        if (asking || MilterWanted || HeaderRewriteWaits)
         {
             if (_milters is { } milters)
             {
@@ -369,6 +370,14 @@ internal sealed partial class SmtpSession
                 SetAuthMacros(milters);
             }
             return ParkForFilters(FilterStage.Mail, argument, MailArguments(argument, mail.Address), ref step);
+        }
+        if (LocalHeaders() is { } failure)
+        {
+            // As Postfix's smtpd_check_rewrite(): local_header_rewrite_clients could not be decided.
+            LogReject("MAIL", failure, null, sender: Printable.Text(argument[mail.Address]));
+            _saved = null;
+            _prepend = null;
+            return Fail(Encoding.ASCII.GetBytes(failure));
         }
         _envelope.Begin(default, argument[mail.Address], argument[mail.EnvId], mail.Ret, mail.Body, mail.SmtpUtf8);
         _mailCommand = _s.ProxyFilter is null ? null : $"MAIL FROM:{Encoding.UTF8.GetString(argument[(argument.IndexOf((byte)':') + 1)..])}";

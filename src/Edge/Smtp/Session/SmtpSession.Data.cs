@@ -152,10 +152,10 @@ internal sealed partial class SmtpSession
     private void BeginContent()
     {
         string protocol = Protocol;
-        if (_submission is null || !ReferenceEquals(_submission.Client.Protocol, protocol))
+        if (_submission is null || !ReferenceEquals(_submission.Client.Protocol, protocol) || _submission.LocalHeaders != _localHeaders)
         {
             _submission = new Submission(new EnvelopeRecord.Client(_peer.Name, _peer.Address, _helo ?? _peer.Name, protocol),
-                _helo, _tlsSummary, Received: true, _s.HeaderRewriteClients.IsLocal(_peer.Ip, _clientInMynetworks),
+                _helo, _tlsSummary, Received: true, _localHeaders,
                 _s.Sasl is { AuthenticatedHeader: true } && _saslUsername.Length > 0 ? CommentText(_saslUsername) : null, _tlsClient);
         }
         if (_proxy is not null)

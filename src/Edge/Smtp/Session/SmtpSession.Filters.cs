@@ -183,6 +183,10 @@ internal sealed partial class SmtpSession
             FilterRefused(stage, refused);
             return true;
         }
+        if (stage == FilterStage.Mail && HeaderRewriteWaits)
+        {
+            await _tableAnswers.AskAheadAsync(IsLocalClient, _hardStop);
+        }
         if (stage is FilterStage.Data or FilterStage.Bdat && EnvelopeWaitsForTables)
         {
             // What rewriting the envelope asks of a directory comes in here, not on this thread in cleanup.

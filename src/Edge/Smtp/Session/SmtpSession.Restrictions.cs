@@ -74,6 +74,33 @@ internal sealed partial class SmtpSession
         public string? Prepend { get; init; }
     }
 
+    /// <summary>Whether this transaction's headers are rewritten in the local context (local_header_rewrite_clients, at MAIL FROM).</summary>
+    private bool _localHeaders;
+
+    /// <summary>MAIL FROM waits (as for the filters) for the answers of a local_header_rewrite_clients table a server answers.</summary>
+    private bool HeaderRewriteWaits => !_filtersPassed && _s.HeaderRewriteClients.IsRemote;
+
+    private bool IsLocalClient() => _s.HeaderRewriteClients.IsLocal(this, _peer.Ip, _clientInMynetworks, _s.Restrictions.RelayClientCerts);
+
+    /// <summary>Decides <see cref="_localHeaders"/>; the reply to MAIL FROM when a table cannot answer, as Postfix's.</summary>
+    private string? LocalHeaders()
+    {
+        using TableAnswers.Scope scope = TableAnswers.Use(_tableAnswers);
+        try
+        {
+            _localHeaders = IsLocalClient();
+            return null;
+        }
+        catch (TableLookupException e)
+        {
+            return e.Configuration ? "451 4.3.5 Server configuration error" : "451 4.3.0 Temporary lookup error";
+        }
+        finally
+        {
+            _tableAnswers.Clear();
+        }
+    }
+
     /// <summary>
     /// The recipient's address class, as trivial-rewrite resolves it: null when known. A domain list a server answers
     /// (mydestination or relay_domains in a database) that has not answered yet gives the decision to fetch its answer
