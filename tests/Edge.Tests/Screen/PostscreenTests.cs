@@ -273,6 +273,49 @@ public class PostscreenTests
         await edge.WaitForLogAsync(@"postscreen\[\d+\]: NOQUEUE: reject: RCPT from \[127\.0\.0\.1\]:\d+: 550 5\.5\.1 Protocol error");
     }
 
+    /// <summary>
+    /// A postscreen_access_list table a server answers is asked without holding a thread: its verdicts apply, and
+    /// the metrics count its lookups as answered by the server, none as waited for on a thread.
+    /// </summary>
+    [Fact]
+    public async Task An_access_list_a_server_answers_allows_and_denies_without_holding_a_thread()
+    {
+        await using var server = new SocketmapServer
+        {
+            Answer = request => request switch
+            {
+                "screen 192.0.2.9" => "OK reject",
+                "screen 198.51.100.7" => "OK permit",
+                _ => "NOTFOUND ",
+            },
+            Delay = TimeSpan.FromMilliseconds(20),
+        };
+        int metricsPort = FreePorts.Tcp();
+        using TempDirectory config = Config($"""
+            postscreen_access_list = socketmap:inet:127.0.0.1:{server.Port}:screen
+            postscreen_denylist_action = drop
+            postscreen_upstream_proxy_protocol = haproxy
+            edge_metrics_listen = 127.0.0.1:{metricsPort}
+            """);
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        await using (var denied = await SmtpConnection.OpenAsync(edge.Port, readGreeting: false))
+        {
+            await denied.SendAsync("PROXY TCP4 192.0.2.9 127.0.0.1 40000 25\r\n");
+            Assert.Equal("521 5.3.2 Service currently unavailable", await denied.ReadReplyAsync());
+        }
+        await using (var allowed = await SmtpConnection.OpenAsync(edge.Port, readGreeting: false))
+        {
+            await allowed.SendAsync("PROXY TCP4 198.51.100.7 127.0.0.1 40001 25\r\n");
+            Assert.Equal("220 mx.edge.test ESMTP Edge", await allowed.ReadReplyAsync());
+        }
+        await edge.WaitForLogAsync(@"postscreen\[\d+\]: ALLOWLISTED \[198\.51\.100\.7\]:40001");
+        using var http = new HttpClient();
+        string[] lookups = [.. (await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics")).Split('\n')
+            .Where(line => line.StartsWith("edge_table_lookups_total{", StringComparison.Ordinal))];
+        Assert.Contains(lookups, line => line.Contains("source=\"server\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(lookups, line => line.Contains("server_blocking", StringComparison.Ordinal));
+    }
+
     /// <summary>postscreen_dnsbl_reply_map: the reply names the list as the administrator wants it seen (a list's secret query name hidden).</summary>
     [Fact]
     public async Task The_dnsbl_reply_map_gives_the_name_the_reply_shows()

@@ -50,13 +50,14 @@ internal sealed class ScreenAccessList
         return new ScreenAccessList([.. items]);
     }
 
-    public ScreenVerdict Evaluate(IPAddress client, NetworkList mynetworks)
+    /// <summary>The list's verdict for <paramref name="client"/>; a table a server answers is asked without holding a thread.</summary>
+    public async ValueTask<ScreenVerdict> EvaluateAsync(IPAddress client, NetworkList mynetworks, CancellationToken cancellationToken)
     {
         string address = client.ToString();
         foreach (object item in _items)
         {
             (ScreenVerdict verdict, bool stop) = item is ILookupTable table
-                ? FromTable(table, client, address, mynetworks)
+                ? FromTable(await AnswerAsync(table, address, cancellationToken), client, address, mynetworks)
                 : (Word((string)item, client, mynetworks), item is "dunno");
             if (verdict != ScreenVerdict.Dunno || stop)
             {
@@ -66,20 +67,28 @@ internal sealed class ScreenAccessList
         return ScreenVerdict.Dunno;
     }
 
-    /// <summary>The table's verdict, and whether the list ends here (an error: the rest is ignored).</summary>
-    private static (ScreenVerdict Verdict, bool Stop) FromTable(ILookupTable table, IPAddress client, string address, NetworkList mynetworks)
+    /// <summary>The table's value for <paramref name="address"/>: found, not found (""), or null when it cannot answer.</summary>
+    private static async ValueTask<string?> AnswerAsync(ILookupTable table, string address, CancellationToken cancellationToken)
     {
-        string? value;
         try
         {
-            value = table.Lookup(address);
+            return await table.LookupAsync(address, cancellationToken) ?? "";
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or TableLookupException)
         {
             MailLog.Warning($"postscreen_access_list: table lookup error for {address} ({e.Message}) -- ignoring the remainder of this access list", "postscreen");
+            return null;
+        }
+    }
+
+    /// <summary>The verdict of a table's <paramref name="value"/>, and whether the list ends here (an error: the rest is ignored).</summary>
+    private static (ScreenVerdict Verdict, bool Stop) FromTable(string? value, IPAddress client, string address, NetworkList mynetworks)
+    {
+        if (value is null)
+        {
             return (ScreenVerdict.Dunno, true);
         }
-        foreach (string word in (value ?? "").Split([' ', ',', '\t'], StringSplitOptions.RemoveEmptyEntries))
+        foreach (string word in value.Split([' ', ',', '\t'], StringSplitOptions.RemoveEmptyEntries))
         {
             string lower = word.ToLowerInvariant();
             if (lower is not ("permit_mynetworks" or "permit" or "reject" or "dunno"))

@@ -149,15 +149,18 @@ internal sealed class ScreenDnsbl
         }
         long seconds = score > 0 ? failTtl : passTtl;
         TimeSpan lifetime = TimeSpan.FromSeconds(Math.Clamp(seconds, (long)MinTtl.TotalSeconds, (long)Math.Max(MinTtl.TotalSeconds, MaxTtl.TotalSeconds)));
-        return new DnsblScore(score, name is null ? null : ReplyName(name), lifetime);
+        return new DnsblScore(score, name, lifetime);
     }
 
-    /// <summary>What postscreen_dnsbl_reply_map says the site is called in the reply; the site's own name when it cannot say.</summary>
-    private string ReplyName(string site)
+    /// <summary>
+    /// What postscreen_dnsbl_reply_map says the site is called in the reply (asked without holding a thread); the site's
+    /// own name when it cannot say.
+    /// </summary>
+    public async ValueTask<string> ReplyNameAsync(string site, CancellationToken cancellationToken)
     {
         try
         {
-            return _replyMap?.Lookup(site) ?? site;
+            return _replyMap is null ? site : await _replyMap.LookupAsync(site, cancellationToken) ?? site;
         }
         catch (TableLookupException e)
         {

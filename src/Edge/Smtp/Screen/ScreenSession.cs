@@ -126,7 +126,7 @@ internal sealed partial class ScreenSession
             Log($"NOQUEUE: reject: CONNECT from {ClientAddrPort}: too many connections");
             return await DropAsync("421 4.7.0 Error: too many connections");
         }
-        switch (_s.Access.Evaluate(Address, _s.Mynetworks))
+        switch (await _s.Access.EvaluateAsync(Address, _s.Mynetworks, _hardStop))
         {
             case ScreenVerdict.Allow:
                 Log($"ALLOWLISTED {ClientAddrPort}");
@@ -279,7 +279,8 @@ internal sealed partial class ScreenSession
             else
             {
                 Log($"DNSBL rank {score.Score} for {ClientAddrPort}");
-                if (await FailAsync(_s.DnsblAction, $"5.7.1 Service unavailable; client [{Address}] blocked using {score.Name}", ScreenTest.Dnsbl) is { } dropped)
+                string site = await _s.Dnsbl.ReplyNameAsync(score.Name!, _hardStop);
+                if (await FailAsync(_s.DnsblAction, $"5.7.1 Service unavailable; client [{Address}] blocked using {site}", ScreenTest.Dnsbl) is { } dropped)
                 {
                     return dropped;
                 }
