@@ -411,12 +411,13 @@ internal sealed class CleanupMessage(QueueStore queue, bool awaitsTables = false
     /// IGNORE or STRIP keeps it out, REPLACE changes it, and what concerns the message (REJECT, DISCARD, HOLD, FILTER,
     /// REDIRECT, BCC) joins what the header and body checks decided.
     /// </summary>
-    private void CheckFilterHeaders(MilterEdits edits)
+    private async ValueTask CheckFilterHeadersAsync(MilterEdits edits, CancellationToken cancellationToken)
     {
         if (_filterHeaderInspector is not { } inspector)
         {
             return;
         }
+        TableAnswers? answers = awaitsTables && _settings.MilterHeaderChecks!.IsRemote ? _answers ??= new TableAnswers() : null;
         var output = new ContentBuffer();
         for (int i = edits.Headers.Count - 1; i >= 0; i--)
         {
@@ -426,8 +427,16 @@ internal sealed class CleanupMessage(QueueStore queue, bool awaitsTables = false
                 continue;
             }
             output.Buffer.ResetWrittenCount();
-            inspector.Begin(output, _envelope.Id, _origin);
+            inspector.Begin(output, _envelope.Id, _origin, answers: answers);
             inspector.Write(MilterEdits.HeaderBytes(edit.Name, edit.Value));
+            while (answers is not null && inspector.PendingAtEnd() is { } pending)
+            {
+                await answers.FetchAsync(pending, cancellationToken);
+                if (inspector.Pending is not null)
+                {
+                    inspector.Resume();
+                }
+            }
             inspector.Complete();
             _inspector!.Verdict.Add(inspector.Verdict);
             string result = Encoding.UTF8.GetString(output.Buffer.WrittenSpan).TrimEnd('\r', '\n').Replace("\r\n", "\n");
@@ -457,7 +466,7 @@ internal sealed class CleanupMessage(QueueStore queue, bool awaitsTables = false
     private async Task ApplyAsync(MilterEdits edits, CancellationToken cancellationToken)
     {
         // A filter's new sender and recipients are rewritten like the client's, as Postfix's cleanup_milter does.
-        if (edits.Sender is { } sender && Rewritten(Unbracketed(sender), AddressRole.EnvelopeSender) is { } newSender)
+        if (edits.Sender is { } sender && await RewrittenAsync(Unbracketed(sender), AddressRole.EnvelopeSender, cancellationToken) is { } newSender)
         {
             _envelope.ReplaceSender(Encoding.UTF8.GetBytes(newSender));
         }
@@ -467,12 +476,12 @@ internal sealed class CleanupMessage(QueueStore queue, bool awaitsTables = false
         }
         foreach (string recipient in edits.AddedRecipients)
         {
-            if (Rewritten(Unbracketed(recipient), AddressRole.EnvelopeRecipient) is { } added)
+            if (await RewrittenAsync(Unbracketed(recipient), AddressRole.EnvelopeRecipient, cancellationToken) is { } added)
             {
                 _envelope.AddRecipient(Encoding.UTF8.GetBytes(added), default, DsnNotify.Unspecified);
             }
         }
-        CheckFilterHeaders(edits);
+        await CheckFilterHeadersAsync(edits, cancellationToken);
         if (edits.ChangesContent)
         {
             await RewriteAsync(edits, cancellationToken);
@@ -481,10 +490,16 @@ internal sealed class CleanupMessage(QueueStore queue, bool awaitsTables = false
 
     /// <summary>
     /// One envelope address in the local context, then by the canonical maps and masquerading; null (and the message
-    /// not accepted) when a table cannot answer.
+    /// not accepted) when a table cannot answer. What it asks of tables a server answers is fetched first.
     /// </summary>
-    private string? Rewritten(string address, AddressRole role)
+    private async ValueTask<string?> RewrittenAsync(string address, AddressRole role, CancellationToken cancellationToken)
     {
+        if (awaitsTables && _settings.Rewriting.IsRemote)
+        {
+            _answers ??= new TableAnswers();
+            await RewriteAheadAsync(_settings, _settings.LocalRewrite.Rewrite(address), role, _envelope.Id, cancellationToken);
+        }
+        using TableAnswers.Scope scope = TableAnswers.Use(_answers);
         string local = _settings.LocalRewrite.Rewrite(address);
         if (role == AddressRole.EnvelopeSender && _settings.IsMailerDaemon(Encoding.UTF8.GetBytes(local)))
         {

@@ -243,6 +243,50 @@ public class MilterTests
         Assert.Equal(["user@edge.test", "support@edge.test"], message.Recipients.Select(r => r.Address));
     }
 
+    /// <summary>
+    /// A filter's new recipient mapped by a canonical table, and its new header checked by milter_header_checks, both
+    /// answered by a server: asked without holding a thread (edge.table.lookups), and carried out as with files.
+    /// </summary>
+    [Theory]
+    [InlineData("X-Fine", "yes", "250 2.0.0 Ok")]
+    [InlineData("X-Spam-Flag", "YES", "550 5.7.1 spam by the filter's verdict")]
+    public async Task A_filters_addresses_and_headers_are_checked_by_tables_a_server_answers_without_holding_a_thread(
+        string name, string value, string reply)
+    {
+        await using var milter = new TestMilter
+        {
+            Script = (c, _) => c != 'E' ? null : [TestMilter.Packet('+', "<helpdesk@edge.test>"), TestMilter.Packet('h', name, value), TestMilter.Packet('c')],
+        };
+        await using var server = new SocketmapServer
+        {
+            Answer = request => request switch
+            {
+                "canonical helpdesk@edge.test" => "OK support@edge.test",
+                "headers X-Spam-Flag: YES" => "OK REJECT spam by the filter's verdict",
+                _ => "NOTFOUND ",
+            },
+            Delay = TimeSpan.FromMilliseconds(20),
+        };
+        using var canonical = new TableLookupMeter($"socketmap:inet:127.0.0.1:{server.Port}:canonical");
+        using var headers = new TableLookupMeter($"socketmap:inet:127.0.0.1:{server.Port}:headers");
+        using var directory = new TempDirectory();
+        await using var edge = await StartAsync(milter, directory, $"""
+            canonical_maps = socketmap:inet:127.0.0.1:{server.Port}:canonical
+            milter_header_checks = socketmap:inet:127.0.0.1:{server.Port}:headers
+            edge_table_cache_time = 0
+            """);
+        Assert.StartsWith(reply, await edge.SendAsync("Subject: x\r\n\r\nbody\r\n", bdat: false, "user@edge.test"));
+        if (reply.StartsWith("250", StringComparison.Ordinal))
+        {
+            QueuedMessage message = Assert.Single(await edge.QueuedAsync());
+            Assert.Equal(["user@edge.test", "support@edge.test"], message.Recipients.Select(r => r.Address));
+            Assert.Contains($"\r\n{name}: {value}\r\n", await edge.SingleMessageContentAsync());
+        }
+        Assert.Contains($"headers {name}: {value}", server.Requests);
+        Assert.True(canonical["server"] > 0 && headers["server"] > 0, $"{canonical}; {headers}");
+        Assert.Equal(0, canonical["server_blocking"] + headers["server_blocking"]);
+    }
+
     /// <summary>milter_header_checks see the headers filters add: they may refuse the message, keep the header out or hold it.</summary>
     [Theory]
     [InlineData("X-Spam-Flag", "YES", "550 5.7.1 spam by the filter's verdict", null)]
