@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Edge.Tables;
-using Edge.Tables.Remote;
 using Edge.Tests.Support;
 
 namespace Edge.Bench;

@@ -1,6 +1,5 @@
 using Edge.Config;
 using Edge.Tables;
-using Edge.Tables.Remote;
 
 namespace Edge.Cleanup;
 

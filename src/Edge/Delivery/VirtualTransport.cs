@@ -3,7 +3,6 @@ using Edge.Config;
 using Edge.Delivery.Virtual;
 using Edge.Queue;
 using Edge.Tables;
-using Edge.Tables.Remote;
 
 namespace Edge.Delivery;
 

@@ -9,7 +9,6 @@ using Edge.Dns;
 using Edge.Resolve;
 using Edge.Scheduler;
 using Edge.Tables;
-using Edge.Tables.Remote;
 
 namespace Edge.Hosting;
 

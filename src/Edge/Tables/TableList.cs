@@ -1,6 +1,5 @@
 using Edge.Config;
 using Edge.Logging;
-using Edge.Tables.Remote;
 
 namespace Edge.Tables;
 

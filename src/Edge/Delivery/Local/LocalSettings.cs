@@ -1,6 +1,5 @@
 using System.Runtime.Versioning;
 using Edge.Config;
-using Edge.Delivery.Pipe;
 using Edge.Tables;
 using Edge.Unix;
 

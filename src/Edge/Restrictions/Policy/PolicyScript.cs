@@ -4,7 +4,6 @@ using Acornima.Ast;
 using Edge.Dns;
 using Edge.Restrictions.Policy.Store;
 using Edge.Tables;
-using Edge.Tables.Remote;
 using Jint;
 
 namespace Edge.Restrictions.Policy;

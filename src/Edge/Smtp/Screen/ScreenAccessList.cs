@@ -3,7 +3,6 @@ using Edge.Config;
 using Edge.Logging;
 using Edge.Net;
 using Edge.Tables;
-using Edge.Tables.Remote;
 
 namespace Edge.Smtp.Screen;
 

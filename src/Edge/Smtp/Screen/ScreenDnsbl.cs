@@ -5,7 +5,6 @@ using Edge.Dns;
 using Edge.Logging;
 using Edge.Restrictions;
 using Edge.Tables;
-using Edge.Tables.Remote;
 
 namespace Edge.Smtp.Screen;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Edge.Tables.Remote;
 using MySqlConnector;
 
 namespace Edge.Tables.Sql;

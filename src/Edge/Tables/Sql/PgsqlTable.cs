@@ -1,5 +1,4 @@
 using System.Globalization;
-using Edge.Tables.Remote;
 using Npgsql;
 
 namespace Edge.Tables.Sql;

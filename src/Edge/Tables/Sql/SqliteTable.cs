@@ -1,4 +1,3 @@
-using Edge.Tables.Remote;
 using Microsoft.Data.Sqlite;
 
 namespace Edge.Tables.Sql;
