@@ -15,12 +15,33 @@ internal static class RunCommand
         using var stop = new CancellationTokenSource();
         using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-        await using EdgeServer server = await EdgeServer.StartAsync(line.ConfigDirectory, stop.Token);
+        // SIGHUP is taken from the start: one that comes while the server starts (a log rotation, a deployment that
+        // reloads at once) reloads it as soon as it runs, rather than being lost.
+        var gate = new object();
+        EdgeServer? running = null;
+        bool reloadWhenRunning = false;
         using PosixSignalRegistration hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
         {
             c.Cancel = true;
-            server.Reload();
+            EdgeServer? now;
+            lock (gate)
+            {
+                now = running;
+                reloadWhenRunning |= now is null;
+            }
+            now?.Reload();
         });
+        await using EdgeServer server = await EdgeServer.StartAsync(line.ConfigDirectory, stop.Token);
+        bool reload;
+        lock (gate)
+        {
+            running = server;
+            reload = reloadWhenRunning;
+        }
+        if (reload)
+        {
+            server.Reload();
+        }
         try
         {
             await Task.Delay(Timeout.Infinite, stop.Token);

@@ -49,11 +49,25 @@ internal sealed class VirtualTransport : ITransport
     }
 
     /// <summary>An address verification probe, as Postfix's virtual(8) answers one: a mailbox the map lists, or an unknown user.</summary>
-    public Task<IReadOnlyList<DeliveryResult>> VerifyAsync(DeliveryJob job, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<DeliveryResult>>([.. job.Recipients.Select(recipient =>
-            Find(_mailboxes, job.Message.Recipients[recipient].Address) is null
-                ? new DeliveryResult(recipient, DeliveryStatus.Bounced, "5.1.1", $"unknown user: \"{job.Message.Recipients[recipient].Address}\"", Relay)
-                : new DeliveryResult(recipient, DeliveryStatus.Sent, "2.0.0", "delivers to mailbox", Relay))]);
+    public async Task<IReadOnlyList<DeliveryResult>> VerifyAsync(DeliveryJob job, CancellationToken cancellationToken)
+    {
+        var results = new List<DeliveryResult>(job.Recipients.Count);
+        foreach (int recipient in job.Recipients)
+        {
+            string address = job.Message.Recipients[recipient].Address;
+            try
+            {
+                results.Add(await FindAsync(_mailboxes, address, cancellationToken) is null
+                    ? new DeliveryResult(recipient, DeliveryStatus.Bounced, "5.1.1", $"unknown user: \"{address}\"", Relay)
+                    : new DeliveryResult(recipient, DeliveryStatus.Sent, "2.0.0", "delivers to mailbox", Relay));
+            }
+            catch (TableLookupException e)
+            {
+                results.Add(new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", e.Message, Relay));
+            }
+        }
+        return results;
+    }
 
     [UnsupportedOSPlatform("windows")]
     private async Task<DeliveryResult> DeliverOneAsync(DeliveryJob job, int recipient, CancellationToken cancellationToken)
@@ -74,12 +88,12 @@ internal sealed class VirtualTransport : ITransport
     {
         QueuedMessage message = job.Message;
         string address = message.Recipients[recipient].Address;
-        string? mailbox = Find(_mailboxes, address);
+        string? mailbox = await FindAsync(_mailboxes, address, cancellationToken);
         if (mailbox is null)
         {
             return new DeliveryResult(recipient, DeliveryStatus.Bounced, "5.1.1", $"unknown user: \"{address}\"", Relay);
         }
-        if (!TryId(_uids, address, out uint uid) || !TryId(_gids, address, out uint gid))
+        if (await IdAsync(_uids, address, cancellationToken) is not { } uid || await IdAsync(_gids, address, cancellationToken) is not { } gid)
         {
             return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0",
                 $"recipient {address}: uid or gid not found in virtual_uid_maps or virtual_gid_maps", Relay);
@@ -94,15 +108,15 @@ internal sealed class VirtualTransport : ITransport
         return await MailboxFile.DeliverAsync(job, recipient, path, new MailboxOwner(uid, gid), _hostname, Relay, _sizeLimit, cancellationToken);
     }
 
-    /// <summary>The full address first, then "@domain", as virtual(8) searches its maps.</summary>
-    private static string? Find(IReadOnlyList<ILookupTable> tables, string address)
+    /// <summary>The full address first, then "@domain", as virtual(8) searches its maps (a server's answer awaited, no thread held).</summary>
+    private static async ValueTask<string?> FindAsync(IReadOnlyList<ILookupTable> tables, string address, CancellationToken cancellationToken)
     {
         int at = address.LastIndexOf('@');
         foreach (string key in at < 0 ? [address] : (string[])[address, address[at..]])
         {
             foreach (ILookupTable table in tables)
             {
-                if (table.Lookup(key) is { } value)
+                if (await table.LookupAsync(key, cancellationToken) is { } value)
                 {
                     return value;
                 }
@@ -111,11 +125,8 @@ internal sealed class VirtualTransport : ITransport
         return null;
     }
 
-    private static bool TryId(IReadOnlyList<ILookupTable> tables, string address, out uint id)
-    {
-        id = 0;
-        return Find(tables, address) is { } value && uint.TryParse(value.Trim(), out id);
-    }
+    private static async ValueTask<uint?> IdAsync(IReadOnlyList<ILookupTable> tables, string address, CancellationToken cancellationToken) =>
+        await FindAsync(tables, address, cancellationToken) is { } value && uint.TryParse(value.Trim(), out uint id) ? id : null;
 
     private static List<ILookupTable> Open(MainConfig main, string parameter) =>
         [.. main.GetList(parameter).Select(reference => TableFactory.Open(reference, TableSettings.From(main), out string? error)

@@ -34,6 +34,9 @@ internal sealed class AddressClassifier(DomainSet mydestination, DomainSet virtu
     /// <summary>An address without a domain: cleanup qualifies it with $myorigin (append_at_myorigin), so it goes where that domain goes.</summary>
     private AddressClass Unqualified() => origin is null ? AddressClass.Local : ClassifyDomain(Encoding.UTF8.GetBytes(origin));
 
+    /// <summary>A domain list is (partly) a table a server answers.</summary>
+    public bool IsRemote => mydestination.IsRemote || virtualAlias.IsRemote || virtualMailbox.IsRemote || relay.IsRemote;
+
     /// <summary>
     /// Whether the "user" key of a table lookup applies to <paramref name="address"/>, as mail_addr_find() decides: it
     /// has no domain, or its domain is $myorigin or local.

@@ -29,6 +29,9 @@ internal sealed class DomainSet
         _matchesParents = parentMatchesSubdomains || _exact.Any(d => d.StartsWith('.'));
     }
 
+    /// <summary>A table of the list is answered by a server.</summary>
+    public bool IsRemote => _tables.Any(table => table.IsRemote);
+
     public bool Contains(ReadOnlySpan<byte> domain)
     {
         if (domain.IsEmpty || domain.Length > 255)

@@ -23,6 +23,9 @@ internal sealed class RelocatedMaps
 
     public bool IsEmpty => _map.IsEmpty;
 
+    /// <inheritdoc cref="Tables.TableList.IsRemote"/>
+    public bool IsRemote => _map.IsRemote;
+
     /// <summary>"status text" for mail to a relocated <paramref name="address"/>; "4.3.0 …" when the table cannot answer; null when it is not relocated.</summary>
     public string? Find(string address)
     {

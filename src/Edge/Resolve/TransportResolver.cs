@@ -20,18 +20,35 @@ internal sealed class TransportResolver(
     string recipientDelimiter,
     RelocatedMaps? relocated = null)
 {
+    /// <summary>A table the routing asks (the address classes' domain lists, transport_maps, relocated_maps) is answered by a server.</summary>
+    public bool IsRemote { get; } = classifier.IsRemote || transportMaps.Any(table => table.IsRemote) || relocated?.IsRemote == true;
+
     /// <summary>The address the queue manager delivers <paramref name="recipient"/> as (<see cref="AddressClassifier.Delivered"/>).</summary>
     public string Delivered(string recipient) => classifier.Delivered(recipient);
 
-    /// <summary>The recipient's address class (trivial-rewrite's), as the metrics name it: local, virtual_alias, virtual_mailbox, relay or default.</summary>
-    public string ClassName(string recipient) => classifier.Classify(System.Text.Encoding.UTF8.GetBytes(recipient)) switch
+    /// <summary>
+    /// The recipient's address class (trivial-rewrite's), as the metrics name it: local, virtual_alias, virtual_mailbox,
+    /// relay or default; "unknown" when a domain table cannot say now. It is asked after a delivery, before its outcome
+    /// is recorded, so it never throws: an outcome not recorded would be delivered again.
+    /// </summary>
+    public string ClassName(string recipient)
     {
-        AddressClass.Local => "local",
-        AddressClass.VirtualAlias => "virtual_alias",
-        AddressClass.VirtualMailbox => "virtual_mailbox",
-        AddressClass.Relay => "relay",
-        _ => "default",
-    };
+        try
+        {
+            return classifier.Classify(System.Text.Encoding.UTF8.GetBytes(recipient)) switch
+            {
+                AddressClass.Local => "local",
+                AddressClass.VirtualAlias => "virtual_alias",
+                AddressClass.VirtualMailbox => "virtual_mailbox",
+                AddressClass.Relay => "relay",
+                _ => "default",
+            };
+        }
+        catch (TableLookupException)
+        {
+            return "unknown";
+        }
+    }
 
     public Route Resolve(string recipient)
     {

@@ -6,6 +6,7 @@ using Edge.Mail;
 using Edge.Metrics;
 using Edge.Queue;
 using Edge.Resolve;
+using Edge.Tables;
 
 namespace Edge.Scheduler;
 
@@ -17,7 +18,9 @@ namespace Edge.Scheduler;
 internal sealed partial class QueueManager
 {
     /// <summary>One delivery attempt of a message, shared by its jobs.</summary>
-    private sealed record Attempt(QueueEntry Entry, QueuedMessage Message, QueueManagerSettings Settings, Stopwatch Clock, bool Flushed)
+    /// <param name="Routes">What routing the message asked of tables a server answers, fetched before the attempt; null when nothing.</param>
+    private sealed record Attempt(QueueEntry Entry, QueuedMessage Message, QueueManagerSettings Settings, Stopwatch Clock, bool Flushed,
+        TableAnswers? Routes)
     {
         /// <summary>bounce_queue_lifetime limits the mail system's own notices, maximal_queue_lifetime all others.</summary>
         public bool Expired(TimeSpan age) =>
@@ -56,7 +59,10 @@ internal sealed partial class QueueManager
                 final = final with { Status = DeliveryStatus.Deferred, Dsn = "4" + final.Dsn[1..] };
             }
             finals[i] = final;
-            Log(entry.Id, message, final, expired, age, took, softBounce, attempt.Settings.Resolver);
+            using (TableAnswers.Use(attempt.Routes))
+            {
+                Log(entry.Id, message, final, expired, age, took, softBounce, attempt.Settings.Resolver);
+            }
             if (final.Status == DeliveryStatus.Deferred || (final.Status == DeliveryStatus.Sent && !WantsSuccessNotice(message, final)))
             {
                 last = _queue.AppendStatus(entry.Id, final.Recipient, final.Status, next, final.Reason);

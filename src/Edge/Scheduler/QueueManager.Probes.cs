@@ -6,6 +6,7 @@ using Edge.Logging;
 using Edge.Mail;
 using Edge.Queue;
 using Edge.Resolve;
+using Edge.Tables;
 
 namespace Edge.Scheduler;
 
@@ -62,9 +63,14 @@ internal sealed partial class QueueManager
             DsnNotify.Unspecified)).ToList();
         var probe = new QueuedMessage(id, 0, "localhost", "127.0.0.1", "", "verify", sender.Length == 0 ? "" : cleanup.LocalRewrite.Rewrite(sender), "",
             DsnReturn.Unspecified, BodyType.SevenBit, false, recipients, []);
-        probe = Delivered(probe, settings.ProbeResolver);
+        TableAnswers? routes = await RoutesAheadAsync(probe, settings.ProbeResolver, cancellationToken);
+        List<IGrouping<Route, int>> groups;
+        using (TableAnswers.Use(routes))
+        {
+            probe = Delivered(probe, settings.ProbeResolver);
+            groups = [.. Enumerable.Range(0, recipients.Count).GroupBy(r => settings.ProbeResolver.Resolve(probe.Recipients[r].Address))];
+        }
         var clock = Stopwatch.StartNew();
-        var groups = Enumerable.Range(0, recipients.Count).GroupBy(r => settings.ProbeResolver.Resolve(probe.Recipients[r].Address));
         // A probe stops with the queue manager, as its deliveries do.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
         DeliveryResult[][] answers = await Task.WhenAll(groups.Select(g => ProbeGroupAsync(settings, probe, g.Key, [.. g], stop.Token)));

@@ -6,6 +6,7 @@ using Edge.Logging;
 using Edge.Mail;
 using Edge.Queue;
 using Edge.Resolve;
+using Edge.Tables;
 
 namespace Edge.Scheduler;
 
@@ -217,6 +218,25 @@ internal sealed partial class QueueManager : IAsyncDisposable
     }
 
     /// <summary>
+    /// Fetches, without holding a thread, what routing <paramref name="message"/>'s recipients asks of tables a server
+    /// answers (domain lists, transport_maps, relocated_maps); null when the routing asks none. A table that cannot
+    /// answer is left to the routing itself, which then fails the attempt (the message waits for the next).
+    /// </summary>
+    private static async ValueTask<TableAnswers?> RoutesAheadAsync(QueuedMessage message, TransportResolver resolver, CancellationToken cancellationToken)
+    {
+        if (!resolver.IsRemote)
+        {
+            return null;
+        }
+        var answers = new TableAnswers();
+        foreach (QueuedRecipient recipient in message.Recipients)
+        {
+            await answers.AskAheadAsync(() => resolver.Resolve(resolver.Delivered(recipient.Address)), cancellationToken);
+        }
+        return answers;
+    }
+
+    /// <summary>
     /// The message with each recipient as the resolver delivers it: a routed address ("user%host@local.domain") is
     /// delivered, logged and reported as the inner one, as Postfix's qmgr updates it; usually the message itself.
     /// </summary>
@@ -241,15 +261,20 @@ internal sealed partial class QueueManager : IAsyncDisposable
         try
         {
             QueuedMessage message = await _queue.ReadEnvelopeAsync(entry, _stop.Token);
-            // A message on its way to a content filter goes there as it is, as Postfix's qmgr sends it unresolved.
-            message = entry.Filter is null ? Delivered(message, _settings.Resolver) : message;
-            var attempt = new Attempt(entry, message, _settings, Stopwatch.StartNew(), entry.Flushed);
+            TableAnswers? routes = entry.Filter is null ? await RoutesAheadAsync(message, _settings.Resolver, _stop.Token) : null;
+            List<IGrouping<Route, int>> groups;
+            Attempt attempt;
+            using (TableAnswers.Use(routes))
+            {
+                // A message on its way to a content filter goes there as it is, as Postfix's qmgr sends it unresolved.
+                message = entry.Filter is null ? Delivered(message, _settings.Resolver) : message;
+                attempt = new Attempt(entry, message, _settings, Stopwatch.StartNew(), entry.Flushed, routes);
+                groups = [.. Enumerable.Range(0, message.Recipients.Count)
+                    .Where(r => !entry.Done[r])
+                    .GroupBy(r => entry.Filter is { } filter ? FilterRoute(filter, message.Recipients[r].Address)
+                        : attempt.Settings.Resolver.Resolve(message.Recipients[r].Address))];
+            }
             entry.Flushed = false;
-            var groups = Enumerable.Range(0, message.Recipients.Count)
-                .Where(r => !entry.Done[r])
-                .GroupBy(r => entry.Filter is { } filter ? FilterRoute(filter, message.Recipients[r].Address)
-                    : attempt.Settings.Resolver.Resolve(message.Recipients[r].Address))
-                .ToList();
             DeliveryResult[][] outcomes = await Task.WhenAll(groups.Select(g => DeliverGroupAsync(attempt, g.Key, [.. g])));
             await FinishAsync(attempt, [.. outcomes.SelectMany(o => o)]);
         }

@@ -23,6 +23,19 @@ internal sealed class UnionTable(IReadOnlyList<ILookupTable> tables) : ILookupTa
         }
         return found is null ? null : string.Join(',', found);
     }
+
+    public async ValueTask<string?> LookupAsync(string key, CancellationToken cancellationToken)
+    {
+        List<string>? found = null;
+        foreach (ILookupTable table in tables)
+        {
+            if (await table.Current.LookupAsync(key, cancellationToken) is { } value)
+            {
+                (found ??= []).Add(value);
+            }
+        }
+        return found is null ? null : string.Join(',', found);
+    }
 }
 
 /// <summary>
@@ -41,6 +54,20 @@ internal sealed class PipeTable(IReadOnlyList<ILookupTable> tables) : ILookupTab
         foreach (ILookupTable table in tables)
         {
             value = table.Current.Lookup(value!);
+            if (value is null)
+            {
+                return null;
+            }
+        }
+        return value;
+    }
+
+    public async ValueTask<string?> LookupAsync(string key, CancellationToken cancellationToken)
+    {
+        string? value = key;
+        foreach (ILookupTable table in tables)
+        {
+            value = await table.Current.LookupAsync(value!, cancellationToken);
             if (value is null)
             {
                 return null;

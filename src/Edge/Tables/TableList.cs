@@ -63,6 +63,25 @@ internal sealed class TableList
         return new TableList([.. tables], [.. opened], failure);
     }
 
+    /// <summary>
+    /// As <see cref="Find(ReadOnlySpan{string}, out string?)"/>, waiting for a table a server answers without holding a
+    /// thread: the value and the "type:name" of the table that answered.
+    /// </summary>
+    public async ValueTask<(string? Value, string? Reference)> FindAsync(string[] keys, CancellationToken cancellationToken)
+    {
+        foreach (string key in keys)
+        {
+            for (int i = 0; i < _tables.Length; i++)
+            {
+                if (await _tables[i].LookupAsync(key, cancellationToken) is { } value)
+                {
+                    return (value, _references[i]);
+                }
+            }
+        }
+        return (null, null);
+    }
+
     /// <summary>The first table's value for the first of <paramref name="keys"/> that any table has, key by key.</summary>
     public string? Find(ReadOnlySpan<string> keys) => Find(keys, out _);
 

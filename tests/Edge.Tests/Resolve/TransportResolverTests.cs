@@ -24,6 +24,23 @@ public class TransportResolverTests
         Assert.Equal(route, Resolver().Resolve(recipient).ToString());
     }
 
+    /// <summary>
+    /// The class the delivery metrics name is asked after a delivery and before its outcome is recorded: a domain table
+    /// that cannot answer then gives "unknown" rather than an error, which would leave a delivered recipient unrecorded
+    /// (and delivered again).
+    /// </summary>
+    [Fact]
+    public void The_metrics_class_of_a_domain_a_table_cannot_answer_for_is_unknown()
+    {
+        var resolver = new TransportResolver(
+            new AddressClassifier(new DomainSet(["edge.test"]), new DomainSet([]), new DomainSet([]),
+                new DomainSet([], tables: [new FailTable("fail:relay_domains", "down")])),
+            [], "", Route.Parse("local"), Route.Parse("virtual"), "relay", "smtp", "");
+        Assert.Equal("local", resolver.ClassName("u@edge.test"));
+        Assert.Equal("unknown", resolver.ClassName("u@elsewhere.example"));
+        Assert.Throws<TableLookupException>(() => resolver.Resolve("u@elsewhere.example"));
+    }
+
     [Fact]
     public void Relayhost_is_the_next_hop_for_relay_and_default_classes()
     {

@@ -253,6 +253,53 @@ public class SocketmapTableTests
         }
     }
 
+    /// <summary>
+    /// relay_domains and transport_maps in a database route a message to the next hop they name; the queue manager
+    /// fetches what routing asks before it delivers, and records the outcome without asking again: the metrics count
+    /// no lookup a thread waited for.
+    /// </summary>
+    [Fact]
+    public async Task Delivery_routes_by_tables_a_server_answers_without_holding_a_thread()
+    {
+        await using var sink = await Edge.Tests.Delivery.SmtpSink.StartAsync();
+        await using var server = new SocketmapServer
+        {
+            Answer = request => request switch
+            {
+                "domains relay.example" => "OK relay",
+                "transport relay.example" => $"OK smtp:[127.0.0.1]:{sink.Port}",
+                _ => "NOTFOUND ",
+            },
+            Delay = TimeSpan.FromMilliseconds(20),
+        };
+        int metricsPort = FreePorts.Tcp();
+        using var config = new TempDirectory();
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + $"""
+
+            relay_domains = socketmap:inet:127.0.0.1:{server.Port}:domains
+            transport_maps = socketmap:inet:127.0.0.1:{server.Port}:transport
+            edge_table_cache_time = 0
+            edge_table_negative_cache_time = 0
+            edge_metrics_listen = 127.0.0.1:{metricsPort}
+
+            """);
+        config.Write("master.cf", """
+            127.0.0.1:0 inet n - n - - smtpd
+            qmgr      unix  n       -       n       300     1       qmgr
+            smtp      unix  -       -       n       -       -       smtp
+            """);
+        await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);
+        string id = await SmtpConnection.SendMessageAsync(edge.Port, "Subject: routed\r\n\r\ntext\r\n", "user@relay.example");
+        await edge.WaitForLogAsync($@"{id}: to=<user@relay\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{sink.Port}, .*status=sent");
+        Assert.Single(await sink.DumpsAsync(1));
+
+        using var http = new HttpClient();
+        string[] lookups = [.. (await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics")).Split('\n')
+            .Where(line => line.StartsWith("edge_table_lookups_total{", StringComparison.Ordinal))];
+        Assert.Contains(lookups, line => line.Contains("transport", StringComparison.Ordinal) && line.Contains("source=\"server\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(lookups, line => line.Contains("server_blocking", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_domain_list_that_fails_at_bdat_refuses_the_chunk_without_reading_it_as_commands()
     {

@@ -68,7 +68,7 @@ internal sealed class LocalTransport : ITransport
     }
 
     private async Task<DeliveryResult> VerifyOneAsync(DeliveryJob job, int recipient, LocalRecipient to, CancellationToken cancellationToken) =>
-        _aliases.Find([to.Local, to.User]) is { } alias ? Sent(recipient, $"aliased to {alias}")
+        (await _aliases.FindAsync([to.Local, to.User], cancellationToken)).Value is { } alias ? Sent(recipient, $"aliased to {alias}")
             : await PassAsync(job, recipient, to, Mailbox, verify: true, cancellationToken) is { } passed ? passed
             : User(to.User) is not null ? Sent(recipient, "delivers to mailbox")
             : await PassAsync(job, recipient, to, Fallback, verify: true, cancellationToken) is { } fallback ? fallback
@@ -114,19 +114,21 @@ internal sealed class LocalTransport : ITransport
 
     private async Task<DeliveryResult> DeliverOneAsync(DeliveryJob job, int recipient, LocalRecipient to, CancellationToken cancellationToken)
     {
-        if (_aliases.Find([to.Local, to.User], out string? table) is { } alias)
+        if (await _aliases.FindAsync([to.Local, to.User], cancellationToken) is ({ } alias, string table))
         {
             if (await LoopAsync(job, recipient, to, cancellationToken) is { } loop)
             {
                 return loop;
             }
             (UnixUser? owner, string? problem) = AliasOwner(table);
+            if (problem is not null)
+            {
+                return new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", problem, Relay);
+            }
+            bool matched = to.Extension.Length == 0 || (await _aliases.FindAsync([to.Local], cancellationToken)).Value is not null;
             // The alias's own name goes on as if it had no alias: to the user's .forward, then the mailbox.
-            return problem is not null
-                ? new DeliveryResult(recipient, DeliveryStatus.Deferred, "4.3.0", problem, Relay)
-                : await new LocalDelivery(_settings, job, recipient, to, token => ForwardOrMailboxAsync(job, recipient, to, token))
-                    .DeliverAsync(to.User, DestinationList.Parse(alias), ExpansionType.Alias, owner,
-                        matched: to.Extension.Length == 0 || _aliases.Find([to.Local]) is not null, cancellationToken);
+            return await new LocalDelivery(_settings, job, recipient, to, token => ForwardOrMailboxAsync(job, recipient, to, token))
+                .DeliverAsync(to.User, DestinationList.Parse(alias), ExpansionType.Alias, owner, matched, cancellationToken);
         }
         return await ForwardOrMailboxAsync(job, recipient, to, cancellationToken);
     }
@@ -268,7 +270,7 @@ internal sealed class LocalTransport : ITransport
         {
             return await UnknownAsync(job, recipient, to, cancellationToken);
         }
-        string? command = _settings.MailboxCommands.Find([to.User]);
+        string? command = (await _settings.MailboxCommands.FindAsync([to.User], cancellationToken)).Value;
         command ??= _settings.MailboxCommand;
         if (command.Length > 0)
         {
@@ -323,7 +325,7 @@ internal sealed class LocalTransport : ITransport
     private async Task<DeliveryResult?> PassAsync(DeliveryJob job, int recipient, LocalRecipient to, PassRule rule, bool verify,
         CancellationToken cancellationToken)
     {
-        string? route = rule.Maps.Find([to.User]) ?? rule.Transport;
+        string route = (await rule.Maps.FindAsync([to.User], cancellationToken)).Value ?? rule.Transport;
         if (route.Length == 0)
         {
             return null;
