@@ -48,8 +48,8 @@ internal sealed class CleanupMessage(QueueStore queue, bool awaitsTables = false
     /// <summary>Where the mail filters read the message from, as it stands after the changes so far.</summary>
     private Func<IAsyncEnumerable<ReadOnlyMemory<byte>>> _content = null!;
 
-    /// <summary>Content bytes taken so far, the headers cleanup wrote included.</summary>
-    public long Size => _writer.Size;
+    /// <summary>Content bytes taken so far, the headers cleanup wrote included (and those held for a table's answer).</summary>
+    public long Size => _writer.Size + (_inspector?.HeldLength ?? 0);
 
     /// <summary>
     /// Starts a message for <paramref name="envelope"/> (whose recipients cleanup may change) with the headers of
@@ -82,7 +82,7 @@ internal sealed class CleanupMessage(QueueStore queue, bool awaitsTables = false
             _activeRewriter = _headerRewriter;
         }
         bool contentAsks = awaitsTables && (settings.Checks.IsRemote || (_activeRewriter is not null && settings.Rewriting.IsRemote));
-        _inspector.Begin(_writer, envelope.Id, _origin, _activeRewriter, contentAsks ? _answers ??= new TableAnswers() : null);
+        _inspector.Begin(_writer, envelope.Id, _origin, _activeRewriter, contentAsks ? _contentAnswers : null);
         if (prepend is not null)
         {
             Write(Encoding.UTF8.GetBytes(prepend));
@@ -115,8 +115,11 @@ internal sealed class CleanupMessage(QueueStore queue, bool awaitsTables = false
 
     public void Write(ReadOnlySpan<byte> content) => _inspector!.Write(content);
 
-    /// <summary>The answers of tables a server answers fetched for this message; null when none were.</summary>
+    /// <summary>The answers of tables a server answers fetched for this message's envelope; null when none were.</summary>
     private TableAnswers? _answers;
+
+    /// <summary>Those fetched for the line of content being inspected (the inspector forgets them line by line).</summary>
+    private readonly TableAnswers _contentAnswers = new();
 
     /// <summary>Whether the prefetches have anything to do: some table cleanup asks is answered by a server.</summary>
     public bool WaitsForTables => awaitsTables && (_settings.VirtualAliases.IsRemote || _settings.Rewriting.IsRemote || _settings.Checks.IsRemote);
@@ -181,9 +184,9 @@ internal sealed class CleanupMessage(QueueStore queue, bool awaitsTables = false
     /// <summary>Lets the inspector finish the content without waiting on a thread: what it holds, then its last line and header.</summary>
     private async ValueTask FinishContentAsync(CancellationToken cancellationToken)
     {
-        while (_answers is not null && _inspector!.PendingAtEnd() is { } pending)
+        while (_inspector!.PendingAtEnd() is { } pending)
         {
-            await _answers.FetchAsync(pending, cancellationToken);
+            await _contentAnswers.FetchAsync(pending, cancellationToken);
             if (_inspector.Pending is not null)
             {
                 _inspector.Resume();
@@ -201,7 +204,7 @@ internal sealed class CleanupMessage(QueueStore queue, bool awaitsTables = false
     {
         while (_inspector?.Pending is { } pending)
         {
-            await _answers!.FetchAsync(pending, cancellationToken);
+            await _contentAnswers.FetchAsync(pending, cancellationToken);
             _inspector.Resume();
         }
         if (_writer.Backlogged)
@@ -417,7 +420,7 @@ internal sealed class CleanupMessage(QueueStore queue, bool awaitsTables = false
         {
             return;
         }
-        TableAnswers? answers = awaitsTables && _settings.MilterHeaderChecks!.IsRemote ? _answers ??= new TableAnswers() : null;
+        TableAnswers? answers = awaitsTables && _settings.MilterHeaderChecks!.IsRemote ? _contentAnswers : null;
         var output = new ContentBuffer();
         for (int i = edits.Headers.Count - 1; i >= 0; i--)
         {
@@ -563,6 +566,7 @@ internal sealed class CleanupMessage(QueueStore queue, bool awaitsTables = false
         _writer.Release();
         _inspector?.Release();
         _answers = null;
+        _contentAnswers.Clear();
     }
 
     public void Dispose()

@@ -61,6 +61,9 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
     /// <summary>The lookup the held input waits for; null when nothing is held.</summary>
     public LookupPendingException? Pending { get; private set; }
 
+    /// <summary>The bytes held (<see cref="Pending"/>), not yet written.</summary>
+    public int HeldLength => _heldLength;
+
     public ContentVerdict Verdict { get; } = new();
 
     /// <summary>The checks this inspector carries out (a reload brings new ones, and a new inspector).</summary>
@@ -130,7 +133,21 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
         {
             return Pending;
         }
-        return _lineLength > 0 ? Asks(_line.AsSpan(0, _lineLength)) : AsksForHeader();
+        if (_lineLength == 0)
+        {
+            return _headerLength > 0 ? AsksForHeader(_header.AsSpan(0, _headerLength)) : null;
+        }
+        ReadOnlySpan<byte> line = _line.AsSpan(0, _lineLength);
+        LookupPendingException? pending = Asks(line);
+        if (pending is not null || !_mime.InHeaders)
+        {
+            return pending;
+        }
+        // Complete() then flushes the header the last line continues or begins.
+        ReadOnlySpan<byte> text = line.TrimEnd("\r\n"u8);
+        bool continuation = _midLine || (text.Length > 0 && text[0] is (byte)' ' or (byte)'\t');
+        return continuation && _headerLength > 0 ? AsksForHeader([.. _header.AsSpan(0, _headerLength), .. line])
+            : HeaderSyntax.IsHeader(text) ? AsksForHeader(line) : null;
     }
 
     private void WriteLines(ReadOnlySpan<byte> content)
@@ -196,23 +213,38 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
             return false;
         }
         Line(line);
+        // What the line asked is done with: the answers of a message's lines are not all kept.
+        _answers?.Clear();
         return true;
     }
 
     /// <summary>
     /// Asks, changing nothing, what inspecting <paramref name="line"/> will ask of tables: the checks and rewriting of
-    /// the header it completes, or a body line's checks. The lookup not answered yet, or null. What this does not foresee
-    /// (a body line straight after the headers, without the empty line) waits for its answer when inspected.
+    /// the header it completes, and a body line's checks (a line that ends the headers without the empty line is one).
+    /// The lookup not answered yet, or null.
     /// </summary>
     private LookupPendingException? Asks(ReadOnlySpan<byte> line)
     {
         ReadOnlySpan<byte> text = line.TrimEnd("\r\n"u8);
+        bool endsHeaders = false;
         if (_mime.InHeaders)
         {
             bool continuation = _midLine || (text.Length > 0 && text[0] is (byte)' ' or (byte)'\t');
-            return continuation && (_headerLength > 0 || _truncating) ? null : AsksForHeader();
+            if (continuation && (_headerLength > 0 || _truncating))
+            {
+                return null;
+            }
+            if ((_headerLength > 0 ? AsksForHeader(_header.AsSpan(0, _headerLength)) : null) is { } pending)
+            {
+                return pending;
+            }
+            if (text.IsEmpty || HeaderSyntax.IsHeader(text))
+            {
+                return null;
+            }
+            endsHeaders = true;
         }
-        if (!_inspecting || _checks.Body.Length == 0 || text.Length == 0 || _segmentBytes >= _checks.BodySizeLimit)
+        if (!_inspecting || _checks.Body.Length == 0 || text.Length == 0 || (!endsHeaders && _segmentBytes >= _checks.BodySizeLimit))
         {
             return null;
         }
@@ -228,14 +260,9 @@ internal sealed class ContentInspector(ContentChecks checks, HeaderRules rules) 
         }
     }
 
-    /// <summary>What flushing the header being assembled will ask: its class's checks, then the rewriting of its addresses.</summary>
-    private LookupPendingException? AsksForHeader()
+    /// <summary>What flushing the header <paramref name="bytes"/> will ask: its class's checks, then the rewriting of its addresses.</summary>
+    private LookupPendingException? AsksForHeader(ReadOnlySpan<byte> bytes)
     {
-        if (_headerLength == 0)
-        {
-            return null;
-        }
-        ReadOnlySpan<byte> bytes = _header.AsSpan(0, _headerLength);
         ReadOnlySpan<byte> header = Joined(bytes);
         ReadOnlySpan<byte> name = header[..header.IndexOf((byte)':')].TrimEnd((byte)' ');
         HeaderClass headerClass = ClassOf(name);

@@ -26,7 +26,7 @@ internal sealed class VirtualAliases
         _expansionLimit = config.GetInt("virtual_alias_expansion_limit");
     }
 
-    /// <inheritdoc cref="TableList.IsRemote"/>
+    /// <inheritdoc cref="AddressMap.IsRemote"/>
     public bool IsRemote => _maps.IsRemote;
 
     /// <summary>

@@ -27,9 +27,17 @@ internal static class RunCommand
             lock (gate)
             {
                 now = running;
-                reloadWhenRunning |= now is null;
+                reloadWhenRunning |= now is null && !stop.IsCancellationRequested;
             }
-            now?.Reload();
+            try
+            {
+                now?.Reload();
+            }
+            catch (Exception e)
+            {
+                // A signal handler must not take the server down: what failed is said, the running configuration stays.
+                Logging.MailLog.Warning($"reload failed, the running configuration stays in force: {e.Message}", "master");
+            }
         });
         await using EdgeServer server = await EdgeServer.StartAsync(line.ConfigDirectory, stop.Token);
         bool reload;
@@ -49,6 +57,14 @@ internal static class RunCommand
         catch (OperationCanceledException)
         {
             // SIGTERM or Ctrl-C: fall through to the orderly shutdown.
+        }
+        finally
+        {
+            // A SIGHUP during the shutdown reloads nothing: the server is being taken apart.
+            lock (gate)
+            {
+                running = null;
+            }
         }
         return 0;
     }

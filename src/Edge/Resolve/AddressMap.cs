@@ -35,8 +35,11 @@ internal sealed class AddressMap
 
     public bool IsEmpty => _maps.IsEmpty;
 
-    /// <inheritdoc cref="TableList.IsRemote"/>
-    public bool IsRemote => _maps.IsRemote;
+    /// <summary>
+    /// A lookup may wait for a server: one of the tables is answered by one, or (for a map that has tables) the domain
+    /// lists that decide whether the "user" key applies are.
+    /// </summary>
+    public bool IsRemote => _maps.IsRemote || (!_maps.IsEmpty && _classifier.IsRemote);
 
     /// <summary>Why a lookup could not be answered (a table that did not open); null when every table is there.</summary>
     public string? Failure => _maps.Failure;

@@ -233,6 +233,13 @@ public class SocketmapTableTests
 
         Assert.Equal("550 5.7.1 no spam here", await SendAsync("From: sender@example.org\r\nSubject: spam\r\n\r\ntext\r\n"));
         Assert.Equal("550 5.7.1 no sales here", await SendAsync("Subject: offer\r\n\r\nhello\r\nbuy now\r\n"));
+        // A body line straight after the headers (no empty line between) is checked as body.
+        Assert.Equal("550 5.7.1 no sales here", await SendAsync("Subject: offer\r\nbuy now\r\n"));
+        if (bdat)
+        {
+            // BDAT content may end without a line end: its last header is checked too.
+            Assert.Equal("550 5.7.1 no spam here", await SendAsync("From: sender@example.org\r\nSubject: spam"));
+        }
         Assert.StartsWith("250 2.0.0 Ok: ", await SendAsync(
             "From: Sender <sender@example.org>\r\nTo: user@edge.test\r\nX-Mood: grumpy\r\nSubject: hello\r\n\r\n" +
             string.Concat(Enumerable.Range(0, 50).Select(i => $"line {i}\r\n"))));
@@ -298,6 +305,29 @@ public class SocketmapTableTests
             .Where(line => line.StartsWith("edge_table_lookups_total{", StringComparison.Ordinal))];
         Assert.Contains(lookups, line => line.Contains("transport", StringComparison.Ordinal) && line.Contains("source=\"server\"", StringComparison.Ordinal));
         Assert.DoesNotContain(lookups, line => line.Contains("server_blocking", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Canonical maps in a file still ask the domain lists (is the "user" key one of ours?): with relay_domains in a
+    /// database, cleanup fetches those answers too, without holding a thread.
+    /// </summary>
+    [Fact]
+    public async Task A_file_canonical_map_asks_a_domain_list_a_server_answers_without_holding_a_thread()
+    {
+        await using var server = new SocketmapServer { Answer = _ => "NOTFOUND ", Delay = TimeSpan.FromMilliseconds(20) };
+        string domains = $"socketmap:inet:127.0.0.1:{server.Port}:domains";
+        using var meter = new TableLookupMeter(domains);
+        await using EdgeInstance edge = await EdgeInstance.StartAsync($$"""
+            relay_domains = {{domains}}
+            sender_canonical_maps = inline:{ sender@example.org=renamed@example.org }
+            edge_table_cache_time = 0
+            edge_table_negative_cache_time = 0
+            """);
+        Assert.StartsWith("250 2.0.0 Ok", await edge.SendAsync("Subject: x\r\n\r\nbody\r\n", bdat: false));
+        (var message, _) = Assert.Single(await edge.Queue.ListAsync());
+        Assert.Equal("renamed@example.org", message.Sender);
+        Assert.Contains("domains example.org", server.Requests);
+        Assert.Equal(0, meter["server_blocking"]);
     }
 
     [Fact]

@@ -279,7 +279,7 @@ internal sealed partial class ScreenSession
             else
             {
                 Log($"DNSBL rank {score.Score} for {ClientAddrPort}");
-                string site = await _s.Dnsbl.ReplyNameAsync(score.Name!, _hardStop);
+                string? site = score.Name is { } name ? await _s.Dnsbl.ReplyNameAsync(name, _hardStop) : null;
                 if (await FailAsync(_s.DnsblAction, $"5.7.1 Service unavailable; client [{Address}] blocked using {site}", ScreenTest.Dnsbl) is { } dropped)
                 {
                     return dropped;

@@ -31,14 +31,22 @@ internal sealed class HeaderRewriteClients
     private readonly (Kind Kind, ILookupTable? Table)[] _items;
     private readonly IReadOnlySet<IPAddress> _interfaces;
 
-    private HeaderRewriteClients((Kind, ILookupTable?)[] items, IReadOnlySet<IPAddress> interfaces)
+    private readonly bool _tablesRemote;
+    private readonly bool _asksCertificates;
+
+    private HeaderRewriteClients((Kind Kind, ILookupTable? Table)[] items, IReadOnlySet<IPAddress> interfaces)
     {
         _items = items;
         _interfaces = interfaces;
+        _tablesRemote = items.Any(item => item.Table?.IsRemote == true);
+        _asksCertificates = items.Any(item => item.Kind is Kind.TlsClientcerts or Kind.TlsAllClientcerts);
     }
 
-    /// <summary>A table of the list is answered by a server: the session fetches its answers before MAIL FROM decides.</summary>
-    public bool IsRemote => _items.Any(item => item.Table?.IsRemote == true);
+    /// <summary>
+    /// A table the list asks is answered by a server (one of its own, or relay_clientcerts for permit_tls_clientcerts):
+    /// the session fetches the answers before MAIL FROM decides.
+    /// </summary>
+    public bool IsRemote(TableList relayClientCerts) => _tablesRemote || (_asksCertificates && relayClientCerts.IsRemote);
 
     public static HeaderRewriteClients From(MainConfig config)
     {

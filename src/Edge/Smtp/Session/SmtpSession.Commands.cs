@@ -373,8 +373,9 @@ internal sealed partial class SmtpSession
         }
         if (LocalHeaders() is { } failure)
         {
-            // As Postfix's smtpd_check_rewrite(): local_header_rewrite_clients could not be decided.
-            LogReject("MAIL", failure, null, sender: Printable.Text(argument[mail.Address]));
+            // As Postfix's smtpd_check_rewrite(), logged before the transaction has a sender: local_header_rewrite_clients
+            // could not be decided.
+            LogReject("MAIL", failure, null);
             _saved = null;
             _prepend = null;
             return Fail(Encoding.ASCII.GetBytes(failure));

@@ -78,7 +78,7 @@ internal sealed partial class SmtpSession
     private bool _localHeaders;
 
     /// <summary>MAIL FROM waits (as for the filters) for the answers of a local_header_rewrite_clients table a server answers.</summary>
-    private bool HeaderRewriteWaits => !_filtersPassed && _s.HeaderRewriteClients.IsRemote;
+    private bool HeaderRewriteWaits => !_filtersPassed && _s.HeaderRewriteClients.IsRemote(_s.Restrictions.RelayClientCerts);
 
     private bool IsLocalClient() => _s.HeaderRewriteClients.IsLocal(this, _peer.Ip, _clientInMynetworks, _s.Restrictions.RelayClientCerts);
 
