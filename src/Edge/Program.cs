@@ -19,6 +19,7 @@ const string Usage = """
       check               check the configuration, its tables and policies, without starting
       policy test FILE [--stage NAME] [--message FILE] name=value ...
                           one call of a policy script: its action, then its log lines
+      source [options] HOST:PORT   a load generator (as smtp-source): edge source --help
     """;
 
 if (args.Length == 0)
@@ -50,6 +51,8 @@ try
         "postfix" => await PostfixCommand.RunAsync(CommandLine.Parse(rest), Console.Error),
         "check" => await CheckCommand.RunAsync(CommandLine.Parse(rest), Console.Error),
         "policy" => await PolicyCommand.RunAsync(rest, Console.Out, Console.Error),
+        "source" when rest.Contains("--help") => Help(Edge.Load.SourceOptions.Usage),
+        "source" => await SourceCommand.RunAsync(rest),
         "qshape" => await AdminCommands.QshapeAsync(CommandLine.Parse(rest), Console.Error),
         "postsuper" => await AdminCommands.PostsuperAsync(CommandLine.Parse(rest, "-d", "-h", "-H", "-r"), Console.Error),
         _ => throw new UsageException($"unknown command \"{command}\"\n{Usage}"),
@@ -70,4 +73,10 @@ catch (Exception e) when (e is ConfigException or QueueInUseException or IOExcep
 finally
 {
     await MailLog.FlushAsync();
+}
+
+static int Help(string usage)
+{
+    Console.Out.WriteLine(usage);
+    return 0;
 }

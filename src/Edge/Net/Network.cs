@@ -64,6 +64,29 @@ internal readonly struct Network
     public override string ToString() => $"{new IPAddress(_bytes)}/{_prefixBits}";
 
     /// <summary>
+    /// The <paramref name="index"/>th host of the block, going round (the network's own address skipped, and at most
+    /// 2^32 hosts told apart): a load generator's client addresses.
+    /// </summary>
+    public IPAddress Nth(long index)
+    {
+        int hostBits = Math.Min(32, _bytes.Length * 8 - _prefixBits);
+        if (hostBits == 0)
+        {
+            return new IPAddress(_bytes);
+        }
+        ulong hosts = (1UL << hostBits) - 1;
+        ulong host = 1 + (ulong)index % hosts;
+        byte[] bytes = (byte[])_bytes.Clone();
+        for (int bit = 0; bit < hostBits; bit++)
+        {
+            int position = bytes.Length * 8 - 1 - bit;
+            byte mask = (byte)(0x80 >> (position % 8));
+            bytes[position / 8] = (host & (1UL << bit)) != 0 ? (byte)(bytes[position / 8] | mask) : (byte)(bytes[position / 8] & ~mask);
+        }
+        return new IPAddress(bytes);
+    }
+
+    /// <summary>
     /// The block with the address bits past the prefix cleared, when they were not (cidr_table(5) refuses
     /// "192.0.2.1/24": it is a mistake for "192.0.2.0/24" or for the host alone).
     /// </summary>

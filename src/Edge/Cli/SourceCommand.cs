@@ -1,0 +1,31 @@
+using System.Runtime.InteropServices;
+using Edge.Load;
+
+namespace Edge.Cli;
+
+/// <summary>
+/// edge source [options] HOST:PORT: a load generator in the spirit of Postfix's smtp-source; the report goes to
+/// standard output (text, or JSON with --json). Exits 1 when no message was accepted.
+/// </summary>
+internal static class SourceCommand
+{
+    /// <summary>From the command line: Ctrl-C ends the run, and the report says what was done until then.</summary>
+    public static async Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        using var interrupted = new CancellationTokenSource();
+        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c =>
+        {
+            c.Cancel = true;
+            interrupted.Cancel();
+        });
+        return await RunAsync(args, Console.Out, interrupted.Token);
+    }
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, CancellationToken cancellationToken)
+    {
+        SourceOptions options = SourceOptions.Parse(args);
+        (SourceStats stats, TimeSpan elapsed) = await new SourceRun(options).RunAsync(cancellationToken);
+        await output.WriteAsync(options.Json ? SourceReport.Json(options, stats, elapsed) : SourceReport.Text(options, stats, elapsed));
+        return stats.Accepted > 0 ? 0 : 1;
+    }
+}

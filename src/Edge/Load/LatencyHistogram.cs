@@ -1,0 +1,61 @@
+namespace Edge.Load;
+
+/// <summary>
+/// Latencies in buckets 2% apart from 1 µs to about 30 minutes, so that percentiles are within 2% however many
+/// samples a run takes, in a fixed few kilobytes. One per stage and session, added together at the end.
+/// </summary>
+internal sealed class LatencyHistogram
+{
+    private const double Growth = 1.02;
+    private static readonly double LogGrowth = Math.Log(Growth);
+    private const int Buckets = 1100;
+
+    private readonly long[] _counts = new long[Buckets];
+
+    public long Count { get; private set; }
+
+    public TimeSpan Max { get; private set; }
+
+    public void Record(TimeSpan latency)
+    {
+        double micros = Math.Max(1, latency.Ticks / 10.0);
+        int bucket = Math.Min(Buckets - 1, (int)(Math.Log(micros) / LogGrowth));
+        _counts[bucket]++;
+        Count++;
+        if (latency > Max)
+        {
+            Max = latency;
+        }
+    }
+
+    public void Add(LatencyHistogram other)
+    {
+        for (int i = 0; i < Buckets; i++)
+        {
+            _counts[i] += other._counts[i];
+        }
+        Count += other.Count;
+        Max = other.Max > Max ? other.Max : Max;
+    }
+
+    /// <summary>The latency <paramref name="fraction"/> of the samples are within (the upper edge of its bucket, at most the largest seen).</summary>
+    public TimeSpan Percentile(double fraction)
+    {
+        if (Count == 0)
+        {
+            return TimeSpan.Zero;
+        }
+        long rank = Math.Max(1, (long)Math.Ceiling(fraction * Count));
+        long seen = 0;
+        for (int i = 0; i < Buckets; i++)
+        {
+            seen += _counts[i];
+            if (seen >= rank)
+            {
+                TimeSpan upper = TimeSpan.FromTicks((long)(Math.Pow(Growth, i + 1) * 10));
+                return upper < Max ? upper : Max;
+            }
+        }
+        return Max;
+    }
+}

@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Net;
+using Edge.Net;
+
+namespace Edge.Load;
+
+/// <summary>What <c>edge source</c> sends, and how (smtp-source's choices, with long names; its short ones work too).</summary>
+internal sealed record SourceOptions
+{
+    public const string Usage = """
+        usage: edge source [options] HOST:PORT
+          -s, --sessions N        sessions at once (1)
+          -m, --messages N        messages in all (1; with --duration, no limit unless given)
+              --per-session N     messages per connection (1)
+              --duration SECONDS  stop sending after this long
+              --rate N            messages per second in all (as fast as possible)
+          -l, --size BYTES        message size (0: headers only)
+              --messages-from DIR sample messages, sent in turn instead of generated ones
+          -f, --from ADDRESS      sender (source@example.com)
+          -t, --to ADDRESS        recipient; {n} is the message's number, {r} the recipient's (recipient@example.com)
+          -r, --recipients N      recipients per message (1)
+              --helo NAME         EHLO name (source.example)
+              --pipelining        send MAIL, RCPT and DATA (or BDAT) together when the server offers PIPELINING
+              --bdat              send content with BDAT when the server offers CHUNKING
+              --starttls          STARTTLS when offered (the server's certificate is not checked)
+              --proxy 1|2         a PROXY protocol header first, from an address of --proxy-from
+              --proxy-from CIDR   the client addresses PROXY headers give, one per session in turn (192.0.2.0/24)
+              --timeout SECONDS   longest wait for a reply (60)
+              --json              the report as JSON
+        """;
+
+    public required string Host { get; init; }
+    public required int Port { get; init; }
+    public int Sessions { get; init; } = 1;
+    public long? Messages { get; init; }
+    public int PerSession { get; init; } = 1;
+    public TimeSpan? Duration { get; init; }
+    public double Rate { get; init; }
+    public int Size { get; init; }
+    public string? SampleDirectory { get; init; }
+    public string From { get; init; } = "source@example.com";
+    public string To { get; init; } = "recipient@example.com";
+    public int Recipients { get; init; } = 1;
+    public string Helo { get; init; } = "source.example";
+    public bool Pipelining { get; init; }
+    public bool Bdat { get; init; }
+    public bool StartTls { get; init; }
+    public int ProxyVersion { get; init; }
+    public Network ProxyFrom { get; init; }
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+    public bool Json { get; init; }
+
+    /// <summary>How many messages the run sends: --messages, else 1, or no limit when only a duration ends it.</summary>
+    public long MessageLimit => Messages ?? (Duration is null ? 1 : long.MaxValue);
+
+    private static readonly string[] Valued =
+        ["-s", "--sessions", "-m", "--messages", "--per-session", "--duration", "--rate", "-l", "--size", "--messages-from", "-f", "--from",
+         "-t", "--to", "-r", "--recipients", "--helo", "--proxy", "--proxy-from", "--timeout"];
+
+    private static readonly string[] Switches = ["--pipelining", "--bdat", "--starttls", "--json"];
+
+    /// <exception cref="Cli.UsageException">An option Edge does not know, a bad number, or no HOST:PORT.</exception>
+    public static SourceOptions Parse(IReadOnlyList<string> args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var switches = new HashSet<string>(StringComparer.Ordinal);
+        string? target = null;
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (Valued.Contains(arg))
+            {
+                values[Long(arg)] = i + 1 < args.Count ? args[++i] : throw new Cli.UsageException($"option {arg} requires an argument");
+            }
+            else if (Switches.Contains(arg))
+            {
+                switches.Add(arg);
+            }
+            else if (arg.StartsWith('-') || target is not null)
+            {
+                throw new Cli.UsageException($"unexpected \"{arg}\"\n{Usage}");
+            }
+            else
+            {
+                target = arg;
+            }
+        }
+        if (target is null || !TryParseTarget(target, out string host, out int port))
+        {
+            throw new Cli.UsageException($"{(target is null ? "no HOST:PORT" : $"\"{target}\" is not HOST:PORT")}\n{Usage}");
+        }
+        string? Value(string name) => values.GetValueOrDefault(name);
+        int proxy = (int)Number(Value("--proxy"), "--proxy", 0, 1, 2);
+        string proxyFrom = Value("--proxy-from") ?? "192.0.2.0/24";
+        return new SourceOptions
+        {
+            Host = host,
+            Port = port,
+            Sessions = (int)Number(Value("--sessions"), "--sessions", 1, 1, 100_000),
+            Messages = Value("--messages") is { } messages ? Number(messages, "--messages", 1, 1, long.MaxValue) : null,
+            PerSession = (int)Number(Value("--per-session"), "--per-session", 1, 1, int.MaxValue),
+            Duration = Value("--duration") is { } duration ? TimeSpan.FromSeconds(Number(duration, "--duration", 1, 1, 86_400 * 365)) : null,
+            Rate = Value("--rate") is { } rate && double.TryParse(rate, NumberStyles.Float, CultureInfo.InvariantCulture, out double perSecond) && perSecond > 0
+                ? perSecond : Value("--rate") is null ? 0 : throw new Cli.UsageException($"--rate: \"{Value("--rate")}\" is not a positive number"),
+            Size = (int)Number(Value("--size"), "--size", 0, 0, 1 << 30),
+            SampleDirectory = Value("--messages-from"),
+            From = Value("--from") ?? "source@example.com",
+            To = Value("--to") ?? "recipient@example.com",
+            Recipients = (int)Number(Value("--recipients"), "--recipients", 1, 1, 10_000),
+            Helo = Value("--helo") ?? "source.example",
+            Pipelining = switches.Contains("--pipelining"),
+            Bdat = switches.Contains("--bdat"),
+            StartTls = switches.Contains("--starttls"),
+            ProxyVersion = proxy,
+            ProxyFrom = Network.TryParse(proxyFrom, out Network network) ? network
+                : throw new Cli.UsageException($"--proxy-from: \"{proxyFrom}\" is not an address or network/bits"),
+            Timeout = TimeSpan.FromSeconds(Number(Value("--timeout"), "--timeout", 60, 1, 3600)),
+            Json = switches.Contains("--json"),
+        };
+    }
+
+    private static string Long(string option) => option switch
+    {
+        "-s" => "--sessions",
+        "-m" => "--messages",
+        "-l" => "--size",
+        "-f" => "--from",
+        "-t" => "--to",
+        "-r" => "--recipients",
+        _ => option,
+    };
+
+    private static long Number(string? text, string option, long otherwise, long min, long max) =>
+        text is null ? otherwise
+        : long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long value) && value >= min && value <= max ? value
+        : throw new Cli.UsageException($"{option}: \"{text}\" is not a number from {min} to {max}");
+
+    private static bool TryParseTarget(string text, out string host, out int port)
+    {
+        int colon = text.LastIndexOf(':');
+        host = colon > 0 ? text[..colon].Trim('[', ']') : "";
+        port = 0;
+        return colon > 0 && int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is > 0 and < 65536;
+    }
+
+    /// <summary>The client address the PROXY header of session <paramref name="session"/> gives: the network's addresses in turn.</summary>
+    public IPAddress ProxyClient(long session) => ProxyFrom.Nth(session);
+}

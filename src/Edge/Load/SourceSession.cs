@@ -1,0 +1,329 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Text;
+using Edge.Smtp.Proxy;
+
+namespace Edge.Load;
+
+/// <summary>
+/// The connections of one session slot of <c>edge source</c>, one after the other: connect (with a PROXY header),
+/// greeting, EHLO, STARTTLS, the messages the run gives the connection, QUIT; every reply counted by code and every
+/// wait timed by stage. A reply that does not come within the timeout (<see cref="Watch"/>), or a connection that
+/// breaks, ends the connection as an error. Its buffers serve every connection of the slot.
+/// </summary>
+internal sealed class SourceSession(SourceOptions options, SourceMessages messages, SourceStats stats, IPEndPoint server)
+{
+    private readonly byte[] _input = new byte[16 * 1024];
+    private readonly ArrayBufferWriter<byte> _output = new(4096);
+    private readonly ArrayBufferWriter<byte> _chunk = new(4096);
+    private readonly byte[] _mail = Encoding.UTF8.GetBytes($"MAIL FROM:<{options.From}>\r\n");
+    private readonly bool _recipientPattern = options.To.Contains('{');
+    private int _start;
+    private int _end;
+    private Stream _stream = Stream.Null;
+    private CancellationTokenSource _abort = new();
+    private bool _pipelining;
+    private bool _chunking;
+
+    /// <summary>The size of the last message sent with DATA.</summary>
+    private int _lastSize;
+
+    /// <summary>When the session last heard from the server or sent to it; 0 between connections.</summary>
+    private long _waitingSince;
+
+    /// <summary>The watchdog's round (the run's timer, every second): a connection that waited longer than the timeout is stopped.</summary>
+    public void Watch(long now)
+    {
+        long since = Volatile.Read(ref _waitingSince);
+        if (since != 0 && Stopwatch.GetElapsedTime(since, now) > options.Timeout)
+        {
+            _abort.Cancel();
+        }
+    }
+
+    /// <param name="number">The connection's number in the run (it chooses the PROXY header's client address).</param>
+    /// <param name="first">The number of the connection's first message; it sends <paramref name="count"/>.</param>
+    /// <param name="due">Waits until a message may go; false when the run has ended (no more are sent).</param>
+    public async Task RunAsync(long number, long first, long count, Func<ValueTask<bool>> due, CancellationToken cancellationToken)
+    {
+        // The first message is waited for before connecting: no connection is made for nothing at the end of a run.
+        if (!await due())
+        {
+            return;
+        }
+        stats.Sessions++;
+        (_start, _end) = (0, 0);
+        using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using CancellationTokenSource abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _abort = abort;
+        try
+        {
+            long started = Busy();
+            await socket.ConnectAsync(server, abort.Token);
+            stats.Record("connect", Stopwatch.GetElapsedTime(started));
+            started = Busy();
+            _stream = new NetworkStream(socket, ownsSocket: false);
+            if (options.ProxyVersion > 0)
+            {
+                IPAddress client = options.ProxyClient(number);
+                IPAddress to = client.AddressFamily == server.AddressFamily ? server.Address
+                    : client.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Loopback : IPAddress.IPv6Loopback;
+                await _stream.WriteAsync(ProxyHeader.Write(options.ProxyVersion, new IPEndPoint(client, 40000 + (int)(number % 20000)),
+                    new IPEndPoint(to, server.Port)), abort.Token);
+            }
+            if (await ReplyAsync("greeting", started) != 220 || !await HelloAsync())
+            {
+                stats.SessionErrors++;
+                return;
+            }
+            for (long message = first; message < first + count; message++)
+            {
+                Volatile.Write(ref _waitingSince, 0);
+                if (message > first && !await due())
+                {
+                    break;
+                }
+                await MessageAsync(message);
+            }
+            Write("QUIT\r\n"u8);
+            await ReplyAsync(null, await FlushAsync());
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or AuthenticationException)
+        {
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                stats.SessionErrors++;
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _waitingSince, 0);
+            await _stream.DisposeAsync();
+            _stream = Stream.Null;
+            _output.ResetWrittenCount();
+        }
+    }
+
+    /// <summary>EHLO, and STARTTLS then EHLO again when asked and offered; false when the server refuses them.</summary>
+    private async Task<bool> HelloAsync()
+    {
+        var keywords = new List<string>();
+        Write($"EHLO {options.Helo}\r\n");
+        if (await ReplyAsync("ehlo", await FlushAsync(), keywords) != 250)
+        {
+            return false;
+        }
+        if (options.StartTls && keywords.Contains("STARTTLS"))
+        {
+            Write("STARTTLS\r\n"u8);
+            if (await ReplyAsync("starttls", await FlushAsync()) != 220)
+            {
+                return false;
+            }
+            var tls = new SslStream(_stream, leaveInnerStreamOpen: false, (_, _, _, _) => true);
+            Busy();
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = options.Host }, _abort.Token);
+            _stream = tls;
+            keywords.Clear();
+            Write($"EHLO {options.Helo}\r\n");
+            if (await ReplyAsync("ehlo", await FlushAsync(), keywords) != 250)
+            {
+                return false;
+            }
+        }
+        _pipelining = keywords.Contains("PIPELINING");
+        _chunking = keywords.Contains("CHUNKING");
+        return true;
+    }
+
+    /// <summary>One message: lock-step, or MAIL, RCPT and DATA (or BDAT with the content) in one write with --pipelining.</summary>
+    private async Task MessageAsync(long message)
+    {
+        stats.Messages++;
+        string firstRecipient = Recipient(message, 1);
+        bool bdat = options.Bdat && _chunking;
+        int size = 0;
+        if (bdat)
+        {
+            _chunk.ResetWrittenCount();
+            size = messages.Write(message, firstRecipient, _chunk, data: false);
+        }
+        bool accepted = options.Pipelining && _pipelining
+            ? await PipelinedAsync(message, firstRecipient, bdat)
+            : await LockStepAsync(message, firstRecipient, bdat);
+        if (accepted)
+        {
+            stats.Accepted++;
+            stats.Bytes += bdat ? size : _lastSize;
+            return;
+        }
+        stats.Refused++;
+        Write("RSET\r\n"u8);
+        await ReplyAsync(null, await FlushAsync());
+    }
+
+    private string Recipient(long message, int index) => !_recipientPattern ? options.To : options.To
+        .Replace("{n}", message.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        .Replace("{r}", index.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
+    private void WriteRecipients(long message, string first)
+    {
+        for (int r = 1; r <= options.Recipients; r++)
+        {
+            Write($"RCPT TO:<{(r == 1 ? first : Recipient(message, r))}>\r\n");
+        }
+    }
+
+    private async Task<bool> LockStepAsync(long message, string first, bool bdat)
+    {
+        Write(_mail);
+        if (await ReplyAsync("mail", await FlushAsync()) / 100 != 2)
+        {
+            return false;
+        }
+        int taken = 0;
+        for (int r = 1; r <= options.Recipients; r++)
+        {
+            Write($"RCPT TO:<{(r == 1 ? first : Recipient(message, r))}>\r\n");
+            taken += await ReplyAsync("rcpt", await FlushAsync()) / 100 == 2 ? 1 : 0;
+        }
+        if (taken == 0)
+        {
+            return false;
+        }
+        if (bdat)
+        {
+            WriteChunk();
+            return await ReplyAsync("bdat", await FlushAsync()) / 100 == 2;
+        }
+        Write("DATA\r\n"u8);
+        return await ReplyAsync("data", await FlushAsync()) == 354 && await ContentAsync(message, first);
+    }
+
+    private async Task<bool> PipelinedAsync(long message, string first, bool bdat)
+    {
+        Write(_mail);
+        WriteRecipients(message, first);
+        if (bdat)
+        {
+            WriteChunk();
+        }
+        else
+        {
+            Write("DATA\r\n"u8);
+        }
+        long sent = await FlushAsync();
+        bool mail = await ReplyAsync("mail", sent) / 100 == 2;
+        int taken = 0;
+        for (int r = 1; r <= options.Recipients; r++)
+        {
+            taken += await ReplyAsync("rcpt", sent) / 100 == 2 ? 1 : 0;
+        }
+        if (bdat)
+        {
+            return await ReplyAsync("bdat", sent) / 100 == 2 && mail && taken > 0;
+        }
+        return await ReplyAsync("data", sent) == 354 && await ContentAsync(message, first);
+    }
+
+    private void WriteChunk()
+    {
+        Write($"BDAT {_chunk.WrittenCount} LAST\r\n");
+        Write(_chunk.WrittenSpan);
+    }
+
+    /// <summary>The content after 354, then the final dot; whether the server took the message.</summary>
+    private async Task<bool> ContentAsync(long message, string first)
+    {
+        _lastSize = messages.Write(message, first, _output, data: true);
+        Write(".\r\n"u8);
+        return await ReplyAsync("content", await FlushAsync()) / 100 == 2;
+    }
+
+    private void Write(ReadOnlySpan<byte> bytes) => _output.Write(bytes);
+
+    private void Write(string text)
+    {
+        Span<byte> span = _output.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
+        _output.Advance(Encoding.UTF8.GetBytes(text, span));
+    }
+
+    /// <summary>Starts the watchdog's clock for the wait that begins now; its time.</summary>
+    private long Busy()
+    {
+        long now = Stopwatch.GetTimestamp();
+        Volatile.Write(ref _waitingSince, now);
+        return now;
+    }
+
+    /// <summary>Sends what was written; the time it was sent.</summary>
+    private async Task<long> FlushAsync()
+    {
+        Busy();
+        await _stream.WriteAsync(_output.WrittenMemory, _abort.Token);
+        _output.ResetWrittenCount();
+        return Busy();
+    }
+
+    /// <summary>
+    /// The next reply's code, the whole reply read; counted by code, and its wait since <paramref name="since"/> timed as
+    /// <paramref name="stage"/>. The EHLO keywords go to <paramref name="keywords"/> when given.
+    /// </summary>
+    private async Task<int> ReplyAsync(string? stage, long since, List<string>? keywords = null)
+    {
+        while (true)
+        {
+            int lf;
+            while ((lf = Array.IndexOf(_input, (byte)'\n', _start, _end - _start)) < 0)
+            {
+                await FillAsync();
+            }
+            ReadOnlySpan<byte> line = _input.AsSpan(_start, lf - _start).TrimEnd("\r"u8);
+            _start = lf + 1;
+            if (line.Length < 3 || !int.TryParse(line[..3], NumberStyles.None, CultureInfo.InvariantCulture, out int code))
+            {
+                throw new IOException($"not an SMTP reply: {Encoding.UTF8.GetString(line)}");
+            }
+            if (keywords is not null && line.Length > 4)
+            {
+                ReadOnlySpan<byte> text = line[4..];
+                int space = text.IndexOf((byte)' ');
+                keywords.Add(Encoding.ASCII.GetString(space < 0 ? text : text[..space]).ToUpperInvariant());
+            }
+            if (line.Length == 3 || line[3] != '-')
+            {
+                if (stage is not null)
+                {
+                    stats.Record(stage, Stopwatch.GetElapsedTime(since));
+                }
+                stats.Reply(code);
+                return code;
+            }
+        }
+    }
+
+    private async Task FillAsync()
+    {
+        if (_start > 0)
+        {
+            Buffer.BlockCopy(_input, _start, _input, 0, _end - _start);
+            (_end, _start) = (_end - _start, 0);
+        }
+        if (_end == _input.Length)
+        {
+            throw new IOException("a reply line longer than 16 KiB");
+        }
+        int read = await _stream.ReadAsync(_input.AsMemory(_end), _abort.Token);
+        if (read == 0)
+        {
+            throw new IOException("the server closed the connection");
+        }
+        _end += read;
+        Busy();
+    }
+}
