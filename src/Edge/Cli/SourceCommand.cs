@@ -23,7 +23,7 @@ internal static class SourceCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, CancellationToken cancellationToken)
     {
-        SourceOptions options = SourceOptions.Parse(args);
+        SourceOptions options = SourceOptions.Parse(args, out string? error) ?? throw new UsageException(error!);
         (SourceStats stats, TimeSpan elapsed) = await new SourceRun(options).RunAsync(cancellationToken);
         await output.WriteAsync(options.Json ? SourceReport.Json(options, stats, elapsed) : SourceReport.Text(options, stats, elapsed));
         return stats.Accepted > 0 ? 0 : 1;

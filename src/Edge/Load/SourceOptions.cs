@@ -59,8 +59,22 @@ internal sealed record SourceOptions
 
     private static readonly string[] Switches = ["--pipelining", "--bdat", "--starttls", "--json"];
 
-    /// <exception cref="Cli.UsageException">An option Edge does not know, a bad number, or no HOST:PORT.</exception>
-    public static SourceOptions Parse(IReadOnlyList<string> args)
+    /// <summary>The options <paramref name="args"/> give; null with <paramref name="error"/> saying why (an option Edge does not know, a bad number, no HOST:PORT).</summary>
+    public static SourceOptions? Parse(IReadOnlyList<string> args, out string? error)
+    {
+        error = null;
+        try
+        {
+            return Parse(args);
+        }
+        catch (FormatException e)
+        {
+            error = e.Message;
+            return null;
+        }
+    }
+
+    private static SourceOptions Parse(IReadOnlyList<string> args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var switches = new HashSet<string>(StringComparer.Ordinal);
@@ -70,7 +84,7 @@ internal sealed record SourceOptions
             string arg = args[i];
             if (Valued.Contains(arg))
             {
-                values[Long(arg)] = i + 1 < args.Count ? args[++i] : throw new Cli.UsageException($"option {arg} requires an argument");
+                values[Long(arg)] = i + 1 < args.Count ? args[++i] : throw new FormatException($"option {arg} requires an argument");
             }
             else if (Switches.Contains(arg))
             {
@@ -78,7 +92,7 @@ internal sealed record SourceOptions
             }
             else if (arg.StartsWith('-') || target is not null)
             {
-                throw new Cli.UsageException($"unexpected \"{arg}\"\n{Usage}");
+                throw new FormatException($"unexpected \"{arg}\"\n{Usage}");
             }
             else
             {
@@ -87,7 +101,7 @@ internal sealed record SourceOptions
         }
         if (target is null || !TryParseTarget(target, out string host, out int port))
         {
-            throw new Cli.UsageException($"{(target is null ? "no HOST:PORT" : $"\"{target}\" is not HOST:PORT")}\n{Usage}");
+            throw new FormatException($"{(target is null ? "no HOST:PORT" : $"\"{target}\" is not HOST:PORT")}\n{Usage}");
         }
         string? Value(string name) => values.GetValueOrDefault(name);
         int proxy = (int)Number(Value("--proxy"), "--proxy", 0, 1, 2);
@@ -101,7 +115,7 @@ internal sealed record SourceOptions
             PerSession = (int)Number(Value("--per-session"), "--per-session", 1, 1, int.MaxValue),
             Duration = Value("--duration") is { } duration ? TimeSpan.FromSeconds(Number(duration, "--duration", 1, 1, 86_400 * 365)) : null,
             Rate = Value("--rate") is { } rate && double.TryParse(rate, NumberStyles.Float, CultureInfo.InvariantCulture, out double perSecond) && perSecond > 0
-                ? perSecond : Value("--rate") is null ? 0 : throw new Cli.UsageException($"--rate: \"{Value("--rate")}\" is not a positive number"),
+                ? perSecond : Value("--rate") is null ? 0 : throw new FormatException($"--rate: \"{Value("--rate")}\" is not a positive number"),
             Size = (int)Number(Value("--size"), "--size", 0, 0, 1 << 30),
             SampleDirectory = Value("--messages-from"),
             From = Value("--from") ?? "source@example.com",
@@ -113,7 +127,7 @@ internal sealed record SourceOptions
             StartTls = switches.Contains("--starttls"),
             ProxyVersion = proxy,
             ProxyFrom = Network.TryParse(proxyFrom, out Network network) ? network
-                : throw new Cli.UsageException($"--proxy-from: \"{proxyFrom}\" is not an address or network/bits"),
+                : throw new FormatException($"--proxy-from: \"{proxyFrom}\" is not an address or network/bits"),
             Timeout = TimeSpan.FromSeconds(Number(Value("--timeout"), "--timeout", 60, 1, 3600)),
             Json = switches.Contains("--json"),
         };
@@ -133,7 +147,7 @@ internal sealed record SourceOptions
     private static long Number(string? text, string option, long otherwise, long min, long max) =>
         text is null ? otherwise
         : long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long value) && value >= min && value <= max ? value
-        : throw new Cli.UsageException($"{option}: \"{text}\" is not a number from {min} to {max}");
+        : throw new FormatException($"{option}: \"{text}\" is not a number from {min} to {max}");
 
     private static bool TryParseTarget(string text, out string host, out int port)
     {
