@@ -52,9 +52,21 @@ internal sealed partial class QueueManager
         CleanupSettings cleanup = settings.Internal.Forwarded.Cleanup;
         var id = QueueId.New();
         string qualified = cleanup.LocalRewrite.Rewrite(address);
-        string? rewritten = cleanup.Rewriting.Rewrite(qualified, AddressRole.EnvelopeRecipient, id);
+        // What the rewriting asks of tables a server answers is fetched first: a session waits for this probe.
+        var lookups = new TableAnswers();
+        if (cleanup.Rewriting.IsRemote || cleanup.VirtualAliases.IsRemote)
+        {
+            await lookups.AskAheadAsync(() => cleanup.Rewriting.Rewrite(qualified, AddressRole.EnvelopeRecipient, id, log: false) is { } ahead
+                ? cleanup.VirtualAliases.Expand(ahead, out _) : null, cancellationToken);
+        }
+        string? rewritten;
         string? error = null;
-        List<string>? targets = rewritten is null ? null : cleanup.VirtualAliases.Expand(rewritten, out error);
+        List<string>? targets;
+        using (TableAnswers.Use(lookups))
+        {
+            rewritten = cleanup.Rewriting.Rewrite(qualified, AddressRole.EnvelopeRecipient, id);
+            targets = rewritten is null ? null : cleanup.VirtualAliases.Expand(rewritten, out error);
+        }
         if (targets is null)
         {
             return new DeliveryResult(0, DeliveryStatus.Deferred, "4.3.0", error ?? $"canonical mapping lookup failure for {address}", "none");

@@ -116,6 +116,39 @@ public class AddressVerificationTests
     }
 
     /// <summary>
+    /// A probe's address goes through the canonical maps first, as a message's would; a canonical table a server
+    /// answers is asked without holding a thread (the metrics count no lookup that waited on one).
+    /// </summary>
+    [Fact]
+    public async Task A_probe_is_rewritten_by_a_canonical_table_a_server_answers_without_holding_a_thread()
+    {
+        await using var server = new SocketmapServer
+        {
+            Answer = request => request == "canonical ann@edge.test" ? "OK alice@edge.test" : "NOTFOUND ",
+            Delay = TimeSpan.FromMilliseconds(20),
+        };
+        await using EdgeInstance nextHop = await StartNextHopAsync();
+        int metricsPort = FreePorts.Tcp();
+        (EdgeProcess front, TempDirectory config) = await StartFrontAsync(nextHop, $"""
+            smtpd_recipient_restrictions = reject_unauth_destination, reject_unverified_recipient
+            canonical_maps = socketmap:inet:127.0.0.1:{server.Port}:canonical
+            address_verify_poll_count = 3
+            edge_metrics_listen = 127.0.0.1:{metricsPort}
+            """);
+        using (config)
+        await using (front)
+        {
+            Assert.Equal("250 2.1.5 Ok", await RcptAsync(front, "ann@edge.test"));
+            Assert.Contains("canonical ann@edge.test", server.Requests);
+            using var http = new HttpClient();
+            string[] lookups = [.. (await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics")).Split('\n')
+                .Where(line => line.StartsWith("edge_table_lookups_total{", StringComparison.Ordinal))];
+            Assert.Contains(lookups, line => line.Contains("source=\"server\"", StringComparison.Ordinal));
+            Assert.DoesNotContain(lookups, line => line.Contains("server_blocking", StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>
     /// A next hop that cannot be reached is a temporary failure: 450 with the reason, as DEFER_IF_PERMIT, so a later
     /// reject still wins; unverified_recipient_reject_reason replaces the text the client sees.
     /// </summary>
