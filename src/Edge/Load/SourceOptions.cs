@@ -114,8 +114,7 @@ internal sealed record SourceOptions
             Messages = Value("--messages") is { } messages ? Number(messages, "--messages", 1, 1, long.MaxValue) : null,
             PerSession = (int)Number(Value("--per-session"), "--per-session", 1, 1, int.MaxValue),
             Duration = Value("--duration") is { } duration ? TimeSpan.FromSeconds(Number(duration, "--duration", 1, 1, 86_400 * 365)) : null,
-            Rate = Value("--rate") is { } rate && double.TryParse(rate, NumberStyles.Float, CultureInfo.InvariantCulture, out double perSecond) && perSecond > 0
-                ? perSecond : Value("--rate") is null ? 0 : throw new FormatException($"--rate: \"{Value("--rate")}\" is not a positive number"),
+            Rate = Value("--rate") is { } rate ? PerSecond(rate) : 0,
             Size = (int)Number(Value("--size"), "--size", 0, 0, 1 << 30),
             SampleDirectory = Value("--messages-from"),
             From = Value("--from") ?? "source@example.com",
@@ -148,6 +147,10 @@ internal sealed record SourceOptions
         text is null ? otherwise
         : long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long value) && value >= min && value <= max ? value
         : throw new FormatException($"{option}: \"{text}\" is not a number from {min} to {max}");
+
+    private static double PerSecond(string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double rate) && rate > 0 && double.IsFinite(rate) ? rate
+        : throw new FormatException($"--rate: \"{text}\" is not a positive number");
 
     private static bool TryParseTarget(string text, out string host, out int port)
     {

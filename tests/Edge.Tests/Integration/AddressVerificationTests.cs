@@ -140,9 +140,7 @@ public class AddressVerificationTests
         {
             Assert.Equal("250 2.1.5 Ok", await RcptAsync(front, "ann@edge.test"));
             Assert.Contains("canonical ann@edge.test", server.Requests);
-            using var http = new HttpClient();
-            string[] lookups = [.. (await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics")).Split('\n')
-                .Where(line => line.StartsWith("edge_table_lookups_total{", StringComparison.Ordinal))];
+            string[] lookups = await TableLookupMeter.ScrapeAsync(metricsPort);
             Assert.Contains(lookups, line => line.Contains("source=\"server\"", StringComparison.Ordinal));
             Assert.DoesNotContain(lookups, line => line.Contains("server_blocking", StringComparison.Ordinal));
         }

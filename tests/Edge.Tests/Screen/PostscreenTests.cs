@@ -309,9 +309,7 @@ public class PostscreenTests
             Assert.Equal("220 mx.edge.test ESMTP Edge", await allowed.ReadReplyAsync());
         }
         await edge.WaitForLogAsync(@"postscreen\[\d+\]: ALLOWLISTED \[198\.51\.100\.7\]:40001");
-        using var http = new HttpClient();
-        string[] lookups = [.. (await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics")).Split('\n')
-            .Where(line => line.StartsWith("edge_table_lookups_total{", StringComparison.Ordinal))];
+        string[] lookups = await TableLookupMeter.ScrapeAsync(metricsPort);
         Assert.Contains(lookups, line => line.Contains("source=\"server\"", StringComparison.Ordinal));
         Assert.DoesNotContain(lookups, line => line.Contains("server_blocking", StringComparison.Ordinal));
     }

@@ -300,9 +300,7 @@ public class SocketmapTableTests
         await edge.WaitForLogAsync($@"{id}: to=<user@relay\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{sink.Port}, .*status=sent");
         Assert.Single(await sink.DumpsAsync(1));
 
-        using var http = new HttpClient();
-        string[] lookups = [.. (await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics")).Split('\n')
-            .Where(line => line.StartsWith("edge_table_lookups_total{", StringComparison.Ordinal))];
+        string[] lookups = await TableLookupMeter.ScrapeAsync(metricsPort);
         Assert.Contains(lookups, line => line.Contains("transport", StringComparison.Ordinal) && line.Contains("source=\"server\"", StringComparison.Ordinal));
         Assert.DoesNotContain(lookups, line => line.Contains("server_blocking", StringComparison.Ordinal));
     }
