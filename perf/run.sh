@@ -2,13 +2,15 @@
 # Side-by-side load run: Postfix's smtp-source drives Edge, Postfix and smtp-sink with identical
 # parameters, alternating targets within one run, and prints messages/second with the ratios.
 #
-#   perf/run.sh [messages] [sessions] [rounds] [profiles]   (defaults: 20000 50 2 accept,deliver,greylist,inspecting)
+#   perf/run.sh [messages] [sessions] [rounds] [profiles]   (defaults: 20000 50 2 accept,deliver,greylist,inspecting,load)
 #
 # Profiles: "accept" (accept and queue, 1 KiB and 100 KiB), "deliver" (accept and relay on to smtp-sink),
 # "inspecting" (an inspecting MX: 100 header_checks and 100 body_checks pcre rules and opendkim signing as a
 # milter, 10 KiB messages, accept and queue), "greylist" (every RCPT asks a greylisting policy whose triplet is
 # already let through: Edge's policies/greylist.js against Postfix asking Debian's postgrey by check_policy_service,
-# and Edge without the policy; 1 KiB, accept and queue).
+# and Edge without the policy; 1 KiB, accept and queue), "load" (the load-testing tools: smtp-source drives
+# smtp-sink and edge sink in turn; then smtp-source and edge source drive smtp-sink in turn, and both drive edge sink
+# once, whose metrics count what each sent, to show that the two generators agree).
 #
 # A warm-up run of 20,000 messages goes to each target first and is not counted.
 #
@@ -25,7 +27,7 @@ cd "$(dirname "$0")/.."
 messages=${1:-20000}
 sessions=${2:-50}
 rounds=${3:-2}
-profiles=${4:-accept,deliver,greylist,inspecting}
+profiles=${4:-accept,deliver,greylist,inspecting,load}
 want() { [[ ",$profiles," == *",$1,"* ]]; }
 out=perf/out
 rm -rf "$out"
@@ -288,4 +290,53 @@ CF
   echo "a message Edge queued is signed: $("$out/edge/edge" postcat -c "$ei" -q "$one" | grep -c '^DKIM-Signature: ')"
   pone=$(postqueue -c "$pf" -p | awk '$2 + 0 > 10000 { sub(/[*!]$/, "", $1); print $1; exit }')
   echo "a message Postfix queued is signed: $(postcat -c "$pf" -q "$pone" 2>/dev/null | grep -c 'DKIM-Signature: ')"
+fi
+
+# --- Load-testing tools (issue #18). Both sinks accept and discard; both generators send the same load. Each figure is
+# messages over the wall time of the generator's whole command (edge source's includes starting .NET).
+if want load; then
+  lc="$PWD/$out/edge-sink"
+  mkdir -p "$lc"
+  echo "edge_metrics_listen = 127.0.0.1:10035" > "$lc/main.cf"
+  "$out/edge/edge" sink -c "$lc" 127.0.0.1:10034 > "$out/edge-sink.log" 2>&1 &
+  pids+=($!)
+  wait_for 10034 10035
+  timed() {
+    local start end
+    start=$(date +%s.%N)
+    "$@" > /dev/null
+    end=$(date +%s.%N)
+    echo "$messages / ($end - $start)" | bc -l
+  }
+  /usr/sbin/smtp-source -s "$sessions" -m 20000 -l 1024 127.0.0.1:10034
+  "$out/edge/edge" source -s "$sessions" -m 20000 -l 1024 127.0.0.1:10026 > /dev/null
+  # Each round brackets edge sink's and edge source's runs between two runs of smtp-source against smtp-sink, whose
+  # mean is the round's reference for both ratios (the machine's speed drifts within a round).
+  for size in 1024 102400; do
+    base=0; ke=0; ge=0
+    for round in $(seq "$rounds"); do
+      s1=$(timed /usr/sbin/smtp-source -s "$sessions" -m "$messages" -l "$size" 127.0.0.1:10026)
+      printf 'round %d  smtp-source -> smtp-sink  %6d bytes  %8.0f msg/s\n' "$round" "$size" "$s1"
+      r=$(timed /usr/sbin/smtp-source -s "$sessions" -m "$messages" -l "$size" 127.0.0.1:10034); ke=$(echo "$ke + $r / $rounds" | bc -l)
+      printf 'round %d  smtp-source -> edge sink  %6d bytes  %8.0f msg/s\n' "$round" "$size" "$r"
+      r=$(timed "$out/edge/edge" source -s "$sessions" -m "$messages" -l "$size" 127.0.0.1:10026); ge=$(echo "$ge + $r / $rounds" | bc -l)
+      printf 'round %d  edge source -> smtp-sink  %6d bytes  %8.0f msg/s\n' "$round" "$size" "$r"
+      s2=$(timed /usr/sbin/smtp-source -s "$sessions" -m "$messages" -l "$size" 127.0.0.1:10026)
+      printf 'round %d  smtp-source -> smtp-sink  %6d bytes  %8.0f msg/s\n' "$round" "$size" "$s2"
+      base=$(echo "$base + ($s1 + $s2) / 2 / $rounds" | bc -l)
+    done
+    printf 'sinks, %d bytes: smtp-sink %.0f msg/s, edge sink %.0f msg/s, edge sink/smtp-sink %.2f\n' "$size" "$base" "$ke" "$(echo "$ke / $base" | bc -l)"
+    printf 'generators, %d bytes: smtp-source %.0f msg/s, edge source %.0f msg/s, edge source/smtp-source %.2f\n' "$size" "$base" "$ge" "$(echo "$ge / $base" | bc -l)"
+  done
+  # The sink's metrics page, by HTTP/1.0 over bash's /dev/tcp (no curl needed).
+  accepted() {
+    exec 3<>/dev/tcp/127.0.0.1/10035
+    printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+    awk '/^edge_sink_messages_total\{result="accepted"\}/{print $2}' <&3
+    exec 3<&-
+  }
+  before=$(accepted); /usr/sbin/smtp-source -s "$sessions" -m "$messages" -l 1024 127.0.0.1:10034; after=$(accepted)
+  echo "edge sink counted $((after - before)) of smtp-source's $messages messages"
+  before=$(accepted); "$out/edge/edge" source -s "$sessions" -m "$messages" -l 1024 127.0.0.1:10034 | sed -n 2p; after=$(accepted)
+  echo "edge sink counted $((after - before)) of edge source's $messages messages"
 fi

@@ -20,6 +20,7 @@ const string Usage = """
       policy test FILE [--stage NAME] [--message FILE] name=value ...
                           one call of a policy script: its action, then its log lines
       source [options] HOST:PORT   a load generator (as smtp-source): edge source --help
+      sink [options] ADDRESS:PORT  a receiving server for load tests (as smtp-sink): edge sink --help
     """;
 
 if (args.Length == 0)
@@ -53,6 +54,8 @@ try
         "policy" => await PolicyCommand.RunAsync(rest, Console.Out, Console.Error),
         "source" when rest.Contains("--help") => Help(Edge.Load.SourceOptions.Usage),
         "source" => await SourceCommand.RunAsync(rest),
+        "sink" when rest.Contains("--help") => Help(Edge.Load.SinkOptions.Usage),
+        "sink" => await SinkCommand.RunAsync(rest),
         "qshape" => await AdminCommands.QshapeAsync(CommandLine.Parse(rest), Console.Error),
         "postsuper" => await AdminCommands.PostsuperAsync(CommandLine.Parse(rest, "-d", "-h", "-H", "-r"), Console.Error),
         _ => throw new UsageException($"unknown command \"{command}\"\n{Usage}"),

@@ -2,7 +2,8 @@ namespace Edge.Load;
 
 /// <summary>
 /// Latencies in buckets 2% apart from 1 µs to about 30 minutes, so that percentiles are within 2% however many
-/// samples a run takes, in a fixed few kilobytes. One per stage and session, added together at the end.
+/// samples a run takes, in a fixed few kilobytes. edge source keeps one per stage and session and adds them together at
+/// the end; edge sink's sessions share one per stage.
 /// </summary>
 internal sealed class LatencyHistogram
 {
@@ -12,19 +13,24 @@ internal sealed class LatencyHistogram
 
     private readonly long[] _counts = new long[Buckets];
 
-    public long Count { get; private set; }
+    private long _count;
+    private long _maxTicks;
 
-    public TimeSpan Max { get; private set; }
+    public long Count => Volatile.Read(ref _count);
 
+    public TimeSpan Max => TimeSpan.FromTicks(Volatile.Read(ref _maxTicks));
+
+    /// <summary>Adds a sample; safe from many threads at once (the sink's sessions share one histogram per stage).</summary>
     public void Record(TimeSpan latency)
     {
         double micros = Math.Max(1, latency.Ticks / 10.0);
         int bucket = Math.Min(Buckets - 1, (int)(Math.Log(micros) / LogGrowth));
-        _counts[bucket]++;
-        Count++;
-        if (latency > Max)
+        Interlocked.Increment(ref _counts[bucket]);
+        Interlocked.Increment(ref _count);
+        long ticks = latency.Ticks;
+        long max;
+        while (ticks > (max = Volatile.Read(ref _maxTicks)) && Interlocked.CompareExchange(ref _maxTicks, ticks, max) != max)
         {
-            Max = latency;
         }
     }
 
@@ -34,8 +40,8 @@ internal sealed class LatencyHistogram
         {
             _counts[i] += other._counts[i];
         }
-        Count += other.Count;
-        Max = other.Max > Max ? other.Max : Max;
+        _count += other._count;
+        _maxTicks = Math.Max(_maxTicks, other._maxTicks);
     }
 
     /// <summary>The latency <paramref name="fraction"/> of the samples are within (the upper edge of its bucket, at most the largest seen).</summary>

@@ -54,8 +54,8 @@ internal sealed record SourceOptions
     public long MessageLimit => Messages ?? (Duration is null ? 1 : long.MaxValue);
 
     private static readonly string[] Valued =
-        ["-s", "--sessions", "-m", "--messages", "--per-session", "--duration", "--rate", "-l", "--size", "--messages-from", "-f", "--from",
-         "-t", "--to", "-r", "--recipients", "--helo", "--proxy", "--proxy-from", "--timeout"];
+        ["--sessions", "--messages", "--per-session", "--duration", "--rate", "--size", "--messages-from", "--from", "--to", "--recipients",
+         "--helo", "--proxy", "--proxy-from", "--timeout"];
 
     private static readonly string[] Switches = ["--pipelining", "--bdat", "--starttls", "--json"];
 
@@ -76,59 +76,33 @@ internal sealed record SourceOptions
 
     private static SourceOptions Parse(IReadOnlyList<string> args)
     {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        var switches = new HashSet<string>(StringComparer.Ordinal);
-        string? target = null;
-        for (int i = 0; i < args.Count; i++)
-        {
-            string arg = args[i];
-            if (Valued.Contains(arg))
-            {
-                values[Long(arg)] = i + 1 < args.Count ? args[++i] : throw new FormatException($"option {arg} requires an argument");
-            }
-            else if (Switches.Contains(arg))
-            {
-                switches.Add(arg);
-            }
-            else if (arg.StartsWith('-') || target is not null)
-            {
-                throw new FormatException($"unexpected \"{arg}\"\n{Usage}");
-            }
-            else
-            {
-                target = arg;
-            }
-        }
-        if (target is null || !TryParseTarget(target, out string host, out int port))
-        {
-            throw new FormatException($"{(target is null ? "no HOST:PORT" : $"\"{target}\" is not HOST:PORT")}\n{Usage}");
-        }
-        string? Value(string name) => values.GetValueOrDefault(name);
-        int proxy = (int)Number(Value("--proxy"), "--proxy", 0, 1, 2);
+        LoadArguments line = LoadArguments.Parse(args, Valued, Switches, Long, Usage);
+        string? Value(string name) => line.Value(name);
+        int proxy = (int)LoadArguments.Number(Value("--proxy"), "--proxy", 0, 1, 2);
         string proxyFrom = Value("--proxy-from") ?? "192.0.2.0/24";
         return new SourceOptions
         {
-            Host = host,
-            Port = port,
-            Sessions = (int)Number(Value("--sessions"), "--sessions", 1, 1, 100_000),
-            Messages = Value("--messages") is { } messages ? Number(messages, "--messages", 1, 1, long.MaxValue) : null,
-            PerSession = (int)Number(Value("--per-session"), "--per-session", 1, 1, int.MaxValue),
-            Duration = Value("--duration") is { } duration ? TimeSpan.FromSeconds(Number(duration, "--duration", 1, 1, 86_400 * 365)) : null,
+            Host = line.Host,
+            Port = line.Port,
+            Sessions = (int)LoadArguments.Number(Value("--sessions"), "--sessions", 1, 1, 100_000),
+            Messages = Value("--messages") is { } messages ? LoadArguments.Number(messages, "--messages", 1, 1, long.MaxValue) : null,
+            PerSession = (int)LoadArguments.Number(Value("--per-session"), "--per-session", 1, 1, int.MaxValue),
+            Duration = Value("--duration") is { } duration ? TimeSpan.FromSeconds(LoadArguments.Number(duration, "--duration", 1, 1, 86_400 * 365)) : null,
             Rate = Value("--rate") is { } rate ? PerSecond(rate) : 0,
-            Size = (int)Number(Value("--size"), "--size", 0, 0, 1 << 30),
+            Size = (int)LoadArguments.Number(Value("--size"), "--size", 0, 0, 1 << 30),
             SampleDirectory = Value("--messages-from"),
             From = Value("--from") ?? "source@example.com",
             To = Value("--to") ?? "recipient@example.com",
-            Recipients = (int)Number(Value("--recipients"), "--recipients", 1, 1, 10_000),
+            Recipients = (int)LoadArguments.Number(Value("--recipients"), "--recipients", 1, 1, 10_000),
             Helo = Value("--helo") ?? "source.example",
-            Pipelining = switches.Contains("--pipelining"),
-            Bdat = switches.Contains("--bdat"),
-            StartTls = switches.Contains("--starttls"),
+            Pipelining = line.Has("--pipelining"),
+            Bdat = line.Has("--bdat"),
+            StartTls = line.Has("--starttls"),
             ProxyVersion = proxy,
             ProxyFrom = Network.TryParse(proxyFrom, out Network network) ? network
                 : throw new FormatException($"--proxy-from: \"{proxyFrom}\" is not an address or network/bits"),
-            Timeout = TimeSpan.FromSeconds(Number(Value("--timeout"), "--timeout", 60, 1, 3600)),
-            Json = switches.Contains("--json"),
+            Timeout = TimeSpan.FromSeconds(LoadArguments.Number(Value("--timeout"), "--timeout", 60, 1, 3600)),
+            Json = line.Has("--json"),
         };
     }
 
@@ -143,22 +117,9 @@ internal sealed record SourceOptions
         _ => option,
     };
 
-    private static long Number(string? text, string option, long otherwise, long min, long max) =>
-        text is null ? otherwise
-        : long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long value) && value >= min && value <= max ? value
-        : throw new FormatException($"{option}: \"{text}\" is not a number from {min} to {max}");
-
     private static double PerSecond(string text) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double rate) && rate > 0 && double.IsFinite(rate) ? rate
         : throw new FormatException($"--rate: \"{text}\" is not a positive number");
-
-    private static bool TryParseTarget(string text, out string host, out int port)
-    {
-        int colon = text.LastIndexOf(':');
-        host = colon > 0 ? text[..colon].Trim('[', ']') : "";
-        port = 0;
-        return colon > 0 && int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is > 0 and < 65536;
-    }
 
     /// <summary>The client address the PROXY header of session <paramref name="session"/> gives: the network's addresses in turn.</summary>
     public IPAddress ProxyClient(long session) => ProxyFrom.Nth(session);

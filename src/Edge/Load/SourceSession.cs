@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using System.Text;
 using Edge.Smtp.Proxy;
@@ -23,10 +24,13 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
     private readonly ArrayBufferWriter<byte> _chunk = new(4096);
     private readonly byte[] _mail = Encoding.UTF8.GetBytes($"MAIL FROM:<{options.From}>\r\n");
     private readonly bool _recipientPattern = options.To.Contains('{');
+    /// <summary>The RCPT TO line when every recipient is the same (no {n} or {r} in --to).</summary>
+    private readonly byte[] _rcpt = Encoding.UTF8.GetBytes($"RCPT TO:<{options.To}>\r\n");
     private int _start;
     private int _end;
     private Stream _stream = Stream.Null;
-    private CancellationTokenSource _abort = new();
+    /// <summary>The connection's socket: closing it is how the watchdog and Ctrl-C stop what waits on it (no cancellation token on every read and write).</summary>
+    private Socket? _socket;
     private bool _pipelining;
     private bool _chunking;
 
@@ -42,7 +46,7 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
         long since = Volatile.Read(ref _waitingSince);
         if (since != 0 && Stopwatch.GetElapsedTime(since, now) > options.Timeout)
         {
-            _abort.Cancel();
+            Volatile.Read(ref _socket)?.Dispose();
         }
     }
 
@@ -59,13 +63,13 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
         stats.Sessions++;
         (_start, _end) = (0, 0);
         using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        using CancellationTokenSource abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _abort = abort;
+        using CancellationTokenRegistration stop = cancellationToken.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket);
+        Volatile.Write(ref _socket, socket);
         try
         {
             long started = Busy();
-            await socket.ConnectAsync(server, abort.Token);
-            stats.Record("connect", Stopwatch.GetElapsedTime(started));
+            await socket.ConnectAsync(server, cancellationToken);
+            stats.Record(SourceStats.Connect, Stopwatch.GetElapsedTime(started));
             started = Busy();
             _stream = new NetworkStream(socket, ownsSocket: false);
             if (options.ProxyVersion > 0)
@@ -74,9 +78,9 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
                 IPAddress to = client.AddressFamily == server.AddressFamily ? server.Address
                     : client.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Loopback : IPAddress.IPv6Loopback;
                 await _stream.WriteAsync(ProxyHeader.Write(options.ProxyVersion, new IPEndPoint(client, 40000 + (int)(number % 20000)),
-                    new IPEndPoint(to, server.Port)), abort.Token);
+                    new IPEndPoint(to, server.Port)));
             }
-            if (await ReplyAsync("greeting", started) != 220 || !await HelloAsync())
+            if (await ReplyAsync(SourceStats.Greeting, started) != 220 || !await HelloAsync())
             {
                 stats.SessionErrors++;
                 return;
@@ -91,9 +95,9 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
                 await MessageAsync(message);
             }
             Write("QUIT\r\n"u8);
-            await ReplyAsync(null, await FlushAsync());
+            await ReplyAsync(SourceStats.Untimed, await FlushAsync());
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or AuthenticationException)
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or AuthenticationException or ObjectDisposedException)
         {
             if (!cancellationToken.IsCancellationRequested)
             {
@@ -103,6 +107,7 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
         finally
         {
             Volatile.Write(ref _waitingSince, 0);
+            Volatile.Write(ref _socket, null);
             await _stream.DisposeAsync();
             _stream = Stream.Null;
             _output.ResetWrittenCount();
@@ -114,24 +119,24 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
     {
         var keywords = new List<string>();
         Write($"EHLO {options.Helo}\r\n");
-        if (await ReplyAsync("ehlo", await FlushAsync(), keywords) != 250)
+        if (await ReplyAsync(SourceStats.Ehlo, await FlushAsync(), keywords) != 250)
         {
             return false;
         }
         if (options.StartTls && keywords.Contains("STARTTLS"))
         {
             Write("STARTTLS\r\n"u8);
-            if (await ReplyAsync("starttls", await FlushAsync()) != 220)
+            if (await ReplyAsync(SourceStats.StartTls, await FlushAsync()) != 220)
             {
                 return false;
             }
             var tls = new SslStream(_stream, leaveInnerStreamOpen: false, (_, _, _, _) => true);
             Busy();
-            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = options.Host }, _abort.Token);
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = options.Host });
             _stream = tls;
             keywords.Clear();
             Write($"EHLO {options.Helo}\r\n");
-            if (await ReplyAsync("ehlo", await FlushAsync(), keywords) != 250)
+            if (await ReplyAsync(SourceStats.Ehlo, await FlushAsync(), keywords) != 250)
             {
                 return false;
             }
@@ -142,7 +147,8 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
     }
 
     /// <summary>One message: lock-step, or MAIL, RCPT and DATA (or BDAT with the content) in one write with --pipelining.</summary>
-    private async Task MessageAsync(long message)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask MessageAsync(long message)
     {
         stats.Messages++;
         string firstRecipient = Recipient(message, 1);
@@ -164,7 +170,7 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
         }
         stats.Refused++;
         Write("RSET\r\n"u8);
-        await ReplyAsync(null, await FlushAsync());
+        await ReplyAsync(SourceStats.Untimed, await FlushAsync());
     }
 
     private string Recipient(long message, int index) => !_recipientPattern ? options.To : options.To
@@ -175,22 +181,35 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
     {
         for (int r = 1; r <= options.Recipients; r++)
         {
-            Write($"RCPT TO:<{(r == 1 ? first : Recipient(message, r))}>\r\n");
+            WriteRecipient(message, first, r);
         }
     }
 
-    private async Task<bool> LockStepAsync(long message, string first, bool bdat)
+    private void WriteRecipient(long message, string first, int index)
+    {
+        if (_recipientPattern)
+        {
+            Write($"RCPT TO:<{(index == 1 ? first : Recipient(message, index))}>\r\n");
+        }
+        else
+        {
+            Write(_rcpt);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> LockStepAsync(long message, string first, bool bdat)
     {
         Write(_mail);
-        if (await ReplyAsync("mail", await FlushAsync()) / 100 != 2)
+        if (await ReplyAsync(SourceStats.Mail, await FlushAsync()) / 100 != 2)
         {
             return false;
         }
         int taken = 0;
         for (int r = 1; r <= options.Recipients; r++)
         {
-            Write($"RCPT TO:<{(r == 1 ? first : Recipient(message, r))}>\r\n");
-            taken += await ReplyAsync("rcpt", await FlushAsync()) / 100 == 2 ? 1 : 0;
+            WriteRecipient(message, first, r);
+            taken += await ReplyAsync(SourceStats.Rcpt, await FlushAsync()) / 100 == 2 ? 1 : 0;
         }
         if (taken == 0)
         {
@@ -199,13 +218,14 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
         if (bdat)
         {
             WriteChunk();
-            return await ReplyAsync("bdat", await FlushAsync()) / 100 == 2;
+            return await ReplyAsync(SourceStats.Bdat, await FlushAsync()) / 100 == 2;
         }
         Write("DATA\r\n"u8);
-        return await ReplyAsync("data", await FlushAsync()) == 354 && await ContentAsync(message, first);
+        return await ReplyAsync(SourceStats.Data, await FlushAsync()) == 354 && await ContentAsync(message, first);
     }
 
-    private async Task<bool> PipelinedAsync(long message, string first, bool bdat)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> PipelinedAsync(long message, string first, bool bdat)
     {
         Write(_mail);
         WriteRecipients(message, first);
@@ -218,17 +238,17 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
             Write("DATA\r\n"u8);
         }
         long sent = await FlushAsync();
-        bool mail = await ReplyAsync("mail", sent) / 100 == 2;
+        bool mail = await ReplyAsync(SourceStats.Mail, sent) / 100 == 2;
         int taken = 0;
         for (int r = 1; r <= options.Recipients; r++)
         {
-            taken += await ReplyAsync("rcpt", sent) / 100 == 2 ? 1 : 0;
+            taken += await ReplyAsync(SourceStats.Rcpt, sent) / 100 == 2 ? 1 : 0;
         }
         if (bdat)
         {
-            return await ReplyAsync("bdat", sent) / 100 == 2 && mail && taken > 0;
+            return await ReplyAsync(SourceStats.Bdat, sent) / 100 == 2 && mail && taken > 0;
         }
-        return await ReplyAsync("data", sent) == 354 && await ContentAsync(message, first);
+        return await ReplyAsync(SourceStats.Data, sent) == 354 && await ContentAsync(message, first);
     }
 
     private void WriteChunk()
@@ -238,11 +258,12 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
     }
 
     /// <summary>The content after 354, then the final dot; whether the server took the message.</summary>
-    private async Task<bool> ContentAsync(long message, string first)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ContentAsync(long message, string first)
     {
         _lastSize = messages.Write(message, first, _output, data: true);
         Write(".\r\n"u8);
-        return await ReplyAsync("content", await FlushAsync()) / 100 == 2;
+        return await ReplyAsync(SourceStats.Content, await FlushAsync()) / 100 == 2;
     }
 
     private void Write(ReadOnlySpan<byte> bytes) => _output.Write(bytes);
@@ -262,10 +283,11 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
     }
 
     /// <summary>Sends what was written; the time it was sent.</summary>
-    private async Task<long> FlushAsync()
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<long> FlushAsync()
     {
         Busy();
-        await _stream.WriteAsync(_output.WrittenMemory, _abort.Token);
+        await _stream.WriteAsync(_output.WrittenMemory);
         _output.ResetWrittenCount();
         return Busy();
     }
@@ -274,7 +296,8 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
     /// The next reply's code, the whole reply read; counted by code, and its wait since <paramref name="since"/> timed as
     /// <paramref name="stage"/>. The EHLO keywords go to <paramref name="keywords"/> when given.
     /// </summary>
-    private async Task<int> ReplyAsync(string? stage, long since, List<string>? keywords = null)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReplyAsync(int stage, long since, List<string>? keywords = null)
     {
         while (true)
         {
@@ -297,7 +320,7 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
             }
             if (line.Length == 3 || line[3] != '-')
             {
-                if (stage is not null)
+                if (stage != SourceStats.Untimed)
                 {
                     stats.Record(stage, Stopwatch.GetElapsedTime(since));
                 }
@@ -307,7 +330,8 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
         }
     }
 
-    private async Task FillAsync()
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FillAsync()
     {
         if (_start > 0)
         {
@@ -318,7 +342,7 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
         {
             throw new IOException("a reply line longer than 16 KiB");
         }
-        int read = await _stream.ReadAsync(_input.AsMemory(_end), _abort.Token);
+        int read = await _stream.ReadAsync(_input.AsMemory(_end));
         if (read == 0)
         {
             throw new IOException("the server closed the connection");

@@ -6,6 +6,11 @@ internal sealed class SourceStats
     /// <summary>The stages whose latency is measured: from the connection, or from sending a command, to its reply.</summary>
     public static readonly string[] Stages = ["connect", "greeting", "ehlo", "starttls", "mail", "rcpt", "data", "content", "bdat"];
 
+    public const int Connect = 0, Greeting = 1, Ehlo = 2, StartTls = 3, Mail = 4, Rcpt = 5, Data = 6, Content = 7, Bdat = 8;
+
+    /// <summary>A reply whose wait is not timed (QUIT's, RSET's).</summary>
+    public const int Untimed = -1;
+
     public LatencyHistogram[] Latency { get; } = [.. Stages.Select(_ => new LatencyHistogram())];
 
     public SortedDictionary<int, long> Replies { get; } = [];
@@ -27,7 +32,7 @@ internal sealed class SourceStats
     /// <summary>Content bytes of the messages the server took.</summary>
     public long Bytes { get; set; }
 
-    public void Record(string stage, TimeSpan latency) => Latency[Array.IndexOf(Stages, stage)].Record(latency);
+    public void Record(int stage, TimeSpan latency) => Latency[stage].Record(latency);
 
     public void Reply(int code) => Replies[code] = Replies.GetValueOrDefault(code) + 1;
 

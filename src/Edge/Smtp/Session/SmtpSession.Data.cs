@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Security.Authentication;
@@ -78,7 +77,7 @@ internal sealed partial class SmtpSession
 
     private bool Bdat(ReadOnlySpan<byte> argument, ref Step step)
     {
-        if (!TryParseBdat(argument, out long size, out bool last))
+        if (!BdatCommand.TryParse(argument, out long size, out bool last))
         {
             MailLog.Warning($"{QueueIdOrNoQueue}: malformed BDAT command syntax from {_peer.NamAddr}: {Printable.Escape(argument)}");
             Reply.Line(Replies.BdatSyntax);
@@ -126,26 +125,6 @@ internal sealed partial class SmtpSession
         }
         _mode = Mode.Bdat;
         return true;
-    }
-
-    private static bool TryParseBdat(ReadOnlySpan<byte> argument, out long size, out bool last)
-    {
-        last = false;
-        int space = argument.IndexOf((byte)' ');
-        ReadOnlySpan<byte> count = space < 0 ? argument : argument[..space];
-        if (count.IsEmpty || count.IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0
-            || !Utf8Parser.TryParse(count, out size, out int used) || used != count.Length)
-        {
-            size = 0;
-            return false;
-        }
-        if (space < 0)
-        {
-            return true;
-        }
-        ReadOnlySpan<byte> tail = argument[(space + 1)..].TrimStart((byte)' ');
-        last = System.Text.Ascii.EqualsIgnoreCase(tail, "LAST"u8);
-        return last;
     }
 
     /// <summary>Opens the message in cleanup, with the headers of PREPEND actions the restrictions gave.</summary>
