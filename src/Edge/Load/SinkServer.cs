@@ -4,38 +4,39 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using Edge.Hosting;
 using Edge.Metrics;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace Edge.Load;
 
 /// <summary>
-/// <c>edge sink</c> at run time: Kestrel listening as Edge's server does (the socket's own thread runs the session),
-/// a watchdog that ends connections silent for smtpd_timeout, and, when edge_metrics_listen is set, the counts as
-/// Prometheus metrics (edge_sink_*) on that endpoint.
+/// <c>edge sink</c> at run time: a socket accepting connections, each session started on the thread that accepted it
+/// (as smtp-sink's one event loop does, with no hand-over to another thread per connection); a watchdog that ends
+/// connections silent for smtpd_timeout; and, when edge_metrics_listen is set, the counts as Prometheus metrics
+/// (edge_sink_*) on a Kestrel endpoint of their own.
 /// </summary>
 internal sealed class SinkServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly Socket _listener;
+    private readonly WebApplication? _metrics;
     private readonly SinkSettings _settings;
-    private readonly ConcurrentDictionary<SinkSession, byte> _sessions;
+    private readonly ConcurrentDictionary<SinkSession, byte> _sessions = new();
     private readonly Meter? _meter;
     private readonly long _started = Stopwatch.GetTimestamp();
     private readonly CancellationTokenSource _watching = new();
     private readonly Task _watchdog;
+    private readonly Task _accepting;
 
-    private SinkServer(WebApplication app, SinkSettings settings, ConcurrentDictionary<SinkSession, byte> sessions, IPEndPoint endpoint, Meter? meter)
+    private SinkServer(Socket listener, WebApplication? metrics, SinkSettings settings, Meter? meter)
     {
-        _app = app;
+        _listener = listener;
+        _metrics = metrics;
         _settings = settings;
-        _sessions = sessions;
-        Endpoint = endpoint;
         _meter = meter;
+        Endpoint = (IPEndPoint)listener.LocalEndPoint!;
         _watchdog = WatchAsync(_watching.Token);
+        _accepting = AcceptAsync();
     }
 
     /// <summary>Where the sink listens (the port the system chose when port 0 was asked for).</summary>
@@ -48,65 +49,114 @@ internal sealed class SinkServer : IAsyncDisposable
     public static async Task<SinkServer> StartAsync(SinkSettings settings, CancellationToken cancellationToken)
     {
         IPEndPoint endpoint = await settings.EndpointAsync(cancellationToken);
-        EndPoint? metrics = MetricsEndpoint.From(settings.Config, settings.Config.Get("queue_directory"));
-        var sessions = new ConcurrentDictionary<SinkSession, byte>();
+        var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        WebApplication? metrics = null;
+        Meter? meter = null;
+        try
+        {
+            if (endpoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                listener.DualMode = true;
+            }
+            listener.Bind(endpoint);
+            // A burst of thousands of connections waits in the kernel, not refused.
+            listener.Listen(4096);
+            if (MetricsEndpoint.From(settings.Config, settings.Config.Get("queue_directory")) is { } at)
+            {
+                meter = Instruments(settings.Stats);
+                metrics = await StartMetricsAsync(at, cancellationToken);
+            }
+            return new SinkServer(listener, metrics, settings, meter);
+        }
+        catch (SocketException e)
+        {
+            listener.Dispose();
+            meter?.Dispose();
+            throw new IOException($"{endpoint}: {e.Message}", e);
+        }
+        catch
+        {
+            listener.Dispose();
+            meter?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>edge_metrics_listen: the meter "Edge" in Prometheus' text format, as Edge's server serves it.</summary>
+    private static async Task<WebApplication> StartMetricsAsync(EndPoint at, CancellationToken cancellationToken)
+    {
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore();
-        builder.WebHost.UseSockets(sockets =>
-        {
-            sockets.Backlog = 4096;
-            // As Edge's server: the session runs on the socket's I/O thread (edge sink inlines the runtime's completions too).
-            sockets.UnsafePreferInlineScheduling = true;
-        });
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(2));
-        if (metrics is not null)
-        {
-            MetricsEndpoint.AddServices(builder.Services, scrape: true, otlp: null, TimeSpan.Zero);
-        }
-        ListenOptions? bound = null;
+        builder.WebHost.UseSockets();
+        MetricsEndpoint.AddServices(builder.Services, scrape: true, otlp: null, TimeSpan.Zero);
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(endpoint, listen =>
-            {
-                listen.Run(connection => ServeAsync(settings, sessions, connection));
-                bound = listen;
-            });
-            if (metrics is not null)
-            {
-                MetricsEndpoint.Listen(kestrel, metrics);
-            }
+            MetricsEndpoint.Listen(kestrel, at);
         });
         WebApplication app = builder.Build();
-        Meter? meter = metrics is null ? null : Instruments(settings.Stats);
-        if (metrics is not null)
-        {
-            MetricsEndpoint.Map(app, api: null);
-        }
+        MetricsEndpoint.Map(app, api: null);
         try
         {
             await app.StartAsync(cancellationToken);
         }
-        catch (IOException e) when (e.InnerException is AddressInUseException)
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
-            meter?.Dispose();
             await app.DisposeAsync();
-            throw new IOException(e.Message.Replace("Failed to bind to address http://", "").TrimEnd('.'), e);
+            throw new IOException($"edge_metrics_listen: {e.Message.Replace("Failed to bind to address http://", "").TrimEnd('.')}", e);
         }
-        return new SinkServer(app, settings, sessions, bound!.IPEndPoint!, meter);
+        return app;
     }
 
-    private static async Task ServeAsync(SinkSettings settings, ConcurrentDictionary<SinkSession, byte> sessions, ConnectionContext connection)
+    /// <summary>
+    /// Takes connections until the sink stops. A session runs on the thread that accepted its connection until it first
+    /// waits for the client (the greeting is sent by then), and from there on the thread its socket's completions run on.
+    /// </summary>
+    private async Task AcceptAsync()
     {
-        var session = new SinkSession(settings, connection);
-        sessions[session] = 0;
+        while (true)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // One client that went away before it was taken (ECONNABORTED), or no descriptors left (EMFILE): the
+                // sink goes on, after a pause when the system is out of something.
+                if (e.SocketErrorCode is not (SocketError.ConnectionAborted or SocketError.ConnectionReset))
+                {
+                    Logging.MailLog.Warning($"edge sink: accept: {e.Message}", "sink");
+                    await Task.Delay(100);
+                }
+                continue;
+            }
+            client.NoDelay = true;
+            _ = ServeAsync(client);
+        }
+    }
+
+    private async Task ServeAsync(Socket socket)
+    {
+        using var connection = new SinkConnection(socket);
+        var session = new SinkSession(_settings, connection);
+        _sessions[session] = 0;
         try
         {
             await session.RunAsync();
         }
         finally
         {
-            sessions.TryRemove(session, out _);
+            _sessions.TryRemove(session, out _);
         }
     }
 
@@ -178,12 +228,26 @@ internal sealed class SinkServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops taking connections, ends those open (their summary was given), and the metrics endpoint.</summary>
     public async ValueTask DisposeAsync()
     {
         await _watching.CancelAsync();
         await _watchdog;
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        _listener.Dispose();
+        await _accepting;
+        foreach (SinkSession session in _sessions.Keys)
+        {
+            session.Abort();
+        }
+        for (int i = 0; i < 100 && !_sessions.IsEmpty; i++)
+        {
+            await Task.Delay(20);
+        }
+        if (_metrics is not null)
+        {
+            await _metrics.StopAsync();
+            await _metrics.DisposeAsync();
+        }
         _meter?.Dispose();
         _watching.Dispose();
     }

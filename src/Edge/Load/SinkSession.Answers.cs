@@ -106,7 +106,7 @@ internal sealed partial class SinkSession
             new("client_name", "unknown"),
             new("reverse_client_name", "unknown"),
             new("client_port", _client?.Port.ToString(CultureInfo.InvariantCulture) ?? ""),
-            new("instance", $"{connection.ConnectionId}.{_transactions}"),
+            new("instance", $"{connection.Id:X}.{_transactions}"),
             new("size", state == "END-OF-MESSAGE" ? _contentBytes.ToString(CultureInfo.InvariantCulture) : "0"),
             new("server_address", _server?.Address.ToString() ?? ""),
             new("server_port", _server?.Port.ToString(CultureInfo.InvariantCulture) ?? ""),
@@ -123,7 +123,7 @@ internal sealed partial class SinkSession
         {
             request.Show(message);
         }
-        return Refusal(policy, await policy.AskAsync(request, connection.ConnectionClosed));
+        return Refusal(policy, await policy.AskAsync(request, connection.Closed));
     }
 
     /// <summary>

@@ -4,7 +4,6 @@ using System.Diagnostics;
 using System.Text;
 using Edge.Restrictions.Policy;
 using Edge.Smtp.Protocol;
-using Microsoft.AspNetCore.Connections;
 
 namespace Edge.Load;
 
@@ -105,7 +104,7 @@ internal sealed partial class SinkSession
         _dropped = true;
         _stats.DroppedConnection();
         await FlushAsync();
-        connection.Abort(new ConnectionAbortedException("dropped by --disconnect"));
+        connection.Abort();
     }
 
     /// <summary>BDAT: takes what arrived of the chunk; answers once the chunk is whole. Returns the rest of <paramref name="buffer"/>.</summary>

@@ -8,8 +8,6 @@ using Edge.Mail;
 using Edge.Smtp.Data;
 using Edge.Smtp.Protocol;
 using Edge.Smtp.Proxy;
-using Edge.Smtp.Tls;
-using Microsoft.AspNetCore.Connections;
 
 namespace Edge.Load;
 
@@ -19,7 +17,7 @@ namespace Edge.Load;
 /// Every complete command in what the client sent is answered before the replies go out in one write, so a pipelined
 /// group gets one answer; a command whose reply is delayed (or waits for the policy) sends those before it first.
 /// </summary>
-internal sealed partial class SinkSession(SinkSettings sink, ConnectionContext connection) : IContentSink
+internal sealed partial class SinkSession(SinkSettings sink, SinkConnection connection) : IContentSink
 {
     private enum Mode : byte
     {
@@ -42,13 +40,13 @@ internal sealed partial class SinkSession(SinkSettings sink, ConnectionContext c
     private readonly SinkStats _stats = sink.Stats;
     private readonly SinkOptions _options = sink.Options;
     private readonly DataScanner _scanner = new();
-    private PipeReader _input = connection.Transport.Input;
-    private PipeWriter _output = connection.Transport.Output;
+    private PipeReader _input = connection.Input;
+    private PipeWriter _output = connection.Output;
     private SslStream? _tls;
     private byte[] _line = [];
     private Mode _mode;
-    private IPEndPoint? _client = connection.RemoteEndPoint as IPEndPoint;
-    private IPEndPoint? _server = connection.LocalEndPoint as IPEndPoint;
+    private IPEndPoint? _client = connection.Remote;
+    private IPEndPoint? _server = connection.Local;
 
     /// <summary>When the client last sent something or was answered (Environment.TickCount64), for the idle watchdog;
     /// in the future while the sink itself makes the client wait.</summary>
@@ -58,7 +56,7 @@ internal sealed partial class SinkSession(SinkSettings sink, ConnectionContext c
     private Task DelayAsync(TimeSpan delay)
     {
         LastActive = Environment.TickCount64 + (long)delay.TotalMilliseconds;
-        return Task.Delay(delay, connection.ConnectionClosed);
+        return Task.Delay(delay, connection.Closed);
     }
 
     /// <summary>Replies written since the last flush.</summary>
@@ -99,7 +97,7 @@ internal sealed partial class SinkSession(SinkSettings sink, ConnectionContext c
             quit = _closing || await LoopAsync();
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or AuthenticationException
-                                       or ConnectionResetException or ConnectionAbortedException)
+                                       or System.Net.Sockets.SocketException)
         {
             // The client went away, timed out, or the sink dropped it: counted below.
         }
@@ -115,8 +113,15 @@ internal sealed partial class SinkSession(SinkSettings sink, ConnectionContext c
             if (_tls is not null)
             {
                 await _input.CompleteAsync();
-                await _output.CompleteAsync();
-                await _tls.DisposeAsync();
+                try
+                {
+                    await _output.CompleteAsync();
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException)
+                {
+                    // Replies the client will never read: it has gone.
+                }
+                _tls.Dispose();
             }
         }
     }
@@ -235,7 +240,7 @@ internal sealed partial class SinkSession(SinkSettings sink, ConnectionContext c
     private async Task<bool> ReadProxyHeaderAsync()
     {
         (ProxyReadOutcome outcome, IPEndPoint? source, IPEndPoint? destination, string? error) =
-            await ProxyHeaderReader.ReadAsync(_input, sink.ProxyTimeout, connection.ConnectionClosed);
+            await ProxyHeaderReader.ReadAsync(_input, sink.ProxyTimeout, connection.Closed);
         if (outcome != ProxyReadOutcome.Done)
         {
             Logging.MailLog.Warning($"edge sink: {_client}: {(outcome == ProxyReadOutcome.Invalid ? error : $"no PROXY header ({outcome})")}", "sink");
@@ -250,8 +255,8 @@ internal sealed partial class SinkSession(SinkSettings sink, ConnectionContext c
     {
         long started = Stopwatch.GetTimestamp();
         // Kept before the handshake, so that a handshake that fails is disposed with the session.
-        _tls = new SslStream(new DuplexPipeStream(connection.Transport), leaveInnerStreamOpen: false);
-        using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed))
+        _tls = new SslStream(connection.Stream, leaveInnerStreamOpen: true);
+        using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(connection.Closed))
         {
             handshake.CancelAfter(sink.Timeout);
             await _tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = sink.Certificate }, handshake.Token);
@@ -266,5 +271,5 @@ internal sealed partial class SinkSession(SinkSettings sink, ConnectionContext c
     }
 
     /// <summary>The watchdog's verdict: a client silent for longer than smtpd_timeout is disconnected.</summary>
-    public void Abort() => connection.Abort(new ConnectionAbortedException("timeout"));
+    public void Abort() => connection.Abort();
 }
