@@ -292,40 +292,55 @@ CF
   echo "a message Postfix queued is signed: $(postcat -c "$pf" -q "$pone" 2>/dev/null | grep -c 'DKIM-Signature: ')"
 fi
 
-# --- Load-testing tools (issue #18). Both sinks accept and discard; both generators send the same load. Each figure is
-# messages over the wall time of the generator's whole command (edge source's includes starting .NET).
+# --- Load-testing tools (issue #18). Both sinks accept and discard; both generators send the same load. Each rate is
+# messages over the wall time of the generator's whole command (edge source's includes starting .NET); each sink's CPU
+# time for the run is read from /proc (what it costs a message, steadier than the rates on a shared VM). 100 KiB runs
+# send a fifth as many messages.
 if want load; then
   lc="$PWD/$out/edge-sink"
   mkdir -p "$lc"
   echo "edge_metrics_listen = 127.0.0.1:10035" > "$lc/main.cf"
   "$out/edge/edge" sink -c "$lc" 127.0.0.1:10034 > "$out/edge-sink.log" 2>&1 &
-  pids+=($!)
+  edge_sink=$!
+  pids+=($edge_sink)
   wait_for 10034 10035
+  smtp_sink=$(pgrep -f 'smtp-sink -u postfix -c 127.0.0.1:10026' | head -n 1)
+  cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+  # One run of "$@" (count messages); prints messages/second, and sets $ms to PID's CPU milliseconds per 1,000 messages.
   timed() {
-    local start end
+    local pid=$1 count=$2 start end before after
+    shift 2
+    before=$(cpu_ticks "$pid")
     start=$(date +%s.%N)
     "$@" > /dev/null
     end=$(date +%s.%N)
-    echo "$messages / ($end - $start)" | bc -l
+    after=$(cpu_ticks "$pid")
+    ms=$(echo "($after - $before) * 1000 / $(getconf CLK_TCK) * 1000 / $count" | bc -l)
+    rate=$(echo "$count / ($end - $start)" | bc -l)
   }
   /usr/sbin/smtp-source -s "$sessions" -m 20000 -l 1024 127.0.0.1:10034
   "$out/edge/edge" source -s "$sessions" -m 20000 -l 1024 127.0.0.1:10026 > /dev/null
   # Each round brackets edge sink's and edge source's runs between two runs of smtp-source against smtp-sink, whose
   # mean is the round's reference for both ratios (the machine's speed drifts within a round).
   for size in 1024 102400; do
-    base=0; ke=0; ge=0
+    count=$messages
+    [ "$size" -le 1024 ] || count=$((messages / 5))
+    base=0; ke=0; ge=0; cs=0; ce=0
     for round in $(seq "$rounds"); do
-      s1=$(timed /usr/sbin/smtp-source -s "$sessions" -m "$messages" -l "$size" 127.0.0.1:10026)
-      printf 'round %d  smtp-source -> smtp-sink  %6d bytes  %8.0f msg/s\n' "$round" "$size" "$s1"
-      r=$(timed /usr/sbin/smtp-source -s "$sessions" -m "$messages" -l "$size" 127.0.0.1:10034); ke=$(echo "$ke + $r / $rounds" | bc -l)
-      printf 'round %d  smtp-source -> edge sink  %6d bytes  %8.0f msg/s\n' "$round" "$size" "$r"
-      r=$(timed "$out/edge/edge" source -s "$sessions" -m "$messages" -l "$size" 127.0.0.1:10026); ge=$(echo "$ge + $r / $rounds" | bc -l)
-      printf 'round %d  edge source -> smtp-sink  %6d bytes  %8.0f msg/s\n' "$round" "$size" "$r"
-      s2=$(timed /usr/sbin/smtp-source -s "$sessions" -m "$messages" -l "$size" 127.0.0.1:10026)
-      printf 'round %d  smtp-source -> smtp-sink  %6d bytes  %8.0f msg/s\n' "$round" "$size" "$s2"
-      base=$(echo "$base + ($s1 + $s2) / 2 / $rounds" | bc -l)
+      timed "$smtp_sink" "$count" /usr/sbin/smtp-source -s "$sessions" -m "$count" -l "$size" 127.0.0.1:10026; s1=$rate; c1=$ms
+      printf 'round %d  smtp-source -> smtp-sink  %6d bytes  %8.0f msg/s  sink CPU %.1f ms/1000 msgs\n' "$round" "$size" "$s1" "$c1"
+      timed "$edge_sink" "$count" /usr/sbin/smtp-source -s "$sessions" -m "$count" -l "$size" 127.0.0.1:10034
+      ke=$(echo "$ke + $rate / $rounds" | bc -l); ce=$(echo "$ce + $ms / $rounds" | bc -l)
+      printf 'round %d  smtp-source -> edge sink  %6d bytes  %8.0f msg/s  sink CPU %.1f ms/1000 msgs\n' "$round" "$size" "$rate" "$ms"
+      timed "$smtp_sink" "$count" "$out/edge/edge" source -s "$sessions" -m "$count" -l "$size" 127.0.0.1:10026
+      ge=$(echo "$ge + $rate / $rounds" | bc -l)
+      printf 'round %d  edge source -> smtp-sink  %6d bytes  %8.0f msg/s\n' "$round" "$size" "$rate"
+      timed "$smtp_sink" "$count" /usr/sbin/smtp-source -s "$sessions" -m "$count" -l "$size" 127.0.0.1:10026; s2=$rate; c2=$ms
+      printf 'round %d  smtp-source -> smtp-sink  %6d bytes  %8.0f msg/s  sink CPU %.1f ms/1000 msgs\n' "$round" "$size" "$s2" "$c2"
+      base=$(echo "$base + ($s1 + $s2) / 2 / $rounds" | bc -l); cs=$(echo "$cs + ($c1 + $c2) / 2 / $rounds" | bc -l)
     done
-    printf 'sinks, %d bytes: smtp-sink %.0f msg/s, edge sink %.0f msg/s, edge sink/smtp-sink %.2f\n' "$size" "$base" "$ke" "$(echo "$ke / $base" | bc -l)"
+    printf 'sinks, %d bytes: smtp-sink %.0f msg/s (CPU %.1f ms/1000 msgs), edge sink %.0f msg/s (CPU %.1f ms/1000 msgs), edge sink/smtp-sink %.2f\n' \
+      "$size" "$base" "$cs" "$ke" "$ce" "$(echo "$ke / $base" | bc -l)"
     printf 'generators, %d bytes: smtp-source %.0f msg/s, edge source %.0f msg/s, edge source/smtp-source %.2f\n' "$size" "$base" "$ge" "$(echo "$ge / $base" | bc -l)"
   done
   # The sink's metrics page, by HTTP/1.0 over bash's /dev/tcp (no curl needed).

@@ -34,6 +34,31 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
     private bool _pipelining;
     private bool _chunking;
 
+    [Flags]
+    private enum Extension
+    {
+        None = 0,
+        Pipelining = 1,
+        Chunking = 2,
+        StartTls = 4,
+    }
+
+    /// <summary>What the last EHLO reply offered, of what edge source uses.</summary>
+    private Extension _offered;
+
+    private readonly byte[] _ehlo = Encoding.UTF8.GetBytes($"EHLO {options.Helo}\r\n");
+
+    /// <summary>The extension an EHLO reply line names (its first word, without case), if edge source uses it.</summary>
+    private static Extension ExtensionOf(ReadOnlySpan<byte> text)
+    {
+        int space = text.IndexOf((byte)' ');
+        ReadOnlySpan<byte> keyword = space < 0 ? text : text[..space];
+        return Ascii.EqualsIgnoreCase(keyword, "PIPELINING"u8) ? Extension.Pipelining
+            : Ascii.EqualsIgnoreCase(keyword, "CHUNKING"u8) ? Extension.Chunking
+            : Ascii.EqualsIgnoreCase(keyword, "STARTTLS"u8) ? Extension.StartTls
+            : Extension.None;
+    }
+
     /// <summary>The size of the last message sent with DATA.</summary>
     private int _lastSize;
 
@@ -117,13 +142,13 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
     /// <summary>EHLO, and STARTTLS then EHLO again when asked and offered; false when the server refuses them.</summary>
     private async Task<bool> HelloAsync()
     {
-        var keywords = new List<string>();
-        Write($"EHLO {options.Helo}\r\n");
-        if (await ReplyAsync(SourceStats.Ehlo, await FlushAsync(), keywords) != 250)
+        _offered = Extension.None;
+        Write(_ehlo);
+        if (await ReplyAsync(SourceStats.Ehlo, await FlushAsync(), ehlo: true) != 250)
         {
             return false;
         }
-        if (options.StartTls && keywords.Contains("STARTTLS"))
+        if (options.StartTls && (_offered & Extension.StartTls) != 0)
         {
             Write("STARTTLS\r\n"u8);
             if (await ReplyAsync(SourceStats.StartTls, await FlushAsync()) != 220)
@@ -134,15 +159,15 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
             Busy();
             await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = options.Host });
             _stream = tls;
-            keywords.Clear();
-            Write($"EHLO {options.Helo}\r\n");
-            if (await ReplyAsync(SourceStats.Ehlo, await FlushAsync(), keywords) != 250)
+            _offered = Extension.None;
+            Write(_ehlo);
+            if (await ReplyAsync(SourceStats.Ehlo, await FlushAsync(), ehlo: true) != 250)
             {
                 return false;
             }
         }
-        _pipelining = keywords.Contains("PIPELINING");
-        _chunking = keywords.Contains("CHUNKING");
+        _pipelining = (_offered & Extension.Pipelining) != 0;
+        _chunking = (_offered & Extension.Chunking) != 0;
         return true;
     }
 
@@ -294,10 +319,10 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
 
     /// <summary>
     /// The next reply's code, the whole reply read; counted by code, and its wait since <paramref name="since"/> timed as
-    /// <paramref name="stage"/>. The EHLO keywords go to <paramref name="keywords"/> when given.
+    /// <paramref name="stage"/>. With <paramref name="ehlo"/>, the extensions the reply offers are noted in <see cref="_offered"/>.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<int> ReplyAsync(int stage, long since, List<string>? keywords = null)
+    private async ValueTask<int> ReplyAsync(int stage, long since, bool ehlo = false)
     {
         while (true)
         {
@@ -312,11 +337,9 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
             {
                 throw new IOException($"not an SMTP reply: {Encoding.UTF8.GetString(line)}");
             }
-            if (keywords is not null && line.Length > 4)
+            if (ehlo && line.Length > 4)
             {
-                ReadOnlySpan<byte> text = line[4..];
-                int space = text.IndexOf((byte)' ');
-                keywords.Add(Encoding.ASCII.GetString(space < 0 ? text : text[..space]).ToUpperInvariant());
+                _offered |= ExtensionOf(line[4..]);
             }
             if (line.Length == 3 || line[3] != '-')
             {
