@@ -12,9 +12,7 @@ internal static class RunCommand
         // first socket is made): with Kestrel's inline scheduling, a command is read, handled and answered
         // on one thread.
         Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
-        using var stop = new CancellationTokenSource();
-        using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var stop = new StopSignals();
         // SIGHUP is taken from the start: one that comes while the server starts (a log rotation, a deployment that
         // reloads at once) reloads it as soon as it runs, rather than being lost.
         var gate = new object();
@@ -27,7 +25,7 @@ internal static class RunCommand
             lock (gate)
             {
                 now = running;
-                reloadWhenRunning |= now is null && !stop.IsCancellationRequested;
+                reloadWhenRunning |= now is null && !stop.Token.IsCancellationRequested;
             }
             try
             {

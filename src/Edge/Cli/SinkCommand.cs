@@ -1,5 +1,4 @@
 using System.Net;
-using System.Runtime.InteropServices;
 using Edge.Load;
 
 namespace Edge.Cli;
@@ -14,9 +13,7 @@ internal static class SinkCommand
     {
         // As edge run: socket completions run on the epoll thread, and the session with them.
         Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
-        using var stop = new CancellationTokenSource();
-        using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var stop = new StopSignals();
         return await RunAsync(args, Console.Out, Console.Error, stop.Token);
     }
 

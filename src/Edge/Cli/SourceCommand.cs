@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Edge.Load;
 
 namespace Edge.Cli;
@@ -9,18 +8,13 @@ namespace Edge.Cli;
 /// </summary>
 internal static class SourceCommand
 {
-    /// <summary>From the command line: Ctrl-C ends the run, and the report says what was done until then.</summary>
+    /// <summary>From the command line: Ctrl-C (or SIGTERM) ends the run, and the report says what was done until then.</summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
         // Socket completions run on the epoll thread, the session's reply handling with them: one thread hop less a reply.
         Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
-        using var interrupted = new CancellationTokenSource();
-        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c =>
-        {
-            c.Cancel = true;
-            interrupted.Cancel();
-        });
-        return await RunAsync(args, Console.Out, interrupted.Token);
+        using var stop = new StopSignals();
+        return await RunAsync(args, Console.Out, stop.Token);
     }
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, CancellationToken cancellationToken)

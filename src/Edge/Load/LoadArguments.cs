@@ -55,6 +55,21 @@ internal sealed class LoadArguments
         return parsed;
     }
 
+    /// <summary>What <paramref name="parse"/> makes of a command line; null with the mistake it found in <paramref name="error"/>.</summary>
+    public static T? Try<T>(Func<T> parse, out string? error) where T : class
+    {
+        error = null;
+        try
+        {
+            return parse();
+        }
+        catch (FormatException e)
+        {
+            error = e.Message;
+            return null;
+        }
+    }
+
     /// <summary>Adds a value as if it were given on the command line (before it: the command line's own come later and win).</summary>
     public void Add(string name, string value)
     {

@@ -83,19 +83,7 @@ internal sealed record SinkOptions
     private static readonly string[] Switches = ["--tls", "--proxy", "--no-pipelining", "--no-chunking", "--no-smtputf8", "--json"];
 
     /// <summary>The options <paramref name="args"/> give (with their --behaviour file's); null with <paramref name="error"/> saying what is wrong.</summary>
-    public static SinkOptions? Parse(IReadOnlyList<string> args, out string? error)
-    {
-        error = null;
-        try
-        {
-            return Parse(args);
-        }
-        catch (FormatException e)
-        {
-            error = e.Message;
-            return null;
-        }
-    }
+    public static SinkOptions? Parse(IReadOnlyList<string> args, out string? error) => LoadArguments.Try(() => Parse(args), out error);
 
     private static SinkOptions Parse(IReadOnlyList<string> args)
     {

@@ -1,8 +1,5 @@
-using System.Buffers;
 using System.Diagnostics;
-using System.Globalization;
 using System.Text;
-using Edge.Restrictions.Policy;
 using Edge.Smtp.Data;
 using Edge.Smtp.Protocol;
 
@@ -152,7 +149,7 @@ internal sealed partial class SinkSession
         EnvelopeError error = EnvelopeParser.ParseMail(_line.AsSpan(argument, length - argument), strict: false, _options.SmtpUtf8, out MailArguments mail);
         if (error != EnvelopeError.None)
         {
-            ReplyEnvelopeError(error);
+            ReplyEnvelopeError(error, _line.AsSpan(argument, length - argument), mail.BadParameter);
             return;
         }
         if (sink.SizeLimit > 0 && mail.Size > sink.SizeLimit)
@@ -194,7 +191,7 @@ internal sealed partial class SinkSession
         EnvelopeError error = EnvelopeParser.ParseRcpt(_line.AsSpan(argument, length - argument), strict: false, _options.SmtpUtf8, out RcptArguments rcpt);
         if (error != EnvelopeError.None)
         {
-            ReplyEnvelopeError(error);
+            ReplyEnvelopeError(error, _line.AsSpan(argument, length - argument), rcpt.BadParameter);
             return;
         }
         bool needsText = NeedsSender || NeedsRecipients || _options.RecipientRules.Count > 0;
@@ -300,20 +297,15 @@ internal sealed partial class SinkSession
         return Next.Go;
     }
 
-    private void ReplyEnvelopeError(EnvelopeError error) => Reply(error switch
+    private void ReplyEnvelopeError(EnvelopeError error, ReadOnlySpan<byte> argument, Range badParameter)
     {
-        EnvelopeError.MailSyntax => Replies.MailSyntax,
-        EnvelopeError.RcptSyntax => Replies.RcptSyntax,
-        EnvelopeError.BadSender => Replies.BadSender,
-        EnvelopeError.BadRecipient => Replies.BadRecipient,
-        EnvelopeError.BadSize => Replies.BadSize,
-        EnvelopeError.SizeOverflow => Replies.SizeOverflow,
-        EnvelopeError.Unsupported => "555 5.5.4 Unsupported option"u8,
-        EnvelopeError.BadRet => Replies.BadRet,
-        EnvelopeError.BadEnvId => Replies.BadEnvId,
-        EnvelopeError.BadNotify => Replies.BadNotify,
-        _ => Replies.BadOrcpt,
-    });
+        if (error == EnvelopeError.Unsupported)
+        {
+            Reply([.. Replies.UnsupportedOption, .. argument[badParameter]]);
+            return;
+        }
+        Reply(Replies.ForEnvelopeError(error));
+    }
 
     private void ResetTransaction()
     {

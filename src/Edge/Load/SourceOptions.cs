@@ -60,19 +60,7 @@ internal sealed record SourceOptions
     private static readonly string[] Switches = ["--pipelining", "--bdat", "--starttls", "--json"];
 
     /// <summary>The options <paramref name="args"/> give; null with <paramref name="error"/> saying why (an option Edge does not know, a bad number, no HOST:PORT).</summary>
-    public static SourceOptions? Parse(IReadOnlyList<string> args, out string? error)
-    {
-        error = null;
-        try
-        {
-            return Parse(args);
-        }
-        catch (FormatException e)
-        {
-            error = e.Message;
-            return null;
-        }
-    }
+    public static SourceOptions? Parse(IReadOnlyList<string> args, out string? error) => LoadArguments.Try(() => Parse(args), out error);
 
     private static SourceOptions Parse(IReadOnlyList<string> args)
     {

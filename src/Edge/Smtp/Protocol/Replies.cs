@@ -82,4 +82,20 @@ internal static class Replies
     public static ReadOnlySpan<byte> TooManyErrorsSuffix => " Error: too many errors"u8;
     public static ReadOnlySpan<byte> TooManyConnectionsSuffix => " Error: too many connections from "u8;
     public static ReadOnlySpan<byte> ShuttingDown => "421 4.3.2 Service shutting down"u8;
+
+    /// <summary>The reply to a MAIL FROM or RCPT TO argument Postfix refuses (an unsupported one is <see cref="UnsupportedOption"/> and the parameter).</summary>
+    public static ReadOnlySpan<byte> ForEnvelopeError(EnvelopeError error) => error switch
+    {
+        EnvelopeError.MailSyntax => MailSyntax,
+        EnvelopeError.RcptSyntax => RcptSyntax,
+        EnvelopeError.BadSender => BadSender,
+        EnvelopeError.BadRecipient => BadRecipient,
+        EnvelopeError.BadSize => BadSize,
+        EnvelopeError.SizeOverflow => SizeOverflow,
+        EnvelopeError.BadRet => BadRet,
+        EnvelopeError.BadEnvId => BadEnvId,
+        EnvelopeError.BadNotify => BadNotify,
+        EnvelopeError.MultipleAuth => "503 5.5.4 Error: multiple AUTH= options"u8,
+        _ => BadOrcpt,
+    };
 }

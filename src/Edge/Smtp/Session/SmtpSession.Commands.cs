@@ -473,20 +473,7 @@ internal sealed partial class SmtpSession
             Reply.Line(argument[badParameter]);
             return false;
         }
-        return Fail(error switch
-        {
-            EnvelopeError.MailSyntax => Replies.MailSyntax,
-            EnvelopeError.RcptSyntax => Replies.RcptSyntax,
-            EnvelopeError.BadSender => Replies.BadSender,
-            EnvelopeError.BadRecipient => Replies.BadRecipient,
-            EnvelopeError.BadSize => Replies.BadSize,
-            EnvelopeError.SizeOverflow => Replies.SizeOverflow,
-            EnvelopeError.BadRet => Replies.BadRet,
-            EnvelopeError.BadEnvId => Replies.BadEnvId,
-            EnvelopeError.BadNotify => Replies.BadNotify,
-            EnvelopeError.MultipleAuth => "503 5.5.4 Error: multiple AUTH= options"u8,
-            _ => Replies.BadOrcpt,
-        });
+        return Fail(Replies.ForEnvelopeError(error));
     }
 
     private bool Rset(ReadOnlySpan<byte> argument)

@@ -1,0 +1,33 @@
+using System.Runtime.InteropServices;
+
+namespace Edge.Cli;
+
+/// <summary>SIGTERM and Ctrl-C (SIGINT) as a cancellation: how a command that runs in the foreground is told to stop in order.</summary>
+internal sealed class StopSignals : IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly PosixSignalRegistration _term;
+    private readonly PosixSignalRegistration _interrupt;
+
+    public StopSignals()
+    {
+        _term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        _interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+    }
+
+    public CancellationToken Token => _stop.Token;
+
+    private void Stop(PosixSignalContext context)
+    {
+        // Handled here: the process ends when the command has finished, not at once.
+        context.Cancel = true;
+        _stop.Cancel();
+    }
+
+    public void Dispose()
+    {
+        _term.Dispose();
+        _interrupt.Dispose();
+        _stop.Dispose();
+    }
+}
