@@ -21,20 +21,19 @@ internal static class RunCommand
         using PosixSignalRegistration hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
         {
             c.Cancel = true;
-            EdgeServer? now;
+            // Under the lock: a shutdown that begins meanwhile waits for the reload instead of taking the server apart under it.
             lock (gate)
             {
-                now = running;
-                reloadWhenRunning |= now is null && !stop.Token.IsCancellationRequested;
-            }
-            try
-            {
-                now?.Reload();
-            }
-            catch (Exception e)
-            {
-                // A signal handler must not take the server down: what failed is said, the running configuration stays.
-                Logging.MailLog.Warning($"reload failed, the running configuration stays in force: {e.Message}", "master");
+                reloadWhenRunning |= running is null && !stop.Token.IsCancellationRequested;
+                try
+                {
+                    running?.Reload();
+                }
+                catch (Exception e)
+                {
+                    // A signal handler must not take the server down: what failed is said, the running configuration stays.
+                    Logging.MailLog.Warning($"reload failed, the running configuration stays in force: {e.Message}", "master");
+                }
             }
         });
         await using EdgeServer server = await EdgeServer.StartAsync(line.ConfigDirectory, stop.Token);

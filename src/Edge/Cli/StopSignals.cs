@@ -24,10 +24,13 @@ internal sealed class StopSignals : IDisposable
         _stop.Cancel();
     }
 
+    /// <summary>
+    /// Stops listening. The cancellation source is left to the collector, not disposed: a handler already running on the
+    /// signal thread (or the server's SIGHUP handler reading the token) must not meet a disposed one as the process exits.
+    /// </summary>
     public void Dispose()
     {
         _term.Dispose();
         _interrupt.Dispose();
-        _stop.Dispose();
     }
 }

@@ -45,17 +45,25 @@ internal sealed class SinkConnection : IDisposable
             if (_closed is null)
             {
                 Interlocked.CompareExchange(ref _closed, new CancellationTokenSource(), null);
+                if (Volatile.Read(ref _aborted))
+                {
+                    // Aborted while the source was being made: it is cancelled here, since Abort found none.
+                    _closed.Cancel();
+                }
             }
             return _closed.Token;
         }
     }
 
+    private bool _aborted;
+
     /// <summary>Ends the connection now: what waits on it fails, the client sees it closed.</summary>
     public void Abort()
     {
+        Volatile.Write(ref _aborted, true);
         try
         {
-            _closed?.Cancel();
+            Volatile.Read(ref _closed)?.Cancel();
         }
         catch (ObjectDisposedException)
         {
@@ -64,18 +72,12 @@ internal sealed class SinkConnection : IDisposable
         _socket.Dispose();
     }
 
-    /// <summary>Gives the pipes' buffers back and closes the socket.</summary>
+    /// <summary>Gives the pipes' buffers back and closes the socket. Every reply owed was flushed: completing the writer with
+    /// an error sends nothing more (a send now could wait on a client that reads nothing).</summary>
     public void Dispose()
     {
         Input.Complete();
-        try
-        {
-            Output.Complete();
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
-        {
-            // Replies the client will never read: it has gone.
-        }
+        Output.Complete(new OperationCanceledException());
         Stream.Dispose();
         _closed?.Dispose();
     }

@@ -140,22 +140,37 @@ internal sealed class SinkServer : IAsyncDisposable
                 }
                 continue;
             }
-            client.NoDelay = true;
+            try
+            {
+                client.NoDelay = true;
+            }
+            catch (SocketException)
+            {
+                // Reset before it was taken.
+                client.Dispose();
+                continue;
+            }
             _ = ServeAsync(client);
         }
     }
 
+    /// <summary>One connection, started and forgotten by the accept loop: nothing it throws may go unsaid.</summary>
     private async Task ServeAsync(Socket socket)
     {
-        using var connection = new SinkConnection(socket);
+        var connection = new SinkConnection(socket);
         var session = new SinkSession(_settings, connection);
         _sessions[session] = 0;
         try
         {
             await session.RunAsync();
         }
+        catch (Exception e)
+        {
+            Logging.MailLog.Warning($"edge sink: connection from {connection.Remote}: {e.Message}", "sink");
+        }
         finally
         {
+            connection.Dispose();
             _sessions.TryRemove(session, out _);
         }
     }

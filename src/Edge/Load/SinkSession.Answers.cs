@@ -119,6 +119,9 @@ internal sealed partial class SinkSession
             attributes.Add(new("encryption_keysize", bits.ToString(CultureInfo.InvariantCulture)));
         }
         var request = PolicyRequest.From(attributes);
+        // Off the socket's thread: a script runs for up to edge_policy_time_limit, and the thread serves other
+        // connections (and, at connect, takes new ones).
+        await Task.Yield();
         if (state == "END-OF-MESSAGE" && HeldMessage() is { } message)
         {
             request.Show(message);

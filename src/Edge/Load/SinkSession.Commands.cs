@@ -38,7 +38,7 @@ internal sealed partial class SinkSession
         long started = Stopwatch.GetTimestamp();
         SmtpVerb verb = VerbParser.Parse(_line.AsSpan(0, length), out int argumentStart);
         int argument = Math.Min(argumentStart, length);
-        if (_refusedAtGreeting && verb is not (SmtpVerb.Quit or SmtpVerb.Noop))
+        if (_refusedAtGreeting && verb is not (SmtpVerb.Quit or SmtpVerb.Noop or SmtpVerb.Bdat))
         {
             Reply("503 5.7.1 Error: access denied (edge sink)"u8);
             return Next.Go;
@@ -263,7 +263,12 @@ internal sealed partial class SinkSession
         _chunkStarted = started;
         _mode = Mode.Bdat;
         _chunkRefusal = null;
-        if (!_options.Chunking)
+        if (_refusedAtGreeting)
+        {
+            // Refused at connect: the chunk is read and thrown away like any refused one, never taken as commands.
+            _chunkRefusal = "503 5.7.1 Error: access denied (edge sink)"u8.ToArray();
+        }
+        else if (!_options.Chunking)
         {
             // Not offered, but a client that sends it anyway has its chunk thrown away, not read as commands.
             _chunkRefusal = Replies.NotRecognized.ToArray();

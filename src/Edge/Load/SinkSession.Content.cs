@@ -224,6 +224,7 @@ internal sealed partial class SinkSession
         _keptPath = null;
     }
 
+    /// <summary>The message is not kept: its file goes (whatever closing it says: a failed write is reported nowhere but here).</summary>
     private void DiscardKept()
     {
         _held = null;
@@ -231,10 +232,20 @@ internal sealed partial class SinkSession
         {
             return;
         }
-        _kept.Dispose();
-        _kept = null;
-        File.Delete(_keptPath!);
-        _keptPath = null;
+        try
+        {
+            _kept.Dispose();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Logging.MailLog.Warning($"edge sink: --keep: {_keptPath}: {e.Message}", "sink");
+        }
+        finally
+        {
+            _kept = null;
+            File.Delete(_keptPath!);
+            _keptPath = null;
+        }
     }
 
     /// <summary>What endOfData() sees: the message held as it arrived, with the accepted recipients.</summary>

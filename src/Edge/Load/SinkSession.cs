@@ -113,14 +113,9 @@ internal sealed partial class SinkSession(SinkSettings sink, SinkConnection conn
             if (_tls is not null)
             {
                 await _input.CompleteAsync();
-                try
-                {
-                    await _output.CompleteAsync();
-                }
-                catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException)
-                {
-                    // Replies the client will never read: it has gone.
-                }
+                // Every reply owed was flushed; completing with an error sends nothing more (a send now could wait for a
+                // client that reads nothing, on the thread that serves other connections).
+                await _output.CompleteAsync(new OperationCanceledException());
                 _tls.Dispose();
             }
         }
@@ -148,7 +143,7 @@ internal sealed partial class SinkSession(SinkSettings sink, SinkConnection conn
                             {
                                 return false;
                             }
-                            continue;
+                            break;
                         }
                         buffer = buffer.Slice(buffer.End);
                         break;

@@ -272,7 +272,8 @@ public class SinkTests
               return r.client_address === "127.0.0.1" && r.sender === "a@example.org" ? "DUNNO" : "REJECT who are you";
             }
             function endOfData(message) {
-              return message.headers.some(h => h.name === "Subject" && h.value.trim() === "spam") ? "REJECT 5.7.2 No spam" : "OK";
+              const subject = message.headers.find(h => h.name === "Subject")?.value.trim();
+              return subject === "spam" ? "REJECT 5.7.2 No spam" : subject === "bye" ? "421 4.3.2 Closing" : "OK";
             }
             """);
         await using var sink = await RunningSink.StartAsync("--policy", directory.File("policy.js"));
@@ -292,6 +293,13 @@ public class SinkTests
         Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<b@example.org>"));
         Assert.Equal("250 2.0.0 Ok", await c.CommandAsync("NOOP"));
         Assert.StartsWith("250 2.0.0 Ok: 22 bytes queued as ", await c.BdatAsync("Subject: ham\r\n\r\nbody\r\n", last: true));
+        // A 421 at the end of the data ends the connection, pipelined commands after it unanswered.
+        Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<a@example.org>"));
+        Assert.Equal("250 2.1.5 Ok", await c.CommandAsync("RCPT TO:<b@example.org>"));
+        Assert.StartsWith("354", await c.CommandAsync("DATA"));
+        await c.SendAsync("Subject: bye\r\n\r\nbody\r\n.\r\nMAIL FROM:<a@example.org>\r\n");
+        // Everything until the sink closes: the 421 and nothing after it.
+        Assert.Equal("421 4.3.2 Closing\r\n", await c.ReadAvailableAsync(TimeSpan.FromSeconds(5)));
     }
 
     [Fact]
@@ -341,14 +349,17 @@ public class SinkTests
     {
         using var directory = new TempDirectory();
         directory.Write("policy.js", """
-            function connect(r) { return r.client_port % 2 === 0 ? "DEFER come back later" : "REJECT not here"; }
+            let connections = 0;
+            function connect(r) { return connections++ % 2 === 0 ? "DEFER come back later" : "REJECT not here"; }
             """);
         await using (var sink = await RunningSink.StartAsync("--policy", directory.File("policy.js")))
         {
+            var greetings = new List<string>();
             for (int i = 0; i < 2; i++)
             {
                 await using var c = await SmtpConnection.OpenAsync(sink.Port, readGreeting: false);
                 string greeting = await c.ReadReplyAsync();
+                greetings.Add(greeting[..3]);
                 if (greeting.StartsWith("421", StringComparison.Ordinal))
                 {
                     Assert.Equal("421 4.7.1 come back later", greeting);
@@ -359,8 +370,12 @@ public class SinkTests
                 Assert.Equal("554 5.7.1 not here", greeting);
                 Assert.Equal("503 5.7.1 Error: access denied (edge sink)", await c.CommandAsync("EHLO client.example"));
                 Assert.Equal("503 5.7.1 Error: access denied (edge sink)", await c.CommandAsync("MAIL FROM:<a@example.org>"));
+                // A chunk sent anyway is read as a chunk: the QUIT in it is content.
+                Assert.Equal("503 5.7.1 Error: access denied (edge sink)", await c.BdatAsync("QUIT\r\n", last: true));
+                Assert.Equal("250 2.0.0 Ok", await c.CommandAsync("NOOP"));
                 Assert.Equal("221 2.0.0 Bye", await c.CommandAsync("QUIT"));
             }
+            Assert.Equal(["421", "554"], greetings);
         }
 
         await using var busy = await RunningSink.StartAsync("--rcpt", "*@busy.example=421 4.3.2 Service shutting down");
