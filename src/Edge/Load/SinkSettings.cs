@@ -118,6 +118,10 @@ internal sealed class SinkSettings : IAsyncDisposable
             warn($"{config.File} sets {string.Join(", ", ignored)}, which edge sink does not apply: it answers by its own options " +
                 "(and --policy), with no restrictions, milters, tables or queue");
         }
+        if (!options.Tls && (config.IsSet("smtpd_tls_cert_file") || config.IsSet("smtpd_tls_key_file")))
+        {
+            warn($"{config.File} sets smtpd_tls_cert_file, but edge sink offers STARTTLS only with --tls (or --tls-cert)");
+        }
         var settings = new SinkSettings(options, config);
         try
         {

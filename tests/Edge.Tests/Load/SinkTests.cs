@@ -393,9 +393,12 @@ public class SinkTests
     {
         using var directory = new TempDirectory();
         int metricsPort = FreePorts.Tcp();
-        directory.Write("main.cf", $"edge_metrics_listen = 127.0.0.1:{metricsPort}\nsmtpd_recipient_restrictions = reject\n");
+        (string cert, string key) = TestCertificate.WritePem(directory);
+        directory.Write("main.cf", $"edge_metrics_listen = 127.0.0.1:{metricsPort}\nsmtpd_recipient_restrictions = reject\n" +
+            $"smtpd_tls_cert_file = {cert}\nsmtpd_tls_key_file = {key}\n");
         await using var sink = await RunningSink.StartAsync("-c", directory.Path, "--report", "0.2", "--defer", "rcpt=1");
         Assert.Contains("smtpd_recipient_restrictions, which edge sink does not apply", sink.Errors.ToString());
+        Assert.Contains("sets smtpd_tls_cert_file, but edge sink offers STARTTLS only with --tls", sink.Errors.ToString());
         JsonElement sent = await SourceAsync("-s", "2", "-m", "4", "-r", "1", sink.Target);
         Assert.Equal(4, Count(sent, "refused"));
         await Task.Delay(500);
