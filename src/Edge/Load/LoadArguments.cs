@@ -55,6 +55,12 @@ internal sealed class LoadArguments
         return parsed;
     }
 
+    /// <summary>HOST:PORT as an endpoint: an address as it is, a name looked up (its first address).</summary>
+    public static async Task<System.Net.IPEndPoint> EndpointAsync(string host, int port, CancellationToken cancellationToken) =>
+        new(System.Net.IPAddress.TryParse(host, out System.Net.IPAddress? address) ? address
+            : (await System.Net.Dns.GetHostAddressesAsync(host, cancellationToken)).FirstOrDefault()
+              ?? throw new IOException($"{host}: no address"), port);
+
     /// <summary>What <paramref name="parse"/> makes of a command line; null with the mistake it found in <paramref name="error"/>.</summary>
     public static T? Try<T>(Func<T> parse, out string? error) where T : class
     {

@@ -48,7 +48,7 @@ internal sealed class SinkServer : IAsyncDisposable
 
     public static async Task<SinkServer> StartAsync(SinkSettings settings, CancellationToken cancellationToken)
     {
-        IPEndPoint endpoint = await settings.EndpointAsync(cancellationToken);
+        IPEndPoint endpoint = await LoadArguments.EndpointAsync(settings.Options.Host, settings.Options.Port, cancellationToken);
         var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         WebApplication? metrics = null;
         Meter? meter = null;

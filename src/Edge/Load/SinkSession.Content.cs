@@ -250,5 +250,5 @@ internal sealed partial class SinkSession
 
     /// <summary>What endOfData() sees: the message held as it arrived, with the accepted recipients.</summary>
     private MessageView? HeldMessage() =>
-        _held is null ? null : MessageView.Parse(_held.ToArray(), _recipientList ?? [], sink.Config.GetInt("edge_policy_body_limit"));
+        _held is null ? null : MessageView.Parse(_held.ToArray(), _recipientList ?? [], sink.PolicyBodyLimit);
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -33,6 +32,7 @@ internal sealed class SinkSettings : IAsyncDisposable
         Hostname = options.Hostname ?? config.Get("myhostname");
         SizeLimit = config.GetLong("message_size_limit");
         Timeout = config.GetTime("smtpd_timeout");
+        PolicyBodyLimit = config.GetInt("edge_policy_body_limit");
         ProxyTimeout = config.GetTime("smtpd_upstream_proxy_timeout");
         Greeting = Encoding.ASCII.GetBytes($"220 {Hostname} ESMTP edge sink");
         EhloAfterTls = Ehlo(tls: false);
@@ -52,6 +52,9 @@ internal sealed class SinkSettings : IAsyncDisposable
     public TimeSpan Timeout { get; }
 
     public TimeSpan ProxyTimeout { get; }
+
+    /// <summary>edge_policy_body_limit: how much of the body endOfData() sees.</summary>
+    public int PolicyBodyLimit { get; }
 
     public byte[] Greeting { get; }
 
@@ -175,11 +178,9 @@ internal sealed class SinkSettings : IAsyncDisposable
     {
         try
         {
-            using X509Certificate2 pem = X509Certificate2.CreateFromPemFile(certificate, key);
-            // SslStream on Linux needs the key in a form it can hand to OpenSSL: round-trip through PKCS#12.
-            return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+            return ServerTlsSettings.FromPem(certificate, key);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+        catch (Exception e) when (ServerTlsSettings.IsLoadFailure(e))
         {
             throw new FormatException($"--tls-cert: cannot load {certificate}{(key is null ? "" : $" with key {key}")}: {e.Message}");
         }
@@ -224,11 +225,6 @@ internal sealed class SinkSettings : IAsyncDisposable
         return Encoding.ASCII.GetBytes(reply.ToString());
     }
 
-    /// <summary>Where the sink listens: an address (a name is looked up) and the port.</summary>
-    public async Task<IPEndPoint> EndpointAsync(CancellationToken cancellationToken) =>
-        new(IPAddress.TryParse(Options.Host, out IPAddress? address) ? address
-            : (await System.Net.Dns.GetHostAddressesAsync(Options.Host, cancellationToken)).FirstOrDefault()
-              ?? throw new IOException($"{Options.Host}: no address"), Options.Port);
 
     public async ValueTask DisposeAsync()
     {

@@ -28,9 +28,7 @@ internal sealed class SourceRun(SourceOptions options)
         {
             stop.CancelAfter(duration);
         }
-        IPEndPoint server = new(IPAddress.TryParse(options.Host, out IPAddress? address) ? address
-            : (await System.Net.Dns.GetHostAddressesAsync(options.Host, cancellationToken)).FirstOrDefault()
-              ?? throw new IOException($"{options.Host}: no address"), options.Port);
+        IPEndPoint server = await LoadArguments.EndpointAsync(options.Host, options.Port, cancellationToken);
         SourceStats[] perSlot = [.. Enumerable.Range(0, options.Sessions).Select(_ => new SourceStats())];
         SourceSession[] sessions = [.. perSlot.Select(stats => new SourceSession(options, _messages, stats, server))];
         using var watchdog = new CancellationTokenSource();

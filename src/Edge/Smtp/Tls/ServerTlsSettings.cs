@@ -160,13 +160,23 @@ internal sealed record ServerTlsSettings(
         }
         try
         {
-            using X509Certificate2 pem = X509Certificate2.CreateFromPemFile(certFile, keyFile.Length == 0 ? null : keyFile);
-            // SslStream on Linux needs the key in a form it can hand to OpenSSL: round-trip through PKCS#12.
-            return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+            return FromPem(certFile, keyFile.Length == 0 ? null : keyFile);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+        catch (Exception e) when (IsLoadFailure(e))
         {
             throw config.Error($"{role}_tls_cert_file", $"cannot load certificate {certFile} with key {keyFile}: {e.Message}");
         }
     }
+
+    /// <summary>A PEM certificate and its key (in the certificate's file when <paramref name="keyFile"/> is null), as SslStream takes it.</summary>
+    public static X509Certificate2 FromPem(string certFile, string? keyFile)
+    {
+        using X509Certificate2 pem = X509Certificate2.CreateFromPemFile(certFile, keyFile);
+        // SslStream on Linux needs the key in a form it can hand to OpenSSL: round-trip through PKCS#12.
+        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    }
+
+    /// <summary>Whether <see cref="FromPem"/> failed for a reason the administrator can fix (the file, its access, its content).</summary>
+    public static bool IsLoadFailure(Exception e) =>
+        e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException;
 }
