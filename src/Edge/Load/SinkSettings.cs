@@ -134,6 +134,11 @@ internal sealed class SinkSettings : IAsyncDisposable
                 : MakeCertificate(settings.Hostname);
             if (options.Policy is { } path)
             {
+                if (config.IsSet("edge_policy_store") && !PolicyStores.IsShared(config))
+                {
+                    warn($"{config.File} sets edge_policy_store = {config.Get("edge_policy_store")}; edge sink keeps the policy's store in memory " +
+                        "instead (a redis: store is used as set)");
+                }
                 settings.LoadPolicy(Path.GetFullPath(path));
             }
             if (options.KeepDirectory is { } keep)

@@ -276,7 +276,9 @@ public class SinkTests
               return subject === "spam" ? "REJECT 5.7.2 No spam" : subject === "bye" ? "421 4.3.2 Closing" : "OK";
             }
             """);
-        await using var sink = await RunningSink.StartAsync("--policy", directory.File("policy.js"));
+        directory.Write("main.cf", $"edge_policy_store = faster:{directory.File("store")}\n");
+        await using var sink = await RunningSink.StartAsync("-c", directory.Path, "--policy", directory.File("policy.js"));
+        Assert.Contains("edge sink keeps the policy's store in memory", sink.Errors.ToString());
         await using var c = await SmtpConnection.OpenAsync(sink.Port);
         Assert.Equal("554 5.7.1 go away", await c.CommandAsync("EHLO bad.example"));
         Assert.StartsWith("250-", await c.CommandAsync("EHLO good.example"));
