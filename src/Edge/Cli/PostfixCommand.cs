@@ -75,11 +75,9 @@ internal static partial class PostfixCommand
             RedirectStandardError = true,
         };
         start.ArgumentList.Add("--fork");
-        start.ArgumentList.Add(Environment.ProcessPath!);
-        // Run as "dotnet edge.dll", the program is the host and the assembly its first argument.
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        foreach (string arg in SelfCommand.Invocation())
         {
-            start.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
+            start.ArgumentList.Add(arg);
         }
         start.ArgumentList.Add("run");
         if (line.ConfigDirectory is { } directory)

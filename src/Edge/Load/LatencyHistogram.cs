@@ -2,8 +2,7 @@ namespace Edge.Load;
 
 /// <summary>
 /// Latencies in buckets 2% apart from 1 µs to about 30 minutes, so that percentiles are within 2% however many
-/// samples a run takes, in a fixed few kilobytes. edge source keeps one per stage and session and adds them together at
-/// the end; edge sink's sessions share one per stage.
+/// samples a run takes, in a fixed few kilobytes. The sessions of edge source and of edge sink share one per stage.
 /// </summary>
 internal sealed class LatencyHistogram
 {
@@ -13,10 +12,21 @@ internal sealed class LatencyHistogram
 
     private readonly long[] _counts = new long[Buckets];
 
-    private long _count;
     private long _maxTicks;
 
-    public long Count => Volatile.Read(ref _count);
+    /// <summary>The samples so far, counted where they are (a running total would be one more atomic write a sample).</summary>
+    public long Count
+    {
+        get
+        {
+            long count = 0;
+            for (int i = 0; i < Buckets; i++)
+            {
+                count += Volatile.Read(ref _counts[i]);
+            }
+            return count;
+        }
+    }
 
     public TimeSpan Max => TimeSpan.FromTicks(Volatile.Read(ref _maxTicks));
 
@@ -26,7 +36,6 @@ internal sealed class LatencyHistogram
         double micros = Math.Max(1, latency.Ticks / 10.0);
         int bucket = Math.Min(Buckets - 1, (int)(Math.Log(micros) / LogGrowth));
         Interlocked.Increment(ref _counts[bucket]);
-        Interlocked.Increment(ref _count);
         long ticks = latency.Ticks;
         long max;
         while (ticks > (max = Volatile.Read(ref _maxTicks)) && Interlocked.CompareExchange(ref _maxTicks, ticks, max) != max)
@@ -34,24 +43,15 @@ internal sealed class LatencyHistogram
         }
     }
 
-    public void Add(LatencyHistogram other)
-    {
-        for (int i = 0; i < Buckets; i++)
-        {
-            _counts[i] += other._counts[i];
-        }
-        _count += other._count;
-        _maxTicks = Math.Max(_maxTicks, other._maxTicks);
-    }
-
     /// <summary>The latency <paramref name="fraction"/> of the samples are within (the upper edge of its bucket, at most the largest seen).</summary>
     public TimeSpan Percentile(double fraction)
     {
-        if (Count == 0)
+        long count = Count;
+        if (count == 0)
         {
             return TimeSpan.Zero;
         }
-        long rank = Math.Max(1, (long)Math.Ceiling(fraction * Count));
+        long rank = Math.Max(1, (long)Math.Ceiling(fraction * count));
         long seen = 0;
         for (int i = 0; i < Buckets; i++)
         {

@@ -26,6 +26,8 @@ internal sealed record SourceOptions
               --proxy 1|2         a PROXY protocol header first, from an address of --proxy-from
               --proxy-from CIDR   the client addresses PROXY headers give, one per session in turn (192.0.2.0/24)
               --timeout SECONDS   longest wait for a reply (60)
+              --threads N         threads that run the sessions (1, as smtp-source's one process: the other cores are
+                                  left to a server under test on this machine; more for a server on another one)
               --json              the report as JSON
         """;
 
@@ -48,6 +50,7 @@ internal sealed record SourceOptions
     public int ProxyVersion { get; init; }
     public Network ProxyFrom { get; init; }
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+    public int Threads { get; init; } = 1;
     public bool Json { get; init; }
 
     /// <summary>How many messages the run sends: --messages, else 1, or no limit when only a duration ends it.</summary>
@@ -55,7 +58,7 @@ internal sealed record SourceOptions
 
     private static readonly string[] Valued =
         ["--sessions", "--messages", "--per-session", "--duration", "--rate", "--size", "--messages-from", "--from", "--to", "--recipients",
-         "--helo", "--proxy", "--proxy-from", "--timeout"];
+         "--helo", "--proxy", "--proxy-from", "--timeout", "--threads"];
 
     private static readonly string[] Switches = ["--pipelining", "--bdat", "--starttls", "--json"];
 
@@ -90,6 +93,7 @@ internal sealed record SourceOptions
             ProxyFrom = Network.TryParse(proxyFrom, out Network network) ? network
                 : throw new FormatException($"--proxy-from: \"{proxyFrom}\" is not an address or network/bits"),
             Timeout = TimeSpan.FromSeconds(LoadArguments.Number(Value("--timeout"), "--timeout", 60, 1, 3600)),
+            Threads = (int)LoadArguments.Number(Value("--threads"), "--threads", 1, 1, 1024),
             Json = line.Has("--json"),
         };
     }

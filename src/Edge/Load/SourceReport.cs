@@ -11,7 +11,7 @@ internal static class SourceReport
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"edge source: {options.Host}:{options.Port}, {options.Sessions} session(s) at once, {stats.Sessions} in all, {elapsed.TotalSeconds:0.00} s\n");
         text.Append(CultureInfo.InvariantCulture, $"messages: {stats.Messages} sent, {stats.Accepted} accepted ({LatencyReport.PerSecond(stats.Accepted, elapsed):0.0}/s, {stats.Bytes} bytes), {stats.Refused} refused; session errors: {stats.SessionErrors}\n");
-        LatencyReport.Replies(text, Codes(stats));
+        LatencyReport.Replies(text, stats.Replies());
         LatencyReport.Text(text, SourceStats.Stages, stats.Latency);
         return text.ToString();
     }
@@ -28,10 +28,8 @@ internal static class SourceReport
         json.WriteNumber("refused", stats.Refused);
         json.WriteNumber("bytes", stats.Bytes);
         json.WriteNumber("accepted_per_second", Math.Round(LatencyReport.PerSecond(stats.Accepted, elapsed), 1));
-        LatencyReport.Replies(json, Codes(stats));
+        LatencyReport.Replies(json, stats.Replies());
         LatencyReport.Json(json, SourceStats.Stages, stats.Latency);
         json.WriteEndObject();
     });
-
-    private static IEnumerable<(int Code, long Count)> Codes(SourceStats stats) => stats.Replies.Select(r => (r.Key, r.Value));
 }

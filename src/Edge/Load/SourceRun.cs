@@ -29,14 +29,15 @@ internal sealed class SourceRun(SourceOptions options)
             stop.CancelAfter(duration);
         }
         IPEndPoint server = await LoadArguments.EndpointAsync(options.Host, options.Port, cancellationToken);
-        SourceStats[] perSlot = [.. Enumerable.Range(0, options.Sessions).Select(_ => new SourceStats())];
+        LatencyHistogram[] latency = SourceStats.NewLatency();
+        SourceStats[] perSlot = [.. Enumerable.Range(0, options.Sessions).Select(_ => new SourceStats(latency))];
         SourceSession[] sessions = [.. perSlot.Select(stats => new SourceSession(options, _messages, stats, server))];
-        using var watchdog = new CancellationTokenSource();
-        Task watching = WatchAsync(sessions, watchdog.Token);
+        var watchdog = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        Task watching = WatchAsync(sessions, watchdog);
         await Task.WhenAll(sessions.Select(session => WorkerAsync(session, stop.Token, cancellationToken)));
-        await watchdog.CancelAsync();
+        watchdog.Dispose();
         await watching;
-        var total = new SourceStats();
+        var total = new SourceStats(latency);
         foreach (SourceStats stats in perSlot)
         {
             total.Add(stats);
@@ -64,24 +65,19 @@ internal sealed class SourceRun(SourceOptions options)
         }
     }
 
-    /// <summary>Once a second, stops the connections that have waited longer than --timeout.</summary>
-    private static async Task WatchAsync(SourceSession[] sessions, CancellationToken cancellationToken)
+    /// <summary>
+    /// At every tick, stops the connections that have waited longer than --timeout; ends when the timer is disposed
+    /// (without an exception: a caught one costs a short run the loading of the stack trace machinery).
+    /// </summary>
+    private static async Task WatchAsync(SourceSession[] sessions, PeriodicTimer timer)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-        try
+        while (await timer.WaitForNextTickAsync())
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken))
+            long now = Stopwatch.GetTimestamp();
+            foreach (SourceSession session in sessions)
             {
-                long now = Stopwatch.GetTimestamp();
-                foreach (SourceSession session in sessions)
-                {
-                    session.Watch(now);
-                }
+                session.Watch(now);
             }
-        }
-        catch (OperationCanceledException)
-        {
-            // The run is over.
         }
     }
 

@@ -87,7 +87,9 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
         }
         stats.Sessions++;
         (_start, _end) = (0, 0);
-        using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // Closed as smtp-source closes, with a reset (no linger): the server's reply to QUIT has been read, and neither side
+        // keeps the connection in TIME_WAIT, which would run a long run out of ports and cost both sides CPU a connection.
+        using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, LingerState = new LingerOption(true, 0) };
         using CancellationTokenRegistration stop = cancellationToken.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket);
         Volatile.Write(ref _socket, socket);
         try

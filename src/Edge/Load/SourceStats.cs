@@ -1,7 +1,11 @@
 namespace Edge.Load;
 
-/// <summary>What one session of <c>edge source</c> saw (and, added together, the whole run): counts, replies by code, latencies by stage.</summary>
-internal sealed class SourceStats
+/// <summary>
+/// What one session slot of <c>edge source</c> saw (and, added together, the whole run): counts and replies by code,
+/// its own; latencies by stage, in histograms every session of the run shares (one set, small enough to stay in the
+/// processor's cache, where one per session was not: recording is atomic).
+/// </summary>
+internal sealed class SourceStats(LatencyHistogram[] latency)
 {
     /// <summary>The stages whose latency is measured: from the connection, or from sending a command, to its reply.</summary>
     public static readonly string[] Stages = ["connect", "greeting", "ehlo", "starttls", "mail", "rcpt", "data", "content", "bdat"];
@@ -11,9 +15,13 @@ internal sealed class SourceStats
     /// <summary>A reply whose wait is not timed (QUIT's, RSET's).</summary>
     public const int Untimed = -1;
 
-    public LatencyHistogram[] Latency { get; } = [.. Stages.Select(_ => new LatencyHistogram())];
+    /// <summary>A histogram for each of the <see cref="Stages"/>, for the run's sessions to share.</summary>
+    public static LatencyHistogram[] NewLatency() => [.. Stages.Select(_ => new LatencyHistogram())];
 
-    public SortedDictionary<int, long> Replies { get; } = [];
+    public LatencyHistogram[] Latency => latency;
+
+    /// <summary>Replies by code (three digits: any a server may send).</summary>
+    private readonly long[] _replies = new long[1000];
 
     public long Sessions { get; set; }
 
@@ -34,17 +42,18 @@ internal sealed class SourceStats
 
     public void Record(int stage, TimeSpan latency) => Latency[stage].Record(latency);
 
-    public void Reply(int code) => Replies[code] = Replies.GetValueOrDefault(code) + 1;
+    public void Reply(int code) => _replies[code]++;
 
+    /// <summary>The replies seen, by code, the codes never seen left out.</summary>
+    public IEnumerable<(int Code, long Count)> Replies() =>
+        _replies.Select((count, code) => (code, count)).Where(reply => reply.count > 0);
+
+    /// <summary>Adds another session's counts (the latencies are shared already).</summary>
     public void Add(SourceStats other)
     {
-        for (int i = 0; i < Stages.Length; i++)
+        for (int code = 0; code < _replies.Length; code++)
         {
-            Latency[i].Add(other.Latency[i]);
-        }
-        foreach ((int code, long count) in other.Replies)
-        {
-            Replies[code] = Replies.GetValueOrDefault(code) + count;
+            _replies[code] += other._replies[code];
         }
         Sessions += other.Sessions;
         SessionErrors += other.SessionErrors;

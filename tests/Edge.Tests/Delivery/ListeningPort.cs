@@ -23,10 +23,9 @@ internal static class ListeningPort
     /// </summary>
     public static async Task WaitAsync(int port, Func<bool> exited, string what)
     {
-        string local = $"0100007F:{port.ToString("X4", CultureInfo.InvariantCulture)}";
         for (int i = 0; i < 200; i++)
         {
-            if (File.ReadLines("/proc/net/tcp").Any(line => line.Contains(local + " ") && line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3] == "0A"))
+            if (Count(port, Listen) > 0)
             {
                 return;
             }
@@ -34,5 +33,19 @@ internal static class ListeningPort
             await Task.Delay(50);
         }
         Assert.Fail($"{what} is not listening on port {port}");
+    }
+
+    private const string Listen = "0A", TimeWait = "06";
+
+    /// <summary>The connections of 127.0.0.1:<paramref name="port"/>, on either side, that are in TIME_WAIT.</summary>
+    public static int TimeWaits(int port) => Count(port, TimeWait);
+
+    /// <summary>The IPv4 sockets of /proc/net/tcp in <paramref name="state"/> with 127.0.0.1:<paramref name="port"/> at either end.</summary>
+    private static int Count(int port, string state)
+    {
+        string end = $"0100007F:{port.ToString("X4", CultureInfo.InvariantCulture)}";
+        return File.ReadLines("/proc/net/tcp").Skip(1)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Count(fields => fields[3] == state && (fields[1] == end || fields[2] == end));
     }
 }

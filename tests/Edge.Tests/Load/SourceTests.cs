@@ -1,4 +1,7 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Edge.Cli;
 using Edge.Tests.Delivery;
 using Edge.Tests.Support;
@@ -117,8 +120,63 @@ public class SourceTests
         }
     }
 
+    /// <summary>
+    /// Its connections end as smtp-source's do, with a reset once the reply to QUIT is read: neither side keeps them in
+    /// TIME_WAIT (which costs both sides CPU a connection and would run a long run out of ports).
+    /// </summary>
+    [Fact]
+    public async Task Connections_end_with_nothing_left_in_time_wait()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        (int exit, JsonElement report) = await RunAsync("-s", "4", "-m", "20", $"127.0.0.1:{sink.Port}");
+
+        Assert.Equal(0, exit);
+        Assert.Equal(20, Reply(report, 221));
+        Assert.Equal(0, ListeningPort.TimeWaits(sink.Port));
+    }
+
+    /// <summary>
+    /// The command as a user runs it: the load is sent by a child process that the runtime starts without its profile-guided
+    /// recompiling (SourceCommand says why), and SIGTERM to the command ends the run with its report, as Ctrl-C does.
+    /// </summary>
+    [Fact]
+    public async Task The_command_sends_from_a_child_process_and_SIGTERM_ends_the_run_with_its_report()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        using var directory = new TempDirectory();
+        using Process source = EdgeProcess.StartCommand(directory.Path, "source", "-s", "2", "--duration", "120", "--rate", "20", $"127.0.0.1:{sink.Port}");
+        Task<string> report = source.StandardOutput.ReadToEndAsync();
+        Task<string> errors = source.StandardError.ReadToEndAsync();
+        var clock = Stopwatch.StartNew();
+        while (sink.DumpCount < 5 && !source.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(50);
+        }
+        if (source.HasExited)
+        {
+            Assert.Fail($"edge source ended before it was stopped: {await errors}");
+        }
+        string child = Assert.Single(Directory.GetDirectories($"/proc/{source.Id}/task")
+            .SelectMany(task => File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Contains("DOTNET_TieredPGO=0", File.ReadAllText($"/proc/{child}/environ").Split('\0'));
+
+        using (Process kill = Process.Start("kill", ["-TERM", source.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await source.WaitForExitAsync(deadline.Token);
+
+        Assert.True(source.ExitCode == 0, await errors);
+        Match counts = Regex.Match(await report, @"messages: (\d+) sent, (\d+) accepted");
+        Assert.True(counts.Success, await report);
+        Assert.InRange(int.Parse(counts.Groups[2].Value, CultureInfo.InvariantCulture), 5, 200);
+        Assert.False(Directory.Exists($"/proc/{child}"), "the child process is still running");
+    }
+
     [Theory]
     [InlineData(new[] { "127.0.0.1" }, "is not HOST:PORT")]
+    [InlineData(new[] { "--threads", "0", "127.0.0.1:25" }, "--threads: \"0\" is not a number from 1 to 1024")]
     [InlineData(new[] { "-s", "none", "127.0.0.1:25" }, "--sessions: \"none\" is not a number")]
     [InlineData(new[] { "--proxy", "3", "127.0.0.1:25" }, "--proxy: \"3\" is not a number from 1 to 2")]
     [InlineData(new[] { "--wat", "127.0.0.1:25" }, "unexpected \"--wat\"")]

@@ -88,7 +88,6 @@ public sealed partial class EdgeProcess : IAsyncDisposable
         return edge;
     }
 
-    /// <summary>Runs an edge subcommand to completion.</summary>
     /// <summary>
     /// The notice the bounce service logged for <paramref name="id"/> ("sender non-delivery", "sender delay",
     /// "sender delivery status", "postmaster non-delivery"), as postcat shows it; it stays queued when
@@ -102,6 +101,11 @@ public sealed partial class EdgeProcess : IAsyncDisposable
         return output;
     }
 
+    /// <summary>Starts an edge subcommand and leaves it running, its standard output and error redirected: for a test that signals it.</summary>
+    public static Process StartCommand(string workingDirectory, params string[] args) =>
+        Process.Start(StartInfo(workingDirectory, args)) ?? throw new InvalidOperationException("edge did not start");
+
+    /// <summary>Runs an edge subcommand to completion.</summary>
     public static Task<(int Exit, string Out, string Error)> RunAsync(string workingDirectory, params string[] args) =>
         RunWithInputAsync(workingDirectory, null, args);
 

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Edge.Cli;
+
+/// <summary>This program run again: by its own executable, or, run as "dotnet edge.dll", by the host with the assembly.</summary>
+internal static partial class SelfCommand
+{
+    private const int SigInt = 2, SigTerm = 15;
+
+    /// <summary>The program, and the arguments before a command's own, that run this program again.</summary>
+    public static IEnumerable<string> Invocation()
+    {
+        string program = Environment.ProcessPath!;
+        yield return program;
+        if (Path.GetFileNameWithoutExtension(program) == "dotnet")
+        {
+            yield return Environment.GetCommandLineArgs()[0];
+        }
+    }
+
+    /// <summary>
+    /// Runs this program again in the foreground with <paramref name="args"/> and <paramref name="environment"/> added to
+    /// this process's: its standard streams are this process's, SIGTERM and SIGINT are passed on to it (this process ends
+    /// when it has), and its exit code is returned.
+    /// </summary>
+    public static async Task<int> RunChildAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string> environment)
+    {
+        string[] invocation = [.. Invocation()];
+        var start = new ProcessStartInfo(invocation[0]) { UseShellExecute = false };
+        foreach (string arg in invocation.Skip(1).Concat(args))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        foreach ((string name, string value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+        var gate = new Lock();
+        // The child's process ID once it runs, -1 once it has ended; a signal that comes before it runs is passed on when it does.
+        int child = 0;
+        int pending = 0;
+        void Forward(PosixSignalContext context, int signal)
+        {
+            context.Cancel = true;
+            lock (gate)
+            {
+                if (child == 0)
+                {
+                    pending = signal;
+                }
+                else if (child > 0)
+                {
+                    _ = Kill(child, signal);
+                }
+            }
+        }
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Forward(context, SigTerm));
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Forward(context, SigInt));
+        using Process process = Process.Start(start)!;
+        lock (gate)
+        {
+            child = process.Id;
+            if (pending != 0)
+            {
+                _ = Kill(child, pending);
+            }
+        }
+        await process.WaitForExitAsync();
+        lock (gate)
+        {
+            child = -1;
+        }
+        return process.ExitCode;
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int Kill(int pid, int signal);
+}
