@@ -13,7 +13,7 @@ const string Usage = """
       postcat -q ID       show a queued message
       qshape [-s]         the queue by recipient (or sender) domain and age
       reload              make the running server re-read its configuration
-      postfix start|stop|status|reload|check|flush   as Postfix's postfix(1); start needs maillog_file
+      postfix start|stop|status|reload|check|flush|logrotate   as Postfix's postfix(1); start needs maillog_file
       postlog [-p priority] [-t tag] [text ...]      a line in the mail log
       sendmail [-t] [-i] [-f sender] [-F name] [recipient ...]   a message from standard input, through pickup
       check               check the configuration, its tables and policies, without starting

@@ -6,18 +6,13 @@ using Edge.Queue;
 namespace Edge.Cli;
 
 /// <summary>
-/// <c>edge postfix start|stop|status|reload|check|flush</c>, as Postfix's postfix(1) with its postfix-script messages.
+/// <c>edge postfix start|stop|status|reload|check|flush|logrotate</c>, as Postfix's postfix(1) with its postfix-script messages.
 /// start runs <c>edge run</c> in a session of its own (setsid) and waits until it owns the queue: its log goes to
 /// maillog_file, which start therefore needs; its pid is in queue_directory/pid/master.pid. stop sends SIGTERM (the
 /// graceful stop) and waits until the queue is free. Under systemd, run <c>edge run</c> itself (deploy/systemd).
 /// </summary>
-internal static partial class PostfixCommand
+internal static class PostfixCommand
 {
-    private const int SigTerm = 15;
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
-
     private static readonly TimeSpan StartLimit = TimeSpan.FromSeconds(60);
 
     public static async Task<int> RunAsync(CommandLine line, TextWriter stderr)
@@ -31,10 +26,12 @@ internal static partial class PostfixCommand
                 return await CheckCommand.RunAsync(line, stderr);
             case "flush":
                 return await AdminCommands.PostqueueAsync(CommandLine.Parse(["-f", .. line.ConfigDirectory is { } d ? new[] { "-c", d } : []]), stderr);
+            case "logrotate":
+                return await LogrotateAsync(MainConfig.Load(line.ConfigDirectory), stderr);
         }
         if (action is not ("start" or "stop" or "status"))
         {
-            throw new UsageException("usage: edge postfix [-c DIR] start|stop|status|reload|check|flush");
+            throw new UsageException("usage: edge postfix [-c DIR] start|stop|status|reload|check|flush|logrotate");
         }
         MainConfig config = MainConfig.Load(line.ConfigDirectory);
         string queueDirectory = Path.GetFullPath(config.Get("queue_directory"));
@@ -49,9 +46,9 @@ internal static partial class PostfixCommand
                 return 1;
             case "stop" when running is { } pid:
                 stderr.WriteLine("edge/postfix-script: stopping the Edge mail system");
-                if (Kill(pid, SigTerm) != 0)
+                if (ProcessSignal.Send(pid, ProcessSignal.Terminate) is { } failure)
                 {
-                    return Fatal(stderr, $"cannot signal PID {pid}: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())}");
+                    return Fatal(stderr, $"cannot signal PID {pid}: {failure}");
                 }
                 return await WaitAsync(() => QueueLock.IsFree(queueDirectory), config.GetTime("edge_shutdown_time_limit") + TimeSpan.FromSeconds(30))
                     ? 0 : Fatal(stderr, $"the Edge mail system (PID {pid}) did not stop");
@@ -100,6 +97,80 @@ internal static partial class PostfixCommand
             return Fatal(stderr, $"the Edge mail system did not start (its log: {maillog})");
         }
         return 0;
+    }
+
+    /// <summary>
+    /// postfix logrotate, as postfix-script does it: maillog_file is renamed with the suffix date(1) makes of
+    /// maillog_file_rotate_suffix, a running server reloads (and opens maillog_file again: a new file), and a second
+    /// later the renamed file is compressed by maillog_file_compressor.
+    /// </summary>
+    private static async Task<int> LogrotateAsync(MainConfig config, TextWriter stderr)
+    {
+        foreach (string name in (string[])["maillog_file", "maillog_file_compressor", "maillog_file_rotate_suffix"])
+        {
+            if (config.Get(name).Length == 0)
+            {
+                return Fatal(stderr, $"empty '{name}' parameter value - logfile rotation failed");
+            }
+        }
+        string maillog = config.Get("maillog_file");
+        if (maillog.StartsWith("/dev/", StringComparison.Ordinal))
+        {
+            return Fatal(stderr, $"not rotating '{maillog}'");
+        }
+        string? failure = await RotateAsync(config, maillog);
+        return failure is null ? 0 : Fatal(stderr, $"logfile '{maillog}' rotation failed: {failure}");
+    }
+
+    /// <returns>null, or why the rotation stopped.</returns>
+    private static async Task<string?> RotateAsync(MainConfig config, string maillog)
+    {
+        (int exit, string suffix, string error) = await RunProgramAsync("date", "+" + config.Get("maillog_file_rotate_suffix"));
+        if (exit != 0)
+        {
+            return error;
+        }
+        string rotated = $"{maillog}.{suffix.TrimEnd('\n')}";
+        try
+        {
+            File.Move(maillog, rotated);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return e.Message;
+        }
+        string queueDirectory = Path.GetFullPath(config.Get("queue_directory"));
+        if (QueueLock.Owner(queueDirectory) is not null)
+        {
+            var reloadError = new StringWriter();
+            if (!await Admin.AdminClient.RequestAsync(queueDirectory, "RELOAD", Stream.Null, reloadError, serverOnly: true))
+            {
+                return reloadError.ToString().TrimEnd();
+            }
+            // The server's log writer changes files between two batches of lines.
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+        (exit, _, error) = await RunProgramAsync(config.Get("maillog_file_compressor"), rotated);
+        return exit == 0 ? null : error.TrimEnd();
+    }
+
+    /// <summary>A program run to its end: its exit code, standard output and standard error (or why it did not start).</summary>
+    private static async Task<(int Exit, string Output, string Error)> RunProgramAsync(string program, string argument)
+    {
+        var start = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(argument);
+        try
+        {
+            using Process process = Process.Start(start)!;
+            Task<string> output = process.StandardOutput.ReadToEndAsync();
+            Task<string> error = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            return (process.ExitCode, await output, await error);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return (-1, "", $"{program}: {e.Message}");
+        }
     }
 
     private static bool Answers(string queueDirectory)

@@ -4,10 +4,8 @@ using System.Runtime.InteropServices;
 namespace Edge.Cli;
 
 /// <summary>This program run again: by its own executable, or, run as "dotnet edge.dll", by the host with the assembly.</summary>
-internal static partial class SelfCommand
+internal static class SelfCommand
 {
-    private const int SigInt = 2, SigTerm = 15;
-
     /// <summary>The program, and the arguments before a command's own, that run this program again.</summary>
     public static IEnumerable<string> Invocation()
     {
@@ -51,19 +49,19 @@ internal static partial class SelfCommand
                 }
                 else if (child > 0)
                 {
-                    _ = Kill(child, signal);
+                    _ = ProcessSignal.Send(child, signal);
                 }
             }
         }
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Forward(context, SigTerm));
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Forward(context, SigInt));
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Forward(context, ProcessSignal.Terminate));
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Forward(context, ProcessSignal.Interrupt));
         using Process process = Process.Start(start)!;
         lock (gate)
         {
             child = process.Id;
             if (pending != 0)
             {
-                _ = Kill(child, pending);
+                _ = ProcessSignal.Send(child, pending);
             }
         }
         await process.WaitForExitAsync();
@@ -73,7 +71,4 @@ internal static partial class SelfCommand
         }
         return process.ExitCode;
     }
-
-    [LibraryImport("libc", EntryPoint = "kill")]
-    private static partial int Kill(int pid, int signal);
 }

@@ -22,6 +22,10 @@ public static partial class ParameterRegistry
         // Where the mail log goes instead of standard output (appended to; /dev/stdout is standard output), as Postfix's
         // postlogd writes it. edge postfix start needs it: a started server has no terminal.
         Str("maillog_file", ""),
+        // edge postfix logrotate: the renamed file's suffix (date(1)'s format, as postfix-script passes it) and the program
+        // that compresses it.
+        Str("maillog_file_rotate_suffix", "%Y%m%d-%H%M%S"),
+        Str("maillog_file_compressor", "gzip"),
 
         List("inet_interfaces", "all"),
         List("inet_protocols", "all"),

@@ -310,7 +310,8 @@ internal sealed class EdgeServer : IAsyncDisposable
     /// Re-reads main.cf and master.cf (postfix reload, SIGHUP). New sessions get the new settings; sessions
     /// in progress and open connections are not touched. Delivery attempts that start from now on use the new
     /// routing, tables and transports; those in progress finish with the old. A configuration that does not
-    /// load changes nothing. Listen addresses and queue_directory change only with a restart.
+    /// load changes nothing. Listen addresses and queue_directory change only with a restart; maillog_file is opened
+    /// again.
     /// </summary>
     /// <returns>null when the new configuration is in force, otherwise why not.</returns>
     public string? Reload()
@@ -356,6 +357,15 @@ internal sealed class EdgeServer : IAsyncDisposable
         _queue.LogHeadroom = main.GetLong("edge_queue_log_headroom");
         _queue.MinFree = QueueMinFree(main);
         _lifetime.Grace = main.GetTime("edge_shutdown_time_limit");
+        // maillog_file is opened again, as postlogd does at a reload: after postfix logrotate renamed it, a new file.
+        try
+        {
+            MailLog.Reopen(MaillogFile.Open(main));
+        }
+        catch (ConfigException e)
+        {
+            MailLog.Warning($"reload: {e.Message}; the mail log goes on where it went", "master");
+        }
         MailLog.Info($"reload -- configuration {_configDirectory ?? "(built-in)"}", "master");
         return null;
     }

@@ -5,7 +5,7 @@ namespace Edge.Logging;
 
 /// <summary>
 /// The mail log, in Postfix's syslog shape ("Nov 22 00:15:01 host edge/smtpd[123]: connect from …"), on
-/// standard output. Lines are built in pooled buffers (<see cref="LogLine"/>) and go through a channel to
+/// standard output or in maillog_file. Lines are built in pooled buffers (<see cref="LogLine"/>) and go through a channel to
 /// one writer task, so sessions never block on the console and logging allocates no strings; the writer
 /// flushes whenever it has caught up.
 /// </summary>
@@ -22,7 +22,13 @@ internal static class MailLog
     private static readonly string s_pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
     private static string s_host = "localhost";
     private static Task? s_writer;
-    private static TextWriter s_output = new StreamWriter(Console.OpenStandardOutput(), bufferSize: 64 * 1024) { AutoFlush = false };
+    private static readonly TextWriter s_standardOutput = new StreamWriter(Console.OpenStandardOutput(), bufferSize: 64 * 1024) { AutoFlush = false };
+
+    /// <summary>Where the writer task writes; only it changes it, to <see cref="s_next"/>, between batches.</summary>
+    private static TextWriter s_output = s_standardOutput;
+
+    /// <summary>Where lines are to go from the next batch on (<see cref="Configure"/>, <see cref="Reopen"/>).</summary>
+    private static TextWriter? s_next;
     private static long s_pending;
     private static bool s_json;
 
@@ -40,9 +46,15 @@ internal static class MailLog
         s_json = json;
         if (output is not null)
         {
-            s_output = output;
+            Volatile.Write(ref s_next, output);
         }
     }
+
+    /// <summary>
+    /// Lines go to <paramref name="output"/> from now on (null: standard output), and the file they went to until now is
+    /// closed: maillog_file opened again at a reload, a new file after postfix logrotate renamed the old one.
+    /// </summary>
+    public static void Reopen(TextWriter? output) => Volatile.Write(ref s_next, output ?? s_standardOutput);
 
     public static void Info(ref LogLine message, string service = "smtpd") => Write(service, ref message, warning: false);
 
@@ -103,6 +115,7 @@ internal static class MailLog
             long written = 0;
             try
             {
+                ChangeOutput();
                 while (reader.TryRead(out Entry entry))
                 {
                     written++;
@@ -127,6 +140,28 @@ internal static class MailLog
     }
 
     private static readonly TimeSpan BatchInterval = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>
+    /// Changes to the output asked for since the last batch: a maillog_file changed from is closed (its lines are all
+    /// written), standard output and error are left open.
+    /// </summary>
+    private static void ChangeOutput()
+    {
+        if (Interlocked.Exchange(ref s_next, null) is not { } next || next == s_output)
+        {
+            return;
+        }
+        TextWriter previous = s_output;
+        s_output = next;
+        if (previous is StreamWriter { BaseStream: FileStream })
+        {
+            previous.Dispose();
+        }
+        else
+        {
+            previous.Flush();
+        }
+    }
 
     private static void WriteEntry(Entry entry)
     {

@@ -1,11 +1,13 @@
+using System.IO.Compression;
 using System.Text.RegularExpressions;
 using Edge.Tests.Support;
 
 namespace Edge.Tests.Integration;
 
 /// <summary>
-/// edge postfix start|stop|status, as Postfix's postfix(1): start leaves a server running in the background with its log
-/// in maillog_file, stop ends it gracefully; and the systemd unit in deploy/ that runs it in the foreground.
+/// edge postfix start|stop|status|logrotate, as Postfix's postfix(1): start leaves a server running in the background with
+/// its log in maillog_file, stop ends it gracefully, logrotate renames and compresses the log; and the systemd unit in
+/// deploy/ that runs it in the foreground.
 /// </summary>
 public class PostfixCommandTests
 {
@@ -67,6 +69,80 @@ public class PostfixCommandTests
         Assert.Contains($"edge run: fatal: 127.0.0.1:{taken}: address already in use", error);
         Assert.EndsWith($"edge/postfix-script: fatal: the Edge mail system did not start (its log: {config.File("maillog")})\n", error);
         Assert.Equal(1, (await PostfixAsync(config, "status")).Exit);
+    }
+
+    /// <summary>
+    /// As postfix-script does it: the log is renamed with the suffix date(1) makes of maillog_file_rotate_suffix and
+    /// compressed with maillog_file_compressor, and the running server writes on into a new file of the old name.
+    /// </summary>
+    [Fact]
+    public async Task Logrotate_renames_and_compresses_the_log_and_the_server_writes_on_into_a_new_one()
+    {
+        int port = FreePorts.Tcp();
+        using var config = new TempDirectory();
+        string maillog = config.File("maillog");
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + $"\nmaillog_file = {maillog}\nmaillog_file_rotate_suffix = rotated-%Y\n");
+        config.Write("master.cf", $"127.0.0.1:{port} inet n - n - - smtpd\n");
+        try
+        {
+            Assert.Equal(0, (await PostfixAsync(config, "start")).Exit);
+            string before = await SmtpConnection.SendMessageAsync(port, "Subject: before\r\n\r\nbody\r\n", "postmaster@localhost");
+            await LoggedAsync(maillog, $"{before}: from=<");
+
+            Assert.Equal((0, "", ""), await PostfixAsync(config, "logrotate"));
+            string rotated = Assert.Single(Directory.GetFiles(config.Path, "maillog.rotated*"));
+            Assert.Matches(@"/maillog\.rotated-\d{4}\.gz$", rotated);
+            await using (var gzip = new GZipStream(File.OpenRead(rotated), CompressionMode.Decompress))
+            {
+                string old = await new StreamReader(gzip).ReadToEndAsync();
+                Assert.Contains($"{before}: from=<", old);
+                Assert.DoesNotContain("reload -- configuration", old);
+            }
+            string after = await SmtpConnection.SendMessageAsync(port, "Subject: after\r\n\r\nbody\r\n", "postmaster@localhost");
+            string current = await LoggedAsync(maillog, $"{after}: from=<");
+            Assert.Contains("edge/master[", current);
+            Assert.Contains("reload -- configuration", current);
+            Assert.DoesNotContain(before, current);
+        }
+        finally
+        {
+            await PostfixAsync(config, "stop");
+        }
+    }
+
+    [Fact]
+    public async Task Logrotate_says_why_it_cannot_rotate()
+    {
+        using var config = new TempDirectory();
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + "\n");
+        Assert.Equal((1, "", "edge/postfix-script: fatal: empty 'maillog_file' parameter value - logfile rotation failed\n"),
+            await PostfixAsync(config, "logrotate"));
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + "\nmaillog_file = /dev/stdout\n");
+        Assert.Equal((1, "", "edge/postfix-script: fatal: not rotating '/dev/stdout'\n"), await PostfixAsync(config, "logrotate"));
+        config.Write("main.cf", EdgeInstance.BaseMainCf(config) + $"\nmaillog_file = {config.File("maillog")}\nmaillog_file_compressor = no-such-compressor\n");
+        (int exit, _, string error) = await PostfixAsync(config, "logrotate");
+        Assert.Equal(1, exit);
+        Assert.StartsWith($"edge/postfix-script: fatal: logfile '{config.File("maillog")}' rotation failed: ", error);
+        config.Write("maillog", "a line\n");
+        (exit, _, error) = await PostfixAsync(config, "logrotate");
+        Assert.Equal(1, exit);
+        Assert.StartsWith($"edge/postfix-script: fatal: logfile '{config.File("maillog")}' rotation failed: no-such-compressor: ", error);
+    }
+
+    /// <summary>The log once it has a line containing <paramref name="text"/> (the writer batches its lines).</summary>
+    private static async Task<string> LoggedAsync(string maillog, string text)
+    {
+        for (int i = 0; i < 200; i++)
+        {
+            string log = File.Exists(maillog) ? await File.ReadAllTextAsync(maillog) : "";
+            if (log.Contains(text, StringComparison.Ordinal))
+            {
+                return log;
+            }
+            await Task.Delay(50);
+        }
+        Assert.Fail($"no line with \"{text}\" in {maillog}");
+        return "";
     }
 
     [Fact]
