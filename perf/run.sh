@@ -321,20 +321,26 @@ if want load; then
   /usr/sbin/smtp-source -s "$sessions" -m 20000 -l 1024 127.0.0.1:10034
   "$out/edge/edge" source -s "$sessions" -m 20000 -l 1024 127.0.0.1:10026 > /dev/null
   # Each round brackets edge sink's and edge source's runs between two runs of smtp-source against smtp-sink, whose
-  # mean is the round's reference for both ratios (the machine's speed drifts within a round).
+  # mean is the round's reference for both ratios (the machine's speed drifts within a round). The two take turns to
+  # go first: a run just after edge sink's was measured slower at 100 KiB whichever generator made it.
   for size in 1024 102400; do
     count=$messages
     [ "$size" -le 1024 ] || count=$((messages / 5))
     base=0; ke=0; ge=0; cs=0; ce=0
-    for round in $(seq "$rounds"); do
-      timed "$smtp_sink" "$count" /usr/sbin/smtp-source -s "$sessions" -m "$count" -l "$size" 127.0.0.1:10026; s1=$rate; c1=$ms
-      printf 'round %d  smtp-source -> smtp-sink  %6d bytes  %8.0f msg/s  sink CPU %.1f ms/1000 msgs\n' "$round" "$size" "$s1" "$c1"
+    sink_run() {
       timed "$edge_sink" "$count" /usr/sbin/smtp-source -s "$sessions" -m "$count" -l "$size" 127.0.0.1:10034
       ke=$(echo "$ke + $rate / $rounds" | bc -l); ce=$(echo "$ce + $ms / $rounds" | bc -l)
       printf 'round %d  smtp-source -> edge sink  %6d bytes  %8.0f msg/s  sink CPU %.1f ms/1000 msgs\n' "$round" "$size" "$rate" "$ms"
+    }
+    source_run() {
       timed "$smtp_sink" "$count" "$out/edge/edge" source -s "$sessions" -m "$count" -l "$size" 127.0.0.1:10026
       ge=$(echo "$ge + $rate / $rounds" | bc -l)
       printf 'round %d  edge source -> smtp-sink  %6d bytes  %8.0f msg/s\n' "$round" "$size" "$rate"
+    }
+    for round in $(seq "$rounds"); do
+      timed "$smtp_sink" "$count" /usr/sbin/smtp-source -s "$sessions" -m "$count" -l "$size" 127.0.0.1:10026; s1=$rate; c1=$ms
+      printf 'round %d  smtp-source -> smtp-sink  %6d bytes  %8.0f msg/s  sink CPU %.1f ms/1000 msgs\n' "$round" "$size" "$s1" "$c1"
+      if [ $((round % 2)) -eq 1 ]; then sink_run; source_run; else source_run; sink_run; fi
       timed "$smtp_sink" "$count" /usr/sbin/smtp-source -s "$sessions" -m "$count" -l "$size" 127.0.0.1:10026; s2=$rate; c2=$ms
       printf 'round %d  smtp-source -> smtp-sink  %6d bytes  %8.0f msg/s  sink CPU %.1f ms/1000 msgs\n' "$round" "$size" "$s2" "$c2"
       base=$(echo "$base + ($s1 + $s2) / 2 / $rounds" | bc -l); cs=$(echo "$cs + ($c1 + $c2) / 2 / $rounds" | bc -l)

@@ -30,25 +30,24 @@ internal sealed class SourceMessages
     }
 
     /// <summary>
-    /// Writes message <paramref name="number"/> to <paramref name="output"/>, as DATA sends it before its final dot
-    /// (<paramref name="data"/>) or as BDAT sends it; the number of bytes of the message itself.
+    /// Message <paramref name="number"/> as DATA sends it before its final dot (<paramref name="data"/>) or as BDAT sends
+    /// it: its generated headers are written to <paramref name="headers"/>, and the rest (the body; a sample message whole)
+    /// is returned, to be sent after them from where it is.
     /// </summary>
-    public int Write(long number, string to, IBufferWriter<byte> output, bool data)
+    public ReadOnlyMemory<byte> Write(long number, string to, IBufferWriter<byte> headers, bool data)
     {
         if (_samples is not null)
         {
             (byte[] stuffed, byte[] raw) = _samples[number % _samples.Length];
-            output.Write(data ? stuffed : raw);
-            return raw.Length;
+            return data ? stuffed : raw;
         }
         // Generated lines never start with a dot: DATA and BDAT send the same bytes.
-        Span<byte> headers = output.GetSpan(512 + 2 * (_options.From.Length + to.Length + _options.Helo.Length));
-        Utf8.TryWrite(headers, CultureInfo.InvariantCulture,
+        Span<byte> span = headers.GetSpan(512 + 2 * (_options.From.Length + to.Length + _options.Helo.Length));
+        Utf8.TryWrite(span, CultureInfo.InvariantCulture,
             $"From: <{_options.From}>\r\nTo: <{to}>\r\nSubject: edge source message {number}\r\nMessage-Id: <{number}.{Environment.ProcessId}@{_options.Helo}>\r\n\r\n",
             out int length);
-        output.Advance(length);
-        output.Write(_body);
-        return length + _body.Length;
+        headers.Advance(length);
+        return _body;
     }
 
     /// <summary>Lines of 78 letters (and a shorter last one) making the message about <paramref name="size"/> bytes with its headers.</summary>

@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Security.Authentication;
 using System.Text;
 using Edge.Smtp.Proxy;
@@ -21,7 +22,18 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
 {
     private readonly byte[] _input = new byte[16 * 1024];
     private readonly ArrayBufferWriter<byte> _output = new(4096);
-    private readonly ArrayBufferWriter<byte> _chunk = new(4096);
+
+    /// <summary>
+    /// Contents too big to copy into <see cref="_output"/>, each to be sent after the first Offset bytes written there:
+    /// the next flush sends them from where they are, with what is written around them, in one send.
+    /// </summary>
+    private readonly List<(int Offset, ReadOnlyMemory<byte> Content)> _inserts = [];
+    private readonly List<ArraySegment<byte>> _segments = [];
+    private const int CopyLimit = 16 * 1024;
+
+    /// <summary>The generated headers of the message BDAT sends next, and the rest of it.</summary>
+    private readonly ArrayBufferWriter<byte> _chunk = new(1024);
+    private ReadOnlyMemory<byte> _chunkRest;
     private readonly byte[] _mail = Encoding.UTF8.GetBytes($"MAIL FROM:<{options.From}>\r\n");
     private readonly bool _recipientPattern = options.To.Contains('{');
     /// <summary>The RCPT TO line when every recipient is the same (no {n} or {r} in --to).</summary>
@@ -138,6 +150,7 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
             await _stream.DisposeAsync();
             _stream = Stream.Null;
             _output.ResetWrittenCount();
+            _inserts.Clear();
         }
     }
 
@@ -184,7 +197,8 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
         if (bdat)
         {
             _chunk.ResetWrittenCount();
-            size = messages.Write(message, firstRecipient, _chunk, data: false);
+            _chunkRest = messages.Write(message, firstRecipient, _chunk, data: false);
+            size = _chunk.WrittenCount + _chunkRest.Length;
         }
         bool accepted = options.Pipelining && _pipelining
             ? await PipelinedAsync(message, firstRecipient, bdat)
@@ -280,20 +294,37 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
 
     private void WriteChunk()
     {
-        Write($"BDAT {_chunk.WrittenCount} LAST\r\n");
+        Write($"BDAT {_chunk.WrittenCount + _chunkRest.Length} LAST\r\n");
         Write(_chunk.WrittenSpan);
+        Write(_chunkRest);
     }
 
     /// <summary>The content after 354, then the final dot; whether the server took the message.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ContentAsync(long message, string first)
     {
-        _lastSize = messages.Write(message, first, _output, data: true);
+        int start = _output.WrittenCount;
+        ReadOnlyMemory<byte> rest = messages.Write(message, first, _output, data: true);
+        _lastSize = _output.WrittenCount - start + rest.Length;
+        Write(rest);
         Write(".\r\n"u8);
         return await ReplyAsync(SourceStats.Content, await FlushAsync()) / 100 == 2;
     }
 
     private void Write(ReadOnlySpan<byte> bytes) => _output.Write(bytes);
+
+    /// <summary>Content to send next: copied after what is written when small, sent from where it is when big.</summary>
+    private void Write(ReadOnlyMemory<byte> content)
+    {
+        if (content.Length <= CopyLimit)
+        {
+            Write(content.Span);
+        }
+        else
+        {
+            _inserts.Add((_output.WrittenCount, content));
+        }
+    }
 
     private void Write(string text)
     {
@@ -314,10 +345,53 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
     private async ValueTask<long> FlushAsync()
     {
         Busy();
-        await _stream.WriteAsync(_output.WrittenMemory);
+        if (_inserts.Count == 0)
+        {
+            await _stream.WriteAsync(_output.WrittenMemory);
+        }
+        else
+        {
+            await SendGatheredAsync();
+        }
         _output.ResetWrittenCount();
         return Busy();
     }
+
+    /// <summary>What was written with the big contents in their places: one sendmsg(2) on a plain connection, in turn over TLS.</summary>
+    private async Task SendGatheredAsync()
+    {
+        ReadOnlyMemory<byte> written = _output.WrittenMemory;
+        int from = 0;
+        foreach ((int offset, ReadOnlyMemory<byte> content) in _inserts)
+        {
+            _segments.Add(Segment(written[from..offset]));
+            _segments.Add(Segment(content));
+            from = offset;
+        }
+        _segments.Add(Segment(written[from..]));
+        _inserts.Clear();
+        try
+        {
+            if (_stream is NetworkStream && _socket is { } socket)
+            {
+                await socket.SendAsync(_segments);
+            }
+            else
+            {
+                foreach (ArraySegment<byte> segment in _segments)
+                {
+                    await _stream.WriteAsync(segment);
+                }
+            }
+        }
+        finally
+        {
+            _segments.Clear();
+        }
+    }
+
+    private static ArraySegment<byte> Segment(ReadOnlyMemory<byte> bytes) =>
+        MemoryMarshal.TryGetArray(bytes, out ArraySegment<byte> segment) ? segment : throw new InvalidOperationException("not an array's bytes");
 
     /// <summary>
     /// The next reply's code, the whole reply read; counted by code, and its wait since <paramref name="since"/> timed as
