@@ -118,15 +118,15 @@ internal static class PostfixCommand
         {
             return Fatal(stderr, $"not rotating '{maillog}'");
         }
-        string? failure = await RotateAsync(config, maillog);
+        string? failure = await RotateAsync(config, MaillogFile.PathOf(config)!);
         return failure is null ? 0 : Fatal(stderr, $"logfile '{maillog}' rotation failed: {failure}");
     }
 
     /// <returns>null, or why the rotation stopped.</returns>
     private static async Task<string?> RotateAsync(MainConfig config, string maillog)
     {
-        (int exit, string suffix, string error) = await RunProgramAsync("date", "+" + config.Get("maillog_file_rotate_suffix"));
-        if (exit != 0)
+        (string? suffix, string? error) = await RunProgramAsync("date", "+" + config.Get("maillog_file_rotate_suffix"));
+        if (suffix is null)
         {
             return error;
         }
@@ -142,34 +142,54 @@ internal static class PostfixCommand
         string queueDirectory = Path.GetFullPath(config.Get("queue_directory"));
         if (QueueLock.Owner(queueDirectory) is not null)
         {
+            // The server opens maillog_file again as it reloads; one that could not says so, and the file it still
+            // writes is not compressed.
             var reloadError = new StringWriter();
-            if (!await Admin.AdminClient.RequestAsync(queueDirectory, "RELOAD", Stream.Null, reloadError, serverOnly: true))
+            try
             {
-                return reloadError.ToString().TrimEnd();
+                if (!await Admin.AdminClient.RequestAsync(queueDirectory, "RELOAD", Stream.Null, reloadError, serverOnly: true))
+                {
+                    return reloadError.ToString().TrimEnd();
+                }
             }
-            // The server's log writer changes files between two batches of lines.
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+            {
+                return $"the running server did not answer: {e.Message}";
+            }
             await Task.Delay(TimeSpan.FromSeconds(1));
         }
-        (exit, _, error) = await RunProgramAsync(config.Get("maillog_file_compressor"), rotated);
-        return exit == 0 ? null : error.TrimEnd();
+        (_, error) = await RunProgramAsync(config.Get("maillog_file_compressor"), rotated);
+        return error;
     }
 
-    /// <summary>A program run to its end: its exit code, standard output and standard error (or why it did not start).</summary>
-    private static async Task<(int Exit, string Output, string Error)> RunProgramAsync(string program, string argument)
+    /// <summary>
+    /// A program run to its end with nothing on its standard input: its standard output, or null with why it failed
+    /// (what it said on standard error, or its exit code).
+    /// </summary>
+    private static async Task<(string? Output, string? Error)> RunProgramAsync(string program, string argument)
     {
-        var start = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(program)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         start.ArgumentList.Add(argument);
         try
         {
             using Process process = Process.Start(start)!;
+            process.StandardInput.Close();
             Task<string> output = process.StandardOutput.ReadToEndAsync();
             Task<string> error = process.StandardError.ReadToEndAsync();
             await process.WaitForExitAsync();
-            return (process.ExitCode, await output, await error);
+            string said = (await error).Trim();
+            return process.ExitCode == 0 ? (await output, null)
+                : (null, said.Length > 0 ? said : $"{program} exited with status {process.ExitCode}");
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            return (-1, "", $"{program}: {e.Message}");
+            return (null, $"{program}: {e.Message}");
         }
     }
 

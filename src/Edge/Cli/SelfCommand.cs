@@ -55,7 +55,7 @@ internal static class SelfCommand
         }
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Forward(context, ProcessSignal.Terminate));
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Forward(context, ProcessSignal.Interrupt));
-        using Process process = Process.Start(start)!;
+        using Process process = Start(start);
         lock (gate)
         {
             child = process.Id;
@@ -70,5 +70,17 @@ internal static class SelfCommand
             child = -1;
         }
         return process.ExitCode;
+    }
+
+    private static Process Start(ProcessStartInfo start)
+    {
+        try
+        {
+            return Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new IOException($"cannot run {start.FileName}: {e.Message}", e);
+        }
     }
 }

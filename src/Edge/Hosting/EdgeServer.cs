@@ -43,6 +43,9 @@ internal sealed class EdgeServer : IAsyncDisposable
     private readonly RecentRateWindow _rates = new();
     private readonly PickupService? _pickup;
 
+    /// <summary>The configuration last loaded: its maillog_file is opened again at a reload, even one whose new configuration fails.</summary>
+    private MainConfig _main;
+
     /// <summary>The stop signals sessions watch: first "finish your message", then "end now".</summary>
     private sealed class Lifetime : IDisposable
     {
@@ -59,8 +62,9 @@ internal sealed class EdgeServer : IAsyncDisposable
 
     private EdgeServer(WebApplication app, QueueStore queue, List<ListenOptions> bound, Lifetime lifetime,
         string? configDirectory, List<Listener> listeners, ConnectionGate gate, string queueDirectory, QueueManager? qmgr,
-        SmtpDeliveryAgent smtpClient, PolicyStores stores, AddressVerifier verifier, PickupService? pickup)
+        SmtpDeliveryAgent smtpClient, PolicyStores stores, AddressVerifier verifier, PickupService? pickup, MainConfig main)
     {
+        _main = main;
         _pickup = pickup;
         _stores = stores;
         _verifier = verifier;
@@ -293,7 +297,7 @@ internal sealed class EdgeServer : IAsyncDisposable
                 verifier.Probe = async (sender, address, token) => ProbeOutcomeOf(await qmgr.ProbeAsync(sender, address, token));
             }
             verifier.Stopping = lifetime.HardStop.Token;
-            server = new EdgeServer(app, queue, bound, lifetime, configDirectory, listeners, gate, queueDirectory, qmgr, smtpClient, stores, verifier, pickup);
+            server = new EdgeServer(app, queue, bound, lifetime, configDirectory, listeners, gate, queueDirectory, qmgr, smtpClient, stores, verifier, pickup, main);
             pickup?.Start();
             MailLog.Info($"daemon started -- version {typeof(EdgeServer).Assembly.GetName().Version?.ToString()}, configuration {configDirectory ?? "(built-in)"}, queue {queueDirectory} with {queue.Count} messages, listening on {string.Join(", ", server.Endpoints)}", "master");
             return server;
@@ -313,7 +317,7 @@ internal sealed class EdgeServer : IAsyncDisposable
     /// load changes nothing. Listen addresses and queue_directory change only with a restart; maillog_file is opened
     /// again.
     /// </summary>
-    /// <returns>null when the new configuration is in force, otherwise why not.</returns>
+    /// <returns>null when the new configuration is in force and maillog_file open again, otherwise why not.</returns>
     public string? Reload()
     {
         MainConfig main;
@@ -329,8 +333,9 @@ internal sealed class EdgeServer : IAsyncDisposable
         catch (ConfigException e)
         {
             MailLog.Warning($"reload failed, the running configuration stays in force: {e.Message}", "master");
-            return e.Message;
+            return ReopenLog() is { } failure ? $"{e.Message}; {failure}" : e.Message;
         }
+        _main = main;
         if (!fresh.Select(l => l.Service).SequenceEqual(_listeners.Select(l => l.Service)))
         {
             MailLog.Warning("reload: master.cf listeners changed; they take effect when Edge is restarted", "master");
@@ -357,17 +362,27 @@ internal sealed class EdgeServer : IAsyncDisposable
         _queue.LogHeadroom = main.GetLong("edge_queue_log_headroom");
         _queue.MinFree = QueueMinFree(main);
         _lifetime.Grace = main.GetTime("edge_shutdown_time_limit");
-        // maillog_file is opened again, as postlogd does at a reload: after postfix logrotate renamed it, a new file.
+        string? reopened = ReopenLog();
+        MailLog.Info($"reload -- configuration {_configDirectory ?? "(built-in)"}", "master");
+        return reopened;
+    }
+
+    /// <summary>
+    /// maillog_file opened again, as postlogd does at a reload: after postfix logrotate renamed it, a new file. null, or
+    /// why it could not be (the log goes on where it went, and the reload says so: logrotate must not compress that file).
+    /// </summary>
+    private string? ReopenLog()
+    {
         try
         {
-            MailLog.Reopen(MaillogFile.Open(main));
+            MailLog.Reopen(MaillogFile.Open(_main));
+            return null;
         }
         catch (ConfigException e)
         {
             MailLog.Warning($"reload: {e.Message}; the mail log goes on where it went", "master");
+            return e.Message;
         }
-        MailLog.Info($"reload -- configuration {_configDirectory ?? "(built-in)"}", "master");
-        return null;
     }
 
     /// <summary>

@@ -32,14 +32,14 @@ internal sealed class SourceMessages
     /// <summary>
     /// Message <paramref name="number"/> as DATA sends it before its final dot (<paramref name="data"/>) or as BDAT sends
     /// it: its generated headers are written to <paramref name="headers"/>, and the rest (the body; a sample message whole)
-    /// is returned, to be sent after them from where it is.
+    /// is returned, to be sent after them from where it is; with the size of the message itself (without dot-stuffing).
     /// </summary>
-    public ReadOnlyMemory<byte> Write(long number, string to, IBufferWriter<byte> headers, bool data)
+    public (ReadOnlyMemory<byte> Remainder, int Size) Write(long number, string to, IBufferWriter<byte> headers, bool data)
     {
         if (_samples is not null)
         {
             (byte[] stuffed, byte[] raw) = _samples[number % _samples.Length];
-            return data ? stuffed : raw;
+            return (data ? stuffed : raw, raw.Length);
         }
         // Generated lines never start with a dot: DATA and BDAT send the same bytes.
         Span<byte> span = headers.GetSpan(512 + 2 * (_options.From.Length + to.Length + _options.Helo.Length));
@@ -47,7 +47,7 @@ internal sealed class SourceMessages
             $"From: <{_options.From}>\r\nTo: <{to}>\r\nSubject: edge source message {number}\r\nMessage-Id: <{number}.{Environment.ProcessId}@{_options.Helo}>\r\n\r\n",
             out int length);
         headers.Advance(length);
-        return _body;
+        return (_body, length + _body.Length);
     }
 
     /// <summary>Lines of 78 letters (and a shorter last one) making the message about <paramref name="size"/> bytes with its headers.</summary>

@@ -34,9 +34,15 @@ internal sealed class SourceRun(SourceOptions options)
         SourceSession[] sessions = [.. perSlot.Select(stats => new SourceSession(options, _messages, stats, server))];
         var watchdog = new PeriodicTimer(TimeSpan.FromSeconds(1));
         Task watching = WatchAsync(sessions, watchdog);
-        await Task.WhenAll(sessions.Select(session => WorkerAsync(session, stop.Token, cancellationToken)));
-        watchdog.Dispose();
-        await watching;
+        try
+        {
+            await Task.WhenAll(sessions.Select(session => WorkerAsync(session, stop.Token, cancellationToken)));
+        }
+        finally
+        {
+            watchdog.Dispose();
+            await watching;
+        }
         var total = new SourceStats(latency);
         foreach (SourceStats stats in perSlot)
         {

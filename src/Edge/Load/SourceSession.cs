@@ -197,8 +197,7 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
         if (bdat)
         {
             _chunk.ResetWrittenCount();
-            _chunkRest = messages.Write(message, firstRecipient, _chunk, data: false);
-            size = _chunk.WrittenCount + _chunkRest.Length;
+            (_chunkRest, size) = messages.Write(message, firstRecipient, _chunk, data: false);
         }
         bool accepted = options.Pipelining && _pipelining
             ? await PipelinedAsync(message, firstRecipient, bdat)
@@ -303,9 +302,7 @@ internal sealed class SourceSession(SourceOptions options, SourceMessages messag
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ContentAsync(long message, string first)
     {
-        int start = _output.WrittenCount;
-        ReadOnlyMemory<byte> rest = messages.Write(message, first, _output, data: true);
-        _lastSize = _output.WrittenCount - start + rest.Length;
+        (ReadOnlyMemory<byte> rest, _lastSize) = messages.Write(message, first, _output, data: true);
         Write(rest);
         Write(".\r\n"u8);
         return await ReplyAsync(SourceStats.Content, await FlushAsync()) / 100 == 2;

@@ -46,15 +46,23 @@ internal static class MailLog
         s_json = json;
         if (output is not null)
         {
-            Volatile.Write(ref s_next, output);
+            Reopen(output);
         }
     }
 
     /// <summary>
-    /// Lines go to <paramref name="output"/> from now on (null: standard output), and the file they went to until now is
-    /// closed: maillog_file opened again at a reload, a new file after postfix logrotate renamed the old one.
+    /// Lines logged from now on go to <paramref name="output"/> (null: standard output), and the file they went to until
+    /// now is closed: maillog_file opened again at a reload, a new file after postfix logrotate renamed the old one.
     /// </summary>
-    public static void Reopen(TextWriter? output) => Volatile.Write(ref s_next, output ?? s_standardOutput);
+    public static void Reopen(TextWriter? output)
+    {
+        // A file asked for before and not yet changed to (two reloads in a moment) is closed, never having been written.
+        if (Interlocked.Exchange(ref s_next, output ?? s_standardOutput) is StreamWriter { BaseStream: FileStream } displaced
+            && displaced != Volatile.Read(ref s_output))
+        {
+            displaced.Dispose();
+        }
+    }
 
     public static void Info(ref LogLine message, string service = "smtpd") => Write(service, ref message, warning: false);
 
@@ -115,9 +123,13 @@ internal static class MailLog
             long written = 0;
             try
             {
-                ChangeOutput();
                 while (reader.TryRead(out Entry entry))
                 {
+                    // Checked at every line: a line logged after Reopen is read after it, and goes to the new output.
+                    if (Volatile.Read(ref s_next) is not null)
+                    {
+                        ChangeOutput();
+                    }
                     written++;
                     WriteEntry(entry);
                 }
@@ -141,10 +153,7 @@ internal static class MailLog
 
     private static readonly TimeSpan BatchInterval = TimeSpan.FromMilliseconds(5);
 
-    /// <summary>
-    /// Changes to the output asked for since the last batch: a maillog_file changed from is closed (its lines are all
-    /// written), standard output and error are left open.
-    /// </summary>
+    /// <summary>Changes to the output asked for (a line after the change is about to be written), closing the one before.</summary>
     private static void ChangeOutput()
     {
         if (Interlocked.Exchange(ref s_next, null) is not { } next || next == s_output)
@@ -152,7 +161,8 @@ internal static class MailLog
             return;
         }
         TextWriter previous = s_output;
-        s_output = next;
+        Volatile.Write(ref s_output, next);
+        // A maillog_file is closed (its lines written); standard output and error stay open.
         if (previous is StreamWriter { BaseStream: FileStream })
         {
             previous.Dispose();

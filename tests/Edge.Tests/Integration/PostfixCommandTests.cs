@@ -102,7 +102,15 @@ public class PostfixCommandTests
             string current = await LoggedAsync(maillog, $"{after}: from=<");
             Assert.Contains("edge/master[", current);
             Assert.Contains("reload -- configuration", current);
-            Assert.DoesNotContain(before, current);
+            Assert.DoesNotContain($"{before}: from=<", current);
+
+            // A maillog_file that cannot be opened fails the reload (logrotate would not compress), and the log goes on.
+            config.Write("main.cf", EdgeInstance.BaseMainCf(config) + $"\nmaillog_file = {config.File("no/such/directory/maillog")}\n");
+            (int exit, _, string error) = await PostfixAsync(config, "reload");
+            Assert.Equal(1, exit);
+            Assert.Contains("maillog_file", error);
+            string later = await SmtpConnection.SendMessageAsync(port, "Subject: later\r\n\r\nbody\r\n", "postmaster@localhost");
+            Assert.Contains("cannot open", await LoggedAsync(maillog, $"{later}: from=<"));
         }
         finally
         {

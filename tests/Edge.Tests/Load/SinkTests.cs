@@ -35,7 +35,8 @@ public class SinkTests
     [InlineData("--bdat", 100_000, true)]
     public async Task What_it_counts_is_what_edge_source_sent(string how, int size, bool tls)
     {
-        await using var sink = await RunningSink.StartAsync(tls ? ["--tls"] : []);
+        using var directory = new TempDirectory();
+        await using var sink = await RunningSink.StartAsync(["--keep", directory.Path, .. tls ? new[] { "--tls" } : []]);
         JsonElement sent = await SourceAsync(["-s", "4", "-m", "40", "--per-session", "5", "-l", size.ToString(CultureInfo.InvariantCulture), "-r", "2", how,
             "--pipelining", .. tls ? new[] { "--starttls" } : [], sink.Target]);
         JsonElement seen = await sink.StopAsync();
@@ -48,6 +49,11 @@ public class SinkTests
         Assert.Equal(0, Count(seen, "open"));
         Assert.Equal(Count(sent, "bytes"), Count(seen, "bytes"));
         Assert.InRange(Count(seen, "bytes"), 40 * (size - 200), 40 * (size + 200));
+        // Each message whole and in order: the sink's lines, the generated headers, then the body's first line.
+        string[] kept = [.. Directory.GetFiles(directory.Path, "*.eml").Select(File.ReadAllText)];
+        Assert.Equal(40, kept.Length);
+        Assert.All(kept, file => Assert.Matches(
+            @"^X-Client-Addr: [^\r]+\r\n(X-[^\r]+\r\n)+From: <source@example\.com>\r\nTo: <[^>]+>\r\nSubject: edge source message \d+\r\nMessage-Id: <[^>]+>\r\n\r\n(abcdefghijklmnopqrstuvwxyz){3}\r\n", file));
         // Every reply the source counted, the sink sent, code by code.
         foreach (JsonProperty code in sent.GetProperty("replies").EnumerateObject())
         {
@@ -55,6 +61,32 @@ public class SinkTests
         }
         Assert.Equal(80, Latencies(seen, "rcpt"));
         Assert.Equal(40, Latencies(seen, "content"));
+    }
+
+    /// <summary>Sample messages in turn, as they are (LF line ends made CRLF, a leading dot stuffed for DATA), counted by their own size.</summary>
+    [Theory]
+    [InlineData("--pipelining")]
+    [InlineData("--bdat")]
+    public async Task Sample_messages_arrive_as_they_are(string how)
+    {
+        using var samples = new TempDirectory();
+        samples.Write("1.eml", "Subject: one\n\n.a line that starts with a dot\nlast line\n");
+        // Over 16 KiB: sent from where it is, not copied.
+        string lines = string.Concat(Enumerable.Repeat(new string('x', 48) + "\r\n", 500));
+        samples.Write("2.eml", "Subject: two\r\n\r\n" + lines);
+        using var directory = new TempDirectory();
+        await using var sink = await RunningSink.StartAsync("--keep", directory.Path);
+        JsonElement sent = await SourceAsync("-s", "1", "-m", "4", "--per-session", "4", "--messages-from", samples.Path, how, "--pipelining", sink.Target);
+        JsonElement seen = await sink.StopAsync();
+
+        Assert.Equal(4, Count(sent, "accepted"));
+        long expected = 2 * ("Subject: one\r\n\r\n.a line that starts with a dot\r\nlast line\r\n".Length + "Subject: two\r\n\r\n".Length + lines.Length);
+        Assert.Equal(expected, Count(sent, "bytes"));
+        Assert.Equal(expected, Count(seen, "bytes"));
+        string[] messages = [.. Directory.GetFiles(directory.Path, "*.eml").Select(File.ReadAllText)
+            .Select(file => file[(file.IndexOf("\r\nSubject: ", StringComparison.Ordinal) + 2)..]).Order(StringComparer.Ordinal)];
+        Assert.Equal(["Subject: one\r\n\r\n.a line that starts with a dot\r\nlast line\r\n", "Subject: one\r\n\r\n.a line that starts with a dot\r\nlast line\r\n",
+            $"Subject: two\r\n\r\n{lines}", $"Subject: two\r\n\r\n{lines}"], messages);
     }
 
     [Fact]

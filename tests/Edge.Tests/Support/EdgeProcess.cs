@@ -101,9 +101,19 @@ public sealed partial class EdgeProcess : IAsyncDisposable
         return output;
     }
 
-    /// <summary>Starts an edge subcommand and leaves it running, its standard output and error redirected: for a test that signals it.</summary>
-    public static Process StartCommand(string workingDirectory, params string[] args) =>
-        Process.Start(StartInfo(workingDirectory, args)) ?? throw new InvalidOperationException("edge did not start");
+    /// <summary>
+    /// Starts an edge subcommand without the environment variables <paramref name="unset"/> and leaves it running, its
+    /// standard output and error redirected: for a test that signals it.
+    /// </summary>
+    public static Process StartCommand(string workingDirectory, IEnumerable<string> unset, params string[] args)
+    {
+        ProcessStartInfo info = StartInfo(workingDirectory, args);
+        foreach (string name in unset)
+        {
+            info.Environment.Remove(name);
+        }
+        return Process.Start(info) ?? throw new InvalidOperationException("edge did not start");
+    }
 
     /// <summary>Runs an edge subcommand to completion.</summary>
     public static Task<(int Exit, string Out, string Error)> RunAsync(string workingDirectory, params string[] args) =>
