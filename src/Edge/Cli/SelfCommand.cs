@@ -4,8 +4,12 @@ using System.Runtime.InteropServices;
 namespace Edge.Cli;
 
 /// <summary>This program run again: by its own executable, or, run as "dotnet edge.dll", by the host with the assembly.</summary>
-internal static class SelfCommand
+internal static partial class SelfCommand
 {
+    /// <summary>The parent's process ID, in the environment of a child <see cref="RunChildAsync"/> starts.</summary>
+    private const string ParentVariable = "EDGE_PARENT_PID";
+
+    private const int PrSetParentDeathSignal = 1;
     /// <summary>The program, and the arguments before a command's own, that run this program again.</summary>
     public static IEnumerable<string> Invocation()
     {
@@ -34,6 +38,7 @@ internal static class SelfCommand
         {
             start.Environment[name] = value;
         }
+        start.Environment[ParentVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var gate = new Lock();
         // The child's process ID once it runs, -1 once it has ended; a signal that comes before it runs is passed on when it does.
         int child = 0;
@@ -71,6 +76,31 @@ internal static class SelfCommand
         }
         return process.ExitCode;
     }
+
+    /// <summary>
+    /// In a child <see cref="RunChildAsync"/> started: SIGTERM when the parent ends, however it ends (kill -9 too, which
+    /// it cannot pass on), so that a load generator never runs on by itself.
+    /// </summary>
+    public static void EndWithParent()
+    {
+        if (Environment.GetEnvironmentVariable(ParentVariable) is not { } parent)
+        {
+            return;
+        }
+        // The signal comes when the thread that started the child ends: RunChildAsync starts it from the main thread.
+        _ = SetParentDeathSignal(PrSetParentDeathSignal, ProcessSignal.Terminate);
+        // A parent that ended before the signal was asked for.
+        if (GetParentProcessId().ToString(System.Globalization.CultureInfo.InvariantCulture) != parent)
+        {
+            _ = ProcessSignal.Send(Environment.ProcessId, ProcessSignal.Terminate);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "prctl")]
+    private static partial int SetParentDeathSignal(int option, nuint signal);
+
+    [LibraryImport("libc", EntryPoint = "getppid")]
+    private static partial int GetParentProcessId();
 
     private static Process Start(ProcessStartInfo start)
     {

@@ -22,6 +22,7 @@ internal static class SourceCommand
         {
             return await SelfCommand.RunChildAsync(["source", .. args], new Dictionary<string, string> { [TieredPgo] = "0" });
         }
+        SelfCommand.EndWithParent();
         // Socket completions run on the event threads, and the sessions with them (one thread hop less a reply); --threads
         // of them. The runtime reads both settings as the first socket is made.
         Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");

@@ -145,46 +145,104 @@ public class SourceTests
     {
         await using var sink = await SmtpSink.StartAsync();
         using var directory = new TempDirectory();
-        // Without the variable (the command leaves one set by its caller alone and runs in one process).
-        using Process source = EdgeProcess.StartCommand(directory.Path, ["DOTNET_TieredPGO"],
-            "source", "-s", "2", "--duration", "120", "--rate", "20", $"127.0.0.1:{sink.Port}");
+        using Process source = StartCommand(directory, sink);
         Task<string> report = source.StandardOutput.ReadToEndAsync();
         Task<string> errors = source.StandardError.ReadToEndAsync();
         string child;
         try
         {
-            var clock = Stopwatch.StartNew();
-            while (sink.DumpCount < 5 && !source.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60))
-            {
-                await Task.Delay(50);
-            }
-            if (source.HasExited)
-            {
-                Assert.Fail($"edge source ended before it was stopped: {await errors}");
-            }
-            // The main thread starts the child (the command runs synchronously up to it).
-            child = Assert.Single(File.ReadAllText($"/proc/{source.Id}/task/{source.Id}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            child = await ChildWhenSendingAsync(source, sink, errors);
             Assert.Contains("DOTNET_TieredPGO=0", File.ReadAllText($"/proc/{child}/environ").Split('\0'));
-
-            using (Process kill = Process.Start("kill", ["-TERM", source.Id.ToString(CultureInfo.InvariantCulture)]))
-            {
-                await kill.WaitForExitAsync();
-            }
+            await SignalAsync("-TERM", source.Id);
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await source.WaitForExitAsync(deadline.Token);
             Assert.True(source.ExitCode == 0, await errors);
         }
         finally
         {
-            if (!source.HasExited)
-            {
-                source.Kill(entireProcessTree: true);
-            }
+            StopAll(source);
         }
         Match counts = Regex.Match(await report, @"messages: (\d+) sent, (\d+) accepted");
         Assert.True(counts.Success, await report);
         Assert.InRange(int.Parse(counts.Groups[2].Value, CultureInfo.InvariantCulture), 5, 200);
         Assert.False(Directory.Exists($"/proc/{child}"), "the child process is still running");
+    }
+
+    /// <summary>The child does not run on by itself when the command is killed outright (kill -9 cannot be passed on).</summary>
+    [Fact]
+    public async Task The_child_ends_when_the_command_is_killed()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        using var directory = new TempDirectory();
+        using Process source = StartCommand(directory, sink);
+        Task<string> errors = source.StandardError.ReadToEndAsync();
+        string child = "";
+        try
+        {
+            child = await ChildWhenSendingAsync(source, sink, errors);
+            await SignalAsync("-KILL", source.Id);
+            var clock = Stopwatch.StartNew();
+            while (Running(child) && clock.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(50);
+            }
+            Assert.False(Running(child), "the child ran on after its parent was killed");
+        }
+        finally
+        {
+            StopAll(source);
+            if (Running(child))
+            {
+                await SignalAsync("-KILL", int.Parse(child, CultureInfo.InvariantCulture));
+            }
+        }
+    }
+
+    /// <summary>Whether process <paramref name="pid"/> runs (not ended, nor a zombie its new parent has not reaped).</summary>
+    private static bool Running(string pid)
+    {
+        try
+        {
+            return pid.Length > 0 && File.ReadAllText($"/proc/{pid}/stat").Split(' ')[2] != "Z";
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>edge source as a user runs it (without a DOTNET_TieredPGO of the test's: with one, it runs in one process).</summary>
+    private static Process StartCommand(TempDirectory directory, SmtpSink sink) =>
+        EdgeProcess.StartCommand(directory.Path, ["DOTNET_TieredPGO"], "source", "-s", "2", "--duration", "120", "--rate", "20", $"127.0.0.1:{sink.Port}");
+
+    /// <summary>The command's child process, once the sink has five messages.</summary>
+    private static async Task<string> ChildWhenSendingAsync(Process source, SmtpSink sink, Task<string> errors)
+    {
+        var clock = Stopwatch.StartNew();
+        while (sink.DumpCount < 5 && !source.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(50);
+        }
+        if (source.HasExited)
+        {
+            Assert.Fail($"edge source ended before it was stopped: {await errors}");
+        }
+        // The main thread starts the child (the command runs synchronously up to it).
+        return Assert.Single(File.ReadAllText($"/proc/{source.Id}/task/{source.Id}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    private static async Task SignalAsync(string signal, int pid)
+    {
+        using Process kill = Process.Start("kill", [signal, pid.ToString(CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
+    private static void StopAll(Process source)
+    {
+        if (!source.HasExited)
+        {
+            source.Kill(entireProcessTree: true);
+        }
     }
 
     [Theory]
