@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Edge.Config;
 using Edge.Restrictions.Policy.Store;
 using Edge.Tests.Support;
@@ -101,9 +102,10 @@ public class PolicyStoreTests
     public async Task A_store_that_does_not_answer_gives_the_failure_action_and_says_so_once()
     {
         using var config = new TempDirectory();
+        using Socket down = FreePorts.Refusing();
         config.Write("policy.js", "async function rcpt(r) { return (await store.increment('seen/' + r.sender, 60)) > 1 ? 'REJECT again' : 'DUNNO'; }");
         config.Write("main.cf", EdgeInstance.BaseMainCf(config) +
-            $"\nedge_policy_store = redis:127.0.0.1:{FreePorts.Tcp()}\nedge_policy_time_limit = 200ms\n" +
+            $"\nedge_policy_store = redis:127.0.0.1:{down.Port()}\nedge_policy_time_limit = 200ms\n" +
             $"smtpd_recipient_restrictions = check_policy_script {config.File("policy.js")}\n");
         config.Write("master.cf", "127.0.0.1:0 inet n - n - - smtpd\n");
         await using var edge = await EdgeProcess.StartAsync(config.Path, config.Path);

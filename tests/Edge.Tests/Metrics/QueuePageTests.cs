@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Edge.Tests.Support;
 
 namespace Edge.Tests.Metrics;
@@ -20,7 +21,8 @@ public class QueuePageTests
     public async Task A_held_and_a_deferred_message_are_on_the_page_with_the_deferral_reason_and_the_destination()
     {
         int metricsPort = FreePorts.Tcp();
-        int closed = FreePorts.Tcp();
+        using Socket refusing = FreePorts.Refusing();
+        int closed = refusing.Port();
         using var config = new TempDirectory();
         config.Write("main.cf", EdgeInstance.BaseMainCf(config) + $$"""
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using Edge.Queue;
 using Edge.Tests.Support;
 
@@ -357,7 +358,8 @@ public class MilterTests
             "garbage" => MilterBehaviour.Garbage,
             _ => MilterBehaviour.Normal,
         });
-        int port = fault == "down" ? FreePorts.Tcp() : milter.Port;
+        using Socket down = FreePorts.Refusing();
+        int port = fault == "down" ? down.Port() : milter.Port;
         using var directory = new TempDirectory();
         await using var edge = await EdgeInstance.StartAsync(
             $"smtpd_milters = {{ inet:127.0.0.1:{port}, default_action={action} }}\nmilter_command_timeout = 1s", reuse: directory);

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Edge.Tests.Support;
 
 namespace Edge.Tests.Scheduler;
@@ -85,7 +86,8 @@ public class ProxyFilterTests
     {
         int reinjectPort = FreePorts.Tcp();
         using var directory = new TempDirectory();
-        await using var edge = await StartAsync(directory, FreePorts.Tcp(), reinjectPort);
+        using Socket down = FreePorts.Refusing();
+        await using var edge = await StartAsync(directory, down.Port(), reinjectPort);
         await using var c = await edge.ConnectAsync();
         Assert.StartsWith("250-", await c.CommandAsync("EHLO client.example"));
         Assert.Equal("250 2.1.0 Ok", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
@@ -159,7 +161,8 @@ public class ProxyFilterTests
     public async Task With_speed_adjust_a_filter_that_is_down_gets_the_client_451_at_the_end_of_the_data()
     {
         using var directory = new TempDirectory();
-        await using var edge = await StartSpeedAdjustedAsync(directory, FreePorts.Tcp(), FreePorts.Tcp());
+        using Socket down = FreePorts.Refusing();
+        await using var edge = await StartSpeedAdjustedAsync(directory, down.Port(), FreePorts.Tcp());
         Assert.Equal("451 4.3.0 Error: queue file write error", await edge.SendAsync("Subject: x\r\n\r\nx\r\n", bdat: true, "user@edge.test"));
         Assert.Empty(await edge.QueuedAsync());
         Assert.Empty(Directory.GetFiles(edge.QueueDirectory, "speed-adjust.*"));
