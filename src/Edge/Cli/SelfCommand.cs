@@ -10,6 +10,7 @@ internal static partial class SelfCommand
     private const string ParentVariable = "EDGE_PARENT_PID";
 
     private const int PrSetParentDeathSignal = 1;
+
     /// <summary>The program, and the arguments before a command's own, that run this program again.</summary>
     public static IEnumerable<string> Invocation()
     {

@@ -24,10 +24,10 @@ internal static class MailLog
     private static Task? s_writer;
     private static readonly TextWriter s_standardOutput = new StreamWriter(Console.OpenStandardOutput(), bufferSize: 64 * 1024) { AutoFlush = false };
 
-    /// <summary>Where the writer task writes; only it changes it, to <see cref="s_next"/>, between batches.</summary>
+    /// <summary>Where the writer task writes; only it changes it, to <see cref="s_next"/>, before the next line it writes.</summary>
     private static TextWriter s_output = s_standardOutput;
 
-    /// <summary>Where lines are to go from the next batch on (<see cref="Configure"/>, <see cref="Reopen"/>).</summary>
+    /// <summary>Where the lines not yet written are to go (<see cref="Configure"/>, <see cref="Reopen"/>).</summary>
     private static TextWriter? s_next;
     private static long s_pending;
     private static bool s_json;
