@@ -5,7 +5,7 @@
 # policy store behind a load balancer; openssl's s_client as a TLS client; strace to see that a 250 waits for fsync;
 # Prometheus' promtool to check the metrics page; headless Chromium to load the queue page; systemd-analyze to verify
 # the unit in deploy/; PostgreSQL, MariaDB, memcached, OpenLDAP's slapd and Postfix's pgsql, mysql, sqlite and ldap map modules, to
-# compare database and directory tables), builds,
+# compare database and directory tables; clang and zlib's headers to build the native edge-source with NativeAOT), builds,
 # tests, and prints the runner's summary.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -35,6 +35,8 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 [ -x /usr/sbin/slapd ] || need+=(slapd)
 command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
 [ -e /usr/lib/postfix/postfix-ldap.so ] || need+=(postfix-ldap)
+command -v clang >/dev/null 2>&1 || need+=(clang)
+[ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

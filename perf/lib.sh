@@ -13,6 +13,12 @@ publish_edge() {
   dotnet publish src/Edge -c Release -o "$1/edge" --nologo -v quiet >/dev/null
 }
 
+# The native edge-source beside it, which `edge source` then runs (NativeAOT: needs clang and zlib's headers).
+publish_edge_source() {
+  { command -v clang >/dev/null 2>&1 && [ -e /usr/include/zlib.h ]; } || install_packages clang zlib1g-dev
+  dotnet publish src/Edge.Source -c Release -o "$1/edge" --nologo -v quiet >/dev/null
+}
+
 # Waits up to 30 s for something to listen on 127.0.0.1:PORT; fails with "WHAT did not start" and LOG's hint.
 wait_for_port() {
   local port=$1 what=$2 log=$3

@@ -99,6 +99,7 @@ pids+=($!)
 
 # --- Edge.
 publish_edge "$out"
+if want load; then publish_edge_source "$out"; fi
 
 # Starts an Edge whose configuration is $out/NAME (queue $out/NAME-queue, log $out/NAME.log), listening on
 # 127.0.0.1:PORT, with more main.cf lines and master.cf services when given.
@@ -293,9 +294,9 @@ CF
 fi
 
 # --- Load-testing tools (issue #18). Both sinks accept and discard; both generators send the same load. Each rate is
-# messages over the wall time of the generator's whole command (edge source's includes starting .NET); each sink's CPU
-# time for the run is read from /proc (what it costs a message, steadier than the rates on a shared VM). 100 KiB runs
-# send a fifth as many messages.
+# messages over the wall time of the generator's whole command (edge source's includes starting .NET before the native
+# edge-source takes its place); each sink's CPU time for the run is read from /proc (what it costs a message, steadier
+# than the rates on a shared VM). 100 KiB runs send a fifth as many messages.
 if want load; then
   lc="$PWD/$out/edge-sink"
   mkdir -p "$lc"

@@ -5,7 +5,7 @@ namespace Edge.Cli;
 /// <summary>Signals sent to another process (kill(2)), by Linux's numbers.</summary>
 internal static partial class ProcessSignal
 {
-    public const int Interrupt = 2, Terminate = 15;
+    public const int Terminate = 15;
 
     /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/>; null, or why it could not be sent.</summary>
     public static string? Send(int pid, int signal) =>

@@ -33,11 +33,18 @@ public class SinkTests
     [InlineData("--bdat", 100_000, false)]
     [InlineData("--pipelining", 100_000, true)]
     [InlineData("--bdat", 100_000, true)]
-    public async Task What_it_counts_is_what_edge_source_sent(string how, int size, bool tls)
+    public async Task What_it_counts_is_what_edge_source_sent(string how, int size, bool tls) =>
+        await CountsWhatWasSentAsync(how, size, tls, SourceAsync);
+
+    /// <summary>
+    /// What <paramref name="source"/> (edge source's run: its arguments, its JSON report) sent <c>--keep</c>ing edge sink
+    /// is what the sink counted and kept.
+    /// </summary>
+    internal static async Task CountsWhatWasSentAsync(string how, int size, bool tls, Func<string[], Task<JsonElement>> source)
     {
         using var directory = new TempDirectory();
         await using var sink = await RunningSink.StartAsync(["--keep", directory.Path, .. tls ? new[] { "--tls" } : []]);
-        JsonElement sent = await SourceAsync(["-s", "4", "-m", "40", "--per-session", "5", "-l", size.ToString(CultureInfo.InvariantCulture), "-r", "2", how,
+        JsonElement sent = await source(["-s", "4", "-m", "40", "--per-session", "5", "-l", size.ToString(CultureInfo.InvariantCulture), "-r", "2", how,
             "--pipelining", .. tls ? new[] { "--starttls" } : [], sink.Target]);
         JsonElement seen = await sink.StopAsync();
 

@@ -29,7 +29,11 @@ public sealed partial class EdgeProcess : IAsyncDisposable
 
     public static string EdgeDll => Path.Combine(AppContext.BaseDirectory, "edge.dll");
 
-    private static ProcessStartInfo StartInfo(string workingDirectory, IEnumerable<string> args, IReadOnlyList<string>? tracer = null)
+    private static ProcessStartInfo StartInfo(string workingDirectory, IEnumerable<string> args, IReadOnlyList<string>? tracer = null) =>
+        StartInfo(EdgeDll, workingDirectory, args, tracer);
+
+    /// <param name="edgeDll">The program: <see cref="EdgeDll"/>, or a build of it elsewhere.</param>
+    private static ProcessStartInfo StartInfo(string edgeDll, string workingDirectory, IEnumerable<string> args, IReadOnlyList<string>? tracer = null)
     {
         var info = new ProcessStartInfo(tracer is null ? "dotnet" : tracer[0])
         {
@@ -43,7 +47,7 @@ public sealed partial class EdgeProcess : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
         info.ArgumentList.Add("exec");
-        info.ArgumentList.Add(EdgeDll);
+        info.ArgumentList.Add(edgeDll);
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -102,12 +106,13 @@ public sealed partial class EdgeProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts an edge subcommand without the environment variables <paramref name="unset"/> and leaves it running, its
-    /// standard output and error redirected: for a test that signals it.
+    /// Starts an edge subcommand of <paramref name="edgeDll"/> (<see cref="EdgeDll"/>, or a build of it elsewhere) without
+    /// the environment variables <paramref name="unset"/> and leaves it running, its standard output and error redirected:
+    /// for a test that signals it.
     /// </summary>
-    public static Process StartCommand(string workingDirectory, IEnumerable<string> unset, params string[] args)
+    public static Process StartCommand(string edgeDll, string workingDirectory, IEnumerable<string> unset, params string[] args)
     {
-        ProcessStartInfo info = StartInfo(workingDirectory, args);
+        ProcessStartInfo info = StartInfo(edgeDll, workingDirectory, args);
         foreach (string name in unset)
         {
             info.Environment.Remove(name);
@@ -120,9 +125,15 @@ public sealed partial class EdgeProcess : IAsyncDisposable
         RunWithInputAsync(workingDirectory, null, args);
 
     /// <summary>An edge subcommand with <paramref name="input"/> on its standard input (none: an empty one).</summary>
-    public static async Task<(int Exit, string Out, string Error)> RunWithInputAsync(string workingDirectory, string? input, params string[] args)
+    public static Task<(int Exit, string Out, string Error)> RunWithInputAsync(string workingDirectory, string? input, params string[] args) =>
+        RunAsync(StartInfo(workingDirectory, args), input);
+
+    /// <summary>An edge subcommand of <paramref name="edgeDll"/>, a build of edge elsewhere, run to its end.</summary>
+    public static Task<(int Exit, string Out, string Error)> RunBuildAsync(string edgeDll, string workingDirectory, params string[] args) =>
+        RunAsync(StartInfo(edgeDll, workingDirectory, args), null);
+
+    private static async Task<(int Exit, string Out, string Error)> RunAsync(ProcessStartInfo info, string? input)
     {
-        ProcessStartInfo info = StartInfo(workingDirectory, args);
         info.RedirectStandardInput = true;
         using var process = new Process { StartInfo = info };
         process.Start();
@@ -131,7 +142,15 @@ public sealed partial class EdgeProcess : IAsyncDisposable
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(deadline.Token);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"edge {string.Join(' ', info.ArgumentList.Skip(2))} did not end in 60 s");
+        }
         return (process.ExitCode, await output, await error);
     }
 

@@ -22,13 +22,25 @@ public static class Peer
         return "";
     }
 
-    public static async Task<(int Exit, string Output)> RunAsync(string program, string package, params string[] args)
+    public static Task<(int Exit, string Output)> RunAsync(string program, string package, params string[] args) =>
+        RunAsync(Require(program, package), TimeSpan.FromSeconds(120), args);
+
+    /// <summary>Runs <paramref name="path"/> (or a program found on PATH) to its end, at most <paramref name="timeout"/>.</summary>
+    public static async Task<(int Exit, string Output)> RunAsync(string path, TimeSpan timeout, IEnumerable<string> args)
     {
-        using var process = Process.Start(StartInfo(Require(program, package), args))!;
+        using var process = Process.Start(StartInfo(path, args))!;
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await process.WaitForExitAsync(deadline.Token);
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{path} {string.Join(' ', args)} did not end in {timeout.TotalSeconds} s");
+        }
         return (process.ExitCode, await output + await error);
     }
 
