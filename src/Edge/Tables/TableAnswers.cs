@@ -74,6 +74,9 @@ internal sealed class TableAnswers
         (_answers ??= [])[(pending.Table, pending.Key)] = answer;
     }
 
+    /// <summary>An answer the table had at hand (its cache), for the lookups that follow in this scope.</summary>
+    public void Keep(ILookupTable table, string key, string? value) => (_answers ??= [])[(table, key)] = (value, null);
+
     /// <summary>
     /// Runs <paramref name="ask"/> (work that only asks tables, changing nothing) until every answer it needs is here,
     /// fetching each one it waits for without holding a thread. Its result; default when a table cannot answer (the

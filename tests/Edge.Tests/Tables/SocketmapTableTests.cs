@@ -143,6 +143,57 @@ public class SocketmapTableTests
     }
 
     /// <summary>
+    /// edge.table.lookups counts each lookup once, however it is answered: the same message twice makes as many lookups
+    /// of canonical_maps and check_recipient_access, from the server the first time and from the cache the second (a
+    /// cache hit was counted again by the work a prefetch had asked ahead for, and by a check run again after a lookup
+    /// it waited for).
+    /// </summary>
+    [Fact]
+    public async Task A_lookup_the_cache_answers_is_counted_once()
+    {
+        await using var server = new SocketmapServer
+        {
+            Answer = request => request switch
+            {
+                "canonical sender@example.org" => "OK Sender.Name@example.org",
+                "access user@edge.test" => "OK OK",
+                _ => "NOTFOUND ",
+            },
+        };
+        string canonical = $"socketmap:inet:127.0.0.1:{server.Port}:canonical";
+        string access = $"socketmap:inet:127.0.0.1:{server.Port}:access";
+        using var canonicalMeter = new TableLookupMeter(canonical);
+        using var accessMeter = new TableLookupMeter(access);
+        // Two lookups in one check: the second waits after the first was answered.
+        await using EdgeInstance edge = await EdgeInstance.StartAsync($"""
+            canonical_maps = {canonical}
+            smtpd_recipient_restrictions = check_sender_access {access}, check_recipient_access {access}, permit_mynetworks, reject
+            """);
+
+        async Task SendAsync()
+        {
+            await using SmtpConnection c = await edge.ConnectAsync();
+            Assert.StartsWith("250", await c.CommandAsync("EHLO client.example"));
+            Assert.StartsWith("250 ", await c.CommandAsync("MAIL FROM:<sender@example.org>"));
+            Assert.StartsWith("250 ", await c.CommandAsync("RCPT TO:<user@edge.test>"));
+            Assert.StartsWith("354", await c.CommandAsync("DATA"));
+            Assert.StartsWith("250 2.0.0 Ok: ", await c.CommandAsync("From: sender@example.org\r\nTo: user@edge.test\r\nSubject: hello\r\n\r\ntext\r\n."));
+        }
+
+        await SendAsync();
+        Assert.Equal(0, canonicalMeter["cache"] + accessMeter["cache"]);
+        long canonicalLookups = canonicalMeter["server"], accessLookups = accessMeter["server"];
+        Assert.True(canonicalLookups > 0 && accessLookups > 1, $"{canonicalMeter}; {accessMeter}");
+        await SendAsync();
+
+        Assert.Equal(canonicalLookups, canonicalMeter["server"]);
+        Assert.Equal(canonicalLookups, canonicalMeter["cache"]);
+        Assert.Equal(accessLookups, accessMeter["server"]);
+        Assert.Equal(accessLookups, accessMeter["cache"]);
+        Assert.Equal(0, canonicalMeter["server_blocking"] + accessMeter["server_blocking"]);
+    }
+
+    /// <summary>
     /// relay_domains in a database: RCPT TO, VRFY and smtpd_data_restrictions resolve the recipient's class with the
     /// session's lookups, which wait for the server without holding a thread (edge.table.lookups says how each waited).
     /// </summary>

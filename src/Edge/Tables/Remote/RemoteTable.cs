@@ -33,6 +33,9 @@ internal abstract class RemoteTable(string reference, TableSettings settings) : 
         }
         if (_cache.TryGet(key, out string? cached))
         {
+            // Kept with the check's answers, so that the check run again (after a lookup it waited for) or the work a
+            // prefetch asked ahead for takes it from there: one lookup, counted once.
+            answers?.Keep(this, key, cached);
             return Counted(cached);
         }
         return answers is not null && !TableAnswers.WaitsForMissing ? throw new LookupPendingException(this, key)
