@@ -12,4 +12,22 @@ public static class Command
         await process.WaitForExitAsync();
         return output.Trim();
     }
+
+    /// <summary>
+    /// Waits for <paramref name="process"/> to end, at most <paramref name="timeout"/>: past it, the process and those it
+    /// started are killed (nothing is left running for the rest of the tests) and the test fails naming <paramref name="what"/>.
+    /// </summary>
+    public static async Task WaitOrKillAsync(Process process, TimeSpan timeout, string what)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{what} did not end in {timeout.TotalSeconds} s");
+        }
+    }
 }

@@ -141,16 +141,7 @@ public sealed partial class EdgeProcess : IAsyncDisposable
         process.StandardInput.Close();
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"edge {string.Join(' ', info.ArgumentList.Skip(2))} did not end in 60 s");
-        }
+        await Command.WaitOrKillAsync(process, TimeSpan.FromSeconds(60), $"edge {string.Join(' ', info.ArgumentList.Skip(2))}");
         return (process.ExitCode, await output, await error);
     }
 

@@ -31,16 +31,7 @@ public static class Peer
         using var process = Process.Start(StartInfo(path, args))!;
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{path} {string.Join(' ', args)} did not end in {timeout.TotalSeconds} s");
-        }
+        await Command.WaitOrKillAsync(process, timeout, $"{path} {string.Join(' ', args)}");
         return (process.ExitCode, await output + await error);
     }
 
